@@ -1,0 +1,92 @@
+"""The chat page as HTTP: served with a strict CSP, config escaped, static files
+from a fixed list only, the vendored socket.io client unchanged and licensed."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from search_api.chat.config import ChatConfig
+from search_api.chat.router import STATIC_DIR, router
+
+
+def make_client(config: ChatConfig | None = None) -> TestClient:
+    app = FastAPI()
+    app.include_router(router)
+    if config is not None:
+        app.state.chat_config = config
+    return TestClient(app)
+
+
+def page_config(html: str) -> dict:
+    match = re.search(r'<script id="chat-config" type="application/json">(.*?)</script>', html, re.S)
+    assert match, html
+    return json.loads(match.group(1))
+
+
+def test_page_derives_rasa_url_from_the_page_host_by_default():
+    response = make_client(ChatConfig()).get("/chat", headers={"host": "helpdesk.example:8000"})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    config = page_config(response.text)
+    assert config["rasaUrl"] == "http://helpdesk.example:5005"
+    assert config["apiBase"] == "http://helpdesk.example:8000/chat/api"
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "connect-src 'self' http://helpdesk.example:5005 ws://helpdesk.example:5005" in csp
+
+
+def test_public_rasa_url_from_environment():
+    config = ChatConfig.from_env({"HELPDESK_RASA_PUBLIC_URL": "https://bot.example/", "HELPDESK_RASA_TOKEN": "t"})
+    assert config.rasa_public_url == "https://bot.example" and config.rasa_token == "t"
+    response = make_client(config).get("/chat")
+    assert page_config(response.text)["rasaUrl"] == "https://bot.example"
+    assert "wss://bot.example" in response.headers["content-security-policy"]
+
+
+def test_lang_parameter_is_validated_and_config_is_escaped():
+    client = make_client(ChatConfig())
+    assert page_config(client.get("/chat?lang=de").text)["lang"] == "de"
+    html = client.get("/chat", params={"lang": "</script><script>alert(1)</script>"}).text
+    assert page_config(html)["lang"] is None
+    assert "<script>alert(1)" not in html
+
+
+def test_no_resource_comes_from_another_origin():
+    html = make_client(ChatConfig()).get("/chat").text
+    for url in re.findall(r'(?:src|href)="([^"]+)"', html):
+        assert url.startswith("http://testserver/chat/static/"), url
+
+
+def test_static_files_come_from_a_fixed_list():
+    client = make_client()
+    for name in ("chat.js", "chat.css", "vendor/socket.io.min.js", "vendor/socket.io-client.LICENSE.txt"):
+        response = client.get(f"/chat/static/{name}")
+        assert response.status_code == 200, name
+        assert response.headers["x-content-type-options"] == "nosniff"
+    assert client.get("/chat/static/chat.js").headers["content-type"].startswith("text/javascript")
+    assert client.get("/chat/embed.js").text.startswith("/*")
+    for name in ("../router.py", "..%2Frouter.py", "templates/chat.html", "nope.js", "vendor/README.txt/x"):
+        assert client.get(f"/chat/static/{name}").status_code == 404, name
+
+
+def test_vendored_socket_io_matches_its_readme_and_has_its_licence():
+    readme = (STATIC_DIR / "vendor" / "README.txt").read_text()
+    digest = re.search(r"sha256:\s+([0-9a-f]{64})", readme).group(1)
+    version = re.search(r"socket.io-client (\d+\.\d+\.\d+)", readme).group(1)
+    script = (STATIC_DIR / "vendor" / "socket.io.min.js").read_bytes()
+    assert hashlib.sha256(script).hexdigest() == digest
+    assert f"Socket.IO v{version}" in script[:200].decode()
+    licence = (STATIC_DIR / "vendor" / "socket.io-client.LICENSE.txt").read_text()
+    assert "MIT License" in licence and "Guillermo Rauch" in licence
+
+
+def test_page_script_never_parses_received_html():
+    source = (STATIC_DIR / "chat.js").read_text()
+    source = re.sub(r"/\*.*?\*/", "", source, flags=re.S)  # the header comment names the sinks
+    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function"):
+        assert sink not in source, sink
