@@ -1,0 +1,53 @@
+"""Application factory of the search service.
+
+``create_app(settings)`` wires the routers of each concern onto one FastAPI
+app; start-up work (loading the index) happens in ``lifespan`` so tests can
+build apps with their own settings and nothing is global.
+"""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from prometheus_fastapi_instrumentator import Instrumentator
+
+from search_api.settings import Settings
+from search_api.chat.router import router as chat_router
+from search_api.kb.router import router as articles_router
+from search_api.search.router import router as search_router
+from search_api.search.service import SearchService
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        app.state.search = SearchService.open(settings)
+        yield
+
+    app = FastAPI(
+        title="Helpdesk search API",
+        version="1",
+        description="KB search, article pages, handoff queue and agent inbox of the first-level helpdesk.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request, exc: RequestValidationError):
+        # Inputs are echoed back nowhere: a 100 KB or binary input must not bloat the error.
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+            for e in exc.errors()
+        ]
+        return JSONResponse({"detail": errors}, status_code=422)
+
+    app.include_router(search_router)
+    app.include_router(articles_router)
+    app.include_router(chat_router)
+    Instrumentator().instrument(app).expose(app, include_in_schema=False)
+    return app

@@ -1,0 +1,134 @@
+"""``helpdesk eval``: retrieval quality on an evaluation set, through the real build and search path.
+
+An evaluation set is ``articles.jsonl`` (id, title, lang, body, questions) and
+``queries.jsonl`` (query, lang, gold article ids; ``gold: []`` = out of
+scope). The articles are written as KB files in the project's own format, the
+index is built by ``build_index`` and every query goes through
+``SearchService.search``, language detection included. Printed: R@1, R@5,
+MRR over in-scope queries; the share of in-scope queries answered and of
+out-of-scope queries refused; AUROC of the top score and a threshold sweep
+used to calibrate ``service.THRESHOLDS``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from search_api.settings import Settings, parse_model_map
+
+
+def write_kb(set_dir: Path, articles_dir: Path) -> int:
+    """Turn ``articles.jsonl`` into front matter + markdown files; return the count."""
+    count = 0
+    today = dt.date.today().isoformat()
+    with open(set_dir / "articles.jsonl", encoding="utf-8") as fh:
+        for line in fh:
+            item = json.loads(line)
+            meta = {"id": item["id"].lower(), "title": item["title"], "lang": item["lang"], "tags": ["eval"],
+                    "updated": today, "questions": item.get("questions") or []}
+            folder = articles_dir / item["lang"]
+            folder.mkdir(parents=True, exist_ok=True)
+            text = "---\n" + yaml.safe_dump(meta, allow_unicode=True, sort_keys=False) + "---\n" + item["body"] + "\n"
+            (folder / f"{meta['id']}.md").write_text(text, encoding="utf-8")
+            count += 1
+    return count
+
+
+def auroc(positive: list[float], negative: list[float]) -> float:
+    """Probability that a random in-scope query scores above a random out-of-scope one."""
+    if not positive or not negative:
+        return float("nan")
+    pos, neg = np.asarray(positive), np.asarray(negative)
+    greater = (pos[:, None] > neg[None, :]).sum() + 0.5 * (pos[:, None] == neg[None, :]).sum()
+    return float(greater / (len(pos) * len(neg)))
+
+
+def evaluate_set(set_dir: Path, models: str | None = None, work_dir: Path | None = None,
+                 progress: bool = True, limit: int | None = None, given_lang: bool = False) -> dict:
+    from search_api.search.service import SearchService
+
+    tmp = None
+    if work_dir is None:
+        tmp = tempfile.TemporaryDirectory(prefix="helpdesk-eval-")
+        work_dir = Path(tmp.name)
+    try:
+        articles_dir, index_dir = work_dir / "articles", work_dir / "index"
+        if articles_dir.exists():
+            import shutil
+            shutil.rmtree(articles_dir)
+        write_kb(set_dir, articles_dir)
+        settings = dataclasses.replace(Settings.from_env(), articles_dir=articles_dir, index_dir=index_dir)
+        if models:
+            settings = dataclasses.replace(settings, models=parse_model_map(models))
+        build = SearchService.build(settings, progress=progress)
+        service = SearchService.open(settings, build_if_missing=False)
+        with open(set_dir / "queries.jsonl", encoding="utf-8") as fh:
+            queries = [json.loads(line) for line in fh][:limit]
+        ranks, in_scores, out_scores, answered, refused, answered_right = [], [], [], 0, 0, 0
+        for q in queries:
+            result = service.search(q["query"], lang=q["lang"] if given_lang else None, top_k=10)
+            ids = [h.article.id for h in result.hits]
+            gold = {g.lower() for g in q["gold"]}
+            if gold:
+                rank = next((i + 1 for i, aid in enumerate(ids) if aid in gold), None)
+                ranks.append(rank)
+                in_scores.append(result.confidence)
+                answered += result.answerable
+                answered_right += result.answerable and rank == 1
+            else:
+                out_scores.append(result.confidence)
+                refused += not result.answerable
+        n_in, n_out = len(ranks), len(out_scores)
+        report = {
+            "set": set_dir.name,
+            "models": {lang: li.model_id for lang, li in service.index.languages.items()},
+            "articles": build.articles, "units": build.units, "build_seconds": round(build.seconds, 1),
+            "queries_in_scope": n_in, "queries_out_of_scope": n_out,
+            "r@1": sum(1 for r in ranks if r == 1) / n_in if n_in else None,
+            "r@5": sum(1 for r in ranks if r and r <= 5) / n_in if n_in else None,
+            "mrr": sum(1 / r for r in ranks if r) / n_in if n_in else None,
+            "thresholds": {lang: service.threshold(lang) for lang in service.index.languages},
+            "in_scope_answered": answered / n_in if n_in else None,
+            "in_scope_answered_with_right_article": answered_right / n_in if n_in else None,
+            "out_of_scope_refused": refused / n_out if n_out else None,
+            "auroc": auroc(in_scores, out_scores) if n_out else None,
+        }
+        if n_out:
+            sweep = []
+            for t in np.arange(0.30, 0.96, 0.01):
+                sweep.append({"threshold": round(float(t), 2),
+                              "in_scope_answered": float(np.mean(np.asarray(in_scores) >= t)),
+                              "out_of_scope_refused": float(np.mean(np.asarray(out_scores) < t))})
+            report["sweep"] = sweep
+        report["text"] = format_report(report)
+        return report
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+
+
+def format_report(r: dict) -> str:
+    def pct(x):
+        return "n/a" if x is None else f"{x:.3f}"
+
+    lines = [
+        f"set {r['set']}: {r['articles']} articles, {r['units']} units, models {r['models']}, "
+        f"build {r['build_seconds']} s",
+        f"in-scope queries {r['queries_in_scope']}: R@1 {pct(r['r@1'])}  R@5 {pct(r['r@5'])}  MRR {pct(r['mrr'])}",
+        f"answerable (thresholds {r['thresholds']}): in-scope answered {pct(r['in_scope_answered'])} "
+        f"(with the right top article {pct(r['in_scope_answered_with_right_article'])})",
+    ]
+    if r["queries_out_of_scope"]:
+        lines.append(f"out-of-scope queries {r['queries_out_of_scope']}: refused {pct(r['out_of_scope_refused'])}  "
+                     f"AUROC(top score) {pct(r['auroc'])}")
+        good = [s for s in r["sweep"] if s["in_scope_answered"] >= 0.9 and s["out_of_scope_refused"] >= 0.8]
+        lines.append("thresholds meeting >=90% answered and >=80% refused: "
+                     + (", ".join(f"{s['threshold']:.2f}" for s in good) or "none"))
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""The knowledge base: article parsing and validation, lint, rendering, article pages."""

@@ -1,0 +1,302 @@
+"""Parse and validate knowledge-base articles.
+
+One article per file, ``<lang>/<slug>.md``: YAML front matter, then markdown.
+Headings split the body into sections; search indexes every section and every
+example question and links to the best section. Every problem is reported as
+an ``ArticleError`` with the file and the line, so ``helpdesk lint`` can name
+it and ``helpdesk build`` can skip the article while the rest is indexed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import frontmatter
+import yaml
+from markdown.extensions.toc import slugify, unique
+
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{1,99}$")
+AUDIENCES = ("public", "internal")
+REQUIRED_FIELDS = ("id", "title", "lang", "tags", "updated")
+HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+FENCE = re.compile(r"^\s*(```|~~~)")
+MAX_ARTICLE_BYTES = 512 * 1024
+
+
+@dataclass(frozen=True)
+class ArticleError(Exception):
+    """A problem in one article file, with the 1-based line it is on."""
+
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Section:
+    """A heading and the markdown below it, up to the next heading.
+
+    The text before the first heading is the article's lead section; its
+    ``heading`` is None and it links to the article itself.
+    """
+
+    heading: str | None
+    anchor: str | None
+    markdown: str
+
+    @property
+    def plain_text(self) -> str:
+        return markdown_to_plain(self.markdown)
+
+
+@dataclass(frozen=True)
+class Article:
+    id: str
+    title: str
+    lang: str
+    tags: tuple[str, ...]
+    updated: str
+    body: str
+    path: str
+    content_hash: str
+    audience: str = "public"
+    product: str | None = None
+    category: str | None = None
+    questions: tuple[str, ...] = ()
+    sections: tuple[Section, ...] = field(default_factory=tuple)
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "lang": self.lang,
+            "tags": list(self.tags),
+            "updated": self.updated,
+            "audience": self.audience,
+            "product": self.product,
+            "category": self.category,
+            "questions": list(self.questions),
+            "body": self.body,
+            "path": self.path,
+            "content_hash": self.content_hash,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Article":
+        return cls(
+            id=data["id"],
+            title=data["title"],
+            lang=data["lang"],
+            tags=tuple(data["tags"]),
+            updated=data["updated"],
+            body=data["body"],
+            path=data["path"],
+            content_hash=data["content_hash"],
+            audience=data.get("audience", "public"),
+            product=data.get("product"),
+            category=data.get("category"),
+            questions=tuple(data.get("questions", ())),
+            sections=split_sections(data["body"]),
+        )
+
+
+_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_MD_MARKUP = re.compile(r"[`*_>#|]+")
+_HTML_TAG = re.compile(r"<[^>]{0,200}>")
+_SPACES = re.compile(r"\s+")
+
+
+def markdown_to_plain(text: str) -> str:
+    """Markdown to one line of plain text, for embedding, BM25 and snippets."""
+    text = _MD_LINK.sub(r"\1", text)
+    text = _HTML_TAG.sub(" ", text)
+    text = re.sub(r"^\s*\d+\.\s+", "", text, flags=re.M)
+    text = re.sub(r"^\s*[-+*]\s+", "", text, flags=re.M)
+    text = _MD_MARKUP.sub(" ", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def split_sections(body: str) -> tuple[Section, ...]:
+    """Split markdown at headings (outside code fences).
+
+    Anchors are made exactly as the ``toc`` extension of ``markdown`` makes the
+    heading ids of the rendered page, so ``/articles/<id>#<anchor>`` lands on
+    the section.
+    """
+    sections: list[Section] = []
+    used_ids: set[str] = set()
+    heading: str | None = None
+    anchor: str | None = None
+    lines: list[str] = []
+    in_fence = False
+
+    def flush() -> None:
+        text = "\n".join(lines).strip()
+        if text or heading is not None:
+            sections.append(Section(heading, anchor, text))
+
+    for line in body.splitlines():
+        if FENCE.match(line):
+            in_fence = not in_fence
+        match = None if in_fence else HEADING.match(line)
+        if match:
+            flush()
+            heading = match.group(2).strip()
+            anchor = unique(slugify(heading, "-"), used_ids)
+            lines = []
+        else:
+            lines.append(line)
+    flush()
+    return tuple(s for s in sections if s.markdown or s.heading)
+
+
+def field_line(raw: str, key: str) -> int:
+    """1-based file line of a front-matter key, or 1 when it is absent."""
+    for number, line in enumerate(raw.splitlines()[1:], start=2):
+        if line.strip() == "---":
+            break
+        if re.match(rf"^{re.escape(key)}\s*:", line):
+            return number
+    return 1
+
+
+def _as_str_list(value, path: str, line: int, name: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str) or not isinstance(value, list):
+        raise ArticleError(path, line, f"'{name}' must be a list of strings")
+    for item in value:
+        if not isinstance(item, str) or not item.strip():
+            raise ArticleError(path, line, f"'{name}' must contain only non-empty strings")
+    return tuple(item.strip() for item in value)
+
+
+def parse_article(path: Path, root: Path | None = None, languages: tuple[str, ...] | None = None) -> Article:
+    """Parse one article file, or raise ``ArticleError`` naming file and line."""
+    shown = str(path.relative_to(root)) if root and path.is_relative_to(root) else str(path)
+    raw_bytes = path.read_bytes()
+    if len(raw_bytes) > MAX_ARTICLE_BYTES:
+        raise ArticleError(shown, 1, f"file is larger than {MAX_ARTICLE_BYTES // 1024} KiB")
+    try:
+        raw = raw_bytes.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw_bytes[: exc.start].count(b"\n") + 1
+        raise ArticleError(shown, line, f"not valid UTF-8 (byte {exc.start})") from None
+    if not raw.startswith("---"):
+        raise ArticleError(shown, 1, "missing YAML front matter: the file must start with '---'")
+    try:
+        post = frontmatter.loads(raw)
+    except yaml.YAMLError as exc:
+        # context_mark is where the broken construct began (an unclosed bracket or
+        # quote); problem_mark is where the parser noticed, often a later line.
+        mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
+        # python-frontmatter hands YAML the text from the opening "---" line on,
+        # so a 0-based mark line + 1 is the 1-based line in the file.
+        line = mark.line + 1 if mark is not None else 1
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ArticleError(shown, line, f"malformed front matter: {problem}") from None
+    meta = post.metadata
+    if not isinstance(meta, dict) or not meta:
+        raise ArticleError(shown, 1, "front matter is empty or not a mapping")
+
+    for name in REQUIRED_FIELDS:
+        if name not in meta or meta[name] in (None, "", []):
+            raise ArticleError(shown, field_line(raw, name), f"missing required field '{name}'")
+
+    article_id = meta["id"]
+    if not isinstance(article_id, str) or not ID_PATTERN.match(article_id):
+        raise ArticleError(
+            shown, field_line(raw, "id"), "'id' must be 2-100 characters of a-z, 0-9, '-' and '_'"
+        )
+    title = meta["title"]
+    if not isinstance(title, str) or not title.strip():
+        raise ArticleError(shown, field_line(raw, "title"), "'title' must be a non-empty string")
+    lang = meta["lang"]
+    if not isinstance(lang, str) or (languages and lang not in languages):
+        allowed = ", ".join(languages or ())
+        raise ArticleError(shown, field_line(raw, "lang"), f"'lang' must be one of: {allowed}")
+    folder = path.parent.name
+    if languages and folder in languages and folder != lang:
+        raise ArticleError(shown, field_line(raw, "lang"), f"'lang: {lang}' but the file is in the '{folder}' folder")
+    tags = _as_str_list(meta["tags"], shown, field_line(raw, "tags"), "tags")
+    updated = meta["updated"]
+    if isinstance(updated, dt.datetime):
+        updated = updated.date()
+    if isinstance(updated, str):
+        try:
+            updated = dt.date.fromisoformat(updated)
+        except ValueError:
+            pass
+    if not isinstance(updated, dt.date):
+        raise ArticleError(shown, field_line(raw, "updated"), "'updated' must be a date (YYYY-MM-DD)")
+    audience = meta.get("audience", "public")
+    if audience not in AUDIENCES:
+        raise ArticleError(shown, field_line(raw, "audience"), f"'audience' must be one of: {', '.join(AUDIENCES)}")
+    for name in ("product", "category"):
+        value = meta.get(name)
+        if value is not None and not isinstance(value, str):
+            raise ArticleError(shown, field_line(raw, name), f"'{name}' must be a string")
+    questions = _as_str_list(meta.get("questions"), shown, field_line(raw, "questions"), "questions")
+    body = post.content.strip()
+    if not body:
+        raise ArticleError(shown, raw.count("\n") + 1, "the article has no body text")
+
+    return Article(
+        id=article_id,
+        title=title.strip(),
+        lang=lang,
+        tags=tags,
+        updated=updated.isoformat(),
+        body=body,
+        path=shown,
+        content_hash=hashlib.sha256(raw_bytes).hexdigest(),
+        audience=audience,
+        product=meta.get("product"),
+        category=meta.get("category"),
+        questions=questions,
+        sections=split_sections(body),
+    )
+
+
+@dataclass
+class LoadResult:
+    articles: list[Article]
+    errors: list[ArticleError]
+
+
+def load_articles(root: Path, languages: tuple[str, ...] | None = None) -> LoadResult:
+    """Parse every ``*.md`` below ``root``; broken or duplicate articles become errors.
+
+    A duplicate id keeps the first file (in sorted path order) and reports the
+    others, so adding a clashing article never silently replaces a good one.
+    """
+    if not root.is_dir():
+        raise FileNotFoundError(f"articles directory not found: {root}")
+    articles: list[Article] = []
+    errors: list[ArticleError] = []
+    first_path: dict[str, str] = {}
+    for path in sorted(root.rglob("*.md")):
+        if any(part.startswith(".") for part in path.relative_to(root).parts):
+            continue
+        try:
+            article = parse_article(path, root, languages)
+        except ArticleError as exc:
+            errors.append(exc)
+            continue
+        if article.id in first_path:
+            raw = path.read_text(encoding="utf-8")
+            errors.append(
+                ArticleError(article.path, field_line(raw, "id"),
+                             f"duplicate id '{article.id}' (already used by {first_path[article.id]})")
+            )
+            continue
+        first_path[article.id] = article.path
+        articles.append(article)
+    return LoadResult(articles, errors)

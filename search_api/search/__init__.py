@@ -1,0 +1,1 @@
+"""Knowledge search: embedding models, the FAISS index, scoring and the answerable decision."""

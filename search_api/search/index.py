@@ -1,0 +1,317 @@
+"""Build, store and load the search index.
+
+Layout of the index directory (replicas can share one, read-only)::
+
+    CURRENT                 name of the version being served (replaced atomically)
+    v-<timestamp>/
+        manifest.json       format, per-language model id and dimension, per-article hash and rows
+        articles.json       the indexed articles (pages are rendered from here)
+        <lang>.units.jsonl  one search unit per line: article, section, kind, text
+        <lang>.vectors.npy  normalised unit vectors, row i = unit i
+        <lang>.faiss        inner-product FAISS index over those vectors
+
+A search unit is an article's title, one of its sections, or one of its example
+questions; an article scores as its best unit. A build re-embeds only the
+articles whose file changed (by content hash) and whose language model is the
+same; everything else is copied from the version being served. A new version
+becomes visible only when complete, so a failed build never breaks the index
+being served, and a broken article keeps its last good version in the index.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Mapping
+
+import faiss
+import numpy as np
+
+from search_api.kb.articles import Article, ArticleError, load_articles
+from search_api.search.embedding import Embedder
+
+FORMAT = 1
+# Bump when the way units are made or encoded changes: vectors of an older
+# recipe are then re-embedded instead of reused.
+UNIT_RECIPE = 1
+# Above this many units an HNSW graph replaces exact search: flat search costs
+# ~15 ms at 100k 384-d vectors on 2 cores, HNSW well under 1 ms (see README).
+HNSW_MIN_UNITS = 50_000
+HNSW_M = 32
+HNSW_EF_CONSTRUCTION = 80
+HNSW_EF_SEARCH = 128
+KEEP_VERSIONS = 2
+
+
+class IndexError_(Exception):
+    """Base class of index problems a user must act on."""
+
+
+class IndexNotBuilt(IndexError_):
+    pass
+
+
+class IndexModelMismatch(IndexError_):
+    pass
+
+
+@dataclass(frozen=True)
+class Unit:
+    article_id: str
+    section: int  # index into the article's sections
+    kind: str  # "title" | "section" | "question"
+    text: str
+
+
+def article_units(article: Article) -> list[Unit]:
+    """The texts an article is found by. Question units get their section later."""
+    units = [Unit(article.id, 0, "title", article.title)]
+    for i, section in enumerate(article.sections):
+        parts = [article.title]
+        if section.heading:
+            parts.append(section.heading)
+        parts.append(section.plain_text)
+        units.append(Unit(article.id, i, "section", ". ".join(p for p in parts if p)))
+    units.extend(Unit(article.id, -1, "question", q) for q in article.questions)
+    return units
+
+
+def assign_question_sections(units: list[Unit], vectors: np.ndarray) -> list[Unit]:
+    """Point each example question at the article section most similar to it."""
+    section_rows = [i for i, u in enumerate(units) if u.kind == "section"]
+    if not section_rows:
+        return [Unit(u.article_id, 0, u.kind, u.text) if u.section < 0 else u for u in units]
+    section_vectors = vectors[section_rows]
+    out = []
+    for i, unit in enumerate(units):
+        if unit.kind == "question":
+            best = section_rows[int(np.argmax(section_vectors @ vectors[i]))]
+            unit = Unit(unit.article_id, units[best].section, unit.kind, unit.text)
+        out.append(unit)
+    return out
+
+
+@dataclass
+class LanguageIndex:
+    lang: str
+    model_id: str
+    dim: int
+    units: list[Unit]
+    vectors: np.ndarray
+    faiss_index: faiss.Index
+    article_rows: dict[str, tuple[int, int]]
+
+    def search(self, query_vector: np.ndarray, k: int) -> list[tuple[int, float]]:
+        if not self.units:
+            return []
+        k = min(k, len(self.units))
+        scores, rows = self.faiss_index.search(query_vector.reshape(1, -1).astype(np.float32), k)
+        return [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if r >= 0]
+
+
+@dataclass
+class KnowledgeIndex:
+    version: str
+    path: Path
+    articles: dict[str, Article]
+    languages: dict[str, LanguageIndex]
+    manifest: dict
+
+    def check_models(self, embedders: Mapping[str, Embedder]) -> None:
+        """Refuse to serve a language whose index was built with another model."""
+        for lang, lindex in self.languages.items():
+            embedder = embedders[lang]
+            if embedder.model_id != lindex.model_id or embedder.dim != lindex.dim:
+                raise IndexModelMismatch(
+                    f"the '{lang}' index in {self.path} was built with model {lindex.model_id} "
+                    f"({lindex.dim}-d), but the service is configured with {embedder.model_id} "
+                    f"({embedder.dim}-d); rebuild it with 'helpdesk build' or configure the same model"
+                )
+
+
+def make_faiss_index(vectors: np.ndarray, dim: int) -> faiss.Index:
+    if len(vectors) >= HNSW_MIN_UNITS:
+        index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        index.hnsw.efSearch = HNSW_EF_SEARCH
+    else:
+        index = faiss.IndexFlatIP(dim)
+    if len(vectors):
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return index
+
+
+def current_version_dir(index_dir: Path) -> Path | None:
+    pointer = index_dir / "CURRENT"
+    if not pointer.is_file():
+        return None
+    version = pointer.read_text(encoding="utf-8").strip()
+    path = index_dir / version
+    return path if path.is_dir() else None
+
+
+def load_index(index_dir: Path) -> KnowledgeIndex:
+    path = current_version_dir(index_dir)
+    if path is None:
+        raise IndexNotBuilt(f"no index in {index_dir}: run 'helpdesk build' first")
+    manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+    if manifest.get("format") != FORMAT:
+        raise IndexNotBuilt(f"index in {path} has format {manifest.get('format')}, expected {FORMAT}: rebuild it")
+    articles = {
+        data["id"]: Article.from_dict(data)
+        for data in json.loads((path / "articles.json").read_text(encoding="utf-8"))
+    }
+    languages = {}
+    for lang, info in manifest["languages"].items():
+        with open(path / f"{lang}.units.jsonl", encoding="utf-8") as fh:
+            units = [Unit(**json.loads(line)) for line in fh]
+        vectors = np.load(path / f"{lang}.vectors.npy")
+        rows = {aid: tuple(entry["rows"]) for aid, entry in manifest["articles"].items() if entry["lang"] == lang}
+        languages[lang] = LanguageIndex(
+            lang, info["model_id"], info["dim"], units, vectors,
+            faiss.read_index(str(path / f"{lang}.faiss")), rows,  # type: ignore[arg-type]
+        )
+        if isinstance(languages[lang].faiss_index, faiss.IndexHNSWFlat):
+            languages[lang].faiss_index.hnsw.efSearch = HNSW_EF_SEARCH
+    return KnowledgeIndex(path.name, path, articles, languages, manifest)
+
+
+@dataclass
+class BuildReport:
+    version: str
+    articles: int = 0
+    units: int = 0
+    embedded_articles: int = 0
+    reused_articles: int = 0
+    kept_previous: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _previous(index_dir: Path) -> KnowledgeIndex | None:
+    try:
+        return load_index(index_dir)
+    except (IndexNotBuilt, OSError, ValueError, KeyError):
+        return None
+
+
+def build_index(
+    articles_dir: Path,
+    index_dir: Path,
+    embedder_for: Callable[[str], Embedder],
+    languages: tuple[str, ...],
+    progress: bool = False,
+    articles: list[Article] | None = None,
+) -> BuildReport:
+    """Build a new index version from ``articles_dir`` and make it current.
+
+    ``embedder_for(lang)`` gives the model of a language. Pass ``articles`` to
+    index already-parsed articles instead of reading the directory (used by
+    the benchmark and evaluation with generated articles).
+    """
+    started = time.perf_counter()
+    errors: list[ArticleError] = []
+    if articles is None:
+        loaded = load_articles(articles_dir, languages)
+        articles, errors = loaded.articles, loaded.errors
+    previous = _previous(index_dir)
+    report = BuildReport(version="", errors=[str(e) for e in errors])
+
+    # A broken file that was indexed before keeps its last good version.
+    if previous is not None:
+        present = {a.id for a in articles}
+        broken_paths = {e.path for e in errors}
+        for old in previous.articles.values():
+            if old.path in broken_paths and old.id not in present:
+                articles.append(old)
+                report.kept_previous.append(old.path)
+
+    version = time.strftime("v-%Y%m%dT%H%M%S") + f"-{time.time_ns() % 1_000_000_000:09d}"
+    report.version = version
+    index_dir.mkdir(parents=True, exist_ok=True)
+    staging = index_dir / f".staging-{version}"
+    staging.mkdir()
+    try:
+        manifest: dict = {"format": FORMAT, "unit_recipe": UNIT_RECIPE, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                          "languages": {}, "articles": {}}
+        for lang in sorted({a.lang for a in articles}):
+            embedder = embedder_for(lang)
+            lang_articles = sorted((a for a in articles if a.lang == lang), key=lambda a: a.id)
+            old = previous.languages.get(lang) if previous else None
+            reusable = (old is not None and old.model_id == embedder.model_id and old.dim == embedder.dim
+                        and previous.manifest.get("unit_recipe") == UNIT_RECIPE)
+            all_units: list[Unit] = []
+            blocks: list[np.ndarray] = []
+            to_embed: list[tuple[int, list[Unit]]] = []  # (block position, units)
+            for article in lang_articles:
+                old_entry = previous.manifest["articles"].get(article.id) if reusable else None
+                if old_entry and old_entry["hash"] == article.content_hash and old_entry["lang"] == lang:
+                    start, end = old_entry["rows"]
+                    blocks.append(old.vectors[start:end])
+                    all_units.append(old.units[start:end])  # type: ignore[arg-type]
+                    report.reused_articles += 1
+                else:
+                    units = article_units(article)
+                    to_embed.append((len(blocks), units))
+                    blocks.append(np.empty((0, embedder.dim), dtype=np.float32))
+                    all_units.append(units)  # type: ignore[arg-type]
+                    report.embedded_articles += 1
+            if to_embed:
+                texts = [u.text for _, units in to_embed for u in units]
+                vectors = embedder.encode_passages(texts, progress=progress, label=lang)
+                offset = 0
+                for position, units in to_embed:
+                    block = vectors[offset : offset + len(units)]
+                    offset += len(units)
+                    blocks[position] = block
+                    all_units[position] = assign_question_sections(units, block)  # type: ignore[call-overload]
+            units_flat: list[Unit] = []
+            row = 0
+            for article, units in zip(lang_articles, all_units):
+                manifest["articles"][article.id] = {
+                    "hash": article.content_hash, "lang": lang, "path": article.path,
+                    "rows": [row, row + len(units)],  # type: ignore[arg-type]
+                }
+                row += len(units)  # type: ignore[arg-type]
+                units_flat.extend(units)  # type: ignore[arg-type]
+            vectors = np.vstack(blocks) if blocks else np.zeros((0, embedder.dim), np.float32)
+            faiss_index = make_faiss_index(vectors, embedder.dim)
+            np.save(staging / f"{lang}.vectors.npy", vectors)
+            faiss.write_index(faiss_index, str(staging / f"{lang}.faiss"))
+            with open(staging / f"{lang}.units.jsonl", "w", encoding="utf-8") as fh:
+                for unit in units_flat:
+                    fh.write(json.dumps(asdict(unit), ensure_ascii=False) + "\n")
+            manifest["languages"][lang] = {
+                "model_id": embedder.model_id, "dim": embedder.dim, "units": len(units_flat),
+                "index_type": type(faiss_index).__name__,
+            }
+            report.units += len(units_flat)
+        report.articles = len(articles)
+        (staging / "articles.json").write_text(
+            json.dumps([a.to_dict() for a in articles], ensure_ascii=False), encoding="utf-8"
+        )
+        (staging / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+        staging.rename(index_dir / version)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    pointer_tmp = index_dir / f".CURRENT-{version}"
+    pointer_tmp.write_text(version + "\n", encoding="utf-8")
+    os.replace(pointer_tmp, index_dir / "CURRENT")
+    _prune(index_dir, keep=version)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _prune(index_dir: Path, keep: str) -> None:
+    """Delete old versions (a server may still read the previous one: keep it)."""
+    versions = sorted(p for p in index_dir.glob("v-*") if p.is_dir() and p.name != keep)
+    for old in versions[: max(0, len(versions) - (KEEP_VERSIONS - 1))]:
+        shutil.rmtree(old, ignore_errors=True)

