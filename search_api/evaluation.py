@@ -102,8 +102,8 @@ def evaluate_set(set_dir: Path, models: str | None = None, work_dir: Path | None
         }
         if n_out:
             sweep = []
-            for t in np.arange(0.30, 0.96, 0.01):
-                sweep.append({"threshold": round(float(t), 2),
+            for t in np.arange(0.30, 0.96, 0.005):
+                sweep.append({"threshold": round(float(t), 3),
                               "in_scope_answered": float(np.mean(np.asarray(in_scores) >= t)),
                               "out_of_scope_refused": float(np.mean(np.asarray(out_scores) < t))})
             report["sweep"] = sweep
@@ -130,5 +130,5 @@ def format_report(r: dict) -> str:
                      f"AUROC(top score) {pct(r['auroc'])}")
         good = [s for s in r["sweep"] if s["in_scope_answered"] >= 0.9 and s["out_of_scope_refused"] >= 0.8]
         lines.append("thresholds meeting >=90% answered and >=80% refused: "
-                     + (", ".join(f"{s['threshold']:.2f}" for s in good) or "none"))
+                     + (", ".join(f"{s['threshold']:.3f}" for s in good) or "none"))
     return "\n".join(lines)
