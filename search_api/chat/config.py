@@ -10,16 +10,20 @@ kept here because only the chat uses it. ``create_app`` puts one instance on
   socket.io channel). Unset: the host that served the page, port 5005, which is
   right for the one-machine run command.
 - ``HELPDESK_RASA_TOKEN``: Rasa's ``--auth-token``; without it hand-back to the
-  bot cannot reset the conversation and is refused.
+  bot cannot reset the conversation and is refused. Like the other secrets it
+  may also come from ``HELPDESK_SECRETS_FILE`` (default ``var/secrets.env``).
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Mapping
 
 from fastapi import Request
+
+from search_api.settings import PROJECT_ROOT, read_secrets_file
 
 
 @dataclass(frozen=True)
@@ -30,7 +34,10 @@ class ChatConfig:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "ChatConfig":
-        env = os.environ if env is None else env
+        env = dict(os.environ if env is None else env)
+        secrets_file = env.get("HELPDESK_SECRETS_FILE", PROJECT_ROOT / "var" / "secrets.env")
+        for key, value in read_secrets_file(Path(secrets_file)).items():
+            env.setdefault(key, value)
         return cls(
             rasa_url=(env.get("HELPDESK_RASA_URL") or cls.rasa_url).rstrip("/"),
             rasa_public_url=(env.get("HELPDESK_RASA_PUBLIC_URL") or "").rstrip("/") or None,

@@ -1,5 +1,8 @@
 """The customer chat page: ``GET /chat``, its static files and ``/chat/embed.js``.
 
+``router`` also carries the live-takeover routes of ``live_api``, so the app
+includes one router for the whole chat.
+
 The page talks to Rasa's socket.io channel directly from the browser; this
 module only serves it. ``/chat/embed.js`` lets another site embed the chat
 with one script tag (it adds a launcher button and an iframe of ``/chat``).
@@ -19,6 +22,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from search_api.chat.config import ChatConfig, get_chat_config
+from search_api.chat.live_api import router as live_router
 
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
@@ -31,6 +35,7 @@ STATIC_FILES = {
 LANGUAGES = ("de", "en")
 
 router = APIRouter(tags=["chat"])
+router.include_router(live_router)  # /chat/api/... and the agent's /agent/handoffs/{id}/live/...
 templates = Jinja2Templates(directory=HERE / "templates")
 
 

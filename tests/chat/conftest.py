@@ -58,6 +58,12 @@ class ThreadServer:
 
 
 @pytest.fixture(scope="session")
+def serve():
+    """``serve(app)``: a context manager running ``app`` under uvicorn on a free port."""
+    return ThreadServer
+
+
+@pytest.fixture(scope="session")
 def chat_server():
     app = FastAPI()
     app.include_router(router)

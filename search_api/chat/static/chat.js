@@ -29,7 +29,6 @@
       ticketTitle: "A person will take over",
       ticketOpen: "Ticket {ticket}. Expected response: {expected}. You can keep writing here; if you leave, the ticket stays open and we will answer.",
       ticketLive: "Ticket {ticket}: {agent} is now talking to you.",
-      ticketClosed: "Ticket {ticket} has been closed.",
       liveStarted: "{agent} has joined the chat.",
       handedBack: "The agent handed the conversation back to the assistant.",
       closed: "The agent closed the conversation. Thank you!",
@@ -50,7 +49,6 @@
       ticketTitle: "Ein Mensch übernimmt",
       ticketOpen: "Ticket {ticket}. Erwartete Antwortzeit: {expected}. Sie können hier weiterschreiben; wenn Sie gehen, bleibt das Ticket offen und wir antworten.",
       ticketLive: "Ticket {ticket}: {agent} spricht jetzt mit Ihnen.",
-      ticketClosed: "Ticket {ticket} wurde geschlossen.",
       liveStarted: "{agent} ist dem Chat beigetreten.",
       handedBack: "Der Mitarbeiter hat das Gespräch an den Assistenten zurückgegeben.",
       closed: "Der Mitarbeiter hat das Gespräch beendet. Vielen Dank!",
@@ -383,24 +381,24 @@
   }
 
   // ---------------------------------------------------------------- ticket (live part)
+  /** Customer messages go to the agent side (not Rasa) while this is true. */
   function ticketOpen() {
-    return !!(state.ticket && state.ticket.status !== "closed" && state.ticket.mode !== "bot");
+    return !!(state.ticket && state.ticket.status === "open" && state.ticket.mode !== "bot");
+  }
+
+  function expectedText(ticket) {
+    var expected = ticket.expected_response;
+    if (!expected) return "—";
+    if (expected.text && expected.text[state.lang]) return String(expected.text[state.lang]);
+    return String(expected.minutes) + " min";
   }
 
   function renderTicket() {
     var ticket = state.ticket;
-    if (!ticket || ticket.mode === "bot") {
-      els.ticket.hidden = true;
-      return;
-    }
-    els.ticket.hidden = false;
-    var params = {
-      ticket: ticket.number || ticket.id,
-      expected: ticket.expected_response || "—",
-      agent: ticket.agent || t("anAgent")
-    };
-    var key = ticket.status === "closed" ? "ticketClosed" : ticket.mode === "live" ? "ticketLive" : "ticketOpen";
-    els.ticketText.textContent = t(key, params);
+    els.ticket.hidden = !ticketOpen();
+    if (!ticketOpen()) return;
+    var params = { ticket: ticket.id, expected: expectedText(ticket), agent: ticket.agent || t("anAgent") };
+    els.ticketText.textContent = t(ticket.mode === "live" ? "ticketLive" : "ticketOpen", params);
   }
 
   function apiUrl(suffix) {
@@ -411,17 +409,17 @@
     var before = state.ticket;
     state.ticket = ticket;
     storage.set("ticket." + state.sessionId, ticket);
-    if (announce && before && ticket) {
-      if (ticket.mode === "live" && before.mode !== "live") {
-        addMessage({ role: "system", text: t("liveStarted", { agent: ticket.agent || t("anAgent") }) });
-      } else if (ticket.status === "closed" && before.status !== "closed") {
+    if (announce && before && ticket && before.id === ticket.id) {
+      if (ticket.status === "closed" && before.status !== "closed") {
         addMessage({ role: "system", text: t("closed") });
+      } else if (ticket.mode === "live" && before.mode !== "live") {
+        addMessage({ role: "system", text: t("liveStarted", { agent: ticket.agent || t("anAgent") }) });
       } else if (ticket.mode === "bot" && before.mode !== "bot") {
         addMessage({ role: "system", text: t("handedBack") });
       }
     }
     renderTicket();
-    if (ticketOpen()) openEvents(); else closeEvents();
+    if (ticket && ticket.status === "open") openEvents(); else closeEvents();
   }
 
   function applyLiveMessage(message) {
@@ -432,7 +430,8 @@
       // Our own message, echoed: mark the optimistic copy as delivered.
       for (var i = state.history.length - 1; i >= 0; i--) {
         var item = state.history[i];
-        if (item.role === "user" && item.local && item.local === message.client_id) {
+        if (item.role === "user" && !item.key && item.local &&
+            (item.local === message.client_id || (!message.client_id && item.text === message.text))) {
           item.key = key;
           item.pending = false;
           saveHistory();
@@ -453,6 +452,7 @@
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (data) {
         if (!data || !data.ticket) return;
+        if (state.ticket && state.ticket.id !== data.ticket.id) state.ticket = null;  // a new handoff
         applyTicket(data.ticket, true);
         (data.messages || []).forEach(applyLiveMessage);
       })
@@ -463,7 +463,10 @@
     if (state.events || !window.EventSource) return;
     var source = new EventSource(apiUrl("/events"));
     state.events = source;
-    source.addEventListener("ticket", function (e) { applyTicket(JSON.parse(e.data), true); });
+    source.addEventListener("ticket", function (e) {
+      var ticket = JSON.parse(e.data);
+      if (ticket) applyTicket(ticket, true); else closeEvents();
+    });
     source.addEventListener("message", function (e) { applyLiveMessage(JSON.parse(e.data)); });
     source.addEventListener("open", function () { if (state.confirmed) setConnection(null); });
   }

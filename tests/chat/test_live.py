@@ -1,0 +1,217 @@
+"""Live takeover through the real app (create_app, real store on SQLite) served by uvicorn.
+
+Covers what does not need Rasa: a customer's page reaches only its own
+ticket, its messages and the agent's go to the transcript, the state the page
+sees (waiting, live, closed), the agent actions' login and CSRF checks,
+escaping on the agent's page, and the event stream. Handing back to a real
+Rasa is tested in tests/e2e.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import secrets
+import time
+
+import httpx
+import pytest
+
+from search_api.app import create_app
+from search_api.chat import live_api
+
+SERVICE_TOKEN = "chat-live-service-token"
+XSS = '<script>window.pwned=1</script><img src=x onerror="window.pwned=2">'
+
+
+@pytest.fixture
+def server(built_kb, tmp_path, monkeypatch, serve):
+    monkeypatch.setattr(live_api, "STREAM_SECONDS", 3.0)
+    settings = dataclasses.replace(
+        built_kb, database_url=f"sqlite:///{tmp_path / 'handoffs.db'}", service_token=SERVICE_TOKEN,
+        session_secret=secrets.token_urlsafe(16),
+    )
+    app = create_app(settings)
+    with serve(app) as running:
+        app.state.handoffs.create_agent("anna", "Anna Agent", ["network"], "anna-password-1")
+        app.state.handoffs.create_agent("bert", "Bert", ["software"], "bert-password-1")
+        yield running
+
+
+def session_id() -> str:
+    return secrets.token_hex(16)
+
+
+def handoff(server, conversation_id: str, description: str = "No internet since this morning") -> str:
+    payload = {
+        "idempotency_key": f"{conversation_id}-handoff-1",
+        "conversation_id": conversation_id,
+        "channel": "socketio",
+        "language": "en",
+        "reason": "unresolved",
+        "summary": {"category": "network", "description": description, "tried": "restarted the router",
+                    "urgency": "normal", "contact": {"email": "kim@example.org"}},
+        "transcript": [{"sender": "customer", "text": "my internet is down", "timestamp": "2026-01-01T10:00:00Z"},
+                       {"sender": "bot", "text": "Try restarting the router.", "timestamp": "2026-01-01T10:00:01Z"}],
+    }
+    response = httpx.post(f"{server.url}/handoffs", json=payload, headers={"Authorization": f"Bearer {SERVICE_TOKEN}"})
+    assert response.status_code == 201, response.text
+    return response.json()["ticket_id"]
+
+
+def agent_client(server, username: str = "anna", password: str = "anna-password-1") -> tuple[httpx.Client, str]:
+    client = httpx.Client(base_url=server.url)
+    page = client.get("/agent/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    response = client.post("/agent/login", data={"username": username, "password": password, "csrf_token": token,
+                                                   "next": "/agent"})
+    assert response.status_code == 303, response.text
+    return client, csrf_of(client.get("/agent").text)
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def conversation(server, sid: str) -> dict:
+    response = httpx.get(f"{server.url}/chat/api/conversations/{sid}")
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_customer_sees_only_its_own_ticket(server):
+    mine, other = session_id(), session_id()
+    ticket = handoff(server, mine)
+    handoff(server, other, "someone else's secret problem")
+    view = conversation(server, mine)
+    assert view["ticket"]["id"] == ticket
+    assert view["ticket"]["status"] == "open" and view["ticket"]["mode"] == "waiting"
+    assert view["ticket"]["expected_response"]["minutes"] >= 1
+    assert set(view["ticket"]["expected_response"]["text"]) == {"de", "en"}
+    assert view["messages"] == []  # the bot conversation before the handoff is not repeated
+    assert "secret" not in json.dumps(view) and "kim@example.org" not in json.dumps(view)
+    assert conversation(server, session_id()) == {"ticket": None, "messages": []}
+    # Ids a browser never makes are refused outright, whatever tickets exist.
+    for bad in ("1", "conv-abc", mine.upper(), mine + "0", "../" + mine):
+        response = httpx.get(f"{server.url}/chat/api/conversations/{bad}")
+        assert response.status_code == 404, bad
+    response = httpx.post(f"{server.url}/chat/api/conversations/{session_id()}/messages", json={"text": "hi"})
+    assert response.status_code == 409  # no ticket: talk to the bot
+
+
+def test_live_chat_from_waiting_to_closed(server):
+    sid = session_id()
+    ticket = handoff(server, sid)
+    agent, csrf = agent_client(server)
+
+    sent = httpx.post(f"{server.url}/chat/api/conversations/{sid}/messages",
+                      json={"text": f"still waiting {XSS}", "client_id": "abc123"})
+    assert sent.status_code == 201, sent.text
+    assert sent.json()["role"] == "customer" and sent.json()["client_id"] == "abc123"
+    for bad in ({"text": ""}, {"text": "x" * 2001}, {"text": "a\x00b"}, {"text": "hi", "client_id": "<x>"}):
+        assert httpx.post(f"{server.url}/chat/api/conversations/{sid}/messages", json=bad).status_code == 422
+
+    page = agent.get(f"/agent/handoffs/{ticket}")
+    assert "Reply live" in page.text
+    assert XSS not in page.text and "&lt;script&gt;window.pwned=1&lt;/script&gt;" in page.text
+    response = agent.post(f"/agent/handoffs/{ticket}/live/start", data={"csrf_token": csrf})
+    assert response.status_code == 303 and response.headers["location"].endswith("#live")
+    view = conversation(server, sid)
+    assert view["ticket"]["mode"] == "live" and view["ticket"]["agent"] == "Anna Agent"
+
+    reply = agent.post(f"/agent/handoffs/{ticket}/live/messages", data={"csrf_token": csrf, "text": "Hi, Anna here."},
+                       headers={"Accept": "application/json"})
+    assert reply.status_code == 200 and reply.json()["role"] == "agent"
+    view = conversation(server, sid)
+    assert [(m["role"], m["text"]) for m in view["messages"]] == [
+        ("customer", f"still waiting {XSS}"), ("agent", "Hi, Anna here.")]
+    assert conversation(server, sid + "")["messages"][0]["id"] < view["messages"][1]["id"]
+    after = view["messages"][0]["id"]
+    assert httpx.get(f"{server.url}/chat/api/conversations/{sid}", params={"after": after}).json()["messages"] == [
+        view["messages"][1]]
+
+    # Closing resolves the ticket; without a Rasa token the bot cannot be told, and the agent is told so.
+    closed = agent.post(f"/agent/handoffs/{ticket}/live/close", data={"csrf_token": csrf, "note": ""})
+    assert closed.status_code == 303
+    assert "the+bot+could+not+be+told" in closed.headers["location"]
+    detail = agent.get(f"/agent/api/handoffs/{ticket}")  # session cookie is not an API credential
+    assert detail.status_code == 401
+    store_view = agent.get(f"/agent/handoffs/{ticket}").text
+    assert "resolved" in store_view and "Closed in the live chat." in store_view
+    assert conversation(server, sid)["ticket"]["status"] == "closed"
+    late = httpx.post(f"{server.url}/chat/api/conversations/{sid}/messages", json={"text": "hello?"})
+    assert late.status_code == 409
+    # Everything exchanged is in the ticket's transcript, in order, after the bot part.
+    transcript = re.findall(r'<div class="sender-(\w+)"><small>\w+ · [^<]*</small>\s*<div class="msg">([^<]*)</div>',
+                            store_view)
+    assert [s for s, _ in transcript] == ["customer", "bot", "customer", "agent"]
+    assert transcript[3][1] == "Hi, Anna here."
+
+
+def test_agent_actions_need_login_and_csrf(server):
+    sid = session_id()
+    ticket = handoff(server, sid)
+    anonymous = httpx.Client(base_url=server.url)
+    response = anonymous.post(f"/agent/handoffs/{ticket}/live/messages", data={"text": "hi", "csrf_token": "x"})
+    assert response.status_code == 303 and "/agent/login" in response.headers["location"]
+    assert anonymous.get(f"/agent/handoffs/{ticket}/live/events").status_code == 303
+    agent, csrf = agent_client(server)
+    forged = agent.post(f"/agent/handoffs/{ticket}/live/start", data={"csrf_token": "forged"})
+    assert forged.status_code == 403
+    forged_json = agent.post(f"/agent/handoffs/{ticket}/live/messages", data={"csrf_token": "", "text": "x"},
+                             headers={"Accept": "application/json"})
+    assert forged_json.status_code == 403
+    assert conversation(server, sid)["ticket"]["mode"] == "waiting"
+    assert conversation(server, sid)["messages"] == []
+
+
+def test_hand_back_without_rasa_keeps_the_chat_with_the_agent(server):
+    sid = session_id()
+    ticket = handoff(server, sid)
+    agent, csrf = agent_client(server)
+    agent.post(f"/agent/handoffs/{ticket}/live/start", data={"csrf_token": csrf})
+    response = agent.post(f"/agent/handoffs/{ticket}/live/hand-back", data={"csrf_token": csrf},
+                          headers={"Accept": "application/json"})
+    assert response.status_code == 502
+    assert "stays with you" in response.json()["detail"]
+    assert conversation(server, sid)["ticket"]["mode"] == "live"
+
+
+def test_reply_live_only_for_web_chat_conversations(server):
+    ticket = handoff(server, "rest-test-conversation-1")
+    agent, csrf = agent_client(server)
+    response = agent.post(f"/agent/handoffs/{ticket}/live/start", data={"csrf_token": csrf})
+    assert response.status_code == 409
+    assert "did not come from the web chat" in response.text
+
+
+def test_event_stream_delivers_state_and_messages(server):
+    sid = session_id()
+    ticket = handoff(server, sid)
+    agent, csrf = agent_client(server)
+    events: list[tuple[str, dict]] = []
+    started = time.monotonic()
+    with httpx.stream("GET", f"{server.url}/chat/api/conversations/{sid}/events", timeout=10) as stream:
+        assert stream.headers["content-type"].startswith("text/event-stream")
+        name = None
+        for line in stream.iter_lines():
+            if line.startswith("event: "):
+                name = line[7:]
+            elif line.startswith("data: "):
+                events.append((name, json.loads(line[6:])))
+                if len(events) == 1:  # the first state arrived: now the agent acts
+                    agent.post(f"/agent/handoffs/{ticket}/live/start", data={"csrf_token": csrf})
+                    agent.post(f"/agent/handoffs/{ticket}/live/messages", data={"csrf_token": csrf, "text": "Hello"})
+                if any(n == "message" for n, _ in events):
+                    break
+    assert time.monotonic() - started < 3  # woken by the write, not by the end of the stream
+    assert events[0][0] == "ticket" and events[0][1]["mode"] == "waiting"
+    assert ("ticket", {**events[0][1], "mode": "live", "agent": "Anna Agent"}) in events
+    assert events[-1][0] == "message" and events[-1][1]["text"] == "Hello"
+    # The stream ends by itself; a reconnect with Last-Event-ID resumes after the last message.
+    resumed = httpx.get(f"{server.url}/chat/api/conversations/{sid}/events",
+                        headers={"Last-Event-ID": str(events[-1][1]["id"])}, timeout=10)
+    assert "event: message" not in resumed.text and "event: ticket" in resumed.text
+    # Another agent's session sees the same ticket; a customer of another session does not.
+    assert httpx.get(f"{server.url}/chat/api/conversations/{session_id()}/events").status_code == 404
