@@ -30,7 +30,7 @@ from search_api.handoffs.store import HandoffStore
 from search_api.settings import PROJECT_ROOT, Settings
 
 PG_URL = os.environ.get("DATABASE_URL_TEST", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-SERVICE_TOKEN = "test-service-token-" + secrets.token_hex(8)
+SERVICE_TOKEN = "test-service-token-of-the-handoff-tests"  # fixed: this module may be imported twice
 DEFAULT_ROUTING = PROJECT_ROOT / "config" / "routing.yml"
 FIXTURE_KB = PROJECT_ROOT / "tests" / "fixtures" / "kb"
 
