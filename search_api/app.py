@@ -7,6 +7,7 @@ build apps with their own settings and nothing is global.
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -16,9 +17,13 @@ from prometheus_fastapi_instrumentator import Instrumentator
 
 from search_api.settings import Settings
 from search_api.chat.router import router as chat_router
+from search_api.handoffs.api import open_handoffs
+from search_api.handoffs.api import router as handoffs_router
+from search_api.inbox.pages import router as inbox_router
 from search_api.kb.router import router as articles_router
 from search_api.search.router import router as search_router
 from search_api.search.service import SearchService
+from search_api.search.watch import watch_articles
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -26,8 +31,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        app.state.search = SearchService.open(settings)
-        yield
+        # Handoffs first: a bad routing file stops the start before the slow index load.
+        with open_handoffs(app, settings):
+            app.state.search = SearchService.open(settings)
+            watcher = asyncio.create_task(watch_articles(app.state.search)) if settings.watch_articles else None
+            try:
+                yield
+            finally:
+                if watcher is not None:
+                    watcher.cancel()
 
     app = FastAPI(
         title="Helpdesk search API",
@@ -49,5 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(search_router)
     app.include_router(articles_router)
     app.include_router(chat_router)
+    app.include_router(handoffs_router)
+    app.include_router(inbox_router)
     Instrumentator().instrument(app).expose(app, include_in_schema=False)
     return app

@@ -69,6 +69,8 @@ class Settings:
     admin_token: str | None = None
     service_token: str | None = None
     session_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    # Rebuild the index when an article file changes (authors' preview; off in production).
+    watch_articles: bool = False
     # Handoff notifications (search_api/handoffs/notifications.py); a channel is off while unset.
     webhook_url: str | None = None
     webhook_secret: str | None = None
@@ -105,6 +107,7 @@ class Settings:
             kwargs["routing_file"] = Path(env["HELPDESK_ROUTING_FILE"])
         kwargs["admin_token"] = env.get("HELPDESK_ADMIN_TOKEN") or None
         kwargs["service_token"] = env.get("HELPDESK_SERVICE_TOKEN") or None
+        kwargs["watch_articles"] = env.get("HELPDESK_WATCH", "") in ("1", "true", "yes")
         if env.get("HELPDESK_SESSION_SECRET"):
             kwargs["session_secret"] = env["HELPDESK_SESSION_SECRET"]
         for name in ("webhook_url", "webhook_secret", "smtp_host", "smtp_from", "smtp_user", "smtp_password"):

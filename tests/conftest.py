@@ -17,6 +17,7 @@ SERVICE_TOKEN = "test-service-token"
 
 def make_settings(articles_dir: Path, index_dir: Path, **changes) -> Settings:
     base = Settings.from_env({"HELPDESK_SECRETS_FILE": "/nonexistent"})
+    changes.setdefault("database_url", f"sqlite:///{index_dir.parent / 'handoffs.db'}")
     return dataclasses.replace(
         base, articles_dir=articles_dir, index_dir=index_dir, admin_token=ADMIN_TOKEN,
         service_token=SERVICE_TOKEN, public_base_url="http://testserver", **changes,

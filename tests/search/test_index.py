@@ -88,3 +88,20 @@ def test_failed_build_leaves_the_served_index_untouched(kb_copy, monkeypatch):
     assert (kb_copy.index_dir / "CURRENT").read_text() == before
     assert not list(kb_copy.index_dir.glob(".staging-*"))
     SearchService.open(kb_copy)
+
+
+def test_watch_mode_rebuilds_when_an_article_is_saved(kb_copy):
+    import time
+
+    settings = dataclasses.replace(kb_copy, watch_articles=True)
+    with TestClient(create_app(settings)) as client:
+        before = client.get("/health").json()["index_version"]
+        path = kb_copy.articles_dir / "en" / "reset-password.md"
+        time.sleep(0.5)  # let the watcher start
+        path.write_text(path.read_text().replace("30 minutes", "20 minutes"))
+        deadline = time.time() + 60
+        while time.time() < deadline and client.get("/health").json()["index_version"] == before:
+            time.sleep(0.3)
+        assert client.get("/health").json()["index_version"] != before
+        page = client.get("/articles/fx-en-reset-password", headers={"Accept": "application/json"}).json()
+        assert "20 minutes" in page["body"]
