@@ -215,3 +215,44 @@ def test_event_stream_delivers_state_and_messages(server):
     assert "event: message" not in resumed.text and "event: ticket" in resumed.text
     # Another agent's session sees the same ticket; a customer of another session does not.
     assert httpx.get(f"{server.url}/chat/api/conversations/{session_id()}/events").status_code == 404
+
+
+@pytest.mark.browser
+def test_chat_page_shows_the_ticket_and_the_live_messages(server, new_page):
+    """The page of a handed-over session, in Chromium: banner, live messages both ways, the end.
+
+    Rasa is not running here, so the session's handoff is made through the API
+    the way the action server makes it; the page's own session id is used.
+    """
+    page = new_page(locale="en-US")
+    page.goto(f"{server.url}/chat")
+    page.wait_for_function("() => window.HelpdeskChat !== undefined")
+    sid = page.evaluate("HelpdeskChat.state.sessionId")
+    ticket = handoff(server, sid)
+    page.evaluate("t => HelpdeskChat.receive({text: 'Your ticket number is **' + t + '**.'})", ticket)
+    banner = page.locator("#chat-ticket")
+    banner.wait_for()
+    assert ticket in banner.inner_text() and "Expected response" in banner.inner_text()
+    # While waiting for a person, what the customer writes goes to the ticket, not to the silent bot.
+    page.get_by_role("textbox").fill("Are you there?")
+    page.get_by_role("textbox").press("Enter")
+    page.wait_for_function("() => HelpdeskChat.state.history.slice(-1)[0].key !== undefined")
+    assert conversation(server, sid)["messages"][0]["text"] == "Are you there?"
+    assert page.locator(".msg-user").count() == 1  # the echo from the stream is not shown twice
+
+    agent, csrf = agent_client(server)
+    agent.post(f"/agent/handoffs/{ticket}/live/start", data={"csrf_token": csrf})
+    page.locator(".msg-system").filter(has_text="Anna Agent has joined").wait_for(timeout=10_000)
+    agent.post(f"/agent/handoffs/{ticket}/live/messages", data={"csrf_token": csrf, "text": XSS + " **hi**"})
+    reply = page.locator(".msg-agent").last
+    reply.wait_for(timeout=10_000)
+    assert reply.locator("img, script").count() == 0 and page.evaluate("window.pwned") is None
+    assert reply.locator("strong").inner_text() == "hi"
+    assert "Anna Agent" in banner.inner_text()
+
+    page.reload()  # the live part survives a reload too
+    page.locator(".msg-agent").last.wait_for()
+    assert page.locator(".msg-agent").count() == 1 and page.locator(".msg-user").count() == 1
+    agent.post(f"/agent/handoffs/{ticket}/live/close", data={"csrf_token": csrf, "note": "done"})
+    page.locator(".msg-system").filter(has_text="closed the conversation").wait_for(timeout=10_000)
+    assert banner.is_hidden()

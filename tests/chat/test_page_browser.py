@@ -24,7 +24,7 @@ ATTACK = (
 def open_chat(new_page, chat_server, query: str = "", **kw):
     page = new_page(**kw)
     page.goto(f"{chat_server.url}/chat{query}")
-    page.wait_for_function("window.HelpdeskChat !== undefined")
+    page.wait_for_function("() => window.HelpdeskChat !== undefined")
     return page
 
 
@@ -83,7 +83,7 @@ def test_language_follows_the_browser_and_can_be_overridden(new_page, chat_serve
     page.get_by_label("Sprache").select_option("en")
     assert page.get_by_role("button", name="Send").is_visible()
     page.reload()
-    page.wait_for_function("window.HelpdeskChat !== undefined")
+    page.wait_for_function("() => window.HelpdeskChat !== undefined")
     assert page.locator("html").get_attribute("lang") == "en"  # the choice is remembered
 
     english_browser = open_chat(new_page, chat_server, "?lang=de", locale="en-GB")
@@ -140,7 +140,7 @@ def test_conversation_session_and_draft_survive_a_reload(new_page, chat_server):
     page.get_by_role("textbox").press("Enter")
     page.get_by_role("textbox").fill("half typed")
     page.reload()
-    page.wait_for_function("window.HelpdeskChat !== undefined")
+    page.wait_for_function("() => window.HelpdeskChat !== undefined")
     assert page.evaluate("HelpdeskChat.state.sessionId") == session
     texts = page.locator(".msg .msg-body").all_inner_texts()
     assert texts == ["Restart the router.", "unsent question"]

@@ -552,7 +552,9 @@
     state.socket.emit("user_uttered", {
       message: item.payload || item.text,
       session_id: state.sessionId,
-      customData: { language: state.lang }
+      // Rasa reads the key named by metadata_key in credentials.yml ("metadata" by default).
+      customData: { language: state.lang },
+      metadata: { language: state.lang }
     });
     setTyping(true);
   }
