@@ -1,0 +1,94 @@
+"""The inbox in a real browser: Debian's Chromium driven by Playwright, against the real app under uvicorn."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from search_api.app import create_app
+from tests.handoffs.conftest import SERVICE, free_port, handoff_payload
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+PASSWORD = "browser test password"
+DESCRIPTION = 'Router tot <script>window.pwned = 1; alert("x")</script> & "quotes"'
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def server(make_settings):
+    app = create_app(make_settings())
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield app, f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(15)
+
+
+@pytest.fixture
+def page():
+    if not CHROMIUM.exists():
+        pytest.fail("needs Debian's chromium at /usr/bin/chromium: run scripts/bootstrap browser")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.set_default_timeout(15000)
+        yield page
+        browser.close()
+
+
+def test_agent_logs_in_claims_notes_escalates_and_resolves(server, page):
+    app, base = server
+    app.state.handoffs.create_agent("anna", "Anna Agent", ["network", "experts"], PASSWORD)
+    response = httpx.post(f"{base}/handoffs", json=handoff_payload(description=DESCRIPTION), headers=SERVICE)
+    assert response.status_code == 201, response.text
+    ticket = response.json()["ticket_id"]
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    page.goto(f"{base}/agent")
+    assert "/agent/login" in page.url
+    page.fill("input[name=username]", "anna")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    row = page.locator(f"tr[data-ticket='{ticket}']")
+    assert "high" in row.inner_text() and "network" in row.inner_text() and "due in" in row.inner_text()
+
+    page.click(f"a:has-text('{ticket}')")
+    assert page.locator("#description").inner_text() == DESCRIPTION  # shown as text, not run
+    assert page.evaluate("window.pwned") is None and dialogs == []
+
+    page.click("button[name=claim]")
+    assert "Done: claimed" in page.locator(".flash").inner_text()
+    page.fill("textarea[name=text]", "Leitung gemessen, Sync ok")
+    page.click("button[name=add_note]")
+    assert "Leitung gemessen, Sync ok" in page.locator("#history").inner_text()
+    page.fill("textarea[name=reason]", "Fehler im DSLAM, braucht Experten")
+    page.click("button[name=escalate]")
+    assert page.locator("h1 .status").inner_text() == "escalated"
+    assert "experts" in page.locator("#history").inner_text()
+    page.fill("textarea[name=note]", "Port am DSLAM neu geschaltet")
+    page.click("button[name=resolve]")
+    assert page.locator("h1 .status").inner_text() == "resolved"
+    assert "Port am DSLAM neu geschaltet" in page.locator("#summary").inner_text()
+
+    stored = app.state.handoffs.get(ticket)
+    assert (stored["status"], stored["team"]) == ("resolved", "experts")
+    assert [(e["actor"], e["action"]) for e in stored["events"]] == [
+        ("bot", "created"), ("anna", "claimed"), ("anna", "note"), ("anna", "escalated"), ("anna", "resolved")]
+    assert dialogs == []
