@@ -8,6 +8,7 @@ from sqlalchemy import create_engine, pool
 from search_api.handoffs.models import Base
 
 config = context.config
+MIGRATION_LOCK_ID = 7_240_311  # any constant; the same in every process of this service
 target_metadata = Base.metadata
 
 
@@ -21,10 +22,17 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     engine = create_engine(config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool)
     with engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            # Replicas starting together migrate one after the other (SQLite serialises by its file lock).
+            connection.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATION_LOCK_ID})")
+            connection.commit()
         # render_as_batch: SQLite cannot ALTER most things; batch mode copies the table.
         context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
         with context.begin_transaction():
             context.run_migrations()
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql(f"SELECT pg_advisory_unlock({MIGRATION_LOCK_ID})")
+            connection.commit()
     engine.dispose()
 
 

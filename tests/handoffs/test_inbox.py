@@ -67,6 +67,8 @@ def test_customer_text_is_escaped(client):
         assert page.status_code == 200
         assert "<script>alert" not in page.text and "<img src=x" not in page.text
         assert "&lt;script&gt;alert(&#34;pwned&#34;)&lt;/script&gt;" in page.text
+        assert "script-src 'self'" in page.headers["content-security-policy"]
+        assert page.headers["x-frame-options"] == "DENY" and page.headers["cache-control"] == "no-store"
 
 
 def test_inbox_lists_with_filters_age_and_countdown(client):

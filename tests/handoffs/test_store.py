@@ -162,3 +162,17 @@ def test_outbox_lease_retry_and_give_up(store):
     assert [(a["attempt"], a["ok"], a["detail"]) for a in item["attempt_log"]] == [(1, False, "HTTP 500"),
                                                                                  (2, False, "HTTP 503")]
     assert store.claim_due_notifications(utcnow() + timedelta(days=1), timedelta(seconds=60)) == []
+
+
+@pytest.mark.postgres
+def test_replicas_starting_together_migrate_one_after_the_other():
+    import subprocess
+    import sys
+
+    from tests.handoffs.conftest import postgres_schema
+
+    with postgres_schema() as url:
+        starts = [subprocess.Popen([sys.executable, "-c", f"from search_api.migrations import upgrade; upgrade({url!r})"],
+                                   stderr=subprocess.PIPE, text=True) for _ in range(3)]
+        results = [(p.wait(60), p.stderr.read()) for p in starts]
+        assert [code for code, _ in results] == [0, 0, 0], results
