@@ -100,6 +100,17 @@ def safe_next(target: str | None) -> str:
     return "/agent"
 
 
+MAX_FAILED_LOGINS_PER_USER = 5  # in security.LoginThrottle's window (5 minutes)
+MAX_FAILED_LOGINS_PER_ADDRESS = 20
+
+
+def login_throttle(request: Request) -> security.LoginThrottle:
+    state = request.app.state
+    if getattr(state, "login_throttle", None) is None:
+        state.login_throttle = security.LoginThrottle()
+    return state.login_throttle
+
+
 def login_form(request: Request, next: str | None, username: str = "", error: str | None = None) -> HTMLResponse:
     token = security.new_token()
     response = render(request, "login.html", status.HTTP_401_UNAUTHORIZED if error else 200, agent=None,
@@ -118,9 +129,22 @@ async def login(request: Request, username: str = Form(""), password: str = Form
                 csrf_token: str = Form(""), next: str = Form("/agent")) -> Response:
     if not security.check_login_csrf(request, csrf_token):
         return forged(request)
+    throttle = login_throttle(request)
+    user_key = f"user:{username[:64].lower()}"
+    limits = {user_key: MAX_FAILED_LOGINS_PER_USER, f"ip:{request.client.host if request.client else '-'}":
+              MAX_FAILED_LOGINS_PER_ADDRESS}
+    wait = throttle.retry_after(limits)
+    if wait:
+        response = login_form(request, next, username[:64],
+                              f"Too many failed logins. Try again in {wait // 60 + 1} minutes.")
+        response.status_code = status.HTTP_429_TOO_MANY_REQUESTS
+        response.headers["Retry-After"] = str(wait)
+        return response
     agent = await run_in_threadpool(request.app.state.handoffs.authenticate, username[:64], password[:1024])
     if agent is None:
+        throttle.failed(*limits)
         return login_form(request, next, username[:64], "Unknown user or wrong password.")
+    throttle.succeeded(user_key)
     response = RedirectResponse(safe_next(next), status.HTTP_303_SEE_OTHER)
     security.start_session(request, response, agent.id)
     return response

@@ -7,12 +7,17 @@ time-stamped with HELPDESK_SESSION_SECRET (itsdangerous); a cookie that was
 altered, or is older than SESSION_MAX_AGE, is no session. Before login a
 separate short-lived cookie carries the login form's CSRF token (double
 submit), so a foreign site cannot log a browser into an attacker's account.
+``LoginThrottle`` slows password guessing: after too many failures for a user
+name (or from one address) logins are refused for a while (per process).
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets
+import threading
+import time
+from collections import defaultdict, deque
 from dataclasses import dataclass
 
 from fastapi import Request, Response
@@ -83,3 +88,36 @@ def check_login_csrf(request: Request, submitted: str) -> bool:
 
 def check_csrf(session: Session, submitted: str) -> bool:
     return bool(submitted) and hmac.compare_digest(session.csrf.encode(), submitted.encode())
+
+
+class LoginThrottle:
+    """Refuses logins after ``limit`` failures for one key within ``window`` seconds (in memory, per process)."""
+
+    def __init__(self, window: float = 300.0):
+        self.window = window
+        self._failures: dict[str, deque[float]] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def _recent(self, key: str, now: float) -> deque[float]:
+        failures = self._failures[key]
+        while failures and failures[0] < now - self.window:
+            failures.popleft()
+        return failures
+
+    def retry_after(self, limits: dict[str, int]) -> int:
+        """Seconds until a login may be tried again (0: now), for keys like {"user:anna": 5, "ip:1.2.3.4": 20}."""
+        now = time.monotonic()
+        with self._lock:
+            waits = [self._recent(key, now)[0] + self.window - now
+                     for key, limit in limits.items() if len(self._recent(key, now)) >= limit]
+        return int(max(waits)) + 1 if waits else 0
+
+    def failed(self, *keys: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            for key in keys:
+                self._recent(key, now).append(now)
+
+    def succeeded(self, key: str) -> None:
+        with self._lock:
+            self._failures.pop(key, None)

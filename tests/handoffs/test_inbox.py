@@ -117,3 +117,20 @@ def test_forms_claim_note_escalate_resolve_and_refuse_forged_tokens(client):
     logout = client.post("/agent/logout", data={"csrf_token": token}, follow_redirects=False)
     assert logout.status_code == 303
     assert client.get("/agent", follow_redirects=False).status_code == 303
+
+
+def test_password_guessing_is_throttled(client):
+    client.app.state.handoffs.create_agent("anna", "Anna", ["network"], PASSWORD)
+    client.app.state.handoffs.create_agent("ben", "Ben", ["billing"], PASSWORD)
+
+    def attempt(username, password):
+        token = csrf(client.get("/agent/login").text)
+        return client.post("/agent/login", data={"username": username, "password": password, "csrf_token": token},
+                           follow_redirects=False)
+
+    assert [attempt("anna", f"guess {i}").status_code for i in range(5)] == [401] * 5
+    blocked = attempt("anna", PASSWORD)  # even the right password, for a while
+    assert blocked.status_code == 429 and "Too many failed logins" in blocked.text
+    assert int(blocked.headers["retry-after"]) > 0
+    assert "hd_session" not in client.cookies
+    assert attempt("ben", PASSWORD).status_code == 303  # another user is not locked out
