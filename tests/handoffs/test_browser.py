@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 import uvicorn
 
 from search_api.app import create_app
-from tests.handoffs.conftest import SERVICE, free_port, handoff_payload
+from tests.handoffs.conftest import SERVICE, free_port, handoff_payload, wait_for
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -23,8 +24,16 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def server(make_settings):
-    app = create_app(make_settings())
+def receivers(smtp_server, make_webhook):
+    collector, smtp_port = smtp_server
+    return collector, smtp_port, make_webhook()
+
+
+@pytest.fixture
+def server(make_settings, receivers):
+    collector, smtp_port, webhook = receivers
+    app = create_app(make_settings(webhook_url=webhook.url, webhook_secret="browser-test-secret",
+                                   smtp_host="127.0.0.1", smtp_port=smtp_port))
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -52,12 +61,18 @@ def page():
         browser.close()
 
 
-def test_agent_logs_in_claims_notes_escalates_and_resolves(server, page):
+def test_agent_logs_in_claims_notes_escalates_and_resolves(server, receivers, page):
+    """The issue's "done when": posted as the bot posts it, the handoff is routed and prioritised, reaches the
+    team's webhook and mailbox and a logged-in agent's inbox, and moves through claim, escalate, resolve."""
     app, base = server
+    collector, _, webhook = receivers
     app.state.handoffs.create_agent("anna", "Anna Agent", ["network", "experts"], PASSWORD)
     response = httpx.post(f"{base}/handoffs", json=handoff_payload(description=DESCRIPTION), headers=SERVICE)
     assert response.status_code == 201, response.text
     ticket = response.json()["ticket_id"]
+    assert wait_for(lambda: len(webhook.delivered()) == 1 and len(collector.messages) == 1)
+    assert collector.messages[0].rcpt_tos == ["network@helpdesk.example"]
+    assert json.loads(webhook.delivered()[0][1])["handoff"]["ticket_id"] == ticket
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
 
@@ -82,6 +97,8 @@ def test_agent_logs_in_claims_notes_escalates_and_resolves(server, page):
     page.click("button[name=escalate]")
     assert page.locator("h1 .status").inner_text() == "escalated"
     assert "experts" in page.locator("#history").inner_text()
+    assert wait_for(lambda: len(webhook.delivered()) == 2 and len(collector.messages) == 2)
+    assert collector.messages[1].rcpt_tos == ["experts@helpdesk.example"]
     page.fill("textarea[name=note]", "Port am DSLAM neu geschaltet")
     page.click("button[name=resolve]")
     assert page.locator("h1 .status").inner_text() == "resolved"
