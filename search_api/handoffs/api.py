@@ -92,6 +92,8 @@ async def read_json_body(request: Request, max_bytes: int = MAX_BODY_BYTES) -> A
     except json.JSONDecodeError as exc:
         raise HTTPException(status.HTTP_400_BAD_REQUEST,
                             f"request body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except RecursionError:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "request body is nested too deeply") from None
 
 
 def handoff_schema() -> dict[str, Any]:

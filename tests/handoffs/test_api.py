@@ -106,6 +106,7 @@ def test_bodies_that_are_not_json_or_too_large(client):
         (b'{"idempotency_key": "\xff\xfe broken"}', 400, "UTF-8"),
         (b'{"idempotency_key": ', 400, "not valid JSON"),
         (b"[1, 2]", 422, ""),
+        (b"[" * 200_000 + b"]" * 200_000, 400, "nested too deeply"),
         (json.dumps(handoff_payload() | {"pad": "x" * (1024 * 1024)}).encode(), 413, "bytes"),
     ]
     for body, status, text in cases:
