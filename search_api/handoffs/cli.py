@@ -95,6 +95,21 @@ def cmd_create_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_deactivate_agent(args: argparse.Namespace) -> int:
+    from search_api.handoffs.store import HandoffStore, StoreError
+
+    store = HandoffStore.open(_settings(args).database_url)
+    try:
+        store.deactivate_agent(args.username)
+    except StoreError as exc:
+        print(f"deactivate-agent: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    print(f"agent {args.username} deactivated: no logins, sessions or API tokens any more", file=sys.stderr)
+    return 0
+
+
 def cmd_routing_check(args: argparse.Namespace) -> int:
     from search_api.handoffs.routing import RoutingConfig, RoutingConfigError
 
@@ -127,6 +142,10 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("username")
     p.add_argument("--name", default="api", help="what the token is for (kept with it)")
     p.set_defaults(func=cmd_create_token)
+
+    p = subparsers.add_parser("deactivate-agent", help="lock an agent out (login, sessions, API tokens)")
+    p.add_argument("username")
+    p.set_defaults(func=cmd_deactivate_agent)
 
     p = subparsers.add_parser("routing-check", help="validate the routing file and print what it declares")
     p.add_argument("--routing", help="routing file (default: HELPDESK_ROUTING_FILE or config/routing.yml)")

@@ -249,15 +249,18 @@ class HandoffStore:
         with self.transaction() as s:
             return self._view(self._load(s, ticket_id), full=True)
 
-    def list(self, status: str | None = None, team: str | None = None, priority: str | None = None,
+    def list(self, status: str | None = None, team: str | Iterable[str] | None = None, priority: str | None = None,
              limit: int = 200) -> list[dict[str, Any]]:
+        """Handoffs, soonest due first; ``status="open"`` means not resolved; ``team`` may be several."""
         query = select(Handoff)
         if status == "open":
             query = query.where(Handoff.status.in_(OPEN_STATUSES))
         elif status:
             query = query.where(Handoff.status == status)
-        if team:
+        if isinstance(team, str):
             query = query.where(Handoff.team == team)
+        elif team is not None:
+            query = query.where(Handoff.team.in_(list(team)))
         if priority:
             query = query.where(Handoff.priority == priority)
         query = query.order_by(Handoff.sla_due_at, Handoff.id).limit(limit)
@@ -417,6 +420,16 @@ class HandoffStore:
                 return AgentInfo(agent.id, agent.username, agent.display_name, teams)
         except IntegrityError:
             raise AgentExists(f"an agent named {username!r} exists already") from None
+
+    def deactivate_agent(self, username: str) -> None:
+        """No more logins, sessions or API tokens for this agent; the audit trail keeps the name."""
+        with self.transaction() as s:
+            agent = s.scalar(select(Agent).where(Agent.username == username))
+            if agent is None:
+                raise StoreError(f"no agent {username!r}")
+            agent.active = False
+            for token in s.scalars(select(AgentToken).where(AgentToken.agent_id == agent.id)):
+                token.revoked = True
 
     def set_password(self, username: str, password: str) -> None:
         with self.transaction() as s:

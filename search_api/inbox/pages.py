@@ -168,11 +168,12 @@ def inbox(request: Request, who=Depends(current_agent), status_: str = Query("op
     errors = []
     if status_ not in (*STATUSES, "open", ""):
         errors.append(f"unknown status {status_!r}")
-    if team and not routing.has_team(team):
+    if team and team != "mine" and not routing.has_team(team):
         errors.append(f"unknown team {team!r}")
     if priority and priority not in PRIORITIES:
         errors.append(f"unknown priority {priority!r}")
-    items = [] if errors else request.app.state.handoffs.list(status=status_ or None, team=team or None,
+    teams = agent.teams if team == "mine" else (team or None)
+    items = [] if errors else request.app.state.handoffs.list(status=status_ or None, team=teams,
                                                               priority=priority or None)
     return render(request, "inbox.html", 400 if errors else 200, agent=agent, csrf_token=session.csrf,
                   items=items, errors=errors, filters={"status": status_, "team": team, "priority": priority},

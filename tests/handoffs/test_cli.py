@@ -59,6 +59,16 @@ def test_migrate_create_agent_and_token(tmp_path):
     finally:
         store.close()
 
+    assert helpdesk(database_url, "deactivate-agent", "anna").returncode == 0
+    assert helpdesk(database_url, "deactivate-agent", "nobody").returncode == 1
+    store = HandoffStore.open(database_url, migrate=False)
+    try:
+        assert store.authenticate("anna", "s3cret enough password") is None
+        assert store.agent_for_token(token) is None and store.agent(anna.id) is None
+        assert store.authenticate("ben", "another fine password") is not None
+    finally:
+        store.close()
+
 
 def test_routing_check(tmp_path):
     ok = helpdesk("sqlite://", "routing-check")

@@ -81,6 +81,8 @@ def test_inbox_lists_with_filters_age_and_countdown(client):
     filtered = client.get("/agent", params={"team": "billing"}).text
     assert billing in filtered and network not in filtered
     assert network not in client.get("/agent", params={"priority": "low"}).text
+    mine = client.get("/agent", params={"team": "mine"}).text  # anna is in team network
+    assert network in mine and billing not in mine
     assert client.get("/agent", params={"team": "plumbing"}).status_code == 400
     assert client.get("/agent", params={"status": "lost"}).status_code == 400
 
