@@ -17,6 +17,7 @@ from prometheus_fastapi_instrumentator import Instrumentator
 
 from search_api.settings import Settings
 from search_api.chat.router import router as chat_router
+from search_api.feedback.api import router as feedback_router
 from search_api.handoffs.api import open_handoffs
 from search_api.handoffs.api import router as handoffs_router
 from search_api.inbox.pages import router as inbox_router
@@ -63,5 +64,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(chat_router)
     app.include_router(handoffs_router)
     app.include_router(inbox_router)
+    app.include_router(feedback_router)
     Instrumentator().instrument(app).expose(app, include_in_schema=False)
     return app

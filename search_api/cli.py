@@ -115,6 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
     from search_api.handoffs.cli import add_commands as add_handoff_commands
 
     add_handoff_commands(sub)  # migrate, create-agent, create-agent-token, routing-check
+    from search_api.feedback.cli import add_commands as add_feedback_commands
+
+    add_feedback_commands(sub)  # gaps
     return parser
 
 

@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine, pool
 
 from search_api.handoffs.models import Base
+import search_api.feedback.models  # noqa: F401  (its tables share Base; autogenerate must see them)
 
 config = context.config
 MIGRATION_LOCK_ID = 7_240_311  # any constant; the same in every process of this service

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field, field_validator
 
 from search_api.auth import require_admin
+from search_api.feedback.api import record_unanswered
 from search_api.search.language import detect_language
 from search_api.search.service import SearchResult, snippet
 
@@ -85,9 +86,10 @@ def to_response(result: SearchResult, base_url: str) -> SearchResponse:
 
 
 @router.post("/search", response_model=SearchResponse, tags=["search"])
-async def search(body: SearchRequest, request: Request) -> SearchResponse:
+async def search(body: SearchRequest, request: Request, background_tasks: BackgroundTasks) -> SearchResponse:
     service = request.app.state.search
     result = await run_in_threadpool(service.search, body.query, body.lang, body.top_k)
+    background_tasks.add_task(record_unanswered, request.app, result)  # after the response: authors' gap list
     return to_response(result, request.app.state.settings.public_base_url)
 
 
