@@ -13,6 +13,7 @@ import getpass
 import os
 import sys
 from pathlib import Path
+from typing import Any, Callable
 
 from sqlalchemy.engine import make_url
 
@@ -52,12 +53,26 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _with_store(args: argparse.Namespace, command: str, action: Callable[[Any], str]) -> int:
+    """Run ``action(store)``; print what it returns, or the store's refusal with exit status 1."""
+    from search_api.handoffs.store import HandoffStore, StoreError
+
+    store = HandoffStore.open(_settings(args).database_url)
+    try:
+        message = action(store)
+    except StoreError as exc:
+        print(f"{command}: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    print(message, file=sys.stderr)
+    return 0
+
+
 def cmd_create_agent(args: argparse.Namespace) -> int:
     from search_api.handoffs.routing import RoutingConfig
-    from search_api.handoffs.store import AgentExists, HandoffStore
 
-    settings = _settings(args)
-    routing = RoutingConfig.load(settings.routing_file)
+    routing = RoutingConfig.load(_settings(args).routing_file)
     teams = [t.strip() for spec in args.team for t in spec.split(",") if t.strip()]
     unknown = [t for t in teams if not routing.has_team(t)]
     if not teams or unknown:
@@ -68,46 +83,28 @@ def cmd_create_agent(args: argparse.Namespace) -> int:
     if len(password) < MIN_PASSWORD_LENGTH:
         print(f"create-agent: the password needs at least {MIN_PASSWORD_LENGTH} characters", file=sys.stderr)
         return 2
-    store = HandoffStore.open(settings.database_url)
-    try:
+
+    def create(store) -> str:
         agent = store.create_agent(args.username, args.name or args.username, teams, password)
-    except AgentExists as exc:
-        print(f"create-agent: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        store.close()
-    print(f"agent {agent.username} ({agent.display_name}) created, teams: {', '.join(agent.teams)}", file=sys.stderr)
-    return 0
+        return f"agent {agent.username} ({agent.display_name}) created, teams: {', '.join(agent.teams)}"
+
+    return _with_store(args, "create-agent", create)
 
 
 def cmd_create_token(args: argparse.Namespace) -> int:
-    from search_api.handoffs.store import HandoffStore, StoreError
+    def create(store) -> str:
+        print(store.create_token(args.username, args.name))  # on stdout, shown once; only its hash is stored
+        return f"token {args.name!r} created for {args.username}"
 
-    store = HandoffStore.open(_settings(args).database_url)
-    try:
-        token = store.create_token(args.username, args.name)
-    except StoreError as exc:
-        print(f"create-agent-token: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        store.close()
-    print(token)  # shown once; only its hash is stored
-    return 0
+    return _with_store(args, "create-agent-token", create)
 
 
 def cmd_deactivate_agent(args: argparse.Namespace) -> int:
-    from search_api.handoffs.store import HandoffStore, StoreError
-
-    store = HandoffStore.open(_settings(args).database_url)
-    try:
+    def deactivate(store) -> str:
         store.deactivate_agent(args.username)
-    except StoreError as exc:
-        print(f"deactivate-agent: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        store.close()
-    print(f"agent {args.username} deactivated: no logins, sessions or API tokens any more", file=sys.stderr)
-    return 0
+        return f"agent {args.username} deactivated: no logins, sessions or API tokens any more"
+
+    return _with_store(args, "deactivate-agent", deactivate)
 
 
 def cmd_routing_check(args: argparse.Namespace) -> int:
