@@ -151,3 +151,15 @@ def test_gaps_ranks_grouped_questions_and_failing_articles(client):
     small = client.get("/admin/gaps", headers=ADMIN, params={"limit": 1}).json()
     assert len(small["gaps"]) == 1 and len(small["articles"]) == 1
     assert client.get("/admin/gaps", headers=ADMIN, params={"days": 0}).status_code == 422
+
+
+def test_concurrent_duplicates_count_once(client):
+    # The bot retrying while the first request is still in flight: the unique key settles it in the database.
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(8) as pool:
+        codes = list(pool.map(lambda i: client.post("/feedback", json=verdict(helpful=i % 2 == 0)).status_code,
+                              range(16)))
+    assert codes == [204] * 16
+    counted = stats(client)["fx-en-reset-password"]
+    assert counted["helpful"] + counted["not_helpful"] == 1
