@@ -124,7 +124,11 @@ class LiveChat:
             "agent": agent,
             "expected_response": expected,
         }
-        return {"ticket": ticket, "messages": [m.as_json() for m in live_messages(view, after)]}
+        messages = [m.as_json() for m in live_messages(view, after)]
+        for message in messages:
+            if message["role"] == "agent":
+                message["name"] = agent  # the agent who took the chat over (an audit note, not the login)
+        return {"ticket": ticket, "messages": messages}
 
     # -- writing ---------------------------------------------------------------------------------
     def post(self, ticket_id: str, role: str, text: str, actor: str) -> LiveMessage:

@@ -44,9 +44,18 @@
 
   var source = new EventSource(base + "/events?after=" + encodeURIComponent(panel.getAttribute("data-after")));
   source.addEventListener("message", function (e) { show(JSON.parse(e.data)); });
+  // Any other form (close, hand back, resolve, ...) leaves the page: the stream must not
+  // reload it in the middle of that navigation.
+  var leaving = false;
+  document.addEventListener("submit", function (e) {
+    if (e.target !== form) {
+      leaving = true;
+      source.close();
+    }
+  }, true);
   source.addEventListener("ticket", function (e) {
     var state = JSON.parse(e.data);
-    if (!state) return;
+    if (!state || leaving) return;
     var changed = state.status !== "open" || state.mode !== mode;
     if (changed && !(textarea && textarea.value.trim())) {
       window.location.reload();  // the forms depend on the state: let the server draw them

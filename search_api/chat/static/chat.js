@@ -332,7 +332,9 @@
     var lastBot = -1;
     state.history.forEach(function (item, i) { if (item.buttons && item.buttons.length) lastBot = i; });
     if (!state.history.length) {
-      els.messages.appendChild(renderMessage({ role: "bot", text: t("welcome") }, false));
+      var welcome = renderMessage({ role: "bot", text: t("welcome") }, false);
+      welcome.classList.add("msg-welcome");  // the page's own greeting, not from Rasa: never stored
+      els.messages.appendChild(welcome);
     }
     state.history.forEach(function (item, i) {
       els.messages.appendChild(renderMessage(item, i === lastBot && i >= state.history.length - 3));
@@ -620,8 +622,9 @@
     renderTicket();
     renderAll();
     if (state.socket) {
+      // A fresh connection joins only the new session's room (Rasa never leaves a room).
       state.confirmed = false;
-      state.socket.emit("session_request", { session_id: state.sessionId });
+      state.socket.disconnect().connect();
     }
     els.input.focus();
   }
