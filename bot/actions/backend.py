@@ -1,0 +1,176 @@
+"""HTTP client of search_api for the actions: search, language, feedback, handoffs.
+
+One shared ``httpx.AsyncClient`` per process (connection reuse keeps a turn
+fast). Every call has a short timeout, because a customer waiting on a silent
+bot is worse than a quick apology: ``SearchUnavailable`` is raised when search
+does not answer in ``HELPDESK_SEARCH_TIMEOUT`` seconds (default 2.0). Handoffs
+are retried on connection errors and 5xx only (the same idempotency key every
+time, so a retry never makes a second ticket); a 4xx is final.
+
+Configuration, by environment:
+- ``HELPDESK_SEARCH_URL``     base URL of search_api (default http://127.0.0.1:8000)
+- ``HELPDESK_SEARCH_TIMEOUT`` seconds for /search and /language (default 2.0)
+- ``HELPDESK_SERVICE_TOKEN``  bearer token for POST /handoffs; like search_api it may
+  also come from ``HELPDESK_SECRETS_FILE`` (default var/secrets.env of the repository)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import httpx
+
+log = logging.getLogger(__name__)
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+MAX_QUERY_CHARS = 2000  # search_api's limit on a query
+
+
+class SearchUnavailable(Exception):
+    """search_api did not answer (connection refused, timeout, 5xx)."""
+
+
+class HandoffRejected(Exception):
+    """search_api refused the handoff (4xx): retrying the same request cannot help."""
+
+    def __init__(self, status: int, detail: Any):
+        super().__init__(f"HTTP {status}: {detail}")
+        self.status = status
+        self.detail = detail
+
+    def fields(self) -> List[str]:
+        """Names of the fields a 422 complains about, e.g. ['summary', 'contact', 'email']."""
+        names: List[str] = []
+        if isinstance(self.detail, list):
+            for error in self.detail:
+                if isinstance(error, dict):
+                    names.extend(str(part) for part in error.get("loc", []))
+        return names
+
+
+class HandoffFailed(Exception):
+    """The handoff could not be stored after all retries."""
+
+
+def _secret(name: str) -> Optional[str]:
+    if os.environ.get(name):
+        return os.environ[name]
+    path = Path(os.environ.get("HELPDESK_SECRETS_FILE", REPO_ROOT / "var" / "secrets.env"))
+    try:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            key, sep, value = line.strip().partition("=")
+            if sep and key.strip() == name and not line.lstrip().startswith("#"):
+                return value.strip()
+    except OSError:
+        pass
+    return None
+
+
+@dataclass
+class Backend:
+    base_url: str
+    timeout: float = 2.0
+    handoff_timeout: float = 5.0
+    handoff_attempts: int = 3
+    retry_delays: tuple = (0.3, 1.0)
+    service_token: Optional[str] = None
+    _client: Optional[httpx.AsyncClient] = field(default=None, repr=False)
+
+    @classmethod
+    def from_env(cls) -> "Backend":
+        return cls(
+            base_url=os.environ.get("HELPDESK_SEARCH_URL", "http://127.0.0.1:8000").rstrip("/"),
+            timeout=float(os.environ.get("HELPDESK_SEARCH_TIMEOUT", "2.0")),
+            service_token=_secret("HELPDESK_SERVICE_TOKEN"),
+        )
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        # Created lazily inside the running event loop (the action server's).
+        if self._client is None or self._client.is_closed:
+            limits = httpx.Limits(max_connections=100, max_keepalive_connections=50)
+            self._client = httpx.AsyncClient(base_url=self.base_url, limits=limits)
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def search(self, query: str, lang: Optional[str] = None, top_k: int = 5) -> Dict[str, Any]:
+        body = {"query": query[:MAX_QUERY_CHARS], "lang": lang, "top_k": top_k}
+        try:
+            response = await self.client.post("/search", json=body, timeout=self.timeout)
+        except httpx.HTTPError as exc:
+            raise SearchUnavailable(f"POST /search: {type(exc).__name__}: {exc}") from None
+        if response.status_code != 200:
+            raise SearchUnavailable(f"POST /search: HTTP {response.status_code}")
+        return response.json()
+
+    async def language(self, text: str) -> Optional[Dict[str, Any]]:
+        """{"lang", "confidence", "detected"}, or None when search_api does not answer."""
+        try:
+            response = await self.client.post(
+                "/language", json={"text": text[:MAX_QUERY_CHARS]}, timeout=self.timeout)
+        except httpx.HTTPError as exc:
+            log.warning("POST /language failed: %s", exc)
+            return None
+        return response.json() if response.status_code == 200 else None
+
+    async def feedback(self, article_id: str, conversation_id: str, query: str, helpful: bool) -> bool:
+        """Records solved / not solved on an article; losing one vote must not break the turn."""
+        body = {"article_id": article_id, "conversation_id": conversation_id,
+                "query": (query or article_id)[:MAX_QUERY_CHARS], "helpful": helpful}
+        try:
+            response = await self.client.post("/feedback", json=body, timeout=self.timeout)
+        except httpx.HTTPError as exc:
+            log.warning("POST /feedback failed: %s", exc)
+            return False
+        if response.status_code >= 300:
+            log.warning("POST /feedback: HTTP %s %s", response.status_code, response.text[:200])
+            return False
+        return True
+
+    async def create_handoff(self, payload: Dict[str, Any]) -> Dict[str, Any]:
+        """POST /handoffs with retries on connection errors and 5xx; returns the 201/200 body."""
+        headers = {"Authorization": f"Bearer {self.service_token or ''}"}
+        last_error = "no attempt"
+        for attempt in range(self.handoff_attempts):
+            if attempt:
+                delays = self.retry_delays
+                await asyncio.sleep(delays[min(attempt - 1, len(delays) - 1)])
+            try:
+                response = await self.client.post(
+                    "/handoffs", json=payload, headers=headers, timeout=self.handoff_timeout)
+            except httpx.HTTPError as exc:
+                last_error = f"{type(exc).__name__}: {exc}"
+                log.warning("POST /handoffs attempt %d failed: %s", attempt + 1, last_error)
+                continue
+            if response.status_code in (200, 201):
+                return response.json()
+            if response.status_code >= 500:
+                last_error = f"HTTP {response.status_code}"
+                log.warning("POST /handoffs attempt %d: %s", attempt + 1, last_error)
+                continue
+            try:
+                detail = response.json().get("detail")
+            except ValueError:
+                detail = response.text[:500]
+            raise HandoffRejected(response.status_code, detail)
+        raise HandoffFailed(last_error)
+
+
+_backend: Optional[Backend] = None
+
+
+def backend() -> Backend:
+    """The process's backend client, configured from the environment on first use."""
+    global _backend
+    if _backend is None:
+        _backend = Backend.from_env()
+    return _backend

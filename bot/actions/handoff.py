@@ -1,0 +1,417 @@
+"""The handoff to 2nd level: prefill, the form's validation, confirmation and submission.
+
+``action_prepare_handoff`` (or ``action_not_solved``) prefills what the bot
+already knows: description from the customer's own messages, what was tried
+from the articles shown and their feedback, category and product from the best
+hit. ``handoff_form`` asks only for what is missing; ``validate_handoff_form``
+checks each answer; ``action_ask_handoff_confirmed`` shows the summary for the
+customer to confirm or correct; ``action_submit_handoff`` POSTs it with an
+idempotency key derived from the conversation and never claims success it did
+not get back from search_api.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from abc import abstractmethod
+import logging
+import re
+from datetime import datetime, timezone
+from typing import Any, Dict, List, Optional, Tuple
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+from rasa_sdk.types import DomainDict
+
+from actions.actions import HelpdeskAction, conversation_language, detect_language, latest_text
+from actions.backend import HandoffFailed, HandoffRejected, backend
+from actions.texts import DEFAULT_LANGUAGE, render, say
+
+log = logging.getLogger(__name__)
+
+CATEGORIES = ("network", "email", "software", "shop-chat", "billing", "other")
+URGENCIES = ("low", "normal", "high", "critical")
+FIELDS = ("category", "description", "tried", "urgency", "contact")
+MAX_TEXT = 4000
+MAX_TRANSCRIPT = 200
+
+# Words that say which category a typed answer means (the buttons send the code itself).
+CATEGORY_WORDS = {
+    "network": ("internet", "netz", "network", "wlan", "wifi", "wi-fi", "router", "dsl", "fiber", "glasfaser",
+                "modem", "verbindung", "connection", "dns", "störung", "outage"),
+    "email": ("mail", "e-mail", "email", "imap", "smtp", "spam", "postfach", "mailbox"),
+    "software": ("office", "software", "programm", "program", "app", "lizenz", "licence", "license",
+                 "update", "installation", "install", "sync"),
+    "shop-chat": ("shoptalk", "shop", "widget", "chat"),
+    "billing": ("rechnung", "bill", "invoice", "zahlung", "payment", "vertrag", "contract", "kündig",
+                "cancel", "abbuchung", "charge", "geld", "money", "konto", "account"),
+}
+URGENCY_WORDS = {  # checked in this order: "not urgent" must not count as "urgent"
+    "low": ("low", "niedrig", "not urgent", "nicht dringend", "kann warten", "can wait", "egal", "no rush",
+            "nicht eilig"),
+    "critical": ("critical", "kritisch", "business is down", "steht still", "stillstand", "notfall",
+                 "emergency", "alle mitarbeiter", "everyone", "sofort", "immediately"),
+    "high": ("high", "hoch", "urgent", "dringend", "can't work", "cannot work", "kann nicht arbeiten",
+             "eilig", "asap", "schnell"),
+    "normal": ("normal", "medium", "mittel", "work around", "behelfen"),
+}
+EMAIL_IN_TEXT = re.compile(r"[^@\s<>,;\"'()\[\]]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+                           r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+")
+PHONE_IN_TEXT = re.compile(r"\+?[0-9][0-9 ()./-]{4,24}[0-9]")
+
+
+def find_contact(text: str) -> Optional[Dict[str, str]]:
+    """{"email": ...} or {"phone": ...} found in the text; None when there is neither.
+    A first check only: search_api's 422 has the last word on what it accepts."""
+    text = text or ""
+    email = EMAIL_IN_TEXT.search(text)
+    if email:
+        return {"email": email.group(0).rstrip(".")}
+    for match in PHONE_IN_TEXT.finditer(text):
+        digits = re.sub(r"\D", "", match.group(0))
+        if 6 <= len(digits) <= 15:
+            return {"phone": match.group(0).strip()}
+    return None
+
+
+def contact_text(contact: Optional[str]) -> str:
+    return contact or ""
+
+
+def choice(tracker: Tracker) -> Optional[str]:
+    """The value a button sent (``/inform{"choice": ...}``), if the last message was one."""
+    values = list(tracker.get_latest_entity_values("choice"))
+    return str(values[0]) if values else None
+
+
+def words_match(text: str, table: Dict[str, tuple]) -> Optional[str]:
+    lowered = f" {text.lower()} "
+    for value, words in table.items():
+        if any(w in lowered for w in words):
+            return value
+    return None
+
+
+def bounded(text: str, limit: int = MAX_TEXT) -> str:
+    text = (text or "").replace("\x00", "")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def tried_text(articles: List[Dict[str, Any]], lang: Optional[str]) -> Optional[str]:
+    """What the customer already tried, from the articles shown and the feedback on them."""
+    if not articles:
+        return None
+    de = lang == "de"
+    labels = ({"solved": "gelöst", "not_solved": "nicht gelöst", "none": "keine Rückmeldung"} if de
+              else {"solved": "solved", "not_solved": "not solved", "none": "no feedback"})
+    items = "; ".join(f"„{a.get('title', a['article_id'])}“ ({labels.get(a.get('feedback', 'none'), '')})" if de
+                      else f"\"{a.get('title', a['article_id'])}\" ({labels.get(a.get('feedback', 'none'), '')})"
+                      for a in articles)
+    prefix = "Vom Bot vorgeschlagene Artikel gelesen: " if de else "Read the articles the bot suggested: "
+    return bounded(prefix + items)
+
+
+def prefill_events(tracker: Tracker, lang: Optional[str],
+                   articles_shown: Optional[List[Dict[str, Any]]] = None) -> List[EventType]:
+    """Slots of the form the bot can fill from the conversation so far (only empty ones)."""
+    events: List[EventType] = [SlotSet("handoff_confirmed", None), SlotSet("handoff_fix_pending", False)]
+    articles = articles_shown if articles_shown is not None else tracker.get_slot("articles_shown") or []
+    hits = (tracker.get_slot("last_search") or {}).get("hits") or []
+    answered = bool(articles)  # a hit's category is trusted only when it was good enough to show
+    if not tracker.get_slot("handoff_category") and answered and hits and hits[0].get("category") in CATEGORIES:
+        events.append(SlotSet("handoff_category", hits[0]["category"]))
+    if not tracker.get_slot("handoff_product") and answered and hits and hits[0].get("product"):
+        events.append(SlotSet("handoff_product", str(hits[0]["product"])[:200]))
+    problems = tracker.get_slot("problem_texts") or []
+    if not tracker.get_slot("handoff_description") and problems:
+        events.append(SlotSet("handoff_description", bounded(" / ".join(problems))))
+    tried = tried_text(articles, lang)
+    if tried:
+        events.append(SlotSet("handoff_tried", tried))
+    return events
+
+
+class ActionPrepareHandoff(HelpdeskAction):
+    """Start of every handoff: the reason, the intro text and the prefilled summary."""
+
+    def name(self) -> str:
+        return "action_prepare_handoff"
+
+    async def act(self, dispatcher, tracker, domain):
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        lang = conversation_language(tracker)
+        if lang is None or intent in ("request_human", "frustration"):
+            lang = await detect_language(tracker, latest_text(tracker))
+        if intent == "frustration":
+            reason = "frustration"
+        elif intent == "request_human":
+            reason = "customer_request"
+        else:  # a yes to the bot's offer: the reason the offer was made
+            reason = tracker.get_slot("handoff_reason") or "customer_request"
+        say(dispatcher, "handoff_intro_frustration" if reason == "frustration"
+            else "handoff_intro", lang)
+        return [SlotSet("language", lang), SlotSet("handoff_reason", reason), SlotSet("flow", None)] + \
+            prefill_events(tracker, lang)
+
+
+class ValidateHandoffForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_handoff_form"
+
+    @staticmethod
+    def _text(value: Any) -> str:
+        return " ".join(str(value or "").split())
+
+    def _coded(self, value: Any, tracker: Tracker, allowed: tuple) -> Tuple[Optional[str], str]:
+        """(code, "") when a button (or a prefill) gave one of ``allowed``, else (None, typed text)."""
+        picked = choice(tracker)
+        if picked in allowed:
+            return picked, ""
+        if value in allowed:
+            return value, ""
+        text = self._text(value)
+        return None, "" if text.startswith("/") else text
+
+    def validate_handoff_category(self, value: Any, dispatcher: CollectingDispatcher,
+                                  tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+        code, text = self._coded(value, tracker, CATEGORIES)
+        if code or not text:
+            return {"handoff_category": code}
+        return {"handoff_category": words_match(text, CATEGORY_WORDS) or "other"}
+
+    def validate_handoff_description(self, value: Any, dispatcher: CollectingDispatcher,
+                                     tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+        if value is None:
+            return {"handoff_description": None}
+        text = self._text(value)
+        if len(re.findall(r"\w", text)) < 3 or text.startswith("/"):
+            say(dispatcher, "invalid_description", conversation_language(tracker))
+            return {"handoff_description": None}
+        return {"handoff_description": bounded(text)}
+
+    def validate_handoff_tried(self, value: Any, dispatcher: CollectingDispatcher,
+                               tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+        text = self._text(value)
+        if not text or text.startswith("/"):
+            return {"handoff_tried": None}
+        return {"handoff_tried": bounded(text)}
+
+    def validate_handoff_urgency(self, value: Any, dispatcher: CollectingDispatcher,
+                                 tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+        code, text = self._coded(value, tracker, URGENCIES)
+        if code or not text:
+            return {"handoff_urgency": code}
+        # In their own words: the words set the urgency, the text is kept as the impact.
+        return {"handoff_urgency": words_match(text, URGENCY_WORDS) or "normal",
+                "handoff_impact": bounded(text, 2000)}
+
+    def validate_handoff_contact(self, value: Any, dispatcher: CollectingDispatcher,
+                                 tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+        if value is None:
+            return {"handoff_contact": None}
+        found = find_contact(self._text(value))
+        if not found:
+            say(dispatcher, "invalid_contact", conversation_language(tracker))
+            return {"handoff_contact": None}
+        return {"handoff_contact": next(iter(found.values()))}
+
+    def validate_handoff_confirmed(self, value: Any, dispatcher: CollectingDispatcher,
+                                   tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+        if value is None:
+            return {"handoff_confirmed": None}
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        picked = choice(tracker)
+        if picked and picked.startswith("fix_") and picked[4:] in FIELDS:
+            field = picked[4:]
+            cleared = {f"handoff_{field}": None, "handoff_confirmed": None, "handoff_fix_pending": False}
+            if field == "urgency":
+                cleared["handoff_impact"] = None
+            return cleared
+        if tracker.get_slot("handoff_fix_pending"):
+            field = self._field_named(self._text(value))
+            if field:
+                return {f"handoff_{field}": None, "handoff_confirmed": None, "handoff_fix_pending": False}
+            return {"handoff_confirmed": None, "handoff_fix_pending": True}
+        if intent == "affirm":
+            return {"handoff_confirmed": True}
+        found = find_contact(self._text(value))
+        if found:  # "my e-mail is ..." as a correction: take it and show the summary again
+            return {"handoff_contact": next(iter(found.values())), "handoff_confirmed": None}
+        if intent == "deny":
+            return {"handoff_confirmed": None, "handoff_fix_pending": True}
+        return {"handoff_confirmed": None}
+
+    @staticmethod
+    def _field_named(text: str) -> Optional[str]:
+        table = {
+            "contact": ("contact", "kontakt", "mail", "phone", "telefon", "nummer", "number"),
+            "urgency": ("urgen", "dringend", "dringlich", "priorit"),
+            "tried": ("tried", "versucht"),
+            "category": ("topic", "thema", "category", "kategorie"),
+            "description": ("description", "beschreibung", "problem"),
+        }
+        return words_match(text, table)
+
+
+def _button_title(name: str, lang: Optional[str], value: str) -> str:
+    """The label the customer saw on the button for ``value`` (texts stay in texts.yml)."""
+    for button in render(name, lang)["buttons"]:
+        if f'"{value}"' in button["payload"]:
+            return button["title"]
+    return value
+
+
+class ActionAskHandoffSlot(HelpdeskAction):
+    """The form's question for one slot (``action_ask_<slot>``), in the conversation's language."""
+
+    @property
+    @abstractmethod
+    def slot(self) -> str:
+        """The form slot this action asks for (a class attribute in the subclasses)."""
+
+    def name(self) -> str:
+        return f"action_ask_{self.slot}"
+
+    async def act(self, dispatcher, tracker, domain):
+        say(dispatcher, f"ask_{self.slot}", conversation_language(tracker))
+        return []
+
+
+class ActionAskHandoffCategory(ActionAskHandoffSlot):
+    slot = "handoff_category"
+
+
+class ActionAskHandoffDescription(ActionAskHandoffSlot):
+    slot = "handoff_description"
+
+
+class ActionAskHandoffTried(ActionAskHandoffSlot):
+    slot = "handoff_tried"
+
+
+class ActionAskHandoffUrgency(ActionAskHandoffSlot):
+    slot = "handoff_urgency"
+
+
+class ActionAskHandoffContact(ActionAskHandoffSlot):
+    slot = "handoff_contact"
+
+
+class ActionAskHandoffConfirmed(HelpdeskAction):
+    """The form's last question: the whole summary, or which part to change."""
+
+    def name(self) -> str:
+        return "action_ask_handoff_confirmed"
+
+    async def act(self, dispatcher, tracker, domain):
+        lang = conversation_language(tracker)
+        if tracker.get_slot("handoff_fix_pending"):
+            say(dispatcher, "ask_fix_field", lang)
+            return []
+        product = tracker.get_slot("handoff_product")
+        impact = tracker.get_slot("handoff_impact")
+        say(dispatcher, "handoff_summary", lang,
+            category=_button_title("ask_handoff_category", lang,
+                                   tracker.get_slot("handoff_category") or "other"),
+            product=f" ({product})" if product else "",
+            description=tracker.get_slot("handoff_description") or "",
+            tried=tracker.get_slot("handoff_tried") or "",
+            urgency=_button_title("ask_handoff_urgency", lang,
+                                  tracker.get_slot("handoff_urgency") or "normal"),
+            impact=f" – {impact}" if impact else "",
+            contact=contact_text(tracker.get_slot("handoff_contact")))
+        return []
+
+
+def idempotency_key(sender_id: str, handoff_number: int) -> str:
+    """Same conversation and handoff number, same key: a retried POST never makes two tickets."""
+    digest = hashlib.sha256(sender_id.encode("utf-8", "replace")).hexdigest()[:32]
+    return f"conv-{digest}-handoff-{handoff_number}"
+
+
+def channel_name(tracker: Tracker) -> str:
+    return "web-chat" if tracker.get_latest_input_channel() == "socketio" else "rest"
+
+
+def transcript(tracker: Tracker) -> List[Dict[str, Any]]:
+    messages = []
+    for event in tracker.events:
+        kind = event.get("event")
+        if kind not in ("user", "bot"):
+            continue
+        text = event.get("text") or ""
+        if not text.strip():
+            continue
+        stamp = datetime.fromtimestamp(float(event.get("timestamp") or 0), tz=timezone.utc)
+        messages.append({"sender": "customer" if kind == "user" else "bot",
+                         "text": bounded(text), "timestamp": stamp.isoformat()})
+    return messages[-MAX_TRANSCRIPT:]
+
+
+def handoff_payload(tracker: Tracker, lang: str, handoff_number: int) -> Dict[str, Any]:
+    contact = find_contact(tracker.get_slot("handoff_contact") or "") or {}
+    category = tracker.get_slot("handoff_category")
+    urgency = tracker.get_slot("handoff_urgency")
+    return {
+        "idempotency_key": idempotency_key(tracker.sender_id, handoff_number),
+        "conversation_id": tracker.sender_id[:200],
+        "channel": channel_name(tracker),
+        "language": lang,
+        "reason": tracker.get_slot("handoff_reason") or "customer_request",
+        "summary": {
+            "category": category if category in CATEGORIES else "other",
+            "product": tracker.get_slot("handoff_product"),
+            "description": bounded(tracker.get_slot("handoff_description") or ""),
+            "tried": bounded(tracker.get_slot("handoff_tried") or ""),
+            "urgency": urgency if urgency in URGENCIES else "normal",
+            "impact": tracker.get_slot("handoff_impact"),
+            "contact": contact,
+        },
+        "transcript": transcript(tracker),
+        "articles_shown": [
+            {"article_id": a["article_id"], "title": bounded(a.get("title") or "", 300),
+             "score": a.get("score"), "feedback": a.get("feedback", "none")}
+            for a in (tracker.get_slot("articles_shown") or [])[-50:]
+        ],
+    }
+
+
+SUMMARY_SLOTS = ("handoff_category", "handoff_product", "handoff_description", "handoff_tried",
+                 "handoff_urgency", "handoff_impact", "handoff_confirmed", "handoff_fix_pending")
+
+
+class ActionSubmitHandoff(HelpdeskAction):
+    def name(self) -> str:
+        return "action_submit_handoff"
+
+    async def act(self, dispatcher, tracker, domain):
+        lang = conversation_language(tracker) or DEFAULT_LANGUAGE
+        number = int(tracker.get_slot("handoff_count") or 0) + 1
+        payload = handoff_payload(tracker, lang, number)
+        try:
+            ticket = await backend().create_handoff(payload)
+        except HandoffRejected as exc:
+            log.error("handoff of %s rejected: %s", tracker.sender_id, exc)
+            if exc.status == 422 and "contact" in exc.fields():
+                # Ask for the contact again; the rules restart the form (flow=handoff).
+                say(dispatcher, "handoff_rejected_contact", lang)
+                return [SlotSet("handoff_contact", None), SlotSet("handoff_confirmed", None),
+                        SlotSet("flow", "handoff")]
+            say(dispatcher, "handoff_failed", lang)
+            return [SlotSet("handoff_confirmed", None), SlotSet("flow", None)]
+        except HandoffFailed as exc:
+            log.error("handoff of %s could not be stored: %s", tracker.sender_id, exc)
+            say(dispatcher, "handoff_failed", lang)
+            return [SlotSet("handoff_confirmed", None), SlotSet("flow", None)]
+
+        expected = ticket.get("expected_response") or {}
+        expected_text = (expected.get("text") or {}).get(lang) or (
+            "so bald wie möglich" if lang == "de" else "as soon as possible")
+        say(dispatcher, "handoff_created", lang, ticket_id=ticket["ticket_id"], expected=expected_text)
+        # The summary belongs to this ticket; the contact is kept for a later one.
+        return [SlotSet("ticket_id", ticket["ticket_id"]), SlotSet("expected_response", expected_text),
+                SlotSet("handoff_count", number), SlotSet("flow", None), SlotSet("unresolved_count", 0),
+                SlotSet("problem_texts", []), SlotSet("articles_shown", []), SlotSet("last_search", None),
+                SlotSet("clarify_pending", False)] + [SlotSet(s, None) for s in SUMMARY_SLOTS]

@@ -1,0 +1,57 @@
+"""The texts the actions send, in the conversation's language (bot/actions/texts.yml).
+
+Rasa renders ``utter_message(response=...)`` with the slots as they were before
+the action ran, so a language detected in the same turn would come too late;
+the actions therefore render their texts themselves: the entry for the
+language, else English, with ``{name}`` placeholders filled in.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Dict, Optional
+
+import yaml
+from rasa_sdk.executor import CollectingDispatcher
+
+LANGUAGES = ("de", "en")
+DEFAULT_LANGUAGE = "en"
+TEXTS_FILE = Path(__file__).with_name("texts.yml")
+
+_PLACEHOLDER = re.compile(r"{([a-z_]+)}")
+
+
+@lru_cache(maxsize=1)
+def texts() -> Dict[str, Dict[str, Any]]:
+    with TEXTS_FILE.open(encoding="utf-8") as f:
+        return yaml.safe_load(f)
+
+
+def fill(text: str, values: Dict[str, Any]) -> str:
+    """``{name}`` replaced by ``values[name]``; an unknown name stays as it is. The values
+    are not interpreted again, so a customer's "{x}" in a value is harmless."""
+    return _PLACEHOLDER.sub(lambda m: str(values[m.group(1)]) if m.group(1) in values else m.group(0), text)
+
+
+def render(name: str, lang: Optional[str], **values: Any) -> Dict[str, Any]:
+    """{"text", "buttons"} of the text ``name`` in ``lang`` (English when it has none)."""
+    entry = texts()[name]
+    chosen = entry.get(lang) or entry[DEFAULT_LANGUAGE]
+    if isinstance(chosen, str):
+        chosen = {"text": chosen}
+    return {"text": fill(chosen["text"], values),
+            "buttons": [{"title": b["title"], "payload": b["payload"]} for b in chosen.get("buttons") or []]}
+
+
+def say(dispatcher: CollectingDispatcher, name: str, lang: Optional[str], **values: Any) -> None:
+    message = render(name, lang, **values)
+    if message["buttons"]:
+        dispatcher.utter_message(text=message["text"], buttons=message["buttons"])
+    else:
+        dispatcher.utter_message(text=message["text"])
+
+
+def normalise_language(value: Any) -> Optional[str]:
+    return value if value in LANGUAGES else None

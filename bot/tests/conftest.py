@@ -1,0 +1,207 @@
+"""Fixtures of the bot's tests: the real search_api, the action server and Rasa, as processes.
+
+Nothing here is mocked. ``search_service`` starts search_api from the Python
+3.11 venv on a free port with the fixture KB ``bot/tests/kb`` (a copy of seven
+starter articles, so these tests do not move when kb/ is edited), a SQLite
+handoff store in a temporary directory and a random service token. ``bot_stack``
+adds the action server and Rasa (with the model scripts/train-bot built) for
+whole conversations through the REST channel. Each process's log is written
+under test-artifacts/bot/ and its tail is shown when it does not start.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, Iterator, List, Optional
+
+import httpx
+import pytest
+
+BOT_DIR = Path(__file__).resolve().parents[1]
+REPO = BOT_DIR.parent
+ARTIFACTS = REPO / "test-artifacts" / "bot"
+PY311 = Path(os.environ.get("HELPDESK_PY311", REPO / ".venv" / "py311" / "bin" / "python"))
+PY310_BIN = Path(sys.executable).parent
+FIXTURE_KB = BOT_DIR / "tests" / "kb"
+
+sys.path.insert(0, str(BOT_DIR))  # the action package is imported as `actions`, as the server does
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Service:
+    name: str
+    url: str
+    process: subprocess.Popen
+    log: Path
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start_service(name: str, command: List[str], env: Dict[str, str], ready_url: str,
+                  cwd: Path = REPO, timeout: float = 240.0) -> Service:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    log = ARTIFACTS / f"{name}.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, cwd=cwd, env={**os.environ, **env}, stdout=out,
+                                   stderr=subprocess.STDOUT)
+    service = Service(name, ready_url.rsplit("/", 1)[0] if ready_url.endswith("/health") else ready_url,
+                      process, log)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            break
+        try:
+            if httpx.get(ready_url, timeout=2).status_code < 500:
+                return service
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    service.stop()
+    tail = log.read_text(errors="replace")[-3000:]
+    pytest.fail(f"{name} did not start within {timeout:.0f}s ({' '.join(command)}); log tail:\n{tail}")
+
+
+@dataclass
+class SearchService:
+    url: str
+    token: str
+    db_path: Path
+
+    def query(self, sql: str, *args) -> List[sqlite3.Row]:
+        """Read the real handoff store (SQLite) to check what was stored."""
+        with sqlite3.connect(self.db_path) as db:
+            db.row_factory = sqlite3.Row
+            return db.execute(sql, args).fetchall()
+
+
+@pytest.fixture(scope="session")
+def search_service(tmp_path_factory) -> Iterator[SearchService]:
+    if not PY311.exists():
+        pytest.fail(f"{PY311} is missing: run scripts/bootstrap py311 (test-bot needs the search service)")
+    tmp = tmp_path_factory.mktemp("search")
+    port = free_port()
+    token = secrets.token_urlsafe(24)
+    db_path = tmp / "handoffs.db"
+    env = {
+        "HELPDESK_ARTICLES_DIR": str(FIXTURE_KB),
+        # Kept between runs (git-ignored): the index is rebuilt only for changed articles.
+        "HELPDESK_INDEX_DIR": str(ARTIFACTS / "index"),
+        "DATABASE_URL": f"sqlite:///{db_path}",
+        "HELPDESK_SERVICE_TOKEN": token,
+        "HELPDESK_SECRETS_FILE": str(tmp / "no-secrets.env"),
+        "HELPDESK_PUBLIC_URL": f"http://127.0.0.1:{port}",
+    }
+    service = start_service(
+        "search_api",
+        [str(PY311), "-m", "uvicorn", "--factory", "search_api.app:create_app",
+         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+        env, f"http://127.0.0.1:{port}/health")
+    try:
+        # The first query per language loads that language's model (seconds, more than the
+        # actions' timeout): warm up as a deployment would, so the tests see the steady state.
+        for query in ("Mein Internet ist langsam", "my internet is slow"):
+            httpx.post(f"http://127.0.0.1:{port}/search", json={"query": query}, timeout=120)
+        yield SearchService(f"http://127.0.0.1:{port}", token, db_path)
+    finally:
+        service.stop()
+
+
+@pytest.fixture
+def backend_at(monkeypatch):
+    """Points the actions' backend client at a URL (a fresh client per test and event loop)."""
+    from actions import backend as backend_module
+
+    def configure(url: str, token: Optional[str] = None, timeout: float = 2.0):
+        monkeypatch.setenv("HELPDESK_SEARCH_URL", url)
+        monkeypatch.setenv("HELPDESK_SEARCH_TIMEOUT", str(timeout))
+        monkeypatch.setenv("HELPDESK_SERVICE_TOKEN", token or "no-token")
+        backend_module._backend = None
+        client = backend_module.backend()
+        client.retry_delays = (0.05, 0.1)  # the retries themselves are what is tested, not the waits
+        return client
+
+    yield configure
+    backend_module._backend = None
+
+
+@pytest.fixture
+def search(search_service, backend_at):
+    """The actions talk to the real search service."""
+    backend_at(search_service.url, search_service.token)
+    return search_service
+
+
+@pytest.fixture
+def closed_port_url() -> str:
+    """A URL where nothing listens: search_api is down."""
+    return f"http://127.0.0.1:{free_port()}"
+
+
+@dataclass
+class BotStack:
+    rasa_url: str
+    search: SearchService
+
+    def say(self, sender: str, text: str) -> List[dict]:
+        response = httpx.post(f"{self.rasa_url}/webhooks/rest/webhook",
+                              json={"sender": sender, "message": text}, timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+    def tracker(self, sender: str) -> dict:
+        return httpx.get(f"{self.rasa_url}/conversations/{sender}/tracker", timeout=10).json()
+
+
+@pytest.fixture(scope="session")
+def bot_stack(search_service) -> Iterator[BotStack]:
+    model = REPO / os.environ.get("BOT_MODEL", "bot/models/helpdesk.tar.gz")
+    if not model.exists():
+        pytest.fail(f"{model} is missing: run scripts/train-bot (scripts/test-bot does)")
+    action_port, rasa_port = free_port(), free_port()
+    actions = start_service(
+        "action_server",
+        [str(PY310_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(action_port)],
+        {"HELPDESK_SEARCH_URL": search_service.url, "HELPDESK_SERVICE_TOKEN": search_service.token},
+        f"http://127.0.0.1:{action_port}/health", cwd=BOT_DIR)
+    rasa = None
+    try:
+        rasa = start_service(
+            "rasa",
+            [str(PY310_BIN / "rasa"), "run", "--enable-api", "--model", str(model),
+             "--endpoints", str(BOT_DIR / "endpoints.yml"), "--credentials", str(BOT_DIR / "credentials.yml"),
+             "--port", str(rasa_port), "--interface", "127.0.0.1"],
+            {"ACTION_ENDPOINT_URL": f"http://127.0.0.1:{action_port}/webhook"},
+            f"http://127.0.0.1:{rasa_port}/status")
+        # /status answers before the model is loaded on some versions: wait for a loaded model.
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            status = httpx.get(f"http://127.0.0.1:{rasa_port}/status", timeout=5).json()
+            if status.get("model_file"):
+                break
+            time.sleep(0.5)
+        yield BotStack(f"http://127.0.0.1:{rasa_port}", search_service)
+    finally:
+        if rasa:
+            rasa.stop()
+        actions.stop()

@@ -1,0 +1,77 @@
+"""A conversation driver for action tests: a tracker as Rasa would send it, turn by turn.
+
+``Conversation.run(action, text, intent)`` builds a ``rasa_sdk.Tracker`` from the
+slots and events so far plus the new user message, runs the real action with a
+``CollectingDispatcher``, and applies the slot events it returns, so the next
+action sees what Rasa would show it.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import yaml
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+DOMAIN: Dict[str, Any] = yaml.safe_load((Path(__file__).resolve().parents[1] / "domain.yml").read_text("utf-8"))
+
+
+def initial_slots() -> Dict[str, Any]:
+    return {name: spec.get("initial_value") for name, spec in DOMAIN["slots"].items()}
+
+
+class Conversation:
+    def __init__(self, sender: str = "test-conversation", channel: str = "rest",
+                 slots: Optional[Dict[str, Any]] = None):
+        self.sender = sender
+        self.channel = channel
+        self.slots = {**initial_slots(), **(slots or {})}
+        self.events: List[Dict[str, Any]] = []
+        self.latest: Dict[str, Any] = {}
+        self.messages: List[Dict[str, Any]] = []  # of the last action
+        self.returned: List[Dict[str, Any]] = []  # events of the last action
+
+    def user(self, text: str, intent: Optional[str] = None, entities: Optional[List[Dict[str, Any]]] = None,
+             metadata: Optional[Dict[str, Any]] = None) -> "Conversation":
+        self.latest = {"text": text, "intent": {"name": intent, "confidence": 1.0},
+                       "entities": entities or [], "metadata": metadata or {}}
+        self.events.append({"event": "user", "text": text, "timestamp": time.time(),
+                            "parse_data": self.latest, "input_channel": self.channel, "metadata": metadata or {}})
+        return self
+
+    def tracker(self) -> Tracker:
+        return Tracker(self.sender, dict(self.slots), self.latest, list(self.events), False, None,
+                       {}, "action_listen")
+
+    async def run(self, action: Action) -> List[Dict[str, Any]]:
+        dispatcher = CollectingDispatcher()
+        self.returned = await action.run(dispatcher, self.tracker(), DOMAIN)
+        self.messages = dispatcher.messages
+        for event in self.returned:
+            if event.get("event") == "slot":
+                self.slots[event["name"]] = event["value"]
+        self.events.extend(self.returned)
+        for message in self.messages:
+            self.events.append({"event": "bot", "text": message.get("text"), "timestamp": time.time()})
+        return self.returned
+
+    async def turn(self, action: Action, text: str, intent: Optional[str] = None,
+                   entities: Optional[List[Dict[str, Any]]] = None) -> List[Dict[str, Any]]:
+        return await self.user(text, intent, entities).run(action)
+
+    @property
+    def text(self) -> str:
+        """All text the last action sent, joined."""
+        return "\n".join(m.get("text") or "" for m in self.messages)
+
+    @property
+    def payloads(self) -> List[str]:
+        return [b["payload"] for m in self.messages for b in m.get("buttons") or []]
+
+
+def choice(value: str) -> List[Dict[str, Any]]:
+    """The entities of a button payload /inform{"choice": value}."""
+    return [{"entity": "choice", "value": value}]

@@ -1,0 +1,358 @@
+"""The bot's actions against the real search service (CollectingDispatcher, no Rasa server).
+
+Covers: KB answers in German and English, no bluffing when search says
+answerable: false, feedback stored on the article, next candidate / clarifying
+question / handoff after two unresolved answers with a prefilled summary, the
+form's validation, the handoff stored with an idempotency key (a replay gives
+the same ticket), and degradation: search down or slow, handoff store failing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from actions.actions import ActionGreet, ActionNotSolved, ActionSearch, ActionSolved
+from actions.handoff import (ActionAskHandoffConfirmed, ActionPrepareHandoff, ActionSubmitHandoff,
+                             ValidateHandoffForm, find_contact, idempotency_key)
+from helpers import Conversation, choice
+
+FAILED_TEXT = "something went wrong"
+
+
+# -- KB answers ------------------------------------------------------------------------------------
+
+async def test_german_question_gets_the_german_article(search):
+    c = Conversation("de-answer")
+    await c.turn(ActionSearch(), "Mein Internet ist sehr langsam", "describe_problem")
+    assert c.slots["language"] == "de"
+    assert c.slots["flow"] == "feedback"
+    assert "/articles/de-internet-langsam" in c.text
+    assert "Dieser Artikel sollte helfen" in c.text and "Hat das Ihr Problem gelöst?" in c.text
+    assert c.payloads == ["/affirm", "/deny"]
+    assert c.slots["articles_shown"][0]["article_id"] == "de-internet-langsam"
+
+
+async def test_english_question_gets_the_english_article_and_solved_is_recorded(search):
+    c = Conversation("en-solved")
+    await c.turn(ActionSearch(), "my emails end up in the spam folder", "describe_problem")
+    assert c.slots["language"] == "en"
+    assert "/articles/en-mail-spam" in c.text and "Did this solve your problem?" in c.text
+
+    await c.turn(ActionSolved(), "/affirm", "affirm")
+    assert "glad" in c.text
+    assert c.slots["flow"] is None
+    assert c.slots["articles_shown"][0]["feedback"] == "solved"
+    rows = search.query("SELECT article_id, helpful FROM article_feedback WHERE conversation_id = ?", "en-solved")
+    assert [(r["article_id"], bool(r["helpful"])) for r in rows] == [("en-mail-spam", True)]
+
+
+@pytest.mark.parametrize("text, lang", [("Wie backe ich einen Kuchen?", "de"),
+                                        ("what is the weather in Paris tomorrow", "en")])
+async def test_no_article_no_bluff_offers_a_person(search, text, lang):
+    c = Conversation(f"no-answer-{lang}")
+    await c.turn(ActionSearch(), text, "nlu_fallback")
+    assert "/articles/" not in c.text
+    assert c.slots["flow"] == "offer_human" and c.slots["handoff_reason"] == "no_answer"
+    assert c.slots["language"] == lang
+    assert ("keinen passenden Artikel" if lang == "de" else "no article") in c.text
+    assert c.payloads == ["/affirm", "/deny"]
+
+
+async def test_greeting_detects_the_language(search):
+    c = Conversation("greet")
+    await c.turn(ActionGreet(), "Guten Tag", "greet")
+    assert c.slots["language"] == "de" and c.text.startswith("Guten Tag!")
+    c = Conversation("greet-en")
+    await c.turn(ActionGreet(), "good morning, I have a question", "greet")
+    assert c.slots["language"] == "en" and c.text.startswith("Hello!")
+
+
+async def test_a_short_message_does_not_switch_the_conversation_language(search):
+    c = Conversation("sticky", slots={"language": "de"})
+    await c.turn(ActionSearch(), "WLAN slow", "describe_problem")
+    assert c.slots["language"] == "de"
+
+
+# -- not solved ---------------------------------------------------------------------------------------
+
+async def test_not_solved_twice_prefills_the_handoff(search):
+    c = Conversation("de-unresolved")
+    await c.turn(ActionSearch(), "Mein Internet ist sehr langsam", "describe_problem")
+    await c.turn(ActionNotSolved(), "/deny", "deny")
+    # The next candidate above the threshold comes first.
+    assert c.slots["flow"] == "feedback"
+    assert "Dann passt vielleicht dieser Artikel besser" in c.text
+    second = c.slots["articles_shown"][1]["article_id"]
+    assert second != "de-internet-langsam"
+
+    await c.turn(ActionNotSolved(), "nein", "deny")
+    assert c.slots["flow"] == "handoff" and c.slots["handoff_reason"] == "unresolved"
+    assert "Kollegen" in c.text
+    assert c.slots["handoff_category"] == "network"
+    assert c.slots["handoff_product"]
+    assert c.slots["handoff_description"] == "Mein Internet ist sehr langsam"
+    tried = c.slots["handoff_tried"]
+    assert tried.count("(nicht gelöst)") == 2 and "Internet ist langsamer" in tried
+    rows = search.query("SELECT article_id, helpful FROM article_feedback WHERE conversation_id = ?"
+                        " ORDER BY article_id", "de-unresolved")
+    assert sorted((r["article_id"], bool(r["helpful"])) for r in rows) == sorted(
+        [("de-internet-langsam", False), (second, False)])
+
+
+async def test_not_solved_without_candidate_asks_one_clarifying_question(search):
+    c = Conversation("en-clarify")
+    await c.turn(ActionSearch(), "how do I reset my password", "describe_problem")
+    assert c.slots["flow"] == "feedback"
+    shown = [a["article_id"] for a in c.slots["articles_shown"]]
+    hits = c.slots["last_search"]["hits"]
+    threshold = c.slots["last_search"]["threshold"]
+    candidates = [h for h in hits if h["article_id"] not in shown and h["score"] >= threshold]
+    assert not candidates, "fixture KB changed: this question should have a single good article"
+
+    await c.turn(ActionNotSolved(), "no", "deny")
+    assert c.slots["clarify_pending"] is True and c.slots["flow"] is None
+    assert "tell me a bit more" in c.text
+    # The answer refines the previous description: both go into one query.
+    await c.turn(ActionSearch(), "I never get the e-mail with the reset link", "describe_problem")
+    assert c.slots["last_search"]["query"].startswith("how do I reset my password I never get")
+    assert c.slots["problem_texts"] == ["how do I reset my password", "I never get the e-mail with the reset link"]
+
+
+# -- robustness -----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", ["", "   ", "😀😀😀", "👍", "<b></b>", "???"])
+async def test_messages_without_words_get_a_rephrase_request(search, text):
+    c = Conversation("nothing-to-search")
+    await c.turn(ActionSearch(), text, "nlu_fallback")
+    assert "describe your problem in a few words" in c.text
+    assert FAILED_TEXT not in c.text
+
+
+@pytest.mark.parametrize("text", [
+    "router " * 3000,                                       # 21 000 characters: bounded to the API's 2000
+    "<script>alert('x')</script> mein WLAN bricht ab",       # markup is not part of the query
+    "Mein WLAN is very slow since yesterday evening",         # mixed language
+    "{\"json\": [1, 2]} \x00 \u202e weird",                  # braces, NUL, bidi control
+])
+async def test_odd_messages_are_searched_without_breaking_the_turn(search, text):
+    c = Conversation("odd")
+    await c.turn(ActionSearch(), text, "nlu_fallback")
+    assert c.messages and FAILED_TEXT not in c.text
+    assert c.slots["flow"] in ("feedback", "offer_human")
+    assert len(c.slots["last_search"]["query"]) <= 2000
+    assert "<script>" not in c.slots["last_search"]["query"]
+
+
+# -- degradation: search down or slow ------------------------------------------------------------------------
+
+async def test_search_down_apologises_and_offers_a_person(backend_at, closed_port_url):
+    backend_at(closed_port_url)
+    c = Conversation("search-down", slots={"language": "de"})
+    started = time.monotonic()
+    await c.turn(ActionSearch(), "Mein Router blinkt rot", "describe_problem")
+    assert time.monotonic() - started < 3
+    assert "Wissensdatenbank gerade nicht erreichen" in c.text
+    assert c.slots["flow"] == "offer_human" and c.slots["handoff_reason"] == "search_unavailable"
+    assert c.payloads == ["/affirm", "/deny"]
+
+
+@pytest.fixture
+def silent_server():
+    """Accepts connections and never answers: a hanging search service."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(50)
+    yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    server.close()
+
+
+async def test_slow_search_times_out_quickly(backend_at, silent_server):
+    backend_at(silent_server, timeout=0.5)
+    c = Conversation("search-slow")
+    started = time.monotonic()
+    await c.turn(ActionSearch(), "my wifi keeps dropping", "describe_problem")
+    assert time.monotonic() - started < 2
+    assert "can't reach our knowledge base" in c.text
+    assert c.slots["handoff_reason"] == "search_unavailable"
+
+
+# -- the handoff form -------------------------------------------------------------------------------------------
+
+def validate(slot: str, value, c: Conversation, intent: str = "inform", entities=None):
+    c.user(value if isinstance(value, str) else "", intent, entities)
+    form = ValidateHandoffForm()
+    return getattr(form, f"validate_{slot}")(value, _Dispatcher(), c.tracker(), {})
+
+
+class _Dispatcher:
+    def __init__(self):
+        self.messages = []
+
+    def utter_message(self, **kwargs):
+        self.messages.append(kwargs)
+
+
+def test_contact_validation_accepts_email_and_phone_and_refuses_the_rest():
+    c = Conversation("form", slots={"language": "de"})
+    assert validate("handoff_contact", "max.mustermann@example.de", c) == {"handoff_contact": "max.mustermann@example.de"}
+    assert validate("handoff_contact", "Sie erreichen mich unter +49 30 1234567", c) == {"handoff_contact": "+49 30 1234567"}
+    assert validate("handoff_contact", "max@example", c) == {"handoff_contact": None}
+    assert validate("handoff_contact", "12", c) == {"handoff_contact": None}
+    assert find_contact("call me maybe") is None
+
+
+def test_category_and_urgency_from_buttons_or_words():
+    c = Conversation("form")
+    assert validate("handoff_category", '/inform{"choice": "billing"}', c, entities=choice("billing")) == {
+        "handoff_category": "billing"}
+    assert validate("handoff_category", "Es geht um meine Rechnung", c) == {"handoff_category": "billing"}
+    assert validate("handoff_category", "something strange", c) == {"handoff_category": "other"}
+    assert validate("handoff_urgency", "/inform", c, entities=choice("critical")) == {"handoff_urgency": "critical"}
+    assert validate("handoff_urgency", "dringend, das ganze Büro kann nicht arbeiten", c) == {
+        "handoff_urgency": "high", "handoff_impact": "dringend, das ganze Büro kann nicht arbeiten"}
+
+
+def test_confirmation_can_change_a_field():
+    c = Conversation("form")
+    assert validate("handoff_confirmed", "/affirm", c, intent="affirm") == {"handoff_confirmed": True}
+    assert validate("handoff_confirmed", "/deny", c, intent="deny") == {
+        "handoff_confirmed": None, "handoff_fix_pending": True}
+    c.slots["handoff_fix_pending"] = True
+    assert validate("handoff_confirmed", "/inform", c, entities=choice("fix_contact")) == {
+        "handoff_contact": None, "handoff_confirmed": None, "handoff_fix_pending": False}
+    c.slots["handoff_fix_pending"] = False
+    assert validate("handoff_confirmed", "meine Mail ist neu@example.de", c, intent="inform") == {
+        "handoff_contact": "neu@example.de", "handoff_confirmed": None}
+
+
+async def test_request_for_a_human_without_history_asks_everything(search):
+    c = Conversation("ask-all")
+    await c.turn(ActionPrepareHandoff(), "Ich möchte mit einem Mitarbeiter sprechen", "request_human")
+    assert c.slots["language"] == "de" and c.slots["handoff_reason"] == "customer_request"
+    assert "Support-Team weiter" in c.text
+    for slot in ("handoff_category", "handoff_description", "handoff_tried"):
+        assert c.slots[slot] is None
+
+
+# -- submitting the handoff ----------------------------------------------------------------------------------------
+
+def filled(c: Conversation, contact: str = "anna@example.com") -> Conversation:
+    c.slots.update({"language": "en", "handoff_reason": "unresolved", "handoff_category": "email",
+                    "handoff_product": "Nordwind Mail", "handoff_description": "Outlook cannot send mail",
+                    "handoff_tried": "restarted Outlook", "handoff_urgency": "high",
+                    "handoff_impact": "whole office", "handoff_contact": contact, "handoff_confirmed": True,
+                    "articles_shown": [{"article_id": "en-mail-spam", "title": "Spam", "score": 0.7,
+                                        "url": "", "feedback": "not_solved"}]})
+    return c
+
+
+async def test_confirmed_summary_is_shown_in_the_customers_language():
+    c = filled(Conversation("summary"))
+    c.slots["language"] = "de"
+    c.slots["handoff_confirmed"] = None
+    await c.user("x@y.de", "inform").run(ActionAskHandoffConfirmed())
+    assert "Thema: E-Mail (Nordwind Mail)" in c.text
+    assert "Dringlichkeit: Hoch – ich kann nicht arbeiten – whole office" in c.text
+    assert c.payloads == ["/affirm", "/deny"]
+
+
+async def test_handoff_is_stored_once_and_the_ticket_shown(search):
+    c = filled(Conversation("handoff-store"))
+    c.user("I have a problem with Outlook", "describe_problem")
+    sent_events = list(c.events)
+    await c.run(ActionSubmitHandoff())
+    ticket = c.slots["ticket_id"]
+    assert ticket and ticket.startswith("HD-")
+    assert ticket in c.text and "will get back to you" in c.text
+    assert c.slots["handoff_count"] == 1
+    assert c.slots["handoff_contact"] == "anna@example.com"  # kept for a later ticket
+    assert c.slots["handoff_description"] is None
+
+    row = search.query("SELECT * FROM handoffs WHERE ticket_id = ?", ticket)[0]
+    assert row["idempotency_key"] == idempotency_key("handoff-store", 1)
+    assert (row["language"], row["reason"], row["category"], row["urgency"]) == ("en", "unresolved", "email", "high")
+    assert row["description"] == "Outlook cannot send mail" and row["contact_email"] == "anna@example.com"
+    assert row["channel"] == "rest" and row["conversation_id"] == "handoff-store"
+    articles = search.query("SELECT article_id, feedback FROM handoff_articles WHERE handoff_id = ?", row["id"])
+    assert [(a["article_id"], a["feedback"]) for a in articles] == [("en-mail-spam", "not_solved")]
+
+    # The same request again (a retry after a lost answer) gives the same ticket, not a second one.
+    replay = filled(Conversation("handoff-store"))
+    replay.events, replay.latest = sent_events, c.latest
+    await replay.run(ActionSubmitHandoff())
+    assert replay.slots["ticket_id"] == ticket
+    assert len(search.query("SELECT id FROM handoffs WHERE conversation_id = ?", "handoff-store")) == 1
+
+
+async def test_contact_refused_by_the_ticket_system_is_asked_again(search):
+    c = filled(Conversation("handoff-422"), contact="not a contact")
+    c.user("yes", "affirm")
+    await c.run(ActionSubmitHandoff())
+    assert c.slots["ticket_id"] is None
+    assert c.slots["flow"] == "handoff" and c.slots["handoff_contact"] is None
+    assert "did not accept that contact" in c.text
+
+
+class _Failing(BaseHTTPRequestHandler):
+    calls = 0
+
+    def do_POST(self):  # noqa: N802 - http.server's naming
+        type(self).calls += 1
+        self.send_response(503)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def failing_store():
+    _Failing.calls = 0
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Failing)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+async def test_handoff_store_failing_is_retried_and_never_claimed(backend_at, failing_store):
+    backend_at(failing_store)
+    c = filled(Conversation("handoff-503"))
+    c.slots["language"] = "de"
+    c.user("ja", "affirm")
+    await c.run(ActionSubmitHandoff())
+    assert _Failing.calls == 3
+    assert c.slots["ticket_id"] is None
+    assert "kein Ticket angelegt" in c.text and "0800 123 4567" in c.text
+    assert "Ticketnummer" not in c.text
+    # The summary is kept: asking again later submits it without asking everything again.
+    assert c.slots["handoff_description"] == "Outlook cannot send mail" and c.slots["handoff_confirmed"] is None
+
+
+async def test_handoff_with_search_api_down_is_never_claimed(backend_at, closed_port_url):
+    backend_at(closed_port_url)
+    c = filled(Conversation("handoff-down"))
+    c.user("yes", "affirm")
+    await c.run(ActionSubmitHandoff())
+    assert c.slots["ticket_id"] is None and "no ticket was created" in c.text
+
+
+def test_idempotency_key_is_stable_and_valid():
+    key = idempotency_key("a sender id with spaces and ü", 2)
+    assert key == idempotency_key("a sender id with spaces and ü", 2) != idempotency_key("other", 2)
+    assert 8 <= len(key) <= 200 and all(0x21 <= ord(ch) <= 0x7e for ch in key)
+    assert key != idempotency_key("a sender id with spaces and ü", 3)
+
+
+async def test_concurrent_searches_share_one_client(search):
+    conversations = [Conversation(f"parallel-{i}") for i in range(8)]
+    await asyncio.gather(*(c.turn(ActionSearch(), "my router shows a red light", "describe_problem")
+                           for c in conversations))
+    assert all(c.slots["flow"] in ("feedback", "offer_human") for c in conversations)
+    assert all(FAILED_TEXT not in c.text for c in conversations)
