@@ -73,7 +73,9 @@ def chat_server():
         yield server
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API allows one instance at a time, and
+# other test directories start their own.
+@pytest.fixture(scope="module")
 def browser():
     if not CHROMIUM.exists():
         pytest.fail("browser tests need Debian's chromium at /usr/bin/chromium: run scripts/bootstrap browser "

@@ -262,7 +262,9 @@ def stack(tmp_path_factory) -> Stack:
             process.stop()
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API allows one instance at a time, and
+# other test directories start their own.
+@pytest.fixture(scope="module")
 def browser():
     if not CHROMIUM.exists():
         pytest.fail("the end-to-end test needs Debian's chromium at /usr/bin/chromium: scripts/bootstrap browser")

@@ -191,24 +191,36 @@ def test_english_handoff_and_live_reply(contexts, stack, shoot, agent_account):
     shoot(agent, "english-live-agent")
     if os.environ.get("E2E_DOC_IMAGES"):
         DOC_IMAGES.mkdir(parents=True, exist_ok=True)
-        customer.set_viewport_size({"width": 520, "height": 760})
+        customer.set_viewport_size({"width": 480, "height": 720})
+        customer.evaluate("document.getElementById('chat-log').scrollTop = 1e9")
         customer.screenshot(path=str(DOC_IMAGES / "chat.png"))
+        agent.set_viewport_size({"width": 1100, "height": 300})
         agent.goto(f"{stack.search_url}/agent")
         agent.screenshot(path=str(DOC_IMAGES / "inbox.png"))
+        agent.set_viewport_size({"width": 1100, "height": 800})
         agent.go_back()
 
-    # The agent resolves; the customer is told, and the bot answers again.
+    # Hand back: Rasa's ticket slot is cleared and the bot answers this customer again.
+    agent.get_by_role("button", name="Hand back to bot").click()
+    assert "Done: handed back to the bot." in agent.locator(".flash").inner_text()
+    customer.locator(".msg-system").filter(has_text="handed the conversation back").wait_for(timeout=10_000)
+    assert banner.is_hidden()
+    answer = turn(customer, lambda: say(customer, "My wifi keeps dropping every few minutes"))
+    assert "Did this solve your problem" in answer, answer
+
+    # The agent takes the chat once more and resolves it; the customer is told.
+    agent.get_by_role("button", name="Reply live").click()
+    customer.locator(".msg-system").filter(has_text=f"{AGENT['name']} has joined").nth(1).wait_for(timeout=10_000)
     agent.get_by_label("Resolution note (optional)").fill("Line re-synchronised; 250 Mbit again.")
     agent.get_by_role("button", name="Close chat and resolve").click()
     assert "Done: chat closed and ticket resolved." in agent.locator(".flash").inner_text()
     customer.locator(".msg-system").filter(has_text="closed the conversation").wait_for(timeout=10_000)
     assert banner.is_hidden()
-    detail = httpx.get(f"{stack.search_url}/chat/api/conversations/"
-                       f"{customer.evaluate('HelpdeskChat.state.sessionId')}").json()
-    assert detail["ticket"]["status"] == "closed"
+    session = customer.evaluate("HelpdeskChat.state.sessionId")
+    state = httpx.get(f"{stack.search_url}/chat/api/conversations/{session}").json()
+    assert state["ticket"] == {**state["ticket"], "id": ticket, "status": "closed"}
+    # Everything exchanged live is in the ticket's transcript.
     transcript = agent.locator("#transcript").inner_text()
     assert "I'll check your line <now>." in transcript and "Thanks, I'll wait" in transcript
-    before = bot_count(customer)
-    say(customer, "My wifi keeps dropping every few minutes")
-    customer.locator(".msg-bot").nth(before).wait_for(timeout=BOT_TIMEOUT)
+    assert "Line re-synchronised" in agent.locator("#summary").inner_text()
     shoot(customer, "english-resolved")
