@@ -43,11 +43,12 @@ def session_id() -> str:
     return secrets.token_hex(16)
 
 
-def handoff(server, conversation_id: str, description: str = "No internet since this morning") -> str:
+def handoff(server, conversation_id: str, description: str = "No internet since this morning",
+            channel: str = "web-chat") -> str:
     payload = {
         "idempotency_key": f"{conversation_id}-handoff-1",
         "conversation_id": conversation_id,
-        "channel": "socketio",
+        "channel": channel,
         "language": "en",
         "reason": "unresolved",
         "summary": {"category": "network", "description": description, "tried": "restarted the router",
@@ -179,8 +180,10 @@ def test_hand_back_without_rasa_keeps_the_chat_with_the_agent(server):
 
 
 def test_reply_live_only_for_web_chat_conversations(server):
-    ticket = handoff(server, "rest-test-conversation-1")
+    ticket = handoff(server, "rest-test-conversation-1", channel="rest")
     agent, csrf = agent_client(server)
+    page = agent.get(f"/agent/handoffs/{ticket}").text
+    assert "Reply live" not in page and "did not come from the web chat (rest)" in page
     response = agent.post(f"/agent/handoffs/{ticket}/live/start", data={"csrf_token": csrf})
     assert response.status_code == 409
     assert "did not come from the web chat" in response.text

@@ -78,6 +78,9 @@ def test_german_question_answered_by_an_article(contexts, stack, shoot):
     page = open_chat(contexts, stack, "de-DE", viewport={"width": 390, "height": 844})  # a phone
     assert page.locator("html").get_attribute("lang") == "de"
     say(page, "Mein Internet ist total langsam, ich habe nur 20 Mbit statt 250")
+    typing = page.locator("#chat-typing")
+    typing.wait_for(state="visible", timeout=5_000)  # until the answer comes
+    assert "Der Assistent schreibt" in typing.inner_text()
     link = page.locator(".msg-bot a.article-link").last
     link.wait_for(timeout=BOT_TIMEOUT)
     href = link.get_attribute("href")
@@ -90,6 +93,7 @@ def test_german_question_answered_by_an_article(contexts, stack, shoot):
     assert "langsam" in article.locator("h1").inner_text().lower()
     article.close()
     bot_says(page, "Hat das Ihr Problem gelöst")
+    assert typing.is_hidden()
     choose(page, "Ja, gelöst")
     bot_says(page, "Schön, dass es jetzt funktioniert")
     assert page.locator(".msg-user .msg-body").last.inner_text() == "Ja, gelöst"
