@@ -63,8 +63,14 @@ def conversation_language(tracker: Tracker) -> Optional[str]:
 
 async def detect_language(tracker: Tracker, text: str) -> str:
     """The conversation's language: a confident detection of ``text`` (search_api's /language)
-    on a message long enough to tell, else the language already set, else the chat page's."""
+    on a message long enough to tell, else the language already set, else the chat page's
+    (socket.io customData), else English."""
     current = conversation_language(tracker)
+    hint = metadata_language(tracker)
+    if hint and len(text.split()) < MIN_WORDS_TO_SWITCH:
+        # "Hallo", "hi": too short to tell; the chat page's language (the customer's
+        # browser or choice) is the better guess.
+        return current or hint
     if has_words(text):
         result = await backend().language(text)
         if result and result.get("detected", True) and result.get("lang") in ("de", "en"):
@@ -73,7 +79,7 @@ async def detect_language(tracker: Tracker, text: str) -> str:
                 return result["lang"]
             if len(text.split()) >= MIN_WORDS_TO_SWITCH and confident:
                 return result["lang"]
-    return current or metadata_language(tracker) or DEFAULT_LANGUAGE
+    return current or hint or DEFAULT_LANGUAGE
 
 
 def shown_article(article: Dict[str, Any], feedback: str = "none") -> Dict[str, Any]:

@@ -163,9 +163,9 @@ class BotStack:
     rasa_url: str
     search: SearchService
 
-    def say(self, sender: str, text: str) -> List[dict]:
-        response = httpx.post(f"{self.rasa_url}/webhooks/rest/webhook",
-                              json={"sender": sender, "message": text}, timeout=30)
+    def say(self, sender: str, text: str, metadata: Optional[dict] = None) -> List[dict]:
+        body = {"sender": sender, "message": text, **({"metadata": metadata} if metadata else {})}
+        response = httpx.post(f"{self.rasa_url}/webhooks/rest/webhook", json=body, timeout=30)
         response.raise_for_status()
         return response.json()
 

@@ -73,6 +73,17 @@ async def test_greeting_detects_the_language(search):
     assert c.slots["language"] == "en" and c.text.startswith("Hello!")
 
 
+async def test_a_short_greeting_follows_the_chat_pages_language(search):
+    c = Conversation("greet-hint")
+    await c.user("Hallo", "greet", metadata={"language": "de"}).run(ActionGreet())
+    assert c.slots["language"] == "de" and c.text.startswith("Guten Tag!")
+    # A whole sentence is detected, whatever the page says.
+    c = Conversation("greet-hint-long")
+    await c.user("Hello, my internet connection stopped working", "greet", metadata={"language": "de"}).run(
+        ActionGreet())
+    assert c.slots["language"] == "en"
+
+
 async def test_a_short_message_does_not_switch_the_conversation_language(search):
     c = Conversation("sticky", slots={"language": "de"})
     await c.turn(ActionSearch(), "WLAN slow", "describe_problem")

@@ -146,6 +146,12 @@ def test_out_of_scope_in_german_then_handoff_accepted(bot_stack):
     assert "Worum geht es bei Ihrem Anliegen?" in texts(reply)
 
 
+def test_greeting_follows_the_chat_pages_language(bot_stack):
+    # The web chat sends its language as metadata (socket.io customData); REST takes it too.
+    reply = bot_stack.say(sender("hint"), "Hallo", metadata={"language": "de"})
+    assert texts(reply).startswith("Guten Tag!")
+
+
 @pytest.mark.parametrize("message, expected", [
     ("are you a bot?", "automated assistant"),
     ("Sind Sie ein Mensch?", "automated assistant"),  # language not known yet: English default
