@@ -14,6 +14,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Mapping
 
 import frontmatter
 import yaml
@@ -271,11 +272,15 @@ class LoadResult:
     errors: list[ArticleError]
 
 
-def load_articles(root: Path, languages: tuple[str, ...] | None = None) -> LoadResult:
+def load_articles(root: Path, languages: tuple[str, ...] | None = None,
+                  known: Mapping[str, Article] | None = None) -> LoadResult:
     """Parse every ``*.md`` below ``root``; broken or duplicate articles become errors.
 
     A duplicate id keeps the first file (in sorted path order) and reports the
     others, so adding a clashing article never silently replaces a good one.
+    ``known`` maps paths to already-parsed articles (the index being served):
+    a file whose bytes still have that article's hash is not parsed again,
+    which keeps a one-article rebuild of a large KB fast.
     """
     if not root.is_dir():
         raise FileNotFoundError(f"articles directory not found: {root}")
@@ -285,8 +290,12 @@ def load_articles(root: Path, languages: tuple[str, ...] | None = None) -> LoadR
     for path in sorted(root.rglob("*.md")):
         if any(part.startswith(".") for part in path.relative_to(root).parts):
             continue
+        cached = known.get(str(path.relative_to(root))) if known else None
         try:
-            article = parse_article(path, root, languages)
+            if cached is not None and hashlib.sha256(path.read_bytes()).hexdigest() == cached.content_hash:
+                article = cached
+            else:
+                article = parse_article(path, root, languages)
         except ArticleError as exc:
             errors.append(exc)
             continue

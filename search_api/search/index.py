@@ -218,10 +218,11 @@ def build_index(
     """
     started = time.perf_counter()
     errors: list[ArticleError] = []
-    if articles is None:
-        loaded = load_articles(articles_dir, languages)
-        articles, errors = loaded.articles, loaded.errors
     previous = _previous(index_dir)
+    if articles is None:
+        known = {a.path: a for a in previous.articles.values()} if previous else None
+        loaded = load_articles(articles_dir, languages, known)
+        articles, errors = loaded.articles, loaded.errors
     report = BuildReport(version="", errors=[str(e) for e in errors])
 
     # A broken file that was indexed before keeps its last good version.
@@ -287,7 +288,8 @@ def build_index(
             faiss.write_index(faiss_index, str(staging / f"{lang}.faiss"))
             with open(staging / f"{lang}.units.jsonl", "w", encoding="utf-8") as fh:
                 for unit in units_flat:
-                    fh.write(json.dumps(asdict(unit), ensure_ascii=False) + "\n")
+                    fh.write(json.dumps({"article_id": unit.article_id, "section": unit.section, "kind": unit.kind,
+                                         "text": unit.text}, ensure_ascii=False) + "\n")
             manifest["languages"][lang] = {
                 "model_id": embedder.model_id, "dim": embedder.dim, "units": len(units_flat),
                 "index_type": type(faiss_index).__name__,
