@@ -78,7 +78,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from search_api.evaluation import evaluate_set
 
     report = evaluate_set(Path(args.set_dir), models=args.models, work_dir=Path(args.work) if args.work else None,
-                          progress=not args.quiet, limit=args.limit)
+                          progress=not args.quiet, limit=args.limit, kb_dir=Path(args.kb) if args.kb else None)
     print(json.dumps(report, indent=2) if args.json else report["text"])
     return 0
 
@@ -109,6 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--models", help="HELPDESK_MODELS-style map, default: the configured one")
     p.add_argument("--work", help="keep the generated KB and index here (default: a temp dir)")
     p.add_argument("--limit", type=int, help="only the first N queries")
+    p.add_argument("--kb", help="run the set's queries.jsonl against this articles directory instead of its articles.jsonl")
     p.add_argument("--json", action="store_true")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_eval)

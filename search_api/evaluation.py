@@ -51,7 +51,9 @@ def auroc(positive: list[float], negative: list[float]) -> float:
 
 
 def evaluate_set(set_dir: Path, models: str | None = None, work_dir: Path | None = None,
-                 progress: bool = True, limit: int | None = None, given_lang: bool = False) -> dict:
+                 progress: bool = True, limit: int | None = None, given_lang: bool = False,
+                 kb_dir: Path | None = None) -> dict:
+    """Evaluate ``set_dir``; with ``kb_dir`` its queries run against that KB instead of ``articles.jsonl``."""
     from search_api.search.service import SearchService
 
     tmp = None
@@ -63,7 +65,11 @@ def evaluate_set(set_dir: Path, models: str | None = None, work_dir: Path | None
         if articles_dir.exists():
             import shutil
             shutil.rmtree(articles_dir)
-        write_kb(set_dir, articles_dir)
+        if kb_dir is not None:
+            import shutil
+            shutil.copytree(kb_dir, articles_dir)
+        else:
+            write_kb(set_dir, articles_dir)
         settings = dataclasses.replace(Settings.from_env(), articles_dir=articles_dir, index_dir=index_dir)
         if models:
             settings = dataclasses.replace(settings, models=parse_model_map(models))
@@ -71,42 +77,17 @@ def evaluate_set(set_dir: Path, models: str | None = None, work_dir: Path | None
         service = SearchService.open(settings, build_if_missing=False)
         with open(set_dir / "queries.jsonl", encoding="utf-8") as fh:
             queries = [json.loads(line) for line in fh][:limit]
-        ranks, in_scores, out_scores, answered, refused, answered_right = [], [], [], 0, 0, 0
-        for q in queries:
-            result = service.search(q["query"], lang=q["lang"] if given_lang else None, top_k=10)
-            ids = [h.article.id for h in result.hits]
-            gold = {g.lower() for g in q["gold"]}
-            if gold:
-                rank = next((i + 1 for i, aid in enumerate(ids) if aid in gold), None)
-                ranks.append(rank)
-                in_scores.append(result.confidence)
-                answered += result.answerable
-                answered_right += result.answerable and rank == 1
-            else:
-                out_scores.append(result.confidence)
-                refused += not result.answerable
-        n_in, n_out = len(ranks), len(out_scores)
-        report = {
+        report = summarise(queries, service, given_lang)
+        report.update({
             "set": set_dir.name,
             "models": {lang: li.model_id for lang, li in service.index.languages.items()},
             "articles": build.articles, "units": build.units, "build_seconds": round(build.seconds, 1),
-            "queries_in_scope": n_in, "queries_out_of_scope": n_out,
-            "r@1": sum(1 for r in ranks if r == 1) / n_in if n_in else None,
-            "r@5": sum(1 for r in ranks if r and r <= 5) / n_in if n_in else None,
-            "mrr": sum(1 / r for r in ranks if r) / n_in if n_in else None,
             "thresholds": {lang: service.threshold(lang) for lang in service.index.languages},
-            "in_scope_answered": answered / n_in if n_in else None,
-            "in_scope_answered_with_right_article": answered_right / n_in if n_in else None,
-            "out_of_scope_refused": refused / n_out if n_out else None,
-            "auroc": auroc(in_scores, out_scores) if n_out else None,
-        }
-        if n_out:
-            sweep = []
-            for t in np.arange(0.30, 0.96, 0.005):
-                sweep.append({"threshold": round(float(t), 3),
-                              "in_scope_answered": float(np.mean(np.asarray(in_scores) >= t)),
-                              "out_of_scope_refused": float(np.mean(np.asarray(out_scores) < t))})
-            report["sweep"] = sweep
+        })
+        langs = sorted({q["lang"] for q in queries})
+        if len(langs) > 1:
+            report["by_lang"] = {lang: summarise([q for q in queries if q["lang"] == lang], service, given_lang)
+                                 for lang in langs}
         report["text"] = format_report(report)
         return report
     finally:
@@ -114,15 +95,60 @@ def evaluate_set(set_dir: Path, models: str | None = None, work_dir: Path | None
             tmp.cleanup()
 
 
+def summarise(queries: list[dict], service, given_lang: bool) -> dict:
+    """R@k, MRR, answered / refused shares, AUROC and threshold sweep of ``queries``."""
+    ranks, in_scores, out_scores, answered, refused, answered_right = [], [], [], 0, 0, 0
+    for q in queries:
+        result = service.search(q["query"], lang=q["lang"] if given_lang else None, top_k=10)
+        ids = [h.article.id for h in result.hits]
+        gold = {g.lower() for g in q["gold"]}
+        if gold:
+            rank = next((i + 1 for i, aid in enumerate(ids) if aid in gold), None)
+            ranks.append(rank)
+            in_scores.append(result.confidence)
+            answered += result.answerable
+            answered_right += result.answerable and rank == 1
+        else:
+            out_scores.append(result.confidence)
+            refused += not result.answerable
+    n_in, n_out = len(ranks), len(out_scores)
+    report = {
+        "queries_in_scope": n_in, "queries_out_of_scope": n_out,
+        "r@1": sum(1 for r in ranks if r == 1) / n_in if n_in else None,
+        "r@5": sum(1 for r in ranks if r and r <= 5) / n_in if n_in else None,
+        "mrr": sum(1 / r for r in ranks if r) / n_in if n_in else None,
+        "in_scope_answered": answered / n_in if n_in else None,
+        "in_scope_answered_with_right_article": answered_right / n_in if n_in else None,
+        "out_of_scope_refused": refused / n_out if n_out else None,
+        "auroc": auroc(in_scores, out_scores) if n_out else None,
+    }
+    if n_out:
+        sweep = []
+        for t in np.arange(0.30, 0.96, 0.005):
+            sweep.append({"threshold": round(float(t), 3),
+                          "in_scope_answered": float(np.mean(np.asarray(in_scores) >= t)),
+                          "out_of_scope_refused": float(np.mean(np.asarray(out_scores) < t))})
+        report["sweep"] = sweep
+    return report
+
+
 def format_report(r: dict) -> str:
+    lines = [f"set {r['set']}: {r['articles']} articles, {r['units']} units, models {r['models']}, "
+             f"build {r['build_seconds']} s", f"thresholds {r['thresholds']}"]
+    lines += format_metrics(r)
+    for lang, sub in r.get("by_lang", {}).items():
+        lines.append(f"[{lang}]")
+        lines += ["  " + line for line in format_metrics(sub)]
+    return "\n".join(lines)
+
+
+def format_metrics(r: dict) -> list[str]:
     def pct(x):
         return "n/a" if x is None else f"{x:.3f}"
 
     lines = [
-        f"set {r['set']}: {r['articles']} articles, {r['units']} units, models {r['models']}, "
-        f"build {r['build_seconds']} s",
         f"in-scope queries {r['queries_in_scope']}: R@1 {pct(r['r@1'])}  R@5 {pct(r['r@5'])}  MRR {pct(r['mrr'])}",
-        f"answerable (thresholds {r['thresholds']}): in-scope answered {pct(r['in_scope_answered'])} "
+        f"answerable: in-scope answered {pct(r['in_scope_answered'])} "
         f"(with the right top article {pct(r['in_scope_answered_with_right_article'])})",
     ]
     if r["queries_out_of_scope"]:
@@ -131,4 +157,4 @@ def format_report(r: dict) -> str:
         good = [s for s in r["sweep"] if s["in_scope_answered"] >= 0.9 and s["out_of_scope_refused"] >= 0.8]
         lines.append("thresholds meeting >=90% answered and >=80% refused: "
                      + (", ".join(f"{s['threshold']:.3f}" for s in good) or "none"))
-    return "\n".join(lines)
+    return lines
