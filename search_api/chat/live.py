@@ -96,7 +96,7 @@ class LiveChat:
         self.store = store
         self.config = config
         self.routing = routing
-        self._changed: asyncio.Condition | None = None
+        self._changed: asyncio.Event | None = None
 
     # -- reading ---------------------------------------------------------------------------------
     def ticket_for(self, session_id: str) -> str | None:
@@ -198,20 +198,18 @@ class LiveChat:
             raise RasaUnavailable(f"Rasa refused the hand-back: HTTP {response.status_code}")
 
     # -- waking streams --------------------------------------------------------------------------
-    def _condition(self) -> asyncio.Condition:
-        if self._changed is None:
-            self._changed = asyncio.Condition()
-        return self._changed
-
+    # One asyncio.Event per "generation": a change sets the current one and the next
+    # waiter makes a new one. No lock is held while waiting, so a stream cancelled by
+    # its client (or by a timeout) can never leave anything locked for the writers.
     async def changed(self) -> None:
-        condition = self._condition()
-        async with condition:
-            condition.notify_all()
+        event, self._changed = self._changed, None
+        if event is not None:
+            event.set()
 
     async def wait(self, timeout: float) -> None:
-        condition = self._condition()
-        async with condition:
-            try:
-                await asyncio.wait_for(condition.wait(), timeout)
-            except asyncio.TimeoutError:
-                pass
+        if self._changed is None:
+            self._changed = asyncio.Event()
+        try:
+            await asyncio.wait_for(self._changed.wait(), timeout)
+        except asyncio.TimeoutError:
+            pass

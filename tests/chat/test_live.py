@@ -259,3 +259,49 @@ def test_chat_page_shows_the_ticket_and_the_live_messages(server, new_page):
     agent.post(f"/agent/handoffs/{ticket}/live/close", data={"csrf_token": csrf, "note": "done"})
     page.locator(".msg-system").filter(has_text="closed the conversation").wait_for(timeout=10_000)
     assert banner.is_hidden()
+
+
+def test_cancelled_streams_never_block_a_writer():
+    """Streams end by timeout or by their client going away (cancellation) at any moment;
+    ``changed()``, called by every write, must never wait on them."""
+    import asyncio
+    import random
+
+    from search_api.chat.live import LiveChat
+
+    async def scenario():
+        live = LiveChat(store=None, config=None)
+        rng = random.Random(5)
+        for _ in range(200):
+            waiters = [asyncio.ensure_future(live.wait(rng.choice([0, 0.001, 0.01]))) for _ in range(20)]
+            await asyncio.sleep(rng.choice([0, 0.0005, 0.002]))
+            for task in rng.sample(waiters, 10):
+                # anyio (Starlette's streaming) cancels a task again at each await until it ends.
+                for _ in range(rng.choice([1, 2, 3])):
+                    task.cancel()
+                    await asyncio.sleep(0)
+            await asyncio.wait_for(live.changed(), 0.5)
+            done, pending = await asyncio.wait(waiters, timeout=1)
+            assert not pending
+            for task in done:
+                assert task.cancelled() or task.exception() is None
+
+    # In a thread with a deadline: a blocked writer hangs the event loop, which must fail the test, not stall it.
+    import threading
+
+    errors: list[BaseException] = []
+    worker = threading.Thread(target=lambda: errors.extend(_run_collecting(scenario)), daemon=True)
+    worker.start()
+    worker.join(30)
+    assert not worker.is_alive(), "a writer was blocked by cancelled streams"
+    assert errors == []
+
+
+def _run_collecting(scenario) -> list[BaseException]:
+    import asyncio
+
+    try:
+        asyncio.run(scenario())
+    except BaseException as exc:  # reported by the test in the main thread
+        return [exc]
+    return []
