@@ -11,7 +11,7 @@ Layout of the index directory (replicas can share one, read-only)::
         <lang>.faiss        inner-product FAISS index over those vectors
 
 A search unit is an article's title, one of its sections, or one of its example
-questions; an article scores as its best unit. A build re-embeds only the
+questions; articles are ranked from their units (service.py). A build re-embeds only the
 articles whose file changed (by content hash) and whose language model is the
 same; everything else is copied from the version being served. A new version
 becomes visible only when complete, so a failed build never breaks the index
@@ -37,7 +37,7 @@ from search_api.search.embedding import Embedder
 FORMAT = 1
 # Bump when the way units are made or encoded changes: vectors of an older
 # recipe are then re-embedded instead of reused.
-UNIT_RECIPE = 1
+UNIT_RECIPE = 2
 # Above this many units an HNSW graph replaces exact search: flat search costs
 # ~15 ms at 100k 384-d vectors on 2 cores, HNSW well under 1 ms (see README).
 HNSW_MIN_UNITS = 50_000
@@ -68,7 +68,7 @@ class Unit:
 
 
 def article_units(article: Article) -> list[Unit]:
-    """The texts an article is found by. Question units get their section later."""
+    """The texts an article is found by: title, each section, each example question."""
     units = [Unit(article.id, 0, "title", article.title)]
     for i, section in enumerate(article.sections):
         parts = [article.title]
@@ -76,23 +76,9 @@ def article_units(article: Article) -> list[Unit]:
             parts.append(section.heading)
         parts.append(section.plain_text)
         units.append(Unit(article.id, i, "section", ". ".join(p for p in parts if p)))
-    units.extend(Unit(article.id, -1, "question", q) for q in article.questions)
+    # A matching title or example question is about the whole article: link its start.
+    units.extend(Unit(article.id, 0, "question", q) for q in article.questions)
     return units
-
-
-def assign_question_sections(units: list[Unit], vectors: np.ndarray) -> list[Unit]:
-    """Point each example question at the article section most similar to it."""
-    section_rows = [i for i, u in enumerate(units) if u.kind == "section"]
-    if not section_rows:
-        return [Unit(u.article_id, 0, u.kind, u.text) if u.section < 0 else u for u in units]
-    section_vectors = vectors[section_rows]
-    out = []
-    for i, unit in enumerate(units):
-        if unit.kind == "question":
-            best = section_rows[int(np.argmax(section_vectors @ vectors[i]))]
-            unit = Unit(unit.article_id, units[best].section, unit.kind, unit.text)
-        out.append(unit)
-    return out
 
 
 @dataclass
@@ -272,7 +258,6 @@ def build_index(
                     block = vectors[offset : offset + len(units)]
                     offset += len(units)
                     blocks[position] = block
-                    all_units[position] = assign_question_sections(units, block)  # type: ignore[call-overload]
             units_flat: list[Unit] = []
             row = 0
             for article, units in zip(lang_articles, all_units):
