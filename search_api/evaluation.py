@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -63,10 +64,8 @@ def evaluate_set(set_dir: Path, models: str | None = None, work_dir: Path | None
     try:
         articles_dir, index_dir = work_dir / "articles", work_dir / "index"
         if articles_dir.exists():
-            import shutil
             shutil.rmtree(articles_dir)
         if kb_dir is not None:
-            import shutil
             shutil.copytree(kb_dir, articles_dir)
         else:
             write_kb(set_dir, articles_dir)
