@@ -229,7 +229,7 @@ def stack(tmp_path_factory) -> Stack:
     }
     model = newest_model()
     processes = [
-        Process("rasa", [str(PY310 / "rasa"), "run", "--enable-api", "--auth-token", rasa_token, "--cors", "*",
+        Process("rasa", [str(PY310 / "rasa"), "run", "--enable-api", f"--auth-token={rasa_token}", "--cors", "*",
                          "--port", str(rasa_port), "--model", str(model), "--credentials",
                          str(BOT / "credentials.yml"), "--endpoints", "endpoints.yml"],
                 env, cwd=BOT),
