@@ -161,11 +161,9 @@ class SearchService:
             aid = lindex.units[row].article_id
             if aid not in best and index.articles[aid].audience in audiences:
                 best[aid] = (row, score)
-        ranked = []
-        for aid, (row, score) in best.items():
-            start, end = lindex.article_rows[aid]
-            mean = float((lindex.vectors[start:end] @ vector).mean())
-            ranked.append((score + MEAN_WEIGHT * mean, aid, row, score))
+        means = lindex.mean_scores(list(best), vector)
+        ranked = [(score + MEAN_WEIGHT * float(mean), aid, row, score)
+                  for (aid, (row, score)), mean in zip(best.items(), means)]
         ranked.sort(key=lambda item: -item[0])
         hits = []
         for _, aid, row, score in ranked[:top_k]:
