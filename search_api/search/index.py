@@ -90,22 +90,18 @@ class LanguageIndex:
     vectors: np.ndarray
     faiss_index: faiss.Index
     article_rows: dict[str, tuple[int, int]]
-    # Mean unit vector of each article, row i for article_ids[i]: the mean of an
+    # Mean unit vector of each article (row article_position[id]): the mean of an
     # article's unit scores is its mean vector's score (linearity), one matmul for
     # all candidates instead of one per candidate.
-    article_ids: list[str] = field(init=False)
     article_position: dict[str, int] = field(init=False)
     article_means: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
-        self.article_ids = list(self.article_rows)
-        self.article_position = {aid: i for i, aid in enumerate(self.article_ids)}
-        means = np.zeros((len(self.article_ids), self.dim), dtype=np.float32)
-        for i, aid in enumerate(self.article_ids):
-            start, end = self.article_rows[aid]
+        self.article_position = {aid: i for i, aid in enumerate(self.article_rows)}
+        self.article_means = np.zeros((len(self.article_rows), self.dim), dtype=np.float32)
+        for aid, (start, end) in self.article_rows.items():
             if end > start:
-                means[i] = self.vectors[start:end].mean(axis=0)
-        self.article_means = means
+                self.article_means[self.article_position[aid]] = self.vectors[start:end].mean(axis=0)
 
     def mean_scores(self, article_ids: list[str], query_vector: np.ndarray) -> np.ndarray:
         """Mean score of all units of each article, in the order given."""
