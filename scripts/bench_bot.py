@@ -1,4 +1,4 @@
-"""Benchmark of whole bot turns: Rasa's REST channel → NLU → policies → action server → search_api.
+"""Benchmark of whole bot turns: Rasa's REST channel → NLU → policies → action server → web service.
 
 Each simulated customer asks a KB question (a full search turn), answers the
 "did this solve it?" buttons (a feedback turn: action server + POST /feedback)
@@ -6,7 +6,7 @@ and says thanks (a turn without the action server). ``--concurrency``
 conversations run at once; the report gives p50/p99 latency per turn kind and
 over all turns, and turns per second.
 
-By default the script starts its own stack on free ports (search_api from
+By default the script starts its own stack on free ports (the web service from
 .venv/py311 on the KB in --kb, the action server and Rasa with
 bot/models/helpdesk.tar.gz) and stops it afterwards; ``--rasa-url`` measures a
 stack that is already running instead. Run it with the bot's venv:
@@ -56,7 +56,7 @@ def kb_questions(kb: Path) -> List[str]:
 
 
 class Stack:
-    """search_api + action server + Rasa as subprocesses, logs in a temporary directory."""
+    """Web service + action server + Rasa as subprocesses, logs in a temporary directory."""
 
     def __init__(self, kb: Path, model: Path):
         self.tmp = Path(tempfile.mkdtemp(prefix="bench-bot-"))
@@ -81,7 +81,7 @@ class Stack:
         search, actions, rasa = free_port(), free_port(), free_port()
         token = secrets.token_urlsafe(24)
         self.start("search_api", [str(REPO / ".venv/py311/bin/python"), "-m", "uvicorn", "--factory",
-                                  "search_api.app:create_app", "--port", str(search), "--log-level", "warning"],
+                                  "helpdesk.app:create_app", "--port", str(search), "--log-level", "warning"],
                    {"HELPDESK_ARTICLES_DIR": str(self.kb), "HELPDESK_INDEX_DIR": str(REPO / "var" / "bench-index"),
                     "DATABASE_URL": f"sqlite:///{self.tmp / 'handoffs.db'}", "HELPDESK_SERVICE_TOKEN": token,
                     "HELPDESK_SECRETS_FILE": str(self.tmp / "none.env")},
@@ -181,7 +181,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         if not args.model.exists():
             raise SystemExit(f"{args.model} is missing: run scripts/train-bot")
         stack = Stack(args.kb, args.model)
-        print(f"bench_bot: starting search_api, action server and Rasa (logs in {stack.tmp})", file=sys.stderr)
+        print(f"bench_bot: starting the web service, action server and Rasa (logs in {stack.tmp})", file=sys.stderr)
         url = stack.up()
     try:
         report = asyncio.run(run(url, kb_questions(args.kb), args.conversations, args.concurrency, args.seed))

@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 from search_api.kb.articles import load_articles  # noqa: E402
 from search_api.search.embedding import Embedder, load_embedder  # noqa: E402
 from search_api.search.index import build_index, load_index  # noqa: E402
-from search_api.settings import Settings  # noqa: E402
+from search_api.settings import SearchSettings  # noqa: E402
 
 MODEL = "minilm"
 SECTIONS_PER_ARTICLE = 10
@@ -107,7 +107,7 @@ def start_server(articles: Path, index: Path) -> tuple[subprocess.Popen, str]:
            "HELPDESK_MODELS": f"en={MODEL},*={MODEL}", "HELPDESK_LANGUAGES": "en",
            "DATABASE_URL": f"sqlite:///{index.parent / 'bench.db'}"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "search_api.cli", "serve", "--port", str(port), "--log-level", "warning"],
+        [sys.executable, "-m", "helpdesk.cli", "serve", "--port", str(port), "--log-level", "warning"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     url = f"http://127.0.0.1:{port}"
@@ -193,7 +193,7 @@ def floors(index_dir: Path, embedder: Embedder, queries: list[str], n: int) -> t
 def bench_size(work: Path, sections: int, sentences, queries, embedder, args) -> dict:
     articles, index = work / f"kb-{sections}", work / f"index-{sections}"
     write_synthetic_kb(articles, sections, sentences)
-    settings = dataclasses.replace(Settings.from_env(), articles_dir=articles, index_dir=index, languages=("en",))
+    settings = dataclasses.replace(SearchSettings.from_env(), articles_dir=articles, index_dir=index, languages=("en",))
     if sections > args.real_max:
         pool = embedder.encode_passages(sentences[:2000])
         build_embedder: Embedder = PerturbedEmbedder(embedder, pool)

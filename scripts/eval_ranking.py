@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from search_api.evaluation import write_kb  # noqa: E402
 from search_api.search.index import load_index  # noqa: E402
 from search_api.search.service import SearchService  # noqa: E402
-from search_api.settings import Settings  # noqa: E402
+from search_api.settings import SearchSettings  # noqa: E402
 
 STEMMERS = {"de": "german", "en": "english"}
 
@@ -60,7 +60,7 @@ def main() -> int:
     set_dir = Path(args.set_dir)
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="helpdesk-ranking-"))
     write_kb(set_dir, work / "articles")
-    settings = dataclasses.replace(Settings.from_env(), articles_dir=work / "articles", index_dir=work / "index")
+    settings = dataclasses.replace(SearchSettings.from_env(), articles_dir=work / "articles", index_dir=work / "index")
     SearchService.build(settings)
     service = SearchService.open(settings, build_if_missing=False)
     index = load_index(settings.index_dir)

@@ -2,7 +2,7 @@
 """Crash check of the handoff store: SIGKILL the service mid-stream, restart it, count.
 
 Fires a stream of handoffs (POST /handoffs, as the bot does, from several
-clients at once) at a real search_api process, kills that process with SIGKILL
+clients at once) at a real web service process, kills that process with SIGKILL
 after a number of them were acknowledged, starts it again on the same
 database and re-sends every handoff with its idempotency key. It then shows:
 
@@ -78,7 +78,7 @@ class Service:
     def start(self, timeout: float = 180) -> None:
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "uvicorn", "search_api.app:create_app", "--factory", "--host", "127.0.0.1",
+                [sys.executable, "-m", "uvicorn", "helpdesk.app:create_app", "--factory", "--host", "127.0.0.1",
                  "--port", str(self.port), "--log-level", "warning"],
                 cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
@@ -182,11 +182,11 @@ def run_check(handoffs: int, clients: int, kill_after: int, database_url: str | 
     service.stop()
 
     # The store itself, read directly.
-    from search_api.handoffs.store import HandoffStore
+    from helpdesk.handoffs.store import HandoffStore
 
     from sqlalchemy import func, select
 
-    from search_api.handoffs.models import Handoff
+    from helpdesk.handoffs.models import Handoff
 
     store = HandoffStore.open(database_url, migrate=False)
     try:

@@ -1,6 +1,8 @@
-"""Backend service of the automated first-level helpdesk.
+"""Knowledge base and search: what does the KB say about this question?
 
-Knowledge search (``/search``), article pages (``/articles``), the handoff
-queue (``/handoffs``) and the agent inbox (``/agent``) live here, one module
-or sub-package per concern; see ``../shared/DESIGN.md`` for the map.
+Article parsing, lint and rendering, the article pages (``/articles``), the
+index and embeddings, the search service and its router (``/search``,
+``/language``), language detection and ``helpdesk eval``. The desk around it
+(handoffs, inbox, chat, feedback) is the ``helpdesk`` package, which uses
+search only through ``search.router`` and ``search.service``.
 """

@@ -1,4 +1,4 @@
-"""Bearer-token checks shared by the admin and service endpoints.
+"""Bearer-token checks: ``require_admin`` for /admin/*, ``check_token`` for the desk's own tokens.
 
 Tokens are compared in constant time. An endpoint whose token is not
 configured refuses every caller (403) instead of falling open.
@@ -32,8 +32,3 @@ def check_token(expected: str | None, credentials: HTTPAuthorizationCredentials 
 def require_admin(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> None:
     """Admin endpoints (reindex): HELPDESK_ADMIN_TOKEN."""
     check_token(request.app.state.settings.admin_token, credentials)
-
-
-def require_service(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> None:
-    """Service-to-service endpoints called by the bot's action server: HELPDESK_SERVICE_TOKEN."""
-    check_token(request.app.state.settings.service_token, credentials)

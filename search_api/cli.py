@@ -1,8 +1,9 @@
-"""The ``helpdesk`` command: build, lint, serve and evaluate the knowledge base.
+"""The knowledge-base commands of ``helpdesk``: build, lint and evaluate.
 
 Every command can be pointed at any articles and index directory (flags, or
 HELPDESK_ARTICLES_DIR / HELPDESK_INDEX_DIR), so authors and evaluators can
-work on their own copy.
+work on their own copy. ``helpdesk.cli`` adds these to the ``helpdesk``
+command next to the desk's commands.
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ import json
 import sys
 from pathlib import Path
 
-from search_api.settings import Settings
+from search_api.settings import SearchSettings
 
 
-def settings_from_args(args: argparse.Namespace) -> Settings:
-    settings = Settings.from_env()
+def settings_from_args(args: argparse.Namespace) -> SearchSettings:
+    settings = SearchSettings.from_env()
     changes = {}
     if getattr(args, "articles", None):
         changes["articles_dir"] = Path(args.articles)
@@ -54,26 +55,6 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 1 if report.errors and args.strict else 0
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
-    import os
-
-    import uvicorn
-
-    # One math thread per request: a query encode gains little from two threads,
-    # and OpenMP workers spinning between requests made HTTP p50 73 ms instead of
-    # 14 ms on 2 cores (README, "Speed"). Concurrent requests still use every core.
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-    if args.articles:
-        os.environ["HELPDESK_ARTICLES_DIR"] = args.articles
-    if args.index:
-        os.environ["HELPDESK_INDEX_DIR"] = args.index
-    if args.watch:
-        os.environ["HELPDESK_WATCH"] = "1"
-    uvicorn.run("search_api.app:create_app", factory=True, host=args.host, port=args.port,
-                log_level=args.log_level)
-    return 0
-
-
 def cmd_eval(args: argparse.Namespace) -> int:
     from search_api.evaluation import evaluate_set
 
@@ -83,27 +64,20 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="helpdesk", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
+def with_dirs(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    p.add_argument("--articles", help="articles directory (default: HELPDESK_ARTICLES_DIR or kb/articles)")
+    p.add_argument("--index", help="index directory (default: HELPDESK_INDEX_DIR or var/index)")
+    return p
 
-    def with_dirs(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
-        p.add_argument("--articles", help="articles directory (default: HELPDESK_ARTICLES_DIR or kb/articles)")
-        p.add_argument("--index", help="index directory (default: HELPDESK_INDEX_DIR or var/index)")
-        return p
 
+def add_commands(sub) -> None:
+    """The knowledge-base commands of ``helpdesk``: lint, build, eval."""
     p = with_dirs(sub.add_parser("lint", help="check every article; file:line for each problem"))
     p.set_defaults(func=cmd_lint)
     p = with_dirs(sub.add_parser("build", help="build or update the index (only changed articles are embedded)"))
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--strict", action="store_true", help="exit 1 when an article was skipped")
     p.set_defaults(func=cmd_build)
-    p = with_dirs(sub.add_parser("serve", help="run the HTTP service"))
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--log-level", default="info")
-    p.add_argument("--watch", action="store_true", help="rebuild the index when an article changes (preview)")
-    p.set_defaults(func=cmd_serve)
     p = sub.add_parser("eval", help="retrieval quality on an evaluation set (articles.jsonl + queries.jsonl)")
     p.add_argument("set_dir", help="e.g. ../shared/eval/data/faq_de")
     p.add_argument("--models", help="HELPDESK_MODELS-style map, default: the configured one")
@@ -113,19 +87,3 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_eval)
-    from search_api.handoffs.cli import add_commands as add_handoff_commands
-
-    add_handoff_commands(sub)  # migrate, create-agent, create-agent-token, routing-check
-    from search_api.feedback.cli import add_commands as add_feedback_commands
-
-    add_feedback_commands(sub)  # gaps
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    return args.func(args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from search_api.settings import Settings, parse_model_map
+from search_api.settings import SearchSettings, parse_model_map
 
 
 def write_kb(set_dir: Path, articles_dir: Path) -> int:
@@ -69,7 +69,7 @@ def evaluate_set(set_dir: Path, models: str | None = None, work_dir: Path | None
             shutil.copytree(kb_dir, articles_dir)
         else:
             write_kb(set_dir, articles_dir)
-        settings = dataclasses.replace(Settings.from_env(), articles_dir=articles_dir, index_dir=index_dir)
+        settings = dataclasses.replace(SearchSettings.from_env(), articles_dir=articles_dir, index_dir=index_dir)
         if models:
             settings = dataclasses.replace(settings, models=parse_model_map(models))
         build = SearchService.build(settings, progress=progress)

@@ -1,4 +1,4 @@
-"""Configuration of the search service, read from the environment.
+"""Configuration of knowledge search, read from the environment.
 
 Every knob is an environment variable with an embedded default, so one command
 runs everything on a laptop (SQLite, a local index dir, bundled models) and a
@@ -10,7 +10,6 @@ kept outside git; they are never defaulted to a value written in the code.
 from __future__ import annotations
 
 import os
-import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
@@ -55,7 +54,13 @@ def read_secrets_file(path: Path) -> dict[str, str]:
 
 
 @dataclass(frozen=True)
-class Settings:
+class SearchSettings:
+    """What knowledge search needs: articles, index, models, languages, public links.
+
+    ``helpdesk.settings.Settings`` extends it with the desk's settings; search
+    code takes a ``SearchSettings`` and never sees the desk's.
+    """
+
     articles_dir: Path = PROJECT_ROOT / "kb" / "articles"
     index_dir: Path = PROJECT_ROOT / "var" / "index"
     models: Mapping[str, str] = field(default_factory=lambda: parse_model_map(DEFAULT_MODELS))
@@ -63,33 +68,23 @@ class Settings:
     default_language: str = "en"
     # Base URL under which article links are given out (the chat page opens them).
     public_base_url: str = "http://127.0.0.1:8000"
-    database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'handoffs.db'}"
-    routing_file: Path = PROJECT_ROOT / "config" / "routing.yml"
-    # Credentials. None means "not configured": the endpoint then refuses all callers.
+    # Bearer token of /admin/*. None means "not configured": those endpoints refuse all callers.
     admin_token: str | None = None
-    service_token: str | None = None
-    session_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     # Rebuild the index when an article file changes (authors' preview; off in production).
     watch_articles: bool = False
-    # Handoff notifications (search_api/handoffs/notifications.py); a channel is off while unset.
-    webhook_url: str | None = None
-    webhook_secret: str | None = None
-    smtp_host: str | None = None
-    smtp_port: int = 25
-    smtp_from: str = "helpdesk@localhost"
-    smtp_user: str | None = None
-    smtp_password: str | None = None
-    smtp_starttls: bool = False
-    notify_max_attempts: int = 10
-    notify_retry_seconds: float = 10.0
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
-        env = dict(os.environ if env is None else env)
-        secrets_file = Path(env.get("HELPDESK_SECRETS_FILE", PROJECT_ROOT / "var" / "secrets.env"))
-        for key, value in read_secrets_file(secrets_file).items():
-            env.setdefault(key, value)
-        defaults = cls()
+    def from_env(cls, env: Mapping[str, str] | None = None):
+        env = read_env(env)
+        kwargs = cls.env_kwargs(env)
+        settings = cls(**kwargs)
+        if settings.default_language not in settings.languages:
+            settings = cls(**{**kwargs, "default_language": settings.languages[0]})
+        return settings
+
+    @classmethod
+    def env_kwargs(cls, env: Mapping[str, str]) -> dict:
+        """The constructor arguments this class reads from ``env`` (subclasses add theirs)."""
         kwargs: dict = {}
         if "HELPDESK_ARTICLES_DIR" in env:
             kwargs["articles_dir"] = Path(env["HELPDESK_ARTICLES_DIR"])
@@ -101,24 +96,15 @@ class Settings:
             kwargs["languages"] = tuple(s.strip() for s in env["HELPDESK_LANGUAGES"].split(",") if s.strip())
         if "HELPDESK_PUBLIC_URL" in env:
             kwargs["public_base_url"] = env["HELPDESK_PUBLIC_URL"].rstrip("/")
-        if "DATABASE_URL" in env:
-            kwargs["database_url"] = env["DATABASE_URL"]
-        if "HELPDESK_ROUTING_FILE" in env:
-            kwargs["routing_file"] = Path(env["HELPDESK_ROUTING_FILE"])
         kwargs["admin_token"] = env.get("HELPDESK_ADMIN_TOKEN") or None
-        kwargs["service_token"] = env.get("HELPDESK_SERVICE_TOKEN") or None
         kwargs["watch_articles"] = env.get("HELPDESK_WATCH", "") in ("1", "true", "yes")
-        if env.get("HELPDESK_SESSION_SECRET"):
-            kwargs["session_secret"] = env["HELPDESK_SESSION_SECRET"]
-        for name in ("webhook_url", "webhook_secret", "smtp_host", "smtp_from", "smtp_user", "smtp_password"):
-            if env.get(f"HELPDESK_{name.upper()}"):
-                kwargs[name] = env[f"HELPDESK_{name.upper()}"]
-        for name, kind in (("smtp_port", int), ("notify_max_attempts", int), ("notify_retry_seconds", float)):
-            if env.get(f"HELPDESK_{name.upper()}"):
-                kwargs[name] = kind(env[f"HELPDESK_{name.upper()}"])
-        if env.get("HELPDESK_SMTP_STARTTLS"):
-            kwargs["smtp_starttls"] = env["HELPDESK_SMTP_STARTTLS"].lower() in ("1", "true", "yes")
-        settings = cls(**kwargs)
-        if settings.default_language not in settings.languages:
-            settings = cls(**{**kwargs, "default_language": settings.languages[0]})
-        return settings
+        return kwargs
+
+
+def read_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment (or ``env``) with the secrets file's values under it: set variables win."""
+    env = dict(os.environ if env is None else env)
+    secrets_file = Path(env.get("HELPDESK_SECRETS_FILE", PROJECT_ROOT / "var" / "secrets.env"))
+    for key, value in read_secrets_file(secrets_file).items():
+        env.setdefault(key, value)
+    return env

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from search_api.settings import Settings
+from helpdesk.settings import Settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ADMIN_TOKEN = "test-admin-token"

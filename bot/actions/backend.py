@@ -1,4 +1,4 @@
-"""HTTP client of search_api for the actions: search, language, feedback, handoffs.
+"""HTTP client of the web service (search_api + helpdesk) for the actions: search, language, feedback, handoffs.
 
 One shared ``httpx.AsyncClient`` per process (connection reuse keeps a turn
 fast). Every call has a short timeout, because a customer waiting on a silent
@@ -8,9 +8,9 @@ are retried on connection errors and 5xx only (the same idempotency key every
 time, so a retry never makes a second ticket); a 4xx is final.
 
 Configuration, by environment:
-- ``HELPDESK_SEARCH_URL``     base URL of search_api (default http://127.0.0.1:8000)
+- ``HELPDESK_SEARCH_URL``     base URL of the web service (default http://127.0.0.1:8000)
 - ``HELPDESK_SEARCH_TIMEOUT`` seconds for /search and /language (default 2.0)
-- ``HELPDESK_SERVICE_TOKEN``  bearer token for POST /handoffs; like search_api it may
+- ``HELPDESK_SERVICE_TOKEN``  bearer token for POST /handoffs; like the web service it may
   also come from ``HELPDESK_SECRETS_FILE`` (default var/secrets.env of the repository)
 """
 
@@ -28,15 +28,15 @@ import httpx
 log = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-MAX_QUERY_CHARS = 2000  # search_api's limit on a query
+MAX_QUERY_CHARS = 2000  # the web service's limit on a query
 
 
 class SearchUnavailable(Exception):
-    """search_api did not answer (connection refused, timeout, 5xx)."""
+    """The web service did not answer (connection refused, timeout, 5xx)."""
 
 
 class HandoffRejected(Exception):
-    """search_api refused the handoff (4xx): retrying the same request cannot help."""
+    """The web service refused the handoff (4xx): retrying the same request cannot help."""
 
     def __init__(self, status: int, detail: Any):
         super().__init__(f"HTTP {status}: {detail}")
@@ -113,7 +113,7 @@ class Backend:
         return response.json()
 
     async def language(self, text: str) -> Optional[Dict[str, Any]]:
-        """{"lang", "confidence", "detected"}, or None when search_api does not answer."""
+        """{"lang", "confidence", "detected"}, or None when the web service does not answer."""
         try:
             response = await self.client.post(
                 "/language", json={"text": text[:MAX_QUERY_CHARS]}, timeout=self.timeout)

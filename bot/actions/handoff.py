@@ -25,7 +25,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.actions import HelpdeskAction, conversation_language, detect_language, latest_text
+from actions.conversation import HelpdeskAction, conversation_language, detect_language, latest_text
 from actions.backend import HandoffFailed, HandoffRejected, backend
 from actions.texts import DEFAULT_LANGUAGE, render, say
 
@@ -64,7 +64,7 @@ PHONE_IN_TEXT = re.compile(r"\+?[0-9][0-9 ()./-]{4,24}[0-9]")
 
 def find_contact(text: str) -> Optional[Dict[str, str]]:
     """{"email": ...} or {"phone": ...} found in the text; None when there is neither.
-    A first check only: search_api's 422 has the last word on what it accepts."""
+    A first check only: the web service's 422 has the last word on what it accepts."""
     text = text or ""
     email = EMAIL_IN_TEXT.search(text)
     if email:

@@ -1,6 +1,6 @@
-"""Fixtures of the bot's tests: the real search_api, the action server and Rasa, as processes.
+"""Fixtures of the bot's tests: the real web service (search_api + helpdesk), the action server and Rasa, as processes.
 
-Nothing here is mocked. ``search_service`` starts search_api from the Python
+Nothing here is mocked. ``search_service`` starts the web service from the Python
 3.11 venv on a free port with the fixture KB ``bot/tests/kb`` (a copy of seven
 starter articles, so these tests do not move when kb/ is edited), a SQLite
 handoff store in a temporary directory and a random service token. ``bot_stack``
@@ -114,7 +114,7 @@ def search_service(tmp_path_factory) -> Iterator[SearchService]:
     }
     service = start_service(
         "search_api",
-        [str(PY311), "-m", "uvicorn", "--factory", "search_api.app:create_app",
+        [str(PY311), "-m", "uvicorn", "--factory", "helpdesk.app:create_app",
          "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
         env, f"http://127.0.0.1:{port}/health")
     try:
@@ -154,7 +154,7 @@ def search(search_service, backend_at):
 
 @pytest.fixture
 def closed_port_url() -> str:
-    """A URL where nothing listens: search_api is down."""
+    """A URL where nothing listens: the web service is down."""
     return f"http://127.0.0.1:{free_port()}"
 
 

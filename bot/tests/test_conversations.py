@@ -1,4 +1,4 @@
-"""Whole conversations through Rasa's REST channel: Rasa + action server + search_api.
+"""Whole conversations through Rasa's REST channel: Rasa + action server + web service.
 
 The issue's "done" check, in both languages: question → article → "not solved"
 → handoff form → a stored handoff with a complete summary, the ticket number in

@@ -9,7 +9,6 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field, field_validator
 
 from search_api.auth import require_admin
-from search_api.feedback.api import record_unanswered
 from search_api.search.language import detect_language
 from search_api.search.service import SearchResult, snippet
 
@@ -89,7 +88,10 @@ def to_response(result: SearchResult, base_url: str) -> SearchResponse:
 async def search(body: SearchRequest, request: Request, background_tasks: BackgroundTasks) -> SearchResponse:
     service = request.app.state.search
     result = await run_in_threadpool(service.search, body.query, body.lang, body.top_k)
-    background_tasks.add_task(record_unanswered, request.app, result)  # after the response: authors' gap list
+    # After the response: whoever composed the app may record searches (the desk keeps
+    # unanswered ones for the authors' gap list); search itself knows nothing of them.
+    for listener in getattr(request.app.state, "search_listeners", ()):
+        background_tasks.add_task(listener, request.app, result)
     return to_response(result, request.app.state.settings.public_base_url)
 
 

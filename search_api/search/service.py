@@ -27,7 +27,7 @@ from search_api.search.index import (
     load_index,
 )
 from search_api.search.language import detect_language
-from search_api.settings import Settings
+from search_api.settings import SearchSettings
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
 
 
 class SearchService:
-    def __init__(self, settings: Settings, index: KnowledgeIndex, embedders: Mapping[str, Embedder]):
+    def __init__(self, settings: SearchSettings, index: KnowledgeIndex, embedders: Mapping[str, Embedder]):
         self.settings = settings
         self.index = index
         self.embedders = dict(embedders)
@@ -85,11 +85,11 @@ class SearchService:
         index.check_models(self.embedders)
 
     @staticmethod
-    def embedder_for(settings: Settings, lang: str) -> Embedder:
+    def embedder_for(settings: SearchSettings, lang: str) -> Embedder:
         return load_embedder(settings.models.get(lang, settings.models["*"]))
 
     @classmethod
-    def open(cls, settings: Settings, build_if_missing: bool = True) -> "SearchService":
+    def open(cls, settings: SearchSettings, build_if_missing: bool = True) -> "SearchService":
         """Load the served index; on a fresh machine build it first."""
         try:
             index = load_index(settings.index_dir)
@@ -111,7 +111,7 @@ class SearchService:
             self.search("warm-up", lang=lang, top_k=1)
 
     @classmethod
-    def build(cls, settings: Settings, progress: bool = False) -> BuildReport:
+    def build(cls, settings: SearchSettings, progress: bool = False) -> BuildReport:
         return build_index(
             settings.articles_dir,
             settings.index_dir,

@@ -18,8 +18,8 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
-from search_api.chat.config import ChatConfig
-from search_api.chat.router import router
+from helpdesk.chat.config import ChatConfig
+from helpdesk.chat.router import router
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -18,8 +18,8 @@ import time
 import httpx
 import pytest
 
-from search_api.app import create_app
-from search_api.chat import live_api
+from helpdesk.app import create_app
+from helpdesk.chat import live_api
 
 SERVICE_TOKEN = "chat-live-service-token"
 XSS = '<script>window.pwned=1</script><img src=x onerror="window.pwned=2">'
@@ -267,7 +267,7 @@ def test_cancelled_streams_never_block_a_writer():
     import asyncio
     import random
 
-    from search_api.chat.live import LiveChat
+    from helpdesk.chat.live import LiveChat
 
     async def scenario():
         live = LiveChat(store=None, config=None)

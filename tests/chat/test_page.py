@@ -10,8 +10,8 @@ import re
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from search_api.chat.config import ChatConfig
-from search_api.chat.router import STATIC_DIR, router
+from helpdesk.chat.config import ChatConfig
+from helpdesk.chat.router import STATIC_DIR, router
 
 
 def make_client(config: ChatConfig | None = None) -> TestClient:

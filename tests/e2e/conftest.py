@@ -7,7 +7,7 @@ the same programs, each on a free port and with its own database and tokens:
   bot's test script trains it first), the socket.io and REST channels and the
   HTTP API (token-protected; the inbox's hand-back to the bot uses it);
 - the action server (``rasa run actions``), pointed at this search service;
-- search_api (``helpdesk serve``) on the starter KB in ``kb/articles``, with an
+- the web service (``helpdesk serve``) on the starter KB in ``kb/articles``, with an
   index built into ``var/e2e/index`` (incremental: only the first run embeds
   every article) and an SQLite handoff store in a temporary directory;
 - one agent account, made with ``helpdesk create-agent``.

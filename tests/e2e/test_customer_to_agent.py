@@ -1,6 +1,6 @@
 """End to end, in headless Chromium: from a customer's question in the web chat to an agent's reply.
 
-Everything is real (see conftest): the chat page served by search_api talks
+Everything is real (see conftest): the chat page served by the web service talks
 to the Rasa server over socket.io, Rasa's actions search the starter KB and
 post the handoff, the agent works in the inbox. Each scenario saves a
 screenshot of its end state under test-artifacts/e2e/. With

@@ -13,10 +13,10 @@ from typing import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from search_api.app import create_app
-from search_api.feedback.store import FeedbackStore
-from search_api.handoffs.store import HandoffStore
-from search_api.settings import Settings
+from helpdesk.app import create_app
+from helpdesk.feedback.store import FeedbackStore
+from helpdesk.handoffs.store import HandoffStore
+from helpdesk.settings import Settings
 from tests.conftest import ADMIN_TOKEN
 # The same database fixture as the handoff tests: a SQLite file, then a fresh PostgreSQL schema.
 from tests.handoffs.conftest import database_url  # noqa: F401  (a fixture)

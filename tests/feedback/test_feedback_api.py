@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from search_api.feedback.store import FeedbackStore
+from helpdesk.feedback.store import FeedbackStore
 from tests.feedback.conftest import ADMIN
 
 

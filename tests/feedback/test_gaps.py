@@ -6,8 +6,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from search_api.feedback.gaps import format_report, gaps_report, normalise_query, rank_articles, unanswered_gaps
-from search_api.feedback.store import UnansweredRow
+from helpdesk.feedback.gaps import format_report, gaps_report, normalise_query, rank_articles, unanswered_gaps
+from helpdesk.feedback.store import UnansweredRow
 from search_api.search.embedding import load_embedder
 
 NOW = datetime(2026, 11, 27, 8, 0, tzinfo=timezone.utc)

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from search_api.cli import main
+from helpdesk.cli import main
 from search_api.settings import PROJECT_ROOT
 
 
@@ -72,7 +72,7 @@ def test_gaps_on_an_empty_store_and_bad_arguments(cli_env, store, capsys):
 
 def test_helpdesk_gaps_as_a_command(cli_env, seeded):
     # The installed entry point's module, in its own process, as an author runs it.
-    result = subprocess.run([sys.executable, "-m", "search_api.cli", "gaps", "--exact", "--limit", "1"],
+    result = subprocess.run([sys.executable, "-m", "helpdesk.cli", "gaps", "--exact", "--limit", "1"],
                             cwd=PROJECT_ROOT, env={**os.environ, **cli_env}, capture_output=True, text=True,
                             timeout=120)
     assert result.returncode == 0, result.stderr

@@ -25,9 +25,9 @@ from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine
 
-from search_api.app import create_app
-from search_api.handoffs.store import HandoffStore
-from search_api.settings import PROJECT_ROOT, Settings
+from helpdesk.app import create_app
+from helpdesk.handoffs.store import HandoffStore
+from helpdesk.settings import PROJECT_ROOT, Settings
 
 PG_URL = os.environ.get("DATABASE_URL_TEST", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 SERVICE_TOKEN = "test-service-token-of-the-handoff-tests"  # fixed: this module may be imported twice

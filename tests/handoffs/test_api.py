@@ -8,7 +8,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from search_api.app import create_app
+from helpdesk.app import create_app
 from tests.handoffs.conftest import SERVICE, handoff_payload
 
 TICKET_RE = re.compile(r"^HD-[23456789ABCDEFGHJKLMNPQRSTUVWXYZ]{6}$")

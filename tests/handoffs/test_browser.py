@@ -11,7 +11,7 @@ import httpx
 import pytest
 import uvicorn
 
-from search_api.app import create_app
+from helpdesk.app import create_app
 from tests.handoffs.conftest import SERVICE, free_port, handoff_payload, wait_for
 
 CHROMIUM = Path("/usr/bin/chromium")

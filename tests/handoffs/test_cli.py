@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from search_api.handoffs.store import HandoffStore
+from helpdesk.handoffs.store import HandoffStore
 from tests.handoffs.conftest import DEFAULT_ROUTING
 
 
@@ -14,7 +14,7 @@ def helpdesk(database_url: str, *args: str, env: dict[str, str] | None = None, s
     environment = {key: value for key, value in os.environ.items() if key != "HELPDESK_AGENT_PASSWORD"}
     environment.update({"DATABASE_URL": database_url, "HELPDESK_ROUTING_FILE": str(DEFAULT_ROUTING),
                         "HELPDESK_SECRETS_FILE": os.devnull, **(env or {})})
-    return subprocess.run([sys.executable, "-m", "search_api.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "helpdesk.cli", *args], capture_output=True, text=True,
                           env=environment, input=stdin, timeout=120)
 
 

@@ -11,8 +11,8 @@ from email.policy import default as email_policy
 import pytest
 from fastapi.testclient import TestClient
 
-from search_api.app import create_app
-from search_api.handoffs.notifications import SIGNATURE_HEADER, verify
+from helpdesk.app import create_app
+from helpdesk.handoffs.notifications import SIGNATURE_HEADER, verify
 from tests.handoffs.conftest import SERVICE, free_port, handoff_payload, wait_for
 
 SECRET = "webhook-secret-for-tests"
@@ -127,8 +127,8 @@ def test_pending_notifications_survive_a_restart(make_webhook, make_settings, tm
         with store.transaction() as s:
             from sqlalchemy import update
 
-            from search_api.handoffs.models import OutboxItem
-            from search_api.handoffs.store import utcnow
+            from helpdesk.handoffs.models import OutboxItem
+            from helpdesk.handoffs.store import utcnow
 
             s.execute(update(OutboxItem).values(next_attempt_at=utcnow()))  # skip the 30 s backoff
         store.outbox_signal.set()

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 
-from search_api.handoffs.routing import CATEGORIES, RoutingConfig, RoutingConfigError
+from helpdesk.handoffs.routing import CATEGORIES, RoutingConfig, RoutingConfigError
 from tests.handoffs.conftest import DEFAULT_ROUTING
 
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from search_api.handoffs.schemas import HandoffIn, Message
-from search_api.handoffs.store import (
+from helpdesk.handoffs.schemas import HandoffIn, Message
+from helpdesk.handoffs.store import (
     AgentExists,
     IdempotencyConflict,
     InvalidTransition,
@@ -140,7 +140,7 @@ def test_agents_passwords_and_tokens(store):
     assert store.agent_for_token(token) == agent
     assert store.agent_for_token(token + "x") is None
     with store.transaction() as s:
-        from search_api.handoffs.models import Agent, AgentToken
+        from helpdesk.handoffs.models import Agent, AgentToken
         from sqlalchemy import select
 
         assert s.scalar(select(Agent.password_hash)).startswith("$argon2id$")
@@ -172,7 +172,7 @@ def test_replicas_starting_together_migrate_one_after_the_other():
     from tests.handoffs.conftest import postgres_schema
 
     with postgres_schema() as url:
-        starts = [subprocess.Popen([sys.executable, "-c", f"from search_api.migrations import upgrade; upgrade({url!r})"],
+        starts = [subprocess.Popen([sys.executable, "-c", f"from helpdesk.migrations import upgrade; upgrade({url!r})"],
                                    stderr=subprocess.PIPE, text=True) for _ in range(3)]
         results = [(p.wait(60), p.stderr.read()) for p in starts]
         assert [code for code, _ in results] == [0, 0, 0], results

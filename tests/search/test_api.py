@@ -3,7 +3,7 @@
 import pytest
 from fastapi.testclient import TestClient
 
-from search_api.app import create_app
+from helpdesk.app import create_app
 from tests.conftest import ADMIN_TOKEN
 
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from search_api.cli import main
+from helpdesk.cli import main
 from search_api.kb.articles import ArticleError, load_articles, parse_article, split_sections
 from search_api.kb.render import render_markdown
 

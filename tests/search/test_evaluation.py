@@ -3,7 +3,7 @@
 import json
 from pathlib import Path
 
-from search_api.cli import main
+from helpdesk.cli import main
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "evalset"
 

@@ -6,7 +6,7 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
-from search_api.app import create_app
+from helpdesk.app import create_app
 from search_api.search.index import IndexModelMismatch, load_index
 from search_api.search.service import SearchService
 from tests.conftest import ADMIN_TOKEN

@@ -1,0 +1,72 @@
+"""Application factory of the helpdesk web service: knowledge search plus the desk.
+
+``create_app(settings)`` wires search_api's routers (search, articles) and the
+desk's (chat, handoffs, inbox, feedback) onto one FastAPI app; start-up work
+(migrations, loading the index) happens in ``lifespan`` so tests can build apps
+with their own settings and nothing is global.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from prometheus_fastapi_instrumentator import Instrumentator
+
+from helpdesk.settings import Settings
+from helpdesk.chat.router import router as chat_router
+from helpdesk.feedback.api import record_unanswered
+from helpdesk.feedback.api import router as feedback_router
+from helpdesk.handoffs.api import open_handoffs
+from helpdesk.handoffs.api import router as handoffs_router
+from helpdesk.inbox.pages import router as inbox_router
+from search_api.kb.router import router as articles_router
+from search_api.search.router import router as search_router
+from search_api.search.service import SearchService
+from search_api.search.watch import watch_articles
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        # Handoffs first: a bad routing file stops the start before the slow index load.
+        with open_handoffs(app, settings):
+            app.state.search = SearchService.open(settings)
+            watcher = asyncio.create_task(watch_articles(app.state.search)) if settings.watch_articles else None
+            try:
+                yield
+            finally:
+                if watcher is not None:
+                    watcher.cancel()
+
+    app = FastAPI(
+        title="Helpdesk first level",
+        version="1",
+        description="Knowledge search, article pages, customer chat, handoff queue and agent inbox of the first-level helpdesk.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.search_listeners = [record_unanswered]  # unanswered searches feed `helpdesk gaps`
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request, exc: RequestValidationError):
+        # Inputs are echoed back nowhere: a 100 KB or binary input must not bloat the error.
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+            for e in exc.errors()
+        ]
+        return JSONResponse({"detail": errors}, status_code=422)
+
+    app.include_router(search_router)
+    app.include_router(articles_router)
+    app.include_router(chat_router)
+    app.include_router(handoffs_router)
+    app.include_router(inbox_router)
+    app.include_router(feedback_router)
+    Instrumentator().instrument(app).expose(app, include_in_schema=False)
+    return app

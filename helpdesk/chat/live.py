@@ -1,0 +1,215 @@
+"""Live takeover of a web chat by an agent: state, messages and the hand-back to Rasa.
+
+After the bot handed a conversation over (``POST /handoffs`` with
+``conversation_id`` = the chat's session id), the customer stays in the same
+chat window. Its state is derived from the handoff store, so every replica
+sees the same thing and nothing is kept only in memory:
+
+- ``waiting``: the ticket is open and no agent has joined; the bot is silent
+  (its ticket slot is set), so the customer's messages go to the transcript;
+- ``live``: an agent chose "Reply live" (audit event ``live_started``);
+- ``bot``: the agent handed the conversation back (audit event
+  ``handed_back``) and the bot answers again; a resolved ticket is also back
+  with the bot.
+
+Every message of the live part is appended to the ticket's transcript through
+``HandoffStore.append_messages``. Waiting streams are woken at once by writes
+of this process and poll the store otherwise, which covers writes made by
+another replica.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+
+from helpdesk.chat.config import ChatConfig
+from helpdesk.handoffs.models import Handoff, HandoffEvent
+from helpdesk.handoffs.schemas import Message
+from helpdesk.handoffs.store import OPEN_STATUSES, HandoffStore, InvalidTransition, TicketNotFound, utcnow
+
+# The chat page makes its session id from 128 random bits (32 hex digits); shorter
+# or other ids (REST tests, other channels) are not reachable from a browser.
+SESSION_ID_RE = re.compile(r"^[0-9a-f]{32}$")
+LIVE_STARTED, HANDED_BACK = "live_started", "handed_back"
+# Slots the bot sets at a handoff (bot/domain.yml); clearing them makes the bot answer again.
+BOT_HANDOFF_SLOTS = ("ticket_id",)
+
+
+class RasaUnavailable(Exception):
+    """Hand-back needs Rasa's HTTP API; it was not configured or did not answer."""
+
+
+@dataclass(frozen=True)
+class LiveMessage:
+    id: int  # the message's position in the transcript
+    role: str  # customer | agent
+    text: str
+    at: datetime | None
+
+    def as_json(self) -> dict[str, Any]:
+        at = self.at.astimezone(timezone.utc).isoformat().replace("+00:00", "Z") if self.at else None
+        return {"id": self.id, "role": self.role, "text": self.text, "at": at}
+
+
+def live_mode(view: dict[str, Any]) -> tuple[str, str | None]:
+    """(mode, name of the agent who joined) of a handoff view, from its audit events."""
+    if view["status"] not in OPEN_STATUSES:
+        return "bot", None
+    mode, agent = "waiting", None
+    for event in view["events"]:
+        if event["action"] == LIVE_STARTED:
+            mode, agent = "live", event["note"] or event["actor"]
+        elif event["action"] == HANDED_BACK:
+            mode = "bot"
+    return mode, agent
+
+
+def live_messages(view: dict[str, Any], after: int = -1) -> list[LiveMessage]:
+    """The messages of the live part: what was said after the handoff was created.
+
+    The transcript's first messages are the bot conversation the action server
+    sent with the handoff (the page has them already); live messages are
+    appended later, stamped by this service's clock.
+    """
+    created = view["created_at"]
+    result = []
+    for position, message in enumerate(view["transcript"]):
+        if position <= after or message["sender"] not in ("customer", "agent"):
+            continue
+        if message["sender"] == "customer" and (message["timestamp"] is None or message["timestamp"] < created):
+            continue
+        result.append(LiveMessage(position, message["sender"], message["text"], message["timestamp"]))
+    return result
+
+
+class LiveChat:
+    """The live part of chats, on top of the handoff store."""
+
+    def __init__(self, store: HandoffStore, config: ChatConfig, routing=None):
+        self.store = store
+        self.config = config
+        self.routing = routing
+        self._changed: asyncio.Event | None = None
+
+    # -- reading ---------------------------------------------------------------------------------
+    def ticket_for(self, session_id: str) -> str | None:
+        """The newest handoff of a chat session, or None (also for ids a browser never makes)."""
+        if not SESSION_ID_RE.match(session_id):
+            return None
+        with self.store.transaction() as s:
+            return s.scalar(select(Handoff.ticket_id).where(Handoff.conversation_id == session_id)
+                            .order_by(Handoff.created_at.desc(), Handoff.id.desc()).limit(1))
+
+    def mode(self, ticket_id: str) -> str:
+        return live_mode(self.store.get(ticket_id))[0]
+
+    def customer_view(self, ticket_id: str, after: int = -1) -> dict[str, Any]:
+        """What the customer's page may see: its ticket's state and the live messages, nothing else."""
+        view = self.store.get(ticket_id)
+        mode, agent = live_mode(view)
+        expected = None
+        if self.routing is not None:
+            expected = self.routing.expected(view["created_at"], view["due_at"]).as_json()
+        ticket = {
+            "id": view["ticket_id"],
+            "status": "open" if view["status"] in OPEN_STATUSES else "closed",
+            "mode": mode,
+            "agent": agent,
+            "expected_response": expected,
+        }
+        messages = [m.as_json() for m in live_messages(view, after)]
+        for message in messages:
+            if message["role"] == "agent":
+                message["name"] = agent  # the agent who took the chat over (an audit note, not the login)
+        return {"ticket": ticket, "messages": messages}
+
+    # -- writing ---------------------------------------------------------------------------------
+    def post(self, ticket_id: str, role: str, text: str, actor: str) -> LiveMessage:
+        """Append one message of the live part to the transcript; only while the ticket is open."""
+        view = self.store.get(ticket_id)
+        if view["status"] not in OPEN_STATUSES:
+            raise InvalidTransition(f"{view['ticket_id']} is {view['status']}: the live chat has ended")
+        if role == "customer" and live_mode(view)[0] == "bot":
+            raise InvalidTransition(f"{view['ticket_id']} was handed back to the bot")
+        message = Message(sender=role, text=text, timestamp=utcnow())
+        after = self.store.append_messages(ticket_id, [message], actor=actor)
+        position = len(after["transcript"]) - 1
+        stored = after["transcript"][position]
+        return LiveMessage(position, role, stored["text"], stored["timestamp"])
+
+    def record(self, ticket_id: str, actor: str, action: str, note: str | None = None) -> None:
+        """An audit event of the live part (live_started, handed_back) on an open ticket."""
+        now = utcnow()
+        with self.store.transaction() as s:
+            handoff = s.scalar(select(Handoff).where(Handoff.ticket_id == ticket_id.strip().upper())
+                               .with_for_update())
+            if handoff is None:
+                raise TicketNotFound(f"no handoff {ticket_id!r}")
+            if handoff.status not in OPEN_STATUSES:
+                raise InvalidTransition(f"{handoff.ticket_id} is {handoff.status}: the live chat has ended")
+            s.add(HandoffEvent(handoff_id=handoff.id, at=now, actor=actor, action=action, note=note))
+            handoff.updated_at = now
+
+    def start(self, ticket_id: str, username: str, display_name: str) -> None:
+        view = self.store.get(ticket_id)
+        if not SESSION_ID_RE.match(view["conversation_id"]):
+            raise InvalidTransition(f"{view['ticket_id']} did not come from the web chat: no one to reply to live")
+        if view["status"] in ("new", "escalated"):
+            self.store.claim(ticket_id, username)
+        self.record(ticket_id, username, LIVE_STARTED, display_name)
+
+    def hand_back(self, ticket_id: str, username: str) -> None:
+        view = self.store.get(ticket_id)
+        self.resume_bot(view["conversation_id"])  # first: if Rasa is down, the agent keeps the chat
+        self.record(ticket_id, username, HANDED_BACK)
+
+    def close(self, ticket_id: str, username: str, note: str) -> bool:
+        """Resolve the ticket and give the chat back to the bot; False when Rasa could not be told."""
+        view = self.store.resolve(ticket_id, username, note)
+        try:
+            self.resume_bot(view["conversation_id"])
+        except RasaUnavailable:
+            return False
+        return True
+
+    def resume_bot(self, conversation_id: str) -> None:
+        """Clear the bot's handoff slots through Rasa's HTTP API, so it answers this conversation again."""
+        if not SESSION_ID_RE.match(conversation_id):
+            return  # not a web chat: nothing waits for the bot
+        if not self.config.rasa_token:
+            raise RasaUnavailable("HELPDESK_RASA_TOKEN is not set: cannot hand the conversation back to the bot")
+        events = [{"event": "slot", "name": slot, "value": None} for slot in BOT_HANDOFF_SLOTS]
+        try:
+            response = httpx.post(
+                f"{self.config.rasa_url}/conversations/{conversation_id}/tracker/events",
+                params={"token": self.config.rasa_token, "include_events": "NONE"},
+                json=events, timeout=10,
+            )
+        except httpx.HTTPError as exc:
+            raise RasaUnavailable(f"Rasa did not answer at {self.config.rasa_url}: {exc}") from None
+        if response.status_code >= 300:
+            raise RasaUnavailable(f"Rasa refused the hand-back: HTTP {response.status_code}")
+
+    # -- waking streams --------------------------------------------------------------------------
+    # One asyncio.Event per "generation": a change sets the current one and the next
+    # waiter makes a new one. No lock is held while waiting, so a stream cancelled by
+    # its client (or by a timeout) can never leave anything locked for the writers.
+    async def changed(self) -> None:
+        event, self._changed = self._changed, None
+        if event is not None:
+            event.set()
+
+    async def wait(self, timeout: float) -> None:
+        if self._changed is None:
+            self._changed = asyncio.Event()
+        try:
+            await asyncio.wait_for(self._changed.wait(), timeout)
+        except asyncio.TimeoutError:
+            pass

@@ -1,0 +1,225 @@
+"""HTTP side of the live takeover: the customer's ``/chat/api`` and the agent's live-chat actions.
+
+Customer endpoints take the chat's session id in the path and nothing else:
+the id is 128 random bits that only the customer's browser knows (it is the
+Rasa sender id the bot gave ``POST /handoffs``), and an endpoint answers only
+with that session's own ticket state and live messages.
+
+Agent endpoints sit under ``/agent/handoffs/{ticket_id}/live`` and use the
+inbox's login session and CSRF token, like every inbox form: without
+JavaScript a form posts and redirects back to the ticket; with JavaScript
+(``agent-live.js``) the same forms post with ``Accept: application/json`` and
+an event stream shows the customer's messages as they come.
+
+Both streams are Server-Sent Events that end after ``STREAM_SECONDS``;
+EventSource reconnects by itself (with ``Last-Event-ID``), so no connection
+outlives a deploy by more than that.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any, AsyncIterator, Callable
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
+from pydantic import BaseModel, Field, ValidationError
+
+from helpdesk.chat.config import get_chat_config
+from helpdesk.chat.live import SESSION_ID_RE, LiveChat, RasaUnavailable
+from helpdesk.handoffs.schemas import Text
+from helpdesk.handoffs.store import StoreError, TicketNotFound
+from helpdesk.inbox import security
+from helpdesk.inbox.pages import current_agent, detail_page, forged
+
+STREAM_SECONDS = 55.0
+POLL_SECONDS = 1.5
+router = APIRouter()
+
+
+def get_live(request: Request) -> LiveChat:
+    live = getattr(request.app.state, "live_chat", None)
+    if live is None:
+        live = request.app.state.live_chat = LiveChat(
+            request.app.state.handoffs, get_chat_config(request), getattr(request.app.state, "routing", None))
+    return live
+
+
+class CustomerMessageIn(BaseModel):
+    text: Text = Field(min_length=1, max_length=2000)
+    client_id: str | None = Field(default=None, max_length=40, pattern=r"^[0-9a-f]+$")
+
+
+def session_ticket(live: LiveChat, session_id: str) -> str | None:
+    if not SESSION_ID_RE.match(session_id):
+        # Same answer for every id a browser never makes: nothing to learn by probing.
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "unknown conversation")
+    return live.ticket_for(session_id)
+
+
+def after_from(request: Request, after: int | None) -> int:
+    last = request.headers.get("last-event-id", "")
+    if last.isdigit():
+        return int(last)
+    return -1 if after is None else after
+
+
+def event(name: str, data: Any, event_id: int | None = None) -> str:
+    head = f"id: {event_id}\n" if event_id is not None else ""
+    return f"{head}event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+async def event_stream(request: Request, live: LiveChat, load: Callable[[int], dict | None],
+                       after: int) -> AsyncIterator[str]:
+    """Ticket state when it changes, each new message once; ends after STREAM_SECONDS."""
+    yield "retry: 1500\n\n"
+    last_ticket = None
+    deadline = time.monotonic() + STREAM_SECONDS
+    while time.monotonic() < deadline:
+        data = await run_in_threadpool(load, after)
+        if data is None:
+            yield event("ticket", None)
+            return
+        if data["ticket"] != last_ticket:
+            last_ticket = data["ticket"]
+            yield event("ticket", last_ticket)
+        for message in data["messages"]:
+            after = message["id"]
+            yield event("message", message, after)
+        yield ": keep-alive\n\n"
+        if await request.is_disconnected():
+            return
+        await live.wait(POLL_SECONDS)
+
+
+def sse(generator: AsyncIterator[str]) -> StreamingResponse:
+    return StreamingResponse(generator, media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+# -- customer ---------------------------------------------------------------------------------------
+@router.get("/chat/api/conversations/{session_id}", tags=["chat"],
+            summary="The ticket of this chat session and its live messages (ticket null before a handoff)")
+async def conversation(session_id: str, request: Request, after: int | None = None,
+                       live: LiveChat = Depends(get_live)) -> JSONResponse:
+    ticket_id = await run_in_threadpool(session_ticket, live, session_id)
+    if ticket_id is None:
+        return JSONResponse({"ticket": None, "messages": []}, headers={"Cache-Control": "no-store"})
+    view = await run_in_threadpool(live.customer_view, ticket_id, -1 if after is None else after)
+    return JSONResponse(view, headers={"Cache-Control": "no-store"})
+
+
+@router.post("/chat/api/conversations/{session_id}/messages", status_code=201, tags=["chat"],
+             summary="The customer's message to the agent (after a handoff, while the ticket is open)")
+async def customer_message(session_id: str, body: CustomerMessageIn, live: LiveChat = Depends(get_live)):
+    ticket_id = await run_in_threadpool(session_ticket, live, session_id)
+    if ticket_id is None:
+        raise HTTPException(status.HTTP_409_CONFLICT, "this conversation has no ticket: talk to the bot")
+    try:
+        message = await run_in_threadpool(live.post, ticket_id, "customer", body.text, "customer")
+    except StoreError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+    await live.changed()
+    return JSONResponse({**message.as_json(), "client_id": body.client_id}, status_code=201)
+
+
+@router.get("/chat/api/conversations/{session_id}/events", tags=["chat"],
+            summary="Server-Sent Events: ticket state changes and live messages of this chat session")
+async def customer_events(session_id: str, request: Request, after: int | None = None,
+                          live: LiveChat = Depends(get_live)) -> StreamingResponse:
+    ticket_id = await run_in_threadpool(session_ticket, live, session_id)
+    if ticket_id is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "this conversation has no ticket")
+    return sse(event_stream(request, live, lambda a: live.customer_view(ticket_id, a), after_from(request, after)))
+
+
+# -- agent ------------------------------------------------------------------------------------------
+def wants_json(request: Request) -> bool:
+    return "application/json" in request.headers.get("accept", "")
+
+
+async def agent_action(request: Request, who, ticket_id: str, csrf_token: str, done: str,
+                       action: Callable) -> Response:
+    """Run one live-chat action for a logged-in agent; JSON for scripts, redirect for forms."""
+    agent, session = who
+    if not security.check_csrf(session, csrf_token):
+        if wants_json(request):
+            return JSONResponse({"detail": "CSRF check failed"}, status.HTTP_403_FORBIDDEN)
+        return forged(request)
+    live = get_live(request)
+    try:
+        result = await run_in_threadpool(action, live, agent)
+    except ValidationError as exc:
+        error, code = "; ".join(e["msg"] for e in exc.errors()), 422
+    except TicketNotFound as exc:
+        error, code = str(exc), 404
+    except RasaUnavailable as exc:
+        error, code = f"{exc}. The conversation stays with you.", 502
+    except StoreError as exc:
+        error, code = str(exc), 409
+    else:
+        await live.changed()
+        if result is False:  # closed, but Rasa was not told
+            done = f"{done}; the bot could not be told, so it stays silent in this chat"
+        if wants_json(request):
+            return JSONResponse(result if isinstance(result, dict) else {"done": done})
+        return RedirectResponse(f"/agent/handoffs/{quote(ticket_id)}?{urlencode({'done': done})}#live",
+                                status.HTTP_303_SEE_OTHER)
+    if wants_json(request):
+        return JSONResponse({"detail": error}, code)
+    return detail_page(request, agent, session, ticket_id, error=error, status_code=code)
+
+
+class AgentMessageIn(BaseModel):
+    text: Text = Field(min_length=1, max_length=4000)
+
+
+class CloseIn(BaseModel):
+    note: Text = Field(min_length=1, max_length=4000)
+
+
+@router.post("/agent/handoffs/{ticket_id}/live/start", include_in_schema=False)
+async def start_live(ticket_id: str, request: Request, who=Depends(current_agent), csrf_token: str = Form("")):
+    return await agent_action(request, who, ticket_id, csrf_token, "live chat started",
+                              lambda live, agent: live.start(ticket_id, agent.username, agent.display_name))
+
+
+@router.post("/agent/handoffs/{ticket_id}/live/messages", include_in_schema=False)
+async def agent_message(ticket_id: str, request: Request, who=Depends(current_agent), csrf_token: str = Form(""),
+                        text: str = Form("")):
+    def send(live: LiveChat, agent):
+        body = AgentMessageIn(text=text.strip())
+        if live.mode(ticket_id) != "live":  # writing to the customer is replying live
+            live.start(ticket_id, agent.username, agent.display_name)
+        return live.post(ticket_id, "agent", body.text, agent.username).as_json()
+
+    return await agent_action(request, who, ticket_id, csrf_token, "message sent", send)
+
+
+@router.post("/agent/handoffs/{ticket_id}/live/hand-back", include_in_schema=False)
+async def hand_back(ticket_id: str, request: Request, who=Depends(current_agent), csrf_token: str = Form("")):
+    return await agent_action(request, who, ticket_id, csrf_token, "handed back to the bot",
+                              lambda live, agent: live.hand_back(ticket_id, agent.username))
+
+
+@router.post("/agent/handoffs/{ticket_id}/live/close", include_in_schema=False)
+async def close_live(ticket_id: str, request: Request, who=Depends(current_agent), csrf_token: str = Form(""),
+                     note: str = Form("")):
+    def close(live: LiveChat, agent):
+        body = CloseIn(note=note.strip() or "Closed in the live chat.")
+        return live.close(ticket_id, agent.username, body.note)
+
+    return await agent_action(request, who, ticket_id, csrf_token, "chat closed and ticket resolved", close)
+
+
+@router.get("/agent/handoffs/{ticket_id}/live/events", include_in_schema=False)
+async def agent_events(ticket_id: str, request: Request, after: int | None = None, who=Depends(current_agent),
+                       live: LiveChat = Depends(get_live)) -> StreamingResponse:
+    try:
+        await run_in_threadpool(live.store.get, ticket_id)
+    except TicketNotFound:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such ticket") from None
+    return sse(event_stream(request, live, lambda a: live.customer_view(ticket_id, a), after_from(request, after)))

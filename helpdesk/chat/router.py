@@ -1,0 +1,101 @@
+"""The customer chat page: ``GET /chat``, its static files and ``/chat/embed.js``.
+
+``router`` also carries the live-takeover routes of ``live_api``, so the app
+includes one router for the whole chat.
+
+The page talks to Rasa's socket.io channel directly from the browser; this
+module only serves it. ``/chat/embed.js`` lets another site embed the chat
+with one script tag (it adds a launcher button and an iframe of ``/chat``).
+Static files are served from a fixed list read at import, so no request path
+ever reaches the file system. The page sends a Content-Security-Policy that
+allows scripts and styles from this origin only and connections to this
+origin and Rasa.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from helpdesk.chat.config import ChatConfig, get_chat_config
+from helpdesk.chat.live_api import router as live_router
+
+HERE = Path(__file__).parent
+STATIC_DIR = HERE / "static"
+MEDIA_TYPES = {".js": "text/javascript", ".css": "text/css", ".txt": "text/plain", ".svg": "image/svg+xml"}
+STATIC_FILES = {
+    path.relative_to(STATIC_DIR).as_posix(): path
+    for path in STATIC_DIR.rglob("*")
+    if path.is_file() and path.suffix in MEDIA_TYPES
+}
+LANGUAGES = ("de", "en")
+
+router = APIRouter(tags=["chat"])
+router.include_router(live_router)  # /chat/api/... and the agent's /agent/handoffs/{id}/live/...
+templates = Jinja2Templates(directory=HERE / "templates")
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def page_policy(rasa_url: str) -> str:
+    rasa = _origin(rasa_url)
+    ws = rasa.replace("https://", "wss://", 1).replace("http://", "ws://", 1)
+    return "; ".join([
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        f"connect-src 'self' {rasa} {ws}",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "object-src 'none'",
+        # Embeddable in any site through /chat/embed.js.
+        "frame-ancestors *",
+    ])
+
+
+@router.get("/chat", response_class=HTMLResponse, summary="Customer chat page")
+def chat_page(request: Request, lang: str | None = None, embed: bool = False,
+              config: ChatConfig = Depends(get_chat_config)):
+    rasa_url = config.public_rasa_url(request)
+    page_config = {
+        "rasaUrl": rasa_url,
+        "apiBase": str(request.url_for("chat_page")).rstrip("/") + "/api",
+        "lang": lang if lang in LANGUAGES else None,
+        "embed": embed,
+    }
+    response = templates.TemplateResponse(
+        request, "chat.html", {"config": page_config, "lang": lang if lang in LANGUAGES else "en"}
+    )
+    response.headers["Content-Security-Policy"] = page_policy(rasa_url)
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@router.get("/chat/embed.js", include_in_schema=False)
+def embed_script():
+    return _static("embed.js", max_age=300)
+
+
+@router.get("/chat/static/{name:path}", include_in_schema=False)
+def static_file(name: str):
+    return _static(name, max_age=300)
+
+
+def _static(name: str, max_age: int) -> FileResponse:
+    path = STATIC_FILES.get(name)
+    if path is None:
+        raise HTTPException(404, "no such file")
+    return FileResponse(
+        path,
+        media_type=MEDIA_TYPES[path.suffix],
+        headers={"Cache-Control": f"public, max-age={max_age}", "X-Content-Type-Options": "nosniff"},
+    )

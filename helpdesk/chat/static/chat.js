@@ -1,0 +1,680 @@
+/*
+ * Customer chat page of the helpdesk (served by the helpdesk web service at /chat).
+ *
+ * Talks to Rasa's socket.io channel (session_request/session_confirm,
+ * user_uttered/bot_uttered) with a session id made here from 128 random bits
+ * and kept in localStorage: it is the conversation's Rasa sender id and the
+ * customer's only key to its ticket, so it is never shown or sent elsewhere.
+ * After a handoff the page talks to the web service's /chat/api for the ticket
+ * state and the live messages between customer and agent.
+ *
+ * Nothing received is ever put into innerHTML: bot markdown is parsed into
+ * DOM nodes here (text nodes, a few inline tags, links with http(s)/mailto
+ * only), so a message cannot inject markup.
+ */
+(function () {
+  "use strict";
+
+  var STRINGS = {
+    en: {
+      title: "Helpdesk chat", language: "Language", newConversation: "New conversation",
+      inputLabel: "Your message", placeholder: "Type your question…", send: "Send",
+      hint: "Enter sends, Shift+Enter starts a new line.",
+      typing: "The assistant is typing…", noscript: "The chat needs JavaScript.",
+      welcome: "Hello! Describe your problem in a few words and I will look for a solution. You can write in English or German.",
+      you: "You", bot: "Assistant", agent: "Agent", system: "Notice",
+      connecting: "Connecting…",
+      offline: "Connection lost. Reconnecting… What you type is kept and sent when the connection is back.",
+      pending: "(not sent yet)",
+      ticketTitle: "A person will take over",
+      ticketOpen: "Ticket {ticket}. Expected response: {expected}. You can keep writing here; if you leave, the ticket stays open and we will answer.",
+      ticketLive: "Ticket {ticket}: {agent} is now talking to you.",
+      liveStarted: "{agent} has joined the chat.",
+      handedBack: "The agent handed the conversation back to the assistant.",
+      closed: "The agent closed the conversation. Thank you!",
+      anAgent: "An agent",
+      sendFailed: "Your message could not be sent. Please try again.",
+      articleLink: "Open article: {title}"
+    },
+    de: {
+      title: "Helpdesk-Chat", language: "Sprache", newConversation: "Neues Gespräch",
+      inputLabel: "Ihre Nachricht", placeholder: "Ihre Frage…", send: "Senden",
+      hint: "Eingabetaste sendet, Umschalt+Eingabetaste beginnt eine neue Zeile.",
+      typing: "Der Assistent schreibt…", noscript: "Der Chat braucht JavaScript.",
+      welcome: "Hallo! Beschreiben Sie Ihr Problem in wenigen Worten, ich suche nach einer Lösung. Sie können auf Deutsch oder Englisch schreiben.",
+      you: "Sie", bot: "Assistent", agent: "Mitarbeiter", system: "Hinweis",
+      connecting: "Verbinde…",
+      offline: "Verbindung unterbrochen. Verbinde neu… Was Sie schreiben, bleibt erhalten und wird gesendet, sobald die Verbindung wieder steht.",
+      pending: "(noch nicht gesendet)",
+      ticketTitle: "Ein Mensch übernimmt",
+      ticketOpen: "Ticket {ticket}. Erwartete Antwortzeit: {expected}. Sie können hier weiterschreiben; wenn Sie gehen, bleibt das Ticket offen und wir antworten.",
+      ticketLive: "Ticket {ticket}: {agent} spricht jetzt mit Ihnen.",
+      liveStarted: "{agent} ist dem Chat beigetreten.",
+      handedBack: "Der Mitarbeiter hat das Gespräch an den Assistenten zurückgegeben.",
+      closed: "Der Mitarbeiter hat das Gespräch beendet. Vielen Dank!",
+      anAgent: "Ein Mitarbeiter",
+      sendFailed: "Ihre Nachricht konnte nicht gesendet werden. Bitte versuchen Sie es erneut.",
+      articleLink: "Artikel öffnen: {title}"
+    }
+  };
+  var KEY = "helpdesk-chat.";
+  var MAX_HISTORY = 300;
+  var SESSION_RE = /^[0-9a-f]{32}$/;
+
+  // ---------------------------------------------------------------- storage
+  var storage = {
+    get: function (key, fallback) {
+      try {
+        var raw = window.localStorage.getItem(KEY + key);
+        return raw === null ? fallback : JSON.parse(raw);
+      } catch (e) { return fallback; }
+    },
+    set: function (key, value) {
+      try { window.localStorage.setItem(KEY + key, JSON.stringify(value)); } catch (e) { /* private mode: session only */ }
+    },
+    remove: function (key) {
+      try { window.localStorage.removeItem(KEY + key); } catch (e) { /* ignore */ }
+    }
+  };
+
+  function newSessionId() {
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return (b + 0x100).toString(16).slice(1); }).join("");
+  }
+
+  // ---------------------------------------------------------------- i18n
+  function pickLanguage(explicit, stored, browserLanguages) {
+    if (explicit && STRINGS[explicit]) return explicit;
+    if (stored && STRINGS[stored]) return stored;
+    var langs = browserLanguages || [];
+    for (var i = 0; i < langs.length; i++) {
+      var base = String(langs[i]).toLowerCase().split("-")[0];
+      if (STRINGS[base]) return base;
+    }
+    return "en";
+  }
+
+  function t(key, params) {
+    var text = (STRINGS[state.lang] || STRINGS.en)[key] || STRINGS.en[key] || key;
+    return text.replace(/\{(\w+)\}/g, function (m, name) {
+      return params && params[name] !== undefined ? String(params[name]) : m;
+    });
+  }
+
+  // ---------------------------------------------------------------- markdown
+  var INLINE = new RegExp([
+    "(`[^`\\n]+`)",                                   // 1 code
+    "(\\*\\*[^*\\n]+\\*\\*|__[^_\\n]+__)",            // 2 bold
+    "(\\[([^\\]\\n]+)\\]\\(((?:[^()\\s]|\\([^()\\s]*\\))+)(?:\\s+\"[^\"\\n]*\")?\\))", // 3 link: 4 label, 5 url
+    "(\\*[^*\\s][^*\\n]*\\*|_[^_\\s][^_\\n]*_)",      // 6 italic
+    "(<?(https?:\\/\\/[^\\s<>]*[^\\s<>.,;:!?'\")\\]])>?)" // 7 bare url, 8 the url
+  ].join("|"), "g");
+
+  function safeHref(url) {
+    try {
+      var parsed = new URL(url, config.baseUrl || window.location.href);
+      if (parsed.protocol === "http:" || parsed.protocol === "https:" || parsed.protocol === "mailto:") {
+        return parsed.href;
+      }
+    } catch (e) { /* not a URL */ }
+    return null;
+  }
+
+  function makeLink(href, labelNodes) {
+    var a = document.createElement("a");
+    a.href = href;
+    a.target = "_blank";
+    a.rel = "noopener noreferrer";
+    if (/\/articles\//.test(new URL(href).pathname)) a.className = "article-link";
+    labelNodes.forEach(function (n) { a.appendChild(n); });
+    return a;
+  }
+
+  function renderInline(text) {
+    var nodes = [];
+    var last = 0;
+    var m;
+    INLINE.lastIndex = 0;
+    var matches = [];
+    while ((m = INLINE.exec(text)) !== null) matches.push(m);
+    matches.forEach(function (m) {
+      if (m.index > last) nodes.push(document.createTextNode(text.slice(last, m.index)));
+      last = m.index + m[0].length;
+      var el;
+      if (m[1]) {
+        el = document.createElement("code");
+        el.textContent = m[1].slice(1, -1);
+      } else if (m[2]) {
+        el = document.createElement("strong");
+        renderInline(m[2].slice(2, -2)).forEach(function (n) { el.appendChild(n); });
+      } else if (m[3]) {
+        var href = safeHref(m[5]);
+        if (href) {
+          el = makeLink(href, renderInline(m[4]));
+        } else {
+          el = document.createTextNode(m[4]);
+        }
+      } else if (m[6]) {
+        el = document.createElement("em");
+        renderInline(m[6].slice(1, -1)).forEach(function (n) { el.appendChild(n); });
+      } else if (m[7]) {
+        var bare = safeHref(m[8]);
+        el = bare ? makeLink(bare, [document.createTextNode(m[8])]) : document.createTextNode(m[0]);
+      }
+      nodes.push(el);
+    });
+    if (last < text.length) nodes.push(document.createTextNode(text.slice(last)));
+    return nodes;
+  }
+
+  function appendLines(parent, lines) {
+    lines.forEach(function (line, i) {
+      if (i > 0) parent.appendChild(document.createElement("br"));
+      renderInline(line).forEach(function (n) { parent.appendChild(n); });
+    });
+  }
+
+  /** Markdown (the subset bots write) to a DocumentFragment, without any HTML parsing. */
+  function renderMarkdown(text) {
+    var fragment = document.createDocumentFragment();
+    var blocks = String(text == null ? "" : text).replace(/\r\n?/g, "\n").split(/\n{2,}/);
+    blocks.forEach(function (block) {
+      var lines = block.split("\n").filter(function (l) { return l.trim() !== ""; });
+      if (!lines.length) return;
+      var bullet = /^\s*[-*•]\s+/;
+      var number = /^\s*\d+[.)]\s+/;
+      var list = null;
+      var para = [];
+      function flushPara() {
+        if (!para.length) return;
+        var p = document.createElement("p");
+        appendLines(p, para);
+        fragment.appendChild(p);
+        para = [];
+      }
+      lines.forEach(function (line) {
+        var kind = bullet.test(line) ? "ul" : number.test(line) ? "ol" : null;
+        if (kind) {
+          flushPara();
+          if (!list || list.tagName.toLowerCase() !== kind) {
+            list = document.createElement(kind);
+            fragment.appendChild(list);
+          }
+          var li = document.createElement("li");
+          appendLines(li, [line.replace(kind === "ul" ? bullet : number, "")]);
+          list.appendChild(li);
+        } else if (list && /^\s{2,}/.test(line)) {
+          appendLines(list.lastChild, ["", line.trim()]);
+        } else {
+          list = null;
+          para.push(line);
+        }
+      });
+      flushPara();
+    });
+    return fragment;
+  }
+
+  // ---------------------------------------------------------------- state
+  var config = JSON.parse(document.getElementById("chat-config").textContent || "{}");
+  var state = {
+    sessionId: null,
+    lang: "en",
+    history: [],
+    outbox: [],
+    socket: null,
+    confirmed: false,
+    ticket: null,        // {id, number, status, mode, expected_response, agent}
+    events: null,        // EventSource of the live part
+    seen: {},            // live message ids already shown
+    typingTimer: null,
+    stateTimer: null
+  };
+  var els = {};
+
+  function loadSession() {
+    var sid = storage.get("session", null);
+    if (typeof sid !== "string" || !SESSION_RE.test(sid)) {
+      sid = newSessionId();
+      storage.set("session", sid);
+    }
+    state.sessionId = sid;
+    state.history = storage.get("history." + sid, []);
+    state.outbox = storage.get("outbox." + sid, []);
+    state.ticket = storage.get("ticket." + sid, null);
+    state.history.forEach(function (item) { if (item.key) state.seen[item.key] = true; });
+  }
+
+  function saveHistory() {
+    if (state.history.length > MAX_HISTORY) state.history = state.history.slice(-MAX_HISTORY);
+    storage.set("history." + state.sessionId, state.history);
+    storage.set("outbox." + state.sessionId, state.outbox);
+  }
+
+  // ---------------------------------------------------------------- rendering
+  function renderMessage(item, isLast) {
+    var li = document.createElement("li");
+    li.className = "msg msg-" + item.role + (item.pending ? " msg-pending" : "");
+    if (item.local) li.dataset.local = item.local;
+    var sender = document.createElement("span");
+    var label = item.role === "user" ? t("you") : item.role === "agent" ? (item.name || t("agent")) : item.role === "system" ? t("system") : t("bot");
+    sender.className = item.role === "agent" ? "msg-sender" : "visually-hidden";
+    sender.textContent = label + ": ";
+    li.appendChild(sender);
+    if (item.role === "bot" || item.role === "agent") {
+      var body = document.createElement("div");
+      body.className = "msg-body";
+      body.appendChild(renderMarkdown(item.text));
+      li.appendChild(body);
+    } else {
+      var text = document.createElement("span");
+      text.className = "msg-body";
+      text.textContent = item.text;
+      li.appendChild(text);
+    }
+    if (item.pending) {
+      var pending = document.createElement("span");
+      pending.className = "visually-hidden msg-pending-note";
+      pending.textContent = " " + t("pending");
+      li.appendChild(pending);
+    }
+    if (item.articles && item.articles.length) {
+      var list = document.createElement("ul");
+      list.className = "msg-articles";
+      item.articles.forEach(function (article) {
+        var href = safeHref(article.url || "");
+        if (!href) return;
+        var entry = document.createElement("li");
+        var a = makeLink(href, [document.createTextNode(String(article.title || href))]);
+        a.setAttribute("aria-label", t("articleLink", { title: String(article.title || href) }));
+        entry.appendChild(a);
+        list.appendChild(entry);
+      });
+      li.appendChild(list);
+    }
+    if (item.image) {
+      var src = safeHref(item.image);
+      if (src && /^https?:/.test(src)) {
+        var img = document.createElement("img");
+        img.src = src;
+        img.alt = "";
+        img.style.maxWidth = "100%";
+        li.appendChild(img);
+      }
+    }
+    if (item.buttons && item.buttons.length) {
+      var group = document.createElement("div");
+      group.className = "msg-buttons";
+      group.setAttribute("role", "group");
+      var plain = li.querySelector(".msg-body");
+      group.setAttribute("aria-label", (plain && plain.textContent.trim().slice(0, 80)) || t("bot"));
+      item.buttons.forEach(function (button) {
+        var b = document.createElement("button");
+        b.type = "button";
+        b.textContent = String(button.title);
+        b.disabled = !isLast || !!item.answered;
+        b.addEventListener("click", function () {
+          item.answered = true;
+          Array.prototype.forEach.call(group.querySelectorAll("button"), function (x) { x.disabled = true; });
+          send(String(button.title), String(button.payload || button.title));
+          els.input.focus();
+        });
+        group.appendChild(b);
+      });
+      li.appendChild(group);
+    }
+    return li;
+  }
+
+  function renderAll() {
+    els.messages.textContent = "";
+    var lastBot = -1;
+    state.history.forEach(function (item, i) { if (item.buttons && item.buttons.length) lastBot = i; });
+    if (!state.history.length) {
+      var welcome = renderMessage({ role: "bot", text: t("welcome") }, false);
+      welcome.classList.add("msg-welcome");  // the page's own greeting, not from Rasa: never stored
+      els.messages.appendChild(welcome);
+    }
+    state.history.forEach(function (item, i) {
+      els.messages.appendChild(renderMessage(item, i === lastBot && i >= state.history.length - 3));
+    });
+    scrollDown();
+  }
+
+  function addMessage(item) {
+    // Older buttons stop being answerable once the conversation moved on.
+    Array.prototype.forEach.call(els.messages.querySelectorAll(".msg-buttons button"), function (b) { b.disabled = true; });
+    if (!state.history.length) els.messages.textContent = "";
+    state.history.push(item);
+    saveHistory();
+    els.messages.appendChild(renderMessage(item, true));
+    scrollDown();
+    return item;
+  }
+
+  function scrollDown() {
+    els.log.scrollTop = els.log.scrollHeight;
+  }
+
+  function applyLanguage() {
+    document.documentElement.lang = state.lang;
+    Array.prototype.forEach.call(document.querySelectorAll("[data-i18n]"), function (el) {
+      el.textContent = t(el.getAttribute("data-i18n"));
+    });
+    Array.prototype.forEach.call(document.querySelectorAll("[data-i18n-placeholder]"), function (el) {
+      el.setAttribute("placeholder", t(el.getAttribute("data-i18n-placeholder")));
+    });
+    document.title = t("title");
+    els.lang.value = state.lang;
+    renderTicket();
+    renderAll();
+  }
+
+  function setTyping(on) {
+    clearTimeout(state.typingTimer);
+    els.typing.hidden = !on;
+    if (on) state.typingTimer = setTimeout(function () { els.typing.hidden = true; }, 20000);
+  }
+
+  function setConnection(message) {
+    els.connection.hidden = !message;
+    els.connection.textContent = message || "";
+  }
+
+  // ---------------------------------------------------------------- ticket (live part)
+  /** Customer messages go to the agent side (not Rasa) while this is true. */
+  function ticketOpen() {
+    return !!(state.ticket && state.ticket.status === "open" && state.ticket.mode !== "bot");
+  }
+
+  function expectedText(ticket) {
+    var expected = ticket.expected_response;
+    if (!expected) return "—";
+    if (expected.text && expected.text[state.lang]) return String(expected.text[state.lang]);
+    return String(expected.minutes) + " min";
+  }
+
+  function renderTicket() {
+    var ticket = state.ticket;
+    els.ticket.hidden = !ticketOpen();
+    if (!ticketOpen()) return;
+    var params = { ticket: ticket.id, expected: expectedText(ticket), agent: ticket.agent || t("anAgent") };
+    els.ticketText.textContent = t(ticket.mode === "live" ? "ticketLive" : "ticketOpen", params);
+  }
+
+  function apiUrl(suffix) {
+    return config.apiBase + "/conversations/" + encodeURIComponent(state.sessionId) + (suffix || "");
+  }
+
+  function applyTicket(ticket, announce) {
+    var before = state.ticket;
+    state.ticket = ticket;
+    storage.set("ticket." + state.sessionId, ticket);
+    if (announce && before && ticket && before.id === ticket.id) {
+      if (ticket.status === "closed" && before.status !== "closed") {
+        addMessage({ role: "system", text: t("closed") });
+      } else if (ticket.mode === "live" && before.mode !== "live") {
+        addMessage({ role: "system", text: t("liveStarted", { agent: ticket.agent || t("anAgent") }) });
+      } else if (ticket.mode === "bot" && before.mode !== "bot") {
+        addMessage({ role: "system", text: t("handedBack") });
+      }
+    }
+    renderTicket();
+    if (ticket && ticket.status === "open") openEvents(); else closeEvents();
+  }
+
+  function applyLiveMessage(message) {
+    var key = "t:" + message.id;
+    if (state.seen[key]) return;
+    state.seen[key] = true;
+    if (message.role === "customer") {
+      // Our own message, echoed: mark the optimistic copy as delivered.
+      for (var i = state.history.length - 1; i >= 0; i--) {
+        var item = state.history[i];
+        if (item.role === "user" && !item.key && item.local &&
+            (item.local === message.client_id || (!message.client_id && item.text === message.text))) {
+          item.key = key;
+          item.pending = false;
+          saveHistory();
+          return;
+        }
+      }
+      addMessage({ role: "user", text: message.text, key: key });
+    } else if (message.role === "agent") {
+      setTyping(false);
+      addMessage({ role: "agent", text: message.text, name: message.name, key: key });
+    }
+  }
+
+  function checkTicket() {
+    clearTimeout(state.stateTimer);
+    if (!config.apiBase || !window.fetch) return;
+    fetch(apiUrl(""), { headers: { Accept: "application/json" }, credentials: "omit" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (data) {
+        if (!data || !data.ticket) return;
+        if (state.ticket && state.ticket.id !== data.ticket.id) state.ticket = null;  // a new handoff
+        applyTicket(data.ticket, true);
+        (data.messages || []).forEach(applyLiveMessage);
+      })
+      .catch(function () { /* next bot message or reload tries again */ });
+  }
+
+  function openEvents() {
+    if (state.events || !window.EventSource) return;
+    var source = new EventSource(apiUrl("/events"));
+    state.events = source;
+    source.addEventListener("ticket", function (e) {
+      var ticket = JSON.parse(e.data);
+      if (ticket) applyTicket(ticket, true); else closeEvents();
+    });
+    source.addEventListener("message", function (e) { applyLiveMessage(JSON.parse(e.data)); });
+    source.addEventListener("open", function () { if (state.confirmed) setConnection(null); });
+  }
+
+  function closeEvents() {
+    if (state.events) state.events.close();
+    state.events = null;
+  }
+
+  function postLive(item) {
+    return fetch(apiUrl("/messages"), {
+      method: "POST",
+      credentials: "omit",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify({ text: item.text, client_id: item.local })
+    }).then(function (r) {
+      if (!r.ok) throw new Error("HTTP " + r.status);
+      return r.json();
+    }).then(function (message) {
+      applyLiveMessage(message);
+    });
+  }
+
+  // ---------------------------------------------------------------- socket (Rasa)
+  function connect() {
+    if (!window.io) {
+      setConnection(t("offline"));
+      return;
+    }
+    setConnection(t("connecting"));
+    var socket = window.io(config.rasaUrl, {
+      path: config.socketPath || "/socket.io",
+      transports: config.transports || ["websocket", "polling"],
+      reconnectionDelayMax: 5000
+    });
+    state.socket = socket;
+    socket.on("connect", function () {
+      socket.emit("session_request", { session_id: state.sessionId });
+    });
+    socket.on("session_confirm", function () {
+      state.confirmed = true;
+      setConnection(null);
+      flushOutbox();
+    });
+    socket.on("disconnect", function () {
+      state.confirmed = false;
+      setConnection(t("offline"));
+    });
+    socket.on("connect_error", function () {
+      state.confirmed = false;
+      setConnection(t("offline"));
+    });
+    socket.on("bot_uttered", receive);
+  }
+
+  /** One bot message from Rasa's socket.io channel. */
+  function receive(message) {
+    if (!message || typeof message !== "object") return;
+    var data = message.data && typeof message.data === "object" && !message.text ? message.data : message;
+    var buttons = data.quick_replies || data.buttons || [];
+    var item = {
+      role: "bot",
+      text: typeof data.text === "string" ? data.text : "",
+      buttons: buttons.filter(function (b) { return b && b.title; }).map(function (b) {
+        return { title: String(b.title), payload: String(b.payload || b.title) };
+      }),
+      articles: Array.isArray(data.articles) ? data.articles.map(function (a) {
+        return { title: String(a && a.title || ""), url: String(a && a.url || "") };
+      }) : []
+    };
+    if (data.attachment && data.attachment.type === "image" && data.attachment.payload) {
+      item.image = String(data.attachment.payload.src || "");
+    }
+    if (!item.text && !item.buttons.length && !item.articles.length && !item.image) return;
+    setTyping(false);
+    addMessage(item);
+    // A bot message may announce a handoff: ask the backend (debounced).
+    clearTimeout(state.stateTimer);
+    state.stateTimer = setTimeout(checkTicket, 400);
+  }
+
+  function emit(item) {
+    state.socket.emit("user_uttered", {
+      message: item.payload || item.text,
+      session_id: state.sessionId,
+      // Rasa reads the key named by metadata_key in credentials.yml ("metadata" by default).
+      customData: { language: state.lang },
+      metadata: { language: state.lang }
+    });
+    setTyping(true);
+  }
+
+  function markSent(item) {
+    item.pending = false;
+    saveHistory();
+    var li = els.messages.querySelector('[data-local="' + item.local + '"]');
+    if (li) {
+      li.classList.remove("msg-pending");
+      var note = li.querySelector(".msg-pending-note");
+      if (note) note.remove();
+    }
+  }
+
+  function flushOutbox() {
+    var queue = state.outbox;
+    state.outbox = [];
+    saveHistory();
+    queue.forEach(function (local) {
+      var item = state.history.filter(function (h) { return h.local === local; })[0];
+      if (!item) return;
+      deliver(item);
+    });
+  }
+
+  function deliver(item) {
+    if (ticketOpen()) {
+      postLive(item).then(function () { markSent(item); }, function () {
+        item.pending = true;
+        addMessage({ role: "system", text: t("sendFailed") });
+      });
+    } else if (state.socket && state.confirmed) {
+      emit(item);
+      markSent(item);
+    } else {
+      state.outbox.push(item.local);
+      saveHistory();
+    }
+  }
+
+  function send(text, payload) {
+    text = String(text || "").trim();
+    if (!text) return;
+    var item = addMessage({
+      role: "user",
+      text: text.slice(0, 2000),
+      payload: payload && payload !== text ? payload : undefined,
+      local: newSessionId().slice(0, 12),
+      pending: true
+    });
+    deliver(item);
+  }
+
+  function newConversation() {
+    closeEvents();
+    storage.remove("history." + state.sessionId);
+    storage.remove("outbox." + state.sessionId);
+    storage.remove("ticket." + state.sessionId);
+    storage.remove("session");
+    state.seen = {};
+    loadSession();
+    renderTicket();
+    renderAll();
+    if (state.socket) {
+      // A fresh connection joins only the new session's room (Rasa never leaves a room).
+      state.confirmed = false;
+      state.socket.disconnect().connect();
+    }
+    els.input.focus();
+  }
+
+  // ---------------------------------------------------------------- wiring
+  function init() {
+    ["log", "messages", "typing", "form", "input", "lang", "connection", "ticket", "new"].forEach(function (id) {
+      els[id] = document.getElementById("chat-" + id);
+    });
+    els.ticketText = document.getElementById("chat-ticket-text");
+    loadSession();
+    state.lang = pickLanguage(config.lang, storage.get("lang", null), navigator.languages || [navigator.language]);
+    applyLanguage();
+    els.input.value = storage.get("draft", "") || "";
+
+    els.form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var text = els.input.value;
+      els.input.value = "";
+      storage.remove("draft");
+      send(text);
+      els.input.focus();
+    });
+    els.input.addEventListener("keydown", function (e) {
+      if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+        e.preventDefault();
+        els.form.requestSubmit ? els.form.requestSubmit() : els.form.dispatchEvent(new Event("submit"));
+      }
+    });
+    els.input.addEventListener("input", function () { storage.set("draft", els.input.value); });
+    els.lang.addEventListener("change", function () {
+      state.lang = STRINGS[els.lang.value] ? els.lang.value : "en";
+      storage.set("lang", state.lang);
+      applyLanguage();
+    });
+    els["new"].addEventListener("click", newConversation);
+
+    if (state.ticket) {
+      applyTicket(state.ticket, false);
+      checkTicket();
+    }
+    connect();
+  }
+
+  window.HelpdeskChat = {
+    renderMarkdown: renderMarkdown,
+    pickLanguage: pickLanguage,
+    receive: function (message) { receive(message); },
+    state: state
+  };
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init); else init();
+})();

@@ -1,0 +1,137 @@
+"""FeedbackStore: writes and reads customer feedback and unanswered searches.
+
+It works on the handoff store's engine (``app.state.handoffs.engine``) rather
+than opening one of its own: one database, one connection pool, one migration
+chain, and SQLite's BEGIN IMMEDIATE/WAL setup applies here too. Feedback is an
+upsert on (conversation_id, article_id), atomic on SQLite and PostgreSQL alike
+(``INSERT ... ON CONFLICT DO UPDATE``), so a retried or doubled click never
+counts twice and the customer's latest answer is the one that counts.
+"""
+
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Iterator
+
+from sqlalchemy import Engine, case, func, select
+from sqlalchemy.orm import Session
+
+from helpdesk.feedback.models import ArticleFeedback, UnansweredSearch
+from helpdesk.handoffs.store import as_utc, utcnow
+
+MAX_QUERY_CHARS = 2000  # the /search and /feedback limit; stored texts never grow past it
+
+# Authors need the question, not the customer: such details are masked before anything is stored.
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){3,7}(?:\s?[A-Z0-9]{1,3})?\b")
+# Nine or more digits, optionally split by spaces, slashes, dashes or brackets: phone, customer or
+# contract numbers. Dates, IP addresses (dots) and hex error codes (0x...) stay readable.
+_LONG_NUMBER = re.compile(r"(?<![\w.])(?:\+|00)?\d(?:[ /()-]{0,2}\d){8,}(?![\w])")
+
+
+def clean_query(text: str) -> str:
+    """The text as it is stored: bounded, stripped, personal details masked."""
+    text = text.strip()[:MAX_QUERY_CHARS]
+    text = _EMAIL.sub("<email>", text)
+    text = _IBAN.sub("<iban>", text)
+    return _LONG_NUMBER.sub("<number>", text)
+
+
+@dataclass(frozen=True)
+class UnansweredRow:
+    query: str
+    lang: str
+    confidence: float
+    top_article_id: str | None
+    asked_at: datetime
+
+
+class FeedbackStore:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    def _insert(self):
+        dialect = self.engine.dialect.name
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        elif dialect == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert
+        else:  # pragma: no cover - the project supports these two
+            raise RuntimeError(f"feedback store: unsupported database {dialect!r} (SQLite or PostgreSQL)")
+        return insert
+
+    # -- writes ----------------------------------------------------------------------------------
+    def record_feedback(self, conversation_id: str, article_id: str, query: str, helpful: bool,
+                        now: datetime | None = None) -> None:
+        """Insert, or update the conversation's earlier verdict on this article (latest wins)."""
+        now = now or utcnow()
+        insert = self._insert()
+        statement = insert(ArticleFeedback).values(
+            conversation_id=conversation_id, article_id=article_id, query=clean_query(query),
+            helpful=helpful, created_at=now, updated_at=now,
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=[ArticleFeedback.conversation_id, ArticleFeedback.article_id],
+            set_={"query": statement.excluded.query, "helpful": statement.excluded.helpful,
+                  "updated_at": statement.excluded.updated_at},
+        )
+        with self.transaction() as s:
+            s.execute(statement)
+
+    def record_unanswered(self, query: str, lang: str, confidence: float, threshold: float,
+                          top_article_id: str | None, now: datetime | None = None) -> None:
+        with self.transaction() as s:
+            s.add(UnansweredSearch(asked_at=now or utcnow(), query=clean_query(query), lang=lang[:8],
+                                   confidence=float(confidence), threshold=float(threshold),
+                                   top_article_id=top_article_id))
+
+    # -- reads -----------------------------------------------------------------------------------
+    def unanswered_since(self, since: datetime, limit: int) -> list[UnansweredRow]:
+        """The newest ``limit`` unanswered searches since ``since``, newest first."""
+        query = (select(UnansweredSearch).where(UnansweredSearch.asked_at >= since)
+                 .order_by(UnansweredSearch.asked_at.desc(), UnansweredSearch.id.desc()).limit(limit))
+        with self.transaction() as s:
+            return [UnansweredRow(r.query, r.lang, r.confidence, r.top_article_id, as_utc(r.asked_at))
+                    for r in s.scalars(query)]
+
+    def count_unanswered(self, since: datetime) -> int:
+        with self.transaction() as s:
+            return s.scalar(select(func.count()).select_from(UnansweredSearch)
+                            .where(UnansweredSearch.asked_at >= since)) or 0
+
+    def feedback(self, conversation_id: str, article_id: str) -> dict[str, Any] | None:
+        with self.transaction() as s:
+            row = s.scalar(select(ArticleFeedback).where(ArticleFeedback.conversation_id == conversation_id,
+                                                         ArticleFeedback.article_id == article_id))
+            if row is None:
+                return None
+            return {"conversation_id": row.conversation_id, "article_id": row.article_id, "query": row.query,
+                    "helpful": row.helpful, "created_at": as_utc(row.created_at),
+                    "updated_at": as_utc(row.updated_at)}
+
+    def article_stats(self, since: datetime, examples: int = 3) -> list[dict[str, Any]]:
+        """Per article: helpful and not-helpful counts, last verdict, and recent not-helpful questions."""
+        helpful = func.sum(case((ArticleFeedback.helpful.is_(True), 1), else_=0))
+        not_helpful = func.sum(case((ArticleFeedback.helpful.is_(False), 1), else_=0))
+        totals = (select(ArticleFeedback.article_id, helpful, not_helpful, func.max(ArticleFeedback.updated_at))
+                  .where(ArticleFeedback.updated_at >= since).group_by(ArticleFeedback.article_id))
+        failed = (select(ArticleFeedback.article_id, ArticleFeedback.query)
+                  .where(ArticleFeedback.updated_at >= since, ArticleFeedback.helpful.is_(False))
+                  .order_by(ArticleFeedback.updated_at.desc()).limit(2000))
+        with self.transaction() as s:
+            stats = {aid: {"article_id": aid, "helpful": int(h or 0), "not_helpful": int(n or 0),
+                           "last_feedback": as_utc(last), "not_helpful_queries": []}
+                     for aid, h, n, last in s.execute(totals)}
+            for aid, text in s.execute(failed):
+                queries = stats[aid]["not_helpful_queries"] if aid in stats else []  # a row newer than totals
+                if len(queries) < examples and text not in queries:
+                    queries.append(text)
+        return list(stats.values())

@@ -1,0 +1,227 @@
+"""HTTP API of the handoff queue: POST /handoffs for the bot, /agent/api/... for agents.
+
+POST /handoffs is called by the bot's action server with HELPDESK_SERVICE_TOKEN.
+It reads the body itself (size limit, strict UTF-8, JSON, then the pydantic
+contract in ``schemas``) so every kind of bad input gets a clear 4xx before
+anything is written, routes the handoff (``routing``), and answers only after
+the store committed it. The agent JSON API offers what the inbox pages offer
+(list, detail, claim, note, resolve, escalate) with per-agent bearer tokens
+made by ``helpdesk create-agent-token``.
+
+``open_handoffs`` is the start-up/shut-down work the app's lifespan runs:
+validate the routing file, migrate and open the store, start the
+notification worker.
+"""
+
+from __future__ import annotations
+
+import json
+from contextlib import contextmanager
+from typing import Any, Iterator, Literal
+
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials
+from pydantic import ValidationError
+
+from helpdesk.auth import require_service
+from search_api.auth import bearer
+from helpdesk.handoffs.notifications import NotificationConfig, NotificationWorker
+from helpdesk.handoffs.routing import RoutingConfig
+from helpdesk.handoffs.schemas import EscalateIn, HandoffIn, NoteIn, ResolveIn
+from helpdesk.handoffs.store import (
+    AgentInfo,
+    HandoffStore,
+    IdempotencyConflict,
+    InvalidTransition,
+    StoreError,
+    TicketNotFound,
+    utcnow,
+)
+
+MAX_BODY_BYTES = 1024 * 1024
+router = APIRouter()
+
+
+@contextmanager
+def open_handoffs(app: FastAPI, settings) -> Iterator[HandoffStore]:
+    """Start-up of the handoff part: refuses to start on a bad routing file or notification setup."""
+    routing = RoutingConfig.load(settings.routing_file)
+    notify = NotificationConfig(settings)
+    store = HandoffStore.open(settings.database_url)
+    worker = NotificationWorker(store, notify)
+    app.state.routing, app.state.notify, app.state.handoffs = routing, notify, store
+    worker.start()
+    try:
+        yield store
+    finally:
+        worker.stop()
+        store.close()
+
+
+def error_list(exc: ValidationError) -> list[dict[str, Any]]:
+    # Same shape as the app's RequestValidationError handler; inputs are not echoed back.
+    return [{"loc": ["body", *e.get("loc", ())], "msg": e.get("msg", ""), "type": e.get("type", "")}
+            for e in exc.errors()]
+
+
+def store_error(exc: StoreError) -> HTTPException:
+    if isinstance(exc, TicketNotFound):
+        return HTTPException(status.HTTP_404_NOT_FOUND, str(exc))
+    if isinstance(exc, (InvalidTransition, IdempotencyConflict)):
+        return HTTPException(status.HTTP_409_CONFLICT, str(exc))
+    return HTTPException(status.HTTP_400_BAD_REQUEST, str(exc))
+
+
+async def read_json_body(request: Request, max_bytes: int = MAX_BODY_BYTES) -> Any:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > max_bytes:
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"request body over {max_bytes} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > max_bytes:
+            raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"request body over {max_bytes} bytes")
+    try:
+        text = bytes(body).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST,
+                            f"request body is not valid UTF-8 (byte {exc.start})") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST,
+                            f"request body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except RecursionError:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "request body is nested too deeply") from None
+
+
+def handoff_schema() -> dict[str, Any]:
+    return {"requestBody": {"required": True, "content": {"application/json": {
+        "schema": HandoffIn.model_json_schema(ref_template="#/components/schemas/{model}")}}}}
+
+
+@router.post(
+    "/handoffs",
+    status_code=201,
+    dependencies=[Depends(require_service)],
+    tags=["handoffs"],
+    summary="Store a handoff from the bot (idempotent on idempotency_key)",
+    openapi_extra=handoff_schema(),
+    responses={200: {"description": "replay of a stored handoff"}, 409: {"description": "key reused"},
+               413: {"description": "body too large"}, 422: {"description": "invalid payload"}},
+)
+async def post_handoff(request: Request) -> JSONResponse:
+    raw = await read_json_body(request)
+    try:
+        data = HandoffIn.model_validate(raw)
+    except ValidationError as exc:
+        return JSONResponse({"detail": error_list(exc)}, status_code=422)
+    state = request.app.state
+    routing: RoutingConfig = state.routing
+    now = utcnow()
+    decision = routing.route(data.summary.category, data.summary.urgency, data.reason, now)
+    try:
+        view, created = await run_in_threadpool(
+            state.handoffs.create, data, team=decision.team, priority=decision.priority,
+            on_call=decision.on_call, expected_minutes=decision.expected.minutes, due_at=decision.expected.due_at,
+            now=now, notifications=state.notify.plan(routing, decision.team))
+    except StoreError as exc:
+        raise store_error(exc) from None
+    expected = routing.expected(view["created_at"], view["due_at"])  # what was promised at creation
+    body = {"ticket_id": view["ticket_id"], "status": view["status"], "team": view["team"],
+            "priority": view["priority"], "created": created, "expected_response": expected.as_json()}
+    return JSONResponse(body, status_code=201 if created else 200)
+
+
+# -- the agents' JSON API ----------------------------------------------------------------------------
+def require_agent(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> AgentInfo:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing bearer token",
+                            headers={"WWW-Authenticate": "Bearer"})
+    agent = request.app.state.handoffs.agent_for_token(credentials.credentials)
+    if agent is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "invalid or revoked agent token",
+                            headers={"WWW-Authenticate": "Bearer"})
+    return agent
+
+
+agent_api = APIRouter(prefix="/agent/api", tags=["agent API"])
+StatusFilter = Literal["new", "claimed", "escalated", "resolved", "open"]
+PriorityFilter = Literal["low", "normal", "high", "critical"]
+
+
+def check_team(routing: RoutingConfig, team: str | None) -> str | None:
+    if team and not routing.has_team(team):
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            f"unknown team {team!r} (teams: {', '.join(routing.teams)})")
+    return team or None
+
+
+def escalate(state, ticket_id: str, agent: AgentInfo, reason: str, team: str | None) -> dict[str, Any]:
+    """Escalation, shared by the JSON API and the inbox form: to the expert team unless told otherwise."""
+    routing: RoutingConfig = state.routing
+    team = check_team(routing, team) or routing.escalation_team
+    current = state.handoffs.get(ticket_id)
+    sla = routing.expected_for_team(team, current["priority"]).due_at
+    return state.handoffs.escalate(ticket_id, agent.username, reason, team, sla, state.notify.plan(routing, team))
+
+
+def detail(state, ticket_id: str) -> dict[str, Any]:
+    view = state.handoffs.get(ticket_id)
+    view["notifications"] = state.handoffs.notifications(ticket_id)
+    return view
+
+
+def run_action(action, *args) -> dict[str, Any]:
+    try:
+        return HandoffStore.to_json(action(*args))
+    except StoreError as exc:
+        raise store_error(exc) from None
+
+
+@agent_api.get("/me")
+def me(agent: AgentInfo = Depends(require_agent)) -> dict[str, Any]:
+    return {"username": agent.username, "display_name": agent.display_name, "teams": list(agent.teams)}
+
+
+@agent_api.get("/handoffs")
+def list_handoffs(request: Request, agent: AgentInfo = Depends(require_agent),
+                  status_: StatusFilter | None = Query(None, alias="status"), team: str | None = None,
+                  priority: PriorityFilter | None = None,
+                  limit: int = Query(100, ge=1, le=500)) -> dict[str, Any]:
+    team = check_team(request.app.state.routing, team)
+    items = request.app.state.handoffs.list(status=status_, team=team, priority=priority, limit=limit)
+    return {"handoffs": HandoffStore.to_json(items)}
+
+
+@agent_api.get("/handoffs/{ticket_id}")
+def get_handoff(ticket_id: str, request: Request, agent: AgentInfo = Depends(require_agent)) -> dict[str, Any]:
+    return run_action(detail, request.app.state, ticket_id)
+
+
+@agent_api.post("/handoffs/{ticket_id}/claim")
+def claim(ticket_id: str, request: Request, agent: AgentInfo = Depends(require_agent)) -> dict[str, Any]:
+    return run_action(request.app.state.handoffs.claim, ticket_id, agent.username)
+
+
+@agent_api.post("/handoffs/{ticket_id}/notes")
+def add_note(ticket_id: str, body: NoteIn, request: Request,
+             agent: AgentInfo = Depends(require_agent)) -> dict[str, Any]:
+    return run_action(request.app.state.handoffs.add_note, ticket_id, agent.username, body.text)
+
+
+@agent_api.post("/handoffs/{ticket_id}/resolve")
+def resolve(ticket_id: str, body: ResolveIn, request: Request,
+            agent: AgentInfo = Depends(require_agent)) -> dict[str, Any]:
+    return run_action(request.app.state.handoffs.resolve, ticket_id, agent.username, body.note)
+
+
+@agent_api.post("/handoffs/{ticket_id}/escalate")
+def escalate_handoff(ticket_id: str, body: EscalateIn, request: Request,
+                     agent: AgentInfo = Depends(require_agent)) -> dict[str, Any]:
+    return run_action(escalate, request.app.state, ticket_id, agent, body.reason, body.team)
+
+
+router.include_router(agent_api)

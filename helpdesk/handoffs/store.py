@@ -1,0 +1,525 @@
+"""HandoffStore: the durable queue of handoffs, agents and the notification outbox.
+
+Every write is one database transaction: a handoff, its transcript, the
+articles shown, its first audit event and its notifications are committed
+together or not at all, before POST /handoffs answers. Idempotency rests on a
+unique index on the client's key, so a retried or concurrent duplicate finds
+the first ticket instead of making a second one, on SQLite and PostgreSQL
+alike. On SQLite every transaction starts with BEGIN IMMEDIATE (writers queue
+on the busy timeout instead of failing) and the journal is WAL with
+synchronous=FULL, so a committed handoff survives a crash of the process.
+
+Everything returned is plain data (dicts, dataclasses), so callers never hold
+a session; datetimes are timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Engine, create_engine, event, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from helpdesk.handoffs.models import (
+    Agent,
+    AgentToken,
+    ArticleShown,
+    DeliveryAttempt,
+    Handoff,
+    HandoffEvent,
+    OutboxItem,
+    TranscriptMessage,
+)
+from helpdesk.handoffs.schemas import HandoffIn, Message
+
+# No 0/O, 1/I: a ticket id read out on the phone must not be ambiguous.
+TICKET_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+TICKET_LENGTH = 6
+OPEN_STATUSES = ("new", "claimed", "escalated")
+_hasher = PasswordHasher()  # argon2id with the library's current parameters
+_DUMMY_HASH = _hasher.hash("not a real password")
+
+
+class StoreError(Exception):
+    """Base of the errors an API maps onto a 4xx."""
+
+
+class TicketNotFound(StoreError):
+    pass
+
+
+class InvalidTransition(StoreError):
+    pass
+
+
+class IdempotencyConflict(StoreError):
+    pass
+
+
+class AgentExists(StoreError):
+    pass
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; everything in the store is UTC."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
+def new_ticket_id() -> str:
+    return "HD-" + "".join(secrets.choice(TICKET_ALPHABET) for _ in range(TICKET_LENGTH))
+
+
+def make_engine(database_url: str) -> Engine:
+    if database_url.startswith("sqlite"):
+        path = database_url.split(":///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(database_url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def on_connect(dbapi_connection, _record):  # pragma: no cover - exercised by every test
+            dbapi_connection.isolation_level = None  # transactions are begun below, not by the driver
+            cursor = dbapi_connection.cursor()
+            for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "busy_timeout=30000"):
+                cursor.execute(f"PRAGMA {pragma}")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def on_begin(connection):  # pragma: no cover
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return create_engine(database_url, pool_pre_ping=True)
+
+
+@dataclass(frozen=True)
+class AgentInfo:
+    id: int
+    username: str
+    display_name: str
+    teams: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class OutboxJob:
+    id: int
+    handoff_id: int
+    event: str
+    channel: str
+    target: str
+    payload: str
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Notification:
+    """A notification to enqueue with a handoff: where to, and what to say."""
+
+    channel: str  # webhook | email
+    target: str
+
+
+class HandoffStore:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        # Set whenever a notification is enqueued, so the worker sends at once instead of on its next poll.
+        self.outbox_signal = threading.Event()
+
+    @classmethod
+    def open(cls, database_url: str, migrate: bool = True) -> "HandoffStore":
+        if migrate:
+            from helpdesk.migrations import upgrade
+
+            make_engine(database_url).dispose()  # creates the SQLite file's directory
+            upgrade(database_url)
+        return cls(make_engine(database_url))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    # -- handoffs --------------------------------------------------------------------------------
+    def create(
+        self,
+        data: HandoffIn,
+        *,
+        team: str,
+        priority: str,
+        on_call: bool,
+        expected_minutes: int,
+        due_at: datetime,
+        now: datetime,
+        notifications: Iterable[Notification] = (),
+    ) -> tuple[dict[str, Any], bool]:
+        """Store a handoff; return (its view, True) or, for a replay of its key, (the first one, False)."""
+        payload_hash = data.payload_hash()
+        notifications = list(notifications)
+        last_error: IntegrityError | None = None
+        for _ in range(5):
+            existing = self._by_key(data.idempotency_key, payload_hash)
+            if existing is not None:
+                return existing, False
+            try:
+                with self.transaction() as s:
+                    handoff = self._insert(s, data, payload_hash, team, priority, on_call, expected_minutes,
+                                           due_at, now)
+                    self._enqueue(s, handoff, "handoff.new", notifications, now)
+                    view = self._view(handoff, full=False)
+                if notifications:
+                    self.outbox_signal.set()
+                return view, True
+            except IntegrityError as exc:
+                # Either a concurrent request with the same key won (the next _by_key finds it),
+                # or, once in a billion, the random ticket id was taken (the next loop draws another).
+                last_error = exc
+        assert last_error is not None
+        raise last_error
+
+    def _by_key(self, key: str, payload_hash: str) -> dict[str, Any] | None:
+        with self.transaction() as s:
+            handoff = s.scalar(select(Handoff).where(Handoff.idempotency_key == key))
+            if handoff is None:
+                return None
+            if handoff.payload_hash != payload_hash:
+                raise IdempotencyConflict(
+                    f"idempotency_key {key!r} was already used for ticket {handoff.ticket_id} with a different "
+                    "payload; use a new key for a new handoff")
+            return self._view(handoff, full=False)
+
+    def _insert(self, s: Session, data: HandoffIn, payload_hash: str, team: str, priority: str, on_call: bool,
+                expected_minutes: int, due_at: datetime, now: datetime) -> Handoff:
+        summary, contact = data.summary, data.summary.contact
+        handoff = Handoff(
+            ticket_id=new_ticket_id(), idempotency_key=data.idempotency_key, payload_hash=payload_hash,
+            created_at=now, updated_at=now, status="new", team=team, priority=priority,
+            language=data.language, channel=data.channel, conversation_id=data.conversation_id,
+            reason=data.reason, category=summary.category, product=summary.product,
+            description=summary.description, tried=summary.tried, urgency=summary.urgency,
+            impact=summary.impact, contact_name=contact.name, contact_email=contact.email,
+            contact_phone=contact.phone, expected_minutes=expected_minutes, due_at=due_at,
+            sla_due_at=due_at, on_call=on_call,
+        )
+        handoff.messages = [
+            TranscriptMessage(position=i, sender=m.sender, text=m.text, sent_at=m.timestamp)
+            for i, m in enumerate(data.transcript)
+        ]
+        handoff.articles = [
+            ArticleShown(position=i, article_id=a.article_id, title=a.title, score=a.score, feedback=a.feedback)
+            for i, a in enumerate(data.articles_shown)
+        ]
+        handoff.events = [HandoffEvent(at=now, actor="bot", action="created", to_team=team,
+                                       note=f"reason: {data.reason}; priority {priority}"
+                                            + ("; on-call" if on_call else ""))]
+        s.add(handoff)
+        s.flush()  # the unique indexes fire here, inside the transaction
+        return handoff
+
+    def _enqueue(self, s: Session, handoff: Handoff, event_name: str, notifications: list[Notification],
+                 now: datetime) -> None:
+        if not notifications:
+            return
+        payload = json.dumps({"event": event_name, "handoff": self._json(self._view(handoff, full=True))},
+                             ensure_ascii=False)
+        for n in notifications:
+            s.add(OutboxItem(handoff_id=handoff.id, event=event_name, channel=n.channel, target=n.target,
+                             payload=payload, state="pending", attempts=0, next_attempt_at=now, created_at=now))
+
+    def get(self, ticket_id: str) -> dict[str, Any]:
+        with self.transaction() as s:
+            return self._view(self._load(s, ticket_id), full=True)
+
+    def list(self, status: str | None = None, team: str | Iterable[str] | None = None, priority: str | None = None,
+             limit: int = 200) -> list[dict[str, Any]]:
+        """Handoffs, soonest due first; ``status="open"`` means not resolved; ``team`` may be several."""
+        query = select(Handoff)
+        if status == "open":
+            query = query.where(Handoff.status.in_(OPEN_STATUSES))
+        elif status:
+            query = query.where(Handoff.status == status)
+        if isinstance(team, str):
+            query = query.where(Handoff.team == team)
+        elif team is not None:
+            query = query.where(Handoff.team.in_(list(team)))
+        if priority:
+            query = query.where(Handoff.priority == priority)
+        query = query.order_by(Handoff.sla_due_at, Handoff.id).limit(limit)
+        with self.transaction() as s:
+            return [self._view(h, full=False) for h in s.scalars(query)]
+
+    def count(self) -> int:
+        with self.transaction() as s:
+            return s.scalar(select(func.count()).select_from(Handoff)) or 0
+
+    def ticket_ids(self) -> dict[str, str]:
+        """idempotency_key -> ticket_id of every handoff (for checks and reports)."""
+        with self.transaction() as s:
+            return dict(s.execute(select(Handoff.idempotency_key, Handoff.ticket_id)).tuples().all())
+
+    def _load(self, s: Session, ticket_id: str, for_update: bool = False) -> Handoff:
+        query = select(Handoff).where(Handoff.ticket_id == ticket_id.strip().upper())
+        if for_update:
+            query = query.with_for_update()
+        else:
+            query = query.options(selectinload(Handoff.messages), selectinload(Handoff.articles),
+                                  selectinload(Handoff.events))
+        handoff = s.scalar(query)
+        if handoff is None:
+            raise TicketNotFound(f"no handoff {ticket_id!r}")
+        return handoff
+
+    def _change(self, ticket_id: str, actor: str, action: str, verb: str, note: str | None = None,
+                allowed: tuple[str, ...] = OPEN_STATUSES, **changes: Any) -> dict[str, Any]:
+        """One state change and its audit event, under a row lock (two agents cannot both claim)."""
+        now = utcnow()
+        with self.transaction() as s:
+            handoff = self._load(s, ticket_id, for_update=True)
+            if handoff.status not in allowed:
+                by = f" by {handoff.assignee}" if handoff.status == "claimed" and handoff.assignee else ""
+                raise InvalidTransition(f"{handoff.ticket_id} is {handoff.status}{by}: cannot {verb} it")
+            for key, value in changes.items():
+                setattr(handoff, key, value)
+            handoff.updated_at = now
+            s.add(HandoffEvent(handoff_id=handoff.id, at=now, actor=actor, action=action, note=note))
+        return self.get(ticket_id)
+
+    def claim(self, ticket_id: str, actor: str) -> dict[str, Any]:
+        return self._change(ticket_id, actor, "claimed", "claim", allowed=("new", "escalated"),
+                            status="claimed", assignee=actor)
+
+    def add_note(self, ticket_id: str, actor: str, text: str) -> dict[str, Any]:
+        return self._change(ticket_id, actor, "note", "add a note to", note=text,
+                            allowed=(*OPEN_STATUSES, "resolved"))
+
+    def resolve(self, ticket_id: str, actor: str, note: str) -> dict[str, Any]:
+        return self._change(ticket_id, actor, "resolved", "resolve", note=note, status="resolved",
+                            resolution=note, assignee=actor)
+
+    def escalate(self, ticket_id: str, actor: str, reason: str, team: str, sla_due_at: datetime,
+                 notifications: Iterable[Notification] = ()) -> dict[str, Any]:
+        now = utcnow()
+        notifications = list(notifications)
+        with self.transaction() as s:
+            handoff = self._load(s, ticket_id, for_update=True)
+            if handoff.status not in OPEN_STATUSES:
+                raise InvalidTransition(f"{handoff.ticket_id} is {handoff.status}: cannot escalate it")
+            if handoff.team == team:
+                raise InvalidTransition(f"{handoff.ticket_id} is already with team {team}")
+            s.add(HandoffEvent(handoff_id=handoff.id, at=now, actor=actor, action="escalated", note=reason,
+                               from_team=handoff.team, to_team=team))
+            handoff.status, handoff.team, handoff.assignee = "escalated", team, None
+            handoff.sla_due_at, handoff.updated_at = sla_due_at, now
+            s.flush()
+            s.refresh(handoff)
+            self._enqueue(s, handoff, "handoff.escalated", notifications, now)
+        if notifications:
+            self.outbox_signal.set()
+        return self.get(ticket_id)
+
+    def append_messages(self, ticket_id: str, messages: Iterable[Message], actor: str) -> dict[str, Any]:
+        """Add messages to a handoff's transcript (for the live chat takeover of issue 5)."""
+        now = utcnow()
+        with self.transaction() as s:
+            handoff = self._load(s, ticket_id, for_update=True)
+            last = s.scalar(select(func.max(TranscriptMessage.position))
+                            .where(TranscriptMessage.handoff_id == handoff.id))
+            start = -1 if last is None else last
+            added = [TranscriptMessage(handoff_id=handoff.id, position=start + 1 + i, sender=m.sender,
+                                       text=m.text, sent_at=m.timestamp) for i, m in enumerate(messages)]
+            s.add_all(added)
+            s.add(HandoffEvent(handoff_id=handoff.id, at=now, actor=actor, action="messages",
+                               note=f"{len(added)} message(s) added to the transcript"))
+            handoff.updated_at = now
+        return self.get(ticket_id)
+
+    def notifications(self, ticket_id: str) -> list[dict[str, Any]]:
+        """The outbox rows of a handoff with each delivery attempt (what was sent, when, the answer)."""
+        with self.transaction() as s:
+            handoff = self._load(s, ticket_id)
+            items = s.scalars(select(OutboxItem).where(OutboxItem.handoff_id == handoff.id)
+                              .order_by(OutboxItem.id)).all()
+            result = []
+            for item in items:
+                attempts = s.scalars(select(DeliveryAttempt).where(DeliveryAttempt.outbox_id == item.id)
+                                     .order_by(DeliveryAttempt.id)).all()
+                result.append({
+                    "id": item.id, "event": item.event, "channel": item.channel, "target": item.target,
+                    "state": item.state, "attempts": item.attempts, "last_error": item.last_error,
+                    "delivered_at": as_utc(item.delivered_at),
+                    "attempt_log": [{"attempt": a.attempt, "at": as_utc(a.at), "ok": a.ok, "detail": a.detail,
+                                     "duration_ms": a.duration_ms} for a in attempts],
+                })
+            return result
+
+    # -- views -----------------------------------------------------------------------------------
+    @staticmethod
+    def _view(h: Handoff, full: bool) -> dict[str, Any]:
+        view: dict[str, Any] = {
+            "ticket_id": h.ticket_id, "status": h.status, "team": h.team, "priority": h.priority,
+            "language": h.language, "channel": h.channel, "conversation_id": h.conversation_id,
+            "reason": h.reason, "created_at": as_utc(h.created_at), "updated_at": as_utc(h.updated_at),
+            "expected_minutes": h.expected_minutes, "due_at": as_utc(h.due_at), "sla_due_at": as_utc(h.sla_due_at),
+            "on_call": h.on_call, "assignee": h.assignee, "resolution": h.resolution,
+            "summary": {
+                "category": h.category, "product": h.product, "description": h.description, "tried": h.tried,
+                "urgency": h.urgency, "impact": h.impact,
+                "contact": {"name": h.contact_name, "email": h.contact_email, "phone": h.contact_phone},
+            },
+        }
+        if full:
+            view["transcript"] = [{"sender": m.sender, "text": m.text, "timestamp": as_utc(m.sent_at)}
+                                  for m in h.messages]
+            view["articles_shown"] = [{"article_id": a.article_id, "title": a.title, "score": a.score,
+                                       "feedback": a.feedback} for a in h.articles]
+            view["events"] = [{"at": as_utc(e.at), "actor": e.actor, "action": e.action, "note": e.note,
+                               "from_team": e.from_team, "to_team": e.to_team} for e in h.events]
+        return view
+
+    @staticmethod
+    def _json(value: Any) -> Any:
+        """A view with datetimes as ISO-8601 UTC strings."""
+        if isinstance(value, dict):
+            return {k: HandoffStore._json(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [HandoffStore._json(v) for v in value]
+        if isinstance(value, datetime):
+            return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+        return value
+
+    to_json = _json
+
+    # -- agents ----------------------------------------------------------------------------------
+    def create_agent(self, username: str, display_name: str, teams: Iterable[str], password: str) -> AgentInfo:
+        teams = tuple(dict.fromkeys(t.strip() for t in teams if t.strip()))
+        try:
+            with self.transaction() as s:
+                agent = Agent(username=username, display_name=display_name, teams=",".join(teams),
+                              password_hash=_hasher.hash(password), active=True, created_at=utcnow())
+                s.add(agent)
+                s.flush()
+                return AgentInfo(agent.id, agent.username, agent.display_name, teams)
+        except IntegrityError:
+            raise AgentExists(f"an agent named {username!r} exists already") from None
+
+    def deactivate_agent(self, username: str) -> None:
+        """No more logins, sessions or API tokens for this agent; the audit trail keeps the name."""
+        with self.transaction() as s:
+            agent = s.scalar(select(Agent).where(Agent.username == username))
+            if agent is None:
+                raise StoreError(f"no agent {username!r}")
+            agent.active = False
+            for token in s.scalars(select(AgentToken).where(AgentToken.agent_id == agent.id)):
+                token.revoked = True
+
+    def set_password(self, username: str, password: str) -> None:
+        with self.transaction() as s:
+            agent = s.scalar(select(Agent).where(Agent.username == username))
+            if agent is None:
+                raise StoreError(f"no agent {username!r}")
+            agent.password_hash = _hasher.hash(password)
+
+    def authenticate(self, username: str, password: str) -> AgentInfo | None:
+        with self.transaction() as s:
+            agent = s.scalar(select(Agent).where(Agent.username == username, Agent.active.is_(True)))
+            try:
+                # An unknown user costs as much time as a wrong password: no user enumeration by timing.
+                _hasher.verify(agent.password_hash if agent else _DUMMY_HASH, password)
+            except (VerificationError, InvalidHashError):
+                return None
+            if agent is None:
+                return None
+            if _hasher.check_needs_rehash(agent.password_hash):
+                agent.password_hash = _hasher.hash(password)
+            return self._agent_info(agent)
+
+    def agent(self, agent_id: int) -> AgentInfo | None:
+        with self.transaction() as s:
+            agent = s.get(Agent, agent_id)
+            return self._agent_info(agent) if agent is not None and agent.active else None
+
+    def create_token(self, username: str, name: str) -> str:
+        token = "hdat_" + secrets.token_urlsafe(32)
+        with self.transaction() as s:
+            agent = s.scalar(select(Agent).where(Agent.username == username))
+            if agent is None:
+                raise StoreError(f"no agent {username!r}")
+            s.add(AgentToken(agent_id=agent.id, name=name, token_hash=_token_hash(token), created_at=utcnow(),
+                             revoked=False))
+        return token
+
+    def agent_for_token(self, token: str) -> AgentInfo | None:
+        with self.transaction() as s:
+            row = s.scalar(select(AgentToken).where(AgentToken.token_hash == _token_hash(token),
+                                                    AgentToken.revoked.is_(False)))
+            if row is None or not row.agent.active:
+                return None
+            return self._agent_info(row.agent)
+
+    @staticmethod
+    def _agent_info(agent: Agent) -> AgentInfo:
+        return AgentInfo(agent.id, agent.username, agent.display_name, tuple(agent.team_list))
+
+    # -- notification outbox ---------------------------------------------------------------------
+    def claim_due_notifications(self, now: datetime, lease: timedelta, limit: int = 20) -> list[OutboxJob]:
+        """Lease due outbox rows to this worker; another worker (or replica) skips them until the lease ends."""
+        with self.transaction() as s:
+            rows = s.scalars(
+                select(OutboxItem)
+                .where(OutboxItem.state == "pending", OutboxItem.next_attempt_at <= now,
+                       or_(OutboxItem.locked_until.is_(None), OutboxItem.locked_until < now))
+                .order_by(OutboxItem.next_attempt_at, OutboxItem.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            ).all()
+            for row in rows:
+                row.locked_until = now + lease
+            return [OutboxJob(r.id, r.handoff_id, r.event, r.channel, r.target, r.payload, r.attempts)
+                    for r in rows]
+
+    def record_attempt(self, job: OutboxJob, ok: bool, detail: str, duration_ms: int,
+                       retry_at: datetime | None) -> None:
+        """Record one delivery attempt; ``retry_at`` None after a failure means: give up (state failed)."""
+        now = utcnow()
+        with self.transaction() as s:
+            item = s.get(OutboxItem, job.id, with_for_update=True)
+            item.attempts += 1
+            s.add(DeliveryAttempt(outbox_id=item.id, attempt=item.attempts, at=now, ok=ok, detail=detail[:2000],
+                                  duration_ms=duration_ms))
+            item.locked_until = None
+            if ok:
+                item.state, item.delivered_at = "delivered", now
+            else:
+                item.last_error = detail[:2000]
+                if retry_at is None:
+                    item.state = "failed"
+                else:
+                    item.next_attempt_at = retry_at
+
+    def next_notification_due(self) -> datetime | None:
+        with self.transaction() as s:
+            return as_utc(s.scalar(select(func.min(OutboxItem.next_attempt_at))
+                                   .where(OutboxItem.state == "pending")))
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()

@@ -1,0 +1,59 @@
+"""Configuration of the desk (handoffs, inbox, chat, notifications), read from the environment.
+
+``Settings`` is knowledge search's ``SearchSettings`` plus what the desk needs,
+so the one process that ``make run`` starts reads one configuration. Every
+knob is an environment variable with an embedded default; secrets come from the
+environment or ``HELPDESK_SECRETS_FILE`` (search_api.settings.read_env) and are
+never defaulted to a value written in the code.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+from search_api.settings import PROJECT_ROOT, SearchSettings
+
+__all__ = ["PROJECT_ROOT", "Settings"]
+
+
+@dataclass(frozen=True)
+class Settings(SearchSettings):
+    database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'handoffs.db'}"
+    routing_file: Path = PROJECT_ROOT / "config" / "routing.yml"
+    # Bearer token of the bot's action server (POST /handoffs). None: refuse everyone.
+    service_token: str | None = None
+    session_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    # Handoff notifications (helpdesk/handoffs/notifications.py); a channel is off while unset.
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_from: str = "helpdesk@localhost"
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    notify_max_attempts: int = 10
+    notify_retry_seconds: float = 10.0
+
+    @classmethod
+    def env_kwargs(cls, env: Mapping[str, str]) -> dict:
+        kwargs = super().env_kwargs(env)
+        if "DATABASE_URL" in env:
+            kwargs["database_url"] = env["DATABASE_URL"]
+        if "HELPDESK_ROUTING_FILE" in env:
+            kwargs["routing_file"] = Path(env["HELPDESK_ROUTING_FILE"])
+        kwargs["service_token"] = env.get("HELPDESK_SERVICE_TOKEN") or None
+        if env.get("HELPDESK_SESSION_SECRET"):
+            kwargs["session_secret"] = env["HELPDESK_SESSION_SECRET"]
+        for name in ("webhook_url", "webhook_secret", "smtp_host", "smtp_from", "smtp_user", "smtp_password"):
+            if env.get(f"HELPDESK_{name.upper()}"):
+                kwargs[name] = env[f"HELPDESK_{name.upper()}"]
+        for name, kind in (("smtp_port", int), ("notify_max_attempts", int), ("notify_retry_seconds", float)):
+            if env.get(f"HELPDESK_{name.upper()}"):
+                kwargs[name] = kind(env[f"HELPDESK_{name.upper()}"])
+        if env.get("HELPDESK_SMTP_STARTTLS"):
+            kwargs["smtp_starttls"] = env["HELPDESK_SMTP_STARTTLS"].lower() in ("1", "true", "yes")
+        return kwargs
