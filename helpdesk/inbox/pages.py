@@ -7,6 +7,7 @@ so a reload never repeats an action.
 
 from __future__ import annotations
 
+import logging
 import math
 from datetime import datetime
 from pathlib import Path
@@ -25,13 +26,15 @@ from helpdesk.handoffs.models import PRIORITIES, STATUSES
 from helpdesk.handoffs.schemas import EscalateIn, NoteIn, ResolveIn
 from helpdesk.handoffs.access import may_reassign
 from helpdesk.handoffs.store import SORTS, AgentInfo, StoreError, TicketNotFound, utcnow
-from helpdesk.inbox import security
+from helpdesk.inbox import assist, security
+from helpdesk.inbox.transcript import render_message
 from helpdesk.inbox.sessions import Limit
 
 # autoescape=True for every template: customer text is never markup.
 templates = Jinja2Templates(env=Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
                                             autoescape=True))
 router = APIRouter(prefix="/agent", include_in_schema=False)
+log = logging.getLogger(__name__)
 # Second line of defence behind autoescape: no inline or foreign scripts, no framing (clickjacking of the
 # action buttons), forms post only here, and pages with customer data are not cached.
 SECURITY_HEADERS = {
@@ -70,7 +73,7 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
     tz = request.app.state.routing.tz
     context.update(
         local=lambda moment: moment.astimezone(tz).strftime("%a %d %b %H:%M") if moment else "-",
-        tz_name=tz.key, age=age, countdown=countdown,
+        tz_name=tz.key, age=age, countdown=countdown, render_message=render_message,
     )
     response = templates.TemplateResponse(request, name, context, status_code=status_code)
     response.headers.update(SECURITY_HEADERS)
@@ -194,8 +197,9 @@ def inbox(request: Request, who=Depends(current_agent), status_: str = Query("op
                                                               priority=priority or None, teams=agent.scope,
                                                               q=q, sort=sort)
     filters = {"status": status_, "team": team, "priority": priority, "q": q, "sort": sort}
+    waiting = request.app.state.handoffs.waiting(h["ticket_id"] for h in items)
     return render(request, "inbox.html", 400 if errors else 200, agent=agent, csrf_token=session.csrf,
-                  items=items, errors=errors, filters=filters, statuses=STATUSES, priorities=PRIORITIES,
+                  items=items, errors=errors, waiting=waiting, filters=filters, statuses=STATUSES, priorities=PRIORITIES,
                   sorts=SORTS, teams=visible_teams(request, agent))
 
 
@@ -208,9 +212,15 @@ def detail_page(request: Request, agent: AgentInfo, session: security.Session, t
                       message=f"There is no handoff {ticket_id}.")
     routing = request.app.state.routing
     teams = list(routing.teams) if may_reassign(agent) else [routing.escalation_team]
+    problem = None
+    try:
+        found = assist.suggestions(request.app.state, view, request.app.state.settings.public_base_url)
+    except Exception:  # noqa: BLE001 - the ticket must open even when search is down
+        log.exception("agent assist failed for %s", view["ticket_id"])
+        found, problem = [], "Knowledge search is not available right now."
     return render(request, "detail.html", status_code, agent=agent, csrf_token=session.csrf, h=view,
                   error=error, done=request.query_params.get("done"), teams=teams,
-                  escalation_team=routing.escalation_team)
+                  escalation_team=routing.escalation_team, suggestions=found, suggestions_problem=problem)
 
 
 @router.get("/handoffs/{ticket_id}")

@@ -26,7 +26,7 @@ from sqlalchemy import delete, func, select
 from helpdesk.handoffs.models import Agent, AgentSession, LoginFailure
 from helpdesk.handoffs.store import HandoffStore, as_utc, utcnow
 
-TOUCH_EVERY = timedelta(seconds=60)  # last_seen_at is written at most this often per session
+TOUCH_EVERY = timedelta(seconds=60)  # last_seen_at is written at most this often (or a tenth of the idle time)
 
 
 def _hash(token: str) -> str:
@@ -73,7 +73,7 @@ class SessionStore:
                     or as_utc(row.created_at) + self.max_age < now):
                 s.delete(row)
                 return None
-            if touch and as_utc(row.last_seen_at) + TOUCH_EVERY < now:
+            if touch and as_utc(row.last_seen_at) + min(TOUCH_EVERY, self.idle / 10) < now:
                 row.last_seen_at = now
             return Session(row.id, row.agent_id, row.csrf)
 

@@ -144,10 +144,11 @@ def test_live_chat_from_waiting_to_closed(server):
     late = httpx.post(f"{server.url}/chat/api/live/{key}/messages", json={"text": "hello?"})
     assert late.status_code == 404
     # Everything exchanged is in the ticket's transcript, in order, after the bot part.
-    transcript = re.findall(r'<div class="sender-(\w+)"><small>\w+ · [^<]*</small>\s*<div class="msg">([^<]*)</div>',
+    transcript = re.findall(r'<div class="sender-(\w+)"><small>\w+ · [^<]*</small>\s*<div class="msg">(.*?)</div>',
                             store_view)
     assert [s for s, _ in transcript] == ["customer", "bot", "customer", "agent"]
-    assert transcript[3][1] == "Hi, Anna here."
+    assert transcript[3][1] == "<p>Hi, Anna here.</p>"  # agent and bot text is rendered markdown
+    assert transcript[2][1].startswith('<span class="plain">still waiting &lt;script&gt;')  # customer text: plain
     # No agent-facing answer carries the sender id.
     assert sid not in store_view
 
