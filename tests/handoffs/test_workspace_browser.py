@@ -106,8 +106,21 @@ def test_list_updates_live_with_badge_and_alert_and_keeps_focus(server, browser)
 
 def test_ticket_workspace_reply_box_in_view_ctrl_enter_assist_and_24h_times(server, browser):
     app, base = server
-    transcript = [{"sender": "bot" if i % 2 else "customer", "text": f"message {i} " + "words " * 30,
-                   "timestamp": "2026-11-27T13:05:00Z"} for i in range(40)]
+    turns = [
+        ("customer", "Hi, my internet has been down since this morning"),
+        ("bot", "I found this in our help pages: **No internet: the router's Internet light is red**\n\n"
+                "1. Unplug the router for 30 seconds, then plug it in again.\n"
+                "2. Check that the fiber cable is firmly plugged in.\n\nDid this solve your problem?"),
+        ("customer", "/deny"),
+        ("bot", "Sorry to hear that. Shall I pass this to a colleague? They get a summary, so you "
+                "do not have to repeat anything."),
+        ("customer", "/affirm"),
+        ("bot", "How urgent is it?"),
+        ("customer", '/inform{"choice": "high"}'),
+        ("bot", "How can our support team reach you?"),
+        ("customer", "erika@example.org"),
+    ] * 3  # a long conversation: the page is taller than the window
+    transcript = [{"sender": who, "text": text, "timestamp": "2026-11-27T13:05:00Z"} for who, text in turns]
     transcript.append({"sender": "customer", "text": "/deny", "timestamp": "2026-11-27T13:06:00Z"})
     payload = handoff_payload()
     payload["conversation_id"] = secrets.token_hex(16)
@@ -188,3 +201,6 @@ def test_axe_finds_no_serious_violation_on_the_pages_people_use(server, browser)
     page.click("button[name=live_start]")
     found["ticket, live"] = axe_violations(page)
     assert found == {name: [] for name in found}
+    # The control: the same check does find a serious violation where there is one.
+    page.set_content('<html lang="en"><body><main><img src="data:,"><button></button></main></body></html>')
+    assert any(v.startswith(("image-alt", "button-name")) for v in axe_violations(page))
