@@ -85,8 +85,11 @@ def login_redirect(request: Request) -> HTTPException:
     return HTTPException(status.HTTP_303_SEE_OTHER, headers={"Location": f"/agent/login?next={quote(target)}"})
 
 
+BACKGROUND_HEADER = "x-helpdesk-background"  # agent-inbox.js's redraws: not the agent's activity
+
+
 def current_agent(request: Request) -> tuple[AgentInfo, security.Session]:
-    session = security.read_session(request)
+    session = security.read_session(request, touch=request.headers.get(BACKGROUND_HEADER) != "1")
     agent = request.app.state.handoffs.agent(session.agent_id) if session else None
     if agent is None or session is None:
         raise login_redirect(request)

@@ -49,6 +49,9 @@ class SessionStore:
         """A new session; returns the cookie's token (shown once) and the session."""
         token, csrf, now = secrets.token_urlsafe(32), secrets.token_urlsafe(32), self.clock()
         with self.store.transaction() as s:
+            # Sessions nobody came back to are dead already; drop their rows here rather than never.
+            s.execute(delete(AgentSession).where(
+                (AgentSession.last_seen_at < now - self.idle) | (AgentSession.created_at < now - self.max_age)))
             row = AgentSession(token_hash=_hash(token), agent_id=agent_id, csrf=csrf, created_at=now,
                                last_seen_at=now, address=(address or "")[:64] or None)
             s.add(row)

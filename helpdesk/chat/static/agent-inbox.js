@@ -84,7 +84,10 @@
 
   function redraw() {
     if (!table || !window.fetch || !window.DOMParser) return;
-    fetch(window.location.href, { credentials: "same-origin", headers: { Accept: "text/html" } })
+    // Marked as background: a redraw is not the agent's activity, so an open tab alone never
+    // keeps a session from its idle timeout.
+    fetch(window.location.href, { credentials: "same-origin",
+                                  headers: { Accept: "text/html", "X-Helpdesk-Background": "1" } })
       .then(function (r) { return r.ok ? r.text() : null; })
       .then(function (html) {
         if (!html) return;
