@@ -23,6 +23,7 @@ from helpdesk.feedback.api import router as feedback_router
 from helpdesk.handoffs.api import open_handoffs
 from helpdesk.handoffs.api import router as handoffs_router
 from helpdesk.inbox.pages import router as inbox_router
+from helpdesk.inbox.stream import router as inbox_stream_router
 from search_api.kb.router import router as articles_router
 from search_api.search.router import router as search_router
 from search_api.search.service import SearchService
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(chat_router)
     app.include_router(handoffs_router)
     app.include_router(inbox_router)
+    app.include_router(inbox_stream_router)
     app.include_router(feedback_router)
     Instrumentator().instrument(app).expose(app, include_in_schema=False)
     return app

@@ -26,6 +26,10 @@ class Settings(SearchSettings):
     # Bearer token of the bot's action server (POST /handoffs). None: refuse everyone.
     service_token: str | None = None
     session_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    # Inbox sessions (helpdesk/inbox/sessions.py): end after this long without a request, and at the latest
+    # this long after login.
+    session_idle_seconds: float = 30 * 60
+    session_max_seconds: float = 12 * 3600
     # Handoff notifications (helpdesk/handoffs/notifications.py); a channel is off while unset.
     webhook_url: str | None = None
     webhook_secret: str | None = None
@@ -51,7 +55,8 @@ class Settings(SearchSettings):
         for name in ("webhook_url", "webhook_secret", "smtp_host", "smtp_from", "smtp_user", "smtp_password"):
             if env.get(f"HELPDESK_{name.upper()}"):
                 kwargs[name] = env[f"HELPDESK_{name.upper()}"]
-        for name, kind in (("smtp_port", int), ("notify_max_attempts", int), ("notify_retry_seconds", float)):
+        for name, kind in (("smtp_port", int), ("notify_max_attempts", int), ("notify_retry_seconds", float),
+                           ("session_idle_seconds", float), ("session_max_seconds", float)):
             if env.get(f"HELPDESK_{name.upper()}"):
                 kwargs[name] = kind(env[f"HELPDESK_{name.upper()}"])
         if env.get("HELPDESK_SMTP_STARTTLS"):

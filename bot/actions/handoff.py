@@ -336,12 +336,20 @@ def channel_name(tracker: Tracker) -> str:
 
 
 def transcript(tracker: Tracker) -> List[Dict[str, Any]]:
+    """The conversation as the customer saw it: a button click is the button's title, not its payload."""
     messages = []
+    titles: Dict[str, str] = {}  # payload -> title of the last bot message's buttons
     for event in tracker.events:
         kind = event.get("event")
         if kind not in ("user", "bot"):
             continue
         text = event.get("text") or ""
+        if kind == "bot":
+            buttons = (event.get("data") or {}).get("buttons") or []
+            titles = {str(b.get("payload")): str(b.get("title")) for b in buttons
+                      if isinstance(b, dict) and b.get("payload") and b.get("title")}
+        elif text in titles:
+            text = titles[text]
         if not text.strip():
             continue
         stamp = datetime.fromtimestamp(float(event.get("timestamp") or 0), tz=timezone.utc)
@@ -410,6 +418,10 @@ class ActionSubmitHandoff(HelpdeskAction):
         expected_text = (expected.get("text") or {}).get(lang) or (
             "so bald wie möglich" if lang == "de" else "as soon as possible")
         say(dispatcher, "handoff_created", lang, ticket_id=ticket["ticket_id"], expected=expected_text)
+        if ticket.get("chat_key") and channel_name(tracker) == "web-chat":
+            # The chat page's key to this ticket's live chat (helpdesk/chat/live_api.py), not the sender id.
+            dispatcher.utter_message(json_message={"data": {"helpdesk_chat": {
+                "ticket_id": ticket["ticket_id"], "key": ticket["chat_key"]}}})
         # The summary belongs to this ticket; the contact is kept for a later one.
         return [SlotSet("ticket_id", ticket["ticket_id"]), SlotSet("expected_response", expected_text),
                 SlotSet("handoff_count", number), SlotSet("flow", None), SlotSet("unresolved_count", 0),

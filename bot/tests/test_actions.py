@@ -281,6 +281,7 @@ async def test_handoff_is_stored_once_and_the_ticket_shown(search):
     ticket = c.slots["ticket_id"]
     assert ticket and ticket.startswith("HD-")
     assert ticket in c.text and "will get back to you" in c.text
+    assert not any(m.get("custom") for m in c.messages)  # no chat key outside the web chat
     assert c.slots["handoff_count"] == 1
     assert c.slots["handoff_contact"] == "anna@example.com"  # kept for a later ticket
     assert c.slots["handoff_description"] is None
@@ -299,6 +300,28 @@ async def test_handoff_is_stored_once_and_the_ticket_shown(search):
     await replay.run(ActionSubmitHandoff())
     assert replay.slots["ticket_id"] == ticket
     assert len(search.query("SELECT id FROM handoffs WHERE conversation_id = ?", "handoff-store")) == 1
+
+
+async def test_web_chat_handoff_sends_the_chat_key_and_button_titles(search):
+    """The chat page gets the ticket's own chat key (not the sender id); the transcript shows what the
+    customer clicked as the button's title, not its payload."""
+    import hashlib
+
+    c = filled(Conversation("0123456789abcdef0123456789abcdef", channel="socketio"))
+    c.events.append({"event": "bot", "text": "Did this solve it?", "timestamp": time.time(),
+                     "data": {"buttons": [{"title": "No, still broken", "payload": "/deny"},
+                                          {"title": "Yes", "payload": "/affirm"}]}})
+    c.user("/deny", "deny")
+    await c.run(ActionSubmitHandoff())
+    custom = [m["custom"] for m in c.messages if m.get("custom")]
+    assert len(custom) == 1
+    handoff = custom[0]["data"]["helpdesk_chat"]
+    assert handoff["ticket_id"] == c.slots["ticket_id"] and handoff["key"].startswith("hdck_")
+    row = search.query("SELECT * FROM handoffs WHERE ticket_id = ?", c.slots["ticket_id"])[0]
+    assert row["chat_key_hash"] == hashlib.sha256(handoff["key"].encode()).hexdigest()
+    texts = [m["text"] for m in search.query(
+        "SELECT text FROM handoff_messages WHERE handoff_id = ? ORDER BY position", row["id"])]
+    assert "No, still broken" in texts and "/deny" not in texts
 
 
 async def test_contact_refused_by_the_ticket_system_is_asked_again(search):

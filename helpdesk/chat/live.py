@@ -1,8 +1,9 @@
 """Live takeover of a web chat by an agent: state, messages and the hand-back to Rasa.
 
 After the bot handed a conversation over (``POST /handoffs`` with
-``conversation_id`` = the chat's session id), the customer stays in the same
-chat window. Its state is derived from the handoff store, so every replica
+``conversation_id`` = the chat's session id, kept for the hand-back to Rasa
+only; the customer's page uses the ticket's own chat key), the customer stays
+in the same chat window. Its state is derived from the handoff store, so every replica
 sees the same thing and nothing is kept only in memory:
 
 - ``waiting``: the ticket is open and no agent has joined; the bot is silent
@@ -99,14 +100,6 @@ class LiveChat:
         self._changed: asyncio.Event | None = None
 
     # -- reading ---------------------------------------------------------------------------------
-    def ticket_for(self, session_id: str) -> str | None:
-        """The newest handoff of a chat session, or None (also for ids a browser never makes)."""
-        if not SESSION_ID_RE.match(session_id):
-            return None
-        with self.store.transaction() as s:
-            return s.scalar(select(Handoff.ticket_id).where(Handoff.conversation_id == session_id)
-                            .order_by(Handoff.created_at.desc(), Handoff.id.desc()).limit(1))
-
     def mode(self, ticket_id: str) -> str:
         return live_mode(self.store.get(ticket_id))[0]
 
@@ -159,22 +152,21 @@ class LiveChat:
 
     def start(self, ticket_id: str, username: str, display_name: str) -> None:
         view = self.store.get(ticket_id)
-        if not SESSION_ID_RE.match(view["conversation_id"]):
+        if not SESSION_ID_RE.match(self.store.conversation_of(ticket_id)):
             raise InvalidTransition(f"{view['ticket_id']} did not come from the web chat: no one to reply to live")
         if view["status"] in ("new", "escalated"):
             self.store.claim(ticket_id, username)
         self.record(ticket_id, username, LIVE_STARTED, display_name)
 
     def hand_back(self, ticket_id: str, username: str) -> None:
-        view = self.store.get(ticket_id)
-        self.resume_bot(view["conversation_id"])  # first: if Rasa is down, the agent keeps the chat
+        self.resume_bot(self.store.conversation_of(ticket_id))  # first: if Rasa is down, the agent keeps the chat
         self.record(ticket_id, username, HANDED_BACK)
 
     def close(self, ticket_id: str, username: str, note: str) -> bool:
         """Resolve the ticket and give the chat back to the bot; False when Rasa could not be told."""
-        view = self.store.resolve(ticket_id, username, note)
+        self.store.resolve(ticket_id, username, note)
         try:
-            self.resume_bot(view["conversation_id"])
+            self.resume_bot(self.store.conversation_of(ticket_id))
         except RasaUnavailable:
             return False
         return True

@@ -1,12 +1,15 @@
 """HTTP side of the live takeover: the customer's ``/chat/api`` and the agent's live-chat actions.
 
-Customer endpoints take the chat's session id in the path and nothing else:
-the id is 128 random bits that only the customer's browser knows (it is the
-Rasa sender id the bot gave ``POST /handoffs``), and an endpoint answers only
-with that session's own ticket state and live messages.
+Customer endpoints take the customer's chat key in the path and nothing else:
+a random key made for the ticket by ``POST /handoffs`` (the bot hands it to the
+chat page in a custom message), valid while the ticket is open. It is not
+Rasa's sender id, which no agent, API answer or notification ever shows; an
+endpoint answers only with that ticket's own state and live messages.
 
 Agent endpoints sit under ``/agent/handoffs/{ticket_id}/live`` and use the
-inbox's login session and CSRF token, like every inbox form: without
+inbox's login session and CSRF token, like every inbox form, and the
+agent's team scope (``helpdesk.handoffs.access``: another team's ticket is a
+404); without
 JavaScript a form posts and redirects back to the ticket; with JavaScript
 (``agent-live.js``) the same forms post with ``Accept: application/json`` and
 an event stream shows the customer's messages as they come.
@@ -29,11 +32,11 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response, Streamin
 from pydantic import BaseModel, Field, ValidationError
 
 from helpdesk.chat.config import get_chat_config
-from helpdesk.chat.live import SESSION_ID_RE, LiveChat, RasaUnavailable
+from helpdesk.chat.live import LiveChat, RasaUnavailable
 from helpdesk.handoffs.schemas import Text
 from helpdesk.handoffs.store import StoreError, TicketNotFound
 from helpdesk.inbox import security
-from helpdesk.inbox.pages import current_agent, detail_page, forged
+from helpdesk.inbox.pages import current_agent, detail_page, forged, streaming_agent
 
 STREAM_SECONDS = 55.0
 POLL_SECONDS = 1.5
@@ -53,11 +56,12 @@ class CustomerMessageIn(BaseModel):
     client_id: str | None = Field(default=None, max_length=40, pattern=r"^[0-9a-f]+$")
 
 
-def session_ticket(live: LiveChat, session_id: str) -> str | None:
-    if not SESSION_ID_RE.match(session_id):
-        # Same answer for every id a browser never makes: nothing to learn by probing.
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "unknown conversation")
-    return live.ticket_for(session_id)
+def key_ticket(live: LiveChat, key: str) -> str:
+    ticket_id = live.store.ticket_for_chat_key(key)
+    if ticket_id is None:
+        # One answer for a wrong key and for the key of a closed ticket: nothing to learn by probing.
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "unknown or expired chat key")
+    return ticket_id
 
 
 def after_from(request: Request, after: int | None) -> int:
@@ -73,12 +77,12 @@ def event(name: str, data: Any, event_id: int | None = None) -> str:
 
 
 async def event_stream(request: Request, live: LiveChat, load: Callable[[int], dict | None],
-                       after: int) -> AsyncIterator[str]:
-    """Ticket state when it changes, each new message once; ends after STREAM_SECONDS."""
+                       after: int, allowed: Callable[[], bool] = lambda: True) -> AsyncIterator[str]:
+    """Ticket state when it changes, each new message once; ends after STREAM_SECONDS or when not ``allowed``."""
     yield "retry: 1500\n\n"
     last_ticket = None
     deadline = time.monotonic() + STREAM_SECONDS
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and await run_in_threadpool(allowed):
         data = await run_in_threadpool(load, after)
         if data is None:
             yield event("ticket", None)
@@ -101,23 +105,19 @@ def sse(generator: AsyncIterator[str]) -> StreamingResponse:
 
 
 # -- customer ---------------------------------------------------------------------------------------
-@router.get("/chat/api/conversations/{session_id}", tags=["chat"],
-            summary="The ticket of this chat session and its live messages (ticket null before a handoff)")
-async def conversation(session_id: str, request: Request, after: int | None = None,
+@router.get("/chat/api/live/{key}", tags=["chat"],
+            summary="The ticket of this chat key and its live messages (404 once the ticket is closed)")
+async def conversation(key: str, request: Request, after: int | None = None,
                        live: LiveChat = Depends(get_live)) -> JSONResponse:
-    ticket_id = await run_in_threadpool(session_ticket, live, session_id)
-    if ticket_id is None:
-        return JSONResponse({"ticket": None, "messages": []}, headers={"Cache-Control": "no-store"})
+    ticket_id = await run_in_threadpool(key_ticket, live, key)
     view = await run_in_threadpool(live.customer_view, ticket_id, -1 if after is None else after)
     return JSONResponse(view, headers={"Cache-Control": "no-store"})
 
 
-@router.post("/chat/api/conversations/{session_id}/messages", status_code=201, tags=["chat"],
-             summary="The customer's message to the agent (after a handoff, while the ticket is open)")
-async def customer_message(session_id: str, body: CustomerMessageIn, live: LiveChat = Depends(get_live)):
-    ticket_id = await run_in_threadpool(session_ticket, live, session_id)
-    if ticket_id is None:
-        raise HTTPException(status.HTTP_409_CONFLICT, "this conversation has no ticket: talk to the bot")
+@router.post("/chat/api/live/{key}/messages", status_code=201, tags=["chat"],
+             summary="The customer's message to the agent (while the ticket is open)")
+async def customer_message(key: str, body: CustomerMessageIn, live: LiveChat = Depends(get_live)):
+    ticket_id = await run_in_threadpool(key_ticket, live, key)
     try:
         message = await run_in_threadpool(live.post, ticket_id, "customer", body.text, "customer")
     except StoreError as exc:
@@ -126,13 +126,11 @@ async def customer_message(session_id: str, body: CustomerMessageIn, live: LiveC
     return JSONResponse({**message.as_json(), "client_id": body.client_id}, status_code=201)
 
 
-@router.get("/chat/api/conversations/{session_id}/events", tags=["chat"],
-            summary="Server-Sent Events: ticket state changes and live messages of this chat session")
-async def customer_events(session_id: str, request: Request, after: int | None = None,
+@router.get("/chat/api/live/{key}/events", tags=["chat"],
+            summary="Server-Sent Events: ticket state changes and live messages of this chat key")
+async def customer_events(key: str, request: Request, after: int | None = None,
                           live: LiveChat = Depends(get_live)) -> StreamingResponse:
-    ticket_id = await run_in_threadpool(session_ticket, live, session_id)
-    if ticket_id is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "this conversation has no ticket")
+    ticket_id = await run_in_threadpool(key_ticket, live, key)
     return sse(event_stream(request, live, lambda a: live.customer_view(ticket_id, a), after_from(request, after)))
 
 
@@ -151,6 +149,7 @@ async def agent_action(request: Request, who, ticket_id: str, csrf_token: str, d
         return forged(request)
     live = get_live(request)
     try:
+        await run_in_threadpool(live.store.get, ticket_id, agent.scope)  # another team's ticket: 404
         result = await run_in_threadpool(action, live, agent)
     except ValidationError as exc:
         error, code = "; ".join(e["msg"] for e in exc.errors()), 422
@@ -216,10 +215,25 @@ async def close_live(ticket_id: str, request: Request, who=Depends(current_agent
 
 
 @router.get("/agent/handoffs/{ticket_id}/live/events", include_in_schema=False)
-async def agent_events(ticket_id: str, request: Request, after: int | None = None, who=Depends(current_agent),
+async def agent_events(ticket_id: str, request: Request, after: int | None = None, who=Depends(streaming_agent),
                        live: LiveChat = Depends(get_live)) -> StreamingResponse:
+    agent, _ = who
     try:
-        await run_in_threadpool(live.store.get, ticket_id)
+        await run_in_threadpool(live.store.get, ticket_id, agent.scope)
     except TicketNotFound:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such ticket") from None
-    return sse(event_stream(request, live, lambda a: live.customer_view(ticket_id, a), after_from(request, after)))
+
+    def allowed() -> bool:
+        # Logout, deactivation or a move to another team ends the stream at its next beat.
+        again = security.read_session(request, touch=False)
+        current = live.store.agent(again.agent_id) if again else None
+        if current is None:
+            return False
+        try:
+            live.store.get(ticket_id, current.scope)
+        except TicketNotFound:
+            return False
+        return True
+
+    return sse(event_stream(request, live, lambda a: live.customer_view(ticket_id, a), after_from(request, after),
+                            allowed))

@@ -23,15 +23,19 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, 
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials
-from pydantic import ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from helpdesk.auth import require_service
+from helpdesk.inbox import assist
+from helpdesk.handoffs.access import ROLES, check_escalation, require_admin
 from search_api.auth import bearer
 from helpdesk.handoffs.notifications import NotificationConfig, NotificationWorker
 from helpdesk.handoffs.routing import RoutingConfig
 from helpdesk.handoffs.schemas import EscalateIn, HandoffIn, NoteIn, ResolveIn
 from helpdesk.handoffs.store import (
+    AgentExists,
     AgentInfo,
+    AgentNotFound,
     HandoffStore,
     IdempotencyConflict,
     InvalidTransition,
@@ -67,9 +71,9 @@ def error_list(exc: ValidationError) -> list[dict[str, Any]]:
 
 
 def store_error(exc: StoreError) -> HTTPException:
-    if isinstance(exc, TicketNotFound):
+    if isinstance(exc, (TicketNotFound, AgentNotFound)):
         return HTTPException(status.HTTP_404_NOT_FOUND, str(exc))
-    if isinstance(exc, (InvalidTransition, IdempotencyConflict)):
+    if isinstance(exc, (InvalidTransition, IdempotencyConflict, AgentExists)):
         return HTTPException(status.HTTP_409_CONFLICT, str(exc))
     return HTTPException(status.HTTP_400_BAD_REQUEST, str(exc))
 
@@ -130,8 +134,11 @@ async def post_handoff(request: Request) -> JSONResponse:
     except StoreError as exc:
         raise store_error(exc) from None
     expected = routing.expected(view["created_at"], view["due_at"])  # what was promised at creation
+    # The customer's live-chat key: only here, once; a replay gets a new one (the first answer was lost).
+    chat_key = await run_in_threadpool(state.handoffs.new_chat_key, view["ticket_id"])
     body = {"ticket_id": view["ticket_id"], "status": view["status"], "team": view["team"],
-            "priority": view["priority"], "created": created, "expected_response": expected.as_json()}
+            "priority": view["priority"], "created": created, "expected_response": expected.as_json(),
+            "chat_key": chat_key}
     return JSONResponse(body, status_code=201 if created else 200)
 
 
@@ -150,6 +157,7 @@ def require_agent(request: Request, credentials: HTTPAuthorizationCredentials | 
 agent_api = APIRouter(prefix="/agent/api", tags=["agent API"])
 StatusFilter = Literal["new", "claimed", "escalated", "resolved", "open"]
 PriorityFilter = Literal["low", "normal", "high", "critical"]
+SortOrder = Literal["due", "age", "priority"]
 
 
 def check_team(routing: RoutingConfig, team: str | None) -> str | None:
@@ -160,17 +168,22 @@ def check_team(routing: RoutingConfig, team: str | None) -> str | None:
 
 
 def escalate(state, ticket_id: str, agent: AgentInfo, reason: str, team: str | None) -> dict[str, Any]:
-    """Escalation, shared by the JSON API and the inbox form: to the expert team unless told otherwise."""
+    """Escalation, shared by the JSON API and the inbox form: to the expert team unless told otherwise.
+
+    Another team than the expert team is a reassignment, which only a supervisor may make.
+    """
     routing: RoutingConfig = state.routing
+    current = state.handoffs.get(ticket_id, teams=agent.scope)  # 404 before 403: no hint about other teams
     team = check_team(routing, team) or routing.escalation_team
-    current = state.handoffs.get(ticket_id)
+    check_escalation(agent, team, routing.escalation_team)
     sla = routing.expected_for_team(team, current["priority"]).due_at
-    return state.handoffs.escalate(ticket_id, agent.username, reason, team, sla, state.notify.plan(routing, team))
+    return state.handoffs.escalate(ticket_id, agent.username, reason, team, sla, state.notify.plan(routing, team),
+                                   teams=agent.scope)
 
 
-def detail(state, ticket_id: str) -> dict[str, Any]:
-    view = state.handoffs.get(ticket_id)
-    view["notifications"] = state.handoffs.notifications(ticket_id)
+def detail(state, ticket_id: str, agent: AgentInfo) -> dict[str, Any]:
+    view = state.handoffs.get(ticket_id, teams=agent.scope)
+    view["notifications"] = state.handoffs.notifications(ticket_id, teams=agent.scope)
     return view
 
 
@@ -181,41 +194,47 @@ def run_action(action, *args) -> dict[str, Any]:
         raise store_error(exc) from None
 
 
+def me_json(agent: AgentInfo) -> dict[str, Any]:
+    return {"username": agent.username, "display_name": agent.display_name, "teams": list(agent.teams),
+            "role": agent.role, "active": agent.active}
+
+
 @agent_api.get("/me")
 def me(agent: AgentInfo = Depends(require_agent)) -> dict[str, Any]:
-    return {"username": agent.username, "display_name": agent.display_name, "teams": list(agent.teams)}
+    return me_json(agent)
 
 
 @agent_api.get("/handoffs")
 def list_handoffs(request: Request, agent: AgentInfo = Depends(require_agent),
                   status_: StatusFilter | None = Query(None, alias="status"), team: str | None = None,
-                  priority: PriorityFilter | None = None,
-                  limit: int = Query(100, ge=1, le=500)) -> dict[str, Any]:
+                  priority: PriorityFilter | None = None, q: str | None = Query(None, max_length=200),
+                  sort: SortOrder = "due", limit: int = Query(100, ge=1, le=500)) -> dict[str, Any]:
     team = check_team(request.app.state.routing, team)
-    items = request.app.state.handoffs.list(status=status_, team=team, priority=priority, limit=limit)
+    items = request.app.state.handoffs.list(status=status_, team=team, priority=priority, limit=limit,
+                                            teams=agent.scope, q=q, sort=sort)
     return {"handoffs": HandoffStore.to_json(items)}
 
 
 @agent_api.get("/handoffs/{ticket_id}")
 def get_handoff(ticket_id: str, request: Request, agent: AgentInfo = Depends(require_agent)) -> dict[str, Any]:
-    return run_action(detail, request.app.state, ticket_id)
+    return run_action(detail, request.app.state, ticket_id, agent)
 
 
 @agent_api.post("/handoffs/{ticket_id}/claim")
 def claim(ticket_id: str, request: Request, agent: AgentInfo = Depends(require_agent)) -> dict[str, Any]:
-    return run_action(request.app.state.handoffs.claim, ticket_id, agent.username)
+    return run_action(request.app.state.handoffs.claim, ticket_id, agent.username, agent.scope)
 
 
 @agent_api.post("/handoffs/{ticket_id}/notes")
 def add_note(ticket_id: str, body: NoteIn, request: Request,
              agent: AgentInfo = Depends(require_agent)) -> dict[str, Any]:
-    return run_action(request.app.state.handoffs.add_note, ticket_id, agent.username, body.text)
+    return run_action(request.app.state.handoffs.add_note, ticket_id, agent.username, body.text, agent.scope)
 
 
 @agent_api.post("/handoffs/{ticket_id}/resolve")
 def resolve(ticket_id: str, body: ResolveIn, request: Request,
             agent: AgentInfo = Depends(require_agent)) -> dict[str, Any]:
-    return run_action(request.app.state.handoffs.resolve, ticket_id, agent.username, body.note)
+    return run_action(request.app.state.handoffs.resolve, ticket_id, agent.username, body.note, agent.scope)
 
 
 @agent_api.post("/handoffs/{ticket_id}/escalate")
@@ -224,4 +243,96 @@ def escalate_handoff(ticket_id: str, body: EscalateIn, request: Request,
     return run_action(escalate, request.app.state, ticket_id, agent, body.reason, body.team)
 
 
+@agent_api.get("/handoffs/{ticket_id}/suggestions")
+def suggestions(ticket_id: str, request: Request, agent: AgentInfo = Depends(require_agent)) -> dict[str, Any]:
+    """Agent assist: KB articles (internal ones too) that match the ticket's summary."""
+    view = run_action(request.app.state.handoffs.get, ticket_id, agent.scope)
+    return {"articles": assist.suggestions(request.app.state, view, request.app.state.settings.public_base_url)}
+
+
+# -- accounts and tokens (admin) ---------------------------------------------------------------------
+MIN_PASSWORD_LENGTH = 10
+Role = Literal["agent", "supervisor", "admin"]
+assert set(Role.__args__) == set(ROLES)  # type: ignore[attr-defined]
+
+
+def require_admin_agent(agent: AgentInfo = Depends(require_agent)) -> AgentInfo:
+    return require_admin(agent)
+
+
+class AgentIn(BaseModel):
+    username: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+    display_name: str = Field(default="", max_length=200)
+    teams: list[str] = Field(default_factory=list, max_length=50)
+    role: Role = "agent"
+    password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=1024)
+
+
+class AgentChangeIn(BaseModel):
+    role: Role | None = None
+    teams: list[str] | None = Field(default=None, max_length=50)
+
+
+class PasswordIn(BaseModel):
+    password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=1024)
+
+
+class TokenIn(BaseModel):
+    name: str = Field(default="api", min_length=1, max_length=100)
+
+
+def checked_teams(routing: RoutingConfig, teams: list[str], role: str) -> list[str]:
+    for team in teams:
+        check_team(routing, team)
+    if role == "agent" and not teams:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "an agent needs at least one team")
+    return teams
+
+
+admin_api = APIRouter(prefix="/agent/api/admin", tags=["agent API: admin"])
+
+
+@admin_api.get("/agents")
+def list_agents(request: Request, admin: AgentInfo = Depends(require_admin_agent)) -> dict[str, Any]:
+    return {"agents": [me_json(a) for a in request.app.state.handoffs.agents()]}
+
+
+@admin_api.post("/agents", status_code=201)
+def create_agent(body: AgentIn, request: Request, admin: AgentInfo = Depends(require_admin_agent)):
+    teams = checked_teams(request.app.state.routing, body.teams, body.role)
+    agent = run_action(request.app.state.handoffs.create_agent, body.username, body.display_name or body.username,
+                       teams, body.password, body.role)
+    return me_json(agent)
+
+
+@admin_api.patch("/agents/{username}")
+def change_agent(username: str, body: AgentChangeIn, request: Request,
+                 admin: AgentInfo = Depends(require_admin_agent)) -> dict[str, Any]:
+    if body.teams is not None:
+        checked_teams(request.app.state.routing, body.teams, body.role or "supervisor")
+    agent = run_action(request.app.state.handoffs.update_agent, username, body.role, body.teams)
+    return me_json(agent)
+
+
+@admin_api.post("/agents/{username}/deactivate")
+def deactivate_agent(username: str, request: Request, admin: AgentInfo = Depends(require_admin_agent)):
+    run_action(request.app.state.handoffs.deactivate_agent, username)
+    return {"username": username, "active": False}
+
+
+@admin_api.post("/agents/{username}/password")
+def set_password(username: str, body: PasswordIn, request: Request,
+                 admin: AgentInfo = Depends(require_admin_agent)) -> dict[str, Any]:
+    run_action(request.app.state.handoffs.set_password, username, body.password)
+    return {"username": username, "sessions_ended": True}
+
+
+@admin_api.post("/agents/{username}/tokens", status_code=201)
+def create_token(username: str, body: TokenIn, request: Request,
+                 admin: AgentInfo = Depends(require_admin_agent)) -> dict[str, Any]:
+    token = run_action(request.app.state.handoffs.create_token, username, body.name)
+    return {"username": username, "name": body.name, "token": token}  # shown once; only its hash is stored
+
+
 router.include_router(agent_api)
+router.include_router(admin_api)

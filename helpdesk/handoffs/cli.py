@@ -17,6 +17,7 @@ from typing import Any, Callable
 
 from sqlalchemy.engine import make_url
 
+from helpdesk.handoffs.models import ROLES
 from helpdesk.settings import Settings
 
 MIN_PASSWORD_LENGTH = 10
@@ -75,7 +76,7 @@ def cmd_create_agent(args: argparse.Namespace) -> int:
     routing = RoutingConfig.load(_settings(args).routing_file)
     teams = [t.strip() for spec in args.team for t in spec.split(",") if t.strip()]
     unknown = [t for t in teams if not routing.has_team(t)]
-    if not teams or unknown:
+    if (not teams and args.role == "agent") or unknown:
         print(f"create-agent: unknown team(s) {unknown or '(none given)'}; teams: {', '.join(routing.teams)}",
               file=sys.stderr)
         return 2
@@ -85,8 +86,9 @@ def cmd_create_agent(args: argparse.Namespace) -> int:
         return 2
 
     def create(store) -> str:
-        agent = store.create_agent(args.username, args.name or args.username, teams, password)
-        return f"agent {agent.username} ({agent.display_name}) created, teams: {', '.join(agent.teams)}"
+        agent = store.create_agent(args.username, args.name or args.username, teams, password, args.role)
+        return (f"{agent.role} {agent.username} ({agent.display_name}) created, "
+                f"teams: {', '.join(agent.teams) or '(all, as ' + agent.role + ')'}")
 
     return _with_store(args, "create-agent", create)
 
@@ -105,6 +107,27 @@ def cmd_deactivate_agent(args: argparse.Namespace) -> int:
         return f"agent {args.username} deactivated: no logins, sessions or API tokens any more"
 
     return _with_store(args, "deactivate-agent", deactivate)
+
+
+def cmd_set_password(args: argparse.Namespace) -> int:
+    password = _read_password(args)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        print(f"set-password: the password needs at least {MIN_PASSWORD_LENGTH} characters", file=sys.stderr)
+        return 2
+
+    def change(store) -> str:
+        store.set_password(args.username, password)
+        return f"password of {args.username} changed; every session of {args.username} has ended"
+
+    return _with_store(args, "set-password", change)
+
+
+def cmd_set_role(args: argparse.Namespace) -> int:
+    def change(store) -> str:
+        agent = store.update_agent(args.username, role=args.role)
+        return f"{agent.username} is now {agent.role} (sessions and tokens carry it from their next request)"
+
+    return _with_store(args, "set-role", change)
 
 
 def cmd_routing_check(args: argparse.Namespace) -> int:
@@ -129,8 +152,10 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
                                                    "--password-file or HELPDESK_AGENT_PASSWORD)")
     p.add_argument("username")
     p.add_argument("--name", help="display name (default: the user name)")
-    p.add_argument("--team", action="append", default=[], required=True,
-                   help="team of the routing file; repeat or comma-separate for several")
+    p.add_argument("--team", action="append", default=[],
+                   help="team of the routing file; repeat or comma-separate for several (an agent needs one)")
+    p.add_argument("--role", choices=ROLES, default="agent",
+                   help="agent: own teams; supervisor: all teams, reassign; admin: also accounts and tokens")
     p.add_argument("--password-file", help="read the password from the first line of this file")
     p.add_argument("--routing", help="routing file to check the teams against (default: HELPDESK_ROUTING_FILE)")
     p.set_defaults(func=cmd_create_agent)
@@ -143,6 +168,16 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("deactivate-agent", help="lock an agent out (login, sessions, API tokens)")
     p.add_argument("username")
     p.set_defaults(func=cmd_deactivate_agent)
+
+    p = subparsers.add_parser("set-password", help="change an agent's password; ends all their sessions")
+    p.add_argument("username")
+    p.add_argument("--password-file", help="read the password from the first line of this file")
+    p.set_defaults(func=cmd_set_password)
+
+    p = subparsers.add_parser("set-role", help="change an agent's role")
+    p.add_argument("username")
+    p.add_argument("role", choices=ROLES)
+    p.set_defaults(func=cmd_set_role)
 
     p = subparsers.add_parser("routing-check", help="validate the routing file and print what it declares")
     p.add_argument("--routing", help="routing file (default: HELPDESK_ROUTING_FILE or config/routing.yml)")

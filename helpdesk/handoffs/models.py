@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 STATUSES = ("new", "claimed", "escalated", "resolved")
+ROLES = ("agent", "supervisor", "admin")  # what each may do: helpdesk/handoffs/access.py
 PRIORITIES = ("low", "normal", "high", "critical")
 
 
@@ -46,7 +47,11 @@ class Handoff(Base):
     priority: Mapped[str] = mapped_column(String(16), index=True)
     language: Mapped[str] = mapped_column(String(8))
     channel: Mapped[str] = mapped_column(String(32))
+    # The bot's sender id: the customer's Rasa session key. Only the service itself uses it (hand-back
+    # to the bot); no view, API answer or notification shows it.
     conversation_id: Mapped[str] = mapped_column(String(200), index=True)
+    # sha256 of the customer's live-chat key (helpdesk/chat/live_api.py); valid while the ticket is open.
+    chat_key_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     reason: Mapped[str] = mapped_column(String(32))
     category: Mapped[str] = mapped_column(String(32))
     product: Mapped[str | None] = mapped_column(String(200))
@@ -126,6 +131,7 @@ class Agent(Base):
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(200))
     teams: Mapped[str] = mapped_column(String(500))  # comma-separated team names
+    role: Mapped[str] = mapped_column(String(16), default="agent")  # one of ROLES
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -147,6 +153,34 @@ class AgentToken(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
     agent: Mapped[Agent] = relationship()
+
+
+class AgentSession(Base):
+    """A login session of the inbox; the cookie holds a random token, only its sha256 is stored.
+
+    Rows are the truth: logout, deactivation and a password change delete them, so a copied
+    cookie stops working at once on every replica.
+    """
+
+    __tablename__ = "agent_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    address: Mapped[str | None] = mapped_column(String(64))
+
+
+class LoginFailure(Base):
+    """One failed login, counted per key ("user:anna", "ip:192.0.2.1", "device:...") by every process."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
 class OutboxItem(Base):

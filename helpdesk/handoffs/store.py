@@ -27,12 +27,15 @@ from typing import Any, Iterable, Iterator
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine, create_engine, event, func, or_, select
+from sqlalchemy import Engine, case, create_engine, delete, event, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from helpdesk.handoffs.models import (
+    PRIORITIES,
+    ROLES,
     Agent,
+    AgentSession,
     AgentToken,
     ArticleShown,
     DeliveryAttempt,
@@ -47,6 +50,7 @@ from helpdesk.handoffs.schemas import HandoffIn, Message
 TICKET_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 TICKET_LENGTH = 6
 OPEN_STATUSES = ("new", "claimed", "escalated")
+SORTS = ("due", "age", "priority")
 _hasher = PasswordHasher()  # argon2id with the library's current parameters
 _DUMMY_HASH = _hasher.hash("not a real password")
 
@@ -69,6 +73,13 @@ class IdempotencyConflict(StoreError):
 
 class AgentExists(StoreError):
     pass
+
+
+class AgentNotFound(StoreError):
+    pass
+
+
+Scope = tuple[str, ...] | None  # the teams a caller may see (AgentInfo.scope); None: all
 
 
 def utcnow() -> datetime:
@@ -115,6 +126,13 @@ class AgentInfo:
     username: str
     display_name: str
     teams: tuple[str, ...]
+    role: str = "agent"
+    active: bool = True
+
+    @property
+    def scope(self) -> tuple[str, ...] | None:
+        """The teams whose tickets this agent may see; None: every team (supervisor, admin)."""
+        return None if self.role in ("supervisor", "admin") else self.teams
 
 
 @dataclass(frozen=True)
@@ -245,13 +263,18 @@ class HandoffStore:
             s.add(OutboxItem(handoff_id=handoff.id, event=event_name, channel=n.channel, target=n.target,
                              payload=payload, state="pending", attempts=0, next_attempt_at=now, created_at=now))
 
-    def get(self, ticket_id: str) -> dict[str, Any]:
+    def get(self, ticket_id: str, teams: Scope = None) -> dict[str, Any]:
         with self.transaction() as s:
-            return self._view(self._load(s, ticket_id), full=True)
+            return self._view(self._load(s, ticket_id, teams=teams), full=True)
 
     def list(self, status: str | None = None, team: str | Iterable[str] | None = None, priority: str | None = None,
-             limit: int = 200) -> list[dict[str, Any]]:
-        """Handoffs, soonest due first; ``status="open"`` means not resolved; ``team`` may be several."""
+             limit: int = 200, teams: Scope = None, q: str | None = None, sort: str = "due") -> list[dict[str, Any]]:
+        """Handoffs of the caller's ``teams``; ``status="open"`` means not resolved; ``team`` may be several.
+
+        ``q`` finds a ticket id, words of the problem or the transcript, or a contact's name, e-mail or
+        phone (case-insensitive substring); ``sort`` is one of SORTS: due (soonest first), age (oldest
+        first), priority (critical first, then soonest due).
+        """
         query = select(Handoff)
         if status == "open":
             query = query.where(Handoff.status.in_(OPEN_STATUSES))
@@ -261,11 +284,46 @@ class HandoffStore:
             query = query.where(Handoff.team == team)
         elif team is not None:
             query = query.where(Handoff.team.in_(list(team)))
+        if teams is not None:
+            query = query.where(Handoff.team.in_(list(teams)))
         if priority:
             query = query.where(Handoff.priority == priority)
-        query = query.order_by(Handoff.sla_due_at, Handoff.id).limit(limit)
+        if q and q.strip():
+            pattern = "%" + q.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            in_transcript = select(TranscriptMessage.id).where(
+                TranscriptMessage.handoff_id == Handoff.id,
+                func.lower(TranscriptMessage.text).like(pattern, escape="\\")).exists()
+            query = query.where(or_(in_transcript, *(func.lower(column).like(pattern, escape="\\") for column in (
+                Handoff.ticket_id, Handoff.description, Handoff.product, Handoff.contact_name,
+                Handoff.contact_email, Handoff.contact_phone))))
+        if sort not in SORTS:
+            raise StoreError(f"unknown sort {sort!r} (sorts: {', '.join(SORTS)})")
+        if sort == "age":
+            query = query.order_by(Handoff.created_at, Handoff.id)
+        elif sort == "priority":
+            rank = case({p: i for i, p in enumerate(reversed(PRIORITIES))}, value=Handoff.priority, else_=9)
+            query = query.order_by(rank, Handoff.sla_due_at, Handoff.id)
+        else:
+            query = query.order_by(Handoff.sla_due_at, Handoff.id)
+        query = query.limit(limit)
         with self.transaction() as s:
             return [self._view(h, full=False) for h in s.scalars(query)]
+
+    def waiting(self, ticket_ids: Iterable[str]) -> set[str]:
+        """The tickets whose customer wrote last, after the handoff: someone is waiting for an answer."""
+        ids = list(ticket_ids)
+        if not ids:
+            return set()
+        last = (select(TranscriptMessage.handoff_id, func.max(TranscriptMessage.position).label("position"))
+                .group_by(TranscriptMessage.handoff_id).subquery())
+        query = (select(Handoff.ticket_id)
+                 .join(last, last.c.handoff_id == Handoff.id)
+                 .join(TranscriptMessage, (TranscriptMessage.handoff_id == Handoff.id)
+                       & (TranscriptMessage.position == last.c.position))
+                 .where(Handoff.ticket_id.in_(ids), TranscriptMessage.sender == "customer",
+                        TranscriptMessage.sent_at > Handoff.created_at))
+        with self.transaction() as s:
+            return set(s.scalars(query))
 
     def count(self) -> int:
         with self.transaction() as s:
@@ -276,7 +334,8 @@ class HandoffStore:
         with self.transaction() as s:
             return dict(s.execute(select(Handoff.idempotency_key, Handoff.ticket_id)).tuples().all())
 
-    def _load(self, s: Session, ticket_id: str, for_update: bool = False) -> Handoff:
+    def _load(self, s: Session, ticket_id: str, for_update: bool = False, teams: Scope = None) -> Handoff:
+        """The handoff; outside ``teams`` it does not exist for the caller (same error, same words)."""
         query = select(Handoff).where(Handoff.ticket_id == ticket_id.strip().upper())
         if for_update:
             query = query.with_for_update()
@@ -284,16 +343,16 @@ class HandoffStore:
             query = query.options(selectinload(Handoff.messages), selectinload(Handoff.articles),
                                   selectinload(Handoff.events))
         handoff = s.scalar(query)
-        if handoff is None:
+        if handoff is None or (teams is not None and handoff.team not in teams):
             raise TicketNotFound(f"no handoff {ticket_id!r}")
         return handoff
 
     def _change(self, ticket_id: str, actor: str, action: str, verb: str, note: str | None = None,
-                allowed: tuple[str, ...] = OPEN_STATUSES, **changes: Any) -> dict[str, Any]:
+                allowed: tuple[str, ...] = OPEN_STATUSES, teams: Scope = None, **changes: Any) -> dict[str, Any]:
         """One state change and its audit event, under a row lock (two agents cannot both claim)."""
         now = utcnow()
         with self.transaction() as s:
-            handoff = self._load(s, ticket_id, for_update=True)
+            handoff = self._load(s, ticket_id, for_update=True, teams=teams)
             if handoff.status not in allowed:
                 by = f" by {handoff.assignee}" if handoff.status == "claimed" and handoff.assignee else ""
                 raise InvalidTransition(f"{handoff.ticket_id} is {handoff.status}{by}: cannot {verb} it")
@@ -303,24 +362,25 @@ class HandoffStore:
             s.add(HandoffEvent(handoff_id=handoff.id, at=now, actor=actor, action=action, note=note))
         return self.get(ticket_id)
 
-    def claim(self, ticket_id: str, actor: str) -> dict[str, Any]:
-        return self._change(ticket_id, actor, "claimed", "claim", allowed=("new", "escalated"),
+    def claim(self, ticket_id: str, actor: str, teams: Scope = None) -> dict[str, Any]:
+        return self._change(ticket_id, actor, "claimed", "claim", allowed=("new", "escalated"), teams=teams,
                             status="claimed", assignee=actor)
 
-    def add_note(self, ticket_id: str, actor: str, text: str) -> dict[str, Any]:
+    def add_note(self, ticket_id: str, actor: str, text: str, teams: Scope = None) -> dict[str, Any]:
         return self._change(ticket_id, actor, "note", "add a note to", note=text,
-                            allowed=(*OPEN_STATUSES, "resolved"))
+                            allowed=(*OPEN_STATUSES, "resolved"), teams=teams)
 
-    def resolve(self, ticket_id: str, actor: str, note: str) -> dict[str, Any]:
-        return self._change(ticket_id, actor, "resolved", "resolve", note=note, status="resolved",
-                            resolution=note, assignee=actor)
+    def resolve(self, ticket_id: str, actor: str, note: str, teams: Scope = None) -> dict[str, Any]:
+        # The customer's chat key ends with the ticket.
+        return self._change(ticket_id, actor, "resolved", "resolve", note=note, teams=teams, status="resolved",
+                            resolution=note, assignee=actor, chat_key_hash=None)
 
     def escalate(self, ticket_id: str, actor: str, reason: str, team: str, sla_due_at: datetime,
-                 notifications: Iterable[Notification] = ()) -> dict[str, Any]:
+                 notifications: Iterable[Notification] = (), teams: Scope = None) -> dict[str, Any]:
         now = utcnow()
         notifications = list(notifications)
         with self.transaction() as s:
-            handoff = self._load(s, ticket_id, for_update=True)
+            handoff = self._load(s, ticket_id, for_update=True, teams=teams)
             if handoff.status not in OPEN_STATUSES:
                 raise InvalidTransition(f"{handoff.ticket_id} is {handoff.status}: cannot escalate it")
             if handoff.team == team:
@@ -352,10 +412,38 @@ class HandoffStore:
             handoff.updated_at = now
         return self.get(ticket_id)
 
-    def notifications(self, ticket_id: str) -> list[dict[str, Any]]:
+    # -- the customer's live-chat key ------------------------------------------------------------
+    def new_chat_key(self, ticket_id: str) -> str | None:
+        """A fresh random key for the customer's live chat of an open ticket (the old one stops working).
+
+        Only its sha256 is kept; it is handed to the bot once, in the answer of POST /handoffs, and
+        resolving the ticket clears it.
+        """
+        key = "hdck_" + secrets.token_urlsafe(32)
+        with self.transaction() as s:
+            handoff = self._load(s, ticket_id, for_update=True)
+            if handoff.status not in OPEN_STATUSES:
+                return None
+            handoff.chat_key_hash = _token_hash(key)
+        return key
+
+    def ticket_for_chat_key(self, key: str) -> str | None:
+        """The open ticket a customer's chat key belongs to; None for an unknown, old or expired key."""
+        if not key.startswith("hdck_") or len(key) > 100:
+            return None
+        with self.transaction() as s:
+            return s.scalar(select(Handoff.ticket_id).where(Handoff.chat_key_hash == _token_hash(key),
+                                                            Handoff.status.in_(OPEN_STATUSES)))
+
+    def conversation_of(self, ticket_id: str) -> str:
+        """The bot's sender id of a ticket, for the service's own call to Rasa (never shown to anyone)."""
+        with self.transaction() as s:
+            return self._load(s, ticket_id, for_update=False).conversation_id
+
+    def notifications(self, ticket_id: str, teams: Scope = None) -> list[dict[str, Any]]:
         """The outbox rows of a handoff with each delivery attempt (what was sent, when, the answer)."""
         with self.transaction() as s:
-            handoff = self._load(s, ticket_id)
+            handoff = self._load(s, ticket_id, teams=teams)
             items = s.scalars(select(OutboxItem).where(OutboxItem.handoff_id == handoff.id)
                               .order_by(OutboxItem.id)).all()
             result = []
@@ -376,7 +464,7 @@ class HandoffStore:
     def _view(h: Handoff, full: bool) -> dict[str, Any]:
         view: dict[str, Any] = {
             "ticket_id": h.ticket_id, "status": h.status, "team": h.team, "priority": h.priority,
-            "language": h.language, "channel": h.channel, "conversation_id": h.conversation_id,
+            "language": h.language, "channel": h.channel,
             "reason": h.reason, "created_at": as_utc(h.created_at), "updated_at": as_utc(h.updated_at),
             "expected_minutes": h.expected_minutes, "due_at": as_utc(h.due_at), "sla_due_at": as_utc(h.sla_due_at),
             "on_call": h.on_call, "assignee": h.assignee, "resolution": h.resolution,
@@ -409,15 +497,18 @@ class HandoffStore:
     to_json = _json
 
     # -- agents ----------------------------------------------------------------------------------
-    def create_agent(self, username: str, display_name: str, teams: Iterable[str], password: str) -> AgentInfo:
+    def create_agent(self, username: str, display_name: str, teams: Iterable[str], password: str,
+                     role: str = "agent") -> AgentInfo:
         teams = tuple(dict.fromkeys(t.strip() for t in teams if t.strip()))
+        if role not in ROLES:
+            raise StoreError(f"unknown role {role!r} (roles: {', '.join(ROLES)})")
         try:
             with self.transaction() as s:
-                agent = Agent(username=username, display_name=display_name, teams=",".join(teams),
+                agent = Agent(username=username, display_name=display_name, teams=",".join(teams), role=role,
                               password_hash=_hasher.hash(password), active=True, created_at=utcnow())
                 s.add(agent)
                 s.flush()
-                return AgentInfo(agent.id, agent.username, agent.display_name, teams)
+                return self._agent_info(agent)
         except IntegrityError:
             raise AgentExists(f"an agent named {username!r} exists already") from None
 
@@ -426,17 +517,38 @@ class HandoffStore:
         with self.transaction() as s:
             agent = s.scalar(select(Agent).where(Agent.username == username))
             if agent is None:
-                raise StoreError(f"no agent {username!r}")
+                raise AgentNotFound(f"no agent {username!r}")
             agent.active = False
             for token in s.scalars(select(AgentToken).where(AgentToken.agent_id == agent.id)):
                 token.revoked = True
+            s.execute(delete(AgentSession).where(AgentSession.agent_id == agent.id))
+
+    def update_agent(self, username: str, role: str | None = None, teams: Iterable[str] | None = None) -> AgentInfo:
+        """Change an agent's role or teams; sessions and tokens carry the new scope from their next request."""
+        if role is not None and role not in ROLES:
+            raise StoreError(f"unknown role {role!r} (roles: {', '.join(ROLES)})")
+        with self.transaction() as s:
+            agent = s.scalar(select(Agent).where(Agent.username == username))
+            if agent is None:
+                raise AgentNotFound(f"no agent {username!r}")
+            if role is not None:
+                agent.role = role
+            if teams is not None:
+                agent.teams = ",".join(dict.fromkeys(t.strip() for t in teams if t.strip()))
+            return self._agent_info(agent)
+
+    def agents(self) -> list[AgentInfo]:
+        with self.transaction() as s:
+            return [self._agent_info(a) for a in s.scalars(select(Agent).order_by(Agent.username))]
 
     def set_password(self, username: str, password: str) -> None:
         with self.transaction() as s:
             agent = s.scalar(select(Agent).where(Agent.username == username))
             if agent is None:
-                raise StoreError(f"no agent {username!r}")
+                raise AgentNotFound(f"no agent {username!r}")
             agent.password_hash = _hasher.hash(password)
+            # A new password ends every session: whoever knew the old one is out at once.
+            s.execute(delete(AgentSession).where(AgentSession.agent_id == agent.id))
 
     def authenticate(self, username: str, password: str) -> AgentInfo | None:
         with self.transaction() as s:
@@ -462,7 +574,7 @@ class HandoffStore:
         with self.transaction() as s:
             agent = s.scalar(select(Agent).where(Agent.username == username))
             if agent is None:
-                raise StoreError(f"no agent {username!r}")
+                raise AgentNotFound(f"no agent {username!r}")
             s.add(AgentToken(agent_id=agent.id, name=name, token_hash=_token_hash(token), created_at=utcnow(),
                              revoked=False))
         return token
@@ -477,7 +589,8 @@ class HandoffStore:
 
     @staticmethod
     def _agent_info(agent: Agent) -> AgentInfo:
-        return AgentInfo(agent.id, agent.username, agent.display_name, tuple(agent.team_list))
+        return AgentInfo(agent.id, agent.username, agent.display_name, tuple(agent.team_list), agent.role,
+                         agent.active)
 
     # -- notification outbox ---------------------------------------------------------------------
     def claim_due_notifications(self, now: datetime, lease: timedelta, limit: int = 20) -> list[OutboxJob]:

@@ -7,6 +7,8 @@ so a reload never repeats an action.
 
 from __future__ import annotations
 
+import logging
+import math
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -22,13 +24,17 @@ from pydantic import ValidationError
 from helpdesk.handoffs.api import detail, escalate
 from helpdesk.handoffs.models import PRIORITIES, STATUSES
 from helpdesk.handoffs.schemas import EscalateIn, NoteIn, ResolveIn
-from helpdesk.handoffs.store import AgentInfo, StoreError, TicketNotFound, utcnow
-from helpdesk.inbox import security
+from helpdesk.handoffs.access import may_reassign
+from helpdesk.handoffs.store import SORTS, AgentInfo, StoreError, TicketNotFound, utcnow
+from helpdesk.inbox import assist, security
+from helpdesk.inbox.transcript import render_message
+from helpdesk.inbox.sessions import Limit
 
 # autoescape=True for every template: customer text is never markup.
 templates = Jinja2Templates(env=Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
                                             autoescape=True))
 router = APIRouter(prefix="/agent", include_in_schema=False)
+log = logging.getLogger(__name__)
 # Second line of defence behind autoescape: no inline or foreign scripts, no framing (clickjacking of the
 # action buttons), forms post only here, and pages with customer data are not cached.
 SECURITY_HEADERS = {
@@ -67,7 +73,7 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
     tz = request.app.state.routing.tz
     context.update(
         local=lambda moment: moment.astimezone(tz).strftime("%a %d %b %H:%M") if moment else "-",
-        tz_name=tz.key, age=age, countdown=countdown,
+        tz_name=tz.key, age=age, countdown=countdown, render_message=render_message,
     )
     response = templates.TemplateResponse(request, name, context, status_code=status_code)
     response.headers.update(SECURITY_HEADERS)
@@ -79,11 +85,23 @@ def login_redirect(request: Request) -> HTTPException:
     return HTTPException(status.HTTP_303_SEE_OTHER, headers={"Location": f"/agent/login?next={quote(target)}"})
 
 
+BACKGROUND_HEADER = "x-helpdesk-background"  # agent-inbox.js's redraws: not the agent's activity
+
+
 def current_agent(request: Request) -> tuple[AgentInfo, security.Session]:
-    session = security.read_session(request)
+    session = security.read_session(request, touch=request.headers.get(BACKGROUND_HEADER) != "1")
     agent = request.app.state.handoffs.agent(session.agent_id) if session else None
     if agent is None or session is None:
         raise login_redirect(request)
+    return agent, session
+
+
+def streaming_agent(request: Request) -> tuple[AgentInfo, security.Session]:
+    """Like ``current_agent`` for event streams: they do not count as activity, and answer 401, not a redirect."""
+    session = security.read_session(request, touch=False)
+    agent = request.app.state.handoffs.agent(session.agent_id) if session else None
+    if agent is None or session is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "not logged in")
     return agent, session
 
 
@@ -100,15 +118,11 @@ def safe_next(target: str | None) -> str:
     return "/agent"
 
 
-MAX_FAILED_LOGINS_PER_USER = 5  # in security.LoginThrottle's window (5 minutes)
-MAX_FAILED_LOGINS_PER_ADDRESS = 20
-
-
-def login_throttle(request: Request) -> security.LoginThrottle:
-    state = request.app.state
-    if getattr(state, "login_throttle", None) is None:
-        state.login_throttle = security.LoginThrottle()
-    return state.login_throttle
+# Growing delays after failed logins (helpdesk/inbox/sessions.py): an account waits at most a minute,
+# a browser that logged in as that account before is slowed only by its own failures.
+ACCOUNT_LIMIT = Limit(free=5, base=1.0, cap=60.0)
+DEVICE_LIMIT = Limit(free=5, base=1.0, cap=300.0)
+ADDRESS_LIMIT = Limit(free=20, base=1.0, cap=300.0)
 
 
 def login_form(request: Request, next: str | None, username: str = "", error: str | None = None) -> HTMLResponse:
@@ -129,24 +143,25 @@ async def login(request: Request, username: str = Form(""), password: str = Form
                 csrf_token: str = Form(""), next: str = Form("/agent")) -> Response:
     if not security.check_login_csrf(request, csrf_token):
         return forged(request)
-    throttle = login_throttle(request)
-    user_key = f"user:{username[:64].lower()}"
-    limits = {user_key: MAX_FAILED_LOGINS_PER_USER, f"ip:{request.client.host if request.client else '-'}":
-              MAX_FAILED_LOGINS_PER_ADDRESS}
-    wait = throttle.retry_after(limits)
-    if wait:
-        response = login_form(request, next, username[:64],
-                              f"Too many failed logins. Try again in {wait // 60 + 1} minutes.")
+    throttle = security.login_throttle(request)
+    username = username[:64]
+    user_key, address_key = f"user:{username.lower()}", f"ip:{request.client.host if request.client else '-'}"
+    device = security.device_key(request, username)
+    limits = {device: DEVICE_LIMIT} if device else {user_key: ACCOUNT_LIMIT, address_key: ADDRESS_LIMIT}
+    wait = math.ceil(await run_in_threadpool(throttle.retry_after, limits))
+    if wait > 0:
+        # Refused before the password is looked at: a guess during the delay tells nothing.
+        response = login_form(request, next, username, f"Too many failed logins. Try again in {wait} seconds.")
         response.status_code = status.HTTP_429_TOO_MANY_REQUESTS
         response.headers["Retry-After"] = str(wait)
         return response
-    agent = await run_in_threadpool(request.app.state.handoffs.authenticate, username[:64], password[:1024])
+    agent = await run_in_threadpool(request.app.state.handoffs.authenticate, username, password[:1024])
     if agent is None:
-        throttle.failed(*limits)
-        return login_form(request, next, username[:64], "Unknown user or wrong password.")
-    throttle.succeeded(user_key)
+        await run_in_threadpool(throttle.failed, user_key, address_key, *([device] if device else []))
+        return login_form(request, next, username, "Unknown user or wrong password.")
+    await run_in_threadpool(throttle.succeeded, user_key, *([device] if device else []))
     response = RedirectResponse(safe_next(next), status.HTTP_303_SEE_OTHER)
-    security.start_session(request, response, agent.id)
+    await run_in_threadpool(security.start_session, request, response, agent.id, agent.username)
     return response
 
 
@@ -156,13 +171,19 @@ def logout(request: Request, csrf_token: str = Form("")) -> Response:
     if session is not None and not security.check_csrf(session, csrf_token):
         return forged(request)
     response = RedirectResponse("/agent/login", status.HTTP_303_SEE_OTHER)
-    security.end_session(response)
+    security.end_session(request, response)
     return response
+
+
+def visible_teams(request: Request, agent: AgentInfo) -> list[str]:
+    teams = request.app.state.routing.teams
+    return [t for t in teams if agent.scope is None or t in agent.scope]
 
 
 @router.get("")
 def inbox(request: Request, who=Depends(current_agent), status_: str = Query("open", alias="status"),
-          team: str = "", priority: str = "") -> HTMLResponse:
+          team: str = "", priority: str = "", q: str = Query("", max_length=200),
+          sort: str = "due") -> HTMLResponse:
     agent, session = who
     routing = request.app.state.routing
     errors = []
@@ -172,25 +193,37 @@ def inbox(request: Request, who=Depends(current_agent), status_: str = Query("op
         errors.append(f"unknown team {team!r}")
     if priority and priority not in PRIORITIES:
         errors.append(f"unknown priority {priority!r}")
+    if sort not in SORTS:
+        errors.append(f"unknown sort {sort!r}")
     teams = agent.teams if team == "mine" else (team or None)
     items = [] if errors else request.app.state.handoffs.list(status=status_ or None, team=teams,
-                                                              priority=priority or None)
+                                                              priority=priority or None, teams=agent.scope,
+                                                              q=q, sort=sort)
+    filters = {"status": status_, "team": team, "priority": priority, "q": q, "sort": sort}
+    waiting = request.app.state.handoffs.waiting(h["ticket_id"] for h in items)
     return render(request, "inbox.html", 400 if errors else 200, agent=agent, csrf_token=session.csrf,
-                  items=items, errors=errors, filters={"status": status_, "team": team, "priority": priority},
-                  statuses=STATUSES, priorities=PRIORITIES, teams=list(routing.teams))
+                  items=items, errors=errors, waiting=waiting, filters=filters, statuses=STATUSES, priorities=PRIORITIES,
+                  sorts=SORTS, teams=visible_teams(request, agent))
 
 
 def detail_page(request: Request, agent: AgentInfo, session: security.Session, ticket_id: str,
                 error: str | None = None, status_code: int = 200) -> HTMLResponse:
     try:
-        view = detail(request.app.state, ticket_id)
+        view = detail(request.app.state, ticket_id, agent)
     except TicketNotFound:
         return render(request, "error.html", 404, agent=agent, csrf_token=session.csrf,
                       message=f"There is no handoff {ticket_id}.")
     routing = request.app.state.routing
+    teams = list(routing.teams) if may_reassign(agent) else [routing.escalation_team]
+    problem = None
+    try:
+        found = assist.suggestions(request.app.state, view, request.app.state.settings.public_base_url)
+    except Exception:  # noqa: BLE001 - the ticket must open even when search is down
+        log.exception("agent assist failed for %s", view["ticket_id"])
+        found, problem = [], "Knowledge search is not available right now."
     return render(request, "detail.html", status_code, agent=agent, csrf_token=session.csrf, h=view,
-                  error=error, done=request.query_params.get("done"), teams=list(routing.teams),
-                  escalation_team=routing.escalation_team)
+                  error=error, done=request.query_params.get("done"), teams=teams,
+                  escalation_team=routing.escalation_team, suggestions=found, suggestions_problem=problem)
 
 
 @router.get("/handoffs/{ticket_id}")
@@ -221,7 +254,7 @@ async def act(request: Request, who, ticket_id: str, csrf_token: str, done: str,
 async def claim(ticket_id: str, request: Request, who=Depends(current_agent), csrf_token: str = Form("")):
     store = request.app.state.handoffs
     return await act(request, who, ticket_id, csrf_token, "claimed",
-                     lambda agent: store.claim(ticket_id, agent.username))
+                     lambda agent: store.claim(ticket_id, agent.username, agent.scope))
 
 
 @router.post("/handoffs/{ticket_id}/note")
@@ -229,7 +262,8 @@ async def note(ticket_id: str, request: Request, who=Depends(current_agent), csr
                text: str = Form("")):
     store = request.app.state.handoffs
     return await act(request, who, ticket_id, csrf_token, "note added",
-                     lambda agent: store.add_note(ticket_id, agent.username, NoteIn(text=text).text))
+                     lambda agent: store.add_note(ticket_id, agent.username, NoteIn(text=text).text,
+                                                  agent.scope))
 
 
 @router.post("/handoffs/{ticket_id}/resolve")
@@ -237,7 +271,8 @@ async def resolve(ticket_id: str, request: Request, who=Depends(current_agent), 
                   note: str = Form("")):
     store = request.app.state.handoffs
     return await act(request, who, ticket_id, csrf_token, "resolved",
-                     lambda agent: store.resolve(ticket_id, agent.username, ResolveIn(note=note).note))
+                     lambda agent: store.resolve(ticket_id, agent.username, ResolveIn(note=note).note,
+                                                 agent.scope))
 
 
 @router.post("/handoffs/{ticket_id}/escalate")

@@ -1,38 +1,34 @@
-"""Signed session cookies and CSRF tokens of the agent inbox.
+"""Cookies and CSRF tokens of the agent inbox, on top of the server-side sessions (``sessions``).
 
-Why not Starlette's SessionMiddleware: it would act on the whole app, and the
-inbox needs only two small things, kept here where they can be read whole.
-The session cookie holds the agent id and the session's CSRF token, signed and
-time-stamped with HELPDESK_SESSION_SECRET (itsdangerous); a cookie that was
-altered, or is older than SESSION_MAX_AGE, is no session. Before login a
-separate short-lived cookie carries the login form's CSRF token (double
-submit), so a foreign site cannot log a browser into an attacker's account.
-``LoginThrottle`` slows password guessing: after too many failures for a user
-name (or from one address) logins are refused for a while (per process).
+The session cookie holds a random token whose row in ``agent_sessions`` is the
+session: logout deletes the row, so a copied cookie is worthless at once. Each
+session has its own CSRF token, checked on every POST. Before login a separate
+short-lived signed cookie carries the login form's CSRF token (double submit),
+so a foreign site cannot log a browser into an attacker's account. After a
+successful login a signed, long-lived device cookie remembers that this browser
+has logged in as that account, so the login throttle does not slow it down for
+failures made elsewhere.
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets
-import threading
-import time
-from collections import defaultdict, deque
-from dataclasses import dataclass
+from datetime import timedelta
 
 from fastapi import Request, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from helpdesk.inbox.sessions import LoginThrottle, Session, SessionStore
+
 SESSION_COOKIE = "hd_session"
 LOGIN_CSRF_COOKIE = "hd_login_csrf"
-SESSION_MAX_AGE = 12 * 3600  # one long shift
+DEVICE_COOKIE = "hd_device"
 LOGIN_CSRF_MAX_AGE = 3600
+DEVICE_MAX_AGE = 90 * 86400
 
-
-@dataclass(frozen=True)
-class Session:
-    agent_id: int
-    csrf: str
+__all__ = ["Session", "read_session", "start_session", "end_session", "check_csrf", "new_token",
+           "set_login_csrf", "check_login_csrf", "device_key", "sessions", "login_throttle"]
 
 
 def _serializer(request: Request, salt: str) -> URLSafeTimedSerializer:
@@ -43,26 +39,58 @@ def _cookie_flags(request: Request) -> dict:
     return {"httponly": True, "samesite": "lax", "secure": request.url.scheme == "https", "path": "/agent"}
 
 
-def read_session(request: Request) -> Session | None:
-    raw = request.cookies.get(SESSION_COOKIE)
+def sessions(request: Request) -> SessionStore:
+    state = request.app.state
+    if getattr(state, "agent_sessions", None) is None:
+        settings = state.settings
+        state.agent_sessions = SessionStore(state.handoffs, timedelta(seconds=settings.session_idle_seconds),
+                                            timedelta(seconds=settings.session_max_seconds))
+    return state.agent_sessions
+
+
+def login_throttle(request: Request) -> LoginThrottle:
+    state = request.app.state
+    if getattr(state, "login_throttle", None) is None:
+        state.login_throttle = LoginThrottle(state.handoffs)
+    return state.login_throttle
+
+
+def read_session(request: Request, touch: bool = True) -> Session | None:
+    return sessions(request).read(request.cookies.get(SESSION_COOKIE, ""), touch=touch)
+
+
+def start_session(request: Request, response: Response, agent_id: int, username: str) -> Session:
+    old = request.cookies.get(SESSION_COOKIE)
+    if old:
+        sessions(request).end(old)  # no session fixation: a login never continues an earlier session
+    token, session = sessions(request).start(agent_id, request.client.host if request.client else None)
+    max_age = int(request.app.state.settings.session_max_seconds)
+    response.set_cookie(SESSION_COOKIE, token, max_age=max_age, **_cookie_flags(request))
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/agent")
+    device = _serializer(request, "device").dumps({"u": username.lower(), "d": secrets.token_hex(8)})
+    response.set_cookie(DEVICE_COOKIE, device, max_age=DEVICE_MAX_AGE, **_cookie_flags(request))
+    return session
+
+
+def end_session(request: Request, response: Response) -> None:
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        sessions(request).end(token)
+    response.delete_cookie(SESSION_COOKIE, path="/agent")
+
+
+def device_key(request: Request, username: str) -> str | None:
+    """``device:<id>`` when this browser logged in as ``username`` before (signed cookie), else None."""
+    raw = request.cookies.get(DEVICE_COOKIE)
     if not raw:
         return None
     try:
-        data = _serializer(request, "agent-session").loads(raw, max_age=SESSION_MAX_AGE)
-        return Session(int(data["a"]), str(data["c"]))
-    except (BadSignature, KeyError, TypeError, ValueError):
+        data = _serializer(request, "device").loads(raw, max_age=DEVICE_MAX_AGE)
+    except BadSignature:
         return None
-
-
-def start_session(request: Request, response: Response, agent_id: int) -> None:
-    # A fresh CSRF token on every login: nothing from before the login carries over.
-    token = _serializer(request, "agent-session").dumps({"a": agent_id, "c": new_token()})
-    response.set_cookie(SESSION_COOKIE, token, max_age=SESSION_MAX_AGE, **_cookie_flags(request))
-    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/agent")
-
-
-def end_session(response: Response) -> None:
-    response.delete_cookie(SESSION_COOKIE, path="/agent")
+    if not isinstance(data, dict) or data.get("u") != username.lower():
+        return None
+    return f"device:{data.get('d')}"
 
 
 def new_token() -> str:
@@ -88,36 +116,3 @@ def check_login_csrf(request: Request, submitted: str) -> bool:
 
 def check_csrf(session: Session, submitted: str) -> bool:
     return bool(submitted) and hmac.compare_digest(session.csrf.encode(), submitted.encode())
-
-
-class LoginThrottle:
-    """Refuses logins after ``limit`` failures for one key within ``window`` seconds (in memory, per process)."""
-
-    def __init__(self, window: float = 300.0):
-        self.window = window
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
-
-    def _recent(self, key: str, now: float) -> deque[float]:
-        failures = self._failures[key]
-        while failures and failures[0] < now - self.window:
-            failures.popleft()
-        return failures
-
-    def retry_after(self, limits: dict[str, int]) -> int:
-        """Seconds until a login may be tried again (0: now), for keys like {"user:anna": 5, "ip:1.2.3.4": 20}."""
-        now = time.monotonic()
-        with self._lock:
-            waits = [self._recent(key, now)[0] + self.window - now
-                     for key, limit in limits.items() if len(self._recent(key, now)) >= limit]
-        return int(max(waits)) + 1 if waits else 0
-
-    def failed(self, *keys: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            for key in keys:
-                self._recent(key, now).append(now)
-
-    def succeeded(self, key: str) -> None:
-        with self._lock:
-            self._failures.pop(key, None)

@@ -1,7 +1,7 @@
 """Live takeover through the real app (create_app, real store on SQLite) served by uvicorn.
 
 Covers what does not need Rasa: a customer's page reaches only its own
-ticket, its messages and the agent's go to the transcript, the state the page
+ticket with its chat key (not the sender id, which no agent sees), the key ends with the ticket, its messages and the agent's go to the transcript, the state the page
 sees (waiting, live, closed), the agent actions' login and CSRF checks,
 escaping on the agent's page, and the event stream. Handing back to a real
 Rasa is tested in tests/e2e.
@@ -44,7 +44,8 @@ def session_id() -> str:
 
 
 def handoff(server, conversation_id: str, description: str = "No internet since this morning",
-            channel: str = "web-chat") -> str:
+            channel: str = "web-chat") -> tuple[str, str]:
+    """A handoff as the action server posts it; returns (ticket id, the customer's chat key)."""
     payload = {
         "idempotency_key": f"{conversation_id}-handoff-1",
         "conversation_id": conversation_id,
@@ -58,7 +59,7 @@ def handoff(server, conversation_id: str, description: str = "No internet since 
     }
     response = httpx.post(f"{server.url}/handoffs", json=payload, headers={"Authorization": f"Bearer {SERVICE_TOKEN}"})
     assert response.status_code == 201, response.text
-    return response.json()["ticket_id"]
+    return response.json()["ticket_id"], response.json()["chat_key"]
 
 
 def agent_client(server, username: str = "anna", password: str = "anna-password-1") -> tuple[httpx.Client, str]:
@@ -75,61 +76,59 @@ def csrf_of(html: str) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
 
-def conversation(server, sid: str) -> dict:
-    response = httpx.get(f"{server.url}/chat/api/conversations/{sid}")
+def conversation(server, key: str) -> dict:
+    response = httpx.get(f"{server.url}/chat/api/live/{key}")
     assert response.status_code == 200, response.text
     return response.json()
 
 
 def test_customer_sees_only_its_own_ticket(server):
     mine, other = session_id(), session_id()
-    ticket = handoff(server, mine)
+    ticket, key = handoff(server, mine)
     handoff(server, other, "someone else's secret problem")
-    view = conversation(server, mine)
+    view = conversation(server, key)
     assert view["ticket"]["id"] == ticket
     assert view["ticket"]["status"] == "open" and view["ticket"]["mode"] == "waiting"
     assert view["ticket"]["expected_response"]["minutes"] >= 1
     assert set(view["ticket"]["expected_response"]["text"]) == {"de", "en"}
     assert view["messages"] == []  # the bot conversation before the handoff is not repeated
     assert "secret" not in json.dumps(view) and "kim@example.org" not in json.dumps(view)
-    assert conversation(server, session_id()) == {"ticket": None, "messages": []}
-    # Ids a browser never makes are refused outright, whatever tickets exist.
-    for bad in ("1", "conv-abc", mine.upper(), mine + "0", "../" + mine):
-        response = httpx.get(f"{server.url}/chat/api/conversations/{bad}")
-        assert response.status_code == 404, bad
-    response = httpx.post(f"{server.url}/chat/api/conversations/{session_id()}/messages", json={"text": "hi"})
-    assert response.status_code == 409  # no ticket: talk to the bot
+    # The sender id is no key (a second client that learnt it gets nothing); nor is any guess.
+    for bad in (mine, "1", "hdck_", key.upper(), key + "0", key[:-1], "../" + key):
+        assert httpx.get(f"{server.url}/chat/api/live/{bad}").status_code == 404, bad
+        assert httpx.post(f"{server.url}/chat/api/live/{bad}/messages", json={"text": "hi"}).status_code == 404
+    assert httpx.get(f"{server.url}/chat/api/conversations/{mine}").status_code == 404  # the old route is gone
 
 
 def test_live_chat_from_waiting_to_closed(server):
     sid = session_id()
-    ticket = handoff(server, sid)
+    ticket, key = handoff(server, sid)
     agent, csrf = agent_client(server)
 
-    sent = httpx.post(f"{server.url}/chat/api/conversations/{sid}/messages",
+    sent = httpx.post(f"{server.url}/chat/api/live/{key}/messages",
                       json={"text": f"still waiting {XSS}", "client_id": "abc123"})
     assert sent.status_code == 201, sent.text
     assert sent.json()["role"] == "customer" and sent.json()["client_id"] == "abc123"
     for bad in ({"text": ""}, {"text": "x" * 2001}, {"text": "a\x00b"}, {"text": "hi", "client_id": "<x>"}):
-        assert httpx.post(f"{server.url}/chat/api/conversations/{sid}/messages", json=bad).status_code == 422
+        assert httpx.post(f"{server.url}/chat/api/live/{key}/messages", json=bad).status_code == 422
 
     page = agent.get(f"/agent/handoffs/{ticket}")
     assert "Reply live" in page.text
     assert XSS not in page.text and "&lt;script&gt;window.pwned=1&lt;/script&gt;" in page.text
     response = agent.post(f"/agent/handoffs/{ticket}/live/start", data={"csrf_token": csrf})
     assert response.status_code == 303 and response.headers["location"].endswith("#live")
-    view = conversation(server, sid)
+    view = conversation(server, key)
     assert view["ticket"]["mode"] == "live" and view["ticket"]["agent"] == "Anna Agent"
 
     reply = agent.post(f"/agent/handoffs/{ticket}/live/messages", data={"csrf_token": csrf, "text": "Hi, Anna here."},
                        headers={"Accept": "application/json"})
     assert reply.status_code == 200 and reply.json()["role"] == "agent"
-    view = conversation(server, sid)
+    view = conversation(server, key)
     assert [(m["role"], m["text"]) for m in view["messages"]] == [
         ("customer", f"still waiting {XSS}"), ("agent", "Hi, Anna here.")]
-    assert conversation(server, sid + "")["messages"][0]["id"] < view["messages"][1]["id"]
+    assert conversation(server, key)["messages"][0]["id"] < view["messages"][1]["id"]
     after = view["messages"][0]["id"]
-    assert httpx.get(f"{server.url}/chat/api/conversations/{sid}", params={"after": after}).json()["messages"] == [
+    assert httpx.get(f"{server.url}/chat/api/live/{key}", params={"after": after}).json()["messages"] == [
         view["messages"][1]]
 
     # Closing resolves the ticket; without a Rasa token the bot cannot be told, and the agent is told so.
@@ -140,47 +139,51 @@ def test_live_chat_from_waiting_to_closed(server):
     assert detail.status_code == 401
     store_view = agent.get(f"/agent/handoffs/{ticket}").text
     assert "resolved" in store_view and "Closed in the live chat." in store_view
-    assert conversation(server, sid)["ticket"]["status"] == "closed"
-    late = httpx.post(f"{server.url}/chat/api/conversations/{sid}/messages", json={"text": "hello?"})
-    assert late.status_code == 409
+    # The key expired with the ticket: the customer's page learns it is closed, nobody can post any more.
+    assert httpx.get(f"{server.url}/chat/api/live/{key}").status_code == 404
+    late = httpx.post(f"{server.url}/chat/api/live/{key}/messages", json={"text": "hello?"})
+    assert late.status_code == 404
     # Everything exchanged is in the ticket's transcript, in order, after the bot part.
-    transcript = re.findall(r'<div class="sender-(\w+)"><small>\w+ · [^<]*</small>\s*<div class="msg">([^<]*)</div>',
+    transcript = re.findall(r'<div class="sender-(\w+)"><small>\w+ · [^<]*</small>\s*<div class="msg">(.*?)</div>',
                             store_view)
     assert [s for s, _ in transcript] == ["customer", "bot", "customer", "agent"]
-    assert transcript[3][1] == "Hi, Anna here."
+    assert transcript[3][1] == "<p>Hi, Anna here.</p>"  # agent and bot text is rendered markdown
+    assert transcript[2][1].startswith('<span class="plain">still waiting &lt;script&gt;')  # customer text: plain
+    # No agent-facing answer carries the sender id.
+    assert sid not in store_view
 
 
 def test_agent_actions_need_login_and_csrf(server):
     sid = session_id()
-    ticket = handoff(server, sid)
+    ticket, key = handoff(server, sid)
     anonymous = httpx.Client(base_url=server.url)
     response = anonymous.post(f"/agent/handoffs/{ticket}/live/messages", data={"text": "hi", "csrf_token": "x"})
     assert response.status_code == 303 and "/agent/login" in response.headers["location"]
-    assert anonymous.get(f"/agent/handoffs/{ticket}/live/events").status_code == 303
+    assert anonymous.get(f"/agent/handoffs/{ticket}/live/events").status_code == 401
     agent, csrf = agent_client(server)
     forged = agent.post(f"/agent/handoffs/{ticket}/live/start", data={"csrf_token": "forged"})
     assert forged.status_code == 403
     forged_json = agent.post(f"/agent/handoffs/{ticket}/live/messages", data={"csrf_token": "", "text": "x"},
                              headers={"Accept": "application/json"})
     assert forged_json.status_code == 403
-    assert conversation(server, sid)["ticket"]["mode"] == "waiting"
-    assert conversation(server, sid)["messages"] == []
+    assert conversation(server, key)["ticket"]["mode"] == "waiting"
+    assert conversation(server, key)["messages"] == []
 
 
 def test_hand_back_without_rasa_keeps_the_chat_with_the_agent(server):
     sid = session_id()
-    ticket = handoff(server, sid)
+    ticket, key = handoff(server, sid)
     agent, csrf = agent_client(server)
     agent.post(f"/agent/handoffs/{ticket}/live/start", data={"csrf_token": csrf})
     response = agent.post(f"/agent/handoffs/{ticket}/live/hand-back", data={"csrf_token": csrf},
                           headers={"Accept": "application/json"})
     assert response.status_code == 502
     assert "stays with you" in response.json()["detail"]
-    assert conversation(server, sid)["ticket"]["mode"] == "live"
+    assert conversation(server, key)["ticket"]["mode"] == "live"
 
 
 def test_reply_live_only_for_web_chat_conversations(server):
-    ticket = handoff(server, "rest-test-conversation-1", channel="rest")
+    ticket, _ = handoff(server, "rest-test-conversation-1", channel="rest")
     agent, csrf = agent_client(server)
     page = agent.get(f"/agent/handoffs/{ticket}").text
     assert "Reply live" not in page and "did not come from the web chat (rest)" in page
@@ -191,11 +194,11 @@ def test_reply_live_only_for_web_chat_conversations(server):
 
 def test_event_stream_delivers_state_and_messages(server):
     sid = session_id()
-    ticket = handoff(server, sid)
+    ticket, key = handoff(server, sid)
     agent, csrf = agent_client(server)
     events: list[tuple[str, dict]] = []
     started = time.monotonic()
-    with httpx.stream("GET", f"{server.url}/chat/api/conversations/{sid}/events", timeout=10) as stream:
+    with httpx.stream("GET", f"{server.url}/chat/api/live/{key}/events", timeout=10) as stream:
         assert stream.headers["content-type"].startswith("text/event-stream")
         name = None
         for line in stream.iter_lines():
@@ -213,11 +216,11 @@ def test_event_stream_delivers_state_and_messages(server):
     assert ("ticket", {**events[0][1], "mode": "live", "agent": "Anna Agent"}) in events
     assert events[-1][0] == "message" and events[-1][1]["text"] == "Hello"
     # The stream ends by itself; a reconnect with Last-Event-ID resumes after the last message.
-    resumed = httpx.get(f"{server.url}/chat/api/conversations/{sid}/events",
+    resumed = httpx.get(f"{server.url}/chat/api/live/{key}/events",
                         headers={"Last-Event-ID": str(events[-1][1]["id"])}, timeout=10)
     assert "event: message" not in resumed.text and "event: ticket" in resumed.text
     # Another agent's session sees the same ticket; a customer of another session does not.
-    assert httpx.get(f"{server.url}/chat/api/conversations/{session_id()}/events").status_code == 404
+    assert httpx.get(f"{server.url}/chat/api/live/{session_id()}/events").status_code == 404
 
 
 @pytest.mark.browser
@@ -231,8 +234,10 @@ def test_chat_page_shows_the_ticket_and_the_live_messages(server, new_page):
     page.goto(f"{server.url}/chat")
     page.wait_for_function("() => window.HelpdeskChat !== undefined")
     sid = page.evaluate("HelpdeskChat.state.sessionId")
-    ticket = handoff(server, sid)
+    ticket, key = handoff(server, sid)
+    # What the bot's action sends at a handoff: the text, then the key in a custom message (socket.io data).
     page.evaluate("t => HelpdeskChat.receive({text: 'Your ticket number is **' + t + '**.'})", ticket)
+    page.evaluate("([t, k]) => HelpdeskChat.receive({helpdesk_chat: {ticket_id: t, key: k}})", [ticket, key])
     banner = page.locator("#chat-ticket")
     banner.wait_for()
     assert ticket in banner.inner_text() and "Expected response" in banner.inner_text()
@@ -240,7 +245,7 @@ def test_chat_page_shows_the_ticket_and_the_live_messages(server, new_page):
     page.get_by_role("textbox").fill("Are you there?")
     page.get_by_role("textbox").press("Enter")
     page.wait_for_function("() => HelpdeskChat.state.history.slice(-1)[0].key !== undefined")
-    assert conversation(server, sid)["messages"][0]["text"] == "Are you there?"
+    assert conversation(server, key)["messages"][0]["text"] == "Are you there?"
     assert page.locator(".msg-user").count() == 1  # the echo from the stream is not shown twice
 
     agent, csrf = agent_client(server)

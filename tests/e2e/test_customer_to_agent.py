@@ -212,6 +212,12 @@ def test_english_handoff_and_live_reply(contexts, stack, shoot, agent_account):
     answer = turn(customer, lambda: say(customer, "My wifi keeps dropping every few minutes"))
     assert "Did this solve your problem" in answer, answer
 
+    # The page's live chat runs on the ticket's own key, which the bot sent at the handoff, not on the sender id.
+    session = customer.evaluate("HelpdeskChat.state.sessionId")
+    key = customer.evaluate("HelpdeskChat.state.chatKey")
+    assert key and key.startswith("hdck_") and session not in key
+    assert httpx.get(f"{stack.search_url}/chat/api/live/{session}").status_code == 404
+
     # The agent takes the chat once more and resolves it; the customer is told.
     agent.get_by_role("button", name="Reply live").click()
     customer.locator(".msg-system").filter(has_text=f"{AGENT['name']} has joined").nth(1).wait_for(timeout=10_000)
@@ -220,9 +226,7 @@ def test_english_handoff_and_live_reply(contexts, stack, shoot, agent_account):
     assert "Done: chat closed and ticket resolved." in agent.locator(".flash").inner_text()
     customer.locator(".msg-system").filter(has_text="closed the conversation").wait_for(timeout=10_000)
     assert banner.is_hidden()
-    session = customer.evaluate("HelpdeskChat.state.sessionId")
-    state = httpx.get(f"{stack.search_url}/chat/api/conversations/{session}").json()
-    assert state["ticket"] == {**state["ticket"], "id": ticket, "status": "closed"}
+    assert httpx.get(f"{stack.search_url}/chat/api/live/{key}").status_code == 404  # the key ended with the ticket
     # Everything exchanged live is in the ticket's transcript.
     transcript = agent.locator("#transcript").inner_text()
     assert "I'll check your line <now>." in transcript and "Thanks, I'll wait" in transcript

@@ -238,6 +238,48 @@ def make_webhook():
         receiver.server.server_close()
 
 
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+
+
+@contextmanager
+def running(app) -> Iterator[str]:
+    """``app`` (lifespan and all) under uvicorn on a free port in a thread; yields its base URL."""
+    import time
+
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 90
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(15)
+
+
+@contextmanager
+def chromium():
+    """Debian's Chromium, headless, through Playwright (never a downloaded browser)."""
+    if not CHROMIUM.exists():
+        pytest.fail("needs Debian's chromium at /usr/bin/chromium: run scripts/bootstrap browser")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
 def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05) -> bool:
     import time
 

@@ -29,9 +29,10 @@ def test_post_handoff_as_the_bot_does(client):
     assert response.status_code == 201, response.text
     body = response.json()
     assert TICKET_RE.match(body["ticket_id"])
-    assert body | {"ticket_id": None, "expected_response": None} == {
+    assert body | {"ticket_id": None, "expected_response": None, "chat_key": None} == {
         "ticket_id": None, "status": "new", "team": "network", "priority": "high", "created": True,
-        "expected_response": None}
+        "expected_response": None, "chat_key": None}
+    assert body["chat_key"].startswith("hdck_") and len(body["chat_key"]) > 40
     assert body["expected_response"]["minutes"] == 30
     assert body["expected_response"]["text"] == {"en": "within 30 minutes", "de": "innerhalb von 30 Minuten"}
     assert body["expected_response"]["due_at"].endswith("Z")
@@ -51,7 +52,11 @@ def test_replay_is_200_with_the_same_body(client):
     first = client.post("/handoffs", json=payload, headers=SERVICE)
     second = client.post("/handoffs", json=payload, headers=SERVICE)
     assert (first.status_code, second.status_code) == (201, 200)
-    assert second.json() == first.json() | {"created": False}
+    # The first answer was lost (that is why the bot retried): the replay carries a fresh chat key.
+    assert second.json() == first.json() | {"created": False, "chat_key": second.json()["chat_key"]}
+    store = client.app.state.handoffs
+    assert store.ticket_for_chat_key(second.json()["chat_key"]) == first.json()["ticket_id"]
+    assert store.ticket_for_chat_key(first.json()["chat_key"]) is None
     assert count(client) == 1
 
 
@@ -141,7 +146,9 @@ def test_agent_api_moves_a_handoff_through_claim_escalate_resolve(client):
 
     url = f"/agent/api/handoffs/{ticket}"
     assert client.post(f"{url}/claim", headers=anna).json()["assignee"] == "anna"
-    assert client.post(f"{url}/claim", headers=eva).status_code == 409
+    nils = agent_headers(client, "nils", ("network",))
+    assert client.post(f"{url}/claim", headers=nils).status_code == 409  # anna has it
+    assert client.post(f"{url}/claim", headers=eva).status_code == 404  # not the experts' ticket (yet)
     assert client.post(f"{url}/notes", json={"text": "Leitung ok"}, headers=anna).status_code == 200
     assert client.post(f"{url}/notes", json={"text": ""}, headers=anna).status_code == 422
     unknown = client.post(f"{url}/escalate", json={"reason": "x", "team": "plumbing"}, headers=anna)

@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 import json
-import threading
-import time
-from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from helpdesk.app import create_app
-from tests.handoffs.conftest import SERVICE, free_port, handoff_payload, wait_for
+from tests.handoffs.conftest import SERVICE, chromium, handoff_payload, running, wait_for
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
 PASSWORD = "browser test password"
 DESCRIPTION = 'Router tot <script>window.pwned = 1; alert("x")</script> & "quotes"'
 
@@ -34,31 +27,16 @@ def server(make_settings, receivers):
     collector, smtp_port, webhook = receivers
     app = create_app(make_settings(webhook_url=webhook.url, webhook_secret="browser-test-secret",
                                    smtp_host="127.0.0.1", smtp_port=smtp_port))
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield app, f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(15)
+    with running(app) as base:
+        yield app, base
 
 
 @pytest.fixture
 def page():
-    if not CHROMIUM.exists():
-        pytest.fail("needs Debian's chromium at /usr/bin/chromium: run scripts/bootstrap browser")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+    with chromium() as browser:
         page = browser.new_page()
         page.set_default_timeout(15000)
         yield page
-        browser.close()
 
 
 def test_agent_logs_in_claims_notes_escalates_and_resolves(server, receivers, page):

@@ -46,7 +46,7 @@ def test_new_and_escalated_handoffs_reach_webhook_and_team_mailbox(make_client, 
     assert f"/agent/handoffs/{ticket}" in text
 
     store = client.app.state.handoffs
-    store.create_agent("anna", "Anna", ["network"], "a long enough password")
+    store.create_agent("anna", "Anna", ["network", "experts"], "a long enough password")  # follows it up
     headers = {"Authorization": f"Bearer {store.create_token('anna', 't')}"}
     client.post(f"/agent/api/handoffs/{ticket}/escalate", json={"reason": "needs the experts"}, headers=headers)
     assert wait_for(lambda: len(receiver.delivered()) == 2 and len(collector.messages) == 2)

@@ -5,7 +5,7 @@
  * new messages of the live chat appear as they come (Server-Sent Events from
  * /agent/handoffs/{id}/live/events) and "Send to customer" posts without
  * leaving the page. Every text is set with textContent: customer text is
- * never markup.
+ * never markup. Times use the desk's zone and a 24-hour clock, like the page.
  */
 (function () {
   "use strict";
@@ -27,7 +27,7 @@
     li.className = "sender-" + message.role;
     var who = document.createElement("small");
     who.textContent = (message.role === "agent" ? "agent" : "customer") + " · " +
-      (message.at ? new Date(message.at).toLocaleTimeString() : "");
+      (message.at ? window.HelpdeskTime(message.at) : "");  // desk time zone, 24 h (agent-inbox.js)
     var text = document.createElement("div");
     text.className = "msg";
     text.textContent = message.text;

@@ -3,10 +3,11 @@
  *
  * Talks to Rasa's socket.io channel (session_request/session_confirm,
  * user_uttered/bot_uttered) with a session id made here from 128 random bits
- * and kept in localStorage: it is the conversation's Rasa sender id and the
- * customer's only key to its ticket, so it is never shown or sent elsewhere.
- * After a handoff the page talks to the web service's /chat/api for the ticket
- * state and the live messages between customer and agent.
+ * and kept in localStorage: it is the conversation's Rasa sender id, never shown
+ * or sent elsewhere. At a handoff the bot sends the ticket's own chat key in a
+ * custom message ({helpdesk_chat: {ticket_id, key}}); with it the page talks to
+ * the web service's /chat/api/live/{key} for the ticket state and the live
+ * messages between customer and agent, until the ticket is closed.
  *
  * Nothing received is ever put into innerHTML: bot markdown is parsed into
  * DOM nodes here (text nodes, a few inline tags, links with http(s)/mailto
@@ -226,6 +227,7 @@
     socket: null,
     confirmed: false,
     ticket: null,        // {id, number, status, mode, expected_response, agent}
+    chatKey: null,       // the ticket's chat key, from the bot's handoff message
     events: null,        // EventSource of the live part
     seen: {},            // live message ids already shown
     typingTimer: null,
@@ -243,6 +245,7 @@
     state.history = storage.get("history." + sid, []);
     state.outbox = storage.get("outbox." + sid, []);
     state.ticket = storage.get("ticket." + sid, null);
+    state.chatKey = storage.get("chatkey." + sid, null);
     state.history.forEach(function (item) { if (item.key) state.seen[item.key] = true; });
   }
 
@@ -404,7 +407,7 @@
   }
 
   function apiUrl(suffix) {
-    return config.apiBase + "/conversations/" + encodeURIComponent(state.sessionId) + (suffix || "");
+    return config.apiBase + "/live/" + encodeURIComponent(state.chatKey) + (suffix || "");
   }
 
   function applyTicket(ticket, announce) {
@@ -449,9 +452,18 @@
 
   function checkTicket() {
     clearTimeout(state.stateTimer);
-    if (!config.apiBase || !window.fetch) return;
+    if (!config.apiBase || !window.fetch || typeof state.chatKey !== "string") return;
     fetch(apiUrl(""), { headers: { Accept: "application/json" }, credentials: "omit" })
-      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (r) {
+        if (r.status === 404) {  // the key ended with its ticket
+          storage.remove("chatkey." + state.sessionId);
+          state.chatKey = null;
+          if (state.ticket && state.ticket.status === "open") {
+            applyTicket(Object.assign({}, state.ticket, { status: "closed" }), true);
+          }
+        }
+        return r.ok ? r.json() : null;
+      })
       .then(function (data) {
         if (!data || !data.ticket) return;
         if (state.ticket && state.ticket.id !== data.ticket.id) state.ticket = null;  // a new handoff
@@ -528,6 +540,13 @@
   function receive(message) {
     if (!message || typeof message !== "object") return;
     var data = message.data && typeof message.data === "object" && !message.text ? message.data : message;
+    var handoff = data.helpdesk_chat;
+    if (handoff && typeof handoff.key === "string") {
+      state.chatKey = handoff.key;
+      storage.set("chatkey." + state.sessionId, handoff.key);
+      clearTimeout(state.stateTimer);
+      state.stateTimer = setTimeout(checkTicket, 100);
+    }
     var buttons = data.quick_replies || data.buttons || [];
     var item = {
       role: "bot",
@@ -616,6 +635,7 @@
     storage.remove("history." + state.sessionId);
     storage.remove("outbox." + state.sessionId);
     storage.remove("ticket." + state.sessionId);
+    storage.remove("chatkey." + state.sessionId);
     storage.remove("session");
     state.seen = {};
     loadSession();
@@ -662,10 +682,8 @@
     });
     els["new"].addEventListener("click", newConversation);
 
-    if (state.ticket) {
-      applyTicket(state.ticket, false);
-      checkTicket();
-    }
+    if (state.ticket) applyTicket(state.ticket, false);
+    if (state.chatKey) checkTicket();
     connect();
   }
 

@@ -1,0 +1,140 @@
+/*
+ * The agent's workspace in the inbox (progressive enhancement; every page works without it).
+ *
+ * - Every inbox page follows /agent/events (Server-Sent Events: the open tickets of the
+ *   agent's teams). New tickets and customers waiting for an answer raise the badge in
+ *   the header and the page title, and are announced in a polite live region. On the
+ *   list, the table is redrawn in place from the server's own page (no reload, so
+ *   keyboard focus and scroll position stay where they are), new rows highlighted.
+ * - Ctrl+Enter (Cmd+Enter on a Mac) in a text box sends its form.
+ * - The knowledge-base suggestions of a ticket get "Insert link" / "Insert answer"
+ *   buttons that put the article's link or passage into the reply box.
+ * Times are formatted in the desk's time zone (body[data-tz]) with a 24-hour clock.
+ */
+(function () {
+  "use strict";
+  var tz = document.body.getAttribute("data-tz") || undefined;
+  var badge = document.getElementById("inbox-badge");
+  var alertBox = document.getElementById("inbox-alert");
+  var table = document.getElementById("handoffs");
+  var baseTitle = document.title;
+
+  window.HelpdeskTime = function (iso) {
+    try {
+      return new Intl.DateTimeFormat("en-GB", {
+        timeZone: tz, weekday: "short", day: "2-digit", month: "short", hour: "2-digit", minute: "2-digit",
+        hourCycle: "h23"
+      }).format(new Date(iso)).replace(",", "");
+    } catch (e) {
+      return String(iso);
+    }
+  };
+
+  // ------------------------------------------------------------ Ctrl+Enter sends
+  document.addEventListener("keydown", function (e) {
+    if (e.key !== "Enter" || !(e.ctrlKey || e.metaKey)) return;
+    var target = e.target;
+    if (!target || target.tagName !== "TEXTAREA" || !target.form) return;
+    e.preventDefault();
+    if (target.form.requestSubmit) target.form.requestSubmit(); else target.form.submit();
+  });
+
+  // ------------------------------------------------------------ agent assist
+  function replyBox() {
+    return document.getElementById("live-text") || document.getElementById("note-text");
+  }
+
+  function insert(text) {
+    var box = replyBox();
+    if (!box) return;
+    var start = box.selectionStart != null ? box.selectionStart : box.value.length;
+    var end = box.selectionEnd != null ? box.selectionEnd : box.value.length;
+    var before = box.value.slice(0, start);
+    var glue = before && !/\s$/.test(before) ? "\n" : "";
+    box.value = before + glue + text + box.value.slice(end);
+    box.focus();
+    var caret = (before + glue + text).length;
+    box.setSelectionRange(caret, caret);
+  }
+
+  Array.prototype.forEach.call(document.querySelectorAll(".suggestion"), function (item) {
+    var actions = item.querySelector(".assist-actions");
+    if (!actions || !replyBox()) return;
+    actions.hidden = false;
+    var link = item.querySelector(".insert-link");
+    if (link) link.addEventListener("click", function () {
+      insert("[" + item.getAttribute("data-title") + "](" + item.getAttribute("data-url") + ")");
+    });
+    item.querySelector(".insert-passage").addEventListener("click", function () {
+      insert(item.getAttribute("data-passage"));
+    });
+  });
+
+  // ------------------------------------------------------------ the live list
+  if (!window.EventSource || !badge) return;
+  var known = null;      // ticket ids seen so far (null until the first event)
+  var waitingKnown = {}; // tickets whose customer was already waiting
+  var fresh = {};        // new since this page opened: highlighted in the table
+
+  function announce(text) {
+    if (!alertBox || !text) return;
+    alertBox.textContent = "";
+    window.setTimeout(function () { alertBox.textContent = text; }, 50);
+  }
+
+  function redraw() {
+    if (!table || !window.fetch || !window.DOMParser) return;
+    // Marked as background: a redraw is not the agent's activity, so an open tab alone never
+    // keeps a session from its idle timeout.
+    fetch(window.location.href, { credentials: "same-origin",
+                                  headers: { Accept: "text/html", "X-Helpdesk-Background": "1" } })
+      .then(function (r) { return r.ok ? r.text() : null; })
+      .then(function (html) {
+        if (!html) return;
+        var doc = new DOMParser().parseFromString(html, "text/html");
+        var body = doc.querySelector("#handoffs tbody");
+        if (!body) return;
+        table.replaceChild(document.importNode(body, true), table.tBodies[0]);
+        Array.prototype.forEach.call(table.tBodies[0].rows, function (row) {
+          var id = row.getAttribute("data-ticket");
+          if (id && fresh[id]) row.classList.add("fresh");
+        });
+      })
+      .catch(function () { /* the next event tries again */ });
+  }
+
+  function update(state) {
+    var ids = {};
+    var added = [];
+    var nowWaiting = [];
+    state.tickets.forEach(function (t) {
+      ids[t.ticket_id] = true;
+      if (known && !known[t.ticket_id]) { added.push(t.ticket_id); fresh[t.ticket_id] = true; }
+      if (t.waiting && !waitingKnown[t.ticket_id] && known) nowWaiting.push(t.ticket_id);
+    });
+    waitingKnown = {};
+    state.tickets.forEach(function (t) { if (t.waiting) waitingKnown[t.ticket_id] = true; });
+    var first = known === null;
+    known = ids;
+    var count = state["new"] + state.waiting;
+    badge.hidden = count === 0;
+    badge.textContent = String(count);
+    badge.title = state["new"] + " new, " + state.waiting + " waiting";
+    document.title = (count ? "(" + count + ") " : "") + baseTitle;
+    if (!first) {
+      var parts = [];
+      if (added.length) parts.push(added.length === 1 ? "New ticket " + added[0] : added.length + " new tickets");
+      if (nowWaiting.length) parts.push(nowWaiting.length === 1 ? "Customer waiting on " + nowWaiting[0]
+                                                                : nowWaiting.length + " customers waiting");
+      announce(parts.join(". "));
+      redraw();
+    }
+  }
+
+  var source = new EventSource("/agent/events");
+  source.addEventListener("inbox", function (e) { update(JSON.parse(e.data)); });
+  // A form that leaves the page ends the stream first; one sent by script (the live reply) does not.
+  document.addEventListener("submit", function (e) { if (!e.defaultPrevented) source.close(); });
+  // Ages and countdowns move with the clock: redraw the table each minute (in place, focus kept).
+  if (table) window.setInterval(redraw, 60000);
+})();

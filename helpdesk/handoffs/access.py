@@ -1,0 +1,43 @@
+"""Who may do what in the desk: the three roles and the team scope, decided in one place.
+
+- ``agent``: the tickets of their own teams (list, read, claim, note, resolve, live chat,
+  live stream) and escalation to the routing file's expert team;
+- ``supervisor``: every team's tickets, and reassignment to any team;
+- ``admin``: what a supervisor may, plus accounts and API tokens.
+
+The same rules hold for the inbox pages (session cookie), the JSON API (bearer token: a
+token carries its agent's role and teams, read on every request) and the live takeover.
+A ticket outside an agent's teams does not exist for them: the store answers
+``TicketNotFound`` (404, not 403), so probing ids tells nothing about other teams.
+"""
+
+from __future__ import annotations
+
+from fastapi import HTTPException, status
+
+from helpdesk.handoffs.models import ROLES
+from helpdesk.handoffs.store import AgentInfo
+
+__all__ = ["ROLES", "may_reassign", "may_administer", "require_admin", "check_escalation"]
+
+
+def may_reassign(agent: AgentInfo) -> bool:
+    return agent.role in ("supervisor", "admin")
+
+
+def may_administer(agent: AgentInfo) -> bool:
+    return agent.role == "admin"
+
+
+def require_admin(agent: AgentInfo) -> AgentInfo:
+    if not may_administer(agent):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "only an admin may manage accounts and tokens")
+    return agent
+
+
+def check_escalation(agent: AgentInfo, team: str, escalation_team: str) -> None:
+    """An agent hands a ticket up to the expert team; moving it anywhere else is a supervisor's reassignment."""
+    if team != escalation_team and not may_reassign(agent):
+        raise HTTPException(status.HTTP_403_FORBIDDEN,
+                            f"only a supervisor may reassign a ticket to team {team!r}; "
+                            f"agents escalate to {escalation_team!r}")

@@ -1,0 +1,67 @@
+"""The inbox list, live: ``GET /agent/events`` streams the open tickets of the agent's teams.
+
+Server-Sent Events instead of a page that reloads itself (a meta refresh steals
+keyboard focus and rereads the page for a screen reader): the stream sends an
+``inbox`` event with the open tickets (id, status, priority, team, whether a
+customer is waiting) whenever that changes, and ``agent-inbox.js`` updates the
+table, the badge and an alert. Like the live chat's streams it is woken at once
+by writes of this process, polls otherwise (writes of other replicas), ends
+after ``STREAM_SECONDS`` (EventSource reconnects), and stops as soon as the
+session ends. Every beat reads the agent again: a new role or team applies at once.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, AsyncIterator
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
+
+from helpdesk.chat.live_api import event, get_live, sse
+from helpdesk.handoffs.store import HandoffStore
+from helpdesk.inbox import security
+from helpdesk.inbox.pages import streaming_agent
+
+STREAM_SECONDS = 55.0
+POLL_SECONDS = 2.0
+router = APIRouter(include_in_schema=False)
+
+
+def snapshot(store: HandoffStore, request: Request) -> dict[str, Any] | None:
+    """The open tickets the session's agent may see now; None when the session has ended."""
+    session = security.read_session(request, touch=False)
+    agent = store.agent(session.agent_id) if session else None
+    if agent is None:
+        return None
+    items = store.list(status="open", teams=agent.scope, limit=500)
+    waiting = store.waiting(h["ticket_id"] for h in items)
+    tickets = [{"ticket_id": h["ticket_id"], "status": h["status"], "priority": h["priority"], "team": h["team"],
+                "waiting": h["ticket_id"] in waiting} for h in items]
+    return {"tickets": tickets, "open": len(tickets), "new": sum(t["status"] == "new" for t in tickets),
+            "waiting": len(waiting)}
+
+
+@router.get("/agent/events")
+async def inbox_events(request: Request, who=Depends(streaming_agent)) -> StreamingResponse:
+    store: HandoffStore = request.app.state.handoffs
+    live = get_live(request)
+
+    async def stream() -> AsyncIterator[str]:
+        yield "retry: 2000\n\n"
+        last = None
+        deadline = time.monotonic() + STREAM_SECONDS
+        while time.monotonic() < deadline:
+            current = await run_in_threadpool(snapshot, store, request)
+            if current is None:
+                return
+            if current != last:
+                last = current
+                yield event("inbox", current)
+            yield ": keep-alive\n\n"
+            if await request.is_disconnected():
+                return
+            await live.wait(POLL_SECONDS)
+
+    return sse(stream())

@@ -1,0 +1,206 @@
+"""The agent's workspace in Chromium (Playwright, Debian's browser) against the real app under uvicorn,
+and axe-core's accessibility check of every page customers and agents use.
+
+axe-core is vendored under tests/vendor/axe-core (no network at test time) and
+injected into each page; a critical or serious violation fails the test with
+the rule ids and the elements it found.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import secrets
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from helpdesk.app import create_app
+from helpdesk.inbox import stream as inbox_stream
+from tests.handoffs.conftest import SERVICE, chromium, handoff_payload, running
+
+AXE = Path(__file__).resolve().parents[1] / "vendor" / "axe-core" / "axe.min.js"
+PASSWORD = "browser test password"
+DOC_IMAGES = Path(__file__).resolve().parents[2] / "docs" / "img"
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def server(make_settings, monkeypatch):
+    monkeypatch.setattr(inbox_stream, "POLL_SECONDS", 0.5)
+    app = create_app(dataclasses.replace(make_settings(), public_base_url="http://127.0.0.1"))
+    with running(app) as base:
+        app.state.handoffs.create_agent("anna", "Anna Agent", ["network"], PASSWORD)
+        app.state.handoffs.create_agent("bill", "Bill", ["billing"], PASSWORD)
+        yield app, base
+
+
+@pytest.fixture
+def browser():
+    with chromium() as browser:
+        yield browser
+
+
+def new_page(browser, errors: list[str] | None = None):
+    # bypass_csp: only so that the test can inject axe-core; the pages' own scripts run under their CSP as usual.
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, bypass_csp=True, locale="en-US",
+                                  timezone_id="America/Los_Angeles")  # not the desk's zone: the page must not care
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    if errors is not None:
+        page.on("pageerror", lambda error: errors.append(str(error)))
+    return page
+
+
+def log_in(page, base: str, username: str = "anna") -> None:
+    page.goto(f"{base}/agent/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r".*/agent$"))
+
+
+def post(base: str, **summary) -> str:
+    payload = handoff_payload(**summary)
+    payload["conversation_id"] = secrets.token_hex(16)
+    response = httpx.post(f"{base}/handoffs", json=payload, headers=SERVICE)
+    assert response.status_code == 201, response.text
+    return response.json()["ticket_id"]
+
+
+def axe_violations(page) -> list[str]:
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+    return [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
+            for v in result["violations"] if v["impact"] in ("critical", "serious")]
+
+
+def test_list_updates_live_with_badge_and_alert_and_keeps_focus(server, browser):
+    app, base = server
+    errors: list[str] = []
+    page = new_page(browser, errors)
+    log_in(page, base)
+    assert page.locator("meta[http-equiv=refresh]").count() == 0
+    search = page.locator("input[name=q]")
+    search.click()
+    search.type("Rou")
+    time.sleep(1.0)  # the stream's first state arrived
+    ticket = post(base)
+    row = page.locator(f"tr[data-ticket='{ticket}']")
+    row.wait_for(timeout=10_000)  # no reload: the table was redrawn in place
+    assert "fresh" in (row.get_attribute("class") or "")
+    assert page.evaluate("document.activeElement.name") == "q" and search.input_value() == "Rou"
+    page.wait_for_function("() => document.getElementById('inbox-alert').textContent.includes('New ticket')")
+    assert ticket in page.locator("#inbox-alert").inner_text()
+    assert page.locator("#inbox-badge").inner_text() == "1" and page.title().startswith("(1) ")
+    # Another team's new ticket is neither shown nor counted.
+    post(base, category="billing")
+    time.sleep(2.0)
+    assert page.locator("#inbox-badge").inner_text() == "1" and page.locator("tbody tr").count() == 1
+    assert errors == []
+
+
+def test_ticket_workspace_reply_box_in_view_ctrl_enter_assist_and_24h_times(server, browser):
+    app, base = server
+    turns = [
+        ("customer", "Hi, my internet has been down since this morning"),
+        ("bot", "I found this in our help pages: **No internet: the router's Internet light is red**\n\n"
+                "1. Unplug the router for 30 seconds, then plug it in again.\n"
+                "2. Check that the fiber cable is firmly plugged in.\n\nDid this solve your problem?"),
+        ("customer", "/deny"),
+        ("bot", "Sorry to hear that. Shall I pass this to a colleague? They get a summary, so you "
+                "do not have to repeat anything."),
+        ("customer", "/affirm"),
+        ("bot", "How urgent is it?"),
+        ("customer", '/inform{"choice": "high"}'),
+        ("bot", "How can our support team reach you?"),
+        ("customer", "erika@example.org"),
+    ] * 3  # a long conversation: the page is taller than the window
+    transcript = [{"sender": who, "text": text, "timestamp": "2026-11-27T13:05:00Z"} for who, text in turns]
+    transcript.append({"sender": "customer", "text": "/deny", "timestamp": "2026-11-27T13:06:00Z"})
+    payload = handoff_payload()
+    payload["conversation_id"] = secrets.token_hex(16)
+    payload["transcript"] = transcript
+    payload["language"] = "en"
+    payload["summary"]["description"] = "No internet, the router's Internet light is red"
+    ticket = httpx.post(f"{base}/handoffs", json=payload, headers=SERVICE).json()["ticket_id"]
+    errors: list[str] = []
+    page = new_page(browser, errors)
+    log_in(page, base)
+    page.goto(f"{base}/agent/handoffs/{ticket}")
+    assert page.locator("#transcript .clicked").last.inner_text() == "deny"
+    assert "14:05" in page.locator("#transcript").inner_text()  # 13:05 UTC in Berlin, 24-hour clock
+    page.click("button[name=live_start]")
+    box = page.locator("#live-text")
+    # Side by side: the summary left of the transcript, the reply box right of it, and still in view
+    # after scrolling to the end of the page.
+    summary, transcript_box, reply = (page.locator(s).bounding_box() for s in ("#summary", "#transcript", "#live"))
+    assert summary["x"] < transcript_box["x"] < reply["x"]
+    page.mouse.wheel(0, 5000)
+    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    assert box.is_visible() and 0 <= box.bounding_box()["y"] < 900
+    # Agent assist: one click puts the article's passage into the reply box.
+    suggestion = page.locator(".suggestion").first
+    suggestion.locator(".insert-passage").click()
+    passage = suggestion.get_attribute("data-passage")
+    assert passage and box.input_value() == passage
+    box.fill("Hello, **Anna** here.")
+    box.press("Enter")  # a new line, not sent
+    assert page.locator("#live-log li").count() == 0
+    box.press("Control+Enter")
+    entry = page.locator("#live-log li").last
+    entry.wait_for(timeout=10_000)
+    assert "Anna" in entry.inner_text()
+    stamp = entry.locator("small").inner_text()
+    assert re.search(r"\b([01]\d|2[0-3]):[0-5]\d\b", stamp) and "AM" not in stamp and "PM" not in stamp
+    stored = app.state.handoffs.get(ticket)["transcript"][-1]
+    assert stored["sender"] == "agent" and stored["text"].startswith("Hello, **Anna** here.")
+    assert errors == []
+    if os.environ.get("DOC_IMAGES"):  # DOC_IMAGES=1 refreshes the README's pictures of the workspace
+        page.evaluate("window.scrollTo(0, 0)")
+        page.screenshot(path=str(DOC_IMAGES / "workspace.png"))
+        post(base, category="network", urgency="critical")
+        page.goto(f"{base}/agent?sort=priority")
+        page.locator("tbody tr").nth(1).wait_for()
+        page.set_viewport_size({"width": 1400, "height": 330})
+        page.screenshot(path=str(DOC_IMAGES / "inbox.png"))
+
+
+def test_another_teams_ticket_is_not_found_in_the_browser(server, browser):
+    app, base = server
+    ticket = post(base)
+    page = new_page(browser)
+    log_in(page, base, "bill")
+    response = page.goto(f"{base}/agent/handoffs/{ticket}")
+    assert response.status == 404 and "There is no handoff" in page.content()
+    assert "Erika" not in page.content()
+
+
+def test_axe_finds_no_serious_violation_on_the_pages_people_use(server, browser):
+    app, base = server
+    ticket = post(base)
+    page = new_page(browser)
+    found: dict[str, list[str]] = {}
+    page.goto(f"{base}/chat?lang=en")
+    page.wait_for_function("() => window.HelpdeskChat !== undefined")
+    found["chat"] = axe_violations(page)
+    page.goto(f"{base}/articles/fx-en-router-no-internet")
+    found["article"] = axe_violations(page)
+    page.goto(f"{base}/agent/login")
+    found["login"] = axe_violations(page)
+    log_in(page, base)
+    page.goto(f"{base}/agent")
+    page.locator(f"tr[data-ticket='{ticket}']").wait_for()
+    found["inbox"] = axe_violations(page)
+    page.goto(f"{base}/agent/handoffs/{ticket}")
+    found["ticket"] = axe_violations(page)
+    page.click("button[name=live_start]")
+    found["ticket, live"] = axe_violations(page)
+    assert found == {name: [] for name in found}
+    # The control: the same check does find a serious violation where there is one.
+    page.set_content('<html lang="en"><body><main><img src="data:,"><button></button></main></body></html>')
+    assert any(v.startswith(("image-alt", "button-name")) for v in axe_violations(page))
