@@ -13,7 +13,7 @@ import argparse
 import os
 import sys
 
-from helpdesk.deployment import DeploymentError, apply_to_environment
+from helpdesk.deployment import DeploymentError, search_defaults
 from search_api.cli import add_commands as add_kb_commands
 from search_api.cli import cmd_lint as lint_articles
 from search_api.cli import settings_from_args, with_dirs
@@ -94,8 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        apply_to_environment()
-        return args.func(args)
+        with search_defaults():
+            return args.func(args)
     except DeploymentError as exc:
         print(exc, file=sys.stderr)
         return 2

@@ -15,9 +15,9 @@ variable that set the value), because a typo here must not reach customers.
 from __future__ import annotations
 
 import os
-import re
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, Literal, Mapping
+from typing import Annotated, Any, Iterator, Literal, Mapping
 
 import yaml
 from fastapi import Request
@@ -292,14 +292,22 @@ def load_checked(path: Path | None = None, env: Mapping[str, str] | None = None)
     return deployment
 
 
-def apply_to_environment(environ: dict[str, str] | None = None) -> Deployment:
-    """Make the deployment's languages and public URL the search settings' defaults, so
-    ``helpdesk build``/``lint`` and the web service index and link the same languages."""
+@contextmanager
+def search_defaults(environ: dict[str, str] | None = None) -> Iterator[Deployment]:
+    """While inside: the deployment's languages and public URL are the search settings' defaults
+    (unless set), so ``helpdesk build``/``lint`` and the web service index and link the same
+    languages. Restored afterwards: the CLI's commands also run inside tests."""
     environ = os.environ if environ is None else environ
     deployment = load_checked(env=environ)
-    environ.setdefault("HELPDESK_LANGUAGES", ",".join(deployment.languages))
-    environ.setdefault("HELPDESK_PUBLIC_URL", deployment.urls.public)
-    return deployment
+    added = {key: value for key, value in (("HELPDESK_LANGUAGES", ",".join(deployment.languages)),
+                                           ("HELPDESK_PUBLIC_URL", deployment.urls.public))
+             if key not in environ}
+    environ.update(added)
+    try:
+        yield deployment
+    finally:
+        for key in added:
+            environ.pop(key, None)
 
 
 def get_deployment(request: Request) -> Deployment:

@@ -100,13 +100,14 @@ def test_accessible_structure_and_keyboard_use(new_page, chat_server):
     textbox = page.get_by_role("textbox", name="Your message")
     assert textbox.get_attribute("aria-describedby") == "chat-hint"
     assert page.locator("#chat-typing").get_attribute("aria-live") == "polite"
-    # Tab order follows the visual order: language, new conversation, log, input, send.
+    # Tab order follows the visual order: the company's logo link, language, new conversation,
+    # log, input, send.
     page.locator("body").focus()
     order = []
-    for _ in range(5):
+    for _ in range(6):
         page.keyboard.press("Tab")
         order.append(page.evaluate("document.activeElement.id"))
-    assert order == ["chat-lang", "chat-new", "chat-log", "chat-input", "chat-send"]
+    assert order == ["chat-home", "chat-lang", "chat-new", "chat-log", "chat-input", "chat-send"]
     # Enter sends, Shift+Enter makes a new line; focus stays in the input.
     textbox.focus()
     page.keyboard.type("first line")
