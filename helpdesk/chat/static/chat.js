@@ -84,19 +84,28 @@
   }
 
   // ---------------------------------------------------------------- i18n
+  /** A language the page has texts for and the deployment serves (config.languages, when set). */
+  function served(lang) {
+    var allowed = Array.isArray(config.languages) && config.languages.length ? config.languages : null;
+    return !!(lang && STRINGS[lang] && (!allowed || allowed.indexOf(lang) >= 0));
+  }
+
   function pickLanguage(explicit, stored, browserLanguages) {
-    if (explicit && STRINGS[explicit]) return explicit;
-    if (stored && STRINGS[stored]) return stored;
+    if (served(explicit)) return explicit;
+    if (served(stored)) return stored;
     var langs = browserLanguages || [];
     for (var i = 0; i < langs.length; i++) {
       var base = String(langs[i]).toLowerCase().split("-")[0];
-      if (STRINGS[base]) return base;
+      if (served(base)) return base;
     }
-    return "en";
+    if (served("en")) return "en";
+    return (config.languages || []).filter(served)[0] || "en";
   }
 
   function t(key, params) {
-    var text = (STRINGS[state.lang] || STRINGS.en)[key] || STRINGS.en[key] || key;
+    // The deployment's own words (chat title, assistant name, …) win over the built-in ones.
+    var own = ((config.strings || {})[state.lang] || {})[key];
+    var text = own || (STRINGS[state.lang] || STRINGS.en)[key] || STRINGS.en[key] || key;
     return text.replace(/\{(\w+)\}/g, function (m, name) {
       return params && params[name] !== undefined ? String(params[name]) : m;
     });
@@ -746,7 +755,7 @@
     });
     els.input.addEventListener("input", function () { storage.set("draft", els.input.value); });
     els.lang.addEventListener("change", function () {
-      state.lang = STRINGS[els.lang.value] ? els.lang.value : "en";
+      state.lang = served(els.lang.value) ? els.lang.value : pickLanguage(null, null, []);
       storage.set("lang", state.lang);
       applyLanguage();
     });
