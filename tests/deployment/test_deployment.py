@@ -9,6 +9,10 @@ nothing of the demo company "Nordwind" appears.
 from __future__ import annotations
 
 import json
+import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -136,3 +140,29 @@ def test_the_chat_page_shows_the_companys_brand(shop):
     logo = client.get("/chat/brand/logo")
     assert logo.status_code == 200 and logo.headers["content-type"] == "image/svg+xml" and b"Brightcart" in logo.content
     assert "nordwind" not in html.lower()
+
+
+def test_a_single_language_deployment_offers_no_language_switch():
+    deployment = load_deployment(SHOP / "deployment.yml", {**NO_SECRETS, "HELPDESK_LANGUAGES": "de"})
+    app = FastAPI()
+    app.include_router(chat_router)
+    app.state.chat_config, app.state.deployment = ChatConfig(), deployment
+    html = TestClient(app).get("/chat").text
+    assert '<html lang="de">' in html and '<select id="chat-lang" hidden>' in html
+    assert 'value="de"' in html and 'value="en"' not in html
+    config = json.loads(html.split('<script id="chat-config" type="application/json">')[1].split("</script>")[0])
+    assert config["lang"] == "de" and config["languages"] == ["de"]
+
+
+def test_helpdesk_lint_prints_the_warnings_with_file_and_line():
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **NO_SECRETS,
+           "HELPDESK_DEPLOYMENT_FILE": str(SHOP / "deployment.yml"), "HELPDESK_ROUTING_FILE": str(SHOP / "routing.yml")}
+    result = subprocess.run([sys.executable, "-m", "helpdesk.cli", "lint", "--articles", str(SHOP / "articles")],
+                            capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+    assert result.returncode == 0, result.stderr  # warnings do not fail the lint
+    assert re.search(r"routing\.yml:\d+: warning: category 'business-customers' has no public articles", result.stderr)
+    assert "14 articles checked, 0 problems" in result.stderr and "1 warnings" in result.stderr
+    broken = {**env, "HELPDESK_CHAT_PRIMARY_COLOR": "blue"}
+    result = subprocess.run([sys.executable, "-m", "helpdesk.cli", "deployment-check"],
+                            capture_output=True, text=True, env=broken, cwd=ROOT, timeout=120)
+    assert result.returncode == 2 and "HELPDESK_CHAT_PRIMARY_COLOR (environment)" in result.stderr
