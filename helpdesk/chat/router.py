@@ -39,8 +39,8 @@ STATIC_FILES = {
 LANGUAGES = ("de", "en")
 LANGUAGE_NAMES = {"de": "Deutsch", "en": "English"}
 # The page's texts that name the deployment's assistant ({assistant}); chat.js has the rest.
-ASSISTANT_STRINGS = {"en": {"typing": "{assistant} is typing…", "privacy": "Privacy policy"},
-                     "de": {"typing": "{assistant} schreibt…", "privacy": "Datenschutz"}}
+ASSISTANT_STRINGS = {"en": {"typing": "{assistant} is typing…", "privacy": "Privacy policy", "contact": "Contact"},
+                     "de": {"typing": "{assistant} schreibt…", "privacy": "Datenschutz", "contact": "Kontakt"}}
 
 router = APIRouter(tags=["chat"])
 router.include_router(live_router)  # /chat/api/... and the agent's /agent/handoffs/{id}/live/...
@@ -97,6 +97,7 @@ def chat_page(request: Request, lang: str | None = None, embed: bool = False,
         "languages": [(code, LANGUAGE_NAMES[code]) for code in served],
         "company": deployment.company, "has_logo": deployment.logo_path() is not None,
         "website": deployment.urls.website, "privacy_url": deployment.urls.privacy_policy,
+        "contact_url": deployment.urls.contact,
     })
     response.headers["Content-Security-Policy"] = page_policy(rasa_url)
     response.headers["Referrer-Policy"] = "same-origin"

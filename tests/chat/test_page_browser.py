@@ -173,6 +173,7 @@ def test_the_page_wears_the_deployments_brand(new_page, chat_server, page_errors
     assert page.locator("#chat-title").inner_text() == demo["chat"]["title"]["de"]
     assert page.title() == demo["chat"]["title"]["de"]
     assert page.get_by_role("link", name="Datenschutz").get_attribute("href") == demo["urls"]["privacy_policy"]
+    assert page.get_by_role("link", name="Kontakt").get_attribute("href") == demo["urls"]["contact"]
     assert page.get_by_role("img", name=demo["company"]).is_visible()
     header = page.locator(".chat-header")
     primary = demo["chat"]["colors"]["primary"]
