@@ -82,11 +82,20 @@ class Reply:
                       if isinstance(m.get("custom"), dict) and isinstance(m["custom"].get("data"), dict)]
         for card in self.cards:
             self.keys.append(("answer_card", card.get("lang")))
-        for message in messages:
-            text = (message.get("text") or "").strip()
-            if not text:
-                continue
-            match = next(((k, lang) for k, lang, p in text_patterns() if p.fullmatch(text)), None)
+        # Rasa's REST channel sends each paragraph of a text as its own message: a text is the
+        # longest run of consecutive messages that, joined again, is one of the bot's texts.
+        parts = [(m.get("text") or "").strip() for m in messages if (m.get("text") or "").strip()]
+        start = 0
+        while start < len(parts):
+            match, end = None, start + 1
+            for stop in range(len(parts), start, -1):
+                joined = "\n\n".join(parts[start:stop])
+                match = next(((k, lang) for k, lang, p in text_patterns() if p.fullmatch(joined)), None)
+                if match:
+                    end = stop
+                    break
+            text = "\n\n".join(parts[start:end])
+            start = end
             if match and match[0] in ALIASES:
                 link = ARTICLE_LINK.search(text)
                 if link and match[0] != "ask_solved":
