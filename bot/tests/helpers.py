@@ -66,7 +66,8 @@ class Conversation:
     @property
     def cards(self) -> List[Dict[str, Any]]:
         """The answer cards the last action sent (custom payloads)."""
-        return [m["custom"]["data"] for m in self.messages if isinstance(m.get("custom"), dict)]
+        return [m["custom"]["data"] for m in self.messages
+                if isinstance(m.get("custom"), dict) and isinstance(m["custom"].get("data"), dict)]
 
     @property
     def text(self) -> str:

@@ -17,7 +17,8 @@ pytestmark = pytest.mark.usefixtures("bot_stack")
 
 
 def cards(messages):
-    return [m["custom"]["data"] for m in messages if isinstance(m.get("custom"), dict)]
+    return [m["custom"]["data"] for m in messages
+            if isinstance(m.get("custom"), dict) and isinstance(m["custom"].get("data"), dict)]
 
 
 def texts(messages):
