@@ -268,7 +268,8 @@ def test_scenario(bot_stack, scenario):
     for number, turn in enumerate(scenario["turns"], 1):
         where = f"{scenario['id']} turn {number}"
         if "user" in turn:
-            message = str(turn["user"])
+            assert isinstance(turn["user"], str), f"{where}: quote the message (YAML reads no/yes as booleans)"
+            message = turn["user"]
         elif "button" in turn:
             assert reply is not None, f"{where}: a button before any reply"
             message = press(reply, turn["button"], where)
