@@ -24,7 +24,8 @@ MAX_TOPIC_BUTTONS = 4
 # A message with at most this many content words names a thing but not what is wrong
 # with it ("internet kaputt!!!", "wifi not working", "Frage zur Rechnung").
 VAGUE_MAX_CONTENT_WORDS = 1
-# With two content words only an unsure search makes it vague ("Emails gehen nicht").
+# With two content words only a search that found several possible articles makes it vague;
+# two words that find nothing ("Kuchen backen") are not a question of topic.
 SHORT_CONTENT_WORDS = 2
 
 _TOKEN = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*", re.UNICODE)
@@ -117,7 +118,7 @@ def is_vague(text: str, search_decision: str) -> bool:
     if has_code(text):
         return False
     words = len(content_words(text))
-    return words <= VAGUE_MAX_CONTENT_WORDS or (words <= SHORT_CONTENT_WORDS and search_decision != ANSWER)
+    return words <= VAGUE_MAX_CONTENT_WORDS or (words <= SHORT_CONTENT_WORDS and search_decision == SUGGEST)
 
 
 def topics_of(hits: Sequence[Dict[str, Any]], labels: Dict[str, str]) -> List[Topic]:

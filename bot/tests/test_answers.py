@@ -30,9 +30,10 @@ def test_vague_messages_name_a_thing_but_not_what_is_wrong(text, vague):
     assert answers.is_vague(text, answers.ANSWER) is vague
 
 
-def test_two_content_words_are_vague_only_when_the_search_is_unsure():
+def test_two_content_words_are_vague_only_when_the_search_found_several_possible_articles():
     assert not answers.is_vague("Mein Internet ist sehr langsam", answers.ANSWER)
     assert answers.is_vague("Mein Internet ist sehr langsam", answers.SUGGEST)
+    assert not answers.is_vague("Wie backe ich einen Kuchen?", answers.NONE)
 
 
 def test_decision_falls_back_to_answerable_and_passage_to_snippet():
