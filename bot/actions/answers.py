@@ -41,7 +41,7 @@ doesnt didnt isnt arent wasnt on in at to of for from with without by about as a
 any anything some something all still again also really very too much more since please pls plz hi hello hey
 help question problem problems issue issues trouble working work works worked broken broke dead down wrong
 error fail fails failed failing stopped stop stuck weird strange there here now today anymore any ok okay hm
-what whats why how where when who which get got getting go goes going went keeps keep lol omg
+what whats why how where when who which get got getting go goes going went keeps keep lol omg gibt gibts
 ein eine einer einem einen eines der die das den dem des mein meine meiner meinem meinen meines
 dein deine ihr ihre ihren ihrem unser unsere sein seine es ich wir sie du er man mir mich uns euch ist sind war
 waren bin bist sein hat habe haben hatte hatten kann kann's koennen können konnte muss wird werden wurde

@@ -83,12 +83,12 @@ class Reply:
         for card in self.cards:
             self.keys.append(("answer_card", card.get("lang")))
         # Rasa's REST channel sends each paragraph of a text as its own message: a text is the
-        # longest run of consecutive messages that, joined again, is one of the bot's texts.
+        # shortest run of consecutive messages that, joined again, is one of the bot's texts.
         parts = [(m.get("text") or "").strip() for m in messages if (m.get("text") or "").strip()]
         start = 0
         while start < len(parts):
             match, end = None, start + 1
-            for stop in range(len(parts), start, -1):
+            for stop in range(start + 1, len(parts) + 1):  # the shortest run: "{x}" matches much
                 joined = "\n\n".join(parts[start:stop])
                 match = next(((k, lang) for k, lang, p in text_patterns() if p.fullmatch(joined)), None)
                 if match:
