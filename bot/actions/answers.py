@@ -121,6 +121,14 @@ def is_vague(text: str, search_decision: str) -> bool:
     return words <= VAGUE_MAX_CONTENT_WORDS or (words <= SHORT_CONTENT_WORDS and search_decision == SUGGEST)
 
 
+def mentioned(text: str, hits: Sequence[Dict[str, Any]]) -> bool:
+    """Whether a content word of ``text`` (its first five letters) occurs in the hits' titles,
+    passages, categories or products: the KB talks about the thing the customer named."""
+    found = " ".join(f"{h.get('title', '')} {passage(h)['text']} {h.get('category') or ''} {h.get('product') or ''}"
+                     for h in hits).lower()
+    return any(word[:5] in found for word in content_words(text))
+
+
 def topics_of(hits: Sequence[Dict[str, Any]], labels: Dict[str, str]) -> List[Topic]:
     """Buttons from the hits' front matter: one per category when they differ, else one per
     product inside the one category; fewer than two means there is nothing to choose."""
@@ -182,6 +190,8 @@ def plan(result: Dict[str, Any], text: str, rejected: Iterable[str], labels: Dic
         candidates = (sure if len(sure) >= 2 else fresh[:MAX_SUGGESTIONS])[:MAX_SUGGESTIONS + 2]
         vague = is_vague(text, verdict)
         spread = verdict == SUGGEST and len({h.get("category") for h in fresh[:MAX_SUGGESTIONS]}) >= 2
+        if vague and verdict == NONE and not mentioned(text, candidates):
+            vague = False  # "Studentenrabatt?": nothing in the KB is about it, so no topic to ask
         if (vague or spread) and candidates:
             topics = topics_of(candidates, labels)
             if len(topics) >= 2:

@@ -54,7 +54,7 @@ def test_a_vague_message_over_several_categories_gets_topic_buttons_from_the_hit
 
 
 def test_one_category_with_several_products_asks_for_the_product():
-    hits = [hit("dsl", "network", "DSL", 0.4), hit("fiber", "network", "Fiber", 0.4)]
+    hits = [hit("internet-dsl", "network", "DSL", 0.4), hit("internet-fiber", "network", "Fiber", 0.4)]
     step = answers.plan(result(hits, answerable=False), "internet kaputt", [], {}, may_clarify=True)
     assert step.kind == "clarify" and [t.key for t in step.topics] == ["product:DSL", "product:Fiber"]
 
@@ -131,3 +131,12 @@ def test_an_article_passed_over_in_a_list_comes_back_only_as_the_clear_answer_wi
     read = answers.plan(result(hits), "the wifi drops every few minutes upstairs", ["wifi"], {}, False,
                         dismissed=["wifi"])
     assert read.kind == answers.SUGGEST and read.skipped[0]["article_id"] == "wifi"  # "not solved" wins
+
+
+def test_a_vague_message_about_something_the_kb_does_not_mention_is_refused_not_asked():
+    hits = [hit("invoice", "billing", "Account", 0.3), hit("widget", "shop-chat", "Shop", 0.3)]
+    step = answers.plan(result(hits, answerable=False), "Gibt es einen Studentenrabatt?", [], {}, may_clarify=True)
+    assert step.kind == answers.NONE
+    hits = [hit("router-no-internet", "network", "DSL", 0.3), hit("slow-internet", "network", "Fiber", 0.3)]
+    step = answers.plan(result(hits, answerable=False), "internet kaputt!!!", [], {}, may_clarify=True)
+    assert step.kind == "clarify"
