@@ -16,6 +16,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_fastapi_instrumentator import Instrumentator
 
+from helpdesk.deployment import load_checked
+from helpdesk.profile import router as profile_router
 from helpdesk.settings import Settings
 from helpdesk.chat.router import router as chat_router
 from helpdesk.feedback.api import record_unanswered
@@ -52,6 +54,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    # The company's name, hotline, branding: checked before anything starts (a mistake stops it).
+    app.state.deployment = settings.deployment or load_checked()
     app.state.search_listeners = [record_unanswered]  # unanswered searches feed `helpdesk gaps`
 
     @app.exception_handler(RequestValidationError)
@@ -70,5 +74,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(inbox_router)
     app.include_router(inbox_stream_router)
     app.include_router(feedback_router)
+    app.include_router(profile_router)
     Instrumentator().instrument(app).expose(app, include_in_schema=False)
     return app

@@ -1,6 +1,10 @@
 """The helpdesk command: the knowledge-base commands of search_api (lint,
 build, eval), ``serve`` for the whole web service, and the desk's commands
-(migrate, agents and tokens, routing check, gaps).
+(migrate, agents and tokens, routing check, deployment check, gaps).
+
+Every command reads the deployment configuration first (helpdesk/deployment.py):
+its languages and public URL are the defaults of the search settings, so
+``helpdesk build`` indexes the languages the deployment serves.
 """
 
 from __future__ import annotations
@@ -9,8 +13,42 @@ import argparse
 import os
 import sys
 
+from helpdesk.deployment import DeploymentError, search_defaults
 from search_api.cli import add_commands as add_kb_commands
-from search_api.cli import with_dirs
+from search_api.cli import cmd_lint as lint_articles
+from search_api.cli import settings_from_args, with_dirs
+
+
+def cmd_lint(args: argparse.Namespace) -> int:
+    """The articles' problems (exit 1), then where configuration and KB disagree (warnings only)."""
+    from helpdesk.deployment import load_checked
+    from helpdesk.handoffs.routing import RoutingConfig, RoutingConfigError
+    from helpdesk.profile import consistency_warnings
+    from helpdesk.settings import Settings
+    from search_api.kb.articles import load_articles
+
+    status = lint_articles(args)
+    settings = settings_from_args(args)
+    try:
+        routing = RoutingConfig.load(Settings.from_env().routing_file)
+    except RoutingConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    warnings = consistency_warnings(load_checked(), routing, load_articles(settings.articles_dir,
+                                    settings.languages).articles, settings.articles_dir)
+    for warning in warnings:
+        print(warning, file=sys.stderr)
+    print(f"{len(warnings)} warnings (configuration and knowledge base)", file=sys.stderr)
+    return status
+
+
+def cmd_deployment_check(args: argparse.Namespace) -> int:
+    from helpdesk.deployment import load_checked
+
+    deployment = load_checked()  # a DeploymentError is printed by main
+    print(f"{deployment.source}: OK, {deployment.company} / {deployment.assistant}, languages "
+          f"{', '.join(deployment.languages)}, public URL {deployment.urls.public}")
+    return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -35,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="helpdesk", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     add_kb_commands(sub)  # lint, build, eval
+    sub.choices["lint"].set_defaults(func=cmd_lint)
+    p = sub.add_parser("deployment-check", help="validate the deployment configuration (HELPDESK_DEPLOYMENT_FILE)")
+    p.set_defaults(func=cmd_deployment_check)
     p = with_dirs(sub.add_parser("serve", help="run the HTTP service"))
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
@@ -52,7 +93,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        with search_defaults():
+            return args.func(args)
+    except DeploymentError as exc:
+        print(exc, file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

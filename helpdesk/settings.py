@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
+from helpdesk.deployment import Deployment, load_checked
 from search_api.settings import PROJECT_ROOT, SearchSettings
 
 __all__ = ["PROJECT_ROOT", "Settings"]
@@ -41,10 +42,16 @@ class Settings(SearchSettings):
     smtp_starttls: bool = False
     notify_max_attempts: int = 10
     notify_retry_seconds: float = 10.0
+    # The company's configuration (config/deployment.yml or HELPDESK_DEPLOYMENT_FILE). None: the
+    # app loads it at start; from_env loads it at once and takes its languages and public URL.
+    deployment: Deployment | None = None
 
     @classmethod
     def env_kwargs(cls, env: Mapping[str, str]) -> dict:
         kwargs = super().env_kwargs(env)
+        deployment = load_checked(env=env)  # its environment overrides include HELPDESK_LANGUAGES/_PUBLIC_URL
+        kwargs.update(deployment=deployment, languages=tuple(deployment.languages),
+                      public_base_url=deployment.urls.public)
         if "DATABASE_URL" in env:
             kwargs["database_url"] = env["DATABASE_URL"]
         if "HELPDESK_ROUTING_FILE" in env:

@@ -1,10 +1,11 @@
-"""Actions of the conversation before a handoff: greeting, KB answers, feedback, offers.
+"""Actions of the conversation before a handoff: greeting, KB answers, feedback, offers, small talk.
 
-Each action is a thin step: call the web service (``backend``), send the domain's
-texts in the conversation's language (``texts``) and return slot events. The
-``flow`` slot tells the rules what the bot waits for next (see bot/domain.yml).
-No exception escapes an action: ``HelpdeskAction.run`` turns one into an
-apology and an offer of a human, so no customer input can break a turn.
+Each action is a thin step: call the web service (``backend``), let ``answers``
+decide what a search means for this conversation, send the texts in the
+conversation's language (``texts``) and return slot events. The ``flow`` slot
+tells the rules what the bot waits for next (see bot/domain.yml). No exception
+escapes an action: ``HelpdeskAction.run`` turns one into an apology and an
+offer of a human, so no customer input can break a turn.
 """
 
 from __future__ import annotations
@@ -15,26 +16,34 @@ from typing import Any, Dict, List, Optional, Tuple
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet, UserUtteranceReverted
 
-from actions.backend import SearchUnavailable, backend
+from actions import answers
+from actions.backend import SearchUnavailable, TicketClosed, backend
 from actions.conversation import (
-    MAX_ARTICLES_SHOWN,
     MAX_PROBLEM_TEXTS,
     MIN_WORDS_TO_SWITCH,
     HelpdeskAction,
-    article_values,
+    answer_card,
+    choice,
     clean_text,
     compact_search,
     conversation_language,
     detect_language,
     has_words,
+    latest_intent,
     latest_text,
     metadata_language,
-    shown_article,
+    REJECTED,
+    record_shown,
+    rejected_ids,
+    send_card,
+    topic_labels,
 )
 from actions.handoff import prefill_events
-from actions.texts import DEFAULT_LANGUAGE, normalise_language, say
+from actions.texts import DEFAULT_LANGUAGE, normalise_language, render, say
 
 log = logging.getLogger(__name__)
+
+SEARCH_TOP_K = 8
 
 
 class ActionGreet(HelpdeskAction):
@@ -47,32 +56,69 @@ class ActionGreet(HelpdeskAction):
         return [SlotSet("language", lang)]
 
 
+def _topic_events(topic: Optional[answers.Topic]) -> List[EventType]:
+    if topic is None:
+        return []
+    return [SlotSet("topic", {"category": topic.category, "product": topic.product, "label": topic.label})]
+
+
+def _article_payload(article_id: str) -> str:
+    return '/inform{"choice": "article:' + article_id.replace('"', "") + '"}'
+
+
 class ActionSearch(HelpdeskAction):
-    """Every problem description or question: search the KB and show the best section."""
+    """A problem description, the answer to a clarifying question, or a button under a list
+    of suggestions: search the KB (or use the last search) and show what ``answers.plan`` says."""
 
     def name(self) -> str:
         return "action_search"
 
     async def act(self, dispatcher, tracker, domain):
-        text = clean_text(latest_text(tracker))
+        picked = choice(tracker) or ""
         current = conversation_language(tracker)
+        if picked.startswith("article:"):
+            return self.show_picked(dispatcher, tracker, picked[len("article:"):], current)
+        if picked == "none_of_these":
+            return self.none_of_these(dispatcher, tracker, current)
+
+        text = clean_text(latest_text(tracker))
+        problems = list(tracker.get_slot("problem_texts") or [])
+        topic = answers.topic_from_choice(picked, tracker.get_slot("clarify_topics") or [])
+        if picked.startswith(("topic:", "product:")):
+            lang = current or metadata_language(tracker) or DEFAULT_LANGUAGE
+            if topic is None or not problems:  # "something else", or a stale button
+                say(dispatcher, "clarify_details", lang)
+                return [SlotSet("clarify_pending", True), SlotSet("clarify_topics", None),
+                        SlotSet("clarified", True), SlotSet("flow", None)]
+            return await self.search(dispatcher, tracker, f"{problems[-1]} {topic.label}", problems, topic,
+                                     may_clarify=False)
+
         if not has_words(text) or text.startswith("/"):
             lang = current or metadata_language(tracker) or DEFAULT_LANGUAGE
             say(dispatcher, "ask_rephrase", lang)
             return [SlotSet("language", lang)]
-
-        problems = list(tracker.get_slot("problem_texts") or [])
         query = text
-        if tracker.get_slot("clarify_pending") and problems:
-            # The answer to the clarifying question refines the previous description.
+        refining = bool(tracker.get_slot("clarify_pending") and problems)
+        if refining:  # the answer to the clarifying question refines the previous description
             query = clean_text(f"{problems[-1]} {text}")
         problems = (problems + [text[:1000]])[-MAX_PROBLEM_TEXTS:]
-        events: List[EventType] = [SlotSet("problem_texts", problems), SlotSet("clarify_pending", False)]
+        may_clarify = not refining and not tracker.get_slot("clarified") and latest_intent(tracker) != "out_of_scope"
+        return await self.search(dispatcher, tracker, query, problems, None, may_clarify, refining)
 
+    async def search(self, dispatcher, tracker, query: str, problems: List[str], topic: Optional[answers.Topic],
+                     may_clarify: bool, refining: bool = False) -> List[EventType]:
+        current = conversation_language(tracker)
+        events: List[EventType] = [SlotSet("problem_texts", problems), SlotSet("clarify_pending", False),
+                                   SlotSet("clarify_topics", None)]
+        if topic is not None or refining:
+            events.append(SlotSet("clarified", True))
+        events += _topic_events(topic)
         # A short message in a conversation with a language is searched in that language.
-        search_lang = current if current and len(text.split()) < MIN_WORDS_TO_SWITCH else None
+        # Until the customer's language is known, the chat page's stands in (codes, product names).
+        known = current or metadata_language(tracker)
+        search_lang = known if known and len(query.split()) < MIN_WORDS_TO_SWITCH else None
         try:
-            result = await backend().search(query, lang=search_lang, top_k=5)
+            result = await backend().search(query, lang=search_lang, top_k=SEARCH_TOP_K)
         except SearchUnavailable as exc:
             log.warning("search unavailable: %s", exc)
             lang = current or metadata_language(tracker) or DEFAULT_LANGUAGE
@@ -82,28 +128,84 @@ class ActionSearch(HelpdeskAction):
                              SlotSet("handoff_reason", "search_unavailable"), SlotSet("last_search", None)]
 
         lang = normalise_language(result.get("lang")) or current or DEFAULT_LANGUAGE
-        events.append(SlotSet("language", lang))
-        hits = result.get("hits") or []
-        if not result.get("answerable") or not hits:
+        events += [SlotSet("language", lang), SlotSet("last_search", compact_search(result, query))]
+        step = answers.plan(result, query, rejected_ids(tracker), topic_labels(lang), may_clarify, topic,
+                            dismissed=rejected_ids(tracker, ("not_relevant",)))
+        out_of_scope = latest_intent(tracker) == "out_of_scope"
+
+        if step.kind == "clarify":
+            topics = step.topics
+            clarify = render("clarify_topic", lang)
+            dispatcher.utter_message(text=clarify["text"], buttons=[
+                {"title": t.label, "payload": t.payload()} for t in topics] + clarify["buttons"])
+            offered = [{"category": t.category, "product": t.product, "label": t.label} for t in topics]
+            return events + [SlotSet("clarify_topics", offered), SlotSet("clarify_pending", True),
+                             SlotSet("flow", None)]
+        if step.kind in (answers.ANSWER, "answer_again") and not (out_of_scope and step.skipped):
+            best = step.hits[0]
+            send_card(dispatcher, answer_card(best, lang, "answer_intro_again" if step.kind == "answer_again"
+                                              else "answer_intro"))
+            shown = record_shown(list(tracker.get_slot("articles_shown") or []), best)
+            return events + [SlotSet("flow", "feedback"), SlotSet("articles_shown", shown)]
+        if step.kind == answers.SUGGEST and not out_of_scope:
+            if step.skipped:
+                say(dispatcher, "rejected_only", lang, title=step.skipped[0].get("title", ""))
+            message = render("suggest", lang)
+            buttons = [{"title": h.get("title") or h["article_id"], "payload": _article_payload(h["article_id"])}
+                       for h in step.hits]
+            dispatcher.utter_message(text=message["text"], buttons=buttons + message["buttons"])
+            return events + [SlotSet("suggested", [h["article_id"] for h in step.hits]), SlotSet("flow", None)]
+
+        if out_of_scope:
+            say(dispatcher, "out_of_scope", lang)
+        elif step.kind == "rejected_only":
+            say(dispatcher, "rejected_only", lang, title=step.skipped[0].get("title", ""))
+        else:
             # No bluffing: without a confident answer the customer gets a person, not a guess.
             say(dispatcher, "no_answer", lang)
-            say(dispatcher, "offer_human", lang)
-            return events + [SlotSet("flow", "offer_human"), SlotSet("handoff_reason", "no_answer"),
-                             SlotSet("last_search", compact_search(result, query))]
+        say(dispatcher, "offer_human", lang)
+        return events + [SlotSet("flow", "offer_human"),
+                         SlotSet("handoff_reason", "unresolved" if step.kind == "rejected_only" else "no_answer")]
 
-        best = hits[0]
-        say(dispatcher, "article", lang, **article_values(best))
-        say(dispatcher, "ask_solved", lang)
-        shown = (list(tracker.get_slot("articles_shown") or []) + [shown_article(best)])[-MAX_ARTICLES_SHOWN:]
-        return events + [SlotSet("flow", "feedback"), SlotSet("articles_shown", shown),
-                         SlotSet("last_search", compact_search(result, query))]
+    @staticmethod
+    def show_picked(dispatcher, tracker, article_id: str, lang: Optional[str]) -> List[EventType]:
+        """The customer picked one of the suggestions: its answer card; its topic is accepted."""
+        hits = (tracker.get_slot("last_search") or {}).get("hits") or []
+        hit = next((h for h in hits if h.get("article_id") == article_id), None)
+        lang = lang or DEFAULT_LANGUAGE
+        if hit is None or article_id in rejected_ids(tracker, REJECTED):
+            say(dispatcher, "clarify_details", lang)
+            return [SlotSet("clarify_pending", True), SlotSet("suggested", None)]
+        send_card(dispatcher, answer_card(hit, lang))
+        shown = record_shown(list(tracker.get_slot("articles_shown") or []), hit)
+        topic = answers.Topic(hit.get("category"), hit.get("product"), hit.get("product") or "")
+        return [SlotSet("articles_shown", shown), SlotSet("flow", "feedback"), SlotSet("suggested", None)] + \
+            _topic_events(topic if hit.get("category") else None)
+
+    @staticmethod
+    def none_of_these(dispatcher, tracker, lang: Optional[str]) -> List[EventType]:
+        """None of the suggestions fits: they count as rejected; one question for details, then a person."""
+        lang = lang or DEFAULT_LANGUAGE
+        hits = {h.get("article_id"): h for h in (tracker.get_slot("last_search") or {}).get("hits") or []}
+        shown = list(tracker.get_slot("articles_shown") or [])
+        for article_id in tracker.get_slot("suggested") or []:
+            if article_id in hits:
+                shown = record_shown(shown, hits[article_id], "not_relevant")
+        events: List[EventType] = [SlotSet("articles_shown", shown), SlotSet("suggested", None)]
+        if not tracker.get_slot("clarified"):
+            say(dispatcher, "clarify_details", lang)
+            return events + [SlotSet("clarify_pending", True), SlotSet("clarified", True), SlotSet("flow", None)]
+        say(dispatcher, "no_answer", lang)
+        say(dispatcher, "offer_human", lang)
+        return events + [SlotSet("flow", "offer_human"), SlotSet("handoff_reason", "unresolved")]
 
 
 def _mark_last_article(tracker: Tracker, feedback: str) -> Tuple[List[Dict[str, Any]], Optional[Dict[str, Any]]]:
     shown = [dict(a) for a in tracker.get_slot("articles_shown") or []]
-    if shown:
-        shown[-1]["feedback"] = feedback
-        return shown, shown[-1]
+    pending = [a for a in shown if a.get("feedback") == "none"]
+    if pending:
+        pending[-1]["feedback"] = feedback
+        return shown, pending[-1]
     return shown, None
 
 
@@ -121,8 +223,8 @@ class ActionSolved(HelpdeskAction):
         shown, article = _mark_last_article(tracker, "solved")
         await _record_feedback(tracker, article, True)
         say(dispatcher, "solved", conversation_language(tracker))
-        return [SlotSet("articles_shown", shown), SlotSet("flow", None),
-                SlotSet("unresolved_count", 0), SlotSet("clarify_pending", False)]
+        return [SlotSet("articles_shown", shown), SlotSet("flow", None), SlotSet("unresolved_count", 0),
+                SlotSet("clarify_pending", False), SlotSet("clarified", False), SlotSet("topic", None)]
 
 
 class ActionNotSolved(HelpdeskAction):
@@ -142,35 +244,51 @@ class ActionNotSolved(HelpdeskAction):
         if unresolved >= 2:
             say(dispatcher, "unresolved_handoff", lang)
             events.append(SlotSet("handoff_reason", "unresolved"))
-            events += prefill_events(tracker, lang, articles_shown=shown)
+            events += prefill_events(tracker, lang)
             return events + [SlotSet("flow", "handoff")]
 
         last = tracker.get_slot("last_search") or {}
-        threshold = last.get("threshold") or 0.0
+        rejected = {a["article_id"] for a in shown if a.get("feedback") in REJECTED}
         seen = {a["article_id"] for a in shown}
-        candidate = next((h for h in last.get("hits", [])
-                          if h.get("article_id") not in seen and (h.get("score") or 0) >= threshold), None)
+        candidate = next((h for h in last.get("hits", []) if h.get("article_id") not in seen | rejected
+                          and answers.confident(h, last.get("threshold"))), None)
         if candidate:
-            say(dispatcher, "next_article", lang, **article_values(candidate))
-            say(dispatcher, "ask_solved", lang)
-            shown = (shown + [shown_article(candidate)])[-MAX_ARTICLES_SHOWN:]
-            return events + [SlotSet("articles_shown", shown), SlotSet("flow", "feedback")]
+            send_card(dispatcher, answer_card(candidate, lang, "answer_intro_next"))
+            return events + [SlotSet("articles_shown", record_shown(shown, candidate)), SlotSet("flow", "feedback")]
 
-        say(dispatcher, "clarify", lang)
-        return events + [SlotSet("clarify_pending", True), SlotSet("flow", None)]
+        say(dispatcher, "clarify_details", lang)
+        return events + [SlotSet("clarify_pending", True), SlotSet("clarified", True), SlotSet("flow", None)]
 
 
-class ActionOfferHuman(HelpdeskAction):
-    """Out of scope: say what the bot covers and offer a person."""
+class ActionFrustration(HelpdeskAction):
+    """Anger or an insult: one empathetic sentence and the offer of a person. The message is not
+    a problem description; a yes makes a handoff with reason ``frustration`` (priority raised)."""
 
     def name(self) -> str:
-        return "action_offer_human"
+        return "action_frustration"
 
     async def act(self, dispatcher, tracker, domain):
         lang = await detect_language(tracker, latest_text(tracker))
-        say(dispatcher, "out_of_scope", lang)
+        say(dispatcher, "frustration", lang)
         say(dispatcher, "offer_human", lang)
-        return [SlotSet("language", lang), SlotSet("flow", "offer_human"), SlotSet("handoff_reason", "no_answer")]
+        return [SlotSet("language", lang), SlotSet("flow", "offer_human"), SlotSet("handoff_reason", "frustration")]
+
+
+SMALL_TALK = {"bot_challenge": "small_bot_challenge", "thank": "small_thank", "goodbye": "small_goodbye",
+              "chitchat": "small_chitchat"}
+
+
+class ActionSmallTalk(HelpdeskAction):
+    """Short fixed replies (are you a bot, thanks, goodbye, how are you, a yes/no to nothing), in
+    the conversation's language, else the chat page's, else the one detected."""
+
+    def name(self) -> str:
+        return "action_small_talk"
+
+    async def act(self, dispatcher, tracker, domain):
+        lang = await detect_language(tracker, latest_text(tracker))
+        say(dispatcher, SMALL_TALK.get(latest_intent(tracker) or "", "small_how_can_i_help"), lang)
+        return [] if conversation_language(tracker) else [SlotSet("language", lang)]
 
 
 class ActionDeclineHuman(HelpdeskAction):
@@ -195,13 +313,27 @@ class ActionFallback(HelpdeskAction):
 
 
 class ActionHandedOff(Action):
-    """After a stored handoff the conversation belongs to a person: the bot says nothing.
-    Clearing ``ticket_id`` (the web chat's hand-back) makes the bot answer again."""
+    """After a stored handoff the conversation belongs to a person: what the customer writes is
+    added to the ticket's transcript (every channel) and acknowledged; the bot answers nothing
+    else. Clearing ``ticket_id`` (the web chat's hand-back) makes the bot answer again."""
 
     def name(self) -> str:
         return "action_handed_off"
 
     async def run(self, dispatcher, tracker, domain):
-        log.info("conversation %s is with ticket %s: bot stays silent",
-                 tracker.sender_id, tracker.get_slot("ticket_id"))
+        ticket = tracker.get_slot("ticket_id")
+        lang = conversation_language(tracker) or metadata_language(tracker) or DEFAULT_LANGUAGE
+        text = clean_text(latest_text(tracker))
+        if not has_words(text) or text.startswith("/"):
+            return []
+        try:
+            await backend().append_message(ticket, tracker.sender_id, text)
+        except TicketClosed:
+            say(dispatcher, "after_ticket_closed", lang, ticket_id=ticket)
+            return [SlotSet("ticket_id", None)]
+        except Exception:  # noqa: BLE001 - the customer must hear that it did not arrive
+            log.exception("appending to %s failed", ticket)
+            say(dispatcher, "action_failed", lang)
+            return []
+        say(dispatcher, "after_ticket", lang, ticket_id=ticket)
         return []

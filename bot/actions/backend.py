@@ -1,4 +1,5 @@
-"""HTTP client of the web service (search_api + helpdesk) for the actions: search, language, feedback, handoffs.
+"""HTTP client of the web service (search_api + helpdesk) for the actions: search, language, feedback,
+handoffs and the bot profile (the company's name, hotline, scope and topics; actions/profile.py caches it).
 
 One shared ``httpx.AsyncClient`` per process (connection reuse keeps a turn
 fast). Every call has a short timeout, because a customer waiting on a silent
@@ -20,6 +21,7 @@ import asyncio
 import logging
 import os
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
@@ -55,6 +57,10 @@ class HandoffRejected(Exception):
 
 class HandoffFailed(Exception):
     """The handoff could not be stored after all retries."""
+
+
+class TicketClosed(Exception):
+    """The ticket is resolved (or unknown): nothing can be added to its transcript any more."""
 
 
 def _secret(name: str) -> Optional[str]:
@@ -122,6 +128,16 @@ class Backend:
             return None
         return response.json() if response.status_code == 200 else None
 
+    async def profile(self, lang: str) -> Dict[str, Any]:
+        """GET /bot/profile?lang=...; raises SearchUnavailable when the web service does not answer."""
+        try:
+            response = await self.client.get("/bot/profile", params={"lang": lang}, timeout=self.timeout)
+        except httpx.HTTPError as exc:
+            raise SearchUnavailable(f"GET /bot/profile: {type(exc).__name__}: {exc}") from None
+        if response.status_code != 200:
+            raise SearchUnavailable(f"GET /bot/profile: HTTP {response.status_code}")
+        return response.json()
+
     async def feedback(self, article_id: str, conversation_id: str, query: str, helpful: bool) -> bool:
         """Records solved / not solved on an article; losing one vote must not break the turn."""
         body = {"article_id": article_id, "conversation_id": conversation_id,
@@ -163,6 +179,19 @@ class Backend:
                 detail = response.text[:500]
             raise HandoffRejected(response.status_code, detail)
         raise HandoffFailed(last_error)
+
+    async def append_message(self, ticket_id: str, conversation_id: str, text: str) -> Dict[str, Any]:
+        """Adds the customer's message to the ticket's transcript (POST /handoffs/{id}/messages)."""
+        body = {"conversation_id": conversation_id[:200],
+                "messages": [{"sender": "customer", "text": text[:4000],
+                              "timestamp": datetime.now(timezone.utc).isoformat()}]}
+        headers = {"Authorization": f"Bearer {self.service_token or ''}"}
+        response = await self.client.post(f"/handoffs/{ticket_id}/messages", json=body, headers=headers,
+                                          timeout=self.handoff_timeout)
+        if response.status_code in (404, 409):
+            raise TicketClosed(f"{ticket_id}: HTTP {response.status_code}")
+        response.raise_for_status()
+        return response.json()
 
 
 _backend: Optional[Backend] = None

@@ -17,8 +17,14 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.answers import passage
 from actions.backend import MAX_QUERY_CHARS, backend
-from actions.texts import DEFAULT_LANGUAGE, normalise_language, say
+from actions.texts import DEFAULT_LANGUAGE, normalise_language, render, say
+
+try:  # the deployment profile (company name, KB topics); absent on branches without issue 16
+    from actions import profile
+except ImportError:  # pragma: no cover - depends on the merge order of the branches
+    profile = None
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +54,27 @@ def has_words(text: str) -> bool:
 
 def latest_text(tracker: Tracker) -> str:
     return tracker.latest_message.get("text") or ""
+
+
+def latest_intent(tracker: Tracker) -> Optional[str]:
+    return (tracker.latest_message.get("intent") or {}).get("name")
+
+
+def choice(tracker: Tracker) -> Optional[str]:
+    """The value a button sent (``/inform{"choice": ...}``), if the last message was one."""
+    values = list(tracker.get_latest_entity_values("choice"))
+    return str(values[0]) if values else None
+
+
+def topic_labels(lang: Optional[str]) -> Dict[str, str]:
+    """Category -> button label in ``lang``, from the deployment profile (the KB's categories)."""
+    if profile is None:
+        return {}
+    try:
+        return {t["id"]: t.get("title") or t["id"] for t in profile.topics(lang) if t.get("id")}
+    except Exception:  # noqa: BLE001 - labels are a nicety; the category id is shown instead
+        log.exception("profile topics unavailable")
+        return {}
 
 
 def metadata_language(tracker: Tracker) -> Optional[str]:
@@ -81,22 +108,57 @@ async def detect_language(tracker: Tracker, text: str) -> str:
     return current or hint or DEFAULT_LANGUAGE
 
 
+# What the customer said about an article: solved / not_solved (its buttons), not_relevant
+# ("none of these" under a list of suggestions) or none (no answer yet).
+REJECTED = ("not_solved", "not_relevant")
+
+
 def shown_article(article: Dict[str, Any], feedback: str = "none") -> Dict[str, Any]:
     return {"article_id": article["article_id"], "title": article.get("title", ""),
-            "score": article.get("score"), "url": article.get("url", ""), "feedback": feedback}
+            "score": article.get("score"), "url": article.get("url", ""), "feedback": feedback,
+            "category": article.get("category"), "product": article.get("product")}
 
 
-def article_values(hit: Dict[str, Any]) -> Dict[str, Any]:
-    section = hit.get("section")
-    return {"title": hit.get("title", ""), "section": f" – {section}" if section else "",
-            "snippet": hit.get("snippet", ""), "url": hit.get("url", "")}
+def record_shown(shown: List[Dict[str, Any]], article: Dict[str, Any], feedback: str = "none") -> List[Dict[str, Any]]:
+    """``shown`` with ``article`` added once: a repeat replaces the earlier entry (latest verdict wins)."""
+    kept = [a for a in shown if a.get("article_id") != article["article_id"]]
+    return (kept + [shown_article(article, feedback)])[-MAX_ARTICLES_SHOWN:]
+
+
+def rejected_ids(tracker: Tracker, feedback: tuple = ("not_solved",)) -> List[str]:
+    """Articles the customer marked "not solved" (or, with ``feedback``, passed over in a list)."""
+    return [a["article_id"] for a in tracker.get_slot("articles_shown") or [] if a.get("feedback") in feedback]
+
+
+def answer_card(hit: Dict[str, Any], lang: Optional[str], intro: str = "answer_intro") -> Dict[str, Any]:
+    """One message with the whole answer: title, the passage (safe markdown from search), the
+    link and the solved/not-solved buttons. ``text`` is the same as plain markdown for channels
+    that do not render cards (REST clients, the handoff transcript)."""
+    found = passage(hit)
+    title = hit.get("title") or hit.get("article_id", "")
+    section = found["section"] if found["section"] and found["section"] != title else ""
+    ask = render("answer_card", lang)
+    link = render("answer_link", lang)["text"]
+    lead = render(intro, lang)["text"]
+    heading = f"**{title}**" + (f" – {section}" if section else "")
+    text = f"{lead} {heading}\n\n{found['markdown']}\n\n[{link}]({found['url']})\n\n{ask['text']}"
+    return {"type": "answer", "lang": lang, "intro": lead, "article_id": hit.get("article_id"), "title": title,
+            "section": section, "markdown": found["markdown"], "url": found["url"], "link_label": link,
+            "question": ask["text"], "buttons": ask["buttons"], "text": text}
+
+
+def send_card(dispatcher: CollectingDispatcher, card: Dict[str, Any]) -> None:
+    # Rasa's socket.io channel emits ``data`` as the bot message itself; REST returns it as ``custom``.
+    dispatcher.utter_message(json_message={"data": card})
 
 
 def compact_search(result: Dict[str, Any], query: str) -> Dict[str, Any]:
-    """What later turns need of a search: the query, threshold and the hits."""
-    keys = ("article_id", "title", "section", "snippet", "url", "score", "category", "product")
+    """What later turns need of a search: the query, decision, threshold and the hits."""
+    keys = ("article_id", "title", "section", "snippet", "answer", "url", "score", "confidence",
+            "category", "product")
     return {"query": query, "lang": result.get("lang"), "threshold": result.get("threshold"),
-            "hits": [{k: h.get(k) for k in keys} for h in result.get("hits", [])]}
+            "decision": result.get("decision"), "answerable": result.get("answerable"),
+            "hits": [{k: h.get(k) for k in keys if k in h} for h in result.get("hits", [])]}
 
 
 class HelpdeskAction(Action, metaclass=ABCMeta):
@@ -111,6 +173,8 @@ class HelpdeskAction(Action, metaclass=ABCMeta):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[str, Any]) -> List[EventType]:
         try:
+            if profile is not None:
+                await profile.refresh()
             return await self.act(dispatcher, tracker, domain)
         except Exception:  # noqa: BLE001 - the customer must get an answer whatever broke
             log.exception("action %s failed in conversation %s", self.name(), tracker.sender_id)

@@ -1,13 +1,16 @@
 """The handoff to 2nd level: prefill, the form's validation, confirmation and submission.
 
-``action_prepare_handoff`` (or ``action_not_solved``) prefills what the bot
-already knows: description from the customer's own messages, what was tried
-from the articles shown and their feedback, category and product from the best
-hit. ``handoff_form`` asks only for what is missing; ``validate_handoff_form``
-checks each answer; ``action_ask_handoff_confirmed`` shows the summary for the
-customer to confirm or correct; ``action_submit_handoff`` POSTs it with an
-idempotency key derived from the conversation and never claims success it did
-not get back from search_api.
+``action_prepare_handoff`` (or ``action_not_solved``) prefills only what the
+customer said or chose: the description from their problem messages (not a
+request for a person, not an insult), the topic from a topic button or an
+article they picked, never from an article they rejected. What they tried is
+asked in their own words; the articles shown and their verdicts are added to
+it (once each) when the summary is shown and sent, so correcting "tried" never
+loses them. ``handoff_form`` asks only for what is missing;
+``validate_handoff_form`` checks each answer; ``action_ask_handoff_confirmed``
+shows the summary for the customer to confirm or correct;
+``action_submit_handoff`` POSTs it with an idempotency key derived from the
+conversation and never claims success it did not get back from the web service.
 """
 
 from __future__ import annotations
@@ -25,7 +28,18 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.conversation import HelpdeskAction, conversation_language, detect_language, latest_text
+from actions.answers import content_words
+from actions.conversation import (
+    MAX_PROBLEM_TEXTS,
+    HelpdeskAction,
+    choice,
+    clean_text,
+    conversation_language,
+    detect_language,
+    latest_intent,
+    latest_text,
+    profile,
+)
 from actions.backend import HandoffFailed, HandoffRejected, backend
 from actions.texts import DEFAULT_LANGUAGE, render, say
 
@@ -80,12 +94,6 @@ def contact_text(contact: Optional[str]) -> str:
     return contact or ""
 
 
-def choice(tracker: Tracker) -> Optional[str]:
-    """The value a button sent (``/inform{"choice": ...}``), if the last message was one."""
-    values = list(tracker.get_latest_entity_values("choice"))
-    return str(values[0]) if values else None
-
-
 def words_match(text: str, table: Dict[str, tuple]) -> Optional[str]:
     lowered = f" {text.lower()} "
     for value, words in table.items():
@@ -99,37 +107,79 @@ def bounded(text: str, limit: int = MAX_TEXT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def tried_text(articles: List[Dict[str, Any]], lang: Optional[str]) -> Optional[str]:
-    """What the customer already tried, from the articles shown and the feedback on them."""
-    if not articles:
-        return None
-    de = lang == "de"
-    labels = ({"solved": "gelöst", "not_solved": "nicht gelöst", "none": "keine Rückmeldung"} if de
-              else {"solved": "solved", "not_solved": "not solved", "none": "no feedback"})
-    items = "; ".join(f"„{a.get('title', a['article_id'])}“ ({labels.get(a.get('feedback', 'none'), '')})" if de
-                      else f"\"{a.get('title', a['article_id'])}\" ({labels.get(a.get('feedback', 'none'), '')})"
-                      for a in articles)
-    prefix = "Vom Bot vorgeschlagene Artikel gelesen: " if de else "Read the articles the bot suggested: "
-    return bounded(prefix + items)
+def categories() -> frozenset:
+    """Every category the routing file knows (from the deployment profile), else the built-in ones."""
+    if profile is not None:
+        try:
+            known = profile.topic_ids()
+            if known:
+                return frozenset(known)
+        except Exception:  # noqa: BLE001 - the profile is optional
+            log.exception("profile topic ids unavailable")
+    return frozenset(CATEGORIES)
 
 
-def prefill_events(tracker: Tracker, lang: Optional[str],
-                   articles_shown: Optional[List[Dict[str, Any]]] = None) -> List[EventType]:
-    """Slots of the form the bot can fill from the conversation so far (only empty ones)."""
+def category_words() -> Dict[str, tuple]:
+    if profile is not None:
+        try:
+            words = profile.topic_words()
+            if words:
+                return dict(words)
+        except Exception:  # noqa: BLE001
+            log.exception("profile topic words unavailable")
+    return CATEGORY_WORDS
+
+
+def articles_text(articles: List[Dict[str, Any]], lang: Optional[str]) -> str:
+    """The articles the bot showed, each once with the customer's verdict on it."""
+    latest: Dict[str, Dict[str, Any]] = {}
+    for article in articles or []:
+        latest.pop(article["article_id"], None)
+        latest[article["article_id"]] = article
+    if not latest:
+        return ""
+    quote = ("„", "“") if lang == "de" else ('"', '"')
+    items = "; ".join(
+        f"{quote[0]}{a.get('title') or a['article_id']}{quote[1]} "
+        f"({render('verdict_' + (a.get('feedback') or 'none'), lang)['text']})" for a in latest.values())
+    return render("tried_articles", lang, items=items)["text"]
+
+
+def tried_text(own_words: Optional[str], articles: List[Dict[str, Any]], lang: Optional[str]) -> str:
+    """What the customer already tried: their own words, then the articles shown with verdicts."""
+    parts = [p for p in ((own_words or "").strip(), articles_text(articles, lang)) if p]
+    return bounded(". ".join(p.rstrip(". ") for p in parts))
+
+
+PERSON_WORDS = re.compile(
+    r"\b(human|person|people|someone|somebody|agent|employee|staff|support|service|operator|call|ticket|talk|speak|"
+    r"bot|chatbot|robot|machine|mensch\w*|mitarbeiter\w*|jemand\w*|person\w*|kollege\w*|kundenservice|"
+    r"kundendienst|service\w*|hotline|anruf\w*|rueckruf|rückruf|zurueckrufen|zurückrufen|reden|sprechen|"
+    r"chatbot\w*|roboter|maschine|ticket\w*)\b", re.IGNORECASE)
+_CLAUSE = re.compile(r"[.!?;,:\n]+|\s+-\s+|\b(?:and|but|und|aber|weil|because|da)\b", re.IGNORECASE)
+MIN_PROBLEM_WORDS = 2
+
+
+def problem_part(text: str) -> str:
+    """The problem inside a request for a person: "I want a human, the office app crashes on
+    start" -> "the office app crashes on start"; "" when the message is only the request."""
+    clauses = [c.strip() for c in _CLAUSE.split(text or "") if c and c.strip()]
+    kept = [c for c in clauses if not PERSON_WORDS.search(c)]
+    problem = ", ".join(kept)
+    return problem if len(content_words(problem)) >= MIN_PROBLEM_WORDS else ""
+
+
+def prefill_events(tracker: Tracker, lang: Optional[str]) -> List[EventType]:
+    """Slots of the form the bot can fill from what the customer said or chose (only empty ones)."""
     events: List[EventType] = [SlotSet("handoff_confirmed", None), SlotSet("handoff_fix_pending", False)]
-    articles = articles_shown if articles_shown is not None else tracker.get_slot("articles_shown") or []
-    hits = (tracker.get_slot("last_search") or {}).get("hits") or []
-    answered = bool(articles)  # a hit's category is trusted only when it was good enough to show
-    if not tracker.get_slot("handoff_category") and answered and hits and hits[0].get("category") in CATEGORIES:
-        events.append(SlotSet("handoff_category", hits[0]["category"]))
-    if not tracker.get_slot("handoff_product") and answered and hits and hits[0].get("product"):
-        events.append(SlotSet("handoff_product", str(hits[0]["product"])[:200]))
+    topic = tracker.get_slot("topic") or {}
+    if not tracker.get_slot("handoff_category") and topic.get("category") in categories():
+        events.append(SlotSet("handoff_category", topic["category"]))
+    if not tracker.get_slot("handoff_product") and topic.get("product"):
+        events.append(SlotSet("handoff_product", str(topic["product"])[:200]))
     problems = tracker.get_slot("problem_texts") or []
     if not tracker.get_slot("handoff_description") and problems:
         events.append(SlotSet("handoff_description", bounded(" / ".join(problems))))
-    tried = tried_text(articles, lang)
-    if tried:
-        events.append(SlotSet("handoff_tried", tried))
     return events
 
 
@@ -140,25 +190,34 @@ class ActionPrepareHandoff(HelpdeskAction):
         return "action_prepare_handoff"
 
     async def act(self, dispatcher, tracker, domain):
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        intent = latest_intent(tracker)
         lang = conversation_language(tracker)
-        if lang is None or intent in ("request_human", "frustration"):
+        if lang is None or intent == "request_human":
             lang = await detect_language(tracker, latest_text(tracker))
-        if intent == "frustration":
-            reason = "frustration"
-        elif intent == "request_human":
+        events: List[EventType] = []
+        if intent == "request_human":
             reason = "customer_request"
+            # "I want a human, <problem>": the problem is kept for the summary, the request is not.
+            problem = problem_part(clean_text(latest_text(tracker)))
+            if problem:
+                problems = (list(tracker.get_slot("problem_texts") or []) + [problem[:1000]])[-MAX_PROBLEM_TEXTS:]
+                events.append(SlotSet("problem_texts", problems))
+                tracker.slots["problem_texts"] = problems  # prefill below sees it
         else:  # a yes to the bot's offer: the reason the offer was made
             reason = tracker.get_slot("handoff_reason") or "customer_request"
-        say(dispatcher, "handoff_intro_frustration" if reason == "frustration"
-            else "handoff_intro", lang)
-        return [SlotSet("language", lang), SlotSet("handoff_reason", reason), SlotSet("flow", None)] + \
+        say(dispatcher, "handoff_intro", lang)
+        return events + [SlotSet("language", lang), SlotSet("handoff_reason", reason), SlotSet("flow", None)] + \
             prefill_events(tracker, lang)
 
 
 class ValidateHandoffForm(FormValidationAction):
     def name(self) -> str:
         return "validate_handoff_form"
+
+    async def run(self, dispatcher, tracker, domain):
+        if profile is not None:
+            await profile.refresh()  # the categories a typed topic can mean come from it
+        return await super().run(dispatcher, tracker, domain)
 
     @staticmethod
     def _text(value: Any) -> str:
@@ -176,10 +235,10 @@ class ValidateHandoffForm(FormValidationAction):
 
     def validate_handoff_category(self, value: Any, dispatcher: CollectingDispatcher,
                                   tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
-        code, text = self._coded(value, tracker, CATEGORIES)
+        code, text = self._coded(value, tracker, tuple(categories()))
         if code or not text:
             return {"handoff_category": code}
-        return {"handoff_category": words_match(text, CATEGORY_WORDS) or "other"}
+        return {"handoff_category": words_match(text, category_words()) or "other"}
 
     def validate_handoff_description(self, value: Any, dispatcher: CollectingDispatcher,
                                      tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
@@ -317,7 +376,7 @@ class ActionAskHandoffConfirmed(HelpdeskAction):
                                    tracker.get_slot("handoff_category") or "other"),
             product=f" ({product})" if product else "",
             description=tracker.get_slot("handoff_description") or "",
-            tried=tracker.get_slot("handoff_tried") or "",
+            tried=tried_text(tracker.get_slot("handoff_tried"), tracker.get_slot("articles_shown") or [], lang),
             urgency=_button_title("ask_handoff_urgency", lang,
                                   tracker.get_slot("handoff_urgency") or "normal"),
             impact=f" – {impact}" if impact else "",
@@ -333,6 +392,13 @@ def idempotency_key(sender_id: str, handoff_number: int) -> str:
 
 def channel_name(tracker: Tracker) -> str:
     return "web-chat" if tracker.get_latest_input_channel() == "socketio" else "rest"
+
+
+def card_text(data: Any) -> str:
+    """The plain markdown of an answer card (a bot event's ``custom`` payload), else ""."""
+    custom = data.get("custom") if isinstance(data, dict) else None
+    card = custom.get("data") if isinstance(custom, dict) else None
+    return str(card.get("text") or "") if isinstance(card, dict) else ""
 
 
 def transcript(tracker: Tracker) -> List[Dict[str, Any]]:
@@ -351,6 +417,8 @@ def transcript(tracker: Tracker) -> List[Dict[str, Any]]:
         elif text in titles:
             text = titles[text]
         if not text.strip():
+            text = card_text(event.get("data"))
+        if not text.strip():
             continue
         stamp = datetime.fromtimestamp(float(event.get("timestamp") or 0), tz=timezone.utc)
         messages.append({"sender": "customer" if kind == "user" else "bot",
@@ -358,7 +426,11 @@ def transcript(tracker: Tracker) -> List[Dict[str, Any]]:
     return messages[-MAX_TRANSCRIPT:]
 
 
+API_FEEDBACK = ("solved", "not_solved", "none")  # "not_relevant" (none of the suggestions) is "none" there
+
+
 def handoff_payload(tracker: Tracker, lang: str, handoff_number: int) -> Dict[str, Any]:
+    articles = list({a["article_id"]: a for a in tracker.get_slot("articles_shown") or []}.values())
     contact = find_contact(tracker.get_slot("handoff_contact") or "") or {}
     category = tracker.get_slot("handoff_category")
     urgency = tracker.get_slot("handoff_urgency")
@@ -369,10 +441,10 @@ def handoff_payload(tracker: Tracker, lang: str, handoff_number: int) -> Dict[st
         "language": lang,
         "reason": tracker.get_slot("handoff_reason") or "customer_request",
         "summary": {
-            "category": category if category in CATEGORIES else "other",
+            "category": category if category in categories() else "other",
             "product": tracker.get_slot("handoff_product"),
             "description": bounded(tracker.get_slot("handoff_description") or ""),
-            "tried": bounded(tracker.get_slot("handoff_tried") or ""),
+            "tried": tried_text(tracker.get_slot("handoff_tried"), articles, lang),
             "urgency": urgency if urgency in URGENCIES else "normal",
             "impact": tracker.get_slot("handoff_impact"),
             "contact": contact,
@@ -380,14 +452,15 @@ def handoff_payload(tracker: Tracker, lang: str, handoff_number: int) -> Dict[st
         "transcript": transcript(tracker),
         "articles_shown": [
             {"article_id": a["article_id"], "title": bounded(a.get("title") or "", 300),
-             "score": a.get("score"), "feedback": a.get("feedback", "none")}
-            for a in (tracker.get_slot("articles_shown") or [])[-50:]
+             "score": a.get("score"), "feedback": a.get("feedback") if a.get("feedback") in API_FEEDBACK else "none"}
+            for a in articles[-50:]
         ],
     }
 
 
 SUMMARY_SLOTS = ("handoff_category", "handoff_product", "handoff_description", "handoff_tried",
-                 "handoff_urgency", "handoff_impact", "handoff_confirmed", "handoff_fix_pending")
+                 "handoff_urgency", "handoff_impact", "handoff_confirmed", "handoff_fix_pending",
+                 "topic", "clarify_topics", "suggested", "clarified")
 
 
 class ActionSubmitHandoff(HelpdeskAction):

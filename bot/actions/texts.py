@@ -4,17 +4,27 @@ Rasa renders ``utter_message(response=...)`` with the slots as they were before
 the action ran, so a language detected in the same turn would come too late;
 the actions therefore render their texts themselves: the entry for the
 language, else English, with ``{name}`` placeholders filled in.
+
+The deployment's values (``{company}``, ``{assistant}``, ``{hotline}``,
+``{hours}``, ``{scope_sentence}``) are filled in from the bot profile
+(actions/profile.py) without the caller passing them; an entry whose text needs
+one the profile does not have (the web service never answered, a deployment
+without a hotline) is sent in its ``fallback`` variant. ``buttons: topics``
+makes one button per handoff topic of the profile.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 import yaml
 from rasa_sdk.executor import CollectingDispatcher
+
+from actions import profile
 
 LANGUAGES = ("de", "en")
 DEFAULT_LANGUAGE = "en"
@@ -35,14 +45,29 @@ def fill(text: str, values: Dict[str, Any]) -> str:
     return _PLACEHOLDER.sub(lambda m: str(values[m.group(1)]) if m.group(1) in values else m.group(0), text)
 
 
+def _variant(entry: Dict[str, Any], lang: Optional[str]) -> Dict[str, Any]:
+    chosen = entry.get(lang) or entry[DEFAULT_LANGUAGE]
+    return {"text": chosen} if isinstance(chosen, str) else chosen
+
+
+def _topic_buttons(lang: Optional[str]) -> List[Dict[str, str]]:
+    return [{"title": t["title"], "payload": "/inform" + json.dumps({"choice": t["id"]})}
+            for t in profile.topics(lang)]
+
+
 def render(name: str, lang: Optional[str], **values: Any) -> Dict[str, Any]:
     """{"text", "buttons"} of the text ``name`` in ``lang`` (English when it has none)."""
     entry = texts()[name]
-    chosen = entry.get(lang) or entry[DEFAULT_LANGUAGE]
-    if isinstance(chosen, str):
-        chosen = {"text": chosen}
+    values = {**profile.values(lang), **values}
+    chosen = _variant(entry, lang)
+    needed = set(_PLACEHOLDER.findall(chosen["text"])) & set(profile.VALUE_KEYS)
+    if "fallback" in entry and any(not values.get(key) for key in needed):
+        chosen = _variant(entry["fallback"], lang)
+    buttons = chosen.get("buttons") or []
+    if buttons == "topics":
+        buttons = _topic_buttons(lang)
     return {"text": fill(chosen["text"], values),
-            "buttons": [{"title": b["title"], "payload": b["payload"]} for b in chosen.get("buttons") or []]}
+            "buttons": [{"title": b["title"], "payload": b["payload"]} for b in buttons]}
 
 
 def say(dispatcher: CollectingDispatcher, name: str, lang: Optional[str], **values: Any) -> None:

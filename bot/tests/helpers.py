@@ -55,7 +55,8 @@ class Conversation:
                 self.slots[event["name"]] = event["value"]
         self.events.extend(self.returned)
         for message in self.messages:
-            self.events.append({"event": "bot", "text": message.get("text"), "timestamp": time.time()})
+            self.events.append({"event": "bot", "text": message.get("text"), "timestamp": time.time(),
+                                "data": {"custom": message.get("custom")}})
         return self.returned
 
     async def turn(self, action: Action, text: str, intent: Optional[str] = None,
@@ -63,13 +64,20 @@ class Conversation:
         return await self.user(text, intent, entities).run(action)
 
     @property
+    def cards(self) -> List[Dict[str, Any]]:
+        """The answer cards the last action sent (custom payloads)."""
+        return [m["custom"]["data"] for m in self.messages
+                if isinstance(m.get("custom"), dict) and isinstance(m["custom"].get("data"), dict)]
+
+    @property
     def text(self) -> str:
-        """All text the last action sent, joined."""
-        return "\n".join(m.get("text") or "" for m in self.messages)
+        """All text the last action sent, joined (a card by its plain markdown)."""
+        return "\n".join([m.get("text") or "" for m in self.messages] + [c.get("text", "") for c in self.cards])
 
     @property
     def payloads(self) -> List[str]:
-        return [b["payload"] for m in self.messages for b in m.get("buttons") or []]
+        return [b["payload"] for m in self.messages for b in m.get("buttons") or []] + \
+            [b["payload"] for c in self.cards for b in c.get("buttons") or []]
 
 
 def choice(value: str) -> List[Dict[str, Any]]:

@@ -7,7 +7,10 @@ The page talks to Rasa's socket.io channel directly from the browser; this
 module only serves it. ``/chat/embed.js`` lets another site embed the chat
 with one script tag (it adds a launcher button and an iframe of ``/chat``).
 Static files are served from a fixed list read at import, so no request path
-ever reaches the file system. The page sends a Content-Security-Policy that
+ever reaches the file system. The company's branding comes from the deployment
+configuration (helpdesk/deployment.py): the page's title, the assistant's name,
+the languages offered, the privacy-policy link, ``/chat/brand.css`` (its
+colours as CSS variables that chat.css uses) and ``/chat/brand/logo``. The page sends a Content-Security-Policy that
 allows scripts and styles from this origin only and connections to this
 origin and Rasa.
 """
@@ -18,11 +21,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from helpdesk.chat.config import ChatConfig, get_chat_config
 from helpdesk.chat.live_api import router as live_router
+from helpdesk.deployment import LOGO_TYPES, Deployment, get_deployment
 
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
@@ -33,6 +37,10 @@ STATIC_FILES = {
     if path.is_file() and path.suffix in MEDIA_TYPES
 }
 LANGUAGES = ("de", "en")
+LANGUAGE_NAMES = {"de": "Deutsch", "en": "English"}
+# The page's texts that name the deployment's assistant ({assistant}); chat.js has the rest.
+ASSISTANT_STRINGS = {"en": {"typing": "{assistant} is typing…", "privacy": "Privacy policy", "contact": "Contact"},
+                     "de": {"typing": "{assistant} schreibt…", "privacy": "Datenschutz", "contact": "Kontakt"}}
 
 router = APIRouter(tags=["chat"])
 router.include_router(live_router)  # /chat/api/... and the agent's /agent/handoffs/{id}/live/...
@@ -61,23 +69,60 @@ def page_policy(rasa_url: str) -> str:
     ])
 
 
+def branded_strings(deployment: Deployment) -> dict[str, dict[str, str]]:
+    """Per language, the page texts the deployment sets (chat.js prefers them to its own)."""
+    return {lang: {"title": deployment.chat_title(lang), "bot": deployment.assistant,
+                   **{k: v.format(assistant=deployment.assistant) for k, v in ASSISTANT_STRINGS[lang].items()}}
+            for lang in LANGUAGES}
+
+
 @router.get("/chat", response_class=HTMLResponse, summary="Customer chat page")
 def chat_page(request: Request, lang: str | None = None, embed: bool = False,
-              config: ChatConfig = Depends(get_chat_config)):
+              config: ChatConfig = Depends(get_chat_config),
+              deployment: Deployment = Depends(get_deployment)):
     rasa_url = config.public_rasa_url(request)
+    served = list(deployment.languages)
+    chosen = lang if lang in served else (served[0] if len(served) == 1 else None)
     page_config = {
         "rasaUrl": rasa_url,
         "apiBase": str(request.url_for("chat_page")).rstrip("/") + "/api",
-        "lang": lang if lang in LANGUAGES else None,
+        "lang": chosen,
         "embed": embed,
+        "languages": served,
+        "strings": branded_strings(deployment),
     }
-    response = templates.TemplateResponse(
-        request, "chat.html", {"config": page_config, "lang": lang if lang in LANGUAGES else "en"}
-    )
+    page_lang = chosen or deployment.default_language
+    response = templates.TemplateResponse(request, "chat.html", {
+        "config": page_config, "lang": page_lang, "title": deployment.chat_title(page_lang),
+        "languages": [(code, LANGUAGE_NAMES[code]) for code in served],
+        "company": deployment.company, "has_logo": deployment.logo_path() is not None,
+        "website": deployment.urls.website, "privacy_url": deployment.urls.privacy_policy,
+        "contact_url": deployment.urls.contact,
+    })
     response.headers["Content-Security-Policy"] = page_policy(rasa_url)
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@router.get("/chat/brand.css", include_in_schema=False)
+def brand_css(deployment: Deployment = Depends(get_deployment)) -> Response:
+    colors = deployment.chat.colors  # validated "#rrggbb" values: nothing else reaches the CSS
+    css = (f":root {{ --brand-primary: {colors.primary}; --brand-on-primary: {colors.on_primary}; "
+           f"--brand-background: {colors.background}; }}\n")
+    return Response(css, media_type="text/css",
+                    headers={"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"})
+
+
+@router.get("/chat/brand/logo", include_in_schema=False)
+def brand_logo(deployment: Deployment = Depends(get_deployment)) -> FileResponse:
+    path = deployment.logo_path()
+    if path is None or not path.is_file():
+        raise HTTPException(404, "no logo configured")
+    headers = {"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"}
+    if path.suffix.lower() == ".svg":
+        headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"  # no script in an SVG
+    return FileResponse(path, media_type=LOGO_TYPES[path.suffix.lower()], headers=headers)
 
 
 @router.get("/chat/embed.js", include_in_schema=False)

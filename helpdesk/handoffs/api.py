@@ -15,6 +15,8 @@ notification worker.
 
 from __future__ import annotations
 
+import hmac
+
 import json
 from contextlib import contextmanager
 from typing import Any, Iterator, Literal
@@ -31,8 +33,9 @@ from helpdesk.handoffs.access import ROLES, check_escalation, require_admin
 from search_api.auth import bearer
 from helpdesk.handoffs.notifications import NotificationConfig, NotificationWorker
 from helpdesk.handoffs.routing import RoutingConfig
-from helpdesk.handoffs.schemas import EscalateIn, HandoffIn, NoteIn, ResolveIn
+from helpdesk.handoffs.schemas import EscalateIn, HandoffIn, Message, NoteIn, ResolveIn, TranscriptAppendIn
 from helpdesk.handoffs.store import (
+    OPEN_STATUSES,
     AgentExists,
     AgentInfo,
     AgentNotFound,
@@ -124,6 +127,10 @@ async def post_handoff(request: Request) -> JSONResponse:
         return JSONResponse({"detail": error_list(exc)}, status_code=422)
     state = request.app.state
     routing: RoutingConfig = state.routing
+    if data.summary.category not in routing.categories:
+        return JSONResponse({"detail": [{
+            "loc": ["body", "summary", "category"], "type": "enum",
+            "msg": f"unknown category; the routing file has: {', '.join(routing.categories)}"}]}, status_code=422)
     now = utcnow()
     decision = routing.route(data.summary.category, data.summary.urgency, data.reason, now)
     try:
@@ -140,6 +147,39 @@ async def post_handoff(request: Request) -> JSONResponse:
             "priority": view["priority"], "created": created, "expected_response": expected.as_json(),
             "chat_key": chat_key}
     return JSONResponse(body, status_code=201 if created else 200)
+
+
+@router.post(
+    "/handoffs/{ticket_id}/messages",
+    dependencies=[Depends(require_service)],
+    tags=["handoffs"],
+    summary="Add what the customer wrote to the bot after the handoff to the ticket's transcript",
+    responses={404: {"description": "no such ticket for this conversation"},
+               409: {"description": "the ticket is closed"}},
+)
+def append_transcript(ticket_id: str, body: TranscriptAppendIn, request: Request) -> dict[str, Any]:
+    """The bot's side of "messages after the ticket" on every channel (the web chat's live part
+    posts to /chat/api itself). Only the conversation that made the ticket may add to it, only
+    customer messages, stamped with this service's clock, only while the ticket is open."""
+    store: HandoffStore = request.app.state.handoffs
+    if any(m.sender != "customer" for m in body.messages):
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "only customer messages can be added")
+    try:
+        view = store.get(ticket_id)
+        conversation = store.conversation_of(ticket_id)
+    except TicketNotFound:
+        view = conversation = None
+    if view is None or not hmac.compare_digest(conversation.encode(), body.conversation_id.encode()):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such ticket for this conversation")
+    if view["status"] not in OPEN_STATUSES:
+        raise HTTPException(status.HTTP_409_CONFLICT, f"{view['ticket_id']} is {view['status']}")
+    now = utcnow()
+    messages = [Message(sender="customer", text=m.text, timestamp=now) for m in body.messages]
+    try:
+        after = store.append_messages(ticket_id, messages, actor="bot")
+    except StoreError as exc:
+        raise store_error(exc) from None
+    return {"ticket_id": after["ticket_id"], "status": after["status"], "messages": len(after["transcript"])}
 
 
 # -- the agents' JSON API ----------------------------------------------------------------------------

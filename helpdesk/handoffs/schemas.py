@@ -85,7 +85,8 @@ class Contact(Strict):
 
 
 class Summary(Strict):
-    category: Literal["network", "software", "shop-chat", "billing", "email", "other"]
+    # One of the routing file's categories (checked against it by the API, which knows the file).
+    category: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")]
     product: bounded(200) | None = None  # type: ignore[valid-type]
     description: Annotated[bounded(4000, 1), AfterValidator(non_blank)]  # type: ignore[valid-type]
     tried: bounded(4000) = ""  # type: ignore[valid-type]
@@ -143,3 +144,9 @@ class EscalateIn(Strict):
 
 class MessagesIn(Strict):
     messages: list[Message] = Field(min_length=1, max_length=500)
+
+
+class TranscriptAppendIn(MessagesIn):
+    """What the customer wrote to the bot after the handoff, for the ticket's transcript."""
+    conversation_id: bounded(200, 1)  # type: ignore[valid-type]
+    messages: list[Message] = Field(min_length=1, max_length=50)

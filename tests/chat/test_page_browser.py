@@ -100,13 +100,14 @@ def test_accessible_structure_and_keyboard_use(new_page, chat_server):
     textbox = page.get_by_role("textbox", name="Your message")
     assert textbox.get_attribute("aria-describedby") == "chat-hint"
     assert page.locator("#chat-typing").get_attribute("aria-live") == "polite"
-    # Tab order follows the visual order: language, new conversation, log, input, send.
+    # Tab order follows the visual order: the company's logo link, language, new conversation,
+    # log, input, send.
     page.locator("body").focus()
     order = []
-    for _ in range(5):
+    for _ in range(6):
         page.keyboard.press("Tab")
         order.append(page.evaluate("document.activeElement.id"))
-    assert order == ["chat-lang", "chat-new", "chat-log", "chat-input", "chat-send"]
+    assert order == ["chat-home", "chat-lang", "chat-new", "chat-log", "chat-input", "chat-send"]
     # Enter sends, Shift+Enter makes a new line; focus stays in the input.
     textbox.focus()
     page.keyboard.type("first line")
@@ -159,3 +160,26 @@ def test_connection_problem_is_announced(new_page, chat_server):
     status = page.get_by_role("status").filter(has_text="Connection lost")
     status.wait_for(timeout=10_000)
     assert "kept and sent" in status.inner_text()
+
+
+def test_the_page_wears_the_deployments_brand(new_page, chat_server, page_errors):
+    """Title, assistant, privacy link and colours come from config/deployment.yml, in both languages."""
+    import yaml
+
+    from helpdesk.deployment import DEFAULT_FILE
+
+    demo = yaml.safe_load(DEFAULT_FILE.read_text(encoding="utf-8"))
+    page = open_chat(new_page, chat_server, "?lang=de")
+    assert page.locator("#chat-title").inner_text() == demo["chat"]["title"]["de"]
+    assert page.title() == demo["chat"]["title"]["de"]
+    assert page.get_by_role("link", name="Datenschutz").get_attribute("href") == demo["urls"]["privacy_policy"]
+    assert page.get_by_role("link", name="Kontakt").get_attribute("href") == demo["urls"]["contact"]
+    assert page.get_by_role("img", name=demo["company"]).is_visible()
+    header = page.locator(".chat-header")
+    primary = demo["chat"]["colors"]["primary"]
+    rgb = "rgb({}, {}, {})".format(*(int(primary[i:i + 2], 16) for i in (1, 3, 5)))
+    assert header.evaluate("el => getComputedStyle(el).backgroundColor") == rgb
+    page.locator("#chat-lang").select_option("en")
+    assert page.locator("#chat-title").inner_text() == demo["chat"]["title"]["en"]
+    assert page.locator("#chat-typing-text").inner_text() == f"{demo['assistant']} is typing…"
+    assert page_errors == []

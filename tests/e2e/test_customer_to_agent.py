@@ -80,7 +80,7 @@ def test_german_question_answered_by_an_article(contexts, stack, shoot):
     say(page, "Mein Internet ist total langsam, ich habe nur 20 Mbit statt 250")
     typing = page.locator("#chat-typing")
     typing.wait_for(state="visible", timeout=5_000)  # until the answer comes
-    assert "Der Assistent schreibt" in typing.inner_text()
+    assert "Nordi schreibt" in typing.inner_text()  # the assistant of config/deployment.yml
     link = page.locator(".msg-bot a.article-link").last
     link.wait_for(timeout=BOT_TIMEOUT)
     href = link.get_attribute("href")

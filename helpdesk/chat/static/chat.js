@@ -85,19 +85,28 @@
   }
 
   // ---------------------------------------------------------------- i18n
+  /** A language the page has texts for and the deployment serves (config.languages, when set). */
+  function served(lang) {
+    var allowed = Array.isArray(config.languages) && config.languages.length ? config.languages : null;
+    return !!(lang && STRINGS[lang] && (!allowed || allowed.indexOf(lang) >= 0));
+  }
+
   function pickLanguage(explicit, stored, browserLanguages) {
-    if (explicit && STRINGS[explicit]) return explicit;
-    if (stored && STRINGS[stored]) return stored;
+    if (served(explicit)) return explicit;
+    if (served(stored)) return stored;
     var langs = browserLanguages || [];
     for (var i = 0; i < langs.length; i++) {
       var base = String(langs[i]).toLowerCase().split("-")[0];
-      if (STRINGS[base]) return base;
+      if (served(base)) return base;
     }
-    return "en";
+    if (served("en")) return "en";
+    return (config.languages || []).filter(served)[0] || "en";
   }
 
   function t(key, params) {
-    var text = (STRINGS[state.lang] || STRINGS.en)[key] || STRINGS.en[key] || key;
+    // The deployment's own words (chat title, assistant name, …) win over the built-in ones.
+    var own = ((config.strings || {})[state.lang] || {})[key];
+    var text = own || (STRINGS[state.lang] || STRINGS.en)[key] || STRINGS.en[key] || key;
     return text.replace(/\{(\w+)\}/g, function (m, name) {
       return params && params[name] !== undefined ? String(params[name]) : m;
     });
@@ -176,6 +185,39 @@
     });
   }
 
+  var TABLE_ROW = /^\s*\|.*\|\s*$/;
+  var TABLE_RULE = /^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$/;
+
+  function tableCells(line) {
+    return line.trim().replace(/^\|/, "").replace(/\|$/, "").split("|").map(function (c) { return c.trim(); });
+  }
+
+  /** A markdown table (an answer passage may be a table row under its header) as DOM. */
+  function renderTable(lines) {
+    var table = document.createElement("table");
+    var body = document.createElement("tbody");
+    var head = null;
+    lines.forEach(function (line, i) {
+      if (TABLE_RULE.test(line)) return;
+      var isHead = i === 0 && lines.length > 1 && TABLE_RULE.test(lines[1]);
+      var row = document.createElement("tr");
+      tableCells(line).forEach(function (cell) {
+        var el = document.createElement(isHead ? "th" : "td");
+        renderInline(cell).forEach(function (n) { el.appendChild(n); });
+        row.appendChild(el);
+      });
+      if (isHead) {
+        head = document.createElement("thead");
+        head.appendChild(row);
+      } else {
+        body.appendChild(row);
+      }
+    });
+    if (head) table.appendChild(head);
+    table.appendChild(body);
+    return table;
+  }
+
   /** Markdown (the subset bots write) to a DocumentFragment, without any HTML parsing. */
   function renderMarkdown(text) {
     var fragment = document.createDocumentFragment();
@@ -183,6 +225,10 @@
     blocks.forEach(function (block) {
       var lines = block.split("\n").filter(function (l) { return l.trim() !== ""; });
       if (!lines.length) return;
+      if (lines.every(function (l) { return TABLE_ROW.test(l) || TABLE_RULE.test(l); })) {
+        fragment.appendChild(renderTable(lines));
+        return;
+      }
       var bullet = /^\s*[-*•]\s+/;
       var number = /^\s*\d+[.)]\s+/;
       var list = null;
@@ -265,7 +311,9 @@
     sender.className = item.role === "agent" ? "msg-sender" : "visually-hidden";
     sender.textContent = label + ": ";
     li.appendChild(sender);
-    if (item.role === "bot" || item.role === "agent") {
+    if (item.card) {
+      li.appendChild(renderCard(item.card));
+    } else if (item.role === "bot" || item.role === "agent") {
       var body = document.createElement("div");
       body.className = "msg-body";
       body.appendChild(renderMarkdown(item.text));
@@ -310,7 +358,7 @@
       var group = document.createElement("div");
       group.className = "msg-buttons";
       group.setAttribute("role", "group");
-      var plain = li.querySelector(".msg-body");
+      var plain = li.querySelector(".msg-card-question") || li.querySelector(".msg-body");
       group.setAttribute("aria-label", (plain && plain.textContent.trim().slice(0, 80)) || t("bot"));
       item.buttons.forEach(function (button) {
         var b = document.createElement("button");
@@ -328,6 +376,55 @@
       li.appendChild(group);
     }
     return li;
+  }
+
+  /** The bot's answer as one card: title, the answer passage (markdown), the link, the question. */
+  function renderCard(card) {
+    var box = document.createElement("div");
+    box.className = "msg-body msg-card";
+    if (card.intro) {
+      var intro = document.createElement("p");
+      intro.className = "msg-card-intro";
+      intro.textContent = card.intro;
+      box.appendChild(intro);
+    }
+    var title = document.createElement("h3");
+    title.className = "msg-card-title";
+    title.textContent = card.title;
+    if (card.section) {
+      var section = document.createElement("span");
+      section.className = "msg-card-section";
+      section.textContent = " – " + card.section;
+      title.appendChild(section);
+    }
+    box.appendChild(title);
+    var answer = document.createElement("div");
+    answer.className = "msg-card-answer";
+    answer.appendChild(renderMarkdown(card.markdown));
+    box.appendChild(answer);
+    var href = safeHref(card.url || "");
+    if (href) {
+      var link = document.createElement("p");
+      link.className = "msg-card-link";
+      link.appendChild(makeLink(href, [document.createTextNode(card.linkLabel || card.title)]));
+      box.appendChild(link);
+    }
+    if (card.question) {
+      var question = document.createElement("p");
+      question.className = "msg-card-question";
+      question.textContent = card.question;
+      box.appendChild(question);
+    }
+    return box;
+  }
+
+  function cardOf(data) {
+    if (data.type !== "answer" || typeof data.title !== "string") return null;
+    return {
+      intro: String(data.intro || ""), title: data.title, section: String(data.section || ""),
+      markdown: String(data.markdown || ""), url: String(data.url || ""),
+      linkLabel: String(data.link_label || ""), question: String(data.question || "")
+    };
   }
 
   function renderAll() {
@@ -548,8 +645,10 @@
       state.stateTimer = setTimeout(checkTicket, 100);
     }
     var buttons = data.quick_replies || data.buttons || [];
+    var card = cardOf(data);
     var item = {
       role: "bot",
+      card: card,
       text: typeof data.text === "string" ? data.text : "",
       buttons: buttons.filter(function (b) { return b && b.title; }).map(function (b) {
         return { title: String(b.title), payload: String(b.payload || b.title) };
@@ -561,7 +660,7 @@
     if (data.attachment && data.attachment.type === "image" && data.attachment.payload) {
       item.image = String(data.attachment.payload.src || "");
     }
-    if (!item.text && !item.buttons.length && !item.articles.length && !item.image) return;
+    if (!item.card && !item.text && !item.buttons.length && !item.articles.length && !item.image) return;
     setTyping(false);
     addMessage(item);
     // A bot message may announce a handoff: ask the backend (debounced).
@@ -676,7 +775,7 @@
     });
     els.input.addEventListener("input", function () { storage.set("draft", els.input.value); });
     els.lang.addEventListener("change", function () {
-      state.lang = STRINGS[els.lang.value] ? els.lang.value : "en";
+      state.lang = served(els.lang.value) ? els.lang.value : pickLanguage(null, null, []);
       storage.set("lang", state.lang);
       applyLanguage();
     });

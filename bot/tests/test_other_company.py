@@ -1,0 +1,175 @@
+"""Another company, swapped in by environment variables only: the bot must be entirely theirs.
+
+The whole stack (web service, action server, Rasa with the same trained model)
+runs on the test shop "Brightcart" (tests/fixtures/kb_shop: its own German and
+English articles, routing file and deployment configuration), chosen with
+HELPDESK_ARTICLES_DIR, HELPDESK_ROUTING_FILE and HELPDESK_DEPLOYMENT_FILE and
+nothing else: no retraining, no edited file. Checked through Rasa's REST
+channel: the greeting names Brightcart and its assistant, the out-of-scope
+answer lists Brightcart's topics, a question finds Brightcart's article, the
+handoff offers Brightcart's topics and is stored in Brightcart's category, and
+no reply mentions the demo company Nordwind or its products.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import time
+import uuid
+from typing import Dict, Iterator, List
+
+import httpx
+import pytest
+import yaml
+
+from conftest import ARTIFACTS, BOT_DIR, PY310_BIN, PY311, REPO, BotStack, SearchService, free_port, start_service
+
+SHOP = REPO / "tests" / "fixtures" / "kb_shop"
+GENERIC_PRODUCTS = {"Account"}  # a demo product named with a plain word, not a name
+
+
+def demo_names() -> List[str]:
+    """The demo company's name, hotline, topic names, routing categories and products (from
+    config/ and kb/articles): none may reach another company's customers."""
+    demo = yaml.safe_load((REPO / "config" / "deployment.yml").read_text(encoding="utf-8"))
+    names = {demo["company"], demo["support"]["hotline"]}
+    names |= {title for category, titles in demo["topics"].items() if category != "other"
+              for title in titles.values() if " " in title}  # "E-Mail" alone is a plain word
+    names |= {f'"{c}"' for c in yaml.safe_load((REPO / "config" / "routing.yml").read_text())["categories"]
+              if c != "other"}
+    for path in (REPO / "kb" / "articles").glob("*/*.md"):
+        front = yaml.safe_load(path.read_text(encoding="utf-8").split("---")[1])
+        if front.get("product") and front["product"] not in GENERIC_PRODUCTS:
+            names.add(front["product"])
+    return sorted(names)
+
+
+DEMO = re.compile("|".join(re.escape(name) for name in demo_names()), re.I)
+
+
+@pytest.fixture(scope="module")
+def shop_stack(tmp_path_factory) -> Iterator[BotStack]:
+    model = REPO / os.environ.get("BOT_MODEL", "bot/models/helpdesk.tar.gz")
+    if not model.exists():
+        pytest.fail(f"{model} is missing: run scripts/train-bot (scripts/test-bot does)")
+    tmp = tmp_path_factory.mktemp("shop")
+    port, action_port, rasa_port = free_port(), free_port(), free_port()
+    token = secrets.token_urlsafe(24)
+    db_path = tmp / "handoffs.db"
+    company = {  # the only difference to the demo deployment
+        "HELPDESK_ARTICLES_DIR": str(SHOP / "articles"),
+        "HELPDESK_ROUTING_FILE": str(SHOP / "routing.yml"),
+        "HELPDESK_DEPLOYMENT_FILE": str(SHOP / "deployment.yml"),
+    }
+    web = start_service(
+        "shop_web",
+        [str(PY311), "-m", "uvicorn", "--factory", "helpdesk.app:create_app",
+         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+        {**company, "HELPDESK_INDEX_DIR": str(ARTIFACTS / "index-shop"), "DATABASE_URL": f"sqlite:///{db_path}",
+         "HELPDESK_SERVICE_TOKEN": token, "HELPDESK_SECRETS_FILE": str(tmp / "no-secrets.env"),
+         "HELPDESK_PUBLIC_URL": f"http://127.0.0.1:{port}"},
+        f"http://127.0.0.1:{port}/health")
+    services = [web]
+    try:
+        for query in ("Wo ist mein Paket?", "where is my parcel"):  # load each language's model first
+            httpx.post(f"http://127.0.0.1:{port}/search", json={"query": query}, timeout=120)
+        services.append(start_service(
+            "shop_actions",
+            [str(PY310_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(action_port)],
+            # What this test checks is whose bot it is, not latency (tests/e2e and bench_bot do that):
+            # a generous search timeout keeps a loaded CI machine from turning answers into apologies.
+            {"HELPDESK_SEARCH_URL": f"http://127.0.0.1:{port}", "HELPDESK_SERVICE_TOKEN": token,
+             "HELPDESK_SEARCH_TIMEOUT": "10"},
+            f"http://127.0.0.1:{action_port}/health", cwd=BOT_DIR))
+        services.append(start_service(
+            "shop_rasa",
+            [str(PY310_BIN / "rasa"), "run", "--enable-api", "--model", str(model),
+             "--endpoints", str(BOT_DIR / "endpoints.yml"), "--credentials", str(BOT_DIR / "credentials.yml"),
+             "--port", str(rasa_port), "--interface", "127.0.0.1"],
+            {"ACTION_ENDPOINT_URL": f"http://127.0.0.1:{action_port}/webhook"},
+            f"http://127.0.0.1:{rasa_port}/status"))
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not httpx.get(
+                f"http://127.0.0.1:{rasa_port}/status", timeout=5).json().get("model_file"):
+            time.sleep(0.5)
+        yield BotStack(f"http://127.0.0.1:{rasa_port}", SearchService(f"http://127.0.0.1:{port}", token, db_path))
+    finally:
+        for service in reversed(services):
+            service.stop()
+
+
+def everything(messages: List[Dict]) -> str:
+    """All a reply shows the customer: texts, buttons, custom payloads."""
+    return json.dumps(messages, ensure_ascii=False)
+
+
+def button_titles(messages: List[Dict]) -> Dict[str, str]:
+    return {b["payload"]: b["title"] for m in messages for b in m.get("buttons") or []}
+
+
+def no_demo_company(messages: List[Dict]) -> List[Dict]:
+    found = DEMO.findall(everything(messages))
+    assert not found, f"the demo company leaked into another company's bot: {found} in {messages}"
+    return messages
+
+
+def test_greeting_and_scope_are_the_companys(shop_stack):
+    me = f"shop-{uuid.uuid4().hex[:8]}"
+    reply = no_demo_company(shop_stack.say(me, "Hello", metadata={"language": "en"}))
+    assert "Kit" in everything(reply) and "Brightcart" in everything(reply)
+
+    reply = no_demo_company(shop_stack.say(me, "What's the weather like tomorrow?"))
+    text = everything(reply)
+    assert "I can answer questions about Orders, Delivery, Returns and refunds, Checkout and Brightcart Plus." in text
+
+
+def test_german_answer_and_handoff_with_the_companys_topics(shop_stack):
+    me = f"shop-de-{uuid.uuid4().hex[:8]}"
+    no_demo_company(shop_stack.say(me, "Guten Tag", metadata={"language": "de"}))
+    reply = no_demo_company(shop_stack.say(me, "Wo ist mein Paket? Ich habe letzte Woche bestellt und nichts kam an"))
+    assert "/articles/de-bestellung-verfolgen" in everything(reply)
+
+    reply = no_demo_company(shop_stack.say(me, "Ich möchte mit einem Mitarbeiter sprechen"))
+    # Whatever the form asks, answer it; the topic question must offer this company's topics.
+    seen_topics: Dict[str, str] = {}
+    ticket = None
+    for _ in range(12):
+        buttons = button_titles(reply)
+        text = everything(reply)
+        match = re.search(r"HD-[A-Z0-9]{4,}", text)
+        if match:
+            ticket = match.group(0)
+            break
+        if '/inform{"choice": "other"}' in buttons:
+            seen_topics = buttons
+            answer = '/inform{"choice": "shipping"}'
+        elif '/inform{"choice": "normal"}' in buttons:
+            answer = '/inform{"choice": "normal"}'
+        elif "/affirm" in buttons:
+            answer = "/affirm"
+        elif re.search(r"erreichen|E-Mail-Adresse", text):
+            answer = "kunde@example.com"
+        elif re.search(r"versucht", text):
+            answer = "Sendungsverfolgung geprüft"
+        else:
+            answer = "Mein Paket ist seit einer Woche unterwegs und kommt nicht an"
+        reply = no_demo_company(shop_stack.say(me, answer))
+    assert ticket, f"no ticket after the form; last reply {reply}"
+    assert list(seen_topics.values()) == ["Bestellungen", "Lieferung", "Rücksendung und Erstattung", "Kasse",
+                                          "Brightcart Plus", "Etwas anderes"]
+    row = shop_stack.search.query("SELECT category, team, language FROM handoffs WHERE ticket_id = ?", ticket)[0]
+    assert (row["category"], row["team"], row["language"]) == ("shipping", "order-desk", "de")
+
+
+def test_the_profile_the_bot_uses_is_the_companys(shop_stack):
+    profile = httpx.get(f"{shop_stack.search.url}/bot/profile", params={"lang": "en"}, timeout=10).json()
+    assert (profile["company"], profile["assistant"], profile["hotline"]) == ("Brightcart", "Kit", "+49 40 5550 1234")
+    assert [t["id"] for t in profile["topics"]] == ["orders", "shipping", "returns", "payments", "membership", "other"]
+    assert httpx.get(f"{shop_stack.search.url}/bot/profile", params={"lang": "fr"}, timeout=10).status_code == 422
+    page = httpx.get(f"{shop_stack.search.url}/chat", timeout=10).text
+    assert "Brightcart" in page and not DEMO.findall(page)
+    demo_company = yaml.safe_load((REPO / "config" / "deployment.yml").read_text(encoding="utf-8"))["company"]
+    assert len(demo_names()) >= 10 and DEMO.search(f"Welcome to {demo_company}")  # the check itself can fail
