@@ -18,6 +18,7 @@ and as plain text.
 
 from __future__ import annotations
 
+import bisect
 import html
 import math
 import re
@@ -31,7 +32,7 @@ import numpy as np
 from search_api.kb.articles import (
     AUTOLINK, CODE_SPAN, FENCE, TABLE_RULE, Article, Section, inline_plain, table_cells,
 )
-from search_api.search.lexical import is_code_like, tokenize
+from search_api.search.lexical import tokenize
 
 MAX_CHARS = 700  # plain-text budget of a passage
 MAX_STEPS = 8
@@ -61,6 +62,7 @@ _MD_LINK = re.compile(r"(!?)\[([^\]]*)\]\(\s*((?:[^()\s]|\([^()\s]*\))*)(?:\s+\"
 _SAFE_URL = re.compile(r"^(?:https?://|mailto:)[^\s<>\"]+$", re.I)
 _TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
 _EXACT = re.compile(r"[\d.@]")
+_JOINED = re.compile(r"[-_/:]")
 _PLACEHOLDER = re.compile("\ue000(\\d+)\ue001")
 
 
@@ -121,7 +123,7 @@ class _Terms:
     bodies: tuple[frozenset[str], ...]
     vocabulary: frozenset[str]
     title: frozenset[str]
-    extensions: dict[str, tuple[str, ...]]  # prefix -> longer tokens that start with it
+    sorted_vocabulary: tuple[str, ...]  # for the compounds that start with a query word (bisect)
 
 
 _TERMS: dict[tuple[str, str, str], _Terms] = {}
@@ -138,13 +140,8 @@ def _article_terms(article: Article, lang: str) -> _Terms:
         headings = tuple(_tokens_of(s.heading or "", lang) for _, s in pairs)
         bodies = tuple(_tokens_of(s.plain_text, lang) for _, s in pairs)
         vocabulary = frozenset().union(*headings, *bodies)
-        extensions: dict[str, list[str]] = {}
-        for token in vocabulary:
-            if not _is_exact_term(token):
-                for k in range(MIN_PREFIX, len(token)):
-                    extensions.setdefault(token[:k], []).append(token)
         terms = _Terms(tuple(s for _, s in pairs), tuple(i for i, _ in pairs), headings, bodies, vocabulary,
-                       _tokens_of(article.title, lang), {k: tuple(v) for k, v in extensions.items()})
+                       _tokens_of(article.title, lang), tuple(sorted(vocabulary)))
         _TERMS[key] = terms
     return terms
 
@@ -161,7 +158,7 @@ def _is_exact_term(token: str) -> bool:
 
 def _is_compound_word(token: str) -> bool:
     """``info-led``, ``e-mail``: hyphenated words count through their parts, which tokenize also yields."""
-    return is_code_like(token) and not _is_exact_term(token)
+    return _JOINED.search(token) is not None and not _EXACT.search(token)
 
 
 def _query_weights(query: str, lang: str, terms: _Terms) -> tuple[dict[tuple[str, ...], float], float]:
@@ -189,7 +186,11 @@ def _query_weights(query: str, lang: str, terms: _Terms) -> tuple[dict[tuple[str
 def _variants(token: str, terms: _Terms) -> frozenset[str]:
     found = {token} if token in terms.vocabulary else set()
     if not _is_exact_term(token) and len(token) >= MIN_PREFIX:
-        found.update(terms.extensions.get(token, ()))
+        words = terms.sorted_vocabulary
+        i = bisect.bisect_right(words, token)
+        while i < len(words) and words[i].startswith(token):
+            found.add(words[i])
+            i += 1
         found.update(token[:k] for k in range(MIN_PREFIX, len(token)) if token[:k] in terms.vocabulary)
     return frozenset(found)
 

@@ -7,27 +7,16 @@ article, or refused, in both languages.
 """
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
-
-from search_api.search.service import SearchService
-from tests.conftest import make_settings
-
-KB = Path(__file__).resolve().parents[2] / "kb" / "articles"
 
 EVAL_SET = Path(__file__).resolve().parents[2] / "kb" / "eval" / "starter"
 
 
 @pytest.fixture(scope="module")
-def service(tmp_path_factory):
-    root = tmp_path_factory.mktemp("starter")
-    shutil.copytree(KB, root / "articles")
-    settings = make_settings(root / "articles", root / "index")
-    report = SearchService.build(settings)
-    assert report.errors == []
-    return SearchService.open(settings)
+def service(starter_service):
+    return starter_service
 
 
 def test_every_example_question_finds_its_article(service):
