@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import html
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Mapping
 
@@ -52,7 +54,7 @@ class Section:
     anchor: str | None
     markdown: str
 
-    @property
+    @cached_property  # works on a frozen dataclass: it writes the instance __dict__ directly
     def plain_text(self) -> str:
         return markdown_to_plain(self.markdown)
 
@@ -108,20 +110,101 @@ class Article:
         )
 
 
-_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_MD_MARKUP = re.compile(r"[`*_>#|]+")
-_HTML_TAG = re.compile(r"<[^>]{0,200}>")
+# Inline markdown, for plain text. Emphasis and code markers are removed, never
+# replaced by a space: "**Internet**-LED" is "Internet-LED", not "Internet -LED".
+CODE_SPAN = re.compile(r"(`+)(.+?)\1", re.S)
+_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
+_LINK = re.compile(r"\[([^\]]*)\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+\"[^\"]*\")?\)")
+AUTOLINK = re.compile(r"<((?:https?|mailto):[^>\s]+)>")
+_INLINE_TAG = re.compile(
+    r"</?(?:a|abbr|b|code|del|em|i|ins|kbd|mark|s|small|span|strong|sub|sup|u)\b[^>]{0,200}>", re.I)
+_HTML_TAG = re.compile(r"<!--.*?-->|<(script|style)\b.*?(?:</\1\s*>|$)|</?[A-Za-z][^>]{0,200}>", re.S | re.I)
+_EMPHASIS = (
+    re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1"),
+    re.compile(r"(~~)(?=\S)(.+?)(?<=\S)\1"),
+    re.compile(r"(?<![\w*\\])(\*)(?=[^\s*])(.+?)(?<=[^\s*\\])\1(?![\w*])"),
+    re.compile(r"(?<![\w\\])(_)(?=[^\s_])(.+?)(?<=[^\s_])\1(?!\w)"),  # st_visitor stays whole
+)
+_CODE_PLACEHOLDER = re.compile(r"\x00(\d+)\x00")
+_ESCAPED = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~])")
+# Block markdown, line by line.
+_BLOCK_PREFIX = re.compile(r"^\s{0,3}(?:#{1,6}\s+|>\s?)")
+_LIST_MARKER = re.compile(r"^\s*(?:\d+[.)]|[-+*])\s+")
+TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
+_THEMATIC_BREAK = re.compile(r"^\s{0,3}(?:(?:-\s*){3,}|(?:\*\s*){3,}|(?:_\s*){3,})$")
 _SPACES = re.compile(r"\s+")
 
 
-def markdown_to_plain(text: str) -> str:
-    """Markdown to one line of plain text, for embedding, BM25 and snippets."""
-    text = _MD_LINK.sub(r"\1", text)
+def inline_plain(text: str) -> str:
+    """Inline markdown (one line or a paragraph) to plain text: markup removed, words kept apart
+    exactly as written, code spans kept verbatim (also inside bold: ``**before `</body>`**``)."""
+    codes: list[str] = []
+
+    def keep(match: re.Match) -> str:
+        codes.append(match.group(2).strip() or match.group(2))
+        return f"\x00{len(codes) - 1}\x00"
+
+    text = _inline_plain_prose(CODE_SPAN.sub(keep, text))
+    return _CODE_PLACEHOLDER.sub(lambda m: codes[int(m.group(1))], text)
+
+
+def _inline_plain_prose(text: str) -> str:
+    text = _IMAGE.sub(r"\1", text)
+    text = _LINK.sub(r"\1", text)
+    text = AUTOLINK.sub(r"\1", text)
+    text = _INLINE_TAG.sub("", text)
     text = _HTML_TAG.sub(" ", text)
-    text = re.sub(r"^\s*\d+\.\s+", "", text, flags=re.M)
-    text = re.sub(r"^\s*[-+*]\s+", "", text, flags=re.M)
-    text = _MD_MARKUP.sub(" ", text)
-    return _SPACES.sub(" ", text).strip()
+    for pattern in _EMPHASIS:
+        previous = None
+        while previous != text:  # nested emphasis: **bold with *italic***
+            previous, text = text, pattern.sub(r"\2", text)
+    return html.unescape(_ESCAPED.sub(r"\1", text))  # "&amp;" is "&" for a reader
+
+
+def table_cells(line: str) -> list[str]:
+    """The cells of one markdown table row (``| a | b |``), stripped; pipes in code spans kept."""
+    body = line.strip()
+    if body.startswith("|"):
+        body = body[1:]
+    if body.endswith("|") and not body.endswith("\\|"):
+        body = body[:-1]
+    cells, current, in_code = [], [], False
+    for i, char in enumerate(body):
+        if char == "`":
+            in_code = not in_code
+        if char == "|" and not in_code and (i == 0 or body[i - 1] != "\\"):
+            cells.append("".join(current).strip())
+            current = []
+        else:
+            current.append(char)
+    cells.append("".join(current).strip())
+    return cells
+
+
+def markdown_to_plain(text: str) -> str:
+    """Markdown to one line of plain text, for embedding, BM25 and snippets.
+
+    Headings, quotes and list markers are dropped, table rows become their cells
+    joined by " – " (the rule row disappears), fenced code keeps its content.
+    """
+    lines = []
+    in_fence = False
+    for line in text.splitlines():
+        if FENCE.match(line):
+            in_fence = not in_fence
+            continue
+        if in_fence:
+            lines.append(line.strip())
+            continue
+        if TABLE_RULE.match(line) or _THEMATIC_BREAK.match(line):
+            continue
+        line = _LIST_MARKER.sub("", _BLOCK_PREFIX.sub("", line))
+        if line.lstrip().startswith("|"):
+            line = " – ".join(inline_plain(cell) for cell in table_cells(line) if cell)
+        else:
+            line = inline_plain(line)
+        lines.append(line)
+    return _SPACES.sub(" ", " ".join(lines)).strip()
 
 
 def split_sections(body: str) -> tuple[Section, ...]:

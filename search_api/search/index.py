@@ -9,6 +9,11 @@ Layout of the index directory (replicas can share one, read-only)::
         <lang>.units.jsonl  one search unit per line: article, section, kind, text
         <lang>.vectors.npy  normalised unit vectors, row i = unit i
         <lang>.faiss        inner-product FAISS index over those vectors
+        <lang>.bm25/        lexical (BM25) index over the same units, row i = unit i (lexical.py)
+        <lang>.calibration.npz  query vectors of the KB's own questions used to calibrate
+                            the answer decision (decision.py), reused by incremental builds
+
+The fitted decision model of each language is in the manifest.
 
 A search unit is an article's title, one of its sections, or one of its example
 questions; articles are ranked from their units (service.py). A build re-embeds only the
@@ -32,12 +37,18 @@ import faiss
 import numpy as np
 
 from search_api.kb.articles import Article, ArticleError, load_articles
+from search_api.search.decision import DecisionModel, calibrate
 from search_api.search.embedding import Embedder
+from search_api.search.lexical import LexicalIndex
 
-FORMAT = 1
+# 2: lexical index and decision model per language. A format-1 index is still
+# loaded (its lexical index is built in memory, its decision falls back to the
+# dense threshold) so an upgrade reuses its vectors; the next build writes format 2.
+FORMAT = 2
+READABLE_FORMATS = (1, 2)
 # Bump when the way units are made or encoded changes: vectors of an older
 # recipe are then re-embedded instead of reused.
-UNIT_RECIPE = 2
+UNIT_RECIPE = 3  # 3: article text without spacing artefacts (search/passage.py change)
 # Above this many units an HNSW graph replaces exact search: flat search costs
 # ~15 ms at 100k 384-d vectors on 2 cores, HNSW well under 1 ms (see README).
 HNSW_MIN_UNITS = 50_000
@@ -90,6 +101,8 @@ class LanguageIndex:
     vectors: np.ndarray
     faiss_index: faiss.Index
     article_rows: dict[str, tuple[int, int]]
+    lexical: LexicalIndex | None = None
+    decision: DecisionModel | None = None
     # Mean unit vector of each article (row article_position[id]): the mean of an
     # article's unit scores is its mean vector's score (linearity), one matmul for
     # all candidates instead of one per candidate.
@@ -97,6 +110,10 @@ class LanguageIndex:
     article_means: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
+        if self.lexical is None:
+            self.lexical = LexicalIndex.build(self.lang, [u.text for u in self.units])
+        if self.decision is None:
+            self.decision = DecisionModel.fallback(self.model_id)
         self.article_position = {aid: i for i, aid in enumerate(self.article_rows)}
         self.article_means = np.zeros((len(self.article_rows), self.dim), dtype=np.float32)
         for aid, (start, end) in self.article_rows.items():
@@ -162,7 +179,7 @@ def load_index(index_dir: Path) -> KnowledgeIndex:
     if path is None:
         raise IndexNotBuilt(f"no index in {index_dir}: run 'helpdesk build' first")
     manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
-    if manifest.get("format") != FORMAT:
+    if manifest.get("format") not in READABLE_FORMATS:
         raise IndexNotBuilt(f"index in {path} has format {manifest.get('format')}, expected {FORMAT}: rebuild it")
     articles = {
         data["id"]: Article.from_dict(data)
@@ -174,9 +191,13 @@ def load_index(index_dir: Path) -> KnowledgeIndex:
             units = [Unit(**json.loads(line)) for line in fh]
         vectors = np.load(path / f"{lang}.vectors.npy")
         rows = {aid: tuple(entry["rows"]) for aid, entry in manifest["articles"].items() if entry["lang"] == lang}
+        lexical = (LexicalIndex.load(lang, path / f"{lang}.bm25", len(units))
+                   if (path / f"{lang}.bm25").is_dir() else None)
+        decision = DecisionModel.from_dict(info["decision"]) if info.get("decision") else None
         languages[lang] = LanguageIndex(
             lang, info["model_id"], info["dim"], units, vectors,
             faiss.read_index(str(path / f"{lang}.faiss")), rows,  # type: ignore[arg-type]
+            lexical, decision,
         )
         if isinstance(languages[lang].faiss_index, faiss.IndexHNSWFlat):
             languages[lang].faiss_index.hnsw.efSearch = HNSW_EF_SEARCH
@@ -288,6 +309,13 @@ def build_index(
             faiss_index = make_faiss_index(vectors, embedder.dim)
             np.save(staging / f"{lang}.vectors.npy", vectors)
             faiss.write_index(faiss_index, str(staging / f"{lang}.faiss"))
+            lindex = LanguageIndex(lang, embedder.model_id, embedder.dim, units_flat, vectors, faiss_index,
+                                   {aid: tuple(e["rows"]) for aid, e in manifest["articles"].items()
+                                    if e["lang"] == lang})  # type: ignore[misc]
+            lindex.lexical.save(staging / f"{lang}.bm25")  # type: ignore[union-attr]
+            cache = _CalibrationCache.load(previous, lang) if reusable else _CalibrationCache()
+            lindex.decision = calibrate(lindex, lambda texts: cache.encode(texts, embedder))
+            cache.save(staging / f"{lang}.calibration.npz")
             with open(staging / f"{lang}.units.jsonl", "w", encoding="utf-8") as fh:
                 for unit in units_flat:
                     fh.write(json.dumps({"article_id": unit.article_id, "section": unit.section, "kind": unit.kind,
@@ -295,6 +323,7 @@ def build_index(
             manifest["languages"][lang] = {
                 "model_id": embedder.model_id, "dim": embedder.dim, "units": len(units_flat),
                 "index_type": type(faiss_index).__name__,
+                "decision": lindex.decision.to_dict(),  # type: ignore[union-attr]
             }
             report.units += len(units_flat)
         report.articles = len(articles)
@@ -312,6 +341,36 @@ def build_index(
     _prune(index_dir, keep=version)
     report.seconds = time.perf_counter() - started
     return report
+
+
+class _CalibrationCache:
+    """Query vectors of calibration questions by text: an incremental build encodes only new ones."""
+
+    def __init__(self, vectors: dict[str, np.ndarray] | None = None):
+        self.vectors = vectors or {}
+        self.used: dict[str, np.ndarray] = {}
+
+    @classmethod
+    def load(cls, previous: "KnowledgeIndex | None", lang: str) -> "_CalibrationCache":
+        path = previous.path / f"{lang}.calibration.npz" if previous else None
+        if path is None or not path.is_file():
+            return cls()
+        with np.load(path) as data:
+            return cls(dict(zip(data["texts"].tolist(), data["vectors"])))
+
+    def encode(self, texts: list[str], embedder: Embedder) -> np.ndarray:
+        missing = list(dict.fromkeys(t for t in texts if t not in self.vectors))
+        if missing:
+            self.vectors.update(zip(missing, embedder.encode_queries(missing)))
+        self.used = {t: self.vectors[t] for t in texts}
+        if not texts:
+            return np.zeros((0, embedder.dim), np.float32)
+        return np.vstack([self.vectors[t] for t in texts])
+
+    def save(self, path: Path) -> None:
+        texts = list(self.used)
+        vectors = np.vstack([self.used[t] for t in texts]) if texts else np.zeros((0, 1), np.float32)
+        np.savez(path, texts=np.array(texts, dtype=str), vectors=vectors)
 
 
 def _prune(index_dir: Path, keep: str) -> None:

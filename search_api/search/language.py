@@ -35,3 +35,22 @@ def detect_language(text: str, languages: tuple[str, ...]) -> DetectedLanguage:
         return DetectedLanguage(None, 0.0)
     best = values[0]
     return DetectedLanguage(best.language.iso_code_639_1.name.lower(), float(best.value))
+
+
+# Below this lingua confidence a query of one or two words is treated as having
+# no language ("Router LED", "Outlook 0x800"): words shared by both languages.
+MIN_SIGNAL_CONFIDENCE = 0.75
+
+
+def has_language_signal(text: str, languages: tuple[str, ...]) -> bool:
+    """False for a query that is only codes, numbers, host names and the like
+    ("OFF-3022", "imap.example.net 993"), or a word or two no detector can place:
+    such a query is searched in every language instead of a guessed one."""
+    from search_api.search.lexical import is_code_like, word_tokens
+
+    words = [t for t in word_tokens(text) if not is_code_like(t) and any(ch.isalpha() for ch in t)]
+    if not words:
+        return False
+    if len(words) > 2:
+        return True
+    return detect_language(" ".join(words), languages).confidence >= MIN_SIGNAL_CONFIDENCE

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from fastapi.concurrency import run_in_threadpool
@@ -10,7 +10,8 @@ from pydantic import BaseModel, Field, field_validator
 
 from search_api.auth import require_admin
 from search_api.search.language import detect_language
-from search_api.search.service import SearchResult, snippet
+from search_api.search.passage import answer_passage, section_similarities
+from search_api.search.service import SearchResult, SearchService, snippet
 
 router = APIRouter()
 MAX_QUERY_CHARS = 2000
@@ -30,24 +31,36 @@ class SearchRequest(BaseModel):
     _check_query = field_validator("query")(_not_blank)
 
 
+class AnswerOut(BaseModel):
+    markdown: str = Field(description="The passage that answers: lists, bold, code and links; no HTML")
+    text: str = Field(description="The same passage as plain text")
+    section: str | None = Field(description="Heading of the section it comes from; null = the article's lead")
+    url: str = Field(description="Link to that section")
+
+
 class SearchHitOut(BaseModel):
     article_id: str
     title: str
     section: str | None
     snippet: str
     url: str
-    score: float
+    score: float = Field(description="Ranking score (orders the hits; not comparable across KBs)")
+    confidence: float = Field(description="Calibrated probability that this article answers the question")
     matched: str
     category: str | None
     product: str | None
+    answer: AnswerOut
 
 
 class SearchResponse(BaseModel):
     query: str
     lang: str
-    answerable: bool = Field(description="True when the best hit is confident enough to show as an answer")
-    confidence: float
-    threshold: float
+    decision: Literal["answer", "suggest", "none"] = Field(
+        description="answer: show the first hit; suggest: offer the first (up to) three as options; "
+                    "none: no article answers, hand off")
+    answerable: bool = Field(description="decision == 'answer' (kept for older callers)")
+    confidence: float = Field(description="The first hit's calibrated confidence")
+    threshold: float = Field(description="The confidence from which this language answers")
     hits: list[SearchHitOut]
 
 
@@ -61,12 +74,17 @@ class LanguageResponse(BaseModel):
     detected: bool = Field(description="False when the text has no language (empty, emoji) and lang is the default")
 
 
-def to_response(result: SearchResult, base_url: str) -> SearchResponse:
+def to_response(result: SearchResult, base_url: str, service: SearchService | None = None) -> SearchResponse:
     hits = []
+    lindex = service.index.languages.get(result.lang) if service is not None else None
     for hit in result.hits:
-        url = f"{base_url}/articles/{hit.article.id}"
-        if hit.section.anchor:
-            url += f"#{hit.section.anchor}"
+        article_url = f"{base_url}/articles/{hit.article.id}"
+        url = article_url + (f"#{hit.section.anchor}" if hit.section.anchor else "")
+        scores = (section_similarities(lindex, hit.article.id, result.query_vector)
+                  if lindex is not None and result.query_vector is not None else None)
+        passage = answer_passage(hit.article, result.query, hit.section, hit.article.lang, scores)
+        answer = AnswerOut(markdown=passage.markdown, text=passage.text, section=passage.section,
+                           url=article_url + (f"#{passage.anchor}" if passage.anchor else ""))
         hits.append(SearchHitOut(
             article_id=hit.article.id,
             title=hit.article.title,
@@ -74,25 +92,33 @@ def to_response(result: SearchResult, base_url: str) -> SearchResponse:
             snippet=snippet(hit.section.plain_text or hit.article.title),
             url=url,
             score=round(hit.score, 4),
+            confidence=round(hit.confidence, 4),
             matched=hit.matched,
             category=hit.article.category,
             product=hit.article.product,
+            answer=answer,
         ))
     return SearchResponse(
-        query=result.query, lang=result.lang, answerable=result.answerable,
-        confidence=round(result.confidence, 4), threshold=result.threshold, hits=hits,
+        query=result.query, lang=result.lang, decision=result.decision, answerable=result.answerable,
+        confidence=round(result.confidence, 4), threshold=round(result.threshold, 4), hits=hits,
     )
 
 
 @router.post("/search", response_model=SearchResponse, tags=["search"])
 async def search(body: SearchRequest, request: Request, background_tasks: BackgroundTasks) -> SearchResponse:
     service = request.app.state.search
-    result = await run_in_threadpool(service.search, body.query, body.lang, body.top_k)
+    base_url = request.app.state.settings.public_base_url
+
+    def answer() -> tuple[SearchResult, SearchResponse]:
+        result = service.search(body.query, body.lang, body.top_k)
+        return result, to_response(result, base_url, service)
+
+    result, response = await run_in_threadpool(answer)
     # After the response: whoever composed the app may record searches (the desk keeps
     # unanswered ones for the authors' gap list); search itself knows nothing of them.
     for listener in getattr(request.app.state, "search_listeners", ()):
         background_tasks.add_task(listener, request.app, result)
-    return to_response(result, request.app.state.settings.public_base_url)
+    return response
 
 
 @router.post("/language", response_model=LanguageResponse, tags=["search"])

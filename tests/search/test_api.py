@@ -27,11 +27,14 @@ def test_answers_german_and_english_with_links(client, query, lang, article):
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["lang"] == lang
-    assert body["answerable"] is True
+    assert body["answerable"] is True and body["decision"] == "answer"
     top = body["hits"][0]
     assert top["article_id"] == article
     assert top["url"].startswith(f"http://testserver/articles/{article}")
-    assert top["score"] >= body["threshold"] and body["confidence"] == top["score"]
+    assert top["confidence"] >= body["threshold"] and body["confidence"] == top["confidence"]
+    assert all(0.0 <= h["confidence"] <= 1.0 for h in body["hits"])
+    assert all(h["answer"]["text"] and h["answer"]["url"].startswith("http://testserver/articles/")
+               for h in body["hits"])
     assert top["category"] and top["snippet"]
 
 
@@ -47,8 +50,9 @@ def test_links_point_at_the_best_section(client):
 @pytest.mark.parametrize("query", ["What is the capital of Australia?", "Wie backe ich einen Apfelkuchen?"])
 def test_out_of_scope_is_not_answerable(client, query):
     body = client.post("/search", json={"query": query}).json()
-    assert body["answerable"] is False
+    assert body["answerable"] is False and body["decision"] in ("suggest", "none")
     assert body["confidence"] < body["threshold"]
+    assert body["hits"] and all("confidence" in h for h in body["hits"])
 
 
 @pytest.mark.parametrize(

@@ -2,32 +2,21 @@
 
 Every example question in front matter must find its own article first, and
 the held-out questions of kb/eval/starter (paraphrases that appear nowhere in
-the KB, and questions no article covers) must be answered with the right
-article, or refused, in both languages.
+the KB, and questions no article covers) must get the right article (answered
+or among the suggestions), or no article, in both languages.
 """
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
-
-from search_api.search.service import SearchService
-from tests.conftest import make_settings
-
-KB = Path(__file__).resolve().parents[2] / "kb" / "articles"
 
 EVAL_SET = Path(__file__).resolve().parents[2] / "kb" / "eval" / "starter"
 
 
 @pytest.fixture(scope="module")
-def service(tmp_path_factory):
-    root = tmp_path_factory.mktemp("starter")
-    shutil.copytree(KB, root / "articles")
-    settings = make_settings(root / "articles", root / "index")
-    report = SearchService.build(settings)
-    assert report.errors == []
-    return SearchService.open(settings)
+def service(starter_service):
+    return starter_service
 
 
 def test_every_example_question_finds_its_article(service):
@@ -51,10 +40,16 @@ def test_held_out_questions_answered_and_out_of_scope_refused(service, lang):
 
     queries = [json.loads(line) for line in (EVAL_SET / "queries.jsonl").open(encoding="utf-8")]
     report = summarise([q for q in queries if q["lang"] == lang], service, given_lang=False)
-    summary = {k: report[k] for k in ("r@1", "in_scope_answered", "out_of_scope_refused")}
+    keys = ("r@1", "in_scope_right_article_shown", "in_scope_asserted_wrong", "out_of_scope_refused",
+            "out_of_scope_asserted_wrong")
+    summary = {k: report[k] for k in keys}
+    # Issue 10's goals: the right article answered or among the suggestions, refusals,
+    # and hardly ever a wrong article presented as the answer.
     assert report["r@1"] >= 0.9, summary
-    assert report["in_scope_answered"] >= 0.9, summary
-    assert report["out_of_scope_refused"] >= 0.8, summary
+    assert report["in_scope_right_article_shown"] >= 0.85, summary
+    assert report["in_scope_asserted_wrong"] <= 0.05, summary
+    assert report["out_of_scope_refused"] >= 0.7, summary
+    assert report["out_of_scope_asserted_wrong"] <= 0.10, summary
 
 
 def test_internal_articles_are_not_shown_to_customers(service):

