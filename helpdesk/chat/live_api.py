@@ -13,7 +13,8 @@ an event stream shows the customer's messages as they come.
 
 Both streams are Server-Sent Events that end after ``STREAM_SECONDS``;
 EventSource reconnects by itself (with ``Last-Event-ID``), so no connection
-outlives a deploy by more than that.
+outlives a deploy by more than that. Between reads a stream sleeps until its
+ticket changes (``helpdesk/chat/changes.py``), on whichever replica wrote.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field, ValidationError
 
+from helpdesk.chat.changes import TicketChanges
 from helpdesk.chat.config import get_chat_config
 from helpdesk.chat.live import SESSION_ID_RE, LiveChat, RasaUnavailable
 from helpdesk.handoffs.schemas import Text
@@ -36,7 +38,7 @@ from helpdesk.inbox import security
 from helpdesk.inbox.pages import current_agent, detail_page, forged
 
 STREAM_SECONDS = 55.0
-POLL_SECONDS = 1.5
+KEEP_ALIVE_SECONDS = 15.0  # a comment line this often keeps proxies from closing a quiet stream
 router = APIRouter()
 
 
@@ -72,27 +74,27 @@ def event(name: str, data: Any, event_id: int | None = None) -> str:
     return f"{head}event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-async def event_stream(request: Request, live: LiveChat, load: Callable[[int], dict | None],
+async def event_stream(request: Request, changes: TicketChanges, live: LiveChat, ticket_id: str,
                        after: int) -> AsyncIterator[str]:
     """Ticket state when it changes, each new message once; ends after STREAM_SECONDS."""
     yield "retry: 1500\n\n"
     last_ticket = None
     deadline = time.monotonic() + STREAM_SECONDS
-    while time.monotonic() < deadline:
-        data = await run_in_threadpool(load, after)
-        if data is None:
-            yield event("ticket", None)
-            return
-        if data["ticket"] != last_ticket:
-            last_ticket = data["ticket"]
-            yield event("ticket", last_ticket)
-        for message in data["messages"]:
-            after = message["id"]
-            yield event("message", message, after)
-        yield ": keep-alive\n\n"
-        if await request.is_disconnected():
-            return
-        await live.wait(POLL_SECONDS)
+    with changes.subscribe(ticket_id) as subscription:  # before the first read: no change slips between
+        changed = True
+        while time.monotonic() < deadline:
+            if changed:
+                data = await run_in_threadpool(live.customer_view, ticket_id, after)
+                if data["ticket"] != last_ticket:
+                    last_ticket = data["ticket"]
+                    yield event("ticket", last_ticket)
+                for message in data["messages"]:
+                    after = message["id"]
+                    yield event("message", message, after)
+            yield ": keep-alive\n\n"
+            if await request.is_disconnected():
+                return
+            changed = await subscription.wait(min(KEEP_ALIVE_SECONDS, max(0.0, deadline - time.monotonic())))
 
 
 def sse(generator: AsyncIterator[str]) -> StreamingResponse:
@@ -122,7 +124,6 @@ async def customer_message(session_id: str, body: CustomerMessageIn, live: LiveC
         message = await run_in_threadpool(live.post, ticket_id, "customer", body.text, "customer")
     except StoreError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
-    await live.changed()
     return JSONResponse({**message.as_json(), "client_id": body.client_id}, status_code=201)
 
 
@@ -133,7 +134,7 @@ async def customer_events(session_id: str, request: Request, after: int | None =
     ticket_id = await run_in_threadpool(session_ticket, live, session_id)
     if ticket_id is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "this conversation has no ticket")
-    return sse(event_stream(request, live, lambda a: live.customer_view(ticket_id, a), after_from(request, after)))
+    return sse(event_stream(request, request.app.state.ticket_changes, live, ticket_id, after_from(request, after)))
 
 
 # -- agent ------------------------------------------------------------------------------------------
@@ -161,7 +162,6 @@ async def agent_action(request: Request, who, ticket_id: str, csrf_token: str, d
     except StoreError as exc:
         error, code = str(exc), 409
     else:
-        await live.changed()
         if result is False:  # closed, but Rasa was not told
             done = f"{done}; the bot could not be told, so it stays silent in this chat"
         if wants_json(request):
@@ -222,4 +222,4 @@ async def agent_events(ticket_id: str, request: Request, after: int | None = Non
         await run_in_threadpool(live.store.get, ticket_id)
     except TicketNotFound:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such ticket") from None
-    return sse(event_stream(request, live, lambda a: live.customer_view(ticket_id, a), after_from(request, after)))
+    return sse(event_stream(request, request.app.state.ticket_changes, live, ticket_id, after_from(request, after)))
