@@ -11,12 +11,19 @@ itself when given a URL. This prints the URL to use and creates that database fi
 
 Runs in the bot's venv (.venv/py310: SQLAlchemy 1.4 and psycopg2, Rasa's driver):
 ``export RASA_TRACKER_STORE_URL=$(.venv/py310/bin/python scripts/tracker_db.py)``.
+
+``scripts/tracker_db.py purge --days N`` deletes the events of every conversation whose
+last event is older than N days (default 30). Rasa never deletes events; a session's
+expiry (bot/domain.yml) only limits what it loads. What agents need of a conversation
+is copied into its handoff's transcript, so old trackers can go.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
+import time
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -62,12 +69,40 @@ def ensure_database(url_text: str) -> None:
         engine.dispose()
 
 
-def main() -> int:
+def purge(url_text: str, days: float, now: float | None = None) -> int:
+    """Deletes the events of conversations idle for more than ``days``; returns how many conversations."""
+    cutoff = (now if now is not None else time.time()) - days * 86400
+    engine = sa.create_engine(url_text)
+    try:
+        with engine.begin() as connection:
+            if not sa.inspect(connection).has_table("events"):
+                return 0
+            idle = sa.text("SELECT sender_id FROM events GROUP BY sender_id HAVING max(timestamp) < :cutoff")
+            senders = [row[0] for row in connection.execute(idle, {"cutoff": cutoff})]
+            for start in range(0, len(senders), 500):
+                connection.execute(sa.text("DELETE FROM events WHERE sender_id IN :senders")
+                                   .bindparams(sa.bindparam("senders", expanding=True)),
+                                   {"senders": senders[start:start + 500]})
+            return len(senders)
+    finally:
+        engine.dispose()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Rasa's tracker store: print its URL (creating the "
+                                     "database), or purge idle conversations.")
+    parser.add_argument("command", nargs="?", choices=["url", "purge"], default="url")
+    parser.add_argument("--days", type=float, default=30.0, help="purge: idle for longer than this")
+    args = parser.parse_args(argv)
     url = tracker_store_url()
     try:
+        if args.command == "purge":
+            print(f"tracker_db: purged {purge(url, args.days)} conversations idle for more than {args.days:g} days",
+                  file=sys.stderr)
+            return 0
         ensure_database(url)
     except sa.exc.SQLAlchemyError as exc:
-        print(f"tracker_db: cannot prepare the tracker store {make_url(url)!r}: {exc}", file=sys.stderr)
+        print(f"tracker_db: cannot use the tracker store {make_url(url)!r}: {exc}", file=sys.stderr)
         return 1
     print(url)
     return 0
