@@ -6,7 +6,7 @@ in front. Conversations go through HAProxy's public REST channel, so consecutive
 one conversation land on different Rasa replicas (round robin): they continue only
 because the replicas share the tracker store.
 
-1. load with one Rasa replica (the second one not started yet), then with two:
+1. load with one Rasa replica (the other in HAProxy maintenance), then with two:
    turns/s and p50/p99 latency of each, written to test-artifacts/cluster/load.json;
 2. failover: during a load run one Rasa replica and one web replica are killed with
    SIGKILL. Every conversation must still finish all its turns with the right German
