@@ -1,5 +1,5 @@
 # The two commands of the README. Both bootstrap what they need, idempotently.
-.PHONY: run test lint build eval bench
+.PHONY: run test lint build eval bench cluster
 run:
 	scripts/run
 test:
@@ -10,3 +10,5 @@ build:
 	scripts/bootstrap py311 && .venv/py311/bin/helpdesk build
 bench:
 	scripts/bootstrap py311 && .venv/py311/bin/python scripts/bench_search.py
+cluster:
+	scripts/cluster

@@ -19,6 +19,7 @@ from prometheus_fastapi_instrumentator import Instrumentator
 from helpdesk.deployment import load_checked
 from helpdesk.profile import router as profile_router
 from helpdesk.settings import Settings
+from helpdesk.chat.changes import ticket_changes
 from helpdesk.chat.router import router as chat_router
 from helpdesk.feedback.api import record_unanswered
 from helpdesk.feedback.api import router as feedback_router
@@ -38,14 +39,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         # Handoffs first: a bad routing file stops the start before the slow index load.
-        with open_handoffs(app, settings):
-            app.state.search = SearchService.open(settings)
-            watcher = asyncio.create_task(watch_articles(app.state.search)) if settings.watch_articles else None
-            try:
-                yield
-            finally:
-                if watcher is not None:
-                    watcher.cancel()
+        with open_handoffs(app, settings) as store:
+            async with ticket_changes(store, settings.database_url) as app.state.ticket_changes:
+                app.state.search = SearchService.open(settings)
+                watcher = asyncio.create_task(watch_articles(app.state.search)) if settings.watch_articles else None
+                try:
+                    yield
+                finally:
+                    if watcher is not None:
+                        watcher.cancel()
 
     app = FastAPI(
         title="Helpdesk first level",

@@ -95,7 +95,9 @@ class Stack:
         self.start("rasa", [str(PY310_BIN / "rasa"), "run", "--enable-api", "--model", str(self.model),
                             "--endpoints", "bot/endpoints.yml", "--credentials", "bot/credentials.yml",
                             "--port", str(rasa), "--interface", "127.0.0.1"],
-                   {"ACTION_ENDPOINT_URL": f"http://127.0.0.1:{actions}/webhook"},
+                   {"ACTION_ENDPOINT_URL": f"http://127.0.0.1:{actions}/webhook",  # bot/endpoints.yml
+                    "RASA_TRACKER_STORE_URL": f"sqlite:///{self.tmp / 'rasa-trackers.db'}",
+                    "RASA_LOCK_STORE": "in_memory", "RASA_REDIS_HOST": "127.0.0.1"},
                    f"http://127.0.0.1:{rasa}/status")
         return f"http://127.0.0.1:{rasa}"
 

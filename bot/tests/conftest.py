@@ -4,9 +4,11 @@ Nothing here is mocked. ``search_service`` starts the web service from the Pytho
 3.11 venv on a free port with the starter KB ``kb/articles`` (the conversation
 suite needs all of it: codes, billing, software, the shop widget; the KB's own CI
 checks keep its example questions finding their articles), a SQLite handoff store
-in a temporary directory and a random service token. ``bot_stack``
-adds the action server and Rasa (with the model scripts/train-bot built) for
-whole conversations through the REST channel. Each process's log is written
+in a temporary directory and a random service token. ``bot_stack`` adds the
+action server and Rasa (with the model scripts/train-bot built, its
+conversations in a SQLite tracker store) for whole conversations through the
+REST channel; ``start_rasa`` starts further Rasa servers (restarts, other
+tracker stores). Each process's log is written
 under test-artifacts/bot/ and its tail is shown when it does not start.
 """
 
@@ -160,6 +162,31 @@ def closed_port_url() -> str:
     return f"http://127.0.0.1:{free_port()}"
 
 
+def start_rasa(name: str, port: int, action_url: str, tracker_store_url: str,
+               env: Optional[Dict[str, str]] = None) -> Service:
+    """Rasa with the trained model on a free port, its conversations in ``tracker_store_url``
+    (bot/endpoints.yml), returned once the model is loaded."""
+    model = REPO / os.environ.get("BOT_MODEL", "bot/models/helpdesk.tar.gz")
+    if not model.exists():
+        pytest.fail(f"{model} is missing: run scripts/train-bot (scripts/test-bot does)")
+    rasa = start_service(
+        name,
+        [str(PY310_BIN / "rasa"), "run", "--enable-api", "--model", str(model),
+         "--endpoints", str(BOT_DIR / "endpoints.yml"), "--credentials", str(BOT_DIR / "credentials.yml"),
+         "--port", str(port), "--interface", "127.0.0.1"],
+        {"ACTION_ENDPOINT_URL": action_url, "RASA_TRACKER_STORE_URL": tracker_store_url,
+         "RASA_LOCK_STORE": "in_memory", "RASA_REDIS_HOST": "127.0.0.1", **(env or {})},
+        f"http://127.0.0.1:{port}/status", timeout=360.0)  # TensorFlow loads slowly on a busy machine
+    # /status answers before the model is loaded on some versions: wait for a loaded model.
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if httpx.get(f"http://127.0.0.1:{port}/status", timeout=5).json().get("model_file"):
+            return rasa
+        time.sleep(0.5)
+    rasa.stop()
+    pytest.fail(f"{name} did not load its model within 120s; log: {rasa.log}")
+
+
 @dataclass
 class BotStack:
     rasa_url: str
@@ -176,34 +203,26 @@ class BotStack:
 
 
 @pytest.fixture(scope="session")
-def bot_stack(search_service) -> Iterator[BotStack]:
-    model = REPO / os.environ.get("BOT_MODEL", "bot/models/helpdesk.tar.gz")
-    if not model.exists():
-        pytest.fail(f"{model} is missing: run scripts/train-bot (scripts/test-bot does)")
-    action_port, rasa_port = free_port(), free_port()
+def action_server(search_service) -> Iterator[str]:
+    """The action server against the real web service; yields its webhook URL for Rasa."""
+    action_port = free_port()
     actions = start_service(
         "action_server",
         [str(PY310_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(action_port)],
         {"HELPDESK_SEARCH_URL": search_service.url, "HELPDESK_SERVICE_TOKEN": search_service.token},
         f"http://127.0.0.1:{action_port}/health", cwd=BOT_DIR)
-    rasa = None
     try:
-        rasa = start_service(
-            "rasa",
-            [str(PY310_BIN / "rasa"), "run", "--enable-api", "--model", str(model),
-             "--endpoints", str(BOT_DIR / "endpoints.yml"), "--credentials", str(BOT_DIR / "credentials.yml"),
-             "--port", str(rasa_port), "--interface", "127.0.0.1"],
-            {"ACTION_ENDPOINT_URL": f"http://127.0.0.1:{action_port}/webhook"},
-            f"http://127.0.0.1:{rasa_port}/status")
-        # /status answers before the model is loaded on some versions: wait for a loaded model.
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            status = httpx.get(f"http://127.0.0.1:{rasa_port}/status", timeout=5).json()
-            if status.get("model_file"):
-                break
-            time.sleep(0.5)
+        yield f"http://127.0.0.1:{action_port}/webhook"
+    finally:
+        actions.stop()
+
+
+@pytest.fixture(scope="session")
+def bot_stack(search_service, action_server, tmp_path_factory) -> Iterator[BotStack]:
+    trackers = tmp_path_factory.mktemp("rasa") / "trackers.db"
+    rasa_port = free_port()
+    rasa = start_rasa("rasa", rasa_port, action_server, f"sqlite:///{trackers}")
+    try:
         yield BotStack(f"http://127.0.0.1:{rasa_port}", search_service)
     finally:
-        if rasa:
-            rasa.stop()
-        actions.stop()
+        rasa.stop()

@@ -14,14 +14,13 @@ sees the same thing and nothing is kept only in memory:
   with the bot.
 
 Every message of the live part is appended to the ticket's transcript through
-``HandoffStore.append_messages``. Waiting streams are woken at once by writes
-of this process and poll the store otherwise, which covers writes made by
-another replica.
+``HandoffStore.append_messages``. Event streams wait on their ticket's change
+notices (``helpdesk/chat/changes.py``): every committed write, on any replica,
+wakes them at once; nothing polls.
 """
 
 from __future__ import annotations
 
-import asyncio
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -97,7 +96,6 @@ class LiveChat:
         self.store = store
         self.config = config
         self.routing = routing
-        self._changed: asyncio.Event | None = None
 
     # -- reading ---------------------------------------------------------------------------------
     def mode(self, ticket_id: str) -> str:
@@ -188,20 +186,3 @@ class LiveChat:
             raise RasaUnavailable(f"Rasa did not answer at {self.config.rasa_url}: {exc}") from None
         if response.status_code >= 300:
             raise RasaUnavailable(f"Rasa refused the hand-back: HTTP {response.status_code}")
-
-    # -- waking streams --------------------------------------------------------------------------
-    # One asyncio.Event per "generation": a change sets the current one and the next
-    # waiter makes a new one. No lock is held while waiting, so a stream cancelled by
-    # its client (or by a timeout) can never leave anything locked for the writers.
-    async def changed(self) -> None:
-        event, self._changed = self._changed, None
-        if event is not None:
-            event.set()
-
-    async def wait(self, timeout: float) -> None:
-        if self._changed is None:
-            self._changed = asyncio.Event()
-        try:
-            await asyncio.wait_for(self._changed.wait(), timeout)
-        except asyncio.TimeoutError:
-            pass

@@ -16,7 +16,8 @@ an event stream shows the customer's messages as they come.
 
 Both streams are Server-Sent Events that end after ``STREAM_SECONDS``;
 EventSource reconnects by itself (with ``Last-Event-ID``), so no connection
-outlives a deploy by more than that.
+outlives a deploy by more than that. Between reads a stream sleeps until its
+ticket changes (``helpdesk/chat/changes.py``), on whichever replica wrote.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field, ValidationError
 
+from helpdesk.chat.changes import TicketChanges
 from helpdesk.chat.config import get_chat_config
 from helpdesk.chat.live import LiveChat, RasaUnavailable
 from helpdesk.handoffs.schemas import Text
@@ -39,7 +41,8 @@ from helpdesk.inbox import security
 from helpdesk.inbox.pages import current_agent, detail_page, forged, streaming_agent
 
 STREAM_SECONDS = 55.0
-POLL_SECONDS = 1.5
+KEEP_ALIVE_SECONDS = 15.0  # a comment line this often keeps proxies from closing a quiet stream
+ALLOWED_CHECK_SECONDS = 2.0  # how soon a logout or a move to another team ends an agent's stream
 router = APIRouter()
 
 
@@ -76,27 +79,38 @@ def event(name: str, data: Any, event_id: int | None = None) -> str:
     return f"{head}event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-async def event_stream(request: Request, live: LiveChat, load: Callable[[int], dict | None],
-                       after: int, allowed: Callable[[], bool] = lambda: True) -> AsyncIterator[str]:
-    """Ticket state when it changes, each new message once; ends after STREAM_SECONDS or when not ``allowed``."""
+async def event_stream(request: Request, changes: TicketChanges, ticket_id: str,
+                       load: Callable[[int], dict | None], after: int,
+                       allowed: Callable[[], bool] = lambda: True) -> AsyncIterator[str]:
+    """Ticket state when it changes, each new message once; woken by change notices (no
+    polling); ends after STREAM_SECONDS, or within ALLOWED_CHECK_SECONDS once not ``allowed``."""
     yield "retry: 1500\n\n"
     last_ticket = None
     deadline = time.monotonic() + STREAM_SECONDS
-    while time.monotonic() < deadline and await run_in_threadpool(allowed):
-        data = await run_in_threadpool(load, after)
-        if data is None:
-            yield event("ticket", None)
-            return
-        if data["ticket"] != last_ticket:
-            last_ticket = data["ticket"]
-            yield event("ticket", last_ticket)
-        for message in data["messages"]:
-            after = message["id"]
-            yield event("message", message, after)
-        yield ": keep-alive\n\n"
-        if await request.is_disconnected():
-            return
-        await live.wait(POLL_SECONDS)
+    last_beat = 0.0
+    with changes.subscribe(ticket_id) as subscription:  # before the first read: no change slips between
+        changed = True
+        while time.monotonic() < deadline:
+            if not await run_in_threadpool(allowed):
+                return
+            if changed:
+                data = await run_in_threadpool(load, after)
+                if data is None:
+                    yield event("ticket", None)
+                    return
+                if data["ticket"] != last_ticket:
+                    last_ticket = data["ticket"]
+                    yield event("ticket", last_ticket)
+                for message in data["messages"]:
+                    after = message["id"]
+                    yield event("message", message, after)
+            if time.monotonic() - last_beat >= KEEP_ALIVE_SECONDS or changed:
+                last_beat = time.monotonic()
+                yield ": keep-alive\n\n"
+            if await request.is_disconnected():
+                return
+            remaining = max(0.0, deadline - time.monotonic())
+            changed = await subscription.wait(min(ALLOWED_CHECK_SECONDS, remaining))
 
 
 def sse(generator: AsyncIterator[str]) -> StreamingResponse:
@@ -122,7 +136,6 @@ async def customer_message(key: str, body: CustomerMessageIn, live: LiveChat = D
         message = await run_in_threadpool(live.post, ticket_id, "customer", body.text, "customer")
     except StoreError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
-    await live.changed()
     return JSONResponse({**message.as_json(), "client_id": body.client_id}, status_code=201)
 
 
@@ -131,7 +144,8 @@ async def customer_message(key: str, body: CustomerMessageIn, live: LiveChat = D
 async def customer_events(key: str, request: Request, after: int | None = None,
                           live: LiveChat = Depends(get_live)) -> StreamingResponse:
     ticket_id = await run_in_threadpool(key_ticket, live, key)
-    return sse(event_stream(request, live, lambda a: live.customer_view(ticket_id, a), after_from(request, after)))
+    return sse(event_stream(request, request.app.state.ticket_changes, ticket_id,
+                            lambda a: live.customer_view(ticket_id, a), after_from(request, after)))
 
 
 # -- agent ------------------------------------------------------------------------------------------
@@ -160,7 +174,6 @@ async def agent_action(request: Request, who, ticket_id: str, csrf_token: str, d
     except StoreError as exc:
         error, code = str(exc), 409
     else:
-        await live.changed()
         if result is False:  # closed, but Rasa was not told
             done = f"{done}; the bot could not be told, so it stays silent in this chat"
         if wants_json(request):
@@ -235,5 +248,5 @@ async def agent_events(ticket_id: str, request: Request, after: int | None = Non
             return False
         return True
 
-    return sse(event_stream(request, live, lambda a: live.customer_view(ticket_id, a), after_from(request, after),
-                            allowed))
+    return sse(event_stream(request, request.app.state.ticket_changes, ticket_id,
+                            lambda a: live.customer_view(ticket_id, a), after_from(request, after), allowed))

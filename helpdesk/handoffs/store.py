@@ -23,11 +23,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine, case, create_engine, delete, event, func, or_, select
+from sqlalchemy import Engine, case, create_engine, delete, event, func, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -154,11 +154,29 @@ class Notification:
     target: str
 
 
+# PostgreSQL NOTIFY channel of committed handoff changes; the payload is the ticket id
+# (helpdesk/chat/changes.py listens on it in every replica).
+TICKET_CHANNEL = "helpdesk_ticket_changed"
+
+
+class _StoreSession(Session):
+    """A session that remembers which tickets it wrote (every write to a handoff touches its row)."""
+
+
+@event.listens_for(_StoreSession, "before_flush")
+def _remember_changed_tickets(session: Session, _context, _instances) -> None:
+    changed = session.info.setdefault("changed_tickets", set())
+    changed.update(obj.ticket_id for obj in (*session.new, *session.dirty) if isinstance(obj, Handoff))
+
+
 class HandoffStore:
     def __init__(self, engine: Engine):
         self.engine = engine
         # Set whenever a notification is enqueued, so the worker sends at once instead of on its next poll.
         self.outbox_signal = threading.Event()
+        # Called after each commit that changed handoffs, with their ticket ids, in the writer's thread.
+        # On PostgreSQL the same news also goes to every replica as NOTIFY TICKET_CHANNEL.
+        self.change_listeners: list[Callable[[set[str]], None]] = []
 
     @classmethod
     def open(cls, database_url: str, migrate: bool = True) -> "HandoffStore":
@@ -174,8 +192,17 @@ class HandoffStore:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        with Session(self.engine, expire_on_commit=False) as session, session.begin():
-            yield session
+        with _StoreSession(self.engine, expire_on_commit=False) as session:
+            with session.begin():
+                yield session
+                session.flush()
+                changed = session.info.pop("changed_tickets", set())
+                if changed and self.engine.dialect.name == "postgresql":
+                    for ticket_id in sorted(changed):  # delivered at commit, to every listening replica
+                        session.execute(text("SELECT pg_notify(:channel, :ticket)"),
+                                        {"channel": TICKET_CHANNEL, "ticket": ticket_id})
+            for listener in self.change_listeners if changed else ():
+                listener(changed)
 
     # -- handoffs --------------------------------------------------------------------------------
     def create(

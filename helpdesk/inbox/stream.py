@@ -5,7 +5,8 @@ keyboard focus and rereads the page for a screen reader): the stream sends an
 ``inbox`` event with the open tickets (id, status, priority, team, whether a
 customer is waiting) whenever that changes, and ``agent-inbox.js`` updates the
 table, the badge and an alert. Like the live chat's streams it is woken at once
-by writes of this process, polls otherwise (writes of other replicas), ends
+by a change of any ticket (change notices: PostgreSQL LISTEN/NOTIFY across
+replicas), re-reads at least every ``POLL_SECONDS``, ends
 after ``STREAM_SECONDS`` (EventSource reconnects), and stops as soon as the
 session ends. Every beat reads the agent again: a new role or team applies at once.
 """
@@ -19,13 +20,14 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
-from helpdesk.chat.live_api import event, get_live, sse
+from helpdesk.chat.changes import ANY_TICKET
+from helpdesk.chat.live_api import event, sse
 from helpdesk.handoffs.store import HandoffStore
 from helpdesk.inbox import security
 from helpdesk.inbox.pages import streaming_agent
 
 STREAM_SECONDS = 55.0
-POLL_SECONDS = 2.0
+POLL_SECONDS = 2.0  # at the latest, even without a change notice: a logout ends the stream by then
 router = APIRouter(include_in_schema=False)
 
 
@@ -46,22 +48,23 @@ def snapshot(store: HandoffStore, request: Request) -> dict[str, Any] | None:
 @router.get("/agent/events")
 async def inbox_events(request: Request, who=Depends(streaming_agent)) -> StreamingResponse:
     store: HandoffStore = request.app.state.handoffs
-    live = get_live(request)
+    changes = request.app.state.ticket_changes
 
     async def stream() -> AsyncIterator[str]:
         yield "retry: 2000\n\n"
         last = None
         deadline = time.monotonic() + STREAM_SECONDS
-        while time.monotonic() < deadline:
-            current = await run_in_threadpool(snapshot, store, request)
-            if current is None:
-                return
-            if current != last:
-                last = current
-                yield event("inbox", current)
-            yield ": keep-alive\n\n"
-            if await request.is_disconnected():
-                return
-            await live.wait(POLL_SECONDS)
+        with changes.subscribe(ANY_TICKET) as subscription:  # woken by any ticket's change notice
+            while time.monotonic() < deadline:
+                current = await run_in_threadpool(snapshot, store, request)
+                if current is None:
+                    return
+                if current != last:
+                    last = current
+                    yield event("inbox", current)
+                yield ": keep-alive\n\n"
+                if await request.is_disconnected():
+                    return
+                await subscription.wait(POLL_SECONDS)
 
     return sse(stream())

@@ -192,6 +192,16 @@ def test_reply_live_only_for_web_chat_conversations(server):
     assert "did not come from the web chat" in response.text
 
 
+def sse_events(stream):
+    """(event name, data) of each event of a Server-Sent Events response, as they come."""
+    name = None
+    for line in stream.iter_lines():
+        if line.startswith("event: "):
+            name = line[7:]
+        elif line.startswith("data: "):
+            yield name, json.loads(line[6:])
+
+
 def test_event_stream_delivers_state_and_messages(server):
     sid = session_id()
     ticket, key = handoff(server, sid)
@@ -200,17 +210,13 @@ def test_event_stream_delivers_state_and_messages(server):
     started = time.monotonic()
     with httpx.stream("GET", f"{server.url}/chat/api/live/{key}/events", timeout=10) as stream:
         assert stream.headers["content-type"].startswith("text/event-stream")
-        name = None
-        for line in stream.iter_lines():
-            if line.startswith("event: "):
-                name = line[7:]
-            elif line.startswith("data: "):
-                events.append((name, json.loads(line[6:])))
-                if len(events) == 1:  # the first state arrived: now the agent acts
-                    agent.post(f"/agent/handoffs/{ticket}/live/start", data={"csrf_token": csrf})
-                    agent.post(f"/agent/handoffs/{ticket}/live/messages", data={"csrf_token": csrf, "text": "Hello"})
-                if any(n == "message" for n, _ in events):
-                    break
+        for name, data in sse_events(stream):
+            events.append((name, data))
+            if len(events) == 1:  # the first state arrived: now the agent acts
+                agent.post(f"/agent/handoffs/{ticket}/live/start", data={"csrf_token": csrf})
+                agent.post(f"/agent/handoffs/{ticket}/live/messages", data={"csrf_token": csrf, "text": "Hello"})
+            if name == "message":
+                break
     assert time.monotonic() - started < 3  # woken by the write, not by the end of the stream
     assert events[0][0] == "ticket" and events[0][1]["mode"] == "waiting"
     assert ("ticket", {**events[0][1], "mode": "live", "agent": "Anna Agent"}) in events
@@ -268,28 +274,36 @@ def test_chat_page_shows_the_ticket_and_the_live_messages(server, new_page):
 
 def test_cancelled_streams_never_block_a_writer():
     """Streams end by timeout or by their client going away (cancellation) at any moment;
-    ``changed()``, called by every write, must never wait on them."""
+    a change notice must never wait on them, and no subscription may outlive its stream."""
     import asyncio
     import random
 
-    from helpdesk.chat.live import LiveChat
+    from helpdesk.chat.changes import TicketChanges
 
     async def scenario():
-        live = LiveChat(store=None, config=None)
+        changes = TicketChanges(asyncio.get_running_loop())
         rng = random.Random(5)
+
+        async def stream(ticket: str) -> None:
+            with changes.subscribe(ticket) as subscription:
+                await subscription.wait(rng.choice([0, 0.001, 0.01]))
+
         for _ in range(200):
-            waiters = [asyncio.ensure_future(live.wait(rng.choice([0, 0.001, 0.01]))) for _ in range(20)]
+            waiters = [asyncio.ensure_future(stream(rng.choice("AB"))) for _ in range(20)]
             await asyncio.sleep(rng.choice([0, 0.0005, 0.002]))
             for task in rng.sample(waiters, 10):
                 # anyio (Starlette's streaming) cancels a task again at each await until it ends.
                 for _ in range(rng.choice([1, 2, 3])):
                     task.cancel()
                     await asyncio.sleep(0)
-            await asyncio.wait_for(live.changed(), 0.5)
+            changes.changed_threadsafe({"A"})  # as the store calls it, from a writer's thread
+            changes.wake("B")
             done, pending = await asyncio.wait(waiters, timeout=1)
             assert not pending
             for task in done:
                 assert task.cancelled() or task.exception() is None
+        await asyncio.sleep(0)
+        assert changes._subscribers == {}  # every ended stream unsubscribed
 
     # In a thread with a deadline: a blocked writer hangs the event loop, which must fail the test, not stall it.
     import threading
@@ -300,6 +314,45 @@ def test_cancelled_streams_never_block_a_writer():
     worker.join(30)
     assert not worker.is_alive(), "a writer was blocked by cancelled streams"
     assert errors == []
+
+
+@pytest.mark.postgres
+def test_two_replicas_on_postgresql_wake_each_others_streams(built_kb, monkeypatch, serve):
+    """Two app instances on one PostgreSQL schema, as two web replicas behind the balancer:
+    the customer's stream on one sees the agent's actions on the other at once, through
+    LISTEN/NOTIFY (nothing polls: a stream otherwise sleeps until its keep-alive)."""
+    from tests.handoffs.conftest import postgres_schema
+
+    monkeypatch.setattr(live_api, "STREAM_SECONDS", 20.0)
+    with postgres_schema() as url:
+        settings = dataclasses.replace(built_kb, database_url=url, service_token=SERVICE_TOKEN,
+                                       session_secret=secrets.token_urlsafe(16))
+        second_app = create_app(settings)
+        with serve(create_app(settings)) as first, serve(second_app) as second:
+            second_app.state.handoffs.create_agent("anna", "Anna Agent", ["network"], "anna-password-1")
+            sid = session_id()
+            ticket = handoff(first, sid)
+            agent, csrf = agent_client(second)
+            events: list[tuple[str, dict]] = []
+            timings: list[float] = []
+            with httpx.stream("GET", f"{first.url}/chat/api/conversations/{sid}/events", timeout=15) as stream:
+                for name, data in sse_events(stream):
+                    events.append((name, data))
+                    if len(events) == 1:
+                        sent = time.monotonic()
+                        assert agent.post(f"/agent/handoffs/{ticket}/live/start",
+                                          data={"csrf_token": csrf}).status_code == 303
+                    elif name == "ticket" and data["mode"] == "live":
+                        timings.append(time.monotonic() - sent)
+                        sent = time.monotonic()
+                        agent.post(f"/agent/handoffs/{ticket}/live/messages",
+                                   data={"csrf_token": csrf, "text": "Hello from replica two"})
+                    elif name == "message":
+                        timings.append(time.monotonic() - sent)
+                        break
+            assert [n for n, _ in events] == ["ticket", "ticket", "message"]
+            assert events[-1][1]["text"] == "Hello from replica two"
+            assert max(timings) < 2.0, timings  # woken by the notice, not by a keep-alive (15 s)
 
 
 def _run_collecting(scenario) -> list[BaseException]:

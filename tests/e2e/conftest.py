@@ -224,7 +224,10 @@ def stack(tmp_path_factory) -> Stack:
         "HELPDESK_RASA_TOKEN": rasa_token,
         "HELPDESK_RASA_PUBLIC_URL": f"http://127.0.0.1:{proxy.port}",
         "HELPDESK_SEARCH_URL": search_url,
-        "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{actions_port}/webhook",  # read by bot/endpoints.yml
+        # read by bot/endpoints.yml: the action server, conversations in SQLite, locks in memory
+        "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{actions_port}/webhook",
+        "RASA_TRACKER_STORE_URL": f"sqlite:///{tmp / 'rasa-trackers.db'}",
+        "RASA_LOCK_STORE": "in_memory", "RASA_REDIS_HOST": "127.0.0.1",
         "PYTHONUNBUFFERED": "1",
     }
     model = newest_model()
