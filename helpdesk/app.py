@@ -14,8 +14,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from prometheus_fastapi_instrumentator import Instrumentator
 
+from helpdesk import edge
 from helpdesk.settings import Settings
 from helpdesk.chat.router import router as chat_router
 from helpdesk.feedback.api import record_unanswered
@@ -68,5 +68,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(handoffs_router)
     app.include_router(inbox_router)
     app.include_router(feedback_router)
-    Instrumentator().instrument(app).expose(app, include_in_schema=False)
+    edge.install(app, settings)  # body and rate limits, /metrics token, OpenAPI completion
     return app

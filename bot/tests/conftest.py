@@ -162,6 +162,8 @@ def closed_port_url() -> str:
 class BotStack:
     rasa_url: str
     search: SearchService
+    rasa_token: str
+    process: Service
 
     def say(self, sender: str, text: str, metadata: Optional[dict] = None) -> List[dict]:
         body = {"sender": sender, "message": text, **({"metadata": metadata} if metadata else {})}
@@ -169,8 +171,12 @@ class BotStack:
         response.raise_for_status()
         return response.json()
 
-    def tracker(self, sender: str) -> dict:
-        return httpx.get(f"{self.rasa_url}/conversations/{sender}/tracker", timeout=10).json()
+    def slots(self, sender: str) -> dict:
+        """The conversation's slots, through the private channel the web service uses (channels.py)."""
+        response = httpx.get(f"{self.rasa_url}/webhooks/helpdesk/conversations/{sender}/slots",
+                             headers={"Authorization": f"Bearer {self.rasa_token}"}, timeout=10)
+        response.raise_for_status()
+        return response.json()["slots"]
 
 
 @pytest.fixture(scope="session")
@@ -179,6 +185,7 @@ def bot_stack(search_service) -> Iterator[BotStack]:
     if not model.exists():
         pytest.fail(f"{model} is missing: run scripts/train-bot (scripts/test-bot does)")
     action_port, rasa_port = free_port(), free_port()
+    rasa_token = secrets.token_urlsafe(24)
     actions = start_service(
         "action_server",
         [str(PY310_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(action_port)],
@@ -186,21 +193,18 @@ def bot_stack(search_service) -> Iterator[BotStack]:
         f"http://127.0.0.1:{action_port}/health", cwd=BOT_DIR)
     rasa = None
     try:
+        # As the Procfile runs it: no HTTP API, the channels of credentials.yml, bot/ as working directory.
         rasa = start_service(
             "rasa",
-            [str(PY310_BIN / "rasa"), "run", "--enable-api", "--model", str(model),
-             "--endpoints", str(BOT_DIR / "endpoints.yml"), "--credentials", str(BOT_DIR / "credentials.yml"),
-             "--port", str(rasa_port), "--interface", "127.0.0.1"],
-            {"ACTION_ENDPOINT_URL": f"http://127.0.0.1:{action_port}/webhook"},
-            f"http://127.0.0.1:{rasa_port}/status")
-        # /status answers before the model is loaded on some versions: wait for a loaded model.
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            status = httpx.get(f"http://127.0.0.1:{rasa_port}/status", timeout=5).json()
-            if status.get("model_file"):
-                break
-            time.sleep(0.5)
-        yield BotStack(f"http://127.0.0.1:{rasa_port}", search_service)
+            [str(PY310_BIN / "rasa"), "run", "--model", str(model), "--endpoints", "endpoints.yml",
+             "--credentials", "credentials.yml", "--port", str(rasa_port), "--interface", "127.0.0.1"],
+            {"ACTION_ENDPOINT_URL": f"http://127.0.0.1:{action_port}/webhook", "HELPDESK_RASA_TOKEN": rasa_token,
+             "HELPDESK_SECRETS_FILE": str(ARTIFACTS / "no-secrets.env"),
+             # The default per-second budget, a smaller minute budget (default 600) that
+             # test_edge.py reaches quickly; the conversation tests send ~30 messages in all.
+             "HELPDESK_BOT_RATE_LIMIT_ADDRESS": "20/second;200/minute"},
+            f"http://127.0.0.1:{rasa_port}/", cwd=BOT_DIR)  # Rasa serves only after its model is loaded
+        yield BotStack(f"http://127.0.0.1:{rasa_port}", search_service, rasa_token, rasa)
     finally:
         if rasa:
             rasa.stop()

@@ -82,7 +82,7 @@ def test_german_conversation_from_question_to_stored_handoff(bot_stack):
     assert [a[1] for a in articles] == ["not_solved", "not_solved"] and articles[0][0] == "de-internet-langsam"
     assert {"customer", "bot"} <= {m["sender"] for m in messages} and len(messages) >= 10
 
-    assert bot_stack.tracker(me)["slots"]["ticket_id"] == ticket
+    assert bot_stack.slots(me)["ticket_id"] == ticket
     assert bot_stack.say(me, "Hallo? Ist da jemand?") == []  # a person has the conversation now
 
 
