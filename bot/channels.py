@@ -78,7 +78,9 @@ class Limits:
         self.max_bytes = int(_env("HELPDESK_BOT_MAX_REQUEST_BYTES", "1000000"))
         self.per_address = parse_many(_env("HELPDESK_BOT_RATE_LIMIT_ADDRESS", "20/second;600/minute"))
         self.per_conversation = parse_many(_env("HELPDESK_BOT_RATE_LIMIT_CONVERSATION", "10/second;60/minute"))
-        self.limiter = MovingWindowRateLimiter(storage_from_string(_env("HELPDESK_REDIS_URL", "memory://")))
+        # The limiter keeps only a weak reference to its storage: this object holds it.
+        self.storage = storage_from_string(_env("HELPDESK_REDIS_URL", "memory://"))
+        self.limiter = MovingWindowRateLimiter(self.storage)
         public = _env("HELPDESK_PUBLIC_URL", "http://127.0.0.1:8000")
         self.origins = [o.rstrip("/") for o in _env("HELPDESK_CHAT_ORIGINS", public).replace(",", " ").split()]
 

@@ -203,7 +203,8 @@ def bot_stack(search_service) -> Iterator[BotStack]:
              # The default per-second budget, a smaller minute budget (default 600) that
              # test_edge.py reaches quickly; the conversation tests send ~30 messages in all.
              "HELPDESK_BOT_RATE_LIMIT_ADDRESS": "20/second;200/minute"},
-            f"http://127.0.0.1:{rasa_port}/", cwd=BOT_DIR)  # Rasa serves only after its model is loaded
+            # Rasa serves only after its model is loaded: the budget of the former /status + model wait.
+            f"http://127.0.0.1:{rasa_port}/", cwd=BOT_DIR, timeout=360)
         yield BotStack(f"http://127.0.0.1:{rasa_port}", search_service, rasa_token, rasa)
     finally:
         if rasa:
