@@ -61,8 +61,9 @@ def endpoints(search: str, rasa: str, article: str) -> List[Dict[str, Any]]:
          "url": f"{search}/chat/api/conversations/{session}/messages", "json": {"text": "hello"}},
         {"name": "GET /articles/{id}", "method": "GET", "url": f"{search}/articles/{article}"},
         {"name": "GET /chat", "method": "GET", "url": f"{search}/chat"},
+        # A new conversation each time, as an attacker would spread them: the per-address limit holds.
         {"name": "POST /webhooks/rest/webhook", "method": "POST", "url": f"{rasa}/webhooks/rest/webhook",
-         "json": {"sender": "burst-" + secrets.token_hex(4), "message": "hello"}},
+         "json": lambda: {"sender": "burst-" + secrets.token_hex(8), "message": "hello"}},
     ]
 
 
@@ -100,8 +101,10 @@ async def http_burst(endpoint: Dict[str, Any], requests: int, concurrency: int, 
             while not queue.empty():
                 queue.get_nowait()
                 started = time.perf_counter()
+                body = endpoint.get("json")
                 try:
-                    response = await client.request(endpoint["method"], endpoint["url"], json=endpoint.get("json"))
+                    response = await client.request(endpoint["method"], endpoint["url"],
+                                                    json=body() if callable(body) else body)
                     statuses[str(response.status_code)] += 1
                 except httpx.HTTPError as exc:
                     statuses[type(exc).__name__] += 1
