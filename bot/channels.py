@@ -76,7 +76,7 @@ class Limits:
     def __init__(self) -> None:
         self.max_chars = int(_env("HELPDESK_BOT_MAX_MESSAGE_CHARS", "2000"))
         self.max_bytes = int(_env("HELPDESK_BOT_MAX_REQUEST_BYTES", "1000000"))
-        self.per_address = parse_many(_env("HELPDESK_BOT_RATE_LIMIT_ADDRESS", "20/second;600/minute"))
+        self.per_address = parse_many(_env("HELPDESK_BOT_RATE_LIMIT_ADDRESS", "5/second;300/minute"))
         self.per_conversation = parse_many(_env("HELPDESK_BOT_RATE_LIMIT_CONVERSATION", "10/second;60/minute"))
         # The limiter keeps only a weak reference to its storage: this object holds it.
         self.storage = storage_from_string(_env("HELPDESK_REDIS_URL", "memory://"))
