@@ -14,10 +14,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from prometheus_fastapi_instrumentator import Instrumentator
 
 from helpdesk.deployment import load_checked
 from helpdesk.profile import router as profile_router
+from helpdesk import edge
 from helpdesk.settings import Settings
 from helpdesk.chat.changes import ticket_changes
 from helpdesk.chat.router import router as chat_router
@@ -77,5 +77,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(inbox_stream_router)
     app.include_router(feedback_router)
     app.include_router(profile_router)
-    Instrumentator().instrument(app).expose(app, include_in_schema=False)
+    edge.install(app, settings)  # body and rate limits, /metrics token, OpenAPI completion
     return app

@@ -45,6 +45,12 @@ class Settings(SearchSettings):
     # The company's configuration (config/deployment.yml or HELPDESK_DEPLOYMENT_FILE). None: the
     # app loads it at start; from_env loads it at once and takes its languages and public URL.
     deployment: Deployment | None = None
+    # The public edge (helpdesk/edge): body size, rate limits, /metrics.
+    max_body_bytes: int = 1024 * 1024
+    rate_limit_address: str = "20/second;600/minute"  # per client address and endpoint group
+    rate_limit_conversation: str = "5/second;120/minute"  # per chat conversation
+    redis_url: str | None = None  # rate-limit counters shared by replicas; unset: per process
+    metrics_token: str | None = None  # bearer token of /metrics; None: /metrics refuses everyone
 
     @classmethod
     def env_kwargs(cls, env: Mapping[str, str]) -> dict:
@@ -62,8 +68,12 @@ class Settings(SearchSettings):
         for name in ("webhook_url", "webhook_secret", "smtp_host", "smtp_from", "smtp_user", "smtp_password"):
             if env.get(f"HELPDESK_{name.upper()}"):
                 kwargs[name] = env[f"HELPDESK_{name.upper()}"]
-        for name, kind in (("smtp_port", int), ("notify_max_attempts", int), ("notify_retry_seconds", float),
-                           ("session_idle_seconds", float), ("session_max_seconds", float)):
+        for name in ("rate_limit_address", "rate_limit_conversation", "redis_url", "metrics_token"):
+            if env.get(f"HELPDESK_{name.upper()}"):
+                kwargs[name] = env[f"HELPDESK_{name.upper()}"]
+        for name, kind in (("max_body_bytes", int), ("smtp_port", int), ("notify_max_attempts", int),
+                           ("notify_retry_seconds", float), ("session_idle_seconds", float),
+                           ("session_max_seconds", float)):
             if env.get(f"HELPDESK_{name.upper()}"):
                 kwargs[name] = kind(env[f"HELPDESK_{name.upper()}"])
         if env.get("HELPDESK_SMTP_STARTTLS"):

@@ -58,10 +58,12 @@ def kb_questions(kb: Path) -> List[str]:
 class Stack:
     """Web service + action server + Rasa as subprocesses, logs in a temporary directory."""
 
-    def __init__(self, kb: Path, model: Path):
+    def __init__(self, kb: Path, model: Path, lift_rate_limits: bool = True):
         self.tmp = Path(tempfile.mkdtemp(prefix="bench-bot-"))
         self.kb, self.model = kb, model
+        self.lift_rate_limits = lift_rate_limits  # scripts/edge_burst.py measures them instead
         self.processes: List[subprocess.Popen] = []
+        self.search_url = ""
 
     def start(self, name: str, command: List[str], env: Dict[str, str], ready: str, cwd: Path = REPO) -> None:
         log = (self.tmp / f"{name}.log").open("wb")
@@ -92,13 +94,17 @@ class Stack:
                                "--port", str(actions)],
                    {"HELPDESK_SEARCH_URL": f"http://127.0.0.1:{search}", "HELPDESK_SERVICE_TOKEN": token},
                    f"http://127.0.0.1:{actions}/health", cwd=REPO / "bot")
-        self.start("rasa", [str(PY310_BIN / "rasa"), "run", "--enable-api", "--model", str(self.model),
-                            "--endpoints", "bot/endpoints.yml", "--credentials", "bot/credentials.yml",
+        # A benchmark is many conversations from one address: the edge's rate limits are lifted.
+        lifted = {"HELPDESK_BOT_RATE_LIMIT_ADDRESS": "100000/second",
+                  "HELPDESK_BOT_RATE_LIMIT_CONVERSATION": "100000/second"} if self.lift_rate_limits else {}
+        self.start("rasa", [str(PY310_BIN / "rasa"), "run", "--model", str(self.model),
+                            "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
                             "--port", str(rasa), "--interface", "127.0.0.1"],
                    {"ACTION_ENDPOINT_URL": f"http://127.0.0.1:{actions}/webhook",  # bot/endpoints.yml
                     "RASA_TRACKER_STORE_URL": f"sqlite:///{self.tmp / 'rasa-trackers.db'}",
-                    "RASA_LOCK_STORE": "in_memory", "RASA_REDIS_HOST": "127.0.0.1"},
-                   f"http://127.0.0.1:{rasa}/status")
+                    "RASA_LOCK_STORE": "in_memory", "RASA_REDIS_HOST": "127.0.0.1", **lifted},
+                   f"http://127.0.0.1:{rasa}/", cwd=REPO / "bot")
+        self.search_url = f"http://127.0.0.1:{search}"
         return f"http://127.0.0.1:{rasa}"
 
     def down(self) -> None:

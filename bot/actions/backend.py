@@ -11,8 +11,11 @@ time, so a retry never makes a second ticket); a 4xx is final.
 Configuration, by environment:
 - ``HELPDESK_SEARCH_URL``     base URL of the web service (default http://127.0.0.1:8000)
 - ``HELPDESK_SEARCH_TIMEOUT`` seconds for /search and /language (default 2.0)
-- ``HELPDESK_SERVICE_TOKEN``  bearer token for POST /handoffs; like the web service it may
-  also come from ``HELPDESK_SECRETS_FILE`` (default var/secrets.env of the repository)
+- ``HELPDESK_SERVICE_TOKEN``  bearer token sent with every call: required by POST /handoffs and
+  POST /feedback (only the bot may record a verdict, for an article it showed), and it exempts
+  the bot's /search and /language calls from the web service's per-address rate limit (the
+  customers are limited at Rasa's input channels). Like the web service it may also come from
+  ``HELPDESK_SECRETS_FILE`` (default var/secrets.env of the repository)
 """
 
 from __future__ import annotations
@@ -100,7 +103,8 @@ class Backend:
         # Created lazily inside the running event loop (the action server's).
         if self._client is None or self._client.is_closed:
             limits = httpx.Limits(max_connections=100, max_keepalive_connections=50)
-            self._client = httpx.AsyncClient(base_url=self.base_url, limits=limits)
+            headers = {"Authorization": f"Bearer {self.service_token}"} if self.service_token else {}
+            self._client = httpx.AsyncClient(base_url=self.base_url, limits=limits, headers=headers)
         return self._client
 
     async def aclose(self) -> None:

@@ -104,7 +104,7 @@ def test_german_conversation_from_question_to_stored_handoff(bot_stack):
     assert {"customer", "bot"} <= {m["sender"] for m in messages} and len(messages) >= 10
     assert any("/articles/de-internet-langsam" in m["text"] for m in messages)  # the card, as markdown
 
-    assert bot_stack.tracker(me)["slots"]["ticket_id"] == ticket
+    assert bot_stack.slots(me)["ticket_id"] == ticket
     # A person has the conversation now: the bot only confirms that the message reached the ticket.
     reply = bot_stack.say(me, "Hallo? Ist da jemand?")
     assert ticket in texts(reply) and "hinzugefügt" in texts(reply)

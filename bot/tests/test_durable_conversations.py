@@ -13,6 +13,7 @@ the way several Rasa servers share it).
 from __future__ import annotations
 
 import os
+import secrets
 import uuid
 from typing import Iterator
 
@@ -57,23 +58,24 @@ def test_german_conversation_continues_after_rasa_is_killed(search_service, acti
     url, env = tracker_store
     port = free_port()
     rasa_url = f"http://127.0.0.1:{port}"
-    bot_stack = BotStack(rasa_url, search_service)
-    rasa = start_rasa("rasa-before-kill", port, action_server, url, env)
+    token = secrets.token_urlsafe(24)
+    rasa = start_rasa("rasa-before-kill", port, action_server, url, token, env)
+    bot_stack = BotStack(rasa_url, search_service, token, rasa)
     me = f"kill9-{uuid.uuid4().hex[:8]}"
     try:
         reply = bot_stack.say(me, "Mein Internet ist sehr langsam")
         assert "/articles/de-internet-langsam" in texts(reply)
         assert buttons(reply) == ["/affirm", "/deny"]
-        before = bot_stack.tracker(me)["slots"]
+        before = bot_stack.slots(me)
         assert before["language"] == "de" and before["flow"] == "feedback"
     finally:
         rasa.process.kill()  # SIGKILL: nothing is flushed or closed
         rasa.process.wait(timeout=10)
     assert rasa.process.returncode == -9
 
-    rasa = start_rasa("rasa-after-kill", port, action_server, url, env)
+    rasa = start_rasa("rasa-after-kill", port, action_server, url, token, env)
     try:
-        after = bot_stack.tracker(me)["slots"]
+        after = bot_stack.slots(me)
         assert after == before  # every slot the bot had collected, read back from the store
 
         reply = bot_stack.say(me, "/deny")  # "Nein, nicht gelöst"
@@ -84,7 +86,7 @@ def test_german_conversation_continues_after_rasa_is_killed(search_service, acti
         # The second unresolved answer: the handoff form, with category and problem from
         # before the crash prefilled, asks the urgency first, in German.
         assert "Kollegen aus unserem Support" in texts(reply) and "Wie dringend ist es?" in texts(reply)
-        slots = bot_stack.tracker(me)["slots"]
+        slots = bot_stack.slots(me)
         assert slots["language"] == "de" and slots["unresolved_count"] == 2
     finally:
         rasa.stop()

@@ -17,7 +17,6 @@ import json
 import os
 import re
 import secrets
-import time
 import uuid
 from typing import Dict, Iterator, List
 
@@ -25,7 +24,8 @@ import httpx
 import pytest
 import yaml
 
-from conftest import ARTIFACTS, BOT_DIR, PY310_BIN, PY311, REPO, BotStack, SearchService, free_port, start_service
+from conftest import (ARTIFACTS, BOT_DIR, PY310_BIN, PY311, REPO, BotStack, SearchService, free_port,
+                      start_rasa, start_service)
 
 SHOP = REPO / "tests" / "fixtures" / "kb_shop"
 GENERIC_PRODUCTS = {"Account"}  # a demo product named with a plain word, not a name
@@ -84,18 +84,11 @@ def shop_stack(tmp_path_factory) -> Iterator[BotStack]:
             {"HELPDESK_SEARCH_URL": f"http://127.0.0.1:{port}", "HELPDESK_SERVICE_TOKEN": token,
              "HELPDESK_SEARCH_TIMEOUT": "10"},
             f"http://127.0.0.1:{action_port}/health", cwd=BOT_DIR))
-        services.append(start_service(
-            "shop_rasa",
-            [str(PY310_BIN / "rasa"), "run", "--enable-api", "--model", str(model),
-             "--endpoints", str(BOT_DIR / "endpoints.yml"), "--credentials", str(BOT_DIR / "credentials.yml"),
-             "--port", str(rasa_port), "--interface", "127.0.0.1"],
-            {"ACTION_ENDPOINT_URL": f"http://127.0.0.1:{action_port}/webhook"},
-            f"http://127.0.0.1:{rasa_port}/status"))
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and not httpx.get(
-                f"http://127.0.0.1:{rasa_port}/status", timeout=5).json().get("model_file"):
-            time.sleep(0.5)
-        yield BotStack(f"http://127.0.0.1:{rasa_port}", SearchService(f"http://127.0.0.1:{port}", token, db_path))
+        rasa_token = secrets.token_urlsafe(24)
+        services.append(start_rasa("shop_rasa", rasa_port, f"http://127.0.0.1:{action_port}/webhook",
+                                   f"sqlite:///{tmp / 'rasa-trackers.db'}", rasa_token))
+        yield BotStack(f"http://127.0.0.1:{rasa_port}", SearchService(f"http://127.0.0.1:{port}", token, db_path),
+                       rasa_token, services[-1])
     finally:
         for service in reversed(services):
             service.stop()

@@ -4,12 +4,12 @@ Read from the environment with embedded defaults, like ``helpdesk.settings``;
 kept here because only the chat uses it. ``create_app`` puts one instance on
 ``app.state.chat_config``; a test replaces it there.
 
-- ``HELPDESK_RASA_URL``: Rasa's HTTP API as the backend reaches it (hand-back
-  to the bot), default ``http://127.0.0.1:5005``.
+- ``HELPDESK_RASA_URL``: Rasa as the backend reaches it (hand-back to the bot
+  through its private channel, bot/channels.py), default ``http://127.0.0.1:5005``.
 - ``HELPDESK_RASA_PUBLIC_URL``: Rasa as the customer's browser reaches it (the
   socket.io channel). Unset: the host that served the page, port 5005, which is
   right for the one-machine run command.
-- ``HELPDESK_RASA_TOKEN``: Rasa's ``--auth-token``; without it hand-back to the
+- ``HELPDESK_RASA_TOKEN``: the private channel's bearer token; without it hand-back to the
   bot cannot reset the conversation and is refused. Like the other secrets it
   may also come from ``HELPDESK_SECRETS_FILE`` (default ``var/secrets.env``).
 """

@@ -43,7 +43,7 @@ BOT_HANDOFF_SLOTS = ("ticket_id",)
 
 
 class RasaUnavailable(Exception):
-    """Hand-back needs Rasa's HTTP API; it was not configured or did not answer."""
+    """Hand-back needs Rasa's private channel; it was not configured or did not answer."""
 
 
 @dataclass(frozen=True)
@@ -170,17 +170,16 @@ class LiveChat:
         return True
 
     def resume_bot(self, conversation_id: str) -> None:
-        """Clear the bot's handoff slots through Rasa's HTTP API, so it answers this conversation again."""
+        """Clear the bot's handoff slots through Rasa's private channel (bot/channels.py), so it answers again."""
         if not SESSION_ID_RE.match(conversation_id):
             return  # not a web chat: nothing waits for the bot
         if not self.config.rasa_token:
             raise RasaUnavailable("HELPDESK_RASA_TOKEN is not set: cannot hand the conversation back to the bot")
-        events = [{"event": "slot", "name": slot, "value": None} for slot in BOT_HANDOFF_SLOTS]
         try:
             response = httpx.post(
-                f"{self.config.rasa_url}/conversations/{conversation_id}/tracker/events",
-                params={"token": self.config.rasa_token, "include_events": "NONE"},
-                json=events, timeout=10,
+                f"{self.config.rasa_url}/webhooks/helpdesk/conversations/{conversation_id}/slots",
+                headers={"Authorization": f"Bearer {self.config.rasa_token}"},
+                json={slot: None for slot in BOT_HANDOFF_SLOTS}, timeout=10,
             )
         except httpx.HTTPError as exc:
             raise RasaUnavailable(f"Rasa did not answer at {self.config.rasa_url}: {exc}") from None

@@ -1,11 +1,15 @@
 """HTTP side of the feedback loop: ``POST /feedback``, ``GET /admin/gaps``, and the /search hook.
 
-``POST /feedback`` is public like ``/search``: the bot's action server calls it
-without credentials when a customer clicks "solved"/"not solved" under a shown
-article. It only accepts articles of the served index and answers 204 once the
-verdict is committed. ``record_unanswered`` runs as a background task of
-``/search`` (after the response is sent, in the thread pool), so recording a
-miss never slows an answer down and a database hiccup never fails one.
+``POST /feedback`` takes the service token: only the bot's action server may
+record a verdict, and it records one only for an article it showed in that
+conversation (from its ``articles_shown`` slot, which no customer message can
+set), so nobody outside can skew the "not solved" statistics; each verdict
+follows a customer message, which the bot's channels rate-limit per
+conversation. It accepts articles of the served index only, counts a verdict
+once per conversation and article, and answers 204 once it is committed.
+``record_unanswered`` runs as a background task of ``/search`` (after the
+response is sent, in the thread pool), so recording a miss never slows an
+answer down and a database hiccup never fails one.
 ``GET /admin/gaps`` (admin token) is the HTTP twin of ``helpdesk gaps``.
 """
 
@@ -18,6 +22,7 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, 
 from pydantic import BaseModel, Field, StrictBool, field_validator
 
 from search_api.auth import require_admin
+from helpdesk.auth import require_service
 from helpdesk.feedback.gaps import gaps_report
 from helpdesk.feedback.store import MAX_QUERY_CHARS, FeedbackStore
 
@@ -52,6 +57,7 @@ def feedback_store(request: Request) -> FeedbackStore:
     response_class=Response,
     tags=["feedback"],
     summary="Record a customer's solved/not solved on a shown article (once per conversation and article)",
+    dependencies=[Depends(require_service)],
     responses={404: {"description": "no such article in the served index"}, 422: {"description": "invalid input"}},
 )
 def post_feedback(body: FeedbackIn, request: Request,

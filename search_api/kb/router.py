@@ -2,7 +2,8 @@
 
 Pages are rendered from the index that is serving, not from the files on
 disk, so an article being edited (or broken) never shows half-way.
-Internal articles (``audience: internal``) are not served here.
+Internal articles (``audience: internal``) are not served here. Pages run no
+script at all and may not be framed by other sites (``PAGE_HEADERS``).
 """
 
 from __future__ import annotations
@@ -10,13 +11,21 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse
 from fastapi.templating import Jinja2Templates
 
 from search_api.kb.render import render_markdown
 
 router = APIRouter(tags=["articles"])
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+# The page's only style is its inline <style>; article HTML is sanitized (nh3) and runs no script.
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+                               "base-uri 'none'; form-action 'none'; frame-ancestors 'self'",
+    "X-Frame-Options": "SAMEORIGIN",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
 LABELS = {"de": {"updated": "Aktualisiert am"}, "en": {"updated": "Updated"}}
 
 
@@ -44,4 +53,5 @@ def get_article(article_id: str, request: Request):
         request,
         "article.html",
         {"article": article, "body_html": body_html, "labels": LABELS.get(article.lang, LABELS["en"])},
+        headers=PAGE_HEADERS,
     )

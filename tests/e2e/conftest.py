@@ -4,8 +4,9 @@ Starts what the README's run command starts (the Procfile's processes), with
 the same programs, each on a free port and with its own database and tokens:
 
 - Rasa server (``.venv/py310``) with the newest model in ``bot/models`` (the
-  bot's test script trains it first), the socket.io and REST channels and the
-  HTTP API (token-protected; the inbox's hand-back to the bot uses it);
+  bot's test script trains it first), the limited socket.io and REST channels
+  and the private channel the inbox's hand-back uses (bot/channels.py), without
+  Rasa's HTTP API, as the Procfile runs it;
 - the action server (``rasa run actions``), pointed at this search service;
 - the web service (``helpdesk serve``) on the starter KB in ``kb/articles``, with an
   index built into ``var/e2e/index`` (incremental: only the first run embeds
@@ -198,6 +199,7 @@ class Stack:
     database_url: str
     tmp: Path
     proxy: TcpProxy
+    processes: dict
 
 
 @pytest.fixture(scope="session")
@@ -232,9 +234,8 @@ def stack(tmp_path_factory) -> Stack:
     }
     model = newest_model()
     processes = [
-        Process("rasa", [str(PY310 / "rasa"), "run", "--enable-api", f"--auth-token={rasa_token}", "--cors", "*",
-                         "--port", str(rasa_port), "--model", str(model), "--credentials",
-                         str(BOT / "credentials.yml"), "--endpoints", "endpoints.yml"],
+        Process("rasa", [str(PY310 / "rasa"), "run", "--port", str(rasa_port), "--model", str(model),
+                         "--credentials", "credentials.yml", "--endpoints", "endpoints.yml"],
                 env, cwd=BOT),
         Process("actions", [str(PY310 / "rasa"), "run", "actions", "--port", str(actions_port),
                             "--actions", "actions"], env, cwd=BOT),
@@ -254,11 +255,11 @@ def stack(tmp_path_factory) -> Stack:
         search.wait_until(lambda: httpx.get(f"{search_url}/chat", timeout=5).status_code == 200, 180)
         processes[1].wait_until(lambda: httpx.get(f"http://127.0.0.1:{actions_port}/health", timeout=5)
                                 .status_code == 200, 120)
-        processes[0].wait_until(
-            lambda: bool(httpx.get(f"{rasa_url}/status", params={"token": rasa_token}, timeout=5)
-                         .json().get("model_file")), 240)
+        # Rasa serves only once its model is loaded.
+        processes[0].wait_until(lambda: httpx.get(f"{rasa_url}/", timeout=5).status_code == 200, 240)
         print(f"e2e stack ready in {time.monotonic() - started:.0f} s", file=sys.stderr)
-        yield Stack(search_url, rasa_url, rasa_token, service_token, database_url, tmp, proxy)
+        yield Stack(search_url, rasa_url, rasa_token, service_token, database_url, tmp, proxy,
+                    {process.name: process for process in processes})
     finally:
         proxy.close()
         for process in reversed(processes):

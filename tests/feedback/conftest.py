@@ -17,7 +17,7 @@ from helpdesk.app import create_app
 from helpdesk.feedback.store import FeedbackStore
 from helpdesk.handoffs.store import HandoffStore
 from helpdesk.settings import Settings
-from tests.conftest import ADMIN_TOKEN
+from tests.conftest import ADMIN_TOKEN, SERVICE_TOKEN
 # The same database fixture as the handoff tests: a SQLite file, then a fresh PostgreSQL schema.
 from tests.handoffs.conftest import database_url  # noqa: F401  (a fixture)
 
@@ -32,7 +32,8 @@ def settings(built_kb, database_url) -> Settings:
 
 @pytest.fixture
 def client(settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as c:
+    # As the bot's action server calls it: with the service token (POST /feedback requires it).
+    with TestClient(create_app(settings), headers={"Authorization": f"Bearer {SERVICE_TOKEN}"}) as c:
         yield c
 
 

@@ -1,0 +1,298 @@
+"""Rasa's public input channels with limits, and a private channel for the web service.
+
+Why: one anonymous 100,000-character message kept Rasa's NLU busy for a minute
+and grew it by gigabytes. These subclasses of Rasa's REST and socket.io
+channels (configured in credentials.yml) refuse, before anything reaches NLU:
+
+- a request over ``HELPDESK_BOT_MAX_REQUEST_BYTES`` (default 1,000,000) at the
+  HTTP layer: Sanic's ``REQUEST_MAX_SIZE`` and ``WEBSOCKET_MAX_SIZE``, engine.io's
+  ``max_http_buffer_size`` (413, or the websocket is closed);
+- a message over ``HELPDESK_BOT_MAX_MESSAGE_CHARS`` (default 2,000), answered with
+  a localised text (the page's ``customData.language``, REST ``metadata.language``
+  or ``Accept-Language``; both languages when unknown);
+- more than ``HELPDESK_BOT_RATE_LIMIT_ADDRESS`` messages per client address or
+  ``HELPDESK_BOT_RATE_LIMIT_CONVERSATION`` per conversation (the ``limits``
+  library's moving window, in Redis when ``HELPDESK_REDIS_URL`` is set, else in
+  this process); REST answers 429 with ``Retry-After``;
+- REST bodies that are not a JSON object (400) or have no ``sender`` (400);
+- socket.io connections from a browser page of another origin than
+  ``HELPDESK_CHAT_ORIGINS`` (default ``HELPDESK_PUBLIC_URL``, space-separated).
+
+Rasa runs without ``--enable-api``, so its HTTP API (models, trackers) is not
+served at all. What the web service needs of it, reading and clearing slots
+at a hand-back (helpdesk/chat/live.py), is ``HelpdeskControlInput``:
+``GET``/``POST /webhooks/helpdesk/conversations/<id>/slots`` with the bearer
+token ``HELPDESK_RASA_TOKEN`` (environment, or ``HELPDESK_SECRETS_FILE``);
+without a token it refuses everyone.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import math
+import os
+import time
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+
+from limits import parse_many
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+# The actions' reader of secrets (environment, then HELPDESK_SECRETS_FILE), as the web service reads them.
+from actions.backend import _secret as secret
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.core.channels.rest import RestInput
+from rasa.core.channels.socketio import SocketIOInput
+from rasa.shared.core.events import SlotSet
+from sanic import Blueprint, Sanic, response
+from sanic.blueprint_group import BlueprintGroup
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+logger = logging.getLogger(__name__)
+
+MAX_SENDER_CHARS = 200
+
+TOO_LONG = {
+    "de": "Ihre Nachricht ist zu lang ({length} Zeichen; höchstens {limit}). Bitte beschreiben Sie Ihr Anliegen kürzer.",
+    "en": "Your message is too long ({length} characters; at most {limit}). Please describe your problem more briefly.",
+}
+TOO_MANY = {
+    "de": "Sie haben sehr viele Nachrichten in kurzer Zeit gesendet. Bitte warten Sie {seconds} Sekunden.",
+    "en": "You sent a lot of messages in a short time. Please wait {seconds} seconds.",
+}
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name) or default
+
+
+class Limits:
+    """The edge's limits, from the environment; one per process, shared by both channels."""
+
+    _shared: Optional["Limits"] = None
+
+    def __init__(self) -> None:
+        self.max_chars = int(_env("HELPDESK_BOT_MAX_MESSAGE_CHARS", "2000"))
+        self.max_bytes = int(_env("HELPDESK_BOT_MAX_REQUEST_BYTES", "1000000"))
+        self.per_address = parse_many(_env("HELPDESK_BOT_RATE_LIMIT_ADDRESS", "5/second;300/minute"))
+        self.per_conversation = parse_many(_env("HELPDESK_BOT_RATE_LIMIT_CONVERSATION", "10/second;60/minute"))
+        # The limiter keeps only a weak reference to its storage: this object holds it.
+        self.storage = storage_from_string(_env("HELPDESK_REDIS_URL", "memory://"))
+        self.limiter = MovingWindowRateLimiter(self.storage)
+        public = _env("HELPDESK_PUBLIC_URL", "http://127.0.0.1:8000")
+        self.origins = [o.rstrip("/") for o in _env("HELPDESK_CHAT_ORIGINS", public).replace(",", " ").split()]
+
+    @classmethod
+    def shared(cls) -> "Limits":
+        if cls._shared is None:
+            cls._shared = cls()
+        return cls._shared
+
+    def wait(self, address: str, conversation: str) -> Optional[int]:
+        """Seconds to wait when this message is over a rate limit, else None (and it is counted)."""
+        for items, scope, key in ((self.per_address, "address", address),
+                                  (self.per_conversation, "conversation", conversation)):
+            for item in items:
+                try:
+                    if not self.limiter.hit(item, "helpdesk-bot", scope, key):
+                        reset = self.limiter.get_window_stats(item, "helpdesk-bot", scope, key)[0]
+                        return max(1, math.ceil(reset - time.time()))
+                except Exception:  # Redis down: answer customers rather than refuse everyone
+                    logger.warning("rate limit store unavailable; message not counted", exc_info=True)
+                    return None
+        return None
+
+    def apply_to(self, app: Sanic) -> None:
+        """The byte limit at the HTTP layer: request bodies and websocket messages."""
+        app.config.REQUEST_MAX_SIZE = self.max_bytes
+        app.config.WEBSOCKET_MAX_SIZE = self.max_bytes
+
+
+def text_for(texts: Dict[str, str], lang: Optional[str], **values: Any) -> str:
+    lang = (lang or "").lower()[:2]
+    if lang in texts:
+        return texts[lang].format(**values)
+    return " / ".join(texts[key].format(**values) for key in ("de", "en"))  # unknown: both
+
+
+def _bad_request(detail: str) -> HTTPResponse:
+    return response.json({"detail": detail}, status=400)
+
+
+class LimitedRestInput(RestInput):
+    """``POST /webhooks/rest/webhook`` with body, length and rate limits (the same name as Rasa's)."""
+
+    def __init__(self, limits: Optional[Limits] = None) -> None:
+        self.limits = limits or Limits.shared()
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        return cls()
+
+    @staticmethod
+    def _language(body: Dict[str, Any], request: Request) -> Optional[str]:
+        metadata = body.get("metadata")
+        if isinstance(metadata, dict) and isinstance(metadata.get("language"), str):
+            return metadata["language"]
+        return request.headers.get("accept-language", "").split(",")[0].strip() or None
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
+        webhook = Blueprint(f"limited_webhook_{type(self).__name__}", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            try:
+                body = json.loads(request.body or b"")
+            except (ValueError, RecursionError):
+                return _bad_request("the body must be a JSON object {\"sender\": ..., \"message\": ...}")
+            if not isinstance(body, dict):
+                return _bad_request("the body must be a JSON object {\"sender\": ..., \"message\": ...}")
+            sender, text = body.get("sender"), body.get("message")
+            if not isinstance(sender, str) or not sender.strip() or len(sender) > MAX_SENDER_CHARS:
+                return _bad_request(f"'sender' (the conversation id, 1-{MAX_SENDER_CHARS} characters) is required")
+            if not isinstance(text, str):
+                return _bad_request("'message' must be a string")
+            metadata = body.get("metadata")
+            if metadata is not None and not isinstance(metadata, dict):
+                return _bad_request("'metadata' must be an object")
+            lang = self._language(body, request)
+            wait = self.limits.wait(request.remote_addr or request.ip, sender)
+            if wait is not None:
+                return response.json([{"recipient_id": sender, "text": text_for(TOO_MANY, lang, seconds=wait)}],
+                                     status=429, headers={"Retry-After": str(wait)})
+            if len(text) > self.limits.max_chars:
+                reply = text_for(TOO_LONG, lang, length=len(text), limit=self.limits.max_chars)
+                return response.json([{"recipient_id": sender, "text": reply}], status=413)
+            collector = CollectingOutputChannel()
+            try:
+                await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(),
+                                                 metadata=metadata))
+            except Exception:
+                logger.exception("rest message failed")
+            return response.json(collector.messages)
+
+        return with_byte_limits(webhook, self.limits)
+
+
+class LimitedSocketIOInput(SocketIOInput):
+    """Rasa's socket.io channel (the web chat) with origin, length and rate limits."""
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        channel = super().from_credentials(credentials)
+        channel.limits = Limits.shared()
+        return channel
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        blueprint = super().blueprint(on_new_message)
+        limits: Limits = getattr(self, "limits", None) or Limits.shared()
+        sio = self.sio
+        namespace = self.namespace or "/"
+        sio.eio.max_http_buffer_size = limits.max_bytes
+        # engine.io checks the Origin of every request (polling and websocket) and answers CORS itself.
+        sio.eio.cors_allowed_origins = limits.origins
+        handle_message = sio.handlers[namespace][self.user_message_evt]
+
+        async def limited_message(sid: Text, data: Any) -> None:
+            if not isinstance(data, dict) or not isinstance(data.get("message", ""), str):
+                logger.info("socket.io message of %s refused: not an object with a text message", sid)
+                return
+            custom = data.get("customData")
+            lang = custom.get("language") if isinstance(custom, dict) else None
+            request = (sio.get_environ(sid, namespace) or {}).get("sanic.request")
+            address = (request.remote_addr or request.ip) if request is not None else "unknown"
+            conversation = str(data.get("session_id") or sid)[:MAX_SENDER_CHARS]
+            wait = limits.wait(address, conversation)
+            if wait is not None:
+                await sio.emit(self.bot_message_evt, {"text": text_for(TOO_MANY, lang, seconds=wait)}, room=sid)
+                return
+            text = data.get("message", "")
+            if len(text) > limits.max_chars:
+                reply = text_for(TOO_LONG, lang, length=len(text), limit=limits.max_chars)
+                await sio.emit(self.bot_message_evt, {"text": reply}, room=sid)
+                return
+            await handle_message(sid, data)
+
+        sio.on(self.user_message_evt, limited_message, namespace=namespace)
+        return with_byte_limits(blueprint, limits)
+
+
+class ByteLimits(Blueprint):
+    """No routes: registering it sets the byte limits on the app (before the server starts)."""
+
+    def __init__(self, limits: Limits, name: str) -> None:
+        super().__init__(name)
+        self.ctx.limits = limits
+
+    def register(self, app: Sanic, options: Dict[Text, Any]) -> None:
+        self.ctx.limits.apply_to(app)
+        super().register(app, options)
+
+
+def with_byte_limits(blueprint: Blueprint, limits: Limits) -> BlueprintGroup:
+    """A channel's blueprint together with one that applies the byte limits to the app it joins."""
+    return Blueprint.group(ByteLimits(limits, f"byte_limits_{blueprint.name}"), blueprint)
+
+
+class HelpdeskControlInput(InputChannel):
+    """Private: the web service reads and clears a conversation's slots (hand-back after a live chat)."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "helpdesk"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        return cls(secret("HELPDESK_RASA_TOKEN"))
+
+    def __init__(self, token: Optional[str] = None) -> None:
+        self.token = token
+
+    def _refusal(self, request: Request) -> Optional[HTTPResponse]:
+        if not self.token:
+            return response.json({"detail": "disabled: HELPDESK_RASA_TOKEN is not set"}, status=403)
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), self.token.encode()):
+            return response.json({"detail": "missing or invalid bearer token"}, status=401,
+                                 headers={"WWW-Authenticate": "Bearer"})
+        return None
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        control = Blueprint("helpdesk_control", __name__)
+
+        @control.route("/conversations/<conversation_id:str>/slots", methods=["GET", "POST"])
+        async def slots(request: Request, conversation_id: Text) -> HTTPResponse:
+            refused = self._refusal(request)
+            if refused is not None:
+                return refused
+            agent = request.app.ctx.agent
+            if agent is None or not agent.is_ready():
+                return response.json({"detail": "no model loaded"}, status=503)
+            events: List[SlotSet] = []
+            if request.method == "POST":
+                try:
+                    body = json.loads(request.body or b"")
+                except ValueError:
+                    body = None
+                if not isinstance(body, dict) or not body:
+                    return _bad_request("the body must be a JSON object {slot: value}")
+                known = {slot.name for slot in agent.domain.slots}
+                unknown = sorted(set(body) - known)
+                if unknown:
+                    return _bad_request(f"no such slots: {', '.join(unknown)}")
+                events = [SlotSet(name, value) for name, value in body.items()]
+            async with agent.lock_store.lock(conversation_id):
+                tracker = await agent.processor.fetch_tracker_with_initial_session(conversation_id)
+                for event in events:
+                    tracker.update(event, agent.domain)
+                if events:
+                    await agent.tracker_store.save(tracker)
+            return response.json({"conversation_id": conversation_id, "slots": tracker.current_slot_values()})
+
+        return control
