@@ -293,6 +293,7 @@ class HelpdeskControlInput(InputChannel):
                     tracker.update(event, agent.domain)
                 if events:
                     await agent.tracker_store.save(tracker)
-            return response.json({"conversation_id": conversation_id, "slots": tracker.current_slot_values()})
+            return response.json({"conversation_id": conversation_id, "slots": tracker.current_slot_values(),
+                                  "active_loop": tracker.active_loop_name})
 
         return control

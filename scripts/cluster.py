@@ -116,6 +116,8 @@ class Cluster:
     database_url: str = "postgresql+psycopg://postgres@127.0.0.1:5432/helpdesk"
     tracker_store_url: str = "postgresql://postgres@127.0.0.1:5432/rasa"
     redis_host: str = "127.0.0.1"
+    # Messages per client address on Rasa's channels; a load test from one address lifts it.
+    bot_rate_limit_address: str = "5/second;300/minute"
     index_dir: Path = REPO / "var" / "index"
     articles_dir: Path = REPO / "kb" / "articles"
     model: Path = REPO / "bot" / "models" / "helpdesk.tar.gz"
@@ -136,7 +138,7 @@ class Cluster:
             "HELPDESK_ARTICLES_DIR": str(self.articles_dir), "HELPDESK_PUBLIC_URL": self.public_url,
             "HELPDESK_RASA_URL": f"http://127.0.0.1:{self.rasa_api_port}",
             "HELPDESK_RASA_PUBLIC_URL": self.public_url, "HELPDESK_RASA_TOKEN": self.rasa_token,
-            "HELPDESK_SERVICE_TOKEN": self.service_token,
+            "HELPDESK_SERVICE_TOKEN": self.service_token, "HELPDESK_REDIS_URL": f"redis://{self.redis_host}:6379/0",
             "HELPDESK_SESSION_SECRET": os.environ.get("HELPDESK_SESSION_SECRET") or secrets.token_urlsafe(24),
         }
         for i in range(1, self.web + 1):
@@ -154,15 +156,20 @@ class Cluster:
                               f"http://127.0.0.1:{port}/health", cwd=REPO / "bot"))
         for i in range(1, self.rasa + 1):
             port = next(ports)
-            self._add(Process(f"rasa{i}", [str(PY310 / "rasa"), "run", "--enable-api", "--auth-token", self.rasa_token,
-                                           "--model", str(self.model), "--endpoints", "bot/endpoints.yml",
-                                           "--credentials", "bot/credentials.yml", "--interface", "127.0.0.1",
-                                           "--port", str(port)],
+            # As the Procfile runs it: no HTTP API, the channels of bot/credentials.yml, bot/ as working
+            # directory; the web service's hand-back uses the private channel with HELPDESK_RASA_TOKEN.
+            self._add(Process(f"rasa{i}", [str(PY310 / "rasa"), "run", "--model", str(self.model),
+                                           "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
+                                           "--interface", "127.0.0.1", "--port", str(port)],
                               {"ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.actions_port}/webhook",
                                "RASA_TRACKER_STORE_URL": self.tracker_store_url, "RASA_LOCK_STORE": "redis",
                                "RASA_REDIS_HOST": self.redis_host, "TF_CPP_MIN_LOG_LEVEL": "2",
+                               "HELPDESK_RASA_TOKEN": self.rasa_token, "HELPDESK_CHAT_ORIGINS": self.public_url,
+                               "HELPDESK_REDIS_URL": f"redis://{self.redis_host}:6379/0",
+                               # Load tests come from one address (the balancer forwards 127.0.0.1).
+                               "HELPDESK_BOT_RATE_LIMIT_ADDRESS": self.bot_rate_limit_address,
                                "SQLALCHEMY_SILENCE_UBER_WARNING": "1", "PYTHONWARNINGS": "ignore"},
-                              f"http://127.0.0.1:{port}/status?token={self.rasa_token}"))
+                              f"http://127.0.0.1:{port}/", cwd=REPO / "bot"))
         config = self.run_dir / "haproxy.cfg"
         self._add(Process("haproxy", [HAPROXY, "-db", "-f", str(config)], {}, f"{self.public_url}/health"))
 

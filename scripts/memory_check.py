@@ -95,7 +95,7 @@ def main() -> int:
     out = REPO / "test-artifacts" / "memory"
     cluster = Cluster(rasa=1, actions=1, web=1, public_port=free_ports(1)[0], database_url=database_url,
                       tracker_store_url=tracker_url, index_dir=out / "index",
-                      articles_dir=REPO / "bot" / "tests" / "kb", run_dir=out)
+                      articles_dir=REPO / "tests" / "cluster" / "kb", run_dir=out)
     try:
         cluster.prepare()
         cluster.start()

@@ -222,8 +222,8 @@ def test_bounded_burst_leaves_every_service_answering(bot_stack):
     assert report["ok"], report  # every probe of both services answered within a second
     by_name = {r["endpoint"]: r["answers"] for r in report["results"]}
     # The rate-limited endpoints refused part of the burst; nothing failed with a 5xx or a transport error.
-    for name in ("POST /search", "POST /language", "POST /feedback", "GET /chat/api/conversations/{id}",
-                 "POST /chat/api/conversations/{id}/messages", "POST /webhooks/rest/webhook"):
+    for name in ("POST /search", "POST /language", "POST /feedback", "GET /chat/api/live/{key}",
+                 "POST /chat/api/live/{key}/messages", "POST /webhooks/rest/webhook"):
         assert by_name[name].get("429", 0) > 0, (name, by_name[name])
     assert all(code.isdigit() and code < "500" for answers in list(by_name.values())[:-1] for code in answers)
     assert by_name["socket.io user_uttered"].get("refused: too many", 0) > 0

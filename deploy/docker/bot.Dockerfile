@@ -16,5 +16,8 @@ RUN useradd --system --home-dir /srv/app helpdesk && chown -R helpdesk /srv/app/
 USER helpdesk
 EXPOSE 5005 5055
 # bot/endpoints.yml takes ACTION_ENDPOINT_URL, RASA_TRACKER_STORE_URL, RASA_LOCK_STORE and
-# RASA_REDIS_HOST from the environment; the auth token from HELPDESK_RASA_TOKEN.
-CMD ["sh", "-c", "exec rasa run --enable-api --auth-token \"$HELPDESK_RASA_TOKEN\" --port 5005 --model bot/models/helpdesk.tar.gz --endpoints bot/endpoints.yml --credentials bot/credentials.yml"]
+# RASA_REDIS_HOST from the environment; the private channel's token from HELPDESK_RASA_TOKEN
+# (bot/channels.py). No --enable-api: Rasa's HTTP API is not served; bot/ is the working
+# directory so credentials.yml can name channels.*.
+WORKDIR /srv/app/bot
+CMD ["rasa", "run", "--port", "5005", "--model", "models/helpdesk.tar.gz", "--endpoints", "endpoints.yml", "--credentials", "credentials.yml"]

@@ -43,7 +43,7 @@ class Rule:
 RULES = (
     Rule("search", frozenset({"POST"}), re.compile(r"^/(search|language)$")),
     Rule("feedback", frozenset({"POST"}), re.compile(r"^/feedback$")),
-    Rule("chat", frozenset({"GET", "POST"}), re.compile(r"^/chat/api/conversations/(?P<conversation>[^/]+)(/.*)?$")),
+    Rule("chat", frozenset({"GET", "POST"}), re.compile(r"^/chat/api/live/(?P<conversation>[^/]+)(/.*)?$")),
 )
 
 

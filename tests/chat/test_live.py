@@ -331,11 +331,11 @@ def test_two_replicas_on_postgresql_wake_each_others_streams(built_kb, monkeypat
         with serve(create_app(settings)) as first, serve(second_app) as second:
             second_app.state.handoffs.create_agent("anna", "Anna Agent", ["network"], "anna-password-1")
             sid = session_id()
-            ticket = handoff(first, sid)
+            ticket, key = handoff(first, sid)
             agent, csrf = agent_client(second)
             events: list[tuple[str, dict]] = []
             timings: list[float] = []
-            with httpx.stream("GET", f"{first.url}/chat/api/conversations/{sid}/events", timeout=15) as stream:
+            with httpx.stream("GET", f"{first.url}/chat/api/live/{key}/events", timeout=15) as stream:
                 for name, data in sse_events(stream):
                     events.append((name, data))
                     if len(events) == 1:

@@ -28,7 +28,7 @@ BODY_ENDPOINTS = [
     ("/language", {"text": "hello"}),
     ("/feedback", {"article_id": "a", "conversation_id": "c", "query": "q", "helpful": True}),
     ("/handoffs", {}),
-    (f"/chat/api/conversations/{SESSION}/messages", {"text": "hi"}),
+    (f"/chat/api/live/{SESSION}/messages", {"text": "hi"}),
     ("/admin/reindex", {}),
     ("/agent/login", {}),
 ]
@@ -36,8 +36,8 @@ LIMITED = [
     ("POST", "/search", {"query": "router"}),
     ("POST", "/language", {"text": "hello"}),
     ("POST", "/feedback", {"article_id": "a", "conversation_id": "c", "query": "q", "helpful": True}),
-    ("GET", "/chat/api/conversations/{session}", None),
-    ("POST", "/chat/api/conversations/{session}/messages", {"text": "hi"}),
+    ("GET", "/chat/api/live/{session}", None),
+    ("POST", "/chat/api/live/{session}/messages", {"text": "hi"}),
 ]
 
 
@@ -111,11 +111,12 @@ def test_over_the_address_limit_is_429_with_retry_after(app, method, path, body)
 
 def test_chat_conversation_limit_applies_across_addresses(app):
     session = secrets.token_hex(16)
-    codes = [client(app, fresh_address()).get(f"/chat/api/conversations/{session}").status_code for _ in range(3)]
-    assert codes == [200, 200, 200]
-    refused = client(app, fresh_address()).get(f"/chat/api/conversations/{session}")
+    # An unknown chat key is a 404; the limit counts the requests all the same (no probing of keys).
+    codes = [client(app, fresh_address()).get(f"/chat/api/live/{session}").status_code for _ in range(3)]
+    assert codes == [404, 404, 404]
+    refused = client(app, fresh_address()).get(f"/chat/api/live/{session}")
     assert refused.status_code == 429 and "in this conversation" in refused.json()["detail"]
-    assert client(app, fresh_address()).get(f"/chat/api/conversations/{secrets.token_hex(16)}").status_code == 200
+    assert client(app, fresh_address()).get(f"/chat/api/live/{secrets.token_hex(16)}").status_code == 404
 
 
 def test_the_bots_service_token_is_not_limited_per_address(app):
@@ -192,6 +193,6 @@ def test_openapi_references_resolve_and_errors_are_documented(app):
     assert {"400", "401", "413"} <= set(handoffs)
     search = doc["paths"]["/search"]["post"]["responses"]
     assert {"400", "413", "429"} <= set(search) and "Retry-After" in search["429"]["headers"]
-    chat = doc["paths"]["/chat/api/conversations/{session_id}"]["get"]["responses"]
+    chat = doc["paths"]["/chat/api/live/{key}"]["get"]["responses"]
     assert {"404", "429"} <= set(chat)
     assert {"401", "413", "429"} <= set(doc["paths"]["/feedback"]["post"]["responses"])
