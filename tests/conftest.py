@@ -18,6 +18,9 @@ SERVICE_TOKEN = "test-service-token"
 def make_settings(articles_dir: Path, index_dir: Path, **changes) -> Settings:
     base = Settings.from_env({"HELPDESK_SECRETS_FILE": "/nonexistent"})
     changes.setdefault("database_url", f"sqlite:///{index_dir.parent / 'handoffs.db'}")
+    # A test client fires far faster than a person types; tests/edge checks the limits themselves.
+    changes.setdefault("rate_limit_conversation", "1000/second")
+    changes.setdefault("rate_limit_address", "1000/second")
     return dataclasses.replace(
         base, articles_dir=articles_dir, index_dir=index_dir, admin_token=ADMIN_TOKEN,
         service_token=SERVICE_TOKEN, public_base_url="http://testserver", **changes,
