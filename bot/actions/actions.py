@@ -251,7 +251,7 @@ class ActionNotSolved(HelpdeskAction):
         rejected = {a["article_id"] for a in shown if a.get("feedback") in REJECTED}
         seen = {a["article_id"] for a in shown}
         candidate = next((h for h in last.get("hits", []) if h.get("article_id") not in seen | rejected
-                          and answers.confident(h, last.get("threshold"))), None)
+                          and answers.offerable(h, last)), None)
         if candidate:
             send_card(dispatcher, answer_card(candidate, lang, "answer_intro_next"))
             return events + [SlotSet("articles_shown", record_shown(shown, candidate)), SlotSet("flow", "feedback")]

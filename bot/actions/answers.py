@@ -109,9 +109,24 @@ def passage(hit: Dict[str, Any]) -> Dict[str, str]:
 
 
 def confident(hit: Dict[str, Any], threshold: Optional[float]) -> bool:
-    """A hit good enough to offer on its own (the service's per-hit confidence, else its score)."""
+    """A hit as sure as an answer (the service's per-hit confidence, else its score)."""
     value = hit.get("confidence", hit.get("score"))
     return value is not None and threshold is not None and float(value) >= float(threshold)
+
+
+def offerable(hit: Dict[str, Any], result: Dict[str, Any]) -> bool:
+    """A hit the bot may offer as an option (after "not solved", in a list). The service's
+    decision says how many of its hits are plausible: ``answer`` and ``suggest`` stand for
+    its first MAX_SUGGESTIONS hits (its per-hit confidence is calibrated for the first
+    answer, so the second-best is rarely "confident" though plausible), ``none`` for none.
+    An older service without ``decision``: the hit's score against its threshold."""
+    verdict = result.get("decision")
+    if verdict in (ANSWER, SUGGEST):
+        top = {h.get("article_id") for h in (result.get("hits") or [])[:MAX_SUGGESTIONS]}
+        return hit.get("article_id") in top
+    if verdict == NONE:
+        return False
+    return confident(hit, result.get("threshold"))
 
 
 def is_vague(text: str, search_decision: str) -> bool:
@@ -173,20 +188,20 @@ def plan(result: Dict[str, Any], text: str, rejected: Iterable[str], labels: Dic
     rejected = set(rejected)
     dismissed = set(dismissed) - rejected
     verdict = decision(result)
-    threshold = result.get("threshold")
     hits = list(result.get("hits") or [])
     if topic is not None:
         narrowed = [h for h in hits if topic.matches(h)]
-        if narrowed and narrowed[0] is not (hits[0] if hits else None):
-            # The best hit is outside the chosen topic: offer the topic's own hits, unsure.
-            verdict = SUGGEST if any(confident(h, threshold) for h in narrowed) else verdict
+        if narrowed and (verdict != ANSWER or narrowed[0] is not (hits[0] if hits else None)):
+            # The customer chose the topic: its best articles, offered as options (unsure), not
+            # a refusal because the words alone were too vague for the service to decide.
+            verdict = SUGGEST
         hits = narrowed or hits
     skipped = [h for h in hits if h.get("article_id") in rejected]
     fresh = [h for h in hits if h.get("article_id") not in rejected | dismissed]
 
     if may_clarify and topic is None:
         # The articles in question: those the service is sure of, else the first few.
-        sure = [h for h in fresh if confident(h, threshold)]
+        sure = [h for h in fresh if offerable(h, result)]
         candidates = (sure if len(sure) >= 2 else fresh[:MAX_SUGGESTIONS])[:MAX_SUGGESTIONS + 2]
         vague = is_vague(text, verdict)
         spread = verdict == SUGGEST and len({h.get("category") for h in fresh[:MAX_SUGGESTIONS]}) >= 2
@@ -206,9 +221,9 @@ def plan(result: Dict[str, Any], text: str, rejected: Iterable[str], labels: Dic
         return Plan("answer_again", hits[:1], skipped=skipped)
     if hits[0].get("article_id") in rejected:
         # The best match is one the customer already said did not help: say so, never re-show it.
-        others = [h for h in fresh if confident(h, threshold)][:MAX_SUGGESTIONS]
+        others = [h for h in fresh if offerable(h, result)][:MAX_SUGGESTIONS]
         return Plan(SUGGEST if others else "rejected_only", others, skipped=skipped)
     if verdict == ANSWER:
         return Plan(ANSWER, fresh[:1], skipped=skipped)
-    suggestions = [h for h in fresh if confident(h, threshold)][:MAX_SUGGESTIONS] or fresh[:MAX_SUGGESTIONS]
+    suggestions = [h for h in fresh if offerable(h, result)][:MAX_SUGGESTIONS] or fresh[:MAX_SUGGESTIONS]
     return Plan(SUGGEST, suggestions, skipped=skipped)

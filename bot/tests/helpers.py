@@ -83,3 +83,20 @@ class Conversation:
 def choice(value: str) -> List[Dict[str, Any]]:
     """The entities of a button payload /inform{"choice": value}."""
     return [{"entity": "choice", "value": value}]
+
+
+def cards(messages):
+    """The answer cards of a turn (custom payloads ``{"data": {...}}``)."""
+    return [m["custom"]["data"] for m in messages
+            if isinstance(m.get("custom"), dict) and isinstance(m["custom"].get("data"), dict)]
+
+
+def texts(messages):
+    """Every text of a turn; an answer card by its plain markdown."""
+    return "\n".join([m.get("text") or "" for m in messages] + [c.get("text", "") for c in cards(messages)])
+
+
+def buttons(messages):
+    """Every button payload of a turn, the cards' included."""
+    return [b["payload"] for m in messages for b in m.get("buttons") or []] + \
+        [b["payload"] for c in cards(messages) for b in c.get("buttons") or []]

@@ -21,16 +21,9 @@ import psycopg2
 import pytest
 
 from conftest import BotStack, free_port, start_rasa
+from helpers import buttons, texts
 
 PG_DSN = os.environ.get("HELPDESK_TEST_PG_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=test")
-
-
-def texts(messages):
-    return "\n".join(m.get("text") or "" for m in messages)
-
-
-def buttons(messages):
-    return [b["payload"] for m in messages for b in m.get("buttons") or []]
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -83,9 +76,9 @@ def test_german_conversation_continues_after_rasa_is_killed(search_service, acti
         assert "How can I help" not in texts(reply)
 
         reply = bot_stack.say(me, "/deny")
-        # The second unresolved answer: the handoff form, with category and problem from
-        # before the crash prefilled, asks the urgency first, in German.
-        assert "Kollegen aus unserem Support" in texts(reply) and "Wie dringend ist es?" in texts(reply)
+        # The second unresolved answer: the handoff form, with the problem from before the
+        # crash kept, asks the topic first, in German.
+        assert "Kollegen aus unserem Support" in texts(reply) and "Worum geht es bei Ihrem Anliegen?" in texts(reply)
         slots = bot_stack.slots(me)
         assert slots["language"] == "de" and slots["unresolved_count"] == 2
     finally:

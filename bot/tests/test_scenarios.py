@@ -259,7 +259,15 @@ def check_ticket(bot_stack, ticket: str, expect: Dict[str, Any], where: str) -> 
             assert text in messages, f"{where}: {text!r} not in the transcript"
 
 
-@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s["id"] for s in SCENARIOS])
+def scenario_params():
+    """Every scenario; one with ``known_gap`` is an expected failure with that reason (not
+    strict: a gap that closes shows as XPASS), so the suite's pass rate stays honest."""
+    for s in SCENARIOS:
+        marks = [pytest.mark.xfail(reason=s["known_gap"], strict=False)] if s.get("known_gap") else []
+        yield pytest.param(s, id=s["id"], marks=marks)
+
+
+@pytest.mark.parametrize("scenario", list(scenario_params()))
 def test_scenario(bot_stack, scenario):
     me = f"scn-{scenario['id']}-{uuid.uuid4().hex[:6]}"
     page, lang = scenario.get("page"), scenario.get("lang")

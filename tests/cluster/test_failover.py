@@ -41,13 +41,20 @@ ARTIFACTS = REPO / "test-artifacts" / "cluster"
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432"
 CONCURRENCY = 6
 RETRIES = 3
-# Each conversation: question → article, "not solved" → next article, "not solved" → the
-# handoff form with the topic prefilled; every answer German, so a lost tracker shows.
+# Each conversation: question → article card, "not solved" → next article, "not solved" →
+# the handoff form, which asks the topic first; every answer German, so a lost tracker shows.
 TURNS = [
     ("Mein Internet ist sehr langsam", "/articles/de-internet-langsam"),
     ("/deny", "Dann passt vielleicht dieser Artikel besser"),
-    ("/deny", "Wie dringend ist es?"),
+    ("/deny", "Worum geht es bei Ihrem Anliegen?"),
 ]
+
+
+def reply_text(messages: list[dict]) -> str:
+    """Every text of a turn, an answer card (a custom payload) by its markdown."""
+    cards = [m["custom"]["data"] for m in messages
+             if isinstance(m.get("custom"), dict) and isinstance(m["custom"].get("data"), dict)]
+    return "\n".join([m.get("text") or "" for m in messages] + [c.get("text") or "" for c in cards])
 
 
 @dataclass
@@ -81,7 +88,7 @@ async def turn(client: httpx.AsyncClient, sender: str, text: str, result: LoadRe
             if response.status_code == 200:
                 result.latencies.append(time.monotonic() - started)
                 result.retried_turns += attempt > 0
-                return "\n".join(m.get("text") or "" for m in response.json()), attempt > 0
+                return reply_text(response.json()), attempt > 0
         except httpx.HTTPError:
             pass
         await asyncio.sleep(0.5 * (attempt + 1))
