@@ -226,9 +226,10 @@ class Cluster:
                 raise RuntimeError(f"{name} exited; see {self.run_dir / (name + '.log')}")
             try:
                 response = httpx.get(process.ready_url, timeout=3)
-                if response.status_code < 500 and (not name.startswith("rasa") or response.json().get("model_file")):
+                # Rasa serves (GET / answers) only once its model is loaded.
+                if response.status_code < 500:
                     return
-            except (httpx.HTTPError, ValueError):
+            except httpx.HTTPError:
                 pass
             time.sleep(0.5)
         raise RuntimeError(f"{name} not ready within {timeout:.0f}s; see {self.run_dir / (name + '.log')}")
