@@ -125,11 +125,13 @@ async def test_not_solved_without_candidate_asks_one_clarifying_question(search)
     c = Conversation("en-clarify")
     await c.turn(ActionSearch(), "i got charged twice this month", "describe_problem")
     assert c.slots["flow"] == "feedback"
-    shown = [a["article_id"] for a in c.slots["articles_shown"]]
-    hits = c.slots["last_search"]["hits"]
-    threshold = c.slots["last_search"]["threshold"]
-    candidates = [h for h in hits if h["article_id"] not in shown and h["score"] >= threshold]
-    assert not candidates, "starter KB changed: this question should have a single good article"
+    # The other plausible hits were read already (shown earlier in the conversation): nothing
+    # left to offer, so "not solved" must lead to one clarifying question.
+    shown = list(c.slots["articles_shown"])
+    for hit in c.slots["last_search"]["hits"]:
+        if hit["article_id"] not in {a["article_id"] for a in shown}:
+            shown.append({"article_id": hit["article_id"], "title": hit.get("title", ""), "feedback": "none"})
+    c.slots["articles_shown"] = shown
 
     await c.turn(ActionNotSolved(), "no", "deny")
     assert c.slots["clarify_pending"] is True and c.slots["flow"] is None

@@ -222,7 +222,9 @@ def test_bounded_burst_leaves_every_service_answering(bot_stack):
     assert report["ok"], report  # every probe of both services answered within a second
     by_name = {r["endpoint"]: r["answers"] for r in report["results"]}
     # The rate-limited endpoints refused part of the burst; nothing failed with a 5xx or a transport error.
-    for name in ("POST /search", "POST /language", "POST /feedback", "GET /chat/api/live/{key}",
+    # (/search is left out here: it encodes with a model per request, and on a loaded machine it may
+    # answer fewer than 20 a second, so the limit is not reached; tests/edge checks its 429 exactly.)
+    for name in ("POST /language", "POST /feedback", "GET /chat/api/live/{key}",
                  "POST /chat/api/live/{key}/messages", "POST /webhooks/rest/webhook"):
         assert by_name[name].get("429", 0) > 0, (name, by_name[name])
     assert all(code.isdigit() and code < "500" for answers in list(by_name.values())[:-1] for code in answers)
