@@ -127,11 +127,11 @@ async def test_not_solved_without_candidate_asks_one_clarifying_question(search)
     assert c.slots["flow"] == "feedback"
     # The other plausible hits were read already (shown earlier in the conversation): nothing
     # left to offer, so "not solved" must lead to one clarifying question.
+    # (Listed before the article just shown, which stays the last one: "not solved" is about it.)
     shown = list(c.slots["articles_shown"])
-    for hit in c.slots["last_search"]["hits"]:
-        if hit["article_id"] not in {a["article_id"] for a in shown}:
-            shown.append({"article_id": hit["article_id"], "title": hit.get("title", ""), "feedback": "none"})
-    c.slots["articles_shown"] = shown
+    earlier = [{"article_id": h["article_id"], "title": h.get("title", ""), "feedback": "none"}
+               for h in c.slots["last_search"]["hits"] if h["article_id"] not in {a["article_id"] for a in shown}]
+    c.slots["articles_shown"] = earlier + shown
 
     await c.turn(ActionNotSolved(), "no", "deny")
     assert c.slots["clarify_pending"] is True and c.slots["flow"] is None

@@ -43,7 +43,10 @@ def button_label(text: str) -> str | None:
 
 
 def render_markdown(text: str) -> Markup:
-    html = markdown.markdown(text, extensions=["sane_lists"], output_format="html")
+    # Markdown, not HTML: "<now>" in an agent's message is text to show, not a tag for nh3
+    # to drop, so "<" and "&" are escaped before rendering (">" stays: blockquotes).
+    source = text.replace("&", "&amp;").replace("<", "&lt;")
+    html = markdown.markdown(source, extensions=["sane_lists"], output_format="html")
     return Markup(nh3.clean(html, tags=TAGS, attributes=ATTRIBUTES, url_schemes={"http", "https", "mailto"},
                             link_rel="noopener noreferrer nofollow"))
 
