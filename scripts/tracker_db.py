@@ -30,7 +30,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT_SQLITE = "sqlite:///var/rasa-trackers.db"
+# Absolute: Rasa runs with bot/ as its working directory (credentials.yml names channels.*).
+DEFAULT_SQLITE = f"sqlite:///{REPO / 'var' / 'rasa-trackers.db'}"
 TRACKER_DATABASE = "rasa"
 
 
