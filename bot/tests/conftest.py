@@ -99,33 +99,51 @@ class SearchService:
             return db.execute(sql, args).fetchall()
 
 
-@pytest.fixture(scope="session")
-def search_service(tmp_path_factory) -> Iterator[SearchService]:
-    if not PY311.exists():
-        pytest.fail(f"{PY311} is missing: run scripts/bootstrap py311 (test-bot needs the search service)")
-    tmp = tmp_path_factory.mktemp("search")
-    port = free_port()
-    token = secrets.token_urlsafe(24)
-    db_path = tmp / "handoffs.db"
+def start_web_service(name: str, port: int, db_path: Path, token: str, env: Optional[Dict[str, str]] = None,
+                      warm_up: tuple = ("Mein Internet ist langsam", "my internet is slow")) -> Service:
+    """The web service as a process on ``port``: the starter KB (``env`` may name another company's
+    files), its handoffs in the SQLite file ``db_path``; returned once it serves, with both
+    languages' models loaded by the ``warm_up`` queries."""
     env = {
         "HELPDESK_ARTICLES_DIR": str(BOT_KB),
         # Kept between runs (git-ignored): the index is rebuilt only for changed articles.
         "HELPDESK_INDEX_DIR": str(ARTIFACTS / "index"),
         "DATABASE_URL": f"sqlite:///{db_path}",
         "HELPDESK_SERVICE_TOKEN": token,
-        "HELPDESK_SECRETS_FILE": str(tmp / "no-secrets.env"),
+        "HELPDESK_SECRETS_FILE": str(db_path.parent / "no-secrets.env"),
         "HELPDESK_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        **(env or {}),
     }
     service = start_service(
-        "search_api",
+        name,
         [str(PY311), "-m", "uvicorn", "--factory", "helpdesk.app:create_app",
          "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
         env, f"http://127.0.0.1:{port}/health")
+    # The first query per language loads that language's model (seconds, more than the
+    # actions' timeout): warm up as a deployment would, so the tests see the steady state.
+    for query in warm_up:
+        httpx.post(f"http://127.0.0.1:{port}/search", json={"query": query}, timeout=120)
+    return service
+
+
+def start_action_server(name: str, port: int, search_url: str, token: str,
+                        env: Optional[Dict[str, str]] = None) -> Service:
+    """The action server against the web service at ``search_url``."""
+    return start_service(
+        name,
+        [str(PY310_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(port)],
+        {"HELPDESK_SEARCH_URL": search_url, "HELPDESK_SERVICE_TOKEN": token, **(env or {})},
+        f"http://127.0.0.1:{port}/health", cwd=BOT_DIR)
+
+
+@pytest.fixture(scope="session")
+def search_service(tmp_path_factory) -> Iterator[SearchService]:
+    if not PY311.exists():
+        pytest.fail(f"{PY311} is missing: run scripts/bootstrap py311 (test-bot needs the search service)")
+    db_path = tmp_path_factory.mktemp("search") / "handoffs.db"
+    port, token = free_port(), secrets.token_urlsafe(24)
+    service = start_web_service("search_api", port, db_path, token)
     try:
-        # The first query per language loads that language's model (seconds, more than the
-        # actions' timeout): warm up as a deployment would, so the tests see the steady state.
-        for query in ("Mein Internet ist langsam", "my internet is slow"):
-            httpx.post(f"http://127.0.0.1:{port}/search", json={"query": query}, timeout=120)
         yield SearchService(f"http://127.0.0.1:{port}", token, db_path)
     finally:
         service.stop()
@@ -210,11 +228,7 @@ class BotStack:
 def action_server(search_service) -> Iterator[str]:
     """The action server against the real web service; yields its webhook URL for Rasa."""
     action_port = free_port()
-    actions = start_service(
-        "action_server",
-        [str(PY310_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(action_port)],
-        {"HELPDESK_SEARCH_URL": search_service.url, "HELPDESK_SERVICE_TOKEN": search_service.token},
-        f"http://127.0.0.1:{action_port}/health", cwd=BOT_DIR)
+    actions = start_action_server("action_server", action_port, search_service.url, search_service.token)
     try:
         yield f"http://127.0.0.1:{action_port}/webhook"
     finally:

@@ -8,6 +8,7 @@ action sees what Rasa would show it.
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional
@@ -100,3 +101,13 @@ def buttons(messages):
     """Every button payload of a turn, the cards' included."""
     return [b["payload"] for m in messages for b in m.get("buttons") or []] + \
         [b["payload"] for c in cards(messages) for b in c.get("buttons") or []]
+
+
+TICKET = re.compile(r"HD-[A-Z0-9]{4,}")
+
+
+def ticket_in(text: str) -> str:
+    """The ticket number a bot text names (the test fails when there is none)."""
+    match = TICKET.search(text)
+    assert match, f"no ticket number in {text!r}"
+    return match.group(0)

@@ -8,11 +8,10 @@ and the control intents, all classified by the trained model.
 
 from __future__ import annotations
 
-import re
 import uuid
 
 import pytest
-from helpers import buttons, cards, texts
+from helpers import buttons, cards, texts, ticket_in
 
 pytestmark = pytest.mark.usefixtures("bot_stack")
 
@@ -39,12 +38,6 @@ def talk(bot_stack, me: str, steps):
         for text in expected:
             assert text in texts(reply), f"{message!r}: {text!r} not in {texts(reply)!r}"
     return reply
-
-
-def ticket_in(text: str) -> str:
-    match = re.search(r"HD-[A-Z0-9]{4,}", text)
-    assert match, f"no ticket number in {text!r}"
-    return match.group(0)
 
 
 def test_german_conversation_from_question_to_stored_handoff(bot_stack):

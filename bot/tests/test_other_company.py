@@ -24,8 +24,9 @@ import httpx
 import pytest
 import yaml
 
-from conftest import (ARTIFACTS, BOT_DIR, PY310_BIN, PY311, REPO, BotStack, SearchService, free_port,
-                      start_rasa, start_service)
+from conftest import (ARTIFACTS, REPO, BotStack, SearchService, free_port, start_action_server, start_rasa,
+                      start_web_service)
+from helpers import TICKET
 
 SHOP = REPO / "tests" / "fixtures" / "kb_shop"
 GENERIC_PRODUCTS = {"Account"}  # a demo product named with a plain word, not a name
@@ -64,26 +65,16 @@ def shop_stack(tmp_path_factory) -> Iterator[BotStack]:
         "HELPDESK_ROUTING_FILE": str(SHOP / "routing.yml"),
         "HELPDESK_DEPLOYMENT_FILE": str(SHOP / "deployment.yml"),
     }
-    web = start_service(
-        "shop_web",
-        [str(PY311), "-m", "uvicorn", "--factory", "helpdesk.app:create_app",
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        {**company, "HELPDESK_INDEX_DIR": str(ARTIFACTS / "index-shop"), "DATABASE_URL": f"sqlite:///{db_path}",
-         "HELPDESK_SERVICE_TOKEN": token, "HELPDESK_SECRETS_FILE": str(tmp / "no-secrets.env"),
-         "HELPDESK_PUBLIC_URL": f"http://127.0.0.1:{port}"},
-        f"http://127.0.0.1:{port}/health")
-    services = [web]
+    services = []
     try:
-        for query in ("Wo ist mein Paket?", "where is my parcel"):  # load each language's model first
-            httpx.post(f"http://127.0.0.1:{port}/search", json={"query": query}, timeout=120)
-        services.append(start_service(
-            "shop_actions",
-            [str(PY310_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(action_port)],
-            # What this test checks is whose bot it is, not latency (tests/e2e and bench_bot do that):
-            # a generous search timeout keeps a loaded CI machine from turning answers into apologies.
-            {"HELPDESK_SEARCH_URL": f"http://127.0.0.1:{port}", "HELPDESK_SERVICE_TOKEN": token,
-             "HELPDESK_SEARCH_TIMEOUT": "10"},
-            f"http://127.0.0.1:{action_port}/health", cwd=BOT_DIR))
+        services.append(start_web_service(
+            "shop_web", port, db_path, token,
+            {**company, "HELPDESK_INDEX_DIR": str(ARTIFACTS / "index-shop")},
+            warm_up=("Wo ist mein Paket?", "where is my parcel")))
+        # What this test checks is whose bot it is, not latency (tests/e2e and bench_bot do that):
+        # a generous search timeout keeps a loaded CI machine from turning answers into apologies.
+        services.append(start_action_server("shop_actions", action_port, f"http://127.0.0.1:{port}", token,
+                                            {"HELPDESK_SEARCH_TIMEOUT": "10"}))
         rasa_token = secrets.token_urlsafe(24)
         services.append(start_rasa("shop_rasa", rasa_port, f"http://127.0.0.1:{action_port}/webhook",
                                    f"sqlite:///{tmp / 'rasa-trackers.db'}", rasa_token))
@@ -132,7 +123,7 @@ def test_german_answer_and_handoff_with_the_companys_topics(shop_stack):
     for _ in range(12):
         buttons = button_titles(reply)
         text = everything(reply)
-        match = re.search(r"HD-[A-Z0-9]{4,}", text)
+        match = TICKET.search(text)
         if match:
             ticket = match.group(0)
             break
