@@ -209,14 +209,19 @@ def _choose_section(terms: _Terms, weights: dict[tuple[str, ...], float], total:
     best: dict[str, tuple] = {}
     for i, section in enumerate(terms.sections):
         heading, body = terms.headings[i], terms.bodies[i]
-        score = sum(w * max(_match(key, body), HEADING_WEIGHT * _match(key, heading))
-                    for key, w in weights.items()) / total
-        score += dense[i]
+        matches = {key: max(_match(key, body), HEADING_WEIGHT * _match(key, heading)) for key in weights}
+        score = sum(weights[key] * m for key, m in matches.items()) / total + dense[i]
         if _has_steps(section.markdown):
             score += STEPS_BONUS
         # The lead introduces the article, symptoms describe the problem, support names the
-        # next step: none is the solution. They win only when clearly better than every section.
+        # next step: none is the solution. They win only when clearly better than every section,
+        # and only on a word of the question that is not the title's: "WLAN bricht ständig ab"
+        # matches the support section's "bricht das WLAN ... ab", which is the article's subject
+        # retold, not a sign that the customer asks when to call.
         solution = section.heading is not None and not NON_SOLUTION_HEADINGS.search(section.heading)
+        if not solution and not any(m and (key[0] not in terms.title or _is_exact_term(key[0]))
+                                    for key, m in matches.items()):
+            score -= NON_SOLUTION_MARGIN
         group = "solution" if solution else "other"
         if group not in best or score > best[group][0]:
             best[group] = (score, section)
