@@ -93,7 +93,7 @@ class ReportFilter:
     def label(self, bucket: date) -> str:
         if self.period == "week":
             year, week, _ = bucket.isocalendar()
-            return f"{year}-W{week:02d} (from {bucket.isoformat()})"
+            return f"{year}-W{week:02d}"  # ISO week: Monday to Sunday
         return bucket.isoformat()
 
 
