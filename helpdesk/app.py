@@ -1,7 +1,7 @@
 """Application factory of the helpdesk web service: knowledge search plus the desk.
 
 ``create_app(settings)`` wires search_api's routers (search, articles) and the
-desk's (chat, handoffs, inbox, feedback) onto one FastAPI app; start-up work
+desk's (chat, handoffs, inbox, feedback, reports) onto one FastAPI app; start-up work
 (migrations, loading the index) happens in ``lifespan`` so tests can build apps
 with their own settings and nothing is global.
 """
@@ -27,6 +27,9 @@ from helpdesk.handoffs.api import open_handoffs
 from helpdesk.handoffs.api import router as handoffs_router
 from helpdesk.inbox.pages import router as inbox_router
 from helpdesk.inbox.stream import router as inbox_stream_router
+from helpdesk.reports import metrics as report_metrics
+from helpdesk.reports.activity import record_search
+from helpdesk.reports.pages import router as reports_router
 from search_api.kb.router import router as articles_router
 from search_api.search.router import router as search_router
 from search_api.search.service import SearchService
@@ -58,7 +61,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     # The company's name, hotline, branding: checked before anything starts (a mistake stops it).
     app.state.deployment = settings.deployment or load_checked()
-    app.state.search_listeners = [record_unanswered]  # unanswered searches feed `helpdesk gaps`
+    # Unanswered searches feed `helpdesk gaps`; the bot's searches are counted for the reports.
+    app.state.search_listeners = [record_unanswered, record_search]
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request, exc: RequestValidationError):
@@ -75,7 +79,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(handoffs_router)
     app.include_router(inbox_router)
     app.include_router(inbox_stream_router)
+    app.include_router(reports_router)
     app.include_router(feedback_router)
     app.include_router(profile_router)
     edge.install(app, settings)  # body and rate limits, /metrics token, OpenAPI completion
+    report_metrics.install(app)  # the reports' figures on /metrics
     return app

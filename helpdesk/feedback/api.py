@@ -83,7 +83,7 @@ def get_gaps(
     return gaps_report(store, days, limit, embedders=service.embedders if cluster else None, titles=titles)
 
 
-def record_unanswered(app: FastAPI, result) -> None:
+def record_unanswered(app: FastAPI, result, call=None) -> None:
     """Background task of /search: keep a search the service could not answer (a no-op otherwise)."""
     if result.answerable:
         return

@@ -2,7 +2,7 @@
 
 - ``agent``: the tickets of their own teams (list, read, claim, note, resolve, live chat,
   live stream) and escalation to the routing file's expert team;
-- ``supervisor``: every team's tickets, and reassignment to any team;
+- ``supervisor``: every team's tickets, reassignment to any team, and the reports page;
 - ``admin``: what a supervisor may, plus accounts and API tokens.
 
 The same rules hold for the inbox pages (session cookie), the JSON API (bearer token: a
@@ -18,10 +18,15 @@ from fastapi import HTTPException, status
 from helpdesk.handoffs.models import ROLES
 from helpdesk.handoffs.store import AgentInfo
 
-__all__ = ["ROLES", "may_reassign", "may_administer", "require_admin", "check_escalation"]
+__all__ = ["ROLES", "may_reassign", "may_administer", "may_see_reports", "require_admin", "check_escalation"]
 
 
 def may_reassign(agent: AgentInfo) -> bool:
+    return agent.role in ("supervisor", "admin")
+
+
+def may_see_reports(agent: AgentInfo) -> bool:
+    """The reports (helpdesk/reports) cover every team: supervisors and admins; an agent gets 403."""
     return agent.role in ("supervisor", "admin")
 
 

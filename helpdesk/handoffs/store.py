@@ -177,6 +177,9 @@ class HandoffStore:
         # Called after each commit that changed handoffs, with their ticket ids, in the writer's thread.
         # On PostgreSQL the same news also goes to every replica as NOTIFY TICKET_CHANNEL.
         self.change_listeners: list[Callable[[set[str]], None]] = []
+        # The time of claims, notes, escalations, resolutions and appended messages; the demo data
+        # generator (helpdesk/reports/demo.py) sets it to replay weeks of traffic through the store.
+        self.clock: Callable[[], datetime] = utcnow
 
     @classmethod
     def open(cls, database_url: str, migrate: bool = True) -> "HandoffStore":
@@ -377,7 +380,7 @@ class HandoffStore:
     def _change(self, ticket_id: str, actor: str, action: str, verb: str, note: str | None = None,
                 allowed: tuple[str, ...] = OPEN_STATUSES, teams: Scope = None, **changes: Any) -> dict[str, Any]:
         """One state change and its audit event, under a row lock (two agents cannot both claim)."""
-        now = utcnow()
+        now = self.clock()
         with self.transaction() as s:
             handoff = self._load(s, ticket_id, for_update=True, teams=teams)
             if handoff.status not in allowed:
@@ -404,7 +407,7 @@ class HandoffStore:
 
     def escalate(self, ticket_id: str, actor: str, reason: str, team: str, sla_due_at: datetime,
                  notifications: Iterable[Notification] = (), teams: Scope = None) -> dict[str, Any]:
-        now = utcnow()
+        now = self.clock()
         notifications = list(notifications)
         with self.transaction() as s:
             handoff = self._load(s, ticket_id, for_update=True, teams=teams)
@@ -425,7 +428,7 @@ class HandoffStore:
 
     def append_messages(self, ticket_id: str, messages: Iterable[Message], actor: str) -> dict[str, Any]:
         """Add messages to a handoff's transcript (for the live chat takeover of issue 5)."""
-        now = utcnow()
+        now = self.clock()
         with self.transaction() as s:
             handoff = self._load(s, ticket_id, for_update=True)
             last = s.scalar(select(func.max(TranscriptMessage.position))

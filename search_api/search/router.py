@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Request
@@ -27,8 +28,20 @@ class SearchRequest(BaseModel):
     query: Annotated[str, Field(min_length=1, max_length=MAX_QUERY_CHARS, description="The customer's question")]
     lang: Annotated[str | None, Field(pattern=r"^[a-z]{2}$", description="de, en, ...; null = detect")] = None
     top_k: Annotated[int, Field(ge=1, le=20)] = 5
+    conversation_id: Annotated[str | None, Field(
+        min_length=1, max_length=200,
+        description="The caller's conversation (the bot sends its sender id); search ignores it and hands it, "
+                    "with the caller's credentials, to the listeners of the app that composes it")] = None
 
     _check_query = field_validator("query")(_not_blank)
+
+
+@dataclass(frozen=True)
+class SearchCall:
+    """Who asked, handed to each search listener with the result; a listener decides whom it trusts."""
+
+    conversation_id: str | None
+    authorization: str | None  # the request's Authorization header
 
 
 class AnswerOut(BaseModel):
@@ -116,8 +129,9 @@ async def search(body: SearchRequest, request: Request, background_tasks: Backgr
     result, response = await run_in_threadpool(answer)
     # After the response: whoever composed the app may record searches (the desk keeps
     # unanswered ones for the authors' gap list); search itself knows nothing of them.
+    call = SearchCall(body.conversation_id, request.headers.get("authorization"))
     for listener in getattr(request.app.state, "search_listeners", ()):
-        background_tasks.add_task(listener, request.app, result)
+        background_tasks.add_task(listener, request.app, result, call)
     return response
 
 

@@ -34,7 +34,8 @@ PASSWORD = "a long enough password"
 #   chat_key: the customer's chat key; login: the login form; session: any logged-in agent;
 #   page_list / api_list / list_stream: lists filtered to the caller's teams;
 #   page_ticket / api_ticket / ticket_stream: one ticket, 404 outside the caller's teams;
-#   api_self: the caller's own account; api_admin: role admin only.
+#   api_self: the caller's own account; api_admin: role admin only;
+#   page_reports: supervisors and admins (an agent gets 403, nobody the login page).
 ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/openapi.json"): "public", ("GET", "/docs"): "public", ("GET", "/docs/oauth2-redirect"): "public",
     ("GET", "/redoc"): "public", ("POST", "/search"): "public", ("POST", "/language"): "public",
@@ -70,6 +71,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/agent/handoffs/{ticket_id}/note"): "page_ticket",
     ("POST", "/agent/handoffs/{ticket_id}/resolve"): "page_ticket",
     ("POST", "/agent/handoffs/{ticket_id}/escalate"): "page_ticket",
+    ("GET", "/agent/reports"): "page_reports", ("GET", "/agent/reports/{name}.csv"): "page_reports",
     ("POST", "/feedback"): "public", ("GET", "/admin/gaps"): "admin_token", ("GET", "/metrics"): "public",
 }
 TICKET_KINDS = ("page_ticket", "api_ticket", "ticket_stream")
@@ -292,3 +294,19 @@ def test_no_agent_answer_carries_the_sender_id(desk):
     listed = desk.client.get("/agent/api/handoffs", headers=desk.tokens["supervisor"]).text
     assert sender_id not in listed
     assert store.conversation_of(ticket) == sender_id  # kept for the hand-back to Rasa only
+
+
+@pytest.mark.parametrize("role", [*ROLES, None])
+@pytest.mark.parametrize("url", ["/agent/reports", "/agent/reports/overview.csv", "/agent/reports/sla.csv?period=week"])
+def test_reports_are_for_supervisors_and_admins(desk, role, url):
+    desk.ticket("network")
+    desk.as_(role)
+    response = desk.client.get(url, follow_redirects=False)
+    if role is None:
+        assert response.status_code == 303 and response.headers["location"].startswith("/agent/login")
+    elif role in ("own_agent", "other_agent"):
+        assert response.status_code == 403 and "supervisors and admins" in response.text
+        assert "conversations" not in response.text and "first response" not in response.text
+    else:
+        assert response.status_code == 200
+        assert ("first response median" in response.text) or ("team,priority,hit" in response.text)

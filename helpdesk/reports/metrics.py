@@ -1,0 +1,158 @@
+"""The reports' figures as Prometheus gauges on ``/metrics`` (behind HELPDESK_METRICS_TOKEN).
+
+A custom collector computes them at scrape time over the last ``WINDOW`` (a
+rolling 7 days, every language and team as labels), with the same queries and
+aggregates as the page (``queries``), and keeps the result ``CACHE_SECONDS``,
+so a scrape every 15 s costs one computation a minute however many scrapers
+there are. The unanswered topics are not exported: their labels would be
+customer text. One collector serves the process (``/metrics`` exposes the
+process-wide registry); it reads the newest app that is running.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+from collections import defaultdict
+from datetime import timedelta
+
+from fastapi import FastAPI
+from prometheus_client.core import REGISTRY, GaugeMetricFamily
+
+from helpdesk.handoffs.store import utcnow
+from helpdesk.reports.queries import (
+    PeriodFigures,
+    aggregate_backlog,
+    aggregate_sla,
+    fetch_articles,
+    fetch_conversations,
+    fetch_handoffs,
+    fetch_open,
+    fetch_unanswered,
+)
+
+WINDOW = timedelta(days=7)
+CACHE_SECONDS = 60.0
+PREFIX = "helpdesk_report_"
+
+
+def compute(engine, now=None) -> list[GaugeMetricFamily]:
+    now = now or utcnow()
+    begin = now - WINDOW
+    window = " over the last 7 days"
+    by_lang: dict[str, PeriodFigures] = defaultdict(lambda: PeriodFigures(""))
+    for fact in fetch_conversations(engine, begin, now):
+        by_lang[fact.language].add_conversation(fact)
+    handoffs = fetch_handoffs(engine, begin, now)
+    by_team: dict[str, PeriodFigures] = defaultdict(lambda: PeriodFigures(""))
+    for fact in handoffs:
+        by_team[fact.team].add_handoff(fact)
+
+    def gauge(name: str, doc: str, labels: list[str]) -> GaugeMetricFamily:
+        return GaugeMetricFamily(PREFIX + name, doc + window, labels=labels)
+
+    counts = {name: gauge(name, doc, ["language"]) for name, doc in (
+        ("conversations", "Bot conversations that searched the knowledge base, by the day they started"),
+        ("conversations_answered", "Conversations with at least one answered search"),
+        ("self_service_resolved", "Conversations with an answer and a 'solved' verdict"),
+        ("handed_off", "Conversations handed to a person"),
+        ("conversations_unanswered", "Conversations none of whose searches was answered"))}
+    rates = {name: gauge(name, doc, ["language"]) for name, doc in (
+        ("self_service_ratio", "Self-service resolved / conversations with an answer"),
+        ("handoff_ratio", "Handed off / conversations"),
+        ("unanswered_ratio", "Unanswered conversations / conversations"))}
+    for lang, f in sorted(by_lang.items()):
+        for name, value in (("conversations", f.conversations), ("conversations_answered", f.answered),
+                            ("self_service_resolved", f.solved), ("handed_off", f.handed_off),
+                            ("conversations_unanswered", f.unanswered)):
+            counts[name].add_metric([lang], value)
+        for name, value in (("self_service_ratio", f.self_service_rate), ("handoff_ratio", f.handoff_rate),
+                            ("unanswered_ratio", f.unanswered_rate)):
+            if value is not None:
+                rates[name].add_metric([lang], value)
+    frt = gauge("first_response_seconds", "First response time of handoffs created, by the team routed to",
+                ["team", "quantile"])
+    res = gauge("resolution_seconds", "Resolution time of handoffs created, by the team routed to",
+                ["team", "quantile"])
+    created = gauge("handoffs", "Handoffs created, by the team routed to", ["team"])
+    for team, f in sorted(by_team.items()):
+        created.add_metric([team], f.handoffs)
+        for q in (0.5, 0.9):
+            if f.first_response(q) is not None:
+                frt.add_metric([team, str(q)], f.first_response(q))
+            if f.resolution(q) is not None:
+                res.add_metric([team, str(q)], f.resolution(q))
+    sla_rate = gauge("sla_hit_ratio", "First responses within the promised time / those due", ["team", "priority"])
+    sla_count = gauge("sla_first_responses", "Handoffs by SLA outcome (hit, missed, pending)",
+                      ["team", "priority", "outcome"])
+    for cell in aggregate_sla(handoffs, now):
+        if cell.rate is not None:
+            sla_rate.add_metric([cell.team, cell.priority], cell.rate)
+        for outcome in ("hit", "missed", "pending"):
+            sla_count.add_metric([cell.team, cell.priority, outcome], getattr(cell, outcome))
+    backlog = GaugeMetricFamily(PREFIX + "open_tickets", "Tickets not resolved now, by current team and age",
+                                labels=["team", "age"])
+    per_team: dict[str, list] = defaultdict(list)
+    for ticket in fetch_open(engine):
+        per_team[ticket[1]].append(ticket)
+    for team, tickets in sorted(per_team.items()):
+        for label, prios in aggregate_backlog(tickets, now):
+            backlog.add_metric([team, label], sum(prios.values()))
+    articles = {name: gauge(name, doc, ["article"]) for name, doc in (
+        ("article_shown", "Conversations the service answered with the article"),
+        ("article_solved", "'Solved' verdicts on the article in those conversations"),
+        ("article_not_solved", "'Not solved' verdicts on the article in those conversations"))}
+    for article_id, (shown, solved, not_solved) in sorted(fetch_articles(engine, begin, now).items()):
+        articles["article_shown"].add_metric([article_id], shown)
+        articles["article_solved"].add_metric([article_id], solved)
+        articles["article_not_solved"].add_metric([article_id], not_solved)
+    unanswered = gauge("unanswered_searches", "Searches the service could not answer", ["language"])
+    langs: dict[str, int] = defaultdict(int)
+    for row in fetch_unanswered(engine, begin, now):
+        langs[row.lang] += 1
+    for lang, n in sorted(langs.items()):
+        unanswered.add_metric([lang], n)
+    return [*counts.values(), *rates.values(), created, frt, res, sla_rate, sla_count, backlog,
+            *articles.values(), unanswered]
+
+
+class ReportCollector:
+    """Registered once per process; yields the figures of the newest running app, cached briefly."""
+
+    def __init__(self):
+        self.apps: list[weakref.ref] = []
+        self.lock = threading.Lock()
+        self.cached: tuple[float, int, list[GaugeMetricFamily]] | None = None
+
+    def add(self, app: FastAPI) -> None:
+        with self.lock:
+            self.apps = [ref for ref in self.apps if ref() is not None] + [weakref.ref(app)]
+
+    def describe(self):
+        return []  # names are not claimed up front: nothing is computed at registration
+
+    def collect(self):
+        with self.lock:
+            running = [app for app in (ref() for ref in reversed(self.apps))
+                       if app is not None and getattr(app.state, "handoffs", None) is not None]
+            if not running:
+                return []
+            app = running[0]
+            if self.cached and self.cached[1] == id(app) and time.monotonic() - self.cached[0] < CACHE_SECONDS:
+                return self.cached[2]
+            families = compute(app.state.handoffs.engine)
+            self.cached = (time.monotonic(), id(app), families)
+            return families
+
+
+COLLECTOR = ReportCollector()
+_registered = False
+
+
+def install(app: FastAPI) -> None:
+    global _registered
+    if not _registered:
+        REGISTRY.register(COLLECTOR)
+        _registered = True
+    COLLECTOR.add(app)

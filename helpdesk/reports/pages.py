@@ -1,0 +1,164 @@
+"""The reports page (``GET /agent/reports``) and its CSV export (``GET /agent/reports/{table}.csv``).
+
+Supervisors and admins only (``helpdesk.handoffs.access.may_see_reports``): an
+agent gets 403, nobody logged in goes to the login page, like every inbox page.
+The filters are query parameters (period, start, end, language, team), so a
+report is a link; a filter the report cannot take answers 400 with the reason.
+Charts are inline SVG (``charts``), each with its data table; the tables and
+the CSV files come from the same ``queries.table``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Request, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, Response
+from fastapi.templating import Jinja2Templates
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader
+
+from helpdesk.handoffs.access import may_see_reports
+from helpdesk.handoffs.models import PRIORITIES
+from helpdesk.handoffs.store import utcnow
+from helpdesk.inbox.pages import SECURITY_HEADERS, current_agent
+from helpdesk.reports import charts
+from helpdesk.reports.queries import (
+    PERIODS,
+    TABLES,
+    TOP_ARTICLES,
+    Report,
+    ReportError,
+    ReportFilter,
+    compute_report,
+    percent_text,
+    table,
+)
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(env=Environment(
+    loader=ChoiceLoader([FileSystemLoader(HERE / "templates"), FileSystemLoader(HERE.parent / "inbox" / "templates")]),
+    autoescape=True))
+router = APIRouter(prefix="/agent/reports", include_in_schema=False)
+DEFAULT_DAYS = 28
+
+
+def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    context.setdefault("tz_name", request.app.state.routing.tz.key)
+    response = templates.TemplateResponse(request, name, context, status_code=status_code)
+    response.headers.update(SECURITY_HEADERS)
+    return response
+
+
+def parse_filter(request: Request, period: str, start: str, end: str, language: str, team: str) -> ReportFilter:
+    tz = request.app.state.routing.tz
+    today = utcnow().astimezone(tz).date()
+    try:
+        last = date.fromisoformat(end) if end else today
+        first = date.fromisoformat(start) if start else last - timedelta(days=DEFAULT_DAYS - 1)
+    except ValueError:
+        raise ReportError("start and end are dates like 2026-11-02") from None
+    if language and language not in request.app.state.settings.languages:
+        raise ReportError(f"unknown language {language!r} (languages: {', '.join(request.app.state.settings.languages)})")
+    if team and not request.app.state.routing.has_team(team):
+        raise ReportError(f"unknown team {team!r}")
+    return ReportFilter(first, last, period, language or None, team or None)
+
+
+def article_titles(request: Request) -> dict[str, str]:
+    search = getattr(request.app.state, "search", None)
+    return {aid: a.title for aid, a in search.index.articles.items()} if search is not None else {}
+
+
+def forbidden(request: Request, agent, session) -> HTMLResponse:
+    return render(request, "error.html", status.HTTP_403_FORBIDDEN, agent=agent, csrf_token=session.csrf,
+                  message="The reports are for supervisors and admins.")
+
+
+def short_label(report: Report, index: int) -> str:
+    bucket = report.filter.buckets()[index]
+    return f"W{bucket.isocalendar()[1]:02d}" if report.filter.period == "week" else bucket.strftime("%d.%m")
+
+
+def build_charts(report: Report) -> dict[str, Any]:
+    labels = [short_label(report, i) for i in range(len(report.periods))]
+    ps = report.periods
+    minutes = lambda v: None if v is None else v / 60  # noqa: E731
+    hours = lambda v: None if v is None else v / 3600  # noqa: E731
+    teams = sorted({c.team for c in report.sla})
+    sla = {(c.team, c.priority): c.rate for c in report.sla}
+    shown_prios = [p for p in reversed(PRIORITIES) if any((t, p) in sla for t in teams)]
+    return {
+        "volume": charts.bar_chart("c-volume", "Conversations and handoffs per " + report.filter.period, labels, [
+            ("conversations", [p.conversations for p in ps]), ("with an answer", [p.answered for p in ps]),
+            ("handed off", [p.handed_off for p in ps])]),
+        "rates": charts.bar_chart("c-rates", "Rates per " + report.filter.period, labels, [
+            ("self-service", [p.self_service_rate for p in ps]), ("handoff", [p.handoff_rate for p in ps]),
+            ("unanswered", [p.unanswered_rate for p in ps])], value_text=lambda v: f"{v * 100:.0f} %", top=1.0),
+        "first_response": charts.bar_chart("c-frt", "First response time (minutes)", labels, [
+            ("median", [minutes(p.first_response(0.5)) for p in ps]),
+            ("90th percentile", [minutes(p.first_response(0.9)) for p in ps])],
+            value_text=lambda v: f"{v:.0f} min"),
+        "resolution": charts.bar_chart("c-res", "Resolution time (hours)", labels, [
+            ("median", [hours(p.resolution(0.5)) for p in ps]),
+            ("90th percentile", [hours(p.resolution(0.9)) for p in ps])], value_text=lambda v: f"{v:.0f} h"),
+        "sla": charts.bar_chart("c-sla", "SLA hit rate by team and priority", teams, [
+            (prio, [sla.get((t, prio)) for t in teams]) for prio in shown_prios],
+            value_text=lambda v: f"{v * 100:.0f} %", top=1.0),
+        "backlog": charts.bar_chart("c-backlog", "Open tickets by age", [label for label, _ in report.backlog], [
+            (prio, [counts[prio] for _, counts in report.backlog]) for prio in reversed(PRIORITIES)]),
+    }
+
+
+@router.get("")
+async def reports_page(request: Request, who=Depends(current_agent), period: str = "day", start: str = "",
+                       end: str = "", language: str = "", team: str = "") -> HTMLResponse:
+    agent, session = who
+    if not may_see_reports(agent):
+        return forbidden(request, agent, session)
+    filters = {"period": period, "start": start, "end": end, "language": language, "team": team}
+    context = dict(agent=agent, csrf_token=session.csrf, periods=PERIODS, languages=request.app.state.settings.languages,
+                   teams=list(request.app.state.routing.teams), filters=filters)
+    try:
+        flt = parse_filter(request, period, start, end, language, team)
+    except ReportError as exc:
+        return render(request, "reports.html", status.HTTP_400_BAD_REQUEST, error=str(exc), report=None, **context)
+    report = await run_in_threadpool(compute_report, request.app.state.handoffs.engine, flt,
+                                     request.app.state.routing.tz, article_titles(request))
+    filters.update(start=flt.start.isoformat(), end=flt.end.isoformat())
+    query = urlencode({k: v for k, v in filters.items() if v})
+    tables = {name: table(report, name) for name in TABLES}
+    tables["articles"] = (tables["articles"][0], tables["articles"][1][:TOP_ARTICLES])
+    return render(request, "reports.html", report=report, tables=tables, charts=build_charts(report), query=query,
+                  total=report.total, percent=percent_text, error=None, **context)
+
+
+@router.get("/{name}.csv")
+async def reports_csv(request: Request, name: str, who=Depends(current_agent), period: str = "day", start: str = "",
+                      end: str = "", language: str = "", team: str = "") -> Response:
+    agent, session = who
+    if not may_see_reports(agent):
+        return forbidden(request, agent, session)
+    if name not in TABLES:
+        return Response(f"unknown report {name!r} (reports: {', '.join(TABLES)})\n", status.HTTP_404_NOT_FOUND,
+                        media_type="text/plain", headers=SECURITY_HEADERS)
+    try:
+        flt = parse_filter(request, period, start, end, language, team)
+    except ReportError as exc:
+        return Response(f"{exc}\n", status.HTTP_400_BAD_REQUEST, media_type="text/plain", headers=SECURITY_HEADERS)
+    report = await run_in_threadpool(compute_report, request.app.state.handoffs.engine, flt,
+                                      request.app.state.routing.tz, article_titles(request))
+    headers, rows = table(report, name, raw=True)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(headers)
+    for row in rows:  # a cell starting with = + - @ would be a formula in a spreadsheet: quoted as text
+        writer.writerow([f"'{c}" if isinstance(c, str) and c[:1] in ("=", "+", "-", "@") else c for c in row])
+    filename = f"helpdesk-{name}-{flt.start}-{flt.end}.csv"
+    return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={**SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{filename}"'})

@@ -1,0 +1,396 @@
+"""The figures of the reports page, its CSV export and its Prometheus metrics, computed in one place.
+
+Facts are read with a few SQL queries bounded by the date range (``fetch_*``:
+one row per conversation, handoff, open ticket, article or unanswered search)
+and aggregated here in Python, because periods are local days and ISO weeks of
+the routing file's time zone, which SQLite and PostgreSQL cannot bucket alike.
+
+Definitions (README, "Reports"):
+
+- a *conversation* is a bot conversation that searched the knowledge base
+  (``report_conversations``), counted in the period it started;
+- *with an answer*: at least one of its searches was answered; *self-service
+  resolved* = conversations with a "solved" verdict / conversations with an answer;
+- *handoff rate* = conversations handed to a person / conversations;
+  *unanswered rate* = conversations none of whose searches was answered / conversations;
+- *first response*: the first action of a person on a handoff after its creation (claim, note,
+  live message, escalation, resolution), minus its creation; *resolution*: its "resolved"
+  event minus its creation; both as median and 90th percentile (nearest rank), by the period
+  the handoff was created in, for the team it was routed to;
+- *SLA hit*: the first response came no later than the time promised to the customer
+  (``due_at``; ``sla_due_at`` equals it until an escalation, which is itself a response);
+  *missed*: later, or still none and past due; *pending*: none yet and not yet due
+  (not counted in the rate);
+- *open backlog*: tickets not resolved now, by age, for the team holding them now;
+- per article: *shown* = conversations the service answered with it, *solved* / *not solved*
+  = those conversations' verdicts on it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any, Iterable
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine, and_, exists, func, select
+from sqlalchemy.orm import Session
+
+from helpdesk.feedback.gaps import group_exact
+from helpdesk.feedback.models import ArticleFeedback, UnansweredSearch
+from helpdesk.feedback.store import UnansweredRow
+from helpdesk.handoffs.models import PRIORITIES, Handoff, HandoffEvent
+from helpdesk.handoffs.store import OPEN_STATUSES, as_utc, utcnow
+from helpdesk.reports.activity import ReportArticleView, ReportConversation
+
+PERIODS = ("day", "week")
+MAX_DAYS = 366  # the longest range one report reads
+MAX_UNANSWERED = 20_000  # unanswered searches read for the topics list (newest first)
+TOP_ARTICLES = 25
+TOP_GAPS = 10
+AGE_BUCKETS: tuple[tuple[str, timedelta], ...] = (  # label, upper bound (exclusive)
+    ("under 1 h", timedelta(hours=1)), ("1-4 h", timedelta(hours=4)), ("4-24 h", timedelta(hours=24)),
+    ("1-3 days", timedelta(days=3)), ("3-7 days", timedelta(days=7)), ("over 7 days", timedelta.max),
+)
+
+
+class ReportError(ValueError):
+    """A filter the report cannot take (answered 400 with the message)."""
+
+
+@dataclass(frozen=True)
+class ReportFilter:
+    start: date  # first local day, inclusive
+    end: date  # last local day, inclusive
+    period: str = "day"
+    language: str | None = None
+    team: str | None = None
+
+    def __post_init__(self):
+        if self.period not in PERIODS:
+            raise ReportError(f"period must be one of {', '.join(PERIODS)}, not {self.period!r}")
+        if self.end < self.start:
+            raise ReportError(f"the range ends ({self.end}) before it starts ({self.start})")
+        if (self.end - self.start).days + 1 > MAX_DAYS:
+            raise ReportError(f"a report covers at most {MAX_DAYS} days")
+
+    def bounds(self, tz: ZoneInfo) -> tuple[datetime, datetime]:
+        """The UTC instants [first local midnight, the midnight after the last day)."""
+        begin = datetime.combine(self.start, time(0), tzinfo=tz)
+        end = datetime.combine(self.end + timedelta(days=1), time(0), tzinfo=tz)
+        return begin.astimezone(timezone.utc), end.astimezone(timezone.utc)
+
+    def bucket_of(self, day: date) -> date:
+        return day - timedelta(days=day.weekday()) if self.period == "week" else day
+
+    def buckets(self) -> list[date]:
+        seen = dict.fromkeys(self.bucket_of(self.start + timedelta(days=i))
+                             for i in range((self.end - self.start).days + 1))
+        return list(seen)
+
+    def label(self, bucket: date) -> str:
+        if self.period == "week":
+            year, week, _ = bucket.isocalendar()
+            return f"{year}-W{week:02d}"  # ISO week: Monday to Sunday
+        return bucket.isoformat()
+
+
+def percentile(values: list[float], share: float) -> float | None:
+    """Nearest-rank percentile (the median of an even count is the lower middle value); None when empty."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
+
+
+def ratio(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+# -- facts ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ConversationFact:
+    started_at: datetime
+    language: str
+    answered: bool
+    solved: bool
+    handed_off: bool
+
+
+@dataclass(frozen=True)
+class HandoffFact:
+    created_at: datetime
+    team: str  # the team it was routed to at creation
+    priority: str
+    language: str
+    due_at: datetime
+    first_response_at: datetime | None
+    resolved_at: datetime | None
+
+
+def _session(engine: Engine) -> Session:
+    return Session(engine)
+
+
+def fetch_conversations(engine: Engine, begin: datetime, end: datetime,
+                        language: str | None = None) -> list[ConversationFact]:
+    conv = ReportConversation
+    solved = exists().where(ArticleFeedback.conversation_id == conv.conversation_id,
+                            ArticleFeedback.helpful.is_(True))
+    handed = exists().where(Handoff.conversation_id == conv.conversation_id)
+    query = (select(conv.started_at, conv.language, conv.answered, solved, handed)
+             .where(conv.started_at >= begin, conv.started_at < end))
+    if language:
+        query = query.where(conv.language == language)
+    with _session(engine) as s:
+        return [ConversationFact(as_utc(at), lang, answered > 0, bool(ok), bool(h))
+                for at, lang, answered, ok, h in s.execute(query)]
+
+
+def _first_event(action_filter) -> Any:
+    return (select(func.min(HandoffEvent.at)).where(HandoffEvent.handoff_id == Handoff.id, action_filter)
+            .correlate(Handoff).scalar_subquery())
+
+
+def fetch_handoffs(engine: Engine, begin: datetime, end: datetime) -> list[HandoffFact]:
+    first_response = _first_event(and_(HandoffEvent.actor != "bot", HandoffEvent.action != "created"))
+    resolved = _first_event(HandoffEvent.action == "resolved")
+    routed_to = (select(HandoffEvent.to_team).where(HandoffEvent.handoff_id == Handoff.id,
+                                                    HandoffEvent.action == "created")
+                 .correlate(Handoff).limit(1).scalar_subquery())
+    query = (select(Handoff.created_at, func.coalesce(routed_to, Handoff.team), Handoff.priority, Handoff.language,
+                    Handoff.due_at, first_response, resolved)
+             .where(Handoff.created_at >= begin, Handoff.created_at < end))
+    with _session(engine) as s:
+        return [HandoffFact(as_utc(c), team, prio, lang, as_utc(due), as_utc(fr), as_utc(res))
+                for c, team, prio, lang, due, fr, res in s.execute(query)]
+
+
+def fetch_open(engine: Engine) -> list[tuple[datetime, str, str, str]]:
+    """(created_at, current team, priority, language) of every ticket not resolved."""
+    query = select(Handoff.created_at, Handoff.team, Handoff.priority, Handoff.language).where(
+        Handoff.status.in_(OPEN_STATUSES))
+    with _session(engine) as s:
+        return [(as_utc(c), team, prio, lang) for c, team, prio, lang in s.execute(query)]
+
+
+def fetch_articles(engine: Engine, begin: datetime, end: datetime,
+                   language: str | None = None) -> dict[str, list[int]]:
+    """article id -> [shown, solved, not solved] over the conversations started in the range."""
+    conv = ReportConversation
+    in_range = [conv.started_at >= begin, conv.started_at < end] + ([conv.language == language] if language else [])
+    shown = (select(ReportArticleView.article_id, func.count())
+             .join(conv, conv.conversation_id == ReportArticleView.conversation_id)
+             .where(*in_range).group_by(ReportArticleView.article_id))
+    verdicts = (select(ArticleFeedback.article_id, ArticleFeedback.helpful, func.count())
+                .join(conv, conv.conversation_id == ArticleFeedback.conversation_id)
+                .where(*in_range).group_by(ArticleFeedback.article_id, ArticleFeedback.helpful))
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    with _session(engine) as s:
+        for article_id, n in s.execute(shown):
+            counts[article_id][0] = n
+        for article_id, helpful, n in s.execute(verdicts):
+            counts[article_id][1 if helpful else 2] = n
+    return dict(counts)
+
+
+def fetch_unanswered(engine: Engine, begin: datetime, end: datetime,
+                     language: str | None = None) -> list[UnansweredRow]:
+    query = select(UnansweredSearch).where(UnansweredSearch.asked_at >= begin, UnansweredSearch.asked_at < end)
+    if language:
+        query = query.where(UnansweredSearch.lang == language)
+    query = query.order_by(UnansweredSearch.asked_at.desc(), UnansweredSearch.id.desc()).limit(MAX_UNANSWERED)
+    with _session(engine) as s:
+        return [UnansweredRow(r.query, r.lang, r.confidence, r.top_article_id, as_utc(r.asked_at))
+                for r in s.scalars(query)]
+
+
+# -- aggregates ----------------------------------------------------------------------------------
+@dataclass
+class PeriodFigures:
+    label: str
+    conversations: int = 0
+    answered: int = 0
+    solved: int = 0
+    handed_off: int = 0
+    unanswered: int = 0
+    handoffs: int = 0
+    first_responses: list[float] = field(default_factory=list, repr=False)  # seconds
+    resolutions: list[float] = field(default_factory=list, repr=False)
+
+    @property
+    def self_service_rate(self) -> float | None:
+        return ratio(self.solved, self.answered)
+
+    @property
+    def handoff_rate(self) -> float | None:
+        return ratio(self.handed_off, self.conversations)
+
+    @property
+    def unanswered_rate(self) -> float | None:
+        return ratio(self.unanswered, self.conversations)
+
+    def first_response(self, share: float) -> float | None:
+        return percentile(self.first_responses, share)
+
+    def resolution(self, share: float) -> float | None:
+        return percentile(self.resolutions, share)
+
+    def add_conversation(self, fact: ConversationFact) -> None:
+        self.conversations += 1
+        self.answered += fact.answered
+        self.solved += fact.answered and fact.solved
+        self.handed_off += fact.handed_off
+        self.unanswered += not fact.answered
+
+    def add_handoff(self, fact: HandoffFact) -> None:
+        self.handoffs += 1
+        if fact.first_response_at is not None:
+            self.first_responses.append((fact.first_response_at - fact.created_at).total_seconds())
+        if fact.resolved_at is not None:
+            self.resolutions.append((fact.resolved_at - fact.created_at).total_seconds())
+
+
+@dataclass
+class SlaFigures:
+    team: str
+    priority: str
+    hit: int = 0
+    missed: int = 0
+    pending: int = 0
+
+    @property
+    def rate(self) -> float | None:
+        return ratio(self.hit, self.hit + self.missed)
+
+    def add(self, fact: HandoffFact, now: datetime) -> None:
+        if fact.first_response_at is not None:
+            if fact.first_response_at <= fact.due_at:
+                self.hit += 1
+            else:
+                self.missed += 1
+        elif now > fact.due_at:
+            self.missed += 1
+        else:
+            self.pending += 1
+
+
+@dataclass
+class Report:
+    filter: ReportFilter
+    generated_at: datetime
+    periods: list[PeriodFigures]
+    total: PeriodFigures
+    sla: list[SlaFigures]
+    backlog: list[tuple[str, Counter]]  # age label -> priority counts
+    articles: list[dict[str, Any]]
+    unanswered_searches: int
+    gaps: list[dict[str, Any]]
+
+
+def aggregate_sla(handoffs: Iterable[HandoffFact], now: datetime) -> list[SlaFigures]:
+    cells: dict[tuple[str, str], SlaFigures] = {}
+    for fact in handoffs:
+        cells.setdefault((fact.team, fact.priority), SlaFigures(fact.team, fact.priority)).add(fact, now)
+    order = {p: i for i, p in enumerate(reversed(PRIORITIES))}
+    return sorted(cells.values(), key=lambda c: (c.team, order.get(c.priority, 9)))
+
+
+def age_bucket(age: timedelta) -> str:
+    for label, upper in AGE_BUCKETS:
+        if age < upper:
+            return label
+    return AGE_BUCKETS[-1][0]
+
+
+def aggregate_backlog(open_tickets: Iterable[tuple[datetime, str, str, str]], now: datetime) -> list[tuple[str, Counter]]:
+    counts = {label: Counter() for label, _ in AGE_BUCKETS}
+    for created, _team, priority, _lang in open_tickets:
+        counts[age_bucket(now - created)][priority] += 1
+    return list(counts.items())
+
+
+def article_rows(counts: dict[str, list[int]], titles: dict[str, str] | None) -> list[dict[str, Any]]:
+    rows = [{"article_id": aid, "title": (titles or {}).get(aid, ""), "shown": shown, "solved": solved,
+             "not_solved": not_solved, "solved_rate": ratio(solved, solved + not_solved)}
+            for aid, (shown, solved, not_solved) in counts.items()]
+    rows.sort(key=lambda r: (-r["shown"], -r["not_solved"], r["article_id"]))
+    return rows
+
+
+def compute_report(engine: Engine, flt: ReportFilter, tz: ZoneInfo, titles: dict[str, str] | None = None,
+                   now: datetime | None = None) -> Report:
+    now = now or utcnow()
+    begin, end = flt.bounds(tz)
+    local_bucket = lambda moment: flt.bucket_of(moment.astimezone(tz).date())  # noqa: E731
+    periods = {bucket: PeriodFigures(flt.label(bucket)) for bucket in flt.buckets()}
+    total = PeriodFigures("total")
+    for fact in fetch_conversations(engine, begin, end, flt.language):
+        periods[local_bucket(fact.started_at)].add_conversation(fact)
+        total.add_conversation(fact)
+    handoffs = [h for h in fetch_handoffs(engine, begin, end)
+                if (not flt.language or h.language == flt.language) and (not flt.team or h.team == flt.team)]
+    for fact in handoffs:
+        periods[local_bucket(fact.created_at)].add_handoff(fact)
+        total.add_handoff(fact)
+    open_tickets = [t for t in fetch_open(engine)
+                    if (not flt.language or t[3] == flt.language) and (not flt.team or t[1] == flt.team)]
+    unanswered = fetch_unanswered(engine, begin, end, flt.language)
+    gaps = [g.as_dict(rank) for rank, g in enumerate(group_exact(unanswered, now)[:TOP_GAPS], start=1)]
+    return Report(flt, now, list(periods.values()), total, aggregate_sla(handoffs, now),
+                  aggregate_backlog(open_tickets, now),
+                  article_rows(fetch_articles(engine, begin, end, flt.language), titles),
+                  len(unanswered), gaps)
+
+
+# -- tables (the page's data tables and the CSV files share them) --------------------------------
+def seconds_text(value: float | None) -> str:
+    if value is None:
+        return "-"
+    minutes = round(value / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h {minutes % 60:02d} min"
+    return f"{minutes // 1440} d {minutes % 1440 // 60} h"
+
+
+def percent_text(value: float | None) -> str:
+    return "-" if value is None else f"{value * 100:.1f} %"
+
+
+TABLES = ("overview", "sla", "backlog", "articles", "gaps")
+
+
+def table(report: Report, name: str, raw: bool = False) -> tuple[list[str], list[list[Any]]]:
+    """Headers and rows of one table of the report; ``raw``: numbers as numbers (CSV), else as shown."""
+    pct = (lambda v: "" if v is None else round(v, 4)) if raw else percent_text
+    secs = (lambda v: "" if v is None else round(v)) if raw else seconds_text
+    if name == "overview":
+        unit = " (s)" if raw else ""
+        headers = ["period", "conversations", "with an answer", "self-service resolved", "self-service rate",
+                   "handed off", "handoff rate", "unanswered", "unanswered rate", "handoffs",
+                   f"first response median{unit}", f"first response p90{unit}",
+                   f"resolution median{unit}", f"resolution p90{unit}"]
+        rows = [[p.label, p.conversations, p.answered, p.solved, pct(p.self_service_rate), p.handed_off,
+                 pct(p.handoff_rate), p.unanswered, pct(p.unanswered_rate), p.handoffs,
+                 secs(p.first_response(0.5)), secs(p.first_response(0.9)), secs(p.resolution(0.5)),
+                 secs(p.resolution(0.9))] for p in [*report.periods, report.total]]
+        return headers, rows
+    if name == "sla":
+        return (["team", "priority", "hit", "missed", "pending", "hit rate"],
+                [[c.team, c.priority, c.hit, c.missed, c.pending, pct(c.rate)] for c in report.sla])
+    if name == "backlog":
+        return (["age", *PRIORITIES, "total"],
+                [[label, *(counts[p] for p in PRIORITIES), sum(counts.values())] for label, counts in report.backlog])
+    if name == "articles":
+        return (["article", "title", "shown", "solved", "not solved", "solved share"],
+                [[a["article_id"], a["title"], a["shown"], a["solved"], a["not_solved"], pct(a["solved_rate"])]
+                 for a in report.articles])
+    if name == "gaps":
+        return (["rank", "question", "searches", "languages", "last seen (UTC)", "closest article"],
+                [[g["rank"], g["example"], g["count"], ",".join(g["languages"]), g["last_seen"],
+                  g["closest_article_id"] or ""] for g in report.gaps])
+    raise ReportError(f"unknown table {name!r} (tables: {', '.join(TABLES)})")

@@ -1,0 +1,213 @@
+"""The reports page in Chromium on demo data: shown figures against SQL written here, independently.
+
+The app runs under uvicorn with the fixture KB; ``helpdesk.reports.demo.generate``
+fills its database with two weeks of traffic through the stores; a supervisor
+opens the page per week and per day, and each checked figure is compared with
+plain SQL in this file (not the report's queries). Then axe-core (no serious or
+critical violation), the CSV export, /metrics, the bot's search hook, and the
+README's screenshot (docs/img/reports.png).
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import math
+from datetime import date, datetime, timedelta, timezone
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from helpdesk.app import create_app
+from helpdesk.handoffs.routing import RoutingConfig
+from helpdesk.handoffs.store import as_utc
+from helpdesk.reports.demo import demo_articles, generate
+from tests.handoffs.conftest import SERVICE, running
+from tests.handoffs.test_workspace_browser import DOC_IMAGES, PASSWORD, axe_violations, browser, new_page  # noqa: F401
+
+pytestmark = pytest.mark.browser
+METRICS_TOKEN = "test-metrics-token"
+
+
+@pytest.fixture
+def server(make_settings, tmp_path):
+    settings = dataclasses.replace(make_settings(), public_base_url="http://127.0.0.1", metrics_token=METRICS_TOKEN)
+    app = create_app(settings)
+    with running(app) as base:
+        store = app.state.handoffs
+        store.create_agent("sue", "Sue Supervisor", [], PASSWORD, "supervisor")
+        routing = RoutingConfig.load(settings.routing_file)
+        generate(store, routing, demo_articles(settings), weeks=2, seed=7, per_day=30)
+        yield app, base
+
+
+def sql_rows(app, query: str, **params):
+    """Plain SQL on the app's SQLite file: instants are bound and read as the naive UTC text it stores."""
+    params = {k: v.astimezone(timezone.utc).replace(tzinfo=None) if isinstance(v, datetime) else v
+              for k, v in params.items()}
+    with app.state.handoffs.engine.connect() as conn:
+        return [tuple(moment(c) for c in row) for row in conn.execute(text(query), params).all()]
+
+
+def moment(value):
+    if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] == " ":
+        return datetime.fromisoformat(value).replace(tzinfo=timezone.utc)
+    return value
+
+
+def nearest_rank(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
+
+
+def minutes_text(seconds: float) -> str:
+    minutes = round(seconds / 60)
+    return f"{minutes} min" if minutes < 60 else (f"{minutes // 60} h {minutes % 60:02d} min" if minutes < 2880
+                                                  else f"{minutes // 1440} d {minutes % 1440 // 60} h")
+
+
+def row_cells(page, table: str, header: str) -> dict[str, str]:
+    headers = page.locator(f"#t-{table} thead th").all_inner_texts()
+    row = page.locator(f"#t-{table} tbody tr", has=page.locator(f"th:text-is('{header}')"))
+    return dict(zip(headers, row.locator("th, td").all_inner_texts()))
+
+
+def test_reports_page_matches_independent_sql(server, browser):
+    app, base = server
+    tz = app.state.routing.tz
+    today = datetime.now(timezone.utc).astimezone(tz).date()
+    start = today - timedelta(days=13)
+    begin = datetime.combine(start, datetime.min.time(), tzinfo=tz).astimezone(timezone.utc)
+    end = datetime.combine(today + timedelta(days=1), datetime.min.time(), tzinfo=tz).astimezone(timezone.utc)
+    errors: list[str] = []
+    page = new_page(browser, errors)
+    page.goto(f"{base}/agent/login")
+    page.fill("input[name=username]", "sue")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/agent")
+    page.click("header >> text=Reports")
+    page.select_option("select[name=period]", "week")
+    page.fill("input[name=start]", start.isoformat())
+    page.fill("input[name=end]", today.isoformat())
+    page.click("button:text('Show')")
+    page.wait_for_url(lambda url: "period=week" in url)
+
+    # Conversations of the range, with and without an answer, handed off; solved among the answered.
+    conv = sql_rows(app, """
+        SELECT c.conversation_id, c.answered,
+               (SELECT COUNT(*) FROM article_feedback f WHERE f.conversation_id = c.conversation_id AND f.helpful),
+               (SELECT COUNT(*) FROM handoffs h WHERE h.conversation_id = c.conversation_id)
+        FROM report_conversations c WHERE c.started_at >= :b AND c.started_at < :e""", b=begin, e=end)
+    total = len(conv)
+    answered = [c for c in conv if c[1] > 0]
+    solved = [c for c in answered if c[2] > 0]
+    handed = [c for c in conv if c[3] > 0]
+    assert total > 100 and handed and solved
+    kpi = lambda name: page.locator(f"[data-kpi={name}]").inner_text()  # noqa: E731
+    assert kpi("conversations") == str(total)
+    assert kpi("self_service") == f"{len(solved) / len(answered) * 100:.1f} %"
+    assert kpi("handoff_rate") == f"{len(handed) / total * 100:.1f} %"
+    assert kpi("unanswered_rate") == f"{(total - len(answered)) / total * 100:.1f} %"
+    # First response: first event of a person after creation; resolution: the resolved event.
+    times = sql_rows(app, """
+        SELECT h.created_at,
+               (SELECT MIN(e.at) FROM handoff_events e WHERE e.handoff_id = h.id AND e.actor <> 'bot'
+                                                         AND e.action <> 'created'),
+               (SELECT MIN(e.at) FROM handoff_events e WHERE e.handoff_id = h.id AND e.action = 'resolved')
+        FROM handoffs h WHERE h.created_at >= :b AND h.created_at < :e""", b=begin, e=end)
+    first = [(as_utc(f) - as_utc(c)).total_seconds() for c, f, _ in times if f is not None]
+    resolved = [(as_utc(r) - as_utc(c)).total_seconds() for c, _, r in times if r is not None]
+    totals = row_cells(page, "overview", "total")
+    assert totals["handoffs"] == str(len(times))
+    assert totals["first response median"] == kpi("first_response") == minutes_text(nearest_rank(first, 0.5))
+    assert totals["first response p90"] == minutes_text(nearest_rank(first, 0.9))
+    assert totals["resolution p90"] == minutes_text(nearest_rank(resolved, 0.9))
+    # One week row against SQL bucketing of its own: this week's Monday in the desk's zone.
+    monday = today - timedelta(days=today.weekday())
+    week_begin = datetime.combine(monday, datetime.min.time(), tzinfo=tz).astimezone(timezone.utc)
+    (week_count,), = sql_rows(app, "SELECT COUNT(*) FROM report_conversations WHERE started_at >= :b AND started_at < :e",
+                              b=max(week_begin, begin), e=end)
+    week = row_cells(page, "overview", f"{monday.isocalendar()[0]}-W{monday.isocalendar()[1]:02d}")
+    assert week["conversations"] == str(week_count)
+    # SLA of one team and priority: first response no later than the promise (due_at).
+    sla = sql_rows(app, """
+        SELECT h.due_at, (SELECT MIN(e.at) FROM handoff_events e WHERE e.handoff_id = h.id AND e.actor <> 'bot'
+                                                                   AND e.action <> 'created')
+        FROM handoffs h JOIN handoff_events c ON c.handoff_id = h.id AND c.action = 'created'
+        WHERE h.created_at >= :b AND h.created_at < :e AND c.to_team = 'network' AND h.priority = 'normal'""",
+                   b=begin, e=end)
+    now = datetime.now(timezone.utc)
+    hit = sum(1 for due, f in sla if f is not None and as_utc(f) <= as_utc(due))
+    missed = sum(1 for due, f in sla if (f is not None and as_utc(f) > as_utc(due)) or (f is None and now > as_utc(due)))
+    cells = page.locator("#t-sla tbody tr", has=page.locator("th:text-is('network')")).filter(
+        has=page.locator("td:text-is('normal')")).locator("td").all_inner_texts()
+    assert cells[1:3] == [str(hit), str(missed)], cells
+    # Open backlog now, and one article's counts.
+    (open_count,), = sql_rows(app, "SELECT COUNT(*) FROM handoffs WHERE status <> 'resolved'")
+    backlog = page.locator("#t-backlog tbody tr td:last-child").all_inner_texts()
+    assert sum(int(n) for n in backlog) == open_count
+    top = page.locator("#t-articles tbody tr").first.locator("th, td").all_inner_texts()
+    (shown,), = sql_rows(app, """SELECT COUNT(*) FROM report_article_views v JOIN report_conversations c
+        ON c.conversation_id = v.conversation_id WHERE v.article_id = :a AND c.started_at >= :b AND c.started_at < :e""",
+                         a=top[0], b=begin, e=end)
+    assert top[2] == str(shown)
+
+    assert axe_violations(page) == []
+    assert errors == []
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    DOC_IMAGES.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(DOC_IMAGES / "reports.png"), full_page=False)
+
+    # Per day, English only: the KPI follows the filter.
+    page.select_option("select[name=period]", "day")
+    page.select_option("select[name=language]", "en")
+    page.click("button:text('Show')")
+    page.wait_for_url(lambda url: "language=en" in url)
+    (english,), = sql_rows(app, """SELECT COUNT(*) FROM report_conversations
+        WHERE language = 'en' AND started_at >= :b AND started_at < :e""", b=begin, e=end)
+    assert kpi("conversations") == str(english)
+    assert page.locator("#t-overview tbody tr").count() == 14 + 1
+    assert axe_violations(page) == []
+
+
+def test_csv_metrics_bad_filters_and_the_search_hook(server):
+    app, base = server
+    with httpx.Client(base_url=base) as client:
+        page = client.get("/agent/login")
+        import re
+
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        client.post("/agent/login", data={"username": "sue", "password": PASSWORD, "csrf_token": token})
+        response = client.get("/agent/reports/overview.csv", params={"period": "week"})
+        assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+        rows = list(csv.reader(io.StringIO(response.text)))
+        assert rows[0][:2] == ["period", "conversations"] and rows[-1][0] == "total"
+        (count,), = sql_rows(app, "SELECT COUNT(*) FROM report_conversations WHERE started_at >= :b",
+                             b=datetime.now(timezone.utc) - timedelta(days=40))
+        assert int(rows[-1][1]) <= count and int(rows[-1][1]) > 0
+        assert client.get("/agent/reports/nothing.csv").status_code == 404
+        bad = client.get("/agent/reports", params={"start": "yesterday"})
+        assert bad.status_code == 400 and "dates like" in bad.text
+        assert client.get("/agent/reports", params={"team": "nope"}).status_code == 400
+        assert client.get("/agent/reports", params={"start": "2020-01-01"}).status_code == 400
+        metrics = client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}).text
+        assert "helpdesk_report_conversations{language=" in metrics and "helpdesk_report_sla_hit_ratio{" in metrics
+        # The bot's searches count (service token + conversation id); anyone else's do not.
+        before = sql_rows(app, "SELECT COUNT(*) FROM report_conversations")[0][0]
+        client.post("/search", json={"query": "I forgot my password", "conversation_id": "bot-conv-1"},
+                    headers=SERVICE)
+        client.post("/search", json={"query": "I forgot my password", "conversation_id": "forged-1"})
+        rows = []
+        for _ in range(50):
+            rows = sql_rows(app, "SELECT conversation_id, searches, answered FROM report_conversations "
+                                 "WHERE conversation_id IN ('bot-conv-1', 'forged-1')")
+            if rows:
+                break
+            import time
+
+            time.sleep(0.1)
+        assert [tuple(r) for r in rows] == [("bot-conv-1", 1, 1)]
+        assert sql_rows(app, "SELECT COUNT(*) FROM report_conversations")[0][0] == before + 1
