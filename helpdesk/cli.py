@@ -1,6 +1,7 @@
 """The helpdesk command: the knowledge-base commands of search_api (lint,
 build, eval), ``serve`` for the whole web service, and the desk's commands
-(migrate, agents and tokens, routing check, deployment check, gaps).
+(migrate, agents and tokens, routing check, deployment check, gaps, and the
+data-protection commands purge, erase, export).
 
 Every command reads the deployment configuration first (helpdesk/deployment.py):
 its languages and public URL are the defaults of the search settings, so
@@ -88,6 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
     from helpdesk.feedback.cli import add_commands as add_feedback_commands
 
     add_feedback_commands(sub)  # gaps
+    from helpdesk.privacy.cli import add_commands as add_privacy_commands
+
+    add_privacy_commands(sub)  # purge, erase, export, privacy-audit, privacy-check
     return parser
 
 

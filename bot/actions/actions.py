@@ -118,7 +118,8 @@ class ActionSearch(HelpdeskAction):
         known = current or metadata_language(tracker)
         search_lang = known if known and len(query.split()) < MIN_WORDS_TO_SWITCH else None
         try:
-            result = await backend().search(query, lang=search_lang, top_k=SEARCH_TOP_K)
+            result = await backend().search(query, lang=search_lang, top_k=SEARCH_TOP_K,
+                                            conversation_id=tracker.sender_id)
         except SearchUnavailable as exc:
             log.warning("search unavailable: %s", exc)
             lang = current or metadata_language(tracker) or DEFAULT_LANGUAGE

@@ -112,8 +112,13 @@ class Backend:
             await self._client.aclose()
             self._client = None
 
-    async def search(self, query: str, lang: Optional[str] = None, top_k: int = 5) -> Dict[str, Any]:
-        body = {"query": query[:MAX_QUERY_CHARS], "lang": lang, "top_k": top_k}
+    async def search(self, query: str, lang: Optional[str] = None, top_k: int = 5,
+                     conversation_id: Optional[str] = None) -> Dict[str, Any]:
+        """``conversation_id`` (the sender id) goes with the query: an unanswered one is kept for the
+        authors with it, so erasing the customer's data (helpdesk erase) erases it too."""
+        body: Dict[str, Any] = {"query": query[:MAX_QUERY_CHARS], "lang": lang, "top_k": top_k}
+        if conversation_id:
+            body["conversation_id"] = conversation_id[:200]
         try:
             response = await self.client.post("/search", json=body, timeout=self.timeout)
         except httpx.HTTPError as exc:

@@ -83,14 +83,14 @@ def get_gaps(
     return gaps_report(store, days, limit, embedders=service.embedders if cluster else None, titles=titles)
 
 
-def record_unanswered(app: FastAPI, result) -> None:
+def record_unanswered(app: FastAPI, result, conversation_id: str | None = None) -> None:
     """Background task of /search: keep a search the service could not answer (a no-op otherwise)."""
     if result.answerable:
         return
     try:
         FeedbackStore(app.state.handoffs.engine).record_unanswered(
             result.query, result.lang, result.confidence, result.threshold,
-            result.hits[0].article.id if result.hits else None,
+            result.hits[0].article.id if result.hits else None, conversation_id=conversation_id,
         )
     except Exception:  # the customer already has the answer; losing one statistic must not surface
         log.exception("could not record an unanswered search")

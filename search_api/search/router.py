@@ -27,6 +27,10 @@ class SearchRequest(BaseModel):
     query: Annotated[str, Field(min_length=1, max_length=MAX_QUERY_CHARS, description="The customer's question")]
     lang: Annotated[str | None, Field(pattern=r"^[a-z]{2}$", description="de, en, ...; null = detect")] = None
     top_k: Annotated[int, Field(ge=1, le=20)] = 5
+    conversation_id: Annotated[str | None, Field(
+        min_length=1, max_length=200,
+        description="The chat's conversation id (the bot sends it): whoever records the search keeps it "
+                    "with the search, so erasing that customer's data erases it too")] = None
 
     _check_query = field_validator("query")(_not_blank)
 
@@ -115,9 +119,10 @@ async def search(body: SearchRequest, request: Request, background_tasks: Backgr
 
     result, response = await run_in_threadpool(answer)
     # After the response: whoever composed the app may record searches (the desk keeps
-    # unanswered ones for the authors' gap list); search itself knows nothing of them.
+    # unanswered ones for the authors' gap list, with the conversation id so that customer's
+    # erasure finds them); search itself knows nothing of them.
     for listener in getattr(request.app.state, "search_listeners", ()):
-        background_tasks.add_task(listener, request.app, result)
+        background_tasks.add_task(listener, request.app, result, body.conversation_id)
     return response
 
 
