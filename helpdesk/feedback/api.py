@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field, StrictBool, field_validator
 
 from search_api.auth import require_admin
 from helpdesk.auth import require_service
+from helpdesk.feedback.cli import draft_arguments
 from helpdesk.feedback.gaps import gaps_report
 from helpdesk.feedback.store import MAX_QUERY_CHARS, FeedbackStore
 
@@ -80,7 +81,8 @@ def get_gaps(
 ) -> dict[str, Any]:
     service = request.app.state.search
     titles = {aid: article.title for aid, article in service.index.articles.items()}
-    return gaps_report(store, days, limit, embedders=service.embedders if cluster else None, titles=titles)
+    return gaps_report(store, days, limit, embedders=service.embedders if cluster else None, titles=titles,
+                       **draft_arguments(request.app.state.settings))
 
 
 def record_unanswered(app: FastAPI, result, conversation_id: str | None = None) -> None:

@@ -70,6 +70,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/agent/handoffs/{ticket_id}/note"): "page_ticket",
     ("POST", "/agent/handoffs/{ticket_id}/resolve"): "page_ticket",
     ("POST", "/agent/handoffs/{ticket_id}/escalate"): "page_ticket",
+    ("POST", "/agent/handoffs/{ticket_id}/draft"): "page_ticket",  # a resolved ticket only (else 409)
     ("POST", "/feedback"): "public", ("GET", "/admin/gaps"): "admin_token", ("GET", "/metrics"): "public",
 }
 TICKET_KINDS = ("page_ticket", "api_ticket", "ticket_stream")
