@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from helpdesk.deployment import load_checked
 from helpdesk.profile import router as profile_router
 from helpdesk import edge
+from helpdesk.privacy.api import router as privacy_router
 from helpdesk.privacy.masking import install_log_masking
 from helpdesk.settings import Settings
 from helpdesk.chat.changes import ticket_changes
@@ -79,5 +80,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(inbox_stream_router)
     app.include_router(feedback_router)
     app.include_router(profile_router)
+    app.include_router(privacy_router)
     edge.install(app, settings)  # body and rate limits, /metrics token, OpenAPI completion
     return app
