@@ -18,6 +18,8 @@ from fastapi.responses import JSONResponse
 from helpdesk.deployment import load_checked
 from helpdesk.profile import router as profile_router
 from helpdesk import edge
+from helpdesk.privacy.api import router as privacy_router
+from helpdesk.privacy.masking import install_log_masking
 from helpdesk.settings import Settings
 from helpdesk.chat.changes import ticket_changes
 from helpdesk.chat.router import router as chat_router
@@ -38,6 +40,7 @@ from search_api.search.watch import watch_articles
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
+    install_log_masking()  # no customer's e-mail address or phone number in the service's logs
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -82,6 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(reports_router)
     app.include_router(feedback_router)
     app.include_router(profile_router)
+    app.include_router(privacy_router)
     edge.install(app, settings)  # body and rate limits, /metrics token, OpenAPI completion
     report_metrics.install(app)  # the reports' figures on /metrics
     return app

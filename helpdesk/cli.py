@@ -1,6 +1,7 @@
 """The helpdesk command: the knowledge-base commands of search_api (lint,
 build, eval), ``serve`` for the whole web service, and the desk's commands
-(migrate, agents and tokens, routing check, deployment check, gaps, demo data).
+(migrate, agents and tokens, routing check, deployment check, gaps, demo data, and the
+data-protection commands purge, erase, export).
 
 Every command reads the deployment configuration first (helpdesk/deployment.py):
 its languages and public URL are the defaults of the search settings, so
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
 from helpdesk.deployment import DeploymentError, search_defaults
 from search_api.cli import add_commands as add_kb_commands
@@ -39,7 +41,29 @@ def cmd_lint(args: argparse.Namespace) -> int:
     for warning in warnings:
         print(warning, file=sys.stderr)
     print(f"{len(warnings)} warnings (configuration and knowledge base)", file=sys.stderr)
+    lint_drafts(Path(args.drafts) if args.drafts else Settings.from_env().drafts_dir, settings)
     return status
+
+
+def lint_drafts(drafts_dir: Path, settings) -> int:
+    """The drafts' problems, as ``draft <file>:<line>: ...``; they are work in progress, so they do not fail
+    the lint: an author fixes them before moving the draft into the articles. Returns how many."""
+    from helpdesk.inbox.drafts import load_drafts
+    from search_api.kb.articles import load_articles
+    from search_api.kb.lint import lint
+
+    if not drafts_dir.is_dir():
+        print(f"0 drafts ({drafts_dir} does not exist)", file=sys.stderr)
+        return 0
+    problems, count = lint(drafts_dir, settings.languages)
+    published = {a.id: a.path for a in load_articles(settings.articles_dir, settings.languages).articles}
+    problems += [f"{d.path}:1: id '{d.id}' is already the id of the article {published[d.id]}"
+                 for d in load_drafts(drafts_dir, settings.languages).articles if d.id in published]
+    for problem in problems:
+        print(f"draft {drafts_dir.name}/{problem}", file=sys.stderr)
+    print(f"{count} drafts checked in {drafts_dir}, {len(problems)} problems (drafts do not fail the lint)",
+          file=sys.stderr)
+    return len(problems)
 
 
 def cmd_deployment_check(args: argparse.Namespace) -> int:
@@ -74,6 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     add_kb_commands(sub)  # lint, build, eval
     sub.choices["lint"].set_defaults(func=cmd_lint)
+    sub.choices["lint"].add_argument("--drafts", help="article drafts to check too (default: HELPDESK_DRAFTS_DIR "
+                                                      "or kb/drafts); reported, never failing the lint")
     p = sub.add_parser("deployment-check", help="validate the deployment configuration (HELPDESK_DEPLOYMENT_FILE)")
     p.set_defaults(func=cmd_deployment_check)
     p = with_dirs(sub.add_parser("serve", help="run the HTTP service"))
@@ -91,6 +117,10 @@ def build_parser() -> argparse.ArgumentParser:
     from helpdesk.reports.demo import add_commands as add_report_commands
 
     add_report_commands(sub)  # demo-data
+
+    from helpdesk.privacy.cli import add_commands as add_privacy_commands
+
+    add_privacy_commands(sub)  # purge, erase, export, privacy-audit, privacy-check
     return parser
 
 

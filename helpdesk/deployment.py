@@ -215,24 +215,30 @@ def _set(data: dict, path: tuple[str, ...], value: Any) -> None:
     data[path[-1]] = value
 
 
-def load_deployment(path: Path | None = None, env: Mapping[str, str] | None = None) -> Deployment:
-    """Read, override from the environment and validate; raise DeploymentError listing every problem."""
-    env = read_env(env)
-    path = Path(path) if path else deployment_file(env)
+def read_yaml_mapping(path: Path, what: str, error: type[Exception]) -> tuple[str, dict]:
+    """(text, mapping) of a YAML configuration file; ``error("file:line: ...")`` when it is not one."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise DeploymentError(f"{path}: cannot read the deployment configuration: {exc.strerror or exc}") from None
+        raise error(f"{path}: cannot read {what}: {exc.strerror or exc}") from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise DeploymentError(f"{where}: not valid YAML: {getattr(exc, 'problem', None) or exc}") from None
+        raise error(f"{where}: not valid YAML: {getattr(exc, 'problem', None) or exc}") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise DeploymentError(f"{path}:1: the deployment configuration must be a mapping of keys")
+        raise error(f"{path}:1: {what} must be a mapping of keys")
+    return text, data
+
+
+def load_deployment(path: Path | None = None, env: Mapping[str, str] | None = None) -> Deployment:
+    """Read, override from the environment and validate; raise DeploymentError listing every problem."""
+    env = read_env(env)
+    path = Path(path) if path else deployment_file(env)
+    text, data = read_yaml_mapping(path, "the deployment configuration", DeploymentError)
 
     from_env: dict[tuple[str, ...], str] = {}
     for name, key in ENV_OVERRIDES.items():

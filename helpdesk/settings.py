@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Mapping
 
 from helpdesk.deployment import Deployment, load_checked
+from helpdesk.privacy.tracker import tracker_store_url
 from search_api.settings import PROJECT_ROOT, SearchSettings
 
 __all__ = ["PROJECT_ROOT", "Settings"]
@@ -51,6 +52,11 @@ class Settings(SearchSettings):
     rate_limit_conversation: str = "5/second;120/minute"  # per chat conversation
     redis_url: str | None = None  # rate-limit counters shared by replicas; unset: per process
     metrics_token: str | None = None  # bearer token of /metrics; None: /metrics refuses everyone
+    # Rasa's tracker store (RASA_TRACKER_STORE_URL, as scripts/run exports it): erasure and purge delete a
+    # conversation's events there too. None: the desk does not touch it.
+    tracker_store_url: str | None = None
+    # Article drafts written from resolved tickets (helpdesk/inbox/drafts.py): kb/drafts/<lang>/<slug>.md.
+    drafts_dir: Path = PROJECT_ROOT / "kb" / "drafts"
 
     @classmethod
     def env_kwargs(cls, env: Mapping[str, str]) -> dict:
@@ -60,6 +66,9 @@ class Settings(SearchSettings):
                       public_base_url=deployment.urls.public)
         if "DATABASE_URL" in env:
             kwargs["database_url"] = env["DATABASE_URL"]
+        kwargs["tracker_store_url"] = tracker_store_url(env)
+        if env.get("HELPDESK_DRAFTS_DIR"):
+            kwargs["drafts_dir"] = Path(env["HELPDESK_DRAFTS_DIR"])
         if "HELPDESK_ROUTING_FILE" in env:
             kwargs["routing_file"] = Path(env["HELPDESK_ROUTING_FILE"])
         kwargs["service_token"] = env.get("HELPDESK_SERVICE_TOKEN") or None

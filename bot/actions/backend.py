@@ -114,8 +114,11 @@ class Backend:
 
     async def search(self, query: str, lang: Optional[str] = None, top_k: int = 5,
                      conversation_id: Optional[str] = None) -> Dict[str, Any]:
-        body = {"query": query[:MAX_QUERY_CHARS], "lang": lang, "top_k": top_k}
-        if conversation_id:  # the operators' reports count conversations (helpdesk/reports/activity.py)
+        """``conversation_id`` (the sender id) goes with the query: the operators' reports count
+        conversations with it (helpdesk/reports/activity.py), and an unanswered one is kept for
+        the authors with it, so erasing the customer's data (helpdesk erase) erases it too."""
+        body: Dict[str, Any] = {"query": query[:MAX_QUERY_CHARS], "lang": lang, "top_k": top_k}
+        if conversation_id:
             body["conversation_id"] = conversation_id[:200]
         try:
             response = await self.client.post("/search", json=body, timeout=self.timeout)

@@ -41,7 +41,7 @@ from actions.conversation import (
     profile,
 )
 from actions.backend import HandoffFailed, HandoffRejected, backend
-from actions.texts import DEFAULT_LANGUAGE, render, say
+from actions.texts import DEFAULT_LANGUAGE, LANGUAGES, render, say
 
 log = logging.getLogger(__name__)
 
@@ -355,7 +355,17 @@ class ActionAskHandoffUrgency(ActionAskHandoffSlot):
 
 
 class ActionAskHandoffContact(ActionAskHandoffSlot):
+    """Before the first question for contact details of a conversation: what happens to them, with a
+    link to the deployment's privacy policy (GET /bot/profile's ``urls.privacy_policy``)."""
+
     slot = "handoff_contact"
+
+    async def act(self, dispatcher, tracker, domain):
+        lang = conversation_language(tracker)
+        notes = {render("privacy_note", language)["text"] for language in LANGUAGES}
+        if not any(e.get("event") == "bot" and e.get("text") in notes for e in tracker.events):
+            say(dispatcher, "privacy_note", lang)
+        return await super().act(dispatcher, tracker, domain)
 
 
 class ActionAskHandoffConfirmed(HelpdeskAction):

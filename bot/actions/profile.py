@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 LANGUAGES = ("de", "en")
 OTHER = "other"
 RETRY_AFTER_FAILURE = 10.0  # seconds: a web service that is down is not asked on every turn
-VALUE_KEYS = ("company", "assistant", "hotline", "hours", "scope_sentence")
+VALUE_KEYS = ("company", "assistant", "hotline", "hours", "scope_sentence", "privacy_url")
 
 _profiles: Dict[str, Dict[str, Any]] = {}
 _fetched_at: Dict[str, float] = {}
@@ -78,10 +78,12 @@ def current(lang: Optional[str]) -> Dict[str, Any]:
 
 
 def values(lang: Optional[str]) -> Dict[str, str]:
-    """The placeholders texts.yml may use: company, assistant, hotline, hours, scope_sentence
-    ("" when unknown)."""
+    """The placeholders texts.yml may use: company, assistant, hotline, hours, scope_sentence and
+    privacy_url (the deployment's ``urls.privacy_policy``); "" when unknown."""
     profile = current(lang)
-    return {key: str(profile.get(key) or "") for key in VALUE_KEYS}
+    urls = profile.get("urls") or {}
+    found = {**profile, "privacy_url": urls.get("privacy_policy") if isinstance(urls, dict) else None}
+    return {key: str(found.get(key) or "") for key in VALUE_KEYS}
 
 
 def topics(lang: Optional[str]) -> List[Dict[str, Any]]:

@@ -37,6 +37,7 @@ async def test_texts_name_the_configured_company_assistant_and_hotline(search):
     assert buttons[-1] == {"title": "Etwas anderes", "payload": '/inform{"choice": "other"}'}
     assert {"network", "billing", "other"} <= profile.topic_ids()
     assert "rechnung" in profile.topic_words()["billing"]
+    assert render("privacy_note", "en")["text"].endswith("Details: " + DEMO["urls"]["privacy_policy"])
 
 
 async def test_without_the_web_service_the_texts_name_no_one(backend_at, closed_port_url):
@@ -48,6 +49,9 @@ async def test_without_the_web_service_the_texts_name_no_one(backend_at, closed_
     assert "Mitarbeiter sprechen" in failed and "{hotline}" not in failed
     assert render("out_of_scope", "en")["text"] == "I'm afraid I can't help with that."
     assert profile.topics("en") == [] and profile.topic_ids() == {"other"}
+    # The privacy note without a policy link to give: its variant without one, no "{privacy_url}".
+    note = render("privacy_note", "de")["text"]
+    assert note.startswith("Datenschutz:") and note.endswith("Auskunft oder Löschung verlangen.")
 
 
 async def test_a_failed_refresh_keeps_the_last_good_profile(search, backend_at, closed_port_url, monkeypatch):

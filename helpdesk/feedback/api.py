@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field, StrictBool, field_validator
 
 from search_api.auth import require_admin
 from helpdesk.auth import require_service
+from helpdesk.feedback.cli import draft_arguments
 from helpdesk.feedback.gaps import gaps_report
 from helpdesk.feedback.store import MAX_QUERY_CHARS, FeedbackStore
 
@@ -80,17 +81,20 @@ def get_gaps(
 ) -> dict[str, Any]:
     service = request.app.state.search
     titles = {aid: article.title for aid, article in service.index.articles.items()}
-    return gaps_report(store, days, limit, embedders=service.embedders if cluster else None, titles=titles)
+    return gaps_report(store, days, limit, embedders=service.embedders if cluster else None, titles=titles,
+                       **draft_arguments(request.app.state.settings))
 
 
 def record_unanswered(app: FastAPI, result, call=None) -> None:
-    """Background task of /search: keep a search the service could not answer (a no-op otherwise)."""
+    """Background task of /search: keep a search the service could not answer (a no-op otherwise),
+    with the conversation it came from (``call``: search_api's SearchCall), so that erasing the
+    customer's data finds it."""
     if result.answerable:
         return
     try:
         FeedbackStore(app.state.handoffs.engine).record_unanswered(
             result.query, result.lang, result.confidence, result.threshold,
-            result.hits[0].article.id if result.hits else None,
+            result.hits[0].article.id if result.hits else None, conversation_id=getattr(call, "conversation_id", None),
         )
     except Exception:  # the customer already has the answer; losing one statistic must not surface
         log.exception("could not record an unanswered search")

@@ -45,6 +45,14 @@ def article_titles(settings: Settings) -> dict[str, str] | None:
         return None  # the report still lists article ids
 
 
+def draft_arguments(settings: Settings) -> dict:
+    """``gaps_report``'s drafts (kb/drafts) and how to name one: its file, for the author to open."""
+    from helpdesk.inbox.drafts import draft_summary, load_drafts
+
+    drafts = load_drafts(settings.drafts_dir, settings.languages).articles
+    return {"drafts": drafts, "describe_draft": lambda d: draft_summary(d, settings.drafts_dir)}
+
+
 def cmd_gaps(args: argparse.Namespace) -> int:
     from helpdesk.feedback.gaps import format_report, gaps_report
     from helpdesk.feedback.store import FeedbackStore
@@ -58,7 +66,7 @@ def cmd_gaps(args: argparse.Namespace) -> int:
     try:
         report = gaps_report(FeedbackStore(handoffs.engine), args.days, args.limit,
                              embedders=None if args.exact else ConfiguredEmbedders(settings),
-                             titles=article_titles(settings))
+                             titles=article_titles(settings), **draft_arguments(settings))
     finally:
         handoffs.close()
     print(json.dumps(report, indent=2, ensure_ascii=False) if args.json else format_report(report))

@@ -9,7 +9,9 @@ the model's threshold, else it leads a new one. Leaders never drift, so a chain 
 small steps cannot glue unrelated questions together. Groups are ranked by a
 recency-weighted count (each search counts 0.5 ** (age / 7 days)): ten
 questions today outrank twelve from three weeks ago. Both ``helpdesk gaps``
-and ``GET /admin/gaps`` call ``gaps_report``.
+and ``GET /admin/gaps`` call ``gaps_report``. A gap an article draft already covers
+(kb/drafts, written from a resolved ticket) names that draft, so authors finish it
+instead of writing a second one.
 """
 
 from __future__ import annotations
@@ -181,13 +183,53 @@ def rank_articles(stats: list[dict[str, Any]], titles: Mapping[str, str] | None 
     return ranked
 
 
+def covering_drafts(groups: list[QuestionGroup], drafts: Iterable[Any],
+                    embedders: Mapping[str, Embedder] | None = None) -> list[Any | None]:
+    """Per group, the article draft that covers it (helpdesk/inbox/drafts.py), or None.
+
+    A draft covers a group when one of its example questions is one of the group's wordings
+    (normalised text), or, with a model for the language, when a question and the group's
+    most common wording are as similar as two questions ``merge_similar`` puts in one group.
+    """
+    drafts = list(drafts)
+    found: list[Any | None] = []
+    by_text = {normalise_query(q): d for d in drafts for q in d.questions}
+    vectors: dict[str, tuple[np.ndarray, list[Any]]] = {}
+    for group in groups:
+        draft = next((by_text[key] for key in map(normalise_query, group.texts) if key in by_text), None)
+        embedder = embedders.get(group.lang) if embedders and draft is None else None
+        if embedder is not None:
+            if group.lang not in vectors:
+                owners = [(d, q) for d in drafts if d.lang == group.lang for q in d.questions]
+                encoded = (np.asarray(embedder.encode_queries([q for _, q in owners]), dtype=np.float32)
+                           if owners else np.empty((0, 0), dtype=np.float32))
+                vectors[group.lang] = (encoded, [d for d, _ in owners])
+            encoded, owners = vectors[group.lang]
+            if owners:
+                similarities = encoded @ np.asarray(embedder.encode_queries([group.example]), dtype=np.float32)[0]
+                best = int(np.argmax(similarities))
+                if similarities[best] >= cluster_threshold(embedder.model_id):
+                    draft = owners[best]
+        found.append(draft)
+    return found
+
+
 def gaps_report(store: FeedbackStore, days: int, limit: int, embedders: Mapping[str, Embedder] | None = None,
-                titles: Mapping[str, str] | None = None, now: datetime | None = None) -> dict[str, Any]:
-    """Everything ``helpdesk gaps`` prints and ``GET /admin/gaps`` returns, as JSON-ready data."""
+                titles: Mapping[str, str] | None = None, now: datetime | None = None,
+                drafts: Iterable[Any] = (), describe_draft=None) -> dict[str, Any]:
+    """Everything ``helpdesk gaps`` prints and ``GET /admin/gaps`` returns, as JSON-ready data.
+
+    ``drafts``: article drafts (``Article``); each gap names the one covering it, as
+    ``describe_draft(draft)`` gives it (default: its id and title)."""
     now = now or datetime.now(timezone.utc)
     since = now - timedelta(days=days)
     rows = store.unanswered_since(since, MAX_ROWS)
     groups = unanswered_gaps(rows, now, embedders)
+    shown = groups[:limit]
+    describe = describe_draft or (lambda d: {"id": d.id, "title": d.title})
+    covered = covering_drafts(shown, drafts, embedders)
+    gaps = [group.as_dict(rank) | {"draft": describe(draft) if draft is not None else None}
+            for rank, (group, draft) in enumerate(zip(shown, covered), start=1)]
     return {
         "generated_at": iso(now),
         "days": days,
@@ -195,7 +237,7 @@ def gaps_report(store: FeedbackStore, days: int, limit: int, embedders: Mapping[
         "unanswered_searches": store.count_unanswered(since),
         "grouped_by": "meaning" if embedders else "text",
         "groups": len(groups),
-        "gaps": [group.as_dict(rank) for rank, group in enumerate(groups[:limit], start=1)],
+        "gaps": gaps,
         "articles": rank_articles(store.article_stats(since), titles)[:limit],
     }
 
@@ -219,6 +261,9 @@ def format_report(report: dict[str, Any]) -> str:
             if gap["closest_article_id"]:
                 lines.append(" " * 39 + f"closest article: {gap['closest_article_id']} "
                                         f"(confidence {gap['best_confidence']:.3f})")
+            if gap.get("draft"):
+                where = gap["draft"].get("path") or gap["draft"]["id"]
+                lines.append(" " * 39 + f"draft: {where}  {one_line(gap['draft']['title'], 60)}")
     lines.append("")
     if not report["articles"]:
         lines.append(f"No article feedback in the last {days} days.")

@@ -4,7 +4,8 @@ They hang on the handoff store's declarative ``Base`` so the one Alembic chain
 in ``helpdesk/migrations`` sees them (autogenerate must neither miss nor drop
 them); revision 0002 creates them. Query texts are stored already bounded
 (``MAX_QUERY_CHARS``) and with e-mail addresses and phone-like numbers masked,
-because authors read them and they need the question, not the customer.
+because authors read them and they need the question, not the customer. Both
+keep the conversation id, so a customer's erasure (helpdesk/privacy) finds their rows.
 """
 
 from __future__ import annotations
@@ -45,3 +46,5 @@ class UnansweredSearch(Base):
     confidence: Mapped[float] = mapped_column(Float)
     threshold: Mapped[float] = mapped_column(Float)
     top_article_id: Mapped[str | None] = mapped_column(String(200))
+    # The bot's sender id when the bot asked (revision 0005_privacy): erasure per customer finds it.
+    conversation_id: Mapped[str | None] = mapped_column(String(200), index=True)

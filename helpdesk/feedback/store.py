@@ -10,7 +10,6 @@ counts twice and the customer's latest answer is the one that counts.
 
 from __future__ import annotations
 
-import re
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,23 +20,15 @@ from sqlalchemy.orm import Session
 
 from helpdesk.feedback.models import ArticleFeedback, UnansweredSearch
 from helpdesk.handoffs.store import as_utc, utcnow
+from helpdesk.privacy.masking import mask
 
 MAX_QUERY_CHARS = 2000  # the /search and /feedback limit; stored texts never grow past it
 
-# Authors need the question, not the customer: such details are masked before anything is stored.
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){3,7}(?:\s?[A-Z0-9]{1,3})?\b")
-# Nine or more digits, optionally split by spaces, slashes, dashes or brackets: phone, customer or
-# contract numbers. Dates, IP addresses (dots) and hex error codes (0x...) stay readable.
-_LONG_NUMBER = re.compile(r"(?<![\w.])(?:\+|00)?\d(?:[ /()-]{0,2}\d){8,}(?![\w])")
-
 
 def clean_query(text: str) -> str:
-    """The text as it is stored: bounded, stripped, personal details masked."""
-    text = text.strip()[:MAX_QUERY_CHARS]
-    text = _EMAIL.sub("<email>", text)
-    text = _IBAN.sub("<iban>", text)
-    return _LONG_NUMBER.sub("<number>", text)
+    """The text as it is stored: bounded, stripped, personal details masked (authors need the
+    question, not the customer)."""
+    return mask(text.strip()[:MAX_QUERY_CHARS])
 
 
 @dataclass(frozen=True)
@@ -87,11 +78,13 @@ class FeedbackStore:
             s.execute(statement)
 
     def record_unanswered(self, query: str, lang: str, confidence: float, threshold: float,
-                          top_article_id: str | None, now: datetime | None = None) -> None:
+                          top_article_id: str | None, now: datetime | None = None,
+                          conversation_id: str | None = None) -> None:
+        """``conversation_id``: the chat the question came from, so erasing that customer erases it."""
         with self.transaction() as s:
             s.add(UnansweredSearch(asked_at=now or utcnow(), query=clean_query(query), lang=lang[:8],
                                    confidence=float(confidence), threshold=float(threshold),
-                                   top_article_id=top_article_id))
+                                   top_article_id=top_article_id, conversation_id=conversation_id))
 
     # -- reads -----------------------------------------------------------------------------------
     def unanswered_since(self, since: datetime, limit: int) -> list[UnansweredRow]:

@@ -217,3 +217,22 @@ class DeliveryAttempt(Base):
     ok: Mapped[bool] = mapped_column(Boolean)
     detail: Mapped[str] = mapped_column(Text)  # HTTP status or SMTP reply or the error
     duration_ms: Mapped[int] = mapped_column(Integer)
+
+
+class PrivacyAuditEntry(Base):
+    """One erasure, export or purge (helpdesk/privacy/audit.py): who, when, which selector, how many rows.
+
+    It never holds the personal data itself: the selector is its kind ("email", "phone", "ticket")
+    and the tickets it found, ``counts`` is JSON of rows per store.
+    """
+
+    __tablename__ = "privacy_audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(16))  # erase | export | purge
+    selector: Mapped[str] = mapped_column(String(16))  # email | phone | ticket | retention
+    tickets: Mapped[str] = mapped_column(Text, default="")  # comma-separated ticket ids found
+    counts: Mapped[str] = mapped_column(Text)  # JSON {store: rows}
+    dry_run: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -27,6 +27,7 @@ from helpdesk.handoffs.schemas import EscalateIn, NoteIn, ResolveIn
 from helpdesk.handoffs.access import may_reassign
 from helpdesk.handoffs.store import SORTS, AgentInfo, StoreError, TicketNotFound, utcnow
 from helpdesk.inbox import assist, security
+from helpdesk.inbox.drafts import write_draft
 from helpdesk.inbox.transcript import render_message
 from helpdesk.inbox.sessions import Limit
 
@@ -283,3 +284,22 @@ async def escalate_form(ticket_id: str, request: Request, who=Depends(current_ag
         return escalate(request.app.state, ticket_id, agent, body.reason, body.team)
 
     return await act(request, who, ticket_id, csrf_token, "escalated", run)
+
+
+@router.post("/handoffs/{ticket_id}/draft")
+async def draft(ticket_id: str, request: Request, who=Depends(current_agent), csrf_token: str = Form("")):
+    """'Draft an article from this ticket' (resolved tickets): writes <drafts_dir>/<lang>/<slug>.md."""
+    state = request.app.state
+    written = []
+
+    def run(agent: AgentInfo):
+        view = detail(state, ticket_id, agent)
+        written.append(write_draft(view, state.settings.drafts_dir, state.settings.articles_dir,
+                                   state.search.index.articles))
+        log.info("article draft %s written from %s by %s", written[0].path, view["ticket_id"], agent.username)
+
+    response = await act(request, who, ticket_id, csrf_token, "draft", run)
+    if written and response.status_code == status.HTTP_303_SEE_OTHER:
+        done = f"article draft written to {written[0].path} (drafts folder); check it, then move it to the articles"
+        response.headers["location"] = f"/agent/handoffs/{quote(ticket_id)}?{urlencode({'done': done})}"
+    return response

@@ -31,7 +31,9 @@ class SearchRequest(BaseModel):
     conversation_id: Annotated[str | None, Field(
         min_length=1, max_length=200,
         description="The caller's conversation (the bot sends its sender id); search ignores it and hands it, "
-                    "with the caller's credentials, to the listeners of the app that composes it")] = None
+                    "with the caller's credentials, to the listeners of the app that composes it (the desk "
+                    "counts conversations with it and keeps it with an unanswered search, so erasing that "
+                    "customer's data erases it too)")] = None
 
     _check_query = field_validator("query")(_not_blank)
 

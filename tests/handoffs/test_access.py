@@ -64,6 +64,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/agent/api/admin/agents/{username}/deactivate"): "api_admin",
     ("POST", "/agent/api/admin/agents/{username}/password"): "api_admin",
     ("POST", "/agent/api/admin/agents/{username}/tokens"): "api_admin",
+    ("POST", "/agent/api/admin/privacy/export"): "api_admin", ("POST", "/agent/api/admin/privacy/erase"): "api_admin",
+    ("GET", "/agent/api/admin/privacy/audit"): "api_admin",
     ("GET", "/agent/login"): "login", ("POST", "/agent/login"): "login", ("POST", "/agent/logout"): "session",
     ("GET", "/agent"): "page_list", ("GET", "/agent/events"): "list_stream",
     ("GET", "/agent/handoffs/{ticket_id}"): "page_ticket",
@@ -72,6 +74,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/agent/handoffs/{ticket_id}/resolve"): "page_ticket",
     ("POST", "/agent/handoffs/{ticket_id}/escalate"): "page_ticket",
     ("GET", "/agent/reports"): "page_reports", ("GET", "/agent/reports/{name}.csv"): "page_reports",
+    ("POST", "/agent/handoffs/{ticket_id}/draft"): "page_ticket",  # a resolved ticket only (else 409)
     ("POST", "/feedback"): "public", ("GET", "/admin/gaps"): "admin_token", ("GET", "/metrics"): "public",
 }
 TICKET_KINDS = ("page_ticket", "api_ticket", "ticket_stream")
@@ -246,6 +249,9 @@ def test_admin_routes_need_the_admin_role(desk, role):
         ("POST", f"/agent/api/admin/agents/{name}/tokens", {"name": "laptop"}),
         ("POST", f"/agent/api/admin/agents/{name}/password", {"password": PASSWORD + "!"}),
         ("POST", f"/agent/api/admin/agents/{name}/deactivate", None),
+        ("POST", "/agent/api/admin/privacy/export", {"email": f"{name}@example.org"}),
+        ("POST", "/agent/api/admin/privacy/erase", {"email": f"{name}@example.org", "dry_run": True}),
+        ("GET", "/agent/api/admin/privacy/audit", None),
     ]
     for method, url, body in calls:
         response = desk.client.request(method, url, headers=headers, json=body)

@@ -1,0 +1,92 @@
+"""The admin API of data protection: export or erase one customer, read the audit log.
+
+The HTTP twin of ``helpdesk export`` / ``erase`` / ``privacy-audit`` for an admin's
+bearer token (role admin only, helpdesk/handoffs/access.py), so a data protection
+request can be answered from a ticket tool without a shell on the server. The audit
+log names the admin (``admin:<username>``).
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, Field, model_validator
+
+from helpdesk.handoffs.api import require_admin_agent
+from helpdesk.handoffs.store import AgentInfo
+from helpdesk.privacy import audit
+from helpdesk.privacy.erasure import SelectorError, erase, export, find
+from helpdesk.privacy.tracker import TrackerStore
+
+router = APIRouter(prefix="/agent/api/admin/privacy", tags=["agent API: admin"])
+
+
+class CustomerIn(BaseModel):
+    email: str | None = Field(default=None, max_length=254)
+    phone: str | None = Field(default=None, max_length=64)
+    ticket: str | None = Field(default=None, max_length=32)
+
+    @model_validator(mode="after")
+    def one_selector(self) -> "CustomerIn":
+        if sum(v is not None for v in (self.email, self.phone, self.ticket)) != 1:
+            raise ValueError("give exactly one of email, phone, ticket")
+        return self
+
+    @property
+    def selector(self) -> tuple[str, str]:
+        return next((k, v) for k, v in (("email", self.email), ("phone", self.phone), ("ticket", self.ticket))
+                    if v is not None)
+
+
+class EraseIn(CustomerIn):
+    dry_run: bool = False
+
+
+@contextmanager
+def tracker_of(request: Request) -> Iterator[TrackerStore | None]:
+    url = request.app.state.settings.tracker_store_url
+    tracker = TrackerStore(url) if url else None
+    try:
+        yield tracker
+    finally:
+        if tracker is not None:
+            tracker.close()
+
+
+def selected(request: Request, body: CustomerIn):
+    try:
+        return find(request.app.state.handoffs.engine, *body.selector)
+    except SelectorError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+
+
+@router.post("/export", summary="Everything stored about one customer (audited)")
+async def export_customer(body: CustomerIn, request: Request,
+                          admin: AgentInfo = Depends(require_admin_agent)) -> dict[str, Any]:
+    def run() -> dict[str, Any]:
+        with tracker_of(request) as tracker:
+            return export(request.app.state.handoffs, tracker, selected(request, body), f"admin:{admin.username}")
+
+    return await run_in_threadpool(run)
+
+
+@router.post("/erase", summary="Erase one customer everywhere, Rasa's tracker store included (audited)")
+async def erase_customer(body: EraseIn, request: Request,
+                         admin: AgentInfo = Depends(require_admin_agent)) -> dict[str, Any]:
+    def run() -> dict[str, Any]:
+        selection = selected(request, body)
+        with tracker_of(request) as tracker:
+            counts = erase(request.app.state.handoffs, tracker, selection, f"admin:{admin.username}", body.dry_run)
+        return {"dry_run": body.dry_run, "tickets": selection.tickets, "counts": counts,
+                "tracker_store": "included" if tracker is not None else "not configured"}
+
+    return await run_in_threadpool(run)
+
+
+@router.get("/audit", summary="The audit log of erasures, exports and purges, newest first")
+def audit_log(request: Request, limit: int = Query(100, ge=1, le=1000),
+              admin: AgentInfo = Depends(require_admin_agent)) -> dict[str, Any]:
+    return {"entries": audit.entries(request.app.state.handoffs.engine, limit)}

@@ -1,0 +1,191 @@
+"""``helpdesk purge``, ``erase``, ``export``, ``privacy-audit`` and ``privacy-check``: the operators' commands.
+
+``helpdesk/cli.py`` owns the ``helpdesk`` command and calls ``add_commands``. They read
+DATABASE_URL and RASA_TRACKER_STORE_URL like the service does; whoever may run them on
+the server is an admin (the same trust as ``create-agent``). Erase and export write an
+audit entry naming ``--actor`` (default: the operating-system user).
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import logging
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+from helpdesk.settings import Settings
+
+
+def _actor(args: argparse.Namespace) -> str:
+    if args.actor:
+        return args.actor
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # noqa: BLE001 - no user name in a bare container
+        return "cli"
+
+
+def _logging() -> None:
+    from helpdesk.privacy.masking import install_log_masking
+
+    install_log_masking()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        stream=sys.stderr)
+
+
+@contextmanager
+def _stores(settings: Settings) -> Iterator[tuple[Any, Any]]:
+    """The desk's store and Rasa's tracker store (None when none is configured), closed afterwards."""
+    from helpdesk.handoffs.store import HandoffStore
+    from helpdesk.privacy.tracker import TrackerStore
+
+    store = HandoffStore.open(settings.database_url)
+    tracker = TrackerStore(settings.tracker_store_url) if settings.tracker_store_url else None
+    try:
+        yield store, tracker
+    finally:
+        store.close()
+        if tracker is not None:
+            tracker.close()
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    from helpdesk.privacy.purge import parse_interval, purge, run_every
+    from helpdesk.privacy.retention import PrivacyConfigError, load_privacy
+
+    try:
+        interval = parse_interval(args.every) if args.every else None
+        config = load_privacy(Path(args.config) if args.config else None)
+    except (ValueError, PrivacyConfigError) as exc:
+        print(f"purge: {exc}", file=sys.stderr)
+        return 2
+    _logging()
+    settings = Settings.from_env()
+
+    def once():
+        from helpdesk.handoffs.store import HandoffStore
+
+        store = HandoffStore.open(settings.database_url)
+        try:
+            return purge(store, config, settings.tracker_store_url, dry_run=args.dry_run)
+        finally:
+            store.close()
+
+    if interval is None:
+        counts = once()
+        print(json.dumps({"dry_run": args.dry_run, "counts": counts}))
+        return 0
+    run_every(interval, once)
+    return 0  # pragma: no cover - the loop ends with the process
+
+
+def _selection(args: argparse.Namespace, store, command: str):
+    """The customer the selector names; None (after saying why) when it names nobody sensible."""
+    from helpdesk.privacy.erasure import SelectorError, find
+
+    kind, value = next((k, getattr(args, k)) for k in ("email", "phone", "ticket") if getattr(args, k) is not None)
+    try:
+        return find(store.engine, kind, value)
+    except SelectorError as exc:
+        print(f"{command}: {exc}", file=sys.stderr)
+        return None
+
+
+def cmd_erase(args: argparse.Namespace) -> int:
+    from helpdesk.privacy.erasure import erase
+
+    with _stores(Settings.from_env()) as (store, tracker):
+        selection = _selection(args, store, "erase")
+        if selection is None:
+            return 2
+        if not selection.handoff_ids and not args.dry_run:
+            print("erase: no handoff has that contact or ticket; nothing erased", file=sys.stderr)
+        counts = erase(store, tracker, selection, _actor(args), dry_run=args.dry_run)
+    print(json.dumps({"dry_run": args.dry_run, "tickets": selection.tickets, "counts": counts}))
+    if tracker is None:
+        print("erase: no tracker store configured (RASA_TRACKER_STORE_URL): Rasa's events were not touched",
+              file=sys.stderr)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from helpdesk.privacy.erasure import export
+
+    with _stores(Settings.from_env()) as (store, tracker):
+        selection = _selection(args, store, "export")
+        if selection is None:
+            return 2
+        document = export(store, tracker, selection, _actor(args))
+    text = json.dumps(document, indent=2, ensure_ascii=False)
+    if args.output:
+        Path(args.output).write_text(text + "\n", encoding="utf-8")
+        print(f"export: {len(document['handoffs'])} handoffs written to {args.output}", file=sys.stderr)
+    else:
+        print(text)
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from helpdesk.handoffs.store import HandoffStore
+    from helpdesk.privacy.audit import entries
+
+    store = HandoffStore.open(Settings.from_env().database_url)
+    try:
+        rows = entries(store.engine, args.limit)
+    finally:
+        store.close()
+    print(json.dumps(rows, indent=2))
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from helpdesk.privacy.retention import PrivacyConfigError, load_privacy
+
+    try:
+        config = load_privacy(Path(args.config) if args.config else None)
+    except PrivacyConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    days = config.retention_days
+    print(f"{config.source}: OK, kept (days, 0 = for ever): " + ", ".join(
+        f"{kind} {getattr(days, kind)}" for kind in type(days).model_fields) + f"; batches of {config.batch_size}")
+    return 0
+
+
+def _selector(p: argparse.ArgumentParser) -> None:
+    group = p.add_mutually_exclusive_group(required=True)
+    group.add_argument("--email", help="the contact e-mail address the customer gave (any case)")
+    group.add_argument("--phone", help="the contact phone number (compared by its digits)")
+    group.add_argument("--ticket", help="a ticket id, e.g. HD-7K2M9Q")
+    p.add_argument("--actor", help="who asks, for the audit log (default: cli:<user>)")
+
+
+def add_commands(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("purge", help="delete customer data past its retention period (config/privacy.yml)")
+    p.add_argument("--dry-run", action="store_true", help="count what would be deleted, delete nothing")
+    p.add_argument("--every", help="run again every interval (e.g. 1h, 30m) until stopped")
+    p.add_argument("--config", help="privacy configuration (default: HELPDESK_PRIVACY_FILE or config/privacy.yml)")
+    p.set_defaults(func=cmd_purge)
+
+    p = subparsers.add_parser("erase", help="erase one customer everywhere (handoffs, feedback, unanswered "
+                                            "questions, Rasa's tracker store); audited")
+    _selector(p)
+    p.add_argument("--dry-run", action="store_true", help="count what would be erased")
+    p.set_defaults(func=cmd_erase)
+
+    p = subparsers.add_parser("export", help="everything stored about one customer, as JSON; audited")
+    _selector(p)
+    p.add_argument("--output", "-o", help="write to this file instead of standard output")
+    p.set_defaults(func=cmd_export)
+
+    p = subparsers.add_parser("privacy-audit", help="the audit log of erasures, exports and purges (JSON)")
+    p.add_argument("--limit", type=int, default=100)
+    p.set_defaults(func=cmd_audit)
+
+    p = subparsers.add_parser("privacy-check", help="validate the privacy configuration and print the periods")
+    p.add_argument("--config", help="default: HELPDESK_PRIVACY_FILE or config/privacy.yml")
+    p.set_defaults(func=cmd_check)

@@ -1,0 +1,106 @@
+"""``helpdesk purge`` on SQLite and PostgreSQL with Rasa's real tracker store.
+
+Everything past its period goes, in batches (batch size 2 here, so several batches
+run and are logged); open tickets and everything recent stay; ``--dry-run`` counts
+the same numbers and deletes nothing; the run is in the audit log.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from helpdesk.cli import main
+from helpdesk.feedback.store import FeedbackStore
+from helpdesk.privacy.audit import entries
+from helpdesk.privacy.purge import parse_interval
+from helpdesk.reports.activity import ActivityStore
+from tests.privacy.conftest import make_handoff, set_updated, table_dump
+
+NOW = datetime.now(timezone.utc)
+DAY = 86400
+
+
+@pytest.fixture
+def config(tmp_path):
+    path = tmp_path / "privacy.yml"
+    path.write_text("retention_days: {handoffs: 100, trackers: 30, unanswered: 60, feedback: 200, reports: 150, audit: 0}\n"
+                    "batch_size: 2\n", encoding="utf-8")
+    return path
+
+
+def test_purge_deletes_what_is_past_its_period_in_batches(store, trackers, config, monkeypatch, capsys, caplog):
+    monkeypatch.setenv("DATABASE_URL", store.engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("RASA_TRACKER_STORE_URL", trackers.url)
+    monkeypatch.setenv("HELPDESK_SECRETS_FILE", "/nonexistent")
+    old = [make_handoff(store, f"conv-old-{i}", NOW - timedelta(days=200), email=f"old{i}@example.org")
+           for i in range(3)]
+    for ticket in old:
+        store.resolve(ticket, "anna", "fixed")
+        set_updated(store, ticket, NOW - timedelta(days=101))
+    recent = make_handoff(store, "conv-recent", NOW - timedelta(days=200), email="recent@example.org")
+    store.resolve(recent, "anna", "fixed")
+    set_updated(store, recent, NOW - timedelta(days=99))
+    still_open = make_handoff(store, "conv-open", NOW - timedelta(days=400), email="open@example.org")
+    set_updated(store, still_open, NOW - timedelta(days=400))
+    feedback = FeedbackStore(store.engine)
+    for i, age in enumerate((201, 250, 10)):
+        feedback.record_feedback(f"conv-f{i}", "router-no-internet", f"feedback {age}", True,
+                                 now=NOW - timedelta(days=age))
+    for i, age in enumerate((61, 62, 63, 59)):
+        feedback.record_unanswered(f"unanswered {age}", "en", 0.1, 0.5, None, now=NOW - timedelta(days=age))
+    for age in (151, 160, 149):  # the reports' record of conversations, by their last search
+        ActivityStore(store.engine).record_search(f"conv-report-{age}", "de", "router-no-internet",
+                                                  now=NOW - timedelta(days=age))
+    t = time.time()
+    trackers.rasa("save", {"idle-1": [("hi", t - 40 * DAY)], "idle-2": [("hi", t - 31 * DAY)],
+                           "idle-3": [("hi", t - 300 * DAY)], "active": [("hi", t - 40 * DAY), ("back", t - DAY)]})
+
+    before = table_dump(store)
+    assert main(["purge", "--dry-run", "--config", str(config)]) == 0
+    dry = json.loads(capsys.readouterr().out)
+    expected = {"handoffs": 3, "article_feedback": 2, "unanswered_searches": 3, "report_conversations": 2,
+                "report_article_views": 2, "tracker_conversations": 3, "tracker_events": 6}
+    assert dry == {"dry_run": True, "counts": expected}
+    assert {k: v for k, v in table_dump(store).items() if k != "privacy_audit"} == \
+           {k: v for k, v in before.items() if k != "privacy_audit"}
+
+    caplog.set_level(logging.INFO, logger="helpdesk.purge")
+    assert main(["purge", "--config", str(config)]) == 0
+    assert json.loads(capsys.readouterr().out) == {"dry_run": False, "counts": expected}
+    batches = [r.getMessage() for r in caplog.records if "batch" in r.getMessage()]
+    assert "purge: handoffs: deleted a batch of 2 (2 so far)" in batches
+    assert "purge: handoffs: deleted a batch of 1 (3 so far)" in batches
+    assert "purge: tracker store: deleted a batch of 2 conversations (4 events)" in batches
+
+    assert sorted(h["ticket_id"] for h in store.list()) == sorted([recent, still_open])
+    dump = table_dump(store)
+    assert not any(f"old{i}@" in "\n".join(dump.values()) for i in range(3))
+    assert "feedback 10" in dump["article_feedback"] and "feedback 2" not in dump["article_feedback"]
+    assert "unanswered 59" in dump["unanswered_searches"] and "unanswered 6" not in dump["unanswered_searches"]
+    assert "conv-report-149" in dump["report_conversations"] and "conv-report-15" not in dump["report_conversations"]
+    assert "conv-report-149" in dump["report_article_views"] and "conv-report-160" not in dump["report_article_views"]
+    assert trackers.rasa("keys") == {"active": 4}
+
+    runs = [e for e in entries(store.engine) if e["action"] == "purge"]
+    assert [(e["dry_run"], e["counts"]) for e in runs] == [(False, expected), (True, expected)]
+    assert main(["purge", "--config", str(config)]) == 0  # nothing left: all zero
+    assert set(json.loads(capsys.readouterr().out)["counts"].values()) == {0}
+
+
+def test_bad_configuration_and_interval_stop_the_purge(tmp_path, capsys):
+    bad = tmp_path / "privacy.yml"
+    bad.write_text("retention_days:\n  handoffs: -1\n  tickets: 3\n", encoding="utf-8")
+    assert main(["purge", "--config", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert f"{bad}:2: retention_days.handoffs: Input should be greater than or equal to 0" in err
+    assert f"{bad}:3: retention_days.tickets: unknown key" in err
+    assert main(["purge", "--every", "10s"]) == 2
+    assert "at least a minute" in capsys.readouterr().err
+    assert parse_interval("1h") == 3600 and parse_interval("30m") == 1800 and parse_interval("120") == 120
+    assert main(["privacy-check"]) == 0
+    assert "handoffs 365, trackers 30, unanswered 90, feedback 365, reports 365, audit 1095" in capsys.readouterr().out
