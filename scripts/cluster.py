@@ -217,6 +217,8 @@ class Cluster:
             self.processes[name].start(self.run_dir)
         for name in names:
             self.wait_ready(name, timeout)
+        if "haproxy" in names:
+            self.wait_balanced(timeout=60)
 
     def wait_ready(self, name: str, timeout: float = 600) -> None:
         process = self.processes[name]
@@ -233,6 +235,23 @@ class Cluster:
                 pass
             time.sleep(0.5)
         raise RuntimeError(f"{name} not ready within {timeout:.0f}s; see {self.run_dir / (name + '.log')}")
+
+    def wait_balanced(self, timeout: float = 60) -> None:
+        """Until HAProxy's health checks show every server that is running as UP: a replica that
+        answers its own port is not yet in rotation (the first checks take a few seconds), and
+        traffic sent before gets 503 from the balancer."""
+        deadline = time.monotonic() + timeout
+        while True:
+            rows = [row.split(",") for row in self.haproxy_command("show stat").splitlines()
+                    if row and not row.startswith("#")]
+            waiting = {f"{row[0]}/{row[1]}" for row in rows
+                       if row[1] in self.processes and self.processes[row[1]].alive() and row[17] != "UP"
+                       and not row[17].startswith("MAINT")}
+            if not waiting:
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"HAProxy shows {sorted(waiting)} not UP after {timeout:.0f}s")
+            time.sleep(0.5)
 
     def haproxy_command(self, command: str) -> str:
         """One command of HAProxy's runtime API, e.g. ``set server rasa_channels/rasa2 state maint``."""
