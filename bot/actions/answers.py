@@ -211,8 +211,11 @@ def plan(result: Dict[str, Any], text: str, rejected: Iterable[str], labels: Dic
             topics = topics_of(candidates, labels)
             if len(topics) >= 2:
                 return Plan("clarify", candidates, topics)
-            if vague and verdict != NONE and len(candidates) >= 2:
-                # One topic, several articles: let the customer pick instead of guessing one.
+            if vague and len(candidates) >= 2:
+                # One topic, several articles: let the customer pick instead of guessing one. Also
+                # when the service decided "none": "office is broken" names a thing the KB is about
+                # (``mentioned``) but not what is wrong with it, so no single article is sure, yet
+                # a list of its articles is a question, not a guess.
                 return Plan(SUGGEST, candidates[:MAX_SUGGESTIONS], skipped=skipped)
 
     if verdict == NONE or not hits:

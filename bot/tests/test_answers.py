@@ -65,6 +65,17 @@ def test_one_topic_several_articles_is_a_list_not_a_guess():
     assert step.kind == answers.SUGGEST and [h["article_id"] for h in step.hits] == ["crash", "update", "x"]
 
 
+def test_a_vague_message_the_kb_is_about_gets_a_list_even_when_no_article_is_sure():
+    hits = [hit("office-crash", "software", "Office", 0.3), hit("office-update", "software", "Office", 0.3),
+            hit("office-install", "software", "Office", 0.2)]
+    step = answers.plan(result(hits, answerable=False, decision="none"), "office is broken", [], {}, may_clarify=True)
+    assert step.kind == answers.SUGGEST and [h["article_id"] for h in step.hits] == [
+        "office-crash", "office-update", "office-install"]
+    # Once the customer answered the one question, "none" is the honest answer again.
+    step = answers.plan(result(hits, answerable=False, decision="none"), "office is broken", [], {}, may_clarify=False)
+    assert step.kind == answers.NONE
+
+
 def test_after_the_one_question_the_bot_answers():
     hits = [hit("reset", "billing"), hit("send", "email")]
     step = answers.plan(result(hits), "Emails gehen nicht", [], {}, may_clarify=False)

@@ -169,13 +169,14 @@ def press_code(reply: Reply, code: str, where: str) -> str:
 
 
 def press(reply: Reply, wanted: Any, where: str) -> str:
-    """The payload of the button whose title contains ``wanted`` (or the n-th button)."""
+    """The payload of the button whose title contains ``wanted`` (or one of a list of such parts,
+    or the n-th button)."""
     buttons = reply.buttons
     if isinstance(wanted, int):
         assert len(buttons) > wanted, f"{where}: no button {wanted}; {reply.describe()}"
         return buttons[wanted]["payload"]
     for button in buttons:
-        if str(wanted).lower() in button["title"].lower():
+        if any(str(part).lower() in button["title"].lower() for part in (wanted if isinstance(wanted, list) else [wanted])):
             return button["payload"]
     pytest.fail(f"{where}: no button like {wanted!r}; {reply.describe()}")
 
