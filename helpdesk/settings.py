@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Mapping
 
 from helpdesk.deployment import Deployment, load_checked
+from helpdesk.mail.config import MailSettings
 from search_api.settings import PROJECT_ROOT, SearchSettings
 
 __all__ = ["PROJECT_ROOT", "Settings"]
@@ -51,6 +52,8 @@ class Settings(SearchSettings):
     rate_limit_conversation: str = "5/second;120/minute"  # per chat conversation
     redis_url: str | None = None  # rate-limit counters shared by replicas; unset: per process
     metrics_token: str | None = None  # bearer token of /metrics; None: /metrics refuses everyone
+    # The e-mail channel (helpdesk/mail): the support mailbox, limits, attachments; off without an IMAP host.
+    mail: MailSettings = field(default_factory=MailSettings)
 
     @classmethod
     def env_kwargs(cls, env: Mapping[str, str]) -> dict:
@@ -78,4 +81,5 @@ class Settings(SearchSettings):
                 kwargs[name] = kind(env[f"HELPDESK_{name.upper()}"])
         if env.get("HELPDESK_SMTP_STARTTLS"):
             kwargs["smtp_starttls"] = env["HELPDESK_SMTP_STARTTLS"].lower() in ("1", "true", "yes")
+        kwargs["mail"] = MailSettings.from_env(env)
         return kwargs
