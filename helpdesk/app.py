@@ -1,7 +1,7 @@
 """Application factory of the helpdesk web service: knowledge search plus the desk.
 
 ``create_app(settings)`` wires search_api's routers (search, articles) and the
-desk's (chat, handoffs, inbox, feedback) onto one FastAPI app; start-up work
+desk's (chat, handoffs, inbox, e-mail replies, feedback) onto one FastAPI app; start-up work
 (migrations, loading the index) happens in ``lifespan`` so tests can build apps
 with their own settings and nothing is global.
 """
@@ -27,6 +27,7 @@ from helpdesk.handoffs.api import open_handoffs
 from helpdesk.handoffs.api import router as handoffs_router
 from helpdesk.inbox.pages import router as inbox_router
 from helpdesk.inbox.stream import router as inbox_stream_router
+from helpdesk.mail.pages import router as mail_router
 from search_api.kb.router import router as articles_router
 from search_api.search.router import router as search_router
 from search_api.search.service import SearchService
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(handoffs_router)
     app.include_router(inbox_router)
     app.include_router(inbox_stream_router)
+    app.include_router(mail_router)
     app.include_router(feedback_router)
     app.include_router(profile_router)
     edge.install(app, settings)  # body and rate limits, /metrics token, OpenAPI completion
