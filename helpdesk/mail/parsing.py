@@ -90,14 +90,18 @@ def message_ids(value: str) -> tuple[str, ...]:
 
 
 def _content(part: Message) -> str:
-    try:
-        content = part.get_content()  # type: ignore[attr-defined]
-        if isinstance(content, bytes):
-            content = content.decode("utf-8", "replace")
-    except (LookupError, UnicodeError, AssertionError, KeyError):
-        payload = part.get_payload(decode=True) or b""
-        content = payload.decode(part.get_content_charset() or "utf-8", "replace") if isinstance(payload, bytes) else ""
-    return storable(str(content))
+    """A text part's text: its declared charset, else UTF-8, else Latin-1 (which decodes anything)."""
+    payload = part.get_payload(decode=True)
+    if not isinstance(payload, bytes):
+        return ""
+    for charset in (part.get_content_charset(), "utf-8", "latin-1"):
+        if not charset:
+            continue
+        try:
+            return storable(payload.decode(charset))
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return ""  # pragma: no cover - latin-1 decodes every byte string
 
 
 class _TextMaker(HTMLParser):
@@ -194,8 +198,9 @@ def parse(raw: bytes, max_attachment_bytes: int, size: int | None = None, comple
     if not message_id:  # no usable Message-ID: one derived from the content, stable on a second fetch
         message_id = f"<{hashlib.sha256(raw).hexdigest()[:40]}@no-message-id.invalid>"
     name, sender = parseaddr(str(msg.get("From", "")))
-    if "@" not in sender:  # a From header no parser accepts: its last address-like part
-        found = ADDRESS_RE.findall(str(msg.get("From", "")))
+    if not ADDRESS_RE.fullmatch(sender):  # a From header no parser accepts: its last address-like part
+        raw_from = next((str(v) for k, v in msg.raw_items() if k.lower() == "from"), "")
+        found = ADDRESS_RE.findall(raw_from)
         name, sender = "", found[-1] if found else ""
     reply_to = [addr for _, addr in getaddresses([str(v) for v in msg.get_all("Reply-To", [])]) if "@" in addr]
     subject = " ".join(storable(str(msg.get("Subject", ""))).split())[:500]
