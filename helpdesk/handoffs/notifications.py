@@ -13,7 +13,9 @@ and stays visible on the handoff.
 Webhook requests are JSON, signed with HMAC-SHA256 over ``"<t>.<body>"`` in
 the header ``X-Helpdesk-Signature: t=<unix time>,v1=<hex>``; see ``verify``.
 Both channels are optional: unset HELPDESK_WEBHOOK_URL / HELPDESK_SMTP_HOST
-and nothing is enqueued for them.
+and nothing is enqueued for them. A third channel, ``mail``, carries the e-mail
+channel's mails to customers (helpdesk/mail): composed in full when enqueued,
+delivered and retried here like the rest.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Settings of the e-mail channel (HELPDESK_IMAP_*, HELPDESK_MAIL_*), part of the desk's ``Settings``.
 
-The channel is off while HELPDESK_IMAP_HOST is unset: ``helpdesk mail`` then exits at
-once and ``make run`` does not start it. Outgoing mail uses the notification SMTP
+The channel is off while neither HELPDESK_IMAP_HOST nor HELPDESK_MAIL_SMTP_PORT (the
+optional inbound SMTP endpoint) is set: ``make run`` then does not start ``helpdesk mail``. Outgoing mail uses the notification SMTP
 settings (HELPDESK_SMTP_*). The IMAP password comes from HELPDESK_IMAP_PASSWORD_FILE
 (a file outside git) or HELPDESK_IMAP_PASSWORD (environment or the secrets file).
 """
@@ -39,10 +39,13 @@ class MailSettings:
     reopen_days: float = 14.0  # a reply reopens a resolved ticket this long after its last change
     autoreply_hours: float = 24.0  # at most one automatic reply per sender in this period
     search_url: str = "http://127.0.0.1:8000"  # the web service whose POST /search answers mails
+    # The optional inbound SMTP endpoint (helpdesk/mail/smtp_inbound.py); None: off.
+    smtp_port: int | None = None
+    smtp_listen: str = "127.0.0.1"
 
     @property
     def enabled(self) -> bool:
-        return bool(self.imap_host)
+        return bool(self.imap_host) or self.smtp_port is not None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> "MailSettings":
@@ -68,6 +71,10 @@ class MailSettings:
             kwargs["address"] = env["HELPDESK_MAIL_ADDRESS"]
         if env.get("HELPDESK_MAIL_ATTACHMENTS_DIR"):
             kwargs["attachments_dir"] = Path(env["HELPDESK_MAIL_ATTACHMENTS_DIR"])
+        if env.get("HELPDESK_MAIL_SMTP_PORT"):
+            kwargs["smtp_port"] = int(env["HELPDESK_MAIL_SMTP_PORT"])
+        if env.get("HELPDESK_MAIL_SMTP_LISTEN"):
+            kwargs["smtp_listen"] = env["HELPDESK_MAIL_SMTP_LISTEN"]
         if env.get("HELPDESK_SEARCH_URL"):
             kwargs["search_url"] = env["HELPDESK_SEARCH_URL"].rstrip("/")
         for name, kind in (("poll_seconds", float), ("max_mail_bytes", int), ("max_attachment_bytes", int),
@@ -90,7 +97,7 @@ class MailSettings:
         if self.imap_security not in SECURITIES:
             raise MailConfigError(f"HELPDESK_IMAP_SECURITY: {self.imap_security!r} is not one of "
                                   f"{', '.join(SECURITIES)}")
-        if self.enabled and not (self.imap_user and self.imap_password):
+        if self.imap_host and not (self.imap_user and self.imap_password):
             raise MailConfigError("HELPDESK_IMAP_HOST is set: HELPDESK_IMAP_USER and HELPDESK_IMAP_PASSWORD_FILE "
                                   "(or HELPDESK_IMAP_PASSWORD) are needed too")
         if min(self.poll_seconds, self.max_mail_bytes, self.max_attachment_bytes, self.reopen_days,
