@@ -1,7 +1,7 @@
 """Application factory of the helpdesk web service: knowledge search plus the desk.
 
 ``create_app(settings)`` wires search_api's routers (search, articles) and the
-desk's (chat, handoffs, inbox, feedback, reports) onto one FastAPI app; start-up work
+desk's (chat, handoffs, inbox, e-mail replies, feedback, reports) onto one FastAPI app; start-up work
 (migrations, loading the index) happens in ``lifespan`` so tests can build apps
 with their own settings and nothing is global.
 """
@@ -32,6 +32,7 @@ from helpdesk.inbox.stream import router as inbox_stream_router
 from helpdesk.reports import metrics as report_metrics
 from helpdesk.reports.activity import record_search
 from helpdesk.reports.pages import router as reports_router
+from helpdesk.mail.pages import router as mail_router
 from search_api.kb.router import router as articles_router
 from search_api.search.router import router as search_router
 from search_api.search.service import SearchService
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(inbox_router)
     app.include_router(inbox_stream_router)
     app.include_router(reports_router)
+    app.include_router(mail_router)
     app.include_router(feedback_router)
     app.include_router(profile_router)
     app.include_router(privacy_router)

@@ -1,7 +1,7 @@
 """The helpdesk command: the knowledge-base commands of search_api (lint,
 build, eval), ``serve`` for the whole web service, and the desk's commands
-(migrate, agents and tokens, routing check, deployment check, gaps, demo data, and the
-data-protection commands purge, erase, export).
+(migrate, agents and tokens, routing check, deployment check, gaps, demo data, mail,
+and the data-protection commands purge, erase, export).
 
 Every command reads the deployment configuration first (helpdesk/deployment.py):
 its languages and public URL are the defaults of the search settings, so
@@ -93,6 +93,31 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_mail(args: argparse.Namespace) -> int:
+    """The e-mail channel's process (helpdesk/mail/worker.py)."""
+    import logging
+
+    from helpdesk.mail.config import MailConfigError
+    from helpdesk.mail.worker import MailWorker
+    from helpdesk.settings import Settings
+
+    try:
+        settings = Settings.from_env()
+        if args.configured:  # scripts/run starts the process only for a configured mailbox
+            return 0 if settings.mail.enabled else 3
+        logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        worker = MailWorker(settings)
+    except MailConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    if args.once:
+        print(f"{worker.once()} mail(s) taken in")
+        worker.stop()
+        return 0
+    worker.run_forever()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="helpdesk", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -108,6 +133,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--log-level", default="info")
     p.add_argument("--watch", action="store_true", help="rebuild the index when an article changes (preview)")
     p.set_defaults(func=cmd_serve)
+    p = sub.add_parser("mail", help="take in the support mailbox (IMAP, IDLE) and answer by mail")
+    p.add_argument("--once", action="store_true", help="take in what is there now, then exit")
+    p.add_argument("--configured", action="store_true", help="exit 0 when a mailbox is configured, 3 when not")
+    p.add_argument("--log-level", default="info")
+    p.set_defaults(func=cmd_mail)
     from helpdesk.handoffs.cli import add_commands as add_handoff_commands
 
     add_handoff_commands(sub)  # migrate, create-agent, create-agent-token, routing-check

@@ -16,6 +16,7 @@ from typing import Mapping
 
 from helpdesk.deployment import Deployment, load_checked
 from helpdesk.privacy.tracker import tracker_store_url
+from helpdesk.mail.config import MailSettings
 from search_api.settings import PROJECT_ROOT, SearchSettings
 
 __all__ = ["PROJECT_ROOT", "Settings"]
@@ -57,6 +58,8 @@ class Settings(SearchSettings):
     tracker_store_url: str | None = None
     # Article drafts written from resolved tickets (helpdesk/inbox/drafts.py): kb/drafts/<lang>/<slug>.md.
     drafts_dir: Path = PROJECT_ROOT / "kb" / "drafts"
+    # The e-mail channel (helpdesk/mail): the support mailbox, limits, attachments; off without an IMAP host.
+    mail: MailSettings = field(default_factory=MailSettings)
 
     @classmethod
     def env_kwargs(cls, env: Mapping[str, str]) -> dict:
@@ -87,4 +90,5 @@ class Settings(SearchSettings):
                 kwargs[name] = kind(env[f"HELPDESK_{name.upper()}"])
         if env.get("HELPDESK_SMTP_STARTTLS"):
             kwargs["smtp_starttls"] = env["HELPDESK_SMTP_STARTTLS"].lower() in ("1", "true", "yes")
+        kwargs["mail"] = MailSettings.from_env(env)
         return kwargs

@@ -11,6 +11,7 @@ import pytest
 from helpdesk.settings import Settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
+STARTER_KB = Path(__file__).resolve().parents[1] / "kb" / "articles"
 ADMIN_TOKEN = "test-admin-token"
 SERVICE_TOKEN = "test-service-token"
 
@@ -45,3 +46,23 @@ def kb_copy(tmp_path, built_kb) -> Settings:
     shutil.copytree(built_kb.articles_dir, tmp_path / "articles")
     shutil.copytree(built_kb.index_dir, tmp_path / "index")
     return make_settings(tmp_path / "articles", tmp_path / "index")
+
+
+@pytest.fixture(scope="session")
+def starter_kb(tmp_path_factory) -> Settings:
+    """The starter KB (kb/articles), copied and indexed once per session: search and mail tests use it."""
+    from search_api.search.service import SearchService
+
+    root = tmp_path_factory.mktemp("starter")
+    shutil.copytree(STARTER_KB, root / "articles")
+    settings = make_settings(root / "articles", root / "index")
+    report = SearchService.build(settings)
+    assert report.errors == []
+    return settings
+
+
+@pytest.fixture(scope="session")
+def starter_service(starter_kb):
+    from search_api.search.service import SearchService
+
+    return SearchService.open(starter_kb)

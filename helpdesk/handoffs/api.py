@@ -32,7 +32,7 @@ from helpdesk.inbox import assist
 from helpdesk.handoffs.access import ROLES, check_escalation, require_admin
 from search_api.auth import bearer
 from helpdesk.handoffs.notifications import NotificationConfig, NotificationWorker
-from helpdesk.handoffs.routing import RoutingConfig
+from helpdesk.handoffs.routing import ExpectedResponse, RoutingConfig
 from helpdesk.handoffs.schemas import EscalateIn, HandoffIn, Message, NoteIn, ResolveIn, TranscriptAppendIn
 from helpdesk.handoffs.store import (
     OPEN_STATUSES,
@@ -104,6 +104,20 @@ async def read_json_body(request: Request, max_bytes: int = MAX_BODY_BYTES) -> A
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "request body is nested too deeply") from None
 
 
+def create_routed(state, data: HandoffIn, notify: bool = True) -> tuple[dict[str, Any], bool, ExpectedResponse]:
+    """Route a handoff by the routing file's rules and store it with its team notifications (unless
+    ``notify`` is False); returns (view, created, what the customer was promised at creation). Used by
+    POST /handoffs and the e-mail channel; ``state`` has ``routing``, ``notify`` and ``handoffs``."""
+    routing: RoutingConfig = state.routing
+    now = utcnow()
+    decision = routing.route(data.summary.category, data.summary.urgency, data.reason, now)
+    view, created = state.handoffs.create(
+        data, team=decision.team, priority=decision.priority, on_call=decision.on_call,
+        expected_minutes=decision.expected.minutes, due_at=decision.expected.due_at, now=now,
+        notifications=state.notify.plan(routing, decision.team) if notify else ())
+    return view, created, routing.expected(view["created_at"], view["due_at"])
+
+
 def handoff_schema() -> dict[str, Any]:
     return {"requestBody": {"required": True, "content": {"application/json": {
         "schema": HandoffIn.model_json_schema(ref_template="#/components/schemas/{model}")}}}}
@@ -131,16 +145,10 @@ async def post_handoff(request: Request) -> JSONResponse:
         return JSONResponse({"detail": [{
             "loc": ["body", "summary", "category"], "type": "enum",
             "msg": f"unknown category; the routing file has: {', '.join(routing.categories)}"}]}, status_code=422)
-    now = utcnow()
-    decision = routing.route(data.summary.category, data.summary.urgency, data.reason, now)
     try:
-        view, created = await run_in_threadpool(
-            state.handoffs.create, data, team=decision.team, priority=decision.priority,
-            on_call=decision.on_call, expected_minutes=decision.expected.minutes, due_at=decision.expected.due_at,
-            now=now, notifications=state.notify.plan(routing, decision.team))
+        view, created, expected = await run_in_threadpool(create_routed, state, data)
     except StoreError as exc:
         raise store_error(exc) from None
-    expected = routing.expected(view["created_at"], view["due_at"])  # what was promised at creation
     # The customer's live-chat key: only here, once; a replay gets a new one (the first answer was lost).
     chat_key = await run_in_threadpool(state.handoffs.new_chat_key, view["ticket_id"])
     body = {"ticket_id": view["ticket_id"], "status": view["status"], "team": view["team"],

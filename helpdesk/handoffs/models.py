@@ -194,8 +194,9 @@ class OutboxItem(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     handoff_id: Mapped[int] = mapped_column(ForeignKey("handoffs.id", ondelete="CASCADE"), index=True)
-    event: Mapped[str] = mapped_column(String(32))  # handoff.new | handoff.escalated
-    channel: Mapped[str] = mapped_column(String(16))  # webhook | email
+    event: Mapped[str] = mapped_column(String(32))  # handoff.new | handoff.escalated | mail.auto-reply | ...
+    # webhook | email (to the team) | mail (to the customer, composed in full: helpdesk/mail/replies.py)
+    channel: Mapped[str] = mapped_column(String(16))
     target: Mapped[str] = mapped_column(String(500))  # URL or e-mail address
     payload: Mapped[str] = mapped_column(Text)  # JSON, frozen at enqueue time
     state: Mapped[str] = mapped_column(String(16), index=True)  # pending | delivered | failed

@@ -13,7 +13,9 @@ and stays visible on the handoff.
 Webhook requests are JSON, signed with HMAC-SHA256 over ``"<t>.<body>"`` in
 the header ``X-Helpdesk-Signature: t=<unix time>,v1=<hex>``; see ``verify``.
 Both channels are optional: unset HELPDESK_WEBHOOK_URL / HELPDESK_SMTP_HOST
-and nothing is enqueued for them.
+and nothing is enqueued for them. A third channel, ``mail``, carries the e-mail
+channel's mails to customers (helpdesk/mail): composed in full when enqueued,
+delivered and retried here like the rest.
 """
 
 from __future__ import annotations
@@ -102,6 +104,8 @@ def deliver(job: OutboxJob, config: NotificationConfig) -> tuple[bool, str]:
             return _post_webhook(job, config)
         if job.channel == "email":
             return _send_email(job, config)
+        if job.channel == "mail":
+            return _send_mail(job, config)
         return False, f"unknown channel {job.channel!r}"
     except (httpx.HTTPError, smtplib.SMTPException, OSError) as exc:
         return False, f"{type(exc).__name__}: {exc}"
@@ -163,12 +167,24 @@ def _send_email(job: OutboxJob, config: NotificationConfig) -> tuple[bool, str]:
         *[f"  [{m['timestamp']}] {m['sender']}: {m['text']}" for m in h.get("transcript", [])],
     ]
     message.set_content("\n".join(lines))
+    return smtp_send(config, message.as_bytes(), config.smtp_from, job.target)
+
+
+def _send_mail(job: OutboxJob, config: NotificationConfig) -> tuple[bool, str]:
+    """A mail to a customer (helpdesk/mail/replies.py), composed in full when it was enqueued."""
+    data = json.loads(job.payload)
+    return smtp_send(config, data["raw"].encode("utf-8"), data["mail_from"], job.target)
+
+
+def smtp_send(config, raw: bytes, mail_from: str, to: str) -> tuple[bool, str]:
+    """One message over the configured SMTP server; ``mail_from`` "" is the null sender (<>)."""
+    raw = raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")  # smtplib sends bytes as they are: SMTP wants CRLF
     with smtplib.SMTP(config.smtp_host, config.smtp_port, timeout=config.timeout_seconds) as smtp:
         if config.smtp_starttls:
             smtp.starttls()
         if config.smtp_user:
             smtp.login(config.smtp_user, config.smtp_password or "")
-        refused = smtp.send_message(message)
+        refused = smtp.sendmail(mail_from, [to], raw)
     if refused:
         return False, f"refused recipients: {refused}"
     return True, "250 accepted"

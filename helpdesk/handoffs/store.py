@@ -430,17 +430,28 @@ class HandoffStore:
         """Add messages to a handoff's transcript (for the live chat takeover of issue 5)."""
         now = self.clock()
         with self.transaction() as s:
-            handoff = self._load(s, ticket_id, for_update=True)
-            last = s.scalar(select(func.max(TranscriptMessage.position))
-                            .where(TranscriptMessage.handoff_id == handoff.id))
-            start = -1 if last is None else last
-            added = [TranscriptMessage(handoff_id=handoff.id, position=start + 1 + i, sender=m.sender,
-                                       text=m.text, sent_at=m.timestamp) for i, m in enumerate(messages)]
-            s.add_all(added)
-            s.add(HandoffEvent(handoff_id=handoff.id, at=now, actor=actor, action="messages",
-                               note=f"{len(added)} message(s) added to the transcript"))
-            handoff.updated_at = now
+            self.add_messages(s, self._load(s, ticket_id, for_update=True), messages, actor, now)
         return self.get(ticket_id)
+
+    @staticmethod
+    def add_messages(s: Session, handoff: Handoff, messages: Iterable[Message], actor: str,
+                     now: datetime) -> int:
+        """Append to a locked handoff's transcript inside the caller's transaction; returns the first
+        new position (the e-mail channel adds its attachments and Message-IDs in the same transaction)."""
+        last = s.scalar(select(func.max(TranscriptMessage.position))
+                        .where(TranscriptMessage.handoff_id == handoff.id))
+        start = -1 if last is None else last
+        added = [TranscriptMessage(handoff_id=handoff.id, position=start + 1 + i, sender=m.sender,
+                                   text=m.text, sent_at=m.timestamp) for i, m in enumerate(messages)]
+        s.add_all(added)
+        s.add(HandoffEvent(handoff_id=handoff.id, at=now, actor=actor, action="messages",
+                           note=f"{len(added)} message(s) added to the transcript"))
+        handoff.updated_at = now
+        return start + 1
+
+    def lock(self, s: Session, ticket_id: str, teams: Scope = None) -> Handoff:
+        """The handoff, row-locked in the caller's transaction (TicketNotFound outside ``teams``)."""
+        return self._load(s, ticket_id, for_update=True, teams=teams)
 
     # -- the customer's live-chat key ------------------------------------------------------------
     def new_chat_key(self, ticket_id: str) -> str | None:

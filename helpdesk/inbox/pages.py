@@ -30,6 +30,7 @@ from helpdesk.inbox import assist, security
 from helpdesk.inbox.drafts import write_draft
 from helpdesk.inbox.transcript import render_message
 from helpdesk.inbox.sessions import Limit
+from helpdesk.mail.store import MailStore
 
 # autoescape=True for every template: customer text is never markup.
 templates = Jinja2Templates(env=Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -222,8 +223,9 @@ def detail_page(request: Request, agent: AgentInfo, session: security.Session, t
     except Exception:  # noqa: BLE001 - the ticket must open even when search is down
         log.exception("agent assist failed for %s", view["ticket_id"])
         found, problem = [], "Knowledge search is not available right now."
+    files = MailStore(request.app.state.handoffs).attachments(view["ticket_id"]) if view["channel"] == "email" else []
     return render(request, "detail.html", status_code, agent=agent, csrf_token=session.csrf, h=view,
-                  error=error, done=request.query_params.get("done"), teams=teams,
+                  error=error, done=request.query_params.get("done"), teams=teams, attachments=files,
                   escalation_team=routing.escalation_team, suggestions=found, suggestions_problem=problem)
 
 

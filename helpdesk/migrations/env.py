@@ -8,6 +8,7 @@ from sqlalchemy import create_engine, pool
 from helpdesk.handoffs.models import Base
 import helpdesk.feedback.models  # noqa: F401  (its tables share Base; autogenerate must see them)
 import helpdesk.reports.activity  # noqa: F401  (the reports' tables, likewise)
+import helpdesk.mail.models  # noqa: F401  (the e-mail channel's tables)
 
 config = context.config
 MIGRATION_LOCK_ID = 7_240_311  # any constant; the same in every process of this service

@@ -56,13 +56,20 @@ def postgres_schema(base_url: str = PG_URL) -> Iterator[str]:
         admin.dispose()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request, tmp_path) -> Iterator[str]:
-    if request.param == "sqlite":
+@contextmanager
+def database(kind: str, tmp_path: Path) -> Iterator[str]:
+    """The URL of a fresh database: a SQLite file in ``tmp_path`` or a PostgreSQL schema."""
+    if kind == "sqlite":
         yield f"sqlite:///{tmp_path / 'handoffs.db'}"
     else:
         with postgres_schema() as url:
             yield url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request, tmp_path) -> Iterator[str]:
+    with database(request.param, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

@@ -25,6 +25,10 @@ from helpdesk.app import create_app
 from helpdesk.chat import live_api
 from helpdesk.inbox import stream as inbox_stream
 from tests.handoffs.conftest import FIXTURE_KB, SERVICE, SERVICE_TOKEN, handoff_payload, write_routing
+from helpdesk.mail import attachments
+from helpdesk.mail.config import MailSettings
+from helpdesk.mail.parsing import Attachment
+from helpdesk.mail.store import MailStore
 from helpdesk.settings import Settings
 
 PASSWORD = "a long enough password"
@@ -36,6 +40,7 @@ PASSWORD = "a long enough password"
 #   page_ticket / api_ticket / ticket_stream: one ticket, 404 outside the caller's teams;
 #   api_self: the caller's own account; api_admin: role admin only;
 #   page_reports: supervisors and admins (an agent gets 403, nobody the login page).
+#   page_attachment: a file of a ticket's mail, 404 outside the caller's teams (like page_ticket).
 ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/openapi.json"): "public", ("GET", "/docs"): "public", ("GET", "/docs/oauth2-redirect"): "public",
     ("GET", "/redoc"): "public", ("POST", "/search"): "public", ("POST", "/language"): "public",
@@ -75,6 +80,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/agent/handoffs/{ticket_id}/escalate"): "page_ticket",
     ("GET", "/agent/reports"): "page_reports", ("GET", "/agent/reports/{name}.csv"): "page_reports",
     ("POST", "/agent/handoffs/{ticket_id}/draft"): "page_ticket",  # a resolved ticket only (else 409)
+    ("POST", "/agent/handoffs/{ticket_id}/mail"): "page_ticket",
+    ("GET", "/agent/handoffs/{ticket_id}/attachments/{token}"): "page_attachment",
     ("POST", "/feedback"): "public", ("GET", "/admin/gaps"): "admin_token", ("GET", "/metrics"): "public",
 }
 TICKET_KINDS = ("page_ticket", "api_ticket", "ticket_stream")
@@ -159,7 +166,7 @@ def desk(tmp_path_factory) -> Desk:
     routing = write_routing(tmp / "routing.yml", office_hours={"mon-sun": "00:00-24:00"})
     settings = Settings(articles_dir=FIXTURE_KB, index_dir=tmp / "index", database_url=f"sqlite:///{tmp / 'a.db'}",
                         routing_file=routing, service_token=SERVICE_TOKEN, admin_token="test-admin-token",
-                        session_secret=secrets.token_urlsafe(16))
+                        session_secret=secrets.token_urlsafe(16), mail=MailSettings(attachments_dir=tmp / "files"))
     saved = live_api.STREAM_SECONDS, inbox_stream.STREAM_SECONDS
     live_api.STREAM_SECONDS = inbox_stream.STREAM_SECONDS = 0.3
     with TestClient(create_app(dataclasses.replace(settings))) as client:
@@ -316,3 +323,28 @@ def test_reports_are_for_supervisors_and_admins(desk, role, url):
     else:
         assert response.status_code == 200
         assert ("first response median" in response.text) or ("team,priority,hit" in response.text)
+
+
+@pytest.mark.parametrize("role", [*ROLES, None])
+def test_a_mail_attachment_is_served_only_to_who_may_see_its_ticket(desk, role):
+    ticket, _ = desk.ticket("network", channel="email")
+    app = desk.client.app
+    stored = attachments.save(app.state.settings.mail.attachments_dir,
+                              Attachment("scan.pdf", "application/pdf", b"%PDF-1.4 scan"))
+    MailStore(app.state.handoffs).take_in(ticket, f"<{secrets.token_hex(8)}@example.org>", "scan", [], [stored])
+    path = f"/agent/handoffs/{ticket}/attachments/{stored.token}"
+    desk.as_(role)
+    response = desk.client.get(path, follow_redirects=False)
+    if role is None:
+        assert response.status_code == 303 and response.headers["location"].startswith("/agent/login")
+    elif role == "other_agent":
+        missing = desk.client.get(path.replace(ticket, "HD-ZZZZZZ"), follow_redirects=False)
+        assert response.status_code == missing.status_code == 404
+        assert response.text.replace(ticket, "HD-ZZZZZZ") == missing.text
+    else:
+        assert response.status_code == 200 and response.content == b"%PDF-1.4 scan"
+        assert response.headers["content-disposition"].startswith("attachment;")
+        assert response.headers["content-type"] == "application/octet-stream"
+        # Another ticket's id with this file's token: nothing (a token belongs to its ticket).
+        other, _ = desk.ticket("network", channel="email")
+        assert desk.client.get(path.replace(ticket, other), follow_redirects=False).status_code == 404

@@ -1,0 +1,67 @@
+"""The e-mail channel in the agent inbox: replying to the customer by mail, downloading attachments.
+
+A reply is validated like a note, composed with the conversation's threading headers
+(``replies.compose``) and committed together with its transcript message and the outbox
+row that sends it by SMTP (with retries; its delivery shows under Notifications). Both
+routes are ticket routes: an agent outside the ticket's teams gets the 404 a ticket
+that does not exist gets.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import FileResponse, Response
+
+from helpdesk.handoffs.schemas import Message, NoteIn
+from helpdesk.handoffs.store import AgentInfo, InvalidTransition, StoreError, TicketNotFound, utcnow
+from helpdesk.inbox.pages import act, current_agent, render
+from helpdesk.mail import attachments
+from helpdesk.mail.replies import compose
+from helpdesk.mail.store import MailStore
+
+router = APIRouter(prefix="/agent", include_in_schema=False)
+
+
+def send_reply(state, ticket_id: str, agent: AgentInfo, text: str) -> None:
+    settings = state.settings
+    body = NoteIn(text=text).text  # same bounds as a note: 1..4000 characters, not blank
+    view = state.handoffs.get(ticket_id, teams=agent.scope)
+    if view["channel"] != "email":
+        raise InvalidTransition(f"{view['ticket_id']} did not come by e-mail ({view['channel']}): no mail reply")
+    to = view["summary"]["contact"]["email"]
+    if not to:
+        raise InvalidTransition(f"{view['ticket_id']} has no e-mail address to reply to")
+    if not settings.smtp_host:
+        raise StoreError("no SMTP server is configured (HELPDESK_SMTP_HOST): the reply cannot be sent")
+    mails = MailStore(state.handoffs)
+    thread = mails.thread(view["ticket_id"])
+    subject = next((m["subject"] for m in thread if m["direction"] == "in"), view["summary"]["description"][:80])
+    company = state.deployment.company
+    out = compose(desk_address=settings.mail.desk_address(settings.smtp_from), company=company, to=to,
+                  ticket_id=view["ticket_id"], subject=subject, text=f"{body}\n\n-- \n{agent.display_name}\n{company}",
+                  thread=[m["message_id"] for m in thread], automatic=False)
+    mails.send(view["ticket_id"], out.message_id, out.subject, out.to, out.raw, out.mail_from, "mail.agent-reply",
+               Message(sender="agent", text=body, timestamp=utcnow()), actor=agent.username, teams=agent.scope)
+
+
+@router.post("/handoffs/{ticket_id}/mail")
+async def reply_by_mail(ticket_id: str, request: Request, who=Depends(current_agent), csrf_token: str = Form(""),
+                        text: str = Form("")):
+    return await act(request, who, ticket_id, csrf_token, "reply sent by e-mail",
+                     lambda agent: send_reply(request.app.state, ticket_id, agent, text))
+
+
+@router.get("/handoffs/{ticket_id}/attachments/{token}")
+def download(ticket_id: str, token: str, request: Request, who=Depends(current_agent)) -> Response:
+    agent, session = who
+    state = request.app.state
+    try:
+        found = MailStore(state.handoffs).attachment(ticket_id, token, teams=agent.scope)
+        path = attachments.path_of(state.settings.mail.attachments_dir, found.token)
+        if not path.is_file():
+            raise FileNotFoundError(path)
+    except (TicketNotFound, FileNotFoundError):
+        return render(request, "error.html", 404, agent=agent, csrf_token=session.csrf,
+                      message=f"There is no handoff {ticket_id}.")
+    headers = attachments.download_headers(found.filename)
+    return FileResponse(path, headers=headers, media_type=headers["Content-Type"])

@@ -1,0 +1,156 @@
+"""The e-mail channel's database work, each step one transaction of the handoff store.
+
+Taking in a reply (transcript message, its Message-ID, its attachments, a reopen) and
+sending a mail (its Message-ID, the outbox row that delivers it, the transcript message)
+are each committed together or not at all. The unique Message-ID makes taking in the
+same mail twice (a crash before the IMAP flag was set) a no-op.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Iterable
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from helpdesk.handoffs.models import Handoff, HandoffEvent, OutboxItem
+from helpdesk.handoffs.schemas import Message
+from helpdesk.handoffs.store import HandoffStore, Scope, TicketNotFound, as_utc, utcnow
+from helpdesk.mail.models import AutoReply, MailAttachment, MailMessage
+
+
+@dataclass(frozen=True)
+class StoredAttachment:
+    token: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class AttachmentInfo(StoredAttachment):
+    ticket_id: str
+    at: datetime
+
+
+class MailStore:
+    def __init__(self, handoffs: HandoffStore):
+        self.handoffs = handoffs
+
+    def known(self, message_id: str) -> bool:
+        with self.handoffs.transaction() as s:
+            return s.scalar(select(MailMessage.id).where(MailMessage.message_id == message_id)) is not None
+
+    def ticket_for(self, message_ids: Iterable[str]) -> str | None:
+        """The ticket of the first of ``message_ids`` the desk knows (a reply's In-Reply-To first)."""
+        ids = [m for m in message_ids if m]
+        if not ids:
+            return None
+        with self.handoffs.transaction() as s:
+            rows = dict(s.execute(select(MailMessage.message_id, Handoff.ticket_id)
+                                  .join(Handoff, Handoff.id == MailMessage.handoff_id)
+                                  .where(MailMessage.message_id.in_(ids))).all())
+        return next((rows[m] for m in ids if m in rows), None)
+
+    def thread(self, ticket_id: str) -> list[dict[str, Any]]:
+        """The ticket's Message-IDs, oldest first: the References of the next mail the desk sends."""
+        with self.handoffs.transaction() as s:
+            rows = s.execute(select(MailMessage.message_id, MailMessage.direction, MailMessage.subject)
+                             .join(Handoff, Handoff.id == MailMessage.handoff_id)
+                             .where(Handoff.ticket_id == ticket_id).order_by(MailMessage.id)).all()
+        return [{"message_id": m, "direction": d, "subject": subj} for m, d, subj in rows]
+
+    def claim_auto_reply(self, sender: str, period: timedelta, now: datetime | None = None) -> bool:
+        """True (and the sender's clock restarts) when ``sender`` got no automatic reply within ``period``."""
+        now = now or utcnow()
+        sender = sender.lower()[:254]
+        try:
+            with self.handoffs.transaction() as s:
+                row = s.scalar(select(AutoReply).where(AutoReply.sender == sender).with_for_update())
+                if row is None:
+                    s.add(AutoReply(sender=sender, last_at=now))
+                    s.flush()
+                    return True
+                if as_utc(row.last_at) > now - period:
+                    return False
+                row.last_at = now
+                return True
+        except IntegrityError:  # another process claimed this new sender at the same moment
+            return False
+
+    def take_in(self, ticket_id: str, message_id: str, subject: str, messages: list[Message],
+                attachments: list[StoredAttachment], reopen: dict[str, Any] | None = None,
+                note: str | None = None) -> bool:
+        """Record an inbound mail on a ticket: its Message-ID, transcript messages (none when the
+        ticket was just made from it), attachments, a reopen (``{"sla_due_at": ..., "note": ...}``).
+        False when this Message-ID was taken in before (nothing changes)."""
+        now = utcnow()
+        try:
+            with self.handoffs.transaction() as s:
+                handoff = self.handoffs.lock(s, ticket_id)
+                s.add(MailMessage(message_id=message_id, handoff_id=handoff.id, direction="in",
+                                  subject=subject[:500], at=now))
+                s.flush()
+                if messages:
+                    self.handoffs.add_messages(s, handoff, messages, "mail", now)
+                for a in attachments:
+                    s.add(MailAttachment(token=a.token, handoff_id=handoff.id, filename=a.filename,
+                                         content_type=a.content_type, size=a.size, sha256=a.sha256, at=now))
+                if note:
+                    s.add(HandoffEvent(handoff_id=handoff.id, at=now, actor="mail", action="note", note=note))
+                if reopen is not None and handoff.status == "resolved":
+                    handoff.status, handoff.assignee = "new", None
+                    handoff.sla_due_at, handoff.updated_at = reopen["sla_due_at"], now
+                    s.add(HandoffEvent(handoff_id=handoff.id, at=now, actor="mail", action="reopened",
+                                       note=reopen["note"]))
+        except IntegrityError:
+            return False
+        return True
+
+    def send(self, ticket_id: str, message_id: str, subject: str, to: str, raw: str, mail_from: str,
+             event: str, transcript: Message | None, actor: str, teams: Scope = None) -> None:
+        """Enqueue a composed mail for delivery (the notification worker sends it by SMTP, with retries),
+        with its Message-ID and, when given, its transcript message, in one transaction."""
+        now = utcnow()
+        with self.handoffs.transaction() as s:
+            handoff = self.handoffs.lock(s, ticket_id, teams=teams)
+            s.add(MailMessage(message_id=message_id, handoff_id=handoff.id, direction="out", subject=subject[:500],
+                              at=now))
+            s.add(OutboxItem(handoff_id=handoff.id, event=event, channel="mail", target=to,
+                             payload=json.dumps({"event": event, "raw": raw, "mail_from": mail_from},
+                                                ensure_ascii=False),
+                             state="pending", attempts=0, next_attempt_at=now, created_at=now))
+            if transcript is not None:
+                self.handoffs.add_messages(s, handoff, [transcript], actor, now)
+            else:
+                handoff.updated_at = now
+        self.handoffs.outbox_signal.set()
+
+    def sent_any(self, ticket_id: str) -> bool:
+        return any(m["direction"] == "out" for m in self.thread(ticket_id))
+
+    def attachments(self, ticket_id: str, teams: Scope = None) -> list[AttachmentInfo]:
+        with self.handoffs.transaction() as s:
+            handoff = self.handoffs.lock(s, ticket_id, teams=teams)
+            rows = s.scalars(select(MailAttachment).where(MailAttachment.handoff_id == handoff.id)
+                             .order_by(MailAttachment.id)).all()
+            return [self._info(r, handoff.ticket_id) for r in rows]
+
+    def attachment(self, ticket_id: str, token: str, teams: Scope = None) -> AttachmentInfo:
+        """One attachment of a ticket the caller may see; TicketNotFound otherwise (same answer either way)."""
+        with self.handoffs.transaction() as s:
+            handoff = self.handoffs.lock(s, ticket_id, teams=teams)
+            row = s.scalar(select(MailAttachment).where(MailAttachment.token == token,
+                                                        MailAttachment.handoff_id == handoff.id))
+            if row is None:
+                raise TicketNotFound(f"no attachment {token!r} on {ticket_id!r}")
+            return self._info(row, handoff.ticket_id)
+
+    @staticmethod
+    def _info(row: MailAttachment, ticket_id: str) -> AttachmentInfo:
+        return AttachmentInfo(row.token, row.filename, row.content_type, row.size, row.sha256, ticket_id,
+                              as_utc(row.at))
