@@ -1,6 +1,7 @@
 """Hybrid retrieval and the answer decision, on the starter KB and the fixture KB (real models)."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -105,3 +106,33 @@ def test_an_incremental_build_keeps_lexical_index_and_decision(kb_copy):
     assert set(index.manifest["languages"]["en"]["decision"]) >= {"answer_threshold", "coef", "calibrated"}
     service = SearchService.open(kb_copy, build_if_missing=False)
     assert service.search("port 8472", lang="en").hits[0].article.id == "fx-en-router-no-internet"
+
+
+def test_a_kb_without_example_questions_is_decided_by_its_scores_alone(tmp_path):
+    """Calibrated on titles, which every section of an article repeats, the decision uses
+    only TITLE_FEATURES, none weighted negatively (decision.py); the titles are answered."""
+    import yaml
+
+    from search_api.search.decision import TITLE_FEATURES
+    from tests.conftest import make_settings
+
+    folder = tmp_path / "articles" / "en"
+    folder.mkdir(parents=True)
+    starter = Path(__file__).resolve().parents[2] / "kb" / "articles" / "en"
+    for path in sorted(starter.glob("*.md")):
+        _, front, body = path.read_text(encoding="utf-8").split("---\n", 2)
+        meta = yaml.safe_load(front)
+        meta.pop("questions", None)
+        folder.joinpath(path.name).write_text("---\n" + yaml.safe_dump(meta, allow_unicode=True) + "---\n" + body,
+                                              encoding="utf-8")
+    settings = make_settings(tmp_path / "articles", tmp_path / "index")
+    SearchService.build(settings)
+    service = SearchService.open(settings, build_if_missing=False)
+    model = service.index.languages["en"].decision
+    assert model.calibrated and model.samples["titles"] == model.samples["questions"], model.samples
+    assert set(model.features) <= set(TITLE_FEATURES) and all(c >= 0 for c in model.coef), model.to_dict()
+    public = [a for a in service.index.articles.values() if a.audience == "public"]
+    results = {a.id: service.search(a.title, lang="en") for a in public}
+    wrong = {aid: (r.hits[0].article.id, r.decision) for aid, r in results.items()
+             if r.hits[0].article.id != aid or r.decision != ANSWER}
+    assert wrong == {}, wrong
