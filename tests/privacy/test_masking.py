@@ -14,7 +14,11 @@ def test_mask_hides_addresses_and_numbers_but_keeps_codes():
         "error 0x80070005 on 192.168.178.1 since 2026-11-27"
 
 
-def test_every_log_record_is_masked(caplog):
+def test_every_log_record_is_masked(caplog, monkeypatch):
+    # An in-process uvicorn of an earlier test may have configured its access logger not to
+    # propagate (uvicorn's logging config); caplog listens at the root.
+    monkeypatch.setattr(logging.getLogger("uvicorn.access"), "propagate", True)
+    monkeypatch.setattr(logging.getLogger("uvicorn.access"), "disabled", False)
     install_log_masking()
     install_log_masking()  # idempotent
     log = logging.getLogger("helpdesk.anything")
