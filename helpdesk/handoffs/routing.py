@@ -41,6 +41,9 @@ TOP_LEVEL_KEYS = {"time_zone", "office_hours", "holidays", "response_minutes", "
                   "escalation_team", "on_call", "raise_priority_for_reasons"}
 
 
+END_OF_DAY = time(23, 59, 59, 999999)  # a window that ends at 24:00
+
+
 class RoutingConfigError(ValueError):
     """The routing file is invalid; the message lists every problem found."""
 
@@ -58,7 +61,7 @@ class Hours:
 
     def windows_on(self, day: date) -> tuple[Window, ...]:
         if self.always:
-            return ((time(0), time(23, 59, 59, 999999)),)
+            return ((time(0), END_OF_DAY),)
         if day in self.holidays:
             return ()
         return self.windows.get(day.weekday(), ())
@@ -78,7 +81,10 @@ class Hours:
             day = start.date() + timedelta(days=offset)
             for w_start, w_end in self.windows_on(day):
                 begin = datetime.combine(day, w_start, tzinfo=tz)
-                end = datetime.combine(day, w_end, tzinfo=tz)
+                # A window "until 24:00" (stored as the day's last instant) runs into the next day's
+                # 00:00 without a gap: else a promise across midnight came out a minute longer.
+                end = (datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz) if w_end == END_OF_DAY
+                       else datetime.combine(day, w_end, tzinfo=tz))
                 begin = max(begin, start)
                 if begin >= end:
                     continue
@@ -347,7 +353,7 @@ def _parse_window(text: str) -> Window | None:
     h1, m1, h2, m2 = map(int, match.groups())
     if h1 > 23 or m1 > 59 or m2 > 59 or h2 > 24 or (h2 == 24 and m2 != 0):
         return None
-    end = time(23, 59, 59, 999999) if h2 == 24 else time(h2, m2)
+    end = END_OF_DAY if h2 == 24 else time(h2, m2)
     start = time(h1, m1)
     return (start, end) if start < end else None
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -96,3 +96,14 @@ def test_invalid_files_name_every_problem(tmp_path):
     with pytest.raises(RoutingConfigError, match="not valid YAML"):
         path.write_text("teams: [unclosed")
         RoutingConfig.load(path)
+
+
+def test_a_window_until_midnight_runs_into_the_next_day_without_a_gap():
+    data = yaml.safe_load(DEFAULT_ROUTING.read_text())
+    data["office_hours"] = {"mon-sun": "00:00-24:00"}
+    data.pop("on_call", None)
+    routing = RoutingConfig.from_dict(data)
+    decision = routing.route("email", "normal", "unresolved", at("2026-11-27T23:20"))
+    minutes = routing.teams["email"].response_minutes["normal"]
+    assert decision.expected.minutes == minutes
+    assert decision.expected.due_at == at("2026-11-27T23:20") + timedelta(minutes=minutes)

@@ -15,14 +15,15 @@ def test_mask_hides_addresses_and_numbers_but_keeps_codes():
 
 
 def test_every_log_record_is_masked(caplog, monkeypatch):
-    # An in-process uvicorn of an earlier test may have configured its access logger not to
-    # propagate (uvicorn's logging config); caplog listens at the root.
+    # An in-process uvicorn of an earlier test (log_level="warning") may have configured its
+    # access logger not to propagate and to drop INFO; caplog listens at the root.
     monkeypatch.setattr(logging.getLogger("uvicorn.access"), "propagate", True)
     monkeypatch.setattr(logging.getLogger("uvicorn.access"), "disabled", False)
     install_log_masking()
     install_log_masking()  # idempotent
     log = logging.getLogger("helpdesk.anything")
     caplog.set_level(logging.INFO)
+    caplog.set_level(logging.INFO, logger="uvicorn.access")
     log.info("handoff from %s (%s), %d messages", "erika@example.org", "0171 2345678", 3)
     log.info("contact: %(email)s", {"email": "bob@example.org"})
     try:
