@@ -43,6 +43,7 @@ from helpdesk.feedback.models import ArticleFeedback, UnansweredSearch
 from helpdesk.feedback.store import UnansweredRow
 from helpdesk.handoffs.models import PRIORITIES, Handoff, HandoffEvent
 from helpdesk.handoffs.store import OPEN_STATUSES, as_utc, utcnow
+from helpdesk.inbox.pages import duration  # the inbox's way of writing a duration
 from helpdesk.reports.activity import ReportArticleView, ReportConversation
 
 PERIODS = ("day", "week")
@@ -347,14 +348,8 @@ def compute_report(engine: Engine, flt: ReportFilter, tz: ZoneInfo, titles: dict
 
 # -- tables (the page's data tables and the CSV files share them) --------------------------------
 def seconds_text(value: float | None) -> str:
-    if value is None:
-        return "-"
-    minutes = round(value / 60)
-    if minutes < 60:
-        return f"{minutes} min"
-    if minutes < 48 * 60:
-        return f"{minutes // 60} h {minutes % 60:02d} min"
-    return f"{minutes // 1440} d {minutes % 1440 // 60} h"
+    """A duration as the inbox writes it ("59 min", "3 h 45 min", "2 d 4 h"), to the nearest minute."""
+    return "-" if value is None else duration(round(value / 60))
 
 
 def percent_text(value: float | None) -> str:
