@@ -22,7 +22,6 @@ import json
 import os
 import random
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,14 +33,11 @@ from typing import Dict, List, Optional
 import httpx
 import yaml
 
+from ports import free_port  # scripts/
+
 REPO = Path(__file__).resolve().parents[1]
 PY310_BIN = Path(sys.executable).parent
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def kb_questions(kb: Path) -> List[str]:

@@ -27,7 +27,6 @@ import json
 import os
 import random
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -46,6 +45,7 @@ from search_api.kb.articles import load_articles  # noqa: E402
 from search_api.search.embedding import Embedder, load_embedder  # noqa: E402
 from search_api.search.index import build_index, load_index  # noqa: E402
 from search_api.settings import SearchSettings  # noqa: E402
+from ports import free_port  # noqa: E402  (scripts/)
 
 MODEL = "minilm"
 SECTIONS_PER_ARTICLE = 10
@@ -98,11 +98,6 @@ class PerturbedEmbedder(Embedder):
         base = self.pool[self.rng.integers(0, len(self.pool), len(texts))]
         return base + self.rng.normal(0, 0.05, base.shape).astype(np.float32)
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_server(articles: Path, index: Path) -> tuple[subprocess.Popen, str]:

@@ -38,6 +38,7 @@ import httpx
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+from ports import free_ports  # scripts/
 from tracker_db import ensure_database, tracker_store_url  # scripts/: the tracker store's database
 
 REPO = Path(__file__).resolve().parents[1]
@@ -45,17 +46,6 @@ PY311 = REPO / ".venv" / "py311" / "bin"
 PY310 = REPO / ".venv" / "py310" / "bin"
 HAPROXY = os.environ.get("HAPROXY", "/usr/sbin/haproxy")
 DEPLOY_HAPROXY = REPO / "deploy" / "haproxy.cfg"
-
-
-def free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for s in sockets:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
 
 
 def drop_database(url_text: str) -> None:

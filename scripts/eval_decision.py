@@ -99,8 +99,15 @@ class _View:
 
 
 def simulate(lindex, embedder, variant: str, stripped: Stripped | None) -> list[dict]:
-    """Calibration searches: per pseudo query {aid, pos: Ranking, neg: Ranking}."""
-    queries = D.pseudo_queries(lindex, {})
+    """Calibration searches: per pseudo query {aid, pos: Ranking, neg: Ranking}. Variant "all-q":
+    every example question of an article, not D.QUESTIONS_PER_ARTICLE."""
+    per_article = D.QUESTIONS_PER_ARTICLE
+    if variant == "all-q":
+        D.QUESTIONS_PER_ARTICLE = 1000
+    try:
+        queries = D.pseudo_queries(lindex, {})
+    finally:
+        D.QUESTIONS_PER_ARTICLE = per_article
     vectors = embedder.encode_queries([q.text for q in queries]) if queries else []
     out = []
     tokens_cache: dict[str, dict] = {}
@@ -123,6 +130,9 @@ def simulate(lindex, embedder, variant: str, stripped: Stripped | None) -> list[
                             lambda a: True, exclude_article=q.article_id, max_hits=4)
         out.append({"aid": q.article_id, "pos": pos, "neg": neg})
     return out
+
+
+PSEUDO_QUERIES = ("current", "strip", "all-q")
 
 
 # ---- features ---------------------------------------------------------------------------
@@ -277,7 +287,7 @@ def main() -> int:
         for lang, lindex in service.index.languages.items():
             embedder = service.embedders[lang]
             stripped = Stripped(lindex, embedder)
-            data["sim"][lang] = {v: simulate(lindex, embedder, v, stripped) for v in ("current", "strip")}
+            data["sim"][lang] = {v: simulate(lindex, embedder, v, stripped) for v in PSEUDO_QUERIES}
         cache.write_bytes(pickle.dumps(data))
     ranked = data["ranked"]
     half = [zlib.crc32(q["query"].encode()) % 2 for q in queries]
@@ -290,7 +300,7 @@ def main() -> int:
                 in zip(queries, ranked) if not q["gold"]]
         print(f"raw top {raw}: AUROC {auroc(ins, outs):.3f}")
     variants = []
-    for pq in ("current", "strip"):
+    for pq in PSEUDO_QUERIES:
         for fs in FEATURE_SETS:
             for c in (1.0, 0.05):
                 for mono in (False, True):

@@ -25,7 +25,8 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cluster import REPO, Cluster, drop_database, free_ports  # noqa: E402
+from cluster import REPO, Cluster, drop_database  # noqa: E402
+from ports import free_ports  # noqa: E402
 
 QUESTIONS = ["Mein Internet ist sehr langsam", "my internet is slow", "Wie ändere ich mein Passwort?",
              "I get a lot of spam e-mails", "Der Router zeigt kein Internet an"]

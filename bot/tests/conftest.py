@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -36,12 +35,9 @@ PY310_BIN = Path(sys.executable).parent
 BOT_KB = REPO / "kb" / "articles"
 
 sys.path.insert(0, str(BOT_DIR))  # the action package is imported as `actions`, as the server does
+sys.path.insert(0, str(REPO / "scripts"))
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from ports import free_port  # noqa: E402  (scripts/ports.py)
 
 
 @dataclass

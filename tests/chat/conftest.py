@@ -9,7 +9,6 @@ Tests that need Rasa live in tests/e2e.
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from pathlib import Path
@@ -20,6 +19,7 @@ from fastapi import FastAPI
 
 from helpdesk.chat.config import ChatConfig
 from helpdesk.chat.router import router
+from scripts.ports import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -27,11 +27,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update", "--disable-sync",
 ]
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class ThreadServer:

@@ -34,7 +34,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "scripts"))
-from cluster import Cluster, drop_database, free_ports  # noqa: E402
+from cluster import Cluster, drop_database  # noqa: E402
+from ports import free_ports  # noqa: E402
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 ARTIFACTS = REPO / "test-artifacts" / "cluster"

@@ -33,6 +33,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from scripts.ports import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "e2e"
 LOGS = ARTIFACTS / "logs"
@@ -47,11 +49,6 @@ CHROMIUM_ARGS = [
 ]
 AGENT = {"username": "e2e-agent", "name": "Alex Agent", "password": "e2e-agent-password", "team": "network"}
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class TcpProxy:

@@ -11,7 +11,6 @@ import copy
 import dataclasses
 import os
 import secrets
-import socket
 import threading
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta, timezone
@@ -28,17 +27,13 @@ from sqlalchemy import create_engine
 from helpdesk.app import create_app
 from helpdesk.handoffs.store import HandoffStore
 from helpdesk.settings import PROJECT_ROOT, Settings
+from scripts.ports import free_port
 
 PG_URL = os.environ.get("DATABASE_URL_TEST", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 SERVICE_TOKEN = "test-service-token-of-the-handoff-tests"  # fixed: this module may be imported twice
 DEFAULT_ROUTING = PROJECT_ROOT / "config" / "routing.yml"
 FIXTURE_KB = PROJECT_ROOT / "tests" / "fixtures" / "kb"
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextmanager
