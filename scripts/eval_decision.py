@@ -100,10 +100,10 @@ class _View:
 
 def simulate(lindex, embedder, variant: str, stripped: Stripped | None) -> list[dict]:
     """Calibration searches: per pseudo query {aid, pos: Ranking, neg: Ranking}. Variant "all-q":
-    every example question of an article, not D.QUESTIONS_PER_ARTICLE."""
+    up to six example questions of an article, not D.QUESTIONS_PER_ARTICLE."""
     per_article = D.QUESTIONS_PER_ARTICLE
     if variant == "all-q":
-        D.QUESTIONS_PER_ARTICLE = 1000
+        D.QUESTIONS_PER_ARTICLE = 6
     try:
         queries = D.pseudo_queries(lindex, {})
     finally:

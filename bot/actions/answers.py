@@ -209,7 +209,11 @@ def plan(result: Dict[str, Any], text: str, rejected: Iterable[str], labels: Dic
             vague = False  # "Studentenrabatt?": nothing in the KB is about it, so no topic to ask
         if (vague or spread) and candidates:
             topics = topics_of(candidates, labels)
-            if len(topics) >= 2:
+            # Products split articles of one topic ("wifi not working": a DSL and a Fiber Wi-Fi
+            # article). Asking for the product helps only when no article is plausible; when the
+            # service found some, the articles themselves are the better question.
+            by_product = bool(topics) and topics[0].product is not None
+            if len(topics) >= 2 and not (by_product and verdict != NONE):
                 return Plan("clarify", candidates, topics)
             if vague and len(candidates) >= 2:
                 # One topic, several articles: let the customer pick instead of guessing one. Also

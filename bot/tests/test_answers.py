@@ -59,6 +59,15 @@ def test_one_category_with_several_products_asks_for_the_product():
     assert step.kind == "clarify" and [t.key for t in step.topics] == ["product:DSL", "product:Fiber"]
 
 
+def test_products_are_not_asked_for_when_the_service_found_plausible_articles():
+    # "wifi not working": two Wi-Fi articles filed under different products. The articles
+    # are the question; "DSL or Fiber?" is not what the customer can answer best.
+    hits = [hit("wifi-drops", "network", "DSL"), hit("router", "network", "DSL"), hit("mesh", "network", "Fiber")]
+    for verdict in (answers.SUGGEST, answers.ANSWER):
+        step = answers.plan(result(hits, decision=verdict), "wifi not working", [], {}, may_clarify=True)
+        assert step.kind == answers.SUGGEST and [h["article_id"] for h in step.hits] == ["wifi-drops", "router", "mesh"]
+
+
 def test_one_topic_several_articles_is_a_list_not_a_guess():
     hits = [hit("crash", "software", "Office"), hit("update", "software", "Office"), hit("x", "software", "Office")]
     step = answers.plan(result(hits), "office is broken", [], {}, may_clarify=True)
