@@ -248,17 +248,15 @@ class ActionNotSolved(HelpdeskAction):
             events += prefill_events(tracker, lang)
             return events + [SlotSet("flow", "handoff")]
 
-        last = tracker.get_slot("last_search") or {}
-        rejected = {a["article_id"] for a in shown if a.get("feedback") in REJECTED}
-        seen = {a["article_id"] for a in shown}
-        candidate = next((h for h in last.get("hits", []) if h.get("article_id") not in seen | rejected
-                          and answers.offerable(h, last)), None)
+        candidate = answers.next_after_rejection(tracker.get_slot("last_search") or {},
+                                                 {a["article_id"] for a in shown})
         if candidate:
             send_card(dispatcher, answer_card(candidate, lang, "answer_intro_next"))
             return events + [SlotSet("articles_shown", record_shown(shown, candidate)), SlotSet("flow", "feedback")]
 
+        # flow stays "feedback": a second "no" instead of details is the second unresolved answer.
         say(dispatcher, "clarify_details", lang)
-        return events + [SlotSet("clarify_pending", True), SlotSet("clarified", True), SlotSet("flow", None)]
+        return events + [SlotSet("clarify_pending", True), SlotSet("clarified", True), SlotSet("flow", "feedback")]
 
 
 class ActionFrustration(HelpdeskAction):

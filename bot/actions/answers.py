@@ -27,6 +27,12 @@ VAGUE_MAX_CONTENT_WORDS = 1
 # With two content words only a search that found several possible articles makes it vague;
 # two words that find nothing ("Kuchen backen") are not a question of topic.
 SHORT_CONTENT_WORDS = 2
+# After "not solved" on an article the service was sure of (``answer``), the next hit is
+# offered only when the service gives it at least this chance of being the answer (its
+# per-hit confidence): below it, "this article might fit better" is a guess ("Wi-Fi mesh
+# setup" at 0.0001 for Wi-Fi that drops), and one question for details helps more. Hits
+# of a ``suggest`` were plausible together, so the next of them is offered.
+PLAUSIBLE_NEXT = 0.1
 
 _TOKEN = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*", re.UNICODE)
 # An error code or a number says exactly what is wrong: OFF-1040, 535, SYNC-409.
@@ -127,6 +133,19 @@ def offerable(hit: Dict[str, Any], result: Dict[str, Any]) -> bool:
     if verdict == NONE:
         return False
     return confident(hit, result.get("threshold"))
+
+
+def next_after_rejection(result: Dict[str, Any], seen: Iterable[str]) -> Optional[Dict[str, Any]]:
+    """The article to offer after "not solved" on ``result``'s article, or None: ask for details."""
+    seen = set(seen)
+    sure = decision(result) == ANSWER
+    for hit in result.get("hits") or []:
+        if hit.get("article_id") in seen or not offerable(hit, result):
+            continue
+        if sure and hit.get("confidence") is not None and float(hit["confidence"]) < PLAUSIBLE_NEXT:
+            continue
+        return hit
+    return None
 
 
 def is_vague(text: str, search_decision: str) -> bool:

@@ -160,3 +160,19 @@ def test_a_vague_message_about_something_the_kb_does_not_mention_is_refused_not_
     hits = [hit("router-no-internet", "network", "DSL", 0.3), hit("slow-internet", "network", "Fiber", 0.3)]
     step = answers.plan(result(hits, answerable=False), "internet kaputt!!!", [], {}, may_clarify=True)
     assert step.kind == "clarify"
+
+
+def test_after_not_solved_only_a_plausible_next_article_is_offered():
+    sure = [hit("wifi-drops", "network", confidence=0.99), hit("mesh", "network", confidence=0.0001),
+            hit("slow", "network", confidence=0.00005)]
+    # The service was sure of the first; the others are guesses: ask for details instead.
+    assert answers.next_after_rejection(result(sure, decision="answer"), ["wifi-drops"]) is None
+    sure[1]["confidence"] = 0.3
+    assert answers.next_after_rejection(result(sure, decision="answer"), ["wifi-drops"])["article_id"] == "mesh"
+    # A list's hits were plausible together: the next one not yet seen.
+    listed = [hit("crash", "software", confidence=0.2), hit("new-pc", "software", confidence=0.04)]
+    assert answers.next_after_rejection(result(listed, decision="suggest"), ["crash"])["article_id"] == "new-pc"
+    assert answers.next_after_rejection(result(listed, decision="none"), ["crash"]) is None
+    # An older service without confidences: its threshold, as before.
+    old = [hit("a", "x", score=0.9), hit("b", "x", score=0.7), hit("c", "x", score=0.3)]
+    assert answers.next_after_rejection(result(old), ["a"])["article_id"] == "b"

@@ -51,7 +51,10 @@ def test_german_conversation_from_question_to_stored_handoff(bot_stack):
     assert buttons(reply) == ["/affirm", "/deny"]
 
     reply = bot_stack.say(me, "nein, das hat nicht geholfen")  # typed, not the button
-    assert "Dann passt vielleicht dieser Artikel besser" in texts(reply)
+    # The service gives no other article a real chance: one question for details, no guess.
+    assert "was genau passiert" in texts(reply) and not cards(reply)
+    reply = bot_stack.say(me, "die Internet-LED am Router leuchtet rot")  # searched with the first message
+    assert [c["article_id"] for c in cards(reply)] == ["de-router-kein-internet"]
 
     reply = bot_stack.say(me, "/deny")
     # The description is the customer's; the topic is theirs to choose (never a rejected article's).
@@ -75,7 +78,7 @@ def test_german_conversation_from_question_to_stored_handoff(bot_stack):
 
     row, articles, messages = stored(bot_stack, ticket)
     assert (row["language"], row["reason"], row["category"], row["urgency"]) == ("de", "unresolved", "network", "high")
-    assert row["description"] == "Mein Internet ist sehr langsam"
+    assert row["description"].startswith("Mein Internet ist sehr langsam") and "leuchtet rot" in row["description"]
     assert row["tried"].count("nicht gelöst") == 2
     assert row["contact_email"] == "max.mustermann@example.de" and row["conversation_id"] == me
     assert [a[1] for a in articles] == ["not_solved", "not_solved"] and articles[0][0] == "de-internet-langsam"
