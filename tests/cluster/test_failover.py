@@ -42,12 +42,12 @@ ARTIFACTS = REPO / "test-artifacts" / "cluster"
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432"
 CONCURRENCY = 6
 RETRIES = 3
-# Each conversation: question → article card, "not solved" → a question for details, "not
-# solved" again → the handoff form, which asks the topic first; every answer German, so a
-# lost tracker shows.
+# Each conversation: question → article card, "not solved" → next article (in this three-
+# article KB the service gives it a real chance), "not solved" → the handoff form, which asks
+# the topic first; every answer German, so a lost tracker shows.
 TURNS = [
     ("Mein Internet ist sehr langsam", "/articles/de-internet-langsam"),
-    ("/deny", "was genau passiert"),
+    ("/deny", "Dann passt vielleicht dieser Artikel besser"),
     ("/deny", "Worum geht es bei Ihrem Anliegen?"),
 ]
 
