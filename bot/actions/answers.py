@@ -27,11 +27,12 @@ VAGUE_MAX_CONTENT_WORDS = 1
 # With two content words only a search that found several possible articles makes it vague;
 # two words that find nothing ("Kuchen backen") are not a question of topic.
 SHORT_CONTENT_WORDS = 2
-# After "not solved" on an article the service was sure of (``answer``), the next hit is
-# offered only when the service gives it at least this chance of being the answer (its
-# per-hit confidence): below it, "this article might fit better" is a guess ("Wi-Fi mesh
-# setup" at 0.0001 for Wi-Fi that drops), and one question for details helps more. Hits
-# of a ``suggest`` were plausible together, so the next of them is offered.
+# After "not solved" on an article the service was sure of (``answer``), another hit is
+# offered (the next one, or a list when the rejected one is still the best match) only when
+# the service gives it at least this chance of being the answer (its per-hit confidence):
+# below it, "this article might fit better" is a guess ("Wi-Fi mesh setup" at 0.0001 for
+# Wi-Fi that drops), and a question for details or a person helps more. Hits of a
+# ``suggest`` were plausible together, so the next of them is offered.
 PLAUSIBLE_NEXT = 0.1
 
 _TOKEN = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*", re.UNICODE)
@@ -135,17 +136,20 @@ def offerable(hit: Dict[str, Any], result: Dict[str, Any]) -> bool:
     return confident(hit, result.get("threshold"))
 
 
+def plausible_alternative(hit: Dict[str, Any], result: Dict[str, Any]) -> bool:
+    """A hit worth offering once the customer rejected another article (PLAUSIBLE_NEXT)."""
+    if not offerable(hit, result):
+        return False
+    if decision(result) == ANSWER and hit.get("confidence") is not None:
+        return float(hit["confidence"]) >= PLAUSIBLE_NEXT
+    return True
+
+
 def next_after_rejection(result: Dict[str, Any], seen: Iterable[str]) -> Optional[Dict[str, Any]]:
     """The article to offer after "not solved" on ``result``'s article, or None: ask for details."""
     seen = set(seen)
-    sure = decision(result) == ANSWER
-    for hit in result.get("hits") or []:
-        if hit.get("article_id") in seen or not offerable(hit, result):
-            continue
-        if sure and hit.get("confidence") is not None and float(hit["confidence"]) < PLAUSIBLE_NEXT:
-            continue
-        return hit
-    return None
+    return next((h for h in result.get("hits") or []
+                 if h.get("article_id") not in seen and plausible_alternative(h, result)), None)
 
 
 def is_vague(text: str, search_decision: str) -> bool:
@@ -246,8 +250,9 @@ def plan(result: Dict[str, Any], text: str, rejected: Iterable[str], labels: Dic
     if verdict == ANSWER and hits[0].get("article_id") in dismissed:
         return Plan("answer_again", hits[:1], skipped=skipped)
     if hits[0].get("article_id") in rejected:
-        # The best match is one the customer already said did not help: say so, never re-show it.
-        others = [h for h in fresh if offerable(h, result)][:MAX_SUGGESTIONS]
+        # The best match is one the customer already said did not help: say so, never re-show it,
+        # and offer the others only where the service gives them a real chance.
+        others = [h for h in fresh if plausible_alternative(h, result)][:MAX_SUGGESTIONS]
         return Plan(SUGGEST if others else "rejected_only", others, skipped=skipped)
     if verdict == ANSWER:
         return Plan(ANSWER, fresh[:1], skipped=skipped)

@@ -105,6 +105,11 @@ def test_a_rejected_article_is_never_shown_again_and_the_bot_says_why():
     assert [h["article_id"] for h in step.skipped] == ["slow"]
     only = answers.plan(result(hits[:1] + hits[2:]), "my internet is still slow today", ["slow"], {}, False)
     assert only.kind == "rejected_only" and only.hits == []
+    # The service is sure of the rejected article and gives the others no real chance: no list of guesses.
+    sure = [hit("slow", "network", confidence=0.99), hit("box", "network", confidence=0.02),
+            hit("red-led", "network", confidence=0.01)]
+    step = answers.plan(result(sure, decision="answer"), "my internet is slow, box 7, 20 mbit", ["slow"], {}, False)
+    assert step.kind == "rejected_only" and [h["article_id"] for h in step.skipped] == ["slow"]
 
 
 def test_no_answer_stays_no_answer():

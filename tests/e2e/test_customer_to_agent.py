@@ -168,7 +168,9 @@ def test_english_handoff_and_live_reply(contexts, stack, shoot, agent_account):
         else:
             pytest.fail(f"unexpected answer on the way to the handoff: {answer}")
     assert "Your ticket number is" in answer, answer
-    assert not_solved == 2, customer.locator(".msg").all_inner_texts()
+    # Once "not solved" and the details (the rejected article still the best match, nothing else
+    # plausible: the offer of a person), or twice when the details find another article.
+    assert not_solved in (1, 2), customer.locator(".msg").all_inner_texts()
     ticket = re.search(r"HD-[0-9A-Z]{6}", answer).group(0)
     banner = customer.locator("#chat-ticket")
     banner.wait_for(timeout=10_000)
