@@ -135,9 +135,16 @@ _THEMATIC_BREAK = re.compile(r"^\s{0,3}(?:(?:-\s*){3,}|(?:\*\s*){3,}|(?:_\s*){3,
 _SPACES = re.compile(r"\s+")
 
 
+# A character every inline markup above needs (code, link, image, tag, emphasis, escape, entity):
+# prose without one is already plain, and is most of a KB.
+_INLINE_MARKUP = re.compile(r"[`\[\]<>*_~\\&]")
+
+
 def inline_plain(text: str) -> str:
     """Inline markdown (one line or a paragraph) to plain text: markup removed, words kept apart
     exactly as written, code spans kept verbatim (also inside bold: ``**before `</body>`**``)."""
+    if _INLINE_MARKUP.search(text) is None:
+        return text
     codes: list[str] = []
 
     def keep(match: re.Match) -> str:
@@ -181,6 +188,13 @@ def table_cells(line: str) -> list[str]:
     return cells
 
 
+def _strip_prefix(pattern: re.Pattern, line: str) -> str:
+    """``line`` without what the anchored ``pattern`` matches at its start (a match, not a sub:
+    this runs for every line of a KB)."""
+    found = pattern.match(line)
+    return line[found.end():] if found else line
+
+
 def markdown_to_plain(text: str) -> str:
     """Markdown to one line of plain text, for embedding, BM25 and snippets.
 
@@ -198,7 +212,7 @@ def markdown_to_plain(text: str) -> str:
             continue
         if TABLE_RULE.match(line) or _THEMATIC_BREAK.match(line):
             continue
-        line = _LIST_MARKER.sub("", _BLOCK_PREFIX.sub("", line))
+        line = _strip_prefix(_LIST_MARKER, _strip_prefix(_BLOCK_PREFIX, line))
         if line.lstrip().startswith("|"):
             line = " – ".join(inline_plain(cell) for cell in table_cells(line) if cell)
         else:

@@ -156,6 +156,7 @@ def _is_exact_term(token: str) -> bool:
     return bool(_EXACT.search(token)) and not (token.isdigit() and len(token) < 2)
 
 
+@lru_cache(maxsize=262144)
 def _is_compound_word(token: str) -> bool:
     """``info-led``, ``e-mail``: hyphenated words count through their parts, which tokenize also yields."""
     return _JOINED.search(token) is not None and not _EXACT.search(token)
