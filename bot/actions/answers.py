@@ -31,8 +31,7 @@ SHORT_CONTENT_WORDS = 2
 # offered (the next one, or a list when the rejected one is still the best match) only when
 # the service gives it at least this chance of being the answer (its per-hit confidence):
 # below it, "this article might fit better" is a guess ("Wi-Fi mesh setup" at 0.0001 for
-# Wi-Fi that drops), and a question for details or a person helps more. Hits of a
-# ``suggest`` were plausible together, so the next of them is offered.
+# Wi-Fi that drops), and a question for details or a person helps more.
 PLAUSIBLE_NEXT = 0.1
 
 _TOKEN = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*", re.UNICODE)
@@ -146,7 +145,11 @@ def plausible_alternative(hit: Dict[str, Any], result: Dict[str, Any]) -> bool:
 
 
 def next_after_rejection(result: Dict[str, Any], seen: Iterable[str]) -> Optional[Dict[str, Any]]:
-    """The article to offer after "not solved" on ``result``'s article, or None: ask for details."""
+    """The article to offer after "not solved" on ``result``'s article, or None: ask for details.
+    After a ``suggest`` the article came from the list: the customer saw the others there and
+    picked this one, so offering them now would only repeat the list."""
+    if decision(result) == SUGGEST:
+        return None
     seen = set(seen)
     return next((h for h in result.get("hits") or []
                  if h.get("article_id") not in seen and plausible_alternative(h, result)), None)
