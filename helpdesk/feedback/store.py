@@ -10,16 +10,14 @@ counts twice and the customer's latest answer is the one that counts.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterator
+from typing import Any
 
 from sqlalchemy import Engine, case, func, select
-from sqlalchemy.orm import Session
 
 from helpdesk.feedback.models import ArticleFeedback, UnansweredSearch
-from helpdesk.handoffs.store import as_utc, utcnow
+from helpdesk.handoffs.store import as_utc, engine_transaction, utcnow
 from helpdesk.privacy.masking import mask
 
 MAX_QUERY_CHARS = 2000  # the /search and /feedback limit; stored texts never grow past it
@@ -44,10 +42,8 @@ class FeedbackStore:
     def __init__(self, engine: Engine):
         self.engine = engine
 
-    @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        with Session(self.engine, expire_on_commit=False) as session, session.begin():
-            yield session
+    def transaction(self):
+        return engine_transaction(self.engine)
 
     def _insert(self):
         dialect = self.engine.dialect.name

@@ -97,6 +97,14 @@ def new_ticket_id() -> str:
     return "HD-" + "".join(secrets.choice(TICKET_ALPHABET) for _ in range(TICKET_LENGTH))
 
 
+@contextmanager
+def engine_transaction(engine: Engine) -> Iterator[Session]:
+    """One session in one transaction on ``engine``: committed when the block ends, rolled back
+    when it raises. The stores that share the handoff store's database (feedback, reports) use it."""
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        yield session
+
+
 def make_engine(database_url: str) -> Engine:
     if database_url.startswith("sqlite"):
         path = database_url.split(":///", 1)[-1]

@@ -19,16 +19,14 @@ from __future__ import annotations
 
 import logging
 import secrets
-from contextlib import contextmanager
 from datetime import datetime
-from typing import Iterator
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy import DateTime, Engine, Integer, String, UniqueConstraint, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
 from helpdesk.handoffs.models import Base
-from helpdesk.handoffs.store import as_utc, utcnow
+from helpdesk.handoffs.store import as_utc, engine_transaction, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -65,10 +63,8 @@ class ActivityStore:
     def __init__(self, engine: Engine):
         self.engine = engine
 
-    @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        with Session(self.engine, expire_on_commit=False) as session, session.begin():
-            yield session
+    def transaction(self):
+        return engine_transaction(self.engine)
 
     def record_search(self, conversation_id: str, language: str, answered_article: str | None,
                       now: datetime | None = None) -> None:
