@@ -120,13 +120,28 @@ class Backend:
         body: Dict[str, Any] = {"query": query[:MAX_QUERY_CHARS], "lang": lang, "top_k": top_k}
         if conversation_id:
             body["conversation_id"] = conversation_id[:200]
-        try:
-            response = await self.client.post("/search", json=body, timeout=self.timeout)
-        except httpx.HTTPError as exc:
-            raise SearchUnavailable(f"POST /search: {type(exc).__name__}: {exc}") from None
-        if response.status_code != 200:
-            raise SearchUnavailable(f"POST /search: HTTP {response.status_code}")
-        return response.json()
+        # One more try when the replica that had the request went away (connection reset, a
+        # proxy's 502/503/504): a search is a read, and another replica answers. A timeout is
+        # not retried: the customer would wait twice as long.
+        last_error = "no attempt"
+        for attempt in range(2):
+            if attempt:
+                log.warning("POST /search failed (%s), trying again", last_error)
+                await asyncio.sleep(self.retry_delays[0])
+            try:
+                response = await self.client.post("/search", json=body, timeout=self.timeout)
+            except httpx.TimeoutException as exc:
+                raise SearchUnavailable(f"POST /search: {type(exc).__name__}: {exc}") from None
+            except httpx.HTTPError as exc:
+                last_error = f"{type(exc).__name__}: {exc}"
+                continue
+            if response.status_code in (502, 503, 504):
+                last_error = f"HTTP {response.status_code}"
+                continue
+            if response.status_code != 200:
+                raise SearchUnavailable(f"POST /search: HTTP {response.status_code}")
+            return response.json()
+        raise SearchUnavailable(f"POST /search: {last_error}")
 
     async def language(self, text: str) -> Optional[Dict[str, Any]]:
         """{"lang", "confidence", "detected"}, or None when the web service does not answer."""

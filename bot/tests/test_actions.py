@@ -17,6 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from actions.backend import SearchUnavailable
 from actions.actions import ActionGreet, ActionNotSolved, ActionSearch, ActionSolved
 from actions.handoff import (ActionAskHandoffConfirmed, ActionAskHandoffContact, ActionPrepareHandoff,
                              ActionSubmitHandoff, ValidateHandoffForm, find_contact, idempotency_key)
@@ -422,3 +423,37 @@ async def test_concurrent_searches_share_one_client(search):
                            for c in conversations))
     assert all(c.slots["flow"] in ("feedback", "offer_human", None) for c in conversations)
     assert all(FAILED_TEXT not in c.text for c in conversations)
+
+
+class _ReplicaGoneOnce(BaseHTTPRequestHandler):
+    """A proxy whose first replica went away mid-request (502), then one that answers."""
+    calls = 0
+
+    def do_POST(self):  # noqa: N802 - http.server's naming
+        type(self).calls += 1
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        body = b'{"lang": "en", "decision": "none", "answerable": false, "hits": []}'
+        self.send_response(502 if type(self).calls == 1 else 200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+async def test_search_is_tried_once_more_when_a_replica_went_away(backend_at, failing_store):
+    _ReplicaGoneOnce.calls = 0
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _ReplicaGoneOnce)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        result = await backend_at(f"http://127.0.0.1:{server.server_address[1]}").search("wifi drops")
+        assert result["decision"] == "none" and _ReplicaGoneOnce.calls == 2
+    finally:
+        server.shutdown()
+    # A service that keeps failing: two tries, then the bot says search is unavailable.
+    _Failing.calls = 0
+    with pytest.raises(SearchUnavailable):
+        await backend_at(failing_store).search("wifi drops")
+    assert _Failing.calls == 2
