@@ -144,6 +144,7 @@ def all_features(ranking, k):
     f = dict(zip(D.FEATURES, D.hit_features(ranking, k)))
     f["dense_gap_next"] = hit.dense - (nxt.dense if nxt else hit.dense - 0.1)
     f["dense_gap_first"] = max(h.dense for h in hits[:k + 1]) - hit.dense
+    f["votes"] = hit.votes
     return f
 
 
@@ -158,6 +159,8 @@ FEATURE_SETS = {
     "dense+score+lex": ["dense", "score", "lexical", "gap_to_first"],
     "dense+score+knownonly": ["dense", "score", "known_share"],
     "dense+known": ["dense", "known_share"],
+    "current+votes": list(D.FEATURES) + ["votes"],
+    "current+votes+dgap": list(D.FEATURES) + ["votes", "dense_gap_next"],
 }
 
 

@@ -6,7 +6,8 @@ Layout of the index directory (replicas can share one, read-only)::
     v-<timestamp>/
         manifest.json       format, per-language model id and dimension, per-article hash and rows
         articles.json       the indexed articles (pages are rendered from here)
-        <lang>.units.jsonl  one search unit per line: article, section, kind, text
+        <lang>.units.jsonl  one search unit per line: article, section, kind, text; a section's
+                            also the stemmed words of its heading and body (passage.py)
         <lang>.vectors.npy  normalised unit vectors, row i = unit i
         <lang>.faiss        inner-product FAISS index over those vectors
         <lang>.bm25/        lexical (BM25) index over the same units, row i = unit i (lexical.py)
@@ -37,9 +38,10 @@ import faiss
 import numpy as np
 
 from search_api.kb.articles import Article, ArticleError, load_articles
-from search_api.search.decision import DecisionModel, calibrate
+from search_api.search.decision import DecisionModel, calibrate, question_levels
 from search_api.search.embedding import Embedder
 from search_api.search.lexical import LexicalIndex
+from search_api.search.passage import section_terms
 
 # 2: lexical index and decision model per language. A format-1 index is still
 # loaded (its lexical index is built in memory, its decision falls back to the
@@ -76,6 +78,11 @@ class Unit:
     section: int  # index into the article's sections
     kind: str  # "title" | "section" | "question"
     text: str
+    # A section's stemmed words of heading and body, space-separated (passage.section_terms):
+    # the answer passage of a hit reads them instead of tokenizing the article. None: an
+    # index written before they were stored (the passage then tokenizes).
+    heading_terms: str | None = None
+    body_terms: str | None = None
 
 
 def article_units(article: Article) -> list[Unit]:
@@ -86,7 +93,8 @@ def article_units(article: Article) -> list[Unit]:
         if section.heading:
             parts.append(section.heading)
         parts.append(section.plain_text)
-        units.append(Unit(article.id, i, "section", ". ".join(p for p in parts if p)))
+        units.append(Unit(article.id, i, "section", ". ".join(p for p in parts if p),
+                          *section_terms(section, article.lang)))
     # A matching title or example question is about the whole article: link its start.
     units.extend(Unit(article.id, 0, "question", q) for q in article.questions)
     return units
@@ -108,6 +116,9 @@ class LanguageIndex:
     # all candidates instead of one per candidate.
     article_position: dict[str, int] = field(init=False)
     article_means: np.ndarray = field(init=False)
+    # How close an article's own example questions come to its other units (decision.py:
+    # a hit is judged by its dense score relative to this level), by article_position.
+    article_levels: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
         if self.lexical is None:
@@ -119,6 +130,7 @@ class LanguageIndex:
         for aid, (start, end) in self.article_rows.items():
             if end > start:
                 self.article_means[self.article_position[aid]] = self.vectors[start:end].mean(axis=0)
+        self.article_levels = question_levels(self.units, self.vectors, self.article_rows)
 
     def mean_scores(self, article_ids: list[str], query_vector: np.ndarray) -> np.ndarray:
         """Mean score of all units of each article, in the order given."""
@@ -280,7 +292,10 @@ def build_index(
                 if old_entry and old_entry["hash"] == article.content_hash and old_entry["lang"] == lang:
                     start, end = old_entry["rows"]
                     blocks.append(old.vectors[start:end])
-                    all_units.append(old.units[start:end])  # type: ignore[arg-type]
+                    units = old.units[start:end]
+                    if any(u.kind == "section" and u.heading_terms is None for u in units):
+                        units = article_units(article)  # same texts (same hash), now with their terms
+                    all_units.append(units)  # type: ignore[arg-type]
                     report.reused_articles += 1
                 else:
                     units = article_units(article)
@@ -318,8 +333,10 @@ def build_index(
             cache.save(staging / f"{lang}.calibration.npz")
             with open(staging / f"{lang}.units.jsonl", "w", encoding="utf-8") as fh:
                 for unit in units_flat:
+                    terms = ({"heading_terms": unit.heading_terms, "body_terms": unit.body_terms}
+                             if unit.heading_terms is not None else {})
                     fh.write(json.dumps({"article_id": unit.article_id, "section": unit.section, "kind": unit.kind,
-                                         "text": unit.text}, ensure_ascii=False) + "\n")
+                                         "text": unit.text, **terms}, ensure_ascii=False) + "\n")
             manifest["languages"][lang] = {
                 "model_id": embedder.model_id, "dim": embedder.dim, "units": len(units_flat),
                 "index_type": type(faiss_index).__name__,

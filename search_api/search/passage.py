@@ -8,7 +8,9 @@ was asked about (with the column headers), and not "When to contact support" or
 "Symptoms" when a solution section matches almost as well.
 
 It runs for every hit of every request, so it uses no model: each section is
-scored by the query's stemmed tokens it contains (``search.lexical.tokenize``;
+scored by the query's stemmed tokens it contains (stored with the section's search
+unit when the index is built, ``section_terms``: tokenizing a hit's whole article
+was most of a search's time the first time an article was hit) (``search.lexical.tokenize``;
 weighted by how rare the token is among the article's sections, code-like
 tokens such as ``OFF-5015`` or ``smtp.example.net`` weigh triple), plus a bonus
 for the section the dense search matched. The passage comes back as a
@@ -54,6 +56,7 @@ NON_SOLUTION_MARGIN = 0.35
 NON_SOLUTION_HEADINGS = re.compile(r"support|contact|kontakt|symptom", re.I)
 
 _LIST_ITEM = re.compile(r"^( {0,3})(\d{1,9}[.)]|[-+*])\s+(.*)$")
+_NUMBERED_LINE = re.compile(r"^ {0,3}\d{1,9}[.)]\s", re.M)
 _BOLD_LEAD = re.compile(r"^\s*(\*\*|__)(.+?)\1")
 _SENTENCE_END = re.compile(r"(\S*)[.!?](?=\s+\S)")
 # "z. B.", "e.g.", "ca.", "3." (German ordinal): a period that does not end a sentence
@@ -77,16 +80,18 @@ class Passage:
 
 
 def answer_passage(article: Article, query: str, matched_section: Section | None, lang: str,
-                   section_scores: Mapping[int, float] | None = None) -> Passage:
+                   section_scores: Mapping[int, float] | None = None,
+                   stored_terms: Mapping[int, tuple[str, str]] | None = None) -> Passage:
     """The passage of ``article`` that answers ``query``.
 
     ``matched_section``: the section the search linked (its lead when the title or an
     example question matched). ``section_scores``: optional dense similarity of the
     query to each section (index into ``article.sections``), from vectors the search
     already has (``section_similarities``); it replaces the ``matched_section`` hint.
-    ``lang`` picks the stemmer and stop words.
+    ``lang`` picks the stemmer and stop words. ``stored_terms``: the index's
+    ``section_terms`` per section (``stored_section_terms``), else the article is tokenized.
     """
-    terms = _article_terms(article, lang)
+    terms = _article_terms(article, lang, stored_terms)
     if not terms.sections:
         return Passage("", "", None, None)
     weights, total = _query_weights(query, lang, terms)
@@ -111,6 +116,20 @@ def section_similarities(language_index, article_id: str, query_vector: np.ndarr
             if unit.kind == "section"}
 
 
+def section_terms(section: Section, lang: str) -> tuple[str, str]:
+    """The stemmed words of a section's heading and of its body, space-separated, as the
+    index stores them with the section's search unit."""
+    return (" ".join(sorted(_tokens_of(section.heading or "", lang))),
+            " ".join(sorted(_tokens_of(section.plain_text, lang))))
+
+
+def stored_section_terms(language_index, article_id: str) -> dict[int, tuple[str, str]]:
+    """``section_terms`` of each section of an article, from its units in the index."""
+    start, end = language_index.article_rows.get(article_id, (0, 0))
+    return {unit.section: (unit.heading_terms, unit.body_terms) for unit in language_index.units[start:end]
+            if unit.kind == "section" and unit.heading_terms is not None}
+
+
 # ------------------------------------------------------------------ choosing the section
 
 @dataclass(frozen=True)
@@ -130,20 +149,34 @@ _TERMS: dict[tuple[str, str, str], _Terms] = {}
 _TERMS_MAX = 50_000
 
 
-def _article_terms(article: Article, lang: str) -> _Terms:
+def _article_terms(article: Article, lang: str, stored: Mapping[int, tuple[str, str]] | None = None) -> _Terms:
     key = (article.id, article.content_hash, lang)
     terms = _TERMS.get(key)
     if terms is None:
         if len(_TERMS) >= _TERMS_MAX:
             _TERMS.clear()
         pairs = [(i, s) for i, s in enumerate(article.sections) if s.markdown.strip()]
-        headings = tuple(_tokens_of(s.heading or "", lang) for _, s in pairs)
-        bodies = tuple(_tokens_of(s.plain_text, lang) for _, s in pairs)
+        if stored is not None and all(i in stored for i, _ in pairs):
+            headings = tuple(frozenset(stored[i][0].split()) for i, _ in pairs)
+            bodies = tuple(frozenset(stored[i][1].split()) for i, _ in pairs)
+        else:
+            headings = tuple(_tokens_of(s.heading or "", lang) for _, s in pairs)
+            bodies = tuple(_tokens_of(s.plain_text, lang) for _, s in pairs)
         vocabulary = frozenset().union(*headings, *bodies)
         terms = _Terms(tuple(s for _, s in pairs), tuple(i for i, _ in pairs), headings, bodies, vocabulary,
                        _tokens_of(article.title, lang), tuple(sorted(vocabulary)))
         _TERMS[key] = terms
     return terms
+
+
+def _sections_with(tokens, token_sets: tuple[frozenset[str], ...]) -> int:
+    """Bit i set when section i holds one of ``tokens``: a query's few tokens are tested
+    once per section here instead of once per section and per key in the scoring loop."""
+    found = 0
+    for i, section_tokens in enumerate(token_sets):
+        if not section_tokens.isdisjoint(tokens):
+            found |= 1 << i
+    return found
 
 
 @lru_cache(maxsize=16384)
@@ -173,7 +206,7 @@ def _query_weights(query: str, lang: str, terms: _Terms) -> tuple[dict[tuple[str
         variants = _variants(token, terms)
         if not variants:
             continue
-        df = sum(1 for h, b in zip(terms.headings, terms.bodies) if not variants.isdisjoint(h | b))
+        df = (_sections_with(variants, terms.headings) | _sections_with(variants, terms.bodies)).bit_count()
         idf = math.log(1 + len(terms.sections) / df)
         if _is_exact_term(token):
             idf *= CODE_WEIGHT
@@ -208,9 +241,15 @@ def _choose_section(terms: _Terms, weights: dict[tuple[str, ...], float], total:
     total = total or 1.0
     dense = _dense_bonus(terms, matched, section_scores)
     best: dict[str, tuple] = {}
+    # per query token: sections holding it itself, and sections holding only a variant
+    bits = [(key, _sections_with(key[:1], terms.bodies), _sections_with(key[1:], terms.bodies),
+             _sections_with(key[:1], terms.headings), _sections_with(key[1:], terms.headings))
+            for key in weights]
     for i, section in enumerate(terms.sections):
-        heading, body = terms.headings[i], terms.bodies[i]
-        matches = {key: max(_match(key, body), HEADING_WEIGHT * _match(key, heading)) for key in weights}
+        bit = 1 << i
+        matches = {key: max(1.0 if body & bit else PREFIX_MATCH if body_variant & bit else 0.0,
+                            HEADING_WEIGHT * (1.0 if head & bit else PREFIX_MATCH if head_variant & bit else 0.0))
+                   for key, body, body_variant, head, head_variant in bits}
         score = sum(weights[key] * m for key, m in matches.items()) / total + dense[i]
         if _has_steps(section.markdown):
             score += STEPS_BONUS
@@ -246,7 +285,9 @@ def _dense_bonus(terms: _Terms, matched: Section | None, section_scores: Mapping
 
 @lru_cache(maxsize=16384)
 def _has_steps(markdown: str) -> bool:
-    return any(b.kind == "list" and b.ordered for b in _parse_blocks(markdown))
+    # most sections have no numbered line at all: no need to parse them (the first hit of an article)
+    return _NUMBERED_LINE.search(markdown) is not None and any(
+        b.kind == "list" and b.ordered for b in _parse_blocks(markdown))
 
 
 # ------------------------------------------------------------------ section structure

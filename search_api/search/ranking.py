@@ -28,6 +28,7 @@ from search_api.search.lexical import LexicalScores
 
 CANDIDATE_UNITS = 64
 LEXICAL_CANDIDATE_UNITS = 32
+VOTE_UNITS = 10
 MEAN_WEIGHT = 0.5
 # Per embedding model: (w, v) = weight of the lexical coverage, and of the bonus of the
 # article that is clearly the best lexical match (v x relative margin of its coverage
@@ -50,6 +51,8 @@ class RankedArticle:
     score: float  # fused article score (ranking only; not comparable across models)
     dense: float  # best unit cosine
     lexical: float  # best unit lexical coverage
+    votes: float = 0.0  # share of the VOTE_UNITS nearest units (dense) that belong to this article
+    level: float = 0.0  # how close the article's own questions come to it (decision.question_levels)
 
 
 @dataclass(frozen=True)
@@ -72,14 +75,17 @@ def rank_articles(lindex, vector: np.ndarray, lexical: LexicalScores, allowed: C
         return Ranking([], lexical.known_share, None, None)
     excluded = len(exclude_rows) + (_rows_of(lindex, exclude_article) if exclude_article else 0)
     candidates: dict[str, None] = {}
+    votes: dict[str, float] = {}
+    voters = 0
     for row, _ in lindex.search(vector, CANDIDATE_UNITS + excluded):
-        candidates[lindex.units[row].article_id] = None
+        aid = lindex.units[row].article_id
+        candidates[aid] = None
+        if voters < VOTE_UNITS and row not in exclude_rows and aid != exclude_article:
+            votes[aid] = votes.get(aid, 0.0) + 1.0 / VOTE_UNITS
+            voters += 1
     coverage = lexical.coverage
-    if coverage.size and coverage.max() > 0:
-        top = min(LEXICAL_CANDIDATE_UNITS + excluded, coverage.size)
-        for row in np.argpartition(-coverage, top - 1)[:top]:
-            if coverage[row] > 0:
-                candidates[lindex.units[row].article_id] = None
+    for row in _best_lexical_rows(coverage, LEXICAL_CANDIDATE_UNITS + excluded):
+        candidates[lindex.units[row].article_id] = None
     ids = [aid for aid in candidates if aid != exclude_article and allowed(aid)]
     if not ids:
         return Ranking([], lexical.known_share, None, None)
@@ -114,12 +120,25 @@ def rank_articles(lindex, vector: np.ndarray, lexical: LexicalScores, allowed: C
         end = starts[i + 1] if i + 1 < len(starts) else len(rows)
         local = int(np.argmax(unit_score[starts[i]:end] >= best_row[i]))
         ranked.append(RankedArticle(ids[i], int(rows[starts[i] + local]), float(score[i]), float(best_d[i]),
-                                    float(best_l[i])))
+                                    float(best_l[i]), votes.get(ids[i], 0.0),
+                                    float(lindex.article_levels[lindex.article_position[ids[i]]])))
         if len(ranked) >= max_hits:
             break
     dense_top = ids[int(np.argmax(np.where(valid, best_d, -np.inf)))]
     lexical_top = ids[int(lex_order[0])] if lex_first > 0 else None
     return Ranking(ranked, lexical.known_share, dense_top, lexical_top)
+
+
+def _best_lexical_rows(coverage: np.ndarray, top: int) -> np.ndarray:
+    """The ``top`` units of highest coverage above 0. The ``top``-th value by ``np.partition``
+    and two comparisons: at 100k units a third of ``argpartition``'s time (numbers partly tied)."""
+    if coverage.size <= top:
+        return np.flatnonzero(coverage > 0)
+    threshold = np.partition(coverage, coverage.size - top)[coverage.size - top]
+    if threshold <= 0:
+        return np.flatnonzero(coverage > 0)
+    above = np.flatnonzero(coverage > threshold)
+    return np.concatenate([above, np.flatnonzero(coverage == threshold)[:top - above.size]])
 
 
 def _rows_of(lindex, article_id: str) -> int:

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from search_api.auth import require_admin
 from search_api.search.language import detect_language
-from search_api.search.passage import answer_passage, section_similarities
+from search_api.search.passage import answer_passage, section_similarities, stored_section_terms
 from search_api.search.service import SearchResult, SearchService, snippet
 
 router = APIRouter()
@@ -97,7 +97,8 @@ def to_response(result: SearchResult, base_url: str, service: SearchService | No
         url = article_url + (f"#{hit.section.anchor}" if hit.section.anchor else "")
         scores = (section_similarities(lindex, hit.article.id, result.query_vector)
                   if lindex is not None and result.query_vector is not None else None)
-        passage = answer_passage(hit.article, result.query, hit.section, hit.article.lang, scores)
+        stored = stored_section_terms(lindex, hit.article.id) if lindex is not None else None
+        passage = answer_passage(hit.article, result.query, hit.section, hit.article.lang, scores, stored)
         answer = AnswerOut(markdown=passage.markdown, text=passage.text, section=passage.section,
                            url=article_url + (f"#{passage.anchor}" if passage.anchor else ""))
         hits.append(SearchHitOut(

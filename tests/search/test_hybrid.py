@@ -136,3 +136,42 @@ def test_a_kb_without_example_questions_is_decided_by_its_scores_alone(tmp_path)
     wrong = {aid: (r.hits[0].article.id, r.decision) for aid, r in results.items()
              if r.hits[0].article.id != aid or r.decision != ANSWER}
     assert wrong == {}, wrong
+
+
+def test_question_levels_say_how_close_an_articles_own_questions_come_to_it():
+    """decision.question_levels: mean over an article's questions of the best cosine to its other
+    units; an article without questions gets the median of the others."""
+    from search_api.search.decision import question_levels
+    from search_api.search.index import Unit
+
+    def unit_vector(*xs):
+        v = np.asarray(xs, dtype=np.float32)
+        return v / np.linalg.norm(v)
+
+    units = [Unit("tight", 0, "title", "t"), Unit("tight", 0, "question", "q1"), Unit("tight", 0, "question", "q2"),
+             Unit("loose", 0, "title", "t"), Unit("loose", 0, "question", "q"),
+             Unit("bare", 0, "title", "t"), Unit("bare", 0, "section", "s")]
+    vectors = np.stack([unit_vector(1, 0, 0), unit_vector(1, 0.1, 0), unit_vector(1, 0, 0.1),
+                        unit_vector(0, 1, 0), unit_vector(0, 1, 1),
+                        unit_vector(0, 0, 1), unit_vector(0, 0.2, 1)])
+    rows = {"tight": (0, 3), "loose": (3, 5), "bare": (5, 7)}
+    levels = question_levels(units, vectors, rows)
+    tight = np.mean([max(vectors[1] @ vectors[0], vectors[1] @ vectors[2]),
+                     max(vectors[2] @ vectors[0], vectors[2] @ vectors[1])])
+    assert levels[0] == pytest.approx(tight)
+    assert levels[1] == pytest.approx(vectors[4] @ vectors[3])  # its only question to its title
+    assert levels[0] > levels[1]
+    assert levels[2] == pytest.approx(np.median(levels[:2]))  # no questions: the median of the others
+
+
+def test_the_best_lexical_units_are_the_top_of_the_coverage_ties_included():
+    from search_api.search.ranking import _best_lexical_rows
+
+    rng = np.random.default_rng(3)
+    for size in (5, 32, 33, 1000, 50_000):
+        for _ in range(20):
+            coverage = (rng.integers(0, 6, size) * (rng.random(size) < 0.5)).astype(np.float32)
+            rows = _best_lexical_rows(coverage, 32)
+            expected = np.sort(coverage[coverage > 0])[::-1][:32]
+            assert len(set(rows.tolist())) == len(rows) == len(expected)
+            assert np.array_equal(np.sort(coverage[rows])[::-1], expected)

@@ -105,3 +105,29 @@ def test_watch_mode_rebuilds_when_an_article_is_saved(kb_copy):
         assert client.get("/health").json()["index_version"] != before
         page = client.get("/articles/fx-en-reset-password", headers={"Accept": "application/json"}).json()
         assert "20 minutes" in page["body"]
+
+
+def test_sections_carry_their_stemmed_words_and_an_older_index_gets_them_without_re_embedding(kb_copy):
+    """The answer passage reads a section's words from its unit (passage.section_terms) instead
+    of tokenizing the hit's article; an index written before they were stored gains them on
+    the next build, its vectors reused."""
+    from search_api.search.passage import section_terms
+
+    index = load_index(kb_copy.index_dir)
+    lindex = index.languages["en"]
+    sections = [u for u in lindex.units if u.kind == "section"]
+    assert sections and all(u.heading_terms is not None for u in sections)
+    for unit in sections:
+        section = index.articles[unit.article_id].sections[unit.section]
+        assert (unit.heading_terms, unit.body_terms) == section_terms(section, "en")
+    # The index as an older build wrote it: units without their words.
+    units_file = index.path / "en.units.jsonl"
+    rows = [json.loads(line) for line in units_file.read_text().splitlines()]
+    units_file.write_text("".join(json.dumps({k: r[k] for k in ("article_id", "section", "kind", "text")}) + "\n"
+                                  for r in rows))
+    assert all(u.heading_terms is None for u in load_index(kb_copy.index_dir).languages["en"].units)
+    report = SearchService.build(kb_copy)
+    assert report.embedded_articles == 0
+    rebuilt = load_index(kb_copy.index_dir).languages["en"]
+    assert [(u.heading_terms, u.body_terms) for u in rebuilt.units] == [(u.heading_terms, u.body_terms)
+                                                                        for u in lindex.units]

@@ -170,3 +170,21 @@ def test_script_and_html_in_an_article_never_pass_through(tmp_path):
     html = render_markdown(p.markdown)
     assert set(re.findall(r"<(\w+)", html)) <= {"ol", "li", "strong", "a", "code", "p"}, html
     assert "&lt;b&gt;" in html
+
+
+def test_passage_from_the_indexs_stored_words_equals_the_passage_from_tokenizing():
+    """The index stores each section's stemmed words (section_terms); a passage built from them
+    is the one built by tokenizing the article, for every starter article and its questions."""
+    from search_api.search import passage as module
+    from search_api.search.passage import section_terms
+
+    compared = 0
+    for article in ARTICLES.values():
+        stored = {i: section_terms(s, article.lang) for i, s in enumerate(article.sections)}
+        for query in [article.title, *article.questions]:
+            module._TERMS.clear()
+            tokenized = answer_passage(article, query, None, article.lang)
+            module._TERMS.clear()
+            assert answer_passage(article, query, None, article.lang, stored_terms=stored) == tokenized
+            compared += 1
+    assert compared > 100
