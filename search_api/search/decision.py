@@ -115,8 +115,8 @@ def question_levels(units, vectors: np.ndarray, article_rows: dict[str, tuple[in
     Why: articles differ in how close a question that they answer comes to them (an intent
     phrased a hundred ways vs. one narrow topic). "Dense 0.80" is a clear match for one and a
     neighbour's question for another; the decision's ``relative_dense`` (dense minus the
-    level of the hit's article) tells them apart (clinc150_idoos AUROC 0.865 -> 0.88; README
-    "Measured numbers / Search quality").
+    level of the hit's article) tells them apart (clinc150_idoos AUROC 0.864 -> 0.882 with the
+    share of nearest units; README "Measured numbers / Search quality").
     """
     levels = np.full(len(article_rows), np.nan, dtype=np.float32)
     for position, (start, end) in enumerate(article_rows.values()):

@@ -8,14 +8,14 @@ was asked about (with the column headers), and not "When to contact support" or
 "Symptoms" when a solution section matches almost as well.
 
 It runs for every hit of every request, so it uses no model: each section is
-scored by the query's stemmed tokens it contains (stored with the section's search
-unit when the index is built, ``section_terms``: tokenizing a hit's whole article
-was most of a search's time the first time an article was hit) (``search.lexical.tokenize``;
+scored by the query's stemmed tokens it contains (``search.lexical.tokenize``;
 weighted by how rare the token is among the article's sections, code-like
 tokens such as ``OFF-5015`` or ``smtp.example.net`` weigh triple), plus a bonus
-for the section the dense search matched. The passage comes back as a
-sanitised markdown subset (lists, bold, code, links; raw HTML never passes)
-and as plain text.
+for the section the dense search matched. A section's stems are stored with its
+search unit when the index is built (``section_terms``): tokenizing a hit's whole
+article was most of a search's time the first time an article was hit. The
+passage comes back as a sanitised markdown subset (lists, bold, code, links; raw
+HTML never passes) and as plain text.
 """
 
 from __future__ import annotations
