@@ -250,24 +250,29 @@ def _choose_section(terms: _Terms, weights: dict[tuple[str, ...], float], total:
         matches = {key: max(1.0 if body & bit else PREFIX_MATCH if body_variant & bit else 0.0,
                             HEADING_WEIGHT * (1.0 if head & bit else PREFIX_MATCH if head_variant & bit else 0.0))
                    for key, body, body_variant, head, head_variant in bits}
-        score = sum(weights[key] * m for key, m in matches.items()) / total + dense[i]
+        words = sum(weights[key] * m for key, m in matches.items()) / total
+        score = words + dense[i]
         if _has_steps(section.markdown):
             score += STEPS_BONUS
         # The lead introduces the article, symptoms describe the problem, support names the
         # next step: none is the solution. They win only when clearly better than every section,
         # and only on a word of the question that is not the title's: "WLAN bricht ständig ab"
         # matches the support section's "bricht das WLAN ... ab", which is the article's subject
-        # retold, not a sign that the customer asks when to call.
+        # retold, not a sign that the customer asks when to call. Nor is being closest in the
+        # dense space: a customer's problem description is closest to the article's ("Internet
+        # geht nicht, rote Lampe am Router" to the lead "Leuchtet die Internet-LED ... rot"),
+        # so against a solution section they compete on words alone.
         solution = section.heading is not None and not NON_SOLUTION_HEADINGS.search(section.heading)
         if not solution and not any(m and (key[0] not in terms.title or _is_exact_term(key[0]))
                                     for key, m in matches.items()):
             score -= NON_SOLUTION_MARGIN
+        against_solutions = score if solution else score - dense[i]
         group = "solution" if solution else "other"
         if group not in best or score > best[group][0]:
-            best[group] = (score, section)
-    if "solution" in best and ("other" not in best or best["other"][0] <= best["solution"][0] + NON_SOLUTION_MARGIN):
-        return best["solution"][1]
-    return best["other"][1]
+            best[group] = (score, against_solutions, section)
+    if "solution" in best and ("other" not in best or best["other"][1] <= best["solution"][0] + NON_SOLUTION_MARGIN):
+        return best["solution"][2]
+    return best["other"][2]
 
 
 def _dense_bonus(terms: _Terms, matched: Section | None, section_scores: Mapping[int, float] | None) -> list[float]:
