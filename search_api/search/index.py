@@ -119,6 +119,12 @@ class LanguageIndex:
     # How close an article's own example questions come to its other units (decision.py:
     # a hit is judged by its dense score relative to this level), by article_position.
     article_levels: np.ndarray = field(init=False)
+    # By unit row: its article's position; by position: the article's id and first/end row
+    # (the ranking gathers its candidates' rows with array operations, not per article).
+    unit_article: np.ndarray = field(init=False)
+    article_ids: list[str] = field(init=False)
+    article_starts: np.ndarray = field(init=False)
+    article_ends: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
         if self.lexical is None:
@@ -131,6 +137,12 @@ class LanguageIndex:
             if end > start:
                 self.article_means[self.article_position[aid]] = self.vectors[start:end].mean(axis=0)
         self.article_levels = question_levels(self.units, self.vectors, self.article_rows)
+        self.article_ids = list(self.article_rows)
+        spans = np.array(list(self.article_rows.values()), dtype=np.int64).reshape(-1, 2)
+        self.article_starts, self.article_ends = spans[:, 0].copy(), spans[:, 1].copy()
+        self.unit_article = np.full(len(self.units), -1, dtype=np.int64)
+        for position, (start, end) in enumerate(spans):
+            self.unit_article[start:end] = position
 
     def mean_scores(self, article_ids: list[str], query_vector: np.ndarray) -> np.ndarray:
         """Mean score of all units of each article, in the order given."""

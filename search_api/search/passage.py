@@ -143,6 +143,8 @@ class _Terms:
     vocabulary: frozenset[str]
     title: frozenset[str]
     sorted_vocabulary: tuple[str, ...]  # for the compounds that start with a query word (bisect)
+    steps: tuple[bool, ...]  # the section has a numbered list (how-to steps)
+    solution: tuple[bool, ...]  # a solution section: not the lead, symptoms or support
 
 
 _TERMS: dict[tuple[str, str, str], _Terms] = {}
@@ -164,7 +166,9 @@ def _article_terms(article: Article, lang: str, stored: Mapping[int, tuple[str, 
             bodies = tuple(_tokens_of(s.plain_text, lang) for _, s in pairs)
         vocabulary = frozenset().union(*headings, *bodies)
         terms = _Terms(tuple(s for _, s in pairs), tuple(i for i, _ in pairs), headings, bodies, vocabulary,
-                       _tokens_of(article.title, lang), tuple(sorted(vocabulary)))
+                       _tokens_of(article.title, lang), tuple(sorted(vocabulary)),
+                       tuple(_has_steps(s.markdown) for _, s in pairs),
+                       tuple(s.heading is not None and not NON_SOLUTION_HEADINGS.search(s.heading) for _, s in pairs))
         _TERMS[key] = terms
     return terms
 
@@ -252,7 +256,7 @@ def _choose_section(terms: _Terms, weights: dict[tuple[str, ...], float], total:
                    for key, body, body_variant, head, head_variant in bits}
         words = sum(weights[key] * m for key, m in matches.items()) / total
         score = words + dense[i]
-        if _has_steps(section.markdown):
+        if terms.steps[i]:
             score += STEPS_BONUS
         # The lead introduces the article, symptoms describe the problem, support names the
         # next step: none is the solution. They win only when clearly better than every section,
@@ -262,7 +266,7 @@ def _choose_section(terms: _Terms, weights: dict[tuple[str, ...], float], total:
         # dense space: a customer's problem description is closest to the article's ("Internet
         # geht nicht, rote Lampe am Router" to the lead "Leuchtet die Internet-LED ... rot"),
         # so against a solution section they compete on words alone.
-        solution = section.heading is not None and not NON_SOLUTION_HEADINGS.search(section.heading)
+        solution = terms.solution[i]
         if not solution and not any(m and (key[0] not in terms.title or _is_exact_term(key[0]))
                                     for key, m in matches.items()):
             score -= NON_SOLUTION_MARGIN
@@ -288,9 +292,8 @@ def _dense_bonus(terms: _Terms, matched: Section | None, section_scores: Mapping
             for s in terms.sections]
 
 
-@lru_cache(maxsize=16384)
 def _has_steps(markdown: str) -> bool:
-    # most sections have no numbered line at all: no need to parse them (the first hit of an article)
+    # most sections have no numbered line at all: no need to parse them (once per article version, _Terms)
     return _NUMBERED_LINE.search(markdown) is not None and any(
         b.kind == "list" and b.ordered for b in _parse_blocks(markdown))
 

@@ -19,6 +19,7 @@ questions through this same function, leaving a unit or a whole article out.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Callable
 
@@ -74,23 +75,30 @@ def rank_articles(lindex, vector: np.ndarray, lexical: LexicalScores, allowed: C
     if not lindex.units:
         return Ranking([], lexical.known_share, None, None)
     excluded = len(exclude_rows) + (_rows_of(lindex, exclude_article) if exclude_article else 0)
-    candidates: dict[str, None] = {}
-    votes: dict[str, float] = {}
-    voters = 0
-    for row, _ in lindex.search(vector, CANDIDATE_UNITS + excluded):
-        aid = lindex.units[row].article_id
-        candidates[aid] = None
-        if voters < VOTE_UNITS and row not in exclude_rows and aid != exclude_article:
-            votes[aid] = votes.get(aid, 0.0) + 1.0 / VOTE_UNITS
-            voters += 1
+    nearest = np.array([row for row, _ in lindex.search(vector, CANDIDATE_UNITS + excluded)], dtype=np.int64)
+    nearest_articles = lindex.unit_article[nearest]
+    excluded_position = lindex.article_position.get(exclude_article, -1) if exclude_article else -1
+    voting = nearest_articles != excluded_position
+    if exclude_rows:
+        voting &= ~np.isin(nearest, np.fromiter(exclude_rows, np.int64))
+    voters = nearest_articles[voting][:VOTE_UNITS]
     coverage = lexical.coverage
-    for row in _best_lexical_rows(coverage, LEXICAL_CANDIDATE_UNITS + excluded):
-        candidates[lindex.units[row].article_id] = None
-    ids = [aid for aid in candidates if aid != exclude_article and allowed(aid)]
+    found = np.concatenate([nearest_articles, lindex.unit_article[_best_lexical_rows(
+        coverage, LEXICAL_CANDIDATE_UNITS + excluded)]])
+    _, first_seen = np.unique(found, return_index=True)
+    positions = found[np.sort(first_seen)]  # candidates in the order found: FAISS, then lexical
+    positions = positions[positions != excluded_position]
+    ids = [lindex.article_ids[p] for p in positions.tolist()]
+    allowed_ids = [allowed(aid) for aid in ids]
+    if not all(allowed_ids):
+        positions = positions[np.array(allowed_ids, dtype=bool)]
+        ids = [aid for aid, ok in zip(ids, allowed_ids) if ok]
     if not ids:
         return Ranking([], lexical.known_share, None, None)
-    spans = [lindex.article_rows[aid] for aid in ids]
-    rows = np.concatenate([np.arange(start, end) for start, end in spans])
+    first_rows = lindex.article_starts[positions]
+    lengths = lindex.article_ends[positions] - first_rows
+    starts = np.cumsum(lengths) - lengths  # where each candidate's rows begin in ``rows``
+    rows = np.arange(int(lengths.sum())) + np.repeat(first_rows - starts, lengths)
     dense = lindex.vectors[rows] @ vector
     lex = coverage[rows] if coverage.size else np.zeros(len(rows), np.float32)
     if exclude_rows:
@@ -98,7 +106,6 @@ def rank_articles(lindex, vector: np.ndarray, lexical: LexicalScores, allowed: C
     else:
         keep = np.ones(len(rows), bool)
     w, v = fusion_weights(lindex.model_id)
-    starts = np.cumsum([0] + [end - start for start, end in spans[:-1]])
     kept = np.add.reduceat(keep.astype(np.float32), starts)
     best_d = np.maximum.reduceat(np.where(keep, dense, -np.inf), starts)
     mean_d = np.add.reduceat(np.where(keep, dense, 0.0), starts) / np.maximum(kept, 1)
@@ -112,18 +119,17 @@ def rank_articles(lindex, vector: np.ndarray, lexical: LexicalScores, allowed: C
     lex_second = float(best_l[lex_order[1]]) if valid.sum() > 1 else 0.0
     if lex_first > 0:
         score[lex_order[0]] += v * (lex_first - lex_second) / lex_first
-    order = [i for i in np.argsort(-score, kind="stable") if kept[i] > 0]
-    if not order:
+    order = np.argsort(-score, kind="stable")
+    order = order[kept[order] > 0][:max_hits]
+    if not order.size:
         return Ranking([], lexical.known_share, None, None)
+    votes = Counter(voters.tolist())
     ranked = []
     for i in order:
-        end = starts[i + 1] if i + 1 < len(starts) else len(rows)
-        local = int(np.argmax(unit_score[starts[i]:end] >= best_row[i]))
+        local = int(np.argmax(unit_score[starts[i]:starts[i] + lengths[i]] >= best_row[i]))
         ranked.append(RankedArticle(ids[i], int(rows[starts[i] + local]), float(score[i]), float(best_d[i]),
-                                    float(best_l[i]), votes.get(ids[i], 0.0),
-                                    float(lindex.article_levels[lindex.article_position[ids[i]]])))
-        if len(ranked) >= max_hits:
-            break
+                                    float(best_l[i]), votes.get(int(positions[i]), 0) / VOTE_UNITS,
+                                    float(lindex.article_levels[positions[i]])))
     dense_top = ids[int(np.argmax(np.where(valid, best_d, -np.inf)))]
     lexical_top = ids[int(lex_order[0])] if lex_first > 0 else None
     return Ranking(ranked, lexical.known_share, dense_top, lexical_top)
