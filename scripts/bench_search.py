@@ -2,8 +2,8 @@
 
 Measures, on this machine, for each index size (default 1k and 100k sections):
   * p50/p99 latency of POST /search over HTTP (one client, sequential), with the
-    in-process floors of the same run beside it: query encode time, FAISS search time
-    and lexical (BM25) scoring time;
+    in-process floors measured between its requests: query encode time, FAISS search
+    time and lexical (BM25) scoring time of the same queries;
   * throughput with concurrent clients (bounded by count and time, loopback only);
   * resident memory of the server process;
 and at 10k sections the full build time and the one-article incremental rebuild.
@@ -136,17 +136,43 @@ def rss_mib(pid: int) -> float:
     return float("nan")
 
 
-def http_latency(url: str, queries: list[str], n: int) -> list[float]:
-    times = []
-    with httpx.Client(timeout=30, headers=AS_THE_BOT) as client:
-        for q in queries[:5]:  # warm-up
-            client.post(f"{url}/search", json={"query": q, "lang": "en"})
-        for i in range(n):
-            t0 = time.perf_counter()
-            r = client.post(f"{url}/search", json={"query": queries[i % len(queries)], "lang": "en"})
-            times.append((time.perf_counter() - t0) * 1000)
-            r.raise_for_status()
-    return times
+def latency_and_floors(url: str, index_dir: Path, embedder: Embedder, queries: list[str], n: int
+                       ) -> tuple[list[float], list[float], list[float], list[float]]:
+    """HTTP latency of POST /search (one client, sequential) and the in-process floors of the same
+    queries, interleaved: before each request the same query is encoded, searched in FAISS and
+    scored by BM25 here, with one math thread as in the server (cli serve). Measured side by side,
+    a noisy machine's slow minutes slow both (the floor was measured before the server started:
+    the same encode measured 12 ms in one minute and 25 ms in another)."""
+    import torch
+
+    lindex = load_index(index_dir).languages["en"]
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    http, encode, search, lexical = [], [], [], []
+    try:
+        with httpx.Client(timeout=30, headers=AS_THE_BOT) as client:
+            for q in queries[:5]:  # warm-up
+                embedder.encode_queries([q])
+                client.post(f"{url}/search", json={"query": q, "lang": "en"})
+            for i in range(n):
+                query = queries[i % len(queries)]
+                t0 = time.perf_counter()
+                v = embedder.encode_queries([query])[0]
+                t1 = time.perf_counter()
+                lindex.search(v, 64)
+                t2 = time.perf_counter()
+                lindex.lexical.score(query)
+                t3 = time.perf_counter()
+                r = client.post(f"{url}/search", json={"query": query, "lang": "en"})
+                t4 = time.perf_counter()
+                r.raise_for_status()
+                encode.append((t1 - t0) * 1000)
+                search.append((t2 - t1) * 1000)
+                lexical.append((t3 - t2) * 1000)
+                http.append((t4 - t3) * 1000)
+    finally:
+        torch.set_num_threads(threads)
+    return http, encode, search, lexical
 
 
 def throughput(url: str, queries: list[str], clients: int, seconds: float, max_requests: int = 20000) -> float:
@@ -175,31 +201,6 @@ def throughput(url: str, queries: list[str], clients: int, seconds: float, max_r
     return done[0] / (time.perf_counter() - started)
 
 
-def floors(index_dir: Path, embedder: Embedder, queries: list[str], n: int
-           ) -> tuple[list[float], list[float], list[float]]:
-    """In-process encode, FAISS and BM25 times, with one math thread as in the server (cli serve)."""
-    import torch
-
-    lindex = load_index(index_dir).languages["en"]
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    encode, search, lexical = [], [], []
-    for i in range(n):
-        query = queries[i % len(queries)]
-        t0 = time.perf_counter()
-        v = embedder.encode_queries([query])[0]
-        t1 = time.perf_counter()
-        lindex.search(v, 64)
-        t2 = time.perf_counter()
-        lindex.lexical.score(query)
-        t3 = time.perf_counter()
-        encode.append((t1 - t0) * 1000)
-        search.append((t2 - t1) * 1000)
-        lexical.append((t3 - t2) * 1000)
-    torch.set_num_threads(threads)
-    return encode, search, lexical
-
-
 def bench_size(work: Path, sections: int, sentences, queries, embedder, args) -> dict:
     articles, index = work / f"kb-{sections}", work / f"index-{sections}"
     write_synthetic_kb(articles, sections, sentences)
@@ -213,10 +214,9 @@ def bench_size(work: Path, sections: int, sentences, queries, embedder, args) ->
     result: dict = {"sections": sections, "units": report.units, "build_s": round(report.seconds, 1),
                     "index_type": load_index(index).manifest["languages"]["en"]["index_type"], "runs": []}
     for run in range(args.runs):
-        enc, fs, lex = floors(index, embedder, queries, args.requests)
         proc, url = start_server(articles, index)
         try:
-            lat = http_latency(url, queries, args.requests)
+            lat, enc, fs, lex = latency_and_floors(url, index, embedder, queries, args.requests)
             tput = throughput(url, queries, args.clients, args.seconds)
             rss = rss_mib(proc.pid)
         finally:
