@@ -228,8 +228,10 @@ def calibrate_variant(sim, names, c, monotone, max_false_answer=D.MAX_FALSE_ANSW
     return model
 
 
-def evaluate(models, names_of, queries, ranked, mask):
-    """Bands over the queries selected by ``mask`` (models: lang -> model)."""
+def evaluate(models, names_of, queries, ranked, mask, score="top"):
+    """Bands over the queries selected by ``mask`` (models: lang -> model). ``score``: what the AUROC
+    ranks, the first hit's confidence (``top``, as ``helpdesk eval``) or the sum of the first three
+    (``sum3``, what the decision compares with the suggest threshold)."""
     in_scores, out_scores = [], []
     b_in = dict(ar=0, aw=0, sr=0, sw=0, no=0)
     b_out = dict(a=0, s=0, no=0)
@@ -249,8 +251,10 @@ def evaluate(models, names_of, queries, ranked, mask):
                     conf = list(np.minimum.accumulate(conf))
             top = conf[0] if conf else 0.0
             if best is None or top > best[0]:
-                best = (top, model.decide(conf), [h.article_id for h in ranking.hits])
-        top, decision, ids = best
+                best = (top, model.decide(conf), [h.article_id for h in ranking.hits], sum(conf[:D.SUGGEST_HITS]))
+        top, decision, ids, first_three = best
+        if score == "sum3":
+            top = first_three
         gold = {g.lower() for g in q["gold"]}
         if gold:
             in_scores.append(top)
@@ -278,6 +282,8 @@ def main() -> int:
     parser.add_argument("--kb", help="articles directory (starter KB sets)")
     parser.add_argument("--given-lang", action="store_true")
     parser.add_argument("--only", help="comma-separated variant names to print")
+    parser.add_argument("--score", choices=("top", "sum3"), default="top",
+                        help="AUROC of the first hit's confidence or of the sum of the first three")
     args = parser.parse_args()
     set_dir, work = Path(args.set_dir), Path(args.work)
     cache = work / "decision-cache.pkl"
@@ -318,7 +324,7 @@ def main() -> int:
         names_of = {lang: names for lang in models}
         line = [f"{name:45s}"]
         for label, mask in masks.items():
-            r = evaluate(models, names_of, queries, ranked, mask)
+            r = evaluate(models, names_of, queries, ranked, mask, args.score)
             line.append(f"{label}: auc {r['auroc']:.3f} shown {r['shown']:.3f} ans {r['ans_right']:.3f} "
                         f"aw {r['aw_in']:.3f}/{r['aw_out']:.3f} none {r['none_out']:.3f}")
         sims = " ".join(f"{lang}:{m.samples['sim_auroc']:.3f}/{m.answer_threshold:.2f}/{m.suggest_threshold:.2f}"
