@@ -27,8 +27,8 @@ from search_api.search.index import (
     build_index,
     load_index,
 )
-from search_api.search.decision import ANSWER, NONE
-from search_api.search.language import detect_language, has_language_signal
+from search_api.search.decision import ANSWER, NONE, SUGGEST
+from search_api.search.language import MIN_SIGNAL_CONFIDENCE, detect_language, has_language_signal
 from search_api.search.ranking import rank_articles
 from search_api.settings import SearchSettings
 
@@ -57,6 +57,14 @@ class SearchResult:
     decision: str = NONE  # "answer" | "suggest" | "none"
     # The encoded query (None without hits): the answer passage reuses it to compare sections.
     query_vector: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+
+def _preference(result: SearchResult) -> tuple[int, float]:
+    """Of one query searched in several languages: an answer before options before nothing, then
+    the more confident. Results without an answer are equal, so the first language searched
+    keeps the customer's reply language ("Tell me a joke" is refused in English, not German)."""
+    rank = {ANSWER: 2, SUGGEST: 1}.get(result.decision, 0)
+    return rank, result.confidence if rank else 0.0
 
 
 def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
@@ -125,7 +133,10 @@ class SearchService:
 
     def search_languages(self, query: str, lang: str | None) -> list[str]:
         """The languages to search: the given one; else the detected one; a query without
-        language signal (a bare code) in every indexed language, best result wins."""
+        language signal (a bare code) in every indexed language, best result wins. So is a
+        query whose detection is unsure (below ``MIN_SIGNAL_CONFIDENCE``, detected language
+        first on ties): "set up the shoptalk offline form" is German to the detector at 0.54,
+        and an English customer got the German article."""
         available = list(self.index.languages)
         if lang in available:
             return [lang]  # type: ignore[list-item]
@@ -133,9 +144,11 @@ class SearchService:
             if len(available) > 1 and not has_language_signal(query, self.settings.languages):
                 default = self.settings.default_language
                 return sorted(available, key=lambda code: code != default)
-            detected = detect_language(query, self.settings.languages).lang
-            if detected in available:
-                return [detected]  # type: ignore[list-item]
+            detected = detect_language(query, self.settings.languages)
+            if detected.lang in available:
+                if detected.confidence < MIN_SIGNAL_CONFIDENCE:
+                    return sorted(available, key=lambda code: code != detected.lang)
+                return [detected.lang]  # type: ignore[list-item]
         if self.settings.default_language in available:
             return [self.settings.default_language]
         return [next(iter(available), self.settings.default_language)]
@@ -149,7 +162,7 @@ class SearchService:
         index = self.index  # one consistent snapshot, even if a reindex swaps it meanwhile
         results = [self._search_in(index, query, code, top_k, audiences)
                    for code in self.search_languages(query, lang)]
-        return max(results, key=lambda r: r.confidence)  # first (default language) on ties
+        return max(results, key=_preference)  # first (detected or default language) on ties
 
     def _search_in(self, index: KnowledgeIndex, query: str, lang: str, top_k: int,
                    audiences: tuple[str, ...]) -> SearchResult:

@@ -53,6 +53,19 @@ def test_a_bare_code_is_searched_in_the_conversation_language_or_in_both(starter
     assert starter_service.search_languages("Wie kündige ich meinen Vertrag?", None) == ["de"]
 
 
+def test_an_unsure_detection_lets_the_kb_decide_the_language(starter_service):
+    # Product words make the detector unsure: German at 0.60 for this English request.
+    query = "shoptalk offline form setup"
+    assert sorted(starter_service.search_languages(query, None)) == ["de", "en"]
+    result = starter_service.search(query)
+    assert result.lang == "en" and result.hits[0].article.id == "en-shoptalk-offline-messages", \
+        (result.lang, [h.article.id for h in result.hits[:3]])
+    # Nothing answers in either language: the detected language stays (the bot replies in it).
+    assert starter_service.search_languages("sing me a song", None) == ["en", "de"]
+    refused = starter_service.search("sing me a song")
+    assert refused.decision == NONE and refused.lang == "en"
+
+
 @pytest.mark.parametrize("query", [
     "My TV receiver shows error E-102 and no channels",
     "Wie richte ich die Kindersicherung für meine Kinder ein?",
