@@ -113,13 +113,14 @@ class ActionSearch(HelpdeskAction):
         if topic is not None or refining:
             events.append(SlotSet("clarified", True))
         events += _topic_events(topic)
-        # A short message in a conversation with a language is searched in that language.
+        # A short message in a conversation with a language is searched in that language; a longer
+        # one in the language it is written in, this one preferred where the detector is unsure.
         # Until the customer's language is known, the chat page's stands in (codes, product names).
         known = current or metadata_language(tracker)
         search_lang = known if known and len(query.split()) < MIN_WORDS_TO_SWITCH else None
         try:
             result = await backend().search(query, lang=search_lang, top_k=SEARCH_TOP_K,
-                                            conversation_id=tracker.sender_id)
+                                            conversation_id=tracker.sender_id, conversation_lang=known)
         except SearchUnavailable as exc:
             log.warning("search unavailable: %s", exc)
             lang = current or metadata_language(tracker) or DEFAULT_LANGUAGE

@@ -113,11 +113,15 @@ class Backend:
             self._client = None
 
     async def search(self, query: str, lang: Optional[str] = None, top_k: int = 5,
-                     conversation_id: Optional[str] = None) -> Dict[str, Any]:
+                     conversation_id: Optional[str] = None, conversation_lang: Optional[str] = None) -> Dict[str, Any]:
         """``conversation_id`` (the sender id) goes with the query: the operators' reports count
         conversations with it (helpdesk/reports/activity.py), and an unanswered one is kept for
-        the authors with it, so erasing the customer's data (helpdesk erase) erases it too."""
+        the authors with it, so erasing the customer's data (helpdesk erase) erases it too.
+        ``conversation_lang``: the conversation's language so far, which search prefers when the
+        query itself does not say which language it is in."""
         body: Dict[str, Any] = {"query": query[:MAX_QUERY_CHARS], "lang": lang, "top_k": top_k}
+        if conversation_lang and not lang:
+            body["conversation_lang"] = conversation_lang
         if conversation_id:
             body["conversation_id"] = conversation_id[:200]
         # One more try when the replica that had the request went away (connection reset, a

@@ -103,6 +103,15 @@ async def test_a_short_message_does_not_switch_the_conversation_language(search)
     assert c.slots["language"] == "de"
 
 
+@pytest.mark.parametrize("lang, article", [("de", "de-mail-spam"), ("en", "en-mail-spam")])
+async def test_words_of_both_languages_are_answered_in_the_conversations_language(search, lang, article):
+    # Four words the detector is unsure of (German at 0.67): searched in both languages, the
+    # conversation's wins between two answers, and the conversation keeps its language.
+    c = Conversation(f"mixed-{lang}", slots={"language": lang})
+    await c.turn(ActionSearch(), "Spam Filter Mails im Junk", "describe_problem")
+    assert c.slots["language"] == lang and c.cards[0]["article_id"] == article, (c.slots["language"], c.cards)
+
+
 # -- not solved ---------------------------------------------------------------------------------------
 
 async def test_not_solved_twice_prefills_only_what_the_customer_said(search):

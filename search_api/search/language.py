@@ -42,13 +42,18 @@ def detect_language(text: str, languages: tuple[str, ...]) -> DetectedLanguage:
 MIN_SIGNAL_CONFIDENCE = 0.75
 
 
-def has_language_signal(text: str, languages: tuple[str, ...]) -> bool:
-    """False for a query that is only codes, numbers, host names and the like
-    ("OFF-3022", "imap.example.net 993"), or a word or two no detector can place:
-    such a query is searched in every language instead of a guessed one."""
+def placeable_words(text: str) -> list[str]:
+    """The words of ``text`` a detector could place: not codes, numbers, host names and the like
+    ("OFF-3022", "imap.example.net 993" have none)."""
     from search_api.search.lexical import is_code_like, word_tokens
 
-    words = [t for t in word_tokens(text) if not is_code_like(t) and any(ch.isalpha() for ch in t)]
+    return [t for t in word_tokens(text) if not is_code_like(t) and any(ch.isalpha() for ch in t)]
+
+
+def has_language_signal(text: str, languages: tuple[str, ...]) -> bool:
+    """False for a query without placeable words, or a word or two no detector can place:
+    such a query is searched in every language instead of a guessed one."""
+    words = placeable_words(text)
     if not words:
         return False
     if len(words) > 2:

@@ -27,6 +27,11 @@ def _not_blank(value: str) -> str:
 class SearchRequest(BaseModel):
     query: Annotated[str, Field(min_length=1, max_length=MAX_QUERY_CHARS, description="The customer's question")]
     lang: Annotated[str | None, Field(pattern=r"^[a-z]{2}$", description="de, en, ...; null = detect")] = None
+    conversation_lang: Annotated[str | None, Field(
+        pattern=r"^[a-z]{2}$",
+        description="The language the conversation is in so far (the bot sends it with lang null): when the "
+                    "query does not say which language it is in (a bare code, words both languages share, an "
+                    "unsure detection), this one is searched first and wins between equal decisions")] = None
     top_k: Annotated[int, Field(ge=1, le=20)] = 5
     conversation_id: Annotated[str | None, Field(
         min_length=1, max_length=200,
@@ -126,7 +131,7 @@ async def search(body: SearchRequest, request: Request, background_tasks: Backgr
     base_url = request.app.state.settings.public_base_url
 
     def answer() -> tuple[SearchResult, SearchResponse]:
-        result = service.search(body.query, body.lang, body.top_k)
+        result = service.search(body.query, body.lang, body.top_k, conversation_lang=body.conversation_lang)
         return result, to_response(result, base_url, service)
 
     result, response = await run_in_threadpool(answer)

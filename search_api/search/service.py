@@ -28,7 +28,8 @@ from search_api.search.index import (
     load_index,
 )
 from search_api.search.decision import ANSWER, NONE, SUGGEST
-from search_api.search.language import MIN_SIGNAL_CONFIDENCE, detect_language, has_language_signal
+from search_api.search.language import (MIN_SIGNAL_CONFIDENCE, detect_language, has_language_signal,
+                                         placeable_words)
 from search_api.search.ranking import rank_articles
 from search_api.settings import SearchSettings
 
@@ -59,12 +60,18 @@ class SearchResult:
     query_vector: np.ndarray | None = field(default=None, repr=False, compare=False)
 
 
-def _preference(result: SearchResult) -> tuple[int, float]:
-    """Of one query searched in several languages: an answer before options before nothing, then
-    the more confident. Results without an answer are equal, so the first language searched
-    keeps the customer's reply language ("Tell me a joke" is refused in English, not German)."""
+def _preference(result: SearchResult, conversation_lang: str | None, bare: bool) -> tuple[int, ...]:
+    """Of one query searched in several languages: an answer before options before nothing; then
+    the conversation's language, when the caller named it; then the more confident. A ``bare``
+    query (no words: "OFF-3022") says nothing about its language, so there the conversation's
+    language wins unless it has nothing at all. Results without anything are equal, so the first
+    language searched keeps the customer's reply language ("Tell me a joke" is refused in
+    English, not German)."""
     rank = {ANSWER: 2, SUGGEST: 1}.get(result.decision, 0)
-    return rank, result.confidence if rank else 0.0
+    own = int(result.lang == conversation_lang)
+    if bare:
+        return int(rank > 0), own, rank, result.confidence if rank else 0.0
+    return rank, own if rank else 0, result.confidence if rank else 0.0
 
 
 def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
@@ -128,41 +135,47 @@ class SearchService:
             self.index, self.embedders = index, embedders
             return report
 
-    def resolve_language(self, query: str, lang: str | None) -> str:
-        return self.search_languages(query, lang)[0]
+    def search_languages(self, query: str, lang: str | None, conversation_lang: str | None = None) -> list[str]:
+        """The languages to search, best result wins (``search``)."""
+        return self._languages(query, lang, conversation_lang)[0]
 
-    def search_languages(self, query: str, lang: str | None) -> list[str]:
-        """The languages to search: the given one; else the detected one; a query without
-        language signal (a bare code) in every indexed language, best result wins. So is a
-        query whose detection is unsure (below ``MIN_SIGNAL_CONFIDENCE``, detected language
-        first on ties): "set up the shoptalk offline form" is German to the detector at 0.54,
-        and an English customer got the German article."""
+    def _languages(self, query: str, lang: str | None, conversation_lang: str | None) -> tuple[list[str], bool]:
+        """The languages to search, and whether the query is bare (no words to place). The given
+        language; else the detected one; a bare query (a code, a host name) in every indexed
+        language, and so a query whose detection is unsure (below ``MIN_SIGNAL_CONFIDENCE``):
+        "set up the shoptalk offline form" is German to the detector at 0.54, and an English
+        customer got the German article. Of several, ``conversation_lang`` (the language the
+        conversation is in so far) comes first, else the detected language, else the default."""
         available = list(self.index.languages)
         if lang in available:
-            return [lang]  # type: ignore[list-item]
+            return [lang], False  # type: ignore[list-item]
         if lang is None and available:
-            if len(available) > 1 and not has_language_signal(query, self.settings.languages):
-                default = self.settings.default_language
-                return sorted(available, key=lambda code: code != default)
-            detected = detect_language(query, self.settings.languages)
-            if detected.lang in available:
-                if detected.confidence < MIN_SIGNAL_CONFIDENCE:
-                    return sorted(available, key=lambda code: code != detected.lang)
-                return [detected.lang]  # type: ignore[list-item]
+            detected, bare = None, len(available) > 1 and not placeable_words(query)
+            if not bare and (len(available) == 1 or has_language_signal(query, self.settings.languages)):
+                detected = detect_language(query, self.settings.languages)
+                if detected.lang in available and detected.confidence >= MIN_SIGNAL_CONFIDENCE:
+                    return [detected.lang], False  # type: ignore[list-item]
+            first = next((code for code in (conversation_lang, detected and detected.lang,
+                                            self.settings.default_language) if code in available), available[0])
+            return sorted(available, key=lambda code: code != first), bare
         if self.settings.default_language in available:
-            return [self.settings.default_language]
-        return [next(iter(available), self.settings.default_language)]
+            return [self.settings.default_language], False
+        return [next(iter(available), self.settings.default_language)], False
 
     def threshold(self, lang: str) -> float:
         lindex = self.index.languages.get(lang)
         return lindex.decision.answer_threshold if lindex else 1.0  # type: ignore[union-attr]
 
     def search(self, query: str, lang: str | None = None, top_k: int = 5,
-               audiences: tuple[str, ...] = ("public",)) -> SearchResult:
+               audiences: tuple[str, ...] = ("public",), conversation_lang: str | None = None) -> SearchResult:
+        """``lang`` searches that language only; ``conversation_lang`` only orders the languages
+        searched when the query does not say which it is in, and wins between equal decisions
+        ("Spam Filter Mails im Junk" in a German conversation: the German article, although the
+        English one's confidence is higher)."""
         index = self.index  # one consistent snapshot, even if a reindex swaps it meanwhile
-        results = [self._search_in(index, query, code, top_k, audiences)
-                   for code in self.search_languages(query, lang)]
-        return max(results, key=_preference)  # first (detected or default language) on ties
+        languages, bare = self._languages(query, lang, conversation_lang)
+        results = [self._search_in(index, query, code, top_k, audiences) for code in languages]
+        return max(results, key=lambda result: _preference(result, conversation_lang, bare))  # first on ties
 
     def _search_in(self, index: KnowledgeIndex, query: str, lang: str, top_k: int,
                    audiences: tuple[str, ...]) -> SearchResult:

@@ -63,6 +63,7 @@ def test_out_of_scope_is_not_answerable(client, query):
         ({"query": "x" * 100_000}, 422),
         ({"query": "ok", "top_k": 0}, 422),
         ({"query": "ok", "lang": "<script>"}, 422),
+        ({"query": "ok", "conversation_lang": "deutsch"}, 422),
         ({}, 422),
     ],
 )
@@ -89,6 +90,12 @@ def test_markup_in_query_gives_safe_results(client):
 def test_emoji_only_query_is_safe(client):
     r = client.post("/search", json={"query": "🙂🙂🙂"})
     assert r.status_code == 200 and r.json()["answerable"] is False
+
+
+@pytest.mark.parametrize("conversation_lang", ["de", "en"])
+def test_a_query_without_words_keeps_the_conversations_language(client, conversation_lang):
+    body = client.post("/search", json={"query": "12345 🙂", "conversation_lang": conversation_lang}).json()
+    assert body["lang"] == conversation_lang and body["decision"] == "none", body
 
 
 def test_article_page_is_sanitized_html(client):

@@ -66,6 +66,29 @@ def test_an_unsure_detection_lets_the_kb_decide_the_language(starter_service):
     assert refused.decision == NONE and refused.lang == "en"
 
 
+def test_the_conversations_language_decides_where_the_query_does_not_say(starter_service):
+    # A bare code says nothing: the conversation's language is searched first and wins even
+    # with options against an answer in the other language (the bot would switch languages).
+    assert starter_service.search_languages("OFF-3022", None, conversation_lang="de") == ["de", "en"]
+    german = starter_service.search("OFF-3022", conversation_lang="de")
+    assert german.lang == "de" and german.hits[0].article.id == "de-office-fehlercodes", german
+    assert german.decision in (ANSWER, SUGGEST)
+    english = starter_service.search("OFF-3022", conversation_lang="en")
+    assert english.lang == "en" and english.hits[0].article.id == "en-office-error-codes"
+    # Words the detector is unsure of (German at 0.67): between two answers the conversation's
+    # language wins, although the other one's confidence is higher.
+    query = "Spam Filter Mails im Junk"
+    for lang, article in (("de", "de-mail-spam"), ("en", "en-mail-spam")):
+        result = starter_service.search(query, conversation_lang=lang)
+        assert result.lang == lang and result.decision == ANSWER and result.hits[0].article.id == article, \
+            (lang, result.decision, [h.article.id for h in result.hits[:3]])
+    # ... but an answer still beats options: the English customer on a German page.
+    result = starter_service.search("set up the shoptalk offline form", conversation_lang="de")
+    assert result.lang == "en" and result.hits[0].article.id == "en-shoptalk-offline-messages"
+    # A confident detection is not overruled.
+    assert starter_service.search("Mein Router zeigt eine rote Internet-LED", conversation_lang="en").lang == "de"
+
+
 @pytest.mark.parametrize("query", [
     "My TV receiver shows error E-102 and no channels",
     "Wie richte ich die Kindersicherung für meine Kinder ein?",
