@@ -48,7 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Handoffs first: a bad routing file stops the start before the slow index load.
         with open_handoffs(app, settings) as store:
             async with ticket_changes(store, settings.database_url) as app.state.ticket_changes:
-                app.state.search = SearchService.open(settings)
+                app.state.search = SearchService.open(settings, freeze_heap=True)
                 watcher = asyncio.create_task(watch_articles(app.state.search)) if settings.watch_articles else None
                 try:
                     yield

@@ -16,6 +16,12 @@ search unit when the index is built (``section_terms``): tokenizing a hit's whol
 article was most of a search's time the first time an article was hit. The
 passage comes back as a sanitised markdown subset (lists, bold, code, links; raw
 HTML never passes) and as plain text.
+
+Token sets are dicts of their tokens (``Tokens``), not frozensets: a dict that holds
+only strings is not tracked by Python's garbage collector, a set always is, and the
+caches of a large KB (an article's section tokens, kept per article version) made
+each generation-1 collection traverse thousands of sets: pauses of 10-17 ms, a good
+part of the search's p99 at 100k sections (README "Search speed").
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import chain
 from typing import Mapping
 
 import nh3
@@ -67,6 +74,12 @@ _TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
 _EXACT = re.compile(r"[\d.@]")
 _JOINED = re.compile(r"[-_/:]")
 _PLACEHOLDER = re.compile("\ue000(\\d+)\ue001")
+
+Tokens = dict[str, None]  # a set of tokens the garbage collector does not track (module docstring)
+
+
+def _token_set(tokens) -> Tokens:
+    return dict.fromkeys(tokens)
 
 
 @dataclass(frozen=True)
@@ -138,10 +151,10 @@ class _Terms:
 
     sections: tuple[Section, ...]
     positions: tuple[int, ...]  # index of each in article.sections
-    headings: tuple[frozenset[str], ...]
-    bodies: tuple[frozenset[str], ...]
-    vocabulary: frozenset[str]
-    title: frozenset[str]
+    headings: tuple[Tokens, ...]
+    bodies: tuple[Tokens, ...]
+    vocabulary: Tokens
+    title: Tokens
     sorted_vocabulary: tuple[str, ...]  # for the compounds that start with a query word (bisect)
     steps: tuple[bool, ...]  # the section has a numbered list (how-to steps)
     solution: tuple[bool, ...]  # a solution section: not the lead, symptoms or support
@@ -159,12 +172,12 @@ def _article_terms(article: Article, lang: str, stored: Mapping[int, tuple[str, 
             _TERMS.clear()
         pairs = [(i, s) for i, s in enumerate(article.sections) if s.markdown.strip()]
         if stored is not None and all(i in stored for i, _ in pairs):
-            headings = tuple(frozenset(stored[i][0].split()) for i, _ in pairs)
-            bodies = tuple(frozenset(stored[i][1].split()) for i, _ in pairs)
+            headings = tuple(_token_set(stored[i][0].split()) for i, _ in pairs)
+            bodies = tuple(_token_set(stored[i][1].split()) for i, _ in pairs)
         else:
             headings = tuple(_tokens_of(s.heading or "", lang) for _, s in pairs)
             bodies = tuple(_tokens_of(s.plain_text, lang) for _, s in pairs)
-        vocabulary = frozenset().union(*headings, *bodies)
+        vocabulary = _token_set(chain(*headings, *bodies))
         terms = _Terms(tuple(s for _, s in pairs), tuple(i for i, _ in pairs), headings, bodies, vocabulary,
                        _tokens_of(article.title, lang), tuple(sorted(vocabulary)),
                        tuple(_has_steps(s.markdown) for _, s in pairs),
@@ -173,19 +186,19 @@ def _article_terms(article: Article, lang: str, stored: Mapping[int, tuple[str, 
     return terms
 
 
-def _sections_with(tokens, token_sets: tuple[frozenset[str], ...]) -> int:
+def _sections_with(tokens, token_sets: tuple[Tokens, ...]) -> int:
     """Bit i set when section i holds one of ``tokens``: a query's few tokens are tested
     once per section here instead of once per section and per key in the scoring loop."""
     found = 0
     for i, section_tokens in enumerate(token_sets):
-        if not section_tokens.isdisjoint(tokens):
+        if not section_tokens.keys().isdisjoint(tokens):
             found |= 1 << i
     return found
 
 
 @lru_cache(maxsize=16384)
-def _tokens_of(text: str, lang: str) -> frozenset[str]:
-    return frozenset(t for t in tokenize(text, lang) if not _is_compound_word(t))
+def _tokens_of(text: str, lang: str) -> Tokens:
+    return _token_set(t for t in tokenize(text, lang) if not _is_compound_word(t))
 
 
 def _is_exact_term(token: str) -> bool:
@@ -233,7 +246,7 @@ def _variants(token: str, terms: _Terms) -> frozenset[str]:
     return frozenset(found)
 
 
-def _match(key: tuple[str, ...], tokens: frozenset[str]) -> float:
+def _match(key: tuple[str, ...], tokens: Tokens) -> float:
     """1 if the query token itself occurs, ``PREFIX_MATCH`` if only a compound variant does."""
     if key[0] in tokens:
         return 1.0
