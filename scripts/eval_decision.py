@@ -100,7 +100,9 @@ class _View:
 
 def simulate(lindex, embedder, variant: str, stripped: Stripped | None) -> list[dict]:
     """Calibration searches: per pseudo query {aid, pos: Ranking, neg: Ranking}. Variant "all-q":
-    up to six example questions of an article, not D.QUESTIONS_PER_ARTICLE."""
+    up to six example questions of an article, not D.QUESTIONS_PER_ARTICLE. "lno<N>": the
+    answerable search also leaves out the N example questions of the article closest to the
+    pseudo query (harder simulated paraphrases)."""
     per_article = D.QUESTIONS_PER_ARTICLE
     if variant == "all-q":
         D.QUESTIONS_PER_ARTICLE = 6
@@ -123,6 +125,13 @@ def simulate(lindex, embedder, variant: str, stripped: Stripped | None) -> list[
             own[start:end] = stripped.lexical.score(q.text).coverage[start:end]
             lex = dataclasses.replace(lex, coverage=own)
             pos = rank_articles(view, vector, lex, lambda a: True, exclude_rows=frozenset([q.own_row]), max_hits=4)
+        elif variant.startswith("lno"):
+            start, end = lindex.article_rows[q.article_id]
+            siblings = [r for r in range(start, end) if lindex.units[r].kind == "question" and r != q.own_row]
+            closest = np.argsort(-(lindex.vectors[siblings] @ lindex.vectors[q.own_row]))[:int(variant[3:])]
+            rows = frozenset([q.own_row, *(siblings[i] for i in closest)]) if siblings else frozenset([q.own_row])
+            pos = rank_articles(lindex, vector, lindex.lexical.score(q.text, D._token_counts(lindex, list(rows))),
+                                lambda a: True, exclude_rows=rows, max_hits=4)
         else:
             pos = rank_articles(lindex, vector, lindex.lexical.score(q.text, D._token_counts(lindex, [q.own_row])),
                                 lambda a: True, exclude_rows=frozenset([q.own_row]), max_hits=4)
@@ -132,7 +141,7 @@ def simulate(lindex, embedder, variant: str, stripped: Stripped | None) -> list[
     return out
 
 
-PSEUDO_QUERIES = ("current", "strip", "all-q")
+PSEUDO_QUERIES = ("current", "strip", "all-q", "lno1", "lno3")
 
 
 # ---- features ---------------------------------------------------------------------------
@@ -297,6 +306,14 @@ def main() -> int:
             embedder = service.embedders[lang]
             stripped = Stripped(lindex, embedder)
             data["sim"][lang] = {v: simulate(lindex, embedder, v, stripped) for v in PSEUDO_QUERIES}
+        cache.write_bytes(pickle.dumps(data))
+    missing = [v for v in PSEUDO_QUERIES if any(v not in sims for sims in data["sim"].values())]
+    if missing:  # a cache written before a variant was added
+        service = open_service(work, Path(args.kb) if args.kb else None)
+        for lang, lindex in service.index.languages.items():
+            stripped = Stripped(lindex, service.embedders[lang]) if "strip" in missing else None
+            for v in missing:
+                data["sim"][lang][v] = simulate(lindex, service.embedders[lang], v, stripped)
         cache.write_bytes(pickle.dumps(data))
     ranked = data["ranked"]
     half = [zlib.crc32(q["query"].encode()) % 2 for q in queries]
