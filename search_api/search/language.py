@@ -50,12 +50,23 @@ def placeable_words(text: str) -> list[str]:
     return [t for t in word_tokens(text) if not is_code_like(t) and any(ch.isalpha() for ch in t)]
 
 
-def has_language_signal(text: str, languages: tuple[str, ...]) -> bool:
-    """False for a query without placeable words, or a word or two no detector can place:
-    such a query is searched in every language instead of a guessed one."""
+@dataclass(frozen=True)
+class QueryLanguage:
+    """What a search query's words say about its language: ``lang`` as detected (None without
+    placeable words), ``sure`` when that is enough to search that language only, ``bare`` when
+    the query has no placeable words at all (a code, a host name)."""
+    lang: str | None
+    sure: bool
+    bare: bool
+
+
+def query_language(text: str, languages: tuple[str, ...]) -> QueryLanguage:
+    """One detection per query. A query of one or two placeable words is judged by those words
+    alone ("Outlook 0x800" by "Outlook"): codes and numbers tell nothing about the language, and
+    a word or two shared by both languages ("Router LED") is rarely placed with
+    ``MIN_SIGNAL_CONFIDENCE``; such a query is then searched in every language, not guessed."""
     words = placeable_words(text)
     if not words:
-        return False
-    if len(words) > 2:
-        return True
-    return detect_language(" ".join(words), languages).confidence >= MIN_SIGNAL_CONFIDENCE
+        return QueryLanguage(None, False, True)
+    detected = detect_language(text if len(words) > 2 else " ".join(words), languages)
+    return QueryLanguage(detected.lang, detected.confidence >= MIN_SIGNAL_CONFIDENCE, False)

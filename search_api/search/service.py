@@ -29,8 +29,7 @@ from search_api.search.index import (
     load_index,
 )
 from search_api.search.decision import ANSWER, NONE, SUGGEST
-from search_api.search.language import (MIN_SIGNAL_CONFIDENCE, detect_language, has_language_signal,
-                                         placeable_words)
+from search_api.search.language import query_language
 from search_api.search.ranking import rank_articles
 from search_api.settings import SearchSettings
 
@@ -170,15 +169,15 @@ class SearchService:
         available = list(self.index.languages)
         if lang in available:
             return [lang], False  # type: ignore[list-item]
+        if lang is None and len(available) == 1:
+            return available, False
         if lang is None and available:
-            detected, bare = None, len(available) > 1 and not placeable_words(query)
-            if not bare and (len(available) == 1 or has_language_signal(query, self.settings.languages)):
-                detected = detect_language(query, self.settings.languages)
-                if detected.lang in available and detected.confidence >= MIN_SIGNAL_CONFIDENCE:
-                    return [detected.lang], False  # type: ignore[list-item]
-            first = next((code for code in (conversation_lang, detected and detected.lang,
-                                            self.settings.default_language) if code in available), available[0])
-            return sorted(available, key=lambda code: code != first), bare
+            said = query_language(query, self.settings.languages)
+            if said.sure and said.lang in available:
+                return [said.lang], False  # type: ignore[list-item]
+            first = next((code for code in (conversation_lang, said.lang, self.settings.default_language)
+                          if code in available), available[0])
+            return sorted(available, key=lambda code: code != first), said.bare
         if self.settings.default_language in available:
             return [self.settings.default_language], False
         return [next(iter(available), self.settings.default_language)], False

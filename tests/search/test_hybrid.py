@@ -8,6 +8,7 @@ import pytest
 
 from search_api.search.decision import ANSWER, NONE, SUGGEST, DecisionModel
 from search_api.search.index import load_index
+from search_api.search.language import query_language
 from search_api.search.lexical import is_code_like, tokenize
 from search_api.search.service import SearchService
 
@@ -39,6 +40,17 @@ def test_a_code_with_its_own_article_finds_that_article_and_the_table(starter_se
     ids = [h.article.id for h in result.hits]
     assert ids[0] in ("de-office-neuer-pc", "de-office-fehlercodes"), ids
     assert "de-office-fehlercodes" in ids[:3], ids
+
+
+def test_a_querys_language_is_judged_by_its_words_not_its_codes():
+    both = ("de", "en")
+    assert query_language("OFF-3022", both).bare and query_language("imap.example.net 993", both).bare
+    # One or two words are judged without the codes beside them: the code's letters ("OFF")
+    # say nothing, and a word both languages share leaves the query unsure.
+    assert query_language("Fehler OFF-3022", both) == query_language("Fehler", both)
+    assert not query_language("Router LED", both).sure
+    german = query_language("Wie kündige ich meinen Vertrag?", both)
+    assert (german.lang, german.sure, german.bare) == ("de", True, False)
 
 
 def test_a_bare_code_is_searched_in_the_conversation_language_or_in_both(starter_service):
