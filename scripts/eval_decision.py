@@ -50,10 +50,16 @@ def rank_queries(service: SearchService, queries: list[dict], given_lang: bool) 
             lindex = service.index.languages[lang]
             vector = service.embedders[lang].encode_queries([q["query"]])[0]
             ranking = rank_articles(lindex, vector, lindex.lexical.score(q["query"]),
-                                    lambda aid: service.index.articles[aid].audience == "public", max_hits=11)
+                                    lambda aid: service.index.articles[aid].audience == "public", max_hits=11,
+                                    intents=intents_of(lindex, lindex.intents, vector))
             per.append((lang, ranking))
         out.append(per)
     return out
+
+
+def intents_of(lindex, model, vector):
+    """The question classifier's probabilities by article position (None without one)."""
+    return None if model is None else model.by_position(vector, lindex.article_position, len(lindex.article_rows))
 
 
 class Stripped:
@@ -99,25 +105,19 @@ class _View:
 
 
 def simulate(lindex, embedder, variant: str, stripped: Stripped | None) -> list[dict]:
-    """Calibration searches: per pseudo query {aid, pos: Ranking, neg: Ranking}. Variant "all-q":
-    up to six example questions of an article, not D.QUESTIONS_PER_ARTICLE. "lno<N>": the
-    answerable search also leaves out the N example questions of the article closest to the
-    pseudo query (harder simulated paraphrases)."""
-    per_article = D.QUESTIONS_PER_ARTICLE
-    if variant == "all-q":
-        D.QUESTIONS_PER_ARTICLE = 6
-    try:
-        queries = D.pseudo_queries(lindex, {})
-    finally:
-        D.QUESTIONS_PER_ARTICLE = per_article
+    """Calibration searches: per pseudo query {aid, pos: Ranking, neg: Ranking}. "current": as the
+    index build calibrates (decision.simulate_searches). "lno<N>": the answerable search leaves
+    out the N example questions of the article closest to the pseudo query besides its own
+    (lno0: its own only, the calibration before LEFT_OUT_SIBLINGS). "strip": a left-out title
+    is searched in sections that do not repeat it."""
+    queries = D.pseudo_queries(lindex, {})
     vectors = embedder.encode_queries([q.text for q in queries]) if queries else []
+    siblings = int(variant[3:]) if variant.startswith("lno") else D.LEFT_OUT_SIBLINGS
+    searches = D.simulate_searches(lindex, queries, vectors, siblings=siblings, hits=4)
     out = []
-    tokens_cache: dict[str, dict] = {}
-    for q, vector in zip(queries, vectors):
-        if q.article_id not in tokens_cache:
-            tokens_cache[q.article_id] = D._token_counts(lindex, range(*lindex.article_rows[q.article_id]))
-        own_kind = lindex.units[q.own_row].kind
-        if variant == "strip" and own_kind == "title" and stripped is not None:
+    for search, vector in zip(searches, vectors):
+        q, pos = search.query, search.answerable
+        if variant == "strip" and lindex.units[q.own_row].kind == "title" and stripped is not None:
             view = stripped.view(q.article_id)
             lex = lindex.lexical.score(q.text, D._token_counts(lindex, [q.own_row]))
             own = lex.coverage.copy()
@@ -125,23 +125,11 @@ def simulate(lindex, embedder, variant: str, stripped: Stripped | None) -> list[
             own[start:end] = stripped.lexical.score(q.text).coverage[start:end]
             lex = dataclasses.replace(lex, coverage=own)
             pos = rank_articles(view, vector, lex, lambda a: True, exclude_rows=frozenset([q.own_row]), max_hits=4)
-        elif variant.startswith("lno"):
-            start, end = lindex.article_rows[q.article_id]
-            siblings = [r for r in range(start, end) if lindex.units[r].kind == "question" and r != q.own_row]
-            closest = np.argsort(-(lindex.vectors[siblings] @ lindex.vectors[q.own_row]))[:int(variant[3:])]
-            rows = frozenset([q.own_row, *(siblings[i] for i in closest)]) if siblings else frozenset([q.own_row])
-            pos = rank_articles(lindex, vector, lindex.lexical.score(q.text, D._token_counts(lindex, list(rows))),
-                                lambda a: True, exclude_rows=rows, max_hits=4)
-        else:
-            pos = rank_articles(lindex, vector, lindex.lexical.score(q.text, D._token_counts(lindex, [q.own_row])),
-                                lambda a: True, exclude_rows=frozenset([q.own_row]), max_hits=4)
-        neg = rank_articles(lindex, vector, lindex.lexical.score(q.text, tokens_cache[q.article_id]),
-                            lambda a: True, exclude_article=q.article_id, max_hits=4)
-        out.append({"aid": q.article_id, "pos": pos, "neg": neg})
+        out.append({"aid": q.article_id, "pos": pos, "neg": search.unanswerable})
     return out
 
 
-PSEUDO_QUERIES = ("current", "strip", "all-q", "lno1", "lno3")
+PSEUDO_QUERIES = ("current", "strip", "lno0", "lno1", "lno3")
 
 
 # ---- features ---------------------------------------------------------------------------
@@ -159,6 +147,7 @@ def all_features(ranking, k):
 
 FEATURE_SETS = {
     "current": list(D.FEATURES),
+    "without-intent": list(D.WITHOUT_INTENTS),
     "dense": ["dense"],
     "score": ["score"],
     "dense+score": ["dense", "score"],
@@ -168,8 +157,8 @@ FEATURE_SETS = {
     "dense+score+lex": ["dense", "score", "lexical", "gap_to_first"],
     "dense+score+knownonly": ["dense", "score", "known_share"],
     "dense+known": ["dense", "known_share"],
-    "current+votes": list(D.FEATURES) + ["votes"],
-    "current+votes+dgap": list(D.FEATURES) + ["votes", "dense_gap_next"],
+    "intent": ["intent"],
+    "dense+intent": ["dense", "intent"],
 }
 
 
@@ -291,6 +280,8 @@ def main() -> int:
     parser.add_argument("--kb", help="articles directory (starter KB sets)")
     parser.add_argument("--given-lang", action="store_true")
     parser.add_argument("--only", help="comma-separated variant names to print")
+    parser.add_argument("--variants", default=",".join(PSEUDO_QUERIES),
+                        help="comma-separated pseudo-query variants to simulate (default: all)")
     parser.add_argument("--score", choices=("top", "sum3"), default="top",
                         help="AUROC of the first hit's confidence or of the sum of the first three")
     args = parser.parse_args()
@@ -304,10 +295,10 @@ def main() -> int:
         data = {"ranked": rank_queries(service, queries, args.given_lang), "sim": {}}
         for lang, lindex in service.index.languages.items():
             embedder = service.embedders[lang]
-            stripped = Stripped(lindex, embedder)
-            data["sim"][lang] = {v: simulate(lindex, embedder, v, stripped) for v in PSEUDO_QUERIES}
+            stripped = Stripped(lindex, embedder) if "strip" in args.variants.split(",") else None
+            data["sim"][lang] = {v: simulate(lindex, embedder, v, stripped) for v in args.variants.split(",")}
         cache.write_bytes(pickle.dumps(data))
-    missing = [v for v in PSEUDO_QUERIES if any(v not in sims for sims in data["sim"].values())]
+    missing = [v for v in args.variants.split(",") if any(v not in sims for sims in data["sim"].values())]
     if missing:  # a cache written before a variant was added
         service = open_service(work, Path(args.kb) if args.kb else None)
         for lang, lindex in service.index.languages.items():
@@ -326,7 +317,7 @@ def main() -> int:
                 in zip(queries, ranked) if not q["gold"]]
         print(f"raw top {raw}: AUROC {auroc(ins, outs):.3f}")
     variants = []
-    for pq in PSEUDO_QUERIES:
+    for pq in args.variants.split(","):
         for fs in FEATURE_SETS:
             for c in (1.0, 0.05):
                 for mono in (False, True):

@@ -13,6 +13,8 @@ Layout of the index directory (replicas can share one, read-only)::
         <lang>.bm25/        lexical (BM25) index over the same units, row i = unit i (lexical.py)
         <lang>.calibration.npz  query vectors of the KB's own questions used to calibrate
                             the answer decision (decision.py), reused by incremental builds
+        <lang>.intents.npz  the classifier of the KB's example questions (intents.py), where
+                            the KB has them
 
 The fitted decision model of each language is in the manifest.
 
@@ -39,6 +41,8 @@ import numpy as np
 
 from search_api.kb.articles import Article, ArticleError, load_articles
 from search_api.search.decision import DecisionModel, calibrate, question_levels
+from search_api.search.intents import IntentModel
+from search_api.search.intents import train as train_intents
 from search_api.search.embedding import Embedder
 from search_api.search.lexical import LexicalIndex
 from search_api.search.passage import section_terms
@@ -111,6 +115,7 @@ class LanguageIndex:
     article_rows: dict[str, tuple[int, int]]
     lexical: LexicalIndex | None = None
     decision: DecisionModel | None = None
+    intents: IntentModel | None = None  # the question classifier, where the KB has one (intents.py)
     # Mean unit vector of each article (row article_position[id]): the mean of an
     # article's unit scores is its mean vector's score (linearity), one matmul for
     # all candidates instead of one per candidate.
@@ -221,7 +226,7 @@ def load_index(index_dir: Path) -> KnowledgeIndex:
         languages[lang] = LanguageIndex(
             lang, info["model_id"], info["dim"], units, vectors,
             faiss.read_index(str(path / f"{lang}.faiss")), rows,  # type: ignore[arg-type]
-            lexical, decision,
+            lexical, decision, IntentModel.load(path / f"{lang}.intents.npz"),
         )
         if isinstance(languages[lang].faiss_index, faiss.IndexHNSWFlat):
             languages[lang].faiss_index.hnsw.efSearch = HNSW_EF_SEARCH
@@ -340,6 +345,9 @@ def build_index(
                                    {aid: tuple(e["rows"]) for aid, e in manifest["articles"].items()
                                     if e["lang"] == lang})  # type: ignore[misc]
             lindex.lexical.save(staging / f"{lang}.bm25")  # type: ignore[union-attr]
+            lindex.intents = train_intents(lindex)
+            if lindex.intents is not None:
+                lindex.intents.save(staging / f"{lang}.intents.npz")
             cache = _CalibrationCache.load(previous, lang) if reusable else _CalibrationCache()
             lindex.decision = calibrate(lindex, lambda texts: cache.encode(texts, embedder))
             cache.save(staging / f"{lang}.calibration.npz")

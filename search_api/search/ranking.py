@@ -54,6 +54,7 @@ class RankedArticle:
     lexical: float  # best unit lexical coverage
     votes: float = 0.0  # share of the VOTE_UNITS nearest units (dense) that belong to this article
     level: float = 0.0  # how close the article's own questions come to it (decision.question_levels)
+    intent: float = 0.0  # the KB's question classifier: this article's probability x classes (intents.py)
 
 
 @dataclass(frozen=True)
@@ -66,11 +67,12 @@ class Ranking:
 
 def rank_articles(lindex, vector: np.ndarray, lexical: LexicalScores, allowed: Callable[[str], bool],
                   exclude_rows: frozenset[int] = frozenset(), exclude_article: str | None = None,
-                  max_hits: int = 20) -> Ranking:
+                  max_hits: int = 20, intents: np.ndarray | None = None) -> Ranking:
     """The best ``max_hits`` candidate articles of ``lindex`` (a LanguageIndex), best first.
 
     ``exclude_rows`` / ``exclude_article``: units or an article treated as absent
-    (the decision's leave-one-out calibration).
+    (the decision's leave-one-out calibration). ``intents``: the question classifier's
+    probabilities by article position (``intents.IntentModel.by_position``), copied to the hits.
     """
     if not lindex.units:
         return Ranking([], lexical.known_share, None, None)
@@ -129,7 +131,8 @@ def rank_articles(lindex, vector: np.ndarray, lexical: LexicalScores, allowed: C
         local = int(np.argmax(unit_score[starts[i]:starts[i] + lengths[i]] >= best_row[i]))
         ranked.append(RankedArticle(ids[i], int(rows[starts[i] + local]), float(score[i]), float(best_d[i]),
                                     float(best_l[i]), votes.get(int(positions[i]), 0) / VOTE_UNITS,
-                                    float(lindex.article_levels[positions[i]])))
+                                    float(lindex.article_levels[positions[i]]),
+                                    float(intents[positions[i]]) if intents is not None else 0.0))
     dense_top = ids[int(np.argmax(np.where(valid, best_d, -np.inf)))]
     lexical_top = ids[int(lex_order[0])] if lex_first > 0 else None
     return Ranking(ranked, lexical.known_share, dense_top, lexical_top)

@@ -203,8 +203,11 @@ class SearchService:
         if lindex is None or not query.strip():
             return SearchResult(query, lang, [], False, 0.0, self.threshold(lang), NONE)
         vector = self.embedders[lang].encode_queries([query])[0]
+        intents = (lindex.intents.by_position(vector, lindex.article_position, len(lindex.article_rows))
+                   if lindex.intents is not None else None)
         ranking = rank_articles(lindex, vector, lindex.lexical.score(query),
-                                lambda aid: index.articles[aid].audience in audiences, max_hits=top_k + 1)
+                                lambda aid: index.articles[aid].audience in audiences, max_hits=top_k + 1,
+                                intents=intents)
         model = lindex.decision
         confidences = model.confidences(ranking, top_k)
         decision = model.decide(confidences)

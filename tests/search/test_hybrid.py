@@ -125,6 +125,76 @@ def test_the_decision_is_calibrated_per_language_from_the_kbs_own_questions(star
         assert (starter_service.index.path / f"{lang}.bm25").is_dir()
         assert (starter_service.index.path / f"{lang}.calibration.npz").is_file()
         assert lindex.decision.answer_threshold == model.answer_threshold
+        # A KB with example questions gets their classifier, stored, and its decision is offered
+        # its feature (the starter KB's four to six questions an article teach it little: a fit
+        # that weights it negatively drops it, as any feature that may only raise confidence).
+        assert (starter_service.index.path / f"{lang}.intents.npz").is_file()
+        assert set(lindex.intents.article_ids) == set(lindex.article_rows)
+        assert "intent" in set(model.features) | set(model.samples["dropped"]), model.samples
+
+
+def test_the_question_classifier_knows_the_articles_way_of_being_asked(starter_service):
+    lindex = starter_service.index.languages["en"]
+    queries = {"my wifi keeps dropping out every few minutes": "en-wifi-drops",
+               "how do I get last month's bill as a pdf": "en-invoice-download",
+               "the chat box is missing on our shop page": "en-shoptalk-widget-not-showing"}
+    vectors = starter_service.embedders["en"].encode_queries(list(queries))
+    for (query, article), vector in zip(queries.items(), vectors):
+        probabilities = lindex.intents.probabilities(vector)
+        assert abs(probabilities.sum() - 1.0) < 1e-4
+        assert lindex.intents.article_ids[int(probabilities.argmax())] == article, query
+        by_position = lindex.intents.by_position(vector, lindex.article_position, len(lindex.article_rows))
+        assert by_position[lindex.article_position[article]] == pytest.approx(
+            probabilities.max() * len(lindex.intents.article_ids))
+
+
+def test_the_calibrations_classifiers_have_not_seen_what_they_are_asked():
+    """intents.Folds: the classifier a simulated unanswerable question meets has no class for
+    its article; the one a simulated answerable question meets was not trained on it."""
+    from search_api.search.index import Unit
+    from search_api.search.intents import Folds, fit, training_rows
+
+    rng = np.random.default_rng(0)
+    units, rows, vectors = [], {}, []
+    for a in range(10):
+        centre = rng.normal(size=8)
+        rows[f"a{a}"] = (len(units), len(units) + 6)
+        units.append(Unit(f"a{a}", 0, "title", f"t{a}"))
+        vectors.append(centre)
+        for q in range(5):
+            units.append(Unit(f"a{a}", 0, "question", f"q{a}.{q}"))
+            vectors.append(centre + 0.3 * rng.normal(size=8))
+    vectors = np.asarray(vectors, dtype=np.float32)
+
+    class Index:
+        pass
+
+    lindex = Index()
+    lindex.units, lindex.article_rows, lindex.vectors = units, rows, vectors / np.linalg.norm(vectors, axis=1)[:, None]
+    trained_rows, labels = training_rows(lindex)
+    assert len(trained_rows) == 50 and "t0" not in [units[r].text for r in trained_rows]  # questions, not titles
+    folds = Folds(lindex)
+    for aid in rows:
+        assert aid not in folds.without_article(aid).article_ids
+        assert len(folds.without_article(aid).article_ids) < 10
+    # Two classes: scikit-learn's single row becomes a softmax over both, as its own probabilities.
+    from sklearn.linear_model import LogisticRegression
+
+    two = [i for i, label in enumerate(labels) if label in ("a0", "a1")]
+    pair = fit(lindex.vectors[[trained_rows[i] for i in two]], [labels[i] for i in two])
+    reference = LogisticRegression(C=1.0, max_iter=2000).fit(lindex.vectors[[trained_rows[i] for i in two]],
+                                                             [labels[i] for i in two])
+    assert pair.weights.shape == (2, 8) and pair.article_ids == ["a0", "a1"]
+    assert np.allclose(pair.probabilities(lindex.vectors[0]), reference.predict_proba(lindex.vectors[:1])[0], atol=1e-5)
+
+    full = fit(lindex.vectors[trained_rows], labels)
+    seen, unseen = [], []
+    for row, aid in zip(trained_rows, labels):
+        model = folds.without_question(row)
+        assert set(model.article_ids) == set(rows)  # every article still known ...
+        seen.append(full.probabilities(lindex.vectors[row])[full.article_ids.index(aid)])
+        unseen.append(model.probabilities(lindex.vectors[row])[model.article_ids.index(aid)])
+    assert np.mean(unseen) < np.mean(seen) - 0.01  # ... but not this question
 
 
 def test_confidences_are_ordered_probabilities(starter_service):
@@ -179,6 +249,7 @@ def test_a_kb_without_example_questions_is_decided_by_its_scores_alone(tmp_path)
     model = service.index.languages["en"].decision
     assert model.calibrated and model.samples["titles"] == model.samples["questions"], model.samples
     assert set(model.features) <= set(TITLE_FEATURES) and all(c >= 0 for c in model.coef), model.to_dict()
+    assert service.index.languages["en"].intents is None  # one title an article: nothing to learn from
     public = [a for a in service.index.articles.values() if a.audience == "public"]
     results = {a.id: service.search(a.title, lang="en") for a in public}
     wrong = {aid: (r.hits[0].article.id, r.decision) for aid, r in results.items()
