@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from search_api.evaluation import auroc  # noqa: E402
 from search_api.search import decision as D  # noqa: E402
+from search_api.search.intents import intent_scores  # noqa: E402
 from search_api.search.ranking import rank_articles  # noqa: E402
 from search_api.search.service import SearchService  # noqa: E402
 from search_api.settings import SearchSettings  # noqa: E402
@@ -51,15 +52,10 @@ def rank_queries(service: SearchService, queries: list[dict], given_lang: bool) 
             vector = service.embedders[lang].encode_queries([q["query"]])[0]
             ranking = rank_articles(lindex, vector, lindex.lexical.score(q["query"]),
                                     lambda aid: service.index.articles[aid].audience == "public", max_hits=11,
-                                    intents=intents_of(lindex, lindex.intents, vector))
+                                    intents=intent_scores(lindex.intents, vector, lindex))
             per.append((lang, ranking))
         out.append(per)
     return out
-
-
-def intents_of(lindex, model, vector):
-    """The question classifier's probabilities by article position (None without one)."""
-    return None if model is None else model.by_position(vector, lindex.article_position, len(lindex.article_rows))
 
 
 class Stripped:

@@ -54,7 +54,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from search_api.search.intents import Folds
+from search_api.search.intents import Folds, intent_scores
 from search_api.search.lexical import tokenize
 from search_api.search.ranking import Ranking, rank_articles
 
@@ -259,10 +259,6 @@ def simulate_searches(lindex, queries: list[PseudoQuery], vectors: np.ndarray,
                       siblings: int = LEFT_OUT_SIBLINGS, hits: int = SUGGEST_HITS + 1) -> list[SimulatedSearch]:
     """The calibration's searches (module docstring), also replayed by scripts/eval_decision.py."""
     folds = Folds(lindex) if lindex.intents is not None else None
-
-    def intents(model, vector: np.ndarray) -> np.ndarray | None:
-        return None if model is None else model.by_position(vector, lindex.article_position, len(lindex.article_rows))
-
     out = []
     article_tokens: dict[str, dict[str, int]] = {}
     for q, vector in zip(queries, vectors):
@@ -271,10 +267,10 @@ def simulate_searches(lindex, queries: list[PseudoQuery], vectors: np.ndarray,
         left_out = left_out_rows(lindex, q.own_row, siblings)
         answerable = rank_articles(lindex, vector, lindex.lexical.score(q.text, _token_counts(lindex, sorted(left_out))),
                                    allowed, exclude_rows=left_out, max_hits=hits,
-                                   intents=intents(folds and folds.without_question(q.own_row), vector))
+                                   intents=intent_scores(folds and folds.without_question(q.own_row), vector, lindex))
         unanswerable = rank_articles(lindex, vector, lindex.lexical.score(q.text, article_tokens[q.article_id]),
                                      allowed, exclude_article=q.article_id, max_hits=hits,
-                                     intents=intents(folds and folds.without_article(q.article_id), vector))
+                                     intents=intent_scores(folds and folds.without_article(q.article_id), vector, lindex))
         out.append(SimulatedSearch(q, answerable, unanswerable))
     return out
 

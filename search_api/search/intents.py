@@ -56,16 +56,17 @@ class IntentModel:
         logits = np.exp(logits - logits.max())
         return logits / logits.sum()
 
-    def by_position(self, vector: np.ndarray, article_position: dict[str, int], articles: int) -> np.ndarray:
-        """By article position of a LanguageIndex: the probability times the number of classes,
-        how many times likelier than chance (0 for an article not a class). Times the number of
-        classes, because the calibration's classifiers know fewer articles than the served one,
-        and a classifier unsure between fewer articles gives each more."""
-        if self._positions_of is not article_position:  # the classes' positions, once per index
-            self._positions = np.array([article_position.get(aid, -1) for aid in self.article_ids], dtype=np.int64)
-            self._positions_of = article_position
+    def by_position(self, vector: np.ndarray, lindex) -> np.ndarray:
+        """By article position of ``lindex`` (a LanguageIndex): the probability times the number of
+        classes, how many times likelier than chance (0 for an article not a class). Times the
+        number of classes, because the calibration's classifiers know fewer articles than the
+        served one, and a classifier unsure between fewer articles gives each more."""
+        if self._positions_of is not lindex.article_position:  # the classes' positions, once per index
+            self._positions = np.array([lindex.article_position.get(aid, -1) for aid in self.article_ids],
+                                       dtype=np.int64)
+            self._positions_of = lindex.article_position
         known = self._positions >= 0
-        out = np.zeros(articles, dtype=np.float32)
+        out = np.zeros(len(lindex.article_rows), dtype=np.float32)
         out[self._positions[known]] = (self.probabilities(vector) * len(self.article_ids))[known]
         return out
 
@@ -79,6 +80,11 @@ class IntentModel:
         with np.load(path) as data:
             return cls([str(a) for a in data["article_ids"]], data["weights"].astype(np.float32),
                        data["bias"].astype(np.float32))
+
+
+def intent_scores(model: IntentModel | None, vector: np.ndarray, lindex) -> np.ndarray | None:
+    """``model.by_position`` for the ranking's ``intents`` argument; None without a classifier."""
+    return None if model is None else model.by_position(vector, lindex)
 
 
 def training_rows(lindex) -> tuple[list[int], list[str]]:

@@ -29,6 +29,7 @@ from search_api.search.index import (
     load_index,
 )
 from search_api.search.decision import ANSWER, NONE, SUGGEST
+from search_api.search.intents import intent_scores
 from search_api.search.language import query_language
 from search_api.search.ranking import rank_articles
 from search_api.settings import SearchSettings
@@ -203,11 +204,9 @@ class SearchService:
         if lindex is None or not query.strip():
             return SearchResult(query, lang, [], False, 0.0, self.threshold(lang), NONE)
         vector = self.embedders[lang].encode_queries([query])[0]
-        intents = (lindex.intents.by_position(vector, lindex.article_position, len(lindex.article_rows))
-                   if lindex.intents is not None else None)
         ranking = rank_articles(lindex, vector, lindex.lexical.score(query),
                                 lambda aid: index.articles[aid].audience in audiences, max_hits=top_k + 1,
-                                intents=intents)
+                                intents=intent_scores(lindex.intents, vector, lindex))
         model = lindex.decision
         confidences = model.confidences(ranking, top_k)
         decision = model.decide(confidences)

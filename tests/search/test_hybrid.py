@@ -143,7 +143,7 @@ def test_the_question_classifier_knows_the_articles_way_of_being_asked(starter_s
         probabilities = lindex.intents.probabilities(vector)
         assert abs(probabilities.sum() - 1.0) < 1e-4
         assert lindex.intents.article_ids[int(probabilities.argmax())] == article, query
-        by_position = lindex.intents.by_position(vector, lindex.article_position, len(lindex.article_rows))
+        by_position = lindex.intents.by_position(vector, lindex)
         assert by_position[lindex.article_position[article]] == pytest.approx(
             probabilities.max() * len(lindex.intents.article_ids))
 
