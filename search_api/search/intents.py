@@ -15,7 +15,7 @@ how it works and why").
 
 Only a KB whose decision is calibrated on example questions gets one (a KB of
 titles has one example an article: nothing to learn a class's extent from),
-and only up to ``MAX_ARTICLES`` articles. It is fitted when the index is built,
+and only from ``MIN_ARTICLES`` up to ``MAX_ARTICLES`` articles. It is fitted when the index is built,
 from the question vectors already in it (nothing is encoded again), and stored
 beside the index (``<lang>.intents.npz``).
 
@@ -37,6 +37,11 @@ import numpy as np
 # The calibration fits the classifier 26 times (intents.Folds): 11 s for clinc150_idoos'
 # 112 articles of 20 questions; a fit's cost grows with articles x questions.
 MAX_ARTICLES = 500
+# A softmax over a few articles has no room for "none of them": in a KB of three articles an
+# unrelated question still gets about half the probability for one, and the ranking's term
+# (ranking.INTENT_WEIGHTS) made the test fixture's "how do i cancel my contract" an answer
+# with the password article. Every evaluated KB with example questions has 34 or more a language.
+MIN_ARTICLES = 10
 MIN_QUESTIONS = 2  # articles with example questions a KB needs at least
 QUESTION_FOLDS = 5
 ARTICLE_FOLDS = 20  # at most; a KB of fewer articles leaves each out on its own
@@ -106,7 +111,7 @@ def training_rows(lindex) -> tuple[list[int], list[str]]:
 
 def wanted(lindex) -> bool:
     """A KB with example questions in most articles, and not too many articles."""
-    if not 3 <= len(lindex.article_rows) <= MAX_ARTICLES:
+    if not MIN_ARTICLES <= len(lindex.article_rows) <= MAX_ARTICLES:
         return False
     with_questions = sum(any(lindex.units[r].kind == "question" for r in range(start, end))
                          for start, end in lindex.article_rows.values())
