@@ -110,7 +110,7 @@ def training_rows(lindex) -> tuple[list[int], list[str]]:
 
 
 def wanted(lindex) -> bool:
-    """A KB with example questions in most articles, and not too many articles."""
+    """A KB with example questions in most articles, and neither too few articles nor too many."""
     if not MIN_ARTICLES <= len(lindex.article_rows) <= MAX_ARTICLES:
         return False
     with_questions = sum(any(lindex.units[r].kind == "question" for r in range(start, end))
