@@ -8,6 +8,10 @@ and regularisation, and prints for each: AUROC of the first hit's confidence,
 the decision bands and the asserted-wrong rates, on the whole set and on two
 halves split by a hash of the query (A/B) to see that a change moves both the
 same way. Thresholds always come from the calibration, never from the set.
+Variant names read pseudo-queries/features/C/fit: ``free`` an unconstrained fit,
+``mono`` the MUST_RAISE features held non-negative, ``drop`` what the index build
+does (those weighted negatively dropped and the model refitted; it reproduces
+``helpdesk eval``'s numbers for a KB with example questions).
 
 Usage: .venv/py311/bin/python scripts/eval_decision.py /work/shared/eval/data/<set> --work /tmp/evalwork/<set>
 """
@@ -154,6 +158,9 @@ FEATURE_SETS = {
     "dense+score+knownonly": ["dense", "score", "known_share"],
     "dense+known": ["dense", "known_share"],
     "intent": ["intent"],
+    "no-lexical-first": [n for n in D.FEATURES if n != "lexical_first"],
+    "no-lexical": [n for n in D.FEATURES if n not in ("lexical", "lexical_first")],
+    "no-rank-flags": [n for n in D.FEATURES if n not in ("lexical_first", "dense_first")],
     "dense+intent": ["dense", "intent"],
 }
 
@@ -207,7 +214,21 @@ def calibrate_variant(sim, names, c, monotone, max_false_answer=D.MAX_FALSE_ANSW
             pos_y[start + k] = float(s["pos"].hits[k].article_id == s["aid"])
     x = np.vstack([pos_x, neg_x])
     y = np.concatenate([pos_y, np.zeros(len(neg_x))])
-    model = fit(x, y, c, [{"dense": 1, "score": 1, "known_share": 1}.get(n, 0) for n in names] if monotone else None)
+    if monotone == "drop":  # as decision.calibrate: drop the must-raise features weighted negatively, refit
+        kept = list(range(len(names)))
+        while True:
+            model = fit(x[:, kept], y, c)
+            negative = [i for i, w in zip(kept, model.coef) if w < 0 and names[i] in D.MUST_RAISE]
+            if not negative or len(negative) == len(kept):
+                break
+            kept = [i for i in kept if i not in negative]
+        full = np.zeros(len(names))
+        full[kept] = model.coef
+        mean, scale = np.zeros(len(names)), np.ones(len(names))
+        mean[kept], scale[kept] = model.mean, model.scale
+        model.coef, model.mean, model.scale = full.tolist(), mean.tolist(), scale.tolist()
+    else:
+        model = fit(x, y, c, [1 if n in D.MUST_RAISE else 0 for n in names] if monotone else None)
     p_pos, p_neg = probs(model, pos_x), probs(model, neg_x)
     first_neg = [float(p_neg[s]) for s, m in neg_g if m]
     sums_neg = [float(p_neg[s:s + m].sum()) for s, m in neg_g if m]
@@ -316,11 +337,11 @@ def main() -> int:
     for pq in args.variants.split(","):
         for fs in FEATURE_SETS:
             for c in (1.0, 0.05):
-                for mono in (False, True):
+                for mono in (False, True, "drop"):
                     variants.append((pq, fs, c, mono))
     only = set(args.only.split(",")) if args.only else None
     for pq, fs, c, mono in variants:
-        name = f"{pq}/{fs}/C={c}/{'mono' if mono else 'free'}"
+        name = f"{pq}/{fs}/C={c}/{mono if mono == 'drop' else 'mono' if mono else 'free'}"
         if only and name not in only and fs not in only:
             continue
         names = FEATURE_SETS[fs]
