@@ -163,8 +163,11 @@ class ActionSearch(HelpdeskAction):
         elif step.kind == "rejected_only":
             say(dispatcher, "rejected_only", lang, title=step.skipped[0].get("title", ""))
         else:
-            # No bluffing: without a confident answer the customer gets a person, not a guess.
-            say(dispatcher, "no_answer", lang)
+            # No bluffing: without a confident answer the customer gets a person, not a guess. A
+            # customer who described it again instead of taking the offer is not told the same
+            # sentence twice: the second says that a colleague gets both descriptions.
+            again = tracker.get_slot("flow") == "offer_human" and tracker.get_slot("handoff_reason") == "no_answer"
+            say(dispatcher, "no_answer_again" if again else "no_answer", lang)
         say(dispatcher, "offer_human", lang)
         return events + [SlotSet("flow", "offer_human"),
                          SlotSet("handoff_reason", "unresolved" if step.kind == "rejected_only" else "no_answer")]

@@ -77,6 +77,21 @@ async def test_no_article_no_bluff_offers_a_person(search, text, lang):
     assert [r["query"] for r in rows] == [text]
 
 
+@pytest.mark.parametrize("first, second, lang, again", [
+    ("Wie backe ich einen Kuchen?", "Ich meine einen Apfelkuchen mit Streuseln", "de", "Auch dazu"),
+    ("what is the weather in Paris tomorrow", "I mean the weather forecast for the weekend", "en", "either")])
+async def test_a_second_description_without_an_article_is_not_answered_with_the_same_sentence(
+        search, first, second, lang, again):
+    c = Conversation(f"no-answer-again-{lang}")
+    await c.turn(ActionSearch(), first, "nlu_fallback")
+    assert c.slots["flow"] == "offer_human" and again not in c.text
+    await c.turn(ActionSearch(), second, "nlu_fallback")
+    assert "/articles/" not in c.text and again in c.text
+    assert ("keinen passenden Artikel, und raten" if lang == "de" else "rather not guess") not in c.text
+    assert c.slots["flow"] == "offer_human" and c.payloads == ["/affirm", "/deny"]
+    assert c.slots["problem_texts"] == [first, second]  # the colleague sees both
+
+
 async def test_greeting_detects_the_language(search):
     c = Conversation("greet")
     await c.turn(ActionGreet(), "Guten Tag", "greet")
