@@ -214,14 +214,13 @@ def calibrate_variant(sim, names, c, monotone, max_false_answer=D.MAX_FALSE_ANSW
             pos_y[start + k] = float(s["pos"].hits[k].article_id == s["aid"])
     x = np.vstack([pos_x, neg_x])
     y = np.concatenate([pos_y, np.zeros(len(neg_x))])
-    if monotone == "drop":  # as decision.calibrate: drop the must-raise features weighted negatively, refit
-        kept = list(range(len(names)))
-        while True:
-            model = fit(x[:, kept], y, c)
-            negative = [i for i, w in zip(kept, model.coef) if w < 0 and names[i] in D.MUST_RAISE]
-            if not negative or len(negative) == len(kept):
-                break
-            kept = [i for i in kept if i not in negative]
+    if monotone == "drop":  # as decision.calibrate (decision.fit_raising)
+        def fit_on(subset):
+            model = fit(x[:, [names.index(n) for n in subset]], y, c)
+            return model, model.coef
+
+        subset, model = D.fit_raising(tuple(names), fit_on)
+        kept = [names.index(n) for n in subset]
         full = np.zeros(len(names))
         full[kept] = model.coef
         mean, scale = np.zeros(len(names)), np.ones(len(names))

@@ -304,15 +304,15 @@ def calibrate(lindex, encode_queries: Callable[[list[str]], np.ndarray],
     features, c = ((TITLE_FEATURES, TITLE_C) if titles > len(queries) / 2
                    else (FEATURES if lindex.intents is not None else WITHOUT_INTENTS, 1.0))
     offered = features
-    while True:
-        columns = x[:, [FEATURES.index(name) for name in features]]
+
+    def fit_on(names: tuple[str, ...]):
+        columns = x[:, [FEATURES.index(name) for name in names]]
         mean, scale = columns.mean(axis=0), columns.std(axis=0)
         scale[scale < 1e-9] = 1.0
         fit = LogisticRegression(C=c, max_iter=2000).fit((columns - mean) / scale, y)
-        negative = [name for name, weight in zip(features, fit.coef_[0]) if weight < 0 and name in MUST_RAISE]
-        if not negative or len(negative) == len(features):
-            break
-        features = tuple(name for name in features if name not in negative)
+        return (fit, mean, scale), fit.coef_[0]
+
+    features, (fit, mean, scale) = fit_raising(features, fit_on)
     model = DecisionModel(fit.coef_[0].tolist(), float(fit.intercept_[0]), mean.tolist(), scale.tolist(),
                           0.5, math.inf, True, features=tuple(features))
     # Thresholds from the same simulation (replayed through the fitted model, ordered as served).
@@ -336,6 +336,18 @@ def calibrate(lindex, encode_queries: Callable[[list[str]], np.ndarray],
                      "simulated_unanswerable": len(first_neg),
                      "dropped": [name for name in offered if name not in features]}
     return model
+
+
+def fit_raising(features: tuple[str, ...], fit_on: Callable) -> tuple[tuple[str, ...], object]:
+    """``fit_on(features)`` -> (fitted, coefficients), refitted without the MUST_RAISE features
+    it weighted negatively until it weights none so (or all); the features kept and the fit.
+    Shared with scripts/eval_decision.py, whose ``drop`` variants fit as the index build does."""
+    while True:
+        fitted, coefficients = fit_on(features)
+        negative = {name for name, weight in zip(features, coefficients) if weight < 0 and name in MUST_RAISE}
+        if not negative or len(negative) == len(features):
+            return features, fitted
+        features = tuple(name for name in features if name not in negative)
 
 
 def _lowest_threshold(values: list[float], allowed: float) -> float:
