@@ -8,8 +8,10 @@ KB yet counted unanswerable, and an answerable question whose first hit is the
 copy of its gold counts as a wrong first hit. Both lower the decision's AUROC
 and "right article shown" for reasons no decision can fix. This script counts
 them, with titles compared character-wise (difflib ratio of the normalised
-titles, ``--similar``), so nothing in it is a judgement, and splits the AUROC of
-the decision score into right-first and wrong-first answerable questions.
+titles, ``--similar``), so nothing in it is a judgement, splits the AUROC of
+the decision score into right-first and wrong-first answerable questions, and
+gives that AUROC's 95 % bootstrap interval (queries resampled within each class),
+which says how far a goal may be from the measured value by chance alone.
 
 Usage (index built by ``helpdesk eval <set> --work DIR``):
   .venv/py311/bin/python scripts/audit_eval_set.py ../shared/eval/data/faq_de_idoos --work /tmp/ev/faqde0
@@ -23,6 +25,8 @@ import json
 import re
 import sys
 from pathlib import Path
+
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -42,6 +46,13 @@ def similarity(a: str, b: str) -> float:
 def read_jsonl(path: Path) -> list[dict]:
     with open(path, encoding="utf-8") as fh:
         return [json.loads(line) for line in fh]
+
+
+def bootstrap_interval(positive: list[float], negative: list[float], rounds: int = 2000) -> tuple[float, float]:
+    rng = np.random.default_rng(0)
+    pos, neg = np.asarray(positive), np.asarray(negative)
+    values = [auroc(list(rng.choice(pos, len(pos))), list(rng.choice(neg, len(neg)))) for _ in range(rounds)]
+    return float(np.percentile(values, 2.5)), float(np.percentile(values, 97.5))
 
 
 def main() -> None:
@@ -87,7 +98,9 @@ def main() -> None:
     print(f"unanswerable {len(unanswerable)}: the removed article has a copy in the KB: {len(answered_by_copy)}")
     for query, removed, copy in answered_by_copy:
         print(f"  {query!r}: removed {removed[:60]!r}, kept {copy[:60]!r}")
-    print(f"AUROC of the decision score: all {auroc(right + wrong, unanswerable):.3f}; "
+    low, high = bootstrap_interval(right + wrong, unanswerable)
+    print(f"AUROC of the decision score: all {auroc(right + wrong, unanswerable):.3f} "
+          f"(95 % bootstrap interval {low:.3f}-{high:.3f}); "
           f"right-first vs unanswerable {auroc(right, unanswerable):.3f}; "
           f"wrong-first vs unanswerable {auroc(wrong, unanswerable):.3f}")
 
