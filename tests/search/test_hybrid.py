@@ -9,7 +9,7 @@ import pytest
 from search_api.search.decision import ANSWER, NONE, SUGGEST, DecisionModel
 from search_api.search.index import load_index
 from search_api.search.language import query_language
-from search_api.search.lexical import is_code_like, tokenize
+from search_api.search.lexical import is_code_like, is_exact_key, tokenize
 from search_api.search.service import SearchService
 
 
@@ -20,6 +20,21 @@ def test_codes_host_names_and_ports_are_kept_whole_and_words_are_stemmed():
     assert "die" not in tokens  # stop word
     assert tokenize("the routers are restarting", "en") == ["router", "restart"]
     assert is_code_like("sync-409") and is_code_like("8080") and not is_code_like("router")
+
+
+def test_exact_keys_are_codes_numbers_addresses_and_host_names_not_words():
+    keys = ["off-3022", "sync-409", "lt-04", "993", "192.168.178.1", "192.168.0.1:8080", "imap.example.net",
+            "smtp.nordwind-mail.example", "x1"]
+    not_keys = ["router", "wlan-passwort", "e-mail", "internet-led", "5", "25", "z.b", "off"]
+    assert [k for k in keys if not is_exact_key(k)] == [] and [k for k in not_keys if is_exact_key(k)] == []
+
+
+@pytest.mark.parametrize("query", ["Word beendet sich beim Start mit OFF-3022", "Office startet nicht, Meldung OFF-3022"])
+def test_a_code_decides_between_related_german_articles(starter_service, query):
+    """The crash-on-start article is as close to "beim Start" in meaning; only the error-code
+    table holds OFF-3022, and German fuses BM25 with weight 0 (ranking.KEY_WEIGHTS)."""
+    ids = [h.article.id for h in starter_service.search(query, lang="de").hits]
+    assert ids[0] == "de-office-fehlercodes", ids[:3]
 
 
 @pytest.mark.parametrize("query, lang, article", [
