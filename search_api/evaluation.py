@@ -10,8 +10,10 @@ the decision bands (answered right / answered wrong / suggested with the right
 article among the options / suggested without it / none) for in-scope and
 out-of-scope queries; the asserted-wrong rates (``answer`` with a wrong first
 hit); AUROC of the decision score (the first hit's calibrated confidence) and a
-sweep of the answer threshold over it. ``--json`` prints the same report; its
-keys are stable for CI.
+sweep of the answer threshold over it; and R@1 of the in-scope queries that name
+an exact term (``exact_terms``: a code, port, address or host name,
+``lexical.is_exact_key``), the issue's "exact-term set" inside any set.
+``--json`` prints the same report; its keys are stable for CI.
 """
 
 from __future__ import annotations
@@ -99,9 +101,16 @@ def evaluate_set(set_dir: Path, models: str | None = None, work_dir: Path | None
             tmp.cleanup()
 
 
+def names_exact_term(query: str) -> bool:
+    """Whether ``query`` names a code, port, address or host name (``lexical.is_exact_key``)."""
+    from search_api.search.lexical import is_exact_key, word_tokens
+
+    return any(is_exact_key(token) for token in word_tokens(query))
+
+
 def summarise(queries: list[dict], service, given_lang: bool) -> dict:
     """R@k, MRR, decision bands, asserted-wrong rates, AUROC and threshold sweep of ``queries``."""
-    ranks, in_scores, out_scores = [], [], []
+    ranks, in_scores, out_scores, exact_ranks = [], [], [], []
     bands_in = dict.fromkeys(IN_SCOPE_BANDS, 0)
     bands_out = dict.fromkeys(OUT_OF_SCOPE_BANDS, 0)
     for q in queries:
@@ -112,6 +121,8 @@ def summarise(queries: list[dict], service, given_lang: bool) -> dict:
             rank = next((i + 1 for i, aid in enumerate(ids) if aid in gold), None)
             ranks.append(rank)
             in_scores.append(result.confidence)
+            if names_exact_term(q["query"]):
+                exact_ranks.append(rank)
             if result.decision == "answer":
                 bands_in["answered_right" if rank == 1 else "answered_wrong"] += 1
             elif result.decision == "suggest":
@@ -140,6 +151,8 @@ def summarise(queries: list[dict], service, given_lang: bool) -> dict:
         "bands": {"in_scope": {k: share(v, n_in) for k, v in bands_in.items()},
                   "out_of_scope": {k: share(v, n_out) for k, v in bands_out.items()}},
         "auroc": auroc(in_scores, out_scores) if n_out and n_in else None,
+        "exact_terms": {"queries": len(exact_ranks),
+                        "r@1": share(sum(1 for r in exact_ranks if r == 1), len(exact_ranks))},
     }
     if n_out:
         sweep = []
@@ -179,6 +192,9 @@ def format_metrics(r: dict) -> list[str]:
         + f"  | right article shown {pct(r['in_scope_right_article_shown'])}"
         + f"  asserted wrong {pct(r['in_scope_asserted_wrong'])}",
     ]
+    if r["exact_terms"]["queries"]:
+        lines.append(f"in-scope queries naming a code, port or host: {r['exact_terms']['queries']}, "
+                     f"R@1 {pct(r['exact_terms']['r@1'])}")
     if r["queries_out_of_scope"]:
         lines.append(f"out-of-scope queries {r['queries_out_of_scope']}: refused {pct(r['out_of_scope_refused'])}  "
                      f"AUROC(decision score) {pct(r['auroc'])}")
