@@ -119,7 +119,7 @@ class LexicalScores:
     coverage: np.ndarray  # per unit: BM25 / sum of the query tokens' IDF
     known_share: float  # share of the query's IDF mass on tokens the KB uses at all
     tokens: int
-    keys: tuple[np.ndarray, ...] = ()  # per exact key of the query the KB has: the units that hold it
+    terms: tuple[str, ...] = ()  # the query's tokens (its exact keys: LexicalIndex.key_rows)
 
 
 class LexicalIndex:
@@ -185,9 +185,9 @@ class LexicalIndex:
         ids = self.token_ids(tokens)
         if ids:
             coverage = self.retriever.get_scores_from_ids(ids).astype(np.float32) / max(total, 1e-6)
-        return LexicalScores(coverage, known / total if total else 0.0, len(tokens), self.key_rows(tokens))
+        return LexicalScores(coverage, known / total if total else 0.0, len(tokens), tuple(tokens))
 
-    def key_rows(self, tokens: list[str]) -> tuple[np.ndarray, ...]:
+    def key_rows(self, tokens: tuple[str, ...]) -> tuple[np.ndarray, ...]:
         """For each distinct exact key among ``tokens`` that the index has, the units holding it."""
         vocab, scores = self.retriever.vocab_dict, self.retriever.scores
         out = []

@@ -118,7 +118,7 @@ def rank_articles(lindex, vector: np.ndarray, lexical: LexicalScores, allowed: C
     voters = nearest_articles[voting][:VOTE_UNITS]
     coverage = lexical.coverage
     k = KEY_WEIGHTS.get(lindex.model_id, DEFAULT_KEY_WEIGHT)
-    keyed = _key_articles(lindex, lexical.keys, exclude_rows, excluded_position) if k else []
+    keyed = _key_articles(lindex, lindex.lexical.key_rows(lexical.terms), exclude_rows, excluded_position) if k else []
     found = np.concatenate([nearest_articles, lindex.unit_article[_best_lexical_rows(
         coverage, LEXICAL_CANDIDATE_UNITS + excluded)], *keyed])
     _, first_seen = np.unique(found, return_index=True)
