@@ -60,7 +60,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     report = evaluate_set(Path(args.set_dir), models=args.models, work_dir=Path(args.work) if args.work else None,
                           progress=not args.quiet, limit=args.limit, kb_dir=Path(args.kb) if args.kb else None,
-                          given_lang=args.given_lang)
+                          given_lang=args.given_lang, only=dict(args.only or []))
     print(json.dumps(report, indent=2) if args.json else report["text"])
     return 0
 
@@ -87,6 +87,16 @@ def add_commands(sub) -> None:
     p.add_argument("--kb", help="run the set's queries.jsonl against this articles directory instead of its articles.jsonl")
     p.add_argument("--given-lang", action="store_true",
                    help="search each query in its 'lang' field instead of detecting the language")
+    p.add_argument("--only", action="append", type=field_value, metavar="FIELD=VALUE",
+                   help="only the queries whose FIELD is VALUE, e.g. --only split=dev --only kind=typos (repeatable)")
     p.add_argument("--json", action="store_true", help="the report as JSON (stable keys, for CI)")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_eval)
+
+
+def field_value(text: str) -> tuple[str, str]:
+    """``split=dev`` -> ("split", "dev"), for ``eval --only``."""
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"expected FIELD=VALUE, got {text!r}")
+    return name, value

@@ -59,8 +59,9 @@ def auroc(positive: list[float], negative: list[float]) -> float:
 
 def evaluate_set(set_dir: Path, models: str | None = None, work_dir: Path | None = None,
                  progress: bool = True, limit: int | None = None, given_lang: bool = False,
-                 kb_dir: Path | None = None) -> dict:
-    """Evaluate ``set_dir``; with ``kb_dir`` its queries run against that KB instead of ``articles.jsonl``."""
+                 kb_dir: Path | None = None, only: dict[str, str] | None = None) -> dict:
+    """Evaluate ``set_dir``; with ``kb_dir`` its queries run against that KB instead of ``articles.jsonl``;
+    ``only``: the queries whose fields have these values (``{"split": "heldout"}``)."""
     from search_api.search.service import SearchService
 
     tmp = None
@@ -81,7 +82,7 @@ def evaluate_set(set_dir: Path, models: str | None = None, work_dir: Path | None
         build = SearchService.build(settings, progress=progress)
         service = SearchService.open(settings, build_if_missing=False)
         with open(set_dir / "queries.jsonl", encoding="utf-8") as fh:
-            queries = [json.loads(line) for line in fh][:limit]
+            queries = [q for q in map(json.loads, fh) if matches(q, only or {})][:limit]
         report = summarise(queries, service, given_lang)
         report.update({
             "set": set_dir.name,
@@ -101,11 +102,41 @@ def evaluate_set(set_dir: Path, models: str | None = None, work_dir: Path | None
             tmp.cleanup()
 
 
+def matches(query: dict, only: dict[str, str]) -> bool:
+    """Whether every field named in ``only`` has that value (as text) in ``query``."""
+    return all(str(query.get(name)) == value for name, value in only.items())
+
+
 def names_exact_term(query: str) -> bool:
     """Whether ``query`` names a code, port, address or host name (``lexical.is_exact_key``)."""
     from search_api.search.lexical import is_exact_key, word_tokens
 
     return any(is_exact_key(token) for token in word_tokens(query))
+
+
+def section_accuracy(service, queries: list[dict]) -> tuple[float | None, int, list[str]]:
+    """Of the answerable ``queries`` with a gold ``section`` whose first hit is the right
+    article: the share whose answer passage (as /search makes it, search/router.py) comes from
+    that section, how many were counted, and a line for each miss. The conversation's language
+    is given, as the bot gives it."""
+    from search_api.search.passage import answer_passage, section_similarities
+
+    right_article, right_section, misses = 0, 0, []
+    for q in queries:
+        if not q["gold"] or "section" not in q:
+            continue
+        result = service.search(q["query"], lang=q["lang"])
+        if not result.hits or result.hits[0].article.id not in q["gold"]:
+            continue
+        right_article += 1
+        hit = result.hits[0]
+        scores = section_similarities(service.index.languages[result.lang], hit.article.id, result.query_vector)
+        passage = answer_passage(hit.article, result.searched or q["query"], hit.section, hit.article.lang, scores)
+        if passage.section == q["section"]:
+            right_section += 1
+        else:
+            misses.append(f"{q['query']!r}: {passage.section!r}, expected {q['section']!r}")
+    return (right_section / right_article if right_article else None), right_article, misses
 
 
 def summarise(queries: list[dict], service, given_lang: bool) -> dict:
@@ -154,6 +185,9 @@ def summarise(queries: list[dict], service, given_lang: bool) -> dict:
         "exact_terms": {"queries": len(exact_ranks),
                         "r@1": share(sum(1 for r in exact_ranks if r == 1), len(exact_ranks))},
     }
+    if any("section" in q for q in queries):
+        accuracy, counted, _ = section_accuracy(service, queries)
+        report["section_accuracy"] = {"share": accuracy, "counted": counted}
     if n_out:
         sweep = []
         for t in np.arange(0.0, 1.0001, 0.02):
@@ -192,6 +226,9 @@ def format_metrics(r: dict) -> list[str]:
         + f"  | right article shown {pct(r['in_scope_right_article_shown'])}"
         + f"  asserted wrong {pct(r['in_scope_asserted_wrong'])}",
     ]
+    if r.get("section_accuracy"):
+        lines.append(f"answer passage from the expected section: {pct(r['section_accuracy']['share'])} "
+                     f"of {r['section_accuracy']['counted']} with the right first article")
     if r["exact_terms"]["queries"]:
         lines.append(f"in-scope queries naming a code, port or host: {r['exact_terms']['queries']}, "
                      f"R@1 {pct(r['exact_terms']['r@1'])}")

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from search_api.kb.articles import load_articles
+from search_api.evaluation import section_accuracy
 from search_api.search.passage import NON_SOLUTION_HEADINGS, answer_passage, section_similarities
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,27 +34,6 @@ def test_customer_set_is_well_formed():
         else:
             assert q["section"] is None, q
     assert len({q["query"] for q in QUERIES}) == len(QUERIES)
-
-
-def section_accuracy(service, queries: list[dict]) -> tuple[float, int, list[str]]:
-    """Share of the answerable questions whose first hit is the right article and whose
-    answer passage comes from the expected section (the conversation's language given)."""
-    right_article, right_section, misses = 0, 0, []
-    for q in queries:
-        if not q["gold"]:
-            continue
-        result = service.search(q["query"], lang=q["lang"])
-        if not result.hits or result.hits[0].article.id not in q["gold"]:
-            continue
-        right_article += 1
-        hit = result.hits[0]  # the passage as /search makes it (search/router.py, to_response)
-        scores = section_similarities(service.index.languages[result.lang], hit.article.id, result.query_vector)
-        passage = answer_passage(hit.article, q["query"], hit.section, hit.article.lang, scores)
-        if passage.section == q["section"]:
-            right_section += 1
-        else:
-            misses.append(f"{q['query']!r}: {passage.section!r}, expected {q['section']!r}")
-    return right_section / right_article, right_article, misses
 
 
 def test_answer_passage_section_accuracy(starter_service):
