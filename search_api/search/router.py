@@ -103,7 +103,7 @@ def to_response(result: SearchResult, base_url: str, service: SearchService | No
         scores = (section_similarities(lindex, hit.article.id, result.query_vector)
                   if lindex is not None and result.query_vector is not None else None)
         stored = stored_section_terms(lindex, hit.article.id) if lindex is not None else None
-        passage = answer_passage(hit.article, result.query, hit.section, hit.article.lang, scores, stored)
+        passage = answer_passage(hit.article, result.searched or result.query, hit.section, hit.article.lang, scores, stored)
         answer = AnswerOut(markdown=passage.markdown, text=passage.text, section=passage.section,
                            url=article_url + (f"#{passage.anchor}" if passage.anchor else ""))
         hits.append(SearchHitOut(

@@ -31,6 +31,7 @@ from search_api.search.index import (
 from search_api.search.decision import ANSWER, NONE, SUGGEST
 from search_api.search.intents import intent_scores
 from search_api.search.language import query_language
+from search_api.search.message import searched_text
 from search_api.search.ranking import rank_articles
 from search_api.settings import SearchSettings
 
@@ -59,6 +60,8 @@ class SearchResult:
     decision: str = NONE  # "answer" | "suggest" | "none"
     # The encoded query (None without hits): the answer passage reuses it to compare sections.
     query_vector: np.ndarray | None = field(default=None, repr=False, compare=False)
+    # What was searched: the message's problem sentences, misspellings corrected (``searched_text``).
+    searched: str = ""
 
 
 def _preference(result: SearchResult, conversation_lang: str | None, bare: bool) -> tuple[int, ...]:
@@ -203,8 +206,9 @@ class SearchService:
         lindex = index.languages.get(lang)
         if lindex is None or not query.strip():
             return SearchResult(query, lang, [], False, 0.0, self.threshold(lang), NONE)
-        vector = self.embedders[lang].encode_queries([query])[0]
-        ranking = rank_articles(lindex, vector, lindex.lexical.score(query),
+        text = searched_text(lindex, query)
+        vector = self.embedders[lang].encode_queries([text])[0]
+        ranking = rank_articles(lindex, vector, lindex.lexical.score(text),
                                 lambda aid: index.articles[aid].audience in audiences, max_hits=top_k + 1,
                                 intents=intent_scores(lindex.intents, vector, lindex))
         model = lindex.decision
@@ -216,4 +220,5 @@ class SearchService:
             section = article.sections[min(unit.section, len(article.sections) - 1)]
             hits.append(Hit(article, section, ranked.score, unit.kind, confidence))
         top = confidences[0] if confidences else 0.0
-        return SearchResult(query, lang, hits, decision == ANSWER, top, model.answer_threshold, decision, vector)
+        return SearchResult(query, lang, hits, decision == ANSWER, top, model.answer_threshold, decision, vector,
+                            text)

@@ -122,9 +122,11 @@ def test_the_conversations_language_decides_where_the_query_does_not_say(starter
     "Do you have a discount for students?",
     "Meine SIM-Karte wird im Handy nicht erkannt",
 ])
-def test_in_domain_questions_no_article_answers_get_none(starter_service, query):
+def test_in_domain_questions_no_article_answers_never_get_an_answer(starter_service, query):
+    """No answer card for what no article answers: ``none``, or at most options to choose from
+    (a refused answerable question costs as much as a bluff, so unsure hits are offered)."""
     result = starter_service.search(query)
-    assert result.decision == NONE and result.answerable is False, \
+    assert result.decision in (NONE, SUGGEST) and result.answerable is False, \
         [(h.article.id, round(h.confidence, 3)) for h in result.hits[:3]]
 
 
@@ -171,7 +173,7 @@ def test_the_question_classifier_moves_the_ranking_by_its_probability(starter_se
     from search_api.search.ranking import intent_weight, rank_articles
 
     for lang, query, article in (("en", "the chat box is missing on our shop page", "en-shoptalk-widget-not-showing"),
-                                 ("de", "der chat auf unserer webseite taucht nicht auf",
+                                 ("de", "die chatblase ist auf unserer shopseite verschwunden",
                                   "de-shoptalk-widget-wird-nicht-angezeigt")):
         lindex = starter_service.index.languages[lang]
         vector = starter_service.embedders[lang].encode_queries([query])[0]
