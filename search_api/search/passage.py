@@ -45,6 +45,10 @@ from search_api.search.lexical import tokenize
 
 MAX_CHARS = 700  # plain-text budget of a passage
 MAX_STEPS = 8
+# A step list is what the customer follows: it comes back with every step's content (sub-items,
+# links, code) up to this many characters; only a longer one shortens its least relevant steps
+# to their lead. A step's bold title alone ("Check the cables.") does not tell how.
+STEP_LIST_CHARS = 2000
 LIST_SLACK = 1.25  # a step list up to 1.25 x the budget comes back whole
 LEAD_CHARS = 120  # a shortened step: its bold lead or first sentence, at most this long
 CODE_WEIGHT = 3.0  # exact terms (codes, host names, ports) decide which section answers
@@ -454,7 +458,10 @@ def _fit(blocks: tuple[_Block, ...], relevance: _Relevance) -> list[tuple[str, s
         if left <= 0:
             break
         if block.kind == "list":
-            md, txt = _fit_list(block, relevance, left)
+            # A code of the query in the list (SYNC-409 in a sub-item): that step, focused, in
+            # the plain budget; otherwise the how-to whole (STEP_LIST_CHARS).
+            looked_up = relevance.has_exact("\n".join(_block_source(block)))
+            md, txt = _fit_list(block, relevance, left if looked_up else max(left, STEP_LIST_CHARS - used))
         elif block.kind == "table":
             md, txt = _render_table(block, left)
         elif block.kind == "code":

@@ -8,7 +8,7 @@ import pytest
 
 from search_api.kb.articles import load_articles, markdown_to_plain, parse_article
 from search_api.kb.render import render_markdown
-from search_api.search.passage import MAX_CHARS, NON_SOLUTION_HEADINGS, answer_passage
+from search_api.search.passage import MAX_CHARS, NON_SOLUTION_HEADINGS, STEP_LIST_CHARS, answer_passage
 
 KB = Path(__file__).resolve().parents[2] / "kb" / "articles"
 ARTICLES = {a.id: a for a in load_articles(KB, ("de", "en")).articles}
@@ -31,9 +31,31 @@ def test_how_to_keeps_every_step_and_the_matching_one_whole():
     # the step asked about, with its sub-items and its code, exactly as written
     assert "4. **Clear the DNS cache on your computer.**\n   - Windows: open the Command Prompt" in p.markdown
     assert "`sudo dscacheutil -flushcache; sudo killall -HUP mDNSResponder`" in p.markdown
-    # the others shortened to their lead, never cut inside a sentence
-    assert "1. Test another device.\n" in p.text and "skip to step 4" not in p.text
-    assert len(p.text) <= MAX_CHARS
+    # the others whole too: a step's bold title alone does not say how
+    assert "1. Test another device. If the problem only occurs on one computer, skip to step 4.\n" in p.text
+    assert len(p.text) <= STEP_LIST_CHARS
+
+
+def test_the_first_steps_keep_their_content_links_included():
+    p = passage("de-router-kein-internet", "internet geht nicht, lampe am router rot, schon neu gestartet")
+    assert p.section == "So gehen Sie vor"
+    assert "https://status.nordwind.example" in p.markdown  # step 1's link
+    assert "graue DSL-Kabel" in p.text  # step 2's instructions, not only "Kabel prüfen."
+
+
+def test_a_step_list_longer_than_the_budget_shortens_the_least_relevant_steps(tmp_path):
+    steps = "\n".join(f"{i}. **Schritt {i} ausführen.** " + "Ein langer erklärender Satz zum Vorgehen. " * 12
+                      for i in range(1, 7))
+    path = tmp_path / "de" / "lang.md"
+    path.parent.mkdir()
+    path.write_text(f"---\nid: de-lang\ntitle: Lange Anleitung\nlang: de\ntags: [test]\nupdated: 2026-01-01\n---\n"
+                    f"## So gehen Sie vor\n\n{steps}\n", encoding="utf-8")
+    article = parse_article(path, tmp_path)
+    p = answer_passage(article, "wie gehe ich vor", None, "de")
+    assert numbered(p.text) == ["1", "2", "3", "4", "5", "6"]
+    assert "1. Schritt 1 ausführen. Ein langer" in p.text  # the first steps whole
+    assert p.text.endswith("\n6. Schritt 6 ausführen.")  # the last shortened to its lead
+    assert len(p.text) <= STEP_LIST_CHARS
 
 
 def test_a_shortened_step_never_ends_inside_an_abbreviation():
