@@ -27,6 +27,11 @@ VAGUE_MAX_CONTENT_WORDS = 1
 # With two content words only a search that found several possible articles makes it vague;
 # two words that find nothing ("Kuchen backen") are not a question of topic.
 SHORT_CONTENT_WORDS = 2
+# Options spread over several topics get the topic question only for a short message ("Frage
+# zur Rechnung und zum Router"): a customer who described the problem in a sentence or a story
+# ("bei der nordwindbox ist das licht bei internet rot, die handys sind im wlan aber nix laedt")
+# has said what it is about, and the articles themselves are the better question.
+SPREAD_MAX_CONTENT_WORDS = 4
 # After "not solved" on an article the service was sure of (``answer``), another hit is
 # offered (the next one, or a list when the rejected one is still the best match) only when
 # the service gives it at least this chance of being the answer (its per-hit confidence):
@@ -230,7 +235,8 @@ def plan(result: Dict[str, Any], text: str, rejected: Iterable[str], labels: Dic
         sure = [h for h in fresh if offerable(h, result)]
         candidates = (sure if len(sure) >= 2 else fresh[:MAX_SUGGESTIONS])[:MAX_SUGGESTIONS + 2]
         vague = is_vague(text, verdict)
-        spread = verdict == SUGGEST and len({h.get("category") for h in fresh[:MAX_SUGGESTIONS]}) >= 2
+        spread = (verdict == SUGGEST and len(content_words(text)) <= SPREAD_MAX_CONTENT_WORDS
+                  and len({h.get("category") for h in fresh[:MAX_SUGGESTIONS]}) >= 2)
         if vague and verdict == NONE and not mentioned(text, candidates):
             vague = False  # "Studentenrabatt?": nothing in the KB is about it, so no topic to ask
         if (vague or spread) and candidates:

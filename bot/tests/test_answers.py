@@ -53,6 +53,16 @@ def test_a_vague_message_over_several_categories_gets_topic_buttons_from_the_hit
     assert step.topics[1].payload() == '/inform{"choice": "topic:email"}'
 
 
+def test_a_described_problem_gets_the_options_not_a_topic_question():
+    """Options over several topics for a message that says what is wrong: the articles are shown."""
+    hits = [hit("red-led", "network", "DSL"), hit("wifi-drops", "wifi", "DSL"), hit("leds", "hardware", "DSL")]
+    text = "hallo, bei der nordwindbox ist das licht bei internet rot, die handys sind im wlan aber nix laedt"
+    step = answers.plan(result(hits, decision="suggest"), text, [], {}, may_clarify=True)
+    assert step.kind == "suggest" and [h["article_id"] for h in step.hits] == ["red-led", "wifi-drops", "leds"]
+    short = answers.plan(result(hits, decision="suggest"), "Frage zu Router und WLAN", [], {}, may_clarify=True)
+    assert short.kind == "clarify"
+
+
 def test_one_category_with_several_products_asks_for_the_product():
     hits = [hit("internet-dsl", "network", "DSL", 0.4), hit("internet-fiber", "network", "Fiber", 0.4)]
     step = answers.plan(result(hits, answerable=False), "internet kaputt", [], {}, may_clarify=True)
