@@ -24,6 +24,8 @@ from typing import Any, Iterable, Mapping
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+from helpdesk.privacy.vacuum import secure_delete_on_connect
+
 REPO = Path(__file__).resolve().parents[2]
 # Absolute: Rasa runs with bot/ as its working directory (credentials.yml names channels.*).
 DEFAULT_SQLITE = f"sqlite:///{REPO / 'var' / 'rasa-trackers.db'}"
@@ -88,6 +90,7 @@ class TrackerStore:
     def __init__(self, url_text: str):
         self.url = desk_url(url_text)
         self.engine = sa.create_engine(self.url)
+        secure_delete_on_connect(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -100,3 +100,20 @@ def table_dump(store: HandoffStore) -> dict[str, str]:
         for table in Base.metadata.sorted_tables:
             dump[table.name] = "\n".join(repr(tuple(row)) for row in connection.execute(table.select()))
     return dump
+
+
+def sqlite_files(path: Path) -> list[Path]:
+    """A SQLite database's files on disk: the database (free pages included), its write-ahead log and index."""
+    return [p for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")) if p.exists()]
+
+
+def raw_hits(paths: list[Path], needles: list[str], root: Path | None = None) -> dict[str, dict[str, int]]:
+    """Per file (its name, or its path below ``root``), how often each needle occurs in its raw bytes, any case
+    (ASCII); files without a hit are left out."""
+    found: dict[str, dict[str, int]] = {}
+    for path in paths:
+        data = path.read_bytes().lower()
+        hits = {n: data.count(n.lower().encode()) for n in needles if n.lower().encode() in data}
+        if hits:
+            found[str(path.relative_to(root)) if root else path.name] = hits
+    return found
