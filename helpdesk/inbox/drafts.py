@@ -5,10 +5,12 @@ solution in the resolution note and the customer's words in the ticket. The draf
 is a markdown file in the KB's own format (search_api/kb/articles.py) under
 ``<drafts_dir>/<lang>/<slug>.md``: the title and numbered steps from the resolution
 note, the customer's description as the lead, the customer's own messages as example
-questions (masked like unanswered searches: authors need the question, not the
-customer), the ticket's category and product. ``helpdesk lint`` checks drafts,
-``helpdesk gaps`` links them to the unanswered topic they cover; drafts are never
-indexed: an author moves the file into ``kb/articles/<lang>/`` when it is right.
+questions, the ticket's category and product. Every text is masked like unanswered
+searches (helpdesk/privacy/masking.py: authors need the question, not the customer),
+and a customer message that needed masking is left out of the questions.
+``helpdesk lint`` checks drafts, ``helpdesk gaps`` links them to the unanswered topic
+they cover; drafts are never indexed: an author moves the file into
+``kb/articles/<lang>/`` when it is right.
 
 Customer and agent text is written as inert markdown: HTML-special characters become
 entities and markdown's link, image, code and emphasis characters are escaped, so
@@ -29,6 +31,7 @@ from markdown.extensions.toc import slugify
 from helpdesk.feedback.gaps import normalise_query
 from helpdesk.feedback.store import clean_query
 from helpdesk.handoffs.store import StoreError
+from helpdesk.privacy.masking import hid_something, mask
 from search_api.kb.articles import Article, ArticleError, LoadResult, load_articles, parse_article
 
 MAX_TITLE = 100
@@ -37,7 +40,6 @@ MIN_QUESTION_WORDS = 3
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]{}!|~])")
 _LIST_MARKER = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÄÖÜ0-9])")
-_MASKED = re.compile(r"<(?:email|iban|number)>")
 
 
 class DraftError(StoreError):
@@ -88,15 +90,20 @@ def customer_questions(view: dict[str, Any]) -> list[str]:
     for text in texts:
         line = " ".join(clean_query(text or "").split())
         key = normalise_query(line)
-        if len(key.split()) < MIN_QUESTION_WORDS or _MASKED.search(line) or key in seen:
+        if len(key.split()) < MIN_QUESTION_WORDS or hid_something(line) or key in seen:
             continue
         seen.add(key)
         questions.append(line)
     return questions[:MAX_QUESTIONS]
 
 
+def resolution_of(view: dict[str, Any]) -> str:
+    """The resolution note as a draft uses it: masked."""
+    return mask((view.get("resolution") or "").strip())
+
+
 def render_draft(view: dict[str, Any], article_id: str, today: dt.date) -> str:
-    note = (view.get("resolution") or "").strip()
+    note = resolution_of(view)
     summary = view["summary"]
     meta: dict[str, Any] = {
         "id": article_id, "title": title_of(note), "lang": view["language"], "tags": [summary["category"]],
@@ -110,7 +117,7 @@ def render_draft(view: dict[str, Any], article_id: str, today: dt.date) -> str:
     steps = "\n".join(f"{i}. {inline_text(step)}" for i, step in enumerate(steps_of(note), start=1))
     return (f"---\n# Draft from ticket {view['ticket_id']}: check every line, add example questions until lint is "
             f"content, then move this file to kb/articles/{view['language']}/.\n{front}---\n"
-            f"{inline_text(summary['description'])}\n\n## Steps\n{steps}\n")
+            f"{inline_text(mask(summary['description']))}\n\n## Steps\n{steps}\n")
 
 
 def write_draft(view: dict[str, Any], drafts_dir: Path, articles_dir: Path, taken_ids: Iterable[str],
@@ -124,7 +131,7 @@ def write_draft(view: dict[str, Any], drafts_dir: Path, articles_dir: Path, take
         raise DraftError(f"the drafts directory {drafts_dir} is inside the articles directory: drafts would be "
                          "indexed for customers; set HELPDESK_DRAFTS_DIR next to it")
     lang = view["language"]
-    slug = slugify(title_of(view["resolution"]), "-")[:70].strip("-") or "draft"
+    slug = slugify(title_of(resolution_of(view)), "-")[:70].strip("-") or "draft"
     taken = set(taken_ids) | {_front_id(p) for p in drafts_dir.glob("*/*.md")}
     folder = drafts_dir / lang
     article_id = next(candidate for candidate in (f"{lang}-{slug}" + ("" if n == 1 else f"-{n}") for n in range(1, 1000))

@@ -152,7 +152,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         return 1
     days = config.retention_days
     print(f"{config.source}: OK, kept (days, 0 = for ever): " + ", ".join(
-        f"{kind} {getattr(days, kind)}" for kind in type(days).model_fields) + f"; batches of {config.batch_size}")
+        f"{kind} {getattr(days, kind)}" for kind in type(days).model_fields) + f"; batches of {config.batch_size}; "
+        f"masked identifiers: {', '.join(config.masking.patterns) or 'none'}")
     return 0
 
 
