@@ -10,7 +10,8 @@ searches (helpdesk/privacy/masking.py: authors need the question, not the custom
 and a customer message that needed masking is left out of the questions.
 ``helpdesk lint`` checks drafts, ``helpdesk gaps`` links them to the unanswered topic
 they cover; drafts are never indexed: an author moves the file into
-``kb/articles/<lang>/`` when it is right.
+``kb/articles/<lang>/`` when it is right. Erasing a customer or purging their tickets
+deletes the drafts written from those tickets (helpdesk/privacy/files.py).
 
 Customer and agent text is written as inert markdown: HTML-special characters become
 entities and markdown's link, image, code and emphasis characters are escaped, so
@@ -40,6 +41,10 @@ MIN_QUESTION_WORDS = 3
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]{}!|~])")
 _LIST_MARKER = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÄÖÜ0-9])")
+# The first line of a draft's front matter names the ticket it was written from: erasing or purging
+# that ticket's customer finds the draft by it (helpdesk/privacy/files.py).
+FROM_TICKET = "# Draft from ticket "
+_FROM_TICKET_LINE = re.compile(r"^" + re.escape(FROM_TICKET) + r"(\S+?):", re.MULTILINE)
 
 
 class DraftError(StoreError):
@@ -115,7 +120,7 @@ def render_draft(view: dict[str, Any], article_id: str, today: dt.date) -> str:
     meta["questions"] = customer_questions(view)
     front = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=10_000)
     steps = "\n".join(f"{i}. {inline_text(step)}" for i, step in enumerate(steps_of(note), start=1))
-    return (f"---\n# Draft from ticket {view['ticket_id']}: check every line, add example questions until lint is "
+    return (f"---\n{FROM_TICKET}{view['ticket_id']}: check every line, add example questions until lint is "
             f"content, then move this file to kb/articles/{view['language']}/.\n{front}---\n"
             f"{inline_text(mask(summary['description']))}\n\n## Steps\n{steps}\n")
 
@@ -147,6 +152,18 @@ def write_draft(view: dict[str, Any], drafts_dir: Path, articles_dir: Path, take
         path.unlink()
         raise DraftError(f"the draft would not be a valid article: {exc}") from None
     return Draft(path.relative_to(drafts_dir), article_id, text)
+
+
+def ticket_of(path: Path) -> str | None:
+    """The ticket a draft was written from, as its first front-matter line names it; None for a file
+    that does not name one (an author removed the line, or wrote the file by hand)."""
+    try:
+        with path.open(encoding="utf-8", errors="replace") as f:
+            head = f.read(400)
+    except OSError:
+        return None
+    found = _FROM_TICKET_LINE.search(head)
+    return found.group(1) if found else None
 
 
 def _front_id(path: Path) -> str:

@@ -18,7 +18,8 @@ from pydantic import BaseModel, Field, model_validator
 from helpdesk.handoffs.api import require_admin_agent
 from helpdesk.handoffs.store import AgentInfo
 from helpdesk.privacy import audit
-from helpdesk.privacy.erasure import SelectorError, erase, export, find
+from helpdesk.privacy.erasure import CustomerStores, SelectorError, erase, export, find
+from helpdesk.privacy.files import CustomerFiles
 from helpdesk.privacy.tracker import TrackerStore
 
 router = APIRouter(prefix="/agent/api/admin/privacy", tags=["agent API: admin"])
@@ -46,11 +47,14 @@ class EraseIn(CustomerIn):
 
 
 @contextmanager
-def tracker_of(request: Request) -> Iterator[TrackerStore | None]:
-    url = request.app.state.settings.tracker_store_url
+def stores_of(request: Request) -> Iterator[CustomerStores]:
+    """Where customer data is kept, as this app is configured; Rasa's tracker store opened for the request."""
+    settings = request.app.state.settings
+    url = settings.tracker_store_url
     tracker = TrackerStore(url) if url else None
     try:
-        yield tracker
+        yield CustomerStores(request.app.state.handoffs, tracker, CustomerFiles.of(settings),
+                             request.app.state.privacy.postgresql_vacuum)
     finally:
         if tracker is not None:
             tracker.close()
@@ -67,21 +71,23 @@ def selected(request: Request, body: CustomerIn):
 async def export_customer(body: CustomerIn, request: Request,
                           admin: AgentInfo = Depends(require_admin_agent)) -> dict[str, Any]:
     def run() -> dict[str, Any]:
-        with tracker_of(request) as tracker:
-            return export(request.app.state.handoffs, tracker, selected(request, body), f"admin:{admin.username}")
+        with stores_of(request) as stores:
+            return export(stores, selected(request, body), f"admin:{admin.username}")
 
     return await run_in_threadpool(run)
 
 
-@router.post("/erase", summary="Erase one customer everywhere, Rasa's tracker store included (audited)")
+@router.post("/erase", summary="Erase one customer everywhere, Rasa's tracker store and the files included "
+                               "(audited); a dry run counts the same keys")
 async def erase_customer(body: EraseIn, request: Request,
                          admin: AgentInfo = Depends(require_admin_agent)) -> dict[str, Any]:
     def run() -> dict[str, Any]:
         selection = selected(request, body)
-        with tracker_of(request) as tracker:
-            counts = erase(request.app.state.handoffs, tracker, selection, f"admin:{admin.username}", body.dry_run)
-        return {"dry_run": body.dry_run, "tickets": selection.tickets, "counts": counts,
-                "tracker_store": "included" if tracker is not None else "not configured"}
+        with stores_of(request) as stores:
+            erased = erase(stores, selection, f"admin:{admin.username}", body.dry_run)
+            tracker = "included" if stores.tracker is not None else "not configured"
+        return {"dry_run": body.dry_run, "tickets": selection.tickets, "counts": erased.counts,
+                "storage": erased.storage, "tracker_store": tracker}
 
     return await run_in_threadpool(run)
 

@@ -1,8 +1,9 @@
 """The data protection configuration: config/privacy.yml (HELPDESK_PRIVACY_FILE).
 
-How long each kind of customer data is kept (``retention_days``, ``batch_size``) and
-the patterns of the company's own identifiers that masking hides (``masking.patterns``,
-helpdesk/privacy/masking.py).
+How long each kind of customer data is kept (``retention_days``, ``batch_size``), the
+patterns of the company's own identifiers that masking hides (``masking.patterns``,
+helpdesk/privacy/masking.py) and how PostgreSQL tables are vacuumed after an erasure
+or purge (``postgresql_vacuum``, helpdesk/privacy/vacuum.py).
 
 A separate file from the deployment configuration because it answers a different
 person (the data protection officer, not the branding) and because ``helpdesk purge``
@@ -14,11 +15,12 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Mapping
+from typing import Annotated, Literal, Mapping
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from helpdesk.deployment import key_lines, read_yaml_mapping
+from helpdesk.privacy.vacuum import VACUUM_MODES
 from search_api.settings import PROJECT_ROOT, read_env
 
 DEFAULT_FILE = PROJECT_ROOT / "config" / "privacy.yml"
@@ -72,6 +74,7 @@ class PrivacyConfig(BaseModel):
     retention_days: RetentionDays = RetentionDays()
     batch_size: int = Field(500, ge=1, le=100_000)
     masking: MaskingConfig = MaskingConfig()
+    postgresql_vacuum: Literal[VACUUM_MODES] = "plain"  # type: ignore[valid-type]
     source: str = "(defaults)"
 
 

@@ -76,7 +76,8 @@ def test_export_has_everything_of_the_customer_and_nothing_else(desk, store, cap
     assert {c["conversation_id"] for c in document["report_conversations"]} == set(ERIKA_CONVS)
     assert {v["conversation_id"] for v in document["report_article_views"]} == set(ERIKA_CONVS)
     assert entry["counts"] == {"handoffs": 3, "article_feedback": 2, "unanswered_searches": 2,
-                               "report_conversations": 2, "report_article_views": 2,
+                               "report_conversations": 2, "report_article_views": 2, "mail_messages": 0,
+                               "mail_attachments": 0, "mail_auto_replies": 0, "article_drafts": 0,
                                "tracker_events": sum(desk["trackers"][c] for c in ERIKA_CONVS)}
 
 
@@ -91,6 +92,8 @@ def test_erase_by_email_leaves_nothing_of_the_customer_and_touches_nobody_else(d
     assert main(["erase", "--email", "erika@example.org", "--actor", "dpo-anna"]) == 0
     result = json.loads(capsys.readouterr().out)
     counts = result["counts"]
+    assert counts == dry["counts"]  # the dry run counted the same rows and files under the same keys
+    assert dry["storage"] == [] and result["storage"][0].startswith("desk database: ")
     assert sorted(result["tickets"]) == sorted(desk["erika"])
     assert counts["handoffs"] == 3 and counts["handoff_messages"] == 9 and counts["notification_outbox"] == 3
     assert counts["notification_attempts"] == 3 and counts["article_feedback"] == 2
