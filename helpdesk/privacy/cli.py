@@ -111,6 +111,20 @@ def _selection(args: argparse.Namespace, store, command: str):
         return None
 
 
+def _confirmed(selection) -> bool:
+    """Whether the operator answers "yes" on standard input to erasing this selection."""
+    tickets = ", ".join(selection.tickets[:10]) + (" …" if len(selection.tickets) > 10 else "")
+    print(f"erase: everything stored about {len(selection.handoff_ids)} handoffs ({tickets or 'none'}) in "
+          f"{len(selection.conversations)} conversations and {len(selection.addresses)} e-mail addresses, "
+          "including Rasa's events and the files. This cannot be undone. Type yes to erase: ",
+          end="", file=sys.stderr, flush=True)
+    try:
+        answer = sys.stdin.readline()
+    except (OSError, ValueError):  # no standard input: closed, or held by a test runner
+        answer = ""
+    return answer.strip().lower() == "yes"
+
+
 def cmd_erase(args: argparse.Namespace) -> int:
     from helpdesk.privacy.erasure import erase
 
@@ -123,6 +137,9 @@ def cmd_erase(args: argparse.Namespace) -> int:
             return 2
         if not selection.handoff_ids and not args.dry_run:
             print("erase: no handoff has that contact or ticket", file=sys.stderr)
+        if not (args.dry_run or args.yes or _confirmed(selection)):
+            print("erase: not confirmed; nothing erased (answer yes, or add --yes)", file=sys.stderr)
+            return 1
         erased = erase(stores, selection, _actor(args), dry_run=args.dry_run)
     print(json.dumps({"dry_run": args.dry_run, "tickets": selection.tickets, "counts": erased.counts,
                       "storage": erased.storage}))
@@ -202,9 +219,10 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
 
     p = subparsers.add_parser("erase", help="erase one customer everywhere (handoffs, mail and its attachments, "
                                             "drafts, feedback, unanswered questions, Rasa's tracker store); "
-                                            "audited")
+                                            "asks first; audited")
     _selector(p)
     p.add_argument("--dry-run", action="store_true", help="count what would be erased (the same keys)")
+    p.add_argument("--yes", action="store_true", help="erase without asking (scripts, no terminal)")
     _config_option(p)
     p.set_defaults(func=cmd_erase)
 
