@@ -7,7 +7,9 @@ is a markdown file in the KB's own format (search_api/kb/articles.py) under
 note, the customer's description as the lead, the customer's own messages as example
 questions, the ticket's category and product. Every text is masked like unanswered
 searches (helpdesk/privacy/masking.py: authors need the question, not the customer),
-and a customer message that needed masking is left out of the questions.
+the ticket's own contact name, address and phone number wherever they stand (a
+signature, a greeting), and a customer message that needed masking is left out of the
+questions.
 ``helpdesk lint`` checks drafts, ``helpdesk gaps`` links them to the unanswered topic
 they cover; drafts are never indexed: an author moves the file into
 ``kb/articles/<lang>/`` when it is right. Erasing a customer or purging their tickets
@@ -87,13 +89,14 @@ def customer_questions(view: dict[str, Any]) -> list[str]:
     """The customer's own words before the handoff: the description and their messages, masked, one line
     each, without repeats; messages with contact details or fewer than 3 words are left out."""
     created = view.get("created_at")
+    contact = view["summary"]["contact"]
     texts = [view["summary"]["description"]]
     texts += [m["text"] for m in view.get("transcript", ())
               if m["sender"] == "customer" and (m["timestamp"] is None or created is None or m["timestamp"] <= created)]
     questions: list[str] = []
     seen: set[str] = set()
     for text in texts:
-        line = " ".join(clean_query(text or "").split())
+        line = " ".join(clean_query(mask(text or "", contact)).split())
         key = normalise_query(line)
         if len(key.split()) < MIN_QUESTION_WORDS or hid_something(line) or key in seen:
             continue
@@ -103,8 +106,8 @@ def customer_questions(view: dict[str, Any]) -> list[str]:
 
 
 def resolution_of(view: dict[str, Any]) -> str:
-    """The resolution note as a draft uses it: masked."""
-    return mask((view.get("resolution") or "").strip())
+    """The resolution note as a draft uses it: masked, the customer's own name wherever it stands."""
+    return mask((view.get("resolution") or "").strip(), view["summary"]["contact"])
 
 
 def render_draft(view: dict[str, Any], article_id: str, today: dt.date) -> str:
@@ -122,7 +125,7 @@ def render_draft(view: dict[str, Any], article_id: str, today: dt.date) -> str:
     steps = "\n".join(f"{i}. {inline_text(step)}" for i, step in enumerate(steps_of(note), start=1))
     return (f"---\n{FROM_TICKET}{view['ticket_id']}: check every line, add example questions until lint is "
             f"content, then move this file to kb/articles/{view['language']}/.\n{front}---\n"
-            f"{inline_text(mask(summary['description']))}\n\n## Steps\n{steps}\n")
+            f"{inline_text(mask(summary['description'], summary['contact']))}\n\n## Steps\n{steps}\n")
 
 
 def write_draft(view: dict[str, Any], drafts_dir: Path, articles_dir: Path, taken_ids: Iterable[str],

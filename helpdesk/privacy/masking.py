@@ -13,7 +13,8 @@ Unanswered searches and feedback (helpdesk/feedback/store.py), article drafts
 with it, and ``install_log_masking`` masks every log record of the process (message,
 arguments and the formatted traceback), whatever logger or handler it goes to.
 
-A name is masked only where it is introduced as one: a name anywhere else in a text
+A name is masked where it is introduced as one, and, where the customer is known (a
+draft from their ticket), wherever their own name stands: any other name in a text
 cannot be told from a product or a place without a model of names.
 """
 
@@ -34,9 +35,10 @@ LONG_NUMBER = re.compile(r"(?<![\w.])(?:\+|00)?\d(?:[ /()-]{0,2}\d){8,}(?![\w])"
 PHONE = re.compile(r"(?i)\b(?:tel(?:efon)?|phone|telephone|mobil(?:e|nummer)?|handy|fax|rufnummer|"
                    r"telefonnummer|phone\s+number)\b\.?[ \t]*(?:nr\.?|no\.?)?[ \t]*:?[ \t]*"
                    r"((?:\+|00)?\d[\d /()-]{3,}\d)")
-# A name introduced as the writer's own, and the words that may follow as its parts.
+# A name introduced as the writer's own (a title before it stays), and the words that may follow as its parts.
+TITLES = ("dr", "prof", "herr", "frau", "mr", "mrs", "ms")
 _NAME_INTRO = (r"\b(?:mein[ \t]+name[ \t]+(?:ist|lautet)|my[ \t]+name[ \t]+is|my[ \t]+name's|ich[ \t]+hei(?:ß|ss)e|"
-               r"i[ \t]+am[ \t]+called)[ \t]*:?[ \t]+(?:(?:dr|prof|herr|frau|mr|mrs|ms)\.?[ \t]+)*")
+               r"i[ \t]+am[ \t]+called)[ \t]*:?[ \t]+(?:(?:" + "|".join(TITLES) + r")\.?[ \t]+)*")
 _NAME_WORD = r"[^\W\d_](?:[\w'’-]|\.(?=\w))*"
 NAME = re.compile(f"({_NAME_INTRO})({_NAME_WORD}(?:[ \t]+{_NAME_WORD}){{0,3}})", re.IGNORECASE)
 NAME_PARTICLES = {"von", "van", "de", "der", "den", "zu", "di", "da", "le", "la", "del", "ten", "ter"}
@@ -87,6 +89,27 @@ def _replace(pattern: re.Pattern, placeholder: str, text: str) -> str:
     return pattern.sub(one, text)
 
 
+def _known(contact: Mapping[str, str | None]) -> list[tuple[re.Pattern, str]]:
+    """Patterns of one customer's own contact details (a handoff's ``email``, ``name``, ``phone``): the
+    address, the whole name and each part of it, the phone number however it is written (its last seven
+    digits, with whatever country or area code before them)."""
+    found: list[tuple[re.Pattern, str]] = []
+    if contact.get("email"):
+        found.append((re.compile(re.escape(contact["email"]), re.IGNORECASE), "<email>"))
+    name = " ".join((contact.get("name") or "").split())
+    if name:
+        parts = [p for p in re.split(r"[\s,]+", name)
+                 if len(p) >= 3 and p.lower().rstrip(".") not in NAME_PARTICLES.union(TITLES)]
+        words = sorted({name, *parts}, key=len, reverse=True)
+        found.append((re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, words)) + r")(?!\w)", re.IGNORECASE),
+                      "<name>"))
+    digits = re.sub(r"\D", "", contact.get("phone") or "")
+    if len(digits) >= 5:
+        last = r"[ /()-]{0,2}".join(digits[-7:])
+        found.append((re.compile(r"(?<!\w)\+?(?:\d[ /()-]{0,2})*" + last + r"(?!\d)"), "<number>"))
+    return found
+
+
 class Masker:
     """Masks the built-in kinds and the company's own ``patterns`` (label -> regular expression)."""
 
@@ -95,7 +118,11 @@ class Masker:
         labels = sorted({*BUILT_IN, *(label for label, _ in self.patterns)})
         self._placeholder = re.compile("<(?:" + "|".join(map(re.escape, labels)) + ")>")
 
-    def __call__(self, text: str) -> str:
+    def __call__(self, text: str, contact: Mapping[str, str | None] | None = None) -> str:
+        """``text`` masked; with ``contact`` (a handoff's contact details) also that customer's name, address
+        and phone number wherever they stand, introduced or not (a signature, a greeting)."""
+        for pattern, placeholder in _known(contact or {}):
+            text = pattern.sub(placeholder, text)
         text = EMAIL.sub("<email>", text)
         for label, pattern in self.patterns:  # before the generic numbers: the specific label wins
             text = _replace(pattern, f"<{label}>", text)
@@ -118,9 +145,10 @@ def configured() -> Masker:
     return Masker(load_privacy().masking.patterns)
 
 
-def mask(text: str) -> str:
-    """``text`` with personal details replaced by placeholders (the configured masker)."""
-    return configured()(text)
+def mask(text: str, contact: Mapping[str, str | None] | None = None) -> str:
+    """``text`` with personal details replaced by placeholders (the configured masker); ``contact``: the
+    customer's own details, masked wherever they stand."""
+    return configured()(text, contact)
 
 
 def hid_something(text: str) -> bool:

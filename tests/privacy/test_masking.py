@@ -95,3 +95,11 @@ def test_a_bad_pattern_is_refused_with_its_line(tmp_path, patterns, problem):
     with pytest.raises(PrivacyConfigError) as raised:
         load_privacy(path)
     assert f"{path}:4: {problem}" in str(raised.value)
+
+
+def test_a_known_customer_is_masked_wherever_their_details_stand():
+    contact = {"name": "Erika von Probe", "email": "erika.probe@example.org", "phone": "+49 30 1234567"}
+    text = ("Viele Grüße\nErika von Probe; Frau Probe; ERIKA.PROBE@example.org; 030 123 45 67; "
+            "Probenraum; von Bob")
+    assert mask(text, contact) == "Viele Grüße\n<name>; Frau <name>; <email>; <number>; Probenraum; von Bob"
+    assert mask("Erika Probe", {"name": None, "email": None, "phone": None}) == "Erika Probe"
