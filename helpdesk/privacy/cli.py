@@ -150,22 +150,40 @@ def cmd_erase(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from helpdesk.deployment import load_checked
+    from helpdesk.handoffs.routing import RoutingConfig, RoutingConfigError
     from helpdesk.privacy.erasure import export
+    from helpdesk.privacy.readable import readable_export
 
     config = _privacy(args, "export")
     if config is None:
         return 2
-    with _stores(Settings.from_env(), config.postgresql_vacuum) as stores:
+    settings = Settings.from_env()
+    output = Path(args.output) if args.output else None
+    if output is not None and output.suffix == ".html":
+        print(f"export: {output}: name the JSON file *.json; the readable copy is written next to it as *.html",
+              file=sys.stderr)
+        return 2
+    try:
+        zone = RoutingConfig.load(settings.routing_file).tz  # the readable copy's times are local
+    except RoutingConfigError as exc:
+        print(f"export: {exc}", file=sys.stderr)
+        return 2
+    with _stores(settings, config.postgresql_vacuum) as stores:
         selection = _selection(args, stores.store, "export")
         if selection is None:
             return 2
         document = export(stores, selection, _actor(args))
     text = json.dumps(document, indent=2, ensure_ascii=False)
-    if args.output:
-        Path(args.output).write_text(text + "\n", encoding="utf-8")
-        print(f"export: {len(document['handoffs'])} handoffs written to {args.output}", file=sys.stderr)
-    else:
+    if output is None:
         print(text)
+        return 0
+    readable = output.with_suffix(".html")
+    output.write_text(text + "\n", encoding="utf-8")
+    deployment = settings.deployment or load_checked()
+    readable.write_text(readable_export(document, deployment, config, zone), encoding="utf-8")
+    print(f"export: {len(document['handoffs'])} handoffs written to {output}, readable copy {readable}",
+          file=sys.stderr)
     return 0
 
 
@@ -226,9 +244,11 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     _config_option(p)
     p.set_defaults(func=cmd_erase)
 
-    p = subparsers.add_parser("export", help="everything stored about one customer, as JSON; audited")
+    p = subparsers.add_parser("export", help="everything stored about one customer, as JSON and as a page the "
+                                             "customer can read; audited")
     _selector(p)
-    p.add_argument("--output", "-o", help="write to this file instead of standard output")
+    p.add_argument("--output", "-o", help="write the JSON to this file (*.json) and the readable copy next to it "
+                                          "(*.html) instead of the JSON to standard output")
     _config_option(p)
     p.set_defaults(func=cmd_export)
 
