@@ -76,7 +76,7 @@ def test_purge_deletes_what_is_past_its_period_in_batches(store, trackers, confi
                 "handoff_articles": 3, "handoff_events": 6, "mail_messages": 0, "mail_attachments": 0,
                 "attachment_files": 0, "article_drafts": 0, "article_feedback": 2, "unanswered_searches": 3,
                 "report_conversations": 2, "report_article_views": 2, "mail_auto_replies": 0,
-                "orphaned_attachment_files": 0, "tracker_conversations": 3, "tracker_events": 6}
+                "orphaned_attachment_files": 0, "tracker_conversations": 3, "tracker_events": 9}
     assert dry == {"dry_run": True, "counts": expected, "storage": []}
     assert {k: v for k, v in table_dump(store).items() if k != "privacy_audit"} == \
            {k: v for k, v in before.items() if k != "privacy_audit"}
@@ -95,7 +95,7 @@ def test_purge_deletes_what_is_past_its_period_in_batches(store, trackers, confi
     batches = [r.getMessage() for r in caplog.records if "batch" in r.getMessage()]
     assert "purge: handoffs: deleted a batch of 2 (2 so far)" in batches
     assert "purge: handoffs: deleted a batch of 1 (3 so far)" in batches
-    assert "purge: tracker store: deleted a batch of 2 conversations (4 events)" in batches
+    assert "purge: tracker store: deleted a batch of 2 conversations (6 events)" in batches
 
     assert sorted(h["ticket_id"] for h in store.list()) == sorted([recent, still_open])
     dump = table_dump(store)
@@ -104,7 +104,7 @@ def test_purge_deletes_what_is_past_its_period_in_batches(store, trackers, confi
     assert "unanswered 59" in dump["unanswered_searches"] and "unanswered 6" not in dump["unanswered_searches"]
     assert "conv-report-149" in dump["report_conversations"] and "conv-report-15" not in dump["report_conversations"]
     assert "conv-report-149" in dump["report_article_views"] and "conv-report-160" not in dump["report_article_views"]
-    assert trackers.rasa("keys") == {"active": 4}
+    assert trackers.rasa("keys") == {"active": 6}
 
     runs = [e for e in entries(store.engine) if e["action"] == "purge"]
     assert [(e["dry_run"], e["counts"]) for e in runs] == [(False, expected), (True, expected)]
