@@ -90,8 +90,8 @@ def purge(store: HandoffStore, config: PrivacyConfig, tracker_url: str | None, f
             (days.audit, "audit log", PrivacyAuditEntry, PrivacyAuditEntry.at)):
         if period:
             counts.update(_batches(store, kind, model, moment < cutoff(period), batch, dry_run, _rows(model)))
-    counts.update(_batches(store, "auto-reply records", AutoReply,
-                           AutoReply.last_at < now - timedelta(hours=auto_reply_hours), batch, dry_run, _rows(AutoReply)))
+    limit_over = AutoReply.last_at < now - timedelta(hours=auto_reply_hours)  # such a record limits nothing
+    counts.update(_batches(store, "auto-reply records", AutoReply, limit_over, batch, dry_run, _rows(AutoReply)))
     with Session(store.engine) as s:
         orphans = files.orphan_attachments(set(s.scalars(select(MailAttachment.token))), now.timestamp())
     counts["orphaned_attachment_files"] = len(orphans) if dry_run else remove(orphans)
