@@ -20,6 +20,7 @@ from helpdesk.profile import router as profile_router
 from helpdesk import edge
 from helpdesk.privacy.api import router as privacy_router
 from helpdesk.privacy.masking import install_log_masking
+from helpdesk.privacy.retention import load_privacy
 from helpdesk.settings import Settings
 from helpdesk.chat.changes import ticket_changes
 from helpdesk.chat.router import router as chat_router
@@ -65,6 +66,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     # The company's name, hotline, branding: checked before anything starts (a mistake stops it).
     app.state.deployment = settings.deployment or load_checked()
+    # Retention, masking and vacuum (config/privacy.yml): checked before anything starts, like the deployment.
+    app.state.privacy = load_privacy()
     # Unanswered searches feed `helpdesk gaps`; the bot's searches are counted for the reports.
     app.state.search_listeners = [record_unanswered, record_search]
 

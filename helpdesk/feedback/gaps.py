@@ -11,7 +11,9 @@ recency-weighted count (each search counts 0.5 ** (age / 7 days)): ten
 questions today outrank twelve from three weeks ago. Both ``helpdesk gaps``
 and ``GET /admin/gaps`` call ``gaps_report``. A gap an article draft already covers
 (kb/drafts, written from a resolved ticket) names that draft, so authors finish it
-instead of writing a second one.
+instead of writing a second one. Every customer text in the report (questions,
+variants, draft titles) is masked again when shown (helpdesk/privacy/masking.py), so a
+pattern added to the privacy configuration also hides what was stored before it.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 
 from helpdesk.feedback.store import FeedbackStore, UnansweredRow
+from helpdesk.privacy.masking import mask
 from search_api.search.embedding import Embedder
 
 HALF_LIFE_DAYS = 7.0
@@ -110,13 +113,13 @@ class QuestionGroup:
     def as_dict(self, rank: int) -> dict[str, Any]:
         return {
             "rank": rank,
-            "example": self.example,
+            "example": mask(self.example),
             "count": self.count,
             "languages": [lang for lang, _ in self.langs.most_common()],
             "first_seen": iso(self.first_seen),
             "last_seen": iso(self.last_seen),
             "score": round(self.score, 3),
-            "variants": [text for text, _ in self.texts.most_common(MAX_VARIANTS + 1)[1:]],
+            "variants": [mask(text) for text, _ in self.texts.most_common(MAX_VARIANTS + 1)[1:]],
             "closest_article_id": self.closest.most_common(1)[0][0] if self.closest else None,
             "best_confidence": round(self.best_confidence, 4),
         }
@@ -177,7 +180,8 @@ def rank_articles(stats: list[dict[str, Any]], titles: Mapping[str, str] | None 
             row["in_kb"] = entry["article_id"] in titles
         row |= {"helpful": entry["helpful"], "not_helpful": entry["not_helpful"], "total": total,
                 "not_helpful_ratio": round(entry["not_helpful"] / total, 3) if total else 0.0,
-                "last_feedback": iso(entry["last_feedback"]), "not_helpful_queries": entry["not_helpful_queries"]}
+                "last_feedback": iso(entry["last_feedback"]),
+                "not_helpful_queries": [mask(q) for q in entry["not_helpful_queries"]]}
         ranked.append(row)
     ranked.sort(key=lambda r: (-r["not_helpful_ratio"], -r["not_helpful"], -r["total"], r["article_id"]))
     return ranked
@@ -227,8 +231,15 @@ def gaps_report(store: FeedbackStore, days: int, limit: int, embedders: Mapping[
     groups = unanswered_gaps(rows, now, embedders)
     shown = groups[:limit]
     describe = describe_draft or (lambda d: {"id": d.id, "title": d.title})
+
+    def draft_of(draft) -> dict[str, Any] | None:
+        if draft is None:
+            return None
+        described = describe(draft)
+        return described | {"title": mask(described["title"])}
+
     covered = covering_drafts(shown, drafts, embedders)
-    gaps = [group.as_dict(rank) | {"draft": describe(draft) if draft is not None else None}
+    gaps = [group.as_dict(rank) | {"draft": draft_of(draft)}
             for rank, (group, draft) in enumerate(zip(shown, covered), start=1)]
     return {
         "generated_at": iso(now),

@@ -7,7 +7,9 @@ unique index on the client's key, so a retried or concurrent duplicate finds
 the first ticket instead of making a second one, on SQLite and PostgreSQL
 alike. On SQLite every transaction starts with BEGIN IMMEDIATE (writers queue
 on the busy timeout instead of failing) and the journal is WAL with
-synchronous=FULL, so a committed handoff survives a crash of the process.
+synchronous=FULL, so a committed handoff survives a crash of the process;
+secure_delete is on, so a deleted row's bytes do not stay in the file
+(helpdesk/privacy/vacuum.py).
 
 Everything returned is plain data (dicts, dataclasses), so callers never hold
 a session; datetimes are timezone-aware UTC.
@@ -45,6 +47,7 @@ from helpdesk.handoffs.models import (
     TranscriptMessage,
 )
 from helpdesk.handoffs.schemas import HandoffIn, Message
+from helpdesk.privacy.vacuum import secure_delete_on_connect
 
 # No 0/O, 1/I: a ticket id read out on the phone must not be ambiguous.
 TICKET_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -124,6 +127,7 @@ def make_engine(database_url: str) -> Engine:
         def on_begin(connection):  # pragma: no cover
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
+        secure_delete_on_connect(engine)  # an erased row leaves no bytes in free pages (helpdesk/privacy)
         return engine
     return create_engine(database_url, pool_pre_ping=True)
 

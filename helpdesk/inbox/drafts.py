@@ -5,10 +5,15 @@ solution in the resolution note and the customer's words in the ticket. The draf
 is a markdown file in the KB's own format (search_api/kb/articles.py) under
 ``<drafts_dir>/<lang>/<slug>.md``: the title and numbered steps from the resolution
 note, the customer's description as the lead, the customer's own messages as example
-questions (masked like unanswered searches: authors need the question, not the
-customer), the ticket's category and product. ``helpdesk lint`` checks drafts,
-``helpdesk gaps`` links them to the unanswered topic they cover; drafts are never
-indexed: an author moves the file into ``kb/articles/<lang>/`` when it is right.
+questions, the ticket's category and product. Every text is masked like unanswered
+searches (helpdesk/privacy/masking.py: authors need the question, not the customer),
+the ticket's own contact name, address and phone number wherever they stand (a
+signature, a greeting), and a customer message that needed masking is left out of the
+questions.
+``helpdesk lint`` checks drafts, ``helpdesk gaps`` links them to the unanswered topic
+they cover; drafts are never indexed: an author moves the file into
+``kb/articles/<lang>/`` when it is right. Erasing a customer or purging their tickets
+deletes the drafts written from those tickets (helpdesk/privacy/files.py).
 
 Customer and agent text is written as inert markdown: HTML-special characters become
 entities and markdown's link, image, code and emphasis characters are escaped, so
@@ -29,6 +34,7 @@ from markdown.extensions.toc import slugify
 from helpdesk.feedback.gaps import normalise_query
 from helpdesk.feedback.store import clean_query
 from helpdesk.handoffs.store import StoreError
+from helpdesk.privacy.masking import hid_something, mask
 from search_api.kb.articles import Article, ArticleError, LoadResult, load_articles, parse_article
 
 MAX_TITLE = 100
@@ -37,7 +43,10 @@ MIN_QUESTION_WORDS = 3
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]{}!|~])")
 _LIST_MARKER = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÄÖÜ0-9])")
-_MASKED = re.compile(r"<(?:email|iban|number)>")
+# The first line of a draft's front matter names the ticket it was written from: erasing or purging
+# that ticket's customer finds the draft by it (helpdesk/privacy/files.py).
+FROM_TICKET = "# Draft from ticket "
+_FROM_TICKET_LINE = re.compile(r"^" + re.escape(FROM_TICKET) + r"(\S+?):", re.MULTILINE)
 
 
 class DraftError(StoreError):
@@ -80,23 +89,29 @@ def customer_questions(view: dict[str, Any]) -> list[str]:
     """The customer's own words before the handoff: the description and their messages, masked, one line
     each, without repeats; messages with contact details or fewer than 3 words are left out."""
     created = view.get("created_at")
+    contact = view["summary"]["contact"]
     texts = [view["summary"]["description"]]
     texts += [m["text"] for m in view.get("transcript", ())
               if m["sender"] == "customer" and (m["timestamp"] is None or created is None or m["timestamp"] <= created)]
     questions: list[str] = []
     seen: set[str] = set()
     for text in texts:
-        line = " ".join(clean_query(text or "").split())
+        line = " ".join(clean_query(mask(text or "", contact)).split())
         key = normalise_query(line)
-        if len(key.split()) < MIN_QUESTION_WORDS or _MASKED.search(line) or key in seen:
+        if len(key.split()) < MIN_QUESTION_WORDS or hid_something(line) or key in seen:
             continue
         seen.add(key)
         questions.append(line)
     return questions[:MAX_QUESTIONS]
 
 
+def resolution_of(view: dict[str, Any]) -> str:
+    """The resolution note as a draft uses it: masked, the customer's own name wherever it stands."""
+    return mask((view.get("resolution") or "").strip(), view["summary"]["contact"])
+
+
 def render_draft(view: dict[str, Any], article_id: str, today: dt.date) -> str:
-    note = (view.get("resolution") or "").strip()
+    note = resolution_of(view)
     summary = view["summary"]
     meta: dict[str, Any] = {
         "id": article_id, "title": title_of(note), "lang": view["language"], "tags": [summary["category"]],
@@ -108,9 +123,9 @@ def render_draft(view: dict[str, Any], article_id: str, today: dt.date) -> str:
     meta["questions"] = customer_questions(view)
     front = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=10_000)
     steps = "\n".join(f"{i}. {inline_text(step)}" for i, step in enumerate(steps_of(note), start=1))
-    return (f"---\n# Draft from ticket {view['ticket_id']}: check every line, add example questions until lint is "
+    return (f"---\n{FROM_TICKET}{view['ticket_id']}: check every line, add example questions until lint is "
             f"content, then move this file to kb/articles/{view['language']}/.\n{front}---\n"
-            f"{inline_text(summary['description'])}\n\n## Steps\n{steps}\n")
+            f"{inline_text(mask(summary['description'], summary['contact']))}\n\n## Steps\n{steps}\n")
 
 
 def write_draft(view: dict[str, Any], drafts_dir: Path, articles_dir: Path, taken_ids: Iterable[str],
@@ -124,7 +139,7 @@ def write_draft(view: dict[str, Any], drafts_dir: Path, articles_dir: Path, take
         raise DraftError(f"the drafts directory {drafts_dir} is inside the articles directory: drafts would be "
                          "indexed for customers; set HELPDESK_DRAFTS_DIR next to it")
     lang = view["language"]
-    slug = slugify(title_of(view["resolution"]), "-")[:70].strip("-") or "draft"
+    slug = slugify(title_of(resolution_of(view)), "-")[:70].strip("-") or "draft"
     taken = set(taken_ids) | {_front_id(p) for p in drafts_dir.glob("*/*.md")}
     folder = drafts_dir / lang
     article_id = next(candidate for candidate in (f"{lang}-{slug}" + ("" if n == 1 else f"-{n}") for n in range(1, 1000))
@@ -140,6 +155,18 @@ def write_draft(view: dict[str, Any], drafts_dir: Path, articles_dir: Path, take
         path.unlink()
         raise DraftError(f"the draft would not be a valid article: {exc}") from None
     return Draft(path.relative_to(drafts_dir), article_id, text)
+
+
+def ticket_of(path: Path) -> str | None:
+    """The ticket a draft was written from, as its first front-matter line names it; None for a file
+    that does not name one (an author removed the line, or wrote the file by hand)."""
+    try:
+        with path.open(encoding="utf-8", errors="replace") as f:
+            head = f.read(400)
+    except OSError:
+        return None
+    found = _FROM_TICKET_LINE.search(head)
+    return found.group(1) if found else None
 
 
 def _front_id(path: Path) -> str:

@@ -48,9 +48,12 @@ class SearchClient:
     def __init__(self, base_url: str, timeout: float = 30.0):
         self.base_url, self.timeout = base_url.rstrip("/"), timeout
 
-    def search(self, query: str) -> dict[str, Any]:
+    def search(self, query: str, conversation_id: str | None = None) -> dict[str, Any]:
+        """The decision on ``query``; the conversation id goes with it, so that an unanswered question is
+        kept with its conversation and erased with the customer's data."""
         try:
-            response = httpx.post(f"{self.base_url}/search", json={"query": query, "top_k": 3},
+            response = httpx.post(f"{self.base_url}/search", json={"query": query, "top_k": 3,
+                                                                   "conversation_id": conversation_id},
                                   timeout=self.timeout)
             response.raise_for_status()
             return response.json()
@@ -99,10 +102,12 @@ class Intake:
             log.warning("mail %s has no sender address: nobody to answer, dropped", mail.message_id)
             return Outcome("refused", auto_reply="no sender address")
         query = question(mail.subject, mail.text)[:MAX_QUERY]
+        digest = hashlib.sha256(mail.message_id.encode()).hexdigest()
+        conversation = "mail-" + digest[:32]
         result = None
         if mail.complete and query:
             try:
-                result = self.search.search(query)
+                result = self.search.search(query, conversation)
             except SearchUnavailable as exc:
                 log.warning("search unavailable for mail %s: %s", mail.message_id, exc)
         decision = result["decision"] if result else "none"
@@ -121,8 +126,7 @@ class Intake:
         shown = hits[:1] if decision == "answer" else hits[:3] if decision == "suggest" else []
         try:
             data = HandoffIn.model_validate({
-                "idempotency_key": "mail-" + hashlib.sha256(mail.message_id.encode()).hexdigest()[:48],
-                "conversation_id": "mail-" + hashlib.sha256(mail.message_id.encode()).hexdigest()[:32],
+                "idempotency_key": "mail-" + digest[:48], "conversation_id": conversation,
                 "channel": "email", "language": lang, "reason": reason,
                 "summary": {"category": category, "product": top["product"] if decision == "answer" else None,
                             "description": description, "tried": "", "urgency": "normal",

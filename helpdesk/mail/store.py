@@ -59,10 +59,11 @@ class MailStore:
     def thread(self, ticket_id: str) -> list[dict[str, Any]]:
         """The ticket's Message-IDs, oldest first: the References of the next mail the desk sends."""
         with self.handoffs.transaction() as s:
-            rows = s.execute(select(MailMessage.message_id, MailMessage.direction, MailMessage.subject)
+            rows = s.execute(select(MailMessage.message_id, MailMessage.direction, MailMessage.subject,
+                                    MailMessage.at)
                              .join(Handoff, Handoff.id == MailMessage.handoff_id)
                              .where(Handoff.ticket_id == ticket_id).order_by(MailMessage.id)).all()
-        return [{"message_id": m, "direction": d, "subject": subj} for m, d, subj in rows]
+        return [{"message_id": m, "direction": d, "subject": subj, "at": as_utc(at)} for m, d, subj, at in rows]
 
     def claim_auto_reply(self, sender: str, period: timedelta, now: datetime | None = None) -> bool:
         """True (and the sender's clock restarts) when ``sender`` got no automatic reply within ``period``."""

@@ -9,6 +9,7 @@ from helpdesk.handoffs.models import Base
 import helpdesk.feedback.models  # noqa: F401  (its tables share Base; autogenerate must see them)
 import helpdesk.reports.activity  # noqa: F401  (the reports' tables, likewise)
 import helpdesk.mail.models  # noqa: F401  (the e-mail channel's tables)
+from helpdesk.privacy.vacuum import secure_delete_on_connect
 
 config = context.config
 MIGRATION_LOCK_ID = 7_240_311  # any constant; the same in every process of this service
@@ -24,6 +25,7 @@ def run_migrations_offline() -> None:
 
 def run_migrations_online() -> None:
     engine = create_engine(config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool)
+    secure_delete_on_connect(engine)  # SQLite's batch mode copies tables: the old copy is zeroed
     with engine.connect() as connection:
         if connection.dialect.name == "postgresql":
             # Replicas starting together migrate one after the other (SQLite serialises by its file lock).

@@ -1,24 +1,28 @@
 """The admin API of data protection: export or erase one customer, read the audit log.
 
-The HTTP twin of ``helpdesk export`` / ``erase`` / ``privacy-audit`` for an admin's
-bearer token (role admin only, helpdesk/handoffs/access.py), so a data protection
-request can be answered from a ticket tool without a shell on the server. The audit
-log names the admin (``admin:<username>``).
+The HTTP twin of ``helpdesk export`` (JSON, or with ``format=html`` the readable
+page), ``erase`` and ``privacy-audit`` for an admin's bearer token (role admin only,
+helpdesk/handoffs/access.py), so a data protection request can be answered from a
+ticket tool without a shell on the server. The audit log names the admin
+(``admin:<username>``).
 """
 
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any, Iterator, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field, model_validator
 
 from helpdesk.handoffs.api import require_admin_agent
 from helpdesk.handoffs.store import AgentInfo
 from helpdesk.privacy import audit
-from helpdesk.privacy.erasure import SelectorError, erase, export, find
+from helpdesk.privacy.erasure import CustomerStores, SelectorError, erase, export, find
+from helpdesk.privacy.files import CustomerFiles
+from helpdesk.privacy.readable import readable_export
 from helpdesk.privacy.tracker import TrackerStore
 
 router = APIRouter(prefix="/agent/api/admin/privacy", tags=["agent API: admin"])
@@ -46,11 +50,14 @@ class EraseIn(CustomerIn):
 
 
 @contextmanager
-def tracker_of(request: Request) -> Iterator[TrackerStore | None]:
-    url = request.app.state.settings.tracker_store_url
+def stores_of(request: Request) -> Iterator[CustomerStores]:
+    """Where customer data is kept, as this app is configured; Rasa's tracker store opened for the request."""
+    settings = request.app.state.settings
+    url = settings.tracker_store_url
     tracker = TrackerStore(url) if url else None
     try:
-        yield tracker
+        yield CustomerStores(request.app.state.handoffs, tracker, CustomerFiles.of(settings),
+                             request.app.state.privacy.postgresql_vacuum)
     finally:
         if tracker is not None:
             tracker.close()
@@ -63,25 +70,32 @@ def selected(request: Request, body: CustomerIn):
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
 
 
-@router.post("/export", summary="Everything stored about one customer (audited)")
-async def export_customer(body: CustomerIn, request: Request,
-                          admin: AgentInfo = Depends(require_admin_agent)) -> dict[str, Any]:
+@router.post("/export", summary="Everything stored about one customer (audited); format=html: the page the "
+                                "customer can read", response_model=None)
+async def export_customer(body: CustomerIn, request: Request, format: Literal["json", "html"] = "json",
+                          admin: AgentInfo = Depends(require_admin_agent)) -> dict[str, Any] | HTMLResponse:
     def run() -> dict[str, Any]:
-        with tracker_of(request) as tracker:
-            return export(request.app.state.handoffs, tracker, selected(request, body), f"admin:{admin.username}")
+        with stores_of(request) as stores:
+            return export(stores, selected(request, body), f"admin:{admin.username}")
 
-    return await run_in_threadpool(run)
+    document = await run_in_threadpool(run)
+    if format == "json":
+        return document
+    state = request.app.state
+    return HTMLResponse(readable_export(document, state.deployment, state.privacy, state.routing.tz))
 
 
-@router.post("/erase", summary="Erase one customer everywhere, Rasa's tracker store included (audited)")
+@router.post("/erase", summary="Erase one customer everywhere, Rasa's tracker store and the files included "
+                               "(audited); a dry run counts the same keys")
 async def erase_customer(body: EraseIn, request: Request,
                          admin: AgentInfo = Depends(require_admin_agent)) -> dict[str, Any]:
     def run() -> dict[str, Any]:
         selection = selected(request, body)
-        with tracker_of(request) as tracker:
-            counts = erase(request.app.state.handoffs, tracker, selection, f"admin:{admin.username}", body.dry_run)
-        return {"dry_run": body.dry_run, "tickets": selection.tickets, "counts": counts,
-                "tracker_store": "included" if tracker is not None else "not configured"}
+        with stores_of(request) as stores:
+            erased = erase(stores, selection, f"admin:{admin.username}", body.dry_run)
+            tracker = "included" if stores.tracker is not None else "not configured"
+        return {"dry_run": body.dry_run, "tickets": selection.tickets, "counts": erased.counts,
+                "storage": erased.storage, "tracker_store": tracker}
 
     return await run_in_threadpool(run)
 

@@ -2,60 +2,75 @@
 
 Each kind of data is deleted in batches of ``batch_size`` rows, one transaction per
 batch, so a purge of a large backlog never holds long locks on a desk in use, and each
-batch is logged. Resolved handoffs go by their last change (open ones never), feedback
-by its last click, unanswered questions by when they were asked, Rasa's conversations
-by their last event, audit entries by their time. One audit entry per run records the
-counts. ``--dry-run`` counts what would go and deletes nothing.
+batch is logged. Resolved handoffs go by their last change (open ones never), with
+everything that hangs on them, their attachment files and the article drafts written
+from them (helpdesk/privacy/erasure.py); feedback by its last click, unanswered
+questions by when they were asked, Rasa's conversations by their last event, audit
+entries by their time, auto-reply records once the auto-reply period is over.
+Attachment files that no row names go too. One audit entry per run records the
+counts; then the database files are cleaned as after an erasure
+(helpdesk/privacy/vacuum.py). ``--dry-run`` counts what would go and deletes nothing.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from helpdesk.feedback.models import ArticleFeedback, UnansweredSearch
-from helpdesk.reports.activity import ReportArticleView, ReportConversation
 from helpdesk.handoffs.models import Handoff, PrivacyAuditEntry
 from helpdesk.handoffs.store import HandoffStore, utcnow
+from helpdesk.mail.models import AutoReply, MailAttachment
 from helpdesk.privacy import audit, tracker as tracker_store
-from helpdesk.privacy.erasure import delete_handoffs
+from helpdesk.privacy.erasure import count_or_delete, delete_handoffs, desk_tables
+from helpdesk.privacy.files import CustomerFiles, remove
 from helpdesk.privacy.retention import PrivacyConfig
+from helpdesk.privacy.vacuum import after_delete
+from helpdesk.reports.activity import ReportArticleView, ReportConversation
 
 log = logging.getLogger("helpdesk.purge")
 
 
 def _batches(store: HandoffStore, kind: str, model, condition, batch: int, dry_run: bool,
-             remove: Callable[[Session, list[int]], int]) -> int:
-    if dry_run:
-        with Session(store.engine) as s:
-            count = s.scalar(select(func.count()).select_from(model).where(condition)) or 0
-        log.info("purge (dry run): %s: %d rows would be deleted", kind, count)
-        return count
-    total = 0
+             remove: Callable[[Session, list[int], bool], dict[str, int]]) -> dict[str, int]:
+    """``remove`` (or count, with ``dry_run``) the rows of ``model`` that meet ``condition``, ``batch`` rows
+    per transaction; the sums of what each call returns (rows per table, files per kind)."""
+    totals: Counter[str] = Counter()
+    last = 0
     while True:
         with Session(store.engine) as s, s.begin():
-            ids = list(s.scalars(select(model.id).where(condition).order_by(model.id).limit(batch)))
+            ids = list(s.scalars(select(model.id).where(condition, model.id > last).order_by(model.id).limit(batch)))
             if not ids:
                 break
-            removed = remove(s, ids)
-        total += removed
-        log.info("purge: %s: deleted a batch of %d (%d so far)", kind, removed, total)
-    return total
+            counts = remove(s, ids, dry_run)
+        last = ids[-1]
+        totals.update(counts)
+        if not dry_run:
+            log.info("purge: %s: deleted a batch of %d (%d so far)", kind, counts[model.__tablename__],
+                     totals[model.__tablename__])
+    if dry_run:
+        log.info("purge (dry run): %s: %d rows would be deleted", kind, totals[model.__tablename__])
+    return {model.__tablename__: 0, **totals}
 
 
-def _delete_rows(model):
-    return lambda s, ids: s.execute(delete(model).where(model.id.in_(ids))).rowcount
+def _rows(model):
+    return lambda s, ids, dry_run: count_or_delete(s, [(model.__tablename__, model, model.id.in_(ids))], dry_run)
 
 
-def purge(store: HandoffStore, config: PrivacyConfig, tracker_url: str | None, dry_run: bool = False,
-          now: datetime | None = None, actor: str = "purge") -> dict[str, Any]:
-    """Delete (or with ``dry_run`` count) everything past its period; rows per kind, and trackers'
-    conversations. A kind whose period is 0 is kept."""
+def purge(store: HandoffStore, config: PrivacyConfig, tracker_url: str | None, files: CustomerFiles,
+          auto_reply_hours: float, dry_run: bool = False, now: datetime | None = None,
+          actor: str = "purge") -> dict[str, Any]:
+    """Delete (or with ``dry_run`` count) everything past its period: ``counts`` (rows per table, files per
+    kind, trackers' conversations and events) and ``storage`` (what was done to the database files
+    afterwards, vacuum.py). A kind whose period is 0 is kept. Auto-reply records older than the
+    auto-reply period (``auto_reply_hours``) limit nothing and go, and so do attachment files that no
+    row names."""
     now = now or utcnow()
     days, batch = config.retention_days, config.batch_size
     counts: dict[str, Any] = {}
@@ -64,40 +79,39 @@ def purge(store: HandoffStore, config: PrivacyConfig, tracker_url: str | None, d
         return now - timedelta(days=period)
 
     if days.handoffs:
-        counts["handoffs"] = _batches(
+        counts.update(_batches(
             store, "handoffs", Handoff, (Handoff.status == "resolved") & (Handoff.updated_at < cutoff(days.handoffs)),
-            batch, dry_run, lambda s, ids: delete_handoffs(s, ids)["handoffs"])
-    if days.feedback:
-        counts["article_feedback"] = _batches(store, "article feedback", ArticleFeedback,
-                                              ArticleFeedback.updated_at < cutoff(days.feedback), batch, dry_run,
-                                              _delete_rows(ArticleFeedback))
-    if days.unanswered:
-        counts["unanswered_searches"] = _batches(store, "unanswered searches", UnansweredSearch,
-                                                 UnansweredSearch.asked_at < cutoff(days.unanswered), batch, dry_run,
-                                                 _delete_rows(UnansweredSearch))
-    if days.reports:
-        counts["report_conversations"] = _batches(store, "report conversations", ReportConversation,
-                                                  ReportConversation.last_search_at < cutoff(days.reports), batch,
-                                                  dry_run, _delete_rows(ReportConversation))
-        counts["report_article_views"] = _batches(store, "report article views", ReportArticleView,
-                                                  ReportArticleView.shown_at < cutoff(days.reports), batch,
-                                                  dry_run, _delete_rows(ReportArticleView))
-    if days.audit:
-        counts["privacy_audit"] = _batches(store, "audit log", PrivacyAuditEntry,
-                                           PrivacyAuditEntry.at < cutoff(days.audit), batch, dry_run,
-                                           _delete_rows(PrivacyAuditEntry))
+            batch, dry_run, lambda s, ids, dry: delete_handoffs(s, files, ids, dry)))
+    for period, kind, model, moment in (
+            (days.feedback, "article feedback", ArticleFeedback, ArticleFeedback.updated_at),
+            (days.unanswered, "unanswered searches", UnansweredSearch, UnansweredSearch.asked_at),
+            (days.reports, "report conversations", ReportConversation, ReportConversation.last_search_at),
+            (days.reports, "report article views", ReportArticleView, ReportArticleView.shown_at),
+            (days.audit, "audit log", PrivacyAuditEntry, PrivacyAuditEntry.at)):
+        if period:
+            counts.update(_batches(store, kind, model, moment < cutoff(period), batch, dry_run, _rows(model)))
+    limit_over = AutoReply.last_at < now - timedelta(hours=auto_reply_hours)  # such a record limits nothing
+    counts.update(_batches(store, "auto-reply records", AutoReply, limit_over, batch, dry_run, _rows(AutoReply)))
+    with Session(store.engine) as s:
+        orphans = files.orphan_attachments(set(s.scalars(select(MailAttachment.token))), now.timestamp())
+    counts["orphaned_attachment_files"] = len(orphans) if dry_run else remove(orphans)
+    storage = []
     if days.trackers and tracker_url:
         def logged(conversations: int, events: int) -> None:
             log.info("purge%s: tracker store: %s %d conversations (%d events)", " (dry run)" if dry_run else "",
                      "would delete" if dry_run else "deleted a batch of", conversations, events)
 
-        conversations, events = tracker_store.purge(tracker_url, days.trackers, now=now.timestamp(), batch=batch,
-                                                    dry_run=dry_run, on_batch=logged)
+        conversations, events, cleaned = tracker_store.purge(tracker_url, days.trackers, now=now.timestamp(),
+                                                             batch=batch, dry_run=dry_run, on_batch=logged,
+                                                             vacuum=config.postgresql_vacuum)
         counts["tracker_conversations"], counts["tracker_events"] = conversations, events
+        storage += [f"tracker store: {cleaned}"] if cleaned else []
     audit.record(store.engine, actor, "purge", "retention", counts, dry_run=dry_run)
+    if not dry_run and (desk := after_delete(store.engine, desk_tables(counts), config.postgresql_vacuum)):
+        storage.insert(0, f"desk database: {desk}")
     log.info("purge%s done: %s", " (dry run)" if dry_run else "",
              ", ".join(f"{k} {v}" for k, v in counts.items()) or "nothing configured")
-    return counts
+    return {"counts": counts, "storage": storage}
 
 
 def parse_interval(text: str) -> float:

@@ -1,4 +1,9 @@
-"""The retention periods of the desk's customer data: config/privacy.yml (HELPDESK_PRIVACY_FILE).
+"""The data protection configuration: config/privacy.yml (HELPDESK_PRIVACY_FILE).
+
+How long each kind of customer data is kept (``retention_days``, ``batch_size``), the
+patterns of the company's own identifiers that masking hides (``masking.patterns``,
+helpdesk/privacy/masking.py) and how PostgreSQL tables are vacuumed after an erasure
+or purge (``postgresql_vacuum``, helpdesk/privacy/vacuum.py).
 
 A separate file from the deployment configuration because it answers a different
 person (the data protection officer, not the branding) and because ``helpdesk purge``
@@ -8,12 +13,14 @@ and stops the purge, never a purge with a wrong period.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Mapping
+from typing import Annotated, Literal, Mapping
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from helpdesk.deployment import key_lines, read_yaml_mapping
+from helpdesk.privacy.vacuum import VACUUM_MODES
 from search_api.settings import PROJECT_ROOT, read_env
 
 DEFAULT_FILE = PROJECT_ROOT / "config" / "privacy.yml"
@@ -36,10 +43,38 @@ class RetentionDays(BaseModel):
     audit: int = Field(1095, ge=0, le=36500)
 
 
+LABEL = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
+
+
+def _label(label: str) -> str:
+    if not LABEL.match(label):
+        raise ValueError("a label is lower-case letters, digits and '-' (e.g. customer-number)")
+    return label
+
+
+def _pattern(pattern: str) -> str:
+    try:
+        compiled = re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"not a regular expression: {exc}") from None
+    if compiled.fullmatch(""):
+        raise ValueError("the pattern matches an empty text")
+    return pattern
+
+
+class MaskingConfig(BaseModel):
+    """The company's identifiers masked as ``<label>``: label -> regular expression (Python syntax)."""
+
+    model_config = ConfigDict(extra="forbid")
+    patterns: dict[Annotated[str, AfterValidator(_label)], Annotated[str, AfterValidator(_pattern)]] = {}
+
+
 class PrivacyConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     retention_days: RetentionDays = RetentionDays()
     batch_size: int = Field(500, ge=1, le=100_000)
+    masking: MaskingConfig = MaskingConfig()
+    postgresql_vacuum: Literal[VACUUM_MODES] = "plain"  # type: ignore[valid-type]
     source: str = "(defaults)"
 
 

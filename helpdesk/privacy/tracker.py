@@ -24,6 +24,8 @@ from typing import Any, Iterable, Mapping
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+from helpdesk.privacy.vacuum import after_delete, secure_delete_on_connect
+
 REPO = Path(__file__).resolve().parents[2]
 # Absolute: Rasa runs with bot/ as its working directory (credentials.yml names channels.*).
 DEFAULT_SQLITE = f"sqlite:///{REPO / 'var' / 'rasa-trackers.db'}"
@@ -88,6 +90,7 @@ class TrackerStore:
     def __init__(self, url_text: str):
         self.url = desk_url(url_text)
         self.engine = sa.create_engine(self.url)
+        secure_delete_on_connect(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -161,9 +164,10 @@ class TrackerStore:
 
 
 def purge(url_text: str, days: float, now: float | None = None, batch: int = BATCH,
-          dry_run: bool = False, on_batch=None) -> tuple[int, int]:
+          dry_run: bool = False, on_batch=None, vacuum: str = "plain") -> tuple[int, int, str | None]:
     """Delete the events of conversations idle for more than ``days``, ``batch`` conversations per
-    transaction; returns (conversations, events). ``on_batch(conversations, events)`` after each."""
+    transaction; returns (conversations, events, what was done to the database files afterwards or None,
+    helpdesk/privacy/vacuum.py). ``on_batch(conversations, events)`` after each."""
     before = (now if now is not None else time.time()) - days * 86400
     store = TrackerStore(url_text)
     conversations = events = 0
@@ -180,6 +184,7 @@ def purge(url_text: str, days: float, now: float | None = None, batch: int = BAT
             conversations, events = conversations + len(senders), events + rows
             if on_batch is not None:
                 on_batch(len(senders), rows)
-        return conversations, events
+        cleaned = after_delete(store.engine, [EVENTS], vacuum) if events and not dry_run else None
+        return conversations, events, cleaned
     finally:
         store.close()

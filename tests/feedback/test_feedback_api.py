@@ -95,7 +95,7 @@ def test_personal_details_are_masked_before_they_are_stored(client):
     assert client.post("/feedback", json=verdict(query=query)).status_code == 204
     store = app_store(client)
     stored = store.unanswered_since(datetime(2000, 1, 1, tzinfo=timezone.utc), 1)[0].query
-    assert stored == ("Please call me on <number> or write to <email>, my customer number is <number>, "
+    assert stored == ("Please call me on <number> or write to <email>, my customer number is <customer-number>, "
                       "IBAN <iban>; error 0x80070005 since 27.11.2026 on 192.168.178.1")
     assert store.feedback("conv-1", "fx-en-reset-password")["query"] == stored
 

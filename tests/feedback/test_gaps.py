@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from helpdesk.feedback.gaps import format_report, gaps_report, normalise_query, rank_articles, unanswered_gaps
+from helpdesk.feedback.models import ArticleFeedback, UnansweredSearch
 from helpdesk.feedback.store import UnansweredRow
 from search_api.search.embedding import load_embedder
 
@@ -122,3 +123,19 @@ def test_text_report():
     ]
     empty = format_report({"days": 30, "gaps": [], "articles": []})
     assert empty == "No unanswered searches in the last 30 days.\n\nNo article feedback in the last 30 days."
+
+
+def test_the_report_masks_questions_stored_before_a_pattern_was_configured(store):
+    # Rows written as an older desk stored them, without the name and customer-number masking.
+    with store.transaction() as s:
+        s.execute(UnansweredSearch.__table__.insert().values(
+            asked_at=NOW - timedelta(hours=1), query="mein Name ist Erika Probe, Kundennummer 4711-0815, kein Internet",
+            lang="de", confidence=0.2, threshold=0.5))
+        s.execute(ArticleFeedback.__table__.insert().values(
+            conversation_id="conv-1", article_id="router", query="my name is Erika Probe, customer no. 4711-0815",
+            helpful=False, created_at=NOW - timedelta(hours=1), updated_at=NOW - timedelta(hours=1)))
+    report = gaps_report(store, days=1, limit=10, now=NOW)
+    assert [g["example"] for g in report["gaps"]] == [
+        "mein Name ist <name>, Kundennummer <customer-number>, kein Internet"]
+    assert report["articles"][0]["not_helpful_queries"] == ["my name is <name>, customer no. <customer-number>"]
+    assert "Erika" not in format_report(report) and "4711" not in format_report(report)

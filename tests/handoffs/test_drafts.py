@@ -127,3 +127,26 @@ def test_gaps_names_the_draft_that_covers_an_unanswered_question(desk, tmp_path,
     assert gaps["Where is my parcel?"]["draft"] is None
     assert main(["gaps", *(["--exact"] if exact else [])]) == 0
     assert "draft: " + covered["path"] in capsys.readouterr().out
+
+
+def test_a_draft_keeps_no_personal_detail_of_the_customer(desk, tmp_path):
+    ticket = post(desk, language="de", summary={
+        "description": "Mein Name ist Erika Probe, Kundennummer 4711-0815: seit heute kein Internet. "
+                       "Viele Grüße, E. Probe (0171 23 45 678)",
+        "category": "network", "product": "Nordwind Fiber",
+        "contact": {"name": "Erika Probe", "email": "erika.probe@example.org", "phone": "+49 171 2345678"}},
+        transcript=[{"sender": "customer", "text": text, "timestamp": "2026-11-27T06:58:00Z"} for text in (
+            "Mein Name ist Erika Probe und der Router blinkt rot", "Schreiben Sie an erika.probe@example.org",
+            "Erika hier, der Router blinkt immer noch", "Der Router blinkt seit dem Gewitter rot")])
+    desk.app.state.handoffs.resolve(ticket, "anna", "Router zurücksetzen (Kundennummer 4711-0815). "
+                                                    "Bei Problemen ruft Frau Probe unter Tel. 030 12345 an.")
+    assert draft(desk, ticket).status_code == 303
+    (path,) = (tmp_path / "drafts").rglob("*.md")
+    text = path.read_text(encoding="utf-8")
+    for detail in ("Erika", "Probe", "4711", "0815", "example.org", "12345"):
+        assert detail not in text, detail
+    article = parse_article(path, tmp_path / "drafts", ("de", "en"))
+    assert article.questions == ("Der Router blinkt seit dem Gewitter rot",)  # the rest needed masking
+    assert "Mein Name ist &lt;name&gt;, Kundennummer &lt;customer-number&gt;" in text
+    assert "Viele Grüße, E. &lt;name&gt; (&lt;number&gt;)" in text and "ruft Frau &lt;name&gt; unter" in text
+    assert article.title == "Router zurücksetzen (Kundennummer <customer-number>)"

@@ -283,6 +283,7 @@ def make_desk(starter_kb, dovecot, smtp_server, tmp_path, mail_db):
                                      imap_user=user, imap_password=password, attachments_dir=tmp_path / "files",
                                      poll_seconds=30)
         settings = make_settings(starter_kb.articles_dir, starter_kb.index_dir, database_url=mail_db,
+                                 drafts_dir=tmp_path / "drafts",
                                  routing_file=routing, smtp_host="127.0.0.1", smtp_port=smtp_port,
                                  smtp_from=DESK_ADDRESS, notify_retry_seconds=0.2,
                                  mail=dataclasses.replace(mail_settings, **changes))

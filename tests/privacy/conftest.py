@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -47,18 +48,26 @@ class Trackers:
         return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-@pytest.fixture
-def trackers(database_url, tmp_path) -> Iterator[Trackers]:
+@contextmanager
+def tracker_store(database_url: str, directory: Path) -> Iterator[Trackers]:
+    """Rasa's tracker store beside the desk's database: a SQLite file in ``directory``, or a PostgreSQL
+    schema of its own when the desk is on PostgreSQL."""
     env = {k: v for k, v in os.environ.items() if k != "POSTGRESQL_SCHEMA"}
     env.update(SQLALCHEMY_SILENCE_UBER_WARNING="1", RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="3")
     if database_url.startswith("sqlite"):
-        url = f"sqlite:///{tmp_path / 'rasa-trackers.db'}"
+        url = f"sqlite:///{directory / 'rasa-trackers.db'}"
         yield Trackers(url, url, env)
         return
     with postgres_schema() as url:  # Rasa's own schema, as it would have its own database
         schema = url.rsplit("%3D", 1)[1]
         rasa_url = PG_URL.replace("postgresql+psycopg://", "postgresql://")
         yield Trackers(url, rasa_url, {**env, "POSTGRESQL_SCHEMA": schema})
+
+
+@pytest.fixture
+def trackers(database_url, tmp_path) -> Iterator[Trackers]:
+    with tracker_store(database_url, tmp_path) as found:
+        yield found
 
 
 @pytest.fixture
@@ -100,3 +109,20 @@ def table_dump(store: HandoffStore) -> dict[str, str]:
         for table in Base.metadata.sorted_tables:
             dump[table.name] = "\n".join(repr(tuple(row)) for row in connection.execute(table.select()))
     return dump
+
+
+def sqlite_files(path: Path) -> list[Path]:
+    """A SQLite database's files on disk: the database (free pages included), its write-ahead log and index."""
+    return [p for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")) if p.exists()]
+
+
+def raw_hits(paths: list[Path], needles: list[str], root: Path | None = None) -> dict[str, dict[str, int]]:
+    """Per file (its name, or its path below ``root``), how often each needle occurs in its raw bytes, any case
+    (ASCII); files without a hit are left out."""
+    found: dict[str, dict[str, int]] = {}
+    for path in paths:
+        data = path.read_bytes().lower()
+        hits = {n: data.count(n.lower().encode()) for n in needles if n.lower().encode() in data}
+        if hits:
+            found[str(path.relative_to(root)) if root else path.name] = hits
+    return found

@@ -4,6 +4,7 @@ The privacy tests use it so the tracker table is exactly what Rasa creates and f
 on SQLite and on PostgreSQL (schema from POSTGRESQL_SCHEMA, as Rasa reads it):
 
     python rasa_trackers.py save URL '{"sender": [["text", unix_time], ...], ...}'
+        (each text becomes the customer's message, the bot's echo and Rasa's action_listen)
     python rasa_trackers.py keys URL      # prints {"sender": number of events Rasa loads}
 """
 
@@ -15,7 +16,7 @@ import sys
 
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import BotUttered, UserUttered
+from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 
@@ -27,6 +28,7 @@ async def main(command: str, url: str, payload: str | None) -> None:
             for text, at in messages:
                 tracker.update(UserUttered(text, timestamp=at))
                 tracker.update(BotUttered(f"echo: {text}", timestamp=at + 1))
+                tracker.update(ActionExecuted("action_listen", timestamp=at + 1))  # as Rasa does after a turn
             await store.save(tracker)
     keys = {}
     for sender in await store.keys():

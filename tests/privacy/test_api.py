@@ -36,12 +36,17 @@ def test_admin_exports_and_erases_a_customer_and_the_audit_log_names_the_admin(m
     exported = client.post("/agent/api/admin/privacy/export", json=body, headers=admin).json()
     assert [h["summary"]["contact"]["email"] for h in exported["handoffs"]] == ["erika@example.org"]
     assert {e["sender_id"] for e in exported["conversation_events"]} == {"conv-api-erika"}
+    page = client.post("/agent/api/admin/privacy/export?format=html", json=body, headers=admin)
+    assert page.headers["content-type"].startswith("text/html") and "erika@example.org" in page.text
+    assert tickets["conv-api-erika"] in page.text and "bob@" not in page.text
+    assert client.post("/agent/api/admin/privacy/export?format=pdf", json=body, headers=admin).status_code == 422
 
     erased = client.post("/agent/api/admin/privacy/erase", json=body, headers=admin).json()
     assert erased["counts"]["handoffs"] == 1 and erased["counts"]["tracker_events"] >= 2
     assert [h["ticket_id"] for h in store.list()] == [tickets["conv-api-bob"]]
     assert set(trackers.rasa("keys")) == {"conv-api-bob"}
     entries = client.get("/agent/api/admin/privacy/audit", headers=admin).json()["entries"]
+    erika = [tickets["conv-api-erika"]]
     assert [(e["action"], e["actor"], e["tickets"]) for e in entries] == [
-        ("erase", "admin:adam", [tickets["conv-api-erika"]]), ("export", "admin:adam", [tickets["conv-api-erika"]])]
+        ("erase", "admin:adam", erika), ("export", "admin:adam", erika), ("export", "admin:adam", erika)]
     assert "erika" not in str(entries)

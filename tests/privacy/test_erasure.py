@@ -5,11 +5,14 @@ e-mail, found through its conversation), feedback, unanswered questions, the rep
 record of her conversations and Rasa events; Bob and an anonymous chat have the same kinds of rows. After ``helpdesk erase
 --email`` nothing of Erika is left in any table of the desk or in Rasa's tracker store
 (Rasa itself no longer finds her conversations), and Bob's and the anonymous rows are
-exactly as before. The audit log says who erased what, without her address.
+exactly as before. The dry run counts the same keys; without ``--yes`` the command asks
+and erases nothing unless the answer is yes. The audit log says who erased what,
+without her address.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import time
 from datetime import datetime, timedelta, timezone
@@ -76,11 +79,13 @@ def test_export_has_everything_of_the_customer_and_nothing_else(desk, store, cap
     assert {c["conversation_id"] for c in document["report_conversations"]} == set(ERIKA_CONVS)
     assert {v["conversation_id"] for v in document["report_article_views"]} == set(ERIKA_CONVS)
     assert entry["counts"] == {"handoffs": 3, "article_feedback": 2, "unanswered_searches": 2,
-                               "report_conversations": 2, "report_article_views": 2,
+                               "report_conversations": 2, "report_article_views": 2, "mail_messages": 0,
+                               "mail_attachments": 0, "mail_auto_replies": 0, "article_drafts": 0,
                                "tracker_events": sum(desk["trackers"][c] for c in ERIKA_CONVS)}
 
 
-def test_erase_by_email_leaves_nothing_of_the_customer_and_touches_nobody_else(desk, store, trackers, capsys):
+def test_erase_by_email_leaves_nothing_of_the_customer_and_touches_nobody_else(desk, store, trackers, capsys,
+                                                                              monkeypatch):
     dump_before = table_dump(store)
     assert main(["erase", "--email", "erika@example.org", "--dry-run"]) == 0
     dry = json.loads(capsys.readouterr().out)
@@ -88,9 +93,21 @@ def test_erase_by_email_leaves_nothing_of_the_customer_and_touches_nobody_else(d
     assert {k: v for k, v in table_dump(store).items() if k != "privacy_audit"} == \
            {k: v for k, v in dump_before.items() if k != "privacy_audit"}
 
+    # Without --yes the command asks; no answer (no terminal, as in CI) or anything but "yes" erases nothing.
+    assert main(["erase", "--email", "erika@example.org"]) == 1
+    assert "This cannot be undone. Type yes to erase:" in capsys.readouterr().err
+    monkeypatch.setattr("sys.stdin", io.StringIO("no\n"))
+    assert main(["erase", "--email", "erika@example.org"]) == 1
+    assert "not confirmed; nothing erased" in capsys.readouterr().err
+    assert {k: v for k, v in table_dump(store).items() if k != "privacy_audit"} == \
+           {k: v for k, v in dump_before.items() if k != "privacy_audit"}
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("yes\n"))
     assert main(["erase", "--email", "erika@example.org", "--actor", "dpo-anna"]) == 0
     result = json.loads(capsys.readouterr().out)
     counts = result["counts"]
+    assert counts == dry["counts"]  # the dry run counted the same rows and files under the same keys
+    assert dry["storage"] == [] and result["storage"][0].startswith("desk database: ")
     assert sorted(result["tickets"]) == sorted(desk["erika"])
     assert counts["handoffs"] == 3 and counts["handoff_messages"] == 9 and counts["notification_outbox"] == 3
     assert counts["notification_attempts"] == 3 and counts["article_feedback"] == 2
@@ -125,7 +142,7 @@ def test_erase_by_email_leaves_nothing_of_the_customer_and_touches_nobody_else(d
     assert "erika" not in json.dumps(audit).lower() and "example.org" not in json.dumps(audit)
 
     # Again: nothing left to find, nothing erased, no error.
-    assert main(["erase", "--email", "erika@example.org"]) == 0
+    assert main(["erase", "--email", "erika@example.org", "--yes"]) == 0
     assert json.loads(capsys.readouterr().out)["counts"]["handoffs"] == 0
 
 
@@ -133,7 +150,7 @@ def test_erase_by_ticket_and_by_phone(desk, store, trackers, capsys):
     # The phone is compared by its digits: "0049 30 123-4567" is "+49 30 1234567".
     assert main(["export", "--phone", "0049 30 123-4567"]) == 0
     assert sorted(json.loads(capsys.readouterr().out)["tickets"]) == sorted(desk["erika"][:2])
-    assert main(["erase", "--ticket", desk["bob"][0].lower()]) == 0
+    assert main(["erase", "--ticket", desk["bob"][0].lower(), "--yes"]) == 0
     assert json.loads(capsys.readouterr().out)["counts"]["handoffs"] == 1
     assert "bob" not in "\n".join(table_dump(store).values()).lower()
     assert set(trackers.rasa("keys")) == {*ERIKA_CONVS, "conv-anonymous"}

@@ -1,0 +1,74 @@
+"""The files that hold customer data outside the databases: mail attachments and article drafts.
+
+A mail attachment is a file named by its token in HELPDESK_MAIL_ATTACHMENTS_DIR
+(helpdesk/mail/attachments.py) whose row hangs on a handoff: when erasure or the purge
+deletes the handoff, the file goes too. A file without a row (the process stopped
+between saving the file and recording it, or the mail was a duplicate) is deleted by
+the purge once it is an hour old. An article draft written from a ticket
+(helpdesk/inbox/drafts.py) names that ticket in its first line and carries the
+customer's words, masked, and the agent's note: it goes with its ticket. A draft an
+author has stripped of that line, or moved into the articles, is the author's text
+and stays.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+from helpdesk.inbox.drafts import ticket_of
+from helpdesk.mail.attachments import path_of
+
+ORPHAN_AGE_SECONDS = 3600  # a file this old without a row will never get one
+
+
+@dataclass(frozen=True)
+class CustomerFiles:
+    attachments_dir: Path
+    drafts_dir: Path
+
+    @classmethod
+    def of(cls, settings) -> "CustomerFiles":
+        """The folders of the desk's ``Settings``."""
+        return cls(settings.mail.attachments_dir, settings.drafts_dir)
+
+    def attachments(self, tokens: Iterable[str]) -> list[Path]:
+        """The attachment files of these tokens that exist."""
+        found = []
+        for token in tokens:
+            try:
+                path = path_of(self.attachments_dir, token)
+            except FileNotFoundError:  # not a token the desk makes: no file of it
+                continue
+            if path.is_file():
+                found.append(path)
+        return found
+
+    def orphan_attachments(self, known_tokens: set[str], now: float | None = None) -> list[Path]:
+        """Attachment files older than an hour whose token no row names."""
+        if not self.attachments_dir.is_dir():
+            return []
+        cutoff = (now if now is not None else time.time()) - ORPHAN_AGE_SECONDS
+        return [path for path in self.attachments_dir.iterdir()
+                if path.is_file() and path.name not in known_tokens and path.stat().st_mtime < cutoff]
+
+    def drafts(self, tickets: Iterable[str]) -> list[Path]:
+        """The article drafts written from these tickets."""
+        tickets = set(tickets)
+        if not tickets or not self.drafts_dir.is_dir():
+            return []
+        return sorted(path for path in self.drafts_dir.glob("*/*.md") if ticket_of(path) in tickets)
+
+
+def remove(paths: Iterable[Path]) -> int:
+    """Delete these files; how many were deleted (one deleted meanwhile by someone else is not counted)."""
+    removed = 0
+    for path in paths:
+        try:
+            path.unlink()
+            removed += 1
+        except FileNotFoundError:
+            pass
+    return removed
