@@ -23,7 +23,7 @@ A message within the limit reaches NLU bounded, so its cost stays flat however l
 the message: NLU (featurizers, DIET) gets the first ``NLU_CHARS`` characters, cut
 after a sentence or a word (``nlu_text``), and the whole text travels in the
 message's metadata under ``FULL_TEXT``, where the actions read what the customer
-wrote (actions/conversation.py). Only the channel sets that key: a
+wrote (actions/conversation.py ``said``). Only the channel sets that key: a
 client's own is dropped.
 
 Rasa runs without ``--enable-api``, so its HTTP API (models, trackers) is not
@@ -48,8 +48,10 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
 from limits import parse_many
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
+from actions.backend import MAX_MESSAGE_CHARS  # the default limit: what a ticket keeps whole
 # The actions' reader of secrets (environment, then HELPDESK_SECRETS_FILE), as the web service reads them.
 from actions.backend import _secret as secret
+from actions.conversation import FULL_TEXT  # the metadata key the actions read the whole message from
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
 from rasa.core.channels.socketio import SocketIOInput
@@ -65,7 +67,6 @@ MAX_SENDER_CHARS = 200
 # What NLU classifies of a message: an intent shows in its first sentences, and DIET's and the
 # featurizers' cost grows with the text. The search bounds its query itself (actions/backend.py).
 NLU_CHARS = 1000
-FULL_TEXT = "full_text"  # metadata key of the whole message when NLU got only its start
 _SENTENCE_END = re.compile(r"[.!?…]+[\"')\]]*\s|\n")
 _WORD_END = re.compile(r"\s")
 
@@ -89,7 +90,7 @@ class Limits:
     _shared: Optional["Limits"] = None
 
     def __init__(self) -> None:
-        self.max_chars = int(_env("HELPDESK_BOT_MAX_MESSAGE_CHARS", "8000"))
+        self.max_chars = int(_env("HELPDESK_BOT_MAX_MESSAGE_CHARS", str(MAX_MESSAGE_CHARS)))
         self.max_bytes = int(_env("HELPDESK_BOT_MAX_REQUEST_BYTES", "1000000"))
         self.per_address = parse_many(_env("HELPDESK_BOT_RATE_LIMIT_ADDRESS", "5/second;300/minute"))
         self.per_conversation = parse_many(_env("HELPDESK_BOT_RATE_LIMIT_CONVERSATION", "10/second;60/minute"))
