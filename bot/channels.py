@@ -7,9 +7,10 @@ channels (configured in credentials.yml) refuse, before anything reaches NLU:
 - a request over ``HELPDESK_BOT_MAX_REQUEST_BYTES`` (default 1,000,000) at the
   HTTP layer: Sanic's ``REQUEST_MAX_SIZE`` and ``WEBSOCKET_MAX_SIZE``, engine.io's
   ``max_http_buffer_size`` (413, or the websocket is closed);
-- a message over ``HELPDESK_BOT_MAX_MESSAGE_CHARS`` (default 2,000), answered with
-  a localised text (the page's ``customData.language``, REST ``metadata.language``
-  or ``Accept-Language``; both languages when unknown);
+- a message over ``HELPDESK_BOT_MAX_MESSAGE_CHARS`` (default 8,000, the most a
+  ticket keeps whole), answered with a localised text as a normal bot message (the
+  page's ``customData.language``, REST ``metadata.language`` or ``Accept-Language``;
+  both languages when unknown);
 - more than ``HELPDESK_BOT_RATE_LIMIT_ADDRESS`` messages per client address or
   ``HELPDESK_BOT_RATE_LIMIT_CONVERSATION`` per conversation (the ``limits``
   library's moving window, in Redis when ``HELPDESK_REDIS_URL`` is set, else in
@@ -17,6 +18,13 @@ channels (configured in credentials.yml) refuse, before anything reaches NLU:
 - REST bodies that are not a JSON object (400) or have no ``sender`` (400);
 - socket.io connections from a browser page of another origin than
   ``HELPDESK_CHAT_ORIGINS`` (default ``HELPDESK_PUBLIC_URL``, space-separated).
+
+A message within the limit reaches NLU bounded, so its cost stays flat however long
+the message: NLU (featurizers, DIET) gets the first ``NLU_CHARS`` characters, cut
+after a sentence or a word (``nlu_text``), and the whole text travels in the
+message's metadata under ``FULL_TEXT``, where the actions read what the customer
+wrote (actions/conversation.py ``said``). Only the channel sets that key: a
+client's own is dropped.
 
 Rasa runs without ``--enable-api``, so its HTTP API (models, trackers) is not
 served at all. What the web service needs of it, reading and clearing slots
@@ -33,14 +41,17 @@ import json
 import logging
 import math
 import os
+import re
 import time
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
 
 from limits import parse_many
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
+from actions.backend import MAX_MESSAGE_CHARS  # the default limit: what a ticket keeps whole
 # The actions' reader of secrets (environment, then HELPDESK_SECRETS_FILE), as the web service reads them.
 from actions.backend import _secret as secret
+from actions.conversation import FULL_TEXT  # the metadata key the actions read the whole message from
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
 from rasa.core.channels.socketio import SocketIOInput
@@ -53,6 +64,11 @@ from sanic.response import HTTPResponse
 logger = logging.getLogger(__name__)
 
 MAX_SENDER_CHARS = 200
+# What NLU classifies of a message: an intent shows in its first sentences, and DIET's and the
+# featurizers' cost grows with the text. The search bounds its query itself (actions/backend.py).
+NLU_CHARS = 1000
+_SENTENCE_END = re.compile(r"[.!?…]+[\"')\]]*\s|\n")
+_WORD_END = re.compile(r"\s")
 
 TOO_LONG = {
     "de": "Ihre Nachricht ist zu lang ({length} Zeichen; höchstens {limit}). Bitte beschreiben Sie Ihr Anliegen kürzer.",
@@ -74,7 +90,7 @@ class Limits:
     _shared: Optional["Limits"] = None
 
     def __init__(self) -> None:
-        self.max_chars = int(_env("HELPDESK_BOT_MAX_MESSAGE_CHARS", "2000"))
+        self.max_chars = int(_env("HELPDESK_BOT_MAX_MESSAGE_CHARS", str(MAX_MESSAGE_CHARS)))
         self.max_bytes = int(_env("HELPDESK_BOT_MAX_REQUEST_BYTES", "1000000"))
         self.per_address = parse_many(_env("HELPDESK_BOT_RATE_LIMIT_ADDRESS", "5/second;300/minute"))
         self.per_conversation = parse_many(_env("HELPDESK_BOT_RATE_LIMIT_CONVERSATION", "10/second;60/minute"))
@@ -115,6 +131,29 @@ def text_for(texts: Dict[str, str], lang: Optional[str], **values: Any) -> str:
     if lang in texts:
         return texts[lang].format(**values)
     return " / ".join(texts[key].format(**values) for key in ("de", "en"))  # unknown: both
+
+
+def nlu_text(text: str, most: int = NLU_CHARS) -> str:
+    """``text`` if it has at most ``most`` characters, else its start: up to the last sentence end
+    within ``most``, else the last word end (either in the second half), else ``most`` characters."""
+    if len(text) <= most:
+        return text
+    head = text[: most + 1]  # a space just after the limit ends a word within it
+    for boundary in (_SENTENCE_END, _WORD_END):
+        cuts = [match.end() for match in boundary.finditer(head) if match.end() > most // 2]
+        if cuts:
+            return head[: cuts[-1]].rstrip()
+    return text[:most]
+
+
+def for_nlu(text: str, metadata: Optional[Dict[str, Any]]) -> Tuple[str, Dict[str, Any]]:
+    """(the text NLU gets, the message's metadata): the whole text under ``FULL_TEXT`` when NLU
+    gets only its start; a ``FULL_TEXT`` the client sent is dropped."""
+    metadata = {key: value for key, value in (metadata or {}).items() if key != FULL_TEXT}
+    bounded = nlu_text(text)
+    if bounded != text:
+        metadata[FULL_TEXT] = text
+    return bounded, metadata
 
 
 def _bad_request(detail: str) -> HTTPResponse:
@@ -167,8 +206,10 @@ class LimitedRestInput(RestInput):
                 return response.json([{"recipient_id": sender, "text": text_for(TOO_MANY, lang, seconds=wait)}],
                                      status=429, headers={"Retry-After": str(wait)})
             if len(text) > self.limits.max_chars:
+                # A bot message like any other: a client shows it, where a 413 would show nothing.
                 reply = text_for(TOO_LONG, lang, length=len(text), limit=self.limits.max_chars)
-                return response.json([{"recipient_id": sender, "text": reply}], status=413)
+                return response.json([{"recipient_id": sender, "text": reply}])
+            text, metadata = for_nlu(text, metadata)
             collector = CollectingOutputChannel()
             try:
                 await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(),
@@ -217,10 +258,21 @@ class LimitedSocketIOInput(SocketIOInput):
                 reply = text_for(TOO_LONG, lang, length=len(text), limit=limits.max_chars)
                 await sio.emit(self.bot_message_evt, {"text": reply}, room=sid)
                 return
-            await handle_message(sid, data)
+            text, metadata = for_nlu(text, _metadata(data.get(self.metadata_key)))
+            await handle_message(sid, {**data, "message": text, self.metadata_key: metadata})
 
         sio.on(self.user_message_evt, limited_message, namespace=namespace)
         return with_byte_limits(blueprint, limits)
+
+
+def _metadata(value: Any) -> Dict[str, Any]:
+    """socket.io's metadata as Rasa's channel reads it (an object, or one as a JSON string)."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except (ValueError, RecursionError):
+            return {}
+    return value if isinstance(value, dict) else {}
 
 
 class ByteLimits(Blueprint):

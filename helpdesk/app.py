@@ -23,6 +23,7 @@ from helpdesk.privacy.masking import install_log_masking
 from helpdesk.privacy.retention import load_privacy
 from helpdesk.settings import Settings
 from helpdesk.chat.changes import ticket_changes
+from helpdesk.chat.config import ChatConfig
 from helpdesk.chat.router import router as chat_router
 from helpdesk.feedback.api import record_unanswered
 from helpdesk.feedback.api import router as feedback_router
@@ -68,6 +69,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.deployment = settings.deployment or load_checked()
     # Retention, masking and vacuum (config/privacy.yml): checked before anything starts, like the deployment.
     app.state.privacy = load_privacy()
+    # Where Rasa is and the longest message (HELPDESK_BOT_MAX_MESSAGE_CHARS): a wrong value keeps it from starting.
+    app.state.chat_config = ChatConfig.from_env()
     # Unanswered searches feed `helpdesk gaps`; the bot's searches are counted for the reports.
     app.state.search_listeners = [record_unanswered, record_search]
 

@@ -30,8 +30,10 @@ from actions.conversation import (
     detect_language,
     has_words,
     latest_intent,
+    latest_start,
     latest_text,
     metadata_language,
+    narrowed,
     REJECTED,
     record_shown,
     rejected_ids,
@@ -81,7 +83,7 @@ class ActionSearch(HelpdeskAction):
         if picked == "none_of_these":
             return self.none_of_these(dispatcher, tracker, current)
 
-        text = clean_text(latest_text(tracker))
+        text = clean_text(latest_text(tracker), most=None)  # whole: the ticket keeps it
         problems = list(tracker.get_slot("problem_texts") or [])
         topic = answers.topic_from_choice(picked, tracker.get_slot("clarify_topics") or [])
         if picked.startswith(("topic:", "product:")):
@@ -90,18 +92,18 @@ class ActionSearch(HelpdeskAction):
                 say(dispatcher, "clarify_details", lang)
                 return [SlotSet("clarify_pending", True), SlotSet("clarify_topics", None),
                         SlotSet("clarified", True), SlotSet("flow", None)]
-            return await self.search(dispatcher, tracker, f"{problems[-1]} {topic.label}", problems, topic,
+            return await self.search(dispatcher, tracker, narrowed(problems[-1], topic.label), problems, topic,
                                      may_clarify=False)
 
         if not has_words(text) or text.startswith("/"):
             lang = current or metadata_language(tracker) or DEFAULT_LANGUAGE
             say(dispatcher, "ask_rephrase", lang)
             return [SlotSet("language", lang)]
-        query = text
+        query = clean_text(latest_start(tracker))
         refining = bool(tracker.get_slot("clarify_pending") and problems)
         if refining:  # the answer to the clarifying question refines the previous description
-            query = clean_text(f"{problems[-1]} {text}")
-        problems = (problems + [text[:1000]])[-MAX_PROBLEM_TEXTS:]
+            query = narrowed(problems[-1], query)
+        problems = (problems + [text])[-MAX_PROBLEM_TEXTS:]
         may_clarify = not refining and not tracker.get_slot("clarified") and latest_intent(tracker) != "out_of_scope"
         return await self.search(dispatcher, tracker, query, problems, None, may_clarify, refining)
 
@@ -326,7 +328,7 @@ class ActionHandedOff(Action):
     async def run(self, dispatcher, tracker, domain):
         ticket = tracker.get_slot("ticket_id")
         lang = conversation_language(tracker) or metadata_language(tracker) or DEFAULT_LANGUAGE
-        text = clean_text(latest_text(tracker))
+        text = clean_text(latest_text(tracker), most=None)
         if not has_words(text) or text.startswith("/"):
             return []
         try:

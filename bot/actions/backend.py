@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MAX_QUERY_CHARS = 2000  # the web service's limit on a query
+# The web service's limit on a ticket's text (a customer's message, kept whole), and the
+# channels' default HELPDESK_BOT_MAX_MESSAGE_CHARS (bot/channels.py).
+MAX_MESSAGE_CHARS = 8000
 
 
 class SearchUnavailable(Exception):
@@ -212,7 +215,7 @@ class Backend:
     async def append_message(self, ticket_id: str, conversation_id: str, text: str) -> Dict[str, Any]:
         """Adds the customer's message to the ticket's transcript (POST /handoffs/{id}/messages)."""
         body = {"conversation_id": conversation_id[:200],
-                "messages": [{"sender": "customer", "text": text[:4000],
+                "messages": [{"sender": "customer", "text": text[:MAX_MESSAGE_CHARS],
                               "timestamp": datetime.now(timezone.utc).isoformat()}]}
         headers = {"Authorization": f"Bearer {self.service_token or ''}"}
         response = await self.client.post(f"/handoffs/{ticket_id}/messages", json=body, headers=headers,

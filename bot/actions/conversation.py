@@ -34,17 +34,26 @@ MAX_ARTICLES_SHOWN = 20
 # "ok", "danke", "Hallo" are too short to tell (mixed-language customers stay in one language).
 MIN_WORDS_TO_SWITCH = 4
 LANGUAGE_CONFIDENCE = 0.8
+# Metadata key of the whole message where NLU got only its start (bot/channels.py sets it).
+FULL_TEXT = "full_text"
 _WORD = re.compile(r"\w", re.UNICODE)
 _TAG = re.compile(r"<[^>]{0,200}>")
 
 
-def clean_text(text: Optional[str]) -> str:
-    """The customer's message as a query: markup tags removed, whitespace collapsed, bounded."""
+def clean_text(text: Optional[str], most: Optional[int] = MAX_QUERY_CHARS) -> str:
+    """The customer's message as plain text: markup tags removed, whitespace collapsed, cut at a
+    word within ``most`` characters (a search query); whole with ``most=None`` (for the ticket)."""
     text = _TAG.sub(" ", text or "")
     text = " ".join(text.split())
-    if len(text) > MAX_QUERY_CHARS:
-        text = text[:MAX_QUERY_CHARS].rsplit(" ", 1)[0] or text[:MAX_QUERY_CHARS]
+    if most is not None and len(text) > most:
+        text = text[:most].rsplit(" ", 1)[0] or text[:most]
     return text
+
+
+def narrowed(problem: str, more: str) -> str:
+    """The query for ``problem`` narrowed by ``more`` (the answer to the clarifying question, a
+    topic): the problem's start in half the query's length, then ``more``."""
+    return clean_text(f"{clean_text(problem, MAX_QUERY_CHARS // 2)} {more}")
 
 
 def has_words(text: str) -> bool:
@@ -52,7 +61,21 @@ def has_words(text: str) -> bool:
     return bool(_WORD.search(text.replace("_", "")))
 
 
+def said(message: Dict[str, Any]) -> str:
+    """What the customer wrote in ``message`` (the tracker's latest message or a user event): the
+    whole text, which the channel puts in the metadata where NLU got only its start."""
+    metadata = message.get("metadata")
+    whole = metadata.get(FULL_TEXT) if isinstance(metadata, dict) else None
+    return whole if isinstance(whole, str) else message.get("text") or ""
+
+
 def latest_text(tracker: Tracker) -> str:
+    return said(tracker.latest_message)
+
+
+def latest_start(tracker: Tracker) -> str:
+    """The start of the customer's last message that NLU got (the whole of a paragraph): what a
+    search needs of a long paste, at a paragraph's cost (the search's time grows with its query)."""
     return tracker.latest_message.get("text") or ""
 
 

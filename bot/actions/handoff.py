@@ -39,8 +39,9 @@ from actions.conversation import (
     latest_intent,
     latest_text,
     profile,
+    said,
 )
-from actions.backend import HandoffFailed, HandoffRejected, backend
+from actions.backend import MAX_MESSAGE_CHARS, HandoffFailed, HandoffRejected, backend
 from actions.texts import DEFAULT_LANGUAGE, LANGUAGES, render, say
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ log = logging.getLogger(__name__)
 CATEGORIES = ("network", "email", "software", "shop-chat", "billing", "other")
 URGENCIES = ("low", "normal", "high", "critical")
 FIELDS = ("category", "description", "tried", "urgency", "contact")
-MAX_TEXT = 4000
+MAX_TEXT = MAX_MESSAGE_CHARS  # a description, what was tried, a transcript message
 MAX_TRANSCRIPT = 200
 
 # Words that say which category a typed answer means (the buttons send the code itself).
@@ -105,6 +106,17 @@ def words_match(text: str, table: Dict[str, tuple]) -> Optional[str]:
 def bounded(text: str, limit: int = MAX_TEXT) -> str:
     text = (text or "").replace("\x00", "")
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def description(problems: List[str], limit: int = MAX_TEXT) -> str:
+    """The problem texts joined with " / " as written; where they do not all fit in ``limit``, the
+    longest (a long paste carries the problem) whole and the newest others that fit beside it.
+    The transcript has every message."""
+    kept = {max(range(len(problems)), key=lambda i: len(problems[i]))}
+    for i in reversed(range(len(problems))):
+        if len(" / ".join(problems[j] for j in sorted(kept | {i}))) <= limit:
+            kept.add(i)
+    return bounded(" / ".join(problems[i] for i in sorted(kept)), limit)
 
 
 def categories() -> frozenset:
@@ -179,7 +191,7 @@ def prefill_events(tracker: Tracker, lang: Optional[str]) -> List[EventType]:
         events.append(SlotSet("handoff_product", str(topic["product"])[:200]))
     problems = tracker.get_slot("problem_texts") or []
     if not tracker.get_slot("handoff_description") and problems:
-        events.append(SlotSet("handoff_description", bounded(" / ".join(problems))))
+        events.append(SlotSet("handoff_description", description(problems)))
     return events
 
 
@@ -198,9 +210,9 @@ class ActionPrepareHandoff(HelpdeskAction):
         if intent == "request_human":
             reason = "customer_request"
             # "I want a human, <problem>": the problem is kept for the summary, the request is not.
-            problem = problem_part(clean_text(latest_text(tracker)))
+            problem = problem_part(clean_text(latest_text(tracker), most=None))
             if problem:
-                problems = (list(tracker.get_slot("problem_texts") or []) + [problem[:1000]])[-MAX_PROBLEM_TEXTS:]
+                problems = (list(tracker.get_slot("problem_texts") or []) + [problem])[-MAX_PROBLEM_TEXTS:]
                 events.append(SlotSet("problem_texts", problems))
                 tracker.slots["problem_texts"] = problems  # prefill below sees it
         else:  # a yes to the bot's offer: the reason the offer was made
@@ -220,7 +232,10 @@ class ValidateHandoffForm(FormValidationAction):
         return await super().run(dispatcher, tracker, domain)
 
     @staticmethod
-    def _text(value: Any) -> str:
+    def _text(value: Any, tracker: Tracker) -> str:
+        """The answer, whitespace collapsed; the whole message where the form took the start NLU got."""
+        if value == tracker.latest_message.get("text"):
+            value = latest_text(tracker)
         return " ".join(str(value or "").split())
 
     def _coded(self, value: Any, tracker: Tracker, allowed: tuple) -> Tuple[Optional[str], str]:
@@ -230,7 +245,7 @@ class ValidateHandoffForm(FormValidationAction):
             return picked, ""
         if value in allowed:
             return value, ""
-        text = self._text(value)
+        text = self._text(value, tracker)
         return None, "" if text.startswith("/") else text
 
     def validate_handoff_category(self, value: Any, dispatcher: CollectingDispatcher,
@@ -244,7 +259,7 @@ class ValidateHandoffForm(FormValidationAction):
                                      tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
         if value is None:
             return {"handoff_description": None}
-        text = self._text(value)
+        text = self._text(value, tracker)
         if len(re.findall(r"\w", text)) < 3 or text.startswith("/"):
             say(dispatcher, "invalid_description", conversation_language(tracker))
             return {"handoff_description": None}
@@ -252,7 +267,7 @@ class ValidateHandoffForm(FormValidationAction):
 
     def validate_handoff_tried(self, value: Any, dispatcher: CollectingDispatcher,
                                tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
-        text = self._text(value)
+        text = self._text(value, tracker)
         if not text or text.startswith("/"):
             return {"handoff_tried": None}
         return {"handoff_tried": bounded(text)}
@@ -270,7 +285,7 @@ class ValidateHandoffForm(FormValidationAction):
                                  tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
         if value is None:
             return {"handoff_contact": None}
-        found = find_contact(self._text(value))
+        found = find_contact(self._text(value, tracker))
         if not found:
             say(dispatcher, "invalid_contact", conversation_language(tracker))
             return {"handoff_contact": None}
@@ -289,13 +304,13 @@ class ValidateHandoffForm(FormValidationAction):
                 cleared["handoff_impact"] = None
             return cleared
         if tracker.get_slot("handoff_fix_pending"):
-            field = self._field_named(self._text(value))
+            field = self._field_named(self._text(value, tracker))
             if field:
                 return {f"handoff_{field}": None, "handoff_confirmed": None, "handoff_fix_pending": False}
             return {"handoff_confirmed": None, "handoff_fix_pending": True}
         if intent == "affirm":
             return {"handoff_confirmed": True}
-        found = find_contact(self._text(value))
+        found = find_contact(self._text(value, tracker))
         if found:  # "my e-mail is ..." as a correction: take it and show the summary again
             return {"handoff_contact": next(iter(found.values())), "handoff_confirmed": None}
         if intent == "deny":
@@ -419,7 +434,7 @@ def transcript(tracker: Tracker) -> List[Dict[str, Any]]:
         kind = event.get("event")
         if kind not in ("user", "bot"):
             continue
-        text = event.get("text") or ""
+        text = said(event) if kind == "user" else event.get("text") or ""
         if kind == "bot":
             buttons = (event.get("data") or {}).get("buttons") or []
             titles = {str(b.get("payload")): str(b.get("title")) for b in buttons

@@ -14,6 +14,7 @@ under test-artifacts/bot/ and its tail is shown when it does not start.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import sqlite3
@@ -223,6 +224,14 @@ class BotStack:
     search: SearchService
     rasa_token: str
     process: Service
+    trackers: Path  # Rasa's SQL tracker store (SQLite)
+
+    def user_events(self, sender: str) -> List[dict]:
+        """The conversation's user events as Rasa stored them: the text NLU got, its parse, the metadata."""
+        with sqlite3.connect(self.trackers) as db:
+            rows = db.execute("SELECT data FROM events WHERE sender_id = ? AND type_name = 'user' ORDER BY id",
+                              (sender,)).fetchall()
+        return [json.loads(data) for (data,) in rows]
 
     def say(self, sender: str, text: str, metadata: Optional[dict] = None) -> List[dict]:
         body = {"sender": sender, "message": text, **({"metadata": metadata} if metadata else {})}
@@ -234,8 +243,7 @@ class BotStack:
             # the address's minute budget. A 429 is refused before NLU, so the client waits as
             # told and sends again, as a well-behaved REST client does (the limits: test_edge.py).
             time.sleep(min(int(response.headers.get("Retry-After", "1")), 60))
-        if response.status_code != 413:  # 413: a message over the length limit, answered with a bot text
-            response.raise_for_status()
+        response.raise_for_status()
         return response.json()
 
     def slots(self, sender: str) -> dict:
@@ -263,6 +271,6 @@ def bot_stack(search_service, action_server, tmp_path_factory) -> Iterator[BotSt
     rasa_port, rasa_token = free_port(), secrets.token_urlsafe(24)
     rasa = start_rasa("rasa", rasa_port, action_server, f"sqlite:///{trackers}", rasa_token)
     try:
-        yield BotStack(f"http://127.0.0.1:{rasa_port}", search_service, rasa_token, rasa)
+        yield BotStack(f"http://127.0.0.1:{rasa_port}", search_service, rasa_token, rasa, trackers)
     finally:
         rasa.stop()

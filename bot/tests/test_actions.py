@@ -20,7 +20,9 @@ import pytest
 from actions.backend import SearchUnavailable
 from actions.actions import ActionGreet, ActionNotSolved, ActionSearch, ActionSolved
 from actions.handoff import (ActionAskHandoffConfirmed, ActionAskHandoffContact, ActionPrepareHandoff,
-                             ActionSubmitHandoff, ValidateHandoffForm, find_contact, idempotency_key)
+                             ActionSubmitHandoff, ValidateHandoffForm, description, find_contact,
+                             idempotency_key)
+from channels import nlu_text
 from helpers import Conversation, choice
 
 FAILED_TEXT = "something went wrong"
@@ -201,6 +203,40 @@ async def test_odd_messages_are_searched_without_breaking_the_turn(search, text)
     assert "<script>" not in c.slots["last_search"]["query"]
 
 
+def pasted(text: str) -> dict:
+    """A long message as the channel hands it on: NLU's start as the text, the whole in the metadata."""
+    return {"text": nlu_text(text), "metadata": {"full_text": text, "language": "de"}}
+
+
+async def test_a_long_paste_is_searched_by_its_start_and_kept_whole_for_the_ticket(search):
+    whole = ("Seit dem Update stürzt Outlook beim Senden großer Anhänge mit einer Fehlermeldung ab. " * 100)[:7800] \
+        + " Meine Kundennummer ist 4711-0815, bitte rufen Sie mich zurück."
+    c = Conversation("long-paste")
+    message = pasted(whole)
+    assert len(message["text"]) <= 1000
+    await c.user(message["text"], "describe_problem", metadata=message["metadata"]).run(ActionSearch())
+    assert c.messages and FAILED_TEXT not in c.text
+    assert c.slots["last_search"]["query"] == message["text"]  # searched by the start NLU got
+    assert c.slots["problem_texts"] == [whole]
+
+    await c.turn(ActionPrepareHandoff(), "Ich möchte mit einem Mitarbeiter sprechen", "request_human")
+    assert c.slots["handoff_description"] == whole
+    # The form takes the start NLU got; the validation keeps the customer's whole answer.
+    tried = ("Outlook neu installiert, das Profil neu angelegt und den Virenscanner abgeschaltet. " * 80)[:6000].rstrip()
+    message = pasted(tried)
+    assert validate("handoff_tried", message["text"], c, metadata=message["metadata"]) == {"handoff_tried": tried}
+
+    c.slots.update({"handoff_category": "email", "handoff_tried": tried, "handoff_urgency": "normal",
+                    "handoff_contact": "anna@example.com", "handoff_confirmed": True})
+    c.user("ja", "affirm")
+    await c.run(ActionSubmitHandoff())
+    row = search.query("SELECT * FROM handoffs WHERE ticket_id = ?", c.slots["ticket_id"])[0]
+    assert row["description"] == whole and row["tried"].startswith(tried)
+    messages = search.query("SELECT text FROM handoff_messages WHERE handoff_id = ? AND sender = 'customer'",
+                            row["id"])
+    assert [m["text"] for m in messages][:1] == [whole]  # the transcript: what the customer wrote
+
+
 # -- degradation: search down or slow ------------------------------------------------------------------------
 
 async def test_search_down_apologises_and_offers_a_person(backend_at, closed_port_url):
@@ -236,8 +272,8 @@ async def test_slow_search_times_out_quickly(backend_at, silent_server):
 
 # -- the handoff form -------------------------------------------------------------------------------------------
 
-def validate(slot: str, value, c: Conversation, intent: str = "inform", entities=None):
-    c.user(value if isinstance(value, str) else "", intent, entities)
+def validate(slot: str, value, c: Conversation, intent: str = "inform", entities=None, metadata=None):
+    c.user(value if isinstance(value, str) else "", intent, entities, metadata)
     form = ValidateHandoffForm()
     return getattr(form, f"validate_{slot}")(value, _Dispatcher(), c.tracker(), {})
 
@@ -268,6 +304,15 @@ def test_category_and_urgency_from_buttons_or_words():
     assert validate("handoff_urgency", "/inform", c, entities=choice("critical")) == {"handoff_urgency": "critical"}
     assert validate("handoff_urgency", "dringend, das ganze Büro kann nicht arbeiten", c) == {
         "handoff_urgency": "high", "handoff_impact": "dringend, das ganze Büro kann nicht arbeiten"}
+
+
+def test_the_description_keeps_a_long_paste_whole():
+    assert description(["Internet langsam", "Router blinkt rot"]) == "Internet langsam / Router blinkt rot"
+    paste = "Der Router startet ständig neu, Kundennummer 4711-0815. " * 125  # 7,000 characters
+    assert description(["Internet langsam", paste, "seit gestern"]) == f"Internet langsam / {paste} / seit gestern"
+    longer = paste + "x" * 990  # 7,990: the others do not fit beside it; the transcript has them
+    assert description(["Internet langsam", longer, "Nummer 4711"]) == longer
+    assert description(["Internet langsam", longer, "ok"]) == f"{longer} / ok"
 
 
 def test_confirmation_can_change_a_field():

@@ -150,6 +150,33 @@ def test_explicit_request_for_a_human_in_english(bot_stack):
     assert articles == []
 
 
+def test_a_long_paste_reaches_nlu_bounded_and_the_ticket_whole(bot_stack):
+    me = sender("paste")
+    whole = ("Since the update to version 5.2 the office app crashes whenever I open a large spreadsheet. "
+             * 90)[:7850] + " My customer number is 4711-0815, please call me back."
+    bot_stack.say(me, "I want to talk to a human")
+    bot_stack.say(me, '/inform{"choice": "software"}')
+    reply = bot_stack.say(me, whole)  # the form's answer to "describe the problem"
+    assert "What have you already tried" in texts(reply)
+    nlu = bot_stack.user_events(me)[-1]["parse_data"]["text"]
+    assert len(nlu) <= 1000 and whole.startswith(nlu)  # NLU classified the start only
+    bot_stack.say(me, "reinstalled it")
+    bot_stack.say(me, '/inform{"choice": "normal"}')
+    reply = bot_stack.say(me, "anna@example.com")
+    assert "4711-0815" in texts(reply)  # the summary shows the whole description
+    ticket = ticket_in(texts(bot_stack.say(me, "/affirm")))
+    row, _, messages = stored(bot_stack, ticket)
+    assert row["description"] == whole
+    assert whole in [m["text"] for m in messages if m["sender"] == "customer"]
+
+    # After the handoff a long message is added to the ticket whole, too.
+    later = ("The crash also happens with small files now. " * 200)[:6000].rstrip() + " Please hurry."
+    reply = bot_stack.say(me, later)
+    assert ticket in texts(reply)
+    _, _, messages = stored(bot_stack, ticket)
+    assert messages[-1]["text"] == later
+
+
 def test_out_of_scope_in_german_then_handoff_accepted(bot_stack):
     me = sender("oos")
     reply = bot_stack.say(me, "Wie backe ich einen Kuchen?")

@@ -12,6 +12,10 @@ kept here because only the chat uses it. ``create_app`` puts one instance on
 - ``HELPDESK_RASA_TOKEN``: the private channel's bearer token; without it hand-back to the
   bot cannot reset the conversation and is refused. Like the other secrets it
   may also come from ``HELPDESK_SECRETS_FILE`` (default ``var/secrets.env``).
+- ``HELPDESK_BOT_MAX_MESSAGE_CHARS``: the longest message a customer may send, the
+  same variable Rasa's channels read (bot/channels.py); the page's counter and the
+  live chat's API use it. 1 to ``MAX_MESSAGE_CHARS`` (8,000, what a ticket keeps
+  whole), default the most.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from typing import Mapping
 
 from fastapi import Request
 
+from helpdesk.handoffs.schemas import MAX_MESSAGE_CHARS
 from search_api.settings import read_env
 
 
@@ -29,6 +34,12 @@ class ChatConfig:
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_public_url: str | None = None
     rasa_token: str | None = None
+    max_message_chars: int = MAX_MESSAGE_CHARS
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.max_message_chars <= MAX_MESSAGE_CHARS:
+            raise ValueError(f"HELPDESK_BOT_MAX_MESSAGE_CHARS must be 1 to {MAX_MESSAGE_CHARS} "
+                             f"(what a ticket keeps whole), not {self.max_message_chars}")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "ChatConfig":
@@ -37,6 +48,7 @@ class ChatConfig:
             rasa_url=(env.get("HELPDESK_RASA_URL") or cls.rasa_url).rstrip("/"),
             rasa_public_url=(env.get("HELPDESK_RASA_PUBLIC_URL") or "").rstrip("/") or None,
             rasa_token=env.get("HELPDESK_RASA_TOKEN") or None,
+            max_message_chars=int(env.get("HELPDESK_BOT_MAX_MESSAGE_CHARS") or MAX_MESSAGE_CHARS),
         )
 
     def public_rasa_url(self, request: Request) -> str:

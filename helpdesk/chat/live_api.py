@@ -33,9 +33,9 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response, Streamin
 from pydantic import BaseModel, Field, ValidationError
 
 from helpdesk.chat.changes import TicketChanges
-from helpdesk.chat.config import get_chat_config
+from helpdesk.chat.config import ChatConfig, get_chat_config
 from helpdesk.chat.live import LiveChat, RasaUnavailable
-from helpdesk.handoffs.schemas import Text
+from helpdesk.handoffs.schemas import MAX_MESSAGE_CHARS, Text
 from helpdesk.handoffs.store import StoreError, TicketNotFound
 from helpdesk.inbox import security
 from helpdesk.inbox.pages import current_agent, detail_page, forged, streaming_agent
@@ -55,7 +55,8 @@ def get_live(request: Request) -> LiveChat:
 
 
 class CustomerMessageIn(BaseModel):
-    text: Text = Field(min_length=1, max_length=2000)
+    # The configured limit (HELPDESK_BOT_MAX_MESSAGE_CHARS) is checked by the route; this is its most.
+    text: Text = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
     client_id: str | None = Field(default=None, max_length=40, pattern=r"^[0-9a-f]+$")
 
 
@@ -130,7 +131,11 @@ async def conversation(key: str, request: Request, after: int | None = None,
 
 @router.post("/chat/api/live/{key}/messages", status_code=201, tags=["chat"],
              summary="The customer's message to the agent (while the ticket is open)")
-async def customer_message(key: str, body: CustomerMessageIn, live: LiveChat = Depends(get_live)):
+async def customer_message(key: str, body: CustomerMessageIn, live: LiveChat = Depends(get_live),
+                           config: ChatConfig = Depends(get_chat_config)):
+    if len(body.text) > config.max_message_chars:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            f"text: at most {config.max_message_chars} characters")
     ticket_id = await run_in_threadpool(key_ticket, live, key)
     try:
         message = await run_in_threadpool(live.post, ticket_id, "customer", body.text, "customer")

@@ -90,6 +90,7 @@ def chat_page(request: Request, lang: str | None = None, embed: bool = False,
         "embed": embed,
         "languages": served,
         "strings": branded_strings(deployment),
+        "maxMessageChars": config.max_message_chars,
     }
     page_lang = chosen or deployment.default_language
     response = templates.TemplateResponse(request, "chat.html", {

@@ -41,6 +41,9 @@ def non_blank(value: str) -> str:
 
 
 Text = Annotated[str, AfterValidator(storable_text)]
+# A customer's message, kept whole in a ticket (description, transcript, live chat): the most
+# the chat channels accept. HELPDESK_BOT_MAX_MESSAGE_CHARS may lower their limit, not raise it.
+MAX_MESSAGE_CHARS = 8000
 
 
 def bounded(max_length: int, min_length: int = 0) -> object:
@@ -88,8 +91,8 @@ class Summary(Strict):
     # One of the routing file's categories (checked against it by the API, which knows the file).
     category: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")]
     product: bounded(200) | None = None  # type: ignore[valid-type]
-    description: Annotated[bounded(4000, 1), AfterValidator(non_blank)]  # type: ignore[valid-type]
-    tried: bounded(4000) = ""  # type: ignore[valid-type]
+    description: Annotated[bounded(MAX_MESSAGE_CHARS, 1), AfterValidator(non_blank)]  # type: ignore[valid-type]
+    tried: bounded(MAX_MESSAGE_CHARS) = ""  # type: ignore[valid-type]
     urgency: Literal["low", "normal", "high", "critical"]
     impact: bounded(2000) | None = None  # type: ignore[valid-type]
     contact: Contact
@@ -97,7 +100,7 @@ class Summary(Strict):
 
 class Message(Strict):
     sender: Literal["customer", "bot", "agent"]
-    text: bounded(4000)  # type: ignore[valid-type]
+    text: bounded(MAX_MESSAGE_CHARS)  # type: ignore[valid-type]
     timestamp: datetime
 
     @field_validator("timestamp")

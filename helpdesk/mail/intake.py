@@ -24,7 +24,7 @@ from pydantic import ValidationError
 
 from helpdesk.handoffs.api import create_routed
 from helpdesk.handoffs.routing import OTHER_CATEGORY, RoutingConfig
-from helpdesk.handoffs.schemas import HandoffIn, Message
+from helpdesk.handoffs.schemas import MAX_MESSAGE_CHARS, HandoffIn, Message
 from helpdesk.handoffs.store import HandoffStore, utcnow
 from helpdesk.mail import attachments, loop, replies, threads
 from helpdesk.mail.config import MailSettings
@@ -33,7 +33,7 @@ from helpdesk.mail.store import MailStore
 from search_api.search.language import detect_language
 
 log = logging.getLogger(__name__)
-MAX_TEXT = 4000  # a transcript message (helpdesk/handoffs/schemas.py)
+MAX_TEXT = MAX_MESSAGE_CHARS  # a transcript message, as long as a chat message
 MAX_QUERY = 2000  # POST /search
 LANGUAGES = ("de", "en")  # the languages of the desk's mail texts
 

@@ -20,6 +20,7 @@ import pytest
 
 from helpdesk.app import create_app
 from helpdesk.chat import live_api
+from helpdesk.chat.config import ChatConfig
 
 SERVICE_TOKEN = "chat-live-service-token"
 XSS = '<script>window.pwned=1</script><img src=x onerror="window.pwned=2">'
@@ -33,9 +34,11 @@ def server(built_kb, tmp_path, monkeypatch, serve):
         session_secret=secrets.token_urlsafe(16),
     )
     app = create_app(settings)
+    app.state.chat_config = ChatConfig()
     with serve(app) as running:
         app.state.handoffs.create_agent("anna", "Anna Agent", ["network"], "anna-password-1")
         app.state.handoffs.create_agent("bert", "Bert", ["software"], "bert-password-1")
+        running.app = app
         yield running
 
 
@@ -100,6 +103,24 @@ def test_customer_sees_only_its_own_ticket(server):
     assert httpx.get(f"{server.url}/chat/api/conversations/{mine}").status_code == 404  # the old route is gone
 
 
+def test_a_long_message_reaches_the_agent_whole_up_to_the_configured_limit(server):
+    ticket, key = handoff(server, session_id())
+    url = f"{server.url}/chat/api/live/{key}/messages"
+    # 8,000 characters as Python counts them (the emoji is one), 8,003 bytes and more in UTF-8.
+    whole = "ä" * 7990 + " KD-4711 😀"
+    assert len(whole) == 8000
+    assert httpx.post(url, json={"text": whole}).status_code == 201
+    assert conversation(server, key)["messages"][-1]["text"] == whole
+    assert httpx.post(url, json={"text": whole + "!"}).status_code == 422
+    server.app.state.chat_config = ChatConfig(max_message_chars=100)  # HELPDESK_BOT_MAX_MESSAGE_CHARS=100
+    try:
+        refused = httpx.post(url, json={"text": "x" * 101})
+        assert refused.status_code == 422 and "at most 100 characters" in refused.json()["detail"]
+        assert httpx.post(url, json={"text": "x" * 100}).status_code == 201
+    finally:
+        server.app.state.chat_config = ChatConfig()
+
+
 def test_live_chat_from_waiting_to_closed(server):
     sid = session_id()
     ticket, key = handoff(server, sid)
@@ -109,7 +130,7 @@ def test_live_chat_from_waiting_to_closed(server):
                       json={"text": f"still waiting {XSS}", "client_id": "abc123"})
     assert sent.status_code == 201, sent.text
     assert sent.json()["role"] == "customer" and sent.json()["client_id"] == "abc123"
-    for bad in ({"text": ""}, {"text": "x" * 2001}, {"text": "a\x00b"}, {"text": "hi", "client_id": "<x>"}):
+    for bad in ({"text": ""}, {"text": "x" * 8001}, {"text": "a\x00b"}, {"text": "hi", "client_id": "<x>"}):
         assert httpx.post(f"{server.url}/chat/api/live/{key}/messages", json=bad).status_code == 422
 
     page = agent.get(f"/agent/handoffs/{ticket}")

@@ -7,6 +7,7 @@ import hashlib
 import json
 import re
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -46,6 +47,15 @@ def test_public_rasa_url_from_environment():
     response = make_client(config).get("/chat")
     assert page_config(response.text)["rasaUrl"] == "https://bot.example"
     assert "wss://bot.example" in response.headers["content-security-policy"]
+
+
+def test_the_message_limit_is_the_one_rasa_reads():
+    assert page_config(make_client(ChatConfig()).get("/chat").text)["maxMessageChars"] == 8000
+    lowered = ChatConfig.from_env({"HELPDESK_BOT_MAX_MESSAGE_CHARS": "3000"})
+    assert page_config(make_client(lowered).get("/chat").text)["maxMessageChars"] == 3000
+    for wrong in ("0", "8001"):  # over 8,000 a ticket would not keep the message whole
+        with pytest.raises(ValueError, match="HELPDESK_BOT_MAX_MESSAGE_CHARS"):
+            ChatConfig.from_env({"HELPDESK_BOT_MAX_MESSAGE_CHARS": wrong})
 
 
 def test_lang_parameter_is_validated_and_config_is_escaped():

@@ -98,7 +98,7 @@ def test_accessible_structure_and_keyboard_use(new_page, chat_server):
     assert log.get_attribute("aria-live") == "polite"
     assert log.get_attribute("aria-labelledby") == "chat-title"
     textbox = page.get_by_role("textbox", name="Your message")
-    assert textbox.get_attribute("aria-describedby") == "chat-hint"
+    assert textbox.get_attribute("aria-describedby") == "chat-hint chat-counter-status"
     assert page.locator("#chat-typing").get_attribute("aria-live") == "polite"
     # Tab order follows the visual order: the company's logo link, language, new conversation,
     # log, input, send.

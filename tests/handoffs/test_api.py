@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from helpdesk.app import create_app
+from helpdesk.handoffs.schemas import MAX_MESSAGE_CHARS
 from tests.handoffs.conftest import SERVICE, handoff_payload
 
 TICKET_RE = re.compile(r"^HD-[23456789ABCDEFGHJKLMNPQRSTUVWXYZ]{6}$")
@@ -47,6 +48,18 @@ def test_post_handoff_as_the_bot_does(client):
     assert count(client) == 1
 
 
+def test_a_whole_chat_message_is_kept_as_description_and_transcript(client):
+    # The longest message the chat takes, in code points as Python counts them (an emoji is one).
+    whole = ("Der Router startet ständig neu. " * 250)[:MAX_MESSAGE_CHARS - 22] + " Kundennr. 4711-0815 😀"
+    assert len(whole) == MAX_MESSAGE_CHARS
+    payload = handoff_payload("conv-long-handoff-1")
+    payload["summary"]["description"] = payload["transcript"][0]["text"] = whole
+    response = client.post("/handoffs", json=payload, headers=SERVICE)
+    assert response.status_code == 201, response.text
+    stored = client.app.state.handoffs.get(response.json()["ticket_id"])
+    assert stored["summary"]["description"] == stored["transcript"][0]["text"] == whole
+
+
 def test_replay_is_200_with_the_same_body(client):
     payload = handoff_payload("conv-8-handoff-1")
     first = client.post("/handoffs", json=payload, headers=SERVICE)
@@ -80,7 +93,8 @@ def bad(mutate):
 
 
 BAD_PAYLOADS = {
-    "description too long": (bad(lambda p: p["summary"].update(description="x" * 4001)), "description"),
+    "description too long": (bad(lambda p: p["summary"].update(description="x" * (MAX_MESSAGE_CHARS + 1))),
+                             "description"),
     "blank description": (bad(lambda p: p["summary"].update(description="   ")), "description"),
     "invalid e-mail": (bad(lambda p: p["summary"]["contact"].update(email="erika@@example")), "email"),
     "invalid phone": (bad(lambda p: p["summary"]["contact"].update(phone="call me maybe")), "phone"),
@@ -173,3 +187,9 @@ def test_the_app_refuses_to_start_with_a_broken_routing_file(make_settings, tmp_
     with pytest.raises(Exception, match="invalid routing configuration"):
         with TestClient(create_app(make_settings(routing_file=broken))):
             pass
+
+
+def test_the_app_refuses_to_start_with_a_message_limit_a_ticket_cannot_keep(make_settings, monkeypatch):
+    monkeypatch.setenv("HELPDESK_BOT_MAX_MESSAGE_CHARS", str(MAX_MESSAGE_CHARS + 1))
+    with pytest.raises(ValueError, match="HELPDESK_BOT_MAX_MESSAGE_CHARS must be 1 to 8000"):
+        create_app(make_settings())

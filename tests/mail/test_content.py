@@ -84,3 +84,16 @@ def test_html_mail_becomes_sanitised_text_and_attachments_are_downloads_only(mak
     assert other.get(links[0]).status_code == 404
     anonymous = desk.http.get(links[0], follow_redirects=False)
     assert anonymous.status_code == 303 and "/agent/login" in anonymous.headers["location"]
+
+
+def test_a_mail_as_long_as_the_longest_chat_message_is_kept_whole(make_desk):
+    desk = make_desk()
+    body = ("Unser Drucker im zweiten Stock druckt seit Montag nur leere Seiten. " * 120)[:7400] + \
+        "\n\nKundennummer 4711-0815, bitte rufen Sie mich zurück."
+    desk.deliver(mail("erik@example.com", "Drucker druckt leer", body))
+    assert desk.take_in() == 1
+    (ticket,) = desk.tickets()
+    ticket = desk.ticket(ticket["ticket_id"])
+    for text in (ticket["summary"]["description"], ticket["transcript"][0]["text"]):
+        assert text.rstrip().endswith("Kundennummer 4711-0815, bitte rufen Sie mich zurück.")
+        assert "shortened" not in text

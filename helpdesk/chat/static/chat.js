@@ -9,6 +9,12 @@
  * the web service's /chat/api/live/{key} for the ticket state and the live
  * messages between customer and agent, until the ticket is closed.
  *
+ * A message may be as long as the server's limit (config.maxMessageChars, the
+ * channels' HELPDESK_BOT_MAX_MESSAGE_CHARS), counted in characters as the server
+ * counts them (code points). From 80 % of it a counter shows under the input; a
+ * longer text (a paste) stays whole in the box, marked too long, and cannot be
+ * sent until it fits: nothing is ever cut.
+ *
  * Nothing received is ever put into innerHTML: bot markdown is parsed into
  * DOM nodes here (text nodes, a few inline tags, links with http(s)/mailto
  * only), so a message cannot inject markup.
@@ -35,7 +41,10 @@
       closed: "The agent closed the conversation. Thank you!",
       anAgent: "An agent",
       sendFailed: "Your message could not be sent. Please try again.",
-      articleLink: "Open article: {title}"
+      articleLink: "Open article: {title}",
+      counter: "{count} / {limit}",
+      counterStatus: "{count} of {limit} characters",
+      tooLong: "Your message is too long ({count} characters; at most {limit}). Please shorten it or send it in several parts."
     },
     de: {
       title: "Helpdesk-Chat", language: "Sprache", newConversation: "Neues Gespräch",
@@ -55,11 +64,16 @@
       closed: "Der Mitarbeiter hat das Gespräch beendet. Vielen Dank!",
       anAgent: "Ein Mitarbeiter",
       sendFailed: "Ihre Nachricht konnte nicht gesendet werden. Bitte versuchen Sie es erneut.",
-      articleLink: "Artikel öffnen: {title}"
+      articleLink: "Artikel öffnen: {title}",
+      counter: "{count} / {limit}",
+      counterStatus: "{count} von {limit} Zeichen",
+      tooLong: "Ihre Nachricht ist zu lang ({count} Zeichen; höchstens {limit}). Bitte kürzen Sie sie oder senden Sie sie in mehreren Teilen."
     }
   };
   var KEY = "helpdesk-chat.";
   var MAX_HISTORY = 300;
+  var COUNTER_FROM = 0.8;     // share of the limit from which the counter shows
+  var ANNOUNCE_AFTER = 800;   // ms of no typing before a screen reader hears the count
   var SESSION_RE = /^[0-9a-f]{32}$/;
 
   // ---------------------------------------------------------------- storage
@@ -277,7 +291,8 @@
     events: null,        // EventSource of the live part
     seen: {},            // live message ids already shown
     typingTimer: null,
-    stateTimer: null
+    stateTimer: null,
+    counterTimer: null
   };
   var els = {};
 
@@ -467,6 +482,7 @@
     });
     document.title = t("title");
     els.lang.value = state.lang;
+    updateCounter();
     renderTicket();
     renderAll();
   }
@@ -480,6 +496,42 @@
   function setConnection(message) {
     els.connection.hidden = !message;
     els.connection.textContent = message || "";
+  }
+
+  // ---------------------------------------------------------------- length counter
+  /** Characters as the server counts them: code points, so an emoji is one. */
+  function charCount(text) {
+    var pairs = text.match(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g);
+    return text.length - (pairs ? pairs.length : 0);
+  }
+
+  function maxChars() {
+    var limit = Number(config.maxMessageChars);
+    return limit > 0 ? limit : Infinity;  // an older server without the setting: it refuses itself
+  }
+
+  function tooLong(text) {
+    return charCount(String(text || "").trim()) > maxChars();
+  }
+
+  /** The counter under the input from 80 % of the limit, an error over it; send only when it fits. */
+  function updateCounter() {
+    var count = charCount(els.input.value.trim());
+    var limit = maxChars();
+    var over = count > limit;
+    var number = new Intl.NumberFormat(state.lang);
+    var params = { count: number.format(count), limit: number.format(limit) };
+    els.counter.hidden = !(count >= limit * COUNTER_FROM);
+    els.counter.classList.toggle("is-error", over);
+    els.counterCount.textContent = els.counter.hidden ? "" : t("counter", params);
+    els.counterError.textContent = over ? t("tooLong", params) : "";
+    els.counterError.hidden = !over;
+    if (over) els.input.setAttribute("aria-invalid", "true"); else els.input.removeAttribute("aria-invalid");
+    els.send.disabled = over;
+    // Screen readers hear the count when typing pauses, not at every key.
+    clearTimeout(state.counterTimer);
+    var status = els.counter.hidden ? "" : over ? t("tooLong", params) : t("counterStatus", params);
+    state.counterTimer = setTimeout(function () { els.counterStatus.textContent = status; }, ANNOUNCE_AFTER);
   }
 
   // ---------------------------------------------------------------- ticket (live part)
@@ -721,7 +773,7 @@
     if (!text) return;
     var item = addMessage({
       role: "user",
-      text: text.slice(0, 2000),
+      text: text,
       payload: payload && payload !== text ? payload : undefined,
       local: newSessionId().slice(0, 12),
       pending: true
@@ -750,20 +802,26 @@
 
   // ---------------------------------------------------------------- wiring
   function init() {
-    ["log", "messages", "typing", "form", "input", "lang", "connection", "ticket", "new"].forEach(function (id) {
+    ["log", "messages", "typing", "form", "input", "send", "counter", "lang", "connection", "ticket",
+     "new"].forEach(function (id) {
       els[id] = document.getElementById("chat-" + id);
     });
     els.ticketText = document.getElementById("chat-ticket-text");
+    els.counterCount = document.getElementById("chat-counter-count");
+    els.counterError = document.getElementById("chat-counter-error");
+    els.counterStatus = document.getElementById("chat-counter-status");
     loadSession();
     state.lang = pickLanguage(config.lang, storage.get("lang", null), navigator.languages || [navigator.language]);
-    applyLanguage();
     els.input.value = storage.get("draft", "") || "";
+    applyLanguage();  // the texts, and the counter of a restored draft
 
     els.form.addEventListener("submit", function (e) {
       e.preventDefault();
+      if (tooLong(els.input.value)) return;  // Enter too: kept whole in the box until it fits
       var text = els.input.value;
       els.input.value = "";
       storage.remove("draft");
+      updateCounter();
       send(text);
       els.input.focus();
     });
@@ -773,7 +831,10 @@
         els.form.requestSubmit ? els.form.requestSubmit() : els.form.dispatchEvent(new Event("submit"));
       }
     });
-    els.input.addEventListener("input", function () { storage.set("draft", els.input.value); });
+    els.input.addEventListener("input", function () {
+      storage.set("draft", els.input.value);
+      updateCounter();
+    });
     els.lang.addEventListener("change", function () {
       state.lang = served(els.lang.value) ? els.lang.value : pickLanguage(null, null, []);
       storage.set("lang", state.lang);
