@@ -64,18 +64,36 @@ class SearchResult:
     searched: str = ""
 
 
+# Two languages' results with the same decision: the more confident wins only by this much;
+# closer, the first language searched (the detected one) keeps it ("imap port?": 0.980 in
+# German against 0.979 in English is no reason to answer an English customer in German).
+CONFIDENCE_MARGIN = 0.05
+
+
 def _preference(result: SearchResult, conversation_lang: str | None, bare: bool) -> tuple[int, ...]:
     """Of one query searched in several languages: an answer before options before nothing; then
-    the conversation's language, when the caller named it; then the more confident. A ``bare``
-    query (no words: "OFF-3022") says nothing about its language, so there the conversation's
-    language wins unless it has nothing at all. Results without anything are equal, so the first
-    language searched keeps the customer's reply language ("Tell me a joke" is refused in
-    English, not German)."""
+    the conversation's language, when the caller named it; then the clearly more confident
+    (``best_result``). A ``bare`` query (no words: "OFF-3022") says nothing about its language,
+    so there the conversation's language wins unless it has nothing at all. Results without
+    anything are equal, so the first language searched keeps the customer's reply language
+    ("Tell me a joke" is refused in English, not German)."""
     rank = {ANSWER: 2, SUGGEST: 1}.get(result.decision, 0)
     own = int(result.lang == conversation_lang)
     if bare:
-        return int(rank > 0), own, rank, result.confidence if rank else 0.0
-    return rank, own if rank else 0, result.confidence if rank else 0.0
+        return int(rank > 0), own, rank
+    return rank, own if rank else 0
+
+
+def best_result(results: list[SearchResult], conversation_lang: str | None, bare: bool) -> SearchResult:
+    """The result a customer gets of one query searched in ``results``' languages, in the
+    order searched (``_preference``, then CONFIDENCE_MARGIN)."""
+    best = results[0]
+    for result in results[1:]:
+        mine, theirs = _preference(result, conversation_lang, bare), _preference(best, conversation_lang, bare)
+        if mine > theirs or (mine == theirs and mine[0] > 0
+                             and result.confidence > best.confidence + CONFIDENCE_MARGIN):
+            best = result
+    return best
 
 
 def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
@@ -199,7 +217,7 @@ class SearchService:
         index = self.index  # one consistent snapshot, even if a reindex swaps it meanwhile
         languages, bare = self._languages(query, lang, conversation_lang)
         results = [self._search_in(index, query, code, top_k, audiences) for code in languages]
-        return max(results, key=lambda result: _preference(result, conversation_lang, bare))  # first on ties
+        return best_result(results, conversation_lang, bare)
 
     def _search_in(self, index: KnowledgeIndex, query: str, lang: str, top_k: int,
                    audiences: tuple[str, ...]) -> SearchResult:
