@@ -144,6 +144,11 @@ def plausible_alternative(hit: Dict[str, Any], result: Dict[str, Any]) -> bool:
     return True
 
 
+def plausible(hit: Dict[str, Any]) -> bool:
+    """A hit with a real chance of being the answer (PLAUSIBLE_NEXT), or one without a confidence."""
+    return hit.get("confidence") is None or float(hit["confidence"]) >= PLAUSIBLE_NEXT
+
+
 def next_after_rejection(result: Dict[str, Any], seen: Iterable[str]) -> Optional[Dict[str, Any]]:
     """The article to offer after "not solved" on ``result``'s article, or None: ask for details.
     After a ``suggest`` the article came from the list: the customer saw the others there and
@@ -230,7 +235,10 @@ def plan(result: Dict[str, Any], text: str, rejected: Iterable[str], labels: Dic
         sure = [h for h in fresh if offerable(h, result)]
         candidates = (sure if len(sure) >= 2 else fresh[:MAX_SUGGESTIONS])[:MAX_SUGGESTIONS + 2]
         vague = is_vague(text, verdict)
-        spread = verdict == SUGGEST and len({h.get("category") for h in fresh[:MAX_SUGGESTIONS]}) >= 2
+        # Spread over topics only where the hits that have a real chance are: one clear leader
+        # ("how much notice do I have to give?") is a suggestion, not a question of topic.
+        spread = verdict == SUGGEST and len({h.get("category") for h in fresh[:MAX_SUGGESTIONS]
+                                             if plausible(h)}) >= 2
         if vague and verdict == NONE and not mentioned(text, candidates):
             vague = False  # "Studentenrabatt?": nothing in the KB is about it, so no topic to ask
         if (vague or spread) and candidates:
@@ -260,4 +268,6 @@ def plan(result: Dict[str, Any], text: str, rejected: Iterable[str], labels: Dic
     if verdict == ANSWER:
         return Plan(ANSWER, fresh[:1], skipped=skipped)
     suggestions = [h for h in fresh if offerable(h, result)][:MAX_SUGGESTIONS] or fresh[:MAX_SUGGESTIONS]
+    # Beside a plausible article, one the service gives no real chance is noise in the list.
+    suggestions = [h for h in suggestions if plausible(h)] or suggestions
     return Plan(SUGGEST, suggestions, skipped=skipped)

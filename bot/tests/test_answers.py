@@ -181,3 +181,18 @@ def test_after_not_solved_only_a_plausible_next_article_is_offered():
     # An older service without confidences: its threshold, as before.
     old = [hit("a", "x", score=0.9), hit("b", "x", score=0.7), hit("c", "x", score=0.3)]
     assert answers.next_after_rejection(result(old), ["a"])["article_id"] == "b"
+
+
+def test_one_clear_leader_among_topics_is_a_suggestion_not_a_question_of_topic():
+    # "I'd like to end my contract. How much notice do I have to give?": the contract article and
+    # two the service gives no real chance, from other topics.
+    hits = [hit("cancel-contract", "billing", confidence=0.62), hit("move", "network", confidence=0.007),
+            hit("offline", "shop-chat", confidence=0.005)]
+    step = answers.plan(result(hits, decision="suggest"), "how much notice do I have to give for my contract",
+                        [], {}, may_clarify=True)
+    assert step.kind == answers.SUGGEST and [h["article_id"] for h in step.hits] == ["cancel-contract"]
+    # Two plausible articles of two topics are still a question of topic.
+    hits[1]["confidence"] = 0.3
+    step = answers.plan(result(hits, decision="suggest"), "how much notice do I have to give for my contract",
+                        [], {}, may_clarify=True)
+    assert step.kind == "clarify"
