@@ -19,7 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import passage
 from actions.backend import MAX_QUERY_CHARS, backend
-from actions.texts import DEFAULT_LANGUAGE, normalise_language, render, say
+from actions.texts import DEFAULT_LANGUAGE, LANGUAGES, normalise_language, render, say
 
 try:  # the deployment profile (company name, KB topics); absent on branches without issue 16
     from actions import profile
@@ -87,11 +87,13 @@ def conversation_language(tracker: Tracker) -> Optional[str]:
     return normalise_language(tracker.get_slot("language"))
 
 
-async def detect_language(tracker: Tracker, text: str) -> str:
-    """The conversation's language: a confident detection of ``text`` (search_api's /language)
-    on a message long enough to tell, else the language already set, else the chat page's
-    (socket.io customData), else English."""
+async def detect_language(tracker: Tracker, text: str, follow_choice: bool = True) -> str:
+    """The conversation's language: the one the customer asked for (``follow_choice``), else a
+    confident detection of ``text`` (search_api's /language) on a message long enough to tell,
+    else the language already set, else the chat page's (socket.io customData), else English."""
     current = conversation_language(tracker)
+    if follow_choice and current and tracker.get_slot("language_chosen"):
+        return current
     hint = metadata_language(tracker)
     if hint and len(text.split()) < MIN_WORDS_TO_SWITCH:
         # "Hallo", "hi": too short to tell; the chat page's language (the customer's
@@ -106,6 +108,17 @@ async def detect_language(tracker: Tracker, text: str) -> str:
             if len(text.split()) >= MIN_WORDS_TO_SWITCH and confident:
                 return result["lang"]
     return current or hint or DEFAULT_LANGUAGE
+
+
+def switch_language(dispatcher: CollectingDispatcher, tracker: Tracker, target: Optional[str]) -> List[EventType]:
+    """The customer asked to go on in ``target``: confirmed in it, and kept whatever language
+    their next messages are detected in; a language the bot does not speak is answered in the
+    current one, and nothing changes ([])."""
+    if target not in LANGUAGES:
+        say(dispatcher, "language_unsupported", conversation_language(tracker) or metadata_language(tracker))
+        return []
+    say(dispatcher, "language_switched", target)
+    return [SlotSet("language", target), SlotSet("language_chosen", True)]
 
 
 # What the customer said about an article: solved / not_solved (its buttons), not_relevant

@@ -39,9 +39,11 @@ from actions.conversation import (
     latest_intent,
     latest_text,
     profile,
+    switch_language,
 )
 from actions.backend import HandoffFailed, HandoffRejected, backend
 from actions.texts import DEFAULT_LANGUAGE, LANGUAGES, render, say
+from actions.wishes import language_asked
 
 log = logging.getLogger(__name__)
 
@@ -184,18 +186,23 @@ def prefill_events(tracker: Tracker, lang: Optional[str]) -> List[EventType]:
 
 
 class ActionPrepareHandoff(HelpdeskAction):
-    """Start of every handoff: the reason, the intro text and the prefilled summary."""
+    """Start of a handoff the customer asked for or accepted: the reason, the intro text and the
+    prefilled summary."""
 
     def name(self) -> str:
         return "action_prepare_handoff"
 
     async def act(self, dispatcher, tracker, domain):
-        intent = latest_intent(tracker)
+        return await self.prepare(dispatcher, tracker, asked=latest_intent(tracker) == "request_human")
+
+    @staticmethod
+    async def prepare(dispatcher: CollectingDispatcher, tracker: Tracker, asked: bool) -> List[EventType]:
+        """``asked``: the customer's message asked for a person (else it was a yes to the offer)."""
         lang = conversation_language(tracker)
-        if lang is None or intent == "request_human":
+        if lang is None or asked:
             lang = await detect_language(tracker, latest_text(tracker))
         events: List[EventType] = []
-        if intent == "request_human":
+        if asked:
             reason = "customer_request"
             # "I want a human, <problem>": the problem is kept for the summary, the request is not.
             problem = problem_part(clean_text(latest_text(tracker)))
@@ -206,7 +213,8 @@ class ActionPrepareHandoff(HelpdeskAction):
         else:  # a yes to the bot's offer: the reason the offer was made
             reason = tracker.get_slot("handoff_reason") or "customer_request"
         say(dispatcher, "handoff_intro", lang)
-        return events + [SlotSet("language", lang), SlotSet("handoff_reason", reason), SlotSet("flow", None)] + \
+        # flow "handoff": the form runs (the rules start it and submit it in this flow).
+        return events + [SlotSet("language", lang), SlotSet("handoff_reason", reason), SlotSet("flow", "handoff")] + \
             prefill_events(tracker, lang)
 
 
@@ -217,6 +225,10 @@ class ValidateHandoffForm(FormValidationAction):
     async def run(self, dispatcher, tracker, domain):
         if profile is not None:
             await profile.refresh()  # the categories a typed topic can mean come from it
+        requested = tracker.get_slot("requested_slot")
+        asked = language_asked(latest_text(tracker)) if requested else None
+        if asked:  # "auf Deutsch bitte" is no answer to the question: the form asks it again in that language
+            return [SlotSet(requested, None)] + switch_language(dispatcher, tracker, asked)
         return await super().run(dispatcher, tracker, domain)
 
     @staticmethod

@@ -18,7 +18,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from actions.backend import SearchUnavailable
-from actions.actions import ActionGreet, ActionNotSolved, ActionSearch, ActionSolved
+from actions import profile
+from actions.actions import (ActionContact, ActionGreet, ActionNotSolved, ActionRequestHuman, ActionSearch,
+                             ActionSolved, ActionSwitchLanguage)
 from actions.handoff import (ActionAskHandoffConfirmed, ActionAskHandoffContact, ActionPrepareHandoff,
                              ActionSubmitHandoff, ValidateHandoffForm, find_contact, idempotency_key)
 from helpers import Conversation, choice
@@ -290,6 +292,89 @@ async def test_request_for_a_human_without_history_asks_everything(search):
     assert "Support-Team weiter" in c.text
     for slot in ("handoff_category", "handoff_description", "handoff_tried"):
         assert c.slots[slot] is None
+
+
+# -- a person only when asked for; another language; how to reach the company --------------------------------
+
+@pytest.mark.parametrize("text, article", [
+    ("I'd like to end my contract. How much notice do I have to give?", "en-cancel-contract"),
+    ("Hallo, ich will meinen Vertrag kündigen, wie lange ist da die Frist?", "de-vertrag-kuendigen"),
+])
+async def test_a_question_taken_for_a_wish_for_a_person_is_searched(search, text, article):
+    c = Conversation("not-a-person")
+    await c.turn(ActionRequestHuman(), text, "request_human")
+    assert "support team" not in c.text and "Support-Team" not in c.text  # no handoff intro
+    assert c.slots["flow"] in ("feedback", None) and c.slots["handoff_reason"] is None
+    offered = [card["article_id"] for card in c.cards] + [p.split("article:")[1].rstrip('"}')
+                                                           for p in c.payloads if "article:" in p]
+    assert article in offered, c.text
+    assert c.returned[-1]["name"] == "flow"  # the rules see the flow it leaves
+
+
+async def test_a_person_asked_for_starts_the_handoff(search):
+    c = Conversation("person")
+    await c.turn(ActionRequestHuman(), "can someone call me back, my router keeps restarting", "request_human")
+    assert c.slots["flow"] == "handoff" and c.slots["handoff_reason"] == "customer_request"
+    assert c.slots["handoff_description"] == "my router keeps restarting" and not c.cards
+
+
+async def test_a_person_asked_for_inside_a_problem_description_starts_the_form_at_once(search):
+    c = Conversation("person-in-problem")
+    await c.turn(ActionSearch(), "Kann mich bitte jemand zurückrufen? Outlook verschickt seit heute früh keine "
+                                 "Mails mehr, Passwort hab ich schon geändert", "describe_problem")
+    assert not c.cards and "Support-Team weiter" in c.text
+    assert c.returned[-1] == {**c.returned[-1], "event": "followup", "name": "handoff_form"}
+    assert c.slots["flow"] == "handoff" and c.slots["handoff_reason"] == "customer_request"
+    assert c.slots["handoff_description"] == "Outlook verschickt seit heute früh keine Mails mehr, " \
+                                             "Passwort hab ich schon geändert"
+    # A problem that mentions people but asks for none is searched.
+    c = Conversation("colleague")
+    await c.turn(ActionSearch(), "my colleague can't send emails since this morning, error 535", "describe_problem")
+    assert c.cards or c.slots["flow"] != "handoff"
+
+
+async def test_the_hotline_and_its_hours_come_from_the_deployment_not_an_article(search):
+    c = Conversation("contact", slots={"language": "en"})
+    await c.turn(ActionSearch(), "Wie erreiche ich euch telefonisch und ist die Hotline auch nachts besetzt?",
+                 "describe_problem")
+    values = profile.values("de")
+    assert values["hotline"] and values["hours"] and values["support_email"]
+    assert not c.cards and "/articles/" not in c.text
+    assert f"telefonisch unter {values['hotline']} ({values['hours']})" in c.text
+    assert values["support_email"] in c.text and c.slots["language"] == "de"
+    c = Conversation("contact-en")
+    await c.turn(ActionContact(), "what's the support email?", "ask_contact")
+    assert profile.values("en")["support_email"] in c.text and "phone" in c.text and not c.cards
+
+
+async def test_a_phone_problem_taken_for_a_contact_question_is_searched(search):
+    c = Conversation("contact-not", slots={"language": "en"})
+    await c.turn(ActionContact(), "my landline phone has no dial tone", "ask_contact")
+    hotline = profile.values("en")["hotline"]
+    assert hotline and hotline not in c.text and c.slots["flow"] == "offer_human"  # searched: no article for it
+
+
+async def test_without_a_hotline_or_address_the_bot_says_so(search, monkeypatch):
+    monkeypatch.setattr(profile, "values", lambda lang: {"hotline": "", "hours": "", "support_email": ""})
+    c = Conversation("contact-none", slots={"language": "en"})
+    await c.turn(ActionContact(), "what's your hotline number?", "ask_contact")
+    assert "no phone number or e-mail address" in c.text and "describe your problem here" in c.text
+
+
+async def test_a_request_for_another_language_switches_and_confirms_in_it(search):
+    c = Conversation("switch", slots={"language": "en", "flow": "offer_human"})
+    await c.turn(ActionRequestHuman(), "können wir bitte auf deutsch weitermachen?", "request_human")
+    assert c.slots["language"] == "de" and "ab jetzt schreibe ich auf Deutsch" in c.text
+    # The question the bot waits for, again in the new language.
+    assert "Soll ich Ihr Anliegen" in c.text and c.slots["flow"] == "offer_human"
+    await c.turn(ActionSwitchLanguage(), "can we continue in English please", "switch_language")
+    assert c.slots["language"] == "en" and "from now on I'll write in English" in c.text
+    # Asked for, the language stays, whatever the next message is written in.
+    await c.turn(ActionSearch(), "Wo finde ich die Rechnung vom letzten Monat als PDF für die Steuer?",
+                 "describe_problem")
+    assert c.slots["language"] == "en" and ("This article should help" in c.text or "Did you mean" in c.text)
+    await c.turn(ActionSearch(), "auf französisch bitte", "nlu_fallback")
+    assert c.slots["language"] == "en" and "only help in English and German" in c.text
 
 
 # -- submitting the handoff ----------------------------------------------------------------------------------------
