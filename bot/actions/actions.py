@@ -21,6 +21,7 @@ from actions.backend import SearchUnavailable, TicketClosed, backend
 from actions.conversation import (
     MAX_PROBLEM_TEXTS,
     MIN_WORDS_TO_SWITCH,
+    SEARCH_TOP_K,
     HelpdeskAction,
     answer_card,
     choice,
@@ -39,12 +40,10 @@ from actions.conversation import (
     switch_language,
     topic_labels,
 )
-from actions.handoff import ActionPrepareHandoff, prefill_events
+from actions.handoff import SUMMARY_SLOTS, ActionPrepareHandoff, prefill_events
 from actions.texts import DEFAULT_LANGUAGE, normalise_language, render, say
 
 log = logging.getLogger(__name__)
-
-SEARCH_TOP_K = 8
 
 
 class ActionGreet(HelpdeskAction):
@@ -239,9 +238,12 @@ class ActionSolved(HelpdeskAction):
     async def act(self, dispatcher, tracker, domain):
         shown, article = _mark_last_article(tracker, "solved")
         await _record_feedback(tracker, article, True)
-        say(dispatcher, "solved", conversation_language(tracker))
+        lang = conversation_language(tracker)
+        say(dispatcher, "solved", lang)
+        # The problem is over: the next one starts without its texts, topic or a paused handoff's summary.
         return [SlotSet("articles_shown", shown), SlotSet("flow", None), SlotSet("unresolved_count", 0),
-                SlotSet("clarify_pending", False), SlotSet("clarified", False), SlotSet("topic", None)]
+                SlotSet("clarify_pending", False), SlotSet("problem_texts", [])] + \
+            [SlotSet(slot, None) for slot in SUMMARY_SLOTS]
 
 
 class ActionNotSolved(HelpdeskAction):

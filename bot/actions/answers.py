@@ -149,6 +149,18 @@ def plausible(hit: Dict[str, Any]) -> bool:
     return hit.get("confidence") is None or float(hit["confidence"]) >= PLAUSIBLE_NEXT
 
 
+def likely_category(result: Dict[str, Any]) -> Optional[str]:
+    """The category a search points to even without an answer, for a handoff's topic: the one
+    the first hits share, else the best hit's when it is plausible; None when they disagree."""
+    hits = list(result.get("hits") or [])[:MAX_SUGGESTIONS]
+    categories = {h.get("category") for h in hits}
+    if len(categories) == 1 and None not in categories:
+        return hits[0]["category"]
+    if hits and hits[0].get("category") and hits[0].get("confidence") is not None and plausible(hits[0]):
+        return hits[0]["category"]
+    return None
+
+
 def next_after_rejection(result: Dict[str, Any], seen: Iterable[str]) -> Optional[Dict[str, Any]]:
     """The article to offer after "not solved" on ``result``'s article, or None: ask for details.
     After a ``suggest`` the article came from the list: the customer saw the others there and

@@ -29,6 +29,7 @@ except ImportError:  # pragma: no cover - depends on the merge order of the bran
 log = logging.getLogger(__name__)
 
 MAX_PROBLEM_TEXTS = 5      # customer messages kept for the handoff's description
+SEARCH_TOP_K = 8
 MAX_ARTICLES_SHOWN = 20
 # A detection on fewer words than this does not switch the conversation's language:
 # "ok", "danke", "Hallo" are too short to tell (mixed-language customers stay in one language).
@@ -143,14 +144,16 @@ def rejected_ids(tracker: Tracker, feedback: tuple = ("not_solved",)) -> List[st
     return [a["article_id"] for a in tracker.get_slot("articles_shown") or [] if a.get("feedback") in feedback]
 
 
-def answer_card(hit: Dict[str, Any], lang: Optional[str], intro: str = "answer_intro") -> Dict[str, Any]:
+def answer_card(hit: Dict[str, Any], lang: Optional[str], intro: str = "answer_intro",
+                question: str = "answer_card") -> Dict[str, Any]:
     """One message with the whole answer: title, the passage (safe markdown from search), the
-    link and the solved/not-solved buttons. ``text`` is the same as plain markdown for channels
-    that do not render cards (REST clients, the handoff transcript)."""
+    link and the solved/not-solved buttons (``question``: the text with them). ``text`` is the
+    same as plain markdown for channels that do not render cards (REST clients, the handoff
+    transcript)."""
     found = passage(hit)
     title = hit.get("title") or hit.get("article_id", "")
     section = found["section"] if found["section"] and found["section"] != title else ""
-    ask = render("answer_card", lang)
+    ask = render(question, lang)
     link = render("answer_link", lang)["text"]
     lead = render(intro, lang)["text"]
     heading = f"**{title}**" + (f" – {section}" if section else "")

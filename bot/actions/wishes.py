@@ -1,5 +1,6 @@
 """What a message asks of the conversation itself rather than of the knowledge base: a person,
-another language and the ways to reach the company.
+another language, the ways to reach the company; and what it tells the handoff: what the customer
+already tried, and whether it describes a problem.
 
 Pure functions over the customer's text (no Rasa, no HTTP). NLU's intent says what a message is
 probably about; these say what its words explicitly ask for, so that a question about cancelling,
@@ -12,9 +13,9 @@ Both spellings of umlauts count ("zurückrufen", "zurueckrufen").
 from __future__ import annotations
 
 import re
-from typing import FrozenSet, Optional
+from typing import FrozenSet, Iterable, List, Optional
 
-from actions.answers import content_words
+from actions.answers import content_words, has_code
 
 
 def folded(text: str) -> str:
@@ -173,3 +174,48 @@ def contact_asked(text: str) -> FrozenSet[str]:
     if len(others) > _CONTACT_MAX_OTHER_WORDS:
         return frozenset()
     return frozenset(kinds)
+
+
+# -- what the customer already tried ---------------------------------------------------------------
+
+# Verbs that say on their own that the customer did something ("router neu gestartet", "already
+# cleared the cache"), and verbs that need a "schon", "habe", "I", "already" to mean it ("I checked
+# the cables"; not "my mails were deleted", "how do I reset my password").
+_DONE = (r"tried|restarted|rebooted|re-?started|reinstalled|re-?installed|unplugged|power[- ]?cycled|"
+         r"versucht|probiert|ausprobiert|neu ?gestartet|neugestartet|neu ?installiert|neu ?eingerichtet|"
+         r"aus- und (wieder )?eingeschaltet|aus und (wieder )?an|ausgesteckt|abgezogen")
+_DONE_WITH_SUBJECT = (r"cleared|deleted|checked|tested|updated|changed|replaced|disabled|enabled|"
+                      r"switched \w+ off|turned \w+ off|plugged|removed|re-?entered|entered|"
+                      r"gestartet|installiert|zurueckgesetzt|geloescht|geleert|eingesteckt|ausgeschaltet|"
+                      r"eingeschaltet|geprueft|ueberprueft|kontrolliert|getestet|aktualisiert|geaendert|"
+                      r"getauscht|ausgetauscht|deaktiviert|aktiviert|entfernt|eingegeben|eingetragen")
+_SUBJECT = r"\b(i|we|i've|we've|ive|already|also|even|schon|bereits|habe|hab|haben|hatte|hatten|mehrmals|" \
+           r"mehrfach|zweimal|dreimal|nochmal)\b"
+_AFTER = r"\b(already|too|schon|bereits|mehrmals|mehrfach|zweimal|dreimal)\b"
+_TRIED = re.compile(rf"\b({_DONE})\b|{_SUBJECT}.{{0,40}}\b({_DONE_WITH_SUBJECT})\b|"
+                    rf"\b({_DONE_WITH_SUBJECT})\b.{{0,40}}{_AFTER}")
+_CLAUSE = re.compile(r"(?<=[.!?;])\s+|,\s*(?=(?:and|but|und|aber|auch|also|dann|then)\b)|\n+")
+_PART = re.compile(r"\s*,\s*")
+MAX_TRIED_CHARS = 600
+
+
+def tried_in(texts: Iterable[str]) -> str:
+    """What the customer said they already did, in their words: the sentences (or comma parts) of
+    their messages with a verb of trying ("router schon neu gestartet", "already cleared the
+    cache"); "" when they said nothing of the kind."""
+    found: List[str] = []
+    for text in texts or ():
+        for sentence in _CLAUSE.split(text or ""):
+            parts = [p.strip(" .!?;") for p in _PART.split(sentence) if p.strip(" .!?;")]
+            for part in parts:
+                if _TRIED.search(folded(part)) and part not in found:
+                    found.append(part)
+    return "; ".join(found)[:MAX_TRIED_CHARS]
+
+
+# -- a problem or a topic ----------------------------------------------------------------------------
+
+def describes_problem(text: str) -> bool:
+    """A typed answer that describes a problem rather than naming a topic: an error code, or at
+    least three content words ("Word zeigt beim Öffnen den Fehler OFF-5015"; not "meine Rechnung")."""
+    return has_code(text) or len(content_words(text)) >= 3

@@ -10,6 +10,7 @@ the same ticket), and degradation: search down or slow, handoff store failing.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import socket
 import threading
 import time
@@ -131,7 +132,7 @@ async def test_words_of_both_languages_are_answered_in_the_conversations_languag
 
 # -- not solved ---------------------------------------------------------------------------------------
 
-async def test_not_solved_twice_prefills_only_what_the_customer_said(search):
+async def test_not_solved_twice_prefills_what_the_conversation_says(search):
     c = Conversation("de-unresolved")
     await c.turn(ActionSearch(), "Mein Internet ist sehr langsam", "describe_problem")
     await c.turn(ActionNotSolved(), "/deny", "deny")
@@ -143,9 +144,10 @@ async def test_not_solved_twice_prefills_only_what_the_customer_said(search):
     await c.turn(ActionNotSolved(), "nein", "deny")  # "no" again instead of details
     assert c.slots["flow"] == "handoff" and c.slots["handoff_reason"] == "unresolved"
     assert "Kollegen" in c.text
-    # The topic is the customer's choice (asked with buttons), never taken from a rejected article;
-    # what they tried is asked in their own words, the articles are added to it at the summary.
-    assert c.slots["handoff_category"] is None and c.slots["handoff_tried"] is None
+    # The topic comes from the articles shown for this problem (the summary shows it for correction);
+    # what they tried is asked in their own words (they said nothing of it), the articles are added
+    # to it at the summary.
+    assert c.slots["handoff_category"] == "network" and c.slots["handoff_tried"] is None
     assert c.slots["handoff_description"] == "Mein Internet ist sehr langsam"
     assert [a["feedback"] for a in c.slots["articles_shown"]] == ["not_solved"]
     # One verdict per article read: the second "no" adds no second feedback row.
@@ -238,10 +240,16 @@ async def test_slow_search_times_out_quickly(backend_at, silent_server):
 
 # -- the handoff form -------------------------------------------------------------------------------------------
 
-def validate(slot: str, value, c: Conversation, intent: str = "inform", entities=None):
+def validate(slot: str, value, c: Conversation, intent: str = "inform", entities=None, dispatcher=None):
     c.user(value if isinstance(value, str) else "", intent, entities)
     form = ValidateHandoffForm()
-    return getattr(form, f"validate_{slot}")(value, _Dispatcher(), c.tracker(), {})
+    return getattr(form, f"validate_{slot}")(value, dispatcher or _Dispatcher(), c.tracker(), {})
+
+
+async def validated(slot: str, value, c: Conversation, intent: str = "inform", entities=None, dispatcher=None):
+    """``validate`` for the validators that search (coroutines)."""
+    found = validate(slot, value, c, intent, entities, dispatcher)
+    return await found if inspect.isawaitable(found) else found
 
 
 class _Dispatcher:
@@ -261,12 +269,12 @@ def test_contact_validation_accepts_email_and_phone_and_refuses_the_rest():
     assert find_contact("call me maybe") is None
 
 
-def test_category_and_urgency_from_buttons_or_words():
+async def test_category_and_urgency_from_buttons_or_words():
     c = Conversation("form")
-    assert validate("handoff_category", '/inform{"choice": "billing"}', c, entities=choice("billing")) == {
+    assert await validated("handoff_category", '/inform{"choice": "billing"}', c, entities=choice("billing")) == {
         "handoff_category": "billing"}
-    assert validate("handoff_category", "Es geht um meine Rechnung", c) == {"handoff_category": "billing"}
-    assert validate("handoff_category", "something strange", c) == {"handoff_category": "other"}
+    assert await validated("handoff_category", "Es geht um meine Rechnung", c) == {"handoff_category": "billing"}
+    assert await validated("handoff_category", "something strange", c) == {"handoff_category": "other"}
     assert validate("handoff_urgency", "/inform", c, entities=choice("critical")) == {"handoff_urgency": "critical"}
     assert validate("handoff_urgency", "dringend, das ganze Büro kann nicht arbeiten", c) == {
         "handoff_urgency": "high", "handoff_impact": "dringend, das ganze Büro kann nicht arbeiten"}
@@ -327,6 +335,7 @@ async def test_a_person_asked_for_inside_a_problem_description_starts_the_form_a
     assert c.slots["flow"] == "handoff" and c.slots["handoff_reason"] == "customer_request"
     assert c.slots["handoff_description"] == "Outlook verschickt seit heute früh keine Mails mehr, " \
                                              "Passwort hab ich schon geändert"
+    assert c.slots["handoff_tried"] == "Passwort hab ich schon geändert"
     # A problem that mentions people but asks for none is searched.
     c = Conversation("colleague")
     await c.turn(ActionSearch(), "my colleague can't send emails since this morning, error 535", "describe_problem")
@@ -375,6 +384,66 @@ async def test_a_request_for_another_language_switches_and_confirms_in_it(search
     assert c.slots["language"] == "en" and ("This article should help" in c.text or "Did you mean" in c.text)
     await c.turn(ActionSearch(), "auf französisch bitte", "nlu_fallback")
     assert c.slots["language"] == "en" and "only help in English and German" in c.text
+
+
+# -- the handoff form asks only what it does not know -----------------------------------------------------------
+
+async def test_a_problem_typed_at_the_first_question_is_searched_and_kept_as_the_description(search):
+    c = Conversation("form-typed", slots={"language": "en", "flow": "handoff", "requested_slot": "handoff_category"})
+    dispatcher = _Dispatcher()
+    slots = await validated("handoff_category", "my emails end up in spam all the time, checked the filter already",
+                            c, "nlu_fallback", dispatcher=dispatcher)
+    card = dispatcher.messages[0]["json_message"]["data"]
+    assert card["article_id"] == "en-mail-spam" and "pass it on to a person" in card["question"]
+    assert [b["payload"] for b in card["buttons"]] == ["/affirm", "/deny"]
+    # The form pauses for the answer (flow feedback); the text is the description either way.
+    assert slots["requested_slot"] is None and slots["flow"] == "feedback" and slots["unresolved_count"] == 1
+    assert slots["problem_texts"] == ["my emails end up in spam all the time, checked the filter already"]
+    assert slots["handoff_tried"] == "checked the filter already"
+    c.slots.update(slots)
+    await c.turn(ActionNotSolved(), "/deny", "deny")  # "on to a person": the form goes on
+    assert c.slots["flow"] == "handoff" and c.slots["handoff_category"] == "email"
+    assert c.slots["handoff_description"].startswith("my emails end up in spam")
+
+
+async def test_a_problem_the_kb_does_not_answer_goes_on_with_its_topic(search):
+    c = Conversation("form-typed-none", slots={"language": "de", "flow": "handoff"})
+    dispatcher = _Dispatcher()
+    slots = await validated("handoff_category", "Word zeigt beim Öffnen den Fehler OFF-5015 und schließt sich",
+                            c, "nlu_fallback", dispatcher=dispatcher)
+    if dispatcher.messages:  # the service may answer it: then the form pauses, as above
+        assert slots["requested_slot"] is None
+        return
+    assert slots["handoff_category"] == "software"
+    assert slots["handoff_description"] == "Word zeigt beim Öffnen den Fehler OFF-5015 und schließt sich"
+
+
+async def test_a_request_for_another_language_inside_the_form_asks_again_in_it(search):
+    c = Conversation("form-lang", slots={"language": "de", "flow": "handoff", "requested_slot": "handoff_tried"})
+    c.user("can we continue in English please", "switch_language")
+    dispatcher = _Dispatcher()
+    events = await ValidateHandoffForm().run(dispatcher, c.tracker(), {})
+    assert {(e["name"], e["value"]) for e in events} == {("handoff_tried", None), ("language", "en"),
+                                                         ("language_chosen", True)}
+    assert "from now on I'll write in English" in dispatcher.messages[0]["text"]
+
+
+async def test_topic_and_what_was_tried_come_from_the_conversation(search):
+    c = Conversation("prefill")
+    await c.turn(ActionSearch(), "Guten Morgen, seit gestern Abend geht das Internet nicht, Router schon zweimal "
+                                 "neu gestartet, die LED leuchtet rot", "describe_problem")
+    assert c.cards
+    await c.turn(ActionRequestHuman(), "ich möchte bitte mit einem Mitarbeiter sprechen", "request_human")
+    assert c.slots["handoff_category"] == "network"
+    assert c.slots["handoff_tried"] == "Router schon zweimal neu gestartet"
+    assert c.slots["handoff_description"].startswith("Guten Morgen, seit gestern Abend")
+
+
+async def test_solved_ends_the_problem_and_a_paused_handoffs_summary(search):
+    c = Conversation("solved-clears", slots={"language": "en", "flow": "feedback", "handoff_tried": "restarted",
+                                             "problem_texts": ["my emails end up in spam"]})
+    await c.turn(ActionSolved(), "/affirm", "affirm")
+    assert c.slots["handoff_tried"] is None and c.slots["problem_texts"] == [] and c.slots["flow"] is None
 
 
 # -- submitting the handoff ----------------------------------------------------------------------------------------

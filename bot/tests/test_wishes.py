@@ -63,6 +63,30 @@ def test_a_question_how_to_reach_the_company(text, kinds):
     assert wishes.contact_asked(text) == kinds
 
 
+@pytest.mark.parametrize("texts, tried", [
+    (["Hallo, seit gestern kein Internet, router schon neu gestartet, was kann ich tun?"],
+     "router schon neu gestartet"),
+    (["our chat bubble vanished. already cleared the cache and tried another browser"],
+     "already cleared the cache and tried another browser"),
+    (["my emails end up in spam, checked the filter already"], "checked the filter already"),
+    (["Ich habe den Router zweimal neu gestartet und die Kabel geprüft."],
+     "Ich habe den Router zweimal neu gestartet und die Kabel geprüft"),
+    (["Outlook schickt keine Mails mehr, Passwort hab ich schon neu eingegeben"],
+     "Passwort hab ich schon neu eingegeben"),
+    (["how do I reset my password", "meine Mails wurden gelöscht", "the update fails"], ""),
+])
+def test_what_was_tried_in_the_customers_own_words(texts, tried):
+    assert wishes.tried_in(texts) == tried
+
+
+@pytest.mark.parametrize("text, problem", [
+    ("Word zeigt beim Öffnen den Fehler OFF-5015", True), ("OFF-5015", True),
+    ("my emails end up in spam", True), ("meine Rechnung", False), ("Internet", False),
+])
+def test_a_typed_answer_describes_a_problem_or_names_a_topic(text, problem):
+    assert wishes.describes_problem(text) is problem
+
+
 @pytest.mark.parametrize("text, asks", [
     ("Kann mich bitte jemand zurückrufen? Outlook verschickt seit heute früh keine Mails mehr", True),
     ("ich brauche einen Mitarbeiter, mein Router blinkt rot", True), ("Mitarbeiter bitte", True), ("agent", True),
