@@ -80,6 +80,10 @@ class ActionSearch(HelpdeskAction):
             return self.show_picked(dispatcher, tracker, picked[len("article:"):], current)
         if picked == "none_of_these":
             return self.none_of_these(dispatcher, tracker, current)
+        if picked == "next_problem" and tracker.get_slot("next_problem"):  # the second of two: a new problem
+            text = tracker.get_slot("next_problem")
+            return [SlotSet("next_problem", None)] + await self.search(
+                dispatcher, tracker, text, [text], None, may_clarify=True, new_problem=True)
 
         text = clean_text(latest_text(tracker))
         problems = list(tracker.get_slot("problem_texts") or [])
@@ -111,17 +115,27 @@ class ActionSearch(HelpdeskAction):
         refining = bool(tracker.get_slot("clarify_pending") and problems)
         if refining:  # the answer to the clarifying question refines the previous description
             query = clean_text(f"{problems[-1]} {text}")
-        problems = (problems + [text[:1000]])[-MAX_PROBLEM_TEXTS:]
         may_clarify = not refining and not tracker.get_slot("clarified") and latest_intent(tracker) != "out_of_scope"
-        return await self.search(dispatcher, tracker, query, problems, None, may_clarify, refining)
+        parts = [] if refining else wishes.problems_in(text)
+        if len(parts) == 2:  # two problems: the first now, the second offered next
+            query = text = parts[0]
+        problems = (problems + [text[:1000]])[-MAX_PROBLEM_TEXTS:]
+        events = await self.search(dispatcher, tracker, query, problems, None, may_clarify, refining)
+        if len(parts) == 2:
+            lang = next((e["value"] for e in events if e.get("name") == "language"), current)
+            offer_next(dispatcher, parts[1], lang)
+            events.append(SlotSet("next_problem", parts[1][:1000]))
+        return events
 
     async def search(self, dispatcher, tracker, query: str, problems: List[str], topic: Optional[answers.Topic],
-                     may_clarify: bool, refining: bool = False) -> List[EventType]:
+                     may_clarify: bool, refining: bool = False, new_problem: bool = False) -> List[EventType]:
         current = conversation_language(tracker)
         events: List[EventType] = [SlotSet("problem_texts", problems), SlotSet("clarify_pending", False),
                                    SlotSet("clarify_topics", None)]
         if topic is not None or refining:
             events.append(SlotSet("clarified", True))
+        if new_problem:  # what was asked, shown or chosen for the other problem does not count for this one
+            events += [SlotSet("clarified", False), SlotSet("unresolved_count", 0), SlotSet("topic", None)]
         events += _topic_events(topic)
         # A short message in a conversation with a language is searched in that language; a longer
         # one in the language it is written in, this one preferred where the detector is unsure.
@@ -240,6 +254,8 @@ class ActionSolved(HelpdeskAction):
         await _record_feedback(tracker, article, True)
         lang = conversation_language(tracker)
         say(dispatcher, "solved", lang)
+        if tracker.get_slot("next_problem"):
+            offer_next(dispatcher, tracker.get_slot("next_problem"), lang)
         # The problem is over: the next one starts without its texts, topic or a paused handoff's summary.
         return [SlotSet("articles_shown", shown), SlotSet("flow", None), SlotSet("unresolved_count", 0),
                 SlotSet("clarify_pending", False), SlotSet("problem_texts", [])] + \
@@ -275,6 +291,15 @@ class ActionNotSolved(HelpdeskAction):
         # flow stays "feedback": a second "no" instead of details is the second unresolved answer.
         say(dispatcher, "clarify_details", lang)
         return events + [SlotSet("clarify_pending", True), SlotSet("clarified", True), SlotSet("flow", "feedback")]
+
+
+def offer_next(dispatcher, problem: str, lang: Optional[str]) -> None:
+    """The second problem of a message: named, with a button that searches it."""
+    words = problem.split()
+    excerpt = " ".join(words[:8]).rstrip(" ,.;:?!") + ("…" if len(words) > 8 else "")
+    dispatcher.utter_message(text=render("next_problem", lang, excerpt=excerpt)["text"], buttons=[
+        {"title": render("next_problem_button", lang, excerpt=excerpt)["text"],
+         "payload": '/inform{"choice": "next_problem"}'}])
 
 
 class ActionRequestHuman(HelpdeskAction):

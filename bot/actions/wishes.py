@@ -1,6 +1,6 @@
 """What a message asks of the conversation itself rather than of the knowledge base: a person,
 another language, the ways to reach the company; and what it tells the handoff: what the customer
-already tried, and whether it describes a problem.
+already tried, whether it describes a problem, and a second problem announced in it.
 
 Pure functions over the customer's text (no Rasa, no HTTP). NLU's intent says what a message is
 probably about; these say what its words explicitly ask for, so that a question about cancelling,
@@ -213,9 +213,38 @@ def tried_in(texts: Iterable[str]) -> str:
     return "; ".join(found)[:MAX_TRIED_CHARS]
 
 
-# -- a problem or a topic ----------------------------------------------------------------------------
+# -- a problem, or two -----------------------------------------------------------------------------
 
 def describes_problem(text: str) -> bool:
     """A typed answer that describes a problem rather than naming a topic: an error code, or at
     least three content words ("Word zeigt beim Öffnen den Fehler OFF-5015"; not "meine Rechnung")."""
     return has_code(text) or len(content_words(text)) >= 3
+
+
+# A second matter announced in so many words, at the start of a sentence or after a comma.
+_NEXT = re.compile(
+    r"(?:^|[.!?;:]\s+|,\s*)(?:(?:und|and)\s+)?(?:au(?:ss|ß)erdem|zudem|zweitens|und noch (?:was|etwas|eine frage|"
+    r"ein problem|eine sache)|noch (?:eine|ne) (?:frage|sache)|another (?:thing|question|problem)|one more thing|"
+    r"second(?:ly| question| problem)?|by the way|btw|p\.?\s?s\.?|nebenbei)\b[\s,:-]*", re.IGNORECASE)
+
+
+# "Außerdem wollte ich fragen, wo …": the question starts after the lead-in.
+_LEAD_IN = re.compile(r"^(?:(?:ich\s+)?wollte\s+(?:ich\s+)?(?:noch\s+|auch\s+)?(?:mal\s+)?(?:kurz\s+)?fragen|"
+                      r"(?:ich\s+)?h(?:ae|ä)tte\s+(?:da\s+)?(?:noch\s+)?(?:eine|ne)\s+frage|"
+                      r"i\s+(?:also\s+)?wanted\s+to\s+ask|i\s+was\s+wondering|i'?d\s+like\s+to\s+know)[\s,:]*",
+                      re.IGNORECASE)
+
+
+def problems_in(text: str) -> List[str]:
+    """The message's problems when it announces a second one ("Mein WLAN bricht ab. Außerdem: wo
+    finde ich meine Rechnung?"): [first, second], each a problem of its own; else [text]."""
+    for match in _NEXT.finditer(text or ""):
+        first = text[:match.start()].strip(" ,.;:-")
+        second = _LEAD_IN.sub("", text[match.end():].strip(" ,.;:-"))
+        if match.start() > 0 and _names_something(first) and _names_something(second):
+            return [first, second]
+    return [text]
+
+
+def _names_something(text: str) -> bool:
+    return has_code(text) or len(content_words(text)) >= 2

@@ -386,6 +386,22 @@ async def test_a_request_for_another_language_switches_and_confirms_in_it(search
     assert c.slots["language"] == "en" and "only help in English and German" in c.text
 
 
+async def test_two_problems_in_one_message_one_answered_the_other_offered_next(search):
+    c = Conversation("two-problems", slots={"language": "de"})
+    await c.turn(ActionSearch(), "Hallo, meine Mails landen bei den Empfängern ständig im Spam. Außerdem wollte "
+                                 "ich fragen, wo ich die Rechnung vom letzten Monat als PDF herunterladen kann",
+                 "describe_problem")
+    assert [card["article_id"] for card in c.cards] == ["de-mail-spam"]
+    assert "außerdem nach „wo ich die Rechnung vom letzten Monat als PDF…“ gefragt" in c.text
+    assert '/inform{"choice": "next_problem"}' in c.payloads and c.slots["problem_texts"] == [
+        "Hallo, meine Mails landen bei den Empfängern ständig im Spam"]
+    await c.turn(ActionSolved(), "/affirm", "affirm")  # solved: the other one is offered again
+    assert c.payloads == ['/inform{"choice": "next_problem"}']
+    await c.turn(ActionSearch(), '/inform{"choice": "next_problem"}', "inform", choice("next_problem"))
+    assert [card["article_id"] for card in c.cards] == ["de-rechnung-herunterladen"]
+    assert c.slots["next_problem"] is None and len(c.slots["problem_texts"]) == 1
+
+
 # -- the handoff form asks only what it does not know -----------------------------------------------------------
 
 async def test_a_problem_typed_at_the_first_question_is_searched_and_kept_as_the_description(search):

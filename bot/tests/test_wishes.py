@@ -100,6 +100,21 @@ def test_a_person_asked_for_in_so_many_words_whatever_else_the_message_says(text
     assert not asks or wishes.wants_person(text)  # every such wish is one where NLU heard it too
 
 
+@pytest.mark.parametrize("text, parts", [
+    ("Hallo, mein WLAN bricht abends ständig ab. Außerdem wollte ich fragen, wo ich meine Rechnung finde",
+     ["Hallo, mein WLAN bricht abends ständig ab", "wo ich meine Rechnung finde"]),
+    ("my emails end up in spam, and another question: how do I change my bank details?",
+     ["my emails end up in spam", "how do I change my bank details?"]),
+    ("the router restarts every hour. btw where can I download my invoice?",
+     ["the router restarts every hour", "where can I download my invoice?"]),
+    ("Außerdem geht mein Internet seit gestern Abend nicht mehr", None),   # nothing before it
+    ("mein Internet ist langsam, außerdem", None),                          # nothing after it
+    ("Also, mein Internet geht seit gestern nicht mehr und der Router blinkt rot", None),
+])
+def test_a_second_problem_announced_in_the_message(text, parts):
+    assert wishes.problems_in(text) == (parts or [text])
+
+
 @pytest.mark.parametrize("text, speaks_of_the_company", [
     ("what's your hotline number?", True), ("wo finde ich eure Kontaktdaten", True), ("hotline nummer?", True),
     ("my landline phone has no dial tone", False), ("welcher port fuer imap bei meinem mailprogramm", False),
