@@ -14,13 +14,14 @@ import logging
 from typing import Any, Dict, List, Optional, Tuple
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet, UserUtteranceReverted
+from rasa_sdk.events import EventType, FollowupAction, SlotSet, UserUtteranceReverted
 
-from actions import answers
+from actions import answers, profile, wishes
 from actions.backend import SearchUnavailable, TicketClosed, backend
 from actions.conversation import (
     MAX_PROBLEM_TEXTS,
     MIN_WORDS_TO_SWITCH,
+    SEARCH_TOP_K,
     HelpdeskAction,
     answer_card,
     choice,
@@ -38,14 +39,13 @@ from actions.conversation import (
     record_shown,
     rejected_ids,
     send_card,
+    switch_language,
     topic_labels,
 )
-from actions.handoff import prefill_events
+from actions.handoff import SUMMARY_SLOTS, ActionPrepareHandoff, prefill_events
 from actions.texts import DEFAULT_LANGUAGE, normalise_language, render, say
 
 log = logging.getLogger(__name__)
-
-SEARCH_TOP_K = 8
 
 
 class ActionGreet(HelpdeskAction):
@@ -82,6 +82,10 @@ class ActionSearch(HelpdeskAction):
             return self.show_picked(dispatcher, tracker, picked[len("article:"):], current)
         if picked == "none_of_these":
             return self.none_of_these(dispatcher, tracker, current)
+        if picked == "next_problem" and tracker.get_slot("next_problem"):  # the second of two: a new problem
+            text = tracker.get_slot("next_problem")
+            return [SlotSet("next_problem", None)] + await self.search(
+                dispatcher, tracker, text, [text], None, may_clarify=True, new_problem=True)
 
         text = clean_text(latest_text(tracker), most=None)  # whole: the ticket keeps it
         problems = list(tracker.get_slot("problem_texts") or [])
@@ -99,21 +103,41 @@ class ActionSearch(HelpdeskAction):
             lang = current or metadata_language(tracker) or DEFAULT_LANGUAGE
             say(dispatcher, "ask_rephrase", lang)
             return [SlotSet("language", lang)]
+        # Not a question for the KB, whatever NLU made of it: a person asked for in so many words
+        # (the form follows at once), another language, how to reach the company.
+        if wishes.asks_for_person(text):
+            return await ActionPrepareHandoff.prepare(dispatcher, tracker, asked=True) + [
+                FollowupAction("handoff_form")]
+        asked = wishes.language_asked(text)
+        if asked:
+            return go_on_in(dispatcher, tracker, asked)
+        if wishes.contact_asked(text):
+            return tell_contact(dispatcher, await detect_language(tracker, text))
         query = clean_text(latest_start(tracker))
         refining = bool(tracker.get_slot("clarify_pending") and problems)
         if refining:  # the answer to the clarifying question refines the previous description
             query = narrowed(problems[-1], query)
-        problems = (problems + [text])[-MAX_PROBLEM_TEXTS:]
         may_clarify = not refining and not tracker.get_slot("clarified") and latest_intent(tracker) != "out_of_scope"
-        return await self.search(dispatcher, tracker, query, problems, None, may_clarify, refining)
+        parts = [] if refining else wishes.problems_in(query)
+        if len(parts) == 2:  # two problems: the first now, the second offered next
+            query = parts[0]
+        problems = (problems + [text])[-MAX_PROBLEM_TEXTS:]  # whole: the ticket keeps it
+        events = await self.search(dispatcher, tracker, query, problems, None, may_clarify, refining)
+        if len(parts) == 2:
+            lang = next((e["value"] for e in events if e.get("name") == "language"), current)
+            offer_next(dispatcher, parts[1], lang)
+            events.append(SlotSet("next_problem", parts[1][:1000]))
+        return events
 
     async def search(self, dispatcher, tracker, query: str, problems: List[str], topic: Optional[answers.Topic],
-                     may_clarify: bool, refining: bool = False) -> List[EventType]:
+                     may_clarify: bool, refining: bool = False, new_problem: bool = False) -> List[EventType]:
         current = conversation_language(tracker)
         events: List[EventType] = [SlotSet("problem_texts", problems), SlotSet("clarify_pending", False),
                                    SlotSet("clarify_topics", None)]
         if topic is not None or refining:
             events.append(SlotSet("clarified", True))
+        if new_problem:  # what was asked, shown or chosen for the other problem does not count for this one
+            events += [SlotSet("clarified", False), SlotSet("unresolved_count", 0), SlotSet("topic", None)]
         events += _topic_events(topic)
         # A short message in a conversation with a language is searched in that language; a longer
         # one in the language it is written in, this one preferred where the detector is unsure.
@@ -131,7 +155,8 @@ class ActionSearch(HelpdeskAction):
             return events + [SlotSet("language", lang), SlotSet("flow", "offer_human"),
                              SlotSet("handoff_reason", "search_unavailable"), SlotSet("last_search", None)]
 
-        lang = normalise_language(result.get("lang")) or current or DEFAULT_LANGUAGE
+        chosen = current if tracker.get_slot("language_chosen") else None  # the customer's choice wins
+        lang = chosen or normalise_language(result.get("lang")) or current or DEFAULT_LANGUAGE
         events += [SlotSet("language", lang), SlotSet("last_search", compact_search(result, query))]
         step = answers.plan(result, query, rejected_ids(tracker), topic_labels(lang), may_clarify, topic,
                             dismissed=rejected_ids(tracker, ("not_relevant",)))
@@ -229,9 +254,14 @@ class ActionSolved(HelpdeskAction):
     async def act(self, dispatcher, tracker, domain):
         shown, article = _mark_last_article(tracker, "solved")
         await _record_feedback(tracker, article, True)
-        say(dispatcher, "solved", conversation_language(tracker))
+        lang = conversation_language(tracker)
+        say(dispatcher, "solved", lang)
+        if tracker.get_slot("next_problem"):
+            offer_next(dispatcher, tracker.get_slot("next_problem"), lang)
+        # The problem is over: the next one starts without its texts, topic or a paused handoff's summary.
         return [SlotSet("articles_shown", shown), SlotSet("flow", None), SlotSet("unresolved_count", 0),
-                SlotSet("clarify_pending", False), SlotSet("clarified", False), SlotSet("topic", None)]
+                SlotSet("clarify_pending", False), SlotSet("problem_texts", [])] + \
+            [SlotSet(slot, None) for slot in SUMMARY_SLOTS]
 
 
 class ActionNotSolved(HelpdeskAction):
@@ -263,6 +293,84 @@ class ActionNotSolved(HelpdeskAction):
         # flow stays "feedback": a second "no" instead of details is the second unresolved answer.
         say(dispatcher, "clarify_details", lang)
         return events + [SlotSet("clarify_pending", True), SlotSet("clarified", True), SlotSet("flow", "feedback")]
+
+
+def offer_next(dispatcher, problem: str, lang: Optional[str]) -> None:
+    """The second problem of a message: named, with a button that searches it."""
+    words = problem.split()
+    excerpt = " ".join(words[:8]).rstrip(" ,.;:?!") + ("…" if len(words) > 8 else "")
+    dispatcher.utter_message(text=render("next_problem", lang, excerpt=excerpt)["text"], buttons=[
+        {"title": render("next_problem_button", lang, excerpt=excerpt)["text"],
+         "payload": '/inform{"choice": "next_problem"}'}])
+
+
+class ActionRequestHuman(HelpdeskAction):
+    """NLU heard a wish for a person. When the words ask for one (a human, an agent, someone to
+    talk to, a call back), the handoff starts (flow=handoff, the rules start the form); a question
+    about cancelling, notice periods, an outage or a refund that names no person is searched."""
+
+    def name(self) -> str:
+        return "action_request_human"
+
+    async def act(self, dispatcher, tracker, domain):
+        if wishes.wants_person(clean_text(latest_text(tracker))):
+            return await ActionPrepareHandoff().act(dispatcher, tracker, domain)
+        events = await ActionSearch().act(dispatcher, tracker, domain)
+        # The rules tell the two apart by the flow this action leaves: named in every case.
+        flow = next((e["value"] for e in reversed(events) if e.get("event") == "slot" and e.get("name") == "flow"),
+                    tracker.get_slot("flow"))
+        return events + [SlotSet("flow", flow)]
+
+
+def go_on_in(dispatcher, tracker: Tracker, target: Optional[str]) -> List[EventType]:
+    """Switches the conversation to ``target`` and asks again what the bot is waiting for, in it."""
+    events = switch_language(dispatcher, tracker, target)
+    if events:
+        flow = tracker.get_slot("flow")
+        say(dispatcher, {"offer_human": "offer_human", "feedback": "answer_card"}.get(flow, "small_how_can_i_help"),
+            target)
+    return events
+
+
+class ActionSwitchLanguage(HelpdeskAction):
+    """ "Können wir auf Deutsch weitermachen?", "English please": the conversation goes on in it."""
+
+    def name(self) -> str:
+        return "action_switch_language"
+
+    async def act(self, dispatcher, tracker, domain):
+        text = clean_text(latest_text(tracker))
+        return go_on_in(dispatcher, tracker, wishes.language_asked(text)
+                        or await detect_language(tracker, text, follow_choice=False))
+
+
+# The parts of the answer to "how do I reach you?", each with the profile values it needs.
+CONTACT_PARTS = (("contact_phone", ("hotline", "hours")), ("contact_email", ("support_email",)))
+
+
+def tell_contact(dispatcher, lang: str) -> List[EventType]:
+    """The deployment's ways to a person (GET /bot/profile), never an article."""
+    values = profile.values(lang)
+    parts = [key for key, needed in CONTACT_PARTS if all(values.get(n) for n in needed)]
+    for key in parts or ["contact_unknown"]:
+        say(dispatcher, key, lang)
+    say(dispatcher, "contact_more", lang)
+    return [SlotSet("language", lang)]
+
+
+class ActionContact(HelpdeskAction):
+    """The hotline, its hours and the support e-mail address, from the deployment's profile. A
+    message NLU took for this question that does not speak of the company ("my landline phone
+    has no dial tone") is searched."""
+
+    def name(self) -> str:
+        return "action_contact"
+
+    async def act(self, dispatcher, tracker, domain):
+        text = latest_text(tracker)
+        if not wishes.addresses_company(text):
+            return await ActionSearch().act(dispatcher, tracker, domain)
+        return tell_contact(dispatcher, await detect_language(tracker, text))
 
 
 class ActionFrustration(HelpdeskAction):

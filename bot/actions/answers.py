@@ -149,6 +149,23 @@ def plausible_alternative(hit: Dict[str, Any], result: Dict[str, Any]) -> bool:
     return True
 
 
+def plausible(hit: Dict[str, Any]) -> bool:
+    """A hit with a real chance of being the answer (PLAUSIBLE_NEXT), or one without a confidence."""
+    return hit.get("confidence") is None or float(hit["confidence"]) >= PLAUSIBLE_NEXT
+
+
+def likely_category(result: Dict[str, Any]) -> Optional[str]:
+    """The category a search points to even without an answer, for a handoff's topic: the one
+    the first hits share, else the best hit's when it is plausible; None when they disagree."""
+    hits = list(result.get("hits") or [])[:MAX_SUGGESTIONS]
+    categories = {h.get("category") for h in hits}
+    if len(categories) == 1 and None not in categories:
+        return hits[0]["category"]
+    if hits and hits[0].get("category") and hits[0].get("confidence") is not None and plausible(hits[0]):
+        return hits[0]["category"]
+    return None
+
+
 def next_after_rejection(result: Dict[str, Any], seen: Iterable[str]) -> Optional[Dict[str, Any]]:
     """The article to offer after "not solved" on ``result``'s article, or None: ask for details.
     After a ``suggest`` the article came from the list: the customer saw the others there and
@@ -235,8 +252,10 @@ def plan(result: Dict[str, Any], text: str, rejected: Iterable[str], labels: Dic
         sure = [h for h in fresh if offerable(h, result)]
         candidates = (sure if len(sure) >= 2 else fresh[:MAX_SUGGESTIONS])[:MAX_SUGGESTIONS + 2]
         vague = is_vague(text, verdict)
+        # Spread over topics only for a short message, and only where the hits that have a real
+        # chance are: one clear leader ("how much notice do I have to give?") is a suggestion.
         spread = (verdict == SUGGEST and len(content_words(text)) <= SPREAD_MAX_CONTENT_WORDS
-                  and len({h.get("category") for h in fresh[:MAX_SUGGESTIONS]}) >= 2)
+                  and len({h.get("category") for h in fresh[:MAX_SUGGESTIONS] if plausible(h)}) >= 2)
         if vague and verdict == NONE and not mentioned(text, candidates):
             vague = False  # "Studentenrabatt?": nothing in the KB is about it, so no topic to ask
         if (vague or spread) and candidates:
@@ -266,4 +285,6 @@ def plan(result: Dict[str, Any], text: str, rejected: Iterable[str], labels: Dic
     if verdict == ANSWER:
         return Plan(ANSWER, fresh[:1], skipped=skipped)
     suggestions = [h for h in fresh if offerable(h, result)][:MAX_SUGGESTIONS] or fresh[:MAX_SUGGESTIONS]
+    # Beside a plausible article, one the service gives no real chance is noise in the list.
+    suggestions = [h for h in suggestions if plausible(h)] or suggestions
     return Plan(SUGGEST, suggestions, skipped=skipped)

@@ -19,7 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import passage
 from actions.backend import MAX_QUERY_CHARS, backend
-from actions.texts import DEFAULT_LANGUAGE, normalise_language, render, say
+from actions.texts import DEFAULT_LANGUAGE, LANGUAGES, normalise_language, render, say
 
 try:  # the deployment profile (company name, KB topics); absent on branches without issue 16
     from actions import profile
@@ -29,6 +29,7 @@ except ImportError:  # pragma: no cover - depends on the merge order of the bran
 log = logging.getLogger(__name__)
 
 MAX_PROBLEM_TEXTS = 5      # customer messages kept for the handoff's description
+SEARCH_TOP_K = 8
 MAX_ARTICLES_SHOWN = 20
 # A detection on fewer words than this does not switch the conversation's language:
 # "ok", "danke", "Hallo" are too short to tell (mixed-language customers stay in one language).
@@ -110,11 +111,13 @@ def conversation_language(tracker: Tracker) -> Optional[str]:
     return normalise_language(tracker.get_slot("language"))
 
 
-async def detect_language(tracker: Tracker, text: str) -> str:
-    """The conversation's language: a confident detection of ``text`` (search_api's /language)
-    on a message long enough to tell, else the language already set, else the chat page's
-    (socket.io customData), else English."""
+async def detect_language(tracker: Tracker, text: str, follow_choice: bool = True) -> str:
+    """The conversation's language: the one the customer asked for (``follow_choice``), else a
+    confident detection of ``text`` (search_api's /language) on a message long enough to tell,
+    else the language already set, else the chat page's (socket.io customData), else English."""
     current = conversation_language(tracker)
+    if follow_choice and current and tracker.get_slot("language_chosen"):
+        return current
     hint = metadata_language(tracker)
     if hint and len(text.split()) < MIN_WORDS_TO_SWITCH:
         # "Hallo", "hi": too short to tell; the chat page's language (the customer's
@@ -129,6 +132,17 @@ async def detect_language(tracker: Tracker, text: str) -> str:
             if len(text.split()) >= MIN_WORDS_TO_SWITCH and confident:
                 return result["lang"]
     return current or hint or DEFAULT_LANGUAGE
+
+
+def switch_language(dispatcher: CollectingDispatcher, tracker: Tracker, target: Optional[str]) -> List[EventType]:
+    """The customer asked to go on in ``target``: confirmed in it, and kept whatever language
+    their next messages are detected in; a language the bot does not speak is answered in the
+    current one, and nothing changes ([])."""
+    if target not in LANGUAGES:
+        say(dispatcher, "language_unsupported", conversation_language(tracker) or metadata_language(tracker))
+        return []
+    say(dispatcher, "language_switched", target)
+    return [SlotSet("language", target), SlotSet("language_chosen", True)]
 
 
 # What the customer said about an article: solved / not_solved (its buttons), not_relevant
@@ -153,14 +167,16 @@ def rejected_ids(tracker: Tracker, feedback: tuple = ("not_solved",)) -> List[st
     return [a["article_id"] for a in tracker.get_slot("articles_shown") or [] if a.get("feedback") in feedback]
 
 
-def answer_card(hit: Dict[str, Any], lang: Optional[str], intro: str = "answer_intro") -> Dict[str, Any]:
+def answer_card(hit: Dict[str, Any], lang: Optional[str], intro: str = "answer_intro",
+                question: str = "answer_card") -> Dict[str, Any]:
     """One message with the whole answer: title, the passage (safe markdown from search), the
-    link and the solved/not-solved buttons. ``text`` is the same as plain markdown for channels
-    that do not render cards (REST clients, the handoff transcript)."""
+    link and the solved/not-solved buttons (``question``: the text with them). ``text`` is the
+    same as plain markdown for channels that do not render cards (REST clients, the handoff
+    transcript)."""
     found = passage(hit)
     title = hit.get("title") or hit.get("article_id", "")
     section = found["section"] if found["section"] and found["section"] != title else ""
-    ask = render("answer_card", lang)
+    ask = render(question, lang)
     link = render("answer_link", lang)["text"]
     lead = render(intro, lang)["text"]
     heading = f"**{title}**" + (f" – {section}" if section else "")

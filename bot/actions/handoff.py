@@ -1,14 +1,18 @@
 """The handoff to 2nd level: prefill, the form's validation, confirmation and submission.
 
-``action_prepare_handoff`` (or ``action_not_solved``) prefills only what the
-customer said or chose: the description from their problem messages (not a
-request for a person, not an insult), the topic from a topic button or an
-article they picked, never from an article they rejected. What they tried is
-asked in their own words; the articles shown and their verdicts are added to
-it (once each) when the summary is shown and sent, so correcting "tried" never
-loses them. ``handoff_form`` asks only for what is missing;
-``validate_handoff_form`` checks each answer; ``action_ask_handoff_confirmed``
-shows the summary for the customer to confirm or correct;
+``action_prepare_handoff`` (or ``action_not_solved``) prefills what the
+conversation already says: the description from the customer's problem
+messages (not a request for a person, not an insult), the topic from a topic
+button or a picked article, else from the articles shown for this problem, and
+what they tried from their own words ("router schon neu gestartet"); the
+summary shows each for correction. The articles shown and their verdicts are
+added to "tried" (once each) when the summary is shown and sent, so
+correcting "tried" never loses them. ``handoff_form`` asks only for what is
+missing; ``validate_handoff_form`` checks each answer, and searches a problem
+typed at the first question: a clear answer is offered before the form goes
+on (the form pauses; "not solved" resumes it), and the text is the
+description either way. ``action_ask_handoff_confirmed`` shows the summary for
+the customer to confirm or correct;
 ``action_submit_handoff`` POSTs it with an idempotency key derived from the
 conversation and never claims success it did not get back from the web service.
 """
@@ -28,21 +32,31 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
+from actions import answers
 from actions.answers import content_words
 from actions.conversation import (
     MAX_PROBLEM_TEXTS,
+    REJECTED,
+    SEARCH_TOP_K,
     HelpdeskAction,
+    answer_card,
     choice,
     clean_text,
+    compact_search,
     conversation_language,
     detect_language,
     latest_intent,
     latest_text,
     profile,
+    record_shown,
+    rejected_ids,
     said,
+    send_card,
+    switch_language,
 )
-from actions.backend import MAX_MESSAGE_CHARS, HandoffFailed, HandoffRejected, backend
+from actions.backend import MAX_MESSAGE_CHARS, HandoffFailed, HandoffRejected, SearchUnavailable, backend
 from actions.texts import DEFAULT_LANGUAGE, LANGUAGES, render, say
+from actions.wishes import describes_problem, language_asked, tried_in
 
 log = logging.getLogger(__name__)
 
@@ -181,33 +195,50 @@ def problem_part(text: str) -> str:
     return problem if len(content_words(problem)) >= MIN_PROBLEM_WORDS else ""
 
 
+def shown_category(articles: List[Dict[str, Any]]) -> Optional[str]:
+    """The category of the latest article shown for the open problem: one the customer read or
+    marked "not solved"; not one passed over in a list, nor one that solved an earlier problem."""
+    return next((a.get("category") for a in reversed(articles or [])
+                 if a.get("category") and a.get("feedback") in ("none", "not_solved")), None)
+
+
 def prefill_events(tracker: Tracker, lang: Optional[str]) -> List[EventType]:
-    """Slots of the form the bot can fill from what the customer said or chose (only empty ones)."""
+    """Slots of the form the bot can fill from the conversation (only empty ones); the summary
+    shows each for correction."""
     events: List[EventType] = [SlotSet("handoff_confirmed", None), SlotSet("handoff_fix_pending", False)]
     topic = tracker.get_slot("topic") or {}
-    if not tracker.get_slot("handoff_category") and topic.get("category") in categories():
-        events.append(SlotSet("handoff_category", topic["category"]))
+    category = topic.get("category") or shown_category(tracker.get_slot("articles_shown") or [])
+    if not tracker.get_slot("handoff_category") and category in categories():
+        events.append(SlotSet("handoff_category", category))
     if not tracker.get_slot("handoff_product") and topic.get("product"):
         events.append(SlotSet("handoff_product", str(topic["product"])[:200]))
     problems = tracker.get_slot("problem_texts") or []
     if not tracker.get_slot("handoff_description") and problems:
         events.append(SlotSet("handoff_description", description(problems)))
+    tried = tried_in(problems)
+    if not tracker.get_slot("handoff_tried") and tried:
+        events.append(SlotSet("handoff_tried", bounded(tried)))
     return events
 
 
 class ActionPrepareHandoff(HelpdeskAction):
-    """Start of every handoff: the reason, the intro text and the prefilled summary."""
+    """Start of a handoff the customer asked for or accepted: the reason, the intro text and the
+    prefilled summary."""
 
     def name(self) -> str:
         return "action_prepare_handoff"
 
     async def act(self, dispatcher, tracker, domain):
-        intent = latest_intent(tracker)
+        return await self.prepare(dispatcher, tracker, asked=latest_intent(tracker) == "request_human")
+
+    @staticmethod
+    async def prepare(dispatcher: CollectingDispatcher, tracker: Tracker, asked: bool) -> List[EventType]:
+        """``asked``: the customer's message asked for a person (else it was a yes to the offer)."""
         lang = conversation_language(tracker)
-        if lang is None or intent == "request_human":
+        if lang is None or asked:
             lang = await detect_language(tracker, latest_text(tracker))
         events: List[EventType] = []
-        if intent == "request_human":
+        if asked:
             reason = "customer_request"
             # "I want a human, <problem>": the problem is kept for the summary, the request is not.
             problem = problem_part(clean_text(latest_text(tracker), most=None))
@@ -218,7 +249,8 @@ class ActionPrepareHandoff(HelpdeskAction):
         else:  # a yes to the bot's offer: the reason the offer was made
             reason = tracker.get_slot("handoff_reason") or "customer_request"
         say(dispatcher, "handoff_intro", lang)
-        return events + [SlotSet("language", lang), SlotSet("handoff_reason", reason), SlotSet("flow", None)] + \
+        # flow "handoff": the form runs (the rules start it and submit it in this flow).
+        return events + [SlotSet("language", lang), SlotSet("handoff_reason", reason), SlotSet("flow", "handoff")] + \
             prefill_events(tracker, lang)
 
 
@@ -229,6 +261,10 @@ class ValidateHandoffForm(FormValidationAction):
     async def run(self, dispatcher, tracker, domain):
         if profile is not None:
             await profile.refresh()  # the categories a typed topic can mean come from it
+        requested = tracker.get_slot("requested_slot")
+        asked = language_asked(latest_text(tracker)) if requested else None
+        if asked:  # "auf Deutsch bitte" is no answer to the question: the form asks it again in that language
+            return [SlotSet(requested, None)] + switch_language(dispatcher, tracker, asked)
         return await super().run(dispatcher, tracker, domain)
 
     @staticmethod
@@ -248,12 +284,47 @@ class ValidateHandoffForm(FormValidationAction):
         text = self._text(value, tracker)
         return None, "" if text.startswith("/") else text
 
-    def validate_handoff_category(self, value: Any, dispatcher: CollectingDispatcher,
-                                  tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+    async def validate_handoff_category(self, value: Any, dispatcher: CollectingDispatcher,
+                                        tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
         code, text = self._coded(value, tracker, tuple(categories()))
         if code or not text:
             return {"handoff_category": code}
-        return {"handoff_category": words_match(text, category_words()) or "other"}
+        named = words_match(text, category_words())
+        if not describes_problem(text):  # a topic in a word or two: "meine Rechnung"
+            return {"handoff_category": named or "other"}
+        return await self._typed_problem(text, named, dispatcher, tracker)
+
+    @staticmethod
+    async def _typed_problem(text: str, named: Optional[str], dispatcher: CollectingDispatcher,
+                             tracker: Tracker) -> Dict[str, Any]:
+        """A problem typed at "What is your request about?": it is the description, and it is
+        searched. A clear answer is shown with "solved" / "on to a person" and the form pauses
+        (flow feedback: "not solved" resumes it, the description comes from ``problem_texts``);
+        otherwise the topic comes from the articles found and the form goes on."""
+        lang = conversation_language(tracker)
+        problems = (list(tracker.get_slot("problem_texts") or []) + [text])[-MAX_PROBLEM_TEXTS:]
+        slots: Dict[str, Any] = {"problem_texts": problems}
+        tried = tried_in([text])
+        if tried and not tracker.get_slot("handoff_tried"):
+            slots["handoff_tried"] = bounded(tried)
+        try:
+            result = await backend().search(text, top_k=SEARCH_TOP_K, conversation_id=tracker.sender_id,
+                                            conversation_lang=lang)
+        except SearchUnavailable as exc:
+            log.warning("search for the handoff's topic unavailable: %s", exc)
+            result = {}
+        step = answers.plan(result, text, rejected_ids(tracker, REJECTED), {}, may_clarify=False)
+        if step.kind != answers.ANSWER:
+            category = answers.likely_category(result)
+            return {**slots, "handoff_category": category if category in categories() else named or "other",
+                    "handoff_description": bounded(text)}
+        best = step.hits[0]
+        send_card(dispatcher, answer_card(best, lang, "answer_intro_form", "answer_card_form"))
+        # One "not solved" is the second unresolved answer: the customer asked for a person already.
+        unresolved = max(1, int(tracker.get_slot("unresolved_count") or 0))
+        return {**slots, "handoff_category": None, "requested_slot": None, "flow": "feedback",
+                "unresolved_count": unresolved, "last_search": compact_search(result, text),
+                "articles_shown": record_shown(list(tracker.get_slot("articles_shown") or []), best)}
 
     def validate_handoff_description(self, value: Any, dispatcher: CollectingDispatcher,
                                      tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:

@@ -1,9 +1,9 @@
 """The deployment's bot profile, fetched from the web service and kept for a minute.
 
 Nothing company-specific is written in the bot: the company and assistant
-names, the hotline, the scope sentence and the handoff topics come from
-``GET /bot/profile?lang=..`` (helpdesk/profile.py: the deployment configuration,
-the routing file and the knowledge base as served). ``refresh()`` runs at the
+names, the hotline with its hours, the support e-mail address, the scope sentence
+and the handoff topics come from ``GET /bot/profile?lang=..`` (helpdesk/profile.py:
+the deployment configuration, the routing file and the knowledge base as served). ``refresh()`` runs at the
 start of every action (``HelpdeskAction.run``) and fetches a profile only when
 it is older than ``HELPDESK_PROFILE_TTL`` seconds (default 60), so a changed KB
 or configuration reaches the bot within a minute, without retraining.
@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 LANGUAGES = ("de", "en")
 OTHER = "other"
 RETRY_AFTER_FAILURE = 10.0  # seconds: a web service that is down is not asked on every turn
-VALUE_KEYS = ("company", "assistant", "hotline", "hours", "scope_sentence", "privacy_url")
+VALUE_KEYS = ("company", "assistant", "hotline", "hours", "support_email", "scope_sentence", "privacy_url")
 
 _profiles: Dict[str, Dict[str, Any]] = {}
 _fetched_at: Dict[str, float] = {}
@@ -78,8 +78,8 @@ def current(lang: Optional[str]) -> Dict[str, Any]:
 
 
 def values(lang: Optional[str]) -> Dict[str, str]:
-    """The placeholders texts.yml may use: company, assistant, hotline, hours, scope_sentence and
-    privacy_url (the deployment's ``urls.privacy_policy``); "" when unknown."""
+    """The placeholders texts.yml may use: company, assistant, hotline, hours, support_email,
+    scope_sentence and privacy_url (the deployment's ``urls.privacy_policy``); "" when unknown."""
     profile = current(lang)
     urls = profile.get("urls") or {}
     found = {**profile, "privacy_url": urls.get("privacy_policy") if isinstance(urls, dict) else None}

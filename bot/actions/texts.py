@@ -6,8 +6,8 @@ the actions therefore render their texts themselves: the entry for the
 language, else English, with ``{name}`` placeholders filled in.
 
 The deployment's values (``{company}``, ``{assistant}``, ``{hotline}``,
-``{hours}``, ``{scope_sentence}``) are filled in from the bot profile
-(actions/profile.py) without the caller passing them; an entry whose text needs
+``{hours}``, ``{support_email}``, ``{scope_sentence}``) are filled in from the bot
+profile (actions/profile.py) without the caller passing them; an entry whose text needs
 one the profile does not have (the web service never answered, a deployment
 without a hotline) is sent in its ``fallback`` variant. ``buttons: topics``
 makes one button per handoff topic of the profile.

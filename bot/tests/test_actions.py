@@ -10,6 +10,7 @@ the same ticket), and degradation: search down or slow, handoff store failing.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import socket
 import threading
 import time
@@ -18,7 +19,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from actions.backend import SearchUnavailable
-from actions.actions import ActionGreet, ActionNotSolved, ActionSearch, ActionSolved
+from actions import profile
+from actions.actions import (ActionContact, ActionGreet, ActionNotSolved, ActionRequestHuman, ActionSearch,
+                             ActionSolved, ActionSwitchLanguage)
 from actions.handoff import (ActionAskHandoffConfirmed, ActionAskHandoffContact, ActionPrepareHandoff,
                              ActionSubmitHandoff, ValidateHandoffForm, description, find_contact,
                              idempotency_key)
@@ -131,7 +134,7 @@ async def test_words_of_both_languages_are_answered_in_the_conversations_languag
 
 # -- not solved ---------------------------------------------------------------------------------------
 
-async def test_not_solved_twice_prefills_only_what_the_customer_said(search):
+async def test_not_solved_twice_prefills_what_the_conversation_says(search):
     c = Conversation("de-unresolved")
     await c.turn(ActionSearch(), "Mein Internet ist sehr langsam", "describe_problem")
     await c.turn(ActionNotSolved(), "/deny", "deny")
@@ -143,9 +146,10 @@ async def test_not_solved_twice_prefills_only_what_the_customer_said(search):
     await c.turn(ActionNotSolved(), "nein", "deny")  # "no" again instead of details
     assert c.slots["flow"] == "handoff" and c.slots["handoff_reason"] == "unresolved"
     assert "Kollegen" in c.text
-    # The topic is the customer's choice (asked with buttons), never taken from a rejected article;
-    # what they tried is asked in their own words, the articles are added to it at the summary.
-    assert c.slots["handoff_category"] is None and c.slots["handoff_tried"] is None
+    # The topic comes from the articles shown for this problem (the summary shows it for correction);
+    # what they tried is asked in their own words (they said nothing of it), the articles are added
+    # to it at the summary.
+    assert c.slots["handoff_category"] == "network" and c.slots["handoff_tried"] is None
     assert c.slots["handoff_description"] == "Mein Internet ist sehr langsam"
     assert [a["feedback"] for a in c.slots["articles_shown"]] == ["not_solved"]
     # One verdict per article read: the second "no" adds no second feedback row.
@@ -272,10 +276,21 @@ async def test_slow_search_times_out_quickly(backend_at, silent_server):
 
 # -- the handoff form -------------------------------------------------------------------------------------------
 
+<<<<<<< HEAD
 def validate(slot: str, value, c: Conversation, intent: str = "inform", entities=None, metadata=None):
     c.user(value if isinstance(value, str) else "", intent, entities, metadata)
+=======
+def validate(slot: str, value, c: Conversation, intent: str = "inform", entities=None, dispatcher=None):
+    c.user(value if isinstance(value, str) else "", intent, entities)
+>>>>>>> 8e49979
     form = ValidateHandoffForm()
-    return getattr(form, f"validate_{slot}")(value, _Dispatcher(), c.tracker(), {})
+    return getattr(form, f"validate_{slot}")(value, dispatcher or _Dispatcher(), c.tracker(), {})
+
+
+async def validated(slot: str, value, c: Conversation, intent: str = "inform", entities=None, dispatcher=None):
+    """``validate`` for the validators that search (coroutines)."""
+    found = validate(slot, value, c, intent, entities, dispatcher)
+    return await found if inspect.isawaitable(found) else found
 
 
 class _Dispatcher:
@@ -295,12 +310,12 @@ def test_contact_validation_accepts_email_and_phone_and_refuses_the_rest():
     assert find_contact("call me maybe") is None
 
 
-def test_category_and_urgency_from_buttons_or_words():
+async def test_category_and_urgency_from_buttons_or_words():
     c = Conversation("form")
-    assert validate("handoff_category", '/inform{"choice": "billing"}', c, entities=choice("billing")) == {
+    assert await validated("handoff_category", '/inform{"choice": "billing"}', c, entities=choice("billing")) == {
         "handoff_category": "billing"}
-    assert validate("handoff_category", "Es geht um meine Rechnung", c) == {"handoff_category": "billing"}
-    assert validate("handoff_category", "something strange", c) == {"handoff_category": "other"}
+    assert await validated("handoff_category", "Es geht um meine Rechnung", c) == {"handoff_category": "billing"}
+    assert await validated("handoff_category", "something strange", c) == {"handoff_category": "other"}
     assert validate("handoff_urgency", "/inform", c, entities=choice("critical")) == {"handoff_urgency": "critical"}
     assert validate("handoff_urgency", "dringend, das ganze Büro kann nicht arbeiten", c) == {
         "handoff_urgency": "high", "handoff_impact": "dringend, das ganze Büro kann nicht arbeiten"}
@@ -335,6 +350,166 @@ async def test_request_for_a_human_without_history_asks_everything(search):
     assert "Support-Team weiter" in c.text
     for slot in ("handoff_category", "handoff_description", "handoff_tried"):
         assert c.slots[slot] is None
+
+
+# -- a person only when asked for; another language; how to reach the company --------------------------------
+
+@pytest.mark.parametrize("text, article", [
+    ("I'd like to end my contract. How much notice do I have to give?", "en-cancel-contract"),
+    ("Hallo, ich will meinen Vertrag kündigen, wie lange ist da die Frist?", "de-vertrag-kuendigen"),
+])
+async def test_a_question_taken_for_a_wish_for_a_person_is_searched(search, text, article):
+    c = Conversation("not-a-person")
+    await c.turn(ActionRequestHuman(), text, "request_human")
+    assert "support team" not in c.text and "Support-Team" not in c.text  # no handoff intro
+    assert c.slots["flow"] in ("feedback", None) and c.slots["handoff_reason"] is None
+    offered = [card["article_id"] for card in c.cards] + [p.split("article:")[1].rstrip('"}')
+                                                           for p in c.payloads if "article:" in p]
+    assert article in offered, c.text
+    assert c.returned[-1]["name"] == "flow"  # the rules see the flow it leaves
+
+
+async def test_a_person_asked_for_starts_the_handoff(search):
+    c = Conversation("person")
+    await c.turn(ActionRequestHuman(), "can someone call me back, my router keeps restarting", "request_human")
+    assert c.slots["flow"] == "handoff" and c.slots["handoff_reason"] == "customer_request"
+    assert c.slots["handoff_description"] == "my router keeps restarting" and not c.cards
+
+
+async def test_a_person_asked_for_inside_a_problem_description_starts_the_form_at_once(search):
+    c = Conversation("person-in-problem")
+    await c.turn(ActionSearch(), "Kann mich bitte jemand zurückrufen? Outlook verschickt seit heute früh keine "
+                                 "Mails mehr, Passwort hab ich schon geändert", "describe_problem")
+    assert not c.cards and "Support-Team weiter" in c.text
+    assert c.returned[-1] == {**c.returned[-1], "event": "followup", "name": "handoff_form"}
+    assert c.slots["flow"] == "handoff" and c.slots["handoff_reason"] == "customer_request"
+    assert c.slots["handoff_description"] == "Outlook verschickt seit heute früh keine Mails mehr, " \
+                                             "Passwort hab ich schon geändert"
+    assert c.slots["handoff_tried"] == "Passwort hab ich schon geändert"
+    # A problem that mentions people but asks for none is searched.
+    c = Conversation("colleague")
+    await c.turn(ActionSearch(), "my colleague can't send emails since this morning, error 535", "describe_problem")
+    assert c.cards or c.slots["flow"] != "handoff"
+
+
+async def test_the_hotline_and_its_hours_come_from_the_deployment_not_an_article(search):
+    c = Conversation("contact", slots={"language": "en"})
+    await c.turn(ActionSearch(), "Wie erreiche ich euch telefonisch und ist die Hotline auch nachts besetzt?",
+                 "describe_problem")
+    values = profile.values("de")
+    assert values["hotline"] and values["hours"] and values["support_email"]
+    assert not c.cards and "/articles/" not in c.text
+    assert f"telefonisch unter {values['hotline']} ({values['hours']})" in c.text
+    assert values["support_email"] in c.text and c.slots["language"] == "de"
+    c = Conversation("contact-en")
+    await c.turn(ActionContact(), "what's the support email?", "ask_contact")
+    assert profile.values("en")["support_email"] in c.text and "phone" in c.text and not c.cards
+
+
+async def test_a_phone_problem_taken_for_a_contact_question_is_searched(search):
+    c = Conversation("contact-not", slots={"language": "en"})
+    await c.turn(ActionContact(), "my landline phone has no dial tone", "ask_contact")
+    hotline = profile.values("en")["hotline"]
+    assert hotline and hotline not in c.text and c.slots["flow"] == "offer_human"  # searched: no article for it
+
+
+async def test_without_a_hotline_or_address_the_bot_says_so(search, monkeypatch):
+    monkeypatch.setattr(profile, "values", lambda lang: {"hotline": "", "hours": "", "support_email": ""})
+    c = Conversation("contact-none", slots={"language": "en"})
+    await c.turn(ActionContact(), "what's your hotline number?", "ask_contact")
+    assert "no phone number or e-mail address" in c.text and "describe your problem here" in c.text
+
+
+async def test_a_request_for_another_language_switches_and_confirms_in_it(search):
+    c = Conversation("switch", slots={"language": "en", "flow": "offer_human"})
+    await c.turn(ActionRequestHuman(), "können wir bitte auf deutsch weitermachen?", "request_human")
+    assert c.slots["language"] == "de" and "ab jetzt schreibe ich auf Deutsch" in c.text
+    # The question the bot waits for, again in the new language.
+    assert "Soll ich Ihr Anliegen" in c.text and c.slots["flow"] == "offer_human"
+    await c.turn(ActionSwitchLanguage(), "can we continue in English please", "switch_language")
+    assert c.slots["language"] == "en" and "from now on I'll write in English" in c.text
+    # Asked for, the language stays, whatever the next message is written in.
+    await c.turn(ActionSearch(), "Wo finde ich die Rechnung vom letzten Monat als PDF für die Steuer?",
+                 "describe_problem")
+    assert c.slots["language"] == "en" and ("This article should help" in c.text or "Did you mean" in c.text)
+    await c.turn(ActionSearch(), "auf französisch bitte", "nlu_fallback")
+    assert c.slots["language"] == "en" and "only help in English and German" in c.text
+
+
+async def test_two_problems_in_one_message_one_answered_the_other_offered_next(search):
+    c = Conversation("two-problems", slots={"language": "de"})
+    await c.turn(ActionSearch(), "Hallo, meine Mails landen bei den Empfängern ständig im Spam. Außerdem wollte "
+                                 "ich fragen, wo ich die Rechnung vom letzten Monat als PDF herunterladen kann",
+                 "describe_problem")
+    assert [card["article_id"] for card in c.cards] == ["de-mail-spam"]
+    assert "außerdem nach „wo ich die Rechnung vom letzten Monat als PDF…“ gefragt" in c.text
+    assert '/inform{"choice": "next_problem"}' in c.payloads and c.slots["problem_texts"] == [
+        "Hallo, meine Mails landen bei den Empfängern ständig im Spam"]
+    await c.turn(ActionSolved(), "/affirm", "affirm")  # solved: the other one is offered again
+    assert c.payloads == ['/inform{"choice": "next_problem"}']
+    await c.turn(ActionSearch(), '/inform{"choice": "next_problem"}', "inform", choice("next_problem"))
+    assert [card["article_id"] for card in c.cards] == ["de-rechnung-herunterladen"]
+    assert c.slots["next_problem"] is None and len(c.slots["problem_texts"]) == 1
+
+
+# -- the handoff form asks only what it does not know -----------------------------------------------------------
+
+async def test_a_problem_typed_at_the_first_question_is_searched_and_kept_as_the_description(search):
+    c = Conversation("form-typed", slots={"language": "en", "flow": "handoff", "requested_slot": "handoff_category"})
+    dispatcher = _Dispatcher()
+    slots = await validated("handoff_category", "my emails end up in spam all the time, checked the filter already",
+                            c, "nlu_fallback", dispatcher=dispatcher)
+    card = dispatcher.messages[0]["json_message"]["data"]
+    assert card["article_id"] == "en-mail-spam" and "pass it on to a person" in card["question"]
+    assert [b["payload"] for b in card["buttons"]] == ["/affirm", "/deny"]
+    # The form pauses for the answer (flow feedback); the text is the description either way.
+    assert slots["requested_slot"] is None and slots["flow"] == "feedback" and slots["unresolved_count"] == 1
+    assert slots["problem_texts"] == ["my emails end up in spam all the time, checked the filter already"]
+    assert slots["handoff_tried"] == "checked the filter already"
+    c.slots.update(slots)
+    await c.turn(ActionNotSolved(), "/deny", "deny")  # "on to a person": the form goes on
+    assert c.slots["flow"] == "handoff" and c.slots["handoff_category"] == "email"
+    assert c.slots["handoff_description"].startswith("my emails end up in spam")
+
+
+async def test_a_problem_the_kb_does_not_answer_goes_on_with_its_topic(search):
+    c = Conversation("form-typed-none", slots={"language": "de", "flow": "handoff"})
+    dispatcher = _Dispatcher()
+    slots = await validated("handoff_category", "Word zeigt beim Öffnen den Fehler OFF-5015 und schließt sich",
+                            c, "nlu_fallback", dispatcher=dispatcher)
+    if dispatcher.messages:  # the service may answer it: then the form pauses, as above
+        assert slots["requested_slot"] is None
+        return
+    assert slots["handoff_category"] == "software"
+    assert slots["handoff_description"] == "Word zeigt beim Öffnen den Fehler OFF-5015 und schließt sich"
+
+
+async def test_a_request_for_another_language_inside_the_form_asks_again_in_it(search):
+    c = Conversation("form-lang", slots={"language": "de", "flow": "handoff", "requested_slot": "handoff_tried"})
+    c.user("can we continue in English please", "switch_language")
+    dispatcher = _Dispatcher()
+    events = await ValidateHandoffForm().run(dispatcher, c.tracker(), {})
+    assert {(e["name"], e["value"]) for e in events} == {("handoff_tried", None), ("language", "en"),
+                                                         ("language_chosen", True)}
+    assert "from now on I'll write in English" in dispatcher.messages[0]["text"]
+
+
+async def test_topic_and_what_was_tried_come_from_the_conversation(search):
+    c = Conversation("prefill")
+    await c.turn(ActionSearch(), "Guten Morgen, seit gestern Abend geht das Internet nicht, Router schon zweimal "
+                                 "neu gestartet, die LED leuchtet rot", "describe_problem")
+    assert c.cards
+    await c.turn(ActionRequestHuman(), "ich möchte bitte mit einem Mitarbeiter sprechen", "request_human")
+    assert c.slots["handoff_category"] == "network"
+    assert c.slots["handoff_tried"] == "Router schon zweimal neu gestartet"
+    assert c.slots["handoff_description"].startswith("Guten Morgen, seit gestern Abend")
+
+
+async def test_solved_ends_the_problem_and_a_paused_handoffs_summary(search):
+    c = Conversation("solved-clears", slots={"language": "en", "flow": "feedback", "handoff_tried": "restarted",
+                                             "problem_texts": ["my emails end up in spam"]})
+    await c.turn(ActionSolved(), "/affirm", "affirm")
+    assert c.slots["handoff_tried"] is None and c.slots["problem_texts"] == [] and c.slots["flow"] is None
 
 
 # -- submitting the handoff ----------------------------------------------------------------------------------------

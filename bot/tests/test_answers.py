@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from actions import answers
-from actions.handoff import problem_part, tried_text
+from actions.handoff import problem_part, shown_category, tried_text
 
 
 def hit(article_id, category, product=None, score=0.9, **extra):
@@ -191,3 +191,37 @@ def test_after_not_solved_only_a_plausible_next_article_is_offered():
     # An older service without confidences: its threshold, as before.
     old = [hit("a", "x", score=0.9), hit("b", "x", score=0.7), hit("c", "x", score=0.3)]
     assert answers.next_after_rejection(result(old), ["a"])["article_id"] == "b"
+
+
+def test_one_clear_leader_among_topics_is_a_suggestion_not_a_question_of_topic():
+    # "I'd like to end my contract. How much notice do I have to give?": the contract article and
+    # two the service gives no real chance, from other topics.
+    hits = [hit("cancel-contract", "billing", confidence=0.62), hit("move", "network", confidence=0.007),
+            hit("offline", "shop-chat", confidence=0.005)]
+    step = answers.plan(result(hits, decision="suggest"), "how much notice do I have to give for my contract",
+                        [], {}, may_clarify=True)
+    assert step.kind == answers.SUGGEST and [h["article_id"] for h in step.hits] == ["cancel-contract"]
+    # Two plausible articles of two topics are still a question of topic.
+    hits[1]["confidence"] = 0.3
+    step = answers.plan(result(hits, decision="suggest"), "how much notice do I have to give for my contract",
+                        [], {}, may_clarify=True)
+    assert step.kind == "clarify"
+
+
+def test_the_category_a_search_points_to_without_an_answer():
+    same = [hit("codes", "software", confidence=0.05), hit("crash", "software", confidence=0.03)]
+    assert answers.likely_category(result(same, decision="none")) == "software"
+    leader = [hit("codes", "software", confidence=0.23), hit("slow", "network", confidence=0.01)]
+    assert answers.likely_category(result(leader, decision="none")) == "software"
+    leader[0]["confidence"] = 0.05
+    assert answers.likely_category(result(leader, decision="none")) is None
+    assert answers.likely_category({}) is None
+
+
+def test_the_handoffs_topic_comes_from_the_articles_shown_for_the_open_problem():
+    shown = [{"article_id": "spam", "category": "email", "feedback": "solved"},
+             {"article_id": "slow", "category": "network", "feedback": "not_solved"},
+             {"article_id": "invoice", "category": "billing", "feedback": "not_relevant"}]
+    assert shown_category(shown) == "network"
+    assert shown_category(shown[:1]) is None  # it solved an earlier problem
+    assert shown_category([]) is None

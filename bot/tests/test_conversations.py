@@ -57,18 +57,18 @@ def test_german_conversation_from_question_to_stored_handoff(bot_stack):
     assert [c["article_id"] for c in cards(reply)] == ["de-router-kein-internet"]
 
     reply = bot_stack.say(me, "/deny")
-    # The description is the customer's; the topic is theirs to choose (never a rejected article's).
-    assert "Kollegen aus unserem Support" in texts(reply) and "Worum geht es" in texts(reply)
-    assert '/inform{"choice": "network"}' in buttons(reply)
+    # The description is the customer's; the topic comes from the articles shown (in the summary
+    # for correction), so the form goes on with what they tried.
+    assert "Kollegen aus unserem Support" in texts(reply) and "Worum geht es" not in texts(reply)
+    assert "Was haben Sie schon versucht" in texts(reply)
     reply = talk(bot_stack, me, [
-        ('/inform{"choice": "network"}', ["Was haben Sie schon versucht"]),
         ("Router neu gestartet", ["Wie dringend ist es?"]),
         ('/inform{"choice": "high"}', ["Wie kann unser Support-Team Sie erreichen?"]),
         ("max.mustermann@example", ["nicht nach einer E-Mail-Adresse"]),
         ("max.mustermann@example.de", []),
     ])
     summary = texts(reply)
-    assert "Problem: Mein Internet ist sehr langsam" in summary
+    assert "Thema: Internet / Netzwerk" in summary and "Problem: Mein Internet ist sehr langsam" in summary
     assert "Bereits versucht: Router neu gestartet. Vom Bot gezeigte Artikel:" in summary
     assert "Dringlichkeit: Hoch" in summary and "max.mustermann@example.de" in summary
 
@@ -107,13 +107,13 @@ def test_english_conversation_clarifying_question_then_handoff(bot_stack):
     reply = bot_stack.say(me, "the same amount was taken from my bank account twice on the first")
     assert "/articles/en-unexpected-charge" not in texts(reply)  # rejected: never shown again
     reply = talk(bot_stack, me, [
-        ("I want to talk to a human", ["What is your request about?"]),
-        ('/inform{"choice": "billing"}', ["What have you already tried"]),
+        ("I want to talk to a human", ["What have you already tried"]),  # the topic: the billing article's
         ("called my bank", ["How urgent is it?"]),
         ("not urgent", ["How can our support team reach you?"]),
         ("+49 30 1234567", []),
     ])
     assert "Here is what I'll pass on" in texts(reply) and "Urgency: Low" in texts(reply)
+    assert "Topic: Bill / contract" in texts(reply)
 
     reply = bot_stack.say(me, "/deny")
     assert "What would you like to change?" in texts(reply)

@@ -83,11 +83,12 @@ def test_german_conversation_continues_after_rasa_is_killed(search_service, acti
         assert "How can I help" not in texts(reply)
 
         reply = bot_stack.say(me, "/deny")  # "no" again instead of details
-        # The second unresolved answer: the handoff form, with the problem from before the
-        # crash kept, asks the topic first, in German.
-        assert "Kollegen aus unserem Support" in texts(reply) and "Worum geht es bei Ihrem Anliegen?" in texts(reply)
+        # The second unresolved answer: the handoff form, with the problem and the article from
+        # before the crash kept (the topic from the article), asks what was tried, in German.
+        assert "Kollegen aus unserem Support" in texts(reply) and "Was haben Sie schon versucht" in texts(reply)
         slots = bot_stack.slots(me)
         assert slots["language"] == "de" and slots["unresolved_count"] == 2
+        assert slots["handoff_category"] == "network"
     finally:
         rasa.stop()
 
