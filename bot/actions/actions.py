@@ -120,7 +120,7 @@ class ActionSearch(HelpdeskAction):
         may_clarify = not refining and not tracker.get_slot("clarified") and latest_intent(tracker) != "out_of_scope"
         parts = [] if refining else wishes.problems_in(query)
         if len(parts) == 2:  # two problems: the first now, the second offered next
-            query = parts[0]
+            query = text = parts[0]
         problems = (problems + [text])[-MAX_PROBLEM_TEXTS:]  # whole: the ticket keeps it
         events = await self.search(dispatcher, tracker, query, problems, None, may_clarify, refining)
         if len(parts) == 2:
