@@ -442,7 +442,7 @@ async def test_two_problems_in_one_message_one_answered_the_other_offered_next(s
                                  "ich fragen, wo ich die Rechnung vom letzten Monat als PDF herunterladen kann",
                  "describe_problem")
     assert [card["article_id"] for card in c.cards] == ["de-mail-spam"]
-    assert "außerdem nach „wo ich die Rechnung vom letzten Monat als PDF…“ gefragt" in c.text
+    assert "außerdem nach „wo ich die Rechnung vom letzten Monat als…“ gefragt" in c.text
     assert '/inform{"choice": "next_problem"}' in c.payloads and c.slots["problem_texts"] == [
         "Hallo, meine Mails landen bei den Empfängern ständig im Spam"]
     await c.turn(ActionSolved(), "/affirm", "affirm")  # solved: the other one is offered again
