@@ -276,20 +276,16 @@ async def test_slow_search_times_out_quickly(backend_at, silent_server):
 
 # -- the handoff form -------------------------------------------------------------------------------------------
 
-<<<<<<< HEAD
-def validate(slot: str, value, c: Conversation, intent: str = "inform", entities=None, metadata=None):
+def validate(slot: str, value, c: Conversation, intent: str = "inform", entities=None, metadata=None,
+             dispatcher=None):
     c.user(value if isinstance(value, str) else "", intent, entities, metadata)
-=======
-def validate(slot: str, value, c: Conversation, intent: str = "inform", entities=None, dispatcher=None):
-    c.user(value if isinstance(value, str) else "", intent, entities)
->>>>>>> 8e49979
     form = ValidateHandoffForm()
     return getattr(form, f"validate_{slot}")(value, dispatcher or _Dispatcher(), c.tracker(), {})
 
 
 async def validated(slot: str, value, c: Conversation, intent: str = "inform", entities=None, dispatcher=None):
     """``validate`` for the validators that search (coroutines)."""
-    found = validate(slot, value, c, intent, entities, dispatcher)
+    found = validate(slot, value, c, intent, entities, dispatcher=dispatcher)
     return await found if inspect.isawaitable(found) else found
 
 
