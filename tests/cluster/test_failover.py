@@ -47,8 +47,8 @@ RETRIES = 3
 # the topic first; every answer German, so a lost tracker shows.
 TURNS = [
     ("Mein Internet ist sehr langsam", "/articles/de-internet-langsam"),
-    ("/deny", "Dann passt vielleicht dieser Artikel besser"),
-    ("/deny", "Worum geht es bei Ihrem Anliegen?"),
+    ("/deny", "was genau passiert"),  # no other article is plausible: one question for details
+    ("/deny", "Ich gebe Ihr Anliegen an einen Kollegen"),  # the second "no": the handoff starts
 ]
 
 
