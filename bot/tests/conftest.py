@@ -224,7 +224,7 @@ class BotStack:
     search: SearchService
     rasa_token: str
     process: Service
-    trackers: Path  # Rasa's SQL tracker store (SQLite)
+    trackers: Optional[Path] = None  # Rasa's SQL tracker store (SQLite), where a test reads it
 
     def user_events(self, sender: str) -> List[dict]:
         """The conversation's user events as Rasa stored them: the text NLU got, its parse, the metadata."""

@@ -214,7 +214,7 @@ def pasted(text: str) -> dict:
 
 async def test_a_long_paste_is_searched_by_its_start_and_kept_whole_for_the_ticket(search):
     whole = ("Seit dem Update stürzt Outlook beim Senden großer Anhänge mit einer Fehlermeldung ab. " * 100)[:7800] \
-        + " Meine Kundennummer ist 4711-0815, bitte rufen Sie mich zurück."
+        + " Meine Kundennummer ist 4711-0815, was kann ich tun?"
     c = Conversation("long-paste")
     message = pasted(whole)
     assert len(message["text"]) <= 1000
