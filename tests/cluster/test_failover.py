@@ -47,7 +47,7 @@ RETRIES = 3
 # the topic first; every answer German, so a lost tracker shows.
 TURNS = [
     ("Mein Internet ist sehr langsam", "/articles/de-internet-langsam"),
-    ("/deny", "was genau passiert"),  # no other article is plausible: one question for details
+    ("/deny", "Dann passt vielleicht dieser Artikel besser"),
     ("/deny", "Ich gebe Ihr Anliegen an einen Kollegen"),  # the second "no": the handoff starts
 ]
 
