@@ -48,7 +48,8 @@ RETRIES = 3
 TURNS = [
     ("Mein Internet ist sehr langsam", "/articles/de-internet-langsam"),
     ("/deny", "Dann passt vielleicht dieser Artikel besser"),
-    ("/deny", "Ich gebe Ihr Anliegen an einen Kollegen"),  # the second "no": the handoff starts
+    # The second "no": the handoff starts; the topic is known, so the form asks what was tried.
+    ("/deny", "Was haben Sie schon versucht"),
 ]
 
 
