@@ -9,7 +9,15 @@ over all turns, and turns per second.
 By default the script starts its own stack on free ports (the web service from
 .venv/py311 on the KB in --kb, the action server and Rasa with
 bot/models/helpdesk.tar.gz) and stops it afterwards; ``--rasa-url`` measures a
-stack that is already running instead. Run it with the bot's venv:
+stack that is already running instead.
+
+The same run measures the floors that a turn cannot go below, so that the report
+reads as ratios on any machine: a bare Rasa with the same model, conversations in
+memory and an action server that answers at once (what Rasa's NLU, policies and one
+action round trip cost), and the query encoder of each language's model in the
+process (what a search must spend). The goals: a turn without search within
+floor + 10 ms (p50), a search turn within floor + encoder + 25 ms, p99 at most
+twice the p50. Run it with the bot's venv:
 
     .venv/py310/bin/python scripts/bench_bot.py --conversations 200 --concurrency 8
 """
@@ -26,7 +34,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Dict, List, Optional
 
@@ -37,18 +47,77 @@ from ports import free_port  # scripts/
 
 REPO = Path(__file__).resolve().parents[1]
 PY310_BIN = Path(sys.executable).parent
+PY311 = REPO / ".venv" / "py311" / "bin" / "python"
+# The floor's Rasa: the action endpoint only, so conversations live in memory and the lock store
+# is Rasa's in-memory default.
+FLOOR_ENDPOINTS = "action_endpoint:\n  url: ${ACTION_ENDPOINT_URL}\n"
+# ... and Rasa's own REST channel: no edge limits, no message length checks.
+FLOOR_CREDENTIALS = "rest:\n"
+# Times the query encoder in the web service's own way (one math thread, the model of each
+# question's language); reads {"lang": [questions]} on stdin, prints {"p50_ms", "p99_ms"}.
+ENCODER_TIMING = """
+import json, statistics, sys, time
+import torch
+from search_api.search.embedding import load_embedder
+from search_api.settings import SearchSettings
+torch.set_num_threads(1)
+questions = json.load(sys.stdin)
+models = SearchSettings.from_env().models
+times = []
+for lang, texts in questions.items():
+    embedder = load_embedder(models.get(lang) or models["*"])
+    embedder.encode_queries(texts[:3])
+    for text in texts:
+        started = time.perf_counter()
+        embedder.encode_queries([text])
+        times.append((time.perf_counter() - started) * 1000)
+times.sort()
+print(json.dumps({"p50_ms": round(statistics.median(times), 1),
+                  "p99_ms": round(times[min(len(times) - 1, round(0.99 * len(times)) - 1)], 1)}))
+"""
 
 
 
-def kb_questions(kb: Path) -> List[str]:
-    """The example questions of the KB's front matter (both languages)."""
-    questions = []
+def kb_questions(kb: Path) -> Dict[str, List[str]]:
+    """The example questions of the KB's front matter, by language (the article's folder)."""
+    questions: Dict[str, List[str]] = {}
     for path in sorted(kb.glob("*/*.md")):
         front = path.read_text(encoding="utf-8").split("---", 2)[1]
-        questions += [str(q) for q in (yaml.safe_load(front) or {}).get("questions") or []]
-    if not questions:
+        questions.setdefault(path.parent.name, []).extend(
+            str(q) for q in (yaml.safe_load(front) or {}).get("questions") or [])
+    if not any(questions.values()):
         raise SystemExit(f"no questions in the front matter of {kb}/*/*.md")
     return questions
+
+
+def encoder_latency(questions: Dict[str, List[str]]) -> dict:
+    """The query encoder's p50/p99 (ms), measured in a Python 3.11 process with search_api."""
+    done = subprocess.run([str(PY311), "-c", ENCODER_TIMING], input=json.dumps(questions), text=True,
+                          capture_output=True, cwd=REPO, check=False)
+    if done.returncode:
+        raise SystemExit(f"timing the encoder failed:\n{done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+class InstantActions(BaseHTTPRequestHandler):
+    """An action server that answers every action at once with one text and no events."""
+
+    def do_POST(self) -> None:  # noqa: N802  (http.server's name)
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.reply(b'{"events": [], "responses": [{"text": "ok"}]}')
+
+    def do_GET(self) -> None:  # noqa: N802
+        self.reply(b'{"status": "ok"}')
+
+    def reply(self, body: bytes) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args) -> None:
+        pass
 
 
 class Stack:
@@ -60,6 +129,7 @@ class Stack:
         self.lift_rate_limits = lift_rate_limits  # scripts/edge_burst.py measures them instead
         self.processes: List[subprocess.Popen] = []
         self.search_url = ""
+        self.floor_actions: Optional[ThreadingHTTPServer] = None
 
     def start(self, name: str, command: List[str], env: Dict[str, str], ready: str, cwd: Path = REPO) -> None:
         log = (self.tmp / f"{name}.log").open("wb")
@@ -103,7 +173,26 @@ class Stack:
         self.search_url = f"http://127.0.0.1:{search}"
         return f"http://127.0.0.1:{rasa}"
 
+    def floor(self) -> str:
+        """A bare Rasa with the same model: conversations in memory, actions answered at once."""
+        actions = ThreadingHTTPServer(("127.0.0.1", free_port()), InstantActions)
+        threading.Thread(target=actions.serve_forever, daemon=True).start()
+        self.floor_actions = actions
+        endpoints = self.tmp / "floor-endpoints.yml"
+        endpoints.write_text(FLOOR_ENDPOINTS, encoding="utf-8")
+        credentials = self.tmp / "floor-credentials.yml"
+        credentials.write_text(FLOOR_CREDENTIALS, encoding="utf-8")
+        rasa = free_port()
+        self.start("rasa-floor", [str(PY310_BIN / "rasa"), "run", "--model", str(self.model),
+                                  "--endpoints", str(endpoints), "--credentials", str(credentials),
+                                  "--port", str(rasa), "--interface", "127.0.0.1"],
+                   {"ACTION_ENDPOINT_URL": f"http://127.0.0.1:{actions.server_port}/webhook"},
+                   f"http://127.0.0.1:{rasa}/", cwd=REPO / "bot")
+        return f"http://127.0.0.1:{rasa}"
+
     def down(self) -> None:
+        if self.floor_actions:
+            self.floor_actions.shutdown()
         for process in reversed(self.processes):
             process.terminate()
         for process in self.processes:
@@ -179,23 +268,45 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the report here")
     args = parser.parse_args(argv)
 
-    stack = None
-    url = args.rasa_url
-    if not url:
-        if not args.model.exists():
-            raise SystemExit(f"{args.model} is missing: run scripts/train-bot")
-        stack = Stack(args.kb, args.model)
-        print(f"bench_bot: starting the web service, action server and Rasa (logs in {stack.tmp})", file=sys.stderr)
-        url = stack.up()
+    questions = kb_questions(args.kb)
+    every_question = [q for texts in questions.values() for q in texts]
+    if not args.model.exists():
+        raise SystemExit(f"{args.model} is missing: run scripts/train-bot")
+    stack = Stack(args.kb, args.model)
     try:
-        report = asyncio.run(run(url, kb_questions(args.kb), args.conversations, args.concurrency, args.seed))
+        url = args.rasa_url
+        if not url:
+            print(f"bench_bot: starting the web service, action server and Rasa (logs in {stack.tmp})",
+                  file=sys.stderr)
+            url = stack.up()
+        floor_url = stack.floor()
+        encoder = encoder_latency(questions)
+        floor = asyncio.run(run(floor_url, every_question, args.conversations, args.concurrency, args.seed))
+        report = asyncio.run(run(url, every_question, args.conversations, args.concurrency, args.seed))
     finally:
-        if stack:
-            stack.down()
+        stack.down()
+    report["floor"] = {kind: floor[kind] for kind in ("search", "feedback", "control", "errors", "first_errors")}
+    report["encoder"] = encoder
+    if not (report["errors"] or floor["errors"]):
+        report["goals"] = goals(report, floor, encoder)
     print(json.dumps(report, indent=2))
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    return 1 if report["errors"] else 0
+    return 1 if report["errors"] or floor["errors"] else 0
+
+
+def goals(report: dict, floor: dict, encoder: dict) -> dict:
+    """Each speed goal with its measured value and limit (ms), from one run's turns and floors."""
+    def goal(value: float, limit: float) -> dict:
+        return {"ms": value, "limit_ms": round(limit, 1), "met": value <= limit}
+
+    control, search = report["control"], report["search"]
+    return {
+        "control_p50": goal(control["p50_ms"], floor["control"]["p50_ms"] + 10),
+        "search_p50": goal(search["p50_ms"], floor["search"]["p50_ms"] + encoder["p50_ms"] + 25),
+        **{f"{kind}_p99": goal(report[kind]["p99_ms"], 2 * report[kind]["p50_ms"])
+           for kind in ("search", "feedback", "control")},
+    }
 
 
 if __name__ == "__main__":

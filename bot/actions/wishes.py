@@ -223,7 +223,7 @@ def describes_problem(text: str) -> bool:
 
 # A second matter announced in so many words, at the start of a sentence or after a comma.
 _NEXT = re.compile(
-    r"(?:^|[.!?;:]\s+|,\s*)(?:(?:und|and)\s+)?(?:au(?:ss|ß)erdem|zudem|zweitens|und noch (?:was|etwas|eine frage|"
+    r"(?:^|[.!?;:]\s+|,\s*|\s+(?=(?:und|and)\s))(?:(?:und|and)\s+)?(?:au(?:ss|ß)erdem|zudem|zweitens|und noch (?:was|etwas|eine frage|"
     r"ein problem|eine sache)|noch (?:eine|ne) (?:frage|sache)|another (?:thing|question|problem)|one more thing|"
     r"second(?:ly| question| problem)?|by the way|btw|p\.?\s?s\.?|nebenbei)\b[\s,:-]*", re.IGNORECASE)
 

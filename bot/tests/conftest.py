@@ -274,3 +274,22 @@ def bot_stack(search_service, action_server, tmp_path_factory) -> Iterator[BotSt
         yield BotStack(f"http://127.0.0.1:{rasa_port}", search_service, rasa_token, rasa, trackers)
     finally:
         rasa.stop()
+
+
+OUTCOMES = pytest.StashKey[Dict[str, set]]()
+
+
+@pytest.fixture(scope="session")
+def conversation_outcomes(request) -> Dict[str, set]:
+    """Which scenarios of the conversation suite ended how: ``solved`` (the customer confirmed
+    that an article solved it), ``ticket`` (a handoff was made); printed after the run."""
+    return request.config.stash.setdefault(OUTCOMES, {"played": set(), "solved": set(), "ticket": set()})
+
+
+def pytest_terminal_summary(terminalreporter, config) -> None:
+    outcomes = config.stash.get(OUTCOMES, None)
+    if outcomes is None:
+        return
+    terminalreporter.write_line(
+        f"conversation suite: {len(outcomes['played'])} conversations, solved in chat "
+        f"{len(outcomes['solved'])}, handed to a person with a ticket {len(outcomes['ticket'])}")

@@ -146,6 +146,10 @@ def check_reply(reply: Reply, expect: Dict[str, Any], lang: Optional[str], where
     if "not_article" in expect:
         ids = [c.get("article_id") for c in reply.cards]
         assert not set(ids) & set(as_list(expect["not_article"])), f"did not expect {expect['not_article']}; {info}"
+    if "shows" in expect:
+        shown = [c.get("article_id") for c in reply.cards][:1] + [
+            b["payload"].split("article:", 1)[1].split('"')[0] for b in reply.buttons if "article:" in b["payload"]]
+        assert set(shown) & set(as_list(expect["shows"])), f"expected {expect['shows']} shown; {info}"
     if "suggests_any" in expect:
         offered = [b["payload"] for b in reply.buttons if "article:" in b["payload"]]
         assert any(f"article:{a}" in p for a in as_list(expect["suggests_any"]) for p in offered), \
@@ -198,6 +202,8 @@ def complete_form(bot_stack, me: str, reply: Reply, form: Dict[str, Any], page: 
         names = reply.names
         match = TICKET.search(reply.text)
         if "handoff_created" in names and match:
+            assert step + 1 <= form.get("turns_at_most", 5), \
+                f"{where}: {step + 1} customer turns in the form (at most {form.get('turns_at_most', 5)})"
             for field in as_list(form.get("asks")):
                 assert field in asked, f"{where}: the form never asked for {field} (asked {asked})"
             for field in as_list(form.get("never_asks")):
@@ -269,9 +275,10 @@ def scenario_params():
 
 
 @pytest.mark.parametrize("scenario", list(scenario_params()))
-def test_scenario(bot_stack, scenario):
+def test_scenario(bot_stack, scenario, conversation_outcomes):
     me = f"scn-{scenario['id']}-{uuid.uuid4().hex[:6]}"
     page, lang = scenario.get("page"), scenario.get("lang")
+    conversation_outcomes["played"].add(scenario["id"])
     reply: Optional[Reply] = None
     ticket = None
     for number, turn in enumerate(scenario["turns"], 1):
@@ -279,16 +286,25 @@ def test_scenario(bot_stack, scenario):
         if "user" in turn:
             assert isinstance(turn["user"], str), f"{where}: quote the message (YAML reads no/yes as booleans)"
             message = turn["user"]
+        elif "pick" in turn:  # the customer chooses the article when it came as an option
+            offered = [b["payload"] for b in reply.buttons if f'article:{turn["pick"]}"' in b["payload"]] if reply else []
+            if not offered:
+                continue
+            message = offered[0]
         elif "button" in turn:
             assert reply is not None, f"{where}: a button before any reply"
             message = press(reply, turn["button"], where)
         else:
             message = turn["payload"]
         reply = Reply(bot_stack.say(me, message, metadata={"language": page} if page else None))
+        if "solved" in reply.names:
+            conversation_outcomes["solved"].add(scenario["id"])
         check_reply(reply, turn, turn.get("lang", lang), where)
         if "form" in turn:
             ticket = complete_form(bot_stack, me, reply, turn["form"], page, lang, where)
             reply = None
+    if ticket:
+        conversation_outcomes["ticket"].add(scenario["id"])
     if "ticket" in scenario:
         assert ticket, f"{scenario['id']}: no ticket was made"
         check_ticket(bot_stack, ticket, scenario["ticket"], scenario["id"])

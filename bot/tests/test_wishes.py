@@ -107,6 +107,11 @@ def test_a_person_asked_for_in_so_many_words_whatever_else_the_message_says(text
      ["my emails end up in spam", "how do I change my bank details?"]),
     ("the router restarts every hour. btw where can I download my invoice?",
      ["the router restarts every hour", "where can I download my invoice?"]),
+    ("Zwei Sachen, erstens bricht mein WLAN dauernd ab und zweitens möchte ich die Zahlungsart ändern",
+     ["Zwei Sachen, erstens bricht mein WLAN dauernd ab", "möchte ich die Zahlungsart ändern"]),
+    ("my wifi drops all the time and by the way, where do I find my invoices?",
+     ["my wifi drops all the time", "where do I find my invoices?"]),
+    ("ich habe den Router neu gestartet und außerdem", None),                # nothing after it
     ("Außerdem geht mein Internet seit gestern Abend nicht mehr", None),   # nothing before it
     ("mein Internet ist langsam, außerdem", None),                          # nothing after it
     ("Also, mein Internet geht seit gestern nicht mehr und der Router blinkt rot", None),
