@@ -80,7 +80,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     # One math thread per request: a query encode gains little from two threads,
     # and OpenMP workers spinning between requests made HTTP p50 73 ms instead of
-    # 14 ms on 2 cores (README, "Speed"). Concurrent requests still use every core.
+    # 14 ms on 2 cores (docs/search.md, "The index"). Concurrent requests still use every core.
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     if args.articles:
         os.environ["HELPDESK_ARTICLES_DIR"] = args.articles

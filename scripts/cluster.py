@@ -2,7 +2,7 @@
 
 ``make cluster`` (``scripts/cluster``) runs it in the foreground until Ctrl-C; the
 failover test (tests/cluster) drives the same ``Cluster`` object. Each process that
-would be its own machine listens on its own loopback port (the README maps them onto
+would be its own machine listens on its own loopback port (docs/cluster.md maps them onto
 hosts); they share only what separate machines would share:
 
 - PostgreSQL at 127.0.0.1:5432: the handoff store (``DATABASE_URL``) and, in a database

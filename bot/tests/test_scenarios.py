@@ -19,7 +19,7 @@ Format of a scenario (see the file's header for the full list)::
         - button: DSL          # press the offered button whose title contains this
           article: [de-router-kein-internet, de-wlan-bricht-ab]
 
-Run: ``scripts/test-bot -k scenarios`` (the pass count is in the README's bot section).
+Run: ``scripts/test-bot -k scenarios`` (the pass count is in docs/benchmarks.md).
 """
 
 from __future__ import annotations

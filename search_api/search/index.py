@@ -57,7 +57,7 @@ READABLE_FORMATS = (1, 2)
 # recipe are then re-embedded instead of reused.
 UNIT_RECIPE = 3  # 3: article text without spacing artefacts (search/passage.py change)
 # Above this many units an HNSW graph replaces exact search: flat search costs
-# ~15 ms at 100k 384-d vectors on 2 cores, HNSW well under 1 ms (see README).
+# ~15 ms at 100k 384-d vectors on 2 cores, HNSW well under 1 ms (docs/benchmarks.md).
 HNSW_MIN_UNITS = 50_000
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80

@@ -10,8 +10,8 @@ that contrast. Its probability of a hit's article is a term of the ranking
 (decision.py): an in-domain question the KB does not answer spreads its
 probability over neighbours, an answered one concentrates it.
 On clinc150_idoos the classifier's probability of the first hit alone separates
-unanswerable questions at AUROC 0.89, the best cosine at 0.83 (README "Search:
-how it works and why").
+unanswerable questions at AUROC 0.89, the best cosine at 0.83 (docs/search.md,
+"The question classifier").
 
 Only a KB whose decision is calibrated on example questions gets one (a KB of
 titles has one example an article: nothing to learn a class's extent from),
@@ -45,7 +45,7 @@ MIN_ARTICLES = 10
 MIN_QUESTIONS = 2  # articles with example questions a KB needs at least
 QUESTION_FOLDS = 5
 ARTICLE_FOLDS = 20  # at most; a KB of fewer articles leaves each out on its own
-# Inverse regularisation: 10 (chosen on clinc150_idoos and the customers set, README): at
+# Inverse regularisation: 10 (chosen on clinc150_idoos and the customers set, docs/benchmarks.md): at
 # scikit-learn's default of 1 a classifier of normalised vectors stays near uniform (the
 # starter KB's German one put the right article first for 28 % of the customers set's German
 # questions, 70 % at 10; clinc150_idoos R@1 0.904 -> 0.917, AUROC 0.901 -> 0.914).

@@ -2,7 +2,7 @@
 
 Why: dense models blur exact terms. "OFF-5015", "SYNC-409", ``imap.example.net``,
 port ``993`` or an LED name decide which article answers, and on factoid
-questions BM25 beats both dense models (README "Search: how it works and why").
+questions BM25 beats both dense models (docs/search.md).
 
 Tokens are lower-cased words, stemmed per language (Snowball through PyStemmer)
 with that language's stop words removed. A *code-like* token, one joined by

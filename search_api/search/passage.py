@@ -21,7 +21,7 @@ Token sets are dicts of their tokens (``Tokens``), not frozensets: a dict that h
 only strings is not tracked by Python's garbage collector, a set always is, and the
 caches of a large KB (an article's section tokens, kept per article version) made
 each generation-1 collection traverse thousands of sets: pauses of 10-17 ms, a good
-part of the search's p99 at 100k sections (README "Search speed").
+part of the search's p99 at 100k sections (docs/search.md, "The index").
 """
 
 from __future__ import annotations

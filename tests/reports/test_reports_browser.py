@@ -5,7 +5,8 @@ fills its database with two weeks of traffic through the stores; a supervisor
 opens the page per week and per day, and each checked figure is compared with
 plain SQL in this file (not the report's queries). Then axe-core (no serious or
 critical violation), the CSV export, /metrics, the bot's search hook, and the
-README's screenshot (docs/img/reports.png).
+screenshot of the documentation (tests/screenshots.py: var/screenshots/reports.png, or
+docs/img/ under ``make screenshots``).
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from helpdesk.handoffs.routing import RoutingConfig
 from helpdesk.handoffs.store import as_utc
 from helpdesk.reports.demo import demo_articles, generate
 from tests.handoffs.conftest import SERVICE, running
-from tests.handoffs.test_workspace_browser import DOC_IMAGES, PASSWORD, axe_violations, browser, new_page  # noqa: F401
+from tests.handoffs.test_workspace_browser import PASSWORD, axe_violations, browser, new_page  # noqa: F401
+from tests.screenshots import screenshot_dir
 
 pytestmark = pytest.mark.browser
 METRICS_TOKEN = "test-metrics-token"
@@ -158,8 +160,7 @@ def test_reports_page_matches_independent_sql(server, browser):
     assert axe_violations(page) == []
     assert errors == []
     page.set_viewport_size({"width": 1400, "height": 1000})
-    DOC_IMAGES.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(DOC_IMAGES / "reports.png"), full_page=False)
+    page.screenshot(path=str(screenshot_dir() / "reports.png"), full_page=False)
 
     # Per day, English only: the KPI follows the filter.
     page.select_option("select[name=period]", "day")

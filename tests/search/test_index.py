@@ -135,7 +135,7 @@ def test_sections_carry_their_stemmed_words_and_an_older_index_gets_them_without
 
 def test_the_served_index_is_kept_out_of_the_garbage_collectors_walks(built_kb):
     """The web service freezes what it loaded: a full collection walked the 750k objects of a
-    100k-section index for 375 ms (README "Search speed")."""
+    100k-section index for 375 ms (docs/search.md, "The index")."""
     import gc
 
     gc.unfreeze()

@@ -215,7 +215,7 @@ def test_passage_from_the_indexs_stored_words_equals_the_passage_from_tokenizing
 def test_the_cached_token_sets_are_invisible_to_the_garbage_collector():
     """An article's token sets are cached per article version. As dicts of strings the collector
     does not track them; as frozensets each generation-1 collection walked thousands of them
-    (10-17 ms pauses at 100k sections, README "Search speed")."""
+    (10-17 ms pauses at 100k sections, docs/search.md, "The index")."""
     import gc
 
     from search_api.search import passage as module

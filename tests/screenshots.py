@@ -1,0 +1,26 @@
+"""Where the browser tests save the pictures the documentation shows.
+
+A test run writes them under var/screenshots/ (ignored by git), never into the
+repository's files. ``make screenshots`` sets ``DOCS_IMAGE_DIR=docs/img`` to refresh
+the documentation's images; the tests that take extra steps only for a picture
+(the workspace, the end-to-end chat) take them only then.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DEFAULT_DIR = Path(__file__).resolve().parents[1] / "var" / "screenshots"
+
+
+def docs_image_requested() -> bool:
+    """Whether this run refreshes the documentation's images (DOCS_IMAGE_DIR is set)."""
+    return bool(os.environ.get("DOCS_IMAGE_DIR"))
+
+
+def screenshot_dir() -> Path:
+    """DOCS_IMAGE_DIR if set, else var/screenshots/; created when missing."""
+    path = Path(os.environ.get("DOCS_IMAGE_DIR") or DEFAULT_DIR)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
