@@ -192,6 +192,15 @@ FORM_ANSWERS = {
 }
 
 
+def form_budget(form: Dict[str, Any], asked: List[str]) -> int:
+    """Customer turns the form may take: five once the conversation has told the problem (topic,
+    what was tried, contact, urgency, confirmation at most), one more when it had to ask for the
+    description, three more per correction at the summary (no, which field, the new value)."""
+    if "turns_at_most" in form:
+        return form["turns_at_most"]
+    return 5 + ("description" in asked) + 3 * len(as_list(form.get("fix")))
+
+
 def complete_form(bot_stack, me: str, reply: Reply, form: Dict[str, Any], page: Optional[str],
                   lang: Optional[str], where: str) -> str:
     """Answers the handoff form's questions as a customer would, corrects what ``fix`` says at the
@@ -202,8 +211,8 @@ def complete_form(bot_stack, me: str, reply: Reply, form: Dict[str, Any], page: 
         names = reply.names
         match = TICKET.search(reply.text)
         if "handoff_created" in names and match:
-            assert step + 1 <= form.get("turns_at_most", 5), \
-                f"{where}: {step + 1} customer turns in the form (at most {form.get('turns_at_most', 5)})"
+            budget = form_budget(form, asked)
+            assert step <= budget, f"{where}: {step} customer turns in the form (at most {budget}), asked {asked}"
             for field in as_list(form.get("asks")):
                 assert field in asked, f"{where}: the form never asked for {field} (asked {asked})"
             for field in as_list(form.get("never_asks")):
@@ -217,12 +226,14 @@ def complete_form(bot_stack, me: str, reply: Reply, form: Dict[str, Any], page: 
             message = press_code(reply, pending or form.get("urgency", "normal"), where)
             asked.append("urgency")
         elif "ask_fix_field" in names:
+            asked.append("which field")
             message = f'/inform{{"choice": "fix_{fixes[0]["field"]}"}}'
         elif "handoff_summary" in names:
             for text in as_list(form.get("summary_has")):
                 assert text in reply.text, f"{where}: summary lacks {text!r}; {reply.describe()}"
             if fixes and fixes[0].get("done"):
                 fixes.pop(0)
+            asked.append("summary")
             if fixes:
                 fixes[0]["done"] = True
                 message = "/deny"
