@@ -18,7 +18,7 @@ import socket
 import ssl
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from imap_tools import AND, MailBox, MailBoxStartTls, MailBoxUnencrypted, MailMessageFlags
 from imap_tools.errors import MailboxLoginError, UnexpectedCommandStatusError
@@ -58,7 +58,7 @@ class Mailbox:
                 continue
             try:
                 self.handle(raw, size, complete)
-            except Exception:  # noqa: BLE001 - the mail stays unseen and is tried again
+            except Exception:
                 log.exception("mail uid %s could not be taken in; it stays unseen", uid)
                 continue
             box.flag(uid, MailMessageFlags.SEEN, True)
