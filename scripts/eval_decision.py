@@ -167,7 +167,8 @@ FEATURE_SETS = {
 
 
 def matrix(rankings, names, n=D.SUGGEST_HITS):
-    rows, groups = [], []
+    rows: list[list[float]] = []
+    groups: list[tuple[int, int]] = []
     for ranking in rankings:
         m = min(n, len(ranking.hits))
         groups.append((len(rows), m))
@@ -267,6 +268,7 @@ def evaluate(models, names_of, queries, ranked, mask, score="top"):
             top = conf[0] if conf else 0.0
             if best is None or top > best[0]:
                 best = (top, model.decide(conf), [h.article_id for h in ranking.hits], sum(conf[:D.SUGGEST_HITS]))
+        assert best is not None  # every query has at least one language
         top, decision, ids, first_three = best
         if score == "sum3":
             top = first_three
