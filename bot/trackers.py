@@ -37,7 +37,8 @@ class PooledSQLTrackerStore(SQLTrackerStore):
         url = self.engine.url
         self.engine.dispose()
         # One event loop thread uses the store; the pool hands the same connection back.
-        self.engine = sa.create_engine(url, poolclass=sa.pool.QueuePool, pool_size=2,
-                                       connect_args={"check_same_thread": False})
+        self.engine = sa.create_engine(
+            url, poolclass=sa.pool.QueuePool, pool_size=2, connect_args={"check_same_thread": False}
+        )
         sa.event.listen(self.engine, "connect", _write_ahead_log)
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)

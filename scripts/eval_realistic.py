@@ -57,11 +57,19 @@ def group_row(service: SearchService, queries: list[dict]) -> dict:
         counts["r1"] += rank == 1
         if result.decision == "answer":
             counts["right" if rank == 1 else "wrong"] += 1
-        counts["shown"] += (rank == 1) if result.decision == "answer" else (
-            result.decision == "suggest" and rank is not None and rank <= SUGGESTED)
+        counts["shown"] += (
+            (rank == 1)
+            if result.decision == "answer"
+            else (result.decision == "suggest" and rank is not None and rank <= SUGGESTED)
+        )
     share, counted, _ = section_accuracy(service, answerable)
-    return {"answerable": len(answerable), "unanswerable": len(unanswerable), **counts,
-            "section": share, "section_counted": counted}
+    return {
+        "answerable": len(answerable),
+        "unanswerable": len(unanswerable),
+        **counts,
+        "section": share,
+        "section_counted": counted,
+    }
 
 
 def pct(count: float, n: int) -> str:
@@ -69,15 +77,19 @@ def pct(count: float, n: int) -> str:
 
 
 def print_table(rows: Iterable[tuple[str, dict]]) -> None:
-    print("| group | right article shown | answered right | answered wrong | R@1 "
-          "| unanswerable answered / options / none | section |")
+    print(
+        "| group | right article shown | answered right | answered wrong | R@1 "
+        "| unanswerable answered / options / none | section |"
+    )
     print("|---|---|---|---|---|---|---|")
     for name, r in rows:
         n, m = r["answerable"], r["unanswerable"]
-        bands = (f"{pct(r['answered'], m)} / {pct(r['suggested'], m)} / {pct(r['none'], m)}" if m else "–")
+        bands = f"{pct(r['answered'], m)} / {pct(r['suggested'], m)} / {pct(r['none'], m)}" if m else "–"
         section = f"{100 * r['section']:.0f} % ({r['section_counted']})" if r["section"] is not None else "–"
-        print(f"| {name}, {n} + {m} | **{pct(r['shown'], n)}** | {pct(r['right'], n)} | {pct(r['wrong'], n)} "
-              f"| {r['r1'] / n:.2f} | {bands} | {section} |")
+        print(
+            f"| {name}, {n} + {m} | **{pct(r['shown'], n)}** | {pct(r['right'], n)} | {pct(r['wrong'], n)} "
+            f"| {r['r1'] / n:.2f} | {bands} | {section} |"
+        )
 
 
 def main() -> None:
@@ -94,8 +106,9 @@ def main() -> None:
         for kind in ("clean", "typos"):
             for lang in ("de", "en"):
                 group = [q for q in queries if (q["split"], q["kind"], q["lang"]) == (split, kind, lang)]
-                rows.append((f"{split} {lang} {'typo variants' if kind == 'typos' else 'messages'}",
-                             group_row(service, group)))
+                rows.append(
+                    (f"{split} {lang} {'typo variants' if kind == 'typos' else 'messages'}", group_row(service, group))
+                )
     if args.json:
         print(json.dumps(dict(rows), indent=2))
     else:

@@ -23,8 +23,11 @@ from trackers import PooledSQLTrackerStore
 
 def test_endpoints_file_loads_the_pooled_store(tmp_path, monkeypatch):
     monkeypatch.setenv("RASA_TRACKER_STORE_URL", f"sqlite:///{tmp_path / 'trackers.db'}")
-    for name, value in (("ACTION_ENDPOINT_URL", "http://127.0.0.1:5055/webhook"),
-                        ("RASA_LOCK_STORE", "in_memory"), ("RASA_REDIS_HOST", "127.0.0.1")):
+    for name, value in (
+        ("ACTION_ENDPOINT_URL", "http://127.0.0.1:5055/webhook"),
+        ("RASA_LOCK_STORE", "in_memory"),
+        ("RASA_REDIS_HOST", "127.0.0.1"),
+    ):
         monkeypatch.setenv(name, value)  # the file's other variables must be set for it to load
     config = read_endpoint_config(str(REPO / "bot" / "endpoints.yml"), "tracker_store")
     store = TrackerStore.create(config, Domain.empty())
@@ -44,8 +47,8 @@ async def test_conversation_is_kept_in_a_write_ahead_log(tmp_path):
     again = PooledSQLTrackerStore(Domain.empty(), host=f"sqlite:///{path}")
     events = (await again.retrieve("customer-1")).events
     assert [e.text for e in events if isinstance(e, UserUttered)] == [
-        f"mein router blinkt rot, versuch {turn}" for turn in range(3)]
+        f"mein router blinkt rot, versuch {turn}" for turn in range(3)
+    ]
     assert len(events) == len(tracker.events)
     with sqlite3.connect(path) as connection:
         assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-
