@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import sqlite3
 
+from conftest import REPO
 from rasa.core.tracker_store import TrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import read_endpoint_config
 
-from conftest import REPO
 from trackers import PooledSQLTrackerStore
 
 
