@@ -9,6 +9,7 @@ from helpdesk.handoffs.models import Base
 import helpdesk.feedback.models  # noqa: F401  (its tables share Base; autogenerate must see them)
 import helpdesk.reports.activity  # noqa: F401  (the reports' tables, likewise)
 import helpdesk.mail.models  # noqa: F401  (the e-mail channel's tables)
+import helpdesk.incidents.models  # noqa: F401  (known incidents and their timeline)
 from helpdesk.privacy.vacuum import secure_delete_on_connect
 
 config = context.config

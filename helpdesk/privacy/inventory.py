@@ -58,6 +58,8 @@ OTHER_TABLES: dict[str, str] = {
     "login_failures": "failed agent logins, for the lockout",
     "privacy_audit": "who erased, exported or purged what: the kind of selector, ticket ids and counts",
     "alembic_version": "the schema's revision",
+    "incidents": "known incidents the desk declared: what is affected, where, the public messages",
+    "incident_events": "the incidents' timeline: which agent changed what, the public messages then",
 }
 
 # Rasa's tracker store (SQLTrackerStore): one row per event, found by the customer's conversations.
