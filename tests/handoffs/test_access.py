@@ -90,6 +90,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/agent/incidents"): "page_incidents", ("POST", "/agent/incidents"): "page_incidents",
     ("GET", "/agent/incidents/{incident_id}"): "page_incident",
     ("POST", "/agent/incidents/{incident_id}/update"): "page_incident",
+    ("GET", "/status"): "public", ("GET", "/status.json"): "public", ("GET", "/status.atom"): "public",
 }
 TICKET_KINDS = ("page_ticket", "api_ticket", "ticket_stream")
 ROLES = ("own_agent", "other_agent", "supervisor", "admin")
