@@ -70,6 +70,8 @@ class Handoff(Base):
     on_call: Mapped[bool] = mapped_column(Boolean, default=False)
     assignee: Mapped[str | None] = mapped_column(String(64))
     resolution: Mapped[str | None] = mapped_column(Text)
+    # The known incident the customer was told of when the ticket was made (helpdesk/incidents).
+    incident_id: Mapped[int | None] = mapped_column(Integer, index=True)
 
     messages: Mapped[list["TranscriptMessage"]] = relationship(
         back_populates="handoff", order_by="TranscriptMessage.position", cascade="all, delete-orphan"

@@ -7,20 +7,29 @@ products, the deployment's languages, the team scope) and answer a clear 4xx for
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, field_validator
 
+from helpdesk.auth import require_service
 from helpdesk.handoffs.access import check_incident_team
 from helpdesk.handoffs.api import require_agent, store_error
+from helpdesk.handoffs.routing import EMAIL_RE
+from helpdesk.handoffs.schemas import Strict, bounded
 from helpdesk.handoffs.store import AgentInfo, HandoffStore, StoreError
+from helpdesk.incidents.matching import POSTAL_CODE_RE, named_categories, relevant
 from helpdesk.incidents.schemas import (
     IncidentIn,
     IncidentListOut,
     IncidentOut,
     IncidentUpdateIn,
 )
-from helpdesk.incidents.store import IncidentNotFound, IncidentStore
+from helpdesk.incidents.status import local_time
+from helpdesk.incidents.store import IncidentNotFound, IncidentStore, message_in
+from helpdesk.profile import category_words, public_by_category, topic_title
 
 router = APIRouter(prefix="/agent/api/incidents", tags=["agent API: incidents"])
 NOT_CLEARABLE = ("status", "title", "category", "postal_prefixes", "messages")
@@ -138,3 +147,84 @@ def get_incident(request: Request, incident_id: int = IncidentId,
 def update_incident(body: IncidentUpdateIn, request: Request, incident_id: int = IncidentId,
                     agent: AgentInfo = Depends(require_agent)) -> dict[str, Any]:
     return HandoffStore.to_json(run(update, request.app.state, agent, incident_id, body))
+
+
+# -- the bot's side (service token) ------------------------------------------------------------
+service_router = APIRouter(prefix="/api/incidents", tags=["bot"],
+                           dependencies=[Depends(require_service)])
+
+
+class BotIncidentOut(BaseModel):
+    id: int
+    title: str
+    category: str
+    topic: str
+    product: str | None
+    status: str
+    everywhere: bool
+    postal_prefixes: list[str]
+    in_area: bool | None  # None: area-bound and the customer's postal code is not known
+    started_at: datetime
+    expected_resolution_at: datetime | None
+    since: str  # the start and the expected resolution as customers read them, in ``lang``
+    expected: str | None
+    message: str | None
+
+
+class ActiveOut(BaseModel):
+    incidents: list[BotIncidentOut]
+
+
+class SubscriptionIn(Strict):
+    email: bounded(254, 3)  # type: ignore[valid-type]
+    language: Literal["de", "en"]
+    conversation_id: bounded(200, 1)  # type: ignore[valid-type]
+
+    @field_validator("email")
+    @classmethod
+    def valid_email(cls, value: str) -> str:
+        if not EMAIL_RE.match(value):
+            raise ValueError("not a valid e-mail address")
+        return value.lower()
+
+
+class SubscriptionOut(BaseModel):
+    incident_id: int
+    email: str
+    created: bool
+
+
+@service_router.get("/active", response_model=ActiveOut,
+                    summary="The active incidents that concern a customer's message (the bot asks)")
+def active_incidents(request: Request, category: list[str] = Query(default=[], max_length=10),
+                     product: list[str] = Query(default=[], max_length=10),
+                     q: str = Query("", max_length=1000),
+                     postal_code: str | None = Query(None, pattern=POSTAL_CODE_RE.pattern),
+                     lang: Literal["de", "en"] | None = None) -> dict[str, Any]:
+    state = request.app.state
+    lang = lang or state.deployment.default_language
+    grouped = public_by_category(state.search.index.articles.values())
+    words = category_words(state.routing, state.deployment, grouped) if q else {}
+    named = named_categories(q, words)
+    found = relevant(incident_store(state).list("active"), category, product, named, postal_code)
+    local = local_time(request, lang)
+    incidents = [{**i, "topic": topic_title(i["category"], lang, state.deployment,
+                                            grouped.get(i["category"], [])),
+                  "since": local(i["started_at"]),
+                  "expected": (local(i["expected_resolution_at"])
+                               if i["expected_resolution_at"] else None),
+                  "message": message_in(i["messages"], lang)} for i in found]
+    return {"incidents": HandoffStore.to_json(incidents)}
+
+
+@service_router.post("/{incident_id}/subscriptions", status_code=201,
+                     response_model=SubscriptionOut,
+                     summary="Tell this customer by e-mail when the incident is resolved",
+                     responses={200: {"description": "already subscribed"},
+                                404: {"description": "no such incident"},
+                                409: {"description": "the incident is resolved"}})
+def subscribe(body: SubscriptionIn, request: Request,
+              incident_id: int = IncidentId) -> JSONResponse:
+    result = run(incident_store(request.app.state).subscribe, incident_id, body.email,
+                 body.language, body.conversation_id)
+    return JSONResponse(result, status_code=201 if result["created"] else 200)

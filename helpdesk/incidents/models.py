@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from helpdesk.handoffs.models import Base
@@ -43,6 +43,25 @@ class Incident(Base):
 
     events: Mapped[list[IncidentEvent]] = relationship(
         back_populates="incident", order_by="IncidentEvent.id", cascade="all, delete-orphan")
+
+
+class IncidentSubscription(Base):
+    """A customer who asked the bot to be told by e-mail when an incident is resolved.
+
+    Customer data: erasure finds it by the address or the conversation (helpdesk/privacy).
+    """
+
+    __tablename__ = "incident_subscriptions"
+    __table_args__ = (UniqueConstraint("incident_id", "email", name="uq_incident_subscription"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"),
+                                             index=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)  # lower case
+    language: Mapped[str] = mapped_column(String(8))
+    conversation_id: Mapped[str] = mapped_column(String(200), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    notified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class IncidentEvent(Base):

@@ -22,7 +22,7 @@ from jinja2 import Environment, FileSystemLoader
 from pydantic import BaseModel
 
 from helpdesk.handoffs.store import HandoffStore
-from helpdesk.incidents.store import RECENT_DAYS, IncidentStore
+from helpdesk.incidents.store import RECENT_DAYS, IncidentStore, message_in
 from helpdesk.profile import public_by_category, topic_title
 
 MAX_AGE = 60
@@ -90,11 +90,6 @@ def visitor_language(request: Request, lang: str | None) -> str:
         if primary in served and quality > 0:
             wanted.append((-quality, position, primary))
     return min(wanted)[2] if wanted else served[0]
-
-
-def message_in(messages: dict[str, str | None], lang: str) -> str | None:
-    """The message in ``lang``, else in any language it was written in."""
-    return messages.get(lang) or next((m for m in messages.values() if m), None)
 
 
 def public_view(incident: dict[str, Any], lang: str, topics: dict[str, str]) -> dict[str, Any]:

@@ -22,7 +22,12 @@ from helpdesk.handoffs.store import (
     StoreError,
     as_utc,
 )
-from helpdesk.incidents.models import ACTIVE_STATUSES, Incident, IncidentEvent
+from helpdesk.incidents.models import (
+    ACTIVE_STATUSES,
+    Incident,
+    IncidentEvent,
+    IncidentSubscription,
+)
 
 LANGS = ("de", "en")
 RECENT_DAYS = 14  # how long a resolved incident stays on the status page
@@ -102,6 +107,25 @@ class IncidentStore:
                                 changes="; ".join(described) or None, note=note))
         return self.get(incident_id)
 
+    def subscribe(self, incident_id: int, email: str, language: str,
+                  conversation_id: str) -> dict[str, Any]:
+        """A customer to tell by e-mail when the incident is resolved; once per address (a second
+        request only changes the language)."""
+        now = self.handoffs.clock()
+        with self.handoffs.transaction() as s:
+            incident = self._load(s, incident_id, None, for_update=True)  # one writer at a time
+            if incident.status == "resolved":
+                raise InvalidTransition(f"incident {incident.id} is resolved already")
+            row = s.scalar(select(IncidentSubscription).where(
+                IncidentSubscription.incident_id == incident.id,
+                IncidentSubscription.email == email))
+            if row is not None:
+                row.language = language
+            else:
+                s.add(IncidentSubscription(incident_id=incident.id, email=email, language=language,
+                                           conversation_id=conversation_id, created_at=now))
+        return {"incident_id": incident_id, "email": email, "created": row is None}
+
     # -- reads -----------------------------------------------------------------------------------
     def get(self, incident_id: int, teams: Scope = None) -> dict[str, Any]:
         with self.handoffs.transaction() as s:
@@ -146,6 +170,11 @@ class IncidentStore:
         if incident is None or (teams is not None and incident.team not in teams):
             raise IncidentNotFound(f"no incident {incident_id}")
         return incident
+
+
+def message_in(messages: dict[str, str | None], lang: str) -> str | None:
+    """The public message in ``lang``, else in any language it was written in."""
+    return messages.get(lang) or next((m for m in messages.values() if m), None)
 
 
 def show(value: Any) -> str:

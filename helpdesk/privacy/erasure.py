@@ -28,13 +28,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Engine, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from helpdesk.feedback.models import ArticleFeedback, UnansweredSearch
 from helpdesk.handoffs.models import (ArticleShown, Base, DeliveryAttempt, Handoff, HandoffEvent, OutboxItem,
                                      TranscriptMessage)
 from helpdesk.handoffs.store import HandoffStore, as_utc, utcnow
+from helpdesk.incidents.models import IncidentSubscription
 from helpdesk.mail.models import AutoReply, MailAttachment, MailMessage
 from helpdesk.mail.store import MailStore
 from helpdesk.privacy import audit
@@ -137,7 +138,14 @@ def other_rows(selection: Selection) -> list[tuple[str, Any, Any]]:
     their conversations and the auto-reply record of their addresses."""
     convs = selection.conversations
     return [*((model.__tablename__, model, model.conversation_id.in_(convs)) for model in CONVERSATION_TABLES),
-            (AutoReply.__tablename__, AutoReply, AutoReply.sender.in_(selection.addresses))]
+            (AutoReply.__tablename__, AutoReply, AutoReply.sender.in_(selection.addresses)),
+            (IncidentSubscription.__tablename__, IncidentSubscription, subscriptions_of(selection))]
+
+
+def subscriptions_of(selection: Selection):
+    """The customer's "tell me when it is fixed" rows: by their addresses or conversations."""
+    return or_(IncidentSubscription.email.in_(selection.addresses),
+               IncidentSubscription.conversation_id.in_(selection.conversations))
 
 
 def count_or_delete(s: Session, rows: list[tuple[str, Any, Any]], dry_run: bool) -> dict[str, int]:
@@ -228,6 +236,12 @@ def export(stores: CustomerStores, selection: Selection, actor: str) -> dict[str
         auto_replies = [{"address": a.sender, "last_at": as_utc(a.last_at)}
                         for a in s.scalars(select(AutoReply).where(AutoReply.sender.in_(selection.addresses))
                                            .order_by(AutoReply.id))]
+        subscriptions = [{"incident_id": i.incident_id, "email": i.email, "language": i.language,
+                          "conversation_id": i.conversation_id, "created_at": as_utc(i.created_at),
+                          "notified_at": as_utc(i.notified_at)}
+                         for i in s.scalars(select(IncidentSubscription)
+                                            .where(subscriptions_of(selection))
+                                            .order_by(IncidentSubscription.id))]
     drafts = [{"path": str(path.relative_to(stores.files.drafts_dir)), "text": path.read_text(encoding="utf-8")}
               for path in stores.files.drafts(selection.tickets)]
     events = tracker.events(convs) if tracker is not None else []
@@ -237,7 +251,8 @@ def export(stores: CustomerStores, selection: Selection, actor: str) -> dict[str
         "generated_at": utcnow(), "selector": selection.kind, "tickets": selection.tickets,
         "handoffs": handoffs, "article_feedback": feedback, "unanswered_searches": unanswered,
         "report_conversations": conversations, "report_article_views": views,
-        "mail_auto_replies": auto_replies, "article_drafts": drafts, "conversation_events": events,
+        "mail_auto_replies": auto_replies, "incident_subscriptions": subscriptions,
+        "article_drafts": drafts, "conversation_events": events,
         "tracker_store": "included" if tracker is not None else "not configured",
     }
     audit.record(store.engine, actor, "export", selection.kind, export_counts(document), selection.tickets)
@@ -250,5 +265,6 @@ def export_counts(document: dict[str, Any]) -> dict[str, int]:
             "mail_attachments": sum(len(h["attachments"]) for h in handoffs),
             **{name: len(document[name]) for name in ("article_feedback", "unanswered_searches",
                                                       "report_conversations", "report_article_views",
-                                                      "mail_auto_replies", "article_drafts")},
+                                                      "mail_auto_replies", "article_drafts",
+                                                      "incident_subscriptions")},
             "tracker_events": len(document["conversation_events"])}

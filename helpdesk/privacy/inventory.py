@@ -28,13 +28,15 @@ CUSTOMER_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "unanswered_searches": ("the customer's conversations", ("conversation_id", "query")),
     "report_conversations": ("the customer's conversations", ("conversation_id",)),
     "report_article_views": ("the customer's conversations", ("conversation_id",)),
+    "incident_subscriptions": ("the customer's e-mail addresses and conversations",
+                               ("email", "conversation_id")),
 }
 
 # Their other columns: nothing of the customer.
 OTHER_COLUMNS: dict[str, tuple[str, ...]] = {
     "handoffs": ("id", "ticket_id", "payload_hash", "created_at", "updated_at", "status", "team", "priority",
                  "language", "channel", "reason", "category", "urgency", "expected_minutes", "due_at", "sla_due_at",
-                 "on_call", "assignee"),
+                 "on_call", "assignee", "incident_id"),
     "handoff_messages": ("id", "handoff_id", "position", "sender", "sent_at"),
     "handoff_articles": ("id", "handoff_id", "position", "article_id", "title", "score"),
     "handoff_events": ("id", "handoff_id", "at", "actor", "action", "from_team", "to_team"),
@@ -48,6 +50,7 @@ OTHER_COLUMNS: dict[str, tuple[str, ...]] = {
     "unanswered_searches": ("id", "asked_at", "lang", "confidence", "threshold", "top_article_id"),
     "report_conversations": ("id", "language", "started_at", "last_search_at", "searches", "answered"),
     "report_article_views": ("id", "article_id", "shown_at"),
+    "incident_subscriptions": ("id", "incident_id", "language", "created_at", "notified_at"),
 }
 
 # Tables without customer data, and why.

@@ -90,6 +90,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/agent/incidents"): "page_incidents", ("POST", "/agent/incidents"): "page_incidents",
     ("GET", "/agent/incidents/{incident_id}"): "page_incident",
     ("POST", "/agent/incidents/{incident_id}/update"): "page_incident",
+    ("GET", "/api/incidents/active"): "service",
+    ("POST", "/api/incidents/{incident_id}/subscriptions"): "service",
     ("GET", "/status"): "public", ("GET", "/status.json"): "public", ("GET", "/status.atom"): "public",
 }
 TICKET_KINDS = ("page_ticket", "api_ticket", "ticket_stream")
