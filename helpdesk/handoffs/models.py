@@ -195,7 +195,9 @@ class OutboxItem(Base):
     __tablename__ = "notification_outbox"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    handoff_id: Mapped[int] = mapped_column(ForeignKey("handoffs.id", ondelete="CASCADE"), index=True)
+    # None for a notice about an incident to its subscribers (helpdesk/incidents/notices.py).
+    handoff_id: Mapped[int | None] = mapped_column(ForeignKey("handoffs.id", ondelete="CASCADE"), index=True)
+    incident_id: Mapped[int | None] = mapped_column(Integer, index=True)
     event: Mapped[str] = mapped_column(String(32))  # handoff.new | handoff.escalated | mail.auto-reply | ...
     # webhook | email (to the team) | mail (to the customer, composed in full: helpdesk/mail/replies.py)
     channel: Mapped[str] = mapped_column(String(16))

@@ -150,7 +150,7 @@ class AgentInfo:
 @dataclass(frozen=True)
 class OutboxJob:
     id: int
-    handoff_id: int
+    handoff_id: int | None
     event: str
     channel: str
     target: str

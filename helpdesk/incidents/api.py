@@ -20,6 +20,7 @@ from helpdesk.handoffs.api import require_agent, store_error
 from helpdesk.handoffs.routing import EMAIL_RE
 from helpdesk.handoffs.schemas import Strict, bounded
 from helpdesk.handoffs.store import AgentInfo, HandoffStore, StoreError
+from helpdesk.incidents import notices
 from helpdesk.incidents.matching import POSTAL_CODE_RE, named_categories, relevant
 from helpdesk.incidents.schemas import (
     IncidentIn,
@@ -37,7 +38,7 @@ IncidentId = Path(ge=1, le=2**31 - 1, description="the incident's number")
 
 
 def incident_store(state) -> IncidentStore:
-    return IncidentStore(state.handoffs)
+    return IncidentStore(state.handoffs, notices.Sender.of(state))
 
 
 def unprocessable(message: str) -> HTTPException:

@@ -50,8 +50,10 @@ def covers(prefixes: Iterable[str], postal_code: str) -> bool:
 
 
 class IncidentStore:
-    def __init__(self, handoffs: HandoffStore):
+    def __init__(self, handoffs: HandoffStore, sender: Any = None):
         self.handoffs = handoffs
+        # Resolving tells the subscribers by e-mail (notices.Sender); None: no SMTP, nobody told.
+        self.sender = sender
 
     # -- writes ----------------------------------------------------------------------------------
     def declare(self, *, title: str, category: str, team: str, product: str | None,
@@ -97,14 +99,21 @@ class IncidentStore:
                     continue
                 setattr(incident, key, value)
                 described.append(f"{key}: {show(old)} -> {show(value)}")
-            action = "updated"
+            action, told = "updated", 0
             if incident.status == "resolved":
                 incident.resolved_at, action = now, "resolved"
+                if self.sender is not None:
+                    from helpdesk.incidents import notices
+
+                    told = notices.enqueue(s, incident, self.sender, now)
+                    described.append(f"{told} subscriber(s) notified by e-mail")
             incident.updated_at = now
             s.add(IncidentEvent(incident_id=incident.id, at=now, actor=actor, action=action,
                                 status=incident.status, message_de=incident.message_de,
                                 message_en=incident.message_en,
                                 changes="; ".join(described) or None, note=note))
+        if told:
+            self.handoffs.outbox_signal.set()  # the worker sends at once
         return self.get(incident_id)
 
     def subscribe(self, incident_id: int, email: str, language: str,

@@ -142,6 +142,17 @@ def other_rows(selection: Selection) -> list[tuple[str, Any, Any]]:
             (IncidentSubscription.__tablename__, IncidentSubscription, subscriptions_of(selection))]
 
 
+def notice_rows(selection: Selection) -> list[tuple[str, Any, Any]]:
+    """The outbox rows of incident notices to the customer's addresses (they have no handoff),
+    their delivery attempts first."""
+    notices = (select(OutboxItem.id).where(OutboxItem.handoff_id.is_(None),
+                                           OutboxItem.target.in_(selection.addresses))
+               .scalar_subquery())
+    attempts = DeliveryAttempt.outbox_id.in_(notices)
+    return [(DeliveryAttempt.__tablename__, DeliveryAttempt, attempts),
+            (OutboxItem.__tablename__, OutboxItem, OutboxItem.id.in_(notices))]
+
+
 def subscriptions_of(selection: Selection):
     """The customer's "tell me when it is fixed" rows: by their addresses or conversations."""
     return or_(IncidentSubscription.email.in_(selection.addresses),
@@ -189,6 +200,8 @@ def erase(stores: CustomerStores, selection: Selection, actor: str, dry_run: boo
     with Session(stores.store.engine) as s, s.begin():
         counts.update(delete_handoffs(s, stores.files, selection.handoff_ids, dry_run))
         counts.update(count_or_delete(s, rows, dry_run))
+        for name, count in count_or_delete(s, notice_rows(selection), dry_run).items():
+            counts[name] = counts.get(name, 0) + count  # beside those of their handoffs
         audit.add_entry(s, actor, "erase", selection.kind, counts, selection.tickets, dry_run)
     if dry_run:
         return Erasure(counts, [])

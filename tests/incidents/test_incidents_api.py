@@ -121,3 +121,10 @@ def test_openapi_documents_the_response_models(desk):
     post = paths["/agent/api/incidents"]["post"]
     schema = post["responses"]["201"]["content"]["application/json"]["schema"]
     assert schema["$ref"].endswith("IncidentOut")
+
+
+def test_openapi_documents_the_token_answers(desk):
+    paths = desk.client.get("/openapi.json").json()["paths"]
+    assert "401" in paths["/agent/api/incidents"]["post"]["responses"]
+    assert "401" in paths["/api/incidents/active"]["get"]["responses"]
+    assert "401" in paths["/api/incidents/{incident_id}/subscriptions"]["post"]["responses"]
