@@ -14,6 +14,7 @@ from actions.actions import ActionSearch
 from actions.handoff import handoff_payload
 from conftest import PY311, REPO
 from helpers import Conversation, buttons, choice, texts
+from test_conversations import talk
 
 FIBRE = {"id": 7, "title": "Glasfaser-Störung", "category": "network", "topic": "Internet",
          "product": "Nordwind Fiber", "in_area": True, "since": "07.12.2026, 08:00 Uhr",
@@ -153,15 +154,12 @@ def test_through_rasa_the_postal_code_the_email_and_a_person(bot_stack):
     """The whole stack, the intents as the trained model classifies what a customer types."""
     with declared(bot_stack.search, postal_prefixes=["101"]) as number:
         me = f"incident-{uuid.uuid4().hex[:8]}"
-        reply = bot_stack.say(me, "Mein Internet ist seit heute Morgen sehr langsam")
-        assert "Postleitzahl" in texts(reply)
-        reply = bot_stack.say(me, "10115")
-        assert "bereits bekannt" in texts(reply) and "Neustart" in texts(reply)
+        reply = talk(bot_stack, me, [
+            ("Mein Internet ist seit heute Morgen sehr langsam", ["Postleitzahl"]),
+            ("10115", ["bereits bekannt", "Neustart"])])
         assert '/inform{"choice": "incident_notify"}' in buttons(reply)
-        reply = bot_stack.say(me, '/inform{"choice": "incident_notify"}')
-        assert "E-Mail-Adresse" in texts(reply)
-        reply = bot_stack.say(me, "erika.muster@example.org")
-        assert "erika.muster@example.org" in texts(reply)
+        talk(bot_stack, me, [('/inform{"choice": "incident_notify"}', ["E-Mail-Adresse"]),
+                             ("erika.muster@example.org", ["erika.muster@example.org"])])
         rows = bot_stack.search.query(
             "SELECT email FROM incident_subscriptions WHERE incident_id = ?", number)
         assert [r["email"] for r in rows] == ["erika.muster@example.org"]
