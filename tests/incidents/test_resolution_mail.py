@@ -7,7 +7,14 @@ import email
 import time
 from email import policy
 
+from datetime import timedelta
+
 from sqlalchemy import text
+
+from helpdesk.handoffs.store import utcnow
+from helpdesk.privacy.files import CustomerFiles
+from helpdesk.privacy.purge import purge
+from helpdesk.privacy.retention import PrivacyConfig
 
 from tests.handoffs.conftest import SERVICE, smtp_server, wait_for  # noqa: F401
 from tests.incidents.conftest import Desk, incident
@@ -72,3 +79,35 @@ def test_resolving_mails_each_subscriber_once_in_their_language(make_client, pg_
     with store.engine.connect() as db:
         left = db.execute(text("SELECT target FROM notification_outbox")).scalars().all()
     assert left == ["john@example.org"]
+
+
+def test_the_purge_takes_subscriptions_and_notices_after_their_period(make_client, pg_url,
+                                                                       smtp_server, tmp_path):
+    collector, port = smtp_server
+    desk = Desk(make_client(database_url=pg_url, smtp_host="127.0.0.1", smtp_port=port))
+    store = desk.client.app.state.handoffs
+    old, fresh = (desk.api("POST", "", "sue", json=incident(title=t)).json()["id"]
+                  for t in ("old", "fresh"))
+    for number in (old, fresh):
+        body = {"email": "erika@example.org", "language": "de", "conversation_id": "c"}
+        desk.client.post(f"/api/incidents/{number}/subscriptions", json=body, headers=SERVICE)
+    desk.api("POST", f"/{old}/updates", "sue", json={"status": "resolved"})
+    assert wait_for(lambda: len(collector.messages) == 1, timeout=20)
+
+    def states() -> list[str]:
+        with store.engine.connect() as db:
+            return db.execute(text("SELECT state FROM notification_outbox")).scalars().all()
+
+    assert wait_for(lambda: states() == ["delivered"])
+    files = CustomerFiles(tmp_path / "files", tmp_path / "drafts")
+    config = PrivacyConfig()  # incidents: 30 days
+    kept = purge(store, config, None, files, 24, dry_run=True)["counts"]
+    assert kept["incident_subscriptions"] == 0 and kept["notification_outbox"] == 0
+    later = utcnow() + timedelta(days=31)
+    counts = purge(store, config, None, files, 24, now=later)["counts"]
+    assert counts["incident_subscriptions"] == 1 and counts["notification_outbox"] == 1
+    assert counts["notification_attempts"] == 1
+    with store.engine.connect() as db:
+        left = db.execute(text("SELECT incident_id FROM incident_subscriptions")).scalars().all()
+        outbox = db.execute(text("SELECT count(*) FROM notification_outbox")).scalar()
+    assert left == [fresh] and outbox == 0
