@@ -1,6 +1,8 @@
-"""JSON API of known incidents for agents' tools: list, declare, read, update (bearer token).
+"""JSON APIs of known incidents: for agents' tools (list, declare, read, update; an agent's
+bearer token) and for the bot's action server (which incidents concern a message, "tell me when
+it is fixed"; the service token).
 
-The same operations back the inbox pages (helpdesk/incidents/pages.py): ``declare`` and
+The agents' operations back the inbox pages too (helpdesk/incidents/pages.py): ``declare`` and
 ``update`` check what pydantic cannot (the routing file's categories, the knowledge base's
 products, the deployment's languages, the team scope) and answer a clear 4xx for every bad input.
 """
