@@ -1,11 +1,26 @@
 # The two commands of the README (run, test) and the maintainers' targets. Each bootstraps what it needs, idempotently.
-.PHONY: run test lint build bench cluster docs screenshots
+.PHONY: run test test-quick check fmt kb-lint lint build bench cluster docs screenshots
 run:
 	scripts/run
 test:
 	scripts/test
-lint:
+# The Python 3.11 unit tests on both cores, without a browser, PostgreSQL, Rasa, Dovecot or HAProxy and without
+# the starter KB's index (docs/development.md). Extra pytest arguments: make test-quick ARGS="-k search"
+QUICK_TESTS = -m "not browser and not slow and not postgres and not rasa and not services" -n 2
+test-quick:
+	scripts/bootstrap py311 && .venv/py311/bin/python -m pytest $(QUICK_TESTS) $(ARGS)
+# ruff check, ruff format --check, mypy and the knowledge-base lint (scripts/check); scripts/test runs it first.
+check:
+	scripts/check
+# Applies the formatter and ruff's fixes to the whole tree; the files of .ruff-format-pending are formatted too,
+# and the list is deleted.
+fmt:
+	scripts/bootstrap py311 && .venv/py311/bin/ruff check --fix --exit-zero --quiet && .venv/py311/bin/ruff format \
+	  && rm -f .ruff-format-pending
+# The knowledge base (kb/articles) and the drafts.
+kb-lint:
 	scripts/bootstrap py311 && .venv/py311/bin/helpdesk lint
+lint: kb-lint
 build:
 	scripts/bootstrap py311 && .venv/py311/bin/helpdesk build
 bench:

@@ -43,15 +43,12 @@ import math
 import os
 import re
 import time
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from limits import parse_many
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
-from actions.backend import MAX_MESSAGE_CHARS  # the default limit: what a ticket keeps whole
-# The actions' reader of secrets (environment, then HELPDESK_SECRETS_FILE), as the web service reads them.
-from actions.backend import _secret as secret
-from actions.conversation import FULL_TEXT  # the metadata key the actions read the whole message from
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
 from rasa.core.channels.socketio import SocketIOInput
@@ -60,6 +57,12 @@ from sanic import Blueprint, Sanic, response
 from sanic.blueprint_group import BlueprintGroup
 from sanic.request import Request
 from sanic.response import HTTPResponse
+
+from actions.backend import MAX_MESSAGE_CHARS  # the default limit: what a ticket keeps whole
+
+# The actions' reader of secrets (environment, then HELPDESK_SECRETS_FILE), as the web service reads them.
+from actions.backend import _secret as secret
+from actions.conversation import FULL_TEXT  # the metadata key the actions read the whole message from
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +74,8 @@ _SENTENCE_END = re.compile(r"[.!?…]+[\"')\]]*\s|\n")
 _WORD_END = re.compile(r"\s")
 
 TOO_LONG = {
-    "de": "Ihre Nachricht ist zu lang ({length} Zeichen; höchstens {limit}). Bitte beschreiben Sie Ihr Anliegen kürzer.",
+    "de": "Ihre Nachricht ist zu lang ({length} Zeichen; höchstens {limit}). "
+          "Bitte beschreiben Sie Ihr Anliegen kürzer.",
     "en": "Your message is too long ({length} characters; at most {limit}). Please describe your problem more briefly.",
 }
 TOO_MANY = {
@@ -87,7 +91,7 @@ def _env(name: str, default: str) -> str:
 class Limits:
     """The edge's limits, from the environment; one per process, shared by both channels."""
 
-    _shared: Optional["Limits"] = None
+    _shared: Limits | None = None
 
     def __init__(self) -> None:
         self.max_chars = int(_env("HELPDESK_BOT_MAX_MESSAGE_CHARS", str(MAX_MESSAGE_CHARS)))
@@ -101,12 +105,12 @@ class Limits:
         self.origins = [o.rstrip("/") for o in _env("HELPDESK_CHAT_ORIGINS", public).replace(",", " ").split()]
 
     @classmethod
-    def shared(cls) -> "Limits":
+    def shared(cls) -> Limits:
         if cls._shared is None:
             cls._shared = cls()
         return cls._shared
 
-    def wait(self, address: str, conversation: str) -> Optional[int]:
+    def wait(self, address: str, conversation: str) -> int | None:
         """Seconds to wait when this message is over a rate limit, else None (and it is counted)."""
         for items, scope, key in ((self.per_address, "address", address),
                                   (self.per_conversation, "conversation", conversation)):
@@ -126,7 +130,7 @@ class Limits:
         app.config.WEBSOCKET_MAX_SIZE = self.max_bytes
 
 
-def text_for(texts: Dict[str, str], lang: Optional[str], **values: Any) -> str:
+def text_for(texts: dict[str, str], lang: str | None, **values: Any) -> str:
     lang = (lang or "").lower()[:2]
     if lang in texts:
         return texts[lang].format(**values)
@@ -146,7 +150,7 @@ def nlu_text(text: str, most: int = NLU_CHARS) -> str:
     return text[:most]
 
 
-def for_nlu(text: str, metadata: Optional[Dict[str, Any]]) -> Tuple[str, Dict[str, Any]]:
+def for_nlu(text: str, metadata: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
     """(the text NLU gets, the message's metadata): the whole text under ``FULL_TEXT`` when NLU
     gets only its start; a ``FULL_TEXT`` the client sent is dropped."""
     metadata = {key: value for key, value in (metadata or {}).items() if key != FULL_TEXT}
@@ -163,15 +167,15 @@ def _bad_request(detail: str) -> HTTPResponse:
 class LimitedRestInput(RestInput):
     """``POST /webhooks/rest/webhook`` with body, length and rate limits (the same name as Rasa's)."""
 
-    def __init__(self, limits: Optional[Limits] = None) -> None:
+    def __init__(self, limits: Limits | None = None) -> None:
         self.limits = limits or Limits.shared()
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         return cls()
 
     @staticmethod
-    def _language(body: Dict[str, Any], request: Request) -> Optional[str]:
+    def _language(body: dict[str, Any], request: Request) -> str | None:
         metadata = body.get("metadata")
         if isinstance(metadata, dict) and isinstance(metadata.get("language"), str):
             return metadata["language"]
@@ -225,7 +229,7 @@ class LimitedSocketIOInput(SocketIOInput):
     """Rasa's socket.io channel (the web chat) with origin, length and rate limits."""
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         channel = super().from_credentials(credentials)
         channel.limits = Limits.shared()
         return channel
@@ -240,7 +244,7 @@ class LimitedSocketIOInput(SocketIOInput):
         sio.eio.cors_allowed_origins = limits.origins
         handle_message = sio.handlers[namespace][self.user_message_evt]
 
-        async def limited_message(sid: Text, data: Any) -> None:
+        async def limited_message(sid: str, data: Any) -> None:
             if not isinstance(data, dict) or not isinstance(data.get("message", ""), str):
                 logger.info("socket.io message of %s refused: not an object with a text message", sid)
                 return
@@ -265,7 +269,7 @@ class LimitedSocketIOInput(SocketIOInput):
         return with_byte_limits(blueprint, limits)
 
 
-def _metadata(value: Any) -> Dict[str, Any]:
+def _metadata(value: Any) -> dict[str, Any]:
     """socket.io's metadata as Rasa's channel reads it (an object, or one as a JSON string)."""
     if isinstance(value, str):
         try:
@@ -282,7 +286,7 @@ class ByteLimits(Blueprint):
         super().__init__(name)
         self.ctx.limits = limits
 
-    def register(self, app: Sanic, options: Dict[Text, Any]) -> None:
+    def register(self, app: Sanic, options: dict[str, Any]) -> None:
         self.ctx.limits.apply_to(app)
         super().register(app, options)
 
@@ -296,17 +300,17 @@ class HelpdeskControlInput(InputChannel):
     """Private: the web service reads and clears a conversation's slots (hand-back after a live chat)."""
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "helpdesk"
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         return cls(secret("HELPDESK_RASA_TOKEN"))
 
-    def __init__(self, token: Optional[str] = None) -> None:
+    def __init__(self, token: str | None = None) -> None:
         self.token = token
 
-    def _refusal(self, request: Request) -> Optional[HTTPResponse]:
+    def _refusal(self, request: Request) -> HTTPResponse | None:
         if not self.token:
             return response.json({"detail": "disabled: HELPDESK_RASA_TOKEN is not set"}, status=403)
         scheme, _, given = request.headers.get("authorization", "").partition(" ")
@@ -319,14 +323,14 @@ class HelpdeskControlInput(InputChannel):
         control = Blueprint("helpdesk_control", __name__)
 
         @control.route("/conversations/<conversation_id:str>/slots", methods=["GET", "POST"])
-        async def slots(request: Request, conversation_id: Text) -> HTTPResponse:
+        async def slots(request: Request, conversation_id: str) -> HTTPResponse:
             refused = self._refusal(request)
             if refused is not None:
                 return refused
             agent = request.app.ctx.agent
             if agent is None or not agent.is_ready():
                 return response.json({"detail": "no model loaded"}, status=503)
-            events: List[SlotSet] = []
+            events: list[SlotSet] = []
             if request.method == "POST":
                 try:
                     body = json.loads(request.body or b"")

@@ -15,30 +15,30 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from helpdesk.deployment import load_checked
-from helpdesk.profile import router as profile_router
 from helpdesk import edge
-from helpdesk.privacy.api import router as privacy_router
-from helpdesk.privacy.masking import install_log_masking
-from helpdesk.privacy.retention import load_privacy
-from helpdesk.settings import Settings
 from helpdesk.chat.changes import ticket_changes
 from helpdesk.chat.config import ChatConfig
 from helpdesk.chat.router import router as chat_router
+from helpdesk.deployment import load_checked
 from helpdesk.feedback.api import record_unanswered
 from helpdesk.feedback.api import router as feedback_router
 from helpdesk.handoffs.api import open_handoffs
 from helpdesk.handoffs.api import router as handoffs_router
 from helpdesk.inbox.pages import router as inbox_router
+from helpdesk.inbox.stream import router as inbox_stream_router
 from helpdesk.incidents.api import router as incidents_api_router
 from helpdesk.incidents.api import service_router as incidents_service_router
 from helpdesk.incidents.pages import router as incidents_pages_router
 from helpdesk.incidents.status import router as status_router
-from helpdesk.inbox.stream import router as inbox_stream_router
+from helpdesk.mail.pages import router as mail_router
+from helpdesk.privacy.api import router as privacy_router
+from helpdesk.privacy.masking import install_log_masking
+from helpdesk.privacy.retention import load_privacy
+from helpdesk.profile import router as profile_router
 from helpdesk.reports import metrics as report_metrics
 from helpdesk.reports.activity import record_search
 from helpdesk.reports.pages import router as reports_router
-from helpdesk.mail.pages import router as mail_router
+from helpdesk.settings import Settings
 from search_api.kb.router import router as articles_router
 from search_api.search.router import router as search_router
 from search_api.search.service import SearchService
@@ -65,7 +65,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="Helpdesk first level",
         version="1",
-        description="Knowledge search, article pages, customer chat, handoff queue and agent inbox of the first-level helpdesk.",
+        description="Knowledge search, article pages, customer chat, handoff queue and agent inbox "
+        "of the first-level helpdesk.",
         lifespan=lifespan,
     )
     app.state.settings = settings

@@ -55,7 +55,8 @@ def lint_drafts(drafts_dir: Path, settings) -> int:
     if not drafts_dir.is_dir():
         print(f"0 drafts ({drafts_dir} does not exist)", file=sys.stderr)
         return 0
-    problems, count = lint(drafts_dir, settings.languages)
+    errors, count = lint(drafts_dir, settings.languages)
+    problems = [str(e) for e in errors]
     published = {a.id: a.path for a in load_articles(settings.articles_dir, settings.languages).articles}
     problems += [f"{d.path}:1: id '{d.id}' is already the id of the article {published[d.id]}"
                  for d in load_drafts(drafts_dir, settings.languages).articles if d.id in published]

@@ -15,13 +15,23 @@ variable that set the value), because a typo here must not reach customers.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, Iterator, Literal, Mapping
+from typing import Annotated, Any, Literal
 
 import yaml
 from fastapi import Request
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from search_api.settings import PROJECT_ROOT, read_env
 
@@ -92,7 +102,7 @@ class Support(_Model):
     email: Email | None = None
 
     @model_validator(mode="after")
-    def hours_with_hotline(self) -> "Support":
+    def hours_with_hotline(self) -> Support:
         if self.hotline and not self.hours:
             raise ValueError("give `hours` with the hotline: customers must know when someone answers")
         return self
@@ -116,7 +126,7 @@ class Colors(_Model):
     background: Color = "#eef1f6"
 
     @model_validator(mode="after")
-    def readable(self) -> "Colors":
+    def readable(self) -> Colors:
         ratio = contrast(self.primary, self.on_primary)
         if ratio < 4.5:
             raise ValueError(f"on_primary {self.on_primary} on primary {self.primary} has a contrast of "
@@ -150,7 +160,7 @@ class Deployment(_Model):
         return value
 
     @model_validator(mode="after")
-    def localized_languages(self) -> "Deployment":
+    def localized_languages(self) -> Deployment:
         values = {"support.hours": self.support.hours, "chat.title": self.chat.title,
                   **{f"topics.{k}": v for k, v in self.topics.items()}}
         for key, value in values.items():
@@ -162,7 +172,7 @@ class Deployment(_Model):
     def default_language(self) -> str:
         return self.languages[0]
 
-    def text(self, value: Mapping[str, str] | None, lang: str) -> str | None:
+    def text(self, value: Mapping[Any, str] | str | None, lang: str) -> str | None:
         """A localized value in ``lang``, else in the first language."""
         if value is None or isinstance(value, str):
             return value
@@ -246,8 +256,9 @@ def load_deployment(path: Path | None = None, env: Mapping[str, str] | None = No
         if value is None or value == "":
             continue
         if key == ("languages",):
-            value = [part.strip() for part in value.split(",") if part.strip()]
-        _set(data, key, value)
+            _set(data, key, [part.strip() for part in value.split(",") if part.strip()])
+        else:
+            _set(data, key, value)
         from_env[key] = name
 
     lines = key_lines(text)
@@ -257,8 +268,9 @@ def load_deployment(path: Path | None = None, env: Mapping[str, str] | None = No
         problems = []
         for error in exc.errors():
             loc = tuple(str(part) for part in error["loc"])
-            loc = tuple(p for p in loc if p not in ("[key]", "constrained-str") and not p.startswith(("function-", "dict[")))
-            key = ".".join(loc) or "(top level)"
+            loc = tuple(p for p in loc
+                        if p not in ("[key]", "constrained-str") and not p.startswith(("function-", "dict[")))
+            where = ".".join(loc) or "(top level)"
             message = error["msg"].removeprefix("Value error, ")
             if error["type"] == "extra_forbidden":
                 message = "unknown key"
@@ -266,10 +278,10 @@ def load_deployment(path: Path | None = None, env: Mapping[str, str] | None = No
                 message = f"{error.get('input')!r} is not valid here"
             env_name = next((name for k, name in from_env.items() if loc[:len(k)] == k), None)
             if env_name:
-                problems.append(f"{env_name} (environment): {key}: {message}")
+                problems.append(f"{env_name} (environment): {where}: {message}")
                 continue
             line = next((lines[loc[:n]] for n in range(len(loc), 0, -1) if loc[:n] in lines), 1)
-            problems.append(f"{path}:{line}: {key}: {message}")
+            problems.append(f"{path}:{line}: {where}: {message}")
         raise DeploymentError("invalid deployment configuration:\n  " + "\n  ".join(dict.fromkeys(problems))) from None
 
 
@@ -299,11 +311,12 @@ def load_checked(path: Path | None = None, env: Mapping[str, str] | None = None)
 
 
 @contextmanager
-def search_defaults(environ: dict[str, str] | None = None) -> Iterator[Deployment]:
+def search_defaults(environ: MutableMapping[str, str] | None = None) -> Iterator[Deployment]:
     """While inside: the deployment's languages and public URL are the search settings' defaults
     (unless set), so ``helpdesk build``/``lint`` and the web service index and link the same
     languages. Restored afterwards: the CLI's commands also run inside tests."""
-    environ = os.environ if environ is None else environ
+    if environ is None:
+        environ = os.environ
     deployment = load_checked(env=environ)
     added = {key: value for key, value in (("HELPDESK_LANGUAGES", ",".join(deployment.languages)),
                                            ("HELPDESK_PUBLIC_URL", deployment.urls.public))

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable, Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
@@ -95,7 +96,7 @@ def category_words(routing: RoutingConfig, deployment: Deployment,
 def build_profile(deployment: Deployment, routing: RoutingConfig, articles: Iterable[Article],
                   lang: str) -> dict[str, Any]:
     grouped = public_by_category(articles)
-    topics = [
+    topics: list[dict[str, Any]] = [
         {"id": category, "title": topic_title(category, lang, deployment, grouped[category]),
          "products": products(grouped[category], lang)[:MAX_PRODUCTS]}
         for category in routing.categories if category != OTHER_CATEGORY and grouped.get(category)
@@ -128,14 +129,14 @@ router = APIRouter(tags=["bot"])
 def bot_profile(request: Request, lang: Literal["de", "en"] | None = Query(default=None)) -> JSONResponse:
     state = request.app.state
     deployment: Deployment = state.deployment
-    lang = lang or deployment.default_language
+    language = lang or deployment.default_language
     index = state.search.index
-    key = (index.version, lang)
+    key = (index.version, language)
     cache = getattr(state, "bot_profiles", None)
     if cache is None or len(cache) > 8:
         cache = state.bot_profiles = {}
     if key not in cache:  # an index version never changes; a reindex brings a new one
-        cache[key] = build_profile(deployment, state.routing, index.articles.values(), lang)
+        cache[key] = build_profile(deployment, state.routing, index.articles.values(), language)
     return JSONResponse(cache[key], headers={"Cache-Control": "public, max-age=60"})
 
 

@@ -10,13 +10,13 @@ never defaulted to a value written in the code.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 
 from helpdesk.deployment import Deployment, load_checked
-from helpdesk.privacy.tracker import tracker_store_url
 from helpdesk.mail.config import MailSettings
+from helpdesk.privacy.tracker import tracker_store_url
 from search_api.settings import PROJECT_ROOT, SearchSettings
 
 __all__ = ["PROJECT_ROOT", "Settings"]

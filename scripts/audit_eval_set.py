@@ -29,10 +29,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from eval_decision import open_service  # noqa: E402
-from search_api.evaluation import auroc  # noqa: E402
+from scripts.eval_decision import open_service
+from search_api.evaluation import auroc
 
 
 def normalised(title: str) -> str:
@@ -69,7 +68,8 @@ def main() -> None:
     base_gold = {q["query"]: [g.lower() for g in q["gold"]] for q in read_jsonl(base / "queries.jsonl")}
 
     def copies(article: str, pool) -> list[str]:
-        return [other for other in pool if other != article and similarity(titles[article], titles[other]) >= args.similar]
+        return [other for other in pool
+                if other != article and similarity(titles[article], titles[other]) >= args.similar]
 
     with_copy = sum(1 for a in titles if copies(a, titles))
     print(f"{base.name}: {with_copy} of {len(titles)} articles have a title >= {args.similar} similar to another's")

@@ -38,12 +38,12 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Dict, List, Optional
 
 import httpx
 import yaml
 
-from ports import free_port  # scripts/
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root: scripts.*, search_api, helpdesk
+from scripts.ports import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 PY310_BIN = Path(sys.executable).parent
@@ -78,9 +78,9 @@ print(json.dumps({"p50_ms": round(statistics.median(times), 1),
 
 
 
-def kb_questions(kb: Path) -> Dict[str, List[str]]:
+def kb_questions(kb: Path) -> dict[str, list[str]]:
     """The example questions of the KB's front matter, by language (the article's folder)."""
-    questions: Dict[str, List[str]] = {}
+    questions: dict[str, list[str]] = {}
     for path in sorted(kb.glob("*/*.md")):
         front = path.read_text(encoding="utf-8").split("---", 2)[1]
         questions.setdefault(path.parent.name, []).extend(
@@ -90,7 +90,7 @@ def kb_questions(kb: Path) -> Dict[str, List[str]]:
     return questions
 
 
-def encoder_latency(questions: Dict[str, List[str]]) -> dict:
+def encoder_latency(questions: dict[str, list[str]]) -> dict:
     """The query encoder's p50/p99 (ms), measured in a Python 3.11 process with search_api."""
     done = subprocess.run([str(PY311), "-c", ENCODER_TIMING], input=json.dumps(questions), text=True,
                           capture_output=True, cwd=REPO, check=False)
@@ -102,11 +102,11 @@ def encoder_latency(questions: Dict[str, List[str]]) -> dict:
 class InstantActions(BaseHTTPRequestHandler):
     """An action server that answers every action at once with one text and no events."""
 
-    def do_POST(self) -> None:  # noqa: N802  (http.server's name)
+    def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
         self.reply(b'{"events": [], "responses": [{"text": "ok"}]}')
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self.reply(b'{"status": "ok"}')
 
     def reply(self, body: bytes) -> None:
@@ -127,11 +127,11 @@ class Stack:
         self.tmp = Path(tempfile.mkdtemp(prefix="bench-bot-"))
         self.kb, self.model = kb, model
         self.lift_rate_limits = lift_rate_limits  # scripts/edge_burst.py measures them instead
-        self.processes: List[subprocess.Popen] = []
+        self.processes: list[subprocess.Popen] = []
         self.search_url = ""
-        self.floor_actions: Optional[ThreadingHTTPServer] = None
+        self.floor_actions: ThreadingHTTPServer | None = None
 
-    def start(self, name: str, command: List[str], env: Dict[str, str], ready: str, cwd: Path = REPO) -> None:
+    def start(self, name: str, command: list[str], env: dict[str, str], ready: str, cwd: Path = REPO) -> None:
         log = (self.tmp / f"{name}.log").open("wb")
         process = subprocess.Popen(command, cwd=cwd, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
         self.processes.append(process)
@@ -203,7 +203,7 @@ class Stack:
 
 
 async def conversation(client: httpx.AsyncClient, url: str, question: str,
-                       latencies: Dict[str, List[float]], errors: List[str]) -> None:
+                       latencies: dict[str, list[float]], errors: list[str]) -> None:
     sender = secrets.token_hex(8)
     turns = [("search", question), ("feedback", "/affirm"), ("control", "thanks")]
     for kind, text in turns:
@@ -219,19 +219,19 @@ async def conversation(client: httpx.AsyncClient, url: str, question: str,
         latencies[kind].append((time.perf_counter() - started) * 1000)
 
 
-def percentile(values: List[float], p: float) -> float:
+def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
 
 
-async def run(url: str, questions: List[str], conversations: int, concurrency: int, seed: int) -> dict:
+async def run(url: str, questions: list[str], conversations: int, concurrency: int, seed: int) -> dict:
     rng = random.Random(seed)
     webhook = f"{url}/webhooks/rest/webhook"
-    latencies: Dict[str, List[float]] = {"search": [], "feedback": [], "control": []}
-    errors: List[str] = []
+    latencies: dict[str, list[float]] = {"search": [], "feedback": [], "control": []}
+    errors: list[str] = []
     limits = httpx.Limits(max_connections=concurrency * 2)
     async with httpx.AsyncClient(timeout=60, limits=limits) as client:
-        warm = {"search": [], "feedback": [], "control": []}
+        warm: dict[str, list[float]] = {"search": [], "feedback": [], "control": []}
         await asyncio.gather(*(conversation(client, webhook, q, warm, []) for q in questions[:concurrency]))
         queue: asyncio.Queue = asyncio.Queue()
         for _ in range(conversations):
@@ -246,7 +246,7 @@ async def run(url: str, questions: List[str], conversations: int, concurrency: i
         elapsed = time.perf_counter() - started
     every = [v for values in latencies.values() for v in values]
 
-    def stats(values: List[float]) -> dict:
+    def stats(values: list[float]) -> dict:
         return {"turns": len(values), "p50_ms": round(statistics.median(values), 1),
                 "p99_ms": round(percentile(values, 99), 1), "max_ms": round(max(values), 1)} if values else {}
 
@@ -257,7 +257,7 @@ async def run(url: str, questions: List[str], conversations: int, concurrency: i
             "machine": {"cpus": os.cpu_count(), "load_average_1m": round(os.getloadavg()[0], 2)}}
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rasa-url", help="a running Rasa server (default: start a stack on free ports)")
     parser.add_argument("--kb", type=Path, default=REPO / "kb" / "articles", help="articles for the started stack")

@@ -28,18 +28,18 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 import httpx
 import websockets
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_bot import REPO, Stack  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root: scripts.*, search_api, helpdesk
+from scripts.bench_bot import REPO, Stack
 
 MAX_REQUESTS = 1000
 
 
-def rss_mb(pid: int) -> Optional[float]:
+def rss_mb(pid: int) -> float | None:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
@@ -49,7 +49,7 @@ def rss_mb(pid: int) -> Optional[float]:
     return None
 
 
-def endpoints(search: str, rasa: str, article: str) -> List[Dict[str, Any]]:
+def endpoints(search: str, rasa: str, article: str) -> list[dict[str, Any]]:
     session = secrets.token_hex(16)
     return [
         {"name": "POST /search", "method": "POST", "url": f"{search}/search", "json": {"query": "router light red"}},
@@ -69,10 +69,10 @@ def endpoints(search: str, rasa: str, article: str) -> List[Dict[str, Any]]:
 class Probe:
     """Asks each service's health every 100 ms; remembers the slowest answer and any failure."""
 
-    def __init__(self, urls: Dict[str, str]):
+    def __init__(self, urls: dict[str, str]):
         self.urls = urls
-        self.slowest: Dict[str, float] = {name: 0.0 for name in urls}
-        self.failures: List[str] = []
+        self.slowest: dict[str, float] = {name: 0.0 for name in urls}
+        self.failures: list[str] = []
         self.running = True
 
     async def run(self) -> None:
@@ -88,10 +88,10 @@ class Probe:
                 await asyncio.sleep(0.1)
 
 
-async def http_burst(endpoint: Dict[str, Any], requests: int, concurrency: int, source: str) -> Dict[str, Any]:
+async def http_burst(endpoint: dict[str, Any], requests: int, concurrency: int, source: str) -> dict[str, Any]:
     transport = httpx.AsyncHTTPTransport(local_address=source, limits=httpx.Limits(max_connections=concurrency))
     statuses: Counter = Counter()
-    latencies: List[float] = []
+    latencies: list[float] = []
     queue: asyncio.Queue = asyncio.Queue()
     for _ in range(requests):
         queue.put_nowait(None)
@@ -123,14 +123,14 @@ class ChatSocket:
     whose websocket transport needs a newer aiohttp than Rasa 3.6 pins.
     """
 
-    def __init__(self, rasa_url: str, source: str = "127.0.0.1", origin: Optional[str] = None):
+    def __init__(self, rasa_url: str, source: str = "127.0.0.1", origin: str | None = None):
         self.url = rasa_url.replace("http://", "ws://", 1) + "/socket.io/?EIO=4&transport=websocket"
         self.source, self.origin = source, origin
         self.session = secrets.token_hex(16)
         self.replies: asyncio.Queue = asyncio.Queue()
         self.closed = asyncio.Event()
 
-    async def __aenter__(self) -> "ChatSocket":
+    async def __aenter__(self) -> ChatSocket:
         self.ws = await websockets.connect(self.url, origin=self.origin, compression=None, max_size=None,
                                            local_addr=(self.source, 0), open_timeout=10)
         opened = await self.ws.recv()
@@ -161,18 +161,18 @@ class ChatSocket:
         finally:
             self.closed.set()
 
-    async def emit(self, event: str, data: Dict[str, Any]) -> None:
+    async def emit(self, event: str, data: dict[str, Any]) -> None:
         await self.ws.send("42" + json.dumps([event, data]))
 
     async def say(self, text: str, lang: str = "en") -> None:
         await self.emit("user_uttered", {"message": text, "session_id": self.session,
                                          "customData": {"language": lang}})
 
-    async def reply(self, timeout: float = 1.0) -> Dict[str, Any]:
+    async def reply(self, timeout: float = 1.0) -> dict[str, Any]:
         return await asyncio.wait_for(self.replies.get(), timeout)
 
 
-async def socketio_burst(rasa: str, requests: int, source: str) -> Dict[str, Any]:
+async def socketio_burst(rasa: str, requests: int, source: str) -> dict[str, Any]:
     """One chat session sends ``requests`` messages as fast as it can; replies are counted by kind."""
     replies: Counter = Counter()
     async with ChatSocket(rasa, source) as chat:
@@ -184,7 +184,7 @@ async def socketio_burst(rasa: str, requests: int, source: str) -> Dict[str, Any
         while time.monotonic() < deadline:  # until replies stop for a second
             try:
                 text = str((await chat.reply(timeout=1.0)).get("text", ""))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 break
             replies["refused: too many" if ("wait" in text or "warten" in text) else "answered"] += 1
     return {"endpoint": "socket.io user_uttered", "requests": requests, "seconds": round(sent, 2),
@@ -192,7 +192,7 @@ async def socketio_burst(rasa: str, requests: int, source: str) -> Dict[str, Any
 
 
 async def burst(search: str, rasa: str, article: str, requests: int, concurrency: int,
-                source: str, probe_limit: float) -> Dict[str, Any]:
+                source: str, probe_limit: float) -> dict[str, Any]:
     probe = Probe({"web service /health": f"{search}/health", "rasa /": f"{rasa}/"})
     probing = asyncio.ensure_future(probe.run())
     results = []
@@ -209,7 +209,7 @@ async def burst(search: str, rasa: str, article: str, requests: int, concurrency
     return {"results": results, "probe_slowest_ms": slowest, "probe_failures": probe.failures[:10], "ok": ok}
 
 
-def table(report: Dict[str, Any]) -> str:
+def table(report: dict[str, Any]) -> str:
     lines = ["| endpoint | requests | seconds | answers | p50 / max ms |", "|---|---|---|---|---|"]
     for r in report["results"]:
         answers = ", ".join(f"{k}: {v}" for k, v in r["answers"].items())
@@ -218,7 +218,7 @@ def table(report: Dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--search-url", help="a running web service (with --rasa-url; default: start a stack)")
     parser.add_argument("--rasa-url")
@@ -249,7 +249,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         if stack:
             names = ("web service", "action server", "rasa")
             report["rss_mb"] = {name: {"before": before[p.pid], "after": rss_mb(p.pid)}
-                                for name, p in zip(names, stack.processes)}
+                                for name, p in zip(names, stack.processes, strict=False)}
     finally:
         if stack:
             stack.down()

@@ -20,23 +20,23 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import zlib
 import json
 import math
 import pickle
 import sys
+import zlib
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from search_api.evaluation import auroc  # noqa: E402
-from search_api.search import decision as D  # noqa: E402
-from search_api.search.intents import intent_scores  # noqa: E402
-from search_api.search.ranking import rank_articles  # noqa: E402
-from search_api.search.service import SearchService  # noqa: E402
-from search_api.settings import SearchSettings  # noqa: E402
+from search_api.evaluation import auroc
+from search_api.search import decision as D
+from search_api.search.intents import intent_scores
+from search_api.search.ranking import rank_articles
+from search_api.search.service import SearchService
+from search_api.settings import SearchSettings
 
 
 def open_service(work: Path, kb: Path | None) -> SearchService:
@@ -54,6 +54,7 @@ def rank_queries(service: SearchService, queries: list[dict], given_lang: bool) 
         for lang in langs:
             lindex = service.index.languages[lang]
             vector = service.embedders[lang].encode_queries([q["query"]])[0]
+            assert lindex.lexical is not None  # built by LanguageIndex.__post_init__
             ranking = rank_articles(lindex, vector, lindex.lexical.score(q["query"]),
                                     lambda aid: service.index.articles[aid].audience == "public", max_hits=11,
                                     intents=intent_scores(lindex.intents, vector, lindex))
@@ -73,7 +74,7 @@ class Stripped:
         self.texts = []
         rows = []
         titles = {}
-        for r, u in enumerate(lindex.units):
+        for u in lindex.units:
             if u.kind == "title":
                 titles[u.article_id] = u.text
         for r, u in enumerate(lindex.units):
@@ -111,11 +112,11 @@ def simulate(lindex, embedder, variant: str, stripped: Stripped | None) -> list[
     (lno0: its own only, the calibration before LEFT_OUT_SIBLINGS). "strip": a left-out title
     is searched in sections that do not repeat it."""
     queries = D.pseudo_queries(lindex, {})
-    vectors = embedder.encode_queries([q.text for q in queries]) if queries else []
+    vectors = embedder.encode_queries([q.text for q in queries]) if queries else np.zeros((0, embedder.dim))
     siblings = int(variant[3:]) if variant.startswith("lno") else D.LEFT_OUT_SIBLINGS
     searches = D.simulate_searches(lindex, queries, vectors, siblings=siblings, hits=4)
     out = []
-    for search, vector in zip(searches, vectors):
+    for search, vector in zip(searches, vectors, strict=True):
         q, pos = search.query, search.answerable
         if variant == "strip" and lindex.units[q.own_row].kind == "title" and stripped is not None:
             view = stripped.view(q.article_id)
@@ -138,7 +139,7 @@ def all_features(ranking, k):
     hits = ranking.hits
     hit = hits[k]
     nxt = hits[k + 1] if k + 1 < len(hits) else None
-    f = dict(zip(D.FEATURES, D.hit_features(ranking, k)))
+    f = dict(zip(D.FEATURES, D.hit_features(ranking, k), strict=True))
     f["dense_gap_next"] = hit.dense - (nxt.dense if nxt else hit.dense - 0.1)
     f["dense_gap_first"] = max(h.dense for h in hits[:k + 1]) - hit.dense
     f["votes"] = hit.votes
@@ -166,7 +167,8 @@ FEATURE_SETS = {
 
 
 def matrix(rankings, names, n=D.SUGGEST_HITS):
-    rows, groups = [], []
+    rows: list[list[float]] = []
+    groups: list[tuple[int, int]] = []
     for ranking in rankings:
         m = min(n, len(ranking.hits))
         groups.append((len(rows), m))
@@ -209,7 +211,7 @@ def calibrate_variant(sim, names, c, monotone, max_false_answer=D.MAX_FALSE_ANSW
     pos_x, pos_g = matrix([s["pos"] for s in sim], names)
     neg_x, neg_g = matrix([s["neg"] for s in sim], names)
     pos_y = np.zeros(len(pos_x))
-    for s, (start, m) in zip(sim, pos_g):
+    for s, (start, m) in zip(sim, pos_g, strict=True):
         for k in range(m):
             pos_y[start + k] = float(s["pos"].hits[k].article_id == s["aid"])
     x = np.vstack([pos_x, neg_x])
@@ -249,7 +251,7 @@ def evaluate(models, names_of, queries, ranked, mask, score="top"):
     in_scores, out_scores = [], []
     b_in = dict(ar=0, aw=0, sr=0, sw=0, no=0)
     b_out = dict(a=0, s=0, no=0)
-    for q, per, keep in zip(queries, ranked, mask):
+    for q, per, keep in zip(queries, ranked, mask, strict=True):
         if not keep:
             continue
         best = None
@@ -266,6 +268,7 @@ def evaluate(models, names_of, queries, ranked, mask, score="top"):
             top = conf[0] if conf else 0.0
             if best is None or top > best[0]:
                 best = (top, model.decide(conf), [h.article_id for h in ranking.hits], sum(conf[:D.SUGGEST_HITS]))
+        assert best is not None  # every query has at least one language
         top, decision, ids, first_three = best
         if score == "sum3":
             top = first_three
@@ -328,9 +331,9 @@ def main() -> int:
     # raw scores as decision score (AUROC only)
     for raw in ("dense", "score"):
         ins = [max(r.hits[0].dense if raw == "dense" else r.hits[0].score for _, r in per if r.hits) for q, per
-               in zip(queries, ranked) if q["gold"]]
+               in zip(queries, ranked, strict=True) if q["gold"]]
         outs = [max(r.hits[0].dense if raw == "dense" else r.hits[0].score for _, r in per if r.hits) for q, per
-                in zip(queries, ranked) if not q["gold"]]
+                in zip(queries, ranked, strict=True) if not q["gold"]]
         print(f"raw top {raw}: AUROC {auroc(ins, outs):.3f}")
     variants = []
     for pq in args.variants.split(","):

@@ -28,10 +28,10 @@ import Stemmer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from search_api.evaluation import write_kb  # noqa: E402
-from search_api.search.index import load_index  # noqa: E402
-from search_api.search.service import SearchService  # noqa: E402
-from search_api.settings import SearchSettings  # noqa: E402
+from search_api.evaluation import write_kb
+from search_api.search.index import load_index
+from search_api.search.service import SearchService
+from search_api.settings import SearchSettings
 
 STEMMERS = {"de": "german", "en": "english"}
 

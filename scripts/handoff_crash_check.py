@@ -38,8 +38,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ports import free_port  # noqa: E402  (scripts/)
-
+from scripts.ports import free_port  # noqa: E402
 
 
 def payload(run: str, i: int) -> dict:
@@ -90,6 +89,7 @@ class Service:
         raise RuntimeError(f"the service did not start in {timeout} s; see {self.log}")
 
     def kill(self) -> None:
+        assert self.process is not None, "kill before start"
         os.kill(self.process.pid, signal.SIGKILL)
         self.process.wait()
 
@@ -178,11 +178,10 @@ def run_check(handoffs: int, clients: int, kill_after: int, database_url: str | 
     service.stop()
 
     # The store itself, read directly.
-    from helpdesk.handoffs.store import HandoffStore
-
     from sqlalchemy import func, select
 
     from helpdesk.handoffs.models import Handoff
+    from helpdesk.handoffs.store import HandoffStore
 
     store = HandoffStore.open(database_url, migrate=False)
     try:

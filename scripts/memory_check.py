@@ -1,6 +1,6 @@
 """Memory of Rasa, the action server and the web service over many conversations.
 
-Issue 12 asks that the resident memory of each process levels off instead of growing
+The resident memory of each process must level off instead of growing
 with every conversation held. This starts one of each (``scripts/cluster.py`` with one
 replica each: PostgreSQL tracker store, Redis lock store, HAProxy in front) on databases
 of its own, runs ``--conversations`` new conversations (default 10,000; each a question
@@ -24,9 +24,9 @@ from pathlib import Path
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cluster import REPO, Cluster, drop_database  # noqa: E402
-from ports import free_ports  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root: scripts.*, search_api, helpdesk
+from scripts.cluster import REPO, Cluster, drop_database
+from scripts.ports import free_ports
 
 QUESTIONS = ["Mein Internet ist sehr langsam", "my internet is slow", "Wie ändere ich mein Passwort?",
              "I get a lot of spam e-mails", "Der Router zeigt kein Internet an"]
@@ -60,28 +60,34 @@ async def converse(client: httpx.AsyncClient, index: int, statuses: Counter) -> 
     return ok
 
 
-async def run(cluster: Cluster, conversations: int, every: int, concurrency: int) -> list[dict]:
-    samples = []
+async def run(cluster: Cluster, conversations: int, every: int,
+              concurrency: int) -> tuple[list[dict[str, int]], int]:
+    samples: list[dict[str, int]] = []
     started = time.monotonic()
     failures = 0
     statuses: Counter = Counter()
 
+    def pid(name: str) -> int:
+        popen = cluster.processes[name].popen
+        assert popen is not None, f"{name} is not running"
+        return popen.pid
+
     def sample(done: int) -> None:
         row = {"conversations": done, "seconds": round(time.monotonic() - started),
-               **{name: round(rss_mib(cluster.processes[name].popen.pid)) for name in PROCESSES}}
+               **{name: round(rss_mib(pid(name))) for name in PROCESSES}}
         samples.append(row)
         print(json.dumps(row), flush=True)
 
     sample(0)
     async with httpx.AsyncClient(base_url=cluster.public_url, timeout=60) as client:
+        semaphore = asyncio.Semaphore(concurrency)
+
+        async def one(i: int) -> bool:
+            async with semaphore:
+                return await converse(client, i, statuses)
+
         for start in range(0, conversations, every):
             batch = range(start, min(conversations, start + every))
-            semaphore = asyncio.Semaphore(concurrency)
-
-            async def one(i: int) -> bool:
-                async with semaphore:
-                    return await converse(client, i, statuses)
-
             failures += sum(not ok for ok in await asyncio.gather(*(one(i) for i in batch)))
             sample(batch[-1] + 1)
     print(f"memory_check: {conversations} conversations, {failures} with a failed turn; "

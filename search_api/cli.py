@@ -13,13 +13,14 @@ import dataclasses
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from search_api.settings import SearchSettings
 
 
 def settings_from_args(args: argparse.Namespace) -> SearchSettings:
     settings = SearchSettings.from_env()
-    changes = {}
+    changes: dict[str, Any] = {}
     if getattr(args, "articles", None):
         changes["articles_dir"] = Path(args.articles)
     if getattr(args, "index", None):
@@ -71,7 +72,7 @@ def with_dirs(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     return p
 
 
-def add_commands(sub) -> None:
+def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """The knowledge-base commands of ``helpdesk``: lint, build, eval."""
     p = with_dirs(sub.add_parser("lint", help="check every article; file:line for each problem"))
     p.set_defaults(func=cmd_lint)
@@ -84,7 +85,8 @@ def add_commands(sub) -> None:
     p.add_argument("--models", help="HELPDESK_MODELS-style map, default: the configured one")
     p.add_argument("--work", help="keep the generated KB and index here (default: a temp dir)")
     p.add_argument("--limit", type=int, help="only the first N queries")
-    p.add_argument("--kb", help="run the set's queries.jsonl against this articles directory instead of its articles.jsonl")
+    p.add_argument("--kb",
+                   help="run the set's queries.jsonl against this articles directory instead of its articles.jsonl")
     p.add_argument("--given-lang", action="store_true",
                    help="search each query in its 'lang' field instead of detecting the language")
     p.add_argument("--only", action="append", type=field_value, metavar="FIELD=VALUE",

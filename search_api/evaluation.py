@@ -24,11 +24,15 @@ import json
 import shutil
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import yaml
 
 from search_api.settings import SearchSettings, parse_model_map
+
+if TYPE_CHECKING:
+    from search_api.search.service import SearchService
 
 
 def write_kb(set_dir: Path, articles_dir: Path) -> int:
@@ -59,7 +63,7 @@ def auroc(positive: list[float], negative: list[float]) -> float:
 
 def evaluate_set(set_dir: Path, models: str | None = None, work_dir: Path | None = None,
                  progress: bool = True, limit: int | None = None, given_lang: bool = False,
-                 kb_dir: Path | None = None, only: dict[str, str] | None = None) -> dict:
+                 kb_dir: Path | None = None, only: dict[str, str] | None = None) -> dict[str, Any]:
     """Evaluate ``set_dir``; with ``kb_dir`` its queries run against that KB instead of ``articles.jsonl``;
     ``only``: the queries whose fields have these values (``{"split": "heldout"}``)."""
     from search_api.search.service import SearchService
@@ -102,7 +106,7 @@ def evaluate_set(set_dir: Path, models: str | None = None, work_dir: Path | None
             tmp.cleanup()
 
 
-def matches(query: dict, only: dict[str, str]) -> bool:
+def matches(query: dict[str, Any], only: dict[str, str]) -> bool:
     """Whether every field named in ``only`` has that value (as text) in ``query``."""
     return all(str(query.get(name)) == value for name, value in only.items())
 
@@ -114,7 +118,7 @@ def names_exact_term(query: str) -> bool:
     return any(is_exact_key(token) for token in word_tokens(query))
 
 
-def section_accuracy(service, queries: list[dict]) -> tuple[float | None, int, list[str]]:
+def section_accuracy(service: SearchService, queries: list[dict[str, Any]]) -> tuple[float | None, int, list[str]]:
     """Of the answerable ``queries`` with a gold ``section`` whose first hit is the right
     article: the share whose answer passage (as /search makes it, search/router.py) comes from
     that section, how many were counted, and a line for each miss. The conversation's language
@@ -126,7 +130,7 @@ def section_accuracy(service, queries: list[dict]) -> tuple[float | None, int, l
         if not q["gold"] or "section" not in q:
             continue
         result = service.search(q["query"], lang=q["lang"])
-        if not result.hits or result.hits[0].article.id not in q["gold"]:
+        if not result.hits or result.hits[0].article.id not in q["gold"] or result.query_vector is None:
             continue
         right_article += 1
         hit = result.hits[0]
@@ -139,7 +143,7 @@ def section_accuracy(service, queries: list[dict]) -> tuple[float | None, int, l
     return (right_section / right_article if right_article else None), right_article, misses
 
 
-def summarise(queries: list[dict], service, given_lang: bool) -> dict:
+def summarise(queries: list[dict[str, Any]], service: SearchService, given_lang: bool) -> dict[str, Any]:
     """R@k, MRR, decision bands, asserted-wrong rates, AUROC and threshold sweep of ``queries``."""
     ranks, in_scores, out_scores, exact_ranks = [], [], [], []
     bands_in = dict.fromkeys(IN_SCOPE_BANDS, 0)
@@ -168,7 +172,7 @@ def summarise(queries: list[dict], service, given_lang: bool) -> dict:
     def share(count: int, n: int) -> float | None:
         return count / n if n else None
 
-    report = {
+    report: dict[str, Any] = {
         "queries_in_scope": n_in, "queries_out_of_scope": n_out,
         "r@1": share(sum(1 for r in ranks if r == 1), n_in),
         "r@5": share(sum(1 for r in ranks if r and r <= 5), n_in),
@@ -203,7 +207,7 @@ OUT_OF_SCOPE_BANDS = ("answered", "suggested", "none")
 SUGGESTED = 3  # a suggestion shows the first three hits
 
 
-def format_report(r: dict) -> str:
+def format_report(r: dict[str, Any]) -> str:
     lines = [f"set {r['set']}: {r['articles']} articles, {r['units']} units, models {r['models']}, "
              f"build {r['build_seconds']} s", f"thresholds {r['thresholds']}"]
     lines += format_metrics(r)
@@ -213,8 +217,8 @@ def format_report(r: dict) -> str:
     return "\n".join(lines)
 
 
-def format_metrics(r: dict) -> list[str]:
-    def pct(x):
+def format_metrics(r: dict[str, Any]) -> list[str]:
+    def pct(x: float | None) -> str:
         return "n/a" if x is None else f"{x:.3f}"
 
     b_in, b_out = r["bands"]["in_scope"], r["bands"]["out_of_scope"]

@@ -10,9 +10,10 @@ kept outside git; they are never defaulted to a value written in the code.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Self
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -74,7 +75,7 @@ class SearchSettings:
     watch_articles: bool = False
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None):
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Self:
         env = read_env(env)
         kwargs = cls.env_kwargs(env)
         settings = cls(**kwargs)
@@ -83,9 +84,9 @@ class SearchSettings:
         return settings
 
     @classmethod
-    def env_kwargs(cls, env: Mapping[str, str]) -> dict:
+    def env_kwargs(cls, env: Mapping[str, str]) -> dict[str, Any]:
         """The constructor arguments this class reads from ``env`` (subclasses add theirs)."""
-        kwargs: dict = {}
+        kwargs: dict[str, Any] = {}
         if "HELPDESK_ARTICLES_DIR" in env:
             kwargs["articles_dir"] = Path(env["HELPDESK_ARTICLES_DIR"])
         if "HELPDESK_INDEX_DIR" in env:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import shutil
 from pathlib import Path
 
@@ -11,9 +12,21 @@ import pytest
 from helpdesk.settings import Settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
+_CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 STARTER_KB = Path(__file__).resolve().parents[1] / "kb" / "articles"
 ADMIN_TOKEN = "test-admin-token"
 SERVICE_TOKEN = "test-service-token"
+# A test that uses one of these fixtures gets the marker (pyproject.toml declares them), so that
+# make test-quick leaves it out without each module having to say so.
+FIXTURE_MARKERS = {"starter_kb": "slow", "trackers": "rasa", "dovecot": "services", "balancer": "services"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest's -m selection reads the markers
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for fixture, marker in FIXTURE_MARKERS.items():
+            if fixture in getattr(item, "fixturenames", ()):
+                item.add_marker(marker)
 
 
 def make_settings(articles_dir: Path, index_dir: Path, **changes) -> Settings:
@@ -26,6 +39,13 @@ def make_settings(articles_dir: Path, index_dir: Path, **changes) -> Settings:
         base, articles_dir=articles_dir, index_dir=index_dir, admin_token=ADMIN_TOKEN,
         service_token=SERVICE_TOKEN, public_base_url="http://testserver", **changes,
     )
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token of a page's form (the agent pages' hidden csrf_token field)."""
+    found = _CSRF_FIELD.search(html)
+    assert found is not None, "no csrf_token field on the page"
+    return found.group(1)
 
 
 @pytest.fixture(scope="session")

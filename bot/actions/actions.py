@@ -11,7 +11,7 @@ offer of a human, so no customer input can break a turn.
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet, UserUtteranceReverted
@@ -21,6 +21,7 @@ from actions.backend import SearchUnavailable, TicketClosed, backend
 from actions.conversation import (
     MAX_PROBLEM_TEXTS,
     MIN_WORDS_TO_SWITCH,
+    REJECTED,
     SEARCH_TOP_K,
     HelpdeskAction,
     answer_card,
@@ -35,7 +36,6 @@ from actions.conversation import (
     latest_text,
     metadata_language,
     narrowed,
-    REJECTED,
     record_shown,
     rejected_ids,
     send_card,
@@ -58,7 +58,7 @@ class ActionGreet(HelpdeskAction):
         return [SlotSet("language", lang)]
 
 
-def _topic_events(topic: Optional[answers.Topic]) -> List[EventType]:
+def _topic_events(topic: answers.Topic | None) -> list[EventType]:
     if topic is None:
         return []
     return [SlotSet("topic", {"category": topic.category, "product": topic.product, "label": topic.label})]
@@ -89,7 +89,7 @@ class ActionSearch(HelpdeskAction):
         events = [SlotSet("incident_waiting", None)] if waiting else []
         return events + await self.answer(dispatcher, tracker)
 
-    async def answer(self, dispatcher, tracker) -> List[EventType]:
+    async def answer(self, dispatcher, tracker) -> list[EventType]:
         picked = choice(tracker) or ""
         current = conversation_language(tracker)
         if picked.startswith("article:"):
@@ -143,11 +143,11 @@ class ActionSearch(HelpdeskAction):
             events.append(SlotSet("next_problem", parts[1][:1000]))
         return events
 
-    async def search(self, dispatcher, tracker, query: str, problems: List[str], topic: Optional[answers.Topic],
+    async def search(self, dispatcher, tracker, query: str, problems: list[str], topic: answers.Topic | None,
                      may_clarify: bool, refining: bool = False, new_problem: bool = False,
-                     postal_code: Optional[str] = None) -> List[EventType]:
+                     postal_code: str | None = None) -> list[EventType]:
         current = conversation_language(tracker)
-        events: List[EventType] = [SlotSet("problem_texts", problems), SlotSet("clarify_pending", False),
+        events: list[EventType] = [SlotSet("problem_texts", problems), SlotSet("clarify_pending", False),
                                    SlotSet("clarify_topics", None)]
         if topic is not None or refining:
             events.append(SlotSet("clarified", True))
@@ -219,8 +219,8 @@ class ActionSearch(HelpdeskAction):
                          SlotSet("handoff_reason", "unresolved" if step.kind == "rejected_only" else "no_answer")]
 
     @staticmethod
-    async def tell_incident(dispatcher, tracker, result: Dict[str, Any], query: str, lang: str,
-                            postal_code: Optional[str]) -> Optional[List[EventType]]:
+    async def tell_incident(dispatcher, tracker, result: dict[str, Any], query: str, lang: str,
+                            postal_code: str | None) -> list[EventType] | None:
         """A known incident that concerns the message: said first, with what it means for the
         customer and the offer of an e-mail when it is fixed; or the postal code asked for once.
         None: no incident concerns it, the normal answer follows."""
@@ -244,7 +244,7 @@ class ActionSearch(HelpdeskAction):
         return [SlotSet("incident", incidents.remembered(step.incident)),
                 SlotSet("incidents_told", told + [step.incident["id"]]), SlotSet("flow", None)]
 
-    async def incident_answer(self, dispatcher, tracker, waiting: str) -> Optional[List[EventType]]:
+    async def incident_answer(self, dispatcher, tracker, waiting: str) -> list[EventType] | None:
         """The postal code or e-mail address the bot asked for; None when the message is neither
         (it is then a new message)."""
         text = clean_text(latest_text(tracker), most=None)
@@ -274,7 +274,7 @@ class ActionSearch(HelpdeskAction):
         return [SlotSet("incident_waiting", None)]
 
     @staticmethod
-    def show_picked(dispatcher, tracker, article_id: str, lang: Optional[str]) -> List[EventType]:
+    def show_picked(dispatcher, tracker, article_id: str, lang: str | None) -> list[EventType]:
         """The customer picked one of the suggestions: its answer card; its topic is accepted."""
         hits = (tracker.get_slot("last_search") or {}).get("hits") or []
         hit = next((h for h in hits if h.get("article_id") == article_id), None)
@@ -289,7 +289,7 @@ class ActionSearch(HelpdeskAction):
             _topic_events(topic if hit.get("category") else None)
 
     @staticmethod
-    def none_of_these(dispatcher, tracker, lang: Optional[str]) -> List[EventType]:
+    def none_of_these(dispatcher, tracker, lang: str | None) -> list[EventType]:
         """None of the suggestions fits: they count as rejected; one question for details, then a person."""
         lang = lang or DEFAULT_LANGUAGE
         hits = {h.get("article_id"): h for h in (tracker.get_slot("last_search") or {}).get("hits") or []}
@@ -297,7 +297,7 @@ class ActionSearch(HelpdeskAction):
         for article_id in tracker.get_slot("suggested") or []:
             if article_id in hits:
                 shown = record_shown(shown, hits[article_id], "not_relevant")
-        events: List[EventType] = [SlotSet("articles_shown", shown), SlotSet("suggested", None)]
+        events: list[EventType] = [SlotSet("articles_shown", shown), SlotSet("suggested", None)]
         if not tracker.get_slot("clarified"):
             say(dispatcher, "clarify_details", lang)
             return events + [SlotSet("clarify_pending", True), SlotSet("clarified", True), SlotSet("flow", None)]
@@ -306,7 +306,7 @@ class ActionSearch(HelpdeskAction):
         return events + [SlotSet("flow", "offer_human"), SlotSet("handoff_reason", "unresolved")]
 
 
-def _mark_last_article(tracker: Tracker, feedback: str) -> Tuple[List[Dict[str, Any]], Optional[Dict[str, Any]]]:
+def _mark_last_article(tracker: Tracker, feedback: str) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     shown = [dict(a) for a in tracker.get_slot("articles_shown") or []]
     pending = [a for a in shown if a.get("feedback") == "none"]
     if pending:
@@ -315,7 +315,7 @@ def _mark_last_article(tracker: Tracker, feedback: str) -> Tuple[List[Dict[str, 
     return shown, None
 
 
-async def _record_feedback(tracker: Tracker, article: Optional[Dict[str, Any]], helpful: bool) -> None:
+async def _record_feedback(tracker: Tracker, article: dict[str, Any] | None, helpful: bool) -> None:
     if article:
         query = (tracker.get_slot("last_search") or {}).get("query") or ""
         await backend().feedback(article["article_id"], tracker.sender_id, query, helpful)
@@ -350,7 +350,7 @@ class ActionNotSolved(HelpdeskAction):
         shown, article = _mark_last_article(tracker, "not_solved")
         await _record_feedback(tracker, article, False)
         unresolved = int(tracker.get_slot("unresolved_count") or 0) + 1
-        events: List[EventType] = [SlotSet("unresolved_count", unresolved), SlotSet("articles_shown", shown)]
+        events: list[EventType] = [SlotSet("unresolved_count", unresolved), SlotSet("articles_shown", shown)]
 
         if unresolved >= 2:
             say(dispatcher, "unresolved_handoff", lang)
@@ -369,7 +369,7 @@ class ActionNotSolved(HelpdeskAction):
         return events + [SlotSet("clarify_pending", True), SlotSet("clarified", True), SlotSet("flow", "feedback")]
 
 
-def offer_next(dispatcher, problem: str, lang: Optional[str]) -> None:
+def offer_next(dispatcher, problem: str, lang: str | None) -> None:
     """The second problem of a message: named, with a button that searches it."""
     words = problem.split()
     excerpt = " ".join(words[:8]).rstrip(" ,.;:?!") + ("…" if len(words) > 8 else "")
@@ -396,7 +396,7 @@ class ActionRequestHuman(HelpdeskAction):
         return events + [SlotSet("flow", flow)]
 
 
-def go_on_in(dispatcher, tracker: Tracker, target: Optional[str]) -> List[EventType]:
+def go_on_in(dispatcher, tracker: Tracker, target: str | None) -> list[EventType]:
     """Switches the conversation to ``target`` and asks again what the bot is waiting for, in it."""
     events = switch_language(dispatcher, tracker, target)
     if events:
@@ -422,7 +422,7 @@ class ActionSwitchLanguage(HelpdeskAction):
 CONTACT_PARTS = (("contact_phone", ("hotline", "hours")), ("contact_email", ("support_email",)))
 
 
-def tell_contact(dispatcher, lang: str) -> List[EventType]:
+def tell_contact(dispatcher, lang: str) -> list[EventType]:
     """The deployment's ways to a person (GET /bot/profile), never an article."""
     values = profile.values(lang)
     parts = [key for key, needed in CONTACT_PARTS if all(values.get(n) for n in needed)]
@@ -518,7 +518,7 @@ class ActionHandedOff(Action):
         except TicketClosed:
             say(dispatcher, "after_ticket_closed", lang, ticket_id=ticket)
             return [SlotSet("ticket_id", None)]
-        except Exception:  # noqa: BLE001 - the customer must hear that it did not arrive
+        except Exception:
             log.exception("appending to %s failed", ticket)
             say(dispatcher, "action_failed", lang)
             return []

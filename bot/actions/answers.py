@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List, Optional, Sequence
+from typing import Any
 
 ANSWER, SUGGEST, NONE = "answer", "suggest", "none"
 MAX_SUGGESTIONS = 3
@@ -67,8 +68,8 @@ irgendwie irgendwas etwas mehr heute jetzt immer wieder gerade einfach
 @dataclass
 class Topic:
     """One button of the clarifying question: a KB category, or a product inside one."""
-    category: Optional[str]
-    product: Optional[str]
+    category: str | None
+    product: str | None
     label: str
 
     @property
@@ -78,7 +79,7 @@ class Topic:
     def payload(self) -> str:
         return "/inform" + json.dumps({"choice": self.key}, ensure_ascii=False)
 
-    def matches(self, hit: Dict[str, Any]) -> bool:
+    def matches(self, hit: dict[str, Any]) -> bool:
         if self.product:
             return hit.get("product") == self.product
         return hit.get("category") == self.category
@@ -88,12 +89,12 @@ class Topic:
 class Plan:
     """What to show for one search: ``kind`` is answer | suggest | clarify | none | rejected_only."""
     kind: str
-    hits: List[Dict[str, Any]] = field(default_factory=list)
-    topics: List[Topic] = field(default_factory=list)
-    skipped: List[Dict[str, Any]] = field(default_factory=list)  # best hits left out as rejected
+    hits: list[dict[str, Any]] = field(default_factory=list)
+    topics: list[Topic] = field(default_factory=list)
+    skipped: list[dict[str, Any]] = field(default_factory=list)  # best hits left out as rejected
 
 
-def content_words(text: str) -> List[str]:
+def content_words(text: str) -> list[str]:
     return [w for w in (t.lower() for t in _TOKEN.findall(text or ""))
             if len(w) > 1 and w not in NON_CONTENT and not w.isdigit()]
 
@@ -102,7 +103,7 @@ def has_code(text: str) -> bool:
     return bool(_CODE.search(text or ""))
 
 
-def decision(result: Dict[str, Any]) -> str:
+def decision(result: dict[str, Any]) -> str:
     """The service's decision; ``answerable`` (older services) maps onto answer/none."""
     value = result.get("decision")
     if value in (ANSWER, SUGGEST, NONE):
@@ -110,7 +111,7 @@ def decision(result: Dict[str, Any]) -> str:
     return ANSWER if result.get("answerable") else NONE
 
 
-def passage(hit: Dict[str, Any]) -> Dict[str, str]:
+def passage(hit: dict[str, Any]) -> dict[str, str]:
     """The answer passage of a hit: safe markdown, plain text, section and link."""
     answer = hit.get("answer") if isinstance(hit.get("answer"), dict) else {}
     text = answer.get("text") or hit.get("snippet") or ""
@@ -119,13 +120,13 @@ def passage(hit: Dict[str, Any]) -> Dict[str, str]:
             "url": answer.get("url") or hit.get("url") or ""}
 
 
-def confident(hit: Dict[str, Any], threshold: Optional[float]) -> bool:
+def confident(hit: dict[str, Any], threshold: float | None) -> bool:
     """A hit as sure as an answer (the service's per-hit confidence, else its score)."""
     value = hit.get("confidence", hit.get("score"))
     return value is not None and threshold is not None and float(value) >= float(threshold)
 
 
-def offerable(hit: Dict[str, Any], result: Dict[str, Any]) -> bool:
+def offerable(hit: dict[str, Any], result: dict[str, Any]) -> bool:
     """A hit the bot may offer as an option (after "not solved", in a list). The service's
     decision says how many of its hits are plausible: ``answer`` and ``suggest`` stand for
     its first MAX_SUGGESTIONS hits (its per-hit confidence is calibrated for the first
@@ -140,7 +141,7 @@ def offerable(hit: Dict[str, Any], result: Dict[str, Any]) -> bool:
     return confident(hit, result.get("threshold"))
 
 
-def plausible_alternative(hit: Dict[str, Any], result: Dict[str, Any]) -> bool:
+def plausible_alternative(hit: dict[str, Any], result: dict[str, Any]) -> bool:
     """A hit worth offering once the customer rejected another article (PLAUSIBLE_NEXT)."""
     if not offerable(hit, result):
         return False
@@ -149,12 +150,12 @@ def plausible_alternative(hit: Dict[str, Any], result: Dict[str, Any]) -> bool:
     return True
 
 
-def plausible(hit: Dict[str, Any]) -> bool:
+def plausible(hit: dict[str, Any]) -> bool:
     """A hit with a real chance of being the answer (PLAUSIBLE_NEXT), or one without a confidence."""
     return hit.get("confidence") is None or float(hit["confidence"]) >= PLAUSIBLE_NEXT
 
 
-def likely_category(result: Dict[str, Any]) -> Optional[str]:
+def likely_category(result: dict[str, Any]) -> str | None:
     """The category a search points to even without an answer, for a handoff's topic: the one
     the first hits share, else the best hit's when it is plausible; None when they disagree."""
     hits = list(result.get("hits") or [])[:MAX_SUGGESTIONS]
@@ -166,7 +167,7 @@ def likely_category(result: Dict[str, Any]) -> Optional[str]:
     return None
 
 
-def next_after_rejection(result: Dict[str, Any], seen: Iterable[str]) -> Optional[Dict[str, Any]]:
+def next_after_rejection(result: dict[str, Any], seen: Iterable[str]) -> dict[str, Any] | None:
     """The article to offer after "not solved" on ``result``'s article, or None: ask for details.
     After a ``suggest`` the article came from the list: the customer saw the others there and
     picked this one, so offering them now would only repeat the list."""
@@ -184,7 +185,7 @@ def is_vague(text: str, search_decision: str) -> bool:
     return words <= VAGUE_MAX_CONTENT_WORDS or (words <= SHORT_CONTENT_WORDS and search_decision == SUGGEST)
 
 
-def mentioned(text: str, hits: Sequence[Dict[str, Any]]) -> bool:
+def mentioned(text: str, hits: Sequence[dict[str, Any]]) -> bool:
     """Whether a content word of ``text`` (its first five letters) occurs in the hits' titles,
     passages, categories or products: the KB talks about the thing the customer named."""
     found = " ".join(f"{h.get('title', '')} {passage(h)['text']} {h.get('category') or ''} {h.get('product') or ''}"
@@ -192,17 +193,17 @@ def mentioned(text: str, hits: Sequence[Dict[str, Any]]) -> bool:
     return any(word[:5] in found for word in content_words(text))
 
 
-def topics_of(hits: Sequence[Dict[str, Any]], labels: Dict[str, str]) -> List[Topic]:
+def topics_of(hits: Sequence[dict[str, Any]], labels: dict[str, str]) -> list[Topic]:
     """Buttons from the hits' front matter: one per category when they differ, else one per
     product inside the one category; fewer than two means there is nothing to choose."""
-    categories: List[str] = []
+    categories: list[str] = []
     for hit in hits:
         if hit.get("category") and hit["category"] not in categories:
             categories.append(hit["category"])
     if len(categories) >= 2:
         return [Topic(c, None, labels.get(c) or c.replace("-", " ").capitalize())
                 for c in categories[:MAX_TOPIC_BUTTONS]]
-    products: List[str] = []
+    products: list[str] = []
     for hit in hits:
         if hit.get("product") and hit["product"] not in products:
             products.append(str(hit["product"]))
@@ -212,7 +213,7 @@ def topics_of(hits: Sequence[Dict[str, Any]], labels: Dict[str, str]) -> List[To
     return []
 
 
-def topic_from_choice(value: Optional[str], last_topics: Iterable[Dict[str, Any]]) -> Optional[Topic]:
+def topic_from_choice(value: str | None, last_topics: Iterable[dict[str, Any]]) -> Topic | None:
     """The topic a button sent (``topic:<category>`` / ``product:<name>``), as offered."""
     if not value:
         return None
@@ -223,8 +224,8 @@ def topic_from_choice(value: Optional[str], last_topics: Iterable[Dict[str, Any]
     return None
 
 
-def plan(result: Dict[str, Any], text: str, rejected: Iterable[str], labels: Dict[str, str],
-         may_clarify: bool, topic: Optional[Topic] = None, dismissed: Iterable[str] = ()) -> Plan:
+def plan(result: dict[str, Any], text: str, rejected: Iterable[str], labels: dict[str, str],
+         may_clarify: bool, topic: Topic | None = None, dismissed: Iterable[str] = ()) -> Plan:
     """The bot's next step for a search of ``text``.
 
     ``rejected``: articles the customer read and marked "not solved", never shown again.

@@ -26,7 +26,7 @@ import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 import httpx
 
@@ -51,9 +51,9 @@ class HandoffRejected(Exception):
         self.status = status
         self.detail = detail
 
-    def fields(self) -> List[str]:
+    def fields(self) -> list[str]:
         """Names of the fields a 422 complains about, e.g. ['summary', 'contact', 'email']."""
-        names: List[str] = []
+        names: list[str] = []
         if isinstance(self.detail, list):
             for error in self.detail:
                 if isinstance(error, dict):
@@ -69,7 +69,7 @@ class TicketClosed(Exception):
     """The ticket is resolved (or unknown): nothing can be added to its transcript any more."""
 
 
-def _secret(name: str) -> Optional[str]:
+def _secret(name: str) -> str | None:
     if os.environ.get(name):
         return os.environ[name]
     path = Path(os.environ.get("HELPDESK_SECRETS_FILE", REPO_ROOT / "var" / "secrets.env"))
@@ -90,11 +90,11 @@ class Backend:
     handoff_timeout: float = 5.0
     handoff_attempts: int = 3
     retry_delays: tuple = (0.3, 1.0)
-    service_token: Optional[str] = None
-    _client: Optional[httpx.AsyncClient] = field(default=None, repr=False)
+    service_token: str | None = None
+    _client: httpx.AsyncClient | None = field(default=None, repr=False)
 
     @classmethod
-    def from_env(cls) -> "Backend":
+    def from_env(cls) -> Backend:
         return cls(
             base_url=os.environ.get("HELPDESK_SEARCH_URL", "http://127.0.0.1:8000").rstrip("/"),
             timeout=float(os.environ.get("HELPDESK_SEARCH_TIMEOUT", "2.0")),
@@ -115,14 +115,14 @@ class Backend:
             await self._client.aclose()
             self._client = None
 
-    async def search(self, query: str, lang: Optional[str] = None, top_k: int = 5,
-                     conversation_id: Optional[str] = None, conversation_lang: Optional[str] = None) -> Dict[str, Any]:
+    async def search(self, query: str, lang: str | None = None, top_k: int = 5,
+                     conversation_id: str | None = None, conversation_lang: str | None = None) -> dict[str, Any]:
         """``conversation_id`` (the sender id) goes with the query: the operators' reports count
         conversations with it (helpdesk/reports/activity.py), and an unanswered one is kept for
         the authors with it, so erasing the customer's data (helpdesk erase) erases it too.
         ``conversation_lang``: the conversation's language so far, which search prefers when the
         query itself does not say which language it is in."""
-        body: Dict[str, Any] = {"query": query[:MAX_QUERY_CHARS], "lang": lang, "top_k": top_k}
+        body: dict[str, Any] = {"query": query[:MAX_QUERY_CHARS], "lang": lang, "top_k": top_k}
         if conversation_lang and not lang:
             body["conversation_lang"] = conversation_lang
         if conversation_id:
@@ -150,7 +150,7 @@ class Backend:
             return response.json()
         raise SearchUnavailable(f"POST /search: {last_error}")
 
-    async def language(self, text: str) -> Optional[Dict[str, Any]]:
+    async def language(self, text: str) -> dict[str, Any] | None:
         """{"lang", "confidence", "detected"}, or None when the web service does not answer."""
         try:
             response = await self.client.post(
@@ -160,7 +160,7 @@ class Backend:
             return None
         return response.json() if response.status_code == 200 else None
 
-    async def profile(self, lang: str) -> Dict[str, Any]:
+    async def profile(self, lang: str) -> dict[str, Any]:
         """GET /bot/profile?lang=...; raises SearchUnavailable when the web service does not answer."""
         try:
             response = await self.client.get("/bot/profile", params={"lang": lang}, timeout=self.timeout)
@@ -184,11 +184,11 @@ class Backend:
             return False
         return True
 
-    async def active_incidents(self, categories: List[str], products: List[str], text: str,
-                               postal_code: Optional[str], lang: str) -> List[Dict[str, Any]]:
+    async def active_incidents(self, categories: list[str], products: list[str], text: str,
+                               postal_code: str | None, lang: str) -> list[dict[str, Any]]:
         """GET /api/incidents/active: the known incidents that concern the customer's message.
         Telling of an outage is a bonus to the answer: [] when the desk does not answer."""
-        params: List[Any] = [("category", c) for c in categories[:10]]
+        params: list[Any] = [("category", c) for c in categories[:10]]
         params += [("product", p) for p in products[:10]]
         params += [("q", (text or "")[:1000]), ("lang", lang)]
         if postal_code:
@@ -205,7 +205,7 @@ class Backend:
         return response.json().get("incidents") or []
 
     async def subscribe_incident(self, incident_id: int, email: str, lang: str,
-                                 conversation_id: str) -> Optional[bool]:
+                                 conversation_id: str) -> bool | None:
         """POST /api/incidents/{id}/subscriptions: True when the customer will be told, False
         when the desk refused the address (422), None when it failed otherwise (or the incident
         ended)."""
@@ -220,7 +220,7 @@ class Backend:
             return True
         return False if response.status_code == 422 else None
 
-    async def create_handoff(self, payload: Dict[str, Any]) -> Dict[str, Any]:
+    async def create_handoff(self, payload: dict[str, Any]) -> dict[str, Any]:
         """POST /handoffs with retries on connection errors and 5xx; returns the 201/200 body."""
         headers = {"Authorization": f"Bearer {self.service_token or ''}"}
         last_error = "no attempt"
@@ -248,7 +248,7 @@ class Backend:
             raise HandoffRejected(response.status_code, detail)
         raise HandoffFailed(last_error)
 
-    async def append_message(self, ticket_id: str, conversation_id: str, text: str) -> Dict[str, Any]:
+    async def append_message(self, ticket_id: str, conversation_id: str, text: str) -> dict[str, Any]:
         """Adds the customer's message to the ticket's transcript (POST /handoffs/{id}/messages)."""
         body = {"conversation_id": conversation_id[:200],
                 "messages": [{"sender": "customer", "text": text[:MAX_MESSAGE_CHARS],
@@ -262,7 +262,7 @@ class Backend:
         return response.json()
 
 
-_backend: Optional[Backend] = None
+_backend: Backend | None = None
 
 
 def backend() -> Backend:

@@ -11,20 +11,16 @@ from __future__ import annotations
 import logging
 import re
 from abc import ABCMeta, abstractmethod
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import profile
 from actions.answers import passage
 from actions.backend import MAX_QUERY_CHARS, backend
 from actions.texts import DEFAULT_LANGUAGE, LANGUAGES, normalise_language, render, say
-
-try:  # the deployment profile (company name, KB topics); absent on branches without issue 16
-    from actions import profile
-except ImportError:  # pragma: no cover - depends on the merge order of the branches
-    profile = None
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +37,7 @@ _WORD = re.compile(r"\w", re.UNICODE)
 _TAG = re.compile(r"<[^>]{0,200}>")
 
 
-def clean_text(text: Optional[str], most: Optional[int] = MAX_QUERY_CHARS) -> str:
+def clean_text(text: str | None, most: int | None = MAX_QUERY_CHARS) -> str:
     """The customer's message as plain text: markup tags removed, whitespace collapsed, cut at a
     word within ``most`` characters (a search query); whole with ``most=None`` (for the ticket)."""
     text = _TAG.sub(" ", text or "")
@@ -62,7 +58,7 @@ def has_words(text: str) -> bool:
     return bool(_WORD.search(text.replace("_", "")))
 
 
-def said(message: Dict[str, Any]) -> str:
+def said(message: dict[str, Any]) -> str:
     """What the customer wrote in ``message`` (the tracker's latest message or a user event): the
     whole text, which the channel puts in the metadata where NLU got only its start."""
     metadata = message.get("metadata")
@@ -80,34 +76,32 @@ def latest_start(tracker: Tracker) -> str:
     return tracker.latest_message.get("text") or ""
 
 
-def latest_intent(tracker: Tracker) -> Optional[str]:
+def latest_intent(tracker: Tracker) -> str | None:
     return (tracker.latest_message.get("intent") or {}).get("name")
 
 
-def choice(tracker: Tracker) -> Optional[str]:
+def choice(tracker: Tracker) -> str | None:
     """The value a button sent (``/inform{"choice": ...}``), if the last message was one."""
     values = list(tracker.get_latest_entity_values("choice"))
     return str(values[0]) if values else None
 
 
-def topic_labels(lang: Optional[str]) -> Dict[str, str]:
+def topic_labels(lang: str | None) -> dict[str, str]:
     """Category -> button label in ``lang``, from the deployment profile (the KB's categories)."""
-    if profile is None:
-        return {}
     try:
         return {t["id"]: t.get("title") or t["id"] for t in profile.topics(lang) if t.get("id")}
-    except Exception:  # noqa: BLE001 - labels are a nicety; the category id is shown instead
+    except Exception:
         log.exception("profile topics unavailable")
         return {}
 
 
-def metadata_language(tracker: Tracker) -> Optional[str]:
+def metadata_language(tracker: Tracker) -> str | None:
     """The language the web chat page is set to (socket.io customData), as a hint only."""
     metadata = tracker.latest_message.get("metadata") or {}
     return normalise_language(metadata.get("language")) if isinstance(metadata, dict) else None
 
 
-def conversation_language(tracker: Tracker) -> Optional[str]:
+def conversation_language(tracker: Tracker) -> str | None:
     return normalise_language(tracker.get_slot("language"))
 
 
@@ -134,7 +128,7 @@ async def detect_language(tracker: Tracker, text: str, follow_choice: bool = Tru
     return current or hint or DEFAULT_LANGUAGE
 
 
-def switch_language(dispatcher: CollectingDispatcher, tracker: Tracker, target: Optional[str]) -> List[EventType]:
+def switch_language(dispatcher: CollectingDispatcher, tracker: Tracker, target: str | None) -> list[EventType]:
     """The customer asked to go on in ``target``: confirmed in it, and kept whatever language
     their next messages are detected in; a language the bot does not speak is answered in the
     current one, and nothing changes ([])."""
@@ -150,25 +144,25 @@ def switch_language(dispatcher: CollectingDispatcher, tracker: Tracker, target: 
 REJECTED = ("not_solved", "not_relevant")
 
 
-def shown_article(article: Dict[str, Any], feedback: str = "none") -> Dict[str, Any]:
+def shown_article(article: dict[str, Any], feedback: str = "none") -> dict[str, Any]:
     return {"article_id": article["article_id"], "title": article.get("title", ""),
             "score": article.get("score"), "url": article.get("url", ""), "feedback": feedback,
             "category": article.get("category"), "product": article.get("product")}
 
 
-def record_shown(shown: List[Dict[str, Any]], article: Dict[str, Any], feedback: str = "none") -> List[Dict[str, Any]]:
+def record_shown(shown: list[dict[str, Any]], article: dict[str, Any], feedback: str = "none") -> list[dict[str, Any]]:
     """``shown`` with ``article`` added once: a repeat replaces the earlier entry (latest verdict wins)."""
     kept = [a for a in shown if a.get("article_id") != article["article_id"]]
     return (kept + [shown_article(article, feedback)])[-MAX_ARTICLES_SHOWN:]
 
 
-def rejected_ids(tracker: Tracker, feedback: tuple = ("not_solved",)) -> List[str]:
+def rejected_ids(tracker: Tracker, feedback: tuple = ("not_solved",)) -> list[str]:
     """Articles the customer marked "not solved" (or, with ``feedback``, passed over in a list)."""
     return [a["article_id"] for a in tracker.get_slot("articles_shown") or [] if a.get("feedback") in feedback]
 
 
-def answer_card(hit: Dict[str, Any], lang: Optional[str], intro: str = "answer_intro",
-                question: str = "answer_card") -> Dict[str, Any]:
+def answer_card(hit: dict[str, Any], lang: str | None, intro: str = "answer_intro",
+                question: str = "answer_card") -> dict[str, Any]:
     """One message with the whole answer: title, the passage (safe markdown from search), the
     link and the solved/not-solved buttons (``question``: the text with them). ``text`` is the
     same as plain markdown for channels that do not render cards (REST clients, the handoff
@@ -186,12 +180,12 @@ def answer_card(hit: Dict[str, Any], lang: Optional[str], intro: str = "answer_i
             "question": ask["text"], "buttons": ask["buttons"], "text": text}
 
 
-def send_card(dispatcher: CollectingDispatcher, card: Dict[str, Any]) -> None:
+def send_card(dispatcher: CollectingDispatcher, card: dict[str, Any]) -> None:
     # Rasa's socket.io channel emits ``data`` as the bot message itself; REST returns it as ``custom``.
     dispatcher.utter_message(json_message={"data": card})
 
 
-def compact_search(result: Dict[str, Any], query: str) -> Dict[str, Any]:
+def compact_search(result: dict[str, Any], query: str) -> dict[str, Any]:
     """What later turns need of a search: the query, decision, threshold and the hits."""
     keys = ("article_id", "title", "section", "snippet", "answer", "url", "score", "confidence",
             "category", "product")
@@ -206,16 +200,15 @@ class HelpdeskAction(Action, metaclass=ABCMeta):
 
     @abstractmethod
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[str, Any]) -> List[EventType]:
+                  domain: dict[str, Any]) -> list[EventType]:
         """The action's work; see ``run``."""
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[str, Any]) -> List[EventType]:
+                  domain: dict[str, Any]) -> list[EventType]:
         try:
-            if profile is not None:
-                await profile.refresh()
+            await profile.refresh()
             return await self.act(dispatcher, tracker, domain)
-        except Exception:  # noqa: BLE001 - the customer must get an answer whatever broke
+        except Exception:
             log.exception("action %s failed in conversation %s", self.name(), tracker.sender_id)
             lang = conversation_language(tracker) or DEFAULT_LANGUAGE
             dispatcher.messages.clear()

@@ -20,11 +20,11 @@ conversation and never claims success it did not get back from the web service.
 from __future__ import annotations
 
 import hashlib
-from abc import abstractmethod
 import logging
 import re
+from abc import abstractmethod
 from datetime import datetime, timezone
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -34,6 +34,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import answers
 from actions.answers import content_words
+from actions.backend import MAX_MESSAGE_CHARS, HandoffFailed, HandoffRejected, SearchUnavailable, backend
 from actions.conversation import (
     MAX_PROBLEM_TEXTS,
     REJECTED,
@@ -54,7 +55,6 @@ from actions.conversation import (
     send_card,
     switch_language,
 )
-from actions.backend import MAX_MESSAGE_CHARS, HandoffFailed, HandoffRejected, SearchUnavailable, backend
 from actions.texts import DEFAULT_LANGUAGE, LANGUAGES, render, say
 from actions.wishes import describes_problem, language_asked, tried_in
 
@@ -91,7 +91,7 @@ EMAIL_IN_TEXT = re.compile(r"[^@\s<>,;\"'()\[\]]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-
 PHONE_IN_TEXT = re.compile(r"\+?[0-9][0-9 ()./-]{4,24}[0-9]")
 
 
-def find_contact(text: str) -> Optional[Dict[str, str]]:
+def find_contact(text: str) -> dict[str, str] | None:
     """{"email": ...} or {"phone": ...} found in the text; None when there is neither.
     A first check only: the web service's 422 has the last word on what it accepts."""
     text = text or ""
@@ -105,11 +105,11 @@ def find_contact(text: str) -> Optional[Dict[str, str]]:
     return None
 
 
-def contact_text(contact: Optional[str]) -> str:
+def contact_text(contact: str | None) -> str:
     return contact or ""
 
 
-def words_match(text: str, table: Dict[str, tuple]) -> Optional[str]:
+def words_match(text: str, table: dict[str, tuple]) -> str | None:
     lowered = f" {text.lower()} "
     for value, words in table.items():
         if any(w in lowered for w in words):
@@ -122,7 +122,7 @@ def bounded(text: str, limit: int = MAX_TEXT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def description(problems: List[str], limit: int = MAX_TEXT) -> str:
+def description(problems: list[str], limit: int = MAX_TEXT) -> str:
     """The problem texts joined with " / " as written; where they do not all fit in ``limit``, the
     longest (a long paste carries the problem) whole and the newest others that fit beside it.
     The transcript has every message."""
@@ -140,25 +140,25 @@ def categories() -> frozenset:
             known = profile.topic_ids()
             if known:
                 return frozenset(known)
-        except Exception:  # noqa: BLE001 - the profile is optional
+        except Exception:
             log.exception("profile topic ids unavailable")
     return frozenset(CATEGORIES)
 
 
-def category_words() -> Dict[str, tuple]:
+def category_words() -> dict[str, tuple]:
     if profile is not None:
         try:
             words = profile.topic_words()
             if words:
                 return dict(words)
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("profile topic words unavailable")
     return CATEGORY_WORDS
 
 
-def articles_text(articles: List[Dict[str, Any]], lang: Optional[str]) -> str:
+def articles_text(articles: list[dict[str, Any]], lang: str | None) -> str:
     """The articles the bot showed, each once with the customer's verdict on it."""
-    latest: Dict[str, Dict[str, Any]] = {}
+    latest: dict[str, dict[str, Any]] = {}
     for article in articles or []:
         latest.pop(article["article_id"], None)
         latest[article["article_id"]] = article
@@ -171,7 +171,7 @@ def articles_text(articles: List[Dict[str, Any]], lang: Optional[str]) -> str:
     return render("tried_articles", lang, items=items)["text"]
 
 
-def tried_text(own_words: Optional[str], articles: List[Dict[str, Any]], lang: Optional[str]) -> str:
+def tried_text(own_words: str | None, articles: list[dict[str, Any]], lang: str | None) -> str:
     """What the customer already tried: their own words, then the articles shown with verdicts."""
     parts = [p for p in ((own_words or "").strip(), articles_text(articles, lang)) if p]
     return bounded(". ".join(p.rstrip(". ") for p in parts))
@@ -195,17 +195,17 @@ def problem_part(text: str) -> str:
     return problem if len(content_words(problem)) >= MIN_PROBLEM_WORDS else ""
 
 
-def shown_category(articles: List[Dict[str, Any]]) -> Optional[str]:
+def shown_category(articles: list[dict[str, Any]]) -> str | None:
     """The category of the latest article shown for the open problem: one the customer read or
     marked "not solved"; not one passed over in a list, nor one that solved an earlier problem."""
     return next((a.get("category") for a in reversed(articles or [])
                  if a.get("category") and a.get("feedback") in ("none", "not_solved")), None)
 
 
-def prefill_events(tracker: Tracker, lang: Optional[str]) -> List[EventType]:
+def prefill_events(tracker: Tracker, lang: str | None) -> list[EventType]:
     """Slots of the form the bot can fill from the conversation (only empty ones); the summary
     shows each for correction."""
-    events: List[EventType] = [SlotSet("handoff_confirmed", None), SlotSet("handoff_fix_pending", False)]
+    events: list[EventType] = [SlotSet("handoff_confirmed", None), SlotSet("handoff_fix_pending", False)]
     topic = tracker.get_slot("topic") or {}
     category = topic.get("category") or shown_category(tracker.get_slot("articles_shown") or [])
     if not tracker.get_slot("handoff_category") and category in categories():
@@ -232,12 +232,12 @@ class ActionPrepareHandoff(HelpdeskAction):
         return await self.prepare(dispatcher, tracker, asked=latest_intent(tracker) == "request_human")
 
     @staticmethod
-    async def prepare(dispatcher: CollectingDispatcher, tracker: Tracker, asked: bool) -> List[EventType]:
+    async def prepare(dispatcher: CollectingDispatcher, tracker: Tracker, asked: bool) -> list[EventType]:
         """``asked``: the customer's message asked for a person (else it was a yes to the offer)."""
         lang = conversation_language(tracker)
         if lang is None or asked:
             lang = await detect_language(tracker, latest_text(tracker))
-        events: List[EventType] = []
+        events: list[EventType] = []
         if asked:
             reason = "customer_request"
             # "I want a human, <problem>": the problem is kept for the summary, the request is not.
@@ -274,7 +274,7 @@ class ValidateHandoffForm(FormValidationAction):
             value = latest_text(tracker)
         return " ".join(str(value or "").split())
 
-    def _coded(self, value: Any, tracker: Tracker, allowed: tuple) -> Tuple[Optional[str], str]:
+    def _coded(self, value: Any, tracker: Tracker, allowed: tuple) -> tuple[str | None, str]:
         """(code, "") when a button (or a prefill) gave one of ``allowed``, else (None, typed text)."""
         picked = choice(tracker)
         if picked in allowed:
@@ -285,7 +285,7 @@ class ValidateHandoffForm(FormValidationAction):
         return None, "" if text.startswith("/") else text
 
     async def validate_handoff_category(self, value: Any, dispatcher: CollectingDispatcher,
-                                        tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+                                        tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
         code, text = self._coded(value, tracker, tuple(categories()))
         if code or not text:
             return {"handoff_category": code}
@@ -295,15 +295,15 @@ class ValidateHandoffForm(FormValidationAction):
         return await self._typed_problem(text, named, dispatcher, tracker)
 
     @staticmethod
-    async def _typed_problem(text: str, named: Optional[str], dispatcher: CollectingDispatcher,
-                             tracker: Tracker) -> Dict[str, Any]:
+    async def _typed_problem(text: str, named: str | None, dispatcher: CollectingDispatcher,
+                             tracker: Tracker) -> dict[str, Any]:
         """A problem typed at "What is your request about?": it is the description, and it is
         searched. A clear answer is shown with "solved" / "on to a person" and the form pauses
         (flow feedback: "not solved" resumes it, the description comes from ``problem_texts``);
         otherwise the topic comes from the articles found and the form goes on."""
         lang = conversation_language(tracker)
         problems = (list(tracker.get_slot("problem_texts") or []) + [text])[-MAX_PROBLEM_TEXTS:]
-        slots: Dict[str, Any] = {"problem_texts": problems}
+        slots: dict[str, Any] = {"problem_texts": problems}
         tried = tried_in([text])
         if tried and not tracker.get_slot("handoff_tried"):
             slots["handoff_tried"] = bounded(tried)
@@ -327,7 +327,7 @@ class ValidateHandoffForm(FormValidationAction):
                 "articles_shown": record_shown(list(tracker.get_slot("articles_shown") or []), best)}
 
     def validate_handoff_description(self, value: Any, dispatcher: CollectingDispatcher,
-                                     tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+                                     tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
         if value is None:
             return {"handoff_description": None}
         text = self._text(value, tracker)
@@ -337,14 +337,14 @@ class ValidateHandoffForm(FormValidationAction):
         return {"handoff_description": bounded(text)}
 
     def validate_handoff_tried(self, value: Any, dispatcher: CollectingDispatcher,
-                               tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+                               tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
         text = self._text(value, tracker)
         if not text or text.startswith("/"):
             return {"handoff_tried": None}
         return {"handoff_tried": bounded(text)}
 
     def validate_handoff_urgency(self, value: Any, dispatcher: CollectingDispatcher,
-                                 tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+                                 tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
         code, text = self._coded(value, tracker, URGENCIES)
         if code or not text:
             return {"handoff_urgency": code}
@@ -353,7 +353,7 @@ class ValidateHandoffForm(FormValidationAction):
                 "handoff_impact": bounded(text, 2000)}
 
     def validate_handoff_contact(self, value: Any, dispatcher: CollectingDispatcher,
-                                 tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+                                 tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
         if value is None:
             return {"handoff_contact": None}
         found = find_contact(self._text(value, tracker))
@@ -363,7 +363,7 @@ class ValidateHandoffForm(FormValidationAction):
         return {"handoff_contact": next(iter(found.values()))}
 
     def validate_handoff_confirmed(self, value: Any, dispatcher: CollectingDispatcher,
-                                   tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+                                   tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
         if value is None:
             return {"handoff_confirmed": None}
         intent = (tracker.latest_message.get("intent") or {}).get("name")
@@ -389,7 +389,7 @@ class ValidateHandoffForm(FormValidationAction):
         return {"handoff_confirmed": None}
 
     @staticmethod
-    def _field_named(text: str) -> Optional[str]:
+    def _field_named(text: str) -> str | None:
         table = {
             "contact": ("contact", "kontakt", "mail", "phone", "telefon", "nummer", "number"),
             "urgency": ("urgen", "dringend", "dringlich", "priorit"),
@@ -400,7 +400,7 @@ class ValidateHandoffForm(FormValidationAction):
         return words_match(text, table)
 
 
-def _button_title(name: str, lang: Optional[str], value: str) -> str:
+def _button_title(name: str, lang: str | None, value: str) -> str:
     """The label the customer saw on the button for ``value`` (texts stay in texts.yml)."""
     for button in render(name, lang)["buttons"]:
         if f'"{value}"' in button["payload"]:
@@ -497,10 +497,10 @@ def card_text(data: Any) -> str:
     return str(card.get("text") or "") if isinstance(card, dict) else ""
 
 
-def transcript(tracker: Tracker) -> List[Dict[str, Any]]:
+def transcript(tracker: Tracker) -> list[dict[str, Any]]:
     """The conversation as the customer saw it: a button click is the button's title, not its payload."""
     messages = []
-    titles: Dict[str, str] = {}  # payload -> title of the last bot message's buttons
+    titles: dict[str, str] = {}  # payload -> title of the last bot message's buttons
     for event in tracker.events:
         kind = event.get("event")
         if kind not in ("user", "bot"):
@@ -525,7 +525,7 @@ def transcript(tracker: Tracker) -> List[Dict[str, Any]]:
 API_FEEDBACK = ("solved", "not_solved", "none")  # "not_relevant" (none of the suggestions) is "none" there
 
 
-def handoff_payload(tracker: Tracker, lang: str, handoff_number: int) -> Dict[str, Any]:
+def handoff_payload(tracker: Tracker, lang: str, handoff_number: int) -> dict[str, Any]:
     articles = list({a["article_id"]: a for a in tracker.get_slot("articles_shown") or []}.values())
     contact = find_contact(tracker.get_slot("handoff_contact") or "") or {}
     category = tracker.get_slot("handoff_category")

@@ -11,8 +11,9 @@ the customer typed (an e-mail address: ``handoff.find_contact``).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Any
 
 TOP_HITS = 3  # the hits of a search whose categories and products count
 POSTAL_CODE = re.compile(r"(?<!\d)(\d{5}|\d{4})(?!\d)")
@@ -22,10 +23,10 @@ TELL, ASK_POSTAL_CODE = "tell", "ask_postal_code"
 @dataclass(frozen=True)
 class Step:
     kind: str  # TELL | ASK_POSTAL_CODE
-    incident: Dict[str, Any]
+    incident: dict[str, Any]
 
 
-def hit_topics(result: Dict[str, Any]) -> Tuple[List[str], List[str]]:
+def hit_topics(result: dict[str, Any]) -> tuple[list[str], list[str]]:
     """The categories and products of a search's top hits, each once, best first."""
     hits = (result or {}).get("hits") or []
     categories = list(dict.fromkeys(h["category"] for h in hits[:TOP_HITS] if h.get("category")))
@@ -33,8 +34,8 @@ def hit_topics(result: Dict[str, Any]) -> Tuple[List[str], List[str]]:
     return categories, products
 
 
-def decide(incidents: Iterable[Dict[str, Any]], told: Iterable[int],
-           asked_postal_code: bool) -> Optional[Step]:
+def decide(incidents: Iterable[dict[str, Any]], told: Iterable[int],
+           asked_postal_code: bool) -> Step | None:
     """Tell of the first incident the customer is in (and was not told of); else ask for the
     postal code once when an area-bound incident might concern them; else nothing."""
     fresh = [i for i in incidents if i.get("id") not in set(told)]
@@ -47,18 +48,18 @@ def decide(incidents: Iterable[Dict[str, Any]], told: Iterable[int],
     return None
 
 
-def postal_code_in(text: str) -> Optional[str]:
+def postal_code_in(text: str) -> str | None:
     """The first four- or five-digit number of a message ("10115", "PLZ 10115 Berlin")."""
     found = POSTAL_CODE.search(text or "")
     return found.group(1) if found else None
 
 
-def remembered(incident: Dict[str, Any]) -> Dict[str, Any]:
+def remembered(incident: dict[str, Any]) -> dict[str, Any]:
     """What the conversation keeps of an incident it told of (the slot ``incident``)."""
     return {key: incident.get(key) for key in ("id", "title", "category", "product")}
 
 
-def notice_values(incident: Dict[str, Any]) -> Dict[str, str]:
+def notice_values(incident: dict[str, Any]) -> dict[str, str]:
     """The placeholders of the texts ``incident_known`` and ``incident_expected``."""
     affected = incident.get("topic") or incident.get("category") or ""
     if incident.get("product"):

@@ -20,7 +20,7 @@ import asyncio
 import logging
 import os
 import time
-from typing import Any, Dict, List, Optional, Set, Tuple
+from typing import Any
 
 from actions.backend import SearchUnavailable, backend
 
@@ -31,9 +31,9 @@ OTHER = "other"
 RETRY_AFTER_FAILURE = 10.0  # seconds: a web service that is down is not asked on every turn
 VALUE_KEYS = ("company", "assistant", "hotline", "hours", "support_email", "scope_sentence", "privacy_url")
 
-_profiles: Dict[str, Dict[str, Any]] = {}
-_fetched_at: Dict[str, float] = {}
-_locks: Dict[int, asyncio.Lock] = {}  # one per event loop (the action server has one; tests make several)
+_profiles: dict[str, dict[str, Any]] = {}
+_fetched_at: dict[str, float] = {}
+_locks: dict[int, asyncio.Lock] = {}  # one per event loop (the action server has one; tests make several)
 
 
 def ttl() -> float:
@@ -62,7 +62,7 @@ async def refresh() -> None:
             now = time.monotonic()
             stale = [lang for lang in LANGUAGES if now - _fetched_at.get(lang, -1e9) >= ttl()]
             await asyncio.gather(*(_fetch(lang) for lang in stale))
-    except Exception:  # noqa: BLE001 - a profile must never break a turn
+    except Exception:
         log.exception("bot profile refresh failed")
 
 
@@ -72,12 +72,12 @@ def clear() -> None:
     _fetched_at.clear()
 
 
-def current(lang: Optional[str]) -> Dict[str, Any]:
+def current(lang: str | None) -> dict[str, Any]:
     """The profile in ``lang``, else in any language fetched, else {}."""
     return _profiles.get(lang or "") or next(iter(_profiles.values()), {})
 
 
-def values(lang: Optional[str]) -> Dict[str, str]:
+def values(lang: str | None) -> dict[str, str]:
     """The placeholders texts.yml may use: company, assistant, hotline, hours, support_email,
     scope_sentence and privacy_url (the deployment's ``urls.privacy_policy``); "" when unknown."""
     profile = current(lang)
@@ -86,24 +86,24 @@ def values(lang: Optional[str]) -> Dict[str, str]:
     return {key: str(found.get(key) or "") for key in VALUE_KEYS}
 
 
-def topics(lang: Optional[str]) -> List[Dict[str, Any]]:
+def topics(lang: str | None) -> list[dict[str, Any]]:
     """The handoff topics in ``lang``: [{"id", "title", "products"}], "other" last ([] before the
     first fetch)."""
     return [dict(t) for t in current(lang).get("topics") or []]
 
 
-def topic_ids() -> Set[str]:
+def topic_ids() -> set[str]:
     """Every category the routing file knows (also those without articles), and "other"."""
-    ids: Set[str] = {OTHER}
+    ids: set[str] = {OTHER}
     for profile in _profiles.values():
         ids.update(profile.get("categories") or {})
         ids.update(t["id"] for t in profile.get("topics") or [])
     return ids
 
 
-def topic_words() -> Dict[str, Tuple[str, ...]]:
+def topic_words() -> dict[str, tuple[str, ...]]:
     """{category: words that name it in a typed answer}, from the profile's ``categories``."""
-    words: Dict[str, Set[str]] = {}
+    words: dict[str, set[str]] = {}
     for profile in _profiles.values():
         for category, names in (profile.get("categories") or {}).items():
             words.setdefault(category, set()).update(str(n).lower() for n in names)

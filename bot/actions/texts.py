@@ -19,7 +19,7 @@ import json
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 import yaml
 from rasa_sdk.executor import CollectingDispatcher
@@ -34,28 +34,28 @@ _PLACEHOLDER = re.compile(r"{([a-z_]+)}")
 
 
 @lru_cache(maxsize=1)
-def texts() -> Dict[str, Dict[str, Any]]:
+def texts() -> dict[str, dict[str, Any]]:
     with TEXTS_FILE.open(encoding="utf-8") as f:
         return yaml.safe_load(f)
 
 
-def fill(text: str, values: Dict[str, Any]) -> str:
+def fill(text: str, values: dict[str, Any]) -> str:
     """``{name}`` replaced by ``values[name]``; an unknown name stays as it is. The values
     are not interpreted again, so a customer's "{x}" in a value is harmless."""
     return _PLACEHOLDER.sub(lambda m: str(values[m.group(1)]) if m.group(1) in values else m.group(0), text)
 
 
-def _variant(entry: Dict[str, Any], lang: Optional[str]) -> Dict[str, Any]:
+def _variant(entry: dict[str, Any], lang: str | None) -> dict[str, Any]:
     chosen = entry.get(lang) or entry[DEFAULT_LANGUAGE]
     return {"text": chosen} if isinstance(chosen, str) else chosen
 
 
-def _topic_buttons(lang: Optional[str]) -> List[Dict[str, str]]:
+def _topic_buttons(lang: str | None) -> list[dict[str, str]]:
     return [{"title": t["title"], "payload": "/inform" + json.dumps({"choice": t["id"]})}
             for t in profile.topics(lang)]
 
 
-def render(name: str, lang: Optional[str], **values: Any) -> Dict[str, Any]:
+def render(name: str, lang: str | None, **values: Any) -> dict[str, Any]:
     """{"text", "buttons"} of the text ``name`` in ``lang`` (English when it has none)."""
     entry = texts()[name]
     values = {**profile.values(lang), **values}
@@ -70,7 +70,7 @@ def render(name: str, lang: Optional[str], **values: Any) -> Dict[str, Any]:
             "buttons": [{"title": b["title"], "payload": b["payload"]} for b in buttons]}
 
 
-def say(dispatcher: CollectingDispatcher, name: str, lang: Optional[str], **values: Any) -> None:
+def say(dispatcher: CollectingDispatcher, name: str, lang: str | None, **values: Any) -> None:
     message = render(name, lang, **values)
     if message["buttons"]:
         dispatcher.utter_message(text=message["text"], buttons=message["buttons"])
@@ -78,5 +78,5 @@ def say(dispatcher: CollectingDispatcher, name: str, lang: Optional[str], **valu
         dispatcher.utter_message(text=message["text"])
 
 
-def normalise_language(value: Any) -> Optional[str]:
+def normalise_language(value: Any) -> str | None:
     return value if value in LANGUAGES else None

@@ -13,7 +13,7 @@ Both spellings of umlauts count ("zurückrufen", "zurueckrufen").
 from __future__ import annotations
 
 import re
-from typing import FrozenSet, Iterable, List, Optional
+from collections.abc import Iterable
 
 from actions.answers import content_words, has_code
 
@@ -104,7 +104,7 @@ _REQUEST_MAX_OTHER_WORDS = 1
 _LANGUAGE_OF_A_THING = re.compile(r"\b(sprache|language)\s+(von|in|der|des|im|bei|meines|meiner|of|in|for)\b")
 
 
-def language_asked(text: str) -> Optional[str]:
+def language_asked(text: str) -> str | None:
     """"de" or "en" when the message asks to go on in that language ("können wir bitte auf deutsch
     weitermachen?", "can we continue in English please", "English?"), "other" for a language the
     bot does not speak, else None. A problem that names a language ("Word zeigt die Menüs auf
@@ -158,7 +158,7 @@ def addresses_company(text: str) -> bool:
     return bool(_COMPANY.search(folded(text)))
 
 
-def contact_asked(text: str) -> FrozenSet[str]:
+def contact_asked(text: str) -> frozenset[str]:
     """Which ways of reaching the company a question asks for ({"phone", "hours", "email"}), or an
     empty set: "Wie erreiche ich euch telefonisch und ist die Hotline auch nachts besetzt?" is
     {"phone", "hours"}. A message with more than a few other words ("I called your hotline three
@@ -203,7 +203,7 @@ def tried_in(texts: Iterable[str]) -> str:
     """What the customer said they already did, in their words: the sentences (or comma parts) of
     their messages with a verb of trying ("router schon neu gestartet", "already cleared the
     cache"); "" when they said nothing of the kind."""
-    found: List[str] = []
+    found: list[str] = []
     for text in texts or ():
         for sentence in _CLAUSE.split(text or ""):
             parts = [p.strip(" .!?;") for p in _PART.split(sentence) if p.strip(" .!?;")]
@@ -223,7 +223,8 @@ def describes_problem(text: str) -> bool:
 
 # A second matter announced in so many words, at the start of a sentence or after a comma.
 _NEXT = re.compile(
-    r"(?:^|[.!?;:]\s+|,\s*|\s+(?=(?:und|and)\s))(?:(?:und|and)\s+)?(?:au(?:ss|ß)erdem|zudem|zweitens|und noch (?:was|etwas|eine frage|"
+    r"(?:^|[.!?;:]\s+|,\s*|\s+(?=(?:und|and)\s))(?:(?:und|and)\s+)?"
+    r"(?:au(?:ss|ß)erdem|zudem|zweitens|und noch (?:was|etwas|eine frage|"
     r"ein problem|eine sache)|noch (?:eine|ne) (?:frage|sache)|another (?:thing|question|problem)|one more thing|"
     r"second(?:ly| question| problem)?|by the way|btw|p\.?\s?s\.?|nebenbei)\b[\s,:-]*", re.IGNORECASE)
 
@@ -235,7 +236,7 @@ _LEAD_IN = re.compile(r"^(?:(?:ich\s+)?wollte\s+(?:ich\s+)?(?:noch\s+|auch\s+)?(
                       re.IGNORECASE)
 
 
-def problems_in(text: str) -> List[str]:
+def problems_in(text: str) -> list[str]:
     """The message's problems when it announces a second one ("Mein WLAN bricht ab. Außerdem: wo
     finde ich meine Rechnung?"): [first, second], each a problem of its own; else [text]."""
     for match in _NEXT.finditer(text or ""):

@@ -21,9 +21,9 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional
 
 import httpx
 import pytest
@@ -36,9 +36,9 @@ PY310_BIN = Path(sys.executable).parent
 BOT_KB = REPO / "kb" / "articles"
 
 sys.path.insert(0, str(BOT_DIR))  # the action package is imported as `actions`, as the server does
-sys.path.insert(0, str(REPO / "scripts"))
+sys.path.insert(0, str(REPO))  # scripts.*
 
-from ports import free_port  # noqa: E402  (scripts/ports.py)
+from scripts.ports import free_port  # noqa: E402
 
 
 @dataclass
@@ -58,7 +58,7 @@ class Service:
                 self.process.wait()
 
 
-def start_service(name: str, command: List[str], env: Dict[str, str], ready_url: str,
+def start_service(name: str, command: list[str], env: dict[str, str], ready_url: str,
                   cwd: Path = REPO, timeout: float = 600.0) -> Service:
     # Generous: loading the Rasa model takes seconds on an idle machine, minutes on a loaded CI box.
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -89,7 +89,7 @@ class SearchService:
     token: str
     db_path: Path
 
-    def query(self, sql: str, *args) -> List[sqlite3.Row]:
+    def query(self, sql: str, *args) -> list[sqlite3.Row]:
         """Read the real handoff store (SQLite) to check what was stored."""
         with sqlite3.connect(self.db_path) as db:
             db.row_factory = sqlite3.Row
@@ -99,7 +99,7 @@ class SearchService:
 _built: set = set()
 
 
-def build_index_once(env: Dict[str, str]) -> None:
+def build_index_once(env: dict[str, str]) -> None:
     """``helpdesk build`` of the service's index once per session, as ``make run`` does before it
     serves: the index is kept between runs, and a build recalibrates the answer decision with
     the current code (unchanged articles keep their vectors). Without it a checkout with a new
@@ -114,7 +114,7 @@ def build_index_once(env: Dict[str, str]) -> None:
     _built.add(key)
 
 
-def start_web_service(name: str, port: int, db_path: Path, token: str, env: Optional[Dict[str, str]] = None,
+def start_web_service(name: str, port: int, db_path: Path, token: str, env: dict[str, str] | None = None,
                       warm_up: tuple = ("Mein Internet ist langsam", "my internet is slow")) -> Service:
     """The web service as a process on ``port``: the starter KB (``env`` may name another company's
     files), its handoffs in the SQLite file ``db_path``; returned once it serves, with both
@@ -143,7 +143,7 @@ def start_web_service(name: str, port: int, db_path: Path, token: str, env: Opti
 
 
 def start_action_server(name: str, port: int, search_url: str, token: str,
-                        env: Optional[Dict[str, str]] = None) -> Service:
+                        env: dict[str, str] | None = None) -> Service:
     """The action server against the web service at ``search_url``."""
     return start_service(
         name,
@@ -170,7 +170,7 @@ def backend_at(monkeypatch):
     """Points the actions' backend client at a URL (a fresh client per test and event loop)."""
     from actions import backend as backend_module
 
-    def configure(url: str, token: Optional[str] = None, timeout: float = 2.0):
+    def configure(url: str, token: str | None = None, timeout: float = 2.0):
         monkeypatch.setenv("HELPDESK_SEARCH_URL", url)
         monkeypatch.setenv("HELPDESK_SEARCH_TIMEOUT", str(timeout))
         monkeypatch.setenv("HELPDESK_SERVICE_TOKEN", token or "no-token")
@@ -197,7 +197,7 @@ def closed_port_url() -> str:
 
 
 def start_rasa(name: str, port: int, action_url: str, tracker_store_url: str, token: str,
-               env: Optional[Dict[str, str]] = None) -> Service:
+               env: dict[str, str] | None = None) -> Service:
     """Rasa as the Procfile runs it (no HTTP API, the channels of credentials.yml, bot/ as its
     working directory) with the trained model on a free port, its conversations in
     ``tracker_store_url`` (bot/endpoints.yml); returned once it serves, which is after its
@@ -224,16 +224,16 @@ class BotStack:
     search: SearchService
     rasa_token: str
     process: Service
-    trackers: Optional[Path] = None  # Rasa's SQL tracker store (SQLite), where a test reads it
+    trackers: Path | None = None  # Rasa's SQL tracker store (SQLite), where a test reads it
 
-    def user_events(self, sender: str) -> List[dict]:
+    def user_events(self, sender: str) -> list[dict]:
         """The conversation's user events as Rasa stored them: the text NLU got, its parse, the metadata."""
         with sqlite3.connect(self.trackers) as db:
             rows = db.execute("SELECT data FROM events WHERE sender_id = ? AND type_name = 'user' ORDER BY id",
                               (sender,)).fetchall()
         return [json.loads(data) for (data,) in rows]
 
-    def say(self, sender: str, text: str, metadata: Optional[dict] = None) -> List[dict]:
+    def say(self, sender: str, text: str, metadata: dict | None = None) -> list[dict]:
         body = {"sender": sender, "message": text, **({"metadata": metadata} if metadata else {})}
         for _ in range(3):
             response = httpx.post(f"{self.rasa_url}/webhooks/rest/webhook", json=body, timeout=30)
@@ -276,11 +276,11 @@ def bot_stack(search_service, action_server, tmp_path_factory) -> Iterator[BotSt
         rasa.stop()
 
 
-OUTCOMES = pytest.StashKey[Dict[str, set]]()
+OUTCOMES = pytest.StashKey[dict[str, set]]()
 
 
 @pytest.fixture(scope="session")
-def conversation_outcomes(request) -> Dict[str, set]:
+def conversation_outcomes(request) -> dict[str, set]:
     """Which scenarios of the conversation suite ended how: ``solved`` (the customer confirmed
     that an article solved it), ``ticket`` (a handoff was made); printed after the run."""
     return request.config.stash.setdefault(OUTCOMES, {"played": set(), "solved": set(), "ticket": set()})

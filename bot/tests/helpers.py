@@ -11,32 +11,32 @@ from __future__ import annotations
 import re
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 import yaml
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-DOMAIN: Dict[str, Any] = yaml.safe_load((Path(__file__).resolve().parents[1] / "domain.yml").read_text("utf-8"))
+DOMAIN: dict[str, Any] = yaml.safe_load((Path(__file__).resolve().parents[1] / "domain.yml").read_text("utf-8"))
 
 
-def initial_slots() -> Dict[str, Any]:
+def initial_slots() -> dict[str, Any]:
     return {name: spec.get("initial_value") for name, spec in DOMAIN["slots"].items()}
 
 
 class Conversation:
     def __init__(self, sender: str = "test-conversation", channel: str = "rest",
-                 slots: Optional[Dict[str, Any]] = None):
+                 slots: dict[str, Any] | None = None):
         self.sender = sender
         self.channel = channel
         self.slots = {**initial_slots(), **(slots or {})}
-        self.events: List[Dict[str, Any]] = []
-        self.latest: Dict[str, Any] = {}
-        self.messages: List[Dict[str, Any]] = []  # of the last action
-        self.returned: List[Dict[str, Any]] = []  # events of the last action
+        self.events: list[dict[str, Any]] = []
+        self.latest: dict[str, Any] = {}
+        self.messages: list[dict[str, Any]] = []  # of the last action
+        self.returned: list[dict[str, Any]] = []  # events of the last action
 
-    def user(self, text: str, intent: Optional[str] = None, entities: Optional[List[Dict[str, Any]]] = None,
-             metadata: Optional[Dict[str, Any]] = None) -> "Conversation":
+    def user(self, text: str, intent: str | None = None, entities: list[dict[str, Any]] | None = None,
+             metadata: dict[str, Any] | None = None) -> Conversation:
         self.latest = {"text": text, "intent": {"name": intent, "confidence": 1.0},
                        "entities": entities or [], "metadata": metadata or {}}
         self.events.append({"event": "user", "text": text, "timestamp": time.time(),
@@ -47,7 +47,7 @@ class Conversation:
         return Tracker(self.sender, dict(self.slots), self.latest, list(self.events), False, None,
                        {}, "action_listen")
 
-    async def run(self, action: Action) -> List[Dict[str, Any]]:
+    async def run(self, action: Action) -> list[dict[str, Any]]:
         dispatcher = CollectingDispatcher()
         self.returned = await action.run(dispatcher, self.tracker(), DOMAIN)
         self.messages = dispatcher.messages
@@ -60,12 +60,12 @@ class Conversation:
                                 "data": {"custom": message.get("custom")}})
         return self.returned
 
-    async def turn(self, action: Action, text: str, intent: Optional[str] = None,
-                   entities: Optional[List[Dict[str, Any]]] = None) -> List[Dict[str, Any]]:
+    async def turn(self, action: Action, text: str, intent: str | None = None,
+                   entities: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
         return await self.user(text, intent, entities).run(action)
 
     @property
-    def cards(self) -> List[Dict[str, Any]]:
+    def cards(self) -> list[dict[str, Any]]:
         """The answer cards the last action sent (custom payloads)."""
         return [m["custom"]["data"] for m in self.messages
                 if isinstance(m.get("custom"), dict) and isinstance(m["custom"].get("data"), dict)]
@@ -76,12 +76,12 @@ class Conversation:
         return "\n".join([m.get("text") or "" for m in self.messages] + [c.get("text", "") for c in self.cards])
 
     @property
-    def payloads(self) -> List[str]:
+    def payloads(self) -> list[str]:
         return [b["payload"] for m in self.messages for b in m.get("buttons") or []] + \
             [b["payload"] for c in self.cards for b in c.get("buttons") or []]
 
 
-def choice(value: str) -> List[Dict[str, Any]]:
+def choice(value: str) -> list[dict[str, Any]]:
     """The entities of a button payload /inform{"choice": value}."""
     return [{"entity": "choice", "value": value}]
 

@@ -17,16 +17,30 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-
-from actions.backend import SearchUnavailable
-from actions import profile
-from actions.actions import (ActionContact, ActionGreet, ActionNotSolved, ActionRequestHuman, ActionSearch,
-                             ActionSolved, ActionSwitchLanguage)
-from actions.handoff import (ActionAskHandoffConfirmed, ActionAskHandoffContact, ActionPrepareHandoff,
-                             ActionSubmitHandoff, ValidateHandoffForm, description, find_contact,
-                             idempotency_key)
-from channels import nlu_text
 from helpers import Conversation, choice
+
+from actions import profile
+from actions.actions import (
+    ActionContact,
+    ActionGreet,
+    ActionNotSolved,
+    ActionRequestHuman,
+    ActionSearch,
+    ActionSolved,
+    ActionSwitchLanguage,
+)
+from actions.backend import SearchUnavailable
+from actions.handoff import (
+    ActionAskHandoffConfirmed,
+    ActionAskHandoffContact,
+    ActionPrepareHandoff,
+    ActionSubmitHandoff,
+    ValidateHandoffForm,
+    description,
+    find_contact,
+    idempotency_key,
+)
+from channels import nlu_text
 
 FAILED_TEXT = "something went wrong"
 
@@ -226,7 +240,8 @@ async def test_a_long_paste_is_searched_by_its_start_and_kept_whole_for_the_tick
     await c.turn(ActionPrepareHandoff(), "Ich möchte mit einem Mitarbeiter sprechen", "request_human")
     assert c.slots["handoff_description"] == whole
     # The form takes the start NLU got; the validation keeps the customer's whole answer.
-    tried = ("Outlook neu installiert, das Profil neu angelegt und den Virenscanner abgeschaltet. " * 80)[:6000].rstrip()
+    tried = "Outlook neu installiert, das Profil neu angelegt und den Virenscanner abgeschaltet. " * 80
+    tried = tried[:6000].rstrip()
     message = pasted(tried)
     assert validate("handoff_tried", message["text"], c, metadata=message["metadata"]) == {"handoff_tried": tried}
 
@@ -299,8 +314,10 @@ class _Dispatcher:
 
 def test_contact_validation_accepts_email_and_phone_and_refuses_the_rest():
     c = Conversation("form", slots={"language": "de"})
-    assert validate("handoff_contact", "max.mustermann@example.de", c) == {"handoff_contact": "max.mustermann@example.de"}
-    assert validate("handoff_contact", "Sie erreichen mich unter +49 30 1234567", c) == {"handoff_contact": "+49 30 1234567"}
+    assert validate("handoff_contact", "max.mustermann@example.de", c) == {
+        "handoff_contact": "max.mustermann@example.de"}
+    assert validate("handoff_contact", "Sie erreichen mich unter +49 30 1234567", c) == {
+        "handoff_contact": "+49 30 1234567"}
     assert validate("handoff_contact", "max@example", c) == {"handoff_contact": None}
     assert validate("handoff_contact", "12", c) == {"handoff_contact": None}
     assert find_contact("call me maybe") is None
@@ -586,7 +603,9 @@ async def test_privacy_note_with_the_policy_link_comes_once_right_before_the_con
     c = Conversation("privacy-note", slots={"language": "de"})
     await c.user("Bitte einen Menschen", "inform").run(ActionAskHandoffContact())
     policy = "https://www.nordwind.example/privacy"  # config/deployment.yml's urls.privacy_policy
-    assert [m["text"].split(":")[0] for m in c.messages] == ["Datenschutz", "Wie kann unser Support-Team Sie erreichen? Bitte geben Sie eine E-Mail-Adresse oder eine Telefonnummer an."]
+    assert [m["text"].split(":")[0] for m in c.messages] == [
+        "Datenschutz",
+        "Wie kann unser Support-Team Sie erreichen? Bitte geben Sie eine E-Mail-Adresse oder eine Telefonnummer an."]
     assert c.messages[0]["text"].endswith(f"Mehr dazu: {policy}") and "Löschung" in c.messages[0]["text"]
     # Asked again (an invalid answer, or "change the contact" in the summary): no second note.
     await c.user("keine ahnung", "inform").run(ActionAskHandoffContact())
@@ -609,7 +628,7 @@ async def test_contact_refused_by_the_ticket_system_is_asked_again(search):
 class _Failing(BaseHTTPRequestHandler):
     calls = 0
 
-    def do_POST(self):  # noqa: N802 - http.server's naming
+    def do_POST(self):
         type(self).calls += 1
         self.send_response(503)
         self.end_headers()
@@ -669,7 +688,7 @@ class _ReplicaGoneOnce(BaseHTTPRequestHandler):
     """A proxy whose first replica went away mid-request (502), then one that answers."""
     calls = 0
 
-    def do_POST(self):  # noqa: N802 - http.server's naming
+    def do_POST(self):
         type(self).calls += 1
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
         body = b'{"lang": "en", "decision": "none", "answerable": false, "hits": []}'

@@ -42,7 +42,8 @@ def test_decision_falls_back_to_answerable_and_passage_to_snippet():
     assert answers.decision({"answerable": True, "decision": "suggest"}) == answers.SUGGEST
     assert answers.passage(hit("a", "x"))["markdown"] == "snippet of a"
     with_answer = hit("a", "x", answer={"markdown": "1. Do this", "text": "Do this", "section": "Steps", "url": "/a#s"})
-    assert answers.passage(with_answer) == {"markdown": "1. Do this", "text": "Do this", "section": "Steps", "url": "/a#s"}
+    assert answers.passage(with_answer) == {
+        "markdown": "1. Do this", "text": "Do this", "section": "Steps", "url": "/a#s"}
 
 
 def test_a_vague_message_over_several_categories_gets_topic_buttons_from_the_hits():

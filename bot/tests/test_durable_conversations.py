@@ -1,6 +1,6 @@
 """Conversations survive a crash of Rasa: the SQL tracker store of bot/endpoints.yml.
 
-The operator's check of issue 12, on a single stack (web service + action server +
+The operator's check of durable conversations, on a single stack (web service + action server +
 Rasa): a German conversation is mid-way (an article shown, "did this solve it?"),
 Rasa is killed with SIGKILL and started again on the same tracker store, and the
 customer clicks "not solved". The answer must continue the conversation in German
@@ -21,13 +21,11 @@ from __future__ import annotations
 import os
 import secrets
 import uuid
-from typing import Iterator
+from collections.abc import Iterator
 
 import psycopg2
 import pytest
-
-from conftest import (BotStack, SearchService, free_port, start_action_server, start_rasa,
-                      start_web_service)
+from conftest import BotStack, SearchService, free_port, start_action_server, start_rasa, start_web_service
 from helpers import buttons, texts, ticket_in
 
 PG_DSN = os.environ.get("HELPDESK_TEST_PG_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=test")

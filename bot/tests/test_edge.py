@@ -26,12 +26,11 @@ from typing import Any
 import httpx
 import pytest
 import websockets
-
 from conftest import REPO
 
-sys.path.insert(0, str(REPO / "scripts"))
-import edge_burst  # noqa: E402
-from edge_burst import ChatSocket as Chat  # noqa: E402
+sys.path.insert(0, str(REPO))
+from scripts import edge_burst
+from scripts.edge_burst import ChatSocket as Chat
 
 _addresses = itertools.count(20)
 

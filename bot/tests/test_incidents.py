@@ -9,12 +9,13 @@ import subprocess
 import uuid
 from contextlib import contextmanager
 
-from actions import incidents
-from actions.actions import ActionSearch
-from actions.handoff import handoff_payload
 from conftest import PY311, REPO
 from helpers import Conversation, buttons, choice, texts
 from test_conversations import talk
+
+from actions import incidents
+from actions.actions import ActionSearch
+from actions.handoff import handoff_payload
 
 FIBRE = {"id": 7, "title": "Glasfaser-Störung", "category": "network", "topic": "Internet",
          "product": "Nordwind Fiber", "in_area": True, "since": "07.12.2026, 08:00 Uhr",

@@ -18,21 +18,28 @@ import os
 import re
 import secrets
 import uuid
-from typing import Dict, Iterator, List
+from collections.abc import Iterator
 
 import httpx
 import pytest
 import yaml
-
-from conftest import (ARTIFACTS, REPO, BotStack, SearchService, free_port, start_action_server, start_rasa,
-                      start_web_service)
+from conftest import (
+    ARTIFACTS,
+    REPO,
+    BotStack,
+    SearchService,
+    free_port,
+    start_action_server,
+    start_rasa,
+    start_web_service,
+)
 from helpers import TICKET
 
 SHOP = REPO / "tests" / "fixtures" / "kb_shop"
 GENERIC_PRODUCTS = {"Account"}  # a demo product named with a plain word, not a name
 
 
-def demo_names() -> List[str]:
+def demo_names() -> list[str]:
     """The demo company's name, hotline, topic names, routing categories and products (from
     config/ and kb/articles): none may reach another company's customers."""
     demo = yaml.safe_load((REPO / "config" / "deployment.yml").read_text(encoding="utf-8"))
@@ -85,16 +92,16 @@ def shop_stack(tmp_path_factory) -> Iterator[BotStack]:
             service.stop()
 
 
-def everything(messages: List[Dict]) -> str:
+def everything(messages: list[dict]) -> str:
     """All a reply shows the customer: texts, buttons, custom payloads."""
     return json.dumps(messages, ensure_ascii=False)
 
 
-def button_titles(messages: List[Dict]) -> Dict[str, str]:
+def button_titles(messages: list[dict]) -> dict[str, str]:
     return {b["payload"]: b["title"] for m in messages for b in m.get("buttons") or []}
 
 
-def no_demo_company(messages: List[Dict]) -> List[Dict]:
+def no_demo_company(messages: list[dict]) -> list[dict]:
     found = DEMO.findall(everything(messages))
     assert not found, f"the demo company leaked into another company's bot: {found} in {messages}"
     return messages

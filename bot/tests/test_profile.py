@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import pytest
 import yaml
+from conftest import REPO
 
 from actions import profile
 from actions.texts import render
-from conftest import REPO
 
 DEMO = yaml.safe_load((REPO / "config" / "deployment.yml").read_text(encoding="utf-8"))
 
@@ -26,7 +26,8 @@ def fresh_profile():
 async def test_texts_name_the_configured_company_assistant_and_hotline(search):
     await profile.refresh()
     company, assistant, hotline = DEMO["company"], DEMO["assistant"], DEMO["support"]["hotline"]
-    assert render("greet", "de")["text"].startswith(f"Guten Tag! Ich bin {assistant}, der Helpdesk-Assistent von {company}.")
+    greeting = f"Guten Tag! Ich bin {assistant}, der Helpdesk-Assistent von {company}."
+    assert render("greet", "de")["text"].startswith(greeting)
     hours = DEMO["support"]["hours"]["en"]
     assert f"Please call our support at {hotline} ({hours})." in render("handoff_failed", "en")["text"]
     assert render("out_of_scope", "en")["text"] == (

@@ -10,15 +10,14 @@ from __future__ import annotations
 import sys
 import time
 
+from conftest import REPO
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from conftest import REPO
-
-sys.path.insert(0, str(REPO / "scripts"))
-import tracker_db  # noqa: E402
+sys.path.insert(0, str(REPO))
+from scripts import tracker_db
 
 DAY = 86400
 

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from typing import AsyncIterator, Iterator
 
 import psycopg
 from sqlalchemy.engine import make_url
@@ -42,7 +42,7 @@ class Subscription:
         """True when the ticket changed since the last wait; the flag is cleared for the next one."""
         try:
             await asyncio.wait_for(self.event.wait(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return False
         self.event.clear()
         return True

@@ -20,8 +20,8 @@ kept here because only the chat uses it. ``create_app`` puts one instance on
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from fastapi import Request
 
@@ -42,7 +42,7 @@ class ChatConfig:
                              f"(what a ticket keeps whole), not {self.max_message_chars}")
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "ChatConfig":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ChatConfig:
         env = read_env(env)
         return cls(
             rasa_url=(env.get("HELPDESK_RASA_URL") or cls.rasa_url).rstrip("/"),

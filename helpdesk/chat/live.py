@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -54,7 +54,7 @@ class LiveMessage:
     at: datetime | None
 
     def as_json(self) -> dict[str, Any]:
-        at = self.at.astimezone(timezone.utc).isoformat().replace("+00:00", "Z") if self.at else None
+        at = self.at.astimezone(UTC).isoformat().replace("+00:00", "Z") if self.at else None
         return {"id": self.id, "role": self.role, "text": self.text, "at": at}
 
 

@@ -21,11 +21,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, Response, status
 from pydantic import BaseModel, Field, StrictBool, field_validator
 
-from search_api.auth import require_admin
 from helpdesk.auth import require_service
 from helpdesk.feedback.cli import draft_arguments
 from helpdesk.feedback.gaps import gaps_report
 from helpdesk.feedback.store import MAX_QUERY_CHARS, FeedbackStore
+from search_api.auth import require_admin
 
 log = logging.getLogger(__name__)
 router = APIRouter()

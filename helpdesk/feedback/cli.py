@@ -11,11 +11,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Mapping
-from typing import Iterator
+from collections.abc import Iterator, Mapping
 
-from search_api.search.embedding import Embedder
 from helpdesk.settings import Settings
+from search_api.search.embedding import Embedder
 
 
 class ConfiguredEmbedders(Mapping):

@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import unicodedata
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
 
@@ -60,7 +61,7 @@ def cluster_threshold(model_id: str) -> float:
 
 
 def iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return None if moment is None else moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 @dataclass
@@ -88,7 +89,7 @@ class QuestionGroup:
         self.first_seen = min(filter(None, (self.first_seen, row.asked_at)))
         self.last_seen = max(filter(None, (self.last_seen, row.asked_at)))
 
-    def merge(self, other: "QuestionGroup") -> None:
+    def merge(self, other: QuestionGroup) -> None:
         self.texts.update(other.texts)
         self.langs.update(other.langs)
         self.closest.update(other.closest)
@@ -150,7 +151,7 @@ def merge_similar(groups: list[QuestionGroup], embedders: Mapping[str, Embedder]
         threshold = cluster_threshold(embedder.model_id)
         leader_vectors = np.empty_like(vectors)
         leaders: list[QuestionGroup] = []
-        for group, vector in zip(head, vectors):
+        for group, vector in zip(head, vectors, strict=True):
             if leaders:
                 similarities = leader_vectors[: len(leaders)] @ vector
                 best = int(np.argmax(similarities))
@@ -225,7 +226,7 @@ def gaps_report(store: FeedbackStore, days: int, limit: int, embedders: Mapping[
 
     ``drafts``: article drafts (``Article``); each gap names the one covering it, as
     ``describe_draft(draft)`` gives it (default: its id and title)."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     since = now - timedelta(days=days)
     rows = store.unanswered_since(since, MAX_ROWS)
     groups = unanswered_gaps(rows, now, embedders)
@@ -240,7 +241,7 @@ def gaps_report(store: FeedbackStore, days: int, limit: int, embedders: Mapping[
 
     covered = covering_drafts(shown, drafts, embedders)
     gaps = [group.as_dict(rank) | {"draft": draft_of(draft)}
-            for rank, (group, draft) in enumerate(zip(shown, covered), start=1)]
+            for rank, (group, draft) in enumerate(zip(shown, covered, strict=True), start=1)]
     return {
         "generated_at": iso(now),
         "days": days,

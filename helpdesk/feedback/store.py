@@ -48,12 +48,14 @@ class FeedbackStore:
     def _insert(self):
         dialect = self.engine.dialect.name
         if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        elif dialect == "sqlite":
-            from sqlalchemy.dialects.sqlite import insert
-        else:  # pragma: no cover - the project supports these two
-            raise RuntimeError(f"feedback store: unsupported database {dialect!r} (SQLite or PostgreSQL)")
-        return insert
+            from sqlalchemy.dialects import postgresql
+
+            return postgresql.insert
+        if dialect == "sqlite":
+            from sqlalchemy.dialects import sqlite
+
+            return sqlite.insert
+        raise RuntimeError(f"feedback store: unsupported database {dialect!r} (SQLite or PostgreSQL)")
 
     # -- writes ----------------------------------------------------------------------------------
     def record_feedback(self, conversation_id: str, article_id: str, query: str, helpful: bool,

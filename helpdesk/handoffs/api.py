@@ -16,21 +16,20 @@ notification worker.
 from __future__ import annotations
 
 import hmac
-
 import json
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, get_args
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, Field, ValidationError
+from starlette.datastructures import State
 
 from helpdesk.auth import require_service
-from helpdesk.inbox import assist
 from helpdesk.handoffs.access import ROLES, check_escalation, require_admin
-from search_api.auth import bearer
 from helpdesk.handoffs.notifications import NotificationConfig, NotificationWorker
 from helpdesk.handoffs.routing import ExpectedResponse, RoutingConfig
 from helpdesk.handoffs.schemas import EscalateIn, HandoffIn, Message, NoteIn, ResolveIn, TranscriptAppendIn
@@ -46,13 +45,19 @@ from helpdesk.handoffs.store import (
     TicketNotFound,
     utcnow,
 )
+from helpdesk.inbox import assist
+from search_api.auth import bearer
+
+if TYPE_CHECKING:
+    from helpdesk.settings import Settings
 
 MAX_BODY_BYTES = 1024 * 1024
+R = TypeVar("R")
 router = APIRouter()
 
 
 @contextmanager
-def open_handoffs(app: FastAPI, settings) -> Iterator[HandoffStore]:
+def open_handoffs(app: FastAPI, settings: Settings) -> Iterator[HandoffStore]:
     """Start-up of the handoff part: refuses to start on a bad routing file or notification setup."""
     routing = RoutingConfig.load(settings.routing_file)
     notify = NotificationConfig(settings)
@@ -98,13 +103,14 @@ async def read_json_body(request: Request, max_bytes: int = MAX_BODY_BYTES) -> A
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST,
-                            f"request body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+        raise HTTPException(
+            status.HTTP_400_BAD_REQUEST,
+            f"request body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
     except RecursionError:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "request body is nested too deeply") from None
 
 
-def create_routed(state, data: HandoffIn, notify: bool = True) -> tuple[dict[str, Any], bool, ExpectedResponse]:
+def create_routed(state: Any, data: HandoffIn, notify: bool = True) -> tuple[dict[str, Any], bool, ExpectedResponse]:
     """Route a handoff by the routing file's rules and store it with its team notifications (unless
     ``notify`` is False); returns (view, created, what the customer was promised at creation). Used by
     POST /handoffs and the e-mail channel; ``state`` has ``routing``, ``notify`` and ``handoffs``."""
@@ -172,11 +178,12 @@ def append_transcript(ticket_id: str, body: TranscriptAppendIn, request: Request
     store: HandoffStore = request.app.state.handoffs
     if any(m.sender != "customer" for m in body.messages):
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "only customer messages can be added")
+    view: dict[str, Any] | None
     try:
         view = store.get(ticket_id)
         conversation = store.conversation_of(ticket_id)
     except TicketNotFound:
-        view = conversation = None
+        view, conversation = None, ""
     if view is None or not hmac.compare_digest(conversation.encode(), body.conversation_id.encode()):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such ticket for this conversation")
     if view["status"] not in OPEN_STATUSES:
@@ -195,7 +202,7 @@ def require_agent(request: Request, credentials: HTTPAuthorizationCredentials | 
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing bearer token",
                             headers={"WWW-Authenticate": "Bearer"})
-    agent = request.app.state.handoffs.agent_for_token(credentials.credentials)
+    agent: AgentInfo | None = request.app.state.handoffs.agent_for_token(credentials.credentials)
     if agent is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "invalid or revoked agent token",
                             headers={"WWW-Authenticate": "Bearer"})
@@ -215,7 +222,7 @@ def check_team(routing: RoutingConfig, team: str | None) -> str | None:
     return team or None
 
 
-def escalate(state, ticket_id: str, agent: AgentInfo, reason: str, team: str | None) -> dict[str, Any]:
+def escalate(state: State, ticket_id: str, agent: AgentInfo, reason: str, team: str | None) -> dict[str, Any]:
     """Escalation, shared by the JSON API and the inbox form: to the expert team unless told otherwise.
 
     Another team than the expert team is a reassignment, which only a supervisor may make.
@@ -225,21 +232,29 @@ def escalate(state, ticket_id: str, agent: AgentInfo, reason: str, team: str | N
     team = check_team(routing, team) or routing.escalation_team
     check_escalation(agent, team, routing.escalation_team)
     sla = routing.expected_for_team(team, current["priority"]).due_at
-    return state.handoffs.escalate(ticket_id, agent.username, reason, team, sla, state.notify.plan(routing, team),
-                                   teams=agent.scope)
+    escalated: dict[str, Any] = state.handoffs.escalate(ticket_id, agent.username, reason, team, sla,
+                                                        state.notify.plan(routing, team), teams=agent.scope)
+    return escalated
 
 
-def detail(state, ticket_id: str, agent: AgentInfo) -> dict[str, Any]:
-    view = state.handoffs.get(ticket_id, teams=agent.scope)
+def detail(state: State, ticket_id: str, agent: AgentInfo) -> dict[str, Any]:
+    view: dict[str, Any] = state.handoffs.get(ticket_id, teams=agent.scope)
     view["notifications"] = state.handoffs.notifications(ticket_id, teams=agent.scope)
     return view
 
 
-def run_action(action, *args) -> dict[str, Any]:
+def run_action(action: Callable[..., R], *args: Any) -> R:
+    """``action(*args)``; a StoreError as its HTTP error."""
     try:
-        return HandoffStore.to_json(action(*args))
+        return action(*args)
     except StoreError as exc:
         raise store_error(exc) from None
+
+
+def run_view(action: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
+    """The view ``action(*args)`` returns (run_action), its datetimes as ISO-8601 strings."""
+    view: dict[str, Any] = HandoffStore.to_json(run_action(action, *args))
+    return view
 
 
 def me_json(agent: AgentInfo) -> dict[str, Any]:
@@ -265,43 +280,43 @@ def list_handoffs(request: Request, agent: AgentInfo = Depends(require_agent),
 
 @agent_api.get("/handoffs/{ticket_id}")
 def get_handoff(ticket_id: str, request: Request, agent: AgentInfo = Depends(require_agent)) -> dict[str, Any]:
-    return run_action(detail, request.app.state, ticket_id, agent)
+    return run_view(detail, request.app.state, ticket_id, agent)
 
 
 @agent_api.post("/handoffs/{ticket_id}/claim")
 def claim(ticket_id: str, request: Request, agent: AgentInfo = Depends(require_agent)) -> dict[str, Any]:
-    return run_action(request.app.state.handoffs.claim, ticket_id, agent.username, agent.scope)
+    return run_view(request.app.state.handoffs.claim, ticket_id, agent.username, agent.scope)
 
 
 @agent_api.post("/handoffs/{ticket_id}/notes")
 def add_note(ticket_id: str, body: NoteIn, request: Request,
              agent: AgentInfo = Depends(require_agent)) -> dict[str, Any]:
-    return run_action(request.app.state.handoffs.add_note, ticket_id, agent.username, body.text, agent.scope)
+    return run_view(request.app.state.handoffs.add_note, ticket_id, agent.username, body.text, agent.scope)
 
 
 @agent_api.post("/handoffs/{ticket_id}/resolve")
 def resolve(ticket_id: str, body: ResolveIn, request: Request,
             agent: AgentInfo = Depends(require_agent)) -> dict[str, Any]:
-    return run_action(request.app.state.handoffs.resolve, ticket_id, agent.username, body.note, agent.scope)
+    return run_view(request.app.state.handoffs.resolve, ticket_id, agent.username, body.note, agent.scope)
 
 
 @agent_api.post("/handoffs/{ticket_id}/escalate")
 def escalate_handoff(ticket_id: str, body: EscalateIn, request: Request,
                      agent: AgentInfo = Depends(require_agent)) -> dict[str, Any]:
-    return run_action(escalate, request.app.state, ticket_id, agent, body.reason, body.team)
+    return run_view(escalate, request.app.state, ticket_id, agent, body.reason, body.team)
 
 
 @agent_api.get("/handoffs/{ticket_id}/suggestions")
 def suggestions(ticket_id: str, request: Request, agent: AgentInfo = Depends(require_agent)) -> dict[str, Any]:
     """Agent assist: KB articles (internal ones too) that match the ticket's summary."""
-    view = run_action(request.app.state.handoffs.get, ticket_id, agent.scope)
+    view = run_view(request.app.state.handoffs.get, ticket_id, agent.scope)
     return {"articles": assist.suggestions(request.app.state, view, request.app.state.settings.public_base_url)}
 
 
 # -- accounts and tokens (admin) ---------------------------------------------------------------------
 MIN_PASSWORD_LENGTH = 10
 Role = Literal["agent", "supervisor", "admin"]
-assert set(Role.__args__) == set(ROLES)  # type: ignore[attr-defined]
+assert set(get_args(Role)) == set(ROLES)
 
 
 def require_admin_agent(agent: AgentInfo = Depends(require_agent)) -> AgentInfo:
@@ -346,7 +361,8 @@ def list_agents(request: Request, admin: AgentInfo = Depends(require_admin_agent
 
 
 @admin_api.post("/agents", status_code=201)
-def create_agent(body: AgentIn, request: Request, admin: AgentInfo = Depends(require_admin_agent)):
+def create_agent(body: AgentIn, request: Request,
+                 admin: AgentInfo = Depends(require_admin_agent)) -> dict[str, Any]:
     teams = checked_teams(request.app.state.routing, body.teams, body.role)
     agent = run_action(request.app.state.handoffs.create_agent, body.username, body.display_name or body.username,
                        teams, body.password, body.role)
@@ -363,7 +379,8 @@ def change_agent(username: str, body: AgentChangeIn, request: Request,
 
 
 @admin_api.post("/agents/{username}/deactivate")
-def deactivate_agent(username: str, request: Request, admin: AgentInfo = Depends(require_admin_agent)):
+def deactivate_agent(username: str, request: Request,
+                     admin: AgentInfo = Depends(require_admin_agent)) -> dict[str, Any]:
     run_action(request.app.state.handoffs.deactivate_agent, username)
     return {"username": username, "active": False}
 

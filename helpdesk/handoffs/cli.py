@@ -12,13 +12,17 @@ import argparse
 import getpass
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import make_url
 
 from helpdesk.handoffs.models import ROLES
 from helpdesk.settings import Settings
+
+if TYPE_CHECKING:
+    from helpdesk.handoffs.store import HandoffStore
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -85,7 +89,7 @@ def cmd_create_agent(args: argparse.Namespace) -> int:
         print(f"create-agent: the password needs at least {MIN_PASSWORD_LENGTH} characters", file=sys.stderr)
         return 2
 
-    def create(store) -> str:
+    def create(store: HandoffStore) -> str:
         agent = store.create_agent(args.username, args.name or args.username, teams, password, args.role)
         return (f"{agent.role} {agent.username} ({agent.display_name}) created, "
                 f"teams: {', '.join(agent.teams) or '(all, as ' + agent.role + ')'}")
@@ -94,7 +98,7 @@ def cmd_create_agent(args: argparse.Namespace) -> int:
 
 
 def cmd_create_token(args: argparse.Namespace) -> int:
-    def create(store) -> str:
+    def create(store: HandoffStore) -> str:
         print(store.create_token(args.username, args.name))  # on stdout, shown once; only its hash is stored
         return f"token {args.name!r} created for {args.username}"
 
@@ -102,7 +106,7 @@ def cmd_create_token(args: argparse.Namespace) -> int:
 
 
 def cmd_deactivate_agent(args: argparse.Namespace) -> int:
-    def deactivate(store) -> str:
+    def deactivate(store: HandoffStore) -> str:
         store.deactivate_agent(args.username)
         return f"agent {args.username} deactivated: no logins, sessions or API tokens any more"
 
@@ -115,7 +119,7 @@ def cmd_set_password(args: argparse.Namespace) -> int:
         print(f"set-password: the password needs at least {MIN_PASSWORD_LENGTH} characters", file=sys.stderr)
         return 2
 
-    def change(store) -> str:
+    def change(store: HandoffStore) -> str:
         store.set_password(args.username, password)
         return f"password of {args.username} changed; every session of {args.username} has ended"
 
@@ -123,7 +127,7 @@ def cmd_set_password(args: argparse.Namespace) -> int:
 
 
 def cmd_set_role(args: argparse.Namespace) -> int:
-    def change(store) -> str:
+    def change(store: HandoffStore) -> str:
         agent = store.update_agent(args.username, role=args.role)
         return f"{agent.username} is now {agent.role} (sessions and tokens carry it from their next request)"
 
@@ -144,7 +148,7 @@ def cmd_routing_check(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_commands(subparsers: argparse._SubParsersAction) -> None:
+def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser("migrate", help="create or upgrade the handoff store (DATABASE_URL)")
     p.set_defaults(func=cmd_migrate)
 

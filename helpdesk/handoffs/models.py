@@ -2,7 +2,7 @@
 
 Why separate tables and not one JSON blob: agents filter and sort on status,
 team and priority, the audit trail and the notification outbox grow row by row,
-and issue 5 (live chat takeover) appends transcript messages one at a time.
+and the live chat takeover appends transcript messages one at a time.
 The schema itself is created and changed only by the Alembic migrations in
 ``helpdesk/migrations``; these classes must match them.
 """
@@ -73,13 +73,13 @@ class Handoff(Base):
     # The known incident the customer was told of when the ticket was made (helpdesk/incidents).
     incident_id: Mapped[int | None] = mapped_column(Integer, index=True)
 
-    messages: Mapped[list["TranscriptMessage"]] = relationship(
+    messages: Mapped[list[TranscriptMessage]] = relationship(
         back_populates="handoff", order_by="TranscriptMessage.position", cascade="all, delete-orphan"
     )
-    articles: Mapped[list["ArticleShown"]] = relationship(
+    articles: Mapped[list[ArticleShown]] = relationship(
         back_populates="handoff", order_by="ArticleShown.position", cascade="all, delete-orphan"
     )
-    events: Mapped[list["HandoffEvent"]] = relationship(
+    events: Mapped[list[HandoffEvent]] = relationship(
         back_populates="handoff", order_by="HandoffEvent.id", cascade="all, delete-orphan"
     )
 

@@ -31,11 +31,15 @@ import time
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import formatdate
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from helpdesk.handoffs.routing import RoutingConfig
 from helpdesk.handoffs.store import HandoffStore, Notification, OutboxJob, utcnow
+
+if TYPE_CHECKING:
+    from helpdesk.settings import Settings
 
 log = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-Helpdesk-Signature"
@@ -47,13 +51,13 @@ class NotificationConfig:
 
     timeout_seconds = 10.0
 
-    def __init__(self, settings):
+    def __init__(self, settings: Settings) -> None:
         if settings.webhook_url and not settings.webhook_secret:
             raise ValueError("HELPDESK_WEBHOOK_URL is set but HELPDESK_WEBHOOK_SECRET is not: "
                              "webhooks are always signed")
         self.settings = settings
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:
         # webhook_url, smtp_host, ... are read from the settings, so there is one list of them.
         return getattr(self.settings, name)
 
@@ -76,7 +80,7 @@ class NotificationConfig:
         return planned
 
     def backoff(self, attempts_done: int) -> float:
-        delay = min(self.retry_seconds * 2 ** (attempts_done - 1), MAX_BACKOFF_SECONDS)
+        delay = min(self.retry_seconds * 2.0 ** (attempts_done - 1), MAX_BACKOFF_SECONDS)
         return delay * random.uniform(0.9, 1.1)  # jitter: retries of many rows do not arrive together
 
 
@@ -176,7 +180,7 @@ def _send_mail(job: OutboxJob, config: NotificationConfig) -> tuple[bool, str]:
     return smtp_send(config, data["raw"].encode("utf-8"), data["mail_from"], job.target)
 
 
-def smtp_send(config, raw: bytes, mail_from: str, to: str) -> tuple[bool, str]:
+def smtp_send(config: NotificationConfig, raw: bytes, mail_from: str, to: str) -> tuple[bool, str]:
     """One message over the configured SMTP server; ``mail_from`` "" is the null sender (<>)."""
     raw = raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")  # smtplib sends bytes as they are: SMTP wants CRLF
     with smtplib.SMTP(config.smtp_host, config.smtp_port, timeout=config.timeout_seconds) as smtp:

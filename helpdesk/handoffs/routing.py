@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -35,7 +35,8 @@ from helpdesk.handoffs.models import PRIORITIES
 OTHER_CATEGORY = "other"
 URGENCIES = PRIORITIES  # the customer's urgency maps one to one onto a priority ...
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-EMAIL_RE = re.compile(r"^[^@\s<>,;\"']{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)+$")
+EMAIL_RE = re.compile(r"^[^@\s<>,;\"']{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?"
+                      r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)+$")
 TEAM_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 TOP_LEVEL_KEYS = {"time_zone", "office_hours", "holidays", "response_minutes", "teams", "categories",
                   "escalation_team", "on_call", "raise_priority_for_reasons"}
@@ -130,7 +131,7 @@ class RouteDecision:
 
 
 def iso_utc(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
@@ -145,7 +146,7 @@ class RoutingConfig:
 
     # -- loading -------------------------------------------------------------------------------
     @classmethod
-    def load(cls, path: Path) -> "RoutingConfig":
+    def load(cls, path: Path) -> RoutingConfig:
         try:
             data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
         except OSError as exc:
@@ -155,7 +156,7 @@ class RoutingConfig:
         return cls.from_dict(data, source=str(path))
 
     @classmethod
-    def from_dict(cls, data: Any, source: str = "<memory>") -> "RoutingConfig":
+    def from_dict(cls, data: Any, source: str = "<memory>") -> RoutingConfig:
         problems: list[str] = []
         if not isinstance(data, dict):
             raise RoutingConfigError(f"{source}: the routing file must be a mapping")
@@ -254,7 +255,7 @@ class RoutingConfig:
         return PRIORITIES[level]
 
     def route(self, category: str, urgency: str, reason: str, now: datetime | None = None) -> RouteDecision:
-        now = (now or datetime.now(timezone.utc)).astimezone(self.tz)
+        now = (now or datetime.now(UTC)).astimezone(self.tz)
         priority = self.priority_for(urgency, reason)
         team = self.teams[self.categories[category]]
         office = self.expected_for_team(team.name, priority, now)
@@ -266,14 +267,14 @@ class RoutingConfig:
         return RouteDecision(team.name, priority, False, office)
 
     def expected_for_team(self, team: str, priority: str, now: datetime | None = None) -> ExpectedResponse:
-        now = (now or datetime.now(timezone.utc)).astimezone(self.tz)
+        now = (now or datetime.now(UTC)).astimezone(self.tz)
         spec = self.teams[team]
         return self.expected(now, spec.hours.add_open_minutes(now, spec.response_minutes[priority]))
 
     def expected(self, now: datetime, due: datetime) -> ExpectedResponse:
         now, due = now.astimezone(self.tz), due.astimezone(self.tz)
         minutes = max(1, math.ceil((due - now).total_seconds() / 60))
-        return ExpectedResponse(minutes, due.astimezone(timezone.utc), response_text(now, due, minutes, self.tz))
+        return ExpectedResponse(minutes, due.astimezone(UTC), response_text(now, due, minutes, self.tz))
 
 
 EN_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -296,7 +297,7 @@ def response_text(now: datetime, due: datetime, minutes: int, tz: ZoneInfo) -> d
 
 
 def _parse_holidays(raw: Any, problems: list[str]) -> list[date]:
-    days = []
+    days: list[date] = []
     if not isinstance(raw, list):
         problems.append("holidays: expected a list of dates (YYYY-MM-DD)")
         return days

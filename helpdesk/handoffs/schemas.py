@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -46,10 +46,6 @@ Text = Annotated[str, AfterValidator(storable_text)]
 MAX_MESSAGE_CHARS = 8000
 
 
-def bounded(max_length: int, min_length: int = 0) -> object:
-    return Annotated[Text, Field(min_length=min_length, max_length=max_length)]
-
-
 class Strict(BaseModel):
     # Unknown fields are refused: a misspelt field in the bot must fail its tests loudly,
     # not silently drop what the customer said.
@@ -57,9 +53,9 @@ class Strict(BaseModel):
 
 
 class Contact(Strict):
-    name: bounded(200) | None = None  # type: ignore[valid-type]
-    email: bounded(254) | None = None  # type: ignore[valid-type]
-    phone: bounded(32) | None = None  # type: ignore[valid-type]
+    name: Annotated[Text, Field(max_length=200)] | None = None
+    email: Annotated[Text, Field(max_length=254)] | None = None
+    phone: Annotated[Text, Field(max_length=32)] | None = None
 
     @field_validator("email")
     @classmethod
@@ -81,7 +77,7 @@ class Contact(Strict):
         return value
 
     @model_validator(mode="after")
-    def reachable(self) -> "Contact":
+    def reachable(self) -> Contact:
         if not self.email and not self.phone:
             raise ValueError("give at least one of email or phone, so the agent can reach the customer")
         return self
@@ -90,35 +86,35 @@ class Contact(Strict):
 class Summary(Strict):
     # One of the routing file's categories (checked against it by the API, which knows the file).
     category: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")]
-    product: bounded(200) | None = None  # type: ignore[valid-type]
-    description: Annotated[bounded(MAX_MESSAGE_CHARS, 1), AfterValidator(non_blank)]  # type: ignore[valid-type]
-    tried: bounded(MAX_MESSAGE_CHARS) = ""  # type: ignore[valid-type]
+    product: Annotated[Text, Field(max_length=200)] | None = None
+    description: Annotated[Text, Field(min_length=1, max_length=MAX_MESSAGE_CHARS), AfterValidator(non_blank)]
+    tried: Annotated[Text, Field(max_length=MAX_MESSAGE_CHARS)] = ""
     urgency: Literal["low", "normal", "high", "critical"]
-    impact: bounded(2000) | None = None  # type: ignore[valid-type]
+    impact: Annotated[Text, Field(max_length=2000)] | None = None
     contact: Contact
 
 
 class Message(Strict):
     sender: Literal["customer", "bot", "agent"]
-    text: bounded(MAX_MESSAGE_CHARS)  # type: ignore[valid-type]
+    text: Annotated[Text, Field(max_length=MAX_MESSAGE_CHARS)]
     timestamp: datetime
 
     @field_validator("timestamp")
     @classmethod
     def utc(cls, value: datetime) -> datetime:
-        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class ArticleShown(Strict):
-    article_id: bounded(200, 1)  # type: ignore[valid-type]
-    title: bounded(300) = ""  # type: ignore[valid-type]
+    article_id: Annotated[Text, Field(min_length=1, max_length=200)]
+    title: Annotated[Text, Field(max_length=300)] = ""
     score: float | None = Field(default=None, allow_inf_nan=False)
     feedback: Literal["solved", "not_solved", "none"] = "none"
 
 
 class HandoffIn(Strict):
     idempotency_key: Annotated[str, Field(min_length=8, max_length=200, pattern=KEY_RE.pattern)]
-    conversation_id: bounded(200, 1)  # type: ignore[valid-type]
+    conversation_id: Annotated[Text, Field(min_length=1, max_length=200)]
     channel: Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[a-z0-9][a-z0-9._-]*$")]
     language: Literal["de", "en"]
     reason: Literal["customer_request", "unresolved", "frustration", "no_answer", "search_unavailable"]
@@ -137,15 +133,15 @@ class HandoffIn(Strict):
 
 
 class NoteIn(Strict):
-    text: Annotated[bounded(4000, 1), AfterValidator(non_blank)]  # type: ignore[valid-type]
+    text: Annotated[Text, Field(min_length=1, max_length=4000), AfterValidator(non_blank)]
 
 
 class ResolveIn(Strict):
-    note: Annotated[bounded(4000, 1), AfterValidator(non_blank)]  # type: ignore[valid-type]
+    note: Annotated[Text, Field(min_length=1, max_length=4000), AfterValidator(non_blank)]
 
 
 class EscalateIn(Strict):
-    reason: Annotated[bounded(4000, 1), AfterValidator(non_blank)]  # type: ignore[valid-type]
+    reason: Annotated[Text, Field(min_length=1, max_length=4000), AfterValidator(non_blank)]
     team: str | None = None  # default: the escalation team of the routing file
 
 
@@ -155,5 +151,5 @@ class MessagesIn(Strict):
 
 class TranscriptAppendIn(MessagesIn):
     """What the customer wrote to the bot after the handoff, for the ticket's transcript."""
-    conversation_id: bounded(200, 1)  # type: ignore[valid-type]
+    conversation_id: Annotated[Text, Field(min_length=1, max_length=200)]
     messages: list[Message] = Field(min_length=1, max_length=50)

@@ -17,19 +17,21 @@ a session; datetimes are timezone-aware UTC.
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import json
 import secrets
 import threading
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, overload
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine, case, create_engine, delete, event, func, or_, select, text
+from sqlalchemy import Connection, Engine, case, create_engine, delete, event, func, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -86,14 +88,22 @@ Scope = tuple[str, ...] | None  # the teams a caller may see (AgentInfo.scope); 
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
+
+
+@overload
+def as_utc(moment: datetime) -> datetime: ...
+
+
+@overload
+def as_utc(moment: None) -> None: ...
 
 
 def as_utc(moment: datetime | None) -> datetime | None:
     """SQLite hands back naive datetimes; everything in the store is UTC."""
     if moment is None:
         return None
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def new_ticket_id() -> str:
@@ -116,7 +126,7 @@ def make_engine(database_url: str) -> Engine:
         engine = create_engine(database_url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")
-        def on_connect(dbapi_connection, _record):  # pragma: no cover - exercised by every test
+        def on_connect(dbapi_connection: Any, _record: Any) -> None:  # pragma: no cover - exercised by every test
             dbapi_connection.isolation_level = None  # transactions are begun below, not by the driver
             cursor = dbapi_connection.cursor()
             for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "busy_timeout=30000"):
@@ -124,7 +134,7 @@ def make_engine(database_url: str) -> Engine:
             cursor.close()
 
         @event.listens_for(engine, "begin")
-        def on_begin(connection):  # pragma: no cover
+        def on_begin(connection: Connection) -> None:  # pragma: no cover
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         secure_delete_on_connect(engine)  # an erased row leaves no bytes in free pages (helpdesk/privacy)
@@ -176,7 +186,7 @@ class _StoreSession(Session):
 
 
 @event.listens_for(_StoreSession, "before_flush")
-def _remember_changed_tickets(session: Session, _context, _instances) -> None:
+def _remember_changed_tickets(session: Session, _context: Any, _instances: Any) -> None:
     changed = session.info.setdefault("changed_tickets", set())
     changed.update(obj.ticket_id for obj in (*session.new, *session.dirty) if isinstance(obj, Handoff))
 
@@ -194,7 +204,7 @@ class HandoffStore:
         self.clock: Callable[[], datetime] = utcnow
 
     @classmethod
-    def open(cls, database_url: str, migrate: bool = True) -> "HandoffStore":
+    def open(cls, database_url: str, migrate: bool = True) -> HandoffStore:
         if migrate:
             from helpdesk.migrations import upgrade
 
@@ -448,7 +458,7 @@ class HandoffStore:
         return self.get(ticket_id)
 
     def append_messages(self, ticket_id: str, messages: Iterable[Message], actor: str) -> dict[str, Any]:
-        """Add messages to a handoff's transcript (for the live chat takeover of issue 5)."""
+        """Add messages to a handoff's transcript (the live chat takeover adds them one at a time)."""
         now = self.clock()
         with self.transaction() as s:
             self.add_messages(s, self._load(s, ticket_id, for_update=True), messages, actor, now)
@@ -502,7 +512,7 @@ class HandoffStore:
         with self.transaction() as s:
             return self._load(s, ticket_id, for_update=False).conversation_id
 
-    def notifications(self, ticket_id: str, teams: Scope = None) -> list[dict[str, Any]]:
+    def notifications(self, ticket_id: str, teams: Scope = None) -> builtins.list[dict[str, Any]]:
         """The outbox rows of a handoff with each delivery attempt (what was sent, when, the answer)."""
         with self.transaction() as s:
             handoff = self._load(s, ticket_id, teams=teams)
@@ -554,7 +564,7 @@ class HandoffStore:
         if isinstance(value, list):
             return [HandoffStore._json(v) for v in value]
         if isinstance(value, datetime):
-            return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+            return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
         return value
 
     to_json = _json
@@ -600,7 +610,7 @@ class HandoffStore:
                 agent.teams = ",".join(dict.fromkeys(t.strip() for t in teams if t.strip()))
             return self._agent_info(agent)
 
-    def agents(self) -> list[AgentInfo]:
+    def agents(self) -> builtins.list[AgentInfo]:
         with self.transaction() as s:
             return [self._agent_info(a) for a in s.scalars(select(Agent).order_by(Agent.username))]
 
@@ -656,7 +666,7 @@ class HandoffStore:
                          agent.active)
 
     # -- notification outbox ---------------------------------------------------------------------
-    def claim_due_notifications(self, now: datetime, lease: timedelta, limit: int = 20) -> list[OutboxJob]:
+    def claim_due_notifications(self, now: datetime, lease: timedelta, limit: int = 20) -> builtins.list[OutboxJob]:
         """Lease due outbox rows to this worker; another worker (or replica) skips them until the lease ends."""
         with self.transaction() as s:
             rows = s.scalars(
@@ -678,6 +688,8 @@ class HandoffStore:
         now = utcnow()
         with self.transaction() as s:
             item = s.get(OutboxItem, job.id, with_for_update=True)
+            if item is None:  # erased with its handoff while the delivery ran
+                return
             item.attempts += 1
             s.add(DeliveryAttempt(outbox_id=item.id, attempt=item.attempts, at=now, ok=ok, detail=detail[:2000],
                                   duration_ms=duration_ms))

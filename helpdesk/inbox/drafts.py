@@ -24,9 +24,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import yaml
 from markdown.extensions.toc import slugify
@@ -142,7 +143,8 @@ def write_draft(view: dict[str, Any], drafts_dir: Path, articles_dir: Path, take
     slug = slugify(title_of(resolution_of(view)), "-")[:70].strip("-") or "draft"
     taken = set(taken_ids) | {_front_id(p) for p in drafts_dir.glob("*/*.md")}
     folder = drafts_dir / lang
-    article_id = next(candidate for candidate in (f"{lang}-{slug}" + ("" if n == 1 else f"-{n}") for n in range(1, 1000))
+    candidates = (f"{lang}-{slug}" + ("" if n == 1 else f"-{n}") for n in range(1, 1000))
+    article_id = next(candidate for candidate in candidates
                       if candidate not in taken and not (folder / f"{candidate[len(lang) + 1:]}.md").exists())
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{article_id[len(lang) + 1:]}.md"

@@ -21,15 +21,15 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
 from pydantic import ValidationError
 
+from helpdesk.handoffs.access import may_reassign
 from helpdesk.handoffs.api import detail, escalate
 from helpdesk.handoffs.models import PRIORITIES, STATUSES
 from helpdesk.handoffs.schemas import EscalateIn, NoteIn, ResolveIn
-from helpdesk.handoffs.access import may_reassign
 from helpdesk.handoffs.store import SORTS, AgentInfo, StoreError, TicketNotFound, utcnow
 from helpdesk.inbox import assist, security
 from helpdesk.inbox.drafts import write_draft
-from helpdesk.inbox.transcript import render_message
 from helpdesk.inbox.sessions import Limit
+from helpdesk.inbox.transcript import render_message
 from helpdesk.mail.store import MailStore
 
 # autoescape=True for every template: customer text is never markup.
@@ -162,9 +162,9 @@ async def login(request: Request, username: str = Form(""), password: str = Form
         await run_in_threadpool(throttle.failed, user_key, address_key, *([device] if device else []))
         return login_form(request, next, username, "Unknown user or wrong password.")
     await run_in_threadpool(throttle.succeeded, user_key, *([device] if device else []))
-    response = RedirectResponse(safe_next(next), status.HTTP_303_SEE_OTHER)
-    await run_in_threadpool(security.start_session, request, response, agent.id, agent.username)
-    return response
+    redirect = RedirectResponse(safe_next(next), status.HTTP_303_SEE_OTHER)
+    await run_in_threadpool(security.start_session, request, redirect, agent.id, agent.username)
+    return redirect
 
 
 @router.post("/logout")
@@ -204,8 +204,8 @@ def inbox(request: Request, who=Depends(current_agent), status_: str = Query("op
     filters = {"status": status_, "team": team, "priority": priority, "q": q, "sort": sort}
     waiting = request.app.state.handoffs.waiting(h["ticket_id"] for h in items)
     return render(request, "inbox.html", 400 if errors else 200, agent=agent, csrf_token=session.csrf,
-                  items=items, errors=errors, waiting=waiting, filters=filters, statuses=STATUSES, priorities=PRIORITIES,
-                  sorts=SORTS, teams=visible_teams(request, agent))
+                  items=items, errors=errors, waiting=waiting, filters=filters, statuses=STATUSES,
+                  priorities=PRIORITIES, sorts=SORTS, teams=visible_teams(request, agent))
 
 
 def detail_page(request: Request, agent: AgentInfo, session: security.Session, ticket_id: str,
@@ -220,7 +220,7 @@ def detail_page(request: Request, agent: AgentInfo, session: security.Session, t
     problem = None
     try:
         found = assist.suggestions(request.app.state, view, request.app.state.settings.public_base_url)
-    except Exception:  # noqa: BLE001 - the ticket must open even when search is down
+    except Exception:
         log.exception("agent assist failed for %s", view["ticket_id"])
         found, problem = [], "Knowledge search is not available right now."
     files = MailStore(request.app.state.handoffs).attachments(view["ticket_id"]) if view["channel"] == "email" else []
@@ -231,7 +231,8 @@ def detail_page(request: Request, agent: AgentInfo, session: security.Session, t
 
 @router.get("/handoffs/{ticket_id}")
 def handoff_page(ticket_id: str, request: Request, who=Depends(current_agent)) -> HTMLResponse:
-    return detail_page(request, *who, ticket_id)
+    agent, session = who
+    return detail_page(request, agent, session, ticket_id)
 
 
 async def act(request: Request, who, ticket_id: str, csrf_token: str, done: str, action) -> Response:

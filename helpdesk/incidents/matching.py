@@ -11,7 +11,8 @@ yet (the bot asks for the postal code once).
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from helpdesk.incidents.store import covers
 

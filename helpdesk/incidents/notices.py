@@ -36,7 +36,7 @@ class Sender:
     base_url: str
 
     @classmethod
-    def of(cls, state) -> "Sender | None":
+    def of(cls, state) -> Sender | None:
         """The app's sender, or None while no SMTP server is configured (nothing is enqueued)."""
         settings = state.settings
         if not settings.smtp_host:

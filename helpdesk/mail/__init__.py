@@ -1,4 +1,4 @@
-"""The e-mail channel (issue 15): a support mailbox read over IMAP, answered by SMTP.
+"""The e-mail channel: a support mailbox read over IMAP, answered by SMTP.
 
 One module per concern: ``config`` (settings), ``parsing`` (a raw mail to sanitised text,
 headers and attachments), ``loop`` (RFC 3834 loop and abuse protection), ``threading``

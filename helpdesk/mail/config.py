@@ -1,16 +1,17 @@
 """Settings of the e-mail channel (HELPDESK_IMAP_*, HELPDESK_MAIL_*), part of the desk's ``Settings``.
 
 The channel is off while neither HELPDESK_IMAP_HOST nor HELPDESK_MAIL_SMTP_PORT (the
-optional inbound SMTP endpoint) is set: ``make run`` then does not start ``helpdesk mail``. Outgoing mail uses the notification SMTP
-settings (HELPDESK_SMTP_*). The IMAP password comes from HELPDESK_IMAP_PASSWORD_FILE
-(a file outside git) or HELPDESK_IMAP_PASSWORD (environment or the secrets file).
+optional inbound SMTP endpoint) is set: ``make run`` then does not start ``helpdesk mail``.
+Outgoing mail uses the notification SMTP settings (HELPDESK_SMTP_*). The IMAP password comes
+from HELPDESK_IMAP_PASSWORD_FILE (a file outside git) or HELPDESK_IMAP_PASSWORD (environment or
+the secrets file).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
 
 from search_api.settings import PROJECT_ROOT
 
@@ -48,7 +49,7 @@ class MailSettings:
         return bool(self.imap_host) or self.smtp_port is not None
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> "MailSettings":
+    def from_env(cls, env: Mapping[str, str]) -> MailSettings:
         kwargs: dict = {}
         for name in ("imap_host", "imap_user", "imap_folder", "imap_password"):
             if env.get(f"HELPDESK_{name.upper()}"):

@@ -115,6 +115,7 @@ class Intake:
         lang = result["lang"] if result else detect_language(query, LANGUAGES).lang
         lang = lang if lang in LANGUAGES else self.default_language
         top = hits[0] if hits else None
+        answer = top if decision == "answer" else None  # an answer comes with its article
         # The team: the category of what the search found plausible, like the chat's topic; "other" without.
         plausible = top if decision in ("answer", "suggest") else None
         category = plausible["category"] if plausible and plausible["category"] in self.routing.categories \
@@ -128,7 +129,7 @@ class Intake:
             data = HandoffIn.model_validate({
                 "idempotency_key": "mail-" + digest[:48], "conversation_id": conversation,
                 "channel": "email", "language": lang, "reason": reason,
-                "summary": {"category": category, "product": top["product"] if decision == "answer" else None,
+                "summary": {"category": category, "product": answer["product"] if answer else None,
                             "description": description, "tried": "", "urgency": "normal",
                             "contact": {"name": mail.sender_name or None, "email": mail.sender}},
                 "transcript": [{"sender": "customer", "text": self._transcript(mail), "timestamp": utcnow()}],
@@ -147,16 +148,16 @@ class Intake:
         self.store.take_in(ticket, mail.message_id, mail.subject, [], stored, note="; ".join(notes) or None)
         if not (created or not self.store.sent_any(ticket)):
             return Outcome("created", ticket, decision, "already answered")
-        if decision == "answer" and created:
-            self.handoffs.resolve(ticket, "mail", f"Answered automatically by mail: {top['title']} "
-                                                  f"({top['answer']['url']})")
+        if answer is not None and created:
+            self.handoffs.resolve(ticket, "mail", f"Answered automatically by mail: {answer['title']} "
+                                                  f"({answer['answer']['url']})")
         if refusal:
             return Outcome("created", ticket, decision, refusal)
         if not mail.complete:
             text = replies.too_large_text(lang, self.company, mail, ticket, self.settings.max_mail_bytes)
             event = "mail.too-large"
-        elif decision == "answer":
-            text, event = replies.answer_text(lang, self.company, mail, ticket, top), "mail.answer"
+        elif answer is not None:
+            text, event = replies.answer_text(lang, self.company, mail, ticket, answer), "mail.answer"
         else:
             suggestions = [{"title": h["title"], "url": h["url"]} for h in shown]
             text = replies.acknowledgement_text(lang, self.company, mail, ticket, expected.text[lang], suggestions)

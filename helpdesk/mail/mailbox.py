@@ -18,9 +18,9 @@ import socket
 import ssl
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
-from imap_tools import AND, MailBox, MailBoxStartTls, MailBoxUnencrypted, MailMessageFlags
+from imap_tools import AND, BaseMailBox, MailBox, MailBoxStartTls, MailBoxUnencrypted, MailMessageFlags
 from imap_tools.errors import MailboxLoginError, UnexpectedCommandStatusError
 
 from helpdesk.mail.config import MailSettings
@@ -38,13 +38,14 @@ class Mailbox:
 
     def connect(self):
         s = self.settings
+        box: BaseMailBox
         if s.imap_security == "ssl":
             box = MailBox(s.imap_host, s.imap_port, timeout=60, ssl_context=ssl.create_default_context())
         elif s.imap_security == "starttls":
             box = MailBoxStartTls(s.imap_host, s.imap_port, timeout=60, ssl_context=ssl.create_default_context())
         else:
             box = MailBoxUnencrypted(s.imap_host, s.imap_port, timeout=60)
-        return box.login(s.imap_user, s.imap_password, initial_folder=s.imap_folder)
+        return box.login(s.imap_user or "", s.imap_password or "", initial_folder=s.imap_folder)
 
     def take_new(self, box) -> int:
         """Take in every unseen mail; returns how many were taken in."""
@@ -58,7 +59,7 @@ class Mailbox:
                 continue
             try:
                 self.handle(raw, size, complete)
-            except Exception:  # noqa: BLE001 - the mail stays unseen and is tried again
+            except Exception:
                 log.exception("mail uid %s could not be taken in; it stays unseen", uid)
                 continue
             box.flag(uid, MailMessageFlags.SEEN, True)

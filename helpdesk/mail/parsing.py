@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email import message_from_bytes
 from email.message import EmailMessage, Message
 from email.policy import default as default_policy
@@ -36,7 +36,8 @@ QUOTE_START = re.compile(
 # A mail's greeting line and where its closing starts: words for people, noise for knowledge search.
 SALUTATION = re.compile(r"^(?:hallo|hi|hey|moin|servus|guten (?:tag|morgen|abend)|sehr geehrte[rs]?|liebe[rs]?|"
                         r"hello|dear|good (?:morning|afternoon|evening))\b[^.!?\n]{0,60}[,!]?$", re.IGNORECASE)
-CLOSING = re.compile(r"^(?:--\s*|(?:viele|beste|liebe|freundliche) gr(?:ü|ue)(?:ß|ss)e\b.*|mit freundlichen gr(?:ü|ue)(?:ß|ss)en\b.*|"
+CLOSING = re.compile(r"^(?:--\s*|(?:viele|beste|liebe|freundliche) gr(?:ü|ue)(?:ß|ss)e\b.*|"
+                     r"mit freundlichen gr(?:ü|ue)(?:ß|ss)en\b.*|"
                      r"mfg\b.*|gru(?:ß|ss)\b.*|vg\b.*|(?:best|kind|warm)(?: regards)?\b,?$|regards\b.*|cheers\b.*|"
                      r"thanks?(?: you)?(?: in advance)?[,!.]?$|danke(?: im voraus)?[,!.]?$|sent from my .*|"
                      r"von meinem .* gesendet)$", re.IGNORECASE)
@@ -216,7 +217,8 @@ def parse(raw: bytes, max_attachment_bytes: int, size: int | None = None, comple
             disposition = part.get_content_disposition()
             if part.get_content_maintype() == "text" and disposition != "attachment" and not part.get_filename():
                 continue  # an alternative of the body (the HTML of a plain mail)
-            data = part.get_payload(decode=True) or b""
+            payload = part.get_payload(decode=True)
+            data = payload if isinstance(payload, bytes) else b""
             filename = _clean_filename(part.get_filename())
             if len(data) > max_attachment_bytes:
                 dropped.append(f"attachment {filename} ({len(data)} bytes) is over the limit of "
@@ -226,7 +228,8 @@ def parse(raw: bytes, max_attachment_bytes: int, size: int | None = None, comple
     return ParsedMail(
         message_id=message_id, subject=subject, sender=sender.strip().lower() if "@" in sender else "",
         sender_name=storable(name).strip()[:200], reply_to=(reply_to[0] if reply_to else sender).strip().lower(),
-        in_reply_to=message_ids(str(msg.get("In-Reply-To", ""))), references=message_ids(str(msg.get("References", ""))),
+        in_reply_to=message_ids(str(msg.get("In-Reply-To", ""))),
+        references=message_ids(str(msg.get("References", ""))),
         text=storable(text), headers=headers, attachments=tuple(attachments), dropped=tuple(dropped),
         size=size if size is not None else len(raw), complete=complete, was_html=was_html,
     )

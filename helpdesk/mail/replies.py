@@ -118,7 +118,8 @@ def human_size(size: int, lang: str) -> str:
 def too_large_text(lang: str, company: str, mail: ParsedMail, ticket_id: str, limit: int) -> str:
     size, most = human_size(mail.size, lang), human_size(limit, lang)
     if lang == "de":
-        return (f"{greeting(lang, mail.sender_name)}\n\nIhre Mail „{mail.subject}“ X die wir annehmen können; sie wurde deshalb nicht gelesen. Wir haben das Ticket "
+        return (f"{greeting(lang, mail.sender_name)}\n\nIhre Mail „{mail.subject}“ ist {size} groß, mehr als die "
+                f"{most}, die wir annehmen können; sie wurde deshalb nicht gelesen. Wir haben das Ticket "
                 f"{ticket_id} angelegt. Bitte beantworten Sie diese Mail mit Ihrer Frage als Text und lassen "
                 f"Sie große Anhänge weg (oder teilen Sie sie als Link).\n\nFreundliche Grüße\n{company}\n\n"
                 f"(Diese Nachricht wurde automatisch erstellt.)")

@@ -12,7 +12,7 @@ the mail server.
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 from aiosmtpd.controller import Controller
 
@@ -33,7 +33,7 @@ class _Handler:
         content = envelope.original_content or envelope.content
         try:
             await server.loop.run_in_executor(None, self.take, content)
-        except Exception:  # noqa: BLE001 - the sender keeps the mail and tries again
+        except Exception:
             log.exception("inbound SMTP: the mail from %s could not be taken in", envelope.mail_from)
             return "451 4.3.0 temporary failure, please try again later"
         return "250 2.0.0 taken in"

@@ -19,9 +19,9 @@ from helpdesk.deployment import load_checked
 from helpdesk.handoffs.notifications import NotificationConfig, NotificationWorker
 from helpdesk.handoffs.routing import RoutingConfig
 from helpdesk.handoffs.store import HandoffStore
+from helpdesk.mail import smtp_inbound
 from helpdesk.mail.config import MailConfigError
 from helpdesk.mail.intake import Intake, SearchClient
-from helpdesk.mail import smtp_inbound
 from helpdesk.mail.mailbox import Mailbox
 
 log = logging.getLogger(__name__)

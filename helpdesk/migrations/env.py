@@ -5,11 +5,11 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-from helpdesk.handoffs.models import Base
-import helpdesk.feedback.models  # noqa: F401  (its tables share Base; autogenerate must see them)
+import helpdesk.feedback.models
+import helpdesk.incidents.models
+import helpdesk.mail.models
 import helpdesk.reports.activity  # noqa: F401  (the reports' tables, likewise)
-import helpdesk.mail.models  # noqa: F401  (the e-mail channel's tables)
-import helpdesk.incidents.models  # noqa: F401  (known incidents and their timeline)
+from helpdesk.handoffs.models import Base
 from helpdesk.privacy.vacuum import secure_delete_on_connect
 
 config = context.config
@@ -25,7 +25,10 @@ def run_migrations_offline() -> None:
 
 
 def run_migrations_online() -> None:
-    engine = create_engine(config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool)
+    url = config.get_main_option("sqlalchemy.url")
+    if not url:
+        raise RuntimeError("alembic: no sqlalchemy.url (helpdesk.migrations.alembic_config sets it)")
+    engine = create_engine(url, poolclass=pool.NullPool)
     secure_delete_on_connect(engine)  # SQLite's batch mode copies tables: the old copy is zeroed
     with engine.connect() as connection:
         if connection.dialect.name == "postgresql":

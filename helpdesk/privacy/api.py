@@ -9,8 +9,9 @@ ticket tool without a shell on the server. The audit log names the admin
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator, Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
@@ -34,7 +35,7 @@ class CustomerIn(BaseModel):
     ticket: str | None = Field(default=None, max_length=32)
 
     @model_validator(mode="after")
-    def one_selector(self) -> "CustomerIn":
+    def one_selector(self) -> CustomerIn:
         if sum(v is not None for v in (self.email, self.phone, self.ticket)) != 1:
             raise ValueError("give exactly one of email, phone, ticket")
         return self

@@ -9,8 +9,9 @@ the same transaction as the erasure they describe (helpdesk/privacy/erasure.py).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session

@@ -13,9 +13,10 @@ import getpass
 import json
 import logging
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from helpdesk.settings import Settings
 
@@ -25,7 +26,7 @@ def _actor(args: argparse.Namespace) -> str:
         return args.actor
     try:
         return f"cli:{getpass.getuser()}"
-    except Exception:  # noqa: BLE001 - no user name in a bare container
+    except Exception:
         return "cli"
 
 

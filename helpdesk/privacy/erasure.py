@@ -24,16 +24,23 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, or_, select
+from sqlalchemy import CursorResult, Engine, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from helpdesk.feedback.models import ArticleFeedback, UnansweredSearch
-from helpdesk.handoffs.models import (ArticleShown, Base, DeliveryAttempt, Handoff, HandoffEvent, OutboxItem,
-                                     TranscriptMessage)
+from helpdesk.handoffs.models import (
+    ArticleShown,
+    Base,
+    DeliveryAttempt,
+    Handoff,
+    HandoffEvent,
+    OutboxItem,
+    TranscriptMessage,
+)
 from helpdesk.handoffs.store import HandoffStore, as_utc, utcnow
 from helpdesk.incidents.models import IncidentSubscription
 from helpdesk.mail.models import AutoReply, MailAttachment, MailMessage
@@ -103,16 +110,17 @@ def find(engine: Engine, kind: str, value: str) -> Selection:
                 raise SelectorError("a phone number needs at least 5 digits")
             ids = [i for i, phone in s.execute(select(Handoff.id, Handoff.contact_phone)
                                                .where(Handoff.contact_phone.is_not(None)))
-                   if phone_digits(phone) == wanted]
+                   if phone and phone_digits(phone) == wanted]
         else:
             ids = list(s.scalars(select(Handoff.id).where(Handoff.ticket_id == value.upper())))
-        conversations = sorted(set(s.scalars(select(Handoff.conversation_id).where(Handoff.id.in_(ids))))) if ids else []
+        conversations = (sorted(set(s.scalars(select(Handoff.conversation_id).where(Handoff.id.in_(ids)))))
+                         if ids else [])
         if conversations:  # every handoff of the same conversations is the same customer's
             ids = list(s.scalars(select(Handoff.id).where(Handoff.conversation_id.in_(conversations))))
         tickets = sorted(s.scalars(select(Handoff.ticket_id).where(Handoff.id.in_(ids)))) if ids else []
         # The addresses the desk wrote to (a mail's Reply-To) are the customer's as well.
         addresses.update(a.lower() for a in s.scalars(select(Handoff.contact_email).where(
-            Handoff.id.in_(ids), Handoff.contact_email.is_not(None))))
+            Handoff.id.in_(ids), Handoff.contact_email.is_not(None))) if a)
         addresses.update(a.lower() for a in s.scalars(select(OutboxItem.target).where(
             OutboxItem.handoff_id.in_(ids), OutboxItem.channel == "mail")))
     return Selection(kind, sorted(ids), tickets, conversations, sorted(addresses))
@@ -164,7 +172,13 @@ def count_or_delete(s: Session, rows: list[tuple[str, Any, Any]], dry_run: bool)
     if dry_run:
         return {name: s.scalar(select(func.count()).select_from(model).where(where)) or 0
                 for name, model, where in rows}
-    return {name: s.execute(delete(model).where(where)).rowcount for name, model, where in rows}
+    return {name: _delete(s, model, where) for name, model, where in rows}
+
+
+def _delete(s: Session, model: Any, where: Any) -> int:
+    result = s.execute(delete(model).where(where))
+    assert isinstance(result, CursorResult)  # what a DELETE statement returns
+    return result.rowcount
 
 
 def handoff_files(s: Session, files: CustomerFiles, ids: list[int]) -> dict[str, list[Path]]:
@@ -259,7 +273,7 @@ def export(stores: CustomerStores, selection: Selection, actor: str) -> dict[str
               for path in stores.files.drafts(selection.tickets)]
     events = tracker.events(convs) if tracker is not None else []
     for event in events:  # beside Rasa's unix time, the moment as every other date of the export gives it
-        event["at"] = datetime.fromtimestamp(event["timestamp"], timezone.utc) if event["timestamp"] else None
+        event["at"] = datetime.fromtimestamp(event["timestamp"], UTC) if event["timestamp"] else None
     document = {
         "generated_at": utcnow(), "selector": selection.kind, "tickets": selection.tickets,
         "handoffs": handoffs, "article_feedback": feedback, "unanswered_searches": unanswered,

@@ -14,9 +14,9 @@ and stays.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 from helpdesk.inbox.drafts import ticket_of
 from helpdesk.mail.attachments import path_of
@@ -30,7 +30,7 @@ class CustomerFiles:
     drafts_dir: Path
 
     @classmethod
-    def of(cls, settings) -> "CustomerFiles":
+    def of(cls, settings) -> CustomerFiles:
         """The folders of the desk's ``Settings``."""
         return cls(settings.mail.attachments_dir, settings.drafts_dir)
 

@@ -24,7 +24,7 @@ import functools
 import logging
 import re
 import traceback
-from typing import Mapping
+from collections.abc import Mapping
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){3,7}(?:\s?[A-Z0-9]{1,3})?\b")
@@ -94,8 +94,8 @@ def _known(contact: Mapping[str, str | None]) -> list[tuple[re.Pattern, str]]:
     address, the whole name and each part of it, the phone number however it is written (its last seven
     digits, with whatever country or area code before them)."""
     found: list[tuple[re.Pattern, str]] = []
-    if contact.get("email"):
-        found.append((re.compile(re.escape(contact["email"]), re.IGNORECASE), "<email>"))
+    if email := contact.get("email"):
+        found.append((re.compile(re.escape(email), re.IGNORECASE), "<email>"))
     name = " ".join((contact.get("name") or "").split())
     if name:
         parts = [p for p in re.split(r"[\s,]+", name)

@@ -17,8 +17,9 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,7 +29,8 @@ from helpdesk.handoffs.models import DeliveryAttempt, Handoff, OutboxItem, Priva
 from helpdesk.handoffs.store import HandoffStore, utcnow
 from helpdesk.incidents.models import Incident, IncidentSubscription
 from helpdesk.mail.models import AutoReply, MailAttachment
-from helpdesk.privacy import audit, tracker as tracker_store
+from helpdesk.privacy import audit
+from helpdesk.privacy import tracker as tracker_store
 from helpdesk.privacy.erasure import count_or_delete, delete_handoffs, desk_tables
 from helpdesk.privacy.files import CustomerFiles, remove
 from helpdesk.privacy.retention import PrivacyConfig
@@ -162,6 +164,6 @@ def run_every(interval: float, once: Callable[[], Any]) -> None:
         started = time.monotonic()
         try:
             once()
-        except Exception:  # noqa: BLE001 - the loop outlives a database restart
+        except Exception:
             log.exception("purge failed; next try in %.0f s", interval)
         time.sleep(max(interval - (time.monotonic() - started), 1.0))

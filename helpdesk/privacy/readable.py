@@ -15,7 +15,7 @@ Customer text is escaped (Jinja's autoescape): the page shows it, never runs it.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timezone, tzinfo
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -91,7 +91,7 @@ def _moment(value: Any) -> datetime | None:
     if value is None or value == "":
         return None
     if isinstance(value, (int, float)):
-        return datetime.fromtimestamp(value, timezone.utc)
+        return datetime.fromtimestamp(value, UTC)
     return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 

@@ -14,13 +14,14 @@ and stops the purge, never a purge with a wrong period.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Literal, Mapping
+from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from helpdesk.deployment import key_lines, read_yaml_mapping
-from helpdesk.privacy.vacuum import VACUUM_MODES
+from helpdesk.privacy.vacuum import VacuumMode
 from search_api.settings import PROJECT_ROOT, read_env
 
 DEFAULT_FILE = PROJECT_ROOT / "config" / "privacy.yml"
@@ -75,7 +76,7 @@ class PrivacyConfig(BaseModel):
     retention_days: RetentionDays = RetentionDays()
     batch_size: int = Field(500, ge=1, le=100_000)
     masking: MaskingConfig = MaskingConfig()
-    postgresql_vacuum: Literal[VACUUM_MODES] = "plain"  # type: ignore[valid-type]
+    postgresql_vacuum: VacuumMode = "plain"
     source: str = "(defaults)"
 
 

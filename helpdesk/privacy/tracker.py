@@ -18,8 +18,9 @@ import json
 import os
 import sys
 import time
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
@@ -104,8 +105,9 @@ class TrackerStore:
     def _absent(self) -> bool:
         """A SQLite file that does not exist (Rasa never ran here): empty, and not created by asking."""
         url = make_url(self.url)
-        return (url.get_backend_name() == "sqlite" and bool(url.database) and url.database != ":memory:"
-                and not Path(url.database).exists())
+        database = url.database
+        return (url.get_backend_name() == "sqlite" and bool(database) and database != ":memory:"
+                and not Path(database or "").exists())
 
     def events(self, senders: Iterable[str]) -> list[dict[str, Any]]:
         """Every event of these conversations, oldest first, as Rasa stored it (``data`` parsed)."""

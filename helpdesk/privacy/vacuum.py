@@ -26,13 +26,15 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Iterable
+from collections.abc import Iterable
+from typing import Literal, get_args
 
 import sqlalchemy as sa
 
 log = logging.getLogger(__name__)
 
-VACUUM_MODES = ("plain", "full")
+VacuumMode = Literal["plain", "full"]
+VACUUM_MODES: tuple[VacuumMode, ...] = get_args(VacuumMode)
 CHECKPOINT_TRIES = 3
 
 

@@ -21,8 +21,8 @@ import logging
 import secrets
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy import DateTime, Engine, Integer, String, UniqueConstraint, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from helpdesk.handoffs.models import Base

@@ -10,8 +10,8 @@ team names and labels do).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from html import escape
-from typing import Callable, Sequence
 
 from markupsafe import Markup
 

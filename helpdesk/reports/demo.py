@@ -17,9 +17,9 @@ from __future__ import annotations
 import argparse
 import random
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Sequence
+from datetime import UTC, datetime, timedelta
 
 from helpdesk.feedback.store import FeedbackStore
 from helpdesk.handoffs.routing import RoutingConfig
@@ -92,7 +92,7 @@ def generate(handoffs: HandoffStore, routing: RoutingConfig, articles: Sequence[
                 for _ in range(count):
                     local = datetime(day.year, day.month, day.day, hour, rng.randrange(60), rng.randrange(60),
                                      tzinfo=tz)
-                    start = local.astimezone(timezone.utc)
+                    start = local.astimezone(UTC)
                     if start > now - timedelta(minutes=5):
                         continue
                     conversation(handoffs, activity, feedback, routing, rng, f"{prefix}{summary.conversations}",

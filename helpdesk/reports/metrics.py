@@ -46,8 +46,8 @@ def compute(engine, now=None) -> list[GaugeMetricFamily]:
         by_lang[fact.language].add_conversation(fact)
     handoffs = fetch_handoffs(engine, begin, now)
     by_team: dict[str, PeriodFigures] = defaultdict(lambda: PeriodFigures(""))
-    for fact in handoffs:
-        by_team[fact.team].add_handoff(fact)
+    for handoff in handoffs:
+        by_team[handoff.team].add_handoff(handoff)
 
     def gauge(name: str, doc: str, labels: list[str]) -> GaugeMetricFamily:
         return GaugeMetricFamily(PREFIX + name, doc + window, labels=labels)
@@ -67,10 +67,10 @@ def compute(engine, now=None) -> list[GaugeMetricFamily]:
                             ("self_service_resolved", f.solved), ("handed_off", f.handed_off),
                             ("conversations_unanswered", f.unanswered)):
             counts[name].add_metric([lang], value)
-        for name, value in (("self_service_ratio", f.self_service_rate), ("handoff_ratio", f.handoff_rate),
-                            ("unanswered_ratio", f.unanswered_rate)):
-            if value is not None:
-                rates[name].add_metric([lang], value)
+        for name, rate in (("self_service_ratio", f.self_service_rate), ("handoff_ratio", f.handoff_rate),
+                           ("unanswered_ratio", f.unanswered_rate)):
+            if rate is not None:
+                rates[name].add_metric([lang], rate)
     frt = gauge("first_response_seconds", "First response time of handoffs created, by the team routed to",
                 ["team", "quantile"])
     res = gauge("resolution_seconds", "Resolution time of handoffs created, by the team routed to",
@@ -79,10 +79,10 @@ def compute(engine, now=None) -> list[GaugeMetricFamily]:
     for team, f in sorted(by_team.items()):
         created.add_metric([team], f.handoffs)
         for q in (0.5, 0.9):
-            if f.first_response(q) is not None:
-                frt.add_metric([team, str(q)], f.first_response(q))
-            if f.resolution(q) is not None:
-                res.add_metric([team, str(q)], f.resolution(q))
+            if (first_response := f.first_response(q)) is not None:
+                frt.add_metric([team, str(q)], first_response)
+            if (resolution := f.resolution(q)) is not None:
+                res.add_metric([team, str(q)], resolution)
     sla_rate = gauge("sla_hit_ratio", "First responses within the promised time / those due", ["team", "priority"])
     sla_count = gauge("sla_first_responses", "Handoffs by SLA outcome (hit, missed, pending)",
                       ["team", "priority", "outcome"])

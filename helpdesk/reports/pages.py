@@ -64,7 +64,8 @@ def parse_filter(request: Request, period: str, start: str, end: str, language: 
     except ValueError:
         raise ReportError("start and end are dates like 2026-11-02") from None
     if language and language not in request.app.state.settings.languages:
-        raise ReportError(f"unknown language {language!r} (languages: {', '.join(request.app.state.settings.languages)})")
+        known = ", ".join(request.app.state.settings.languages)
+        raise ReportError(f"unknown language {language!r} (languages: {known})")
     if team and not request.app.state.routing.has_team(team):
         raise ReportError(f"unknown team {team!r}")
     return ReportFilter(first, last, period, language or None, team or None)
@@ -88,8 +89,13 @@ def short_label(report: Report, index: int) -> str:
 def build_charts(report: Report) -> dict[str, Any]:
     labels = [short_label(report, i) for i in range(len(report.periods))]
     ps = report.periods
-    minutes = lambda v: None if v is None else v / 60  # noqa: E731
-    hours = lambda v: None if v is None else v / 3600  # noqa: E731
+
+    def minutes(seconds: float | None) -> float | None:
+        return None if seconds is None else seconds / 60
+
+    def hours(seconds: float | None) -> float | None:
+        return None if seconds is None else seconds / 3600
+
     teams = sorted({c.team for c in report.sla})
     sla = {(c.team, c.priority): c.rate for c in report.sla}
     shown_prios = [p for p in reversed(PRIORITIES) if any((t, p) in sla for t in teams)]
@@ -122,8 +128,9 @@ async def reports_page(request: Request, who=Depends(current_agent), period: str
     if not may_see_reports(agent):
         return forbidden(request, agent, session)
     filters = {"period": period, "start": start, "end": end, "language": language, "team": team}
-    context = dict(agent=agent, csrf_token=session.csrf, periods=PERIODS, languages=request.app.state.settings.languages,
-                   teams=list(request.app.state.routing.teams), filters=filters)
+    context = dict(agent=agent, csrf_token=session.csrf, periods=PERIODS,
+                   languages=request.app.state.settings.languages, teams=list(request.app.state.routing.teams),
+                   filters=filters)
     try:
         flt = parse_filter(request, period, start, end, language, team)
     except ReportError as exc:

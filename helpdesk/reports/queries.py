@@ -30,9 +30,10 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, Iterable
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, and_, exists, func, select
@@ -81,7 +82,7 @@ class ReportFilter:
         """The UTC instants [first local midnight, the midnight after the last day)."""
         begin = datetime.combine(self.start, time(0), tzinfo=tz)
         end = datetime.combine(self.end + timedelta(days=1), time(0), tzinfo=tz)
-        return begin.astimezone(timezone.utc), end.astimezone(timezone.utc)
+        return begin.astimezone(UTC), end.astimezone(UTC)
 
     def bucket_of(self, day: date) -> date:
         return day - timedelta(days=day.weekday()) if self.period == "week" else day
@@ -306,17 +307,19 @@ def age_bucket(age: timedelta) -> str:
     return AGE_BUCKETS[-1][0]
 
 
-def aggregate_backlog(open_tickets: Iterable[tuple[datetime, str, str, str]], now: datetime) -> list[tuple[str, Counter]]:
-    counts = {label: Counter() for label, _ in AGE_BUCKETS}
+def aggregate_backlog(open_tickets: Iterable[tuple[datetime, str, str, str]],
+                      now: datetime) -> list[tuple[str, Counter[str]]]:
+    counts: dict[str, Counter[str]] = {label: Counter() for label, _ in AGE_BUCKETS}
     for created, _team, priority, _lang in open_tickets:
         counts[age_bucket(now - created)][priority] += 1
     return list(counts.items())
 
 
 def article_rows(counts: dict[str, list[int]], titles: dict[str, str] | None) -> list[dict[str, Any]]:
-    rows = [{"article_id": aid, "title": (titles or {}).get(aid, ""), "shown": shown, "solved": solved,
-             "not_solved": not_solved, "solved_rate": ratio(solved, solved + not_solved)}
-            for aid, (shown, solved, not_solved) in counts.items()]
+    rows: list[dict[str, Any]] = [
+        {"article_id": aid, "title": (titles or {}).get(aid, ""), "shown": shown, "solved": solved,
+         "not_solved": not_solved, "solved_rate": ratio(solved, solved + not_solved)}
+        for aid, (shown, solved, not_solved) in counts.items()]
     rows.sort(key=lambda r: (-r["shown"], -r["not_solved"], r["article_id"]))
     return rows
 
@@ -325,7 +328,10 @@ def compute_report(engine: Engine, flt: ReportFilter, tz: ZoneInfo, titles: dict
                    now: datetime | None = None) -> Report:
     now = now or utcnow()
     begin, end = flt.bounds(tz)
-    local_bucket = lambda moment: flt.bucket_of(moment.astimezone(tz).date())  # noqa: E731
+
+    def local_bucket(moment: datetime) -> date:
+        return flt.bucket_of(moment.astimezone(tz).date())
+
     periods = {bucket: PeriodFigures(flt.label(bucket)) for bucket in flt.buckets()}
     total = PeriodFigures("total")
     for fact in fetch_conversations(engine, begin, end, flt.language):
@@ -333,9 +339,9 @@ def compute_report(engine: Engine, flt: ReportFilter, tz: ZoneInfo, titles: dict
         total.add_conversation(fact)
     handoffs = [h for h in fetch_handoffs(engine, begin, end)
                 if (not flt.language or h.language == flt.language) and (not flt.team or h.team == flt.team)]
-    for fact in handoffs:
-        periods[local_bucket(fact.created_at)].add_handoff(fact)
-        total.add_handoff(fact)
+    for handoff in handoffs:
+        periods[local_bucket(handoff.created_at)].add_handoff(handoff)
+        total.add_handoff(handoff)
     open_tickets = [t for t in fetch_open(engine)
                     if (not flt.language or t[3] == flt.language) and (not flt.team or t[1] == flt.team)]
     unanswered = fetch_unanswered(engine, begin, end, flt.language)

@@ -13,10 +13,11 @@ import datetime as dt
 import hashlib
 import html
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Mapping
+from typing import Any
 
 import frontmatter
 import yaml
@@ -75,7 +76,7 @@ class Article:
     questions: tuple[str, ...] = ()
     sections: tuple[Section, ...] = field(default_factory=tuple)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "title": self.title,
@@ -92,7 +93,7 @@ class Article:
         }
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Article":
+    def from_dict(cls, data: dict[str, Any]) -> Article:
         return cls(
             id=data["id"],
             title=data["title"],
@@ -147,7 +148,7 @@ def inline_plain(text: str) -> str:
         return text
     codes: list[str] = []
 
-    def keep(match: re.Match) -> str:
+    def keep(match: re.Match[str]) -> str:
         codes.append(match.group(2).strip() or match.group(2))
         return f"\x00{len(codes) - 1}\x00"
 
@@ -175,7 +176,9 @@ def table_cells(line: str) -> list[str]:
         body = body[1:]
     if body.endswith("|") and not body.endswith("\\|"):
         body = body[:-1]
-    cells, current, in_code = [], [], False
+    cells: list[str] = []
+    current: list[str] = []
+    in_code = False
     for i, char in enumerate(body):
         if char == "`":
             in_code = not in_code
@@ -188,7 +191,7 @@ def table_cells(line: str) -> list[str]:
     return cells
 
 
-def _strip_prefix(pattern: re.Pattern, line: str) -> str:
+def _strip_prefix(pattern: re.Pattern[str], line: str) -> str:
     """``line`` without what the anchored ``pattern`` matches at its start (a match, not a sub:
     this runs for every line of a KB)."""
     found = pattern.match(line)
@@ -265,7 +268,7 @@ def field_line(raw: str, key: str) -> int:
     return 1
 
 
-def _as_str_list(value, path: str, line: int, name: str) -> tuple[str, ...]:
+def _as_str_list(value: object, path: str, line: int, name: str) -> tuple[str, ...]:
     if value is None:
         return ()
     if isinstance(value, str) or not isinstance(value, list):
@@ -337,10 +340,12 @@ def parse_article(path: Path, root: Path | None = None, languages: tuple[str, ..
     audience = meta.get("audience", "public")
     if audience not in AUDIENCES:
         raise ArticleError(shown, field_line(raw, "audience"), f"'audience' must be one of: {', '.join(AUDIENCES)}")
+    strings: dict[str, str | None] = {}
     for name in ("product", "category"):
         value = meta.get(name)
         if value is not None and not isinstance(value, str):
             raise ArticleError(shown, field_line(raw, name), f"'{name}' must be a string")
+        strings[name] = value
     questions = _as_str_list(meta.get("questions"), shown, field_line(raw, "questions"), "questions")
     body = post.content.strip()
     if not body:
@@ -356,8 +361,8 @@ def parse_article(path: Path, root: Path | None = None, languages: tuple[str, ..
         path=shown,
         content_hash=hashlib.sha256(raw_bytes).hexdigest(),
         audience=audience,
-        product=meta.get("product"),
-        category=meta.get("category"),
+        product=strings["product"],
+        category=strings["category"],
         questions=questions,
         sections=split_sections(body),
     )

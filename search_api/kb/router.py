@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from search_api.kb.render import render_markdown
@@ -34,7 +34,7 @@ LABELS = {"de": {"updated": "Aktualisiert am"}, "en": {"updated": "Updated"}}
     responses={200: {"content": {"text/html": {}, "application/json": {}}}, 404: {}},
     summary="Rendered article (HTML, or JSON with Accept: application/json)",
 )
-def get_article(article_id: str, request: Request):
+def get_article(article_id: str, request: Request) -> Response:
     article = request.app.state.search.index.articles.get(article_id)
     if article is None or article.audience != "public":
         raise HTTPException(404, f"no article with id '{article_id[:100]}'")

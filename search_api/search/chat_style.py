@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import hashlib
 import random
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -25,9 +26,10 @@ TYPO_SHARE = 0.15  # of the words of five letters or more, this share gets one t
 _UMLAUTS = {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"}
 
 
-@lru_cache(maxsize=None)
-def _frames() -> dict:
-    return yaml.safe_load((Path(__file__).with_name("chat_style.yml")).read_text(encoding="utf-8"))
+@cache
+def _frames() -> dict[str, Any]:
+    frames: dict[str, Any] = yaml.safe_load((Path(__file__).with_name("chat_style.yml")).read_text(encoding="utf-8"))
+    return frames
 
 
 def _typo(word: str, rng: random.Random) -> str:

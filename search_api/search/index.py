@@ -28,22 +28,24 @@ being served, and a broken article keeps its last good version in the index.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Mapping
+from typing import Any
 
 import faiss
 import numpy as np
 
 from search_api.kb.articles import Article, ArticleError, load_articles
 from search_api.search.decision import DecisionModel, calibrate, question_levels
+from search_api.search.embedding import Embedder
 from search_api.search.intents import IntentModel
 from search_api.search.intents import train as train_intents
-from search_api.search.embedding import Embedder
 from search_api.search.lexical import LexicalIndex
 from search_api.search.passage import section_terms
 from search_api.search.spelling import Speller
@@ -161,14 +163,15 @@ class LanguageIndex:
     def mean_scores(self, article_ids: list[str], query_vector: np.ndarray) -> np.ndarray:
         """Mean score of all units of each article, in the order given."""
         positions = [self.article_position[aid] for aid in article_ids]
-        return self.article_means[positions] @ query_vector
+        scores: np.ndarray = self.article_means[positions] @ query_vector
+        return scores
 
     def search(self, query_vector: np.ndarray, k: int) -> list[tuple[int, float]]:
         if not self.units:
             return []
         k = min(k, len(self.units))
         scores, rows = self.faiss_index.search(query_vector.reshape(1, -1).astype(np.float32), k)
-        return [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if r >= 0]
+        return [(int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if r >= 0]
 
 
 @dataclass
@@ -177,7 +180,7 @@ class KnowledgeIndex:
     path: Path
     articles: dict[str, Article]
     languages: dict[str, LanguageIndex]
-    manifest: dict
+    manifest: dict[str, Any]
 
     def check_models(self, embedders: Mapping[str, Embedder]) -> None:
         """Refuse to serve a language whose index was built with another model."""
@@ -192,10 +195,12 @@ class KnowledgeIndex:
 
 
 def make_faiss_index(vectors: np.ndarray, dim: int) -> faiss.Index:
+    index: faiss.Index
     if len(vectors) >= HNSW_MIN_UNITS:
-        index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-        index.hnsw.efSearch = HNSW_EF_SEARCH
+        hnsw = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        hnsw.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        hnsw.hnsw.efSearch = HNSW_EF_SEARCH
+        index = hnsw
     else:
         index = faiss.IndexFlatIP(dim)
     if len(vectors):
@@ -232,13 +237,13 @@ def load_index(index_dir: Path) -> KnowledgeIndex:
         lexical = (LexicalIndex.load(lang, path / f"{lang}.bm25", len(units))
                    if (path / f"{lang}.bm25").is_dir() else None)
         decision = DecisionModel.from_dict(info["decision"]) if info.get("decision") else None
+        faiss_index = faiss.read_index(str(path / f"{lang}.faiss"))
+        if isinstance(faiss_index, faiss.IndexHNSWFlat):
+            faiss_index.hnsw.efSearch = HNSW_EF_SEARCH
         languages[lang] = LanguageIndex(
-            lang, info["model_id"], info["dim"], units, vectors,
-            faiss.read_index(str(path / f"{lang}.faiss")), rows,  # type: ignore[arg-type]
+            lang, info["model_id"], info["dim"], units, vectors, faiss_index, rows,
             lexical, decision, IntentModel.load(path / f"{lang}.intents.npz"),
         )
-        if isinstance(languages[lang].faiss_index, faiss.IndexHNSWFlat):
-            languages[lang].faiss_index.hnsw.efSearch = HNSW_EF_SEARCH
     return KnowledgeIndex(path.name, path, articles, languages, manifest)
 
 
@@ -253,7 +258,7 @@ class BuildReport:
     errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -302,32 +307,35 @@ def build_index(
     staging = index_dir / f".staging-{version}"
     staging.mkdir()
     try:
-        manifest: dict = {"format": FORMAT, "unit_recipe": UNIT_RECIPE, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        manifest: dict[str, Any] = {"format": FORMAT, "unit_recipe": UNIT_RECIPE, "created": created,
                           "languages": {}, "articles": {}}
         for lang in sorted({a.lang for a in articles}):
             embedder = embedder_for(lang)
             lang_articles = sorted((a for a in articles if a.lang == lang), key=lambda a: a.id)
-            old = previous.languages.get(lang) if previous else None
-            reusable = (old is not None and old.model_id == embedder.model_id and old.dim == embedder.dim
-                        and previous.manifest.get("unit_recipe") == UNIT_RECIPE)
-            all_units: list[Unit] = []
+            old_lindex = previous.languages.get(lang) if previous else None
+            reusable = (previous is not None and old_lindex is not None and old_lindex.model_id == embedder.model_id
+                        and old_lindex.dim == embedder.dim and previous.manifest.get("unit_recipe") == UNIT_RECIPE)
+            previous_rows = previous.manifest["articles"] if previous is not None and reusable else {}
+            all_units: list[list[Unit]] = []
             blocks: list[np.ndarray] = []
             to_embed: list[tuple[int, list[Unit]]] = []  # (block position, units)
             for article in lang_articles:
-                old_entry = previous.manifest["articles"].get(article.id) if reusable else None
-                if old_entry and old_entry["hash"] == article.content_hash and old_entry["lang"] == lang:
+                old_entry = previous_rows.get(article.id)
+                if old_lindex is not None and old_entry and old_entry["hash"] == article.content_hash \
+                        and old_entry["lang"] == lang:
                     start, end = old_entry["rows"]
-                    blocks.append(old.vectors[start:end])
-                    units = old.units[start:end]
+                    blocks.append(old_lindex.vectors[start:end])
+                    units = old_lindex.units[start:end]
                     if any(u.kind == "section" and u.heading_terms is None for u in units):
                         units = article_units(article)  # same texts (same hash), now with their terms
-                    all_units.append(units)  # type: ignore[arg-type]
+                    all_units.append(units)
                     report.reused_articles += 1
                 else:
                     units = article_units(article)
                     to_embed.append((len(blocks), units))
                     blocks.append(np.empty((0, embedder.dim), dtype=np.float32))
-                    all_units.append(units)  # type: ignore[arg-type]
+                    all_units.append(units)
                     report.embedded_articles += 1
             if to_embed:
                 texts = [u.text for _, units in to_embed for u in units]
@@ -339,26 +347,27 @@ def build_index(
                     blocks[position] = block
             units_flat: list[Unit] = []
             row = 0
-            for article, units in zip(lang_articles, all_units):
+            for article, units in zip(lang_articles, all_units, strict=True):
                 manifest["articles"][article.id] = {
                     "hash": article.content_hash, "lang": lang, "path": article.path,
-                    "rows": [row, row + len(units)],  # type: ignore[arg-type]
+                    "rows": [row, row + len(units)],
                 }
-                row += len(units)  # type: ignore[arg-type]
-                units_flat.extend(units)  # type: ignore[arg-type]
+                row += len(units)
+                units_flat.extend(units)
             vectors = np.vstack(blocks) if blocks else np.zeros((0, embedder.dim), np.float32)
             faiss_index = make_faiss_index(vectors, embedder.dim)
             np.save(staging / f"{lang}.vectors.npy", vectors)
             faiss.write_index(faiss_index, str(staging / f"{lang}.faiss"))
             lindex = LanguageIndex(lang, embedder.model_id, embedder.dim, units_flat, vectors, faiss_index,
                                    {aid: tuple(e["rows"]) for aid, e in manifest["articles"].items()
-                                    if e["lang"] == lang})  # type: ignore[misc]
-            lindex.lexical.save(staging / f"{lang}.bm25")  # type: ignore[union-attr]
+                                    if e["lang"] == lang})
+            assert lindex.lexical is not None  # built by LanguageIndex.__post_init__
+            lindex.lexical.save(staging / f"{lang}.bm25")
             lindex.intents = train_intents(lindex)
             if lindex.intents is not None:
                 lindex.intents.save(staging / f"{lang}.intents.npz")
             cache = _CalibrationCache.load(previous, lang) if reusable else _CalibrationCache()
-            lindex.decision = calibrate(lindex, lambda texts: cache.encode(texts, embedder))
+            lindex.decision = calibrate(lindex, functools.partial(cache.encode, embedder=embedder))
             cache.save(staging / f"{lang}.calibration.npz")
             with open(staging / f"{lang}.units.jsonl", "w", encoding="utf-8") as fh:
                 for unit in units_flat:
@@ -369,7 +378,7 @@ def build_index(
             manifest["languages"][lang] = {
                 "model_id": embedder.model_id, "dim": embedder.dim, "units": len(units_flat),
                 "index_type": type(faiss_index).__name__,
-                "decision": lindex.decision.to_dict(),  # type: ignore[union-attr]
+                "decision": lindex.decision.to_dict(),
             }
             report.units += len(units_flat)
         report.articles = len(articles)
@@ -397,17 +406,17 @@ class _CalibrationCache:
         self.used: dict[str, np.ndarray] = {}
 
     @classmethod
-    def load(cls, previous: "KnowledgeIndex | None", lang: str) -> "_CalibrationCache":
+    def load(cls, previous: KnowledgeIndex | None, lang: str) -> _CalibrationCache:
         path = previous.path / f"{lang}.calibration.npz" if previous else None
         if path is None or not path.is_file():
             return cls()
         with np.load(path) as data:
-            return cls(dict(zip(data["texts"].tolist(), data["vectors"])))
+            return cls(dict(zip(data["texts"].tolist(), data["vectors"], strict=True)))
 
     def encode(self, texts: list[str], embedder: Embedder) -> np.ndarray:
         missing = list(dict.fromkeys(t for t in texts if t not in self.vectors))
         if missing:
-            self.vectors.update(zip(missing, embedder.encode_queries(missing)))
+            self.vectors.update(zip(missing, embedder.encode_queries(missing), strict=True))
         self.used = {t: self.vectors[t] for t in texts}
         if not texts:
             return np.zeros((0, embedder.dim), np.float32)

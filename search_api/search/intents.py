@@ -31,8 +31,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from search_api.search.index import LanguageIndex
 
 # The calibration fits the classifier 26 times (intents.Folds): 11 s for clinc150_idoos'
 # 112 articles of 20 questions; a fit's cost grows with articles x questions.
@@ -57,34 +61,36 @@ class IntentModel:
     article_ids: list[str]  # the classes
     weights: np.ndarray  # (classes, dim)
     bias: np.ndarray  # (classes,)
-    _positions: np.ndarray = field(default=None, init=False, repr=False, compare=False)  # type: ignore[assignment]
-    _positions_of: dict | None = field(default=None, init=False, repr=False, compare=False)
+    _positions: np.ndarray | None = field(default=None, init=False, repr=False, compare=False)
+    _positions_of: dict[str, int] | None = field(default=None, init=False, repr=False, compare=False)
 
     def probabilities(self, vector: np.ndarray) -> np.ndarray:
         """P(article | query) for each of ``article_ids``."""
         logits = self.weights @ vector + self.bias
         logits = np.exp(logits - logits.max())
-        return logits / logits.sum()
+        probabilities: np.ndarray = logits / logits.sum()
+        return probabilities
 
-    def by_position(self, vector: np.ndarray, lindex) -> np.ndarray:
+    def by_position(self, vector: np.ndarray, lindex: LanguageIndex) -> np.ndarray:
         """By article position of ``lindex`` (a LanguageIndex): the probability times the number of
         classes, how many times likelier than chance (0 for an article not a class). Times the
         number of classes, because the calibration's classifiers know fewer articles than the
         served one, and a classifier unsure between fewer articles gives each more."""
-        if self._positions_of is not lindex.article_position:  # the classes' positions, once per index
-            self._positions = np.array([lindex.article_position.get(aid, -1) for aid in self.article_ids],
-                                       dtype=np.int64)
+        positions = self._positions
+        if positions is None or self._positions_of is not lindex.article_position:  # once per index
+            positions = self._positions = np.array(
+                [lindex.article_position.get(aid, -1) for aid in self.article_ids], dtype=np.int64)
             self._positions_of = lindex.article_position
-        known = self._positions >= 0
+        known = positions >= 0
         out = np.zeros(len(lindex.article_rows), dtype=np.float32)
-        out[self._positions[known]] = (self.probabilities(vector) * len(self.article_ids))[known]
+        out[positions[known]] = (self.probabilities(vector) * len(self.article_ids))[known]
         return out
 
     def save(self, path: Path) -> None:
         np.savez(path, article_ids=np.array(self.article_ids, dtype=str), weights=self.weights, bias=self.bias)
 
     @classmethod
-    def load(cls, path: Path) -> "IntentModel | None":
+    def load(cls, path: Path) -> IntentModel | None:
         if not path.is_file():
             return None
         with np.load(path) as data:
@@ -92,12 +98,12 @@ class IntentModel:
                        data["bias"].astype(np.float32))
 
 
-def intent_scores(model: IntentModel | None, vector: np.ndarray, lindex) -> np.ndarray | None:
+def intent_scores(model: IntentModel | None, vector: np.ndarray, lindex: LanguageIndex) -> np.ndarray | None:
     """``model.by_position`` for the ranking's ``intents`` argument; None without a classifier."""
     return None if model is None else model.by_position(vector, lindex)
 
 
-def training_rows(lindex) -> tuple[list[int], list[str]]:
+def training_rows(lindex: LanguageIndex) -> tuple[list[int], list[str]]:
     """The unit rows the classifier learns from and their articles: each article's example
     questions, else its title (as the decision's calibration does)."""
     rows, labels = [], []
@@ -109,7 +115,7 @@ def training_rows(lindex) -> tuple[list[int], list[str]]:
     return rows, labels
 
 
-def wanted(lindex) -> bool:
+def wanted(lindex: LanguageIndex) -> bool:
     """A KB with example questions in most articles, and neither too few articles nor too many."""
     if not MIN_ARTICLES <= len(lindex.article_rows) <= MAX_ARTICLES:
         return False
@@ -138,7 +144,7 @@ def fit(vectors: np.ndarray, labels: list[str]) -> IntentModel | None:
     return IntentModel([str(c) for c in model.classes_], weights.astype(np.float32), bias.astype(np.float32))
 
 
-def train(lindex) -> IntentModel | None:
+def train(lindex: LanguageIndex) -> IntentModel | None:
     if not wanted(lindex):
         return None
     rows, labels = training_rows(lindex)
@@ -157,7 +163,7 @@ class Folds:
     answerable questions too hard for it, and the fit weighted it down (clinc150_idoos
     AUROC 0.899 -> 0.869)."""
 
-    def __init__(self, lindex):
+    def __init__(self, lindex: LanguageIndex) -> None:
         self.lindex = lindex
         self.rows, self.labels = training_rows(lindex)
         self.articles = sorted(set(self.labels))
@@ -169,8 +175,9 @@ class Folds:
         self._by_article: dict[int, IntentModel | None] = {}
 
     def _fit_without(self, keep: list[bool]) -> IntentModel | None:
-        rows = [r for r, k in zip(self.rows, keep) if k]
-        return fit(self.lindex.vectors[rows], [lab for lab, k in zip(self.labels, keep) if k]) if rows else None
+        rows = [r for r, k in zip(self.rows, keep, strict=True) if k]
+        labels = [lab for lab, k in zip(self.labels, keep, strict=True) if k]
+        return fit(self.lindex.vectors[rows], labels) if rows else None
 
     def without_question(self, row: int) -> IntentModel | None:
         fold = _fold(f"row:{row}", QUESTION_FOLDS)

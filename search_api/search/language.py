@@ -8,9 +8,9 @@ language; callers then keep the conversation's language or the default.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
-from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
+from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
 
 
 @dataclass(frozen=True)
@@ -19,8 +19,8 @@ class DetectedLanguage:
     confidence: float
 
 
-@lru_cache(maxsize=None)
-def _detector(languages: tuple[str, ...]):
+@cache
+def _detector(languages: tuple[str, ...]) -> LanguageDetector:
     langs = [Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper())) for code in languages]
     return LanguageDetectorBuilder.from_languages(*langs).with_preloaded_language_models().build()
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import bm25s
@@ -43,13 +43,13 @@ _PART = re.compile(r"[^\W_]+")
 _DIGIT = re.compile(r"\d")
 
 
-@lru_cache(maxsize=None)
-def _stemmer(lang: str):
+@cache
+def _stemmer(lang: str) -> Stemmer.Stemmer | None:
     algorithm = _LANGUAGES.get(lang, (None, ()))[0]
     return Stemmer.Stemmer(algorithm) if algorithm else None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _stopwords(lang: str) -> frozenset[str]:
     return frozenset(_LANGUAGES.get(lang, (None, ()))[1])
 
@@ -134,7 +134,7 @@ class LexicalIndex:
         self.unseen_idf = self.idf(0)
 
     @classmethod
-    def build(cls, lang: str, texts: list[str]) -> "LexicalIndex":
+    def build(cls, lang: str, texts: list[str]) -> LexicalIndex:
         retriever = bm25s.BM25()
         # Every unit gets at least one token so rows stay aligned with the dense index.
         corpus = [tokenize(t, lang) or [""] for t in texts]
@@ -146,7 +146,7 @@ class LexicalIndex:
                                 "num_docs": 0}
         return cls(lang, retriever, len(texts))
 
-    def idf(self, df: int | np.ndarray):
+    def idf(self, df: int | np.ndarray) -> np.ndarray:
         n = max(self.n_docs, 1)
         return np.log(1 + (n - df + 0.5) / (df + 0.5))
 
@@ -155,7 +155,7 @@ class LexicalIndex:
             self.retriever.save(str(directory))
 
     @classmethod
-    def load(cls, lang: str, directory: Path, n_docs: int) -> "LexicalIndex":
+    def load(cls, lang: str, directory: Path, n_docs: int) -> LexicalIndex:
         if n_docs == 0 or not directory.is_dir():
             return cls.build(lang, [])
         retriever = bm25s.BM25.load(str(directory), mmap=False)
@@ -179,7 +179,7 @@ class LexicalIndex:
             df = int(self.df[tid]) if tid is not None and token != "" else 0
             if excluded_tokens:
                 df -= excluded_tokens.get(token, 0)
-            weight = float(self.idf(df)) if df > 0 else self.unseen_idf
+            weight = float(self.idf(df) if df > 0 else self.unseen_idf)
             total += weight * tokens.count(token)
             known += weight * tokens.count(token) if df > 0 else 0.0
         ids = self.token_ids(tokens)

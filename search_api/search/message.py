@@ -19,6 +19,10 @@ The words are a short per-language list: they never describe a problem, in any K
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from search_api.search.index import LanguageIndex
 
 MAX_CHARS = 600
 # Per language: words that open a message (``opening``), close it (``closing``), and those that
@@ -107,7 +111,7 @@ def problem_text(text: str, lang: str | None, max_chars: int = MAX_CHARS) -> str
     return " ".join(sentences[i] for i in sorted(keep))
 
 
-def searched_text(lindex, query: str) -> str:
+def searched_text(lindex: LanguageIndex, query: str) -> str:
     """What search reads of a customer's message in ``lindex``'s language (a LanguageIndex):
     its problem text, misspelled words corrected towards the KB's (spelling.py). The
     decision's calibration reads its simulated messages through the same function."""

@@ -30,18 +30,29 @@ import bisect
 import html
 import math
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain
-from typing import Mapping
+from typing import TYPE_CHECKING
 
 import nh3
 import numpy as np
 
 from search_api.kb.articles import (
-    AUTOLINK, CODE_SPAN, FENCE, TABLE_RULE, Article, Section, inline_plain, table_cells,
+    AUTOLINK,
+    CODE_SPAN,
+    FENCE,
+    TABLE_RULE,
+    Article,
+    Section,
+    inline_plain,
+    table_cells,
 )
 from search_api.search.lexical import tokenize
+
+if TYPE_CHECKING:
+    from search_api.search.index import LanguageIndex
 
 MAX_CHARS = 700  # plain-text budget of a passage
 MAX_STEPS = 8
@@ -82,7 +93,7 @@ _PLACEHOLDER = re.compile("\ue000(\\d+)\ue001")
 Tokens = dict[str, None]  # a set of tokens the garbage collector does not track (module docstring)
 
 
-def _token_set(tokens) -> Tokens:
+def _token_set(tokens: Iterable[str]) -> Tokens:
     return dict.fromkeys(tokens)
 
 
@@ -122,14 +133,14 @@ def answer_passage(article: Article, query: str, matched_section: Section | None
     return Passage(markdown, text, section.heading, section.anchor)
 
 
-def section_similarities(language_index, article_id: str, query_vector: np.ndarray) -> dict[int, float]:
+def section_similarities(language_index: LanguageIndex, article_id: str, query_vector: np.ndarray) -> dict[int, float]:
     """Dense similarity of the query to each section of an article: its section units'
     stored vectors times the query vector the search already encoded (no model call)."""
     start, end = language_index.article_rows.get(article_id, (0, 0))
     if end <= start:
         return {}
     scores = language_index.vectors[start:end] @ query_vector
-    return {unit.section: float(score) for unit, score in zip(language_index.units[start:end], scores)
+    return {unit.section: float(score) for unit, score in zip(language_index.units[start:end], scores, strict=True)
             if unit.kind == "section"}
 
 
@@ -140,10 +151,10 @@ def section_terms(section: Section, lang: str) -> tuple[str, str]:
             " ".join(sorted(_tokens_of(section.plain_text, lang))))
 
 
-def stored_section_terms(language_index, article_id: str) -> dict[int, tuple[str, str]]:
+def stored_section_terms(language_index: LanguageIndex, article_id: str) -> dict[int, tuple[str, str]]:
     """``section_terms`` of each section of an article, from its units in the index."""
     start, end = language_index.article_rows.get(article_id, (0, 0))
-    return {unit.section: (unit.heading_terms, unit.body_terms) for unit in language_index.units[start:end]
+    return {unit.section: (unit.heading_terms, unit.body_terms or "") for unit in language_index.units[start:end]
             if unit.kind == "section" and unit.heading_terms is not None}
 
 
@@ -190,7 +201,7 @@ def _article_terms(article: Article, lang: str, stored: Mapping[int, tuple[str, 
     return terms
 
 
-def _sections_with(tokens, token_sets: tuple[Tokens, ...]) -> int:
+def _sections_with(tokens: Iterable[str], token_sets: tuple[Tokens, ...]) -> int:
     """Bit i set when section i holds one of ``tokens``: a query's few tokens are tested
     once per section here instead of once per section and per key in the scoring loop."""
     found = 0
@@ -261,7 +272,7 @@ def _choose_section(terms: _Terms, weights: dict[tuple[str, ...], float], total:
                     matched: Section | None, section_scores: Mapping[int, float] | None) -> Section:
     total = total or 1.0
     dense = _dense_bonus(terms, matched, section_scores)
-    best: dict[str, tuple] = {}
+    best: dict[str, tuple[float, float, Section]] = {}
     # per query token: sections holding it itself, and sections holding only a variant
     bits = [(key, _sections_with(key[:1], terms.bodies), _sections_with(key[1:], terms.bodies),
              _sections_with(key[:1], terms.headings), _sections_with(key[1:], terms.headings))
@@ -321,7 +332,7 @@ def _has_steps(markdown: str) -> bool:
 class _Item:
     marker: str  # "3." or "-"
     text: str  # the item's first line, inline markdown
-    children: tuple["_Block", ...]
+    children: tuple[_Block, ...]
 
 
 @dataclass(frozen=True, eq=False)
@@ -369,6 +380,7 @@ def _parse_blocks(markdown: str) -> tuple[_Block, ...]:
 
 def _parse_list(lines: list[str], i: int) -> tuple[_Block, int]:
     first = _LIST_ITEM.match(lines[i])
+    assert first is not None  # the caller saw a list item here
     ordered = first.group(2)[0].isdigit()
     items = []
     while i < len(lines):
@@ -377,7 +389,8 @@ def _parse_list(lines: list[str], i: int) -> tuple[_Block, int]:
             break
         indent = len(match.group(1)) + len(match.group(2)) + 1
         marker = match.group(2).rstrip(")").rstrip(".") + "." if ordered else "-"
-        text, body, in_fence = match.group(3), [], False
+        text, in_fence = match.group(3), False
+        body: list[str] = []
         i += 1
         while i < len(lines):
             line = lines[i]
@@ -441,7 +454,7 @@ def _matching_rows(blocks: tuple[_Block, ...], relevance: _Relevance) -> list[tu
 
 def _render_row(header: list[str], cells: list[str]) -> tuple[str, str]:
     md, txt = [], []
-    for name, cell in zip(header, cells):
+    for name, cell in zip(header, cells, strict=False):
         label = _plain(name) or "–"
         md.append(f"- **{_safe_inline(label)}:** {_safe_inline(cell)}")
         txt.append(f"{label}: {_plain(cell)}")
@@ -631,7 +644,7 @@ def _safe_inline(markdown: str) -> str:
 
     markdown = CODE_SPAN.sub(lambda m: keep(m.group(0)), markdown)
 
-    def link(match: re.Match) -> str:
+    def link(match: re.Match[str]) -> str:
         image, label, url = match.groups()
         if image or not _SAFE_URL.match(url):
             return label

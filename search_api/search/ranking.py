@@ -22,12 +22,16 @@ questions through this same function, leaving a unit or a whole article out.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from search_api.search.lexical import LexicalScores
+
+if TYPE_CHECKING:
+    from search_api.search.index import LanguageIndex
 
 CANDIDATE_UNITS = 64
 LEXICAL_CANDIDATE_UNITS = 32
@@ -100,7 +104,7 @@ class Ranking:
     terms: int = 0  # the query's lexical terms: a long message scores lower everywhere (decision.py)
 
 
-def rank_articles(lindex, vector: np.ndarray, lexical: LexicalScores, allowed: Callable[[str], bool],
+def rank_articles(lindex: LanguageIndex, vector: np.ndarray, lexical: LexicalScores, allowed: Callable[[str], bool],
                   exclude_rows: frozenset[int] = frozenset(), exclude_article: str | None = None,
                   max_hits: int = 20, intents: np.ndarray | None = None) -> Ranking:
     """The best ``max_hits`` candidate articles of ``lindex`` (a LanguageIndex), best first.
@@ -121,6 +125,7 @@ def rank_articles(lindex, vector: np.ndarray, lexical: LexicalScores, allowed: C
     voters = nearest_articles[voting][:VOTE_UNITS]
     coverage = lexical.coverage
     k = KEY_WEIGHTS.get(lindex.model_id, DEFAULT_KEY_WEIGHT)
+    assert lindex.lexical is not None  # built by LanguageIndex.__post_init__
     keyed = _key_articles(lindex, lindex.lexical.key_rows(lexical.terms), exclude_rows, excluded_position) if k else []
     found = np.concatenate([nearest_articles, lindex.unit_article[_best_lexical_rows(
         coverage, LEXICAL_CANDIDATE_UNITS + excluded)], *keyed])
@@ -131,7 +136,7 @@ def rank_articles(lindex, vector: np.ndarray, lexical: LexicalScores, allowed: C
     allowed_ids = [allowed(aid) for aid in ids]
     if not all(allowed_ids):
         positions = positions[np.array(allowed_ids, dtype=bool)]
-        ids = [aid for aid, ok in zip(ids, allowed_ids) if ok]
+        ids = [aid for aid, ok in zip(ids, allowed_ids, strict=True) if ok]
     if not ids:
         return Ranking([], lexical.known_share, None, None, lexical.tokens)
     first_rows = lindex.article_starts[positions]
@@ -182,7 +187,7 @@ def rank_articles(lindex, vector: np.ndarray, lexical: LexicalScores, allowed: C
     return Ranking(ranked, lexical.known_share, dense_top, lexical_top, lexical.tokens)
 
 
-def _key_articles(lindex, keys: tuple[np.ndarray, ...], exclude_rows: frozenset[int],
+def _key_articles(lindex: LanguageIndex, keys: tuple[np.ndarray, ...], exclude_rows: frozenset[int],
                   excluded_position: int) -> list[np.ndarray]:
     """Per exact key of the query held by 1..MAX_KEY_ARTICLES articles (units left out not
     counted): the positions of those articles."""
@@ -209,6 +214,6 @@ def _best_lexical_rows(coverage: np.ndarray, top: int) -> np.ndarray:
     return np.concatenate([above, np.flatnonzero(coverage == threshold)[:top - above.size]])
 
 
-def _rows_of(lindex, article_id: str) -> int:
+def _rows_of(lindex: LanguageIndex, article_id: str) -> int:
     start, end = lindex.article_rows.get(article_id, (0, 0))
     return end - start

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field, field_validator
 
 from search_api.auth import require_admin
+from search_api.search.index import BuildReport
 from search_api.search.language import detect_language
 from search_api.search.passage import answer_passage, section_similarities, stored_section_terms
 from search_api.search.service import SearchResult, SearchService, snippet
@@ -103,7 +104,8 @@ def to_response(result: SearchResult, base_url: str, service: SearchService | No
         scores = (section_similarities(lindex, hit.article.id, result.query_vector)
                   if lindex is not None and result.query_vector is not None else None)
         stored = stored_section_terms(lindex, hit.article.id) if lindex is not None else None
-        passage = answer_passage(hit.article, result.searched or result.query, hit.section, hit.article.lang, scores, stored)
+        passage = answer_passage(hit.article, result.searched or result.query, hit.section, hit.article.lang, scores,
+                                 stored)
         answer = AnswerOut(markdown=passage.markdown, text=passage.text, section=passage.section,
                            url=article_url + (f"#{passage.anchor}" if passage.anchor else ""))
         hits.append(SearchHitOut(
@@ -153,7 +155,7 @@ def language(body: LanguageRequest, request: Request) -> LanguageResponse:
 
 
 @router.get("/health", tags=["ops"])
-def health(request: Request) -> dict:
+def health(request: Request) -> dict[str, Any]:
     index = request.app.state.search.index
     return {
         "status": "ok",
@@ -164,7 +166,7 @@ def health(request: Request) -> dict:
 
 
 @router.post("/admin/reindex", tags=["admin"], dependencies=[Depends(require_admin)])
-async def reindex(request: Request) -> dict:
+async def reindex(request: Request) -> dict[str, Any]:
     """Rebuild from the articles directory; broken articles are reported and skipped."""
-    report = await run_in_threadpool(request.app.state.search.reindex)
+    report: BuildReport = await run_in_threadpool(request.app.state.search.reindex)
     return report.as_dict()

@@ -14,12 +14,13 @@ from __future__ import annotations
 import gc
 import logging
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 import numpy as np
 
 from search_api.kb.articles import Article, Section
+from search_api.search.decision import ANSWER, NONE, SUGGEST, Decision
 from search_api.search.embedding import Embedder, load_embedder
 from search_api.search.index import (
     BuildReport,
@@ -28,7 +29,6 @@ from search_api.search.index import (
     build_index,
     load_index,
 )
-from search_api.search.decision import ANSWER, NONE, SUGGEST
 from search_api.search.intents import intent_scores
 from search_api.search.language import query_language
 from search_api.search.message import searched_text
@@ -57,7 +57,7 @@ class SearchResult:
     answerable: bool  # decision == "answer", for callers written before `decision`
     confidence: float  # the first hit's confidence (0 without hits)
     threshold: float  # the confidence at which this language answers
-    decision: str = NONE  # "answer" | "suggest" | "none"
+    decision: Decision = NONE
     # The encoded query (None without hits): the answer passage reuses it to compare sections.
     query_vector: np.ndarray | None = field(default=None, repr=False, compare=False)
     # What was searched: the message's problem sentences, misspellings corrected (``searched_text``).
@@ -130,7 +130,7 @@ class SearchService:
 
     @classmethod
     def open(cls, settings: SearchSettings, build_if_missing: bool = True,
-             freeze_heap: bool = False) -> "SearchService":
+             freeze_heap: bool = False) -> SearchService:
         """Load the served index; on a fresh machine build it first. ``freeze_heap`` (the web
         service): keep the loaded index out of the garbage collector's walks (``settle_heap``)."""
         try:
@@ -190,13 +190,13 @@ class SearchService:
         conversation is in so far) comes first, else the detected language, else the default."""
         available = list(self.index.languages)
         if lang in available:
-            return [lang], False  # type: ignore[list-item]
+            return [lang], False
         if lang is None and len(available) == 1:
             return available, False
         if lang is None and available:
             said = query_language(query, self.settings.languages)
             if said.sure and said.lang in available:
-                return [said.lang], False  # type: ignore[list-item]
+                return [said.lang], False
             first = next((code for code in (conversation_lang, said.lang, self.settings.default_language)
                           if code in available), available[0])
             return sorted(available, key=lambda code: code != first), said.bare
@@ -206,7 +206,7 @@ class SearchService:
 
     def threshold(self, lang: str) -> float:
         lindex = self.index.languages.get(lang)
-        return lindex.decision.answer_threshold if lindex else 1.0  # type: ignore[union-attr]
+        return lindex.decision.answer_threshold if lindex and lindex.decision else 1.0
 
     def search(self, query: str, lang: str | None = None, top_k: int = 5,
                audiences: tuple[str, ...] = ("public",), conversation_lang: str | None = None) -> SearchResult:
@@ -224,6 +224,8 @@ class SearchService:
         lindex = index.languages.get(lang)
         if lindex is None or not query.strip():
             return SearchResult(query, lang, [], False, 0.0, self.threshold(lang), NONE)
+        # LanguageIndex.__post_init__ builds both when the stored index has none.
+        assert lindex.lexical is not None and lindex.decision is not None
         text = searched_text(lindex, query)
         vector = self.embedders[lang].encode_queries([text])[0]
         ranking = rank_articles(lindex, vector, lindex.lexical.score(text),
@@ -233,7 +235,7 @@ class SearchService:
         confidences = model.confidences(ranking, top_k)
         decision = model.decide(confidences)
         hits = []
-        for ranked, confidence in zip(ranking.hits[:top_k], confidences):
+        for ranked, confidence in zip(ranking.hits[:top_k], confidences, strict=True):
             unit, article = lindex.units[ranked.row], index.articles[ranked.article_id]
             section = article.sections[min(unit.section, len(article.sections) - 1)]
             hits.append(Hit(article, section, ranked.score, unit.kind, confidence))

@@ -20,8 +20,8 @@ Codes and numbers ("off-3022", "192.168.178.1") are never touched.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
-from typing import Iterable
+from collections.abc import Iterable
+from functools import cache
 
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
@@ -42,7 +42,7 @@ def fold(word: str) -> str:
     return word.translate(_FOLD)
 
 
-@lru_cache(maxsize=None)
+@cache
 def dictionary(lang: str) -> frozenset[str]:
     """The language's dictionary words, lower-cased (empty for a language without one)."""
     if lang not in DICTIONARY_LANGUAGES:
@@ -64,7 +64,7 @@ class Speller:
         self.kb_words = frozenset(counts)
         # Folded KB word -> the most frequent KB spelling of it.
         self._by_fold: dict[str, str] = {}
-        for word, count in sorted(counts.items(), key=lambda item: -item[1]):
+        for word, _ in sorted(counts.items(), key=lambda item: -item[1]):
             self._by_fold.setdefault(fold(word), word)
         self._choices = [w for w in self._by_fold if len(w) >= MIN_LENGTH - 1]
         self._cache: dict[str, str | None] = {}
@@ -97,8 +97,8 @@ class Speller:
 
     def correct(self, text: str) -> str:
         """``text`` with each correctable word replaced by its KB spelling (case of the KB)."""
-        def replace(match: re.Match) -> str:
-            token = match.group(0)
+        def replace(match: re.Match[str]) -> str:
+            token: str = match.group(0)
             if not token.isalpha():
                 return token  # a code, number or host name
             found = self.correction(token.lower())

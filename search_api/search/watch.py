@@ -8,14 +8,18 @@ article is logged with file and line while the last good version serves on.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from fastapi.concurrency import run_in_threadpool
 from watchfiles import awatch
 
+if TYPE_CHECKING:
+    from search_api.search.service import SearchService
+
 log = logging.getLogger(__name__)
 
 
-async def watch_articles(service) -> None:
+async def watch_articles(service: SearchService) -> None:
     async for changes in awatch(service.settings.articles_dir, watch_filter=lambda _, path: path.endswith(".md")):
         log.info("articles changed (%d files): rebuilding the index", len(changes))
         try:

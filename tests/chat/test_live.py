@@ -1,9 +1,10 @@
 """Live takeover through the real app (create_app, real store on SQLite) served by uvicorn.
 
 Covers what does not need Rasa: a customer's page reaches only its own
-ticket with its chat key (not the sender id, which no agent sees), the key ends with the ticket, its messages and the agent's go to the transcript, the state the page
-sees (waiting, live, closed), the agent actions' login and CSRF checks,
-escaping on the agent's page, and the event stream. Handing back to a real
+ticket with its chat key (not the sender id, which no agent sees), the key ends with the
+ticket, its messages and the agent's go to the transcript, the state the page sees
+(waiting, live, closed), the agent actions' login and CSRF checks, escaping on the
+agent's page, and the event stream. Handing back to a real
 Rasa is tested in tests/e2e.
 """
 
@@ -21,6 +22,7 @@ import pytest
 from helpdesk.app import create_app
 from helpdesk.chat import live_api
 from helpdesk.chat.config import ChatConfig
+from tests.conftest import csrf_token
 
 SERVICE_TOKEN = "chat-live-service-token"
 XSS = '<script>window.pwned=1</script><img src=x onerror="window.pwned=2">'
@@ -68,15 +70,12 @@ def handoff(server, conversation_id: str, description: str = "No internet since 
 def agent_client(server, username: str = "anna", password: str = "anna-password-1") -> tuple[httpx.Client, str]:
     client = httpx.Client(base_url=server.url)
     page = client.get("/agent/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    token = csrf_token(page.text)
     response = client.post("/agent/login", data={"username": username, "password": password, "csrf_token": token,
                                                    "next": "/agent"})
     assert response.status_code == 303, response.text
-    return client, csrf_of(client.get("/agent").text)
+    return client, csrf_token(client.get("/agent").text)
 
-
-def csrf_of(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
 
 def conversation(server, key: str) -> dict:

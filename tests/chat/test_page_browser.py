@@ -123,7 +123,8 @@ def test_accessible_structure_and_keyboard_use(new_page, chat_server):
 
 def test_phone_screen_has_no_horizontal_scrolling(new_page, chat_server):
     page = open_chat(new_page, chat_server, viewport={"width": 360, "height": 640})
-    page.evaluate("text => HelpdeskChat.receive({text, quick_replies: [{title: 'Yes, that solved it', payload: '/affirm'}, {title: 'No, still broken', payload: '/deny'}]})",
+    page.evaluate("text => HelpdeskChat.receive({text, quick_replies: [{title: 'Yes, that solved it', "
+                  "payload: '/affirm'}, {title: 'No, still broken', payload: '/deny'}]})",
                   "A very long link " + "https://example.com/" + "x" * 200)
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     for selector in ("#chat-input", "#chat-send"):

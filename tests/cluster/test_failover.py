@@ -24,7 +24,6 @@ import asyncio
 import json
 import secrets
 import statistics
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,10 +31,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from scripts.cluster import Cluster, drop_database
+from scripts.ports import free_ports
+
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "scripts"))
-from cluster import Cluster, drop_database  # noqa: E402
-from ports import free_ports  # noqa: E402
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 ARTIFACTS = REPO / "test-artifacts" / "cluster"
@@ -75,7 +74,8 @@ class LoadResult:
         turns = len(ordered) + self.failed_turns
         return {
             "conversations_lost": len(self.lost), "turns": turns, "failed_turns": self.failed_turns,
-            "retried_turns": self.retried_turns, "replayed_turns": self.replayed_turns, "error_rate": self.failed_turns / max(1, turns),
+            "retried_turns": self.retried_turns, "replayed_turns": self.replayed_turns,
+            "error_rate": self.failed_turns / max(1, turns),
             "turns_per_s": round(len(ordered) / self.seconds, 2) if self.seconds else 0,
             "p50_ms": round(statistics.median(ordered) * 1000) if ordered else None,
             "p99_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000) if ordered else None,

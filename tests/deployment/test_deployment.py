@@ -88,7 +88,8 @@ def test_the_profile_is_derived_from_the_kb_routing_and_configuration(shop):
     assert [(t["id"], t["title"]) for t in en["topics"]] == [
         ("orders", "Orders"), ("shipping", "Delivery"), ("returns", "Returns and refunds"),
         ("payments", "Checkout"), ("membership", "Brightcart Plus"), ("other", "Something else")]
-    assert [t["title"] for t in de["topics"]][:4] == ["Bestellungen", "Lieferung", "Rücksendung und Erstattung", "Kasse"]
+    assert [t["title"] for t in de["topics"]][:4] == [
+        "Bestellungen", "Lieferung", "Rücksendung und Erstattung", "Kasse"]
     assert en["scope_sentence"] == ("I can answer questions about Orders, Delivery, Returns and refunds, "
                                     "Checkout and Brightcart Plus.")
     assert de["scope_sentence"].startswith("Ich beantworte Fragen zu Bestellungen, Lieferung")
@@ -113,12 +114,13 @@ def test_lint_warns_where_configuration_and_kb_disagree(shop, tmp_path):
     stray = tmp_path / "en" / "stray.md"
     stray.parent.mkdir()
     source = (SHOP / "articles" / "en" / "cancel-order.md").read_text(encoding="utf-8")
-    stray.write_text(source.replace("id: en-cancel-order", "id: en-stray").replace("category: orders", "category: gifts"),
-                     encoding="utf-8")
+    stray.write_text(source.replace("id: en-cancel-order", "id: en-stray")
+                     .replace("category: orders", "category: gifts"), encoding="utf-8")
     warnings = consistency_warnings(deployment, routing, articles + load_articles(tmp_path, ("en",)).articles, tmp_path)
     routing_line = next(i for i, line in enumerate((SHOP / "routing.yml").read_text().splitlines(), 1)
                         if line.strip().startswith("business-customers:"))
-    assert f"{SHOP / 'routing.yml'}:{routing_line}: warning: category 'business-customers' has no public articles" in warnings[0]
+    assert (f"{SHOP / 'routing.yml'}:{routing_line}: warning: category 'business-customers' has no public articles"
+            in warnings[0])
     assert any(w.startswith(f"{stray}:7: warning: category 'gifts' is in no team's hands") for w in warnings), warnings
     assert len(warnings) == 2
 

@@ -27,6 +27,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -131,7 +132,7 @@ class Process:
         self.log = LOGS / f"{name}.log"
         self.proc: subprocess.Popen | None = None
 
-    def start(self) -> "Process":
+    def start(self) -> Process:
         LOGS.mkdir(parents=True, exist_ok=True)
         handle = self.log.open("w")
         self.proc = subprocess.Popen(self.argv, cwd=self.cwd, env=self.env, stdout=handle,
@@ -200,7 +201,7 @@ class Stack:
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory) -> Stack:
+def stack(tmp_path_factory) -> Iterator[Stack]:
     started = time.monotonic()
     for stale in ARTIFACTS.glob("failed-*"):
         stale.unlink()

@@ -8,7 +8,7 @@ is no skip when the server is away, so CI notices.
 from __future__ import annotations
 
 import dataclasses
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -18,6 +18,7 @@ from helpdesk.feedback.store import FeedbackStore
 from helpdesk.handoffs.store import HandoffStore
 from helpdesk.settings import Settings
 from tests.conftest import ADMIN_TOKEN, SERVICE_TOKEN
+
 # The same database fixture as the handoff tests: a SQLite file, then a fresh PostgreSQL schema.
 from tests.handoffs.conftest import database_url  # noqa: F401  (a fixture)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -21,7 +21,7 @@ def app_store(client) -> FeedbackStore:
 
 def stats(client) -> dict[str, dict]:
     store = app_store(client)
-    return {s["article_id"]: s for s in store.article_stats(datetime(2000, 1, 1, tzinfo=timezone.utc))}
+    return {s["article_id"]: s for s in store.article_stats(datetime(2000, 1, 1, tzinfo=UTC))}
 
 
 def test_feedback_is_recorded_once_per_conversation_and_article(client):
@@ -78,13 +78,13 @@ def test_unanswered_searches_are_recorded_answered_ones_not(client):
     missed = client.post("/search", json={"query": "What is the capital of Australia?"}).json()
     assert answered["answerable"] is True and missed["answerable"] is False
     store = app_store(client)
-    rows = store.unanswered_since(datetime(2000, 1, 1, tzinfo=timezone.utc), 100)
+    rows = store.unanswered_since(datetime(2000, 1, 1, tzinfo=UTC), 100)
     assert len(rows) == 1
     row = rows[0]
     assert (row.query, row.lang, row.top_article_id) == (
         "What is the capital of Australia?", "en", missed["hits"][0]["article_id"])
     assert row.confidence == pytest.approx(missed["confidence"], abs=1e-4)
-    assert (datetime.now(timezone.utc) - row.asked_at).total_seconds() < 60
+    assert (datetime.now(UTC) - row.asked_at).total_seconds() < 60
 
 
 def test_personal_details_are_masked_before_they_are_stored(client):
@@ -94,7 +94,7 @@ def test_personal_details_are_masked_before_they_are_stored(client):
     assert client.post("/search", json={"query": query, "lang": "en"}).json()["answerable"] is False
     assert client.post("/feedback", json=verdict(query=query)).status_code == 204
     store = app_store(client)
-    stored = store.unanswered_since(datetime(2000, 1, 1, tzinfo=timezone.utc), 1)[0].query
+    stored = store.unanswered_since(datetime(2000, 1, 1, tzinfo=UTC), 1)[0].query
     assert stored == ("Please call me on <number> or write to <email>, my customer number is <customer-number>, "
                       "IBAN <iban>; error 0x80070005 since 27.11.2026 on 192.168.178.1")
     assert store.feedback("conv-1", "fx-en-reset-password")["query"] == stored

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -11,7 +11,7 @@ from helpdesk.feedback.models import ArticleFeedback, UnansweredSearch
 from helpdesk.feedback.store import UnansweredRow
 from search_api.search.embedding import load_embedder
 
-NOW = datetime(2026, 11, 27, 8, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
 
 
 def ask(store, query: str, lang: str = "en", ago: timedelta = timedelta(hours=1), times: int = 1,
@@ -59,7 +59,8 @@ def test_same_text_in_two_languages_is_one_group(store):
     ask(store, "Netflix?", lang="en", times=2)
     ask(store, "netflix", lang="de")
     (gap,) = gaps_report(store, days=1, limit=10, now=NOW)["gaps"]
-    assert (gap["count"], gap["languages"], gap["example"], gap["variants"]) == (3, ["en", "de"], "Netflix?", ["netflix"])
+    assert (gap["count"], gap["languages"], gap["example"], gap["variants"]) == (
+        3, ["en", "de"], "Netflix?", ["netflix"])
 
 
 def test_german_questions_merge_by_meaning_with_e5():

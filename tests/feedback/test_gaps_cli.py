@@ -6,7 +6,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -25,7 +25,7 @@ def cli_env(monkeypatch, database_url, built_kb) -> dict[str, str]:
 
 @pytest.fixture
 def seeded(store):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     for i, query in enumerate(["How do I cancel my contract?", "how do I cancel my contract",
                                "cancel contract please", "Wie backe ich einen Apfelkuchen?"]):
         lang = "de" if "backe" in query else "en"

@@ -12,11 +12,12 @@ import dataclasses
 import os
 import secrets
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import yaml
@@ -76,7 +77,7 @@ def store(database_url) -> Iterator[HandoffStore]:
 
 def handoff_payload(key: str | None = None, **summary: Any) -> dict[str, Any]:
     """A handoff as the bot's action server posts it."""
-    payload = {
+    payload: dict[str, Any] = {
         "idempotency_key": key or f"conv-{secrets.token_hex(6)}-handoff-1",
         "conversation_id": "conv-" + secrets.token_hex(4),
         "channel": "web-chat",
@@ -122,7 +123,7 @@ def open_routing(tmp_path) -> Path:
 @pytest.fixture
 def closed_routing(tmp_path) -> Path:
     """The default routing on a holiday: the office is closed now and for the next days."""
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     days = [today + timedelta(days=d) for d in range(-1, 4)]
     return write_routing(tmp_path / "routing-closed.yml", holidays=[d.isoformat() for d in days])
 
@@ -294,4 +295,4 @@ def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05) -> bool:
 
 
 def today() -> date:
-    return datetime.now(timezone.utc).date()
+    return datetime.now(UTC).date()

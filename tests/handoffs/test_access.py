@@ -13,23 +13,25 @@ ticket is unchanged.
 from __future__ import annotations
 
 import dataclasses
-import re
 import secrets
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, cast
 
 import pytest
+from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 
 from helpdesk.app import create_app
 from helpdesk.chat import live_api
 from helpdesk.inbox import stream as inbox_stream
-from tests.handoffs.conftest import FIXTURE_KB, SERVICE, SERVICE_TOKEN, handoff_payload, write_routing
 from helpdesk.mail import attachments
 from helpdesk.mail.config import MailSettings
 from helpdesk.mail.parsing import Attachment
 from helpdesk.mail.store import MailStore
 from helpdesk.settings import Settings
+from tests.conftest import csrf_token
+from tests.handoffs.conftest import FIXTURE_KB, SERVICE, SERVICE_TOKEN, handoff_payload, write_routing
 
 PASSWORD = "a long enough password"
 
@@ -99,10 +101,10 @@ ROLES = ("own_agent", "other_agent", "supervisor", "admin")
 
 
 def app_routes(app) -> set[tuple[str, str]]:
-    found = set()
+    found: set[tuple[str, str]] = set()
     for context in iter_route_contexts(app.router.routes):
         for method in getattr(context, "methods", None) or ():
-            if method != "HEAD":
+            if method != "HEAD" and context.path is not None:
                 found.add((method, context.path))
     return found
 
@@ -112,7 +114,7 @@ class Desk:
 
     def __init__(self, client: TestClient):
         self.client = client
-        store = client.app.state.handoffs
+        store = cast(FastAPI, client.app).state.handoffs
         self.accounts = {
             "own_agent": ("nora", ("network",), "agent"),
             "other_agent": ("bill", ("billing",), "agent"),
@@ -127,13 +129,12 @@ class Desk:
             self.tokens[role] = {"Authorization": f"Bearer {store.create_token(username, 'matrix')}"}
             self.client.cookies.clear()
             page = self.client.get("/agent/login")
-            token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+            token = csrf_token(page.text)
             done = self.client.post("/agent/login", data={"username": username, "password": PASSWORD,
                                                          "csrf_token": token}, follow_redirects=False)
             assert done.status_code == 303, done.text
-            self.cookies[role] = self.client.cookies.get("hd_session")
-            self.csrf[role] = re.search(r'name="csrf_token" value="([^"]+)"',
-                                        self.client.get("/agent").text).group(1)
+            self.cookies[role] = self.client.cookies["hd_session"]
+            self.csrf[role] = csrf_token(self.client.get("/agent").text)
         self.client.cookies.clear()
 
     def ticket(self, category: str = "network", channel: str = "web-chat") -> tuple[str, str]:
@@ -171,7 +172,7 @@ class Desk:
 
 
 @pytest.fixture(scope="module")
-def desk(tmp_path_factory) -> Desk:
+def desk(tmp_path_factory) -> Iterator[Desk]:
     tmp = tmp_path_factory.mktemp("access")
     routing = write_routing(tmp / "routing.yml", office_hours={"mon-sun": "00:00-24:00"})
     settings = Settings(articles_dir=FIXTURE_KB, index_dir=tmp / "index", database_url=f"sqlite:///{tmp / 'a.db'}",

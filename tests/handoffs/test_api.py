@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+from typing import cast
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from helpdesk.app import create_app
@@ -16,11 +18,11 @@ TICKET_RE = re.compile(r"^HD-[23456789ABCDEFGHJKLMNPQRSTUVWXYZ]{6}$")
 
 
 def count(client: TestClient) -> int:
-    return client.app.state.handoffs.count()
+    return cast(FastAPI, client.app).state.handoffs.count()
 
 
 def agent_headers(client: TestClient, username="anna", teams=("network", "experts")) -> dict[str, str]:
-    store = client.app.state.handoffs
+    store = cast(FastAPI, client.app).state.handoffs
     store.create_agent(username, username.title(), teams, "a long enough password")
     return {"Authorization": f"Bearer {store.create_token(username, 'test')}"}
 
@@ -67,7 +69,7 @@ def test_replay_is_200_with_the_same_body(client):
     assert (first.status_code, second.status_code) == (201, 200)
     # The first answer was lost (that is why the bot retried): the replay carries a fresh chat key.
     assert second.json() == first.json() | {"created": False, "chat_key": second.json()["chat_key"]}
-    store = client.app.state.handoffs
+    store = cast(FastAPI, client.app).state.handoffs
     assert store.ticket_for_chat_key(second.json()["chat_key"]) == first.json()["ticket_id"]
     assert store.ticket_for_chat_key(first.json()["chat_key"]) is None
     assert count(client) == 1

@@ -9,10 +9,11 @@ import sys
 
 import pytest
 
-from tests.handoffs.conftest import FIXTURE_KB, postgres_schema
 from search_api.settings import PROJECT_ROOT
+from tests.handoffs.conftest import FIXTURE_KB, postgres_schema
 
 
+@pytest.mark.services
 @pytest.mark.parametrize("database", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def test_every_acknowledged_handoff_survives_sigkill_and_retries_make_no_duplicates(database, index_dir, tmp_path):
     def run(url: str | None) -> dict:

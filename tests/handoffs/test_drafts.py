@@ -10,7 +10,7 @@ names the draft next to the unanswered question it covers, by text and by meanin
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -19,8 +19,9 @@ from helpdesk.cli import main
 from helpdesk.feedback.store import FeedbackStore
 from search_api.kb.articles import parse_article, split_sections
 from search_api.kb.render import render_markdown
+from tests.conftest import csrf_token
 from tests.handoffs.conftest import FIXTURE_KB
-from tests.handoffs.test_workspace import csrf, login, post
+from tests.handoffs.test_workspace import login, post
 
 RESOLUTION = "Reset the router to factory settings. Enter the access data from the welcome letter again."
 EVIL = 'Router dead <script>alert(1)</script> [click](javascript:alert(2)) ![x](https://tracker.example/p.gif)'
@@ -44,7 +45,7 @@ def resolved(client, description: str = EVIL, customer: tuple[str, ...] = ()) ->
 
 def draft(client, ticket: str):
     page = client.get(f"/agent/handoffs/{ticket}")
-    return client.post(f"/agent/handoffs/{ticket}/draft", data={"csrf_token": csrf(page.text)},
+    return client.post(f"/agent/handoffs/{ticket}/draft", data={"csrf_token": csrf_token(page.text)},
                        follow_redirects=False)
 
 
@@ -84,7 +85,7 @@ def test_only_resolved_tickets_and_a_valid_form_make_drafts(desk, tmp_path):
     ticket = post(desk)
     page = desk.get(f"/agent/handoffs/{ticket}")
     assert "Draft an article from this ticket" not in page.text
-    refused = desk.post(f"/agent/handoffs/{ticket}/draft", data={"csrf_token": csrf(page.text)})
+    refused = desk.post(f"/agent/handoffs/{ticket}/draft", data={"csrf_token": csrf_token(page.text)})
     assert refused.status_code == 409 and "only a resolved ticket" in refused.text
     desk.app.state.handoffs.resolve(ticket, "anna", RESOLUTION)
     assert desk.post(f"/agent/handoffs/{ticket}/draft", data={"csrf_token": "forged"}).status_code == 403
@@ -115,7 +116,7 @@ def test_gaps_names_the_draft_that_covers_an_unanswered_question(desk, tmp_path,
                        "HELPDESK_SECRETS_FILE": "/nonexistent"}.items():
         monkeypatch.setenv(key, value)
     feedback = FeedbackStore(desk.app.state.handoffs.engine)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     asked = question.upper() if exact else "how can I reset my router to the factory settings"
     feedback.record_unanswered(asked, "en", 0.2, 0.5, None, now=now - timedelta(minutes=1))
     feedback.record_unanswered("Where is my parcel?", "en", 0.2, 0.5, None, now=now - timedelta(minutes=2))

@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import re
-
+from tests.conftest import csrf_token
 from tests.handoffs.conftest import SERVICE, handoff_payload
 
 PASSWORD = "a long enough password"
 XSS = '<script>alert("pwned")</script><img src=x onerror=alert(1)>'
 
 
-def csrf(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
 
 def login(client, username="anna", teams=("network",), role="agent"):
     client.app.state.handoffs.create_agent(username, username.title(), teams, PASSWORD, role)
     page = client.get("/agent/login")
     response = client.post("/agent/login", data={"username": username, "password": PASSWORD,
-                                                 "csrf_token": csrf(page.text), "next": "/agent"},
+                                                 "csrf_token": csrf_token(page.text), "next": "/agent"},
                            follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"] == "/agent"
     return response
@@ -33,10 +29,10 @@ def test_pages_need_a_login_and_bad_logins_fail(client):
     response = client.get("/agent/handoffs/HD-ABCDEF", follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"] == "/agent/login?next=/agent/handoffs/HD-ABCDEF"
-    token = csrf(client.get("/agent/login").text)
+    token = csrf_token(client.get("/agent/login").text)
     wrong = client.post("/agent/login", data={"username": "anna", "password": "nope", "csrf_token": token})
     assert wrong.status_code == 401 and "wrong password" in wrong.text
-    token = csrf(wrong.text)
+    token = csrf_token(wrong.text)
     forged = client.post("/agent/login", data={"username": "anna", "password": PASSWORD, "csrf_token": "forged"})
     assert forged.status_code == 403 and "CSRF" in forged.text
     assert "hd_session" not in client.cookies
@@ -93,7 +89,7 @@ def test_forms_claim_note_escalate_resolve_and_refuse_forged_tokens(client):
     page = client.get(url).text
     # The summary comes first, then what was tried, then the transcript.
     assert page.index('id="summary"') < page.index('id="tried"') < page.index('id="transcript"')
-    token = csrf(page)
+    token = csrf_token(page)
 
     # One character changed (a random token starting with "x" made "x" + token[1:] the token itself).
     forged = client.post(f"{url}/claim", data={"csrf_token": ("y" if token[0] == "x" else "x") + token[1:]})

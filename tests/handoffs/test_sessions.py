@@ -6,33 +6,30 @@ are covered by the matrix of database_url in test_store-like tests below).
 
 from __future__ import annotations
 
-import re
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 
 from helpdesk.handoffs.store import HandoffStore
 from helpdesk.inbox.sessions import Limit, LoginThrottle, SessionStore
+from tests.conftest import csrf_token
 from tests.handoffs.conftest import SERVICE, handoff_payload
 
 PASSWORD = "a long enough password"
 
 
-def csrf(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
 
 def attempt(client: TestClient, username: str, password: str):
-    token = csrf(client.get("/agent/login").text)
+    token = csrf_token(client.get("/agent/login").text)
     return client.post("/agent/login", data={"username": username, "password": password, "csrf_token": token},
                        follow_redirects=False)
 
 
 def logged_in(client: TestClient, username: str = "anna") -> str:
     assert attempt(client, username, PASSWORD).status_code == 303
-    return client.cookies.get("hd_session")
+    return client.cookies["hd_session"]
 
 
 def with_cookie(client: TestClient, cookie: str) -> TestClient:
@@ -56,7 +53,7 @@ def desk(client):
 def test_logout_ends_the_session_for_every_copy_of_the_cookie(desk):
     ticket = desk.post("/handoffs", json=handoff_payload(), headers=SERVICE).json()["ticket_id"]
     cookie = logged_in(desk)
-    token = csrf(desk.get(f"/agent/handoffs/{ticket}").text)
+    token = csrf_token(desk.get(f"/agent/handoffs/{ticket}").text)
     assert desk.post("/agent/logout", data={"csrf_token": token}, follow_redirects=False).status_code == 303
     # The cookie captured before the logout opens nothing and changes nothing.
     assert not opens_inbox(desk, cookie)
@@ -87,7 +84,7 @@ def test_deactivation_and_a_new_password_end_every_session_at_once(desk):
 
 def logged_in_with(client: TestClient, username: str, password: str) -> str:
     assert attempt(client, username, password).status_code == 303
-    return client.cookies.get("hd_session")
+    return client.cookies["hd_session"]
 
 
 def test_idle_sessions_end_and_active_ones_end_at_their_maximum_age(make_client):
@@ -109,13 +106,13 @@ def test_idle_sessions_end_and_active_ones_end_at_their_maximum_age(make_client)
 
 
 def test_session_store_idle_touch_and_maximum_with_a_clock(store):
-    now = [datetime(2026, 11, 27, 8, 0, tzinfo=timezone.utc)]
+    now = [datetime(2026, 11, 27, 8, 0, tzinfo=UTC)]
     sessions = SessionStore(store, idle=timedelta(minutes=30), max_age=timedelta(hours=12), clock=lambda: now[0])
     anna = store.create_agent("anna", "Anna", ["network"], PASSWORD)
     token, session = sessions.start(anna.id, "192.0.2.1")
     for _ in range(30):  # an agent at work: a request every 25 minutes for 12.5 hours
         now[0] += timedelta(minutes=25)
-        if now[0] - datetime(2026, 11, 27, 8, 0, tzinfo=timezone.utc) > timedelta(hours=12):
+        if now[0] - datetime(2026, 11, 27, 8, 0, tzinfo=UTC) > timedelta(hours=12):
             assert sessions.read(token) is None  # the shift is over: log in again
             break
         assert sessions.read(token) == session
@@ -130,7 +127,7 @@ def test_session_store_idle_touch_and_maximum_with_a_clock(store):
 
 
 def test_throttle_delays_grow_are_capped_and_shared_by_processes(store, database_url):
-    now = [datetime(2026, 11, 27, 8, 0, tzinfo=timezone.utc)]
+    now = [datetime(2026, 11, 27, 8, 0, tzinfo=UTC)]
     throttle = LoginThrottle(store, clock=lambda: now[0])
     other_process = LoginThrottle(HandoffStore.open(database_url, migrate=False), clock=lambda: now[0])
     limit = {"user:anna": Limit(free=5, base=1.0, cap=60.0)}
@@ -149,7 +146,7 @@ def test_throttle_delays_grow_are_capped_and_shared_by_processes(store, database
 
 
 def test_an_attack_on_an_account_never_locks_the_right_password_out_for_long(desk):
-    now = [datetime.now(timezone.utc)]
+    now = [datetime.now(UTC)]
     store = desk.app.state.handoffs
     desk.app.state.login_throttle = LoginThrottle(store, clock=lambda: now[0])
     # Anna's own browser logged in yesterday: it has her device cookie.

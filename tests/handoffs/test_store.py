@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy.exc import IntegrityError
 
 from helpdesk.handoffs.schemas import HandoffIn, Message
 from helpdesk.handoffs.store import (
@@ -18,7 +19,7 @@ from helpdesk.handoffs.store import (
 )
 from tests.handoffs.conftest import handoff_payload
 
-NOW = datetime(2026, 11, 27, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 
 
 def create(store, payload=None, notifications=(), now=NOW):
@@ -37,7 +38,7 @@ def test_create_stores_everything_and_reads_it_back(store):
     assert full["summary"]["contact"] == {"name": "Erika Mustermann", "email": "erika@example.org",
                                           "phone": "+49 30 1234567"}
     assert [m["sender"] for m in full["transcript"]] == ["customer", "bot", "customer"]
-    assert full["transcript"][0]["timestamp"] == datetime(2026, 11, 27, 6, 58, tzinfo=timezone.utc)
+    assert full["transcript"][0]["timestamp"] == datetime(2026, 11, 27, 6, 58, tzinfo=UTC)
     assert full["articles_shown"] == [{"article_id": "router-no-internet", "title": "Router: kein Internet",
                                        "score": 0.71, "feedback": "not_solved"}]
     assert [(e["actor"], e["action"]) for e in full["events"]] == [("bot", "created")]
@@ -63,7 +64,7 @@ def test_concurrent_duplicates_make_one_ticket(store):
         barrier.wait()
         try:
             results.append(create(store, payload))
-        except Exception as exc:  # noqa: BLE001 - any failure fails the test below
+        except Exception as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=post) for _ in range(8)]
@@ -79,8 +80,8 @@ def test_concurrent_duplicates_make_one_ticket(store):
 
 def test_a_failed_write_leaves_nothing_behind(store):
     # A notification row that violates NOT NULL fails the transaction after the handoff row was flushed.
-    with pytest.raises(Exception):
-        create(store, notifications=[Notification(None, "x@example.org")])  # type: ignore[arg-type]
+    with pytest.raises(IntegrityError):
+        create(store, notifications=[Notification(None, "x@example.org")])
     assert store.count() == 0
     assert store.list(status=None) == []
 
@@ -121,7 +122,7 @@ def test_list_filters(store):
 
 def test_append_messages_continues_the_transcript(store):
     ticket = create(store)[0]["ticket_id"]
-    at = datetime(2026, 11, 27, 9, 5, tzinfo=timezone.utc)
+    at = datetime(2026, 11, 27, 9, 5, tzinfo=UTC)
     view = store.append_messages(ticket, [Message(sender="agent", text="Hallo, hier ist Anna", timestamp=at),
                                           Message(sender="customer", text="Danke!", timestamp=at)], "anna")
     assert [m["text"] for m in view["transcript"]][-2:] == ["Hallo, hier ist Anna", "Danke!"]
@@ -140,8 +141,9 @@ def test_agents_passwords_and_tokens(store):
     assert store.agent_for_token(token) == agent
     assert store.agent_for_token(token + "x") is None
     with store.transaction() as s:
-        from helpdesk.handoffs.models import Agent, AgentToken
         from sqlalchemy import select
+
+        from helpdesk.handoffs.models import Agent, AgentToken
 
         assert s.scalar(select(Agent.password_hash)).startswith("$argon2id$")
         assert token not in s.scalar(select(AgentToken.token_hash))

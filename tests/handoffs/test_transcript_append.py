@@ -3,13 +3,13 @@ to the ticket's transcript (any channel), by the bot's service token, for that c
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from tests.handoffs.conftest import SERVICE, handoff_payload
 
 
 def message(text: str, sender: str = "customer") -> dict:
-    return {"sender": sender, "text": text, "timestamp": datetime(2020, 1, 1, tzinfo=timezone.utc).isoformat()}
+    return {"sender": sender, "text": text, "timestamp": datetime(2020, 1, 1, tzinfo=UTC).isoformat()}
 
 
 def test_customer_message_after_the_handoff_is_appended(client):

@@ -10,6 +10,7 @@ import pytest
 
 from helpdesk.inbox import stream as inbox_stream
 from helpdesk.inbox.transcript import button_label, render_message
+from tests.conftest import csrf_token
 from tests.handoffs.conftest import FIXTURE_KB, SERVICE, handoff_payload
 
 PASSWORD = "a long enough password"
@@ -31,13 +32,10 @@ Agents only: when a customer's router LED stays red after a restart, reset the c
 """
 
 
-def csrf(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
 
 def login(client, username="anna", teams=("network",), role="agent"):
     client.app.state.handoffs.create_agent(username, username.title(), teams, PASSWORD, role)
-    token = csrf(client.get("/agent/login").text)
+    token = csrf_token(client.get("/agent/login").text)
     assert client.post("/agent/login", data={"username": username, "password": PASSWORD, "csrf_token": token},
                        follow_redirects=False).status_code == 303
 
@@ -83,8 +81,9 @@ def test_ticket_page_layout_transcript_and_no_meta_refresh(client):
     assert ">inform: high</span>" in page and ">deny</span>" in page
     assert '/inform{' not in page and ">/deny<" not in page
     # Summary, transcript and the reply column side by side, the reply column holding the reply box.
+    reply_box = 'id="live-text"' if 'id="live-text"' in page else 'id="note-text"'
     assert page.index('class="col summary-col"') < page.index('class="col transcript-col"') \
-        < page.index('class="col reply"') < page.index('id="live-text"' if 'id="live-text"' in page else 'id="note-text"')
+        < page.index('class="col reply"') < page.index(reply_box)
     assert "Ctrl" in page or 'id="live-text"' not in page
     listing = client.get("/agent").text
     assert 'http-equiv="refresh"' not in listing and 'http-equiv="refresh"' not in page
@@ -102,7 +101,10 @@ def test_search_sort_and_the_waiting_flag(client):
                   transcript=[{"sender": "customer", "text": "Gewitter hat alles lahmgelegt",
                                "timestamp": "2026-11-27T06:58:00Z"}])
     login(client)
-    ids = lambda html: re.findall(r'<tr data-ticket="(HD-\w+)"', html)  # noqa: E731
+
+    def ids(html: str) -> list[str]:
+        return re.findall(r'<tr data-ticket="(HD-\w+)"', html)
+
     assert ids(client.get("/agent", params={"q": first.lower()}).text) == [first]
     assert ids(client.get("/agent", params={"q": "GEWITTER"}).text) == [first, second] or \
         set(ids(client.get("/agent", params={"q": "GEWITTER"}).text)) == {first, second}  # text and transcript
@@ -159,7 +161,7 @@ def test_agent_assist_finds_internal_articles_for_agents_only(make_client, tmp_p
     assert all(h["article_id"] != "fx-en-fiber-port-reset" for h in customer["hits"])
     # On the ticket page: both, with the insert buttons (shown by the script).
     client.cookies.clear()
-    token_form = csrf(client.get("/agent/login").text)
+    token_form = csrf_token(client.get("/agent/login").text)
     client.post("/agent/login", data={"username": "anna", "password": PASSWORD, "csrf_token": token_form})
     page = client.get(f"/agent/handoffs/{ticket}").text
     assert "Fiber port reset on the access switch" in page and ">internal</span>" in page

@@ -16,6 +16,7 @@ from tests.handoffs.conftest import (  # noqa: F401
     make_settings,
     open_routing,
     postgres_schema,
+    smtp_server,
 )
 from tests.handoffs.test_inbox import PASSWORD, csrf
 
@@ -57,7 +58,7 @@ def pg_url() -> Iterator[str]:
 
 
 @pytest.fixture
-def desk(make_client, pg_url) -> Desk:
+def desk(make_client, pg_url) -> Desk:  # noqa: F811  (the fixture imported above)
     return Desk(make_client(database_url=pg_url))
 
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import email
 import time
-from email import policy
-
 from datetime import timedelta
+from email import policy
 
 from sqlalchemy import text
 
@@ -15,12 +14,12 @@ from helpdesk.handoffs.store import utcnow
 from helpdesk.privacy.files import CustomerFiles
 from helpdesk.privacy.purge import purge
 from helpdesk.privacy.retention import PrivacyConfig
-
-from tests.handoffs.conftest import SERVICE, smtp_server, wait_for  # noqa: F401
+from tests.handoffs.conftest import SERVICE, wait_for
 from tests.incidents.conftest import Desk, incident
 
 
-def test_resolving_mails_each_subscriber_once_in_their_language(make_client, pg_url, smtp_server):
+def test_resolving_mails_each_subscriber_once_in_their_language(
+        make_client, pg_url, smtp_server):
     collector, port = smtp_server
     desk = Desk(make_client(database_url=pg_url, smtp_host="127.0.0.1", smtp_port=port,
                             smtp_from="support@nordwind.example"))
@@ -81,8 +80,8 @@ def test_resolving_mails_each_subscriber_once_in_their_language(make_client, pg_
     assert left == ["john@example.org"]
 
 
-def test_the_purge_takes_subscriptions_and_notices_after_their_period(make_client, pg_url,
-                                                                       smtp_server, tmp_path):
+def test_the_purge_takes_subscriptions_and_notices_after_their_period(
+        make_client, pg_url, smtp_server, tmp_path):
     collector, port = smtp_server
     desk = Desk(make_client(database_url=pg_url, smtp_host="127.0.0.1", smtp_port=port))
     store = desk.client.app.state.handoffs

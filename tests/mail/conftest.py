@@ -14,19 +14,19 @@ import dataclasses
 import imaplib
 import os
 import pwd
-import re
 import secrets
 import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default as email_policy
 from email.utils import formataddr, formatdate, make_msgid
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -34,7 +34,7 @@ import pytest
 from helpdesk.app import create_app
 from helpdesk.mail.config import MailSettings
 from helpdesk.mail.worker import MailWorker
-from tests.conftest import make_settings
+from tests.conftest import csrf_token, make_settings
 from tests.handoffs.conftest import (  # noqa: F401  (smtp_server is a fixture used here)
     database,
     free_port,
@@ -47,6 +47,12 @@ from tests.handoffs.conftest import (  # noqa: F401  (smtp_server is a fixture u
 DOVECOT = Path("/usr/sbin/dovecot")
 DESK_ADDRESS = "support@helpdesk.example"
 PASSWORD = "a long enough password"
+
+
+class SentMail(EmailMessage):
+    """A mail the desk sent, with the envelope sender it was sent with (MAIL FROM)."""
+
+    envelope_from: str = ""
 
 
 class Dovecot:
@@ -112,8 +118,9 @@ protocol imap {{
                 break
             except OSError:
                 if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"dovecot did not start: {self.process.stderr.read().decode()}"
-                                       f"{self.log()}")
+                    stderr = self.process.stderr.read().decode() if self.process.stderr else ""
+                    raise RuntimeError(f"dovecot did not start: {stderr}"
+                                       f"{self.log()}") from None
                 time.sleep(0.1)
 
     def log(self) -> str:
@@ -154,7 +161,7 @@ protocol imap {{
         try:
             client.select("INBOX")
             typ, data = client.fetch("1:*", "(FLAGS)")
-            return [item.decode() for item in data if item]
+            return [item.decode() for item in data if isinstance(item, bytes)]
         finally:
             client.logout()
 
@@ -181,7 +188,7 @@ def dovecot() -> Iterator[Dovecot]:
 
 
 def mail(sender: str, subject: str, text: str | None = None, *, html: str | None = None,
-         name: str = "", headers: dict[str, str] | None = None, attachments: list[tuple[str, str, bytes]] = (),
+         name: str = "", headers: dict[str, str] | None = None, attachments: Sequence[tuple[str, str, bytes]] = (),
          in_reply_to: str | None = None, references: str | None = None, to: str = DESK_ADDRESS,
          message_id: str | None = None) -> bytes:
     """A customer's mail as a mail program writes it."""
@@ -226,7 +233,7 @@ class MailDesk:
     def take_in(self) -> int:
         return self.worker.once()
 
-    def sent(self, to: str | None = None) -> list[Any]:
+    def sent(self, to: str | None = None) -> list[SentMail]:
         """Mails the desk sent to ``to`` (all customers' mails when None; team notifications excluded)."""
         found = []
         for envelope in list(self.collector.messages):
@@ -234,7 +241,8 @@ class MailDesk:
             if rcpt.endswith("@helpdesk.example"):
                 continue
             if to is None or rcpt == to:
-                parsed = message_from_bytes(envelope.content, policy=email_policy)
+                # the class the parser makes (typeshed types the result by the policy's message class)
+                parsed = cast(SentMail, message_from_bytes(envelope.content, _class=SentMail, policy=email_policy))
                 parsed.envelope_from = envelope.mail_from
                 found.append(parsed)
         return found
@@ -253,14 +261,11 @@ class MailDesk:
         self.store.create_agent(username, username.title(), teams, PASSWORD)
         agent = httpx.Client(base_url=self.base_url, timeout=30, follow_redirects=True)
         page = agent.get("/agent/login")
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        token = csrf_token(page.text)
         done = agent.post("/agent/login", data={"username": username, "password": PASSWORD, "csrf_token": token})
         assert done.status_code == 200 and "/agent/login" not in str(done.url), done.text[:300]
         return agent
 
-
-def csrf(page: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
 
 
 @pytest.fixture(params=["sqlite"])

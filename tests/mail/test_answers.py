@@ -42,7 +42,8 @@ def test_a_german_mail_about_a_red_led_gets_the_answer_passage_within_the_poll_i
     assert (ticket["channel"], ticket["language"], ticket["status"]) == ("email", "de", "resolved")
     assert ticket["summary"]["contact"] == {"name": "Erika Mustermann", "email": "erika@example.org", "phone": None}
     assert [m["sender"] for m in ticket["transcript"]] == ["customer", "bot"]
-    assert "die Info-LED rot" in ticket["transcript"][0]["text"] and hit["answer"]["text"] in ticket["transcript"][1]["text"]
+    assert "die Info-LED rot" in ticket["transcript"][0]["text"]
+    assert hit["answer"]["text"] in ticket["transcript"][1]["text"]
     assert ticket["articles_shown"][0]["article_id"] == "de-router-leds-bedeutung"
     assert ticket["team"] == "network"
 

@@ -22,7 +22,7 @@ def test_an_auto_responder_cannot_start_a_mail_loop(make_desk):
     desk.take_in()
     desk.wait_sent(customer, 1)
     answered: set[str] = set()
-    for round_ in range(4):
+    for _ in range(4):
         # Max's mailbox has two auto-responders: a well-behaved one (RFC 3834 headers, threaded) and a naive
         # one that writes a fresh mail without any mark. Both answer every mail the desk sent them.
         for sent in desk.sent(customer):

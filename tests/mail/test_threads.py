@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from tests.mail.conftest import DESK_ADDRESS, csrf, mail
+from tests.conftest import csrf_token
+from tests.mail.conftest import DESK_ADDRESS, mail
 
 UNANSWERABLE = ("Hallo,\n\nunser Bürohund hat das Kabel der Kaffeemaschine im Pausenraum angeknabbert. Zahlt das "
                 "die Versicherung der Küchenmöbel?\n\nViele Grüße\nLena Berg")
@@ -46,7 +47,7 @@ def test_a_mail_conversation_stays_in_one_ticket_and_agents_answer_by_mail(make_
     agent = desk.login("anna")
     page = agent.get(f"/agent/handoffs/{ticket_id}")
     assert page.status_code == 200 and "Reply by e-mail" in page.text and customer in page.text
-    sent = agent.post(f"/agent/handoffs/{ticket_id}/mail", data={"csrf_token": csrf(page.text),
+    sent = agent.post(f"/agent/handoffs/{ticket_id}/mail", data={"csrf_token": csrf_token(page.text),
                                                                   "text": "Bitte schicken Sie uns ein Foto."})
     assert sent.status_code == 200 and "reply sent by e-mail" in sent.text, sent.text[:500]
     reply = desk.wait_sent(customer, 2)[1]

@@ -12,11 +12,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -100,9 +101,9 @@ def set_updated(store: HandoffStore, ticket: str, at: datetime) -> None:
 
 def table_dump(store: HandoffStore) -> dict[str, str]:
     """Every row of every desk table, as text: what is left after an erasure."""
-    from helpdesk.handoffs.models import Base
-    import helpdesk.feedback.models  # noqa: F401  (its tables hang on the same Base)
+    import helpdesk.feedback.models
     import helpdesk.reports.activity  # noqa: F401  (the reports' tables, likewise)
+    from helpdesk.handoffs.models import Base
 
     dump = {}
     with store.engine.connect() as connection:

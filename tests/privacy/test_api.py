@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import time
 
-from tests.handoffs.conftest import (SERVICE, handoff_payload, index_dir, make_client,  # noqa: F401  (fixtures)
-                                     make_settings, open_routing)
+from tests.handoffs.conftest import SERVICE, handoff_payload, index_dir, make_client, make_settings, open_routing  # noqa: F401  (fixtures)
 
 PASSWORD = "a long enough password"
 

@@ -17,7 +17,7 @@ import json
 import re
 import time
 from datetime import datetime
-from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -26,10 +26,9 @@ from sqlalchemy import create_engine, inspect, text
 
 from helpdesk.cli import main
 from helpdesk.privacy.inventory import CUSTOMER_TABLES, FILES
-from tests.conftest import SERVICE_TOKEN
+from tests.conftest import SERVICE_TOKEN, csrf_token
 from tests.handoffs.conftest import handoff_payload
-from tests.mail.conftest import (csrf, dovecot, mail, mail_db, make_desk,  # noqa: F401  (fixtures)
-                                 smtp_server)
+from tests.mail.conftest import dovecot, mail, mail_db, make_desk, smtp_server  # noqa: F401  (fixtures)
 from tests.privacy.conftest import raw_hits, tracker_store
 
 SERVICE = {"Authorization": f"Bearer {SERVICE_TOKEN}"}
@@ -68,7 +67,7 @@ def footprint(desk, trackers, agent: httpx.Client, who: dict[str, str]) -> dict[
     if desk.ticket(ticket)["status"] != "resolved":
         desk.store.resolve(ticket, "anna", "Router zurückgesetzt. Zugangsdaten neu eingegeben.")
     page = agent.get(f"/agent/handoffs/{ticket}")
-    assert agent.post(f"/agent/handoffs/{ticket}/draft", data={"csrf_token": csrf(page.text)}).status_code == 200
+    assert agent.post(f"/agent/handoffs/{ticket}/draft", data={"csrf_token": csrf_token(page.text)}).status_code == 200
     return {"chat": chat.json()["ticket_id"], "mail": ticket}
 
 
@@ -179,7 +178,7 @@ def check_vacuumed(url: str, counts: dict[str, int], erased_at: datetime, tracke
         engine = create_engine(store_url)
         try:
             with engine.connect() as connection:
-                vacuumed = dict(connection.execute(text(
+                vacuumed: dict[str, Any] = dict(connection.execute(text(
                     "SELECT relname, last_vacuum FROM pg_stat_user_tables WHERE schemaname = current_schema()")).all())
         finally:
             engine.dispose()

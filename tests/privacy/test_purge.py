@@ -13,7 +13,7 @@ import json
 import logging
 import os
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import text
@@ -29,14 +29,15 @@ from helpdesk.privacy.purge import parse_interval
 from helpdesk.reports.activity import ActivityStore
 from tests.privacy.conftest import make_handoff, set_updated, table_dump
 
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 DAY = 86400
 
 
 @pytest.fixture
 def config(tmp_path):
     path = tmp_path / "privacy.yml"
-    path.write_text("retention_days: {handoffs: 100, trackers: 30, unanswered: 60, feedback: 200, reports: 150, audit: 0}\n"
+    path.write_text("retention_days: {handoffs: 100, trackers: 30, unanswered: 60, feedback: 200, reports: 150, "
+                    "audit: 0}\n"
                     "batch_size: 2\n", encoding="utf-8")
     return path
 
@@ -59,7 +60,7 @@ def test_purge_deletes_what_is_past_its_period_in_batches(store, trackers, confi
     for i, age in enumerate((201, 250, 10)):
         feedback.record_feedback(f"conv-f{i}", "router-no-internet", f"feedback {age}", True,
                                  now=NOW - timedelta(days=age))
-    for i, age in enumerate((61, 62, 63, 59)):
+    for age in (61, 62, 63, 59):
         feedback.record_unanswered(f"unanswered {age}", "en", 0.1, 0.5, None, now=NOW - timedelta(days=age))
     for age in (151, 160, 149):  # the reports' record of conversations, by their last search
         ActivityStore(store.engine).record_search(f"conv-report-{age}", "de", "router-no-internet",

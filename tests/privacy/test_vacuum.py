@@ -11,7 +11,7 @@ with ``full`` a new file (``relfilenode``).
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import text
@@ -28,7 +28,7 @@ def fill(store: HandoffStore) -> None:
     with store.engine.begin() as connection:
         for i in range(200):  # enough rows for several pages, the secret in the middle
             connection.execute(text("INSERT INTO login_failures (key, at) VALUES (:k, :at)"),
-                               {"k": SECRET if i == 100 else f"someone-{i}", "at": datetime.now(timezone.utc)})
+                               {"k": SECRET if i == 100 else f"someone-{i}", "at": datetime.now(UTC)})
 
 
 def delete_secret(store: HandoffStore) -> None:

@@ -6,7 +6,7 @@ through the stores, so a wrong definition or a wrong bucket fails the test.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -19,8 +19,8 @@ from helpdesk.reports.queries import ReportError, ReportFilter, compute_report, 
 from tests.handoffs.conftest import handoff_payload
 
 BERLIN = ZoneInfo("Europe/Berlin")
-MON = datetime(2026, 11, 16, 9, 0, tzinfo=timezone.utc)  # Monday 10:00 Berlin
-NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
+MON = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)  # Monday 10:00 Berlin
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 
 def new_handoff(store, cid: str, at: datetime, team: str, priority: str, due_minutes: int, language: str = "de"):
@@ -50,10 +50,10 @@ def history(store):
     activity.record_search("c3", "de", None, now=MON + timedelta(hours=2))
     feedback.record_unanswered("Kann ich pausieren?", "de", 0.2, 0.5, None, now=MON + timedelta(hours=2))
     # Sunday 23:30 Berlin is still week 47; Monday 00:30 Berlin (Sunday 23:30 UTC) is week 48.
-    activity.record_search("c4", "de", None, now=datetime(2026, 11, 22, 22, 30, tzinfo=timezone.utc))
-    activity.record_search("c5", "en", "art-b", now=datetime(2026, 11, 22, 23, 30, tzinfo=timezone.utc))
+    activity.record_search("c4", "de", None, now=datetime(2026, 11, 22, 22, 30, tzinfo=UTC))
+    activity.record_search("c5", "en", "art-b", now=datetime(2026, 11, 22, 23, 30, tzinfo=UTC))
     feedback.record_unanswered("kann ich pausieren", "de", 0.2, 0.5, None, now=datetime(2026, 11, 22, 22, 30,
-                                                                                          tzinfo=timezone.utc))
+                                                                                          tzinfo=UTC))
 
     t2 = new_handoff(store, "c2", MON + timedelta(hours=1, minutes=5), "network", "high", 30, "en")
     t3 = new_handoff(store, "c3", MON + timedelta(hours=2, minutes=5), "billing", "normal", 120)
@@ -67,7 +67,7 @@ def history(store):
     at_clock(store, t3_at + timedelta(hours=3), lambda: store.escalate(t3, "bill", "experts", "experts",
                                                                        t3_at + timedelta(hours=8)))
     # Open, never answered, past due: missed; 28 h old at NOW.
-    t4_at = datetime(2026, 11, 24, 8, 0, tzinfo=timezone.utc)
+    t4_at = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
     new_handoff(store, "c6", t4_at, "network", "normal", 60)
     store.clock = lambda: NOW
     return {"t2": t2, "t3": t3}
@@ -127,4 +127,5 @@ def test_bad_filters_and_percentiles():
         ReportFilter(date(2025, 1, 1), date(2026, 11, 1))
     with pytest.raises(ReportError):
         ReportFilter(date(2026, 11, 1), date(2026, 11, 2), "month")
-    assert percentile([], 0.5) is None and percentile([4, 1, 3, 2], 0.5) == 2 and percentile(list(range(1, 11)), 0.9) == 9
+    assert percentile([], 0.5) is None and percentile([4, 1, 3, 2], 0.5) == 2
+    assert percentile(list(range(1, 11)), 0.9) == 9

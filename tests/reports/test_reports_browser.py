@@ -15,7 +15,7 @@ import csv
 import dataclasses
 import io
 import math
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -25,6 +25,7 @@ from helpdesk.app import create_app
 from helpdesk.handoffs.routing import RoutingConfig
 from helpdesk.handoffs.store import as_utc
 from helpdesk.reports.demo import demo_articles, generate
+from tests.conftest import csrf_token
 from tests.handoffs.conftest import SERVICE, running
 from tests.handoffs.test_workspace_browser import PASSWORD, axe_violations, browser, new_page  # noqa: F401
 from tests.screenshots import screenshot_dir
@@ -47,7 +48,7 @@ def server(make_settings, tmp_path):
 
 def sql_rows(app, query: str, **params):
     """Plain SQL on the app's SQLite file: instants are bound and read as the naive UTC text it stores."""
-    params = {k: v.astimezone(timezone.utc).replace(tzinfo=None) if isinstance(v, datetime) else v
+    params = {k: v.astimezone(UTC).replace(tzinfo=None) if isinstance(v, datetime) else v
               for k, v in params.items()}
     with app.state.handoffs.engine.connect() as conn:
         return [tuple(moment(c) for c in row) for row in conn.execute(text(query), params).all()]
@@ -55,7 +56,7 @@ def sql_rows(app, query: str, **params):
 
 def moment(value):
     if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] == " ":
-        return datetime.fromisoformat(value).replace(tzinfo=timezone.utc)
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
     return value
 
 
@@ -73,16 +74,16 @@ def minutes_text(seconds: float) -> str:
 def row_cells(page, table: str, header: str) -> dict[str, str]:
     headers = page.locator(f"#t-{table} thead th").all_inner_texts()
     row = page.locator(f"#t-{table} tbody tr", has=page.locator(f"th:text-is('{header}')"))
-    return dict(zip(headers, row.locator("th, td").all_inner_texts()))
+    return dict(zip(headers, row.locator("th, td").all_inner_texts(), strict=False))
 
 
 def test_reports_page_matches_independent_sql(server, browser):
     app, base = server
     tz = app.state.routing.tz
-    today = datetime.now(timezone.utc).astimezone(tz).date()
+    today = datetime.now(UTC).astimezone(tz).date()
     start = today - timedelta(days=13)
-    begin = datetime.combine(start, datetime.min.time(), tzinfo=tz).astimezone(timezone.utc)
-    end = datetime.combine(today + timedelta(days=1), datetime.min.time(), tzinfo=tz).astimezone(timezone.utc)
+    begin = datetime.combine(start, datetime.min.time(), tzinfo=tz).astimezone(UTC)
+    end = datetime.combine(today + timedelta(days=1), datetime.min.time(), tzinfo=tz).astimezone(UTC)
     errors: list[str] = []
     page = new_page(browser, errors)
     page.goto(f"{base}/agent/login")
@@ -108,7 +109,10 @@ def test_reports_page_matches_independent_sql(server, browser):
     solved = [c for c in answered if c[2] > 0]
     handed = [c for c in conv if c[3] > 0]
     assert total > 100 and handed and solved
-    kpi = lambda name: page.locator(f"[data-kpi={name}]").inner_text()  # noqa: E731
+
+    def kpi(name: str) -> str:
+        return page.locator(f"[data-kpi={name}]").inner_text()
+
     assert kpi("conversations") == str(total)
     assert kpi("self_service") == f"{len(solved) / len(answered) * 100:.1f} %"
     assert kpi("handoff_rate") == f"{len(handed) / total * 100:.1f} %"
@@ -129,8 +133,9 @@ def test_reports_page_matches_independent_sql(server, browser):
     assert totals["resolution p90"] == minutes_text(nearest_rank(resolved, 0.9))
     # One week row against SQL bucketing of its own: this week's Monday in the desk's zone.
     monday = today - timedelta(days=today.weekday())
-    week_begin = datetime.combine(monday, datetime.min.time(), tzinfo=tz).astimezone(timezone.utc)
-    (week_count,), = sql_rows(app, "SELECT COUNT(*) FROM report_conversations WHERE started_at >= :b AND started_at < :e",
+    week_begin = datetime.combine(monday, datetime.min.time(), tzinfo=tz).astimezone(UTC)
+    (week_count,), = sql_rows(app, "SELECT COUNT(*) FROM report_conversations "
+                                   "WHERE started_at >= :b AND started_at < :e",
                               b=max(week_begin, begin), e=end)
     week = row_cells(page, "overview", f"{monday.isocalendar()[0]}-W{monday.isocalendar()[1]:02d}")
     assert week["conversations"] == str(week_count)
@@ -141,9 +146,10 @@ def test_reports_page_matches_independent_sql(server, browser):
         FROM handoffs h JOIN handoff_events c ON c.handoff_id = h.id AND c.action = 'created'
         WHERE h.created_at >= :b AND h.created_at < :e AND c.to_team = 'network' AND h.priority = 'normal'""",
                    b=begin, e=end)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     hit = sum(1 for due, f in sla if f is not None and as_utc(f) <= as_utc(due))
-    missed = sum(1 for due, f in sla if (f is not None and as_utc(f) > as_utc(due)) or (f is None and now > as_utc(due)))
+    missed = sum(1 for due, f in sla
+                 if (f is not None and as_utc(f) > as_utc(due)) or (f is None and now > as_utc(due)))
     cells = page.locator("#t-sla tbody tr", has=page.locator("th:text-is('network')")).filter(
         has=page.locator("td:text-is('normal')")).locator("td").all_inner_texts()
     assert cells[1:3] == [str(hit), str(missed)], cells
@@ -153,7 +159,8 @@ def test_reports_page_matches_independent_sql(server, browser):
     assert sum(int(n) for n in backlog) == open_count
     top = page.locator("#t-articles tbody tr").first.locator("th, td").all_inner_texts()
     (shown,), = sql_rows(app, """SELECT COUNT(*) FROM report_article_views v JOIN report_conversations c
-        ON c.conversation_id = v.conversation_id WHERE v.article_id = :a AND c.started_at >= :b AND c.started_at < :e""",
+        ON c.conversation_id = v.conversation_id
+        WHERE v.article_id = :a AND c.started_at >= :b AND c.started_at < :e""",
                          a=top[0], b=begin, e=end)
     assert top[2] == str(shown)
 
@@ -178,16 +185,15 @@ def test_csv_metrics_bad_filters_and_the_search_hook(server):
     app, base = server
     with httpx.Client(base_url=base) as client:
         page = client.get("/agent/login")
-        import re
 
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        token = csrf_token(page.text)
         client.post("/agent/login", data={"username": "sue", "password": PASSWORD, "csrf_token": token})
         response = client.get("/agent/reports/overview.csv", params={"period": "week"})
         assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
         rows = list(csv.reader(io.StringIO(response.text)))
         assert rows[0][:2] == ["period", "conversations"] and rows[-1][0] == "total"
         (count,), = sql_rows(app, "SELECT COUNT(*) FROM report_conversations WHERE started_at >= :b",
-                             b=datetime.now(timezone.utc) - timedelta(days=40))
+                             b=datetime.now(UTC) - timedelta(days=40))
         assert int(rows[-1][1]) <= count and int(rows[-1][1]) > 0
         assert client.get("/agent/reports/nothing.csv").status_code == 404
         bad = client.get("/agent/reports", params={"start": "yesterday"})

@@ -29,7 +29,8 @@ def test_exact_keys_are_codes_numbers_addresses_and_host_names_not_words():
     assert [k for k in keys if not is_exact_key(k)] == [] and [k for k in not_keys if is_exact_key(k)] == []
 
 
-@pytest.mark.parametrize("query", ["Word beendet sich beim Start mit OFF-3022", "Office startet nicht, Meldung OFF-3022"])
+@pytest.mark.parametrize("query", ["Word beendet sich beim Start mit OFF-3022",
+                                   "Office startet nicht, Meldung OFF-3022"])
 def test_a_code_decides_between_related_german_articles(starter_service, query):
     """The crash-on-start article is as close to "beim Start" in meaning; only the error-code
     table holds OFF-3022, and German fuses BM25 with weight 0 (ranking.KEY_WEIGHTS)."""
@@ -156,7 +157,7 @@ def test_the_question_classifier_knows_the_articles_way_of_being_asked(starter_s
                "how do I get last month's bill as a pdf": "en-invoice-download",
                "the chat box is missing on our shop page": "en-shoptalk-widget-not-showing"}
     vectors = starter_service.embedders["en"].encode_queries(list(queries))
-    for (query, article), vector in zip(queries.items(), vectors):
+    for (query, article), vector in zip(queries.items(), vectors, strict=True):
         probabilities = lindex.intents.probabilities(vector)
         assert abs(probabilities.sum() - 1.0) < 1e-4
         assert lindex.intents.article_ids[int(probabilities.argmax())] == article, query
@@ -181,7 +182,7 @@ def test_the_question_classifier_moves_the_ranking_by_its_probability(starter_se
         plain = {hit.article_id: hit for hit in rank_articles(lindex, vector, lexical, lambda aid: True).hits}
         fused = rank_articles(lindex, vector, lexical, lambda aid: True,
                               intents=intent_scores(lindex.intents, vector, lindex)).hits
-        probabilities = dict(zip(lindex.intents.article_ids, lindex.intents.probabilities(vector)))
+        probabilities = dict(zip(lindex.intents.article_ids, lindex.intents.probabilities(vector), strict=True))
         u = intent_weight(lindex.model_id)
         assert (u > 0) == (lang == "en")
         for hit in fused:
@@ -232,7 +233,7 @@ def test_the_calibrations_classifiers_have_not_seen_what_they_are_asked():
 
     full = fit(lindex.vectors[trained_rows], labels)
     seen, unseen = [], []
-    for row, aid in zip(trained_rows, labels):
+    for row, aid in zip(trained_rows, labels, strict=True):
         model = folds.without_question(row)
         assert set(model.article_ids) == set(rows)  # every article still known ...
         seen.append(full.probabilities(lindex.vectors[row])[full.article_ids.index(aid)])
@@ -269,6 +270,7 @@ def test_an_incremental_build_keeps_lexical_index_and_decision(kb_copy):
     assert service.search("port 8472", lang="en").hits[0].article.id == "fx-en-router-no-internet"
 
 
+@pytest.mark.slow
 def test_a_kb_without_example_questions_is_decided_by_its_scores_alone(tmp_path):
     """Calibrated on titles, which every section of an article repeats, the decision uses
     only TITLE_FEATURES, none weighted negatively (decision.py); the titles are answered."""

@@ -8,7 +8,7 @@ import pytest
 
 from search_api.kb.articles import load_articles, markdown_to_plain, parse_article
 from search_api.kb.render import render_markdown
-from search_api.search.passage import MAX_CHARS, NON_SOLUTION_HEADINGS, STEP_LIST_CHARS, answer_passage
+from search_api.search.passage import NON_SOLUTION_HEADINGS, STEP_LIST_CHARS, answer_passage
 
 KB = Path(__file__).resolve().parents[2] / "kb" / "articles"
 ARTICLES = {a.id: a for a in load_articles(KB, ("de", "en")).articles}

@@ -9,19 +9,17 @@ the held-out half is reported there, never tuned on.
 """
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
+from scripts import check_eval_overlap
 from search_api.kb.articles import load_articles
 
 ROOT = Path(__file__).resolve().parents[2]
 SET = ROOT / "kb" / "eval" / "realistic"
 QUERIES = [json.loads(line) for line in (SET / "queries.jsonl").open(encoding="utf-8")]
 ARTICLES = {a.id: a for a in load_articles(ROOT / "kb" / "articles", ("de", "en")).articles}
-sys.path.insert(0, str(ROOT / "scripts"))
-import check_eval_overlap  # noqa: E402
 
 # Per language, over both halves: (right article in the first reply, answerable answered with a
 # wrong article, unanswerable answered) -- at least, at most, at most.

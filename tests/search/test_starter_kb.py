@@ -43,7 +43,7 @@ def test_held_out_questions_answered_and_out_of_scope_refused(service, lang):
     keys = ("r@1", "in_scope_right_article_shown", "in_scope_asserted_wrong", "out_of_scope_refused",
             "out_of_scope_asserted_wrong")
     summary = {k: report[k] for k in keys}
-    # Issue 10's goals: the right article answered or among the suggestions, refusals,
+    # The search's goals: the right article answered or among the suggestions, refusals,
     # and hardly ever a wrong article presented as the answer.
     assert report["r@1"] >= 0.9, summary
     assert report["in_scope_right_article_shown"] >= 0.85, summary

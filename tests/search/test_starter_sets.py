@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from search_api.kb.articles import load_articles
 from search_api.evaluation import section_accuracy
+from search_api.kb.articles import load_articles
 from search_api.search.passage import NON_SOLUTION_HEADINGS, answer_passage, section_similarities
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,13 +1,12 @@
 """handoff store: handoffs, transcript, articles, audit, agents, tokens, outbox
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-27 07:04:46.488913
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0001'
 down_revision = None

@@ -5,9 +5,8 @@ Revises: 0002
 Create Date: 2026-11-27 16:30:00
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0003_agent_access'
 down_revision = '0002'

@@ -5,9 +5,8 @@ Revises: 0003_agent_access
 Create Date: 2026-11-27 20:10:00
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0004_reports'
 down_revision = '0003_agent_access'

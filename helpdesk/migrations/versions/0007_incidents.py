@@ -5,9 +5,8 @@ Revises: 0006_mail
 Create Date: 2026-12-07 12:00:00
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0007_incidents'
 down_revision = '0006_mail'

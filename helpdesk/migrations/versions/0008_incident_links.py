@@ -5,9 +5,8 @@ Revises: 0007_incidents
 Create Date: 2026-12-07 12:30:00
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0008_incident_links'
 down_revision = '0007_incidents'

@@ -5,9 +5,8 @@ Revises: 0008_incident_links
 Create Date: 2026-12-07 13:00:00
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0009_incident_notices'
 down_revision = '0008_incident_links'
