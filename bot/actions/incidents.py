@@ -34,8 +34,7 @@ def hit_topics(result: dict[str, Any]) -> tuple[list[str], list[str]]:
     return categories, products
 
 
-def decide(incidents: Iterable[dict[str, Any]], told: Iterable[int],
-           asked_postal_code: bool) -> Step | None:
+def decide(incidents: Iterable[dict[str, Any]], told: Iterable[int], asked_postal_code: bool) -> Step | None:
     """Tell of the first incident the customer is in (and was not told of); else ask for the
     postal code once when an area-bound incident might concern them; else nothing."""
     fresh = [i for i in incidents if i.get("id") not in set(told)]
@@ -64,6 +63,10 @@ def notice_values(incident: dict[str, Any]) -> dict[str, str]:
     affected = incident.get("topic") or incident.get("category") or ""
     if incident.get("product"):
         affected = f"{affected} ({incident['product']})"
-    return {"title": incident.get("title") or "", "affected": affected,
-            "since": incident.get("since") or "", "expected": incident.get("expected") or "",
-            "message": (incident.get("message") or "").strip()}
+    return {
+        "title": incident.get("title") or "",
+        "affected": affected,
+        "since": incident.get("since") or "",
+        "expected": incident.get("expected") or "",
+        "message": (incident.get("message") or "").strip(),
+    }

@@ -17,17 +17,31 @@ from actions import incidents
 from actions.actions import ActionSearch
 from actions.handoff import handoff_payload
 
-FIBRE = {"id": 7, "title": "Glasfaser-Störung", "category": "network", "topic": "Internet",
-         "product": "Nordwind Fiber", "in_area": True, "since": "07.12.2026, 08:00 Uhr",
-         "expected": "07.12.2026, 18:00 Uhr", "message": "Ein Kabel wurde beschädigt."}
+FIBRE = {
+    "id": 7,
+    "title": "Glasfaser-Störung",
+    "category": "network",
+    "topic": "Internet",
+    "product": "Nordwind Fiber",
+    "in_area": True,
+    "since": "07.12.2026, 08:00 Uhr",
+    "expected": "07.12.2026, 18:00 Uhr",
+    "message": "Ein Kabel wurde beschädigt.",
+}
 
 
 # -- the decisions ---------------------------------------------------------------------------------
 
+
 def test_hit_topics_are_the_top_hits_categories_and_products():
-    result = {"hits": [{"category": "network", "product": "Nordwind Fiber"},
-                       {"category": "network", "product": "Nordwind DSL"},
-                       {"category": "billing", "product": None}, {"category": "email"}]}
+    result = {
+        "hits": [
+            {"category": "network", "product": "Nordwind Fiber"},
+            {"category": "network", "product": "Nordwind DSL"},
+            {"category": "billing", "product": None},
+            {"category": "email"},
+        ]
+    }
     topics = (["network", "billing"], ["Nordwind Fiber", "Nordwind DSL"])
     assert incidents.hit_topics(result) == topics
     assert incidents.hit_topics({}) == ([], [])
@@ -51,8 +65,12 @@ def test_postal_codes_and_the_notice():
     values = incidents.notice_values(FIBRE)
     assert values["affected"] == "Internet (Nordwind Fiber)"
     assert values["since"].startswith("07.12.")
-    assert incidents.remembered(FIBRE) == {"id": 7, "title": "Glasfaser-Störung",
-                                           "category": "network", "product": "Nordwind Fiber"}
+    assert incidents.remembered(FIBRE) == {
+        "id": 7,
+        "title": "Glasfaser-Störung",
+        "category": "network",
+        "product": "Nordwind Fiber",
+    }
 
 
 def test_a_ticket_made_after_an_incident_was_told_is_linked_to_it():
@@ -79,8 +97,13 @@ else:
 
 
 def store_call(search, command: str, arg) -> str:
-    done = subprocess.run([str(PY311), "-c", STORE_SCRIPT, f"sqlite:///{search.db_path}", command,
-                           json.dumps(arg)], cwd=REPO, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [str(PY311), "-c", STORE_SCRIPT, f"sqlite:///{search.db_path}", command, json.dumps(arg)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout.strip()
 
@@ -89,10 +112,18 @@ def store_call(search, command: str, arg) -> str:
 def declared(search, **changes):
     """An incident in the web service's store while the block runs; resolved afterwards, so the
     other tests of the session never meet it."""
-    body = {"title": "Glasfaser-Störung in Berlin", "category": "network", "team": "network",
-            "product": None, "postal_prefixes": [],
-            "messages": {"de": "Ein Kabel wurde bei Bauarbeiten beschädigt.",
-                         "en": "A cable was damaged by construction work."}, **changes}
+    body = {
+        "title": "Glasfaser-Störung in Berlin",
+        "category": "network",
+        "team": "network",
+        "product": None,
+        "postal_prefixes": [],
+        "messages": {
+            "de": "Ein Kabel wurde bei Bauarbeiten beschädigt.",
+            "en": "A cable was damaged by construction work.",
+        },
+        **changes,
+    }
     number = int(store_call(search, "declare", body))
     try:
         yield number
@@ -112,16 +143,16 @@ async def test_the_first_reply_tells_of_the_outage_and_offers_an_email(search):
         assert c.slots["incident"]["id"] == number and c.slots["incidents_told"] == [number]
         assert c.slots["flow"] is None
 
-        await c.turn(ActionSearch(), '/inform{"choice": "incident_notify"}', "inform",
-                     choice("incident_notify"))
+        await c.turn(ActionSearch(), '/inform{"choice": "incident_notify"}', "inform", choice("incident_notify"))
         assert "E-Mail-Adresse" in c.text and c.slots["incident_waiting"] == "email"
         await c.turn(ActionSearch(), "erika@", "nlu_fallback")
         assert "nicht nach einer E-Mail-Adresse" in c.text
         assert c.slots["incident_waiting"] == "email"
         await c.turn(ActionSearch(), "Gern an Erika@Example.org bitte", "nlu_fallback")
         assert "erika@example.org" in c.text.lower() and c.slots["incident_waiting"] is None
-        rows = search.query("SELECT email, language, conversation_id FROM incident_subscriptions "
-                            "WHERE incident_id = ?", number)
+        rows = search.query(
+            "SELECT email, language, conversation_id FROM incident_subscriptions WHERE incident_id = ?", number
+        )
         assert [tuple(r) for r in rows] == [("erika@example.org", "de", "incident-told")]
 
         # Told once: the same problem again gets the article.
@@ -155,14 +186,24 @@ def test_through_rasa_the_postal_code_the_email_and_a_person(bot_stack):
     """The whole stack, the intents as the trained model classifies what a customer types."""
     with declared(bot_stack.search, postal_prefixes=["101"]) as number:
         me = f"incident-{uuid.uuid4().hex[:8]}"
-        reply = talk(bot_stack, me, [
-            ("Mein Internet ist seit heute Morgen sehr langsam", ["Postleitzahl"]),
-            ("10115", ["bereits bekannt", "Neustart"])])
+        reply = talk(
+            bot_stack,
+            me,
+            [
+                ("Mein Internet ist seit heute Morgen sehr langsam", ["Postleitzahl"]),
+                ("10115", ["bereits bekannt", "Neustart"]),
+            ],
+        )
         assert '/inform{"choice": "incident_notify"}' in buttons(reply)
-        talk(bot_stack, me, [('/inform{"choice": "incident_notify"}', ["E-Mail-Adresse"]),
-                             ("erika.muster@example.org", ["erika.muster@example.org"])])
-        rows = bot_stack.search.query(
-            "SELECT email FROM incident_subscriptions WHERE incident_id = ?", number)
+        talk(
+            bot_stack,
+            me,
+            [
+                ('/inform{"choice": "incident_notify"}', ["E-Mail-Adresse"]),
+                ("erika.muster@example.org", ["erika.muster@example.org"]),
+            ],
+        )
+        rows = bot_stack.search.query("SELECT email FROM incident_subscriptions WHERE incident_id = ?", number)
         assert [r["email"] for r in rows] == ["erika.muster@example.org"]
         assert bot_stack.search.query("SELECT id FROM handoffs WHERE conversation_id = ?", me) == []
         reply = bot_stack.say(me, "/request_human")

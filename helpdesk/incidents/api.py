@@ -10,17 +10,17 @@ products, the deployment's languages, the team scope) and answer a clear 4xx for
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from helpdesk.auth import require_service
 from helpdesk.handoffs.access import check_incident_team
 from helpdesk.handoffs.api import require_agent, store_error
 from helpdesk.handoffs.routing import EMAIL_RE
-from helpdesk.handoffs.schemas import Strict, bounded
+from helpdesk.handoffs.schemas import Strict, Text
 from helpdesk.handoffs.store import AgentInfo, HandoffStore, StoreError
 from helpdesk.incidents import notices
 from helpdesk.incidents.matching import POSTAL_CODE_RE, named_categories, relevant
@@ -49,8 +49,7 @@ def unprocessable(message: str) -> HTTPException:
 
 def category_products(state, category: str) -> list[str]:
     """The products the knowledge base's front matter names for a category."""
-    return sorted({a.product for a in state.search.index.articles.values()
-                   if a.category == category and a.product})
+    return sorted({a.product for a in state.search.index.articles.values() if a.category == category and a.product})
 
 
 def check_subject(state, agent: AgentInfo, category: str, product: str | None) -> str:
@@ -58,12 +57,13 @@ def check_subject(state, agent: AgentInfo, category: str, product: str | None) -
     422 on an unknown category or product."""
     routing = state.routing
     if category not in routing.categories:
-        raise unprocessable(f"unknown category {category!r}; the routing file has: "
-                            f"{', '.join(routing.categories)}")
+        raise unprocessable(f"unknown category {category!r}; the routing file has: {', '.join(routing.categories)}")
     known = category_products(state, category)
     if product and product not in known:
-        raise unprocessable(f"unknown product {product!r} for category {category!r}; the knowledge "
-                            f"base names: {', '.join(known) or 'none (leave the product empty)'}")
+        raise unprocessable(
+            f"unknown product {product!r} for category {category!r}; the knowledge "
+            f"base names: {', '.join(known) or 'none (leave the product empty)'}"
+        )
     team = routing.categories[category]
     check_incident_team(agent, team, category)
     return team
@@ -73,8 +73,9 @@ def check_messages(state, messages: dict[str, str | None]) -> None:
     served = state.deployment.languages
     missing = [lang for lang in served if not (messages.get(lang) or "").strip()]
     if missing:
-        raise unprocessable("a public message is needed in every language the deployment serves; "
-                            f"missing: {', '.join(missing)}")
+        raise unprocessable(
+            f"a public message is needed in every language the deployment serves; missing: {', '.join(missing)}"
+        )
 
 
 def declare(state, agent: AgentInfo, body: IncidentIn) -> dict[str, Any]:
@@ -82,10 +83,18 @@ def declare(state, agent: AgentInfo, body: IncidentIn) -> dict[str, Any]:
     messages = body.messages.model_dump()
     check_messages(state, messages)
     return incident_store(state).declare(
-        title=body.title, category=body.category, team=team, product=body.product,
-        postal_prefixes=body.postal_prefixes, status=body.status, started_at=body.started_at,
-        expected_resolution_at=body.expected_resolution_at, messages=messages,
-        actor=agent.username, note=body.note)
+        title=body.title,
+        category=body.category,
+        team=team,
+        product=body.product,
+        postal_prefixes=body.postal_prefixes,
+        status=body.status,
+        started_at=body.started_at,
+        expected_resolution_at=body.expected_resolution_at,
+        messages=messages,
+        actor=agent.username,
+        note=body.note,
+    )
 
 
 def update(state, agent: AgentInfo, incident_id: int, body: IncidentUpdateIn) -> dict[str, Any]:
@@ -100,7 +109,7 @@ def update(state, agent: AgentInfo, incident_id: int, body: IncidentUpdateIn) ->
         category = changes.get("category", current["category"])
         product = changes.get("product", current["product"])
         changes["team"] = check_subject(state, agent, category, product)
-    if "messages" in changes:
+    if "messages" in changes and body.messages is not None:
         changes["messages"] = body.messages.model_dump(exclude_unset=True)
         check_messages(state, {**current["messages"], **changes["messages"]})
     expected = changes.get("expected_resolution_at")
@@ -119,42 +128,58 @@ def run(action, *args) -> dict[str, Any]:
 
 
 @router.get("", response_model=IncidentListOut, summary="Incidents of the caller's teams")
-def list_incidents(request: Request, agent: AgentInfo = Depends(require_agent),
-                   state: Literal["active", "resolved", "all"] = "active",
-                   limit: int = Query(100, ge=1, le=500)) -> dict[str, Any]:
+def list_incidents(
+    request: Request,
+    agent: AgentInfo = Depends(require_agent),
+    state: Literal["active", "resolved", "all"] = "active",
+    limit: int = Query(100, ge=1, le=500),
+) -> dict[str, Any]:
     items = run(incident_store(request.app.state).list, state, agent.scope, limit)
     return {"incidents": HandoffStore.to_json(items)}
 
 
-@router.post("", status_code=201, response_model=IncidentOut, summary="Declare an incident",
-             responses={403: {"description": "a category of another team"},
-                        422: {"description": "invalid input"}})
-def declare_incident(body: IncidentIn, request: Request,
-                     agent: AgentInfo = Depends(require_agent)) -> dict[str, Any]:
+@router.post(
+    "",
+    status_code=201,
+    response_model=IncidentOut,
+    summary="Declare an incident",
+    responses={403: {"description": "a category of another team"}, 422: {"description": "invalid input"}},
+)
+def declare_incident(body: IncidentIn, request: Request, agent: AgentInfo = Depends(require_agent)) -> dict[str, Any]:
     return HandoffStore.to_json(run(declare, request.app.state, agent, body))
 
 
-@router.get("/{incident_id}", response_model=IncidentOut, summary="An incident with its timeline",
-            responses={404: {"description": "no such incident for the caller"}})
-def get_incident(request: Request, incident_id: int = IncidentId,
-                 agent: AgentInfo = Depends(require_agent)) -> dict[str, Any]:
+@router.get(
+    "/{incident_id}",
+    response_model=IncidentOut,
+    summary="An incident with its timeline",
+    responses={404: {"description": "no such incident for the caller"}},
+)
+def get_incident(
+    request: Request, incident_id: int = IncidentId, agent: AgentInfo = Depends(require_agent)
+) -> dict[str, Any]:
     store = incident_store(request.app.state)
     return HandoffStore.to_json(run(store.get, incident_id, agent.scope))
 
 
-@router.post("/{incident_id}/updates", response_model=IncidentOut,
-             summary="Update an incident (appends to its timeline; status resolved closes it)",
-             responses={404: {"description": "no such incident for the caller"},
-                        409: {"description": "the incident is resolved"},
-                        422: {"description": "invalid input"}})
-def update_incident(body: IncidentUpdateIn, request: Request, incident_id: int = IncidentId,
-                    agent: AgentInfo = Depends(require_agent)) -> dict[str, Any]:
+@router.post(
+    "/{incident_id}/updates",
+    response_model=IncidentOut,
+    summary="Update an incident (appends to its timeline; status resolved closes it)",
+    responses={
+        404: {"description": "no such incident for the caller"},
+        409: {"description": "the incident is resolved"},
+        422: {"description": "invalid input"},
+    },
+)
+def update_incident(
+    body: IncidentUpdateIn, request: Request, incident_id: int = IncidentId, agent: AgentInfo = Depends(require_agent)
+) -> dict[str, Any]:
     return HandoffStore.to_json(run(update, request.app.state, agent, incident_id, body))
 
 
 # -- the bot's side (service token) ------------------------------------------------------------
-service_router = APIRouter(prefix="/api/incidents", tags=["bot"],
-                           dependencies=[Depends(require_service)])
+service_router = APIRouter(prefix="/api/incidents", tags=["bot"], dependencies=[Depends(require_service)])
 
 
 class BotIncidentOut(BaseModel):
@@ -179,9 +204,9 @@ class ActiveOut(BaseModel):
 
 
 class SubscriptionIn(Strict):
-    email: bounded(254, 3)  # type: ignore[valid-type]
+    email: Annotated[Text, Field(min_length=3, max_length=254)]
     language: Literal["de", "en"]
-    conversation_id: bounded(200, 1)  # type: ignore[valid-type]
+    conversation_id: Annotated[Text, Field(min_length=1, max_length=200)]
 
     @field_validator("email")
     @classmethod
@@ -197,13 +222,17 @@ class SubscriptionOut(BaseModel):
     created: bool
 
 
-@service_router.get("/active", response_model=ActiveOut,
-                    summary="The active incidents that concern a customer's message (the bot asks)")
-def active_incidents(request: Request, category: list[str] = Query(default=[], max_length=10),
-                     product: list[str] = Query(default=[], max_length=10),
-                     q: str = Query("", max_length=1000),
-                     postal_code: str | None = Query(None, pattern=POSTAL_CODE_RE.pattern),
-                     lang: Literal["de", "en"] | None = None) -> dict[str, Any]:
+@service_router.get(
+    "/active", response_model=ActiveOut, summary="The active incidents that concern a customer's message (the bot asks)"
+)
+def active_incidents(
+    request: Request,
+    category: list[str] = Query(default=[], max_length=10),
+    product: list[str] = Query(default=[], max_length=10),
+    q: str = Query("", max_length=1000),
+    postal_code: str | None = Query(None, pattern=POSTAL_CODE_RE.pattern),
+    lang: Literal["de", "en"] | None = None,
+) -> dict[str, Any]:
     state = request.app.state
     lang = lang or state.deployment.default_language
     grouped = public_by_category(state.search.index.articles.values())
@@ -211,23 +240,32 @@ def active_incidents(request: Request, category: list[str] = Query(default=[], m
     named = named_categories(q, words)
     found = relevant(incident_store(state).list("active"), category, product, named, postal_code)
     local = local_time(request, lang)
-    incidents = [{**i, "topic": topic_title(i["category"], lang, state.deployment,
-                                            grouped.get(i["category"], [])),
-                  "since": local(i["started_at"]),
-                  "expected": (local(i["expected_resolution_at"])
-                               if i["expected_resolution_at"] else None),
-                  "message": message_in(i["messages"], lang)} for i in found]
+    incidents = [
+        {
+            **i,
+            "topic": topic_title(i["category"], lang, state.deployment, grouped.get(i["category"], [])),
+            "since": local(i["started_at"]),
+            "expected": (local(i["expected_resolution_at"]) if i["expected_resolution_at"] else None),
+            "message": message_in(i["messages"], lang),
+        }
+        for i in found
+    ]
     return {"incidents": HandoffStore.to_json(incidents)}
 
 
-@service_router.post("/{incident_id}/subscriptions", status_code=201,
-                     response_model=SubscriptionOut,
-                     summary="Tell this customer by e-mail when the incident is resolved",
-                     responses={200: {"description": "already subscribed"},
-                                404: {"description": "no such incident"},
-                                409: {"description": "the incident is resolved"}})
-def subscribe(body: SubscriptionIn, request: Request,
-              incident_id: int = IncidentId) -> JSONResponse:
-    result = run(incident_store(request.app.state).subscribe, incident_id, body.email,
-                 body.language, body.conversation_id)
+@service_router.post(
+    "/{incident_id}/subscriptions",
+    status_code=201,
+    response_model=SubscriptionOut,
+    summary="Tell this customer by e-mail when the incident is resolved",
+    responses={
+        200: {"description": "already subscribed"},
+        404: {"description": "no such incident"},
+        409: {"description": "the incident is resolved"},
+    },
+)
+def subscribe(body: SubscriptionIn, request: Request, incident_id: int = IncidentId) -> JSONResponse:
+    result = run(
+        incident_store(request.app.state).subscribe, incident_id, body.email, body.language, body.conversation_id
+    )
     return JSONResponse(result, status_code=201 if result["created"] else 200)

@@ -20,8 +20,7 @@ POSTAL_CODE_RE = re.compile(r"^[0-9]{4,5}$")
 WORD_RE = re.compile(r"\w+", re.UNICODE)
 
 
-def concerns(incident: dict[str, Any], categories: set[str], products: set[str],
-             named: set[str]) -> bool:
+def concerns(incident: dict[str, Any], categories: set[str], products: set[str], named: set[str]) -> bool:
     """Whether the hits' categories and products, or the categories the words name, meet it."""
     if incident["category"] in named:
         return True
@@ -45,9 +44,13 @@ def in_area(incident: dict[str, Any], postal_code: str | None) -> bool | None:
     return covers(incident["postal_prefixes"], postal_code)
 
 
-def relevant(incidents: Iterable[dict[str, Any]], categories: Iterable[str],
-             products: Iterable[str], named: set[str],
-             postal_code: str | None) -> list[dict[str, Any]]:
+def relevant(
+    incidents: Iterable[dict[str, Any]],
+    categories: Iterable[str],
+    products: Iterable[str],
+    named: set[str],
+    postal_code: str | None,
+) -> list[dict[str, Any]]:
     """The active incidents that concern the message, each with ``in_area``; those whose area the
     postal code lies outside are left out (that customer gets the normal answer)."""
     categories, products = set(categories), {p for p in products if p}

@@ -42,7 +42,8 @@ class Incident(Base):
     created_by: Mapped[str] = mapped_column(String(64))
 
     events: Mapped[list[IncidentEvent]] = relationship(
-        back_populates="incident", order_by="IncidentEvent.id", cascade="all, delete-orphan")
+        back_populates="incident", order_by="IncidentEvent.id", cascade="all, delete-orphan"
+    )
 
 
 class IncidentSubscription(Base):
@@ -55,8 +56,7 @@ class IncidentSubscription(Base):
     __table_args__ = (UniqueConstraint("incident_id", "email", name="uq_incident_subscription"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"),
-                                             index=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
     email: Mapped[str] = mapped_column(String(254), index=True)  # lower case
     language: Mapped[str] = mapped_column(String(8))
     conversation_id: Mapped[str] = mapped_column(String(200), index=True)
@@ -71,8 +71,7 @@ class IncidentEvent(Base):
     __tablename__ = "incident_events"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"),
-                                             index=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     actor: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(16))  # declared | updated | resolved

@@ -41,41 +41,61 @@ class Sender:
         settings = state.settings
         if not settings.smtp_host:
             return None
-        return cls(state.deployment.company or "", settings.mail.desk_address(settings.smtp_from),
-                   settings.public_base_url.rstrip("/"))
+        return cls(
+            state.deployment.company or "",
+            settings.mail.desk_address(settings.smtp_from),
+            settings.public_base_url.rstrip("/"),
+        )
 
 
 def compose(incident: Incident, to: str, lang: str, sender: Sender) -> str:
     """The whole mail, as the outbox's ``mail`` channel sends it."""
     texts = TEXTS.get(lang) or TEXTS["en"]
     message = EmailMessage()
-    message["From"] = formataddr((sender.company, sender.address)) if sender.company \
-        else sender.address
+    message["From"] = formataddr((sender.company, sender.address)) if sender.company else sender.address
     message["To"] = to
     message["Subject"] = texts["notice_subject"].format(title=incident.title)
     message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = make_msgid(idstring=f"incident-{incident.id}",
-                                       domain=sender.address.rsplit("@", 1)[-1])
+    message["Message-ID"] = make_msgid(idstring=f"incident-{incident.id}", domain=sender.address.rsplit("@", 1)[-1])
     message["Auto-Submitted"] = "auto-generated"
     message["X-Auto-Response-Suppress"] = "All"
     latest = message_in({"de": incident.message_de, "en": incident.message_en}, lang) or ""
-    body = texts["notice_body"].format(title=incident.title, message=latest,
-                                       status_url=f"{sender.base_url}/status?lang={lang}",
-                                       company=sender.company or "").strip()
+    body = (
+        texts["notice_body"]
+        .format(
+            title=incident.title,
+            message=latest,
+            status_url=f"{sender.base_url}/status?lang={lang}",
+            company=sender.company or "",
+        )
+        .strip()
+    )
     message.set_content(body + "\n", cte="quoted-printable")
     return message.as_string()
 
 
 def enqueue(s: Session, incident: Incident, sender: Sender, now: datetime) -> int:
     """One notice per subscriber not yet told, in the caller's transaction; how many."""
-    waiting = s.scalars(select(IncidentSubscription).where(
-        IncidentSubscription.incident_id == incident.id,
-        IncidentSubscription.notified_at.is_(None)).order_by(IncidentSubscription.id)).all()
+    waiting = s.scalars(
+        select(IncidentSubscription)
+        .where(IncidentSubscription.incident_id == incident.id, IncidentSubscription.notified_at.is_(None))
+        .order_by(IncidentSubscription.id)
+    ).all()
     for subscription in waiting:
         raw = compose(incident, subscription.email, subscription.language, sender)
-        s.add(OutboxItem(handoff_id=None, incident_id=incident.id, event=EVENT, channel="mail",
-                         target=subscription.email,
-                         payload=json.dumps({"raw": raw, "mail_from": ""}, ensure_ascii=False),
-                         state="pending", attempts=0, next_attempt_at=now, created_at=now))
+        s.add(
+            OutboxItem(
+                handoff_id=None,
+                incident_id=incident.id,
+                event=EVENT,
+                channel="mail",
+                target=subscription.email,
+                payload=json.dumps({"raw": raw, "mail_from": ""}, ensure_ascii=False),
+                state="pending",
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
         subscription.notified_at = now
     return len(waiting)

@@ -52,8 +52,7 @@ def prefixes(text: str) -> list[str]:
 def declarable(request: Request, agent: AgentInfo) -> list[str]:
     """The categories the agent may declare an incident for (their teams' categories)."""
     routing = request.app.state.routing
-    return [c for c, team in routing.categories.items()
-            if agent.scope is None or team in agent.scope]
+    return [c for c, team in routing.categories.items() if agent.scope is None or team in agent.scope]
 
 
 def products(request: Request) -> dict[str, list[str]]:
@@ -61,32 +60,67 @@ def products(request: Request) -> dict[str, list[str]]:
     return {c: api.category_products(state, c) for c in state.routing.categories}
 
 
-def list_page(request: Request, agent: AgentInfo, session: security.Session,
-              error: str | None = None, status_code: int = 200,
-              form: dict[str, str] | None = None) -> HTMLResponse:
+def list_page(
+    request: Request,
+    agent: AgentInfo,
+    session: security.Session,
+    error: str | None = None,
+    status_code: int = 200,
+    form: dict[str, str] | None = None,
+) -> HTMLResponse:
     store = api.incident_store(request.app.state)
-    return render(request, "incidents.html", status_code, agent=agent, csrf_token=session.csrf,
-                  active=store.list("active", agent.scope),
-                  resolved=store.list("resolved", agent.scope, 20),
-                  categories=declarable(request, agent), products=products(request), error=error,
-                  form=form or {}, statuses=INCIDENT_STATUSES[:-1],
-                  languages=request.app.state.deployment.languages)
+    return render(
+        request,
+        "incidents.html",
+        status_code,
+        agent=agent,
+        csrf_token=session.csrf,
+        active=store.list("active", agent.scope),
+        resolved=store.list("resolved", agent.scope, 20),
+        categories=declarable(request, agent),
+        products=products(request),
+        error=error,
+        form=form or {},
+        statuses=INCIDENT_STATUSES[:-1],
+        languages=request.app.state.deployment.languages,
+    )
 
 
-def detail_page(request: Request, agent: AgentInfo, session: security.Session, incident_id: int,
-                error: str | None = None, status_code: int = 200) -> HTMLResponse:
+def detail_page(
+    request: Request,
+    agent: AgentInfo,
+    session: security.Session,
+    incident_id: int,
+    error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
     try:
         incident = api.incident_store(request.app.state).get(incident_id, agent.scope)
     except IncidentNotFound:
-        return render(request, "error.html", 404, agent=agent, csrf_token=session.csrf,
-                      message=f"There is no incident {incident_id}.")
+        return render(
+            request,
+            "error.html",
+            404,
+            agent=agent,
+            csrf_token=session.csrf,
+            message=f"There is no incident {incident_id}.",
+        )
     tz = request.app.state.routing.tz
     expected = incident["expected_resolution_at"]
-    return render(request, "incident.html", status_code, agent=agent, csrf_token=session.csrf,
-                  i=incident, error=error, done=request.query_params.get("done"),
-                  statuses=INCIDENT_STATUSES, products=products(request)[incident["category"]],
-                  expected_local=expected.astimezone(tz).strftime(LOCAL_FORMAT) if expected else "",
-                  languages=request.app.state.deployment.languages)
+    return render(
+        request,
+        "incident.html",
+        status_code,
+        agent=agent,
+        csrf_token=session.csrf,
+        i=incident,
+        error=error,
+        done=request.query_params.get("done"),
+        statuses=INCIDENT_STATUSES,
+        products=products(request)[incident["category"]],
+        expected_local=expected.astimezone(tz).strftime(LOCAL_FORMAT) if expected else "",
+        languages=request.app.state.deployment.languages,
+    )
 
 
 def problem(exc: Exception) -> tuple[str, int]:
@@ -94,8 +128,7 @@ def problem(exc: Exception) -> tuple[str, int]:
     if isinstance(exc, IncidentNotFound):
         return str(exc), 404
     if isinstance(exc, ValidationError):
-        return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'form'}: {e['msg']}"
-                         for e in exc.errors()), 422
+        return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'form'}: {e['msg']}" for e in exc.errors()), 422
     if isinstance(exc, HTTPException):
         return str(exc.detail), exc.status_code
     if isinstance(exc, FormError):
@@ -112,12 +145,12 @@ async def posted(request: Request, session: security.Session) -> dict[str, str] 
 
 def shared_fields(request: Request, form: dict[str, str]) -> dict[str, Any]:
     """The fields the declaration and the update form share, as the API takes them."""
-    return {"product": form.get("product") or None,
-            "postal_prefixes": prefixes(form.get("postal_prefixes", "")),
-            "expected_resolution_at": local_time(request, form.get("expected_resolution_at", ""),
-                                                 "expected_resolution_at"),
-            "messages": {"de": form.get("message_de") or None,
-                         "en": form.get("message_en") or None}}
+    return {
+        "product": form.get("product") or None,
+        "postal_prefixes": prefixes(form.get("postal_prefixes", "")),
+        "expected_resolution_at": local_time(request, form.get("expected_resolution_at", ""), "expected_resolution_at"),
+        "messages": {"de": form.get("message_de") or None, "en": form.get("message_en") or None},
+    }
 
 
 FORM_ERRORS = (ValidationError, HTTPException, FormError, StoreError)
@@ -148,10 +181,13 @@ async def submit(request: Request, who, action, failed) -> Response:
 async def declare_form(request: Request, who=Depends(current_agent)) -> Response:
     def declare(agent: AgentInfo, form: dict[str, str]) -> str:
         body = IncidentIn(
-            title=form.get("title", ""), category=form.get("category", ""),
+            title=form.get("title", ""),
+            category=form.get("category", ""),
             status=form.get("status") or "investigating",
             started_at=local_time(request, form.get("started_at", ""), "started_at"),
-            note=form.get("note") or None, **shared_fields(request, form))
+            note=form.get("note") or None,
+            **shared_fields(request, form),
+        )
         created = api.declare(request.app.state, agent, body)
         return f"/agent/incidents/{created['id']}?{urlencode({'done': 'declared'})}"
 
@@ -162,18 +198,16 @@ async def declare_form(request: Request, who=Depends(current_agent)) -> Response
 
 
 @router.get("/{incident_id}")
-def incident_page(request: Request, incident_id: int = api.IncidentId,
-                  who=Depends(current_agent)) -> HTMLResponse:
-    return detail_page(request, *who, incident_id)
+def incident_page(request: Request, incident_id: int = api.IncidentId, who=Depends(current_agent)) -> HTMLResponse:
+    agent, session = who
+    return detail_page(request, agent, session, incident_id)
 
 
 @router.post("/{incident_id}/update")
-async def update_form(request: Request, incident_id: int = api.IncidentId,
-                      who=Depends(current_agent)) -> Response:
+async def update_form(request: Request, incident_id: int = api.IncidentId, who=Depends(current_agent)) -> Response:
     def update(agent: AgentInfo, form: dict[str, str]) -> str:
         current = api.incident_store(request.app.state).get(incident_id, agent.scope)
-        submitted = {"status": form.get("status") or current["status"],
-                     **shared_fields(request, form)}
+        submitted = {"status": form.get("status") or current["status"], **shared_fields(request, form)}
         body = IncidentUpdateIn(**changed(current, submitted), note=form.get("note") or None)
         api.update(request.app.state, agent, incident_id, body)
         return f"/agent/incidents/{incident_id}?{urlencode({'done': 'updated'})}"
@@ -189,8 +223,7 @@ def changed(current: dict[str, Any], submitted: dict[str, Any]) -> dict[str, Any
     result = {}
     for key, value in submitted.items():
         if key == "messages":
-            value = {lang: text for lang, text in value.items()
-                     if text != current["messages"][lang]}
+            value = {lang: text for lang, text in value.items() if text != current["messages"][lang]}
             if value:
                 result[key] = value
         elif value != current[key]:

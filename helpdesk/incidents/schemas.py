@@ -1,6 +1,6 @@
 """Pydantic contract of the incidents API: what agents send and what every reader gets back.
 
-Declaring and updating are checked here (bounded, storable text; aware datetimes; postal-code
+Declaring and updating are checked here (bounded and storable text; aware datetimes; postal-code
 prefixes as digits) before the store sees anything; what needs the routing file or the knowledge
 base (category, product, the deployment's languages) is checked by ``api.check_subject``.
 """
@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, model_validator
 
-from helpdesk.handoffs.schemas import Strict, bounded, non_blank
+from helpdesk.handoffs.schemas import Strict, Text, non_blank
 from helpdesk.incidents.models import INCIDENT_STATUSES
 
 POSTAL_PREFIX_RE = re.compile(r"^[0-9]{1,5}$")
@@ -31,14 +31,14 @@ def postal_prefix(value: str) -> str:
 
 
 PostalPrefix = Annotated[str, AfterValidator(postal_prefix)]
-Title = Annotated[bounded(200, 1), AfterValidator(non_blank)]  # type: ignore[valid-type]
+Title = Annotated[Text, Field(min_length=1, max_length=200), AfterValidator(non_blank)]
 
 
 class Messages(Strict):
     """The public message per language, as customers read it on the status page and in the chat."""
 
-    de: bounded(MAX_MESSAGE_CHARS) | None = None  # type: ignore[valid-type]
-    en: bounded(MAX_MESSAGE_CHARS) | None = None  # type: ignore[valid-type]
+    de: Annotated[Text, Field(max_length=MAX_MESSAGE_CHARS)] | None = None
+    en: Annotated[Text, Field(max_length=MAX_MESSAGE_CHARS)] | None = None
 
 
 def ordered_times(started: datetime | None, expected: datetime | None) -> None:
@@ -51,13 +51,13 @@ class IncidentIn(Strict):
 
     title: Title
     category: str = Field(min_length=1, max_length=64)
-    product: bounded(200) | None = None  # type: ignore[valid-type]
+    product: Annotated[Text, Field(max_length=200)] | None = None
     postal_prefixes: list[PostalPrefix] = Field(default_factory=list, max_length=50)
     status: ActiveStatus = "investigating"
     started_at: AwareDatetime | None = None
     expected_resolution_at: AwareDatetime | None = None
     messages: Messages
-    note: bounded(2000) | None = None  # type: ignore[valid-type]
+    note: Annotated[Text, Field(max_length=2000)] | None = None
 
     @model_validator(mode="after")
     def times_in_order(self) -> IncidentIn:
@@ -72,13 +72,13 @@ class IncidentUpdateIn(Strict):
     """
 
     status: IncidentStatus | None = None
-    title: Title | None = None  # type: ignore[valid-type]
+    title: Title | None = None
     category: str | None = Field(default=None, min_length=1, max_length=64)
-    product: bounded(200) | None = None  # type: ignore[valid-type]
+    product: Annotated[Text, Field(max_length=200)] | None = None
     postal_prefixes: list[PostalPrefix] | None = Field(default=None, max_length=50)
     expected_resolution_at: AwareDatetime | None = None
     messages: Messages | None = None
-    note: bounded(2000) | None = None  # type: ignore[valid-type]
+    note: Annotated[Text, Field(max_length=2000)] | None = None
 
     @model_validator(mode="after")
     def says_something(self) -> IncidentUpdateIn:

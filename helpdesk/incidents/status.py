@@ -27,13 +27,11 @@ from helpdesk.profile import public_by_category, topic_title
 
 MAX_AGE = 60
 ATOM = "http://www.w3.org/2005/Atom"
-templates = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
-                        autoescape=True)
+templates = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=True)
 router = APIRouter(tags=["status"])
 
 # The page's texts per language; a language the deployment serves must have all of them.
-TEXTS: dict[str, dict[str, str]] = yaml.safe_load(
-    (Path(__file__).parent / "texts.yml").read_text(encoding="utf-8"))
+TEXTS: dict[str, dict[str, str]] = yaml.safe_load((Path(__file__).parent / "texts.yml").read_text(encoding="utf-8"))
 LANGUAGE_NAMES = {"de": "Deutsch", "en": "English"}
 
 
@@ -75,7 +73,7 @@ def visitor_language(request: Request, lang: str | None) -> str:
     """``?lang=`` if the deployment serves it, else the best of ``Accept-Language``, else the
     deployment's first language."""
     served = list(request.app.state.deployment.languages)
-    if lang in served:
+    if lang is not None and lang in served:
         return lang
     wanted = []
     for position, part in enumerate(request.headers.get("accept-language", "").split(",")):
@@ -95,32 +93,64 @@ def visitor_language(request: Request, lang: str | None) -> str:
 def public_view(incident: dict[str, Any], lang: str, topics: dict[str, str]) -> dict[str, Any]:
     """What the public may know of an incident: no agents' names, no notes, no team."""
     texts = TEXTS[lang]
-    updates = [{"at": e["at"], "status": e["status"], "status_label": texts[e["status"]],
-                "message": message_in(e["messages"], lang)} for e in reversed(incident["events"])]
-    keep = ("id", "title", "status", "active", "category", "product", "everywhere",
-            "postal_prefixes", "started_at", "expected_resolution_at", "resolved_at")
-    area = (texts["everywhere"] if incident["everywhere"]
-            else texts["postal"].format(prefixes=", ".join(incident["postal_prefixes"])))
-    return {**{key: incident[key] for key in keep}, "status_label": texts[incident["status"]],
-            "area": area,
-            "topic": topics.get(incident["category"], incident["category"]),
-            "message": message_in(incident["messages"], lang), "updates": updates}
+    updates = [
+        {
+            "at": e["at"],
+            "status": e["status"],
+            "status_label": texts[e["status"]],
+            "message": message_in(e["messages"], lang),
+        }
+        for e in reversed(incident["events"])
+    ]
+    keep = (
+        "id",
+        "title",
+        "status",
+        "active",
+        "category",
+        "product",
+        "everywhere",
+        "postal_prefixes",
+        "started_at",
+        "expected_resolution_at",
+        "resolved_at",
+    )
+    area = (
+        texts["everywhere"]
+        if incident["everywhere"]
+        else texts["postal"].format(prefixes=", ".join(incident["postal_prefixes"]))
+    )
+    return {
+        **{key: incident[key] for key in keep},
+        "status_label": texts[incident["status"]],
+        "area": area,
+        "topic": topics.get(incident["category"], incident["category"]),
+        "message": message_in(incident["messages"], lang),
+        "updates": updates,
+    }
 
 
 def status_data(request: Request, lang: str) -> dict[str, Any]:
     state = request.app.state
     grouped = public_by_category(state.search.index.articles.values())
-    topics = {c: topic_title(c, lang, state.deployment, grouped.get(c, []))
-              for c in state.routing.categories}
+    topics = {c: topic_title(c, lang, state.deployment, grouped.get(c, [])) for c in state.routing.categories}
     incidents = [public_view(i, lang, topics) for i in IncidentStore(state.handoffs).public()]
-    return {"lang": lang, "generated_at": state.handoffs.clock(), "recent_days": RECENT_DAYS,
-            "active": [i for i in incidents if i["active"]],
-            "resolved": [i for i in incidents if not i["active"]]}
+    return {
+        "lang": lang,
+        "generated_at": state.handoffs.clock(),
+        "recent_days": RECENT_DAYS,
+        "active": [i for i in incidents if i["active"]],
+        "resolved": [i for i in incidents if not i["active"]],
+    }
 
 
 def cache_headers(extra: dict[str, str] | None = None) -> dict[str, str]:
-    return {"Cache-Control": f"public, max-age={MAX_AGE}", "Vary": "Accept-Language",
-            "X-Content-Type-Options": "nosniff", **(extra or {})}
+    return {
+        "Cache-Control": f"public, max-age={MAX_AGE}",
+        "Vary": "Accept-Language",
+        "X-Content-Type-Options": "nosniff",
+        **(extra or {}),
+    }
 
 
 def local_time(request: Request, lang: str):
@@ -138,25 +168,33 @@ def status_page(request: Request, lang: str | None = Query(None, max_length=8)) 
     lang = visitor_language(request, lang)
     deployment = request.app.state.deployment
     html = templates.get_template("status.html").render(
-        data=status_data(request, lang), t=TEXTS[lang], lang=lang, local=local_time(request, lang),
+        data=status_data(request, lang),
+        t=TEXTS[lang],
+        lang=lang,
+        local=local_time(request, lang),
         company=deployment.company,
-        languages=[(code, LANGUAGE_NAMES[code]) for code in deployment.languages])
-    policy = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; "
-              "frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
-    return HTMLResponse(html, headers=cache_headers({"Content-Security-Policy": policy,
-                                                     "Content-Language": lang}))
+        languages=[(code, LANGUAGE_NAMES[code]) for code in deployment.languages],
+    )
+    policy = (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    )
+    return HTMLResponse(html, headers=cache_headers({"Content-Security-Policy": policy, "Content-Language": lang}))
 
 
 @router.get("/status.json", response_model=StatusOut, summary="Known incidents as JSON")
 def status_json(request: Request, lang: str | None = Query(None, max_length=8)) -> Response:
     lang = visitor_language(request, lang)
     body = StatusOut.model_validate(status_data(request, lang)).model_dump_json()
-    return Response(body, media_type="application/json",
-                    headers=cache_headers({"Content-Language": lang}))
+    return Response(body, media_type="application/json", headers=cache_headers({"Content-Language": lang}))
 
 
-@router.get("/status.atom", summary="Known incidents as an Atom feed",
-            response_class=Response, responses={200: {"content": {"application/atom+xml": {}}}})
+@router.get(
+    "/status.atom",
+    summary="Known incidents as an Atom feed",
+    response_class=Response,
+    responses={200: {"content": {"application/atom+xml": {}}}},
+)
 def status_atom(request: Request, lang: str | None = Query(None, max_length=8)) -> Response:
     lang = visitor_language(request, lang)
     data = status_data(request, lang)
@@ -177,23 +215,29 @@ def status_atom(request: Request, lang: str | None = Query(None, max_length=8)) 
     child(feed, "link", rel="self", href=f"{base}/status.atom?lang={lang}")
     child(feed, "link", rel="alternate", type="text/html", href=f"{base}/status?lang={lang}")
     incidents = data["active"] + data["resolved"]
-    latest = max((i["updates"][0]["at"] for i in incidents if i["updates"]),
-                 default=data["generated_at"])
+    latest = max((i["updates"][0]["at"] for i in incidents if i["updates"]), default=data["generated_at"])
     child(feed, "updated", stamp(latest))
     child(child(feed, "author"), "name", company or texts["title"])
     for incident in incidents:
         entry = child(feed, "entry")
         child(entry, "id", f"{base}/status#incident-{incident['id']}")
         child(entry, "title", f"{incident['status_label']}: {incident['title']}")
-        child(entry, "link", rel="alternate", type="text/html",
-              href=f"{base}/status?lang={lang}#incident-{incident['id']}")
+        child(
+            entry,
+            "link",
+            rel="alternate",
+            type="text/html",
+            href=f"{base}/status?lang={lang}#incident-{incident['id']}",
+        )
         child(entry, "published", stamp(incident["started_at"]))
         updated = incident["updates"][0]["at"] if incident["updates"] else incident["started_at"]
         child(entry, "updated", stamp(updated))
-        lines = [f"{texts['affected']}: {incident['topic']}"
-                 + (f" ({incident['product']})" if incident["product"] else ""),
-                 f"{texts['area']}: {incident['area']}"]
+        lines = [
+            f"{texts['affected']}: {incident['topic']}" + (f" ({incident['product']})" if incident["product"] else ""),
+            f"{texts['area']}: {incident['area']}",
+        ]
         child(entry, "content", "\n".join([incident["message"] or "", *lines]).strip(), type="text")
     body = ElementTree.tostring(feed, encoding="utf-8", xml_declaration=True)
-    return Response(body, media_type="application/atom+xml; charset=utf-8",
-                    headers=cache_headers({"Content-Language": lang}))
+    return Response(
+        body, media_type="application/atom+xml; charset=utf-8", headers=cache_headers({"Content-Language": lang})
+    )

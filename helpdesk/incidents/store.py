@@ -8,6 +8,7 @@ them. Everything returned is plain data with timezone-aware UTC datetimes.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -56,28 +57,57 @@ class IncidentStore:
         self.sender = sender
 
     # -- writes ----------------------------------------------------------------------------------
-    def declare(self, *, title: str, category: str, team: str, product: str | None,
-                postal_prefixes: Iterable[str], status: str, started_at: datetime | None,
-                expected_resolution_at: datetime | None, messages: dict[str, str | None],
-                actor: str, note: str | None = None) -> dict[str, Any]:
+    def declare(
+        self,
+        *,
+        title: str,
+        category: str,
+        team: str,
+        product: str | None,
+        postal_prefixes: Iterable[str],
+        status: str,
+        started_at: datetime | None,
+        expected_resolution_at: datetime | None,
+        messages: dict[str, str | None],
+        actor: str,
+        note: str | None = None,
+    ) -> dict[str, Any]:
         now = self.handoffs.clock()
         with self.handoffs.transaction() as s:
             incident = Incident(
-                title=title, category=category, team=team, product=product or None,
-                postal_prefixes=prefixes_text(postal_prefixes), status=status,
-                started_at=started_at or now, expected_resolution_at=expected_resolution_at,
-                message_de=messages.get("de"), message_en=messages.get("en"),
-                created_at=now, updated_at=now, created_by=actor)
-            incident.events = [IncidentEvent(at=now, actor=actor, action="declared", status=status,
-                                              message_de=incident.message_de,
-                                              message_en=incident.message_en, note=note)]
+                title=title,
+                category=category,
+                team=team,
+                product=product or None,
+                postal_prefixes=prefixes_text(postal_prefixes),
+                status=status,
+                started_at=started_at or now,
+                expected_resolution_at=expected_resolution_at,
+                message_de=messages.get("de"),
+                message_en=messages.get("en"),
+                created_at=now,
+                updated_at=now,
+                created_by=actor,
+            )
+            incident.events = [
+                IncidentEvent(
+                    at=now,
+                    actor=actor,
+                    action="declared",
+                    status=status,
+                    message_de=incident.message_de,
+                    message_en=incident.message_en,
+                    note=note,
+                )
+            ]
             s.add(incident)
             s.flush()
             incident_id = incident.id
         return self.get(incident_id)
 
-    def update(self, incident_id: int, actor: str, changes: dict[str, Any], note: str | None = None,
-               teams: Scope = None) -> dict[str, Any]:
+    def update(
+        self, incident_id: int, actor: str, changes: dict[str, Any], note: str | None = None, teams: Scope = None
+    ) -> dict[str, Any]:
         """Apply ``changes`` (column -> value; ``messages`` is a dict per language) and append the
         timeline entry. A resolved incident is closed: InvalidTransition."""
         now = self.handoffs.clock()
@@ -108,16 +138,24 @@ class IncidentStore:
                     told = notices.enqueue(s, incident, self.sender, now)
                     described.append(f"{told} subscriber(s) notified by e-mail")
             incident.updated_at = now
-            s.add(IncidentEvent(incident_id=incident.id, at=now, actor=actor, action=action,
-                                status=incident.status, message_de=incident.message_de,
-                                message_en=incident.message_en,
-                                changes="; ".join(described) or None, note=note))
+            s.add(
+                IncidentEvent(
+                    incident_id=incident.id,
+                    at=now,
+                    actor=actor,
+                    action=action,
+                    status=incident.status,
+                    message_de=incident.message_de,
+                    message_en=incident.message_en,
+                    changes="; ".join(described) or None,
+                    note=note,
+                )
+            )
         if told:
             self.handoffs.outbox_signal.set()  # the worker sends at once
         return self.get(incident_id)
 
-    def subscribe(self, incident_id: int, email: str, language: str,
-                  conversation_id: str) -> dict[str, Any]:
+    def subscribe(self, incident_id: int, email: str, language: str, conversation_id: str) -> dict[str, Any]:
         """A customer to tell by e-mail when the incident is resolved; once per address (a second
         request only changes the language)."""
         now = self.handoffs.clock()
@@ -125,14 +163,23 @@ class IncidentStore:
             incident = self._load(s, incident_id, None, for_update=True)  # one writer at a time
             if incident.status == "resolved":
                 raise InvalidTransition(f"incident {incident.id} is resolved already")
-            row = s.scalar(select(IncidentSubscription).where(
-                IncidentSubscription.incident_id == incident.id,
-                IncidentSubscription.email == email))
+            row = s.scalar(
+                select(IncidentSubscription).where(
+                    IncidentSubscription.incident_id == incident.id, IncidentSubscription.email == email
+                )
+            )
             if row is not None:
                 row.language = language
             else:
-                s.add(IncidentSubscription(incident_id=incident.id, email=email, language=language,
-                                           conversation_id=conversation_id, created_at=now))
+                s.add(
+                    IncidentSubscription(
+                        incident_id=incident.id,
+                        email=email,
+                        language=language,
+                        conversation_id=conversation_id,
+                        created_at=now,
+                    )
+                )
         return {"incident_id": incident_id, "email": email, "created": row is None}
 
     # -- reads -----------------------------------------------------------------------------------
@@ -140,8 +187,7 @@ class IncidentStore:
         with self.handoffs.transaction() as s:
             return view(self._load(s, incident_id, teams), full=True)
 
-    def list(self, state: str = "active", teams: Scope = None,
-             limit: int = 200) -> list[dict[str, Any]]:
+    def list(self, state: str = "active", teams: Scope = None, limit: int = 200) -> list[dict[str, Any]]:
         """Incidents of the caller's teams: active ones first by start, then the latest resolved."""
         if state not in STATES:
             raise StoreError(f"unknown state {state!r} (states: {', '.join(STATES)})")
@@ -152,24 +198,34 @@ class IncidentStore:
             query = query.where(Incident.status == "resolved")
         if teams is not None:
             query = query.where(Incident.team.in_(list(teams)))
-        query = query.order_by(Incident.resolved_at.is_not(None), Incident.resolved_at.desc(),
-                               Incident.started_at.desc(), Incident.id.desc()).limit(limit)
+        query = query.order_by(
+            Incident.resolved_at.is_not(None),
+            Incident.resolved_at.desc(),
+            Incident.started_at.desc(),
+            Incident.id.desc(),
+        ).limit(limit)
         with self.handoffs.transaction() as s:
             return [view(i, full=False) for i in s.scalars(query)]
 
-    def public(self, days: int = RECENT_DAYS) -> list[dict[str, Any]]:
+    def public(self, days: int = RECENT_DAYS) -> builtins.list[dict[str, Any]]:
         """What the status page shows: the active incidents and those resolved in the last
         ``days``."""
         since = self.handoffs.clock() - timedelta(days=days)
-        query = (select(Incident).options(selectinload(Incident.events))
-                 .where(or_(Incident.status.in_(ACTIVE_STATUSES), Incident.resolved_at >= since))
-                 .order_by(Incident.resolved_at.is_not(None), Incident.resolved_at.desc(),
-                           Incident.started_at.desc(), Incident.id.desc()))
+        query = (
+            select(Incident)
+            .options(selectinload(Incident.events))
+            .where(or_(Incident.status.in_(ACTIVE_STATUSES), Incident.resolved_at >= since))
+            .order_by(
+                Incident.resolved_at.is_not(None),
+                Incident.resolved_at.desc(),
+                Incident.started_at.desc(),
+                Incident.id.desc(),
+            )
+        )
         with self.handoffs.transaction() as s:
             return [view(i, full=True) for i in s.scalars(query)]
 
-    def _load(self, s: Session, incident_id: int, teams: Scope,
-              for_update: bool = False) -> Incident:
+    def _load(self, s: Session, incident_id: int, teams: Scope, for_update: bool = False) -> Incident:
         query = select(Incident).where(Incident.id == incident_id)
         if for_update:
             query = query.with_for_update()
@@ -199,17 +255,35 @@ def messages_of(row: Incident | IncidentEvent) -> dict[str, str | None]:
 def view(incident: Incident, full: bool) -> dict[str, Any]:
     prefixes = [p for p in incident.postal_prefixes.split(",") if p]
     result: dict[str, Any] = {
-        "id": incident.id, "title": incident.title, "category": incident.category,
-        "team": incident.team, "product": incident.product, "postal_prefixes": prefixes,
-        "everywhere": not prefixes, "status": incident.status,
-        "active": incident.status in ACTIVE_STATUSES, "started_at": as_utc(incident.started_at),
+        "id": incident.id,
+        "title": incident.title,
+        "category": incident.category,
+        "team": incident.team,
+        "product": incident.product,
+        "postal_prefixes": prefixes,
+        "everywhere": not prefixes,
+        "status": incident.status,
+        "active": incident.status in ACTIVE_STATUSES,
+        "started_at": as_utc(incident.started_at),
         "expected_resolution_at": as_utc(incident.expected_resolution_at),
-        "resolved_at": as_utc(incident.resolved_at), "messages": messages_of(incident),
-        "created_at": as_utc(incident.created_at), "updated_at": as_utc(incident.updated_at),
-        "created_by": incident.created_by, "events": [],
+        "resolved_at": as_utc(incident.resolved_at),
+        "messages": messages_of(incident),
+        "created_at": as_utc(incident.created_at),
+        "updated_at": as_utc(incident.updated_at),
+        "created_by": incident.created_by,
+        "events": [],
     }
     if full:
-        result["events"] = [{"at": as_utc(e.at), "actor": e.actor, "action": e.action,
-                             "status": e.status, "messages": messages_of(e), "changes": e.changes,
-                             "note": e.note} for e in incident.events]
+        result["events"] = [
+            {
+                "at": as_utc(e.at),
+                "actor": e.actor,
+                "action": e.action,
+                "status": e.status,
+                "messages": messages_of(e),
+                "changes": e.changes,
+                "note": e.note,
+            }
+            for e in incident.events
+        ]
     return result

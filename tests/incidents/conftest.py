@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.conftest import csrf_token as csrf
 from tests.handoffs.conftest import (  # noqa: F401
     SERVICE,
     index_dir,
@@ -18,10 +19,9 @@ from tests.handoffs.conftest import (  # noqa: F401
     postgres_schema,
     smtp_server,
 )
-from tests.handoffs.test_inbox import PASSWORD, csrf
+from tests.handoffs.test_inbox import PASSWORD
 
-ACCOUNTS = {"nora": (("network",), "agent"), "bill": (("billing",), "agent"),
-            "sue": ((), "supervisor")}
+ACCOUNTS = {"nora": (("network",), "agent"), "bill": (("billing",), "agent"), "sue": ((), "supervisor")}
 
 
 class Desk:
@@ -30,7 +30,8 @@ class Desk:
     def __init__(self, client: TestClient):
         self.client = client
         self.tokens: dict[str, dict[str, str]] = {}
-        store = client.app.state.handoffs
+        app: Any = client.app
+        store = app.state.handoffs
         for username, (teams, role) in ACCOUNTS.items():
             store.create_agent(username, username.title(), teams, PASSWORD, role)
             token = store.create_token(username, "test")
@@ -44,8 +45,7 @@ class Desk:
     def login(self, username: str) -> str:
         """Logs the client in as ``username``; returns the session's CSRF token."""
         self.client.cookies.clear()
-        form = {"username": username, "password": PASSWORD,
-                "csrf_token": csrf(self.client.get("/agent/login").text)}
+        form = {"username": username, "password": PASSWORD, "csrf_token": csrf(self.client.get("/agent/login").text)}
         done = self.client.post("/agent/login", data=form, follow_redirects=False)
         assert done.status_code == 303
         return csrf(self.client.get("/agent").text)
@@ -64,11 +64,14 @@ def desk(make_client, pg_url) -> Desk:  # noqa: F811  (the fixture imported abov
 
 def incident(**changes: Any) -> dict[str, Any]:
     """A declaration as an agent's tool posts it."""
-    body = {"title": "Fibre outage in Berlin-Mitte", "category": "network",
-            "product": "Nordwind Fiber",
-            "postal_prefixes": ["101", "102"], "status": "investigating",
-            "expected_resolution_at": "2099-01-01T18:00:00Z",
-            "messages": {"de": "Störung im Glasfasernetz <b>Mitte</b>.",
-                         "en": "Fibre outage in <b>Mitte</b>."}}
+    body = {
+        "title": "Fibre outage in Berlin-Mitte",
+        "category": "network",
+        "product": "Nordwind Fiber",
+        "postal_prefixes": ["101", "102"],
+        "status": "investigating",
+        "expected_resolution_at": "2099-01-01T18:00:00Z",
+        "messages": {"de": "Störung im Glasfasernetz <b>Mitte</b>.", "en": "Fibre outage in <b>Mitte</b>."},
+    }
     body.update(changes)
     return body

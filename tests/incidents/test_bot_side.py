@@ -12,8 +12,14 @@ from tests.incidents.conftest import incident
 
 
 def shaped(**changes):
-    base = {"id": 1, "category": "network", "product": "Nordwind Fiber", "everywhere": False,
-            "postal_prefixes": ["101", "102"], "active": True}
+    base = {
+        "id": 1,
+        "category": "network",
+        "product": "Nordwind Fiber",
+        "everywhere": False,
+        "postal_prefixes": ["101", "102"],
+        "active": True,
+    }
     return {**base, **changes}
 
 
@@ -40,29 +46,47 @@ def test_matching_by_hits_words_and_area():
 
 def test_active_incidents_for_the_bot(desk):
     fibre = desk.api("POST", "", "sue", json=incident()).json()["id"]
-    billing = desk.api("POST", "", "sue", json=incident(
-        category="billing", product=None, postal_prefixes=[], title="Invoices late")).json()["id"]
+    billing = desk.api(
+        "POST", "", "sue", json=incident(category="billing", product=None, postal_prefixes=[], title="Invoices late")
+    ).json()["id"]
     url = "/api/incidents/active"
     assert desk.client.get(url, params={"category": "network"}).status_code == 401
-    body = desk.client.get(url, params={"category": "network", "product": "Nordwind Fiber",
-                                        "lang": "en"}, headers=SERVICE)
+    body = desk.client.get(
+        url, params={"category": "network", "product": "Nordwind Fiber", "lang": "en"}, headers=SERVICE
+    )
     assert body.status_code == 200, body.text
     [found] = body.json()["incidents"]
     assert found["id"] == fibre and found["in_area"] is None
     assert found["message"].startswith("Fibre")
     assert found["topic"] and found["started_at"].endswith("Z")
-    assert set(found) == {"id", "title", "category", "topic", "product", "status", "everywhere",
-                          "postal_prefixes", "in_area", "started_at", "expected_resolution_at",
-                          "since", "expected", "message"}
+    assert set(found) == {
+        "id",
+        "title",
+        "category",
+        "topic",
+        "product",
+        "status",
+        "everywhere",
+        "postal_prefixes",
+        "in_area",
+        "started_at",
+        "expected_resolution_at",
+        "since",
+        "expected",
+        "message",
+    }
     assert found["expected"] == "01 Jan 2099, 19:00 (Europe/Berlin)"
-    inside = desk.client.get(url, params={"category": "network", "postal_code": "10117"},
-                             headers=SERVICE).json()["incidents"]
+    inside = desk.client.get(url, params={"category": "network", "postal_code": "10117"}, headers=SERVICE).json()[
+        "incidents"
+    ]
     assert [(i["id"], i["in_area"]) for i in inside] == [(fibre, True)]
-    outside = desk.client.get(url, params={"category": "network", "postal_code": "80331"},
-                              headers=SERVICE).json()["incidents"]
+    outside = desk.client.get(url, params={"category": "network", "postal_code": "80331"}, headers=SERVICE).json()[
+        "incidents"
+    ]
     assert outside == []
-    words = desk.client.get(url, params={"q": "Frage zu meiner Rechnung", "lang": "de"},
-                            headers=SERVICE).json()["incidents"]
+    words = desk.client.get(url, params={"q": "Frage zu meiner Rechnung", "lang": "de"}, headers=SERVICE).json()[
+        "incidents"
+    ]
     assert [i["id"] for i in words] == [billing]
     assert words[0]["message"].startswith("Störung")
     assert desk.client.get(url, params={"postal_code": "1x"}, headers=SERVICE).status_code == 422
@@ -79,8 +103,12 @@ def test_subscriptions(desk):
     assert made.json() == {"incident_id": number, "email": "erika@example.org", "created": True}
     again = desk.client.post(url, json={**body, "language": "en"}, headers=SERVICE)
     assert again.status_code == 200 and again.json()["created"] is False
-    for bad in ({**body, "email": "erika@"}, {**body, "email": "a@b.c\u0000"}, {**body, "extra": 1},
-                {**body, "language": "fr"}):
+    for bad in (
+        {**body, "email": "erika@"},
+        {**body, "email": "a@b.c\u0000"},
+        {**body, "extra": 1},
+        {**body, "language": "fr"},
+    ):
         assert desk.client.post(url, json=bad, headers=SERVICE).status_code == 422
     missing = desk.client.post("/api/incidents/999999/subscriptions", json=body, headers=SERVICE)
     assert missing.status_code == 404

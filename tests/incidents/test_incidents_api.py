@@ -18,14 +18,23 @@ def test_declare_read_update_resolve_with_timeline(desk):
     assert [e["action"] for e in body["events"]] == ["declared"]
     number = body["id"]
 
-    updated = desk.api("POST", f"/{number}/updates", "nora", json={
-        "status": "identified", "messages": {"en": "A cable was cut; repairs under way."},
-        "note": "crew on site"})
+    updated = desk.api(
+        "POST",
+        f"/{number}/updates",
+        "nora",
+        json={
+            "status": "identified",
+            "messages": {"en": "A cable was cut; repairs under way."},
+            "note": "crew on site",
+        },
+    )
     assert updated.status_code == 200, updated.text
     after = updated.json()
     assert after["status"] == "identified"
-    assert after["messages"] == {"de": "Störung im Glasfasernetz <b>Mitte</b>.",
-                                 "en": "A cable was cut; repairs under way."}
+    assert after["messages"] == {
+        "de": "Störung im Glasfasernetz <b>Mitte</b>.",
+        "en": "A cable was cut; repairs under way.",
+    }
     last = after["events"][-1]
     assert (last["actor"], last["action"], last["note"]) == ("nora", "updated", "crew on site")
     assert last["changes"] == "message (en); status: investigating -> identified"
@@ -47,11 +56,11 @@ def test_team_scope_and_roles(desk):
     # An agent declares only for their teams' categories: a clear 403.
     refused = desk.api("POST", "", "bill", json=incident())
     assert refused.status_code == 403 and "team 'network'" in refused.json()["detail"]
-    billing = desk.api("POST", "", "bill", json=incident(category="billing", product="Account",
-                                                         postal_prefixes=[])).json()["id"]
+    billing = desk.api(
+        "POST", "", "bill", json=incident(category="billing", product="Account", postal_prefixes=[])
+    ).json()["id"]
     # Another team's incident does not exist for an agent: exactly like a missing one.
-    for method, path, body in (("GET", f"/{network}", None),
-                               ("POST", f"/{network}/updates", {"note": "mine now"})):
+    for method, path, body in (("GET", f"/{network}", None), ("POST", f"/{network}/updates", {"note": "mine now"})):
         other = desk.api(method, path, "bill", json=body)
         missing = desk.api(method, path.replace(str(network), "999999"), "bill", json=body)
         assert other.status_code == missing.status_code == 404
@@ -66,24 +75,25 @@ def test_team_scope_and_roles(desk):
     assert moved.status_code == 200 and moved.json()["team"] == "billing"
     assert desk.api("GET", f"/{network}", "nora").status_code == 404
     # Credentials on every route.
-    for method, path in (("GET", ""), ("POST", ""), ("GET", f"/{network}"),
-                         ("POST", f"/{network}/updates")):
+    for method, path in (("GET", ""), ("POST", ""), ("GET", f"/{network}"), ("POST", f"/{network}/updates")):
         assert desk.api(method, path, None, json={}).status_code == 401
 
 
-@pytest.mark.parametrize("changes, words", [
-    ({"category": "weather"}, "unknown category 'weather'"),
-    ({"product": "Nordwind Toaster"}, "unknown product 'Nordwind Toaster'"),
-    ({"postal_prefixes": ["1O1"]}, "postal-code prefix"),
-    ({"status": "resolved"}, "status"),
-    ({"title": "   "}, "at least 1"),
-    ({"messages": {"de": "nur deutsch"}}, "missing: en"),
-    ({"messages": {"de": "x", "en": "y", "fr": "z"}}, "fr"),
-    ({"started_at": "2026-12-01T10:00:00"}, "timezone"),
-    ({"started_at": "2026-12-01T10:00:00Z", "expected_resolution_at": "2026-12-01T09:00:00Z"},
-     "after started_at"),
-    ({"title": "x\u0000y"}, "NUL"),
-])
+@pytest.mark.parametrize(
+    "changes, words",
+    [
+        ({"category": "weather"}, "unknown category 'weather'"),
+        ({"product": "Nordwind Toaster"}, "unknown product 'Nordwind Toaster'"),
+        ({"postal_prefixes": ["1O1"]}, "postal-code prefix"),
+        ({"status": "resolved"}, "status"),
+        ({"title": "   "}, "at least 1"),
+        ({"messages": {"de": "nur deutsch"}}, "missing: en"),
+        ({"messages": {"de": "x", "en": "y", "fr": "z"}}, "fr"),
+        ({"started_at": "2026-12-01T10:00:00"}, "timezone"),
+        ({"started_at": "2026-12-01T10:00:00Z", "expected_resolution_at": "2026-12-01T09:00:00Z"}, "after started_at"),
+        ({"title": "x\u0000y"}, "NUL"),
+    ],
+)
 def test_bad_declarations_get_a_clear_4xx(desk, changes, words):
     response = desk.api("POST", "", "sue", json=incident(**changes))
     assert 400 <= response.status_code < 500, response.text
@@ -105,13 +115,13 @@ def test_bad_updates_and_bad_requests_never_500(desk):
         assert response.status_code == code and words in response.text, (body, response.text)
     for path in ("/abc", "/0", "/99999999999"):
         assert desk.api("GET", path, "sue").status_code in (404, 422)
-    broken = desk.api("POST", "", "sue", content=b"{not json",
-                      headers={"Content-Type": "application/json"})
+    broken = desk.api("POST", "", "sue", content=b"{not json", headers={"Content-Type": "application/json"})
     assert broken.status_code == 422
     assert desk.api("GET", "?state=nonsense", "sue").status_code == 422
     # Clearing the expected resolution and the product is allowed and recorded.
-    cleared = desk.api("POST", f"/{number}/updates", "sue",
-                       json={"expected_resolution_at": None, "product": None}).json()
+    cleared = desk.api(
+        "POST", f"/{number}/updates", "sue", json={"expected_resolution_at": None, "product": None}
+    ).json()
     assert cleared["expected_resolution_at"] is None and cleared["product"] is None
     assert "product: Nordwind Fiber -> -" in cleared["events"][-1]["changes"]
 

@@ -9,11 +9,19 @@ XSS = "<script>alert(1)</script>"
 
 
 def form(csrf: str, **changes: str) -> dict[str, str]:
-    data = {"csrf_token": csrf, "title": f"Outage {XSS}", "category": "network",
-            "product": "Nordwind DSL",
-            "postal_prefixes": "10, 12", "status": "investigating", "started_at": "",
-            "expected_resolution_at": "2099-01-01T18:30", "message_de": f"Störung {XSS}",
-            "message_en": f"Outage {XSS}", "note": ""}
+    data = {
+        "csrf_token": csrf,
+        "title": f"Outage {XSS}",
+        "category": "network",
+        "product": "Nordwind DSL",
+        "postal_prefixes": "10, 12",
+        "status": "investigating",
+        "started_at": "",
+        "expected_resolution_at": "2099-01-01T18:30",
+        "message_de": f"Störung {XSS}",
+        "message_en": f"Outage {XSS}",
+        "note": "",
+    }
     data.update(changes)
     return data
 
@@ -29,8 +37,7 @@ def test_declare_and_update_through_the_pages(desk):
     assert forged.status_code == 403
     assert desk.api("GET", "?state=all", "sue").json()["incidents"] == []
 
-    done = desk.client.post("/agent/incidents", data=form(desk.login("nora")),
-                            follow_redirects=False)
+    done = desk.client.post("/agent/incidents", data=form(desk.login("nora")), follow_redirects=False)
     assert done.status_code == 303, done.text
     location = done.headers["location"]
     number = int(re.match(r"/agent/incidents/(\d+)\?", location).group(1))
@@ -47,10 +54,16 @@ def test_declare_and_update_through_the_pages(desk):
 
     # An update posts the whole form; only what differs is recorded.
     csrf = desk.login("nora")
-    update = {"csrf_token": csrf, "status": "monitoring", "product": "Nordwind DSL",
-              "postal_prefixes": "10 12", "expected_resolution_at": "2099-01-01T18:30",
-              "message_de": f"Störung {XSS}", "message_en": "Fixed, watching.",
-              "note": f"note {XSS}"}
+    update = {
+        "csrf_token": csrf,
+        "status": "monitoring",
+        "product": "Nordwind DSL",
+        "postal_prefixes": "10 12",
+        "expected_resolution_at": "2099-01-01T18:30",
+        "message_de": f"Störung {XSS}",
+        "message_en": "Fixed, watching.",
+        "note": f"note {XSS}",
+    }
     url = f"/agent/incidents/{number}/update"
     done = desk.client.post(url, data=update, follow_redirects=False)
     assert done.status_code == 303, done.text
@@ -72,8 +85,7 @@ def test_declare_and_update_through_the_pages(desk):
     desk.login("bill")
     assert desk.client.get(f"/agent/incidents/{number}").status_code == 404
     csrf = desk.login("bill")
-    other = desk.client.post(f"/agent/incidents/{number}/update", data={**same, "csrf_token": csrf,
-                                                                        "note": "mine"})
+    other = desk.client.post(f"/agent/incidents/{number}/update", data={**same, "csrf_token": csrf, "note": "mine"})
     assert other.status_code == 404
     assert len(desk.api("GET", f"/{number}", "sue").json()["events"]) == 2
 
@@ -94,8 +106,12 @@ def test_form_errors_keep_what_was_typed(desk):
 
 def test_pages_need_a_login(desk):
     desk.client.cookies.clear()
-    for method, path in (("GET", "/agent/incidents"), ("POST", "/agent/incidents"),
-                         ("GET", "/agent/incidents/1"), ("POST", "/agent/incidents/1/update")):
+    for method, path in (
+        ("GET", "/agent/incidents"),
+        ("POST", "/agent/incidents"),
+        ("GET", "/agent/incidents/1"),
+        ("POST", "/agent/incidents/1/update"),
+    ):
         response = desk.client.request(method, path, follow_redirects=False)
         assert response.status_code == 303
         assert response.headers["location"].startswith("/agent/login")

@@ -18,33 +18,37 @@ from tests.handoffs.conftest import SERVICE, wait_for
 from tests.incidents.conftest import Desk, incident
 
 
-def test_resolving_mails_each_subscriber_once_in_their_language(
-        make_client, pg_url, smtp_server):
+def test_resolving_mails_each_subscriber_once_in_their_language(make_client, pg_url, smtp_server):
     collector, port = smtp_server
-    desk = Desk(make_client(database_url=pg_url, smtp_host="127.0.0.1", smtp_port=port,
-                            smtp_from="support@nordwind.example"))
+    desk = Desk(
+        make_client(database_url=pg_url, smtp_host="127.0.0.1", smtp_port=port, smtp_from="support@nordwind.example")
+    )
     store = desk.client.app.state.handoffs
     store.create_agent("ada", "Ada", (), "a long enough password", "admin")
     admin = {"Authorization": f"Bearer {store.create_token('ada', 'test')}"}
     number = desk.api("POST", "", "sue", json=incident()).json()["id"]
     other = desk.api("POST", "", "sue", json=incident(title="Other outage")).json()["id"]
-    for address, lang, target in (("erika@example.org", "de", number),
-                                  ("john@example.org", "en", number),
-                                  ("erika@example.org", "de", other)):
+    for address, lang, target in (
+        ("erika@example.org", "de", number),
+        ("john@example.org", "en", number),
+        ("erika@example.org", "de", other),
+    ):
         body = {"email": address, "language": lang, "conversation_id": f"conv-{address}"}
         url = f"/api/incidents/{target}/subscriptions"
         made = desk.client.post(url, json=body, headers=SERVICE)
         assert made.status_code == 201, made.text
 
-    resolved = desk.api("POST", f"/{number}/updates", "sue", json={
-        "status": "resolved", "messages": {"de": "Das Kabel ist repariert.",
-                                           "en": "The cable is repaired."}}).json()
+    resolved = desk.api(
+        "POST",
+        f"/{number}/updates",
+        "sue",
+        json={"status": "resolved", "messages": {"de": "Das Kabel ist repariert.", "en": "The cable is repaired."}},
+    ).json()
     assert "2 subscriber(s) notified by e-mail" in resolved["events"][-1]["changes"]
     assert wait_for(lambda: len(collector.messages) >= 2, timeout=20)
     time.sleep(0.5)
     assert len(collector.messages) == 2
-    mails = {e.rcpt_tos[0]: (e, email.message_from_bytes(e.content, policy=policy.default))
-             for e in collector.messages}
+    mails = {e.rcpt_tos[0]: (e, email.message_from_bytes(e.content, policy=policy.default)) for e in collector.messages}
     envelope, german = mails["erika@example.org"]
     assert envelope.mail_from in ("", "<>")  # automatic: the null sender, nobody answers it
     assert german["Subject"] == "Behoben: Fibre outage in Berlin-Mitte"
@@ -57,10 +61,16 @@ def test_resolving_mails_each_subscriber_once_in_their_language(
     assert "The cable is repaired." in english.get_content()
 
     with store.engine.connect() as db:
-        told = db.execute(text("SELECT email FROM incident_subscriptions "
-                               "WHERE notified_at IS NOT NULL ORDER BY email")).scalars().all()
-        delivered = db.execute(text("SELECT state FROM notification_outbox "
-                                    "WHERE incident_id = :i"), {"i": number}).scalars().all()
+        told = (
+            db.execute(text("SELECT email FROM incident_subscriptions WHERE notified_at IS NOT NULL ORDER BY email"))
+            .scalars()
+            .all()
+        )
+        delivered = (
+            db.execute(text("SELECT state FROM notification_outbox WHERE incident_id = :i"), {"i": number})
+            .scalars()
+            .all()
+        )
     assert told == ["erika@example.org", "john@example.org"] and delivered == ["delivered"] * 2
 
     # Resolved is final: no second notice.
@@ -69,8 +79,7 @@ def test_resolving_mails_each_subscriber_once_in_their_language(
     assert len(collector.messages) == 2
 
     # The notices and subscriptions are Erika's data: her erasure takes them.
-    erased = desk.client.post("/agent/api/admin/privacy/erase", json={"email": "erika@example.org"},
-                              headers=admin)
+    erased = desk.client.post("/agent/api/admin/privacy/erase", json={"email": "erika@example.org"}, headers=admin)
     assert erased.status_code == 200, erased.text
     counts = erased.json()["counts"]
     assert counts["incident_subscriptions"] == 2 and counts["notification_outbox"] == 1
@@ -80,13 +89,11 @@ def test_resolving_mails_each_subscriber_once_in_their_language(
     assert left == ["john@example.org"]
 
 
-def test_the_purge_takes_subscriptions_and_notices_after_their_period(
-        make_client, pg_url, smtp_server, tmp_path):
+def test_the_purge_takes_subscriptions_and_notices_after_their_period(make_client, pg_url, smtp_server, tmp_path):
     collector, port = smtp_server
     desk = Desk(make_client(database_url=pg_url, smtp_host="127.0.0.1", smtp_port=port))
     store = desk.client.app.state.handoffs
-    old, fresh = (desk.api("POST", "", "sue", json=incident(title=t)).json()["id"]
-                  for t in ("old", "fresh"))
+    old, fresh = (desk.api("POST", "", "sue", json=incident(title=t)).json()["id"] for t in ("old", "fresh"))
     for number in (old, fresh):
         body = {"email": "erika@example.org", "language": "de", "conversation_id": "c"}
         desk.client.post(f"/api/incidents/{number}/subscriptions", json=body, headers=SERVICE)

@@ -23,9 +23,16 @@ def declare(desk, **changes):
 
 def test_status_json_shape_language_and_recent_window(desk):
     active = declare(desk, title=f"Fibre {XSS}", note="internal: call the carrier")
-    desk.api("POST", f"/{active}/updates", "sue", json={"status": "identified",
-             "messages": {"de": "Bagger hat Kabel getroffen.", "en": "An excavator cut a cable."},
-             "note": "crew of Anna"})
+    desk.api(
+        "POST",
+        f"/{active}/updates",
+        "sue",
+        json={
+            "status": "identified",
+            "messages": {"de": "Bagger hat Kabel getroffen.", "en": "An excavator cut a cable."},
+            "note": "crew of Anna",
+        },
+    )
     recent = declare(desk, title="Mail delays", category="email", product=None, postal_prefixes=[])
     desk.api("POST", f"/{recent}/updates", "sue", json={"status": "resolved"})
     old = declare(desk, title="Old billing glitch", category="billing", product=None)
@@ -45,9 +52,24 @@ def test_status_json_shape_language_and_recent_window(desk):
     assert [i["id"] for i in data["active"]] == [active]
     assert [i["id"] for i in data["resolved"]] == [recent]
     shown = data["active"][0]
-    assert set(shown) == {"id", "title", "status", "status_label", "active", "category", "topic",
-                          "product", "everywhere", "postal_prefixes", "area", "started_at",
-                          "expected_resolution_at", "resolved_at", "message", "updates"}
+    assert set(shown) == {
+        "id",
+        "title",
+        "status",
+        "status_label",
+        "active",
+        "category",
+        "topic",
+        "product",
+        "everywhere",
+        "postal_prefixes",
+        "area",
+        "started_at",
+        "expected_resolution_at",
+        "resolved_at",
+        "message",
+        "updates",
+    }
     assert shown["status"] == "identified" and shown["status_label"] == "Identified"
     assert shown["message"] == "An excavator cut a cable." and shown["product"] == "Nordwind Fiber"
     assert shown["postal_prefixes"] == ["101", "102"] and not shown["everywhere"]
@@ -106,7 +128,6 @@ def test_atom_feed_parses_and_carries_the_incidents(desk):
     assert content.startswith("Fibre outage in <b>Mitte</b>.")
     assert "postal codes starting with 101" in content
     assert b"<script>" not in response.content  # escaped in the XML text
-
 
 
 def test_every_language_has_every_text():
