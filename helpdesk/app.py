@@ -26,6 +26,10 @@ from helpdesk.handoffs.api import open_handoffs
 from helpdesk.handoffs.api import router as handoffs_router
 from helpdesk.inbox.pages import router as inbox_router
 from helpdesk.inbox.stream import router as inbox_stream_router
+from helpdesk.incidents.api import router as incidents_api_router
+from helpdesk.incidents.api import service_router as incidents_service_router
+from helpdesk.incidents.pages import router as incidents_pages_router
+from helpdesk.incidents.status import router as status_router
 from helpdesk.mail.pages import router as mail_router
 from helpdesk.privacy.api import router as privacy_router
 from helpdesk.privacy.masking import install_log_masking
@@ -89,6 +93,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(chat_router)
     app.include_router(handoffs_router)
     app.include_router(inbox_router)
+    app.include_router(incidents_api_router)
+    app.include_router(incidents_pages_router)
+    app.include_router(status_router)
+    app.include_router(incidents_service_router)
     app.include_router(inbox_stream_router)
     app.include_router(reports_router)
     app.include_router(mail_router)

@@ -16,7 +16,7 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet, UserUtteranceReverted
 
-from actions import answers, profile, wishes
+from actions import answers, incidents, profile, wishes
 from actions.backend import SearchUnavailable, TicketClosed, backend
 from actions.conversation import (
     MAX_PROBLEM_TEXTS,
@@ -42,7 +42,7 @@ from actions.conversation import (
     switch_language,
     topic_labels,
 )
-from actions.handoff import SUMMARY_SLOTS, ActionPrepareHandoff, prefill_events
+from actions.handoff import SUMMARY_SLOTS, ActionPrepareHandoff, find_contact, prefill_events
 from actions.texts import DEFAULT_LANGUAGE, normalise_language, render, say
 
 log = logging.getLogger(__name__)
@@ -76,6 +76,20 @@ class ActionSearch(HelpdeskAction):
         return "action_search"
 
     async def act(self, dispatcher, tracker, domain):
+        waiting = tracker.get_slot("incident_waiting")  # a postal code or an address asked for
+        if waiting:
+            events = await self.incident_answer(dispatcher, tracker, waiting)
+            if events is not None:
+                return events
+        if choice(tracker) == "incident_notify" and tracker.get_slot("incident"):
+            lang = conversation_language(tracker) or DEFAULT_LANGUAGE
+            say(dispatcher, "incident_ask_email", lang)
+            return [SlotSet("incident_waiting", "email"), SlotSet("flow", None)]
+        # Anything else is a new message: what was asked for is not asked again.
+        events = [SlotSet("incident_waiting", None)] if waiting else []
+        return events + await self.answer(dispatcher, tracker)
+
+    async def answer(self, dispatcher, tracker) -> list[EventType]:
         picked = choice(tracker) or ""
         current = conversation_language(tracker)
         if picked.startswith("article:"):
@@ -130,7 +144,8 @@ class ActionSearch(HelpdeskAction):
         return events
 
     async def search(self, dispatcher, tracker, query: str, problems: list[str], topic: answers.Topic | None,
-                     may_clarify: bool, refining: bool = False, new_problem: bool = False) -> list[EventType]:
+                     may_clarify: bool, refining: bool = False, new_problem: bool = False,
+                     postal_code: str | None = None) -> list[EventType]:
         current = conversation_language(tracker)
         events: list[EventType] = [SlotSet("problem_texts", problems), SlotSet("clarify_pending", False),
                                    SlotSet("clarify_topics", None)]
@@ -158,6 +173,10 @@ class ActionSearch(HelpdeskAction):
         chosen = current if tracker.get_slot("language_chosen") else None  # the customer's choice wins
         lang = chosen or normalise_language(result.get("lang")) or current or DEFAULT_LANGUAGE
         events += [SlotSet("language", lang), SlotSet("last_search", compact_search(result, query))]
+        if latest_intent(tracker) != "out_of_scope":  # a known outage comes first
+            told = await self.tell_incident(dispatcher, tracker, result, query, lang, postal_code)
+            if told is not None:
+                return events + told
         step = answers.plan(result, query, rejected_ids(tracker), topic_labels(lang), may_clarify, topic,
                             dismissed=rejected_ids(tracker, ("not_relevant",)))
         out_of_scope = latest_intent(tracker) == "out_of_scope"
@@ -198,6 +217,61 @@ class ActionSearch(HelpdeskAction):
         say(dispatcher, "offer_human", lang)
         return events + [SlotSet("flow", "offer_human"),
                          SlotSet("handoff_reason", "unresolved" if step.kind == "rejected_only" else "no_answer")]
+
+    @staticmethod
+    async def tell_incident(dispatcher, tracker, result: dict[str, Any], query: str, lang: str,
+                            postal_code: str | None) -> list[EventType] | None:
+        """A known incident that concerns the message: said first, with what it means for the
+        customer and the offer of an e-mail when it is fixed; or the postal code asked for once.
+        None: no incident concerns it, the normal answer follows."""
+        code = postal_code or tracker.get_slot("postal_code")
+        categories, products = incidents.hit_topics(result)
+        found = await backend().active_incidents(categories, products, query, code, lang)
+        told = list(tracker.get_slot("incidents_told") or [])
+        asked = bool(code or tracker.get_slot("incident_asked_postal"))
+        step = incidents.decide(found, told, asked)
+        if step is None:
+            return None
+        if step.kind == incidents.ASK_POSTAL_CODE:
+            say(dispatcher, "incident_ask_postal_code", lang)
+            return [SlotSet("incident_waiting", "postal_code"),
+                    SlotSet("incident_asked_postal", True), SlotSet("flow", None)]
+        values = incidents.notice_values(step.incident)
+        say(dispatcher, "incident_known", lang, **values)
+        end = "incident_expected" if values["expected"] else "incident_unknown_end"
+        say(dispatcher, end, lang, **values)
+        say(dispatcher, "incident_offer", lang)
+        return [SlotSet("incident", incidents.remembered(step.incident)),
+                SlotSet("incidents_told", told + [step.incident["id"]]), SlotSet("flow", None)]
+
+    async def incident_answer(self, dispatcher, tracker, waiting: str) -> list[EventType] | None:
+        """The postal code or e-mail address the bot asked for; None when the message is neither
+        (it is then a new message)."""
+        text = clean_text(latest_text(tracker), most=None)
+        lang = conversation_language(tracker) or DEFAULT_LANGUAGE
+        if waiting == "postal_code":
+            code = incidents.postal_code_in(text)
+            if code is None:
+                return None
+            problems = list(tracker.get_slot("problem_texts") or [])
+            query = (tracker.get_slot("last_search") or {}).get("query") or (problems or [text])[-1]
+            events = [SlotSet("incident_waiting", None), SlotSet("postal_code", code)]
+            return events + await self.search(dispatcher, tracker, query, problems, None,
+                                              may_clarify=False, postal_code=code)
+        address = (find_contact(text) or {}).get("email")
+        incident = (tracker.get_slot("incident") or {}).get("id")
+        if waiting != "email" or not incident or (address is None and "@" not in text):
+            return None
+        subscribed = False
+        if address:
+            subscribed = await backend().subscribe_incident(incident, address, lang,
+                                                            tracker.sender_id)
+        if subscribed is False:  # asked again; anything without an "@" is a new message
+            say(dispatcher, "incident_bad_email", lang)
+            return []
+        say(dispatcher, "incident_subscribed" if subscribed else "incident_subscribe_failed", lang,
+            email=address)
+        return [SlotSet("incident_waiting", None)]
 
     @staticmethod
     def show_picked(dispatcher, tracker, article_id: str, lang: str | None) -> list[EventType]:

@@ -184,6 +184,42 @@ class Backend:
             return False
         return True
 
+    async def active_incidents(self, categories: list[str], products: list[str], text: str,
+                               postal_code: str | None, lang: str) -> list[dict[str, Any]]:
+        """GET /api/incidents/active: the known incidents that concern the customer's message.
+        Telling of an outage is a bonus to the answer: [] when the desk does not answer."""
+        params: list[Any] = [("category", c) for c in categories[:10]]
+        params += [("product", p) for p in products[:10]]
+        params += [("q", (text or "")[:1000]), ("lang", lang)]
+        if postal_code:
+            params.append(("postal_code", postal_code))
+        try:
+            response = await self.client.get("/api/incidents/active", params=params,
+                                             timeout=self.timeout)
+        except httpx.HTTPError as exc:
+            log.warning("GET /api/incidents/active failed: %s", exc)
+            return []
+        if response.status_code != 200:
+            log.warning("GET /api/incidents/active: HTTP %s", response.status_code)
+            return []
+        return response.json().get("incidents") or []
+
+    async def subscribe_incident(self, incident_id: int, email: str, lang: str,
+                                 conversation_id: str) -> bool | None:
+        """POST /api/incidents/{id}/subscriptions: True when the customer will be told, False
+        when the desk refused the address (422), None when it failed otherwise (or the incident
+        ended)."""
+        body = {"email": email[:254], "language": lang, "conversation_id": conversation_id[:200]}
+        try:
+            response = await self.client.post(f"/api/incidents/{int(incident_id)}/subscriptions",
+                                              json=body, timeout=self.timeout)
+        except httpx.HTTPError as exc:
+            log.warning("POST /api/incidents/%s/subscriptions failed: %s", incident_id, exc)
+            return None
+        if response.status_code in (200, 201):
+            return True
+        return False if response.status_code == 422 else None
+
     async def create_handoff(self, payload: dict[str, Any]) -> dict[str, Any]:
         """POST /handoffs with retries on connection errors and 5xx; returns the 201/200 body."""
         headers = {"Authorization": f"Bearer {self.service_token or ''}"}

@@ -530,7 +530,9 @@ def handoff_payload(tracker: Tracker, lang: str, handoff_number: int) -> dict[st
     contact = find_contact(tracker.get_slot("handoff_contact") or "") or {}
     category = tracker.get_slot("handoff_category")
     urgency = tracker.get_slot("handoff_urgency")
-    return {
+    # A ticket made after the bot told of a known incident is linked to it.
+    incident = (tracker.get_slot("incident") or {}).get("id")
+    return {**({"incident_id": incident} if incident else {}),
         "idempotency_key": idempotency_key(tracker.sender_id, handoff_number),
         "conversation_id": tracker.sender_id[:200],
         "channel": channel_name(tracker),

@@ -21,7 +21,7 @@ from helpdesk.edge.rate_limit import RULES
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
 ERROR_SCHEMA = {"title": "Error", "type": "object", "required": ["detail"],
                 "properties": {"detail": {"title": "Detail", "description": "what went wrong, for a person"}}}
-TOKEN_PATHS = ("/handoffs", "/feedback", "/admin/", "/me")
+TOKEN_PATHS = ("/handoffs", "/feedback", "/admin/", "/me", "/api/incidents", "/agent/api/incidents")
 
 
 def _hoist_defs(node: Any, schemas: dict[str, Any]) -> None:

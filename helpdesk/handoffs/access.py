@@ -18,7 +18,8 @@ from fastapi import HTTPException, status
 from helpdesk.handoffs.models import ROLES
 from helpdesk.handoffs.store import AgentInfo
 
-__all__ = ["ROLES", "may_reassign", "may_administer", "may_see_reports", "require_admin", "check_escalation"]
+__all__ = ["ROLES", "may_reassign", "may_administer", "may_see_reports", "require_admin", "check_escalation",
+           "check_incident_team"]
 
 
 def may_reassign(agent: AgentInfo) -> bool:
@@ -46,3 +47,12 @@ def check_escalation(agent: AgentInfo, team: str, escalation_team: str) -> None:
         raise HTTPException(status.HTTP_403_FORBIDDEN,
                             f"only a supervisor may reassign a ticket to team {team!r}; "
                             f"agents escalate to {escalation_team!r}")
+
+
+def check_incident_team(agent: AgentInfo, team: str, category: str) -> None:
+    """Incidents follow the tickets' team scope: an agent declares and changes them for the categories
+    their teams own; supervisors and admins for every category."""
+    if agent.scope is not None and team not in agent.scope:
+        raise HTTPException(status.HTTP_403_FORBIDDEN,
+                            f"only a supervisor or an agent of team {team!r} may declare or change an "
+                            f"incident of category {category!r}")

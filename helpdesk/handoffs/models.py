@@ -70,6 +70,8 @@ class Handoff(Base):
     on_call: Mapped[bool] = mapped_column(Boolean, default=False)
     assignee: Mapped[str | None] = mapped_column(String(64))
     resolution: Mapped[str | None] = mapped_column(Text)
+    # The known incident the customer was told of when the ticket was made (helpdesk/incidents).
+    incident_id: Mapped[int | None] = mapped_column(Integer, index=True)
 
     messages: Mapped[list[TranscriptMessage]] = relationship(
         back_populates="handoff", order_by="TranscriptMessage.position", cascade="all, delete-orphan"
@@ -193,7 +195,9 @@ class OutboxItem(Base):
     __tablename__ = "notification_outbox"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    handoff_id: Mapped[int] = mapped_column(ForeignKey("handoffs.id", ondelete="CASCADE"), index=True)
+    # None for a notice about an incident to its subscribers (helpdesk/incidents/notices.py).
+    handoff_id: Mapped[int | None] = mapped_column(ForeignKey("handoffs.id", ondelete="CASCADE"), index=True)
+    incident_id: Mapped[int | None] = mapped_column(Integer, index=True)
     event: Mapped[str] = mapped_column(String(32))  # handoff.new | handoff.escalated | mail.auto-reply | ...
     # webhook | email (to the team) | mail (to the customer, composed in full: helpdesk/mail/replies.py)
     channel: Mapped[str] = mapped_column(String(16))

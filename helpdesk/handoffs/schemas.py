@@ -121,10 +121,14 @@ class HandoffIn(Strict):
     summary: Summary
     transcript: list[Message] = Field(default_factory=list, max_length=500)
     articles_shown: list[ArticleShown] = Field(default_factory=list, max_length=50)
+    # The known incident the bot told the customer of (helpdesk/incidents): the ticket is linked to it.
+    incident_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
 
     def payload_hash(self) -> str:
         """Hash of the canonical payload: the same handoff sent twice hashes the same."""
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        unset = {"incident_id"} if self.incident_id is None else None  # as before incidents existed
+        canonical = json.dumps(self.model_dump(mode="json", exclude=unset), sort_keys=True,
+                               ensure_ascii=False)
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 

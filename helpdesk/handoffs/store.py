@@ -160,7 +160,7 @@ class AgentInfo:
 @dataclass(frozen=True)
 class OutboxJob:
     id: int
-    handoff_id: int
+    handoff_id: int | None
     event: str
     channel: str
     target: str
@@ -288,7 +288,7 @@ class HandoffStore:
             description=summary.description, tried=summary.tried, urgency=summary.urgency,
             impact=summary.impact, contact_name=contact.name, contact_email=contact.email,
             contact_phone=contact.phone, expected_minutes=expected_minutes, due_at=due_at,
-            sla_due_at=due_at, on_call=on_call,
+            sla_due_at=due_at, on_call=on_call, incident_id=self._incident(s, data.incident_id),
         )
         handoff.messages = [
             TranscriptMessage(position=i, sender=m.sender, text=m.text, sent_at=m.timestamp)
@@ -300,10 +300,19 @@ class HandoffStore:
         ]
         handoff.events = [HandoffEvent(at=now, actor="bot", action="created", to_team=team,
                                        note=f"reason: {data.reason}; priority {priority}"
-                                            + ("; on-call" if on_call else ""))]
+                                            + ("; on-call" if on_call else "")
+                                            + (f"; during incident {handoff.incident_id}"
+                                               if handoff.incident_id else ""))]
         s.add(handoff)
         s.flush()  # the unique indexes fire here, inside the transaction
         return handoff
+
+    @staticmethod
+    def _incident(s: Session, incident_id: int | None) -> int | None:
+        """The incident a new ticket is linked to, if it exists: a stale id never costs a ticket."""
+        from helpdesk.incidents.models import Incident
+
+        return incident_id if incident_id and s.get(Incident, incident_id) is not None else None
 
     def _enqueue(self, s: Session, handoff: Handoff, event_name: str, notifications: list[Notification],
                  now: datetime) -> None:
@@ -531,6 +540,7 @@ class HandoffStore:
             "reason": h.reason, "created_at": as_utc(h.created_at), "updated_at": as_utc(h.updated_at),
             "expected_minutes": h.expected_minutes, "due_at": as_utc(h.due_at), "sla_due_at": as_utc(h.sla_due_at),
             "on_call": h.on_call, "assignee": h.assignee, "resolution": h.resolution,
+            "incident_id": h.incident_id,
             "summary": {
                 "category": h.category, "product": h.product, "description": h.description, "tried": h.tried,
                 "urgency": h.urgency, "impact": h.impact,

@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine, pool
 
 import helpdesk.feedback.models
+import helpdesk.incidents.models
 import helpdesk.mail.models
 import helpdesk.reports.activity  # noqa: F401  (the reports' tables, likewise)
 from helpdesk.handoffs.models import Base

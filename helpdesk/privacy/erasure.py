@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import CursorResult, Engine, delete, func, select
+from sqlalchemy import CursorResult, Engine, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from helpdesk.feedback.models import ArticleFeedback, UnansweredSearch
@@ -42,6 +42,7 @@ from helpdesk.handoffs.models import (
     TranscriptMessage,
 )
 from helpdesk.handoffs.store import HandoffStore, as_utc, utcnow
+from helpdesk.incidents.models import IncidentSubscription
 from helpdesk.mail.models import AutoReply, MailAttachment, MailMessage
 from helpdesk.mail.store import MailStore
 from helpdesk.privacy import audit
@@ -145,7 +146,25 @@ def other_rows(selection: Selection) -> list[tuple[str, Any, Any]]:
     their conversations and the auto-reply record of their addresses."""
     convs = selection.conversations
     return [*((model.__tablename__, model, model.conversation_id.in_(convs)) for model in CONVERSATION_TABLES),
-            (AutoReply.__tablename__, AutoReply, AutoReply.sender.in_(selection.addresses))]
+            (AutoReply.__tablename__, AutoReply, AutoReply.sender.in_(selection.addresses)),
+            (IncidentSubscription.__tablename__, IncidentSubscription, subscriptions_of(selection))]
+
+
+def notice_rows(selection: Selection) -> list[tuple[str, Any, Any]]:
+    """The outbox rows of incident notices to the customer's addresses (they have no handoff),
+    their delivery attempts first."""
+    notices = (select(OutboxItem.id).where(OutboxItem.handoff_id.is_(None),
+                                           OutboxItem.target.in_(selection.addresses))
+               .scalar_subquery())
+    attempts = DeliveryAttempt.outbox_id.in_(notices)
+    return [(DeliveryAttempt.__tablename__, DeliveryAttempt, attempts),
+            (OutboxItem.__tablename__, OutboxItem, OutboxItem.id.in_(notices))]
+
+
+def subscriptions_of(selection: Selection):
+    """The customer's "tell me when it is fixed" rows: by their addresses or conversations."""
+    return or_(IncidentSubscription.email.in_(selection.addresses),
+               IncidentSubscription.conversation_id.in_(selection.conversations))
 
 
 def count_or_delete(s: Session, rows: list[tuple[str, Any, Any]], dry_run: bool) -> dict[str, int]:
@@ -195,6 +214,8 @@ def erase(stores: CustomerStores, selection: Selection, actor: str, dry_run: boo
     with Session(stores.store.engine) as s, s.begin():
         counts.update(delete_handoffs(s, stores.files, selection.handoff_ids, dry_run))
         counts.update(count_or_delete(s, rows, dry_run))
+        for name, count in count_or_delete(s, notice_rows(selection), dry_run).items():
+            counts[name] = counts.get(name, 0) + count  # beside those of their handoffs
         audit.add_entry(s, actor, "erase", selection.kind, counts, selection.tickets, dry_run)
     if dry_run:
         return Erasure(counts, [])
@@ -242,6 +263,12 @@ def export(stores: CustomerStores, selection: Selection, actor: str) -> dict[str
         auto_replies = [{"address": a.sender, "last_at": as_utc(a.last_at)}
                         for a in s.scalars(select(AutoReply).where(AutoReply.sender.in_(selection.addresses))
                                            .order_by(AutoReply.id))]
+        subscriptions = [{"incident_id": i.incident_id, "email": i.email, "language": i.language,
+                          "conversation_id": i.conversation_id, "created_at": as_utc(i.created_at),
+                          "notified_at": as_utc(i.notified_at)}
+                         for i in s.scalars(select(IncidentSubscription)
+                                            .where(subscriptions_of(selection))
+                                            .order_by(IncidentSubscription.id))]
     drafts = [{"path": str(path.relative_to(stores.files.drafts_dir)), "text": path.read_text(encoding="utf-8")}
               for path in stores.files.drafts(selection.tickets)]
     events = tracker.events(convs) if tracker is not None else []
@@ -251,7 +278,8 @@ def export(stores: CustomerStores, selection: Selection, actor: str) -> dict[str
         "generated_at": utcnow(), "selector": selection.kind, "tickets": selection.tickets,
         "handoffs": handoffs, "article_feedback": feedback, "unanswered_searches": unanswered,
         "report_conversations": conversations, "report_article_views": views,
-        "mail_auto_replies": auto_replies, "article_drafts": drafts, "conversation_events": events,
+        "mail_auto_replies": auto_replies, "incident_subscriptions": subscriptions,
+        "article_drafts": drafts, "conversation_events": events,
         "tracker_store": "included" if tracker is not None else "not configured",
     }
     audit.record(store.engine, actor, "export", selection.kind, export_counts(document), selection.tickets)
@@ -264,5 +292,6 @@ def export_counts(document: dict[str, Any]) -> dict[str, int]:
             "mail_attachments": sum(len(h["attachments"]) for h in handoffs),
             **{name: len(document[name]) for name in ("article_feedback", "unanswered_searches",
                                                       "report_conversations", "report_article_views",
-                                                      "mail_auto_replies", "article_drafts")},
+                                                      "mail_auto_replies", "article_drafts",
+                                                      "incident_subscriptions")},
             "tracker_events": len(document["conversation_events"])}

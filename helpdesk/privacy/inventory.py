@@ -19,7 +19,8 @@ CUSTOMER_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "handoff_messages": ("their handoff", ("text",)),
     "handoff_articles": ("their handoff", ("feedback",)),
     "handoff_events": ("their handoff", ("note",)),
-    "notification_outbox": ("their handoff", ("target", "payload", "last_error")),
+    "notification_outbox": ("their handoff, or their address (incident notices)",
+                            ("target", "payload", "last_error")),
     "notification_attempts": ("their handoff's outbox row", ("detail",)),
     "mail_messages": ("their handoff", ("message_id", "subject")),
     "mail_attachments": ("their handoff (and the file named by the token)", ("token", "filename", "sha256")),
@@ -28,18 +29,21 @@ CUSTOMER_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "unanswered_searches": ("the customer's conversations", ("conversation_id", "query")),
     "report_conversations": ("the customer's conversations", ("conversation_id",)),
     "report_article_views": ("the customer's conversations", ("conversation_id",)),
+    "incident_subscriptions": ("the customer's e-mail addresses and conversations",
+                               ("email", "conversation_id")),
 }
 
 # Their other columns: nothing of the customer.
 OTHER_COLUMNS: dict[str, tuple[str, ...]] = {
     "handoffs": ("id", "ticket_id", "payload_hash", "created_at", "updated_at", "status", "team", "priority",
                  "language", "channel", "reason", "category", "urgency", "expected_minutes", "due_at", "sla_due_at",
-                 "on_call", "assignee"),
+                 "on_call", "assignee", "incident_id"),
     "handoff_messages": ("id", "handoff_id", "position", "sender", "sent_at"),
     "handoff_articles": ("id", "handoff_id", "position", "article_id", "title", "score"),
     "handoff_events": ("id", "handoff_id", "at", "actor", "action", "from_team", "to_team"),
-    "notification_outbox": ("id", "handoff_id", "event", "channel", "state", "attempts", "next_attempt_at",
-                            "locked_until", "created_at", "delivered_at"),
+    "notification_outbox": ("id", "handoff_id", "incident_id", "event", "channel", "state",
+                            "attempts", "next_attempt_at", "locked_until", "created_at",
+                            "delivered_at"),
     "notification_attempts": ("id", "outbox_id", "attempt", "at", "ok", "duration_ms"),
     "mail_messages": ("id", "handoff_id", "direction", "at"),
     "mail_attachments": ("id", "handoff_id", "content_type", "size", "at"),
@@ -48,6 +52,7 @@ OTHER_COLUMNS: dict[str, tuple[str, ...]] = {
     "unanswered_searches": ("id", "asked_at", "lang", "confidence", "threshold", "top_article_id"),
     "report_conversations": ("id", "language", "started_at", "last_search_at", "searches", "answered"),
     "report_article_views": ("id", "article_id", "shown_at"),
+    "incident_subscriptions": ("id", "incident_id", "language", "created_at", "notified_at"),
 }
 
 # Tables without customer data, and why.
@@ -58,6 +63,8 @@ OTHER_TABLES: dict[str, str] = {
     "login_failures": "failed agent logins, for the lockout",
     "privacy_audit": "who erased, exported or purged what: the kind of selector, ticket ids and counts",
     "alembic_version": "the schema's revision",
+    "incidents": "known incidents the desk declared: what is affected, where, the public messages",
+    "incident_events": "the incidents' timeline: which agent changed what, the public messages then",
 }
 
 # Rasa's tracker store (SQLTrackerStore): one row per event, found by the customer's conversations.

@@ -25,8 +25,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from helpdesk.feedback.models import ArticleFeedback, UnansweredSearch
-from helpdesk.handoffs.models import Handoff, PrivacyAuditEntry
+from helpdesk.handoffs.models import DeliveryAttempt, Handoff, OutboxItem, PrivacyAuditEntry
 from helpdesk.handoffs.store import HandoffStore, utcnow
+from helpdesk.incidents.models import Incident, IncidentSubscription
 from helpdesk.mail.models import AutoReply, MailAttachment
 from helpdesk.privacy import audit
 from helpdesk.privacy import tracker as tracker_store
@@ -65,6 +66,32 @@ def _rows(model):
     return lambda s, ids, dry_run: count_or_delete(s, [(model.__tablename__, model, model.id.in_(ids))], dry_run)
 
 
+def add(counts: dict[str, Any], more: dict[str, int]) -> None:
+    """Counts of several kinds that share a table (the outbox): summed, not replaced."""
+    for name, count in more.items():
+        counts[name] = counts.get(name, 0) + count
+
+
+def incident_rows(store: HandoffStore, before: datetime, batch: int,
+                  dry_run: bool) -> dict[str, int]:
+    """Subscriptions of incidents resolved before ``before``, and the notices mailed before it
+    that are done (delivered or given up), with their delivery attempts."""
+    ended = select(Incident.id).where(Incident.resolved_at < before).scalar_subquery()
+    counts = _batches(store, "incident subscriptions", IncidentSubscription,
+                      IncidentSubscription.incident_id.in_(ended), batch, dry_run,
+                      _rows(IncidentSubscription))
+    done = (OutboxItem.handoff_id.is_(None) & (OutboxItem.created_at < before)
+            & OutboxItem.state.in_(("delivered", "failed")))
+
+    def notices(s: Session, ids: list[int], dry: bool) -> dict[str, int]:
+        return count_or_delete(s, [
+            (DeliveryAttempt.__tablename__, DeliveryAttempt, DeliveryAttempt.outbox_id.in_(ids)),
+            (OutboxItem.__tablename__, OutboxItem, OutboxItem.id.in_(ids))], dry)
+
+    add(counts, _batches(store, "incident notices", OutboxItem, done, batch, dry_run, notices))
+    return counts
+
+
 def purge(store: HandoffStore, config: PrivacyConfig, tracker_url: str | None, files: CustomerFiles,
           auto_reply_hours: float, dry_run: bool = False, now: datetime | None = None,
           actor: str = "purge") -> dict[str, Any]:
@@ -92,6 +119,8 @@ def purge(store: HandoffStore, config: PrivacyConfig, tracker_url: str | None, f
             (days.audit, "audit log", PrivacyAuditEntry, PrivacyAuditEntry.at)):
         if period:
             counts.update(_batches(store, kind, model, moment < cutoff(period), batch, dry_run, _rows(model)))
+    if days.incidents:
+        add(counts, incident_rows(store, cutoff(days.incidents), batch, dry_run))
     limit_over = AutoReply.last_at < now - timedelta(hours=auto_reply_hours)  # such a record limits nothing
     counts.update(_batches(store, "auto-reply records", AutoReply, limit_over, batch, dry_run, _rows(AutoReply)))
     with Session(store.engine) as s:

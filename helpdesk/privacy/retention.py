@@ -42,6 +42,7 @@ class RetentionDays(BaseModel):
     feedback: int = Field(365, ge=0, le=36500)
     reports: int = Field(365, ge=0, le=36500)
     audit: int = Field(1095, ge=0, le=36500)
+    incidents: int = Field(30, ge=0, le=36500)
 
 
 LABEL = re.compile(r"^[a-z][a-z0-9-]{0,30}$")

@@ -85,6 +85,16 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/agent/handoffs/{ticket_id}/mail"): "page_ticket",
     ("GET", "/agent/handoffs/{ticket_id}/attachments/{token}"): "page_attachment",
     ("POST", "/feedback"): "public", ("GET", "/admin/gaps"): "admin_token", ("GET", "/metrics"): "public",
+    # Known incidents (tests/incidents/test_incidents_api.py checks their roles and team scope).
+    ("GET", "/agent/api/incidents"): "api_incidents", ("POST", "/agent/api/incidents"): "api_incidents",
+    ("GET", "/agent/api/incidents/{incident_id}"): "api_incident",
+    ("POST", "/agent/api/incidents/{incident_id}/updates"): "api_incident",
+    ("GET", "/agent/incidents"): "page_incidents", ("POST", "/agent/incidents"): "page_incidents",
+    ("GET", "/agent/incidents/{incident_id}"): "page_incident",
+    ("POST", "/agent/incidents/{incident_id}/update"): "page_incident",
+    ("GET", "/api/incidents/active"): "service",
+    ("POST", "/api/incidents/{incident_id}/subscriptions"): "service",
+    ("GET", "/status"): "public", ("GET", "/status.json"): "public", ("GET", "/status.atom"): "public",
 }
 TICKET_KINDS = ("page_ticket", "api_ticket", "ticket_stream")
 ROLES = ("own_agent", "other_agent", "supervisor", "admin")

@@ -81,6 +81,7 @@ def test_export_has_everything_of_the_customer_and_nothing_else(desk, store, cap
     assert entry["counts"] == {"handoffs": 3, "article_feedback": 2, "unanswered_searches": 2,
                                "report_conversations": 2, "report_article_views": 2, "mail_messages": 0,
                                "mail_attachments": 0, "mail_auto_replies": 0, "article_drafts": 0,
+                               "incident_subscriptions": 0,
                                "tracker_events": sum(desk["trackers"][c] for c in ERIKA_CONVS)}
 
 

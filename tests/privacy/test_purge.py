@@ -77,7 +77,8 @@ def test_purge_deletes_what_is_past_its_period_in_batches(store, trackers, confi
                 "handoff_articles": 3, "handoff_events": 6, "mail_messages": 0, "mail_attachments": 0,
                 "attachment_files": 0, "article_drafts": 0, "article_feedback": 2, "unanswered_searches": 3,
                 "report_conversations": 2, "report_article_views": 2, "mail_auto_replies": 0,
-                "orphaned_attachment_files": 0, "tracker_conversations": 3, "tracker_events": 9}
+                "orphaned_attachment_files": 0, "tracker_conversations": 3, "tracker_events": 9,
+                "incident_subscriptions": 0}
     assert dry == {"dry_run": True, "counts": expected, "storage": []}
     assert {k: v for k, v in table_dump(store).items() if k != "privacy_audit"} == \
            {k: v for k, v in before.items() if k != "privacy_audit"}

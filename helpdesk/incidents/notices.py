@@ -1,0 +1,101 @@
+"""E-mails to the customers who asked the bot to be told when an incident is fixed.
+
+Resolving an incident enqueues one mail per subscriber in the notification outbox
+(helpdesk/handoffs/notifications.py), in the same transaction that resolves it and marks each
+subscription as told: a crash delays a notice but neither loses nor repeats it, and the outbox's
+worker delivers and retries it like every other mail of the desk. The mail is in the language the
+customer chatted in, automatic (null envelope sender, ``Auto-Submitted``: no machine answers it),
+and links the status page.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate, make_msgid
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from helpdesk.handoffs.models import OutboxItem
+from helpdesk.incidents.models import Incident, IncidentSubscription
+from helpdesk.incidents.status import TEXTS
+from helpdesk.incidents.store import message_in
+
+EVENT = "incident.resolved"
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Who the notices come from: the company, the desk's address, the public base URL."""
+
+    company: str
+    address: str
+    base_url: str
+
+    @classmethod
+    def of(cls, state) -> Sender | None:
+        """The app's sender, or None while no SMTP server is configured (nothing is enqueued)."""
+        settings = state.settings
+        if not settings.smtp_host:
+            return None
+        return cls(
+            state.deployment.company or "",
+            settings.mail.desk_address(settings.smtp_from),
+            settings.public_base_url.rstrip("/"),
+        )
+
+
+def compose(incident: Incident, to: str, lang: str, sender: Sender) -> str:
+    """The whole mail, as the outbox's ``mail`` channel sends it."""
+    texts = TEXTS.get(lang) or TEXTS["en"]
+    message = EmailMessage()
+    message["From"] = formataddr((sender.company, sender.address)) if sender.company else sender.address
+    message["To"] = to
+    message["Subject"] = texts["notice_subject"].format(title=incident.title)
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(idstring=f"incident-{incident.id}", domain=sender.address.rsplit("@", 1)[-1])
+    message["Auto-Submitted"] = "auto-generated"
+    message["X-Auto-Response-Suppress"] = "All"
+    latest = message_in({"de": incident.message_de, "en": incident.message_en}, lang) or ""
+    body = (
+        texts["notice_body"]
+        .format(
+            title=incident.title,
+            message=latest,
+            status_url=f"{sender.base_url}/status?lang={lang}",
+            company=sender.company or "",
+        )
+        .strip()
+    )
+    message.set_content(body + "\n", cte="quoted-printable")
+    return message.as_string()
+
+
+def enqueue(s: Session, incident: Incident, sender: Sender, now: datetime) -> int:
+    """One notice per subscriber not yet told, in the caller's transaction; how many."""
+    waiting = s.scalars(
+        select(IncidentSubscription)
+        .where(IncidentSubscription.incident_id == incident.id, IncidentSubscription.notified_at.is_(None))
+        .order_by(IncidentSubscription.id)
+    ).all()
+    for subscription in waiting:
+        raw = compose(incident, subscription.email, subscription.language, sender)
+        s.add(
+            OutboxItem(
+                handoff_id=None,
+                incident_id=incident.id,
+                event=EVENT,
+                channel="mail",
+                target=subscription.email,
+                payload=json.dumps({"raw": raw, "mail_from": ""}, ensure_ascii=False),
+                state="pending",
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
+        subscription.notified_at = now
+    return len(waiting)
