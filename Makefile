@@ -12,11 +12,9 @@ test-quick:
 # ruff check, ruff format --check, mypy and the knowledge-base lint (scripts/check); scripts/test runs it first.
 check:
 	scripts/check
-# Applies the formatter and ruff's fixes to the whole tree; the files of .ruff-format-pending are formatted too,
-# and the list is deleted.
+# Applies the formatter and ruff's fixes to the whole tree.
 fmt:
-	scripts/bootstrap py311 && .venv/py311/bin/ruff check --fix --exit-zero --quiet && .venv/py311/bin/ruff format \
-	  && rm -f .ruff-format-pending
+	scripts/bootstrap py311 && .venv/py311/bin/ruff check --fix --exit-zero --quiet && .venv/py311/bin/ruff format
 # The knowledge base (kb/articles) and the drafts.
 kb-lint:
 	scripts/bootstrap py311 && .venv/py311/bin/helpdesk lint

@@ -75,7 +75,7 @@ _WORD_END = re.compile(r"\s")
 
 TOO_LONG = {
     "de": "Ihre Nachricht ist zu lang ({length} Zeichen; höchstens {limit}). "
-          "Bitte beschreiben Sie Ihr Anliegen kürzer.",
+    "Bitte beschreiben Sie Ihr Anliegen kürzer.",
     "en": "Your message is too long ({length} characters; at most {limit}). Please describe your problem more briefly.",
 }
 TOO_MANY = {
@@ -112,8 +112,10 @@ class Limits:
 
     def wait(self, address: str, conversation: str) -> int | None:
         """Seconds to wait when this message is over a rate limit, else None (and it is counted)."""
-        for items, scope, key in ((self.per_address, "address", address),
-                                  (self.per_conversation, "conversation", conversation)):
+        for items, scope, key in (
+            (self.per_address, "address", address),
+            (self.per_conversation, "conversation", conversation),
+        ):
             for item in items:
                 try:
                     if not self.limiter.hit(item, "helpdesk-bot", scope, key):
@@ -193,9 +195,9 @@ class LimitedRestInput(RestInput):
             try:
                 body = json.loads(request.body or b"")
             except (ValueError, RecursionError):
-                return _bad_request("the body must be a JSON object {\"sender\": ..., \"message\": ...}")
+                return _bad_request('the body must be a JSON object {"sender": ..., "message": ...}')
             if not isinstance(body, dict):
-                return _bad_request("the body must be a JSON object {\"sender\": ..., \"message\": ...}")
+                return _bad_request('the body must be a JSON object {"sender": ..., "message": ...}')
             sender, text = body.get("sender"), body.get("message")
             if not isinstance(sender, str) or not sender.strip() or len(sender) > MAX_SENDER_CHARS:
                 return _bad_request(f"'sender' (the conversation id, 1-{MAX_SENDER_CHARS} characters) is required")
@@ -207,8 +209,11 @@ class LimitedRestInput(RestInput):
             lang = self._language(body, request)
             wait = self.limits.wait(request.remote_addr or request.ip, sender)
             if wait is not None:
-                return response.json([{"recipient_id": sender, "text": text_for(TOO_MANY, lang, seconds=wait)}],
-                                     status=429, headers={"Retry-After": str(wait)})
+                return response.json(
+                    [{"recipient_id": sender, "text": text_for(TOO_MANY, lang, seconds=wait)}],
+                    status=429,
+                    headers={"Retry-After": str(wait)},
+                )
             if len(text) > self.limits.max_chars:
                 # A bot message like any other: a client shows it, where a 413 would show nothing.
                 reply = text_for(TOO_LONG, lang, length=len(text), limit=self.limits.max_chars)
@@ -216,8 +221,7 @@ class LimitedRestInput(RestInput):
             text, metadata = for_nlu(text, metadata)
             collector = CollectingOutputChannel()
             try:
-                await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(),
-                                                 metadata=metadata))
+                await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata))
             except Exception:
                 logger.exception("rest message failed")
             return response.json(collector.messages)
@@ -315,8 +319,9 @@ class HelpdeskControlInput(InputChannel):
             return response.json({"detail": "disabled: HELPDESK_RASA_TOKEN is not set"}, status=403)
         scheme, _, given = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), self.token.encode()):
-            return response.json({"detail": "missing or invalid bearer token"}, status=401,
-                                 headers={"WWW-Authenticate": "Bearer"})
+            return response.json(
+                {"detail": "missing or invalid bearer token"}, status=401, headers={"WWW-Authenticate": "Bearer"}
+            )
         return None
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
@@ -349,7 +354,12 @@ class HelpdeskControlInput(InputChannel):
                     tracker.update(event, agent.domain)
                 if events:
                     await agent.tracker_store.save(tracker)
-            return response.json({"conversation_id": conversation_id, "slots": tracker.current_slot_values(),
-                                  "active_loop": tracker.active_loop_name})
+            return response.json(
+                {
+                    "conversation_id": conversation_id,
+                    "slots": tracker.current_slot_values(),
+                    "active_loop": tracker.active_loop_name,
+                }
+            )
 
         return control

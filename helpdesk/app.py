@@ -83,8 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def validation_error(request, exc: RequestValidationError):
         # Inputs are echoed back nowhere: a 100 KB or binary input must not bloat the error.
         errors = [
-            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
-            for e in exc.errors()
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in exc.errors()
         ]
         return JSONResponse({"detail": errors}, status_code=422)
 

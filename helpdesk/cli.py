@@ -36,8 +36,12 @@ def cmd_lint(args: argparse.Namespace) -> int:
     except RoutingConfigError as exc:
         print(exc, file=sys.stderr)
         return 1
-    warnings = consistency_warnings(load_checked(), routing, load_articles(settings.articles_dir,
-                                    settings.languages).articles, settings.articles_dir)
+    warnings = consistency_warnings(
+        load_checked(),
+        routing,
+        load_articles(settings.articles_dir, settings.languages).articles,
+        settings.articles_dir,
+    )
     for warning in warnings:
         print(warning, file=sys.stderr)
     print(f"{len(warnings)} warnings (configuration and knowledge base)", file=sys.stderr)
@@ -58,12 +62,17 @@ def lint_drafts(drafts_dir: Path, settings) -> int:
     errors, count = lint(drafts_dir, settings.languages)
     problems = [str(e) for e in errors]
     published = {a.id: a.path for a in load_articles(settings.articles_dir, settings.languages).articles}
-    problems += [f"{d.path}:1: id '{d.id}' is already the id of the article {published[d.id]}"
-                 for d in load_drafts(drafts_dir, settings.languages).articles if d.id in published]
+    problems += [
+        f"{d.path}:1: id '{d.id}' is already the id of the article {published[d.id]}"
+        for d in load_drafts(drafts_dir, settings.languages).articles
+        if d.id in published
+    ]
     for problem in problems:
         print(f"draft {drafts_dir.name}/{problem}", file=sys.stderr)
-    print(f"{count} drafts checked in {drafts_dir}, {len(problems)} problems (drafts do not fail the lint)",
-          file=sys.stderr)
+    print(
+        f"{count} drafts checked in {drafts_dir}, {len(problems)} problems (drafts do not fail the lint)",
+        file=sys.stderr,
+    )
     return len(problems)
 
 
@@ -71,8 +80,10 @@ def cmd_deployment_check(args: argparse.Namespace) -> int:
     from helpdesk.deployment import load_checked
 
     deployment = load_checked()  # a DeploymentError is printed by main
-    print(f"{deployment.source}: OK, {deployment.company} / {deployment.assistant}, languages "
-          f"{', '.join(deployment.languages)}, public URL {deployment.urls.public}")
+    print(
+        f"{deployment.source}: OK, {deployment.company} / {deployment.assistant}, languages "
+        f"{', '.join(deployment.languages)}, public URL {deployment.urls.public}"
+    )
     return 0
 
 
@@ -89,8 +100,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         os.environ["HELPDESK_INDEX_DIR"] = args.index
     if args.watch:
         os.environ["HELPDESK_WATCH"] = "1"
-    uvicorn.run("helpdesk.app:create_app", factory=True, host=args.host, port=args.port,
-                log_level=args.log_level)
+    uvicorn.run("helpdesk.app:create_app", factory=True, host=args.host, port=args.port, log_level=args.log_level)
     return 0
 
 
@@ -124,8 +134,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     add_kb_commands(sub)  # lint, build, eval
     sub.choices["lint"].set_defaults(func=cmd_lint)
-    sub.choices["lint"].add_argument("--drafts", help="article drafts to check too (default: HELPDESK_DRAFTS_DIR "
-                                                      "or kb/drafts); reported, never failing the lint")
+    sub.choices["lint"].add_argument(
+        "--drafts",
+        help="article drafts to check too (default: HELPDESK_DRAFTS_DIR "
+        "or kb/drafts); reported, never failing the lint",
+    )
     p = sub.add_parser("deployment-check", help="validate the deployment configuration (HELPDESK_DEPLOYMENT_FILE)")
     p.set_defaults(func=cmd_deployment_check)
     p = with_dirs(sub.add_parser("serve", help="run the HTTP service"))

@@ -72,18 +72,25 @@ def _localized(value: Any) -> Any:
 Localized = Annotated[dict[Literal["de", "en", "*"], Line], BeforeValidator(_localized)]
 Url = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500, pattern=r"^https?://[^\s<>\"']+$")]
 Color = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^#[0-9a-fA-F]{6}$")]
-Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254,
-                                         pattern=r"^[^@\s<>,;\"']{1,64}@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")]
-Phone = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=40,
-                                         pattern=r"^\+?[0-9][0-9 ()./-]*[0-9]$")]
+Email = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, max_length=254, pattern=r"^[^@\s<>,;\"']{1,64}@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$"
+    ),
+]
+Phone = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=3, max_length=40, pattern=r"^\+?[0-9][0-9 ()./-]*[0-9]$")
+]
 
 
 def contrast(a: str, b: str) -> float:
     """WCAG contrast ratio of two "#rrggbb" colours."""
+
     def luminance(color: str) -> float:
-        channels = [int(color[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        channels = [int(color[i : i + 2], 16) / 255 for i in (1, 3, 5)]
         lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
         return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
     high, low = sorted((luminance(a), luminance(b)), reverse=True)
     return (high + 0.05) / (low + 0.05)
 
@@ -129,8 +136,10 @@ class Colors(_Model):
     def readable(self) -> Colors:
         ratio = contrast(self.primary, self.on_primary)
         if ratio < 4.5:
-            raise ValueError(f"on_primary {self.on_primary} on primary {self.primary} has a contrast of "
-                             f"{ratio:.1f}:1; text needs at least 4.5:1 (WCAG AA)")
+            raise ValueError(
+                f"on_primary {self.on_primary} on primary {self.primary} has a contrast of "
+                f"{ratio:.1f}:1; text needs at least 4.5:1 (WCAG AA)"
+            )
         return self
 
 
@@ -161,8 +170,11 @@ class Deployment(_Model):
 
     @model_validator(mode="after")
     def localized_languages(self) -> Deployment:
-        values = {"support.hours": self.support.hours, "chat.title": self.chat.title,
-                  **{f"topics.{k}": v for k, v in self.topics.items()}}
+        values = {
+            "support.hours": self.support.hours,
+            "chat.title": self.chat.title,
+            **{f"topics.{k}": v for k, v in self.topics.items()},
+        }
         for key, value in values.items():
             if value and "*" not in value and self.languages[0] not in value:
                 raise ValueError(f"{key}: no text for {self.languages[0]!r}, the first language (the fallback)")
@@ -268,15 +280,16 @@ def load_deployment(path: Path | None = None, env: Mapping[str, str] | None = No
         problems = []
         for error in exc.errors():
             loc = tuple(str(part) for part in error["loc"])
-            loc = tuple(p for p in loc
-                        if p not in ("[key]", "constrained-str") and not p.startswith(("function-", "dict[")))
+            loc = tuple(
+                p for p in loc if p not in ("[key]", "constrained-str") and not p.startswith(("function-", "dict["))
+            )
             where = ".".join(loc) or "(top level)"
             message = error["msg"].removeprefix("Value error, ")
             if error["type"] == "extra_forbidden":
                 message = "unknown key"
             elif error["type"] == "string_pattern_mismatch":
                 message = f"{error.get('input')!r} is not valid here"
-            env_name = next((name for k, name in from_env.items() if loc[:len(k)] == k), None)
+            env_name = next((name for k, name in from_env.items() if loc[: len(k)] == k), None)
             if env_name:
                 problems.append(f"{env_name} (environment): {where}: {message}")
                 continue
@@ -318,9 +331,14 @@ def search_defaults(environ: MutableMapping[str, str] | None = None) -> Iterator
     if environ is None:
         environ = os.environ
     deployment = load_checked(env=environ)
-    added = {key: value for key, value in (("HELPDESK_LANGUAGES", ",".join(deployment.languages)),
-                                           ("HELPDESK_PUBLIC_URL", deployment.urls.public))
-             if key not in environ}
+    added = {
+        key: value
+        for key, value in (
+            ("HELPDESK_LANGUAGES", ",".join(deployment.languages)),
+            ("HELPDESK_PUBLIC_URL", deployment.urls.public),
+        )
+        if key not in environ
+    }
     environ.update(added)
     try:
         yield deployment

@@ -37,7 +37,7 @@ _WORD = re.compile(r"[\w][\w-]*", re.UNICODE)
 
 
 def join_words(items: list[str], lang: str) -> str:
-    """"a, b and c" in the language."""
+    """ "a, b and c" in the language."""
     if len(items) <= 1:
         return "".join(items)
     return f"{', '.join(items[:-1])} {AND.get(lang, AND['en'])} {items[-1]}"
@@ -72,8 +72,9 @@ def _words(text: str) -> set[str]:
     return {w for w in (m.group(0).lower() for m in _WORD.finditer(text)) if len(w) >= 3 and not w.isdigit()}
 
 
-def category_words(routing: RoutingConfig, deployment: Deployment,
-                   grouped: dict[str, list[Article]]) -> dict[str, list[str]]:
+def category_words(
+    routing: RoutingConfig, deployment: Deployment, grouped: dict[str, list[Article]]
+) -> dict[str, list[str]]:
     """Words that name each category in a typed answer ("it's about my invoice"): the category,
     its topic names in every language, its products and its articles' tags. A word that
     names several categories, or the company, says nothing about the topic and is dropped."""
@@ -89,21 +90,27 @@ def category_words(routing: RoutingConfig, deployment: Deployment,
         raw[category] = words
     seen = Counter(w for words in raw.values() for w in words)
     company = _words(deployment.company)
-    return {category: sorted(w for w in words if seen[w] == 1 and w not in company)[:MAX_WORDS]
-            for category, words in raw.items()}
+    return {
+        category: sorted(w for w in words if seen[w] == 1 and w not in company)[:MAX_WORDS]
+        for category, words in raw.items()
+    }
 
 
-def build_profile(deployment: Deployment, routing: RoutingConfig, articles: Iterable[Article],
-                  lang: str) -> dict[str, Any]:
+def build_profile(
+    deployment: Deployment, routing: RoutingConfig, articles: Iterable[Article], lang: str
+) -> dict[str, Any]:
     grouped = public_by_category(articles)
     topics: list[dict[str, Any]] = [
-        {"id": category, "title": topic_title(category, lang, deployment, grouped[category]),
-         "products": products(grouped[category], lang)[:MAX_PRODUCTS]}
-        for category in routing.categories if category != OTHER_CATEGORY and grouped.get(category)
+        {
+            "id": category,
+            "title": topic_title(category, lang, deployment, grouped[category]),
+            "products": products(grouped[category], lang)[:MAX_PRODUCTS],
+        }
+        for category in routing.categories
+        if category != OTHER_CATEGORY and grouped.get(category)
     ]
     scope = join_words([t["title"] for t in topics], lang)
-    topics.append({"id": OTHER_CATEGORY, "title": topic_title(OTHER_CATEGORY, lang, deployment, []),
-                   "products": []})
+    topics.append({"id": OTHER_CATEGORY, "title": topic_title(OTHER_CATEGORY, lang, deployment, []), "products": []})
     urls = deployment.urls
     return {
         "lang": lang,
@@ -117,8 +124,12 @@ def build_profile(deployment: Deployment, routing: RoutingConfig, articles: Iter
         "scope_sentence": SCOPE_SENTENCE.get(lang, SCOPE_SENTENCE["en"]).format(scope=scope) if scope else "",
         "topics": topics,
         "categories": category_words(routing, deployment, grouped),
-        "urls": {"public": urls.public, "website": urls.website, "contact": urls.contact,
-                 "privacy_policy": urls.privacy_policy},
+        "urls": {
+            "public": urls.public,
+            "website": urls.website,
+            "contact": urls.contact,
+            "privacy_policy": urls.privacy_policy,
+        },
     }
 
 
@@ -140,8 +151,9 @@ def bot_profile(request: Request, lang: Literal["de", "en"] | None = Query(defau
     return JSONResponse(cache[key], headers={"Cache-Control": "public, max-age=60"})
 
 
-def consistency_warnings(deployment: Deployment, routing: RoutingConfig, articles: Iterable[Article],
-                         articles_dir: Path) -> list[str]:
+def consistency_warnings(
+    deployment: Deployment, routing: RoutingConfig, articles: Iterable[Article], articles_dir: Path
+) -> list[str]:
     """Where the deployment, the routing file and the KB disagree, as ``file:line: warning: ...``."""
     articles = list(articles)
     grouped = public_by_category(articles)
@@ -154,16 +166,21 @@ def consistency_warnings(deployment: Deployment, routing: RoutingConfig, article
     for category in routing.categories:
         if category != OTHER_CATEGORY and category not in grouped:
             line = routing_lines.get(("categories", category), 1)
-            warnings.append(f"{routing_path}:{line}: warning: category {category!r} has no public articles: "
-                            "the bot offers it as no topic and never answers it")
+            warnings.append(
+                f"{routing_path}:{line}: warning: category {category!r} has no public articles: "
+                "the bot offers it as no topic and never answers it"
+            )
     for article in sorted(articles, key=lambda a: a.path):
         if article.category and article.category not in routing.categories:
             raw = (articles_dir / article.path).read_text(encoding="utf-8")
-            warnings.append(f"{articles_dir / article.path}:{field_line(raw, 'category')}: warning: category "
-                            f"{article.category!r} is in no team's hands: add it to {routing_path.name} `categories`")
+            warnings.append(
+                f"{articles_dir / article.path}:{field_line(raw, 'category')}: warning: category "
+                f"{article.category!r} is in no team's hands: add it to {routing_path.name} `categories`"
+            )
         elif not article.category and article.audience == "public":
-            warnings.append(f"{articles_dir / article.path}:1: warning: no category: a handoff after this "
-                            "article goes to 'other'")
+            warnings.append(
+                f"{articles_dir / article.path}:1: warning: no category: a handoff after this article goes to 'other'"
+            )
     deployment_path = Path(deployment.source)
     try:
         deployment_lines = key_lines(deployment_path.read_text(encoding="utf-8"))
@@ -172,6 +189,7 @@ def consistency_warnings(deployment: Deployment, routing: RoutingConfig, article
     for category in deployment.topics:
         if category not in routing.categories:
             line = deployment_lines.get(("topics", category), 1)
-            warnings.append(f"{deployment_path}:{line}: warning: topic {category!r} is not a category of "
-                            f"{routing_path.name}")
+            warnings.append(
+                f"{deployment_path}:{line}: warning: topic {category!r} is not a category of {routing_path.name}"
+            )
     return warnings

@@ -65,8 +65,9 @@ class Settings(SearchSettings):
     def env_kwargs(cls, env: Mapping[str, str]) -> dict:
         kwargs = super().env_kwargs(env)
         deployment = load_checked(env=env)  # its environment overrides include HELPDESK_LANGUAGES/_PUBLIC_URL
-        kwargs.update(deployment=deployment, languages=tuple(deployment.languages),
-                      public_base_url=deployment.urls.public)
+        kwargs.update(
+            deployment=deployment, languages=tuple(deployment.languages), public_base_url=deployment.urls.public
+        )
         if "DATABASE_URL" in env:
             kwargs["database_url"] = env["DATABASE_URL"]
         kwargs["tracker_store_url"] = tracker_store_url(env)
@@ -83,9 +84,14 @@ class Settings(SearchSettings):
         for name in ("rate_limit_address", "rate_limit_conversation", "redis_url", "metrics_token"):
             if env.get(f"HELPDESK_{name.upper()}"):
                 kwargs[name] = env[f"HELPDESK_{name.upper()}"]
-        for name, kind in (("max_body_bytes", int), ("smtp_port", int), ("notify_max_attempts", int),
-                           ("notify_retry_seconds", float), ("session_idle_seconds", float),
-                           ("session_max_seconds", float)):
+        for name, kind in (
+            ("max_body_bytes", int),
+            ("smtp_port", int),
+            ("notify_max_attempts", int),
+            ("notify_retry_seconds", float),
+            ("session_idle_seconds", float),
+            ("session_max_seconds", float),
+        ):
             if env.get(f"HELPDESK_{name.upper()}"):
                 kwargs[name] = kind(env[f"HELPDESK_{name.upper()}"])
         if env.get("HELPDESK_SMTP_STARTTLS"):

@@ -68,8 +68,9 @@ def main() -> None:
     base_gold = {q["query"]: [g.lower() for g in q["gold"]] for q in read_jsonl(base / "queries.jsonl")}
 
     def copies(article: str, pool) -> list[str]:
-        return [other for other in pool
-                if other != article and similarity(titles[article], titles[other]) >= args.similar]
+        return [
+            other for other in pool if other != article and similarity(titles[article], titles[other]) >= args.similar
+        ]
 
     with_copy = sum(1 for a in titles if copies(a, titles))
     print(f"{base.name}: {with_copy} of {len(titles)} articles have a title >= {args.similar} similar to another's")
@@ -93,16 +94,20 @@ def main() -> None:
             if first and any(similarity(titles[g], titles[first]) >= args.similar for g in gold):
                 wrong_copy.append(q["query"])
     n = len(right) + len(wrong)
-    print(f"answerable {n}: first hit right {len(right)} (R@1 {len(right) / n:.3f}), wrong {len(wrong)}, "
-          f"of which the first hit's title is a copy of the gold's: {len(wrong_copy)}")
+    print(
+        f"answerable {n}: first hit right {len(right)} (R@1 {len(right) / n:.3f}), wrong {len(wrong)}, "
+        f"of which the first hit's title is a copy of the gold's: {len(wrong_copy)}"
+    )
     print(f"unanswerable {len(unanswerable)}: the removed article has a copy in the KB: {len(answered_by_copy)}")
     for query, removed, copy in answered_by_copy:
         print(f"  {query!r}: removed {removed[:60]!r}, kept {copy[:60]!r}")
     low, high = bootstrap_interval(right + wrong, unanswerable)
-    print(f"AUROC of the decision score: all {auroc(right + wrong, unanswerable):.3f} "
-          f"(95 % bootstrap interval {low:.3f}-{high:.3f}); "
-          f"right-first vs unanswerable {auroc(right, unanswerable):.3f}; "
-          f"wrong-first vs unanswerable {auroc(wrong, unanswerable):.3f}")
+    print(
+        f"AUROC of the decision score: all {auroc(right + wrong, unanswerable):.3f} "
+        f"(95 % bootstrap interval {low:.3f}-{high:.3f}); "
+        f"right-first vs unanswerable {auroc(right, unanswerable):.3f}; "
+        f"wrong-first vs unanswerable {auroc(wrong, unanswerable):.3f}"
+    )
 
 
 if __name__ == "__main__":

@@ -77,14 +77,14 @@ print(json.dumps({"p50_ms": round(statistics.median(times), 1),
 """
 
 
-
 def kb_questions(kb: Path) -> dict[str, list[str]]:
     """The example questions of the KB's front matter, by language (the article's folder)."""
     questions: dict[str, list[str]] = {}
     for path in sorted(kb.glob("*/*.md")):
         front = path.read_text(encoding="utf-8").split("---", 2)[1]
         questions.setdefault(path.parent.name, []).extend(
-            str(q) for q in (yaml.safe_load(front) or {}).get("questions") or [])
+            str(q) for q in (yaml.safe_load(front) or {}).get("questions") or []
+        )
     if not any(questions.values()):
         raise SystemExit(f"no questions in the front matter of {kb}/*/*.md")
     return questions
@@ -92,8 +92,14 @@ def kb_questions(kb: Path) -> dict[str, list[str]]:
 
 def encoder_latency(questions: dict[str, list[str]]) -> dict:
     """The query encoder's p50/p99 (ms), measured in a Python 3.11 process with search_api."""
-    done = subprocess.run([str(PY311), "-c", ENCODER_TIMING], input=json.dumps(questions), text=True,
-                          capture_output=True, cwd=REPO, check=False)
+    done = subprocess.run(
+        [str(PY311), "-c", ENCODER_TIMING],
+        input=json.dumps(questions),
+        text=True,
+        capture_output=True,
+        cwd=REPO,
+        check=False,
+    )
     if done.returncode:
         raise SystemExit(f"timing the encoder failed:\n{done.stderr[-2000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -148,28 +154,72 @@ class Stack:
     def up(self) -> str:
         search, actions, rasa = free_port(), free_port(), free_port()
         token = secrets.token_urlsafe(24)
-        self.start("search_api", [str(REPO / ".venv/py311/bin/python"), "-m", "uvicorn", "--factory",
-                                  "helpdesk.app:create_app", "--port", str(search), "--log-level", "warning"],
-                   {"HELPDESK_ARTICLES_DIR": str(self.kb), "HELPDESK_INDEX_DIR": str(REPO / "var" / "bench-index"),
-                    "DATABASE_URL": f"sqlite:///{self.tmp / 'handoffs.db'}", "HELPDESK_SERVICE_TOKEN": token,
-                    "HELPDESK_SECRETS_FILE": str(self.tmp / "none.env")},
-                   f"http://127.0.0.1:{search}/health")
+        self.start(
+            "search_api",
+            [
+                str(REPO / ".venv/py311/bin/python"),
+                "-m",
+                "uvicorn",
+                "--factory",
+                "helpdesk.app:create_app",
+                "--port",
+                str(search),
+                "--log-level",
+                "warning",
+            ],
+            {
+                "HELPDESK_ARTICLES_DIR": str(self.kb),
+                "HELPDESK_INDEX_DIR": str(REPO / "var" / "bench-index"),
+                "DATABASE_URL": f"sqlite:///{self.tmp / 'handoffs.db'}",
+                "HELPDESK_SERVICE_TOKEN": token,
+                "HELPDESK_SECRETS_FILE": str(self.tmp / "none.env"),
+            },
+            f"http://127.0.0.1:{search}/health",
+        )
         for query in ("Mein Internet ist langsam", "my internet is slow"):  # load both models
             httpx.post(f"http://127.0.0.1:{search}/search", json={"query": query}, timeout=120)
-        self.start("actions", [str(PY310_BIN / "rasa"), "run", "actions", "--actions", "actions",
-                               "--port", str(actions)],
-                   {"HELPDESK_SEARCH_URL": f"http://127.0.0.1:{search}", "HELPDESK_SERVICE_TOKEN": token},
-                   f"http://127.0.0.1:{actions}/health", cwd=REPO / "bot")
+        self.start(
+            "actions",
+            [str(PY310_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(actions)],
+            {"HELPDESK_SEARCH_URL": f"http://127.0.0.1:{search}", "HELPDESK_SERVICE_TOKEN": token},
+            f"http://127.0.0.1:{actions}/health",
+            cwd=REPO / "bot",
+        )
         # A benchmark is many conversations from one address: the edge's rate limits are lifted.
-        lifted = {"HELPDESK_BOT_RATE_LIMIT_ADDRESS": "100000/second",
-                  "HELPDESK_BOT_RATE_LIMIT_CONVERSATION": "100000/second"} if self.lift_rate_limits else {}
-        self.start("rasa", [str(PY310_BIN / "rasa"), "run", "--model", str(self.model),
-                            "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
-                            "--port", str(rasa), "--interface", "127.0.0.1"],
-                   {"ACTION_ENDPOINT_URL": f"http://127.0.0.1:{actions}/webhook",  # bot/endpoints.yml
-                    "RASA_TRACKER_STORE_URL": f"sqlite:///{self.tmp / 'rasa-trackers.db'}",
-                    "RASA_LOCK_STORE": "in_memory", "RASA_REDIS_HOST": "127.0.0.1", **lifted},
-                   f"http://127.0.0.1:{rasa}/", cwd=REPO / "bot")
+        lifted = (
+            {
+                "HELPDESK_BOT_RATE_LIMIT_ADDRESS": "100000/second",
+                "HELPDESK_BOT_RATE_LIMIT_CONVERSATION": "100000/second",
+            }
+            if self.lift_rate_limits
+            else {}
+        )
+        self.start(
+            "rasa",
+            [
+                str(PY310_BIN / "rasa"),
+                "run",
+                "--model",
+                str(self.model),
+                "--endpoints",
+                "endpoints.yml",
+                "--credentials",
+                "credentials.yml",
+                "--port",
+                str(rasa),
+                "--interface",
+                "127.0.0.1",
+            ],
+            {
+                "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{actions}/webhook",  # bot/endpoints.yml
+                "RASA_TRACKER_STORE_URL": f"sqlite:///{self.tmp / 'rasa-trackers.db'}",
+                "RASA_LOCK_STORE": "in_memory",
+                "RASA_REDIS_HOST": "127.0.0.1",
+                **lifted,
+            },
+            f"http://127.0.0.1:{rasa}/",
+            cwd=REPO / "bot",
+        )
         self.search_url = f"http://127.0.0.1:{search}"
         return f"http://127.0.0.1:{rasa}"
 
@@ -183,11 +233,26 @@ class Stack:
         credentials = self.tmp / "floor-credentials.yml"
         credentials.write_text(FLOOR_CREDENTIALS, encoding="utf-8")
         rasa = free_port()
-        self.start("rasa-floor", [str(PY310_BIN / "rasa"), "run", "--model", str(self.model),
-                                  "--endpoints", str(endpoints), "--credentials", str(credentials),
-                                  "--port", str(rasa), "--interface", "127.0.0.1"],
-                   {"ACTION_ENDPOINT_URL": f"http://127.0.0.1:{actions.server_port}/webhook"},
-                   f"http://127.0.0.1:{rasa}/", cwd=REPO / "bot")
+        self.start(
+            "rasa-floor",
+            [
+                str(PY310_BIN / "rasa"),
+                "run",
+                "--model",
+                str(self.model),
+                "--endpoints",
+                str(endpoints),
+                "--credentials",
+                str(credentials),
+                "--port",
+                str(rasa),
+                "--interface",
+                "127.0.0.1",
+            ],
+            {"ACTION_ENDPOINT_URL": f"http://127.0.0.1:{actions.server_port}/webhook"},
+            f"http://127.0.0.1:{rasa}/",
+            cwd=REPO / "bot",
+        )
         return f"http://127.0.0.1:{rasa}"
 
     def down(self) -> None:
@@ -202,8 +267,9 @@ class Stack:
                 process.kill()
 
 
-async def conversation(client: httpx.AsyncClient, url: str, question: str,
-                       latencies: dict[str, list[float]], errors: list[str]) -> None:
+async def conversation(
+    client: httpx.AsyncClient, url: str, question: str, latencies: dict[str, list[float]], errors: list[str]
+) -> None:
     sender = secrets.token_hex(8)
     turns = [("search", question), ("feedback", "/affirm"), ("control", "thanks")]
     for kind, text in turns:
@@ -247,14 +313,28 @@ async def run(url: str, questions: list[str], conversations: int, concurrency: i
     every = [v for values in latencies.values() for v in values]
 
     def stats(values: list[float]) -> dict:
-        return {"turns": len(values), "p50_ms": round(statistics.median(values), 1),
-                "p99_ms": round(percentile(values, 99), 1), "max_ms": round(max(values), 1)} if values else {}
+        return (
+            {
+                "turns": len(values),
+                "p50_ms": round(statistics.median(values), 1),
+                "p99_ms": round(percentile(values, 99), 1),
+                "max_ms": round(max(values), 1),
+            }
+            if values
+            else {}
+        )
 
-    return {"conversations": conversations, "concurrency": concurrency, "seconds": round(elapsed, 2),
-            "turns_per_second": round(len(every) / elapsed, 1), "all": stats(every),
-            **{kind: stats(values) for kind, values in latencies.items()},
-            "errors": len(errors), "first_errors": errors[:5],
-            "machine": {"cpus": os.cpu_count(), "load_average_1m": round(os.getloadavg()[0], 2)}}
+    return {
+        "conversations": conversations,
+        "concurrency": concurrency,
+        "seconds": round(elapsed, 2),
+        "turns_per_second": round(len(every) / elapsed, 1),
+        "all": stats(every),
+        **{kind: stats(values) for kind, values in latencies.items()},
+        "errors": len(errors),
+        "first_errors": errors[:5],
+        "machine": {"cpus": os.cpu_count(), "load_average_1m": round(os.getloadavg()[0], 2)},
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -276,8 +356,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         url = args.rasa_url
         if not url:
-            print(f"bench_bot: starting the web service, action server and Rasa (logs in {stack.tmp})",
-                  file=sys.stderr)
+            print(f"bench_bot: starting the web service, action server and Rasa (logs in {stack.tmp})", file=sys.stderr)
             url = stack.up()
         floor_url = stack.floor()
         encoder = encoder_latency(questions)
@@ -297,6 +376,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def goals(report: dict, floor: dict, encoder: dict) -> dict:
     """Each speed goal with its measured value and limit (ms), from one run's turns and floors."""
+
     def goal(value: float, limit: float) -> dict:
         return {"ms": value, "limit_ms": round(limit, 1), "met": value <= limit}
 
@@ -304,8 +384,10 @@ def goals(report: dict, floor: dict, encoder: dict) -> dict:
     return {
         "control_p50": goal(control["p50_ms"], floor["control"]["p50_ms"] + 10),
         "search_p50": goal(search["p50_ms"], floor["search"]["p50_ms"] + encoder["p50_ms"] + 25),
-        **{f"{kind}_p99": goal(report[kind]["p99_ms"], 2 * report[kind]["p50_ms"])
-           for kind in ("search", "feedback", "control")},
+        **{
+            f"{kind}_p99": goal(report[kind]["p99_ms"], 2 * report[kind]["p50_ms"])
+            for kind in ("search", "feedback", "control")
+        },
     }
 
 

@@ -86,8 +86,10 @@ def write_synthetic_kb(directory: Path, sections: int, sentences: list[str], see
         for s in range(SECTIONS_PER_ARTICLE):
             words = " ".join(rng.sample(sentences, 6))
             body.append(f"## Part {s + 1}: {rng.choice(sentences)[:40]}\n{words}\n")
-        text = (f"---\nid: bench-{a:06d}\ntitle: \"Synthetic article {a}\"\nlang: en\ntags: [bench]\n"
-                f"updated: 2026-11-01\n---\nLead of article {a}.\n\n" + "\n".join(body))
+        text = (
+            f'---\nid: bench-{a:06d}\ntitle: "Synthetic article {a}"\nlang: en\ntags: [bench]\n'
+            f"updated: 2026-11-01\n---\nLead of article {a}.\n\n" + "\n".join(body)
+        )
         (directory / "en" / f"bench-{a:06d}.md").write_text(text, encoding="utf-8")
 
 
@@ -106,15 +108,23 @@ class PerturbedEmbedder(Embedder):
         return base + self.rng.normal(0, 0.05, base.shape).astype(np.float32)
 
 
-
 def start_server(articles: Path, index: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    env = {**os.environ, "HELPDESK_ARTICLES_DIR": str(articles), "HELPDESK_INDEX_DIR": str(index),
-           "HELPDESK_MODELS": f"en={MODEL},*={MODEL}", "HELPDESK_LANGUAGES": "en",
-           "DATABASE_URL": f"sqlite:///{index.parent / 'bench.db'}", "HELPDESK_SERVICE_TOKEN": SERVICE_TOKEN}
+    env = {
+        **os.environ,
+        "HELPDESK_ARTICLES_DIR": str(articles),
+        "HELPDESK_INDEX_DIR": str(index),
+        "HELPDESK_MODELS": f"en={MODEL},*={MODEL}",
+        "HELPDESK_LANGUAGES": "en",
+        "DATABASE_URL": f"sqlite:///{index.parent / 'bench.db'}",
+        "HELPDESK_SERVICE_TOKEN": SERVICE_TOKEN,
+    }
     proc = subprocess.Popen(
         [sys.executable, "-m", "helpdesk.cli", "serve", "--port", str(port), "--log-level", "warning"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 180
@@ -138,8 +148,9 @@ def rss_mib(pid: int) -> float:
     return float("nan")
 
 
-def latency_and_floors(url: str, index_dir: Path, embedder: Embedder, queries: list[str], n: int
-                       ) -> tuple[list[float], list[float], list[float], list[float]]:
+def latency_and_floors(
+    url: str, index_dir: Path, embedder: Embedder, queries: list[str], n: int
+) -> tuple[list[float], list[float], list[float], list[float]]:
     """HTTP latency of POST /search (one client, sequential) and the in-process floors of the same
     queries, interleaved: before each request the same query is encoded, searched in FAISS and
     scored by BM25 here, with one math thread as in the server (cli serve). Measured side by side,
@@ -215,8 +226,13 @@ def bench_size(work: Path, sections: int, sentences, queries, embedder, args) ->
     else:
         build_embedder = embedder
     report = build_index(articles, index, lambda lang: build_embedder, settings.languages, progress=True)
-    result: dict = {"sections": sections, "units": report.units, "build_s": round(report.seconds, 1),
-                    "index_type": load_index(index).manifest["languages"]["en"]["index_type"], "runs": []}
+    result: dict = {
+        "sections": sections,
+        "units": report.units,
+        "build_s": round(report.seconds, 1),
+        "index_type": load_index(index).manifest["languages"]["en"]["index_type"],
+        "runs": [],
+    }
     for _ in range(args.runs):
         proc, url = start_server(articles, index)
         try:
@@ -227,12 +243,19 @@ def bench_size(work: Path, sections: int, sentences, queries, embedder, args) ->
             proc.terminate()
             proc.wait(30)
         p50_floor = statistics.median(enc)
-        result["runs"].append({
-            "http_p50_ms": percentile(lat, 50), "http_p99_ms": percentile(lat, 99),
-            "encode_p50_ms": p50_floor, "faiss_p50_ms": statistics.median(fs), "faiss_p99_ms": percentile(fs, 99),
-            "bm25_p50_ms": statistics.median(lex), "target_p50_ms": 1.3 * p50_floor + TARGET_SLACK_MS,
-            "throughput_rps": tput, "server_rss_mib": rss,
-        })
+        result["runs"].append(
+            {
+                "http_p50_ms": percentile(lat, 50),
+                "http_p99_ms": percentile(lat, 99),
+                "encode_p50_ms": p50_floor,
+                "faiss_p50_ms": statistics.median(fs),
+                "faiss_p99_ms": percentile(fs, 99),
+                "bm25_p50_ms": statistics.median(lex),
+                "target_p50_ms": 1.3 * p50_floor + TARGET_SLACK_MS,
+                "throughput_rps": tput,
+                "server_rss_mib": rss,
+            }
+        )
     keys = result["runs"][0].keys()
     result["median"] = {k: round(statistics.median(r[k] for r in result["runs"]), 2) for k in keys}
     return result
@@ -249,17 +272,25 @@ def bench_build(work: Path, sections: int, sentences, embedder) -> dict:
         rep = build_index(articles, index, lambda lang: embedder, ("en",))
         assert rep.embedded_articles == 1
         incremental.append(rep.seconds)
-    return {"sections": sections, "units": full.units, "full_build_s": round(full.seconds, 1),
-            "incremental_one_article_s": round(statistics.median(incremental), 2),
-            "incremental_runs_s": [round(x, 2) for x in incremental]}
+    return {
+        "sections": sections,
+        "units": full.units,
+        "full_build_s": round(full.seconds, 1),
+        "incremental_one_article_s": round(statistics.median(incremental), 2),
+        "incremental_runs_s": [round(x, 2) for x in incremental],
+    }
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,100000")
     parser.add_argument("--build-size", type=int, default=10000, help="0 to skip the build benchmark")
-    parser.add_argument("--real-max", type=int, default=20000,
-                        help="largest size embedded for real; above it vectors are perturbed real ones")
+    parser.add_argument(
+        "--real-max",
+        type=int,
+        default=20000,
+        help="largest size embedded for real; above it vectors are perturbed real ones",
+    )
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=10)
@@ -270,24 +301,33 @@ def main() -> int:
     sentences, queries = starter_material()
     embedder = load_embedder(MODEL)
     work = Path(tempfile.mkdtemp(prefix="helpdesk-bench-"))
-    results: dict = {"machine": f"{os.cpu_count()} CPUs, {os.uname().machine}", "model": embedder.model_id,
-                     "sizes": [], "build": None}
+    results: dict = {
+        "machine": f"{os.cpu_count()} CPUs, {os.uname().machine}",
+        "model": embedder.model_id,
+        "sizes": [],
+        "build": None,
+    }
     try:
         for size in (int(s) for s in args.sizes.split(",") if s):
             r = bench_size(work, size, sentences, queries, embedder, args)
             results["sizes"].append(r)
             m = r["median"]
-            print(f"{size:>7} sections ({r['units']} units, {r['index_type']}): HTTP p50 {m['http_p50_ms']:.1f} ms "
-                  f"p99 {m['http_p99_ms']:.1f} ms | floor: encode p50 {m['encode_p50_ms']:.1f} ms, FAISS p50 "
-                  f"{m['faiss_p50_ms']:.2f} ms p99 {m['faiss_p99_ms']:.2f} ms, BM25 p50 {m['bm25_p50_ms']:.2f} ms | "
-                  f"target p50 <= "
-                  f"{m['target_p50_ms']:.1f} ms | {args.clients} clients {m['throughput_rps']:.0f} req/s | "
-                  f"server RSS {m['server_rss_mib']:.0f} MiB (median of {args.runs} runs)", flush=True)
+            print(
+                f"{size:>7} sections ({r['units']} units, {r['index_type']}): HTTP p50 {m['http_p50_ms']:.1f} ms "
+                f"p99 {m['http_p99_ms']:.1f} ms | floor: encode p50 {m['encode_p50_ms']:.1f} ms, FAISS p50 "
+                f"{m['faiss_p50_ms']:.2f} ms p99 {m['faiss_p99_ms']:.2f} ms, BM25 p50 {m['bm25_p50_ms']:.2f} ms | "
+                f"target p50 <= "
+                f"{m['target_p50_ms']:.1f} ms | {args.clients} clients {m['throughput_rps']:.0f} req/s | "
+                f"server RSS {m['server_rss_mib']:.0f} MiB (median of {args.runs} runs)",
+                flush=True,
+            )
         if args.build_size:
             b = bench_build(work, args.build_size, sentences, embedder)
             results["build"] = b
-            print(f"build at {b['sections']} sections ({b['units']} units): full {b['full_build_s']} s, "
-                  f"one-article incremental {b['incremental_one_article_s']} s (runs {b['incremental_runs_s']})")
+            print(
+                f"build at {b['sections']} sections ({b['units']} units): full {b['full_build_s']} s, "
+                f"one-article incremental {b['incremental_one_article_s']} s (runs {b['incremental_runs_s']})"
+            )
     finally:
         shutil.rmtree(work, ignore_errors=True)
     if args.json:

@@ -76,8 +76,14 @@ class Process:
 
     def start(self, log_dir: Path) -> None:
         log = (log_dir / f"{self.name}.log").open("ab")
-        self.popen = subprocess.Popen(self.command, cwd=self.cwd, env={**os.environ, **self.env},
-                                      stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.popen = subprocess.Popen(
+            self.command,
+            cwd=self.cwd,
+            env={**os.environ, **self.env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         log.close()
 
     def alive(self) -> bool:
@@ -117,8 +123,9 @@ class Cluster:
     processes: dict[str, Process] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        (self.rasa_api_port, self.actions_port, self.web_internal_port, self.stats_port,
-         *self.ports) = free_ports(4 + self.rasa + self.actions + self.web)
+        (self.rasa_api_port, self.actions_port, self.web_internal_port, self.stats_port, *self.ports) = free_ports(
+            4 + self.rasa + self.actions + self.web
+        )
         self.stats_url = f"http://127.0.0.1:{self.stats_port}/"
         self.rasa_token = secrets.token_urlsafe(24)
         self.service_token = secrets.token_urlsafe(24)
@@ -126,42 +133,92 @@ class Cluster:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         ports = iter(self.ports)
         web_env = {
-            "DATABASE_URL": self.database_url, "HELPDESK_INDEX_DIR": str(self.index_dir),
-            "HELPDESK_ARTICLES_DIR": str(self.articles_dir), "HELPDESK_PUBLIC_URL": self.public_url,
+            "DATABASE_URL": self.database_url,
+            "HELPDESK_INDEX_DIR": str(self.index_dir),
+            "HELPDESK_ARTICLES_DIR": str(self.articles_dir),
+            "HELPDESK_PUBLIC_URL": self.public_url,
             "HELPDESK_RASA_URL": f"http://127.0.0.1:{self.rasa_api_port}",
-            "HELPDESK_RASA_PUBLIC_URL": self.public_url, "HELPDESK_RASA_TOKEN": self.rasa_token,
-            "HELPDESK_SERVICE_TOKEN": self.service_token, "HELPDESK_REDIS_URL": f"redis://{self.redis_host}:6379/0",
+            "HELPDESK_RASA_PUBLIC_URL": self.public_url,
+            "HELPDESK_RASA_TOKEN": self.rasa_token,
+            "HELPDESK_SERVICE_TOKEN": self.service_token,
+            "HELPDESK_REDIS_URL": f"redis://{self.redis_host}:6379/0",
             "HELPDESK_SESSION_SECRET": os.environ.get("HELPDESK_SESSION_SECRET") or secrets.token_urlsafe(24),
         }
         for i in range(1, self.web + 1):
             port = next(ports)
-            self._add(Process(f"web{i}", [str(PY311 / "python"), "-m", "uvicorn", "--factory",
-                                          "helpdesk.app:create_app", "--host", "127.0.0.1", "--port", str(port),
-                                          "--log-level", "warning"],
-                              web_env, f"http://127.0.0.1:{port}/health"))
+            self._add(
+                Process(
+                    f"web{i}",
+                    [
+                        str(PY311 / "python"),
+                        "-m",
+                        "uvicorn",
+                        "--factory",
+                        "helpdesk.app:create_app",
+                        "--host",
+                        "127.0.0.1",
+                        "--port",
+                        str(port),
+                        "--log-level",
+                        "warning",
+                    ],
+                    web_env,
+                    f"http://127.0.0.1:{port}/health",
+                )
+            )
         for i in range(1, self.actions + 1):
             port = next(ports)
-            self._add(Process(f"actions{i}", [str(PY310 / "rasa"), "run", "actions", "--actions", "actions",
-                                              "--port", str(port)],
-                              {"HELPDESK_SEARCH_URL": f"http://127.0.0.1:{self.web_internal_port}",
-                               "HELPDESK_SERVICE_TOKEN": self.service_token},
-                              f"http://127.0.0.1:{port}/health", cwd=REPO / "bot"))
+            self._add(
+                Process(
+                    f"actions{i}",
+                    [str(PY310 / "rasa"), "run", "actions", "--actions", "actions", "--port", str(port)],
+                    {
+                        "HELPDESK_SEARCH_URL": f"http://127.0.0.1:{self.web_internal_port}",
+                        "HELPDESK_SERVICE_TOKEN": self.service_token,
+                    },
+                    f"http://127.0.0.1:{port}/health",
+                    cwd=REPO / "bot",
+                )
+            )
         for i in range(1, self.rasa + 1):
             port = next(ports)
             # As the Procfile runs it: no HTTP API, the channels of bot/credentials.yml, bot/ as working
             # directory; the web service's hand-back uses the private channel with HELPDESK_RASA_TOKEN.
-            self._add(Process(f"rasa{i}", [str(PY310 / "rasa"), "run", "--model", str(self.model),
-                                           "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
-                                           "--interface", "127.0.0.1", "--port", str(port)],
-                              {"ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.actions_port}/webhook",
-                               "RASA_TRACKER_STORE_URL": self.tracker_store_url, "RASA_LOCK_STORE": "redis",
-                               "RASA_REDIS_HOST": self.redis_host, "TF_CPP_MIN_LOG_LEVEL": "2",
-                               "HELPDESK_RASA_TOKEN": self.rasa_token, "HELPDESK_CHAT_ORIGINS": self.public_url,
-                               "HELPDESK_REDIS_URL": f"redis://{self.redis_host}:6379/0",
-                               # Load tests come from one address (the balancer forwards 127.0.0.1).
-                               "HELPDESK_BOT_RATE_LIMIT_ADDRESS": self.bot_rate_limit_address,
-                               "SQLALCHEMY_SILENCE_UBER_WARNING": "1", "PYTHONWARNINGS": "ignore"},
-                              f"http://127.0.0.1:{port}/", cwd=REPO / "bot"))
+            self._add(
+                Process(
+                    f"rasa{i}",
+                    [
+                        str(PY310 / "rasa"),
+                        "run",
+                        "--model",
+                        str(self.model),
+                        "--endpoints",
+                        "endpoints.yml",
+                        "--credentials",
+                        "credentials.yml",
+                        "--interface",
+                        "127.0.0.1",
+                        "--port",
+                        str(port),
+                    ],
+                    {
+                        "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.actions_port}/webhook",
+                        "RASA_TRACKER_STORE_URL": self.tracker_store_url,
+                        "RASA_LOCK_STORE": "redis",
+                        "RASA_REDIS_HOST": self.redis_host,
+                        "TF_CPP_MIN_LOG_LEVEL": "2",
+                        "HELPDESK_RASA_TOKEN": self.rasa_token,
+                        "HELPDESK_CHAT_ORIGINS": self.public_url,
+                        "HELPDESK_REDIS_URL": f"redis://{self.redis_host}:6379/0",
+                        # Load tests come from one address (the balancer forwards 127.0.0.1).
+                        "HELPDESK_BOT_RATE_LIMIT_ADDRESS": self.bot_rate_limit_address,
+                        "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+                        "PYTHONWARNINGS": "ignore",
+                    },
+                    f"http://127.0.0.1:{port}/",
+                    cwd=REPO / "bot",
+                )
+            )
         config = self.run_dir / "haproxy.cfg"
         self._add(Process("haproxy", [HAPROXY, "-db", "-f", str(config)], {}, f"{self.public_url}/health"))
 
@@ -174,22 +231,29 @@ class Cluster:
     def haproxy_config(self) -> str:
         """deploy/haproxy.cfg (the routes of every deployment) with this machine's loopback ports."""
         config = DEPLOY_HAPROXY.read_text()
-        binds = {"8080": self.public_port, "5005": self.rasa_api_port, "5055": self.actions_port,
-                 "8000": self.web_internal_port}
+        binds = {
+            "8080": self.public_port,
+            "5005": self.rasa_api_port,
+            "5055": self.actions_port,
+            "8000": self.web_internal_port,
+        }
         config = re.sub(r"^    bind :(\d+)$", lambda m: f"    bind 127.0.0.1:{binds[m.group(1)]}", config, flags=re.M)
 
         def servers(match: re.Match) -> str:
             prefix = match.group(1)
             count = {"rasa": self.rasa, "actions": self.actions, "web": self.web}[prefix]
-            return "\n".join(f"    server {prefix}{i} 127.0.0.1:{self.port_of(f'{prefix}{i}')}"
-                             for i in range(1, count + 1))
+            return "\n".join(
+                f"    server {prefix}{i} 127.0.0.1:{self.port_of(f'{prefix}{i}')}" for i in range(1, count + 1)
+            )
 
         config = re.sub(r"^    server-template (\w+) \d+ \S+$", servers, config, flags=re.M)
         config = config.replace(" resolvers dns init-addr none", "")
         stats = f"    stats socket {self.run_dir / 'haproxy.sock'} mode 600 level admin\n"
         config = config.replace("global\n", f"global\n{stats}", 1)
-        return f"# Generated by scripts/cluster.py from deploy/haproxy.cfg.\n{config}" \
-               f"\nlisten stats\n    bind 127.0.0.1:{self.stats_port}\n    stats enable\n    stats uri /\n"
+        return (
+            f"# Generated by scripts/cluster.py from deploy/haproxy.cfg.\n{config}"
+            f"\nlisten stats\n    bind 127.0.0.1:{self.stats_port}\n    stats enable\n    stats uri /\n"
+        )
 
     # -- life cycle ------------------------------------------------------------------------------
     def prepare(self) -> None:
@@ -235,11 +299,19 @@ class Cluster:
         traffic sent before gets 503 from the balancer."""
         deadline = time.monotonic() + timeout
         while True:
-            rows = [row.split(",") for row in self.haproxy_command("show stat").splitlines()
-                    if row and not row.startswith("#")]
-            waiting = {f"{row[0]}/{row[1]}" for row in rows
-                       if row[1] in self.processes and self.processes[row[1]].alive() and row[17] != "UP"
-                       and not row[17].startswith("MAINT")}
+            rows = [
+                row.split(",")
+                for row in self.haproxy_command("show stat").splitlines()
+                if row and not row.startswith("#")
+            ]
+            waiting = {
+                f"{row[0]}/{row[1]}"
+                for row in rows
+                if row[1] in self.processes
+                and self.processes[row[1]].alive()
+                and row[17] != "UP"
+                and not row[17].startswith("MAINT")
+            }
             if not waiting:
                 return
             if time.monotonic() > deadline:
@@ -266,15 +338,23 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=int(os.environ.get("HELPDESK_CLUSTER_PORT", 8080)))
     args = parser.parse_args()
     database_url = os.environ.get("DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/helpdesk")
-    cluster = Cluster(args.rasa, args.actions, args.web, args.port, database_url,
-                      tracker_store_url({**os.environ, "DATABASE_URL": database_url}),
-                      os.environ.get("RASA_REDIS_HOST", "127.0.0.1"))
+    cluster = Cluster(
+        args.rasa,
+        args.actions,
+        args.web,
+        args.port,
+        database_url,
+        tracker_store_url({**os.environ, "DATABASE_URL": database_url}),
+        os.environ.get("RASA_REDIS_HOST", "127.0.0.1"),
+    )
     cluster.prepare()
     try:
         cluster.start()
         url = cluster.public_url
-        print(f"cluster: up at {url} (chat {url}/chat, inbox {url}/agent); "
-              f"logs in {cluster.run_dir}; Ctrl-C stops it", flush=True)
+        print(
+            f"cluster: up at {url} (chat {url}/chat, inbox {url}/agent); logs in {cluster.run_dir}; Ctrl-C stops it",
+            flush=True,
+        )
         while all(p.alive() for p in cluster.processes.values()):
             time.sleep(1)
         dead = [name for name, p in cluster.processes.items() if not p.alive()]

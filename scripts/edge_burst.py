@@ -54,15 +54,27 @@ def endpoints(search: str, rasa: str, article: str) -> list[dict[str, Any]]:
     return [
         {"name": "POST /search", "method": "POST", "url": f"{search}/search", "json": {"query": "router light red"}},
         {"name": "POST /language", "method": "POST", "url": f"{search}/language", "json": {"text": "hello"}},
-        {"name": "POST /feedback", "method": "POST", "url": f"{search}/feedback",
-         "json": {"article_id": article, "conversation_id": "burst", "query": "q", "helpful": False}},
+        {
+            "name": "POST /feedback",
+            "method": "POST",
+            "url": f"{search}/feedback",
+            "json": {"article_id": article, "conversation_id": "burst", "query": "q", "helpful": False},
+        },
         {"name": "GET /chat/api/live/{key}", "method": "GET", "url": f"{search}/chat/api/live/{session}"},
-        {"name": "POST /chat/api/live/{key}/messages", "method": "POST",
-         "url": f"{search}/chat/api/live/{session}/messages", "json": {"text": "hello"}},
+        {
+            "name": "POST /chat/api/live/{key}/messages",
+            "method": "POST",
+            "url": f"{search}/chat/api/live/{session}/messages",
+            "json": {"text": "hello"},
+        },
         {"name": "GET /articles/{id}", "method": "GET", "url": f"{search}/articles/{article}"},
         {"name": "GET /chat", "method": "GET", "url": f"{search}/chat"},
-        {"name": "POST /webhooks/rest/webhook", "method": "POST", "url": f"{rasa}/webhooks/rest/webhook",
-         "json": {"sender": "burst-" + secrets.token_hex(8), "message": "hello"}},
+        {
+            "name": "POST /webhooks/rest/webhook",
+            "method": "POST",
+            "url": f"{rasa}/webhooks/rest/webhook",
+            "json": {"sender": "burst-" + secrets.token_hex(8), "message": "hello"},
+        },
     ]
 
 
@@ -96,14 +108,16 @@ async def http_burst(endpoint: dict[str, Any], requests: int, concurrency: int, 
     for _ in range(requests):
         queue.put_nowait(None)
     async with httpx.AsyncClient(transport=transport, timeout=30) as client:
+
         async def worker() -> None:
             while not queue.empty():
                 queue.get_nowait()
                 started = time.perf_counter()
                 body = endpoint.get("json")
                 try:
-                    response = await client.request(endpoint["method"], endpoint["url"],
-                                                    json=body() if callable(body) else body)
+                    response = await client.request(
+                        endpoint["method"], endpoint["url"], json=body() if callable(body) else body
+                    )
                     statuses[str(response.status_code)] += 1
                 except httpx.HTTPError as exc:
                     statuses[type(exc).__name__] += 1
@@ -111,9 +125,14 @@ async def http_burst(endpoint: dict[str, Any], requests: int, concurrency: int, 
 
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return {"endpoint": endpoint["name"], "requests": requests, "seconds": round(time.perf_counter() - started, 2),
-            "answers": dict(sorted(statuses.items())), "p50_ms": round(statistics.median(latencies), 1),
-            "max_ms": round(max(latencies), 1)}
+    return {
+        "endpoint": endpoint["name"],
+        "requests": requests,
+        "seconds": round(time.perf_counter() - started, 2),
+        "answers": dict(sorted(statuses.items())),
+        "p50_ms": round(statistics.median(latencies), 1),
+        "max_ms": round(max(latencies), 1),
+    }
 
 
 class ChatSocket:
@@ -131,8 +150,9 @@ class ChatSocket:
         self.closed = asyncio.Event()
 
     async def __aenter__(self) -> ChatSocket:
-        self.ws = await websockets.connect(self.url, origin=self.origin, compression=None, max_size=None,
-                                           local_addr=(self.source, 0), open_timeout=10)
+        self.ws = await websockets.connect(
+            self.url, origin=self.origin, compression=None, max_size=None, local_addr=(self.source, 0), open_timeout=10
+        )
         opened = await self.ws.recv()
         if not opened.startswith("0"):
             raise ConnectionError(f"no engine.io open packet: {opened[:100]}")
@@ -165,8 +185,7 @@ class ChatSocket:
         await self.ws.send("42" + json.dumps([event, data]))
 
     async def say(self, text: str, lang: str = "en") -> None:
-        await self.emit("user_uttered", {"message": text, "session_id": self.session,
-                                         "customData": {"language": lang}})
+        await self.emit("user_uttered", {"message": text, "session_id": self.session, "customData": {"language": lang}})
 
     async def reply(self, timeout: float = 1.0) -> dict[str, Any]:
         return await asyncio.wait_for(self.replies.get(), timeout)
@@ -187,12 +206,19 @@ async def socketio_burst(rasa: str, requests: int, source: str) -> dict[str, Any
             except TimeoutError:
                 break
             replies["refused: too many" if ("wait" in text or "warten" in text) else "answered"] += 1
-    return {"endpoint": "socket.io user_uttered", "requests": requests, "seconds": round(sent, 2),
-            "answers": dict(sorted(replies.items())), "p50_ms": None, "max_ms": None}
+    return {
+        "endpoint": "socket.io user_uttered",
+        "requests": requests,
+        "seconds": round(sent, 2),
+        "answers": dict(sorted(replies.items())),
+        "p50_ms": None,
+        "max_ms": None,
+    }
 
 
-async def burst(search: str, rasa: str, article: str, requests: int, concurrency: int,
-                source: str, probe_limit: float) -> dict[str, Any]:
+async def burst(
+    search: str, rasa: str, article: str, requests: int, concurrency: int, source: str, probe_limit: float
+) -> dict[str, Any]:
     probe = Probe({"web service /health": f"{search}/health", "rasa /": f"{rasa}/"})
     probing = asyncio.ensure_future(probe.run())
     results = []
@@ -244,12 +270,15 @@ def main(argv: list[str] | None = None) -> int:
         search = stack.search_url
     try:
         before = {p.pid: rss_mb(p.pid) for p in stack.processes} if stack else {}
-        report = asyncio.run(burst(search, rasa, args.article, args.requests, args.concurrency,
-                                   args.source, args.probe_limit))
+        report = asyncio.run(
+            burst(search, rasa, args.article, args.requests, args.concurrency, args.source, args.probe_limit)
+        )
         if stack:
             names = ("web service", "action server", "rasa")
-            report["rss_mb"] = {name: {"before": before[p.pid], "after": rss_mb(p.pid)}
-                                for name, p in zip(names, stack.processes, strict=False)}
+            report["rss_mb"] = {
+                name: {"before": before[p.pid], "after": rss_mb(p.pid)}
+                for name, p in zip(names, stack.processes, strict=False)
+            }
     finally:
         if stack:
             stack.down()

@@ -55,9 +55,14 @@ def rank_queries(service: SearchService, queries: list[dict], given_lang: bool) 
             lindex = service.index.languages[lang]
             vector = service.embedders[lang].encode_queries([q["query"]])[0]
             assert lindex.lexical is not None  # built by LanguageIndex.__post_init__
-            ranking = rank_articles(lindex, vector, lindex.lexical.score(q["query"]),
-                                    lambda aid: service.index.articles[aid].audience == "public", max_hits=11,
-                                    intents=intent_scores(lindex.intents, vector, lindex))
+            ranking = rank_articles(
+                lindex,
+                vector,
+                lindex.lexical.score(q["query"]),
+                lambda aid: service.index.articles[aid].audience == "public",
+                max_hits=11,
+                intents=intent_scores(lindex.intents, vector, lindex),
+            )
             per.append((lang, ranking))
         out.append(per)
     return out
@@ -82,7 +87,7 @@ class Stripped:
             if u.kind == "section":
                 t = titles.get(u.article_id, "")
                 if t and text.startswith(t):
-                    text = text[len(t):].lstrip(". ")
+                    text = text[len(t) :].lstrip(". ")
                 rows.append(r)
             self.texts.append(text)
         self.vectors = lindex.vectors.copy()
@@ -135,13 +140,14 @@ PSEUDO_QUERIES = ("current", "strip", "lno0", "lno1", "lno3")
 
 # ---- features ---------------------------------------------------------------------------
 
+
 def all_features(ranking, k):
     hits = ranking.hits
     hit = hits[k]
     nxt = hits[k + 1] if k + 1 < len(hits) else None
     f = dict(zip(D.FEATURES, D.hit_features(ranking, k), strict=True))
     f["dense_gap_next"] = hit.dense - (nxt.dense if nxt else hit.dense - 0.1)
-    f["dense_gap_first"] = max(h.dense for h in hits[:k + 1]) - hit.dense
+    f["dense_gap_first"] = max(h.dense for h in hits[: k + 1]) - hit.dense
     f["votes"] = hit.votes
     return f
 
@@ -206,8 +212,16 @@ def fit(x, y, c=1.0, monotone=None):
     return D.DecisionModel(res.x[:d].tolist(), float(res.x[d]), mean.tolist(), scale.tolist(), 0.5, math.inf, True)
 
 
-def calibrate_variant(sim, names, c, monotone, max_false_answer=D.MAX_FALSE_ANSWER,
-                      max_wrong=D.MAX_WRONG_ANSWER, max_false_suggest=D.MAX_FALSE_SUGGEST, balance=False):
+def calibrate_variant(
+    sim,
+    names,
+    c,
+    monotone,
+    max_false_answer=D.MAX_FALSE_ANSWER,
+    max_wrong=D.MAX_WRONG_ANSWER,
+    max_false_suggest=D.MAX_FALSE_SUGGEST,
+    balance=False,
+):
     pos_x, pos_g = matrix([s["pos"] for s in sim], names)
     neg_x, neg_g = matrix([s["neg"] for s in sim], names)
     pos_y = np.zeros(len(pos_x))
@@ -217,6 +231,7 @@ def calibrate_variant(sim, names, c, monotone, max_false_answer=D.MAX_FALSE_ANSW
     x = np.vstack([pos_x, neg_x])
     y = np.concatenate([pos_y, np.zeros(len(neg_x))])
     if monotone == "drop":  # as decision.calibrate (decision.fit_raising)
+
         def fit_on(subset):
             model = fit(x[:, [names.index(n) for n in subset]], y, c)
             return model, model.coef
@@ -232,11 +247,13 @@ def calibrate_variant(sim, names, c, monotone, max_false_answer=D.MAX_FALSE_ANSW
         model = fit(x, y, c, [1 if n in D.MUST_RAISE else 0 for n in names] if monotone else None)
     p_pos, p_neg = probs(model, pos_x), probs(model, neg_x)
     first_neg = [float(p_neg[s]) for s, m in neg_g if m]
-    sums_neg = [float(p_neg[s:s + m].sum()) for s, m in neg_g if m]
+    sums_neg = [float(p_neg[s : s + m].sum()) for s, m in neg_g if m]
     first_pos_wrong = [float(p_pos[s]) for s, m in pos_g if m and pos_y[s] == 0]
-    model.answer_threshold = max(D.MIN_ANSWER_CONFIDENCE,
-                                 D._lowest_threshold(first_neg, max_false_answer * len(first_neg)),
-                                 D._lowest_threshold(first_pos_wrong, max_wrong * len(sim)))
+    model.answer_threshold = max(
+        D.MIN_ANSWER_CONFIDENCE,
+        D._lowest_threshold(first_neg, max_false_answer * len(first_neg)),
+        D._lowest_threshold(first_pos_wrong, max_wrong * len(sim)),
+    )
     model.suggest_threshold = D._lowest_threshold(sums_neg, max_false_suggest * len(sums_neg))
     # the calibration's own AUROC (first hit, positives vs simulated unanswerable)
     first_pos = [float(p_pos[s]) for s, m in pos_g if m]
@@ -267,7 +284,7 @@ def evaluate(models, names_of, queries, ranked, mask, score="top"):
                     conf = list(np.minimum.accumulate(conf))
             top = conf[0] if conf else 0.0
             if best is None or top > best[0]:
-                best = (top, model.decide(conf), [h.article_id for h in ranking.hits], sum(conf[:D.SUGGEST_HITS]))
+                best = (top, model.decide(conf), [h.article_id for h in ranking.hits], sum(conf[: D.SUGGEST_HITS]))
         assert best is not None  # every query has at least one language
         top, decision, ids, first_three = best
         if score == "sum3":
@@ -286,10 +303,15 @@ def evaluate(models, names_of, queries, ranked, mask, score="top"):
             out_scores.append(top)
             b_out[{"answer": "a", "suggest": "s"}.get(decision, "no")] += 1
     n_in, n_out = max(len(in_scores), 1), max(len(out_scores), 1)
-    return {"auroc": auroc(in_scores, out_scores),
-            "shown": (b_in["ar"] + b_in["sr"]) / n_in, "ans_right": b_in["ar"] / n_in,
-            "aw_in": b_in["aw"] / n_in, "none_out": b_out["no"] / n_out, "aw_out": b_out["a"] / n_out,
-            "in": {k: v / n_in for k, v in b_in.items()}}
+    return {
+        "auroc": auroc(in_scores, out_scores),
+        "shown": (b_in["ar"] + b_in["sr"]) / n_in,
+        "ans_right": b_in["ar"] / n_in,
+        "aw_in": b_in["aw"] / n_in,
+        "none_out": b_out["no"] / n_out,
+        "aw_out": b_out["a"] / n_out,
+        "in": {k: v / n_in for k, v in b_in.items()},
+    }
 
 
 def main() -> int:
@@ -299,10 +321,17 @@ def main() -> int:
     parser.add_argument("--kb", help="articles directory (starter KB sets)")
     parser.add_argument("--given-lang", action="store_true")
     parser.add_argument("--only", help="comma-separated variant names to print")
-    parser.add_argument("--variants", default=",".join(PSEUDO_QUERIES),
-                        help="comma-separated pseudo-query variants to simulate (default: all)")
-    parser.add_argument("--score", choices=("top", "sum3"), default="top",
-                        help="AUROC of the first hit's confidence or of the sum of the first three")
+    parser.add_argument(
+        "--variants",
+        default=",".join(PSEUDO_QUERIES),
+        help="comma-separated pseudo-query variants to simulate (default: all)",
+    )
+    parser.add_argument(
+        "--score",
+        choices=("top", "sum3"),
+        default="top",
+        help="AUROC of the first hit's confidence or of the sum of the first three",
+    )
     args = parser.parse_args()
     set_dir, work = Path(args.set_dir), Path(args.work)
     cache = work / "decision-cache.pkl"
@@ -330,10 +359,16 @@ def main() -> int:
     masks = {"all": [True] * len(queries), "A": [h == 0 for h in half], "B": [h == 1 for h in half]}
     # raw scores as decision score (AUROC only)
     for raw in ("dense", "score"):
-        ins = [max(r.hits[0].dense if raw == "dense" else r.hits[0].score for _, r in per if r.hits) for q, per
-               in zip(queries, ranked, strict=True) if q["gold"]]
-        outs = [max(r.hits[0].dense if raw == "dense" else r.hits[0].score for _, r in per if r.hits) for q, per
-                in zip(queries, ranked, strict=True) if not q["gold"]]
+        ins = [
+            max(r.hits[0].dense if raw == "dense" else r.hits[0].score for _, r in per if r.hits)
+            for q, per in zip(queries, ranked, strict=True)
+            if q["gold"]
+        ]
+        outs = [
+            max(r.hits[0].dense if raw == "dense" else r.hits[0].score for _, r in per if r.hits)
+            for q, per in zip(queries, ranked, strict=True)
+            if not q["gold"]
+        ]
         print(f"raw top {raw}: AUROC {auroc(ins, outs):.3f}")
     variants = []
     for pq in args.variants.split(","):
@@ -352,10 +387,14 @@ def main() -> int:
         line = [f"{name:45s}"]
         for label, mask in masks.items():
             r = evaluate(models, names_of, queries, ranked, mask, args.score)
-            line.append(f"{label}: auc {r['auroc']:.3f} shown {r['shown']:.3f} ans {r['ans_right']:.3f} "
-                        f"aw {r['aw_in']:.3f}/{r['aw_out']:.3f} none {r['none_out']:.3f}")
-        sims = " ".join(f"{lang}:{m.samples['sim_auroc']:.3f}/{m.answer_threshold:.2f}/{m.suggest_threshold:.2f}"
-                        for lang, m in models.items())
+            line.append(
+                f"{label}: auc {r['auroc']:.3f} shown {r['shown']:.3f} ans {r['ans_right']:.3f} "
+                f"aw {r['aw_in']:.3f}/{r['aw_out']:.3f} none {r['none_out']:.3f}"
+            )
+        sims = " ".join(
+            f"{lang}:{m.samples['sim_auroc']:.3f}/{m.answer_threshold:.2f}/{m.suggest_threshold:.2f}"
+            for lang, m in models.items()
+        )
         print(" | ".join(line), "| sim", sims, flush=True)
     return 0
 

@@ -36,8 +36,9 @@ from search_api.settings import SearchSettings
 STEMMERS = {"de": "german", "en": "english"}
 
 
-def ranks(scores: np.ndarray, unit_article: np.ndarray, n_articles: int, gold: list[set[int]],
-          mean_weight: float) -> tuple[float, float]:
+def ranks(
+    scores: np.ndarray, unit_article: np.ndarray, n_articles: int, gold: list[set[int]], mean_weight: float
+) -> tuple[float, float]:
     counts = np.bincount(unit_article, minlength=n_articles)
     r1 = mrr = 0.0
     for i, g in enumerate(gold):
@@ -77,8 +78,10 @@ def main() -> int:
         dense = service.embedders[lang].encode_queries([q["query"] for q in qs]) @ lindex.vectors.T
         stemmer = Stemmer.Stemmer(STEMMERS[lang])
         bm25 = bm25s.BM25()
-        bm25.index(bm25s.tokenize([u.text for u in lindex.units], stopwords=lang, stemmer=stemmer,
-                                  show_progress=False), show_progress=False)
+        bm25.index(
+            bm25s.tokenize([u.text for u in lindex.units], stopwords=lang, stemmer=stemmer, show_progress=False),
+            show_progress=False,
+        )
         lexical = np.zeros_like(dense)
         for i, q in enumerate(qs):
             tokens = bm25s.tokenize(q["query"], stopwords=lang, stemmer=stemmer, show_progress=False)
@@ -87,8 +90,7 @@ def main() -> int:
             if words:
                 scores = bm25.get_scores(words)
                 lexical[i] = scores / max(scores.max(), 1e-9)
-        print(f"{set_dir.name} [{lang}] {len(qs)} in-scope queries, {len(articles)} articles, "
-              f"model {lindex.model_id}")
+        print(f"{set_dir.name} [{lang}] {len(qs)} in-scope queries, {len(articles)} articles, model {lindex.model_id}")
         for weight in (0.0, 0.25, 0.5, 1.0):
             r1, mrr = ranks(dense, unit_article, len(articles), gold, weight)
             print(f"  best unit + {weight:<4} x mean of units: R@1 {r1:.3f}  MRR {mrr:.3f}")

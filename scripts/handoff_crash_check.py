@@ -73,9 +73,24 @@ class Service:
     def start(self, timeout: float = 180) -> None:
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "uvicorn", "helpdesk.app:create_app", "--factory", "--host", "127.0.0.1",
-                 "--port", str(self.port), "--log-level", "warning"],
-                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "helpdesk.app:create_app",
+                    "--factory",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    "--log-level",
+                    "warning",
+                ],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -106,10 +121,15 @@ def run_check(handoffs: int, clients: int, kill_after: int, database_url: str | 
     run = secrets.token_hex(3)
     token = secrets.token_urlsafe(16)
     database_url = database_url or f"sqlite:///{work / 'handoffs.db'}"
-    env = {**os.environ, "DATABASE_URL": database_url, "HELPDESK_SERVICE_TOKEN": token,
-           "HELPDESK_SECRETS_FILE": str(work / "no-secrets.env"), "HELPDESK_SESSION_SECRET": secrets.token_hex(16),
-           "HELPDESK_ARTICLES_DIR": os.environ.get("HELPDESK_ARTICLES_DIR", str(ROOT / "tests" / "fixtures" / "kb")),
-           "HELPDESK_INDEX_DIR": os.environ.get("HELPDESK_INDEX_DIR", str(work / "index"))}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "HELPDESK_SERVICE_TOKEN": token,
+        "HELPDESK_SECRETS_FILE": str(work / "no-secrets.env"),
+        "HELPDESK_SESSION_SECRET": secrets.token_hex(16),
+        "HELPDESK_ARTICLES_DIR": os.environ.get("HELPDESK_ARTICLES_DIR", str(ROOT / "tests" / "fixtures" / "kb")),
+        "HELPDESK_INDEX_DIR": os.environ.get("HELPDESK_INDEX_DIR", str(work / "index")),
+    }
     for name in ("HELPDESK_WEBHOOK_URL", "HELPDESK_SMTP_HOST"):
         env.pop(name, None)  # no notifications: this is about the store
     headers = {"Authorization": f"Bearer {token}"}
@@ -189,8 +209,10 @@ def run_check(handoffs: int, clients: int, kill_after: int, database_url: str | 
         with store.transaction() as s:
             # Rows per conversation: a duplicate would be a second ticket for one conversation.
             per_conversation = s.execute(
-                select(Handoff.conversation_id, func.count()).where(Handoff.conversation_id.like(f"crash-{run}-%"))
-                .group_by(Handoff.conversation_id)).all()
+                select(Handoff.conversation_id, func.count())
+                .where(Handoff.conversation_id.like(f"crash-{run}-%"))
+                .group_by(Handoff.conversation_id)
+            ).all()
     finally:
         store.close()
     rows = sum(n for _, n in per_conversation)
@@ -198,19 +220,29 @@ def run_check(handoffs: int, clients: int, kill_after: int, database_url: str | 
     distinct_tickets = len(set(stored.values()))
     report = {
         "database": database_url.split("?")[0].split("://")[0],
-        "handoffs_sent": handoffs, "clients": clients, "kill_after": kill_after,
-        "acknowledged_201_before_kill": len(acked), "failed_or_unanswered_before_kill": len(failed),
-        "replays_of_acknowledged_same_ticket": replay_same, "replays_of_acknowledged_other_result": replay_other,
+        "handoffs_sent": handoffs,
+        "clients": clients,
+        "kill_after": kill_after,
+        "acknowledged_201_before_kill": len(acked),
+        "failed_or_unanswered_before_kill": len(failed),
+        "replays_of_acknowledged_same_ticket": replay_same,
+        "replays_of_acknowledged_other_result": replay_other,
         "unacknowledged_created_after_restart": created_now,
         "unacknowledged_already_stored_before_kill": found_stored,
         "errors_after_restart": errors,
-        "stored_for_this_run": rows, "distinct_tickets": distinct_tickets,
+        "stored_for_this_run": rows,
+        "distinct_tickets": distinct_tickets,
         "acknowledged_missing_from_store": missing_acked,
         "duplicates": sum(n - 1 for _, n in per_conversation),
     }
     report["ok"] = (
-        len(acked) >= min(kill_after, handoffs) and missing_acked == 0 and replay_other == 0 and errors == 0
-        and rows == handoffs and len(stored) == handoffs and distinct_tickets == handoffs
+        len(acked) >= min(kill_after, handoffs)
+        and missing_acked == 0
+        and replay_other == 0
+        and errors == 0
+        and rows == handoffs
+        and len(stored) == handoffs
+        and distinct_tickets == handoffs
         and report["duplicates"] == 0
         and all(stored[payload(run, i)["idempotency_key"]] == t for i, t in tickets_after.items())
     )
@@ -230,25 +262,35 @@ def main(argv: list[str] | None = None) -> int:
             report = run_check(args.handoffs, args.clients, args.kill_after, args.database_url, Path(tmp))
         except RuntimeError as exc:
             log = Path(tmp) / "service.log"
-            print(f"crash check failed: {exc}\n{log.read_text(errors='replace')[-3000:] if log.exists() else ''}",
-                  file=sys.stderr)
+            print(
+                f"crash check failed: {exc}\n{log.read_text(errors='replace')[-3000:] if log.exists() else ''}",
+                file=sys.stderr,
+            )
             return 2
     if args.json:
         print(json.dumps(report))
     else:
         r = report
-        print(f"{r['handoffs_sent']} handoffs from {r['clients']} clients to a service on {r['database']}, "
-              f"killed with SIGKILL after {r['kill_after']} acknowledgements")
-        print(f"before the kill: {r['acknowledged_201_before_kill']} got 201, "
-              f"{r['failed_or_unanswered_before_kill']} failed or got no answer")
-        print(f"after restart, every key sent again: {r['replays_of_acknowledged_same_ticket']} acknowledged ones "
-              f"came back 200 with their ticket ({r['replays_of_acknowledged_other_result']} otherwise); "
-              f"of the unacknowledged, {r['unacknowledged_already_stored_before_kill']} were already stored "
-              f"(committed, answer lost) and {r['unacknowledged_created_after_restart']} were created now; "
-              f"{r['errors_after_restart']} errors")
-        print(f"store: {r['stored_for_this_run']} handoffs, {r['distinct_tickets']} distinct tickets for "
-              f"{r['handoffs_sent']} keys; acknowledged but missing: {r['acknowledged_missing_from_store']}; "
-              f"duplicates: {r['duplicates']}")
+        print(
+            f"{r['handoffs_sent']} handoffs from {r['clients']} clients to a service on {r['database']}, "
+            f"killed with SIGKILL after {r['kill_after']} acknowledgements"
+        )
+        print(
+            f"before the kill: {r['acknowledged_201_before_kill']} got 201, "
+            f"{r['failed_or_unanswered_before_kill']} failed or got no answer"
+        )
+        print(
+            f"after restart, every key sent again: {r['replays_of_acknowledged_same_ticket']} acknowledged ones "
+            f"came back 200 with their ticket ({r['replays_of_acknowledged_other_result']} otherwise); "
+            f"of the unacknowledged, {r['unacknowledged_already_stored_before_kill']} were already stored "
+            f"(committed, answer lost) and {r['unacknowledged_created_after_restart']} were created now; "
+            f"{r['errors_after_restart']} errors"
+        )
+        print(
+            f"store: {r['stored_for_this_run']} handoffs, {r['distinct_tickets']} distinct tickets for "
+            f"{r['handoffs_sent']} keys; acknowledged but missing: {r['acknowledged_missing_from_store']}; "
+            f"duplicates: {r['duplicates']}"
+        )
         print("RESULT:", "OK" if r["ok"] else "FAILED")
     return 0 if report["ok"] else 1
 

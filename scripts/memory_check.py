@@ -28,8 +28,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository r
 from scripts.cluster import REPO, Cluster, drop_database
 from scripts.ports import free_ports
 
-QUESTIONS = ["Mein Internet ist sehr langsam", "my internet is slow", "Wie ändere ich mein Passwort?",
-             "I get a lot of spam e-mails", "Der Router zeigt kein Internet an"]
+QUESTIONS = [
+    "Mein Internet ist sehr langsam",
+    "my internet is slow",
+    "Wie ändere ich mein Passwort?",
+    "I get a lot of spam e-mails",
+    "Der Router zeigt kein Internet an",
+]
 PROCESSES = ("rasa1", "actions1", "web1")
 
 
@@ -60,8 +65,7 @@ async def converse(client: httpx.AsyncClient, index: int, statuses: Counter) -> 
     return ok
 
 
-async def run(cluster: Cluster, conversations: int, every: int,
-              concurrency: int) -> tuple[list[dict[str, int]], int]:
+async def run(cluster: Cluster, conversations: int, every: int, concurrency: int) -> tuple[list[dict[str, int]], int]:
     samples: list[dict[str, int]] = []
     started = time.monotonic()
     failures = 0
@@ -73,8 +77,11 @@ async def run(cluster: Cluster, conversations: int, every: int,
         return popen.pid
 
     def sample(done: int) -> None:
-        row = {"conversations": done, "seconds": round(time.monotonic() - started),
-               **{name: round(rss_mib(pid(name))) for name in PROCESSES}}
+        row = {
+            "conversations": done,
+            "seconds": round(time.monotonic() - started),
+            **{name: round(rss_mib(pid(name))) for name in PROCESSES},
+        }
         samples.append(row)
         print(json.dumps(row), flush=True)
 
@@ -90,8 +97,11 @@ async def run(cluster: Cluster, conversations: int, every: int,
             batch = range(start, min(conversations, start + every))
             failures += sum(not ok for ok in await asyncio.gather(*(one(i) for i in batch)))
             sample(batch[-1] + 1)
-    print(f"memory_check: {conversations} conversations, {failures} with a failed turn; "
-          f"answers by status: {dict(sorted(statuses.items()))}", flush=True)
+    print(
+        f"memory_check: {conversations} conversations, {failures} with a failed turn; "
+        f"answers by status: {dict(sorted(statuses.items()))}",
+        flush=True,
+    )
     return samples, failures
 
 
@@ -105,10 +115,18 @@ def main() -> int:
     database_url = f"postgresql+psycopg://postgres@127.0.0.1:5432/hd_memory_{suffix}"
     tracker_url = f"postgresql://postgres@127.0.0.1:5432/rasa_memory_{suffix}"
     out = REPO / "test-artifacts" / "memory"
-    cluster = Cluster(rasa=1, actions=1, web=1, public_port=free_ports(1)[0], database_url=database_url,
-                      tracker_store_url=tracker_url, index_dir=out / "index",
-                      articles_dir=REPO / "tests" / "cluster" / "kb", run_dir=out,
-                      bot_rate_limit_address="1000/second")  # the whole load comes from one address
+    cluster = Cluster(
+        rasa=1,
+        actions=1,
+        web=1,
+        public_port=free_ports(1)[0],
+        database_url=database_url,
+        tracker_store_url=tracker_url,
+        index_dir=out / "index",
+        articles_dir=REPO / "tests" / "cluster" / "kb",
+        run_dir=out,
+        bot_rate_limit_address="1000/second",
+    )  # the whole load comes from one address
     try:
         cluster.prepare()
         cluster.start()

@@ -8,6 +8,7 @@ Rasa model loads), a client connection of another test can take it, and the serv
 no outgoing connection lands, and checked free on all interfaces (servers such as the action
 server bind 0.0.0.0). Ports chosen by this process are never handed out twice.
 """
+
 from __future__ import annotations
 
 import random

@@ -45,16 +45,19 @@ def purge(url_text: str, days: float, now: float | None = None) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Rasa's tracker store: print its URL (creating the "
-                                     "database), or purge idle conversations.")
+    parser = argparse.ArgumentParser(
+        description="Rasa's tracker store: print its URL (creating the database), or purge idle conversations."
+    )
     parser.add_argument("command", nargs="?", choices=["url", "purge"], default="url")
     parser.add_argument("--days", type=float, default=30.0, help="purge: idle for longer than this")
     args = parser.parse_args(argv)
     url = tracker_store_url()
     try:
         if args.command == "purge":
-            print(f"tracker_db: purged {purge(url, args.days)} conversations idle for more than {args.days:g} days",
-                  file=sys.stderr)
+            print(
+                f"tracker_db: purged {purge(url, args.days)} conversations idle for more than {args.days:g} days",
+                file=sys.stderr,
+            )
             return 0
         ensure_database(url)
     except sa.exc.SQLAlchemyError as exc:

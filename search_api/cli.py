@@ -59,9 +59,16 @@ def cmd_build(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     from search_api.evaluation import evaluate_set
 
-    report = evaluate_set(Path(args.set_dir), models=args.models, work_dir=Path(args.work) if args.work else None,
-                          progress=not args.quiet, limit=args.limit, kb_dir=Path(args.kb) if args.kb else None,
-                          given_lang=args.given_lang, only=dict(args.only or []))
+    report = evaluate_set(
+        Path(args.set_dir),
+        models=args.models,
+        work_dir=Path(args.work) if args.work else None,
+        progress=not args.quiet,
+        limit=args.limit,
+        kb_dir=Path(args.kb) if args.kb else None,
+        given_lang=args.given_lang,
+        only=dict(args.only or []),
+    )
     print(json.dumps(report, indent=2) if args.json else report["text"])
     return 0
 
@@ -85,12 +92,21 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument("--models", help="HELPDESK_MODELS-style map, default: the configured one")
     p.add_argument("--work", help="keep the generated KB and index here (default: a temp dir)")
     p.add_argument("--limit", type=int, help="only the first N queries")
-    p.add_argument("--kb",
-                   help="run the set's queries.jsonl against this articles directory instead of its articles.jsonl")
-    p.add_argument("--given-lang", action="store_true",
-                   help="search each query in its 'lang' field instead of detecting the language")
-    p.add_argument("--only", action="append", type=field_value, metavar="FIELD=VALUE",
-                   help="only the queries whose FIELD is VALUE, e.g. --only split=dev --only kind=typos (repeatable)")
+    p.add_argument(
+        "--kb", help="run the set's queries.jsonl against this articles directory instead of its articles.jsonl"
+    )
+    p.add_argument(
+        "--given-lang",
+        action="store_true",
+        help="search each query in its 'lang' field instead of detecting the language",
+    )
+    p.add_argument(
+        "--only",
+        action="append",
+        type=field_value,
+        metavar="FIELD=VALUE",
+        help="only the queries whose FIELD is VALUE, e.g. --only split=dev --only kind=typos (repeatable)",
+    )
     p.add_argument("--json", action="store_true", help="the report as JSON (stable keys, for CI)")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_eval)

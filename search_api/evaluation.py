@@ -42,8 +42,14 @@ def write_kb(set_dir: Path, articles_dir: Path) -> int:
     with open(set_dir / "articles.jsonl", encoding="utf-8") as fh:
         for line in fh:
             item = json.loads(line)
-            meta = {"id": item["id"].lower(), "title": item["title"], "lang": item["lang"], "tags": ["eval"],
-                    "updated": today, "questions": item.get("questions") or []}
+            meta = {
+                "id": item["id"].lower(),
+                "title": item["title"],
+                "lang": item["lang"],
+                "tags": ["eval"],
+                "updated": today,
+                "questions": item.get("questions") or [],
+            }
             folder = articles_dir / item["lang"]
             folder.mkdir(parents=True, exist_ok=True)
             text = "---\n" + yaml.safe_dump(meta, allow_unicode=True, sort_keys=False) + "---\n" + item["body"] + "\n"
@@ -61,9 +67,16 @@ def auroc(positive: list[float], negative: list[float]) -> float:
     return float(greater / (len(pos) * len(neg)))
 
 
-def evaluate_set(set_dir: Path, models: str | None = None, work_dir: Path | None = None,
-                 progress: bool = True, limit: int | None = None, given_lang: bool = False,
-                 kb_dir: Path | None = None, only: dict[str, str] | None = None) -> dict[str, Any]:
+def evaluate_set(
+    set_dir: Path,
+    models: str | None = None,
+    work_dir: Path | None = None,
+    progress: bool = True,
+    limit: int | None = None,
+    given_lang: bool = False,
+    kb_dir: Path | None = None,
+    only: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """Evaluate ``set_dir``; with ``kb_dir`` its queries run against that KB instead of ``articles.jsonl``;
     ``only``: the queries whose fields have these values (``{"split": "heldout"}``)."""
     from search_api.search.service import SearchService
@@ -88,17 +101,22 @@ def evaluate_set(set_dir: Path, models: str | None = None, work_dir: Path | None
         with open(set_dir / "queries.jsonl", encoding="utf-8") as fh:
             queries = [q for q in map(json.loads, fh) if matches(q, only or {})][:limit]
         report = summarise(queries, service, given_lang)
-        report.update({
-            "set": set_dir.name,
-            "models": {lang: li.model_id for lang, li in service.index.languages.items()},
-            "articles": build.articles, "units": build.units, "build_seconds": round(build.seconds, 1),
-            "thresholds": {lang: service.threshold(lang) for lang in service.index.languages},
-            "given_lang": given_lang,
-        })
+        report.update(
+            {
+                "set": set_dir.name,
+                "models": {lang: li.model_id for lang, li in service.index.languages.items()},
+                "articles": build.articles,
+                "units": build.units,
+                "build_seconds": round(build.seconds, 1),
+                "thresholds": {lang: service.threshold(lang) for lang in service.index.languages},
+                "given_lang": given_lang,
+            }
+        )
         langs = sorted({q["lang"] for q in queries})
         if len(langs) > 1:
-            report["by_lang"] = {lang: summarise([q for q in queries if q["lang"] == lang], service, given_lang)
-                                 for lang in langs}
+            report["by_lang"] = {
+                lang: summarise([q for q in queries if q["lang"] == lang], service, given_lang) for lang in langs
+            }
         report["text"] = format_report(report)
         return report
     finally:
@@ -173,7 +191,8 @@ def summarise(queries: list[dict[str, Any]], service: SearchService, given_lang:
         return count / n if n else None
 
     report: dict[str, Any] = {
-        "queries_in_scope": n_in, "queries_out_of_scope": n_out,
+        "queries_in_scope": n_in,
+        "queries_out_of_scope": n_out,
         "r@1": share(sum(1 for r in ranks if r == 1), n_in),
         "r@5": share(sum(1 for r in ranks if r and r <= 5), n_in),
         "mrr": sum(1 / r for r in ranks if r) / n_in if n_in else None,
@@ -183,11 +202,15 @@ def summarise(queries: list[dict[str, Any]], service: SearchService, given_lang:
         "in_scope_asserted_wrong": share(bands_in["answered_wrong"], n_in),
         "out_of_scope_refused": share(bands_out["none"], n_out),
         "out_of_scope_asserted_wrong": share(bands_out["answered"], n_out),
-        "bands": {"in_scope": {k: share(v, n_in) for k, v in bands_in.items()},
-                  "out_of_scope": {k: share(v, n_out) for k, v in bands_out.items()}},
+        "bands": {
+            "in_scope": {k: share(v, n_in) for k, v in bands_in.items()},
+            "out_of_scope": {k: share(v, n_out) for k, v in bands_out.items()},
+        },
         "auroc": auroc(in_scores, out_scores) if n_out and n_in else None,
-        "exact_terms": {"queries": len(exact_ranks),
-                        "r@1": share(sum(1 for r in exact_ranks if r == 1), len(exact_ranks))},
+        "exact_terms": {
+            "queries": len(exact_ranks),
+            "r@1": share(sum(1 for r in exact_ranks if r == 1), len(exact_ranks)),
+        },
     }
     if any("section" in q for q in queries):
         accuracy, counted, _ = section_accuracy(service, queries)
@@ -195,9 +218,13 @@ def summarise(queries: list[dict[str, Any]], service: SearchService, given_lang:
     if n_out:
         sweep = []
         for t in np.arange(0.0, 1.0001, 0.02):
-            sweep.append({"threshold": round(float(t), 3),
-                          "in_scope_answered": float(np.mean(np.asarray(in_scores) >= t)) if n_in else None,
-                          "out_of_scope_refused": float(np.mean(np.asarray(out_scores) < t))})
+            sweep.append(
+                {
+                    "threshold": round(float(t), 3),
+                    "in_scope_answered": float(np.mean(np.asarray(in_scores) >= t)) if n_in else None,
+                    "out_of_scope_refused": float(np.mean(np.asarray(out_scores) < t)),
+                }
+            )
         report["sweep"] = sweep
     return report
 
@@ -208,8 +235,11 @@ SUGGESTED = 3  # a suggestion shows the first three hits
 
 
 def format_report(r: dict[str, Any]) -> str:
-    lines = [f"set {r['set']}: {r['articles']} articles, {r['units']} units, models {r['models']}, "
-             f"build {r['build_seconds']} s", f"thresholds {r['thresholds']}"]
+    lines = [
+        f"set {r['set']}: {r['articles']} articles, {r['units']} units, models {r['models']}, "
+        f"build {r['build_seconds']} s",
+        f"thresholds {r['thresholds']}",
+    ]
     lines += format_metrics(r)
     for lang, sub in r.get("by_lang", {}).items():
         lines.append(f"[{lang}]")
@@ -226,19 +256,29 @@ def format_metrics(r: dict[str, Any]) -> list[str]:
         f"in-scope queries {r['queries_in_scope']}: R@1 {pct(r['r@1'])}  R@5 {pct(r['r@5'])}  MRR {pct(r['mrr'])}",
         f"answerable: in-scope answered {pct(r['in_scope_answered'])} "
         f"(with the right top article {pct(r['in_scope_answered_with_right_article'])})",
-        "  bands: " + "  ".join(f"{k} {pct(v)}" for k, v in b_in.items())
+        "  bands: "
+        + "  ".join(f"{k} {pct(v)}" for k, v in b_in.items())
         + f"  | right article shown {pct(r['in_scope_right_article_shown'])}"
         + f"  asserted wrong {pct(r['in_scope_asserted_wrong'])}",
     ]
     if r.get("section_accuracy"):
-        lines.append(f"answer passage from the expected section: {pct(r['section_accuracy']['share'])} "
-                     f"of {r['section_accuracy']['counted']} with the right first article")
+        lines.append(
+            f"answer passage from the expected section: {pct(r['section_accuracy']['share'])} "
+            f"of {r['section_accuracy']['counted']} with the right first article"
+        )
     if r["exact_terms"]["queries"]:
-        lines.append(f"in-scope queries naming a code, port or host: {r['exact_terms']['queries']}, "
-                     f"R@1 {pct(r['exact_terms']['r@1'])}")
+        lines.append(
+            f"in-scope queries naming a code, port or host: {r['exact_terms']['queries']}, "
+            f"R@1 {pct(r['exact_terms']['r@1'])}"
+        )
     if r["queries_out_of_scope"]:
-        lines.append(f"out-of-scope queries {r['queries_out_of_scope']}: refused {pct(r['out_of_scope_refused'])}  "
-                     f"AUROC(decision score) {pct(r['auroc'])}")
-        lines.append("  bands: " + "  ".join(f"{k} {pct(v)}" for k, v in b_out.items())
-                     + f"  | asserted wrong {pct(r['out_of_scope_asserted_wrong'])}")
+        lines.append(
+            f"out-of-scope queries {r['queries_out_of_scope']}: refused {pct(r['out_of_scope_refused'])}  "
+            f"AUROC(decision score) {pct(r['auroc'])}"
+        )
+        lines.append(
+            "  bands: "
+            + "  ".join(f"{k} {pct(v)}" for k, v in b_out.items())
+            + f"  | asserted wrong {pct(r['out_of_scope_asserted_wrong'])}"
+        )
     return lines

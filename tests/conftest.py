@@ -36,8 +36,13 @@ def make_settings(articles_dir: Path, index_dir: Path, **changes) -> Settings:
     changes.setdefault("rate_limit_conversation", "1000/second")
     changes.setdefault("rate_limit_address", "1000/second")
     return dataclasses.replace(
-        base, articles_dir=articles_dir, index_dir=index_dir, admin_token=ADMIN_TOKEN,
-        service_token=SERVICE_TOKEN, public_base_url="http://testserver", **changes,
+        base,
+        articles_dir=articles_dir,
+        index_dir=index_dir,
+        admin_token=ADMIN_TOKEN,
+        service_token=SERVICE_TOKEN,
+        public_base_url="http://testserver",
+        **changes,
     )
 
 

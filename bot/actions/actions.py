@@ -93,13 +93,14 @@ class ActionSearch(HelpdeskAction):
         picked = choice(tracker) or ""
         current = conversation_language(tracker)
         if picked.startswith("article:"):
-            return self.show_picked(dispatcher, tracker, picked[len("article:"):], current)
+            return self.show_picked(dispatcher, tracker, picked[len("article:") :], current)
         if picked == "none_of_these":
             return self.none_of_these(dispatcher, tracker, current)
         if picked == "next_problem" and tracker.get_slot("next_problem"):  # the second of two: a new problem
             text = tracker.get_slot("next_problem")
             return [SlotSet("next_problem", None)] + await self.search(
-                dispatcher, tracker, text, [text], None, may_clarify=True, new_problem=True)
+                dispatcher, tracker, text, [text], None, may_clarify=True, new_problem=True
+            )
 
         text = clean_text(latest_text(tracker), most=None)  # whole: the ticket keeps it
         problems = list(tracker.get_slot("problem_texts") or [])
@@ -108,10 +109,15 @@ class ActionSearch(HelpdeskAction):
             lang = current or metadata_language(tracker) or DEFAULT_LANGUAGE
             if topic is None or not problems:  # "something else", or a stale button
                 say(dispatcher, "clarify_details", lang)
-                return [SlotSet("clarify_pending", True), SlotSet("clarify_topics", None),
-                        SlotSet("clarified", True), SlotSet("flow", None)]
-            return await self.search(dispatcher, tracker, narrowed(problems[-1], topic.label), problems, topic,
-                                     may_clarify=False)
+                return [
+                    SlotSet("clarify_pending", True),
+                    SlotSet("clarify_topics", None),
+                    SlotSet("clarified", True),
+                    SlotSet("flow", None),
+                ]
+            return await self.search(
+                dispatcher, tracker, narrowed(problems[-1], topic.label), problems, topic, may_clarify=False
+            )
 
         if not has_words(text) or text.startswith("/"):
             lang = current or metadata_language(tracker) or DEFAULT_LANGUAGE
@@ -121,7 +127,8 @@ class ActionSearch(HelpdeskAction):
         # (the form follows at once), another language, how to reach the company.
         if wishes.asks_for_person(text):
             return await ActionPrepareHandoff.prepare(dispatcher, tracker, asked=True) + [
-                FollowupAction("handoff_form")]
+                FollowupAction("handoff_form")
+            ]
         asked = wishes.language_asked(text)
         if asked:
             return go_on_in(dispatcher, tracker, asked)
@@ -143,12 +150,24 @@ class ActionSearch(HelpdeskAction):
             events.append(SlotSet("next_problem", parts[1][:1000]))
         return events
 
-    async def search(self, dispatcher, tracker, query: str, problems: list[str], topic: answers.Topic | None,
-                     may_clarify: bool, refining: bool = False, new_problem: bool = False,
-                     postal_code: str | None = None) -> list[EventType]:
+    async def search(
+        self,
+        dispatcher,
+        tracker,
+        query: str,
+        problems: list[str],
+        topic: answers.Topic | None,
+        may_clarify: bool,
+        refining: bool = False,
+        new_problem: bool = False,
+        postal_code: str | None = None,
+    ) -> list[EventType]:
         current = conversation_language(tracker)
-        events: list[EventType] = [SlotSet("problem_texts", problems), SlotSet("clarify_pending", False),
-                                   SlotSet("clarify_topics", None)]
+        events: list[EventType] = [
+            SlotSet("problem_texts", problems),
+            SlotSet("clarify_pending", False),
+            SlotSet("clarify_topics", None),
+        ]
         if topic is not None or refining:
             events.append(SlotSet("clarified", True))
         if new_problem:  # what was asked, shown or chosen for the other problem does not count for this one
@@ -160,15 +179,20 @@ class ActionSearch(HelpdeskAction):
         known = current or metadata_language(tracker)
         search_lang = known if known and len(query.split()) < MIN_WORDS_TO_SWITCH else None
         try:
-            result = await backend().search(query, lang=search_lang, top_k=SEARCH_TOP_K,
-                                            conversation_id=tracker.sender_id, conversation_lang=known)
+            result = await backend().search(
+                query, lang=search_lang, top_k=SEARCH_TOP_K, conversation_id=tracker.sender_id, conversation_lang=known
+            )
         except SearchUnavailable as exc:
             log.warning("search unavailable: %s", exc)
             lang = current or metadata_language(tracker) or DEFAULT_LANGUAGE
             say(dispatcher, "search_unavailable", lang)
             say(dispatcher, "offer_human", lang)
-            return events + [SlotSet("language", lang), SlotSet("flow", "offer_human"),
-                             SlotSet("handoff_reason", "search_unavailable"), SlotSet("last_search", None)]
+            return events + [
+                SlotSet("language", lang),
+                SlotSet("flow", "offer_human"),
+                SlotSet("handoff_reason", "search_unavailable"),
+                SlotSet("last_search", None),
+            ]
 
         chosen = current if tracker.get_slot("language_chosen") else None  # the customer's choice wins
         lang = chosen or normalise_language(result.get("lang")) or current or DEFAULT_LANGUAGE
@@ -177,30 +201,46 @@ class ActionSearch(HelpdeskAction):
             told = await self.tell_incident(dispatcher, tracker, result, query, lang, postal_code)
             if told is not None:
                 return events + told
-        step = answers.plan(result, query, rejected_ids(tracker), topic_labels(lang), may_clarify, topic,
-                            dismissed=rejected_ids(tracker, ("not_relevant",)))
+        step = answers.plan(
+            result,
+            query,
+            rejected_ids(tracker),
+            topic_labels(lang),
+            may_clarify,
+            topic,
+            dismissed=rejected_ids(tracker, ("not_relevant",)),
+        )
         out_of_scope = latest_intent(tracker) == "out_of_scope"
 
         if step.kind == "clarify":
             topics = step.topics
             clarify = render("clarify_topic", lang)
-            dispatcher.utter_message(text=clarify["text"], buttons=[
-                {"title": t.label, "payload": t.payload()} for t in topics] + clarify["buttons"])
+            dispatcher.utter_message(
+                text=clarify["text"],
+                buttons=[{"title": t.label, "payload": t.payload()} for t in topics] + clarify["buttons"],
+            )
             offered = [{"category": t.category, "product": t.product, "label": t.label} for t in topics]
-            return events + [SlotSet("clarify_topics", offered), SlotSet("clarify_pending", True),
-                             SlotSet("flow", None)]
+            return events + [
+                SlotSet("clarify_topics", offered),
+                SlotSet("clarify_pending", True),
+                SlotSet("flow", None),
+            ]
         if step.kind in (answers.ANSWER, "answer_again") and not (out_of_scope and step.skipped):
             best = step.hits[0]
-            send_card(dispatcher, answer_card(best, lang, "answer_intro_again" if step.kind == "answer_again"
-                                              else "answer_intro"))
+            send_card(
+                dispatcher,
+                answer_card(best, lang, "answer_intro_again" if step.kind == "answer_again" else "answer_intro"),
+            )
             shown = record_shown(list(tracker.get_slot("articles_shown") or []), best)
             return events + [SlotSet("flow", "feedback"), SlotSet("articles_shown", shown)]
         if step.kind == answers.SUGGEST and not out_of_scope:
             if step.skipped:
                 say(dispatcher, "rejected_only", lang, title=step.skipped[0].get("title", ""))
             message = render("suggest", lang)
-            buttons = [{"title": h.get("title") or h["article_id"], "payload": _article_payload(h["article_id"])}
-                       for h in step.hits]
+            buttons = [
+                {"title": h.get("title") or h["article_id"], "payload": _article_payload(h["article_id"])}
+                for h in step.hits
+            ]
             dispatcher.utter_message(text=message["text"], buttons=buttons + message["buttons"])
             return events + [SlotSet("suggested", [h["article_id"] for h in step.hits]), SlotSet("flow", None)]
 
@@ -215,12 +255,15 @@ class ActionSearch(HelpdeskAction):
             again = tracker.get_slot("flow") == "offer_human" and tracker.get_slot("handoff_reason") == "no_answer"
             say(dispatcher, "no_answer_again" if again else "no_answer", lang)
         say(dispatcher, "offer_human", lang)
-        return events + [SlotSet("flow", "offer_human"),
-                         SlotSet("handoff_reason", "unresolved" if step.kind == "rejected_only" else "no_answer")]
+        return events + [
+            SlotSet("flow", "offer_human"),
+            SlotSet("handoff_reason", "unresolved" if step.kind == "rejected_only" else "no_answer"),
+        ]
 
     @staticmethod
-    async def tell_incident(dispatcher, tracker, result: dict[str, Any], query: str, lang: str,
-                            postal_code: str | None) -> list[EventType] | None:
+    async def tell_incident(
+        dispatcher, tracker, result: dict[str, Any], query: str, lang: str, postal_code: str | None
+    ) -> list[EventType] | None:
         """A known incident that concerns the message: said first, with what it means for the
         customer and the offer of an e-mail when it is fixed; or the postal code asked for once.
         None: no incident concerns it, the normal answer follows."""
@@ -234,15 +277,21 @@ class ActionSearch(HelpdeskAction):
             return None
         if step.kind == incidents.ASK_POSTAL_CODE:
             say(dispatcher, "incident_ask_postal_code", lang)
-            return [SlotSet("incident_waiting", "postal_code"),
-                    SlotSet("incident_asked_postal", True), SlotSet("flow", None)]
+            return [
+                SlotSet("incident_waiting", "postal_code"),
+                SlotSet("incident_asked_postal", True),
+                SlotSet("flow", None),
+            ]
         values = incidents.notice_values(step.incident)
         say(dispatcher, "incident_known", lang, **values)
         end = "incident_expected" if values["expected"] else "incident_unknown_end"
         say(dispatcher, end, lang, **values)
         say(dispatcher, "incident_offer", lang)
-        return [SlotSet("incident", incidents.remembered(step.incident)),
-                SlotSet("incidents_told", told + [step.incident["id"]]), SlotSet("flow", None)]
+        return [
+            SlotSet("incident", incidents.remembered(step.incident)),
+            SlotSet("incidents_told", told + [step.incident["id"]]),
+            SlotSet("flow", None),
+        ]
 
     async def incident_answer(self, dispatcher, tracker, waiting: str) -> list[EventType] | None:
         """The postal code or e-mail address the bot asked for; None when the message is neither
@@ -256,21 +305,20 @@ class ActionSearch(HelpdeskAction):
             problems = list(tracker.get_slot("problem_texts") or [])
             query = (tracker.get_slot("last_search") or {}).get("query") or (problems or [text])[-1]
             events = [SlotSet("incident_waiting", None), SlotSet("postal_code", code)]
-            return events + await self.search(dispatcher, tracker, query, problems, None,
-                                              may_clarify=False, postal_code=code)
+            return events + await self.search(
+                dispatcher, tracker, query, problems, None, may_clarify=False, postal_code=code
+            )
         address = (find_contact(text) or {}).get("email")
         incident = (tracker.get_slot("incident") or {}).get("id")
         if waiting != "email" or not incident or (address is None and "@" not in text):
             return None
         subscribed = False
         if address:
-            subscribed = await backend().subscribe_incident(incident, address, lang,
-                                                            tracker.sender_id)
+            subscribed = await backend().subscribe_incident(incident, address, lang, tracker.sender_id)
         if subscribed is False:  # asked again; anything without an "@" is a new message
             say(dispatcher, "incident_bad_email", lang)
             return []
-        say(dispatcher, "incident_subscribed" if subscribed else "incident_subscribe_failed", lang,
-            email=address)
+        say(dispatcher, "incident_subscribed" if subscribed else "incident_subscribe_failed", lang, email=address)
         return [SlotSet("incident_waiting", None)]
 
     @staticmethod
@@ -285,8 +333,11 @@ class ActionSearch(HelpdeskAction):
         send_card(dispatcher, answer_card(hit, lang))
         shown = record_shown(list(tracker.get_slot("articles_shown") or []), hit)
         topic = answers.Topic(hit.get("category"), hit.get("product"), hit.get("product") or "")
-        return [SlotSet("articles_shown", shown), SlotSet("flow", "feedback"), SlotSet("suggested", None)] + \
-            _topic_events(topic if hit.get("category") else None)
+        return [
+            SlotSet("articles_shown", shown),
+            SlotSet("flow", "feedback"),
+            SlotSet("suggested", None),
+        ] + _topic_events(topic if hit.get("category") else None)
 
     @staticmethod
     def none_of_these(dispatcher, tracker, lang: str | None) -> list[EventType]:
@@ -333,9 +384,13 @@ class ActionSolved(HelpdeskAction):
         if tracker.get_slot("next_problem"):
             offer_next(dispatcher, tracker.get_slot("next_problem"), lang)
         # The problem is over: the next one starts without its texts, topic or a paused handoff's summary.
-        return [SlotSet("articles_shown", shown), SlotSet("flow", None), SlotSet("unresolved_count", 0),
-                SlotSet("clarify_pending", False), SlotSet("problem_texts", [])] + \
-            [SlotSet(slot, None) for slot in SUMMARY_SLOTS]
+        return [
+            SlotSet("articles_shown", shown),
+            SlotSet("flow", None),
+            SlotSet("unresolved_count", 0),
+            SlotSet("clarify_pending", False),
+            SlotSet("problem_texts", []),
+        ] + [SlotSet(slot, None) for slot in SUMMARY_SLOTS]
 
 
 class ActionNotSolved(HelpdeskAction):
@@ -358,8 +413,9 @@ class ActionNotSolved(HelpdeskAction):
             events += prefill_events(tracker, lang)
             return events + [SlotSet("flow", "handoff")]
 
-        candidate = answers.next_after_rejection(tracker.get_slot("last_search") or {},
-                                                 {a["article_id"] for a in shown})
+        candidate = answers.next_after_rejection(
+            tracker.get_slot("last_search") or {}, {a["article_id"] for a in shown}
+        )
         if candidate:
             send_card(dispatcher, answer_card(candidate, lang, "answer_intro_next"))
             return events + [SlotSet("articles_shown", record_shown(shown, candidate)), SlotSet("flow", "feedback")]
@@ -373,9 +429,15 @@ def offer_next(dispatcher, problem: str, lang: str | None) -> None:
     """The second problem of a message: named, with a button that searches it."""
     words = problem.split()
     excerpt = " ".join(words[:8]).rstrip(" ,.;:?!") + ("…" if len(words) > 8 else "")
-    dispatcher.utter_message(text=render("next_problem", lang, excerpt=excerpt)["text"], buttons=[
-        {"title": render("next_problem_button", lang, excerpt=excerpt)["text"],
-         "payload": '/inform{"choice": "next_problem"}'}])
+    dispatcher.utter_message(
+        text=render("next_problem", lang, excerpt=excerpt)["text"],
+        buttons=[
+            {
+                "title": render("next_problem_button", lang, excerpt=excerpt)["text"],
+                "payload": '/inform{"choice": "next_problem"}',
+            }
+        ],
+    )
 
 
 class ActionRequestHuman(HelpdeskAction):
@@ -391,8 +453,10 @@ class ActionRequestHuman(HelpdeskAction):
             return await ActionPrepareHandoff().act(dispatcher, tracker, domain)
         events = await ActionSearch().act(dispatcher, tracker, domain)
         # The rules tell the two apart by the flow this action leaves: named in every case.
-        flow = next((e["value"] for e in reversed(events) if e.get("event") == "slot" and e.get("name") == "flow"),
-                    tracker.get_slot("flow"))
+        flow = next(
+            (e["value"] for e in reversed(events) if e.get("event") == "slot" and e.get("name") == "flow"),
+            tracker.get_slot("flow"),
+        )
         return events + [SlotSet("flow", flow)]
 
 
@@ -401,8 +465,11 @@ def go_on_in(dispatcher, tracker: Tracker, target: str | None) -> list[EventType
     events = switch_language(dispatcher, tracker, target)
     if events:
         flow = tracker.get_slot("flow")
-        say(dispatcher, {"offer_human": "offer_human", "feedback": "answer_card"}.get(flow, "small_how_can_i_help"),
-            target)
+        say(
+            dispatcher,
+            {"offer_human": "offer_human", "feedback": "answer_card"}.get(flow, "small_how_can_i_help"),
+            target,
+        )
     return events
 
 
@@ -414,8 +481,11 @@ class ActionSwitchLanguage(HelpdeskAction):
 
     async def act(self, dispatcher, tracker, domain):
         text = clean_text(latest_text(tracker))
-        return go_on_in(dispatcher, tracker, wishes.language_asked(text)
-                        or await detect_language(tracker, text, follow_choice=False))
+        return go_on_in(
+            dispatcher,
+            tracker,
+            wishes.language_asked(text) or await detect_language(tracker, text, follow_choice=False),
+        )
 
 
 # The parts of the answer to "how do I reach you?", each with the profile values it needs.
@@ -461,8 +531,12 @@ class ActionFrustration(HelpdeskAction):
         return [SlotSet("language", lang), SlotSet("flow", "offer_human"), SlotSet("handoff_reason", "frustration")]
 
 
-SMALL_TALK = {"bot_challenge": "small_bot_challenge", "thank": "small_thank", "goodbye": "small_goodbye",
-              "chitchat": "small_chitchat"}
+SMALL_TALK = {
+    "bot_challenge": "small_bot_challenge",
+    "thank": "small_thank",
+    "goodbye": "small_goodbye",
+    "chitchat": "small_chitchat",
+}
 
 
 class ActionSmallTalk(HelpdeskAction):

@@ -46,7 +46,8 @@ _CODE = re.compile(r"\b[A-Za-z]{0,8}-?\d{3,}\b")
 
 # Words that carry no topic: function words, and the generic "it is broken / I have a
 # question" words of both languages (with and without umlauts, as customers type).
-NON_CONTENT = frozenset("""
+NON_CONTENT = frozenset(
+    """
 a an the my our your his her its their this that these those it i me we you he she they is are was were be been
 am do does did doing done have has had having can cant cannot could would should will wont not no nor don dont
 doesnt didnt isnt arent wasnt on in at to of for from with without by about as and or but so if then than just
@@ -62,12 +63,14 @@ wieso weshalb wo wer welche welcher welches bei mit von vom zu zum zur im in am 
 unter seit sehr total echt voll ganz gar halt eben doch ja nein bitte hallo moin hilfe frage fragen problem
 probleme geht gehen ging funktioniert funktionieren klappt klappen laeuft läuft kaputt defekt tut fehler
 irgendwie irgendwas etwas mehr heute jetzt immer wieder gerade einfach
-""".split())
+""".split()
+)
 
 
 @dataclass
 class Topic:
     """One button of the clarifying question: a KB category, or a product inside one."""
+
     category: str | None
     product: str | None
     label: str
@@ -88,6 +91,7 @@ class Topic:
 @dataclass
 class Plan:
     """What to show for one search: ``kind`` is answer | suggest | clarify | none | rejected_only."""
+
     kind: str
     hits: list[dict[str, Any]] = field(default_factory=list)
     topics: list[Topic] = field(default_factory=list)
@@ -95,8 +99,11 @@ class Plan:
 
 
 def content_words(text: str) -> list[str]:
-    return [w for w in (t.lower() for t in _TOKEN.findall(text or ""))
-            if len(w) > 1 and w not in NON_CONTENT and not w.isdigit()]
+    return [
+        w
+        for w in (t.lower() for t in _TOKEN.findall(text or ""))
+        if len(w) > 1 and w not in NON_CONTENT and not w.isdigit()
+    ]
 
 
 def has_code(text: str) -> bool:
@@ -115,9 +122,12 @@ def passage(hit: dict[str, Any]) -> dict[str, str]:
     """The answer passage of a hit: safe markdown, plain text, section and link."""
     answer = hit.get("answer") if isinstance(hit.get("answer"), dict) else {}
     text = answer.get("text") or hit.get("snippet") or ""
-    return {"markdown": answer.get("markdown") or text, "text": text,
-            "section": answer.get("section") or hit.get("section") or "",
-            "url": answer.get("url") or hit.get("url") or ""}
+    return {
+        "markdown": answer.get("markdown") or text,
+        "text": text,
+        "section": answer.get("section") or hit.get("section") or "",
+        "url": answer.get("url") or hit.get("url") or "",
+    }
 
 
 def confident(hit: dict[str, Any], threshold: float | None) -> bool:
@@ -174,8 +184,10 @@ def next_after_rejection(result: dict[str, Any], seen: Iterable[str]) -> dict[st
     if decision(result) == SUGGEST:
         return None
     seen = set(seen)
-    return next((h for h in result.get("hits") or []
-                 if h.get("article_id") not in seen and plausible_alternative(h, result)), None)
+    return next(
+        (h for h in result.get("hits") or [] if h.get("article_id") not in seen and plausible_alternative(h, result)),
+        None,
+    )
 
 
 def is_vague(text: str, search_decision: str) -> bool:
@@ -188,8 +200,9 @@ def is_vague(text: str, search_decision: str) -> bool:
 def mentioned(text: str, hits: Sequence[dict[str, Any]]) -> bool:
     """Whether a content word of ``text`` (its first five letters) occurs in the hits' titles,
     passages, categories or products: the KB talks about the thing the customer named."""
-    found = " ".join(f"{h.get('title', '')} {passage(h)['text']} {h.get('category') or ''} {h.get('product') or ''}"
-                     for h in hits).lower()
+    found = " ".join(
+        f"{h.get('title', '')} {passage(h)['text']} {h.get('category') or ''} {h.get('product') or ''}" for h in hits
+    ).lower()
     return any(word[:5] in found for word in content_words(text))
 
 
@@ -201,8 +214,9 @@ def topics_of(hits: Sequence[dict[str, Any]], labels: dict[str, str]) -> list[To
         if hit.get("category") and hit["category"] not in categories:
             categories.append(hit["category"])
     if len(categories) >= 2:
-        return [Topic(c, None, labels.get(c) or c.replace("-", " ").capitalize())
-                for c in categories[:MAX_TOPIC_BUTTONS]]
+        return [
+            Topic(c, None, labels.get(c) or c.replace("-", " ").capitalize()) for c in categories[:MAX_TOPIC_BUTTONS]
+        ]
     products: list[str] = []
     for hit in hits:
         if hit.get("product") and hit["product"] not in products:
@@ -224,8 +238,15 @@ def topic_from_choice(value: str | None, last_topics: Iterable[dict[str, Any]]) 
     return None
 
 
-def plan(result: dict[str, Any], text: str, rejected: Iterable[str], labels: dict[str, str],
-         may_clarify: bool, topic: Topic | None = None, dismissed: Iterable[str] = ()) -> Plan:
+def plan(
+    result: dict[str, Any],
+    text: str,
+    rejected: Iterable[str],
+    labels: dict[str, str],
+    may_clarify: bool,
+    topic: Topic | None = None,
+    dismissed: Iterable[str] = (),
+) -> Plan:
     """The bot's next step for a search of ``text``.
 
     ``rejected``: articles the customer read and marked "not solved", never shown again.
@@ -251,12 +272,15 @@ def plan(result: dict[str, Any], text: str, rejected: Iterable[str], labels: dic
     if may_clarify and topic is None:
         # The articles in question: those the service is sure of, else the first few.
         sure = [h for h in fresh if offerable(h, result)]
-        candidates = (sure if len(sure) >= 2 else fresh[:MAX_SUGGESTIONS])[:MAX_SUGGESTIONS + 2]
+        candidates = (sure if len(sure) >= 2 else fresh[:MAX_SUGGESTIONS])[: MAX_SUGGESTIONS + 2]
         vague = is_vague(text, verdict)
         # Spread over topics only for a short message, and only where the hits that have a real
         # chance are: one clear leader ("how much notice do I have to give?") is a suggestion.
-        spread = (verdict == SUGGEST and len(content_words(text)) <= SPREAD_MAX_CONTENT_WORDS
-                  and len({h.get("category") for h in fresh[:MAX_SUGGESTIONS] if plausible(h)}) >= 2)
+        spread = (
+            verdict == SUGGEST
+            and len(content_words(text)) <= SPREAD_MAX_CONTENT_WORDS
+            and len({h.get("category") for h in fresh[:MAX_SUGGESTIONS] if plausible(h)}) >= 2
+        )
         if vague and verdict == NONE and not mentioned(text, candidates):
             vague = False  # "Studentenrabatt?": nothing in the KB is about it, so no topic to ask
         if (vague or spread) and candidates:

@@ -115,8 +115,14 @@ class Backend:
             await self._client.aclose()
             self._client = None
 
-    async def search(self, query: str, lang: str | None = None, top_k: int = 5,
-                     conversation_id: str | None = None, conversation_lang: str | None = None) -> dict[str, Any]:
+    async def search(
+        self,
+        query: str,
+        lang: str | None = None,
+        top_k: int = 5,
+        conversation_id: str | None = None,
+        conversation_lang: str | None = None,
+    ) -> dict[str, Any]:
         """``conversation_id`` (the sender id) goes with the query: the operators' reports count
         conversations with it (helpdesk/reports/activity.py), and an unanswered one is kept for
         the authors with it, so erasing the customer's data (helpdesk erase) erases it too.
@@ -153,8 +159,7 @@ class Backend:
     async def language(self, text: str) -> dict[str, Any] | None:
         """{"lang", "confidence", "detected"}, or None when the web service does not answer."""
         try:
-            response = await self.client.post(
-                "/language", json={"text": text[:MAX_QUERY_CHARS]}, timeout=self.timeout)
+            response = await self.client.post("/language", json={"text": text[:MAX_QUERY_CHARS]}, timeout=self.timeout)
         except httpx.HTTPError as exc:
             log.warning("POST /language failed: %s", exc)
             return None
@@ -172,8 +177,12 @@ class Backend:
 
     async def feedback(self, article_id: str, conversation_id: str, query: str, helpful: bool) -> bool:
         """Records solved / not solved on an article; losing one vote must not break the turn."""
-        body = {"article_id": article_id, "conversation_id": conversation_id,
-                "query": (query or article_id)[:MAX_QUERY_CHARS], "helpful": helpful}
+        body = {
+            "article_id": article_id,
+            "conversation_id": conversation_id,
+            "query": (query or article_id)[:MAX_QUERY_CHARS],
+            "helpful": helpful,
+        }
         try:
             response = await self.client.post("/feedback", json=body, timeout=self.timeout)
         except httpx.HTTPError as exc:
@@ -184,8 +193,9 @@ class Backend:
             return False
         return True
 
-    async def active_incidents(self, categories: list[str], products: list[str], text: str,
-                               postal_code: str | None, lang: str) -> list[dict[str, Any]]:
+    async def active_incidents(
+        self, categories: list[str], products: list[str], text: str, postal_code: str | None, lang: str
+    ) -> list[dict[str, Any]]:
         """GET /api/incidents/active: the known incidents that concern the customer's message.
         Telling of an outage is a bonus to the answer: [] when the desk does not answer."""
         params: list[Any] = [("category", c) for c in categories[:10]]
@@ -194,8 +204,7 @@ class Backend:
         if postal_code:
             params.append(("postal_code", postal_code))
         try:
-            response = await self.client.get("/api/incidents/active", params=params,
-                                             timeout=self.timeout)
+            response = await self.client.get("/api/incidents/active", params=params, timeout=self.timeout)
         except httpx.HTTPError as exc:
             log.warning("GET /api/incidents/active failed: %s", exc)
             return []
@@ -204,15 +213,15 @@ class Backend:
             return []
         return response.json().get("incidents") or []
 
-    async def subscribe_incident(self, incident_id: int, email: str, lang: str,
-                                 conversation_id: str) -> bool | None:
+    async def subscribe_incident(self, incident_id: int, email: str, lang: str, conversation_id: str) -> bool | None:
         """POST /api/incidents/{id}/subscriptions: True when the customer will be told, False
         when the desk refused the address (422), None when it failed otherwise (or the incident
         ended)."""
         body = {"email": email[:254], "language": lang, "conversation_id": conversation_id[:200]}
         try:
-            response = await self.client.post(f"/api/incidents/{int(incident_id)}/subscriptions",
-                                              json=body, timeout=self.timeout)
+            response = await self.client.post(
+                f"/api/incidents/{int(incident_id)}/subscriptions", json=body, timeout=self.timeout
+            )
         except httpx.HTTPError as exc:
             log.warning("POST /api/incidents/%s/subscriptions failed: %s", incident_id, exc)
             return None
@@ -230,7 +239,8 @@ class Backend:
                 await asyncio.sleep(delays[min(attempt - 1, len(delays) - 1)])
             try:
                 response = await self.client.post(
-                    "/handoffs", json=payload, headers=headers, timeout=self.handoff_timeout)
+                    "/handoffs", json=payload, headers=headers, timeout=self.handoff_timeout
+                )
             except httpx.HTTPError as exc:
                 last_error = f"{type(exc).__name__}: {exc}"
                 log.warning("POST /handoffs attempt %d failed: %s", attempt + 1, last_error)
@@ -250,12 +260,20 @@ class Backend:
 
     async def append_message(self, ticket_id: str, conversation_id: str, text: str) -> dict[str, Any]:
         """Adds the customer's message to the ticket's transcript (POST /handoffs/{id}/messages)."""
-        body = {"conversation_id": conversation_id[:200],
-                "messages": [{"sender": "customer", "text": text[:MAX_MESSAGE_CHARS],
-                              "timestamp": datetime.now(timezone.utc).isoformat()}]}
+        body = {
+            "conversation_id": conversation_id[:200],
+            "messages": [
+                {
+                    "sender": "customer",
+                    "text": text[:MAX_MESSAGE_CHARS],
+                    "timestamp": datetime.now(timezone.utc).isoformat(),
+                }
+            ],
+        }
         headers = {"Authorization": f"Bearer {self.service_token or ''}"}
-        response = await self.client.post(f"/handoffs/{ticket_id}/messages", json=body, headers=headers,
-                                          timeout=self.handoff_timeout)
+        response = await self.client.post(
+            f"/handoffs/{ticket_id}/messages", json=body, headers=headers, timeout=self.handoff_timeout
+        )
         if response.status_code in (404, 409):
             raise TicketClosed(f"{ticket_id}: HTTP {response.status_code}")
         response.raise_for_status()

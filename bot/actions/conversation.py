@@ -24,7 +24,7 @@ from actions.texts import DEFAULT_LANGUAGE, LANGUAGES, normalise_language, rende
 
 log = logging.getLogger(__name__)
 
-MAX_PROBLEM_TEXTS = 5      # customer messages kept for the handoff's description
+MAX_PROBLEM_TEXTS = 5  # customer messages kept for the handoff's description
 SEARCH_TOP_K = 8
 MAX_ARTICLES_SHOWN = 20
 # A detection on fewer words than this does not switch the conversation's language:
@@ -145,9 +145,15 @@ REJECTED = ("not_solved", "not_relevant")
 
 
 def shown_article(article: dict[str, Any], feedback: str = "none") -> dict[str, Any]:
-    return {"article_id": article["article_id"], "title": article.get("title", ""),
-            "score": article.get("score"), "url": article.get("url", ""), "feedback": feedback,
-            "category": article.get("category"), "product": article.get("product")}
+    return {
+        "article_id": article["article_id"],
+        "title": article.get("title", ""),
+        "score": article.get("score"),
+        "url": article.get("url", ""),
+        "feedback": feedback,
+        "category": article.get("category"),
+        "product": article.get("product"),
+    }
 
 
 def record_shown(shown: list[dict[str, Any]], article: dict[str, Any], feedback: str = "none") -> list[dict[str, Any]]:
@@ -161,8 +167,9 @@ def rejected_ids(tracker: Tracker, feedback: tuple = ("not_solved",)) -> list[st
     return [a["article_id"] for a in tracker.get_slot("articles_shown") or [] if a.get("feedback") in feedback]
 
 
-def answer_card(hit: dict[str, Any], lang: str | None, intro: str = "answer_intro",
-                question: str = "answer_card") -> dict[str, Any]:
+def answer_card(
+    hit: dict[str, Any], lang: str | None, intro: str = "answer_intro", question: str = "answer_card"
+) -> dict[str, Any]:
     """One message with the whole answer: title, the passage (safe markdown from search), the
     link and the solved/not-solved buttons (``question``: the text with them). ``text`` is the
     same as plain markdown for channels that do not render cards (REST clients, the handoff
@@ -175,9 +182,20 @@ def answer_card(hit: dict[str, Any], lang: str | None, intro: str = "answer_intr
     lead = render(intro, lang)["text"]
     heading = f"**{title}**" + (f" – {section}" if section else "")
     text = f"{lead} {heading}\n\n{found['markdown']}\n\n[{link}]({found['url']})\n\n{ask['text']}"
-    return {"type": "answer", "lang": lang, "intro": lead, "article_id": hit.get("article_id"), "title": title,
-            "section": section, "markdown": found["markdown"], "url": found["url"], "link_label": link,
-            "question": ask["text"], "buttons": ask["buttons"], "text": text}
+    return {
+        "type": "answer",
+        "lang": lang,
+        "intro": lead,
+        "article_id": hit.get("article_id"),
+        "title": title,
+        "section": section,
+        "markdown": found["markdown"],
+        "url": found["url"],
+        "link_label": link,
+        "question": ask["text"],
+        "buttons": ask["buttons"],
+        "text": text,
+    }
 
 
 def send_card(dispatcher: CollectingDispatcher, card: dict[str, Any]) -> None:
@@ -187,11 +205,15 @@ def send_card(dispatcher: CollectingDispatcher, card: dict[str, Any]) -> None:
 
 def compact_search(result: dict[str, Any], query: str) -> dict[str, Any]:
     """What later turns need of a search: the query, decision, threshold and the hits."""
-    keys = ("article_id", "title", "section", "snippet", "answer", "url", "score", "confidence",
-            "category", "product")
-    return {"query": query, "lang": result.get("lang"), "threshold": result.get("threshold"),
-            "decision": result.get("decision"), "answerable": result.get("answerable"),
-            "hits": [{k: h.get(k) for k in keys if k in h} for h in result.get("hits", [])]}
+    keys = ("article_id", "title", "section", "snippet", "answer", "url", "score", "confidence", "category", "product")
+    return {
+        "query": query,
+        "lang": result.get("lang"),
+        "threshold": result.get("threshold"),
+        "decision": result.get("decision"),
+        "answerable": result.get("answerable"),
+        "hits": [{k: h.get(k) for k in keys if k in h} for h in result.get("hits", [])],
+    }
 
 
 class HelpdeskAction(Action, metaclass=ABCMeta):
@@ -199,12 +221,10 @@ class HelpdeskAction(Action, metaclass=ABCMeta):
     offer of a human instead of a broken turn. Abstract, so rasa_sdk does not register it."""
 
     @abstractmethod
-    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[EventType]:
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         """The action's work; see ``run``."""
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         try:
             await profile.refresh()
             return await self.act(dispatcher, tracker, domain)

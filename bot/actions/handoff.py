@@ -68,26 +68,101 @@ MAX_TRANSCRIPT = 200
 
 # Words that say which category a typed answer means (the buttons send the code itself).
 CATEGORY_WORDS = {
-    "network": ("internet", "netz", "network", "wlan", "wifi", "wi-fi", "router", "dsl", "fiber", "glasfaser",
-                "modem", "verbindung", "connection", "dns", "störung", "outage"),
+    "network": (
+        "internet",
+        "netz",
+        "network",
+        "wlan",
+        "wifi",
+        "wi-fi",
+        "router",
+        "dsl",
+        "fiber",
+        "glasfaser",
+        "modem",
+        "verbindung",
+        "connection",
+        "dns",
+        "störung",
+        "outage",
+    ),
     "email": ("mail", "e-mail", "email", "imap", "smtp", "spam", "postfach", "mailbox"),
-    "software": ("office", "software", "programm", "program", "app", "lizenz", "licence", "license",
-                 "update", "installation", "install", "sync"),
+    "software": (
+        "office",
+        "software",
+        "programm",
+        "program",
+        "app",
+        "lizenz",
+        "licence",
+        "license",
+        "update",
+        "installation",
+        "install",
+        "sync",
+    ),
     "shop-chat": ("shoptalk", "shop", "widget", "chat"),
-    "billing": ("rechnung", "bill", "invoice", "zahlung", "payment", "vertrag", "contract", "kündig",
-                "cancel", "abbuchung", "charge", "geld", "money", "konto", "account"),
+    "billing": (
+        "rechnung",
+        "bill",
+        "invoice",
+        "zahlung",
+        "payment",
+        "vertrag",
+        "contract",
+        "kündig",
+        "cancel",
+        "abbuchung",
+        "charge",
+        "geld",
+        "money",
+        "konto",
+        "account",
+    ),
 }
 URGENCY_WORDS = {  # checked in this order: "not urgent" must not count as "urgent"
-    "low": ("low", "niedrig", "not urgent", "nicht dringend", "kann warten", "can wait", "egal", "no rush",
-            "nicht eilig"),
-    "critical": ("critical", "kritisch", "business is down", "steht still", "stillstand", "notfall",
-                 "emergency", "alle mitarbeiter", "everyone", "sofort", "immediately"),
-    "high": ("high", "hoch", "urgent", "dringend", "can't work", "cannot work", "kann nicht arbeiten",
-             "eilig", "asap", "schnell"),
+    "low": (
+        "low",
+        "niedrig",
+        "not urgent",
+        "nicht dringend",
+        "kann warten",
+        "can wait",
+        "egal",
+        "no rush",
+        "nicht eilig",
+    ),
+    "critical": (
+        "critical",
+        "kritisch",
+        "business is down",
+        "steht still",
+        "stillstand",
+        "notfall",
+        "emergency",
+        "alle mitarbeiter",
+        "everyone",
+        "sofort",
+        "immediately",
+    ),
+    "high": (
+        "high",
+        "hoch",
+        "urgent",
+        "dringend",
+        "can't work",
+        "cannot work",
+        "kann nicht arbeiten",
+        "eilig",
+        "asap",
+        "schnell",
+    ),
     "normal": ("normal", "medium", "mittel", "work around", "behelfen"),
 }
-EMAIL_IN_TEXT = re.compile(r"[^@\s<>,;\"'()\[\]]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-                           r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+")
+EMAIL_IN_TEXT = re.compile(
+    r"[^@\s<>,;\"'()\[\]]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+"
+)
 PHONE_IN_TEXT = re.compile(r"\+?[0-9][0-9 ()./-]{4,24}[0-9]")
 
 
@@ -167,7 +242,9 @@ def articles_text(articles: list[dict[str, Any]], lang: str | None) -> str:
     quote = ("„", "“") if lang == "de" else ('"', '"')
     items = "; ".join(
         f"{quote[0]}{a.get('title') or a['article_id']}{quote[1]} "
-        f"({render('verdict_' + (a.get('feedback') or 'none'), lang)['text']})" for a in latest.values())
+        f"({render('verdict_' + (a.get('feedback') or 'none'), lang)['text']})"
+        for a in latest.values()
+    )
     return render("tried_articles", lang, items=items)["text"]
 
 
@@ -181,7 +258,9 @@ PERSON_WORDS = re.compile(
     r"\b(human|person|people|someone|somebody|agent|employee|staff|support|service|operator|call|ticket|talk|speak|"
     r"bot|chatbot|robot|machine|mensch\w*|mitarbeiter\w*|jemand\w*|person\w*|kollege\w*|kundenservice|"
     r"kundendienst|service\w*|hotline|anruf\w*|rueckruf|rückruf|zurueckrufen|zurückrufen|reden|sprechen|"
-    r"chatbot\w*|roboter|maschine|ticket\w*)\b", re.IGNORECASE)
+    r"chatbot\w*|roboter|maschine|ticket\w*)\b",
+    re.IGNORECASE,
+)
 _CLAUSE = re.compile(r"[.!?;,:\n]+|\s+-\s+|\b(?:and|but|und|aber|weil|because|da)\b", re.IGNORECASE)
 MIN_PROBLEM_WORDS = 2
 
@@ -198,8 +277,14 @@ def problem_part(text: str) -> str:
 def shown_category(articles: list[dict[str, Any]]) -> str | None:
     """The category of the latest article shown for the open problem: one the customer read or
     marked "not solved"; not one passed over in a list, nor one that solved an earlier problem."""
-    return next((a.get("category") for a in reversed(articles or [])
-                 if a.get("category") and a.get("feedback") in ("none", "not_solved")), None)
+    return next(
+        (
+            a.get("category")
+            for a in reversed(articles or [])
+            if a.get("category") and a.get("feedback") in ("none", "not_solved")
+        ),
+        None,
+    )
 
 
 def prefill_events(tracker: Tracker, lang: str | None) -> list[EventType]:
@@ -250,8 +335,11 @@ class ActionPrepareHandoff(HelpdeskAction):
             reason = tracker.get_slot("handoff_reason") or "customer_request"
         say(dispatcher, "handoff_intro", lang)
         # flow "handoff": the form runs (the rules start it and submit it in this flow).
-        return events + [SlotSet("language", lang), SlotSet("handoff_reason", reason), SlotSet("flow", "handoff")] + \
-            prefill_events(tracker, lang)
+        return (
+            events
+            + [SlotSet("language", lang), SlotSet("handoff_reason", reason), SlotSet("flow", "handoff")]
+            + prefill_events(tracker, lang)
+        )
 
 
 class ValidateHandoffForm(FormValidationAction):
@@ -284,8 +372,9 @@ class ValidateHandoffForm(FormValidationAction):
         text = self._text(value, tracker)
         return None, "" if text.startswith("/") else text
 
-    async def validate_handoff_category(self, value: Any, dispatcher: CollectingDispatcher,
-                                        tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+    async def validate_handoff_category(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         code, text = self._coded(value, tracker, tuple(categories()))
         if code or not text:
             return {"handoff_category": code}
@@ -295,8 +384,9 @@ class ValidateHandoffForm(FormValidationAction):
         return await self._typed_problem(text, named, dispatcher, tracker)
 
     @staticmethod
-    async def _typed_problem(text: str, named: str | None, dispatcher: CollectingDispatcher,
-                             tracker: Tracker) -> dict[str, Any]:
+    async def _typed_problem(
+        text: str, named: str | None, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> dict[str, Any]:
         """A problem typed at "What is your request about?": it is the description, and it is
         searched. A clear answer is shown with "solved" / "on to a person" and the form pauses
         (flow feedback: "not solved" resumes it, the description comes from ``problem_texts``);
@@ -308,26 +398,37 @@ class ValidateHandoffForm(FormValidationAction):
         if tried and not tracker.get_slot("handoff_tried"):
             slots["handoff_tried"] = bounded(tried)
         try:
-            result = await backend().search(text, top_k=SEARCH_TOP_K, conversation_id=tracker.sender_id,
-                                            conversation_lang=lang)
+            result = await backend().search(
+                text, top_k=SEARCH_TOP_K, conversation_id=tracker.sender_id, conversation_lang=lang
+            )
         except SearchUnavailable as exc:
             log.warning("search for the handoff's topic unavailable: %s", exc)
             result = {}
         step = answers.plan(result, text, rejected_ids(tracker, REJECTED), {}, may_clarify=False)
         if step.kind != answers.ANSWER:
             category = answers.likely_category(result)
-            return {**slots, "handoff_category": category if category in categories() else named or "other",
-                    "handoff_description": bounded(text)}
+            return {
+                **slots,
+                "handoff_category": category if category in categories() else named or "other",
+                "handoff_description": bounded(text),
+            }
         best = step.hits[0]
         send_card(dispatcher, answer_card(best, lang, "answer_intro_form", "answer_card_form"))
         # One "not solved" is the second unresolved answer: the customer asked for a person already.
         unresolved = max(1, int(tracker.get_slot("unresolved_count") or 0))
-        return {**slots, "handoff_category": None, "requested_slot": None, "flow": "feedback",
-                "unresolved_count": unresolved, "last_search": compact_search(result, text),
-                "articles_shown": record_shown(list(tracker.get_slot("articles_shown") or []), best)}
+        return {
+            **slots,
+            "handoff_category": None,
+            "requested_slot": None,
+            "flow": "feedback",
+            "unresolved_count": unresolved,
+            "last_search": compact_search(result, text),
+            "articles_shown": record_shown(list(tracker.get_slot("articles_shown") or []), best),
+        }
 
-    def validate_handoff_description(self, value: Any, dispatcher: CollectingDispatcher,
-                                     tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+    def validate_handoff_description(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         if value is None:
             return {"handoff_description": None}
         text = self._text(value, tracker)
@@ -336,24 +437,26 @@ class ValidateHandoffForm(FormValidationAction):
             return {"handoff_description": None}
         return {"handoff_description": bounded(text)}
 
-    def validate_handoff_tried(self, value: Any, dispatcher: CollectingDispatcher,
-                               tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+    def validate_handoff_tried(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         text = self._text(value, tracker)
         if not text or text.startswith("/"):
             return {"handoff_tried": None}
         return {"handoff_tried": bounded(text)}
 
-    def validate_handoff_urgency(self, value: Any, dispatcher: CollectingDispatcher,
-                                 tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+    def validate_handoff_urgency(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         code, text = self._coded(value, tracker, URGENCIES)
         if code or not text:
             return {"handoff_urgency": code}
         # In their own words: the words set the urgency, the text is kept as the impact.
-        return {"handoff_urgency": words_match(text, URGENCY_WORDS) or "normal",
-                "handoff_impact": bounded(text, 2000)}
+        return {"handoff_urgency": words_match(text, URGENCY_WORDS) or "normal", "handoff_impact": bounded(text, 2000)}
 
-    def validate_handoff_contact(self, value: Any, dispatcher: CollectingDispatcher,
-                                 tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+    def validate_handoff_contact(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         if value is None:
             return {"handoff_contact": None}
         found = find_contact(self._text(value, tracker))
@@ -362,8 +465,9 @@ class ValidateHandoffForm(FormValidationAction):
             return {"handoff_contact": None}
         return {"handoff_contact": next(iter(found.values()))}
 
-    def validate_handoff_confirmed(self, value: Any, dispatcher: CollectingDispatcher,
-                                   tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+    def validate_handoff_confirmed(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         if value is None:
             return {"handoff_confirmed": None}
         intent = (tracker.latest_message.get("intent") or {}).get("name")
@@ -467,16 +571,18 @@ class ActionAskHandoffConfirmed(HelpdeskAction):
             return []
         product = tracker.get_slot("handoff_product")
         impact = tracker.get_slot("handoff_impact")
-        say(dispatcher, "handoff_summary", lang,
-            category=_button_title("ask_handoff_category", lang,
-                                   tracker.get_slot("handoff_category") or "other"),
+        say(
+            dispatcher,
+            "handoff_summary",
+            lang,
+            category=_button_title("ask_handoff_category", lang, tracker.get_slot("handoff_category") or "other"),
             product=f" ({product})" if product else "",
             description=tracker.get_slot("handoff_description") or "",
             tried=tried_text(tracker.get_slot("handoff_tried"), tracker.get_slot("articles_shown") or [], lang),
-            urgency=_button_title("ask_handoff_urgency", lang,
-                                  tracker.get_slot("handoff_urgency") or "normal"),
+            urgency=_button_title("ask_handoff_urgency", lang, tracker.get_slot("handoff_urgency") or "normal"),
             impact=f" – {impact}" if impact else "",
-            contact=contact_text(tracker.get_slot("handoff_contact")))
+            contact=contact_text(tracker.get_slot("handoff_contact")),
+        )
         return []
 
 
@@ -508,8 +614,11 @@ def transcript(tracker: Tracker) -> list[dict[str, Any]]:
         text = said(event) if kind == "user" else event.get("text") or ""
         if kind == "bot":
             buttons = (event.get("data") or {}).get("buttons") or []
-            titles = {str(b.get("payload")): str(b.get("title")) for b in buttons
-                      if isinstance(b, dict) and b.get("payload") and b.get("title")}
+            titles = {
+                str(b.get("payload")): str(b.get("title"))
+                for b in buttons
+                if isinstance(b, dict) and b.get("payload") and b.get("title")
+            }
         elif text in titles:
             text = titles[text]
         if not text.strip():
@@ -517,8 +626,9 @@ def transcript(tracker: Tracker) -> list[dict[str, Any]]:
         if not text.strip():
             continue
         stamp = datetime.fromtimestamp(float(event.get("timestamp") or 0), tz=timezone.utc)
-        messages.append({"sender": "customer" if kind == "user" else "bot",
-                         "text": bounded(text), "timestamp": stamp.isoformat()})
+        messages.append(
+            {"sender": "customer" if kind == "user" else "bot", "text": bounded(text), "timestamp": stamp.isoformat()}
+        )
     return messages[-MAX_TRANSCRIPT:]
 
 
@@ -532,7 +642,8 @@ def handoff_payload(tracker: Tracker, lang: str, handoff_number: int) -> dict[st
     urgency = tracker.get_slot("handoff_urgency")
     # A ticket made after the bot told of a known incident is linked to it.
     incident = (tracker.get_slot("incident") or {}).get("id")
-    return {**({"incident_id": incident} if incident else {}),
+    return {
+        **({"incident_id": incident} if incident else {}),
         "idempotency_key": idempotency_key(tracker.sender_id, handoff_number),
         "conversation_id": tracker.sender_id[:200],
         "channel": channel_name(tracker),
@@ -549,16 +660,31 @@ def handoff_payload(tracker: Tracker, lang: str, handoff_number: int) -> dict[st
         },
         "transcript": transcript(tracker),
         "articles_shown": [
-            {"article_id": a["article_id"], "title": bounded(a.get("title") or "", 300),
-             "score": a.get("score"), "feedback": a.get("feedback") if a.get("feedback") in API_FEEDBACK else "none"}
+            {
+                "article_id": a["article_id"],
+                "title": bounded(a.get("title") or "", 300),
+                "score": a.get("score"),
+                "feedback": a.get("feedback") if a.get("feedback") in API_FEEDBACK else "none",
+            }
             for a in articles[-50:]
         ],
     }
 
 
-SUMMARY_SLOTS = ("handoff_category", "handoff_product", "handoff_description", "handoff_tried",
-                 "handoff_urgency", "handoff_impact", "handoff_confirmed", "handoff_fix_pending",
-                 "topic", "clarify_topics", "suggested", "clarified")
+SUMMARY_SLOTS = (
+    "handoff_category",
+    "handoff_product",
+    "handoff_description",
+    "handoff_tried",
+    "handoff_urgency",
+    "handoff_impact",
+    "handoff_confirmed",
+    "handoff_fix_pending",
+    "topic",
+    "clarify_topics",
+    "suggested",
+    "clarified",
+)
 
 
 class ActionSubmitHandoff(HelpdeskAction):
@@ -576,8 +702,11 @@ class ActionSubmitHandoff(HelpdeskAction):
             if exc.status == 422 and "contact" in exc.fields():
                 # Ask for the contact again; the rules restart the form (flow=handoff).
                 say(dispatcher, "handoff_rejected_contact", lang)
-                return [SlotSet("handoff_contact", None), SlotSet("handoff_confirmed", None),
-                        SlotSet("flow", "handoff")]
+                return [
+                    SlotSet("handoff_contact", None),
+                    SlotSet("handoff_confirmed", None),
+                    SlotSet("flow", "handoff"),
+                ]
             say(dispatcher, "handoff_failed", lang)
             return [SlotSet("handoff_confirmed", None), SlotSet("flow", None)]
         except HandoffFailed as exc:
@@ -587,14 +716,23 @@ class ActionSubmitHandoff(HelpdeskAction):
 
         expected = ticket.get("expected_response") or {}
         expected_text = (expected.get("text") or {}).get(lang) or (
-            "so bald wie möglich" if lang == "de" else "as soon as possible")
+            "so bald wie möglich" if lang == "de" else "as soon as possible"
+        )
         say(dispatcher, "handoff_created", lang, ticket_id=ticket["ticket_id"], expected=expected_text)
         if ticket.get("chat_key") and channel_name(tracker) == "web-chat":
             # The chat page's key to this ticket's live chat (helpdesk/chat/live_api.py), not the sender id.
-            dispatcher.utter_message(json_message={"data": {"helpdesk_chat": {
-                "ticket_id": ticket["ticket_id"], "key": ticket["chat_key"]}}})
+            dispatcher.utter_message(
+                json_message={"data": {"helpdesk_chat": {"ticket_id": ticket["ticket_id"], "key": ticket["chat_key"]}}}
+            )
         # The summary belongs to this ticket; the contact is kept for a later one.
-        return [SlotSet("ticket_id", ticket["ticket_id"]), SlotSet("expected_response", expected_text),
-                SlotSet("handoff_count", number), SlotSet("flow", None), SlotSet("unresolved_count", 0),
-                SlotSet("problem_texts", []), SlotSet("articles_shown", []), SlotSet("last_search", None),
-                SlotSet("clarify_pending", False)] + [SlotSet(s, None) for s in SUMMARY_SLOTS]
+        return [
+            SlotSet("ticket_id", ticket["ticket_id"]),
+            SlotSet("expected_response", expected_text),
+            SlotSet("handoff_count", number),
+            SlotSet("flow", None),
+            SlotSet("unresolved_count", 0),
+            SlotSet("problem_texts", []),
+            SlotSet("articles_shown", []),
+            SlotSet("last_search", None),
+            SlotSet("clarify_pending", False),
+        ] + [SlotSet(s, None) for s in SUMMARY_SLOTS]

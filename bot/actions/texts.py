@@ -51,8 +51,7 @@ def _variant(entry: dict[str, Any], lang: str | None) -> dict[str, Any]:
 
 
 def _topic_buttons(lang: str | None) -> list[dict[str, str]]:
-    return [{"title": t["title"], "payload": "/inform" + json.dumps({"choice": t["id"]})}
-            for t in profile.topics(lang)]
+    return [{"title": t["title"], "payload": "/inform" + json.dumps({"choice": t["id"]})} for t in profile.topics(lang)]
 
 
 def render(name: str, lang: str | None, **values: Any) -> dict[str, Any]:
@@ -66,8 +65,10 @@ def render(name: str, lang: str | None, **values: Any) -> dict[str, Any]:
     buttons = chosen.get("buttons") or []
     if buttons == "topics":
         buttons = _topic_buttons(lang)
-    return {"text": fill(chosen["text"], values),
-            "buttons": [{"title": b["title"], "payload": b["payload"]} for b in buttons]}
+    return {
+        "text": fill(chosen["text"], values),
+        "buttons": [{"title": b["title"], "payload": b["payload"]} for b in buttons],
+    }
 
 
 def say(dispatcher: CollectingDispatcher, name: str, lang: str | None, **values: Any) -> None:

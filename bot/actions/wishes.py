@@ -33,11 +33,14 @@ _PERSON = re.compile(
     r"\b(humans?|real person|a person|(live |real |support |service )?agents?|employees?|staff|operators?|"
     r"representatives?|colleagues?|customer (service|care|support)|"
     r"mensch(en)?|mitarbeiter(in|innen|n)?|ansprechpartner(in)?|(kunden)?berater(in)?|kolleg(e|en|in)|"
-    r"(echte[nmr]?|richtige[nmr]?) person|kundenservice|kundendienst|servicemitarbeiter\w*)\b")
+    r"(echte[nmr]?|richtige[nmr]?) person|kundenservice|kundendienst|servicemitarbeiter\w*)\b"
+)
 # ... someone, the support or the service only together with talking to or reaching them ...
 _SOMEONE = r"(someone|somebody|anyone|anybody|jemand\w*|support|service|team|hotline)"
-_TALK = r"(talk|speak|chat|call|ring|connect|transfer|put me through|pass me|forward|get me|give me|" \
-        r"reden|sprechen|telefonieren|schreiben|anrufen|verbinden|weiterleiten|weitergeben|durchstellen)"
+_TALK = (
+    r"(talk|speak|chat|call|ring|connect|transfer|put me through|pass me|forward|get me|give me|"
+    r"reden|sprechen|telefonieren|schreiben|anrufen|verbinden|weiterleiten|weitergeben|durchstellen)"
+)
 _REACH = re.compile(rf"\b{_TALK}\b.{{0,40}}\b{_SOMEONE}\b|\b{_SOMEONE}\b.{{0,40}}\b{_TALK}\w*\b")
 # ... a call back, a ticket, or no bot.
 _CALLBACK = re.compile(
@@ -45,16 +48,21 @@ _CALLBACK = re.compile(
     r"(open|create|raise|file|make|start)\b.{0,15}\bticket|ticket\b.{0,20}\b(auf|er)?(machen|oeffnen|eroeffnen|"
     r"anlegen|erstellen|aufmachen)|"
     r"(no|not a|not with a|don'?t want a|stop the|without a) ?(chat)?bot|kein(en)? ?(chat)?bot|"
-    r"nicht mit (einem|nem) ?(chat)?bot)\b")
+    r"nicht mit (einem|nem) ?(chat)?bot)\b"
+)
 
 
 # A wish in so many words, whatever NLU made of the message: a person named together with
 # wanting or talking to them ("ich brauche einen Mitarbeiter", "can a real person look at
 # this"), a call back, no bot. "My colleague can't send mails" names a person but wants none.
-_WANT = r"(want|need|like|prefer|rather|get me|give me|talk|speak|chat|connect|transfer|will|moechte|moecht|" \
-        r"brauch\w*|haette gern|haett gern|reden|sprechen|verbinden|weiterleiten|gib mir|geben sie mir)"
-_WISH = re.compile(rf"\b{_WANT}\b.{{0,40}}{_PERSON.pattern}|{_PERSON.pattern}\s*(bitte|please|pls|plz)\b|"
-                   rf"^\W*{_PERSON.pattern}\W*$")
+_WANT = (
+    r"(want|need|like|prefer|rather|get me|give me|talk|speak|chat|connect|transfer|will|moechte|moecht|"
+    r"brauch\w*|haette gern|haett gern|reden|sprechen|verbinden|weiterleiten|gib mir|geben sie mir)"
+)
+_WISH = re.compile(
+    rf"\b{_WANT}\b.{{0,40}}{_PERSON.pattern}|{_PERSON.pattern}\s*(bitte|please|pls|plz)\b|"
+    rf"^\W*{_PERSON.pattern}\W*$"
+)
 
 
 def asks_for_person(text: str) -> bool:
@@ -80,32 +88,60 @@ def wants_person(text: str) -> bool:
 
 LANGUAGE_NAMES = {"de": ("deutsch", "german", "germanisch"), "en": ("englisch", "english", "engl")}
 OTHER_LANGUAGE = "other"
-_OTHER_NAMES = ("franzoesisch", "french", "francais", "spanisch", "spanish", "espanol", "italienisch",
-                "italian", "tuerkisch", "turkish", "polnisch", "polish", "russisch", "russian",
-                "arabisch", "arabic", "niederlaendisch", "dutch", "portugiesisch", "portuguese")
-_NAME = re.compile(r"\b(" + "|".join(n for names in LANGUAGE_NAMES.values() for n in names) + "|"
-                   + "|".join(_OTHER_NAMES) + r")\b")
-_TARGET = re.compile(r"\b(auf|in|into|to|zu|ins)\s+(" + "|".join(
-    n for names in LANGUAGE_NAMES.values() for n in names) + "|" + "|".join(_OTHER_NAMES) + r")\b")
+_OTHER_NAMES = (
+    "franzoesisch",
+    "french",
+    "francais",
+    "spanisch",
+    "spanish",
+    "espanol",
+    "italienisch",
+    "italian",
+    "tuerkisch",
+    "turkish",
+    "polnisch",
+    "polish",
+    "russisch",
+    "russian",
+    "arabisch",
+    "arabic",
+    "niederlaendisch",
+    "dutch",
+    "portugiesisch",
+    "portuguese",
+)
+_NAME = re.compile(
+    r"\b(" + "|".join(n for names in LANGUAGE_NAMES.values() for n in names) + "|" + "|".join(_OTHER_NAMES) + r")\b"
+)
+_TARGET = re.compile(
+    r"\b(auf|in|into|to|zu|ins)\s+("
+    + "|".join(n for names in LANGUAGE_NAMES.values() for n in names)
+    + "|"
+    + "|".join(_OTHER_NAMES)
+    + r")\b"
+)
 # The conversation as the thing to change: "können wir", "sprechen Sie", "can we", "do you speak".
 _CONVERSATION = re.compile(
     r"\b(wir|sie|du|ihr|we|you|u|us|chat|conversation|gespraech|unterhaltung|hier|here|weiter\w*|"
     r"continue|switch|change|carry on|go on|wechseln|umstellen|antworten|answer|reply|sprechen|speak|"
-    r"reden|talk|schreiben|write|bitte|please|pls|plz)\b")
+    r"reden|talk|schreiben|write|bitte|please|pls|plz)\b"
+)
 # Words of the request itself; anything else in the message is a problem to search.
-_REQUEST_WORDS = frozenset("""
+_REQUEST_WORDS = frozenset(
+    """
 koennen koennten kann koennt wir sie ihr du bitte gerne gern lieber weiter weitermachen weiterschreiben fortfahren
 sprechen spricht sprichst reden schreiben antworten wechseln umstellen umschalten sprache hier chat gespraech
 unterhaltung mal eigentlich auch please pls plz can could we you speak talk write answer reply continue switch
 change carry go language instead rather prefer would like let lets let's us chat conversation here instead
-""".split())
+""".split()
+)
 _REQUEST_MAX_OTHER_WORDS = 1
 # The language of a product, not of the conversation: "die Sprache von Office", "the language of the app".
 _LANGUAGE_OF_A_THING = re.compile(r"\b(sprache|language)\s+(von|in|der|des|im|bei|meines|meiner|of|in|for)\b")
 
 
 def language_asked(text: str) -> str | None:
-    """"de" or "en" when the message asks to go on in that language ("können wir bitte auf deutsch
+    """ "de" or "en" when the message asks to go on in that language ("können wir bitte auf deutsch
     weitermachen?", "can we continue in English please", "English?"), "other" for a language the
     bot does not speak, else None. A problem that names a language ("Word zeigt die Menüs auf
     Englisch") is not a request: the message may hold little besides the request."""
@@ -126,21 +162,30 @@ def language_asked(text: str) -> str | None:
 
 PHONE, HOURS, EMAIL = "phone", "hours", "email"
 _CONTACT = {
-    PHONE: re.compile(r"\b(hotline|telefon\w*|rufnummer|servicenummer|supportnummer|nummer|phone( number)?|"
-                      r"telephone|number|call you|ring you|anrufen|anruf|erreiche\w*|erreichen|reach you)\b"),
-    HOURS: re.compile(r"\b(oeffnungszeit\w*|geschaeftszeit\w*|servicezeit\w*|sprechzeit\w*|opening hours|"
-                      r"business hours|office hours|hours|erreichbar\w*|besetzt|staffed|geoeffnet|offen|open|"
-                      r"nachts|night|nights|wochenende\w*|weekends?|sonntags?|samstags?|feiertag\w*|sundays?|"
-                      r"saturdays?|holidays?|abends|evenings?|24/7|rund um die uhr|wann)\b"),
+    PHONE: re.compile(
+        r"\b(hotline|telefon\w*|rufnummer|servicenummer|supportnummer|nummer|phone( number)?|"
+        r"telephone|number|call you|ring you|anrufen|anruf|erreiche\w*|erreichen|reach you)\b"
+    ),
+    HOURS: re.compile(
+        r"\b(oeffnungszeit\w*|geschaeftszeit\w*|servicezeit\w*|sprechzeit\w*|opening hours|"
+        r"business hours|office hours|hours|erreichbar\w*|besetzt|staffed|geoeffnet|offen|open|"
+        r"nachts|night|nights|wochenende\w*|weekends?|sonntags?|samstags?|feiertag\w*|sundays?|"
+        r"saturdays?|holidays?|abends|evenings?|24/7|rund um die uhr|wann)\b"
+    ),
     EMAIL: re.compile(r"\b(e-?mail-?adresse|mailadresse|e-?mail address|mail address|e-?mail|mail)\b"),
 }
 # The company as the one to reach: "euch", "Ihre Hotline", "your support".
-_COMPANY = re.compile(r"\b(euch|ihr|ihre\w*|sie|eure\w*|euer|you|your|u|ur|support|kundenservice|kundendienst|"
-                      r"service|hotline|team|firma|company|kontakt\w*|contact)\b")
-_QUESTION = re.compile(r"\?|^\s*(wie|wo|wann|welche\w*|an wen|gibt es|gibts|habt ihr|haben sie|hat|ist|sind|"
-                       r"seid|kann|koennen|what|whats|where|when|which|how|is|are|do|does|can|could|have)\b")
+_COMPANY = re.compile(
+    r"\b(euch|ihr|ihre\w*|sie|eure\w*|euer|you|your|u|ur|support|kundenservice|kundendienst|"
+    r"service|hotline|team|firma|company|kontakt\w*|contact)\b"
+)
+_QUESTION = re.compile(
+    r"\?|^\s*(wie|wo|wann|welche\w*|an wen|gibt es|gibts|habt ihr|haben sie|hat|ist|sind|"
+    r"seid|kann|koennen|what|whats|where|when|which|how|is|are|do|does|can|could|have)\b"
+)
 # Words of such a question itself; more than a few others make it a problem that mentions the hotline.
-_CONTACT_WORDS = frozenset("""
+_CONTACT_WORDS = frozenset(
+    """
 hotline telefon telefonisch telefonnummer rufnummer servicenummer supportnummer nummer phone number telephone call
 ring anrufen anruf erreiche erreichen erreicht reach contact kontakt kontaktieren oeffnungszeiten geschaeftszeiten
 servicezeiten sprechzeiten opening hours business office erreichbar besetzt staffed geoeffnet offen open nachts
@@ -148,7 +193,8 @@ night nights wochenende weekend weekends sonntag sonntags samstag samstags feier
 saturday saturdays holiday holidays abends evening evenings uhr rund mail e-mail email adresse address
 mailadresse e-mail-adresse support kundenservice kundendienst service team euch eure euer ihre your you
 schreiben write send schicken person someone jemand menschen mensch also noch
-""".split())
+""".split()
+)
 _CONTACT_MAX_OTHER_WORDS = 3
 
 
@@ -167,8 +213,11 @@ def contact_asked(text: str) -> frozenset[str]:
     if not (_QUESTION.search(lowered) and addresses_company(lowered)):
         return frozenset()
     kinds = {kind for kind, pattern in _CONTACT.items() if pattern.search(lowered)}
-    if kinds == {HOURS} and not re.search(r"\b(hotline|support|service|kundenservice|kundendienst|erreichbar|"
-                                          r"euch|ihr|you)\b", lowered):
+    if kinds == {HOURS} and not re.search(
+        r"\b(hotline|support|service|kundenservice|kundendienst|erreichbar|"
+        r"euch|ihr|you)\b",
+        lowered,
+    ):
         return frozenset()
     others = [w for w in content_words(lowered) if w not in _CONTACT_WORDS]
     if len(others) > _CONTACT_MAX_OTHER_WORDS:
@@ -181,19 +230,27 @@ def contact_asked(text: str) -> frozenset[str]:
 # Verbs that say on their own that the customer did something ("router neu gestartet", "already
 # cleared the cache"), and verbs that need a "schon", "habe", "I", "already" to mean it ("I checked
 # the cables"; not "my mails were deleted", "how do I reset my password").
-_DONE = (r"tried|restarted|rebooted|re-?started|reinstalled|re-?installed|unplugged|power[- ]?cycled|"
-         r"versucht|probiert|ausprobiert|neu ?gestartet|neugestartet|neu ?installiert|neu ?eingerichtet|"
-         r"aus- und (wieder )?eingeschaltet|aus und (wieder )?an|ausgesteckt|abgezogen")
-_DONE_WITH_SUBJECT = (r"cleared|deleted|checked|tested|updated|changed|replaced|disabled|enabled|"
-                      r"switched \w+ off|turned \w+ off|plugged|removed|re-?entered|entered|"
-                      r"gestartet|installiert|zurueckgesetzt|geloescht|geleert|eingesteckt|ausgeschaltet|"
-                      r"eingeschaltet|geprueft|ueberprueft|kontrolliert|getestet|aktualisiert|geaendert|"
-                      r"getauscht|ausgetauscht|deaktiviert|aktiviert|entfernt|eingegeben|eingetragen")
-_SUBJECT = r"\b(i|we|i've|we've|ive|already|also|even|schon|bereits|habe|hab|haben|hatte|hatten|mehrmals|" \
-           r"mehrfach|zweimal|dreimal|nochmal)\b"
+_DONE = (
+    r"tried|restarted|rebooted|re-?started|reinstalled|re-?installed|unplugged|power[- ]?cycled|"
+    r"versucht|probiert|ausprobiert|neu ?gestartet|neugestartet|neu ?installiert|neu ?eingerichtet|"
+    r"aus- und (wieder )?eingeschaltet|aus und (wieder )?an|ausgesteckt|abgezogen"
+)
+_DONE_WITH_SUBJECT = (
+    r"cleared|deleted|checked|tested|updated|changed|replaced|disabled|enabled|"
+    r"switched \w+ off|turned \w+ off|plugged|removed|re-?entered|entered|"
+    r"gestartet|installiert|zurueckgesetzt|geloescht|geleert|eingesteckt|ausgeschaltet|"
+    r"eingeschaltet|geprueft|ueberprueft|kontrolliert|getestet|aktualisiert|geaendert|"
+    r"getauscht|ausgetauscht|deaktiviert|aktiviert|entfernt|eingegeben|eingetragen"
+)
+_SUBJECT = (
+    r"\b(i|we|i've|we've|ive|already|also|even|schon|bereits|habe|hab|haben|hatte|hatten|mehrmals|"
+    r"mehrfach|zweimal|dreimal|nochmal)\b"
+)
 _AFTER = r"\b(already|too|schon|bereits|mehrmals|mehrfach|zweimal|dreimal)\b"
-_TRIED = re.compile(rf"\b({_DONE})\b|{_SUBJECT}.{{0,40}}\b({_DONE_WITH_SUBJECT})\b|"
-                    rf"\b({_DONE_WITH_SUBJECT})\b.{{0,40}}{_AFTER}")
+_TRIED = re.compile(
+    rf"\b({_DONE})\b|{_SUBJECT}.{{0,40}}\b({_DONE_WITH_SUBJECT})\b|"
+    rf"\b({_DONE_WITH_SUBJECT})\b.{{0,40}}{_AFTER}"
+)
 _CLAUSE = re.compile(r"(?<=[.!?;])\s+|,\s*(?=(?:and|but|und|aber|auch|also|dann|then)\b)|\n+")
 _PART = re.compile(r"\s*,\s*")
 MAX_TRIED_CHARS = 600
@@ -215,6 +272,7 @@ def tried_in(texts: Iterable[str]) -> str:
 
 # -- a problem, or two -----------------------------------------------------------------------------
 
+
 def describes_problem(text: str) -> bool:
     """A typed answer that describes a problem rather than naming a topic: an error code, or at
     least three content words ("Word zeigt beim Öffnen den Fehler OFF-5015"; not "meine Rechnung")."""
@@ -226,22 +284,26 @@ _NEXT = re.compile(
     r"(?:^|[.!?;:]\s+|,\s*|\s+(?=(?:und|and)\s))(?:(?:und|and)\s+)?"
     r"(?:au(?:ss|ß)erdem|zudem|zweitens|und noch (?:was|etwas|eine frage|"
     r"ein problem|eine sache)|noch (?:eine|ne) (?:frage|sache)|another (?:thing|question|problem)|one more thing|"
-    r"second(?:ly| question| problem)?|by the way|btw|p\.?\s?s\.?|nebenbei)\b[\s,:-]*", re.IGNORECASE)
+    r"second(?:ly| question| problem)?|by the way|btw|p\.?\s?s\.?|nebenbei)\b[\s,:-]*",
+    re.IGNORECASE,
+)
 
 
 # "Außerdem wollte ich fragen, wo …": the question starts after the lead-in.
-_LEAD_IN = re.compile(r"^(?:(?:ich\s+)?wollte\s+(?:ich\s+)?(?:noch\s+|auch\s+)?(?:mal\s+)?(?:kurz\s+)?fragen|"
-                      r"(?:ich\s+)?h(?:ae|ä)tte\s+(?:da\s+)?(?:noch\s+)?(?:eine|ne)\s+frage|"
-                      r"i\s+(?:also\s+)?wanted\s+to\s+ask|i\s+was\s+wondering|i'?d\s+like\s+to\s+know)[\s,:]*",
-                      re.IGNORECASE)
+_LEAD_IN = re.compile(
+    r"^(?:(?:ich\s+)?wollte\s+(?:ich\s+)?(?:noch\s+|auch\s+)?(?:mal\s+)?(?:kurz\s+)?fragen|"
+    r"(?:ich\s+)?h(?:ae|ä)tte\s+(?:da\s+)?(?:noch\s+)?(?:eine|ne)\s+frage|"
+    r"i\s+(?:also\s+)?wanted\s+to\s+ask|i\s+was\s+wondering|i'?d\s+like\s+to\s+know)[\s,:]*",
+    re.IGNORECASE,
+)
 
 
 def problems_in(text: str) -> list[str]:
     """The message's problems when it announces a second one ("Mein WLAN bricht ab. Außerdem: wo
     finde ich meine Rechnung?"): [first, second], each a problem of its own; else [text]."""
     for match in _NEXT.finditer(text or ""):
-        first = text[:match.start()].strip(" ,.;:-")
-        second = _LEAD_IN.sub("", text[match.end():].strip(" ,.;:-"))
+        first = text[: match.start()].strip(" ,.;:-")
+        second = _LEAD_IN.sub("", text[match.end() :].strip(" ,.;:-"))
         if match.start() > 0 and _names_something(first) and _names_something(second):
             return [first, second]
     return [text]

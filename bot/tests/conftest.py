@@ -58,16 +58,15 @@ class Service:
                 self.process.wait()
 
 
-def start_service(name: str, command: list[str], env: dict[str, str], ready_url: str,
-                  cwd: Path = REPO, timeout: float = 600.0) -> Service:
+def start_service(
+    name: str, command: list[str], env: dict[str, str], ready_url: str, cwd: Path = REPO, timeout: float = 600.0
+) -> Service:
     # Generous: loading the Rasa model takes seconds on an idle machine, minutes on a loaded CI box.
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     log = ARTIFACTS / f"{name}.log"
     with log.open("wb") as out:
-        process = subprocess.Popen(command, cwd=cwd, env={**os.environ, **env}, stdout=out,
-                                   stderr=subprocess.STDOUT)
-    service = Service(name, ready_url.rsplit("/", 1)[0] if ready_url.endswith("/health") else ready_url,
-                      process, log)
+        process = subprocess.Popen(command, cwd=cwd, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT)
+    service = Service(name, ready_url.rsplit("/", 1)[0] if ready_url.endswith("/health") else ready_url, process, log)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -107,15 +106,27 @@ def build_index_once(env: dict[str, str]) -> None:
     key = (env["HELPDESK_ARTICLES_DIR"], env["HELPDESK_INDEX_DIR"])
     if key in _built:
         return
-    done = subprocess.run([str(PY311), "-m", "helpdesk.cli", "build"], env={**os.environ, **env},
-                          cwd=REPO, capture_output=True, text=True, timeout=900)
+    done = subprocess.run(
+        [str(PY311), "-m", "helpdesk.cli", "build"],
+        env={**os.environ, **env},
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     if done.returncode != 0:
         pytest.fail(f"helpdesk build failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
     _built.add(key)
 
 
-def start_web_service(name: str, port: int, db_path: Path, token: str, env: dict[str, str] | None = None,
-                      warm_up: tuple = ("Mein Internet ist langsam", "my internet is slow")) -> Service:
+def start_web_service(
+    name: str,
+    port: int,
+    db_path: Path,
+    token: str,
+    env: dict[str, str] | None = None,
+    warm_up: tuple = ("Mein Internet ist langsam", "my internet is slow"),
+) -> Service:
     """The web service as a process on ``port``: the starter KB (``env`` may name another company's
     files), its handoffs in the SQLite file ``db_path``; returned once it serves, with both
     languages' models loaded by the ``warm_up`` queries."""
@@ -132,9 +143,22 @@ def start_web_service(name: str, port: int, db_path: Path, token: str, env: dict
     build_index_once(env)
     service = start_service(
         name,
-        [str(PY311), "-m", "uvicorn", "--factory", "helpdesk.app:create_app",
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        env, f"http://127.0.0.1:{port}/health")
+        [
+            str(PY311),
+            "-m",
+            "uvicorn",
+            "--factory",
+            "helpdesk.app:create_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        env,
+        f"http://127.0.0.1:{port}/health",
+    )
     # The first query per language loads that language's model (seconds, more than the
     # actions' timeout): warm up as a deployment would, so the tests see the steady state.
     for query in warm_up:
@@ -142,14 +166,17 @@ def start_web_service(name: str, port: int, db_path: Path, token: str, env: dict
     return service
 
 
-def start_action_server(name: str, port: int, search_url: str, token: str,
-                        env: dict[str, str] | None = None) -> Service:
+def start_action_server(
+    name: str, port: int, search_url: str, token: str, env: dict[str, str] | None = None
+) -> Service:
     """The action server against the web service at ``search_url``."""
     return start_service(
         name,
         [str(PY310_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(port)],
         {"HELPDESK_SEARCH_URL": search_url, "HELPDESK_SERVICE_TOKEN": token, **(env or {})},
-        f"http://127.0.0.1:{port}/health", cwd=BOT_DIR)
+        f"http://127.0.0.1:{port}/health",
+        cwd=BOT_DIR,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -196,8 +223,9 @@ def closed_port_url() -> str:
     return f"http://127.0.0.1:{free_port()}"
 
 
-def start_rasa(name: str, port: int, action_url: str, tracker_store_url: str, token: str,
-               env: dict[str, str] | None = None) -> Service:
+def start_rasa(
+    name: str, port: int, action_url: str, tracker_store_url: str, token: str, env: dict[str, str] | None = None
+) -> Service:
     """Rasa as the Procfile runs it (no HTTP API, the channels of credentials.yml, bot/ as its
     working directory) with the trained model on a free port, its conversations in
     ``tracker_store_url`` (bot/endpoints.yml); returned once it serves, which is after its
@@ -207,15 +235,36 @@ def start_rasa(name: str, port: int, action_url: str, tracker_store_url: str, to
         pytest.fail(f"{model} is missing: run scripts/train-bot (scripts/test-bot does)")
     return start_service(
         name,
-        [str(PY310_BIN / "rasa"), "run", "--model", str(model), "--endpoints", "endpoints.yml",
-         "--credentials", "credentials.yml", "--port", str(port), "--interface", "127.0.0.1"],
-        {"ACTION_ENDPOINT_URL": action_url, "RASA_TRACKER_STORE_URL": tracker_store_url,
-         "RASA_LOCK_STORE": "in_memory", "RASA_REDIS_HOST": "127.0.0.1",
-         "HELPDESK_RASA_TOKEN": token, "HELPDESK_SECRETS_FILE": str(ARTIFACTS / "no-secrets.env"),
-         # Every conversation test sends from 127.0.0.1: more per second than the default (5),
-         # and a minute budget that test_edge.py reaches quickly.
-         "HELPDESK_BOT_RATE_LIMIT_ADDRESS": "20/second;200/minute", **(env or {})},
-        f"http://127.0.0.1:{port}/", cwd=BOT_DIR, timeout=360.0)  # TensorFlow loads slowly on a busy machine
+        [
+            str(PY310_BIN / "rasa"),
+            "run",
+            "--model",
+            str(model),
+            "--endpoints",
+            "endpoints.yml",
+            "--credentials",
+            "credentials.yml",
+            "--port",
+            str(port),
+            "--interface",
+            "127.0.0.1",
+        ],
+        {
+            "ACTION_ENDPOINT_URL": action_url,
+            "RASA_TRACKER_STORE_URL": tracker_store_url,
+            "RASA_LOCK_STORE": "in_memory",
+            "RASA_REDIS_HOST": "127.0.0.1",
+            "HELPDESK_RASA_TOKEN": token,
+            "HELPDESK_SECRETS_FILE": str(ARTIFACTS / "no-secrets.env"),
+            # Every conversation test sends from 127.0.0.1: more per second than the default (5),
+            # and a minute budget that test_edge.py reaches quickly.
+            "HELPDESK_BOT_RATE_LIMIT_ADDRESS": "20/second;200/minute",
+            **(env or {}),
+        },
+        f"http://127.0.0.1:{port}/",
+        cwd=BOT_DIR,
+        timeout=360.0,
+    )  # TensorFlow loads slowly on a busy machine
 
 
 @dataclass
@@ -229,8 +278,9 @@ class BotStack:
     def user_events(self, sender: str) -> list[dict]:
         """The conversation's user events as Rasa stored them: the text NLU got, its parse, the metadata."""
         with sqlite3.connect(self.trackers) as db:
-            rows = db.execute("SELECT data FROM events WHERE sender_id = ? AND type_name = 'user' ORDER BY id",
-                              (sender,)).fetchall()
+            rows = db.execute(
+                "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user' ORDER BY id", (sender,)
+            ).fetchall()
         return [json.loads(data) for (data,) in rows]
 
     def say(self, sender: str, text: str, metadata: dict | None = None) -> list[dict]:
@@ -248,8 +298,11 @@ class BotStack:
 
     def slots(self, sender: str) -> dict:
         """The conversation's slots, through the private channel the web service uses (channels.py)."""
-        response = httpx.get(f"{self.rasa_url}/webhooks/helpdesk/conversations/{sender}/slots",
-                             headers={"Authorization": f"Bearer {self.rasa_token}"}, timeout=10)
+        response = httpx.get(
+            f"{self.rasa_url}/webhooks/helpdesk/conversations/{sender}/slots",
+            headers={"Authorization": f"Bearer {self.rasa_token}"},
+            timeout=10,
+        )
         response.raise_for_status()
         return response.json()["slots"]
 
@@ -292,4 +345,5 @@ def pytest_terminal_summary(terminalreporter, config) -> None:
         return
     terminalreporter.write_line(
         f"conversation suite: {len(outcomes['played'])} conversations, solved in chat "
-        f"{len(outcomes['solved'])}, handed to a person with a ticket {len(outcomes['ticket'])}")
+        f"{len(outcomes['solved'])}, handed to a person with a ticket {len(outcomes['ticket'])}"
+    )

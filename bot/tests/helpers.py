@@ -25,8 +25,7 @@ def initial_slots() -> dict[str, Any]:
 
 
 class Conversation:
-    def __init__(self, sender: str = "test-conversation", channel: str = "rest",
-                 slots: dict[str, Any] | None = None):
+    def __init__(self, sender: str = "test-conversation", channel: str = "rest", slots: dict[str, Any] | None = None):
         self.sender = sender
         self.channel = channel
         self.slots = {**initial_slots(), **(slots or {})}
@@ -35,17 +34,33 @@ class Conversation:
         self.messages: list[dict[str, Any]] = []  # of the last action
         self.returned: list[dict[str, Any]] = []  # events of the last action
 
-    def user(self, text: str, intent: str | None = None, entities: list[dict[str, Any]] | None = None,
-             metadata: dict[str, Any] | None = None) -> Conversation:
-        self.latest = {"text": text, "intent": {"name": intent, "confidence": 1.0},
-                       "entities": entities or [], "metadata": metadata or {}}
-        self.events.append({"event": "user", "text": text, "timestamp": time.time(),
-                            "parse_data": self.latest, "input_channel": self.channel, "metadata": metadata or {}})
+    def user(
+        self,
+        text: str,
+        intent: str | None = None,
+        entities: list[dict[str, Any]] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> Conversation:
+        self.latest = {
+            "text": text,
+            "intent": {"name": intent, "confidence": 1.0},
+            "entities": entities or [],
+            "metadata": metadata or {},
+        }
+        self.events.append(
+            {
+                "event": "user",
+                "text": text,
+                "timestamp": time.time(),
+                "parse_data": self.latest,
+                "input_channel": self.channel,
+                "metadata": metadata or {},
+            }
+        )
         return self
 
     def tracker(self) -> Tracker:
-        return Tracker(self.sender, dict(self.slots), self.latest, list(self.events), False, None,
-                       {}, "action_listen")
+        return Tracker(self.sender, dict(self.slots), self.latest, list(self.events), False, None, {}, "action_listen")
 
     async def run(self, action: Action) -> list[dict[str, Any]]:
         dispatcher = CollectingDispatcher()
@@ -56,19 +71,29 @@ class Conversation:
                 self.slots[event["name"]] = event["value"]
         self.events.extend(self.returned)
         for message in self.messages:
-            self.events.append({"event": "bot", "text": message.get("text"), "timestamp": time.time(),
-                                "data": {"custom": message.get("custom")}})
+            self.events.append(
+                {
+                    "event": "bot",
+                    "text": message.get("text"),
+                    "timestamp": time.time(),
+                    "data": {"custom": message.get("custom")},
+                }
+            )
         return self.returned
 
-    async def turn(self, action: Action, text: str, intent: str | None = None,
-                   entities: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    async def turn(
+        self, action: Action, text: str, intent: str | None = None, entities: list[dict[str, Any]] | None = None
+    ) -> list[dict[str, Any]]:
         return await self.user(text, intent, entities).run(action)
 
     @property
     def cards(self) -> list[dict[str, Any]]:
         """The answer cards the last action sent (custom payloads)."""
-        return [m["custom"]["data"] for m in self.messages
-                if isinstance(m.get("custom"), dict) and isinstance(m["custom"].get("data"), dict)]
+        return [
+            m["custom"]["data"]
+            for m in self.messages
+            if isinstance(m.get("custom"), dict) and isinstance(m["custom"].get("data"), dict)
+        ]
 
     @property
     def text(self) -> str:
@@ -77,8 +102,9 @@ class Conversation:
 
     @property
     def payloads(self) -> list[str]:
-        return [b["payload"] for m in self.messages for b in m.get("buttons") or []] + \
-            [b["payload"] for c in self.cards for b in c.get("buttons") or []]
+        return [b["payload"] for m in self.messages for b in m.get("buttons") or []] + [
+            b["payload"] for c in self.cards for b in c.get("buttons") or []
+        ]
 
 
 def choice(value: str) -> list[dict[str, Any]]:
@@ -88,8 +114,11 @@ def choice(value: str) -> list[dict[str, Any]]:
 
 def cards(messages):
     """The answer cards of a turn (custom payloads ``{"data": {...}}``)."""
-    return [m["custom"]["data"] for m in messages
-            if isinstance(m.get("custom"), dict) and isinstance(m["custom"].get("data"), dict)]
+    return [
+        m["custom"]["data"]
+        for m in messages
+        if isinstance(m.get("custom"), dict) and isinstance(m["custom"].get("data"), dict)
+    ]
 
 
 def texts(messages):
@@ -99,8 +128,9 @@ def texts(messages):
 
 def buttons(messages):
     """Every button payload of a turn, the cards' included."""
-    return [b["payload"] for m in messages for b in m.get("buttons") or []] + \
-        [b["payload"] for c in cards(messages) for b in c.get("buttons") or []]
+    return [b["payload"] for m in messages for b in m.get("buttons") or []] + [
+        b["payload"] for c in cards(messages) for b in c.get("buttons") or []
+    ]
 
 
 TICKET = re.compile(r"HD-[A-Z0-9]{4,}")

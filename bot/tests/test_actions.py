@@ -47,6 +47,7 @@ FAILED_TEXT = "something went wrong"
 
 # -- KB answers ------------------------------------------------------------------------------------
 
+
 async def test_german_question_gets_the_german_article(search):
     c = Conversation("de-answer")
     await c.turn(ActionSearch(), "Mein Internet ist sehr langsam", "describe_problem")
@@ -77,8 +78,9 @@ async def test_english_question_gets_the_english_article_and_solved_is_recorded(
     assert [(r["article_id"], bool(r["helpful"])) for r in rows] == [("en-mail-spam", True)]
 
 
-@pytest.mark.parametrize("text, lang", [("Wie backe ich einen Kuchen?", "de"),
-                                        ("what is the weather in Paris tomorrow", "en")])
+@pytest.mark.parametrize(
+    "text, lang", [("Wie backe ich einen Kuchen?", "de"), ("what is the weather in Paris tomorrow", "en")]
+)
 async def test_no_article_no_bluff_offers_a_person(search, text, lang):
     c = Conversation(f"no-answer-{lang}")
     await c.turn(ActionSearch(), text, "nlu_fallback")
@@ -96,11 +98,16 @@ async def test_no_article_no_bluff_offers_a_person(search, text, lang):
     assert [r["query"] for r in rows] == [text]
 
 
-@pytest.mark.parametrize("first, second, lang, again", [
-    ("Wie backe ich einen Kuchen?", "Ich meine einen Apfelkuchen mit Streuseln", "de", "Auch dazu"),
-    ("what is the weather in Paris tomorrow", "I mean the weather forecast for the weekend", "en", "either")])
+@pytest.mark.parametrize(
+    "first, second, lang, again",
+    [
+        ("Wie backe ich einen Kuchen?", "Ich meine einen Apfelkuchen mit Streuseln", "de", "Auch dazu"),
+        ("what is the weather in Paris tomorrow", "I mean the weather forecast for the weekend", "en", "either"),
+    ],
+)
 async def test_a_second_description_without_an_article_is_not_answered_with_the_same_sentence(
-        search, first, second, lang, again):
+    search, first, second, lang, again
+):
     c = Conversation(f"no-answer-again-{lang}")
     await c.turn(ActionSearch(), first, "nlu_fallback")
     assert c.slots["flow"] == "offer_human" and again not in c.text
@@ -127,7 +134,8 @@ async def test_a_short_greeting_follows_the_chat_pages_language(search):
     # A whole sentence is detected, whatever the page says.
     c = Conversation("greet-hint-long")
     await c.user("Hello, my internet connection stopped working", "greet", metadata={"language": "de"}).run(
-        ActionGreet())
+        ActionGreet()
+    )
     assert c.slots["language"] == "en"
 
 
@@ -148,6 +156,7 @@ async def test_words_of_both_languages_are_answered_in_the_conversations_languag
 
 # -- not solved ---------------------------------------------------------------------------------------
 
+
 async def test_not_solved_twice_prefills_what_the_conversation_says(search):
     c = Conversation("de-unresolved")
     await c.turn(ActionSearch(), "Mein Internet ist sehr langsam", "describe_problem")
@@ -167,8 +176,7 @@ async def test_not_solved_twice_prefills_what_the_conversation_says(search):
     assert c.slots["handoff_description"] == "Mein Internet ist sehr langsam"
     assert [a["feedback"] for a in c.slots["articles_shown"]] == ["not_solved"]
     # One verdict per article read: the second "no" adds no second feedback row.
-    rows = search.query("SELECT article_id, helpful FROM article_feedback WHERE conversation_id = ?",
-                        "de-unresolved")
+    rows = search.query("SELECT article_id, helpful FROM article_feedback WHERE conversation_id = ?", "de-unresolved")
     assert [(r["article_id"], bool(r["helpful"])) for r in rows] == [("de-internet-langsam", False)]
 
 
@@ -180,23 +188,30 @@ async def test_not_solved_without_candidate_asks_one_clarifying_question(search)
     # left to offer, so "not solved" must lead to one clarifying question.
     # (Listed before the article just shown, which stays the last one: "not solved" is about it.)
     shown = list(c.slots["articles_shown"])
-    earlier = [{"article_id": h["article_id"], "title": h.get("title", ""), "feedback": "none"}
-               for h in c.slots["last_search"]["hits"] if h["article_id"] not in {a["article_id"] for a in shown}]
+    earlier = [
+        {"article_id": h["article_id"], "title": h.get("title", ""), "feedback": "none"}
+        for h in c.slots["last_search"]["hits"]
+        if h["article_id"] not in {a["article_id"] for a in shown}
+    ]
     c.slots["articles_shown"] = earlier + shown
 
     await c.turn(ActionNotSolved(), "no", "deny")
     assert c.slots["clarify_pending"] is True and c.slots["flow"] == "feedback"
     assert "what exactly happens" in c.text
     # The answer refines the previous description: both go into one query.
-    await c.turn(ActionSearch(), "the same amount was taken from my bank account on the 1st and the 3rd",
-                 "describe_problem")
+    await c.turn(
+        ActionSearch(), "the same amount was taken from my bank account on the 1st and the 3rd", "describe_problem"
+    )
     assert c.slots["last_search"]["query"].startswith("i got charged twice this month the same amount")
-    assert c.slots["problem_texts"] == ["i got charged twice this month",
-                                        "the same amount was taken from my bank account on the 1st and the 3rd"]
+    assert c.slots["problem_texts"] == [
+        "i got charged twice this month",
+        "the same amount was taken from my bank account on the 1st and the 3rd",
+    ]
     assert "en-unexpected-charge" not in [card["article_id"] for card in c.cards]  # rejected: never again
 
 
 # -- robustness -----------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("text", ["", "   ", "😀😀😀", "👍", "<b></b>", "???"])
 async def test_messages_without_words_get_a_rephrase_request(search, text):
@@ -206,12 +221,15 @@ async def test_messages_without_words_get_a_rephrase_request(search, text):
     assert FAILED_TEXT not in c.text
 
 
-@pytest.mark.parametrize("text", [
-    "router " * 3000,                                       # 21 000 characters: bounded to the API's 2000
-    "<script>alert('x')</script> mein WLAN bricht ab",       # markup is not part of the query
-    "Mein WLAN is very slow since yesterday evening",         # mixed language
-    "{\"json\": [1, 2]} \x00 \u202e weird",                  # braces, NUL, bidi control
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "router " * 3000,  # 21 000 characters: bounded to the API's 2000
+        "<script>alert('x')</script> mein WLAN bricht ab",  # markup is not part of the query
+        "Mein WLAN is very slow since yesterday evening",  # mixed language
+        '{"json": [1, 2]} \x00 \u202e weird',  # braces, NUL, bidi control
+    ],
+)
 async def test_odd_messages_are_searched_without_breaking_the_turn(search, text):
     c = Conversation("odd")
     await c.turn(ActionSearch(), text, "nlu_fallback")
@@ -227,8 +245,9 @@ def pasted(text: str) -> dict:
 
 
 async def test_a_long_paste_is_searched_by_its_start_and_kept_whole_for_the_ticket(search):
-    whole = ("Seit dem Update stürzt Outlook beim Senden großer Anhänge mit einer Fehlermeldung ab. " * 100)[:7800] \
-        + " Meine Kundennummer ist 4711-0815, was kann ich tun?"
+    whole = ("Seit dem Update stürzt Outlook beim Senden großer Anhänge mit einer Fehlermeldung ab. " * 100)[
+        :7800
+    ] + " Meine Kundennummer ist 4711-0815, was kann ich tun?"
     c = Conversation("long-paste")
     message = pasted(whole)
     assert len(message["text"]) <= 1000
@@ -245,18 +264,25 @@ async def test_a_long_paste_is_searched_by_its_start_and_kept_whole_for_the_tick
     message = pasted(tried)
     assert validate("handoff_tried", message["text"], c, metadata=message["metadata"]) == {"handoff_tried": tried}
 
-    c.slots.update({"handoff_category": "email", "handoff_tried": tried, "handoff_urgency": "normal",
-                    "handoff_contact": "anna@example.com", "handoff_confirmed": True})
+    c.slots.update(
+        {
+            "handoff_category": "email",
+            "handoff_tried": tried,
+            "handoff_urgency": "normal",
+            "handoff_contact": "anna@example.com",
+            "handoff_confirmed": True,
+        }
+    )
     c.user("ja", "affirm")
     await c.run(ActionSubmitHandoff())
     row = search.query("SELECT * FROM handoffs WHERE ticket_id = ?", c.slots["ticket_id"])[0]
     assert row["description"] == whole and row["tried"].startswith(tried)
-    messages = search.query("SELECT text FROM handoff_messages WHERE handoff_id = ? AND sender = 'customer'",
-                            row["id"])
+    messages = search.query("SELECT text FROM handoff_messages WHERE handoff_id = ? AND sender = 'customer'", row["id"])
     assert [m["text"] for m in messages][:1] == [whole]  # the transcript: what the customer wrote
 
 
 # -- degradation: search down or slow ------------------------------------------------------------------------
+
 
 async def test_search_down_apologises_and_offers_a_person(backend_at, closed_port_url):
     backend_at(closed_port_url)
@@ -291,8 +317,8 @@ async def test_slow_search_times_out_quickly(backend_at, silent_server):
 
 # -- the handoff form -------------------------------------------------------------------------------------------
 
-def validate(slot: str, value, c: Conversation, intent: str = "inform", entities=None, metadata=None,
-             dispatcher=None):
+
+def validate(slot: str, value, c: Conversation, intent: str = "inform", entities=None, metadata=None, dispatcher=None):
     c.user(value if isinstance(value, str) else "", intent, entities, metadata)
     form = ValidateHandoffForm()
     return getattr(form, f"validate_{slot}")(value, dispatcher or _Dispatcher(), c.tracker(), {})
@@ -315,9 +341,11 @@ class _Dispatcher:
 def test_contact_validation_accepts_email_and_phone_and_refuses_the_rest():
     c = Conversation("form", slots={"language": "de"})
     assert validate("handoff_contact", "max.mustermann@example.de", c) == {
-        "handoff_contact": "max.mustermann@example.de"}
+        "handoff_contact": "max.mustermann@example.de"
+    }
     assert validate("handoff_contact", "Sie erreichen mich unter +49 30 1234567", c) == {
-        "handoff_contact": "+49 30 1234567"}
+        "handoff_contact": "+49 30 1234567"
+    }
     assert validate("handoff_contact", "max@example", c) == {"handoff_contact": None}
     assert validate("handoff_contact", "12", c) == {"handoff_contact": None}
     assert find_contact("call me maybe") is None
@@ -326,12 +354,15 @@ def test_contact_validation_accepts_email_and_phone_and_refuses_the_rest():
 async def test_category_and_urgency_from_buttons_or_words():
     c = Conversation("form")
     assert await validated("handoff_category", '/inform{"choice": "billing"}', c, entities=choice("billing")) == {
-        "handoff_category": "billing"}
+        "handoff_category": "billing"
+    }
     assert await validated("handoff_category", "Es geht um meine Rechnung", c) == {"handoff_category": "billing"}
     assert await validated("handoff_category", "something strange", c) == {"handoff_category": "other"}
     assert validate("handoff_urgency", "/inform", c, entities=choice("critical")) == {"handoff_urgency": "critical"}
     assert validate("handoff_urgency", "dringend, das ganze Büro kann nicht arbeiten", c) == {
-        "handoff_urgency": "high", "handoff_impact": "dringend, das ganze Büro kann nicht arbeiten"}
+        "handoff_urgency": "high",
+        "handoff_impact": "dringend, das ganze Büro kann nicht arbeiten",
+    }
 
 
 def test_the_description_keeps_a_long_paste_whole():
@@ -347,13 +378,20 @@ def test_confirmation_can_change_a_field():
     c = Conversation("form")
     assert validate("handoff_confirmed", "/affirm", c, intent="affirm") == {"handoff_confirmed": True}
     assert validate("handoff_confirmed", "/deny", c, intent="deny") == {
-        "handoff_confirmed": None, "handoff_fix_pending": True}
+        "handoff_confirmed": None,
+        "handoff_fix_pending": True,
+    }
     c.slots["handoff_fix_pending"] = True
     assert validate("handoff_confirmed", "/inform", c, entities=choice("fix_contact")) == {
-        "handoff_contact": None, "handoff_confirmed": None, "handoff_fix_pending": False}
+        "handoff_contact": None,
+        "handoff_confirmed": None,
+        "handoff_fix_pending": False,
+    }
     c.slots["handoff_fix_pending"] = False
     assert validate("handoff_confirmed", "meine Mail ist neu@example.de", c, intent="inform") == {
-        "handoff_contact": "neu@example.de", "handoff_confirmed": None}
+        "handoff_contact": "neu@example.de",
+        "handoff_confirmed": None,
+    }
 
 
 async def test_request_for_a_human_without_history_asks_everything(search):
@@ -367,17 +405,22 @@ async def test_request_for_a_human_without_history_asks_everything(search):
 
 # -- a person only when asked for; another language; how to reach the company --------------------------------
 
-@pytest.mark.parametrize("text, article", [
-    ("I'd like to end my contract. How much notice do I have to give?", "en-cancel-contract"),
-    ("Hallo, ich will meinen Vertrag kündigen, wie lange ist da die Frist?", "de-vertrag-kuendigen"),
-])
+
+@pytest.mark.parametrize(
+    "text, article",
+    [
+        ("I'd like to end my contract. How much notice do I have to give?", "en-cancel-contract"),
+        ("Hallo, ich will meinen Vertrag kündigen, wie lange ist da die Frist?", "de-vertrag-kuendigen"),
+    ],
+)
 async def test_a_question_taken_for_a_wish_for_a_person_is_searched(search, text, article):
     c = Conversation("not-a-person")
     await c.turn(ActionRequestHuman(), text, "request_human")
     assert "support team" not in c.text and "Support-Team" not in c.text  # no handoff intro
     assert c.slots["flow"] in ("feedback", None) and c.slots["handoff_reason"] is None
-    offered = [card["article_id"] for card in c.cards] + [p.split("article:")[1].rstrip('"}')
-                                                           for p in c.payloads if "article:" in p]
+    offered = [card["article_id"] for card in c.cards] + [
+        p.split("article:")[1].rstrip('"}') for p in c.payloads if "article:" in p
+    ]
     assert article in offered, c.text
     assert c.returned[-1]["name"] == "flow"  # the rules see the flow it leaves
 
@@ -391,13 +434,19 @@ async def test_a_person_asked_for_starts_the_handoff(search):
 
 async def test_a_person_asked_for_inside_a_problem_description_starts_the_form_at_once(search):
     c = Conversation("person-in-problem")
-    await c.turn(ActionSearch(), "Kann mich bitte jemand zurückrufen? Outlook verschickt seit heute früh keine "
-                                 "Mails mehr, Passwort hab ich schon geändert", "describe_problem")
+    await c.turn(
+        ActionSearch(),
+        "Kann mich bitte jemand zurückrufen? Outlook verschickt seit heute früh keine "
+        "Mails mehr, Passwort hab ich schon geändert",
+        "describe_problem",
+    )
     assert not c.cards and "Support-Team weiter" in c.text
     assert c.returned[-1] == {**c.returned[-1], "event": "followup", "name": "handoff_form"}
     assert c.slots["flow"] == "handoff" and c.slots["handoff_reason"] == "customer_request"
-    assert c.slots["handoff_description"] == "Outlook verschickt seit heute früh keine Mails mehr, " \
-                                             "Passwort hab ich schon geändert"
+    assert (
+        c.slots["handoff_description"] == "Outlook verschickt seit heute früh keine Mails mehr, "
+        "Passwort hab ich schon geändert"
+    )
     assert c.slots["handoff_tried"] == "Passwort hab ich schon geändert"
     # A problem that mentions people but asks for none is searched.
     c = Conversation("colleague")
@@ -407,8 +456,9 @@ async def test_a_person_asked_for_inside_a_problem_description_starts_the_form_a
 
 async def test_the_hotline_and_its_hours_come_from_the_deployment_not_an_article(search):
     c = Conversation("contact", slots={"language": "en"})
-    await c.turn(ActionSearch(), "Wie erreiche ich euch telefonisch und ist die Hotline auch nachts besetzt?",
-                 "describe_problem")
+    await c.turn(
+        ActionSearch(), "Wie erreiche ich euch telefonisch und ist die Hotline auch nachts besetzt?", "describe_problem"
+    )
     values = profile.values("de")
     assert values["hotline"] and values["hours"] and values["support_email"]
     assert not c.cards and "/articles/" not in c.text
@@ -442,8 +492,9 @@ async def test_a_request_for_another_language_switches_and_confirms_in_it(search
     await c.turn(ActionSwitchLanguage(), "can we continue in English please", "switch_language")
     assert c.slots["language"] == "en" and "from now on I'll write in English" in c.text
     # Asked for, the language stays, whatever the next message is written in.
-    await c.turn(ActionSearch(), "Wo finde ich die Rechnung vom letzten Monat als PDF für die Steuer?",
-                 "describe_problem")
+    await c.turn(
+        ActionSearch(), "Wo finde ich die Rechnung vom letzten Monat als PDF für die Steuer?", "describe_problem"
+    )
     assert c.slots["language"] == "en" and ("This article should help" in c.text or "Did you mean" in c.text)
     await c.turn(ActionSearch(), "auf französisch bitte", "nlu_fallback")
     assert c.slots["language"] == "en" and "only help in English and German" in c.text
@@ -451,13 +502,17 @@ async def test_a_request_for_another_language_switches_and_confirms_in_it(search
 
 async def test_two_problems_in_one_message_one_answered_the_other_offered_next(search):
     c = Conversation("two-problems", slots={"language": "de"})
-    await c.turn(ActionSearch(), "Hallo, meine Mails landen bei den Empfängern ständig im Spam. Außerdem wollte "
-                                 "ich fragen, wo ich die Rechnung vom letzten Monat als PDF herunterladen kann",
-                 "describe_problem")
+    await c.turn(
+        ActionSearch(),
+        "Hallo, meine Mails landen bei den Empfängern ständig im Spam. Außerdem wollte "
+        "ich fragen, wo ich die Rechnung vom letzten Monat als PDF herunterladen kann",
+        "describe_problem",
+    )
     assert [card["article_id"] for card in c.cards] == ["de-mail-spam"]
     assert "außerdem nach „wo ich die Rechnung vom letzten Monat als…“ gefragt" in c.text
     assert '/inform{"choice": "next_problem"}' in c.payloads and c.slots["problem_texts"] == [
-        "Hallo, meine Mails landen bei den Empfängern ständig im Spam"]
+        "Hallo, meine Mails landen bei den Empfängern ständig im Spam"
+    ]
     await c.turn(ActionSolved(), "/affirm", "affirm")  # solved: the other one is offered again
     assert c.payloads == ['/inform{"choice": "next_problem"}']
     await c.turn(ActionSearch(), '/inform{"choice": "next_problem"}', "inform", choice("next_problem"))
@@ -467,11 +522,17 @@ async def test_two_problems_in_one_message_one_answered_the_other_offered_next(s
 
 # -- the handoff form asks only what it does not know -----------------------------------------------------------
 
+
 async def test_a_problem_typed_at_the_first_question_is_searched_and_kept_as_the_description(search):
     c = Conversation("form-typed", slots={"language": "en", "flow": "handoff", "requested_slot": "handoff_category"})
     dispatcher = _Dispatcher()
-    slots = await validated("handoff_category", "my emails end up in spam all the time, checked the filter already",
-                            c, "nlu_fallback", dispatcher=dispatcher)
+    slots = await validated(
+        "handoff_category",
+        "my emails end up in spam all the time, checked the filter already",
+        c,
+        "nlu_fallback",
+        dispatcher=dispatcher,
+    )
     card = dispatcher.messages[0]["json_message"]["data"]
     assert card["article_id"] == "en-mail-spam" and "pass it on to a person" in card["question"]
     assert [b["payload"] for b in card["buttons"]] == ["/affirm", "/deny"]
@@ -488,8 +549,13 @@ async def test_a_problem_typed_at_the_first_question_is_searched_and_kept_as_the
 async def test_a_problem_the_kb_does_not_answer_goes_on_with_its_topic(search):
     c = Conversation("form-typed-none", slots={"language": "de", "flow": "handoff"})
     dispatcher = _Dispatcher()
-    slots = await validated("handoff_category", "Word zeigt beim Öffnen den Fehler OFF-5015 und schließt sich",
-                            c, "nlu_fallback", dispatcher=dispatcher)
+    slots = await validated(
+        "handoff_category",
+        "Word zeigt beim Öffnen den Fehler OFF-5015 und schließt sich",
+        c,
+        "nlu_fallback",
+        dispatcher=dispatcher,
+    )
     if dispatcher.messages:  # the service may answer it: then the form pauses, as above
         assert slots["requested_slot"] is None
         return
@@ -502,15 +568,22 @@ async def test_a_request_for_another_language_inside_the_form_asks_again_in_it(s
     c.user("can we continue in English please", "switch_language")
     dispatcher = _Dispatcher()
     events = await ValidateHandoffForm().run(dispatcher, c.tracker(), {})
-    assert {(e["name"], e["value"]) for e in events} == {("handoff_tried", None), ("language", "en"),
-                                                         ("language_chosen", True)}
+    assert {(e["name"], e["value"]) for e in events} == {
+        ("handoff_tried", None),
+        ("language", "en"),
+        ("language_chosen", True),
+    }
     assert "from now on I'll write in English" in dispatcher.messages[0]["text"]
 
 
 async def test_topic_and_what_was_tried_come_from_the_conversation(search):
     c = Conversation("prefill")
-    await c.turn(ActionSearch(), "Guten Morgen, seit gestern Abend geht das Internet nicht, Router schon zweimal "
-                                 "neu gestartet, die LED leuchtet rot", "describe_problem")
+    await c.turn(
+        ActionSearch(),
+        "Guten Morgen, seit gestern Abend geht das Internet nicht, Router schon zweimal "
+        "neu gestartet, die LED leuchtet rot",
+        "describe_problem",
+    )
     assert c.cards
     await c.turn(ActionRequestHuman(), "ich möchte bitte mit einem Mitarbeiter sprechen", "request_human")
     assert c.slots["handoff_category"] == "network"
@@ -519,21 +592,40 @@ async def test_topic_and_what_was_tried_come_from_the_conversation(search):
 
 
 async def test_solved_ends_the_problem_and_a_paused_handoffs_summary(search):
-    c = Conversation("solved-clears", slots={"language": "en", "flow": "feedback", "handoff_tried": "restarted",
-                                             "problem_texts": ["my emails end up in spam"]})
+    c = Conversation(
+        "solved-clears",
+        slots={
+            "language": "en",
+            "flow": "feedback",
+            "handoff_tried": "restarted",
+            "problem_texts": ["my emails end up in spam"],
+        },
+    )
     await c.turn(ActionSolved(), "/affirm", "affirm")
     assert c.slots["handoff_tried"] is None and c.slots["problem_texts"] == [] and c.slots["flow"] is None
 
 
 # -- submitting the handoff ----------------------------------------------------------------------------------------
 
+
 def filled(c: Conversation, contact: str = "anna@example.com") -> Conversation:
-    c.slots.update({"language": "en", "handoff_reason": "unresolved", "handoff_category": "email",
-                    "handoff_product": "Webmail", "handoff_description": "Outlook cannot send mail",
-                    "handoff_tried": "restarted Outlook", "handoff_urgency": "high",
-                    "handoff_impact": "whole office", "handoff_contact": contact, "handoff_confirmed": True,
-                    "articles_shown": [{"article_id": "en-mail-spam", "title": "Spam", "score": 0.7,
-                                        "url": "", "feedback": "not_solved"}]})
+    c.slots.update(
+        {
+            "language": "en",
+            "handoff_reason": "unresolved",
+            "handoff_category": "email",
+            "handoff_product": "Webmail",
+            "handoff_description": "Outlook cannot send mail",
+            "handoff_tried": "restarted Outlook",
+            "handoff_urgency": "high",
+            "handoff_impact": "whole office",
+            "handoff_contact": contact,
+            "handoff_confirmed": True,
+            "articles_shown": [
+                {"article_id": "en-mail-spam", "title": "Spam", "score": 0.7, "url": "", "feedback": "not_solved"}
+            ],
+        }
+    )
     return c
 
 
@@ -583,9 +675,16 @@ async def test_web_chat_handoff_sends_the_chat_key_and_button_titles(search):
     import hashlib
 
     c = filled(Conversation("0123456789abcdef0123456789abcdef", channel="socketio"))
-    c.events.append({"event": "bot", "text": "Did this solve it?", "timestamp": time.time(),
-                     "data": {"buttons": [{"title": "No, still broken", "payload": "/deny"},
-                                          {"title": "Yes", "payload": "/affirm"}]}})
+    c.events.append(
+        {
+            "event": "bot",
+            "text": "Did this solve it?",
+            "timestamp": time.time(),
+            "data": {
+                "buttons": [{"title": "No, still broken", "payload": "/deny"}, {"title": "Yes", "payload": "/affirm"}]
+            },
+        }
+    )
     c.user("/deny", "deny")
     await c.run(ActionSubmitHandoff())
     custom = [m["custom"] for m in c.messages if m.get("custom")]
@@ -594,8 +693,10 @@ async def test_web_chat_handoff_sends_the_chat_key_and_button_titles(search):
     assert handoff["ticket_id"] == c.slots["ticket_id"] and handoff["key"].startswith("hdck_")
     row = search.query("SELECT * FROM handoffs WHERE ticket_id = ?", c.slots["ticket_id"])[0]
     assert row["chat_key_hash"] == hashlib.sha256(handoff["key"].encode()).hexdigest()
-    texts = [m["text"] for m in search.query(
-        "SELECT text FROM handoff_messages WHERE handoff_id = ? ORDER BY position", row["id"])]
+    texts = [
+        m["text"]
+        for m in search.query("SELECT text FROM handoff_messages WHERE handoff_id = ? ORDER BY position", row["id"])
+    ]
     assert "No, still broken" in texts and "/deny" not in texts
 
 
@@ -605,7 +706,8 @@ async def test_privacy_note_with_the_policy_link_comes_once_right_before_the_con
     policy = "https://www.nordwind.example/privacy"  # config/deployment.yml's urls.privacy_policy
     assert [m["text"].split(":")[0] for m in c.messages] == [
         "Datenschutz",
-        "Wie kann unser Support-Team Sie erreichen? Bitte geben Sie eine E-Mail-Adresse oder eine Telefonnummer an."]
+        "Wie kann unser Support-Team Sie erreichen? Bitte geben Sie eine E-Mail-Adresse oder eine Telefonnummer an.",
+    ]
     assert c.messages[0]["text"].endswith(f"Mehr dazu: {policy}") and "Löschung" in c.messages[0]["text"]
     # Asked again (an invalid answer, or "change the contact" in the summary): no second note.
     await c.user("keine ahnung", "inform").run(ActionAskHandoffContact())
@@ -672,20 +774,22 @@ async def test_handoff_with_search_api_down_is_never_claimed(backend_at, closed_
 def test_idempotency_key_is_stable_and_valid():
     key = idempotency_key("a sender id with spaces and ü", 2)
     assert key == idempotency_key("a sender id with spaces and ü", 2) != idempotency_key("other", 2)
-    assert 8 <= len(key) <= 200 and all(0x21 <= ord(ch) <= 0x7e for ch in key)
+    assert 8 <= len(key) <= 200 and all(0x21 <= ord(ch) <= 0x7E for ch in key)
     assert key != idempotency_key("a sender id with spaces and ü", 3)
 
 
 async def test_concurrent_searches_share_one_client(search):
     conversations = [Conversation(f"parallel-{i}") for i in range(8)]
-    await asyncio.gather(*(c.turn(ActionSearch(), "my router shows a red light", "describe_problem")
-                           for c in conversations))
+    await asyncio.gather(
+        *(c.turn(ActionSearch(), "my router shows a red light", "describe_problem") for c in conversations)
+    )
     assert all(c.slots["flow"] in ("feedback", "offer_human", None) for c in conversations)
     assert all(FAILED_TEXT not in c.text for c in conversations)
 
 
 class _ReplicaGoneOnce(BaseHTTPRequestHandler):
     """A proxy whose first replica went away mid-request (502), then one that answers."""
+
     calls = 0
 
     def do_POST(self):

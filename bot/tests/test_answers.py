@@ -11,21 +11,36 @@ from actions.handoff import problem_part, shown_category, tried_text
 
 
 def hit(article_id, category, product=None, score=0.9, **extra):
-    return {"article_id": article_id, "title": article_id.replace("-", " "), "category": category,
-            "product": product, "score": score, "snippet": f"snippet of {article_id}", "url": f"/a/{article_id}",
-            **extra}
+    return {
+        "article_id": article_id,
+        "title": article_id.replace("-", " "),
+        "category": category,
+        "product": product,
+        "score": score,
+        "snippet": f"snippet of {article_id}",
+        "url": f"/a/{article_id}",
+        **extra,
+    }
 
 
 def result(hits, answerable=True, threshold=0.5, **extra):
     return {"lang": "en", "answerable": answerable, "threshold": threshold, "hits": hits, **extra}
 
 
-@pytest.mark.parametrize("text, vague", [
-    ("internet kaputt!!!", True), ("wifi not working", True), ("Frage zur Rechnung", True),
-    ("office is broken", True), ("Emails gehen nicht", True),
-    ("OFF-1040", False), ("error 535", False),
-    ("my emails end up in the spam folder", False), ("router blinkt rot, kein internet seit heute morgen", False),
-])
+@pytest.mark.parametrize(
+    "text, vague",
+    [
+        ("internet kaputt!!!", True),
+        ("wifi not working", True),
+        ("Frage zur Rechnung", True),
+        ("office is broken", True),
+        ("Emails gehen nicht", True),
+        ("OFF-1040", False),
+        ("error 535", False),
+        ("my emails end up in the spam folder", False),
+        ("router blinkt rot, kein internet seit heute morgen", False),
+    ],
+)
 def test_vague_messages_name_a_thing_but_not_what_is_wrong(text, vague):
     assert answers.is_vague(text, answers.ANSWER) is vague
 
@@ -43,7 +58,11 @@ def test_decision_falls_back_to_answerable_and_passage_to_snippet():
     assert answers.passage(hit("a", "x"))["markdown"] == "snippet of a"
     with_answer = hit("a", "x", answer={"markdown": "1. Do this", "text": "Do this", "section": "Steps", "url": "/a#s"})
     assert answers.passage(with_answer) == {
-        "markdown": "1. Do this", "text": "Do this", "section": "Steps", "url": "/a#s"}
+        "markdown": "1. Do this",
+        "text": "Do this",
+        "section": "Steps",
+        "url": "/a#s",
+    }
 
 
 def test_a_vague_message_over_several_categories_gets_topic_buttons_from_the_hits():
@@ -86,11 +105,17 @@ def test_one_topic_several_articles_is_a_list_not_a_guess():
 
 
 def test_a_vague_message_the_kb_is_about_gets_a_list_even_when_no_article_is_sure():
-    hits = [hit("office-crash", "software", "Office", 0.3), hit("office-update", "software", "Office", 0.3),
-            hit("office-install", "software", "Office", 0.2)]
+    hits = [
+        hit("office-crash", "software", "Office", 0.3),
+        hit("office-update", "software", "Office", 0.3),
+        hit("office-install", "software", "Office", 0.2),
+    ]
     step = answers.plan(result(hits, answerable=False, decision="none"), "office is broken", [], {}, may_clarify=True)
     assert step.kind == answers.SUGGEST and [h["article_id"] for h in step.hits] == [
-        "office-crash", "office-update", "office-install"]
+        "office-crash",
+        "office-update",
+        "office-install",
+    ]
     # Once the customer answered the one question, "none" is the honest answer again.
     step = answers.plan(result(hits, answerable=False, decision="none"), "office is broken", [], {}, may_clarify=False)
     assert step.kind == answers.NONE
@@ -117,15 +142,19 @@ def test_a_rejected_article_is_never_shown_again_and_the_bot_says_why():
     only = answers.plan(result(hits[:1] + hits[2:]), "my internet is still slow today", ["slow"], {}, False)
     assert only.kind == "rejected_only" and only.hits == []
     # The service is sure of the rejected article and gives the others no real chance: no list of guesses.
-    sure = [hit("slow", "network", confidence=0.99), hit("box", "network", confidence=0.02),
-            hit("red-led", "network", confidence=0.01)]
+    sure = [
+        hit("slow", "network", confidence=0.99),
+        hit("box", "network", confidence=0.02),
+        hit("red-led", "network", confidence=0.01),
+    ]
     step = answers.plan(result(sure, decision="answer"), "my internet is slow, box 7, 20 mbit", ["slow"], {}, False)
     assert step.kind == "rejected_only" and [h["article_id"] for h in step.skipped] == ["slow"]
 
 
 def test_no_answer_stays_no_answer():
-    step = answers.plan(result([hit("a", "x", score=0.1)], answerable=False), "can I get a static IP address",
-                        [], {}, may_clarify=True)
+    step = answers.plan(
+        result([hit("a", "x", score=0.1)], answerable=False), "can I get a static IP address", [], {}, may_clarify=True
+    )
     assert step.kind == answers.NONE
 
 
@@ -136,20 +165,25 @@ def test_topic_from_choice_only_accepts_what_was_offered():
     assert answers.topic_from_choice(None, offered) is None
 
 
-@pytest.mark.parametrize("text, problem", [
-    ("I want to talk to a human, the office program crashes on start", "the office program crashes on start"),
-    ("kann mich jemand zurueckrufen? meine rechnung stimmt nicht", "meine rechnung stimmt nicht"),
-    ("ich will jetzt sofort mit nem echten mitarbeiter reden. keine lust auf chatbot", ""),
-    ("talk to a human", ""),
-])
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("I want to talk to a human, the office program crashes on start", "the office program crashes on start"),
+        ("kann mich jemand zurueckrufen? meine rechnung stimmt nicht", "meine rechnung stimmt nicht"),
+        ("ich will jetzt sofort mit nem echten mitarbeiter reden. keine lust auf chatbot", ""),
+        ("talk to a human", ""),
+    ],
+)
 def test_the_problem_inside_a_request_for_a_person(text, problem):
     assert problem_part(text) == problem
 
 
 def test_tried_lists_each_article_once_with_its_latest_verdict_after_the_customers_words():
-    shown = [{"article_id": "a", "title": "Slow internet", "feedback": "none"},
-             {"article_id": "b", "title": "DNS", "feedback": "not_relevant"},
-             {"article_id": "a", "title": "Slow internet", "feedback": "not_solved"}]
+    shown = [
+        {"article_id": "a", "title": "Slow internet", "feedback": "none"},
+        {"article_id": "b", "title": "DNS", "feedback": "not_relevant"},
+        {"article_id": "a", "title": "Slow internet", "feedback": "not_solved"},
+    ]
     text = tried_text("restarted the router", shown, "en")
     assert text.startswith("restarted the router. ")
     assert text.count("Slow internet") == 1 and '"Slow internet" (not solved)' in text
@@ -164,8 +198,9 @@ def test_an_article_passed_over_in_a_list_comes_back_only_as_the_clear_answer_wi
     assert again.kind == "answer_again" and again.hits[0]["article_id"] == "wifi"
     unsure = answers.plan(result(hits, decision="suggest"), "the wifi drops", [], {}, False, dismissed=["wifi"])
     assert unsure.kind == answers.SUGGEST and [h["article_id"] for h in unsure.hits] == ["router"]
-    read = answers.plan(result(hits), "the wifi drops every few minutes upstairs", ["wifi"], {}, False,
-                        dismissed=["wifi"])
+    read = answers.plan(
+        result(hits), "the wifi drops every few minutes upstairs", ["wifi"], {}, False, dismissed=["wifi"]
+    )
     assert read.kind == answers.SUGGEST and read.skipped[0]["article_id"] == "wifi"  # "not solved" wins
 
 
@@ -179,8 +214,11 @@ def test_a_vague_message_about_something_the_kb_does_not_mention_is_refused_not_
 
 
 def test_after_not_solved_only_a_plausible_next_article_is_offered():
-    sure = [hit("wifi-drops", "network", confidence=0.99), hit("mesh", "network", confidence=0.0001),
-            hit("slow", "network", confidence=0.00005)]
+    sure = [
+        hit("wifi-drops", "network", confidence=0.99),
+        hit("mesh", "network", confidence=0.0001),
+        hit("slow", "network", confidence=0.00005),
+    ]
     # The service was sure of the first; the others are guesses: ask for details instead.
     assert answers.next_after_rejection(result(sure, decision="answer"), ["wifi-drops"]) is None
     sure[1]["confidence"] = 0.3
@@ -197,15 +235,20 @@ def test_after_not_solved_only_a_plausible_next_article_is_offered():
 def test_one_clear_leader_among_topics_is_a_suggestion_not_a_question_of_topic():
     # "I'd like to end my contract. How much notice do I have to give?": the contract article and
     # two the service gives no real chance, from other topics.
-    hits = [hit("cancel-contract", "billing", confidence=0.62), hit("move", "network", confidence=0.007),
-            hit("offline", "shop-chat", confidence=0.005)]
-    step = answers.plan(result(hits, decision="suggest"), "how much notice do I have to give for my contract",
-                        [], {}, may_clarify=True)
+    hits = [
+        hit("cancel-contract", "billing", confidence=0.62),
+        hit("move", "network", confidence=0.007),
+        hit("offline", "shop-chat", confidence=0.005),
+    ]
+    step = answers.plan(
+        result(hits, decision="suggest"), "how much notice do I have to give for my contract", [], {}, may_clarify=True
+    )
     assert step.kind == answers.SUGGEST and [h["article_id"] for h in step.hits] == ["cancel-contract"]
     # Two plausible articles of two topics are still a question of topic.
     hits[1]["confidence"] = 0.3
-    step = answers.plan(result(hits, decision="suggest"), "how much notice do I have to give for my contract",
-                        [], {}, may_clarify=True)
+    step = answers.plan(
+        result(hits, decision="suggest"), "how much notice do I have to give for my contract", [], {}, may_clarify=True
+    )
     assert step.kind == "clarify"
 
 
@@ -220,9 +263,11 @@ def test_the_category_a_search_points_to_without_an_answer():
 
 
 def test_the_handoffs_topic_comes_from_the_articles_shown_for_the_open_problem():
-    shown = [{"article_id": "spam", "category": "email", "feedback": "solved"},
-             {"article_id": "slow", "category": "network", "feedback": "not_solved"},
-             {"article_id": "invoice", "category": "billing", "feedback": "not_relevant"}]
+    shown = [
+        {"article_id": "spam", "category": "email", "feedback": "solved"},
+        {"article_id": "slow", "category": "network", "feedback": "not_solved"},
+        {"article_id": "invoice", "category": "billing", "feedback": "not_relevant"},
+    ]
     assert shown_category(shown) == "network"
     assert shown_category(shown[:1]) is None  # it solved an earlier problem
     assert shown_category([]) is None

@@ -25,7 +25,8 @@ def stored(bot_stack, ticket: str):
     assert len(rows) == 1, f"ticket {ticket} not in the handoff store"
     row = rows[0]
     articles = bot_stack.search.query(
-        "SELECT article_id, feedback FROM handoff_articles WHERE handoff_id = ? ORDER BY position", row["id"])
+        "SELECT article_id, feedback FROM handoff_articles WHERE handoff_id = ? ORDER BY position", row["id"]
+    )
     messages = bot_stack.search.query("SELECT sender, text FROM handoff_messages WHERE handoff_id = ?", row["id"])
     return row, [(a["article_id"], a["feedback"]) for a in articles], messages
 
@@ -61,12 +62,16 @@ def test_german_conversation_from_question_to_stored_handoff(bot_stack):
     # for correction), so the form goes on with what they tried.
     assert "Kollegen aus unserem Support" in texts(reply) and "Worum geht es" not in texts(reply)
     assert "Was haben Sie schon versucht" in texts(reply)
-    reply = talk(bot_stack, me, [
-        ("Router neu gestartet", ["Wie dringend ist es?"]),
-        ('/inform{"choice": "high"}', ["Wie kann unser Support-Team Sie erreichen?"]),
-        ("max.mustermann@example", ["nicht nach einer E-Mail-Adresse"]),
-        ("max.mustermann@example.de", []),
-    ])
+    reply = talk(
+        bot_stack,
+        me,
+        [
+            ("Router neu gestartet", ["Wie dringend ist es?"]),
+            ('/inform{"choice": "high"}', ["Wie kann unser Support-Team Sie erreichen?"]),
+            ("max.mustermann@example", ["nicht nach einer E-Mail-Adresse"]),
+            ("max.mustermann@example.de", []),
+        ],
+    )
     summary = texts(reply)
     assert "Thema: Internet / Netzwerk" in summary and "Problem: Mein Internet ist sehr langsam" in summary
     assert "Bereits versucht: Router neu gestartet. Vom Bot gezeigte Artikel:" in summary
@@ -106,12 +111,16 @@ def test_english_conversation_clarifying_question_then_handoff(bot_stack):
 
     reply = bot_stack.say(me, "the same amount was taken from my bank account twice on the first")
     assert "/articles/en-unexpected-charge" not in texts(reply)  # rejected: never shown again
-    reply = talk(bot_stack, me, [
-        ("I want to talk to a human", ["What have you already tried"]),  # the topic: the billing article's
-        ("called my bank", ["How urgent is it?"]),
-        ("not urgent", ["How can our support team reach you?"]),
-        ("+49 30 1234567", []),
-    ])
+    reply = talk(
+        bot_stack,
+        me,
+        [
+            ("I want to talk to a human", ["What have you already tried"]),  # the topic: the billing article's
+            ("called my bank", ["How urgent is it?"]),
+            ("not urgent", ["How can our support team reach you?"]),
+            ("+49 30 1234567", []),
+        ],
+    )
     assert "Here is what I'll pass on" in texts(reply) and "Urgency: Low" in texts(reply)
     assert "Topic: Bill / contract" in texts(reply)
 
@@ -146,14 +155,18 @@ def test_explicit_request_for_a_human_in_english(bot_stack):
     ticket = ticket_in(texts(bot_stack.say(me, "/affirm")))
     row, articles, _ = stored(bot_stack, ticket)
     assert (row["reason"], row["category"], row["description"]) == (
-        "customer_request", "billing", "I was charged twice for November")
+        "customer_request",
+        "billing",
+        "I was charged twice for November",
+    )
     assert articles == []
 
 
 def test_a_long_paste_reaches_nlu_bounded_and_the_ticket_whole(bot_stack):
     me = sender("paste")
-    whole = ("Since the update to version 5.2 the office app crashes whenever I open a large spreadsheet. "
-             * 90)[:7850] + " My customer number is 4711-0815, please call me back."
+    whole = ("Since the update to version 5.2 the office app crashes whenever I open a large spreadsheet. " * 90)[
+        :7850
+    ] + " My customer number is 4711-0815, please call me back."
     bot_stack.say(me, "I want to talk to a human")
     bot_stack.say(me, '/inform{"choice": "software"}')
     reply = bot_stack.say(me, whole)  # the form's answer to "describe the problem"
@@ -191,17 +204,30 @@ def test_greeting_follows_the_chat_pages_language(bot_stack):
     assert texts(reply).startswith("Guten Tag!")
 
 
-@pytest.mark.parametrize("message, expected", [
-    ("are you a bot?", "automated assistant"),
-    ("Sind Sie ein Mensch?", "automatischer Assistent"),  # language not known yet: detected
-    ("thanks", "You're welcome"),
-])
+@pytest.mark.parametrize(
+    "message, expected",
+    [
+        ("are you a bot?", "automated assistant"),
+        ("Sind Sie ein Mensch?", "automatischer Assistent"),  # language not known yet: detected
+        ("thanks", "You're welcome"),
+    ],
+)
 def test_control_intents(bot_stack, message, expected):
     assert expected in texts(bot_stack.say(sender("ctl"), message))
 
 
-@pytest.mark.parametrize("message", ["", "😀😀😀", "a" * 5000, "<img src=x onerror=alert(1)>",
-                                     "Mein router is broken seit gestern", "/unknown_intent", "/inform{bad json"])
+@pytest.mark.parametrize(
+    "message",
+    [
+        "",
+        "😀😀😀",
+        "a" * 5000,
+        "<img src=x onerror=alert(1)>",
+        "Mein router is broken seit gestern",
+        "/unknown_intent",
+        "/inform{bad json",
+    ],
+)
 def test_nothing_the_customer_types_breaks_a_turn(bot_stack, message):
     reply = bot_stack.say(sender("odd"), message)
     assert reply, f"no answer to {message[:40]!r}"

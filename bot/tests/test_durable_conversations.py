@@ -107,8 +107,12 @@ def test_whole_stack_restart_keeps_conversations_and_tickets(tmp_path):
     def ticket_rows(ticket: str):
         handoff = [dict(r) for r in desk.query("SELECT * FROM handoffs WHERE ticket_id = ?", ticket)]
         assert len(handoff) == 1
-        messages = [tuple(r) for r in desk.query(
-            "SELECT sender, text FROM handoff_messages WHERE handoff_id = ? ORDER BY position", handoff[0]["id"])]
+        messages = [
+            tuple(r)
+            for r in desk.query(
+                "SELECT sender, text FROM handoff_messages WHERE handoff_id = ? ORDER BY position", handoff[0]["id"]
+            )
+        ]
         return handoff[0], messages
 
     processes = start_stack("before-restart")
@@ -116,9 +120,14 @@ def test_whole_stack_restart_keeps_conversations_and_tickets(tmp_path):
     midway, handed_off = f"restart-de-{uuid.uuid4().hex[:8]}", f"restart-en-{uuid.uuid4().hex[:8]}"
     try:
         assert "/articles/de-internet-langsam" in texts(bot.say(midway, "Mein Internet ist sehr langsam"))
-        for message in ("I want to talk to a human", '/inform{"choice": "billing"}',
-                        "I was charged twice for November", "nothing", '/inform{"choice": "normal"}',
-                        "anna@example.com"):
+        for message in (
+            "I want to talk to a human",
+            '/inform{"choice": "billing"}',
+            "I was charged twice for November",
+            "nothing",
+            '/inform{"choice": "normal"}',
+            "anna@example.com",
+        ):
             bot.say(handed_off, message)
         ticket = ticket_in(texts(bot.say(handed_off, "/affirm")))
         slots_before = {me: bot.slots(me) for me in (midway, handed_off)}
@@ -140,8 +149,8 @@ def test_whole_stack_restart_keeps_conversations_and_tickets(tmp_path):
         reply = bot.say(handed_off, "Is anybody there?")  # the ticket's conversation reaches the ticket
         assert ticket in texts(reply)
         _, messages_after = ticket_rows(ticket)
-        assert messages_after[:len(messages_before)] == messages_before
-        assert ("customer", "Is anybody there?") in messages_after[len(messages_before):]
+        assert messages_after[: len(messages_before)] == messages_before
+        assert ("customer", "Is anybody there?") in messages_after[len(messages_before) :]
     finally:
         for process in processes:
             process.stop()

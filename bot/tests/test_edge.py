@@ -57,11 +57,22 @@ def rss_mb(pid: int) -> float:
 
 def test_malformed_rest_bodies_are_400(bot_stack):
     address = new_address()
-    for body in (b"", b"[]", b'"text"', b"{not json", b'{"message": "hi"}', b'{"sender": "", "message": "hi"}',
-                 b'{"sender": "s", "message": 5}', b'{"sender": "s", "message": "hi", "metadata": []}'):
+    for body in (
+        b"",
+        b"[]",
+        b'"text"',
+        b"{not json",
+        b'{"message": "hi"}',
+        b'{"sender": "", "message": "hi"}',
+        b'{"sender": "s", "message": 5}',
+        b'{"sender": "s", "message": "hi", "metadata": []}',
+    ):
         with client(address) as c:
-            response = c.post(f"{bot_stack.rasa_url}/webhooks/rest/webhook", content=body,
-                              headers={"Content-Type": "application/json"})
+            response = c.post(
+                f"{bot_stack.rasa_url}/webhooks/rest/webhook",
+                content=body,
+                headers={"Content-Type": "application/json"},
+            )
         assert response.status_code == 400, body
         assert response.json()["detail"]
 
@@ -95,8 +106,10 @@ async def test_oversized_messages_are_refused_fast_while_rasa_keeps_answering(bo
         port = int(bot_stack.rasa_url.rsplit(":", 1)[1])
         reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=(new_address(), 0))
         started = time.perf_counter()
-        writer.write(b"POST /webhooks/rest/webhook HTTP/1.1\r\nHost: rasa\r\nContent-Type: application/json\r\n"
-                     b"Content-Length: 10000100\r\n\r\n" + b'{"sender": "attacker", "message": "' + b"x" * 65536)
+        writer.write(
+            b"POST /webhooks/rest/webhook HTTP/1.1\r\nHost: rasa\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 10000100\r\n\r\n" + b'{"sender": "attacker", "message": "' + b"x" * 65536
+        )
         try:
             await writer.drain()
         except ConnectionError:
@@ -146,7 +159,7 @@ async def test_oversized_messages_are_refused_fast_while_rasa_keeps_answering(bo
 def long_message(size: int) -> str:
     """A customer's long paste of ``size`` characters: a description, umlauts, the customer number last."""
     end = " Meine Kundennummer ist 4711-0815, bitte rufen Sie mich zurück 🙏"
-    text = ("Seit dem Update auf Version 5.2 stürzt die Office-Anwendung beim Öffnen großer Dateien ab. " * 100)
+    text = "Seit dem Update auf Version 5.2 stürzt die Office-Anwendung beim Öffnen großer Dateien ab. " * 100
     return text[: size - len(end)] + end
 
 
@@ -154,8 +167,9 @@ def long_message(size: int) -> str:
 def test_a_long_message_gets_a_normal_reply(bot_stack, size):
     text = long_message(size)
     assert len(text) == size and len(text.encode()) > size  # characters, not bytes, are counted
-    response = rest(bot_stack, new_address(), {"sender": secrets.token_hex(8), "message": text,
-                                               "metadata": {"language": "de"}})
+    response = rest(
+        bot_stack, new_address(), {"sender": secrets.token_hex(8), "message": text, "metadata": {"language": "de"}}
+    )
     assert response.status_code == 200
     replies = " ".join(str(r.get("text") or r.get("custom")) for r in response.json())
     assert response.json() and "zu lang" not in replies and "schiefgegangen" not in replies
@@ -189,10 +203,13 @@ async def test_nlu_gets_the_start_of_a_long_message_and_its_metadata_the_whole(b
 
 def test_a_message_over_the_limit_gets_the_localised_too_long_text(bot_stack):
     text = long_message(8001)
-    for lang, expected in (("de", "Ihre Nachricht ist zu lang (8001 Zeichen; höchstens 8000)"),
-                           ("en", "Your message is too long (8001 characters; at most 8000)")):
-        response = rest(bot_stack, new_address(), {"sender": secrets.token_hex(8), "message": text,
-                                                   "metadata": {"language": lang}})
+    for lang, expected in (
+        ("de", "Ihre Nachricht ist zu lang (8001 Zeichen; höchstens 8000)"),
+        ("en", "Your message is too long (8001 characters; at most 8000)"),
+    ):
+        response = rest(
+            bot_stack, new_address(), {"sender": secrets.token_hex(8), "message": text, "metadata": {"language": lang}}
+        )
         assert response.status_code == 200  # a bot message a client shows, not an HTTP error
         assert [r["text"] for r in response.json()] == [response.json()[0]["text"]]
         assert response.json()[0]["text"].startswith(expected)
@@ -226,14 +243,16 @@ def test_rest_rate_limits_per_conversation_and_address(bot_stack):
     sender = secrets.token_hex(8)
     with client(new_address()) as c:
         codes, refused = first_refusal(
-            lambda: c.post(url, json={"sender": sender, "message": long_text}, headers={"Accept-Language": "en"}), 61)
+            lambda: c.post(url, json={"sender": sender, "message": long_text}, headers={"Accept-Language": "en"}), 61
+        )
     assert codes and set(codes) == {200}
     assert 1 <= int(refused.headers["Retry-After"]) <= 60
     assert refused.json()[0]["recipient_id"] == sender and "Please wait" in refused.json()[0]["text"]
 
     with client(new_address()) as c:
         codes, refused = first_refusal(
-            lambda: c.post(url, json={"sender": secrets.token_hex(8), "message": long_text}), 201)
+            lambda: c.post(url, json={"sender": secrets.token_hex(8), "message": long_text}), 201
+        )
     assert len(codes) >= 10 and set(codes) == {200}
     assert 1 <= int(refused.headers["Retry-After"]) <= 60
     # Another customer (address and conversation) is unaffected and gets a real answer.
@@ -261,9 +280,14 @@ async def test_socketio_refuses_pages_of_other_origins(bot_stack):
 
 
 def test_rasas_http_api_is_not_served(bot_stack):
-    for method, path in (("GET", "/status"), ("GET", "/version"), ("GET", "/conversations/x/tracker"),
-                         ("POST", "/conversations/x/tracker/events"), ("POST", "/model/parse"),
-                         ("PUT", "/model")):
+    for method, path in (
+        ("GET", "/status"),
+        ("GET", "/version"),
+        ("GET", "/conversations/x/tracker"),
+        ("POST", "/conversations/x/tracker/events"),
+        ("POST", "/model/parse"),
+        ("PUT", "/model"),
+    ):
         assert httpx.request(method, f"{bot_stack.rasa_url}{path}", timeout=5).status_code in (404, 405), path
 
 
@@ -281,16 +305,30 @@ def test_private_channel_wants_its_token(bot_stack):
 
 
 def test_bounded_burst_leaves_every_service_answering(bot_stack):
-    report = asyncio.run(edge_burst.burst(bot_stack.search.url, bot_stack.rasa_url, "en-reset-password",
-                                          requests=100, concurrency=10, source=new_address(), probe_limit=1.0))
+    report = asyncio.run(
+        edge_burst.burst(
+            bot_stack.search.url,
+            bot_stack.rasa_url,
+            "en-reset-password",
+            requests=100,
+            concurrency=10,
+            source=new_address(),
+            probe_limit=1.0,
+        )
+    )
     print(json.dumps(report, indent=2))
     assert report["ok"], report  # every probe of both services answered within a second
     by_name = {r["endpoint"]: r["answers"] for r in report["results"]}
     # The rate-limited endpoints refused part of the burst; nothing failed with a 5xx or a transport error.
     # (/search is left out here: it encodes with a model per request, and on a loaded machine it may
     # answer fewer than 20 a second, so the limit is not reached; tests/edge checks its 429 exactly.)
-    for name in ("POST /language", "POST /feedback", "GET /chat/api/live/{key}",
-                 "POST /chat/api/live/{key}/messages", "POST /webhooks/rest/webhook"):
+    for name in (
+        "POST /language",
+        "POST /feedback",
+        "GET /chat/api/live/{key}",
+        "POST /chat/api/live/{key}/messages",
+        "POST /webhooks/rest/webhook",
+    ):
         assert by_name[name].get("429", 0) > 0, (name, by_name[name])
     assert all(code.isdigit() and code < "500" for answers in list(by_name.values())[:-1] for code in answers)
     assert by_name["socket.io user_uttered"].get("refused: too many", 0) > 0

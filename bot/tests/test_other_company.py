@@ -44,10 +44,16 @@ def demo_names() -> list[str]:
     config/ and kb/articles): none may reach another company's customers."""
     demo = yaml.safe_load((REPO / "config" / "deployment.yml").read_text(encoding="utf-8"))
     names = {demo["company"], demo["support"]["hotline"]}
-    names |= {title for category, titles in demo["topics"].items() if category != "other"
-              for title in titles.values() if " " in title}  # "E-Mail" alone is a plain word
-    names |= {f'"{c}"' for c in yaml.safe_load((REPO / "config" / "routing.yml").read_text())["categories"]
-              if c != "other"}
+    names |= {
+        title
+        for category, titles in demo["topics"].items()
+        if category != "other"
+        for title in titles.values()
+        if " " in title
+    }  # "E-Mail" alone is a plain word
+    names |= {
+        f'"{c}"' for c in yaml.safe_load((REPO / "config" / "routing.yml").read_text())["categories"] if c != "other"
+    }
     for path in (REPO / "kb" / "articles").glob("*/*.md"):
         front = yaml.safe_load(path.read_text(encoding="utf-8").split("---")[1])
         if front.get("product") and front["product"] not in GENERIC_PRODUCTS:
@@ -74,19 +80,39 @@ def shop_stack(tmp_path_factory) -> Iterator[BotStack]:
     }
     services = []
     try:
-        services.append(start_web_service(
-            "shop_web", port, db_path, token,
-            {**company, "HELPDESK_INDEX_DIR": str(ARTIFACTS / "index-shop")},
-            warm_up=("Wo ist mein Paket?", "where is my parcel")))
+        services.append(
+            start_web_service(
+                "shop_web",
+                port,
+                db_path,
+                token,
+                {**company, "HELPDESK_INDEX_DIR": str(ARTIFACTS / "index-shop")},
+                warm_up=("Wo ist mein Paket?", "where is my parcel"),
+            )
+        )
         # What this test checks is whose bot it is, not latency (tests/e2e and bench_bot do that):
         # a generous search timeout keeps a loaded CI machine from turning answers into apologies.
-        services.append(start_action_server("shop_actions", action_port, f"http://127.0.0.1:{port}", token,
-                                            {"HELPDESK_SEARCH_TIMEOUT": "10"}))
+        services.append(
+            start_action_server(
+                "shop_actions", action_port, f"http://127.0.0.1:{port}", token, {"HELPDESK_SEARCH_TIMEOUT": "10"}
+            )
+        )
         rasa_token = secrets.token_urlsafe(24)
-        services.append(start_rasa("shop_rasa", rasa_port, f"http://127.0.0.1:{action_port}/webhook",
-                                   f"sqlite:///{tmp / 'rasa-trackers.db'}", rasa_token))
-        yield BotStack(f"http://127.0.0.1:{rasa_port}", SearchService(f"http://127.0.0.1:{port}", token, db_path),
-                       rasa_token, services[-1])
+        services.append(
+            start_rasa(
+                "shop_rasa",
+                rasa_port,
+                f"http://127.0.0.1:{action_port}/webhook",
+                f"sqlite:///{tmp / 'rasa-trackers.db'}",
+                rasa_token,
+            )
+        )
+        yield BotStack(
+            f"http://127.0.0.1:{rasa_port}",
+            SearchService(f"http://127.0.0.1:{port}", token, db_path),
+            rasa_token,
+            services[-1],
+        )
     finally:
         for service in reversed(services):
             service.stop()
@@ -150,10 +176,17 @@ def test_german_answer_and_handoff_with_the_companys_topics(shop_stack):
     row = shop_stack.search.query("SELECT category, team, language FROM handoffs WHERE ticket_id = ?", ticket)[0]
     assert (row["category"], row["team"], row["language"]) == ("shipping", "order-desk", "de")
     # Asked for a person before any article, the form's topic question offers this company's topics.
-    reply = no_demo_company(shop_stack.say(f"{me}-topics", "Ich möchte mit einem Mitarbeiter sprechen",
-                                           metadata={"language": "de"}))
-    assert list(button_titles(reply).values()) == ["Bestellungen", "Lieferung", "Rücksendung und Erstattung", "Kasse",
-                                                   "Brightcart Plus", "Etwas anderes"]
+    reply = no_demo_company(
+        shop_stack.say(f"{me}-topics", "Ich möchte mit einem Mitarbeiter sprechen", metadata={"language": "de"})
+    )
+    assert list(button_titles(reply).values()) == [
+        "Bestellungen",
+        "Lieferung",
+        "Rücksendung und Erstattung",
+        "Kasse",
+        "Brightcart Plus",
+        "Etwas anderes",
+    ]
 
 
 def test_the_profile_the_bot_uses_is_the_companys(shop_stack):

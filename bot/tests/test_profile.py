@@ -31,7 +31,8 @@ async def test_texts_name_the_configured_company_assistant_and_hotline(search):
     hours = DEMO["support"]["hours"]["en"]
     assert f"Please call our support at {hotline} ({hours})." in render("handoff_failed", "en")["text"]
     assert render("out_of_scope", "en")["text"] == (
-        "I'm afraid I can't help with that. I can answer questions about " + profile.current("en")["scope"] + ".")
+        "I'm afraid I can't help with that. I can answer questions about " + profile.current("en")["scope"] + "."
+    )
     # The topic buttons are the profile's: routed categories with articles, "other" last.
     buttons = render("ask_handoff_category", "de")["buttons"]
     assert [b["title"] for b in buttons] == [t["title"] for t in profile.topics("de")]

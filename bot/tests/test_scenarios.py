@@ -40,10 +40,18 @@ DOMAIN_FILE = HERE.parent / "domain.yml"
 # Text names of older checkouts of the bot -> the names the texts have now, so that the same suite
 # measures an older checkout too (copy this file, scenarios.yml and conftest.py into it); there an
 # answer is the "article" text with a link and small talk comes from the domain's responses.
-ALIASES = {"article": "answer_card", "next_article": "answer_card", "ask_solved": "answer_card",
-           "clarify": "clarify_details", "handoff_intro_frustration": "handoff_intro",
-           "utter_goodbye": "small_goodbye", "utter_welcome": "small_thank", "utter_iamabot": "small_bot_challenge",
-           "utter_chitchat": "small_chitchat", "utter_how_can_i_help": "small_how_can_i_help"}
+ALIASES = {
+    "article": "answer_card",
+    "next_article": "answer_card",
+    "ask_solved": "answer_card",
+    "clarify": "clarify_details",
+    "handoff_intro_frustration": "handoff_intro",
+    "utter_goodbye": "small_goodbye",
+    "utter_welcome": "small_thank",
+    "utter_iamabot": "small_bot_challenge",
+    "utter_chitchat": "small_chitchat",
+    "utter_how_can_i_help": "small_how_can_i_help",
+}
 ARTICLE_LINK = re.compile(r"/articles/([a-z0-9_-]+)")
 INFORMAL = re.compile(r"\b(du|dich|dir|dein|deine|deinen|deinem|deiner|du's)\b", re.IGNORECASE)
 TICKET = re.compile(r"HD-[A-Z0-9]{4,}")
@@ -56,8 +64,11 @@ def text_patterns() -> list[tuple[str, str, re.Pattern]]:
     patterns = []
     entries = dict(yaml.safe_load(TEXTS_FILE.read_text(encoding="utf-8")))
     for name, variants in (yaml.safe_load(DOMAIN_FILE.read_text(encoding="utf-8")).get("responses") or {}).items():
-        entries[name] = {("de" if any(c.get("value") == "de" for c in v.get("condition") or []) else "en"): v["text"]
-                         for v in variants if "text" in v}
+        entries[name] = {
+            ("de" if any(c.get("value") == "de" for c in v.get("condition") or []) else "en"): v["text"]
+            for v in variants
+            if "text" in v
+        }
     for key, entry in entries.items():
         variants = [entry, entry.get("fallback") or {}] if isinstance(entry, dict) else []
         for variant in variants:  # a text, and the variant used while the profile is unknown
@@ -78,8 +89,11 @@ class Reply:
     def __init__(self, messages: list[dict[str, Any]]):
         self.messages = messages
         self.keys: list[tuple[str, str | None]] = []
-        self.cards = [m["custom"]["data"] for m in messages
-                      if isinstance(m.get("custom"), dict) and isinstance(m["custom"].get("data"), dict)]
+        self.cards = [
+            m["custom"]["data"]
+            for m in messages
+            if isinstance(m.get("custom"), dict) and isinstance(m["custom"].get("data"), dict)
+        ]
         for card in self.cards:
             self.keys.append(("answer_card", card.get("lang")))
         # Rasa's REST channel sends each paragraph of a text as its own message: a text is the
@@ -109,8 +123,12 @@ class Reply:
 
     @property
     def text(self) -> str:
-        custom = [c.get("text", "") for m in self.messages if isinstance(m.get("custom"), dict)
-                  for c in [m["custom"].get("data") or {}]]
+        custom = [
+            c.get("text", "")
+            for m in self.messages
+            if isinstance(m.get("custom"), dict)
+            for c in [m["custom"].get("data") or {}]
+        ]
         return "\n".join([m.get("text") or "" for m in self.messages] + custom)
 
     @property
@@ -119,8 +137,10 @@ class Reply:
         return found + [b for c in self.cards for b in c.get("buttons") or []]
 
     def describe(self) -> str:
-        return f"keys={self.keys} cards={[c.get('article_id') for c in self.cards]} " \
-               f"buttons={[b['title'] for b in self.buttons]} text={self.text[:300]!r}"
+        return (
+            f"keys={self.keys} cards={[c.get('article_id') for c in self.cards]} "
+            f"buttons={[b['title'] for b in self.buttons]} text={self.text[:300]!r}"
+        )
 
 
 def as_list(value: Any) -> list[Any]:
@@ -148,12 +168,14 @@ def check_reply(reply: Reply, expect: dict[str, Any], lang: str | None, where: s
         assert not set(ids) & set(as_list(expect["not_article"])), f"did not expect {expect['not_article']}; {info}"
     if "shows" in expect:
         shown = [c.get("article_id") for c in reply.cards][:1] + [
-            b["payload"].split("article:", 1)[1].split('"')[0] for b in reply.buttons if "article:" in b["payload"]]
+            b["payload"].split("article:", 1)[1].split('"')[0] for b in reply.buttons if "article:" in b["payload"]
+        ]
         assert set(shown) & set(as_list(expect["shows"])), f"expected {expect['shows']} shown; {info}"
     if "suggests_any" in expect:
         offered = [b["payload"] for b in reply.buttons if "article:" in b["payload"]]
-        assert any(f"article:{a}" in p for a in as_list(expect["suggests_any"]) for p in offered), \
+        assert any(f"article:{a}" in p for a in as_list(expect["suggests_any"]) for p in offered), (
             f"expected suggestions among {expect['suggests_any']}; {info}"
+        )
     for label in as_list(expect.get("options_any")):
         titles = [b["title"].lower() for b in reply.buttons]
         assert any(label.lower() in t for t in titles), f"expected a button like {label!r}; {info}"
@@ -202,8 +224,9 @@ def form_budget(form: dict[str, Any], asked: list[str]) -> int:
     return 5 + ("description" in asked) + 3 * len(as_list(form.get("fix")))
 
 
-def complete_form(bot_stack, me: str, reply: Reply, form: dict[str, Any], page: str | None,
-                  lang: str | None, where: str) -> str:
+def complete_form(
+    bot_stack, me: str, reply: Reply, form: dict[str, Any], page: str | None, lang: str | None, where: str
+) -> str:
     """Answers the handoff form's questions as a customer would, corrects what ``fix`` says at the
     summary, confirms, and returns the ticket number."""
     fixes = list(form.get("fix") or [])
@@ -269,11 +292,16 @@ def check_ticket(bot_stack, ticket: str, expect: dict[str, Any], where: str) -> 
             assert row["tried"].count(title) == 1, f"{where}: {title!r} not exactly once in {row['tried']!r}"
     if "articles" in expect:
         stored = bot_stack.search.query(
-            "SELECT article_id, feedback FROM handoff_articles WHERE handoff_id = ? ORDER BY position", row["id"])
+            "SELECT article_id, feedback FROM handoff_articles WHERE handoff_id = ? ORDER BY position", row["id"]
+        )
         assert {a["article_id"]: a["feedback"] for a in stored} == expect["articles"], f"{where}: articles"
     if "transcript_has" in expect:
-        messages = [m["text"] for m in bot_stack.search.query(
-            "SELECT text FROM handoff_messages WHERE handoff_id = ? ORDER BY position", row["id"])]
+        messages = [
+            m["text"]
+            for m in bot_stack.search.query(
+                "SELECT text FROM handoff_messages WHERE handoff_id = ? ORDER BY position", row["id"]
+            )
+        ]
         for text in as_list(expect["transcript_has"]):
             assert text in messages, f"{where}: {text!r} not in the transcript"
 

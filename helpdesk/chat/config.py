@@ -38,8 +38,10 @@ class ChatConfig:
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_message_chars <= MAX_MESSAGE_CHARS:
-            raise ValueError(f"HELPDESK_BOT_MAX_MESSAGE_CHARS must be 1 to {MAX_MESSAGE_CHARS} "
-                             f"(what a ticket keeps whole), not {self.max_message_chars}")
+            raise ValueError(
+                f"HELPDESK_BOT_MAX_MESSAGE_CHARS must be 1 to {MAX_MESSAGE_CHARS} "
+                f"(what a ticket keeps whole), not {self.max_message_chars}"
+            )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ChatConfig:

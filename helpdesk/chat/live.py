@@ -139,8 +139,7 @@ class LiveChat:
         """An audit event of the live part (live_started, handed_back) on an open ticket."""
         now = utcnow()
         with self.store.transaction() as s:
-            handoff = s.scalar(select(Handoff).where(Handoff.ticket_id == ticket_id.strip().upper())
-                               .with_for_update())
+            handoff = s.scalar(select(Handoff).where(Handoff.ticket_id == ticket_id.strip().upper()).with_for_update())
             if handoff is None:
                 raise TicketNotFound(f"no handoff {ticket_id!r}")
             if handoff.status not in OPEN_STATUSES:
@@ -179,7 +178,8 @@ class LiveChat:
             response = httpx.post(
                 f"{self.config.rasa_url}/webhooks/helpdesk/conversations/{conversation_id}/slots",
                 headers={"Authorization": f"Bearer {self.config.rasa_token}"},
-                json={slot: None for slot in BOT_HANDOFF_SLOTS}, timeout=10,
+                json={slot: None for slot in BOT_HANDOFF_SLOTS},
+                timeout=10,
             )
         except httpx.HTTPError as exc:
             raise RasaUnavailable(f"Rasa did not answer at {self.config.rasa_url}: {exc}") from None

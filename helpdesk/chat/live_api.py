@@ -51,7 +51,8 @@ def get_live(request: Request) -> LiveChat:
     live = getattr(request.app.state, "live_chat", None)
     if live is None:
         live = request.app.state.live_chat = LiveChat(
-            request.app.state.handoffs, get_chat_config(request), getattr(request.app.state, "routing", None))
+            request.app.state.handoffs, get_chat_config(request), getattr(request.app.state, "routing", None)
+        )
     return live
 
 
@@ -81,9 +82,14 @@ def event(name: str, data: Any, event_id: int | None = None) -> str:
     return f"{head}event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-async def event_stream(request: Request, changes: TicketChanges, ticket_id: str,
-                       load: Callable[[int], dict | None], after: int,
-                       allowed: Callable[[], bool] = lambda: True) -> AsyncIterator[str]:
+async def event_stream(
+    request: Request,
+    changes: TicketChanges,
+    ticket_id: str,
+    load: Callable[[int], dict | None],
+    after: int,
+    allowed: Callable[[], bool] = lambda: True,
+) -> AsyncIterator[str]:
     """Ticket state when it changes, each new message once; woken by change notices (no
     polling); ends after STREAM_SECONDS, or within ALLOWED_CHECK_SECONDS once not ``allowed``."""
     yield "retry: 1500\n\n"
@@ -116,27 +122,38 @@ async def event_stream(request: Request, changes: TicketChanges, ticket_id: str,
 
 
 def sse(generator: AsyncIterator[str]) -> StreamingResponse:
-    return StreamingResponse(generator, media_type="text/event-stream",
-                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    return StreamingResponse(
+        generator, media_type="text/event-stream", headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    )
 
 
 # -- customer ---------------------------------------------------------------------------------------
-@router.get("/chat/api/live/{key}", tags=["chat"],
-            summary="The ticket of this chat key and its live messages (404 once the ticket is closed)")
-async def conversation(key: str, request: Request, after: int | None = None,
-                       live: LiveChat = Depends(get_live)) -> JSONResponse:
+@router.get(
+    "/chat/api/live/{key}",
+    tags=["chat"],
+    summary="The ticket of this chat key and its live messages (404 once the ticket is closed)",
+)
+async def conversation(
+    key: str, request: Request, after: int | None = None, live: LiveChat = Depends(get_live)
+) -> JSONResponse:
     ticket_id = await run_in_threadpool(key_ticket, live, key)
     view = await run_in_threadpool(live.customer_view, ticket_id, -1 if after is None else after)
     return JSONResponse(view, headers={"Cache-Control": "no-store"})
 
 
-@router.post("/chat/api/live/{key}/messages", status_code=201, tags=["chat"],
-             summary="The customer's message to the agent (while the ticket is open)")
-async def customer_message(key: str, body: CustomerMessageIn, live: LiveChat = Depends(get_live),
-                           config: ChatConfig = Depends(get_chat_config)):
+@router.post(
+    "/chat/api/live/{key}/messages",
+    status_code=201,
+    tags=["chat"],
+    summary="The customer's message to the agent (while the ticket is open)",
+)
+async def customer_message(
+    key: str, body: CustomerMessageIn, live: LiveChat = Depends(get_live), config: ChatConfig = Depends(get_chat_config)
+):
     if len(body.text) > config.max_message_chars:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
-                            f"text: at most {config.max_message_chars} characters")
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, f"text: at most {config.max_message_chars} characters"
+        )
     ticket_id = await run_in_threadpool(key_ticket, live, key)
     try:
         message = await run_in_threadpool(live.post, ticket_id, "customer", body.text, "customer")
@@ -145,13 +162,24 @@ async def customer_message(key: str, body: CustomerMessageIn, live: LiveChat = D
     return JSONResponse({**message.as_json(), "client_id": body.client_id}, status_code=201)
 
 
-@router.get("/chat/api/live/{key}/events", tags=["chat"],
-            summary="Server-Sent Events: ticket state changes and live messages of this chat key")
-async def customer_events(key: str, request: Request, after: int | None = None,
-                          live: LiveChat = Depends(get_live)) -> StreamingResponse:
+@router.get(
+    "/chat/api/live/{key}/events",
+    tags=["chat"],
+    summary="Server-Sent Events: ticket state changes and live messages of this chat key",
+)
+async def customer_events(
+    key: str, request: Request, after: int | None = None, live: LiveChat = Depends(get_live)
+) -> StreamingResponse:
     ticket_id = await run_in_threadpool(key_ticket, live, key)
-    return sse(event_stream(request, request.app.state.ticket_changes, ticket_id,
-                            lambda a: live.customer_view(ticket_id, a), after_from(request, after)))
+    return sse(
+        event_stream(
+            request,
+            request.app.state.ticket_changes,
+            ticket_id,
+            lambda a: live.customer_view(ticket_id, a),
+            after_from(request, after),
+        )
+    )
 
 
 # -- agent ------------------------------------------------------------------------------------------
@@ -159,8 +187,7 @@ def wants_json(request: Request) -> bool:
     return "application/json" in request.headers.get("accept", "")
 
 
-async def agent_action(request: Request, who, ticket_id: str, csrf_token: str, done: str,
-                       action: Callable) -> Response:
+async def agent_action(request: Request, who, ticket_id: str, csrf_token: str, done: str, action: Callable) -> Response:
     """Run one live-chat action for a logged-in agent; JSON for scripts, redirect for forms."""
     agent, session = who
     if not security.check_csrf(session, csrf_token):
@@ -184,8 +211,9 @@ async def agent_action(request: Request, who, ticket_id: str, csrf_token: str, d
             done = f"{done}; the bot could not be told, so it stays silent in this chat"
         if wants_json(request):
             return JSONResponse(result if isinstance(result, dict) else {"done": done})
-        return RedirectResponse(f"/agent/handoffs/{quote(ticket_id)}?{urlencode({'done': done})}#live",
-                                status.HTTP_303_SEE_OTHER)
+        return RedirectResponse(
+            f"/agent/handoffs/{quote(ticket_id)}?{urlencode({'done': done})}#live", status.HTTP_303_SEE_OTHER
+        )
     if wants_json(request):
         return JSONResponse({"detail": error}, code)
     return detail_page(request, agent, session, ticket_id, error=error, status_code=code)
@@ -201,13 +229,20 @@ class CloseIn(BaseModel):
 
 @router.post("/agent/handoffs/{ticket_id}/live/start", include_in_schema=False)
 async def start_live(ticket_id: str, request: Request, who=Depends(current_agent), csrf_token: str = Form("")):
-    return await agent_action(request, who, ticket_id, csrf_token, "live chat started",
-                              lambda live, agent: live.start(ticket_id, agent.username, agent.display_name))
+    return await agent_action(
+        request,
+        who,
+        ticket_id,
+        csrf_token,
+        "live chat started",
+        lambda live, agent: live.start(ticket_id, agent.username, agent.display_name),
+    )
 
 
 @router.post("/agent/handoffs/{ticket_id}/live/messages", include_in_schema=False)
-async def agent_message(ticket_id: str, request: Request, who=Depends(current_agent), csrf_token: str = Form(""),
-                        text: str = Form("")):
+async def agent_message(
+    ticket_id: str, request: Request, who=Depends(current_agent), csrf_token: str = Form(""), text: str = Form("")
+):
     def send(live: LiveChat, agent):
         body = AgentMessageIn(text=text.strip())
         if live.mode(ticket_id) != "live":  # writing to the customer is replying live
@@ -219,13 +254,20 @@ async def agent_message(ticket_id: str, request: Request, who=Depends(current_ag
 
 @router.post("/agent/handoffs/{ticket_id}/live/hand-back", include_in_schema=False)
 async def hand_back(ticket_id: str, request: Request, who=Depends(current_agent), csrf_token: str = Form("")):
-    return await agent_action(request, who, ticket_id, csrf_token, "handed back to the bot",
-                              lambda live, agent: live.hand_back(ticket_id, agent.username))
+    return await agent_action(
+        request,
+        who,
+        ticket_id,
+        csrf_token,
+        "handed back to the bot",
+        lambda live, agent: live.hand_back(ticket_id, agent.username),
+    )
 
 
 @router.post("/agent/handoffs/{ticket_id}/live/close", include_in_schema=False)
-async def close_live(ticket_id: str, request: Request, who=Depends(current_agent), csrf_token: str = Form(""),
-                     note: str = Form("")):
+async def close_live(
+    ticket_id: str, request: Request, who=Depends(current_agent), csrf_token: str = Form(""), note: str = Form("")
+):
     def close(live: LiveChat, agent):
         body = CloseIn(note=note.strip() or "Closed in the live chat.")
         return live.close(ticket_id, agent.username, body.note)
@@ -234,8 +276,13 @@ async def close_live(ticket_id: str, request: Request, who=Depends(current_agent
 
 
 @router.get("/agent/handoffs/{ticket_id}/live/events", include_in_schema=False)
-async def agent_events(ticket_id: str, request: Request, after: int | None = None, who=Depends(streaming_agent),
-                       live: LiveChat = Depends(get_live)) -> StreamingResponse:
+async def agent_events(
+    ticket_id: str,
+    request: Request,
+    after: int | None = None,
+    who=Depends(streaming_agent),
+    live: LiveChat = Depends(get_live),
+) -> StreamingResponse:
     agent, _ = who
     try:
         await run_in_threadpool(live.store.get, ticket_id, agent.scope)
@@ -254,5 +301,13 @@ async def agent_events(ticket_id: str, request: Request, after: int | None = Non
             return False
         return True
 
-    return sse(event_stream(request, request.app.state.ticket_changes, ticket_id,
-                            lambda a: live.customer_view(ticket_id, a), after_from(request, after), allowed))
+    return sse(
+        event_stream(
+            request,
+            request.app.state.ticket_changes,
+            ticket_id,
+            lambda a: live.customer_view(ticket_id, a),
+            after_from(request, after),
+            allowed,
+        )
+    )

@@ -39,8 +39,10 @@ STATIC_FILES = {
 LANGUAGES = ("de", "en")
 LANGUAGE_NAMES = {"de": "Deutsch", "en": "English"}
 # The page's texts that name the deployment's assistant ({assistant}); chat.js has the rest.
-ASSISTANT_STRINGS = {"en": {"typing": "{assistant} is typing…", "privacy": "Privacy policy", "contact": "Contact"},
-                     "de": {"typing": "{assistant} schreibt…", "privacy": "Datenschutz", "contact": "Kontakt"}}
+ASSISTANT_STRINGS = {
+    "en": {"typing": "{assistant} is typing…", "privacy": "Privacy policy", "contact": "Contact"},
+    "de": {"typing": "{assistant} schreibt…", "privacy": "Datenschutz", "contact": "Kontakt"},
+}
 
 router = APIRouter(tags=["chat"])
 router.include_router(live_router)  # /chat/api/... and the agent's /agent/handoffs/{id}/live/...
@@ -55,31 +57,42 @@ def _origin(url: str) -> str:
 def page_policy(rasa_url: str) -> str:
     rasa = _origin(rasa_url)
     ws = rasa.replace("https://", "wss://", 1).replace("http://", "ws://", 1)
-    return "; ".join([
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        f"connect-src 'self' {rasa} {ws}",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "object-src 'none'",
-        # Embeddable in any site through /chat/embed.js.
-        "frame-ancestors *",
-    ])
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            f"connect-src 'self' {rasa} {ws}",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "object-src 'none'",
+            # Embeddable in any site through /chat/embed.js.
+            "frame-ancestors *",
+        ]
+    )
 
 
 def branded_strings(deployment: Deployment) -> dict[str, dict[str, str]]:
     """Per language, the page texts the deployment sets (chat.js prefers them to its own)."""
-    return {lang: {"title": deployment.chat_title(lang), "bot": deployment.assistant,
-                   **{k: v.format(assistant=deployment.assistant) for k, v in ASSISTANT_STRINGS[lang].items()}}
-            for lang in LANGUAGES}
+    return {
+        lang: {
+            "title": deployment.chat_title(lang),
+            "bot": deployment.assistant,
+            **{k: v.format(assistant=deployment.assistant) for k, v in ASSISTANT_STRINGS[lang].items()},
+        }
+        for lang in LANGUAGES
+    }
 
 
 @router.get("/chat", response_class=HTMLResponse, summary="Customer chat page")
-def chat_page(request: Request, lang: str | None = None, embed: bool = False,
-              config: ChatConfig = Depends(get_chat_config),
-              deployment: Deployment = Depends(get_deployment)):
+def chat_page(
+    request: Request,
+    lang: str | None = None,
+    embed: bool = False,
+    config: ChatConfig = Depends(get_chat_config),
+    deployment: Deployment = Depends(get_deployment),
+):
     rasa_url = config.public_rasa_url(request)
     served = list(deployment.languages)
     chosen = lang if lang in served else (served[0] if len(served) == 1 else None)
@@ -93,13 +106,21 @@ def chat_page(request: Request, lang: str | None = None, embed: bool = False,
         "maxMessageChars": config.max_message_chars,
     }
     page_lang = chosen or deployment.default_language
-    response = templates.TemplateResponse(request, "chat.html", {
-        "config": page_config, "lang": page_lang, "title": deployment.chat_title(page_lang),
-        "languages": [(code, LANGUAGE_NAMES[code]) for code in served],
-        "company": deployment.company, "has_logo": deployment.logo_path() is not None,
-        "website": deployment.urls.website, "privacy_url": deployment.urls.privacy_policy,
-        "contact_url": deployment.urls.contact,
-    })
+    response = templates.TemplateResponse(
+        request,
+        "chat.html",
+        {
+            "config": page_config,
+            "lang": page_lang,
+            "title": deployment.chat_title(page_lang),
+            "languages": [(code, LANGUAGE_NAMES[code]) for code in served],
+            "company": deployment.company,
+            "has_logo": deployment.logo_path() is not None,
+            "website": deployment.urls.website,
+            "privacy_url": deployment.urls.privacy_policy,
+            "contact_url": deployment.urls.contact,
+        },
+    )
     response.headers["Content-Security-Policy"] = page_policy(rasa_url)
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Content-Type-Options"] = "nosniff"
@@ -109,10 +130,15 @@ def chat_page(request: Request, lang: str | None = None, embed: bool = False,
 @router.get("/chat/brand.css", include_in_schema=False)
 def brand_css(deployment: Deployment = Depends(get_deployment)) -> Response:
     colors = deployment.chat.colors  # validated "#rrggbb" values: nothing else reaches the CSS
-    css = (f":root {{ --brand-primary: {colors.primary}; --brand-on-primary: {colors.on_primary}; "
-           f"--brand-background: {colors.background}; }}\n")
-    return Response(css, media_type="text/css",
-                    headers={"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"})
+    css = (
+        f":root {{ --brand-primary: {colors.primary}; --brand-on-primary: {colors.on_primary}; "
+        f"--brand-background: {colors.background}; }}\n"
+    )
+    return Response(
+        css,
+        media_type="text/css",
+        headers={"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"},
+    )
 
 
 @router.get("/chat/brand/logo", include_in_schema=False)

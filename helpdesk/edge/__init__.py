@@ -17,8 +17,9 @@ from helpdesk.edge.rate_limit import RateLimiter, RateLimitMiddleware
 
 
 def install(app: FastAPI, settings) -> None:
-    app.state.rate_limiter = RateLimiter(settings.rate_limit_address, settings.rate_limit_conversation,
-                                         settings.redis_url)
+    app.state.rate_limiter = RateLimiter(
+        settings.rate_limit_address, settings.rate_limit_conversation, settings.redis_url
+    )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     # Added last, so it runs first: a refused request costs no body reading.
     app.add_middleware(RateLimitMiddleware, limiter=app.state.rate_limiter, service_token=settings.service_token)

@@ -31,9 +31,17 @@ def too_large_body(limit: int) -> bytes:
 
 async def send_too_large(send: Send, limit: int) -> None:
     body = too_large_body(limit)
-    await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                            (b"connection", b"close")]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -54,8 +62,9 @@ class BodyLimitMiddleware:
                 declared = -1
             if declared < 0:
                 body = json.dumps({"detail": "invalid Content-Length"}).encode()
-                await send({"type": "http.response.start", "status": 400,
-                            "headers": [(b"content-type", b"application/json")]})
+                await send(
+                    {"type": "http.response.start", "status": 400, "headers": [(b"content-type", b"application/json")]}
+                )
                 await send({"type": "http.response.body", "body": body})
                 return
             if declared > self.max_bytes:

@@ -19,8 +19,12 @@ from fastapi.openapi.utils import get_openapi
 from helpdesk.edge.rate_limit import RULES
 
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
-ERROR_SCHEMA = {"title": "Error", "type": "object", "required": ["detail"],
-                "properties": {"detail": {"title": "Detail", "description": "what went wrong, for a person"}}}
+ERROR_SCHEMA = {
+    "title": "Error",
+    "type": "object",
+    "required": ["detail"],
+    "properties": {"detail": {"title": "Detail", "description": "what went wrong, for a person"}},
+}
 TOKEN_PATHS = ("/handoffs", "/feedback", "/admin/", "/me", "/api/incidents", "/agent/api/incidents")
 
 
@@ -63,16 +67,16 @@ def complete(schema: dict[str, Any]) -> dict[str, Any]:
             if "{" in path:
                 responses.setdefault("404", _error("no such resource"))
             if _limited(path, method):
-                responses.setdefault("429", _error("over a rate limit (per address or conversation)",
-                                                   retry_after=True))
+                responses.setdefault("429", _error("over a rate limit (per address or conversation)", retry_after=True))
     return schema
 
 
 def document(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = complete(get_openapi(
-                title=app.title, version=app.version, description=app.description, routes=app.routes))
+            app.openapi_schema = complete(
+                get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            )
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to customise the schema

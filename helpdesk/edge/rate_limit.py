@@ -50,8 +50,9 @@ RULES = (
 class RateLimiter:
     """Moving-window counters; ``hit`` answers None (go on) or the seconds to wait."""
 
-    def __init__(self, address_limits: str, conversation_limits: str, storage_url: str | None = None,
-                 prefix: str = "helpdesk"):
+    def __init__(
+        self, address_limits: str, conversation_limits: str, storage_url: str | None = None, prefix: str = "helpdesk"
+    ):
         self.address_limits: list[RateLimitItem] = parse_many(address_limits)
         self.conversation_limits: list[RateLimitItem] = parse_many(conversation_limits)
         self.storage = storage_from_string(storage_url or "memory://")
@@ -69,8 +70,11 @@ class RateLimiter:
 def too_many(retry_after: float, what: str) -> tuple[dict, bytes]:
     seconds = math.ceil(retry_after)
     body = json.dumps({"detail": f"too many requests {what}; retry in {seconds} s"}).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-               (b"retry-after", str(seconds).encode())]
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"retry-after", str(seconds).encode()),
+    ]
     return {"type": "http.response.start", "status": 429, "headers": headers}, body
 
 
@@ -102,8 +106,9 @@ class RateLimitMiddleware:
                     return wait, "from this address"
                 conversation = match.groupdict().get("conversation")
                 if conversation:
-                    wait = self.limiter.hit(self.limiter.conversation_limits, rule.group, "conversation",
-                                            conversation[:200])
+                    wait = self.limiter.hit(
+                        self.limiter.conversation_limits, rule.group, "conversation", conversation[:200]
+                    )
                     if wait is not None:
                         return wait, "in this conversation"
             except Exception:  # the counters' store is down: serve rather than fail every request

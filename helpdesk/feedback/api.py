@@ -40,8 +40,12 @@ def _not_blank(value: str) -> str:
 class FeedbackIn(BaseModel):
     article_id: Annotated[str, Field(min_length=1, max_length=200, description="id of the article shown")]
     conversation_id: Annotated[str, Field(min_length=1, max_length=200, description="Rasa sender id")]
-    query: Annotated[str, Field(min_length=1, max_length=MAX_QUERY_CHARS,
-                                description="the customer's question the article was shown for")]
+    query: Annotated[
+        str,
+        Field(
+            min_length=1, max_length=MAX_QUERY_CHARS, description="the customer's question the article was shown for"
+        ),
+    ]
     helpful: Annotated[StrictBool, Field(description='true = "solved", false = "not solved"')]
 
     _check_text = field_validator("article_id", "conversation_id", "query")(_not_blank)
@@ -61,17 +65,21 @@ def feedback_store(request: Request) -> FeedbackStore:
     dependencies=[Depends(require_service)],
     responses={404: {"description": "no such article in the served index"}, 422: {"description": "invalid input"}},
 )
-def post_feedback(body: FeedbackIn, request: Request,
-                  store: FeedbackStore = Depends(feedback_store)) -> Response:
+def post_feedback(body: FeedbackIn, request: Request, store: FeedbackStore = Depends(feedback_store)) -> Response:
     if body.article_id not in request.app.state.search.index.articles:
-        raise HTTPException(status.HTTP_404_NOT_FOUND,
-                            f"no article {body.article_id!r} in the knowledge base; feedback not recorded")
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND, f"no article {body.article_id!r} in the knowledge base; feedback not recorded"
+        )
     store.record_feedback(body.conversation_id, body.article_id, body.query, body.helpful)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/admin/gaps", tags=["admin"], dependencies=[Depends(require_admin)],
-            summary="What customers asked that nothing answered, and articles by share of 'not solved'")
+@router.get(
+    "/admin/gaps",
+    tags=["admin"],
+    dependencies=[Depends(require_admin)],
+    summary="What customers asked that nothing answered, and articles by share of 'not solved'",
+)
 def get_gaps(
     request: Request,
     days: Annotated[int, Query(ge=1, le=365, description="look back this many days")] = 30,
@@ -81,8 +89,14 @@ def get_gaps(
 ) -> dict[str, Any]:
     service = request.app.state.search
     titles = {aid: article.title for aid, article in service.index.articles.items()}
-    return gaps_report(store, days, limit, embedders=service.embedders if cluster else None, titles=titles,
-                       **draft_arguments(request.app.state.settings))
+    return gaps_report(
+        store,
+        days,
+        limit,
+        embedders=service.embedders if cluster else None,
+        titles=titles,
+        **draft_arguments(request.app.state.settings),
+    )
 
 
 def record_unanswered(app: FastAPI, result, call=None) -> None:
@@ -93,8 +107,12 @@ def record_unanswered(app: FastAPI, result, call=None) -> None:
         return
     try:
         FeedbackStore(app.state.handoffs.engine).record_unanswered(
-            result.query, result.lang, result.confidence, result.threshold,
-            result.hits[0].article.id if result.hits else None, conversation_id=getattr(call, "conversation_id", None),
+            result.query,
+            result.lang,
+            result.confidence,
+            result.threshold,
+            result.hits[0].article.id if result.hits else None,
+            conversation_id=getattr(call, "conversation_id", None),
         )
     except Exception:  # the customer already has the answer; losing one statistic must not surface
         log.exception("could not record an unanswered search")

@@ -63,9 +63,14 @@ def cmd_gaps(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     handoffs = HandoffStore.open(settings.database_url)  # migrates; the engine setup of the service
     try:
-        report = gaps_report(FeedbackStore(handoffs.engine), args.days, args.limit,
-                             embedders=None if args.exact else ConfiguredEmbedders(settings),
-                             titles=article_titles(settings), **draft_arguments(settings))
+        report = gaps_report(
+            FeedbackStore(handoffs.engine),
+            args.days,
+            args.limit,
+            embedders=None if args.exact else ConfiguredEmbedders(settings),
+            titles=article_titles(settings),
+            **draft_arguments(settings),
+        )
     finally:
         handoffs.close()
     print(json.dumps(report, indent=2, ensure_ascii=False) if args.json else format_report(report))
@@ -73,11 +78,14 @@ def cmd_gaps(args: argparse.Namespace) -> int:
 
 
 def add_commands(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("gaps", help="what customers asked that nothing answered, and articles "
-                                           "customers marked 'not solved' (DATABASE_URL)")
+    p = subparsers.add_parser(
+        "gaps",
+        help="what customers asked that nothing answered, and articles customers marked 'not solved' (DATABASE_URL)",
+    )
     p.add_argument("--days", type=int, default=30, help="look back this many days (default 30)")
     p.add_argument("--limit", type=int, default=20, help="rows per list (default 20)")
     p.add_argument("--json", action="store_true", help="machine-readable output (same as GET /admin/gaps)")
-    p.add_argument("--exact", action="store_true",
-                   help="group by normalised text only; do not load the embedding models")
+    p.add_argument(
+        "--exact", action="store_true", help="group by normalised text only; do not load the embedding models"
+    )
     p.set_defaults(func=cmd_gaps)

@@ -164,8 +164,9 @@ def merge_similar(groups: list[QuestionGroup], embedders: Mapping[str, Embedder]
     return sorted(merged, key=QuestionGroup.rank_key)
 
 
-def unanswered_gaps(rows: list[UnansweredRow], now: datetime,
-                    embedders: Mapping[str, Embedder] | None = None) -> list[QuestionGroup]:
+def unanswered_gaps(
+    rows: list[UnansweredRow], now: datetime, embedders: Mapping[str, Embedder] | None = None
+) -> list[QuestionGroup]:
     groups = group_exact(rows, now)
     return merge_similar(groups, embedders) if embedders else groups
 
@@ -179,17 +180,22 @@ def rank_articles(stats: list[dict[str, Any]], titles: Mapping[str, str] | None 
         if titles is not None:
             row["title"] = titles.get(entry["article_id"])
             row["in_kb"] = entry["article_id"] in titles
-        row |= {"helpful": entry["helpful"], "not_helpful": entry["not_helpful"], "total": total,
-                "not_helpful_ratio": round(entry["not_helpful"] / total, 3) if total else 0.0,
-                "last_feedback": iso(entry["last_feedback"]),
-                "not_helpful_queries": [mask(q) for q in entry["not_helpful_queries"]]}
+        row |= {
+            "helpful": entry["helpful"],
+            "not_helpful": entry["not_helpful"],
+            "total": total,
+            "not_helpful_ratio": round(entry["not_helpful"] / total, 3) if total else 0.0,
+            "last_feedback": iso(entry["last_feedback"]),
+            "not_helpful_queries": [mask(q) for q in entry["not_helpful_queries"]],
+        }
         ranked.append(row)
     ranked.sort(key=lambda r: (-r["not_helpful_ratio"], -r["not_helpful"], -r["total"], r["article_id"]))
     return ranked
 
 
-def covering_drafts(groups: list[QuestionGroup], drafts: Iterable[Any],
-                    embedders: Mapping[str, Embedder] | None = None) -> list[Any | None]:
+def covering_drafts(
+    groups: list[QuestionGroup], drafts: Iterable[Any], embedders: Mapping[str, Embedder] | None = None
+) -> list[Any | None]:
     """Per group, the article draft that covers it (helpdesk/inbox/drafts.py), or None.
 
     A draft covers a group when one of its example questions is one of the group's wordings
@@ -206,8 +212,11 @@ def covering_drafts(groups: list[QuestionGroup], drafts: Iterable[Any],
         if embedder is not None:
             if group.lang not in vectors:
                 owners = [(d, q) for d in drafts if d.lang == group.lang for q in d.questions]
-                encoded = (np.asarray(embedder.encode_queries([q for _, q in owners]), dtype=np.float32)
-                           if owners else np.empty((0, 0), dtype=np.float32))
+                encoded = (
+                    np.asarray(embedder.encode_queries([q for _, q in owners]), dtype=np.float32)
+                    if owners
+                    else np.empty((0, 0), dtype=np.float32)
+                )
                 vectors[group.lang] = (encoded, [d for d, _ in owners])
             encoded, owners = vectors[group.lang]
             if owners:
@@ -219,9 +228,16 @@ def covering_drafts(groups: list[QuestionGroup], drafts: Iterable[Any],
     return found
 
 
-def gaps_report(store: FeedbackStore, days: int, limit: int, embedders: Mapping[str, Embedder] | None = None,
-                titles: Mapping[str, str] | None = None, now: datetime | None = None,
-                drafts: Iterable[Any] = (), describe_draft=None) -> dict[str, Any]:
+def gaps_report(
+    store: FeedbackStore,
+    days: int,
+    limit: int,
+    embedders: Mapping[str, Embedder] | None = None,
+    titles: Mapping[str, str] | None = None,
+    now: datetime | None = None,
+    drafts: Iterable[Any] = (),
+    describe_draft=None,
+) -> dict[str, Any]:
     """Everything ``helpdesk gaps`` prints and ``GET /admin/gaps`` returns, as JSON-ready data.
 
     ``drafts``: article drafts (``Article``); each gap names the one covering it, as
@@ -240,8 +256,10 @@ def gaps_report(store: FeedbackStore, days: int, limit: int, embedders: Mapping[
         return described | {"title": mask(described["title"])}
 
     covered = covering_drafts(shown, drafts, embedders)
-    gaps = [group.as_dict(rank) | {"draft": draft_of(draft)}
-            for rank, (group, draft) in enumerate(zip(shown, covered, strict=True), start=1)]
+    gaps = [
+        group.as_dict(rank) | {"draft": draft_of(draft)}
+        for rank, (group, draft) in enumerate(zip(shown, covered, strict=True), start=1)
+    ]
     return {
         "generated_at": iso(now),
         "days": days,
@@ -261,18 +279,23 @@ def format_report(report: dict[str, Any]) -> str:
     if not report["gaps"]:
         lines.append(f"No unanswered searches in the last {days} days.")
     else:
-        lines.append(f"Unanswered questions, last {days} days: {report['unanswered_searches']} searches in "
-                     f"{report['groups']} groups (grouped by {report['grouped_by']}), top {len(report['gaps'])}")
+        lines.append(
+            f"Unanswered questions, last {days} days: {report['unanswered_searches']} searches in "
+            f"{report['groups']} groups (grouped by {report['grouped_by']}), top {len(report['gaps'])}"
+        )
         lines.append(f"{'rank':>4}  {'count':>5}  {'last seen (UTC)':<16}  {'lang':<5}  question")
         for gap in report["gaps"]:
             last = gap["last_seen"][:16].replace("T", " ")
-            lines.append(f"{gap['rank']:>4}  {gap['count']:>5}  {last:<16}  {','.join(gap['languages']):<5}  "
-                         f"{one_line(gap['example'])}")
+            lines.append(
+                f"{gap['rank']:>4}  {gap['count']:>5}  {last:<16}  {','.join(gap['languages']):<5}  "
+                f"{one_line(gap['example'])}"
+            )
             if gap["variants"]:
                 lines.append(" " * 39 + "also: " + "; ".join(f'"{one_line(v, 60)}"' for v in gap["variants"][:3]))
             if gap["closest_article_id"]:
-                lines.append(" " * 39 + f"closest article: {gap['closest_article_id']} "
-                                        f"(confidence {gap['best_confidence']:.3f})")
+                lines.append(
+                    " " * 39 + f"closest article: {gap['closest_article_id']} (confidence {gap['best_confidence']:.3f})"
+                )
             if gap.get("draft"):
                 where = gap["draft"].get("path") or gap["draft"]["id"]
                 lines.append(" " * 39 + f"draft: {where}  {one_line(gap['draft']['title'], 60)}")
@@ -287,8 +310,9 @@ def format_report(report: dict[str, Any]) -> str:
             name = article["article_id"] + (f"  {title}" if title else "")
             if article.get("in_kb") is False:
                 name += "  (no longer in the KB)"
-            lines.append(f"{article['not_helpful']:>10}  {article['helpful']:>6}  "
-                         f"{article['not_helpful_ratio']:>5.0%}  {name}")
+            lines.append(
+                f"{article['not_helpful']:>10}  {article['helpful']:>6}  {article['not_helpful_ratio']:>5.0%}  {name}"
+            )
             for query in article["not_helpful_queries"]:
                 lines.append(" " * 27 + f'"{one_line(query, 80)}"')
     return "\n".join(lines)

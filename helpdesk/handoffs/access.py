@@ -18,8 +18,15 @@ from fastapi import HTTPException, status
 from helpdesk.handoffs.models import ROLES
 from helpdesk.handoffs.store import AgentInfo
 
-__all__ = ["ROLES", "may_reassign", "may_administer", "may_see_reports", "require_admin", "check_escalation",
-           "check_incident_team"]
+__all__ = [
+    "ROLES",
+    "may_reassign",
+    "may_administer",
+    "may_see_reports",
+    "require_admin",
+    "check_escalation",
+    "check_incident_team",
+]
 
 
 def may_reassign(agent: AgentInfo) -> bool:
@@ -44,15 +51,18 @@ def require_admin(agent: AgentInfo) -> AgentInfo:
 def check_escalation(agent: AgentInfo, team: str, escalation_team: str) -> None:
     """An agent hands a ticket up to the expert team; moving it anywhere else is a supervisor's reassignment."""
     if team != escalation_team and not may_reassign(agent):
-        raise HTTPException(status.HTTP_403_FORBIDDEN,
-                            f"only a supervisor may reassign a ticket to team {team!r}; "
-                            f"agents escalate to {escalation_team!r}")
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            f"only a supervisor may reassign a ticket to team {team!r}; agents escalate to {escalation_team!r}",
+        )
 
 
 def check_incident_team(agent: AgentInfo, team: str, category: str) -> None:
     """Incidents follow the tickets' team scope: an agent declares and changes them for the categories
     their teams own; supervisors and admins for every category."""
     if agent.scope is not None and team not in agent.scope:
-        raise HTTPException(status.HTTP_403_FORBIDDEN,
-                            f"only a supervisor or an agent of team {team!r} may declare or change an "
-                            f"incident of category {category!r}")
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            f"only a supervisor or an agent of team {team!r} may declare or change an "
+            f"incident of category {category!r}",
+        )

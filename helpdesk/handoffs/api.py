@@ -74,8 +74,9 @@ def open_handoffs(app: FastAPI, settings: Settings) -> Iterator[HandoffStore]:
 
 def error_list(exc: ValidationError) -> list[dict[str, Any]]:
     # Same shape as the app's RequestValidationError handler; inputs are not echoed back.
-    return [{"loc": ["body", *e.get("loc", ())], "msg": e.get("msg", ""), "type": e.get("type", "")}
-            for e in exc.errors()]
+    return [
+        {"loc": ["body", *e.get("loc", ())], "msg": e.get("msg", ""), "type": e.get("type", "")} for e in exc.errors()
+    ]
 
 
 def store_error(exc: StoreError) -> HTTPException:
@@ -98,14 +99,16 @@ async def read_json_body(request: Request, max_bytes: int = MAX_BODY_BYTES) -> A
     try:
         text = bytes(body).decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST,
-                            f"request body is not valid UTF-8 (byte {exc.start})") from None
+        raise HTTPException(
+            status.HTTP_400_BAD_REQUEST, f"request body is not valid UTF-8 (byte {exc.start})"
+        ) from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise HTTPException(
             status.HTTP_400_BAD_REQUEST,
-            f"request body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+            f"request body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
+        ) from None
     except RecursionError:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "request body is nested too deeply") from None
 
@@ -118,15 +121,27 @@ def create_routed(state: Any, data: HandoffIn, notify: bool = True) -> tuple[dic
     now = utcnow()
     decision = routing.route(data.summary.category, data.summary.urgency, data.reason, now)
     view, created = state.handoffs.create(
-        data, team=decision.team, priority=decision.priority, on_call=decision.on_call,
-        expected_minutes=decision.expected.minutes, due_at=decision.expected.due_at, now=now,
-        notifications=state.notify.plan(routing, decision.team) if notify else ())
+        data,
+        team=decision.team,
+        priority=decision.priority,
+        on_call=decision.on_call,
+        expected_minutes=decision.expected.minutes,
+        due_at=decision.expected.due_at,
+        now=now,
+        notifications=state.notify.plan(routing, decision.team) if notify else (),
+    )
     return view, created, routing.expected(view["created_at"], view["due_at"])
 
 
 def handoff_schema() -> dict[str, Any]:
-    return {"requestBody": {"required": True, "content": {"application/json": {
-        "schema": HandoffIn.model_json_schema(ref_template="#/components/schemas/{model}")}}}}
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": HandoffIn.model_json_schema(ref_template="#/components/schemas/{model}")}
+            },
+        }
+    }
 
 
 @router.post(
@@ -136,8 +151,12 @@ def handoff_schema() -> dict[str, Any]:
     tags=["handoffs"],
     summary="Store a handoff from the bot (idempotent on idempotency_key)",
     openapi_extra=handoff_schema(),
-    responses={200: {"description": "replay of a stored handoff"}, 409: {"description": "key reused"},
-               413: {"description": "body too large"}, 422: {"description": "invalid payload"}},
+    responses={
+        200: {"description": "replay of a stored handoff"},
+        409: {"description": "key reused"},
+        413: {"description": "body too large"},
+        422: {"description": "invalid payload"},
+    },
 )
 async def post_handoff(request: Request) -> JSONResponse:
     raw = await read_json_body(request)
@@ -148,18 +167,33 @@ async def post_handoff(request: Request) -> JSONResponse:
     state = request.app.state
     routing: RoutingConfig = state.routing
     if data.summary.category not in routing.categories:
-        return JSONResponse({"detail": [{
-            "loc": ["body", "summary", "category"], "type": "enum",
-            "msg": f"unknown category; the routing file has: {', '.join(routing.categories)}"}]}, status_code=422)
+        return JSONResponse(
+            {
+                "detail": [
+                    {
+                        "loc": ["body", "summary", "category"],
+                        "type": "enum",
+                        "msg": f"unknown category; the routing file has: {', '.join(routing.categories)}",
+                    }
+                ]
+            },
+            status_code=422,
+        )
     try:
         view, created, expected = await run_in_threadpool(create_routed, state, data)
     except StoreError as exc:
         raise store_error(exc) from None
     # The customer's live-chat key: only here, once; a replay gets a new one (the first answer was lost).
     chat_key = await run_in_threadpool(state.handoffs.new_chat_key, view["ticket_id"])
-    body = {"ticket_id": view["ticket_id"], "status": view["status"], "team": view["team"],
-            "priority": view["priority"], "created": created, "expected_response": expected.as_json(),
-            "chat_key": chat_key}
+    body = {
+        "ticket_id": view["ticket_id"],
+        "status": view["status"],
+        "team": view["team"],
+        "priority": view["priority"],
+        "created": created,
+        "expected_response": expected.as_json(),
+        "chat_key": chat_key,
+    }
     return JSONResponse(body, status_code=201 if created else 200)
 
 
@@ -168,8 +202,10 @@ async def post_handoff(request: Request) -> JSONResponse:
     dependencies=[Depends(require_service)],
     tags=["handoffs"],
     summary="Add what the customer wrote to the bot after the handoff to the ticket's transcript",
-    responses={404: {"description": "no such ticket for this conversation"},
-               409: {"description": "the ticket is closed"}},
+    responses={
+        404: {"description": "no such ticket for this conversation"},
+        409: {"description": "the ticket is closed"},
+    },
 )
 def append_transcript(ticket_id: str, body: TranscriptAppendIn, request: Request) -> dict[str, Any]:
     """The bot's side of "messages after the ticket" on every channel (the web chat's live part
@@ -200,12 +236,14 @@ def append_transcript(ticket_id: str, body: TranscriptAppendIn, request: Request
 # -- the agents' JSON API ----------------------------------------------------------------------------
 def require_agent(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> AgentInfo:
     if credentials is None or credentials.scheme.lower() != "bearer":
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing bearer token",
-                            headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, "missing bearer token", headers={"WWW-Authenticate": "Bearer"}
+        )
     agent: AgentInfo | None = request.app.state.handoffs.agent_for_token(credentials.credentials)
     if agent is None:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "invalid or revoked agent token",
-                            headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, "invalid or revoked agent token", headers={"WWW-Authenticate": "Bearer"}
+        )
     return agent
 
 
@@ -217,8 +255,9 @@ SortOrder = Literal["due", "age", "priority"]
 
 def check_team(routing: RoutingConfig, team: str | None) -> str | None:
     if team and not routing.has_team(team):
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
-                            f"unknown team {team!r} (teams: {', '.join(routing.teams)})")
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, f"unknown team {team!r} (teams: {', '.join(routing.teams)})"
+        )
     return team or None
 
 
@@ -232,8 +271,9 @@ def escalate(state: State, ticket_id: str, agent: AgentInfo, reason: str, team: 
     team = check_team(routing, team) or routing.escalation_team
     check_escalation(agent, team, routing.escalation_team)
     sla = routing.expected_for_team(team, current["priority"]).due_at
-    escalated: dict[str, Any] = state.handoffs.escalate(ticket_id, agent.username, reason, team, sla,
-                                                        state.notify.plan(routing, team), teams=agent.scope)
+    escalated: dict[str, Any] = state.handoffs.escalate(
+        ticket_id, agent.username, reason, team, sla, state.notify.plan(routing, team), teams=agent.scope
+    )
     return escalated
 
 
@@ -258,8 +298,13 @@ def run_view(action: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any
 
 
 def me_json(agent: AgentInfo) -> dict[str, Any]:
-    return {"username": agent.username, "display_name": agent.display_name, "teams": list(agent.teams),
-            "role": agent.role, "active": agent.active}
+    return {
+        "username": agent.username,
+        "display_name": agent.display_name,
+        "teams": list(agent.teams),
+        "role": agent.role,
+        "active": agent.active,
+    }
 
 
 @agent_api.get("/me")
@@ -268,13 +313,20 @@ def me(agent: AgentInfo = Depends(require_agent)) -> dict[str, Any]:
 
 
 @agent_api.get("/handoffs")
-def list_handoffs(request: Request, agent: AgentInfo = Depends(require_agent),
-                  status_: StatusFilter | None = Query(None, alias="status"), team: str | None = None,
-                  priority: PriorityFilter | None = None, q: str | None = Query(None, max_length=200),
-                  sort: SortOrder = "due", limit: int = Query(100, ge=1, le=500)) -> dict[str, Any]:
+def list_handoffs(
+    request: Request,
+    agent: AgentInfo = Depends(require_agent),
+    status_: StatusFilter | None = Query(None, alias="status"),
+    team: str | None = None,
+    priority: PriorityFilter | None = None,
+    q: str | None = Query(None, max_length=200),
+    sort: SortOrder = "due",
+    limit: int = Query(100, ge=1, le=500),
+) -> dict[str, Any]:
     team = check_team(request.app.state.routing, team)
-    items = request.app.state.handoffs.list(status=status_, team=team, priority=priority, limit=limit,
-                                            teams=agent.scope, q=q, sort=sort)
+    items = request.app.state.handoffs.list(
+        status=status_, team=team, priority=priority, limit=limit, teams=agent.scope, q=q, sort=sort
+    )
     return {"handoffs": HandoffStore.to_json(items)}
 
 
@@ -289,20 +341,23 @@ def claim(ticket_id: str, request: Request, agent: AgentInfo = Depends(require_a
 
 
 @agent_api.post("/handoffs/{ticket_id}/notes")
-def add_note(ticket_id: str, body: NoteIn, request: Request,
-             agent: AgentInfo = Depends(require_agent)) -> dict[str, Any]:
+def add_note(
+    ticket_id: str, body: NoteIn, request: Request, agent: AgentInfo = Depends(require_agent)
+) -> dict[str, Any]:
     return run_view(request.app.state.handoffs.add_note, ticket_id, agent.username, body.text, agent.scope)
 
 
 @agent_api.post("/handoffs/{ticket_id}/resolve")
-def resolve(ticket_id: str, body: ResolveIn, request: Request,
-            agent: AgentInfo = Depends(require_agent)) -> dict[str, Any]:
+def resolve(
+    ticket_id: str, body: ResolveIn, request: Request, agent: AgentInfo = Depends(require_agent)
+) -> dict[str, Any]:
     return run_view(request.app.state.handoffs.resolve, ticket_id, agent.username, body.note, agent.scope)
 
 
 @agent_api.post("/handoffs/{ticket_id}/escalate")
-def escalate_handoff(ticket_id: str, body: EscalateIn, request: Request,
-                     agent: AgentInfo = Depends(require_agent)) -> dict[str, Any]:
+def escalate_handoff(
+    ticket_id: str, body: EscalateIn, request: Request, agent: AgentInfo = Depends(require_agent)
+) -> dict[str, Any]:
     return run_view(escalate, request.app.state, ticket_id, agent, body.reason, body.team)
 
 
@@ -361,17 +416,23 @@ def list_agents(request: Request, admin: AgentInfo = Depends(require_admin_agent
 
 
 @admin_api.post("/agents", status_code=201)
-def create_agent(body: AgentIn, request: Request,
-                 admin: AgentInfo = Depends(require_admin_agent)) -> dict[str, Any]:
+def create_agent(body: AgentIn, request: Request, admin: AgentInfo = Depends(require_admin_agent)) -> dict[str, Any]:
     teams = checked_teams(request.app.state.routing, body.teams, body.role)
-    agent = run_action(request.app.state.handoffs.create_agent, body.username, body.display_name or body.username,
-                       teams, body.password, body.role)
+    agent = run_action(
+        request.app.state.handoffs.create_agent,
+        body.username,
+        body.display_name or body.username,
+        teams,
+        body.password,
+        body.role,
+    )
     return me_json(agent)
 
 
 @admin_api.patch("/agents/{username}")
-def change_agent(username: str, body: AgentChangeIn, request: Request,
-                 admin: AgentInfo = Depends(require_admin_agent)) -> dict[str, Any]:
+def change_agent(
+    username: str, body: AgentChangeIn, request: Request, admin: AgentInfo = Depends(require_admin_agent)
+) -> dict[str, Any]:
     if body.teams is not None:
         checked_teams(request.app.state.routing, body.teams, body.role or "supervisor")
     agent = run_action(request.app.state.handoffs.update_agent, username, body.role, body.teams)
@@ -379,22 +440,25 @@ def change_agent(username: str, body: AgentChangeIn, request: Request,
 
 
 @admin_api.post("/agents/{username}/deactivate")
-def deactivate_agent(username: str, request: Request,
-                     admin: AgentInfo = Depends(require_admin_agent)) -> dict[str, Any]:
+def deactivate_agent(
+    username: str, request: Request, admin: AgentInfo = Depends(require_admin_agent)
+) -> dict[str, Any]:
     run_action(request.app.state.handoffs.deactivate_agent, username)
     return {"username": username, "active": False}
 
 
 @admin_api.post("/agents/{username}/password")
-def set_password(username: str, body: PasswordIn, request: Request,
-                 admin: AgentInfo = Depends(require_admin_agent)) -> dict[str, Any]:
+def set_password(
+    username: str, body: PasswordIn, request: Request, admin: AgentInfo = Depends(require_admin_agent)
+) -> dict[str, Any]:
     run_action(request.app.state.handoffs.set_password, username, body.password)
     return {"username": username, "sessions_ended": True}
 
 
 @admin_api.post("/agents/{username}/tokens", status_code=201)
-def create_token(username: str, body: TokenIn, request: Request,
-                 admin: AgentInfo = Depends(require_admin_agent)) -> dict[str, Any]:
+def create_token(
+    username: str, body: TokenIn, request: Request, admin: AgentInfo = Depends(require_admin_agent)
+) -> dict[str, Any]:
     token = run_action(request.app.state.handoffs.create_token, username, body.name)
     return {"username": username, "name": body.name, "token": token}  # shown once; only its hash is stored
 

@@ -53,8 +53,10 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
     url = _settings(args).database_url
     upgrade(url)
-    print(f"handoff store at {make_url(url).render_as_string(hide_password=True)} is at the latest revision",
-          file=sys.stderr)
+    print(
+        f"handoff store at {make_url(url).render_as_string(hide_password=True)} is at the latest revision",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -81,8 +83,10 @@ def cmd_create_agent(args: argparse.Namespace) -> int:
     teams = [t.strip() for spec in args.team for t in spec.split(",") if t.strip()]
     unknown = [t for t in teams if not routing.has_team(t)]
     if (not teams and args.role == "agent") or unknown:
-        print(f"create-agent: unknown team(s) {unknown or '(none given)'}; teams: {', '.join(routing.teams)}",
-              file=sys.stderr)
+        print(
+            f"create-agent: unknown team(s) {unknown or '(none given)'}; teams: {', '.join(routing.teams)}",
+            file=sys.stderr,
+        )
         return 2
     password = _read_password(args)
     if len(password) < MIN_PASSWORD_LENGTH:
@@ -91,8 +95,10 @@ def cmd_create_agent(args: argparse.Namespace) -> int:
 
     def create(store: HandoffStore) -> str:
         agent = store.create_agent(args.username, args.name or args.username, teams, password, args.role)
-        return (f"{agent.role} {agent.username} ({agent.display_name}) created, "
-                f"teams: {', '.join(agent.teams) or '(all, as ' + agent.role + ')'}")
+        return (
+            f"{agent.role} {agent.username} ({agent.display_name}) created, "
+            f"teams: {', '.join(agent.teams) or '(all, as ' + agent.role + ')'}"
+        )
 
     return _with_store(args, "create-agent", create)
 
@@ -143,8 +149,10 @@ def cmd_routing_check(args: argparse.Namespace) -> int:
     except RoutingConfigError as exc:
         print(exc, file=sys.stderr)
         return 1
-    print(f"{path}: OK, {len(routing.teams)} teams ({', '.join(routing.teams)}), time zone {routing.tz.key}, "
-          f"escalation to {routing.escalation_team}, on-call: {routing.on_call.team if routing.on_call else 'none'}")
+    print(
+        f"{path}: OK, {len(routing.teams)} teams ({', '.join(routing.teams)}), time zone {routing.tz.key}, "
+        f"escalation to {routing.escalation_team}, on-call: {routing.on_call.team if routing.on_call else 'none'}"
+    )
     return 0
 
 
@@ -152,14 +160,24 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
     p = subparsers.add_parser("migrate", help="create or upgrade the handoff store (DATABASE_URL)")
     p.set_defaults(func=cmd_migrate)
 
-    p = subparsers.add_parser("create-agent", help="create an inbox agent account (password from a prompt, "
-                                                   "--password-file or HELPDESK_AGENT_PASSWORD)")
+    p = subparsers.add_parser(
+        "create-agent",
+        help="create an inbox agent account (password from a prompt, --password-file or HELPDESK_AGENT_PASSWORD)",
+    )
     p.add_argument("username")
     p.add_argument("--name", help="display name (default: the user name)")
-    p.add_argument("--team", action="append", default=[],
-                   help="team of the routing file; repeat or comma-separate for several (an agent needs one)")
-    p.add_argument("--role", choices=ROLES, default="agent",
-                   help="agent: own teams; supervisor: all teams, reassign; admin: also accounts and tokens")
+    p.add_argument(
+        "--team",
+        action="append",
+        default=[],
+        help="team of the routing file; repeat or comma-separate for several (an agent needs one)",
+    )
+    p.add_argument(
+        "--role",
+        choices=ROLES,
+        default="agent",
+        help="agent: own teams; supervisor: all teams, reassign; admin: also accounts and tokens",
+    )
     p.add_argument("--password-file", help="read the password from the first line of this file")
     p.add_argument("--routing", help="routing file to check the teams against (default: HELPDESK_ROUTING_FILE)")
     p.set_defaults(func=cmd_create_agent)

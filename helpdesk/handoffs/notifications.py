@@ -53,8 +53,9 @@ class NotificationConfig:
 
     def __init__(self, settings: Settings) -> None:
         if settings.webhook_url and not settings.webhook_secret:
-            raise ValueError("HELPDESK_WEBHOOK_URL is set but HELPDESK_WEBHOOK_SECRET is not: "
-                             "webhooks are always signed")
+            raise ValueError(
+                "HELPDESK_WEBHOOK_URL is set but HELPDESK_WEBHOOK_SECRET is not: webhooks are always signed"
+            )
         self.settings = settings
 
     def __getattr__(self, name: str) -> Any:
@@ -147,7 +148,8 @@ def _send_email(job: OutboxJob, config: NotificationConfig) -> tuple[bool, str]:
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = f"<{h['ticket_id']}.{job.id}@helpdesk>"
     message["Subject"] = _one_line(
-        f"[{h['ticket_id']}] {what} {h['priority']} handoff ({summary['category']}): {summary['description']}", 150)
+        f"[{h['ticket_id']}] {what} {h['priority']} handoff ({summary['category']}): {summary['description']}", 150
+    )
     last = next((e for e in reversed(h.get("events", [])) if e["action"] == "escalated"), None)
     lines = [
         f"{what} handoff {h['ticket_id']} for team {h['team']}, priority {h['priority']}"
@@ -155,7 +157,7 @@ def _send_email(job: OutboxJob, config: NotificationConfig) -> tuple[bool, str]:
         f"Respond by: {h['sla_due_at']} (UTC)",
         f"Open it: {config.public_base_url}/agent/handoffs/{h['ticket_id']}",
         "",
-        *( [f"Escalated by {last['actor']}: {last['note']}", ""] if last else [] ),
+        *([f"Escalated by {last['actor']}: {last['note']}", ""] if last else []),
         f"Category: {summary['category']}   Product: {summary['product'] or '-'}   Urgency: {summary['urgency']}",
         f"Impact: {summary['impact'] or '-'}",
         f"Contact: {contact['name'] or '-'}  {contact['email'] or ''}  {contact['phone'] or ''}",
@@ -225,8 +227,14 @@ class NotificationWorker:
             if not ok and attempts_done < self.config.max_attempts:
                 retry_at = utcnow() + timedelta(seconds=self.config.backoff(attempts_done))
             if not ok:
-                log.warning("notification %s (%s to %s) attempt %d failed: %s", job.id, job.channel, job.target,
-                            attempts_done, detail)
+                log.warning(
+                    "notification %s (%s to %s) attempt %d failed: %s",
+                    job.id,
+                    job.channel,
+                    job.target,
+                    attempts_done,
+                    detail,
+                )
             self.store.record_attempt(job, ok, detail, duration_ms, retry_at)
         return len(jobs)
 

@@ -35,11 +35,22 @@ from helpdesk.handoffs.models import PRIORITIES
 OTHER_CATEGORY = "other"
 URGENCIES = PRIORITIES  # the customer's urgency maps one to one onto a priority ...
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-EMAIL_RE = re.compile(r"^[^@\s<>,;\"']{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?"
-                      r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)+$")
+EMAIL_RE = re.compile(
+    r"^[^@\s<>,;\"']{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)+$"
+)
 TEAM_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
-TOP_LEVEL_KEYS = {"time_zone", "office_hours", "holidays", "response_minutes", "teams", "categories",
-                  "escalation_team", "on_call", "raise_priority_for_reasons"}
+TOP_LEVEL_KEYS = {
+    "time_zone",
+    "office_hours",
+    "holidays",
+    "response_minutes",
+    "teams",
+    "categories",
+    "escalation_team",
+    "on_call",
+    "raise_priority_for_reasons",
+}
 
 
 END_OF_DAY = time(23, 59, 59, 999999)  # a window that ends at 24:00
@@ -84,8 +95,11 @@ class Hours:
                 begin = datetime.combine(day, w_start, tzinfo=tz)
                 # A window "until 24:00" (stored as the day's last instant) runs into the next day's
                 # 00:00 without a gap: else a promise across midnight came out a minute longer.
-                end = (datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz) if w_end == END_OF_DAY
-                       else datetime.combine(day, w_end, tzinfo=tz))
+                end = (
+                    datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
+                    if w_end == END_OF_DAY
+                    else datetime.combine(day, w_end, tzinfo=tz)
+                )
                 begin = max(begin, start)
                 if begin >= end:
                     continue
@@ -192,8 +206,11 @@ class RoutingConfig:
             if email is not None and (not isinstance(email, str) or not EMAIL_RE.match(email)):
                 problems.append(f"{where}.email: {email!r} is not an e-mail address")
                 email = None
-            hours = (_parse_hours(spec["office_hours"], f"{where}.office_hours", holidays, problems)
-                     if "office_hours" in spec else office)
+            hours = (
+                _parse_hours(spec["office_hours"], f"{where}.office_hours", holidays, problems)
+                if "office_hours" in spec
+                else office
+            )
             minutes = dict(default_minutes)
             if "response_minutes" in spec:
                 minutes.update(_parse_minutes(spec["response_minutes"], f"{where}.response_minutes", (), problems))
@@ -232,8 +249,12 @@ class RoutingConfig:
                 if bad:
                     problems.append(f"on_call.priorities: unknown priorities {bad} (known: {', '.join(PRIORITIES)})")
                 hours = _parse_hours(raw_on_call.get("hours", "always"), "on_call.hours", frozenset(), problems)
-                minutes = _parse_minutes(raw_on_call.get("response_minutes"), "on_call.response_minutes",
-                                         [p for p in prios if p in PRIORITIES], problems)
+                minutes = _parse_minutes(
+                    raw_on_call.get("response_minutes"),
+                    "on_call.response_minutes",
+                    [p for p in prios if p in PRIORITIES],
+                    problems,
+                )
                 on_call = OnCall(str(team), frozenset(prios), hours, minutes)
 
         reasons = data.get("raise_priority_for_reasons") or []
@@ -284,16 +305,20 @@ DE_DAYS = ("Mo", "Di", "Mi", "Do", "Fr", "Sa", "So")
 def response_text(now: datetime, due: datetime, minutes: int, tz: ZoneInfo) -> dict[str, str]:
     """What the customer reads: a duration when it is short, the local time when it is not."""
     if minutes <= 90:
-        return {"en": f"within {minutes} minute{'s' if minutes != 1 else ''}",
-                "de": f"innerhalb von {minutes} Minute{'n' if minutes != 1 else ''}"}
+        return {
+            "en": f"within {minutes} minute{'s' if minutes != 1 else ''}",
+            "de": f"innerhalb von {minutes} Minute{'n' if minutes != 1 else ''}",
+        }
     clock = due.strftime("%H:%M")
     if due.date() == now.date():
         return {"en": f"today by {clock} ({tz.key} time)", "de": f"heute bis {clock} Uhr ({tz.key})"}
     if due.date() == now.date() + timedelta(days=1):
         return {"en": f"tomorrow by {clock} ({tz.key} time)", "de": f"morgen bis {clock} Uhr ({tz.key})"}
     day = due.weekday()
-    return {"en": f"by {EN_DAYS[day]} {due.day} {due.strftime('%b')}, {clock} ({tz.key} time)",
-            "de": f"bis {DE_DAYS[day]}., {due.day:02d}.{due.month:02d}., {clock} Uhr ({tz.key})"}
+    return {
+        "en": f"by {EN_DAYS[day]} {due.day} {due.strftime('%b')}, {clock} ({tz.key} time)",
+        "de": f"bis {DE_DAYS[day]}., {due.day:02d}.{due.month:02d}., {clock} Uhr ({tz.key})",
+    }
 
 
 def _parse_holidays(raw: Any, problems: list[str]) -> list[date]:

@@ -127,8 +127,7 @@ class HandoffIn(Strict):
     def payload_hash(self) -> str:
         """Hash of the canonical payload: the same handoff sent twice hashes the same."""
         unset = {"incident_id"} if self.incident_id is None else None  # as before incidents existed
-        canonical = json.dumps(self.model_dump(mode="json", exclude=unset), sort_keys=True,
-                               ensure_ascii=False)
+        canonical = json.dumps(self.model_dump(mode="json", exclude=unset), sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
@@ -151,5 +150,6 @@ class MessagesIn(Strict):
 
 class TranscriptAppendIn(MessagesIn):
     """What the customer wrote to the bot after the handoff, for the ticket's transcript."""
+
     conversation_id: Annotated[Text, Field(min_length=1, max_length=200)]
     messages: list[Message] = Field(min_length=1, max_length=50)

@@ -224,8 +224,10 @@ class HandoffStore:
                 changed = session.info.pop("changed_tickets", set())
                 if changed and self.engine.dialect.name == "postgresql":
                     for ticket_id in sorted(changed):  # delivered at commit, to every listening replica
-                        session.execute(text("SELECT pg_notify(:channel, :ticket)"),
-                                        {"channel": TICKET_CHANNEL, "ticket": ticket_id})
+                        session.execute(
+                            text("SELECT pg_notify(:channel, :ticket)"),
+                            {"channel": TICKET_CHANNEL, "ticket": ticket_id},
+                        )
             for listener in self.change_listeners if changed else ():
                 listener(changed)
 
@@ -252,8 +254,9 @@ class HandoffStore:
                 return existing, False
             try:
                 with self.transaction() as s:
-                    handoff = self._insert(s, data, payload_hash, team, priority, on_call, expected_minutes,
-                                           due_at, now)
+                    handoff = self._insert(
+                        s, data, payload_hash, team, priority, on_call, expected_minutes, due_at, now
+                    )
                     self._enqueue(s, handoff, "handoff.new", notifications, now)
                     view = self._view(handoff, full=False)
                 if notifications:
@@ -274,21 +277,50 @@ class HandoffStore:
             if handoff.payload_hash != payload_hash:
                 raise IdempotencyConflict(
                     f"idempotency_key {key!r} was already used for ticket {handoff.ticket_id} with a different "
-                    "payload; use a new key for a new handoff")
+                    "payload; use a new key for a new handoff"
+                )
             return self._view(handoff, full=False)
 
-    def _insert(self, s: Session, data: HandoffIn, payload_hash: str, team: str, priority: str, on_call: bool,
-                expected_minutes: int, due_at: datetime, now: datetime) -> Handoff:
+    def _insert(
+        self,
+        s: Session,
+        data: HandoffIn,
+        payload_hash: str,
+        team: str,
+        priority: str,
+        on_call: bool,
+        expected_minutes: int,
+        due_at: datetime,
+        now: datetime,
+    ) -> Handoff:
         summary, contact = data.summary, data.summary.contact
         handoff = Handoff(
-            ticket_id=new_ticket_id(), idempotency_key=data.idempotency_key, payload_hash=payload_hash,
-            created_at=now, updated_at=now, status="new", team=team, priority=priority,
-            language=data.language, channel=data.channel, conversation_id=data.conversation_id,
-            reason=data.reason, category=summary.category, product=summary.product,
-            description=summary.description, tried=summary.tried, urgency=summary.urgency,
-            impact=summary.impact, contact_name=contact.name, contact_email=contact.email,
-            contact_phone=contact.phone, expected_minutes=expected_minutes, due_at=due_at,
-            sla_due_at=due_at, on_call=on_call, incident_id=self._incident(s, data.incident_id),
+            ticket_id=new_ticket_id(),
+            idempotency_key=data.idempotency_key,
+            payload_hash=payload_hash,
+            created_at=now,
+            updated_at=now,
+            status="new",
+            team=team,
+            priority=priority,
+            language=data.language,
+            channel=data.channel,
+            conversation_id=data.conversation_id,
+            reason=data.reason,
+            category=summary.category,
+            product=summary.product,
+            description=summary.description,
+            tried=summary.tried,
+            urgency=summary.urgency,
+            impact=summary.impact,
+            contact_name=contact.name,
+            contact_email=contact.email,
+            contact_phone=contact.phone,
+            expected_minutes=expected_minutes,
+            due_at=due_at,
+            sla_due_at=due_at,
+            on_call=on_call,
+            incident_id=self._incident(s, data.incident_id),
         )
         handoff.messages = [
             TranscriptMessage(position=i, sender=m.sender, text=m.text, sent_at=m.timestamp)
@@ -298,11 +330,17 @@ class HandoffStore:
             ArticleShown(position=i, article_id=a.article_id, title=a.title, score=a.score, feedback=a.feedback)
             for i, a in enumerate(data.articles_shown)
         ]
-        handoff.events = [HandoffEvent(at=now, actor="bot", action="created", to_team=team,
-                                       note=f"reason: {data.reason}; priority {priority}"
-                                            + ("; on-call" if on_call else "")
-                                            + (f"; during incident {handoff.incident_id}"
-                                               if handoff.incident_id else ""))]
+        handoff.events = [
+            HandoffEvent(
+                at=now,
+                actor="bot",
+                action="created",
+                to_team=team,
+                note=f"reason: {data.reason}; priority {priority}"
+                + ("; on-call" if on_call else "")
+                + (f"; during incident {handoff.incident_id}" if handoff.incident_id else ""),
+            )
+        ]
         s.add(handoff)
         s.flush()  # the unique indexes fire here, inside the transaction
         return handoff
@@ -314,22 +352,43 @@ class HandoffStore:
 
         return incident_id if incident_id and s.get(Incident, incident_id) is not None else None
 
-    def _enqueue(self, s: Session, handoff: Handoff, event_name: str, notifications: list[Notification],
-                 now: datetime) -> None:
+    def _enqueue(
+        self, s: Session, handoff: Handoff, event_name: str, notifications: list[Notification], now: datetime
+    ) -> None:
         if not notifications:
             return
-        payload = json.dumps({"event": event_name, "handoff": self._json(self._view(handoff, full=True))},
-                             ensure_ascii=False)
+        payload = json.dumps(
+            {"event": event_name, "handoff": self._json(self._view(handoff, full=True))}, ensure_ascii=False
+        )
         for n in notifications:
-            s.add(OutboxItem(handoff_id=handoff.id, event=event_name, channel=n.channel, target=n.target,
-                             payload=payload, state="pending", attempts=0, next_attempt_at=now, created_at=now))
+            s.add(
+                OutboxItem(
+                    handoff_id=handoff.id,
+                    event=event_name,
+                    channel=n.channel,
+                    target=n.target,
+                    payload=payload,
+                    state="pending",
+                    attempts=0,
+                    next_attempt_at=now,
+                    created_at=now,
+                )
+            )
 
     def get(self, ticket_id: str, teams: Scope = None) -> dict[str, Any]:
         with self.transaction() as s:
             return self._view(self._load(s, ticket_id, teams=teams), full=True)
 
-    def list(self, status: str | None = None, team: str | Iterable[str] | None = None, priority: str | None = None,
-             limit: int = 200, teams: Scope = None, q: str | None = None, sort: str = "due") -> list[dict[str, Any]]:
+    def list(
+        self,
+        status: str | None = None,
+        team: str | Iterable[str] | None = None,
+        priority: str | None = None,
+        limit: int = 200,
+        teams: Scope = None,
+        q: str | None = None,
+        sort: str = "due",
+    ) -> list[dict[str, Any]]:
         """Handoffs of the caller's ``teams``; ``status="open"`` means not resolved; ``team`` may be several.
 
         ``q`` finds a ticket id, words of the problem or the transcript, or a contact's name, e-mail or
@@ -351,12 +410,30 @@ class HandoffStore:
             query = query.where(Handoff.priority == priority)
         if q and q.strip():
             pattern = "%" + q.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            in_transcript = select(TranscriptMessage.id).where(
-                TranscriptMessage.handoff_id == Handoff.id,
-                func.lower(TranscriptMessage.text).like(pattern, escape="\\")).exists()
-            query = query.where(or_(in_transcript, *(func.lower(column).like(pattern, escape="\\") for column in (
-                Handoff.ticket_id, Handoff.description, Handoff.product, Handoff.contact_name,
-                Handoff.contact_email, Handoff.contact_phone))))
+            in_transcript = (
+                select(TranscriptMessage.id)
+                .where(
+                    TranscriptMessage.handoff_id == Handoff.id,
+                    func.lower(TranscriptMessage.text).like(pattern, escape="\\"),
+                )
+                .exists()
+            )
+            query = query.where(
+                or_(
+                    in_transcript,
+                    *(
+                        func.lower(column).like(pattern, escape="\\")
+                        for column in (
+                            Handoff.ticket_id,
+                            Handoff.description,
+                            Handoff.product,
+                            Handoff.contact_name,
+                            Handoff.contact_email,
+                            Handoff.contact_phone,
+                        )
+                    ),
+                )
+            )
         if sort not in SORTS:
             raise StoreError(f"unknown sort {sort!r} (sorts: {', '.join(SORTS)})")
         if sort == "age":
@@ -375,14 +452,24 @@ class HandoffStore:
         ids = list(ticket_ids)
         if not ids:
             return set()
-        last = (select(TranscriptMessage.handoff_id, func.max(TranscriptMessage.position).label("position"))
-                .group_by(TranscriptMessage.handoff_id).subquery())
-        query = (select(Handoff.ticket_id)
-                 .join(last, last.c.handoff_id == Handoff.id)
-                 .join(TranscriptMessage, (TranscriptMessage.handoff_id == Handoff.id)
-                       & (TranscriptMessage.position == last.c.position))
-                 .where(Handoff.ticket_id.in_(ids), TranscriptMessage.sender == "customer",
-                        TranscriptMessage.sent_at > Handoff.created_at))
+        last = (
+            select(TranscriptMessage.handoff_id, func.max(TranscriptMessage.position).label("position"))
+            .group_by(TranscriptMessage.handoff_id)
+            .subquery()
+        )
+        query = (
+            select(Handoff.ticket_id)
+            .join(last, last.c.handoff_id == Handoff.id)
+            .join(
+                TranscriptMessage,
+                (TranscriptMessage.handoff_id == Handoff.id) & (TranscriptMessage.position == last.c.position),
+            )
+            .where(
+                Handoff.ticket_id.in_(ids),
+                TranscriptMessage.sender == "customer",
+                TranscriptMessage.sent_at > Handoff.created_at,
+            )
+        )
         with self.transaction() as s:
             return set(s.scalars(query))
 
@@ -401,15 +488,25 @@ class HandoffStore:
         if for_update:
             query = query.with_for_update()
         else:
-            query = query.options(selectinload(Handoff.messages), selectinload(Handoff.articles),
-                                  selectinload(Handoff.events))
+            query = query.options(
+                selectinload(Handoff.messages), selectinload(Handoff.articles), selectinload(Handoff.events)
+            )
         handoff = s.scalar(query)
         if handoff is None or (teams is not None and handoff.team not in teams):
             raise TicketNotFound(f"no handoff {ticket_id!r}")
         return handoff
 
-    def _change(self, ticket_id: str, actor: str, action: str, verb: str, note: str | None = None,
-                allowed: tuple[str, ...] = OPEN_STATUSES, teams: Scope = None, **changes: Any) -> dict[str, Any]:
+    def _change(
+        self,
+        ticket_id: str,
+        actor: str,
+        action: str,
+        verb: str,
+        note: str | None = None,
+        allowed: tuple[str, ...] = OPEN_STATUSES,
+        teams: Scope = None,
+        **changes: Any,
+    ) -> dict[str, Any]:
         """One state change and its audit event, under a row lock (two agents cannot both claim)."""
         now = self.clock()
         with self.transaction() as s:
@@ -424,20 +521,47 @@ class HandoffStore:
         return self.get(ticket_id)
 
     def claim(self, ticket_id: str, actor: str, teams: Scope = None) -> dict[str, Any]:
-        return self._change(ticket_id, actor, "claimed", "claim", allowed=("new", "escalated"), teams=teams,
-                            status="claimed", assignee=actor)
+        return self._change(
+            ticket_id,
+            actor,
+            "claimed",
+            "claim",
+            allowed=("new", "escalated"),
+            teams=teams,
+            status="claimed",
+            assignee=actor,
+        )
 
     def add_note(self, ticket_id: str, actor: str, text: str, teams: Scope = None) -> dict[str, Any]:
-        return self._change(ticket_id, actor, "note", "add a note to", note=text,
-                            allowed=(*OPEN_STATUSES, "resolved"), teams=teams)
+        return self._change(
+            ticket_id, actor, "note", "add a note to", note=text, allowed=(*OPEN_STATUSES, "resolved"), teams=teams
+        )
 
     def resolve(self, ticket_id: str, actor: str, note: str, teams: Scope = None) -> dict[str, Any]:
         # The customer's chat key ends with the ticket.
-        return self._change(ticket_id, actor, "resolved", "resolve", note=note, teams=teams, status="resolved",
-                            resolution=note, assignee=actor, chat_key_hash=None)
+        return self._change(
+            ticket_id,
+            actor,
+            "resolved",
+            "resolve",
+            note=note,
+            teams=teams,
+            status="resolved",
+            resolution=note,
+            assignee=actor,
+            chat_key_hash=None,
+        )
 
-    def escalate(self, ticket_id: str, actor: str, reason: str, team: str, sla_due_at: datetime,
-                 notifications: Iterable[Notification] = (), teams: Scope = None) -> dict[str, Any]:
+    def escalate(
+        self,
+        ticket_id: str,
+        actor: str,
+        reason: str,
+        team: str,
+        sla_due_at: datetime,
+        notifications: Iterable[Notification] = (),
+        teams: Scope = None,
+    ) -> dict[str, Any]:
         now = self.clock()
         notifications = list(notifications)
         with self.transaction() as s:
@@ -446,8 +570,17 @@ class HandoffStore:
                 raise InvalidTransition(f"{handoff.ticket_id} is {handoff.status}: cannot escalate it")
             if handoff.team == team:
                 raise InvalidTransition(f"{handoff.ticket_id} is already with team {team}")
-            s.add(HandoffEvent(handoff_id=handoff.id, at=now, actor=actor, action="escalated", note=reason,
-                               from_team=handoff.team, to_team=team))
+            s.add(
+                HandoffEvent(
+                    handoff_id=handoff.id,
+                    at=now,
+                    actor=actor,
+                    action="escalated",
+                    note=reason,
+                    from_team=handoff.team,
+                    to_team=team,
+                )
+            )
             handoff.status, handoff.team, handoff.assignee = "escalated", team, None
             handoff.sla_due_at, handoff.updated_at = sla_due_at, now
             s.flush()
@@ -465,18 +598,27 @@ class HandoffStore:
         return self.get(ticket_id)
 
     @staticmethod
-    def add_messages(s: Session, handoff: Handoff, messages: Iterable[Message], actor: str,
-                     now: datetime) -> int:
+    def add_messages(s: Session, handoff: Handoff, messages: Iterable[Message], actor: str, now: datetime) -> int:
         """Append to a locked handoff's transcript inside the caller's transaction; returns the first
         new position (the e-mail channel adds its attachments and Message-IDs in the same transaction)."""
-        last = s.scalar(select(func.max(TranscriptMessage.position))
-                        .where(TranscriptMessage.handoff_id == handoff.id))
+        last = s.scalar(select(func.max(TranscriptMessage.position)).where(TranscriptMessage.handoff_id == handoff.id))
         start = -1 if last is None else last
-        added = [TranscriptMessage(handoff_id=handoff.id, position=start + 1 + i, sender=m.sender,
-                                   text=m.text, sent_at=m.timestamp) for i, m in enumerate(messages)]
+        added = [
+            TranscriptMessage(
+                handoff_id=handoff.id, position=start + 1 + i, sender=m.sender, text=m.text, sent_at=m.timestamp
+            )
+            for i, m in enumerate(messages)
+        ]
         s.add_all(added)
-        s.add(HandoffEvent(handoff_id=handoff.id, at=now, actor=actor, action="messages",
-                           note=f"{len(added)} message(s) added to the transcript"))
+        s.add(
+            HandoffEvent(
+                handoff_id=handoff.id,
+                at=now,
+                actor=actor,
+                action="messages",
+                note=f"{len(added)} message(s) added to the transcript",
+            )
+        )
         handoff.updated_at = now
         return start + 1
 
@@ -504,8 +646,11 @@ class HandoffStore:
         if not key.startswith("hdck_") or len(key) > 100:
             return None
         with self.transaction() as s:
-            return s.scalar(select(Handoff.ticket_id).where(Handoff.chat_key_hash == _token_hash(key),
-                                                            Handoff.status.in_(OPEN_STATUSES)))
+            return s.scalar(
+                select(Handoff.ticket_id).where(
+                    Handoff.chat_key_hash == _token_hash(key), Handoff.status.in_(OPEN_STATUSES)
+                )
+            )
 
     def conversation_of(self, ticket_id: str) -> str:
         """The bot's sender id of a ticket, for the service's own call to Rasa (never shown to anyone)."""
@@ -516,44 +661,87 @@ class HandoffStore:
         """The outbox rows of a handoff with each delivery attempt (what was sent, when, the answer)."""
         with self.transaction() as s:
             handoff = self._load(s, ticket_id, teams=teams)
-            items = s.scalars(select(OutboxItem).where(OutboxItem.handoff_id == handoff.id)
-                              .order_by(OutboxItem.id)).all()
+            items = s.scalars(
+                select(OutboxItem).where(OutboxItem.handoff_id == handoff.id).order_by(OutboxItem.id)
+            ).all()
             result = []
             for item in items:
-                attempts = s.scalars(select(DeliveryAttempt).where(DeliveryAttempt.outbox_id == item.id)
-                                     .order_by(DeliveryAttempt.id)).all()
-                result.append({
-                    "id": item.id, "event": item.event, "channel": item.channel, "target": item.target,
-                    "state": item.state, "attempts": item.attempts, "last_error": item.last_error,
-                    "delivered_at": as_utc(item.delivered_at),
-                    "attempt_log": [{"attempt": a.attempt, "at": as_utc(a.at), "ok": a.ok, "detail": a.detail,
-                                     "duration_ms": a.duration_ms} for a in attempts],
-                })
+                attempts = s.scalars(
+                    select(DeliveryAttempt).where(DeliveryAttempt.outbox_id == item.id).order_by(DeliveryAttempt.id)
+                ).all()
+                result.append(
+                    {
+                        "id": item.id,
+                        "event": item.event,
+                        "channel": item.channel,
+                        "target": item.target,
+                        "state": item.state,
+                        "attempts": item.attempts,
+                        "last_error": item.last_error,
+                        "delivered_at": as_utc(item.delivered_at),
+                        "attempt_log": [
+                            {
+                                "attempt": a.attempt,
+                                "at": as_utc(a.at),
+                                "ok": a.ok,
+                                "detail": a.detail,
+                                "duration_ms": a.duration_ms,
+                            }
+                            for a in attempts
+                        ],
+                    }
+                )
             return result
 
     # -- views -----------------------------------------------------------------------------------
     @staticmethod
     def _view(h: Handoff, full: bool) -> dict[str, Any]:
         view: dict[str, Any] = {
-            "ticket_id": h.ticket_id, "status": h.status, "team": h.team, "priority": h.priority,
-            "language": h.language, "channel": h.channel,
-            "reason": h.reason, "created_at": as_utc(h.created_at), "updated_at": as_utc(h.updated_at),
-            "expected_minutes": h.expected_minutes, "due_at": as_utc(h.due_at), "sla_due_at": as_utc(h.sla_due_at),
-            "on_call": h.on_call, "assignee": h.assignee, "resolution": h.resolution,
+            "ticket_id": h.ticket_id,
+            "status": h.status,
+            "team": h.team,
+            "priority": h.priority,
+            "language": h.language,
+            "channel": h.channel,
+            "reason": h.reason,
+            "created_at": as_utc(h.created_at),
+            "updated_at": as_utc(h.updated_at),
+            "expected_minutes": h.expected_minutes,
+            "due_at": as_utc(h.due_at),
+            "sla_due_at": as_utc(h.sla_due_at),
+            "on_call": h.on_call,
+            "assignee": h.assignee,
+            "resolution": h.resolution,
             "incident_id": h.incident_id,
             "summary": {
-                "category": h.category, "product": h.product, "description": h.description, "tried": h.tried,
-                "urgency": h.urgency, "impact": h.impact,
+                "category": h.category,
+                "product": h.product,
+                "description": h.description,
+                "tried": h.tried,
+                "urgency": h.urgency,
+                "impact": h.impact,
                 "contact": {"name": h.contact_name, "email": h.contact_email, "phone": h.contact_phone},
             },
         }
         if full:
-            view["transcript"] = [{"sender": m.sender, "text": m.text, "timestamp": as_utc(m.sent_at)}
-                                  for m in h.messages]
-            view["articles_shown"] = [{"article_id": a.article_id, "title": a.title, "score": a.score,
-                                       "feedback": a.feedback} for a in h.articles]
-            view["events"] = [{"at": as_utc(e.at), "actor": e.actor, "action": e.action, "note": e.note,
-                               "from_team": e.from_team, "to_team": e.to_team} for e in h.events]
+            view["transcript"] = [
+                {"sender": m.sender, "text": m.text, "timestamp": as_utc(m.sent_at)} for m in h.messages
+            ]
+            view["articles_shown"] = [
+                {"article_id": a.article_id, "title": a.title, "score": a.score, "feedback": a.feedback}
+                for a in h.articles
+            ]
+            view["events"] = [
+                {
+                    "at": as_utc(e.at),
+                    "actor": e.actor,
+                    "action": e.action,
+                    "note": e.note,
+                    "from_team": e.from_team,
+                    "to_team": e.to_team,
+                }
+                for e in h.events
+            ]
         return view
 
     @staticmethod
@@ -570,15 +758,23 @@ class HandoffStore:
     to_json = _json
 
     # -- agents ----------------------------------------------------------------------------------
-    def create_agent(self, username: str, display_name: str, teams: Iterable[str], password: str,
-                     role: str = "agent") -> AgentInfo:
+    def create_agent(
+        self, username: str, display_name: str, teams: Iterable[str], password: str, role: str = "agent"
+    ) -> AgentInfo:
         teams = tuple(dict.fromkeys(t.strip() for t in teams if t.strip()))
         if role not in ROLES:
             raise StoreError(f"unknown role {role!r} (roles: {', '.join(ROLES)})")
         try:
             with self.transaction() as s:
-                agent = Agent(username=username, display_name=display_name, teams=",".join(teams), role=role,
-                              password_hash=_hasher.hash(password), active=True, created_at=utcnow())
+                agent = Agent(
+                    username=username,
+                    display_name=display_name,
+                    teams=",".join(teams),
+                    role=role,
+                    password_hash=_hasher.hash(password),
+                    active=True,
+                    created_at=utcnow(),
+                )
                 s.add(agent)
                 s.flush()
                 return self._agent_info(agent)
@@ -648,22 +844,25 @@ class HandoffStore:
             agent = s.scalar(select(Agent).where(Agent.username == username))
             if agent is None:
                 raise AgentNotFound(f"no agent {username!r}")
-            s.add(AgentToken(agent_id=agent.id, name=name, token_hash=_token_hash(token), created_at=utcnow(),
-                             revoked=False))
+            s.add(
+                AgentToken(
+                    agent_id=agent.id, name=name, token_hash=_token_hash(token), created_at=utcnow(), revoked=False
+                )
+            )
         return token
 
     def agent_for_token(self, token: str) -> AgentInfo | None:
         with self.transaction() as s:
-            row = s.scalar(select(AgentToken).where(AgentToken.token_hash == _token_hash(token),
-                                                    AgentToken.revoked.is_(False)))
+            row = s.scalar(
+                select(AgentToken).where(AgentToken.token_hash == _token_hash(token), AgentToken.revoked.is_(False))
+            )
             if row is None or not row.agent.active:
                 return None
             return self._agent_info(row.agent)
 
     @staticmethod
     def _agent_info(agent: Agent) -> AgentInfo:
-        return AgentInfo(agent.id, agent.username, agent.display_name, tuple(agent.team_list), agent.role,
-                         agent.active)
+        return AgentInfo(agent.id, agent.username, agent.display_name, tuple(agent.team_list), agent.role, agent.active)
 
     # -- notification outbox ---------------------------------------------------------------------
     def claim_due_notifications(self, now: datetime, lease: timedelta, limit: int = 20) -> builtins.list[OutboxJob]:
@@ -671,19 +870,22 @@ class HandoffStore:
         with self.transaction() as s:
             rows = s.scalars(
                 select(OutboxItem)
-                .where(OutboxItem.state == "pending", OutboxItem.next_attempt_at <= now,
-                       or_(OutboxItem.locked_until.is_(None), OutboxItem.locked_until < now))
+                .where(
+                    OutboxItem.state == "pending",
+                    OutboxItem.next_attempt_at <= now,
+                    or_(OutboxItem.locked_until.is_(None), OutboxItem.locked_until < now),
+                )
                 .order_by(OutboxItem.next_attempt_at, OutboxItem.id)
                 .limit(limit)
                 .with_for_update(skip_locked=True)
             ).all()
             for row in rows:
                 row.locked_until = now + lease
-            return [OutboxJob(r.id, r.handoff_id, r.event, r.channel, r.target, r.payload, r.attempts)
-                    for r in rows]
+            return [OutboxJob(r.id, r.handoff_id, r.event, r.channel, r.target, r.payload, r.attempts) for r in rows]
 
-    def record_attempt(self, job: OutboxJob, ok: bool, detail: str, duration_ms: int,
-                       retry_at: datetime | None) -> None:
+    def record_attempt(
+        self, job: OutboxJob, ok: bool, detail: str, duration_ms: int, retry_at: datetime | None
+    ) -> None:
         """Record one delivery attempt; ``retry_at`` None after a failure means: give up (state failed)."""
         now = utcnow()
         with self.transaction() as s:
@@ -691,8 +893,16 @@ class HandoffStore:
             if item is None:  # erased with its handoff while the delivery ran
                 return
             item.attempts += 1
-            s.add(DeliveryAttempt(outbox_id=item.id, attempt=item.attempts, at=now, ok=ok, detail=detail[:2000],
-                                  duration_ms=duration_ms))
+            s.add(
+                DeliveryAttempt(
+                    outbox_id=item.id,
+                    attempt=item.attempts,
+                    at=now,
+                    ok=ok,
+                    detail=detail[:2000],
+                    duration_ms=duration_ms,
+                )
+            )
             item.locked_until = None
             if ok:
                 item.state, item.delivered_at = "delivered", now
@@ -705,8 +915,7 @@ class HandoffStore:
 
     def next_notification_due(self) -> datetime | None:
         with self.transaction() as s:
-            return as_utc(s.scalar(select(func.min(OutboxItem.next_attempt_at))
-                                   .where(OutboxItem.state == "pending")))
+            return as_utc(s.scalar(select(func.min(OutboxItem.next_attempt_at)).where(OutboxItem.state == "pending")))
 
 
 def _token_hash(token: str) -> str:

@@ -37,9 +37,15 @@ def suggestions(state, view: dict[str, Any], base_url: str, top_k: int = 5) -> l
         url = None
         if public:
             url = f"{base_url}/articles/{hit.article.id}" + (f"#{hit.section.anchor}" if hit.section.anchor else "")
-        found.append({
-            "article_id": hit.article.id, "title": hit.article.title, "section": hit.section.heading,
-            "audience": hit.article.audience, "score": round(hit.score, 4), "url": url,
-            "passage": snippet(hit.section.plain_text or hit.article.title, 600),
-        })
+        found.append(
+            {
+                "article_id": hit.article.id,
+                "title": hit.article.title,
+                "section": hit.section.heading,
+                "audience": hit.article.audience,
+                "score": round(hit.score, 4),
+                "url": url,
+                "passage": snippet(hit.section.plain_text or hit.article.title, 600),
+            }
+        )
     return found

@@ -92,8 +92,11 @@ def customer_questions(view: dict[str, Any]) -> list[str]:
     created = view.get("created_at")
     contact = view["summary"]["contact"]
     texts = [view["summary"]["description"]]
-    texts += [m["text"] for m in view.get("transcript", ())
-              if m["sender"] == "customer" and (m["timestamp"] is None or created is None or m["timestamp"] <= created)]
+    texts += [
+        m["text"]
+        for m in view.get("transcript", ())
+        if m["sender"] == "customer" and (m["timestamp"] is None or created is None or m["timestamp"] <= created)
+    ]
     questions: list[str] = []
     seen: set[str] = set()
     for text in texts:
@@ -115,8 +118,12 @@ def render_draft(view: dict[str, Any], article_id: str, today: dt.date) -> str:
     note = resolution_of(view)
     summary = view["summary"]
     meta: dict[str, Any] = {
-        "id": article_id, "title": title_of(note), "lang": view["language"], "tags": [summary["category"]],
-        "updated": today.isoformat(), "audience": "public",
+        "id": article_id,
+        "title": title_of(note),
+        "lang": view["language"],
+        "tags": [summary["category"]],
+        "updated": today.isoformat(),
+        "audience": "public",
     }
     if summary.get("product"):
         meta["product"] = summary["product"]
@@ -124,30 +131,40 @@ def render_draft(view: dict[str, Any], article_id: str, today: dt.date) -> str:
     meta["questions"] = customer_questions(view)
     front = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=10_000)
     steps = "\n".join(f"{i}. {inline_text(step)}" for i, step in enumerate(steps_of(note), start=1))
-    return (f"---\n{FROM_TICKET}{view['ticket_id']}: check every line, add example questions until lint is "
-            f"content, then move this file to kb/articles/{view['language']}/.\n{front}---\n"
-            f"{inline_text(mask(summary['description'], summary['contact']))}\n\n## Steps\n{steps}\n")
+    return (
+        f"---\n{FROM_TICKET}{view['ticket_id']}: check every line, add example questions until lint is "
+        f"content, then move this file to kb/articles/{view['language']}/.\n{front}---\n"
+        f"{inline_text(mask(summary['description'], summary['contact']))}\n\n## Steps\n{steps}\n"
+    )
 
 
-def write_draft(view: dict[str, Any], drafts_dir: Path, articles_dir: Path, taken_ids: Iterable[str],
-                today: dt.date | None = None) -> Draft:
+def write_draft(
+    view: dict[str, Any], drafts_dir: Path, articles_dir: Path, taken_ids: Iterable[str], today: dt.date | None = None
+) -> Draft:
     """Write the draft of a resolved ticket; a new file each time (``-2``, ``-3``... when the slug is taken)."""
     if view["status"] != "resolved" or not (view.get("resolution") or "").strip():
-        raise DraftError(f"{view['ticket_id']} is {view['status']}: only a resolved ticket with a resolution note "
-                         "can become an article draft")
+        raise DraftError(
+            f"{view['ticket_id']} is {view['status']}: only a resolved ticket with a resolution note "
+            "can become an article draft"
+        )
     drafts_dir, articles_dir = drafts_dir.resolve(), articles_dir.resolve()
     if drafts_dir == articles_dir or drafts_dir.is_relative_to(articles_dir):
-        raise DraftError(f"the drafts directory {drafts_dir} is inside the articles directory: drafts would be "
-                         "indexed for customers; set HELPDESK_DRAFTS_DIR next to it")
+        raise DraftError(
+            f"the drafts directory {drafts_dir} is inside the articles directory: drafts would be "
+            "indexed for customers; set HELPDESK_DRAFTS_DIR next to it"
+        )
     lang = view["language"]
     slug = slugify(title_of(resolution_of(view)), "-")[:70].strip("-") or "draft"
     taken = set(taken_ids) | {_front_id(p) for p in drafts_dir.glob("*/*.md")}
     folder = drafts_dir / lang
     candidates = (f"{lang}-{slug}" + ("" if n == 1 else f"-{n}") for n in range(1, 1000))
-    article_id = next(candidate for candidate in candidates
-                      if candidate not in taken and not (folder / f"{candidate[len(lang) + 1:]}.md").exists())
+    article_id = next(
+        candidate
+        for candidate in candidates
+        if candidate not in taken and not (folder / f"{candidate[len(lang) + 1 :]}.md").exists()
+    )
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{article_id[len(lang) + 1:]}.md"
+    path = folder / f"{article_id[len(lang) + 1 :]}.md"
     text = render_draft(view, article_id, today or dt.date.today())
     with path.open("x", encoding="utf-8") as f:  # never overwrite an author's edited draft
         f.write(text)

@@ -33,15 +33,16 @@ from helpdesk.inbox.transcript import render_message
 from helpdesk.mail.store import MailStore
 
 # autoescape=True for every template: customer text is never markup.
-templates = Jinja2Templates(env=Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
-                                            autoescape=True))
+templates = Jinja2Templates(
+    env=Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=True)
+)
 router = APIRouter(prefix="/agent", include_in_schema=False)
 log = logging.getLogger(__name__)
 # Second line of defence behind autoescape: no inline or foreign scripts, no framing (clickjacking of the
 # action buttons), forms post only here, and pages with customer data are not cached.
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-                               "img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    "img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
@@ -75,7 +76,10 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
     tz = request.app.state.routing.tz
     context.update(
         local=lambda moment: moment.astimezone(tz).strftime("%a %d %b %H:%M") if moment else "-",
-        tz_name=tz.key, age=age, countdown=countdown, render_message=render_message,
+        tz_name=tz.key,
+        age=age,
+        countdown=countdown,
+        render_message=render_message,
     )
     response = templates.TemplateResponse(request, name, context, status_code=status_code)
     response.headers.update(SECURITY_HEADERS)
@@ -108,9 +112,14 @@ def streaming_agent(request: Request) -> tuple[AgentInfo, security.Session]:
 
 
 def forged(request: Request) -> HTMLResponse:
-    return render(request, "error.html", status.HTTP_403_FORBIDDEN, agent=None,
-                  message="The form's security token is missing or wrong (CSRF check failed). "
-                          "Nothing was changed. Reload the page and try again.")
+    return render(
+        request,
+        "error.html",
+        status.HTTP_403_FORBIDDEN,
+        agent=None,
+        message="The form's security token is missing or wrong (CSRF check failed). "
+        "Nothing was changed. Reload the page and try again.",
+    )
 
 
 def safe_next(target: str | None) -> str:
@@ -129,8 +138,16 @@ ADDRESS_LIMIT = Limit(free=20, base=1.0, cap=300.0)
 
 def login_form(request: Request, next: str | None, username: str = "", error: str | None = None) -> HTMLResponse:
     token = security.new_token()
-    response = render(request, "login.html", status.HTTP_401_UNAUTHORIZED if error else 200, agent=None,
-                      error=error, next=safe_next(next), username=username, csrf_token=token)
+    response = render(
+        request,
+        "login.html",
+        status.HTTP_401_UNAUTHORIZED if error else 200,
+        agent=None,
+        error=error,
+        next=safe_next(next),
+        username=username,
+        csrf_token=token,
+    )
     security.set_login_csrf(request, response, token)
     return response
 
@@ -141,8 +158,13 @@ def login_page(request: Request, next: str | None = None) -> HTMLResponse:
 
 
 @router.post("/login")
-async def login(request: Request, username: str = Form(""), password: str = Form(""),
-                csrf_token: str = Form(""), next: str = Form("/agent")) -> Response:
+async def login(
+    request: Request,
+    username: str = Form(""),
+    password: str = Form(""),
+    csrf_token: str = Form(""),
+    next: str = Form("/agent"),
+) -> Response:
     if not security.check_login_csrf(request, csrf_token):
         return forged(request)
     throttle = security.login_throttle(request)
@@ -183,9 +205,15 @@ def visible_teams(request: Request, agent: AgentInfo) -> list[str]:
 
 
 @router.get("")
-def inbox(request: Request, who=Depends(current_agent), status_: str = Query("open", alias="status"),
-          team: str = "", priority: str = "", q: str = Query("", max_length=200),
-          sort: str = "due") -> HTMLResponse:
+def inbox(
+    request: Request,
+    who=Depends(current_agent),
+    status_: str = Query("open", alias="status"),
+    team: str = "",
+    priority: str = "",
+    q: str = Query("", max_length=200),
+    sort: str = "due",
+) -> HTMLResponse:
     agent, session = who
     routing = request.app.state.routing
     errors = []
@@ -198,23 +226,51 @@ def inbox(request: Request, who=Depends(current_agent), status_: str = Query("op
     if sort not in SORTS:
         errors.append(f"unknown sort {sort!r}")
     teams = agent.teams if team == "mine" else (team or None)
-    items = [] if errors else request.app.state.handoffs.list(status=status_ or None, team=teams,
-                                                              priority=priority or None, teams=agent.scope,
-                                                              q=q, sort=sort)
+    items = (
+        []
+        if errors
+        else request.app.state.handoffs.list(
+            status=status_ or None, team=teams, priority=priority or None, teams=agent.scope, q=q, sort=sort
+        )
+    )
     filters = {"status": status_, "team": team, "priority": priority, "q": q, "sort": sort}
     waiting = request.app.state.handoffs.waiting(h["ticket_id"] for h in items)
-    return render(request, "inbox.html", 400 if errors else 200, agent=agent, csrf_token=session.csrf,
-                  items=items, errors=errors, waiting=waiting, filters=filters, statuses=STATUSES,
-                  priorities=PRIORITIES, sorts=SORTS, teams=visible_teams(request, agent))
+    return render(
+        request,
+        "inbox.html",
+        400 if errors else 200,
+        agent=agent,
+        csrf_token=session.csrf,
+        items=items,
+        errors=errors,
+        waiting=waiting,
+        filters=filters,
+        statuses=STATUSES,
+        priorities=PRIORITIES,
+        sorts=SORTS,
+        teams=visible_teams(request, agent),
+    )
 
 
-def detail_page(request: Request, agent: AgentInfo, session: security.Session, ticket_id: str,
-                error: str | None = None, status_code: int = 200) -> HTMLResponse:
+def detail_page(
+    request: Request,
+    agent: AgentInfo,
+    session: security.Session,
+    ticket_id: str,
+    error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
     try:
         view = detail(request.app.state, ticket_id, agent)
     except TicketNotFound:
-        return render(request, "error.html", 404, agent=agent, csrf_token=session.csrf,
-                      message=f"There is no handoff {ticket_id}.")
+        return render(
+            request,
+            "error.html",
+            404,
+            agent=agent,
+            csrf_token=session.csrf,
+            message=f"There is no handoff {ticket_id}.",
+        )
     routing = request.app.state.routing
     teams = list(routing.teams) if may_reassign(agent) else [routing.escalation_team]
     problem = None
@@ -224,9 +280,21 @@ def detail_page(request: Request, agent: AgentInfo, session: security.Session, t
         log.exception("agent assist failed for %s", view["ticket_id"])
         found, problem = [], "Knowledge search is not available right now."
     files = MailStore(request.app.state.handoffs).attachments(view["ticket_id"]) if view["channel"] == "email" else []
-    return render(request, "detail.html", status_code, agent=agent, csrf_token=session.csrf, h=view,
-                  error=error, done=request.query_params.get("done"), teams=teams, attachments=files,
-                  escalation_team=routing.escalation_team, suggestions=found, suggestions_problem=problem)
+    return render(
+        request,
+        "detail.html",
+        status_code,
+        agent=agent,
+        csrf_token=session.csrf,
+        h=view,
+        error=error,
+        done=request.query_params.get("done"),
+        teams=teams,
+        attachments=files,
+        escalation_team=routing.escalation_team,
+        suggestions=found,
+        suggestions_problem=problem,
+    )
 
 
 @router.get("/handoffs/{ticket_id}")
@@ -250,38 +318,63 @@ async def act(request: Request, who, ticket_id: str, csrf_token: str, done: str,
         return detail_page(request, agent, session, ticket_id)
     except StoreError as exc:
         return detail_page(request, agent, session, ticket_id, error=str(exc), status_code=409)
-    return RedirectResponse(f"/agent/handoffs/{quote(ticket_id)}?{urlencode({'done': done})}",
-                            status.HTTP_303_SEE_OTHER)
+    return RedirectResponse(
+        f"/agent/handoffs/{quote(ticket_id)}?{urlencode({'done': done})}", status.HTTP_303_SEE_OTHER
+    )
 
 
 @router.post("/handoffs/{ticket_id}/claim")
 async def claim(ticket_id: str, request: Request, who=Depends(current_agent), csrf_token: str = Form("")):
     store = request.app.state.handoffs
-    return await act(request, who, ticket_id, csrf_token, "claimed",
-                     lambda agent: store.claim(ticket_id, agent.username, agent.scope))
+    return await act(
+        request,
+        who,
+        ticket_id,
+        csrf_token,
+        "claimed",
+        lambda agent: store.claim(ticket_id, agent.username, agent.scope),
+    )
 
 
 @router.post("/handoffs/{ticket_id}/note")
-async def note(ticket_id: str, request: Request, who=Depends(current_agent), csrf_token: str = Form(""),
-               text: str = Form("")):
+async def note(
+    ticket_id: str, request: Request, who=Depends(current_agent), csrf_token: str = Form(""), text: str = Form("")
+):
     store = request.app.state.handoffs
-    return await act(request, who, ticket_id, csrf_token, "note added",
-                     lambda agent: store.add_note(ticket_id, agent.username, NoteIn(text=text).text,
-                                                  agent.scope))
+    return await act(
+        request,
+        who,
+        ticket_id,
+        csrf_token,
+        "note added",
+        lambda agent: store.add_note(ticket_id, agent.username, NoteIn(text=text).text, agent.scope),
+    )
 
 
 @router.post("/handoffs/{ticket_id}/resolve")
-async def resolve(ticket_id: str, request: Request, who=Depends(current_agent), csrf_token: str = Form(""),
-                  note: str = Form("")):
+async def resolve(
+    ticket_id: str, request: Request, who=Depends(current_agent), csrf_token: str = Form(""), note: str = Form("")
+):
     store = request.app.state.handoffs
-    return await act(request, who, ticket_id, csrf_token, "resolved",
-                     lambda agent: store.resolve(ticket_id, agent.username, ResolveIn(note=note).note,
-                                                 agent.scope))
+    return await act(
+        request,
+        who,
+        ticket_id,
+        csrf_token,
+        "resolved",
+        lambda agent: store.resolve(ticket_id, agent.username, ResolveIn(note=note).note, agent.scope),
+    )
 
 
 @router.post("/handoffs/{ticket_id}/escalate")
-async def escalate_form(ticket_id: str, request: Request, who=Depends(current_agent), csrf_token: str = Form(""),
-                        reason: str = Form(""), team: str = Form("")):
+async def escalate_form(
+    ticket_id: str,
+    request: Request,
+    who=Depends(current_agent),
+    csrf_token: str = Form(""),
+    reason: str = Form(""),
+    team: str = Form(""),
+):
     def run(agent: AgentInfo):
         body = EscalateIn(reason=reason, team=team or None)
         return escalate(request.app.state, ticket_id, agent, body.reason, body.team)
@@ -297,8 +390,9 @@ async def draft(ticket_id: str, request: Request, who=Depends(current_agent), cs
 
     def run(agent: AgentInfo):
         view = detail(state, ticket_id, agent)
-        written.append(write_draft(view, state.settings.drafts_dir, state.settings.articles_dir,
-                                   state.search.index.articles))
+        written.append(
+            write_draft(view, state.settings.drafts_dir, state.settings.articles_dir, state.search.index.articles)
+        )
         log.info("article draft %s written from %s by %s", written[0].path, view["ticket_id"], agent.username)
 
     response = await act(request, who, ticket_id, csrf_token, "draft", run)

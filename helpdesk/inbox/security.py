@@ -27,8 +27,19 @@ DEVICE_COOKIE = "hd_device"
 LOGIN_CSRF_MAX_AGE = 3600
 DEVICE_MAX_AGE = 90 * 86400
 
-__all__ = ["Session", "read_session", "start_session", "end_session", "check_csrf", "new_token",
-           "set_login_csrf", "check_login_csrf", "device_key", "sessions", "login_throttle"]
+__all__ = [
+    "Session",
+    "read_session",
+    "start_session",
+    "end_session",
+    "check_csrf",
+    "new_token",
+    "set_login_csrf",
+    "check_login_csrf",
+    "device_key",
+    "sessions",
+    "login_throttle",
+]
 
 
 def _serializer(request: Request, salt: str) -> URLSafeTimedSerializer:
@@ -43,8 +54,11 @@ def sessions(request: Request) -> SessionStore:
     state = request.app.state
     if getattr(state, "agent_sessions", None) is None:
         settings = state.settings
-        state.agent_sessions = SessionStore(state.handoffs, timedelta(seconds=settings.session_idle_seconds),
-                                            timedelta(seconds=settings.session_max_seconds))
+        state.agent_sessions = SessionStore(
+            state.handoffs,
+            timedelta(seconds=settings.session_idle_seconds),
+            timedelta(seconds=settings.session_max_seconds),
+        )
     return state.agent_sessions
 
 

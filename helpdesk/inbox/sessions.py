@@ -41,8 +41,9 @@ class Session:
 
 
 class SessionStore:
-    def __init__(self, store: HandoffStore, idle: timedelta, max_age: timedelta,
-                 clock: Callable[[], datetime] = utcnow):
+    def __init__(
+        self, store: HandoffStore, idle: timedelta, max_age: timedelta, clock: Callable[[], datetime] = utcnow
+    ):
         self.store, self.idle, self.max_age, self.clock = store, idle, max_age, clock
 
     def start(self, agent_id: int, address: str | None) -> tuple[str, Session]:
@@ -50,10 +51,19 @@ class SessionStore:
         token, csrf, now = secrets.token_urlsafe(32), secrets.token_urlsafe(32), self.clock()
         with self.store.transaction() as s:
             # Sessions nobody came back to are dead already; drop their rows here rather than never.
-            s.execute(delete(AgentSession).where(
-                (AgentSession.last_seen_at < now - self.idle) | (AgentSession.created_at < now - self.max_age)))
-            row = AgentSession(token_hash=_hash(token), agent_id=agent_id, csrf=csrf, created_at=now,
-                               last_seen_at=now, address=(address or "")[:64] or None)
+            s.execute(
+                delete(AgentSession).where(
+                    (AgentSession.last_seen_at < now - self.idle) | (AgentSession.created_at < now - self.max_age)
+                )
+            )
+            row = AgentSession(
+                token_hash=_hash(token),
+                agent_id=agent_id,
+                csrf=csrf,
+                created_at=now,
+                last_seen_at=now,
+                address=(address or "")[:64] or None,
+            )
             s.add(row)
             s.flush()
             return token, Session(row.id, agent_id, csrf)
@@ -72,8 +82,12 @@ class SessionStore:
             if row is None:
                 return None
             agent = s.get(Agent, row.agent_id)
-            if (agent is None or not agent.active or as_utc(row.last_seen_at) + self.idle < now
-                    or as_utc(row.created_at) + self.max_age < now):
+            if (
+                agent is None
+                or not agent.active
+                or as_utc(row.last_seen_at) + self.idle < now
+                or as_utc(row.created_at) + self.max_age < now
+            ):
                 s.delete(row)
                 return None
             if touch and as_utc(row.last_seen_at) + min(TOUCH_EVERY, self.idle / 10) < now:
@@ -86,8 +100,9 @@ class SessionStore:
 
     def count(self, agent_id: int) -> int:
         with self.store.transaction() as s:
-            return s.scalar(select(func.count()).select_from(AgentSession)
-                            .where(AgentSession.agent_id == agent_id)) or 0
+            return (
+                s.scalar(select(func.count()).select_from(AgentSession).where(AgentSession.agent_id == agent_id)) or 0
+            )
 
 
 @dataclass(frozen=True)
@@ -111,8 +126,11 @@ class LoginThrottle:
         waits = [0.0]
         with self.store.transaction() as s:
             for key, limit in limits.items():
-                count, last = s.execute(select(func.count(), func.max(LoginFailure.at))
-                                        .where(LoginFailure.key == key, LoginFailure.at > now - self.window)).one()
+                count, last = s.execute(
+                    select(func.count(), func.max(LoginFailure.at)).where(
+                        LoginFailure.key == key, LoginFailure.at > now - self.window
+                    )
+                ).one()
                 if count >= limit.free and last is not None:
                     delay = min(limit.cap, limit.base * 2 ** (count - limit.free))
                     waits.append((as_utc(last) + timedelta(seconds=delay) - now).total_seconds())

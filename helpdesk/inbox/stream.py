@@ -40,10 +40,22 @@ def snapshot(store: HandoffStore, request: Request) -> dict[str, Any] | None:
         return None
     items = store.list(status="open", teams=agent.scope, limit=500)
     waiting = store.waiting(h["ticket_id"] for h in items)
-    tickets = [{"ticket_id": h["ticket_id"], "status": h["status"], "priority": h["priority"], "team": h["team"],
-                "waiting": h["ticket_id"] in waiting} for h in items]
-    return {"tickets": tickets, "open": len(tickets), "new": sum(t["status"] == "new" for t in tickets),
-            "waiting": len(waiting)}
+    tickets = [
+        {
+            "ticket_id": h["ticket_id"],
+            "status": h["status"],
+            "priority": h["priority"],
+            "team": h["team"],
+            "waiting": h["ticket_id"] in waiting,
+        }
+        for h in items
+    ]
+    return {
+        "tickets": tickets,
+        "open": len(tickets),
+        "new": sum(t["status"] == "new" for t in tickets),
+        "waiting": len(waiting),
+    }
 
 
 @router.get("/agent/events")

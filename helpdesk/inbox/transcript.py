@@ -47,8 +47,15 @@ def render_markdown(text: str) -> Markup:
     # to drop, so "<" and "&" are escaped before rendering (">" stays: blockquotes).
     source = text.replace("&", "&amp;").replace("<", "&lt;")
     html = markdown.markdown(source, extensions=["sane_lists"], output_format="html")
-    return Markup(nh3.clean(html, tags=TAGS, attributes=ATTRIBUTES, url_schemes={"http", "https", "mailto"},
-                            link_rel="noopener noreferrer nofollow"))
+    return Markup(
+        nh3.clean(
+            html,
+            tags=TAGS,
+            attributes=ATTRIBUTES,
+            url_schemes={"http", "https", "mailto"},
+            link_rel="noopener noreferrer nofollow",
+        )
+    )
 
 
 def render_message(sender: str, text: str) -> Markup:

@@ -33,8 +33,13 @@ def save(directory: Path, attachment: Attachment) -> StoredAttachment:
     fd = os.open(directory / token, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as out:
         out.write(attachment.data)
-    return StoredAttachment(token, attachment.filename, attachment.content_type, len(attachment.data),
-                            hashlib.sha256(attachment.data).hexdigest())
+    return StoredAttachment(
+        token,
+        attachment.filename,
+        attachment.content_type,
+        len(attachment.data),
+        hashlib.sha256(attachment.data).hexdigest(),
+    )
 
 
 def path_of(directory: Path, token: str) -> Path:
@@ -45,5 +50,7 @@ def path_of(directory: Path, token: str) -> Path:
 
 def download_headers(filename: str) -> dict[str, str]:
     ascii_name = "".join(c if c.isascii() and c.isprintable() and c not in '"\\;' else "_" for c in filename)
-    return {**DOWNLOAD_HEADERS,
-            "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"}
+    return {
+        **DOWNLOAD_HEADERS,
+        "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}",
+    }

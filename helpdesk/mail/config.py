@@ -78,8 +78,13 @@ class MailSettings:
             kwargs["smtp_listen"] = env["HELPDESK_MAIL_SMTP_LISTEN"]
         if env.get("HELPDESK_SEARCH_URL"):
             kwargs["search_url"] = env["HELPDESK_SEARCH_URL"].rstrip("/")
-        for name, kind in (("poll_seconds", float), ("max_mail_bytes", int), ("max_attachment_bytes", int),
-                           ("reopen_days", float), ("autoreply_hours", float)):
+        for name, kind in (
+            ("poll_seconds", float),
+            ("max_mail_bytes", int),
+            ("max_attachment_bytes", int),
+            ("reopen_days", float),
+            ("autoreply_hours", float),
+        ):
             key = f"HELPDESK_MAIL_{name.upper()}"
             if env.get(key):
                 try:
@@ -96,11 +101,22 @@ class MailSettings:
 
     def check(self) -> None:
         if self.imap_security not in SECURITIES:
-            raise MailConfigError(f"HELPDESK_IMAP_SECURITY: {self.imap_security!r} is not one of "
-                                  f"{', '.join(SECURITIES)}")
+            raise MailConfigError(
+                f"HELPDESK_IMAP_SECURITY: {self.imap_security!r} is not one of {', '.join(SECURITIES)}"
+            )
         if self.imap_host and not (self.imap_user and self.imap_password):
-            raise MailConfigError("HELPDESK_IMAP_HOST is set: HELPDESK_IMAP_USER and HELPDESK_IMAP_PASSWORD_FILE "
-                                  "(or HELPDESK_IMAP_PASSWORD) are needed too")
-        if min(self.poll_seconds, self.max_mail_bytes, self.max_attachment_bytes, self.reopen_days,
-               self.autoreply_hours) <= 0:
+            raise MailConfigError(
+                "HELPDESK_IMAP_HOST is set: HELPDESK_IMAP_USER and HELPDESK_IMAP_PASSWORD_FILE "
+                "(or HELPDESK_IMAP_PASSWORD) are needed too"
+            )
+        if (
+            min(
+                self.poll_seconds,
+                self.max_mail_bytes,
+                self.max_attachment_bytes,
+                self.reopen_days,
+                self.autoreply_hours,
+            )
+            <= 0
+        ):
             raise MailConfigError("HELPDESK_MAIL_* sizes and periods must be positive")

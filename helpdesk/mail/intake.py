@@ -52,9 +52,11 @@ class SearchClient:
         """The decision on ``query``; the conversation id goes with it, so that an unanswered question is
         kept with its conversation and erased with the customer's data."""
         try:
-            response = httpx.post(f"{self.base_url}/search", json={"query": query, "top_k": 3,
-                                                                   "conversation_id": conversation_id},
-                                  timeout=self.timeout)
+            response = httpx.post(
+                f"{self.base_url}/search",
+                json={"query": query, "top_k": 3, "conversation_id": conversation_id},
+                timeout=self.timeout,
+            )
             response.raise_for_status()
             return response.json()
         except (httpx.HTTPError, ValueError) as exc:
@@ -74,8 +76,18 @@ def clip(text: str, limit: int = MAX_TEXT) -> str:
 
 
 class Intake:
-    def __init__(self, *, handoffs: HandoffStore, routing: RoutingConfig, notify, mail: MailSettings,
-                 desk_address: str, company: str, default_language: str, search: SearchClient):
+    def __init__(
+        self,
+        *,
+        handoffs: HandoffStore,
+        routing: RoutingConfig,
+        notify,
+        mail: MailSettings,
+        desk_address: str,
+        company: str,
+        default_language: str,
+        search: SearchClient,
+    ):
         self.handoffs, self.routing, self.notify, self.settings = handoffs, routing, notify, mail
         self.desk_address, self.company, self.default_language = desk_address, company, default_language
         self.search = search
@@ -118,24 +130,45 @@ class Intake:
         answer = top if decision == "answer" else None  # an answer comes with its article
         # The team: the category of what the search found plausible, like the chat's topic; "other" without.
         plausible = top if decision in ("answer", "suggest") else None
-        category = plausible["category"] if plausible and plausible["category"] in self.routing.categories \
-            else OTHER_CATEGORY
-        reason = ("customer_request" if decision == "answer" else
-                  "no_answer" if result is not None or not mail.complete else "search_unavailable")
-        description = clip((f"Follow-up to {follows}. " if follows else "") + (mail.subject or "(no subject)")
-                           + ("\n\n" + mail.text if mail.text else ""))
+        category = (
+            plausible["category"] if plausible and plausible["category"] in self.routing.categories else OTHER_CATEGORY
+        )
+        reason = (
+            "customer_request"
+            if decision == "answer"
+            else "no_answer"
+            if result is not None or not mail.complete
+            else "search_unavailable"
+        )
+        description = clip(
+            (f"Follow-up to {follows}. " if follows else "")
+            + (mail.subject or "(no subject)")
+            + ("\n\n" + mail.text if mail.text else "")
+        )
         shown = hits[:1] if decision == "answer" else hits[:3] if decision == "suggest" else []
         try:
-            data = HandoffIn.model_validate({
-                "idempotency_key": "mail-" + digest[:48], "conversation_id": conversation,
-                "channel": "email", "language": lang, "reason": reason,
-                "summary": {"category": category, "product": answer["product"] if answer else None,
-                            "description": description, "tried": "", "urgency": "normal",
-                            "contact": {"name": mail.sender_name or None, "email": mail.sender}},
-                "transcript": [{"sender": "customer", "text": self._transcript(mail), "timestamp": utcnow()}],
-                "articles_shown": [{"article_id": h["article_id"], "title": h["title"][:300],
-                                    "score": h["confidence"]} for h in shown],
-            })
+            data = HandoffIn.model_validate(
+                {
+                    "idempotency_key": "mail-" + digest[:48],
+                    "conversation_id": conversation,
+                    "channel": "email",
+                    "language": lang,
+                    "reason": reason,
+                    "summary": {
+                        "category": category,
+                        "product": answer["product"] if answer else None,
+                        "description": description,
+                        "tried": "",
+                        "urgency": "normal",
+                        "contact": {"name": mail.sender_name or None, "email": mail.sender},
+                    },
+                    "transcript": [{"sender": "customer", "text": self._transcript(mail), "timestamp": utcnow()}],
+                    "articles_shown": [
+                        {"article_id": h["article_id"], "title": h["title"][:300], "score": h["confidence"]}
+                        for h in shown
+                    ],
+                }
+            )
         except ValidationError as exc:
             log.warning("mail %s from %r cannot become a ticket: %s", mail.message_id, mail.sender, exc)
             return Outcome("refused", auto_reply="invalid sender")
@@ -149,8 +182,9 @@ class Intake:
         if not (created or not self.store.sent_any(ticket)):
             return Outcome("created", ticket, decision, "already answered")
         if answer is not None and created:
-            self.handoffs.resolve(ticket, "mail", f"Answered automatically by mail: {answer['title']} "
-                                                  f"({answer['answer']['url']})")
+            self.handoffs.resolve(
+                ticket, "mail", f"Answered automatically by mail: {answer['title']} ({answer['answer']['url']})"
+            )
         if refusal:
             return Outcome("created", ticket, decision, refusal)
         if not mail.complete:
@@ -187,30 +221,56 @@ class Intake:
         sent = None
         if not mail.complete and not self._refusal(mail):
             sent = "mail.too-large"
-            self._send_auto(mail, ticket, replies.too_large_text(view["language"], self.company, mail, ticket,
-                                                                 self.settings.max_mail_bytes), sent)
+            self._send_auto(
+                mail,
+                ticket,
+                replies.too_large_text(view["language"], self.company, mail, ticket, self.settings.max_mail_bytes),
+                sent,
+            )
         return Outcome("added", ticket, auto_reply=sent or ("reopened" if reopen else None))
 
     # -- helpers -----------------------------------------------------------------------------------
     def _refusal(self, mail: ParsedMail) -> str | None:
         reason = loop.refusal(mail, self.desk_address)
         if reason is None and not self.store.claim_auto_reply(
-                mail.reply_to or mail.sender, timedelta(hours=self.settings.autoreply_hours)):
-            reason = f"{mail.reply_to or mail.sender} got an automatic reply within the last " \
-                     f"{self.settings.autoreply_hours:g} hours"
+            mail.reply_to or mail.sender, timedelta(hours=self.settings.autoreply_hours)
+        ):
+            reason = (
+                f"{mail.reply_to or mail.sender} got an automatic reply within the last "
+                f"{self.settings.autoreply_hours:g} hours"
+            )
         return reason
 
     def _send_auto(self, mail: ParsedMail, ticket: str, text: str, event: str) -> None:
         thread = [m["message_id"] for m in self.store.thread(ticket)]
-        out = replies.compose(desk_address=self.desk_address, company=self.company, to=mail.reply_to or mail.sender,
-                              ticket_id=ticket, subject=mail.subject, text=text, thread=thread, automatic=True)
-        self.store.send(ticket, out.message_id, out.subject, out.to, out.raw, out.mail_from, event,
-                        Message(sender="bot", text=clip(text), timestamp=utcnow()), actor="mail")
+        out = replies.compose(
+            desk_address=self.desk_address,
+            company=self.company,
+            to=mail.reply_to or mail.sender,
+            ticket_id=ticket,
+            subject=mail.subject,
+            text=text,
+            thread=thread,
+            automatic=True,
+        )
+        self.store.send(
+            ticket,
+            out.message_id,
+            out.subject,
+            out.to,
+            out.raw,
+            out.mail_from,
+            event,
+            Message(sender="bot", text=clip(text), timestamp=utcnow()),
+            actor="mail",
+        )
 
     def _transcript(self, mail: ParsedMail, reply: bool = False) -> str:
         if not mail.complete:
-            return (f"Subject: {mail.subject}\n\n[This mail of {mail.size} bytes is over the limit of "
-                    f"{self.settings.max_mail_bytes} bytes; it was not downloaded. It is still in the mailbox.]")
+            return (
+                f"Subject: {mail.subject}\n\n[This mail of {mail.size} bytes is over the limit of "
+                f"{self.settings.max_mail_bytes} bytes; it was not downloaded. It is still in the mailbox.]"
+            )
         body = new_text(mail.text) if reply else mail.text
         lines = [f"Subject: {mail.subject}", "", body or "(no text)"]
         if mail.was_html:

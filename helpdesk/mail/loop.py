@@ -18,7 +18,9 @@ from helpdesk.mail.parsing import ParsedMail
 
 MACHINE_SENDER = re.compile(
     r"^(?:mailer-daemon|postmaster|no-?reply|do-?not-?reply|donotreply|bounces?(?:[+-].*)?|listserv|majordomo|"
-    r"owner-.+|.+-request|.+-bounces?|.+-noreply|noreply-.+|no-reply-.+)$", re.IGNORECASE)
+    r"owner-.+|.+-request|.+-bounces?|.+-noreply|noreply-.+|no-reply-.+)$",
+    re.IGNORECASE,
+)
 BULK_PRECEDENCE = {"bulk", "list", "junk"}
 LIST_HEADERS = ("list-unsubscribe", "list-id", "list-post")
 

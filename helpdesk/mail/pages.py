@@ -37,18 +37,42 @@ def send_reply(state, ticket_id: str, agent: AgentInfo, text: str) -> None:
     thread = mails.thread(view["ticket_id"])
     subject = next((m["subject"] for m in thread if m["direction"] == "in"), view["summary"]["description"][:80])
     company = state.deployment.company
-    out = compose(desk_address=settings.mail.desk_address(settings.smtp_from), company=company, to=to,
-                  ticket_id=view["ticket_id"], subject=subject, text=f"{body}\n\n-- \n{agent.display_name}\n{company}",
-                  thread=[m["message_id"] for m in thread], automatic=False)
-    mails.send(view["ticket_id"], out.message_id, out.subject, out.to, out.raw, out.mail_from, "mail.agent-reply",
-               Message(sender="agent", text=body, timestamp=utcnow()), actor=agent.username, teams=agent.scope)
+    out = compose(
+        desk_address=settings.mail.desk_address(settings.smtp_from),
+        company=company,
+        to=to,
+        ticket_id=view["ticket_id"],
+        subject=subject,
+        text=f"{body}\n\n-- \n{agent.display_name}\n{company}",
+        thread=[m["message_id"] for m in thread],
+        automatic=False,
+    )
+    mails.send(
+        view["ticket_id"],
+        out.message_id,
+        out.subject,
+        out.to,
+        out.raw,
+        out.mail_from,
+        "mail.agent-reply",
+        Message(sender="agent", text=body, timestamp=utcnow()),
+        actor=agent.username,
+        teams=agent.scope,
+    )
 
 
 @router.post("/handoffs/{ticket_id}/mail")
-async def reply_by_mail(ticket_id: str, request: Request, who=Depends(current_agent), csrf_token: str = Form(""),
-                        text: str = Form("")):
-    return await act(request, who, ticket_id, csrf_token, "reply sent by e-mail",
-                     lambda agent: send_reply(request.app.state, ticket_id, agent, text))
+async def reply_by_mail(
+    ticket_id: str, request: Request, who=Depends(current_agent), csrf_token: str = Form(""), text: str = Form("")
+):
+    return await act(
+        request,
+        who,
+        ticket_id,
+        csrf_token,
+        "reply sent by e-mail",
+        lambda agent: send_reply(request.app.state, ticket_id, agent, text),
+    )
 
 
 @router.get("/handoffs/{ticket_id}/attachments/{token}")
@@ -61,7 +85,13 @@ def download(ticket_id: str, token: str, request: Request, who=Depends(current_a
         if not path.is_file():
             raise FileNotFoundError(path)
     except (TicketNotFound, FileNotFoundError):
-        return render(request, "error.html", 404, agent=agent, csrf_token=session.csrf,
-                      message=f"There is no handoff {ticket_id}.")
+        return render(
+            request,
+            "error.html",
+            404,
+            agent=agent,
+            csrf_token=session.csrf,
+            message=f"There is no handoff {ticket_id}.",
+        )
     headers = attachments.download_headers(found.filename)
     return FileResponse(path, headers=headers, media_type=headers["Content-Type"])

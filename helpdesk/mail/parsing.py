@@ -24,23 +24,52 @@ import nh3
 ADDRESS_RE = re.compile(r"[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}")
 MSGID_RE = re.compile(r"<[^<>\s]{1,400}>")
 TICKET_RE = re.compile(r"\bHD-[2-9A-HJ-NP-Z]{6}\b")
-BLOCK_TAGS = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "blockquote",
-              "pre", "hr", "section", "article", "header", "footer"}
+BLOCK_TAGS = {
+    "p",
+    "div",
+    "br",
+    "li",
+    "tr",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "table",
+    "ul",
+    "ol",
+    "blockquote",
+    "pre",
+    "hr",
+    "section",
+    "article",
+    "header",
+    "footer",
+}
 KEPT_TAGS = BLOCK_TAGS | {"a", "td", "th", "b", "strong", "i", "em", "span", "code", "tbody", "thead"}
 # Where the quoted history of a reply starts (Outlook, Thunderbird, Gmail, Apple Mail in de/en).
 QUOTE_START = re.compile(
     r"^(?:On .{3,200} wrote:|Am .{3,200} schrieb .{0,200}:|-{2,}\s*(?:Original Message|Ursprüngliche Nachricht)\s*-{2,}"
-    r"|(?:From|Von): .+)$", re.IGNORECASE)
+    r"|(?:From|Von): .+)$",
+    re.IGNORECASE,
+)
 
 
 # A mail's greeting line and where its closing starts: words for people, noise for knowledge search.
-SALUTATION = re.compile(r"^(?:hallo|hi|hey|moin|servus|guten (?:tag|morgen|abend)|sehr geehrte[rs]?|liebe[rs]?|"
-                        r"hello|dear|good (?:morning|afternoon|evening))\b[^.!?\n]{0,60}[,!]?$", re.IGNORECASE)
-CLOSING = re.compile(r"^(?:--\s*|(?:viele|beste|liebe|freundliche) gr(?:ü|ue)(?:ß|ss)e\b.*|"
-                     r"mit freundlichen gr(?:ü|ue)(?:ß|ss)en\b.*|"
-                     r"mfg\b.*|gru(?:ß|ss)\b.*|vg\b.*|(?:best|kind|warm)(?: regards)?\b,?$|regards\b.*|cheers\b.*|"
-                     r"thanks?(?: you)?(?: in advance)?[,!.]?$|danke(?: im voraus)?[,!.]?$|sent from my .*|"
-                     r"von meinem .* gesendet)$", re.IGNORECASE)
+SALUTATION = re.compile(
+    r"^(?:hallo|hi|hey|moin|servus|guten (?:tag|morgen|abend)|sehr geehrte[rs]?|liebe[rs]?|"
+    r"hello|dear|good (?:morning|afternoon|evening))\b[^.!?\n]{0,60}[,!]?$",
+    re.IGNORECASE,
+)
+CLOSING = re.compile(
+    r"^(?:--\s*|(?:viele|beste|liebe|freundliche) gr(?:ü|ue)(?:ß|ss)e\b.*|"
+    r"mit freundlichen gr(?:ü|ue)(?:ß|ss)en\b.*|"
+    r"mfg\b.*|gru(?:ß|ss)\b.*|vg\b.*|(?:best|kind|warm)(?: regards)?\b,?$|regards\b.*|cheers\b.*|"
+    r"thanks?(?: you)?(?: in advance)?[,!.]?$|danke(?: im voraus)?[,!.]?$|sent from my .*|"
+    r"von meinem .* gesendet)$",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -140,8 +169,9 @@ class _TextMaker(HTMLParser):
 
 def html_to_text(html: str) -> str:
     """Sanitise (nh3: only harmless tags, scripts and styles gone with their content), then reduce to text."""
-    clean = nh3.clean(html, tags=KEPT_TAGS, attributes={"a": {"href"}}, clean_content_tags={"script", "style"},
-                      link_rel=None)
+    clean = nh3.clean(
+        html, tags=KEPT_TAGS, attributes={"a": {"href"}}, clean_content_tags={"script", "style"}, link_rel=None
+    )
     maker = _TextMaker()
     maker.feed(clean)
     maker.close()
@@ -221,15 +251,25 @@ def parse(raw: bytes, max_attachment_bytes: int, size: int | None = None, comple
             data = payload if isinstance(payload, bytes) else b""
             filename = _clean_filename(part.get_filename())
             if len(data) > max_attachment_bytes:
-                dropped.append(f"attachment {filename} ({len(data)} bytes) is over the limit of "
-                               f"{max_attachment_bytes} bytes and was not taken in")
+                dropped.append(
+                    f"attachment {filename} ({len(data)} bytes) is over the limit of "
+                    f"{max_attachment_bytes} bytes and was not taken in"
+                )
                 continue
             attachments.append(Attachment(filename, part.get_content_type()[:200], data))
     return ParsedMail(
-        message_id=message_id, subject=subject, sender=sender.strip().lower() if "@" in sender else "",
-        sender_name=storable(name).strip()[:200], reply_to=(reply_to[0] if reply_to else sender).strip().lower(),
+        message_id=message_id,
+        subject=subject,
+        sender=sender.strip().lower() if "@" in sender else "",
+        sender_name=storable(name).strip()[:200],
+        reply_to=(reply_to[0] if reply_to else sender).strip().lower(),
         in_reply_to=message_ids(str(msg.get("In-Reply-To", ""))),
         references=message_ids(str(msg.get("References", ""))),
-        text=storable(text), headers=headers, attachments=tuple(attachments), dropped=tuple(dropped),
-        size=size if size is not None else len(raw), complete=complete, was_html=was_html,
+        text=storable(text),
+        headers=headers,
+        attachments=tuple(attachments),
+        dropped=tuple(dropped),
+        size=size if size is not None else len(raw),
+        complete=complete,
+        was_html=was_html,
     )

@@ -40,8 +40,17 @@ def reply_subject(ticket_id: str, subject: str) -> str:
     return f"[{ticket_id}] Re: {base}" if base else f"[{ticket_id}]"
 
 
-def compose(*, desk_address: str, company: str, to: str, ticket_id: str, subject: str, text: str,
-            thread: list[str], automatic: bool) -> Outgoing:
+def compose(
+    *,
+    desk_address: str,
+    company: str,
+    to: str,
+    ticket_id: str,
+    subject: str,
+    text: str,
+    thread: list[str],
+    automatic: bool,
+) -> Outgoing:
     """``thread``: the conversation's Message-IDs, oldest first; the last one is answered."""
     message = EmailMessage()
     domain = desk_address.rsplit("@", 1)[-1]
@@ -60,8 +69,9 @@ def compose(*, desk_address: str, company: str, to: str, ticket_id: str, subject
         message["Auto-Submitted"] = "auto-replied"
         message["X-Auto-Response-Suppress"] = "All"  # no out-of-office answers from Exchange
     message.set_content(text, cte="quoted-printable")  # 7-bit, short lines: any SMTP server takes it
-    return Outgoing(message_id, to, str(message["Subject"]), text, message.as_string(),
-                    "" if automatic else desk_address)
+    return Outgoing(
+        message_id, to, str(message["Subject"]), text, message.as_string(), "" if automatic else desk_address
+    )
 
 
 def greeting(lang: str, name: str) -> str:
@@ -74,38 +84,47 @@ def answer_text(lang: str, company: str, mail: ParsedMail, ticket_id: str, hit: 
     """An answer found in the knowledge base: the passage, its article, how to say it did (not) help."""
     passage, link, title = hit["answer"]["text"], hit["answer"]["url"], hit["title"]
     if lang == "de":
-        return (f"{greeting(lang, mail.sender_name)}\n\nvielen Dank für Ihre Nachricht an {company}. "
-                f"Diese Antwort aus unserer Wissensdatenbank sollte weiterhelfen:\n\n{passage}\n\n"
-                f"Ausführlich im Artikel „{title}“:\n{link}\n\n"
-                f"Hat das geholfen? Dann antworten Sie einfach mit „gelöst“. Wenn nicht, beantworten Sie "
-                f"einfach diese Mail: Ihre Antwort geht direkt an unser Support-Team (Ticket {ticket_id}).\n\n"
-                f"Freundliche Grüße\n{company}\n\n"
-                f"(Diese Antwort wurde automatisch aus unserer Wissensdatenbank erstellt.)")
-    return (f"{greeting(lang, mail.sender_name)}\n\nthank you for writing to {company}. "
-            f"This answer from our knowledge base should help:\n\n{passage}\n\n"
-            f"More in the article \"{title}\":\n{link}\n\n"
-            f"Did that solve it? Then just reply \"solved\". If it did not help, just answer this mail: "
-            f"your answer goes straight to our support team (ticket {ticket_id}).\n\n"
-            f"Kind regards\n{company}\n\n(This answer was written automatically from our knowledge base.)")
+        return (
+            f"{greeting(lang, mail.sender_name)}\n\nvielen Dank für Ihre Nachricht an {company}. "
+            f"Diese Antwort aus unserer Wissensdatenbank sollte weiterhelfen:\n\n{passage}\n\n"
+            f"Ausführlich im Artikel „{title}“:\n{link}\n\n"
+            f"Hat das geholfen? Dann antworten Sie einfach mit „gelöst“. Wenn nicht, beantworten Sie "
+            f"einfach diese Mail: Ihre Antwort geht direkt an unser Support-Team (Ticket {ticket_id}).\n\n"
+            f"Freundliche Grüße\n{company}\n\n"
+            f"(Diese Antwort wurde automatisch aus unserer Wissensdatenbank erstellt.)"
+        )
+    return (
+        f"{greeting(lang, mail.sender_name)}\n\nthank you for writing to {company}. "
+        f"This answer from our knowledge base should help:\n\n{passage}\n\n"
+        f'More in the article "{title}":\n{link}\n\n'
+        f'Did that solve it? Then just reply "solved". If it did not help, just answer this mail: '
+        f"your answer goes straight to our support team (ticket {ticket_id}).\n\n"
+        f"Kind regards\n{company}\n\n(This answer was written automatically from our knowledge base.)"
+    )
 
 
 def article_list(intro: str, articles: list[dict[str, Any]]) -> str:
     return f"\n\n{intro}\n" + "\n".join(f"- {a['title']}: {a['url']}" for a in articles) if articles else ""
 
 
-def acknowledgement_text(lang: str, company: str, mail: ParsedMail, ticket_id: str, expected: str,
-                         suggestions: list[dict[str, Any]]) -> str:
+def acknowledgement_text(
+    lang: str, company: str, mail: ParsedMail, ticket_id: str, expected: str, suggestions: list[dict[str, Any]]
+) -> str:
     """No article answers: the ticket number and the honest expected response time."""
     if lang == "de":
-        text = (f"{greeting(lang, mail.sender_name)}\n\nvielen Dank für Ihre Nachricht an {company}. "
-                f"Wir haben daraus das Ticket {ticket_id} angelegt. Eine Mitarbeiterin oder ein Mitarbeiter "
-                f"meldet sich {expected}.\n\nWenn Sie etwas ergänzen möchten, beantworten Sie einfach diese "
-                f"Mail; die Ticketnummer im Betreff ordnet Ihre Antwort zu.")
+        text = (
+            f"{greeting(lang, mail.sender_name)}\n\nvielen Dank für Ihre Nachricht an {company}. "
+            f"Wir haben daraus das Ticket {ticket_id} angelegt. Eine Mitarbeiterin oder ein Mitarbeiter "
+            f"meldet sich {expected}.\n\nWenn Sie etwas ergänzen möchten, beantworten Sie einfach diese "
+            f"Mail; die Ticketnummer im Betreff ordnet Ihre Antwort zu."
+        )
         text += article_list("Vielleicht hilft Ihnen bis dahin einer dieser Artikel:", suggestions)
         return text + f"\n\nFreundliche Grüße\n{company}\n\n(Diese Bestätigung wurde automatisch erstellt.)"
-    text = (f"{greeting(lang, mail.sender_name)}\n\nthank you for writing to {company}. We have opened "
-            f"ticket {ticket_id} for your request. A member of our team will get back to you {expected}.\n\n"
-            f"To add something, just answer this mail; the ticket number in the subject keeps it together.")
+    text = (
+        f"{greeting(lang, mail.sender_name)}\n\nthank you for writing to {company}. We have opened "
+        f"ticket {ticket_id} for your request. A member of our team will get back to you {expected}.\n\n"
+        f"To add something, just answer this mail; the ticket number in the subject keeps it together."
+    )
     text += article_list("Until then, one of these articles may help:", suggestions)
     return text + f"\n\nKind regards\n{company}\n\n(This confirmation was sent automatically.)"
 
@@ -118,12 +137,16 @@ def human_size(size: int, lang: str) -> str:
 def too_large_text(lang: str, company: str, mail: ParsedMail, ticket_id: str, limit: int) -> str:
     size, most = human_size(mail.size, lang), human_size(limit, lang)
     if lang == "de":
-        return (f"{greeting(lang, mail.sender_name)}\n\nIhre Mail „{mail.subject}“ ist {size} groß, mehr als die "
-                f"{most}, die wir annehmen können; sie wurde deshalb nicht gelesen. Wir haben das Ticket "
-                f"{ticket_id} angelegt. Bitte beantworten Sie diese Mail mit Ihrer Frage als Text und lassen "
-                f"Sie große Anhänge weg (oder teilen Sie sie als Link).\n\nFreundliche Grüße\n{company}\n\n"
-                f"(Diese Nachricht wurde automatisch erstellt.)")
-    return (f"{greeting(lang, mail.sender_name)}\n\nyour mail \"{mail.subject}\" is {size}, more than the "
-            f"{most} we can accept, so it was not read. We have opened ticket {ticket_id}. Please answer this "
-            f"mail with your question as text and leave out large attachments (or share them as a link).\n\n"
-            f"Kind regards\n{company}\n\n(This message was sent automatically.)")
+        return (
+            f"{greeting(lang, mail.sender_name)}\n\nIhre Mail „{mail.subject}“ ist {size} groß, mehr als die "
+            f"{most}, die wir annehmen können; sie wurde deshalb nicht gelesen. Wir haben das Ticket "
+            f"{ticket_id} angelegt. Bitte beantworten Sie diese Mail mit Ihrer Frage als Text und lassen "
+            f"Sie große Anhänge weg (oder teilen Sie sie als Link).\n\nFreundliche Grüße\n{company}\n\n"
+            f"(Diese Nachricht wurde automatisch erstellt.)"
+        )
+    return (
+        f'{greeting(lang, mail.sender_name)}\n\nyour mail "{mail.subject}" is {size}, more than the '
+        f"{most} we can accept, so it was not read. We have opened ticket {ticket_id}. Please answer this "
+        f"mail with your question as text and leave out large attachments (or share them as a link).\n\n"
+        f"Kind regards\n{company}\n\n(This message was sent automatically.)"
+    )

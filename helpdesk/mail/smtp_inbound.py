@@ -40,7 +40,8 @@ class _Handler:
 
 
 def start(host: str, port: int, address: str, max_bytes: int, take: Callable[[bytes], object]) -> Controller:
-    controller = Controller(_Handler(address, take), hostname=host, port=port, data_size_limit=max_bytes,
-                            decode_data=False)
+    controller = Controller(
+        _Handler(address, take), hostname=host, port=port, data_size_limit=max_bytes, decode_data=False
+    )
     controller.start()
     return controller

@@ -52,18 +52,24 @@ class MailStore:
         if not ids:
             return None
         with self.handoffs.transaction() as s:
-            rows = dict(s.execute(select(MailMessage.message_id, Handoff.ticket_id)
-                                  .join(Handoff, Handoff.id == MailMessage.handoff_id)
-                                  .where(MailMessage.message_id.in_(ids))).all())
+            rows = dict(
+                s.execute(
+                    select(MailMessage.message_id, Handoff.ticket_id)
+                    .join(Handoff, Handoff.id == MailMessage.handoff_id)
+                    .where(MailMessage.message_id.in_(ids))
+                ).all()
+            )
         return next((rows[m] for m in ids if m in rows), None)
 
     def thread(self, ticket_id: str) -> list[dict[str, Any]]:
         """The ticket's Message-IDs, oldest first: the References of the next mail the desk sends."""
         with self.handoffs.transaction() as s:
-            rows = s.execute(select(MailMessage.message_id, MailMessage.direction, MailMessage.subject,
-                                    MailMessage.at)
-                             .join(Handoff, Handoff.id == MailMessage.handoff_id)
-                             .where(Handoff.ticket_id == ticket_id).order_by(MailMessage.id)).all()
+            rows = s.execute(
+                select(MailMessage.message_id, MailMessage.direction, MailMessage.subject, MailMessage.at)
+                .join(Handoff, Handoff.id == MailMessage.handoff_id)
+                .where(Handoff.ticket_id == ticket_id)
+                .order_by(MailMessage.id)
+            ).all()
         return [{"message_id": m, "direction": d, "subject": subj, "at": as_utc(at)} for m, d, subj, at in rows]
 
     def claim_auto_reply(self, sender: str, period: timedelta, now: datetime | None = None) -> bool:
@@ -84,9 +90,16 @@ class MailStore:
         except IntegrityError:  # another process claimed this new sender at the same moment
             return False
 
-    def take_in(self, ticket_id: str, message_id: str, subject: str, messages: list[Message],
-                attachments: list[StoredAttachment], reopen: dict[str, Any] | None = None,
-                note: str | None = None) -> bool:
+    def take_in(
+        self,
+        ticket_id: str,
+        message_id: str,
+        subject: str,
+        messages: list[Message],
+        attachments: list[StoredAttachment],
+        reopen: dict[str, Any] | None = None,
+        note: str | None = None,
+    ) -> bool:
         """Record an inbound mail on a ticket: its Message-ID, transcript messages (none when the
         ticket was just made from it), attachments, a reopen (``{"sla_due_at": ..., "note": ...}``).
         False when this Message-ID was taken in before (nothing changes)."""
@@ -94,38 +107,76 @@ class MailStore:
         try:
             with self.handoffs.transaction() as s:
                 handoff = self.handoffs.lock(s, ticket_id)
-                s.add(MailMessage(message_id=message_id, handoff_id=handoff.id, direction="in",
-                                  subject=subject[:500], at=now))
+                s.add(
+                    MailMessage(
+                        message_id=message_id, handoff_id=handoff.id, direction="in", subject=subject[:500], at=now
+                    )
+                )
                 s.flush()
                 if messages:
                     self.handoffs.add_messages(s, handoff, messages, "mail", now)
                 for a in attachments:
-                    s.add(MailAttachment(token=a.token, handoff_id=handoff.id, filename=a.filename,
-                                         content_type=a.content_type, size=a.size, sha256=a.sha256, at=now))
+                    s.add(
+                        MailAttachment(
+                            token=a.token,
+                            handoff_id=handoff.id,
+                            filename=a.filename,
+                            content_type=a.content_type,
+                            size=a.size,
+                            sha256=a.sha256,
+                            at=now,
+                        )
+                    )
                 if note:
                     s.add(HandoffEvent(handoff_id=handoff.id, at=now, actor="mail", action="note", note=note))
                 if reopen is not None and handoff.status == "resolved":
                     handoff.status, handoff.assignee = "new", None
                     handoff.sla_due_at, handoff.updated_at = reopen["sla_due_at"], now
-                    s.add(HandoffEvent(handoff_id=handoff.id, at=now, actor="mail", action="reopened",
-                                       note=reopen["note"]))
+                    s.add(
+                        HandoffEvent(
+                            handoff_id=handoff.id, at=now, actor="mail", action="reopened", note=reopen["note"]
+                        )
+                    )
         except IntegrityError:
             return False
         return True
 
-    def send(self, ticket_id: str, message_id: str, subject: str, to: str, raw: str, mail_from: str,
-             event: str, transcript: Message | None, actor: str, teams: Scope = None) -> None:
+    def send(
+        self,
+        ticket_id: str,
+        message_id: str,
+        subject: str,
+        to: str,
+        raw: str,
+        mail_from: str,
+        event: str,
+        transcript: Message | None,
+        actor: str,
+        teams: Scope = None,
+    ) -> None:
         """Enqueue a composed mail for delivery (the notification worker sends it by SMTP, with retries),
         with its Message-ID and, when given, its transcript message, in one transaction."""
         now = utcnow()
         with self.handoffs.transaction() as s:
             handoff = self.handoffs.lock(s, ticket_id, teams=teams)
-            s.add(MailMessage(message_id=message_id, handoff_id=handoff.id, direction="out", subject=subject[:500],
-                              at=now))
-            s.add(OutboxItem(handoff_id=handoff.id, event=event, channel="mail", target=to,
-                             payload=json.dumps({"event": event, "raw": raw, "mail_from": mail_from},
-                                                ensure_ascii=False),
-                             state="pending", attempts=0, next_attempt_at=now, created_at=now))
+            s.add(
+                MailMessage(
+                    message_id=message_id, handoff_id=handoff.id, direction="out", subject=subject[:500], at=now
+                )
+            )
+            s.add(
+                OutboxItem(
+                    handoff_id=handoff.id,
+                    event=event,
+                    channel="mail",
+                    target=to,
+                    payload=json.dumps({"event": event, "raw": raw, "mail_from": mail_from}, ensure_ascii=False),
+                    state="pending",
+                    attempts=0,
+                    next_attempt_at=now,
+                    created_at=now,
+                )
+            )
             if transcript is not None:
                 self.handoffs.add_messages(s, handoff, [transcript], actor, now)
             else:
@@ -138,21 +189,24 @@ class MailStore:
     def attachments(self, ticket_id: str, teams: Scope = None) -> list[AttachmentInfo]:
         with self.handoffs.transaction() as s:
             handoff = self.handoffs.lock(s, ticket_id, teams=teams)
-            rows = s.scalars(select(MailAttachment).where(MailAttachment.handoff_id == handoff.id)
-                             .order_by(MailAttachment.id)).all()
+            rows = s.scalars(
+                select(MailAttachment).where(MailAttachment.handoff_id == handoff.id).order_by(MailAttachment.id)
+            ).all()
             return [self._info(r, handoff.ticket_id) for r in rows]
 
     def attachment(self, ticket_id: str, token: str, teams: Scope = None) -> AttachmentInfo:
         """One attachment of a ticket the caller may see; TicketNotFound otherwise (same answer either way)."""
         with self.handoffs.transaction() as s:
             handoff = self.handoffs.lock(s, ticket_id, teams=teams)
-            row = s.scalar(select(MailAttachment).where(MailAttachment.token == token,
-                                                        MailAttachment.handoff_id == handoff.id))
+            row = s.scalar(
+                select(MailAttachment).where(MailAttachment.token == token, MailAttachment.handoff_id == handoff.id)
+            )
             if row is None:
                 raise TicketNotFound(f"no attachment {token!r} on {ticket_id!r}")
             return self._info(row, handoff.ticket_id)
 
     @staticmethod
     def _info(row: MailAttachment, ticket_id: str) -> AttachmentInfo:
-        return AttachmentInfo(row.token, row.filename, row.content_type, row.size, row.sha256, ticket_id,
-                              as_utc(row.at))
+        return AttachmentInfo(
+            row.token, row.filename, row.content_type, row.size, row.sha256, ticket_id, as_utc(row.at)
+        )

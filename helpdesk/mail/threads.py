@@ -18,9 +18,11 @@ from helpdesk.handoffs.store import HandoffStore, TicketNotFound
 from helpdesk.mail.parsing import ParsedMail, new_text
 from helpdesk.mail.store import MailStore
 
-SOLVED = re.compile(r"^\W*(?:solved|resolved|fixed|it works|works now|gel(?:ö|oe)st|erledigt|problem gel(?:ö|oe)st"
-                    r"|funktioniert(?: wieder)?|hat geholfen|that helped|thanks?,? (?:it )?(?:solved|worked))\b",
-                    re.IGNORECASE)
+SOLVED = re.compile(
+    r"^\W*(?:solved|resolved|fixed|it works|works now|gel(?:ö|oe)st|erledigt|problem gel(?:ö|oe)st"
+    r"|funktioniert(?: wieder)?|hat geholfen|that helped|thanks?,? (?:it )?(?:solved|worked))\b",
+    re.IGNORECASE,
+)
 
 
 def find_ticket(mail: ParsedMail, mail_store: MailStore, handoffs: HandoffStore) -> str | None:

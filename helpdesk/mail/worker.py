@@ -30,18 +30,25 @@ log = logging.getLogger(__name__)
 class MailWorker:
     def __init__(self, settings):
         if not settings.mail.enabled:
-            raise MailConfigError("the e-mail channel is off: set HELPDESK_IMAP_HOST or HELPDESK_MAIL_SMTP_PORT "
-                                  "(see docs/email.md)")
+            raise MailConfigError(
+                "the e-mail channel is off: set HELPDESK_IMAP_HOST or HELPDESK_MAIL_SMTP_PORT (see docs/email.md)"
+            )
         if not settings.smtp_host:
             raise MailConfigError("the e-mail channel answers by SMTP: set HELPDESK_SMTP_HOST")
         deployment = settings.deployment or load_checked()
         self.routing = RoutingConfig.load(settings.routing_file)
         self.notify = NotificationConfig(settings)
         self.store = HandoffStore.open(settings.database_url)
-        self.intake = Intake(handoffs=self.store, routing=self.routing, notify=self.notify, mail=settings.mail,
-                             desk_address=settings.mail.desk_address(settings.smtp_from),
-                             company=deployment.company, default_language=deployment.default_language,
-                             search=SearchClient(settings.mail.search_url))
+        self.intake = Intake(
+            handoffs=self.store,
+            routing=self.routing,
+            notify=self.notify,
+            mail=settings.mail,
+            desk_address=settings.mail.desk_address(settings.smtp_from),
+            company=deployment.company,
+            default_language=deployment.default_language,
+            search=SearchClient(settings.mail.search_url),
+        )
         self.mailbox = Mailbox(settings.mail, lambda raw, size, complete: self.intake.take(raw, size, complete))
         self.notifications = NotificationWorker(self.store, self.notify)
         self.stopping = threading.Event()
@@ -52,12 +59,12 @@ class MailWorker:
         self.notifications.start()
         mail = self.mailbox.settings
         if mail.imap_host:
-            self._thread = threading.Thread(target=self.mailbox.run, args=(self.stopping,), name="mailbox",
-                                            daemon=True)
+            self._thread = threading.Thread(target=self.mailbox.run, args=(self.stopping,), name="mailbox", daemon=True)
             self._thread.start()
         if mail.smtp_port is not None:
-            self._smtp = smtp_inbound.start(mail.smtp_listen, mail.smtp_port, self.intake.desk_address,
-                                            mail.max_mail_bytes, self.intake.take)
+            self._smtp = smtp_inbound.start(
+                mail.smtp_listen, mail.smtp_port, self.intake.desk_address, mail.max_mail_bytes, self.intake.take
+            )
 
     def stop(self) -> None:
         self.stopping.set()
@@ -87,7 +94,8 @@ class MailWorker:
         if mail.imap_host:
             log.info("taking in mail from %s@%s/%s", mail.imap_user, mail.imap_host, mail.imap_folder)
         if mail.smtp_port is not None:
-            log.info("taking in mail for %s by SMTP on %s:%s", self.intake.desk_address, mail.smtp_listen,
-                     mail.smtp_port)
+            log.info(
+                "taking in mail for %s by SMTP on %s:%s", self.intake.desk_address, mail.smtp_listen, mail.smtp_port
+            )
         self.stopping.wait()
         self.stop()

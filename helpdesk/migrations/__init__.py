@@ -46,4 +46,3 @@ def main(argv: list[str]) -> int:  # called by __main__.py
     else:
         command.revision(alembic_config(url), message=args.message, autogenerate=True)
     return 0
-

@@ -42,8 +42,9 @@ class CustomerIn(BaseModel):
 
     @property
     def selector(self) -> tuple[str, str]:
-        return next((k, v) for k, v in (("email", self.email), ("phone", self.phone), ("ticket", self.ticket))
-                    if v is not None)
+        return next(
+            (k, v) for k, v in (("email", self.email), ("phone", self.phone), ("ticket", self.ticket)) if v is not None
+        )
 
 
 class EraseIn(CustomerIn):
@@ -57,8 +58,9 @@ def stores_of(request: Request) -> Iterator[CustomerStores]:
     url = settings.tracker_store_url
     tracker = TrackerStore(url) if url else None
     try:
-        yield CustomerStores(request.app.state.handoffs, tracker, CustomerFiles.of(settings),
-                             request.app.state.privacy.postgresql_vacuum)
+        yield CustomerStores(
+            request.app.state.handoffs, tracker, CustomerFiles.of(settings), request.app.state.privacy.postgresql_vacuum
+        )
     finally:
         if tracker is not None:
             tracker.close()
@@ -71,10 +73,17 @@ def selected(request: Request, body: CustomerIn):
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
 
 
-@router.post("/export", summary="Everything stored about one customer (audited); format=html: the page the "
-                                "customer can read", response_model=None)
-async def export_customer(body: CustomerIn, request: Request, format: Literal["json", "html"] = "json",
-                          admin: AgentInfo = Depends(require_admin_agent)) -> dict[str, Any] | HTMLResponse:
+@router.post(
+    "/export",
+    summary="Everything stored about one customer (audited); format=html: the page the customer can read",
+    response_model=None,
+)
+async def export_customer(
+    body: CustomerIn,
+    request: Request,
+    format: Literal["json", "html"] = "json",
+    admin: AgentInfo = Depends(require_admin_agent),
+) -> dict[str, Any] | HTMLResponse:
     def run() -> dict[str, Any]:
         with stores_of(request) as stores:
             return export(stores, selected(request, body), f"admin:{admin.username}")
@@ -86,22 +95,32 @@ async def export_customer(body: CustomerIn, request: Request, format: Literal["j
     return HTMLResponse(readable_export(document, state.deployment, state.privacy, state.routing.tz))
 
 
-@router.post("/erase", summary="Erase one customer everywhere, Rasa's tracker store and the files included "
-                               "(audited); a dry run counts the same keys")
-async def erase_customer(body: EraseIn, request: Request,
-                         admin: AgentInfo = Depends(require_admin_agent)) -> dict[str, Any]:
+@router.post(
+    "/erase",
+    summary="Erase one customer everywhere, Rasa's tracker store and the files included "
+    "(audited); a dry run counts the same keys",
+)
+async def erase_customer(
+    body: EraseIn, request: Request, admin: AgentInfo = Depends(require_admin_agent)
+) -> dict[str, Any]:
     def run() -> dict[str, Any]:
         selection = selected(request, body)
         with stores_of(request) as stores:
             erased = erase(stores, selection, f"admin:{admin.username}", body.dry_run)
             tracker = "included" if stores.tracker is not None else "not configured"
-        return {"dry_run": body.dry_run, "tickets": selection.tickets, "counts": erased.counts,
-                "storage": erased.storage, "tracker_store": tracker}
+        return {
+            "dry_run": body.dry_run,
+            "tickets": selection.tickets,
+            "counts": erased.counts,
+            "storage": erased.storage,
+            "tracker_store": tracker,
+        }
 
     return await run_in_threadpool(run)
 
 
 @router.get("/audit", summary="The audit log of erasures, exports and purges, newest first")
-def audit_log(request: Request, limit: int = Query(100, ge=1, le=1000),
-              admin: AgentInfo = Depends(require_admin_agent)) -> dict[str, Any]:
+def audit_log(
+    request: Request, limit: int = Query(100, ge=1, le=1000), admin: AgentInfo = Depends(require_admin_agent)
+) -> dict[str, Any]:
     return {"entries": audit.entries(request.app.state.handoffs.engine, limit)}

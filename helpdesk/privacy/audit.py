@@ -20,15 +20,38 @@ from helpdesk.handoffs.models import PrivacyAuditEntry
 from helpdesk.handoffs.store import as_utc, utcnow
 
 
-def add_entry(session: Session, actor: str, action: str, selector: str, counts: dict[str, int],
-              tickets: Iterable[str] = (), dry_run: bool = False, now: datetime | None = None) -> None:
-    session.add(PrivacyAuditEntry(at=now or utcnow(), actor=actor[:64], action=action, selector=selector,
-                                  tickets=",".join(sorted(tickets)), counts=json.dumps(counts, sort_keys=True),
-                                  dry_run=dry_run))
+def add_entry(
+    session: Session,
+    actor: str,
+    action: str,
+    selector: str,
+    counts: dict[str, int],
+    tickets: Iterable[str] = (),
+    dry_run: bool = False,
+    now: datetime | None = None,
+) -> None:
+    session.add(
+        PrivacyAuditEntry(
+            at=now or utcnow(),
+            actor=actor[:64],
+            action=action,
+            selector=selector,
+            tickets=",".join(sorted(tickets)),
+            counts=json.dumps(counts, sort_keys=True),
+            dry_run=dry_run,
+        )
+    )
 
 
-def record(engine: Engine, actor: str, action: str, selector: str, counts: dict[str, int],
-           tickets: Iterable[str] = (), dry_run: bool = False) -> None:
+def record(
+    engine: Engine,
+    actor: str,
+    action: str,
+    selector: str,
+    counts: dict[str, int],
+    tickets: Iterable[str] = (),
+    dry_run: bool = False,
+) -> None:
     with Session(engine) as session, session.begin():
         add_entry(session, actor, action, selector, counts, tickets, dry_run)
 
@@ -36,8 +59,18 @@ def record(engine: Engine, actor: str, action: str, selector: str, counts: dict[
 def entries(engine: Engine, limit: int = 100) -> list[dict[str, Any]]:
     """The newest ``limit`` entries, newest first."""
     with Session(engine) as session:
-        rows = session.scalars(select(PrivacyAuditEntry)
-                               .order_by(PrivacyAuditEntry.at.desc(), PrivacyAuditEntry.id.desc()).limit(limit))
-        return [{"at": as_utc(r.at).isoformat().replace("+00:00", "Z"), "actor": r.actor, "action": r.action,
-                 "selector": r.selector, "tickets": [t for t in r.tickets.split(",") if t],
-                 "counts": json.loads(r.counts), "dry_run": r.dry_run} for r in rows]
+        rows = session.scalars(
+            select(PrivacyAuditEntry).order_by(PrivacyAuditEntry.at.desc(), PrivacyAuditEntry.id.desc()).limit(limit)
+        )
+        return [
+            {
+                "at": as_utc(r.at).isoformat().replace("+00:00", "Z"),
+                "actor": r.actor,
+                "action": r.action,
+                "selector": r.selector,
+                "tickets": [t for t in r.tickets.split(",") if t],
+                "counts": json.loads(r.counts),
+                "dry_run": r.dry_run,
+            }
+            for r in rows
+        ]

@@ -34,8 +34,7 @@ def _logging() -> None:
     from helpdesk.privacy.masking import install_log_masking
 
     install_log_masking()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-                        stream=sys.stderr)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
 
 
 def _privacy(args: argparse.Namespace, command: str):
@@ -88,8 +87,14 @@ def cmd_purge(args: argparse.Namespace) -> int:
 
         store = HandoffStore.open(settings.database_url)
         try:
-            return purge(store, config, settings.tracker_store_url, CustomerFiles.of(settings),
-                         settings.mail.autoreply_hours, dry_run=args.dry_run)
+            return purge(
+                store,
+                config,
+                settings.tracker_store_url,
+                CustomerFiles.of(settings),
+                settings.mail.autoreply_hours,
+                dry_run=args.dry_run,
+            )
         finally:
             store.close()
 
@@ -115,10 +120,14 @@ def _selection(args: argparse.Namespace, store, command: str):
 def _confirmed(selection) -> bool:
     """Whether the operator answers "yes" on standard input to erasing this selection."""
     tickets = ", ".join(selection.tickets[:10]) + (" …" if len(selection.tickets) > 10 else "")
-    print(f"erase: everything stored about {len(selection.handoff_ids)} handoffs ({tickets or 'none'}) in "
-          f"{len(selection.conversations)} conversations and {len(selection.addresses)} e-mail addresses, "
-          "including Rasa's events and the files. This cannot be undone. Type yes to erase: ",
-          end="", file=sys.stderr, flush=True)
+    print(
+        f"erase: everything stored about {len(selection.handoff_ids)} handoffs ({tickets or 'none'}) in "
+        f"{len(selection.conversations)} conversations and {len(selection.addresses)} e-mail addresses, "
+        "including Rasa's events and the files. This cannot be undone. Type yes to erase: ",
+        end="",
+        file=sys.stderr,
+        flush=True,
+    )
     try:
         answer = sys.stdin.readline()
     except (OSError, ValueError):  # no standard input: closed, or held by a test runner
@@ -142,11 +151,16 @@ def cmd_erase(args: argparse.Namespace) -> int:
             print("erase: not confirmed; nothing erased (answer yes, or add --yes)", file=sys.stderr)
             return 1
         erased = erase(stores, selection, _actor(args), dry_run=args.dry_run)
-    print(json.dumps({"dry_run": args.dry_run, "tickets": selection.tickets, "counts": erased.counts,
-                      "storage": erased.storage}))
+    print(
+        json.dumps(
+            {"dry_run": args.dry_run, "tickets": selection.tickets, "counts": erased.counts, "storage": erased.storage}
+        )
+    )
     if stores.tracker is None:
-        print("erase: no tracker store configured (RASA_TRACKER_STORE_URL): Rasa's events were not touched",
-              file=sys.stderr)
+        print(
+            "erase: no tracker store configured (RASA_TRACKER_STORE_URL): Rasa's events were not touched",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -162,8 +176,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     output = Path(args.output) if args.output else None
     if output is not None and output.suffix == ".html":
-        print(f"export: {output}: name the JSON file *.json; the readable copy is written next to it as *.html",
-              file=sys.stderr)
+        print(
+            f"export: {output}: name the JSON file *.json; the readable copy is written next to it as *.html",
+            file=sys.stderr,
+        )
         return 2
     try:
         zone = RoutingConfig.load(settings.routing_file).tz  # the readable copy's times are local
@@ -183,8 +199,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     output.write_text(text + "\n", encoding="utf-8")
     deployment = settings.deployment or load_checked()
     readable.write_text(readable_export(document, deployment, config, zone), encoding="utf-8")
-    print(f"export: {len(document['handoffs'])} handoffs written to {output}, readable copy {readable}",
-          file=sys.stderr)
+    print(
+        f"export: {len(document['handoffs'])} handoffs written to {output}, readable copy {readable}", file=sys.stderr
+    )
     return 0
 
 
@@ -210,10 +227,13 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(exc, file=sys.stderr)
         return 1
     days = config.retention_days
-    print(f"{config.source}: OK, kept (days, 0 = for ever): " + ", ".join(
-        f"{kind} {getattr(days, kind)}" for kind in type(days).model_fields) + f"; batches of {config.batch_size}; "
+    print(
+        f"{config.source}: OK, kept (days, 0 = for ever): "
+        + ", ".join(f"{kind} {getattr(days, kind)}" for kind in type(days).model_fields)
+        + f"; batches of {config.batch_size}; "
         f"masked identifiers: {', '.join(config.masking.patterns) or 'none'}; "
-        f"PostgreSQL vacuum: {config.postgresql_vacuum}")
+        f"PostgreSQL vacuum: {config.postgresql_vacuum}"
+    )
     return 0
 
 
@@ -236,20 +256,28 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     _config_option(p)
     p.set_defaults(func=cmd_purge)
 
-    p = subparsers.add_parser("erase", help="erase one customer everywhere (handoffs, mail and its attachments, "
-                                            "drafts, feedback, unanswered questions, Rasa's tracker store); "
-                                            "asks first; audited")
+    p = subparsers.add_parser(
+        "erase",
+        help="erase one customer everywhere (handoffs, mail and its attachments, "
+        "drafts, feedback, unanswered questions, Rasa's tracker store); "
+        "asks first; audited",
+    )
     _selector(p)
     p.add_argument("--dry-run", action="store_true", help="count what would be erased (the same keys)")
     p.add_argument("--yes", action="store_true", help="erase without asking (scripts, no terminal)")
     _config_option(p)
     p.set_defaults(func=cmd_erase)
 
-    p = subparsers.add_parser("export", help="everything stored about one customer, as JSON and as a page the "
-                                             "customer can read; audited")
+    p = subparsers.add_parser(
+        "export", help="everything stored about one customer, as JSON and as a page the customer can read; audited"
+    )
     _selector(p)
-    p.add_argument("--output", "-o", help="write the JSON to this file (*.json) and the readable copy next to it "
-                                          "(*.html) instead of the JSON to standard output")
+    p.add_argument(
+        "--output",
+        "-o",
+        help="write the JSON to this file (*.json) and the readable copy next to it "
+        "(*.html) instead of the JSON to standard output",
+    )
     _config_option(p)
     p.set_defaults(func=cmd_export)
 

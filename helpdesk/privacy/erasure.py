@@ -86,7 +86,7 @@ class Erasure:
 
 
 def phone_digits(value: str) -> str:
-    """"+49 30 1234567", "0049-30-1234567" and "+49 (30) 123 45 67" are one number."""
+    """ "+49 30 1234567", "0049-30-1234567" and "+49 (30) 123 45 67" are one number."""
     digits = _NOT_DIGITS.sub("", value)
     return digits[2:] if value.strip().startswith("00") else digits
 
@@ -108,21 +108,35 @@ def find(engine: Engine, kind: str, value: str) -> Selection:
             wanted = phone_digits(value)
             if len(wanted) < 5:
                 raise SelectorError("a phone number needs at least 5 digits")
-            ids = [i for i, phone in s.execute(select(Handoff.id, Handoff.contact_phone)
-                                               .where(Handoff.contact_phone.is_not(None)))
-                   if phone and phone_digits(phone) == wanted]
+            ids = [
+                i
+                for i, phone in s.execute(
+                    select(Handoff.id, Handoff.contact_phone).where(Handoff.contact_phone.is_not(None))
+                )
+                if phone and phone_digits(phone) == wanted
+            ]
         else:
             ids = list(s.scalars(select(Handoff.id).where(Handoff.ticket_id == value.upper())))
-        conversations = (sorted(set(s.scalars(select(Handoff.conversation_id).where(Handoff.id.in_(ids)))))
-                         if ids else [])
+        conversations = (
+            sorted(set(s.scalars(select(Handoff.conversation_id).where(Handoff.id.in_(ids))))) if ids else []
+        )
         if conversations:  # every handoff of the same conversations is the same customer's
             ids = list(s.scalars(select(Handoff.id).where(Handoff.conversation_id.in_(conversations))))
         tickets = sorted(s.scalars(select(Handoff.ticket_id).where(Handoff.id.in_(ids)))) if ids else []
         # The addresses the desk wrote to (a mail's Reply-To) are the customer's as well.
-        addresses.update(a.lower() for a in s.scalars(select(Handoff.contact_email).where(
-            Handoff.id.in_(ids), Handoff.contact_email.is_not(None))) if a)
-        addresses.update(a.lower() for a in s.scalars(select(OutboxItem.target).where(
-            OutboxItem.handoff_id.in_(ids), OutboxItem.channel == "mail")))
+        addresses.update(
+            a.lower()
+            for a in s.scalars(
+                select(Handoff.contact_email).where(Handoff.id.in_(ids), Handoff.contact_email.is_not(None))
+            )
+            if a
+        )
+        addresses.update(
+            a.lower()
+            for a in s.scalars(
+                select(OutboxItem.target).where(OutboxItem.handoff_id.in_(ids), OutboxItem.channel == "mail")
+            )
+        )
     return Selection(kind, sorted(ids), tickets, conversations, sorted(addresses))
 
 
@@ -130,10 +144,14 @@ def handoff_rows(ids: list[int]) -> list[tuple[str, Any, Any]]:
     """(table, model, condition) of the handoffs ``ids`` and every row that hangs on them, children first.
     Explicit deletes, not the foreign keys' cascade: the counts are what the audit log and the operator see."""
     outbox = select(OutboxItem.id).where(OutboxItem.handoff_id.in_(ids)).scalar_subquery()
-    return [(DeliveryAttempt.__tablename__, DeliveryAttempt, DeliveryAttempt.outbox_id.in_(outbox)),
-            *((model.__tablename__, model, model.handoff_id.in_(ids))
-              for model in (OutboxItem, TranscriptMessage, ArticleShown, HandoffEvent, MailMessage, MailAttachment)),
-            (Handoff.__tablename__, Handoff, Handoff.id.in_(ids))]
+    return [
+        (DeliveryAttempt.__tablename__, DeliveryAttempt, DeliveryAttempt.outbox_id.in_(outbox)),
+        *(
+            (model.__tablename__, model, model.handoff_id.in_(ids))
+            for model in (OutboxItem, TranscriptMessage, ArticleShown, HandoffEvent, MailMessage, MailAttachment)
+        ),
+        (Handoff.__tablename__, Handoff, Handoff.id.in_(ids)),
+    ]
 
 
 # Rows kept per conversation id outside the handoffs: the customer's clicks, unanswered
@@ -145,33 +163,42 @@ def other_rows(selection: Selection) -> list[tuple[str, Any, Any]]:
     """(table, model, condition) of the selected customer's rows that do not hang on a handoff: those of
     their conversations and the auto-reply record of their addresses."""
     convs = selection.conversations
-    return [*((model.__tablename__, model, model.conversation_id.in_(convs)) for model in CONVERSATION_TABLES),
-            (AutoReply.__tablename__, AutoReply, AutoReply.sender.in_(selection.addresses)),
-            (IncidentSubscription.__tablename__, IncidentSubscription, subscriptions_of(selection))]
+    return [
+        *((model.__tablename__, model, model.conversation_id.in_(convs)) for model in CONVERSATION_TABLES),
+        (AutoReply.__tablename__, AutoReply, AutoReply.sender.in_(selection.addresses)),
+        (IncidentSubscription.__tablename__, IncidentSubscription, subscriptions_of(selection)),
+    ]
 
 
 def notice_rows(selection: Selection) -> list[tuple[str, Any, Any]]:
     """The outbox rows of incident notices to the customer's addresses (they have no handoff),
     their delivery attempts first."""
-    notices = (select(OutboxItem.id).where(OutboxItem.handoff_id.is_(None),
-                                           OutboxItem.target.in_(selection.addresses))
-               .scalar_subquery())
+    notices = (
+        select(OutboxItem.id)
+        .where(OutboxItem.handoff_id.is_(None), OutboxItem.target.in_(selection.addresses))
+        .scalar_subquery()
+    )
     attempts = DeliveryAttempt.outbox_id.in_(notices)
-    return [(DeliveryAttempt.__tablename__, DeliveryAttempt, attempts),
-            (OutboxItem.__tablename__, OutboxItem, OutboxItem.id.in_(notices))]
+    return [
+        (DeliveryAttempt.__tablename__, DeliveryAttempt, attempts),
+        (OutboxItem.__tablename__, OutboxItem, OutboxItem.id.in_(notices)),
+    ]
 
 
 def subscriptions_of(selection: Selection):
     """The customer's "tell me when it is fixed" rows: by their addresses or conversations."""
-    return or_(IncidentSubscription.email.in_(selection.addresses),
-               IncidentSubscription.conversation_id.in_(selection.conversations))
+    return or_(
+        IncidentSubscription.email.in_(selection.addresses),
+        IncidentSubscription.conversation_id.in_(selection.conversations),
+    )
 
 
 def count_or_delete(s: Session, rows: list[tuple[str, Any, Any]], dry_run: bool) -> dict[str, int]:
     """Rows per table: counted with ``dry_run``, else deleted."""
     if dry_run:
-        return {name: s.scalar(select(func.count()).select_from(model).where(where)) or 0
-                for name, model, where in rows}
+        return {
+            name: s.scalar(select(func.count()).select_from(model).where(where)) or 0 for name, model, where in rows
+        }
     return {name: _delete(s, model, where) for name, model, where in rows}
 
 
@@ -235,51 +262,101 @@ def export(stores: CustomerStores, selection: Selection, actor: str) -> dict[str
     for ticket in selection.tickets:
         view = store.get(ticket)
         view["conversation_id"] = store.conversation_of(ticket)
-        view["notifications"] = [{k: n[k] for k in ("event", "channel", "state", "attempts", "delivered_at")}
-                                 for n in store.notifications(ticket)]
+        view["notifications"] = [
+            {k: n[k] for k in ("event", "channel", "state", "attempts", "delivered_at")}
+            for n in store.notifications(ticket)
+        ]
         view["mails"] = [{k: m[k] for k in ("direction", "subject", "at")} for m in mails.thread(ticket)]
-        view["attachments"] = [{"filename": a.filename, "content_type": a.content_type, "size": a.size,
-                                "sha256": a.sha256, "at": a.at} for a in mails.attachments(ticket)]
+        view["attachments"] = [
+            {"filename": a.filename, "content_type": a.content_type, "size": a.size, "sha256": a.sha256, "at": a.at}
+            for a in mails.attachments(ticket)
+        ]
         handoffs.append(view)
     convs = selection.conversations
     with Session(store.engine) as s:
-        feedback = [{"conversation_id": f.conversation_id, "article_id": f.article_id, "query": f.query,
-                     "helpful": f.helpful, "created_at": as_utc(f.created_at), "updated_at": as_utc(f.updated_at)}
-                    for f in s.scalars(select(ArticleFeedback).where(ArticleFeedback.conversation_id.in_(convs))
-                                       .order_by(ArticleFeedback.id))]
-        unanswered = [{"conversation_id": u.conversation_id, "query": u.query, "lang": u.lang,
-                       "asked_at": as_utc(u.asked_at)}
-                      for u in s.scalars(select(UnansweredSearch).where(UnansweredSearch.conversation_id.in_(convs))
-                                         .order_by(UnansweredSearch.id))]
-        conversations = [{"conversation_id": c.conversation_id, "language": c.language,
-                          "started_at": as_utc(c.started_at), "last_search_at": as_utc(c.last_search_at),
-                          "searches": c.searches, "answered": c.answered}
-                         for c in s.scalars(select(ReportConversation)
-                                            .where(ReportConversation.conversation_id.in_(convs))
-                                            .order_by(ReportConversation.id))]
-        views = [{"conversation_id": v.conversation_id, "article_id": v.article_id, "shown_at": as_utc(v.shown_at)}
-                 for v in s.scalars(select(ReportArticleView).where(ReportArticleView.conversation_id.in_(convs))
-                                    .order_by(ReportArticleView.id))]
-        auto_replies = [{"address": a.sender, "last_at": as_utc(a.last_at)}
-                        for a in s.scalars(select(AutoReply).where(AutoReply.sender.in_(selection.addresses))
-                                           .order_by(AutoReply.id))]
-        subscriptions = [{"incident_id": i.incident_id, "email": i.email, "language": i.language,
-                          "conversation_id": i.conversation_id, "created_at": as_utc(i.created_at),
-                          "notified_at": as_utc(i.notified_at)}
-                         for i in s.scalars(select(IncidentSubscription)
-                                            .where(subscriptions_of(selection))
-                                            .order_by(IncidentSubscription.id))]
-    drafts = [{"path": str(path.relative_to(stores.files.drafts_dir)), "text": path.read_text(encoding="utf-8")}
-              for path in stores.files.drafts(selection.tickets)]
+        feedback = [
+            {
+                "conversation_id": f.conversation_id,
+                "article_id": f.article_id,
+                "query": f.query,
+                "helpful": f.helpful,
+                "created_at": as_utc(f.created_at),
+                "updated_at": as_utc(f.updated_at),
+            }
+            for f in s.scalars(
+                select(ArticleFeedback).where(ArticleFeedback.conversation_id.in_(convs)).order_by(ArticleFeedback.id)
+            )
+        ]
+        unanswered = [
+            {"conversation_id": u.conversation_id, "query": u.query, "lang": u.lang, "asked_at": as_utc(u.asked_at)}
+            for u in s.scalars(
+                select(UnansweredSearch)
+                .where(UnansweredSearch.conversation_id.in_(convs))
+                .order_by(UnansweredSearch.id)
+            )
+        ]
+        conversations = [
+            {
+                "conversation_id": c.conversation_id,
+                "language": c.language,
+                "started_at": as_utc(c.started_at),
+                "last_search_at": as_utc(c.last_search_at),
+                "searches": c.searches,
+                "answered": c.answered,
+            }
+            for c in s.scalars(
+                select(ReportConversation)
+                .where(ReportConversation.conversation_id.in_(convs))
+                .order_by(ReportConversation.id)
+            )
+        ]
+        views = [
+            {"conversation_id": v.conversation_id, "article_id": v.article_id, "shown_at": as_utc(v.shown_at)}
+            for v in s.scalars(
+                select(ReportArticleView)
+                .where(ReportArticleView.conversation_id.in_(convs))
+                .order_by(ReportArticleView.id)
+            )
+        ]
+        auto_replies = [
+            {"address": a.sender, "last_at": as_utc(a.last_at)}
+            for a in s.scalars(
+                select(AutoReply).where(AutoReply.sender.in_(selection.addresses)).order_by(AutoReply.id)
+            )
+        ]
+        subscriptions = [
+            {
+                "incident_id": i.incident_id,
+                "email": i.email,
+                "language": i.language,
+                "conversation_id": i.conversation_id,
+                "created_at": as_utc(i.created_at),
+                "notified_at": as_utc(i.notified_at),
+            }
+            for i in s.scalars(
+                select(IncidentSubscription).where(subscriptions_of(selection)).order_by(IncidentSubscription.id)
+            )
+        ]
+    drafts = [
+        {"path": str(path.relative_to(stores.files.drafts_dir)), "text": path.read_text(encoding="utf-8")}
+        for path in stores.files.drafts(selection.tickets)
+    ]
     events = tracker.events(convs) if tracker is not None else []
     for event in events:  # beside Rasa's unix time, the moment as every other date of the export gives it
         event["at"] = datetime.fromtimestamp(event["timestamp"], UTC) if event["timestamp"] else None
     document = {
-        "generated_at": utcnow(), "selector": selection.kind, "tickets": selection.tickets,
-        "handoffs": handoffs, "article_feedback": feedback, "unanswered_searches": unanswered,
-        "report_conversations": conversations, "report_article_views": views,
-        "mail_auto_replies": auto_replies, "incident_subscriptions": subscriptions,
-        "article_drafts": drafts, "conversation_events": events,
+        "generated_at": utcnow(),
+        "selector": selection.kind,
+        "tickets": selection.tickets,
+        "handoffs": handoffs,
+        "article_feedback": feedback,
+        "unanswered_searches": unanswered,
+        "report_conversations": conversations,
+        "report_article_views": views,
+        "mail_auto_replies": auto_replies,
+        "incident_subscriptions": subscriptions,
+        "article_drafts": drafts,
+        "conversation_events": events,
         "tracker_store": "included" if tracker is not None else "not configured",
     }
     audit.record(store.engine, actor, "export", selection.kind, export_counts(document), selection.tickets)
@@ -288,10 +365,21 @@ def export(stores: CustomerStores, selection: Selection, actor: str) -> dict[str
 
 def export_counts(document: dict[str, Any]) -> dict[str, int]:
     handoffs = document["handoffs"]
-    return {"handoffs": len(handoffs), "mail_messages": sum(len(h["mails"]) for h in handoffs),
-            "mail_attachments": sum(len(h["attachments"]) for h in handoffs),
-            **{name: len(document[name]) for name in ("article_feedback", "unanswered_searches",
-                                                      "report_conversations", "report_article_views",
-                                                      "mail_auto_replies", "article_drafts",
-                                                      "incident_subscriptions")},
-            "tracker_events": len(document["conversation_events"])}
+    return {
+        "handoffs": len(handoffs),
+        "mail_messages": sum(len(h["mails"]) for h in handoffs),
+        "mail_attachments": sum(len(h["attachments"]) for h in handoffs),
+        **{
+            name: len(document[name])
+            for name in (
+                "article_feedback",
+                "unanswered_searches",
+                "report_conversations",
+                "report_article_views",
+                "mail_auto_replies",
+                "article_drafts",
+                "incident_subscriptions",
+            )
+        },
+        "tracker_events": len(document["conversation_events"]),
+    }

@@ -51,8 +51,11 @@ class CustomerFiles:
         if not self.attachments_dir.is_dir():
             return []
         cutoff = (now if now is not None else time.time()) - ORPHAN_AGE_SECONDS
-        return [path for path in self.attachments_dir.iterdir()
-                if path.is_file() and path.name not in known_tokens and path.stat().st_mtime < cutoff]
+        return [
+            path
+            for path in self.attachments_dir.iterdir()
+            if path.is_file() and path.name not in known_tokens and path.stat().st_mtime < cutoff
+        ]
 
     def drafts(self, tickets: Iterable[str]) -> list[Path]:
         """The article drafts written from these tickets."""

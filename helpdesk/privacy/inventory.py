@@ -13,14 +13,26 @@ from __future__ import annotations
 # Tables whose rows belong to one customer: how erasure finds them, and the columns that hold the
 # customer's text, contact data or what identifies them (the other columns are ids, times and states).
 CUSTOMER_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "handoffs": ("the selected handoffs", (
-        "conversation_id", "idempotency_key", "product", "description", "tried", "impact", "contact_name",
-        "contact_email", "contact_phone", "resolution", "chat_key_hash")),
+    "handoffs": (
+        "the selected handoffs",
+        (
+            "conversation_id",
+            "idempotency_key",
+            "product",
+            "description",
+            "tried",
+            "impact",
+            "contact_name",
+            "contact_email",
+            "contact_phone",
+            "resolution",
+            "chat_key_hash",
+        ),
+    ),
     "handoff_messages": ("their handoff", ("text",)),
     "handoff_articles": ("their handoff", ("feedback",)),
     "handoff_events": ("their handoff", ("note",)),
-    "notification_outbox": ("their handoff, or their address (incident notices)",
-                            ("target", "payload", "last_error")),
+    "notification_outbox": ("their handoff, or their address (incident notices)", ("target", "payload", "last_error")),
     "notification_attempts": ("their handoff's outbox row", ("detail",)),
     "mail_messages": ("their handoff", ("message_id", "subject")),
     "mail_attachments": ("their handoff (and the file named by the token)", ("token", "filename", "sha256")),
@@ -29,21 +41,48 @@ CUSTOMER_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "unanswered_searches": ("the customer's conversations", ("conversation_id", "query")),
     "report_conversations": ("the customer's conversations", ("conversation_id",)),
     "report_article_views": ("the customer's conversations", ("conversation_id",)),
-    "incident_subscriptions": ("the customer's e-mail addresses and conversations",
-                               ("email", "conversation_id")),
+    "incident_subscriptions": ("the customer's e-mail addresses and conversations", ("email", "conversation_id")),
 }
 
 # Their other columns: nothing of the customer.
 OTHER_COLUMNS: dict[str, tuple[str, ...]] = {
-    "handoffs": ("id", "ticket_id", "payload_hash", "created_at", "updated_at", "status", "team", "priority",
-                 "language", "channel", "reason", "category", "urgency", "expected_minutes", "due_at", "sla_due_at",
-                 "on_call", "assignee", "incident_id"),
+    "handoffs": (
+        "id",
+        "ticket_id",
+        "payload_hash",
+        "created_at",
+        "updated_at",
+        "status",
+        "team",
+        "priority",
+        "language",
+        "channel",
+        "reason",
+        "category",
+        "urgency",
+        "expected_minutes",
+        "due_at",
+        "sla_due_at",
+        "on_call",
+        "assignee",
+        "incident_id",
+    ),
     "handoff_messages": ("id", "handoff_id", "position", "sender", "sent_at"),
     "handoff_articles": ("id", "handoff_id", "position", "article_id", "title", "score"),
     "handoff_events": ("id", "handoff_id", "at", "actor", "action", "from_team", "to_team"),
-    "notification_outbox": ("id", "handoff_id", "incident_id", "event", "channel", "state",
-                            "attempts", "next_attempt_at", "locked_until", "created_at",
-                            "delivered_at"),
+    "notification_outbox": (
+        "id",
+        "handoff_id",
+        "incident_id",
+        "event",
+        "channel",
+        "state",
+        "attempts",
+        "next_attempt_at",
+        "locked_until",
+        "created_at",
+        "delivered_at",
+    ),
     "notification_attempts": ("id", "outbox_id", "attempt", "at", "ok", "duration_ms"),
     "mail_messages": ("id", "handoff_id", "direction", "at"),
     "mail_attachments": ("id", "handoff_id", "content_type", "size", "at"),
@@ -69,8 +108,11 @@ OTHER_TABLES: dict[str, str] = {
 
 # Rasa's tracker store (SQLTrackerStore): one row per event, found by the customer's conversations.
 TRACKER_TABLES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
-    "events": ("the customer's conversations (sender_id)", ("sender_id", "data", "intent_name", "action_name"),
-               ("id", "type_name", "timestamp")),
+    "events": (
+        "the customer's conversations (sender_id)",
+        ("sender_id", "data", "intent_name", "action_name"),
+        ("id", "type_name", "timestamp"),
+    ),
 }
 
 # Files, with the erasure's count of each: mail attachments by their rows' tokens, drafts by the ticket

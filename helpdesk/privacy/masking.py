@@ -32,22 +32,86 @@ IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){3,7}(?:\s?[A-Z0-9]{1,3})?\
 # contract numbers. Dates, IP addresses (dots) and hex error codes (0x...) stay readable.
 LONG_NUMBER = re.compile(r"(?<![\w.])(?:\+|00)?\d(?:[ /()-]{0,2}\d){8,}(?![\w])")
 # A shorter number is a phone number where a word says so: "Tel. 030 12345", "Handy: 0171 23456".
-PHONE = re.compile(r"(?i)\b(?:tel(?:efon)?|phone|telephone|mobil(?:e|nummer)?|handy|fax|rufnummer|"
-                   r"telefonnummer|phone\s+number)\b\.?[ \t]*(?:nr\.?|no\.?)?[ \t]*:?[ \t]*"
-                   r"((?:\+|00)?\d[\d /()-]{3,}\d)")
+PHONE = re.compile(
+    r"(?i)\b(?:tel(?:efon)?|phone|telephone|mobil(?:e|nummer)?|handy|fax|rufnummer|"
+    r"telefonnummer|phone\s+number)\b\.?[ \t]*(?:nr\.?|no\.?)?[ \t]*:?[ \t]*"
+    r"((?:\+|00)?\d[\d /()-]{3,}\d)"
+)
 # A name introduced as the writer's own (a title before it stays), and the words that may follow as its parts.
 TITLES = ("dr", "prof", "herr", "frau", "mr", "mrs", "ms")
-_NAME_INTRO = (r"\b(?:mein[ \t]+name[ \t]+(?:ist|lautet)|my[ \t]+name[ \t]+is|my[ \t]+name's|ich[ \t]+hei(?:ß|ss)e|"
-               r"i[ \t]+am[ \t]+called)[ \t]*:?[ \t]+(?:(?:" + "|".join(TITLES) + r")\.?[ \t]+)*")
+_NAME_INTRO = (
+    r"\b(?:mein[ \t]+name[ \t]+(?:ist|lautet)|my[ \t]+name[ \t]+is|my[ \t]+name's|ich[ \t]+hei(?:ß|ss)e|"
+    r"i[ \t]+am[ \t]+called)[ \t]*:?[ \t]+(?:(?:" + "|".join(TITLES) + r")\.?[ \t]+)*"
+)
 _NAME_WORD = r"[^\W\d_](?:[\w'’-]|\.(?=\w))*"
 NAME = re.compile(f"({_NAME_INTRO})({_NAME_WORD}(?:[ \t]+{_NAME_WORD}){{0,3}})", re.IGNORECASE)
 NAME_PARTICLES = {"von", "van", "de", "der", "den", "zu", "di", "da", "le", "la", "del", "ten", "ter"}
 NOT_A_NAME = {
-    "und", "and", "oder", "or", "aber", "but", "ich", "i", "bin", "am", "habe", "hab", "have", "has", "mit", "with",
-    "aus", "from", "bei", "at", "in", "im", "the", "ein", "eine", "a", "an", "my", "mein", "meine", "is", "ist",
-    "not", "nicht", "kein", "keine", "wie", "how", "was", "what", "kann", "can", "bitte", "please", "hier",
-    "here", "also", "auch", "too", "to", "für", "for", "wegen", "because", "weil", "dass", "that", "egal",
-    "unwichtig", "unimportant", "irrelevant", "schon", "already", "leider", "sorry",
+    "und",
+    "and",
+    "oder",
+    "or",
+    "aber",
+    "but",
+    "ich",
+    "i",
+    "bin",
+    "am",
+    "habe",
+    "hab",
+    "have",
+    "has",
+    "mit",
+    "with",
+    "aus",
+    "from",
+    "bei",
+    "at",
+    "in",
+    "im",
+    "the",
+    "ein",
+    "eine",
+    "a",
+    "an",
+    "my",
+    "mein",
+    "meine",
+    "is",
+    "ist",
+    "not",
+    "nicht",
+    "kein",
+    "keine",
+    "wie",
+    "how",
+    "was",
+    "what",
+    "kann",
+    "can",
+    "bitte",
+    "please",
+    "hier",
+    "here",
+    "also",
+    "auch",
+    "too",
+    "to",
+    "für",
+    "for",
+    "wegen",
+    "because",
+    "weil",
+    "dass",
+    "that",
+    "egal",
+    "unwichtig",
+    "unimportant",
+    "irrelevant",
+    "schon",
+    "already",
+    "leider",
+    "sorry",
 }
 BUILT_IN = ("email", "iban", "name", "number")
 
@@ -72,7 +136,7 @@ def _mask_name(match: re.Match) -> str:
     taken = _name_length([w.group(0) for w in words])
     if not taken:
         return match.group(0)
-    return f"{match.group(1)}<name>{match.group(2)[words[taken - 1].end():]}"
+    return f"{match.group(1)}<name>{match.group(2)[words[taken - 1].end() :]}"
 
 
 def _replace(pattern: re.Pattern, placeholder: str, text: str) -> str:
@@ -84,7 +148,7 @@ def _replace(pattern: re.Pattern, placeholder: str, text: str) -> str:
         start, end = match.span(1)
         if start < 0:
             return match.group(0)
-        return match.group(0)[:start - match.start()] + placeholder + match.group(0)[end - match.start():]
+        return match.group(0)[: start - match.start()] + placeholder + match.group(0)[end - match.start() :]
 
     return pattern.sub(one, text)
 
@@ -98,11 +162,15 @@ def _known(contact: Mapping[str, str | None]) -> list[tuple[re.Pattern, str]]:
         found.append((re.compile(re.escape(email), re.IGNORECASE), "<email>"))
     name = " ".join((contact.get("name") or "").split())
     if name:
-        parts = [p for p in re.split(r"[\s,]+", name)
-                 if len(p) >= 3 and p.lower().rstrip(".") not in NAME_PARTICLES.union(TITLES)]
+        parts = [
+            p
+            for p in re.split(r"[\s,]+", name)
+            if len(p) >= 3 and p.lower().rstrip(".") not in NAME_PARTICLES.union(TITLES)
+        ]
         words = sorted({name, *parts}, key=len, reverse=True)
-        found.append((re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, words)) + r")(?!\w)", re.IGNORECASE),
-                      "<name>"))
+        found.append(
+            (re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, words)) + r")(?!\w)", re.IGNORECASE), "<name>")
+        )
     digits = re.sub(r"\D", "", contact.get("phone") or "")
     if len(digits) >= 5:
         last = r"[ /()-]{0,2}".join(digits[-7:])

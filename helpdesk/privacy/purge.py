@@ -40,8 +40,15 @@ from helpdesk.reports.activity import ReportArticleView, ReportConversation
 log = logging.getLogger("helpdesk.purge")
 
 
-def _batches(store: HandoffStore, kind: str, model, condition, batch: int, dry_run: bool,
-             remove: Callable[[Session, list[int], bool], dict[str, int]]) -> dict[str, int]:
+def _batches(
+    store: HandoffStore,
+    kind: str,
+    model,
+    condition,
+    batch: int,
+    dry_run: bool,
+    remove: Callable[[Session, list[int], bool], dict[str, int]],
+) -> dict[str, int]:
     """``remove`` (or count, with ``dry_run``) the rows of ``model`` that meet ``condition``, ``batch`` rows
     per transaction; the sums of what each call returns (rows per table, files per kind)."""
     totals: Counter[str] = Counter()
@@ -55,8 +62,12 @@ def _batches(store: HandoffStore, kind: str, model, condition, batch: int, dry_r
         last = ids[-1]
         totals.update(counts)
         if not dry_run:
-            log.info("purge: %s: deleted a batch of %d (%d so far)", kind, counts[model.__tablename__],
-                     totals[model.__tablename__])
+            log.info(
+                "purge: %s: deleted a batch of %d (%d so far)",
+                kind,
+                counts[model.__tablename__],
+                totals[model.__tablename__],
+            )
     if dry_run:
         log.info("purge (dry run): %s: %d rows would be deleted", kind, totals[model.__tablename__])
     return {model.__tablename__: 0, **totals}
@@ -72,29 +83,49 @@ def add(counts: dict[str, Any], more: dict[str, int]) -> None:
         counts[name] = counts.get(name, 0) + count
 
 
-def incident_rows(store: HandoffStore, before: datetime, batch: int,
-                  dry_run: bool) -> dict[str, int]:
+def incident_rows(store: HandoffStore, before: datetime, batch: int, dry_run: bool) -> dict[str, int]:
     """Subscriptions of incidents resolved before ``before``, and the notices mailed before it
     that are done (delivered or given up), with their delivery attempts."""
     ended = select(Incident.id).where(Incident.resolved_at < before).scalar_subquery()
-    counts = _batches(store, "incident subscriptions", IncidentSubscription,
-                      IncidentSubscription.incident_id.in_(ended), batch, dry_run,
-                      _rows(IncidentSubscription))
-    done = (OutboxItem.handoff_id.is_(None) & (OutboxItem.created_at < before)
-            & OutboxItem.state.in_(("delivered", "failed")))
+    counts = _batches(
+        store,
+        "incident subscriptions",
+        IncidentSubscription,
+        IncidentSubscription.incident_id.in_(ended),
+        batch,
+        dry_run,
+        _rows(IncidentSubscription),
+    )
+    done = (
+        OutboxItem.handoff_id.is_(None)
+        & (OutboxItem.created_at < before)
+        & OutboxItem.state.in_(("delivered", "failed"))
+    )
 
     def notices(s: Session, ids: list[int], dry: bool) -> dict[str, int]:
-        return count_or_delete(s, [
-            (DeliveryAttempt.__tablename__, DeliveryAttempt, DeliveryAttempt.outbox_id.in_(ids)),
-            (OutboxItem.__tablename__, OutboxItem, OutboxItem.id.in_(ids))], dry)
+        return count_or_delete(
+            s,
+            [
+                (DeliveryAttempt.__tablename__, DeliveryAttempt, DeliveryAttempt.outbox_id.in_(ids)),
+                (OutboxItem.__tablename__, OutboxItem, OutboxItem.id.in_(ids)),
+            ],
+            dry,
+        )
 
     add(counts, _batches(store, "incident notices", OutboxItem, done, batch, dry_run, notices))
     return counts
 
 
-def purge(store: HandoffStore, config: PrivacyConfig, tracker_url: str | None, files: CustomerFiles,
-          auto_reply_hours: float, dry_run: bool = False, now: datetime | None = None,
-          actor: str = "purge") -> dict[str, Any]:
+def purge(
+    store: HandoffStore,
+    config: PrivacyConfig,
+    tracker_url: str | None,
+    files: CustomerFiles,
+    auto_reply_hours: float,
+    dry_run: bool = False,
+    now: datetime | None = None,
+    actor: str = "purge",
+) -> dict[str, Any]:
     """Delete (or with ``dry_run`` count) everything past its period: ``counts`` (rows per table, files per
     kind, trackers' conversations and events) and ``storage`` (what was done to the database files
     afterwards, vacuum.py). A kind whose period is 0 is kept. Auto-reply records older than the
@@ -108,15 +139,24 @@ def purge(store: HandoffStore, config: PrivacyConfig, tracker_url: str | None, f
         return now - timedelta(days=period)
 
     if days.handoffs:
-        counts.update(_batches(
-            store, "handoffs", Handoff, (Handoff.status == "resolved") & (Handoff.updated_at < cutoff(days.handoffs)),
-            batch, dry_run, lambda s, ids, dry: delete_handoffs(s, files, ids, dry)))
+        counts.update(
+            _batches(
+                store,
+                "handoffs",
+                Handoff,
+                (Handoff.status == "resolved") & (Handoff.updated_at < cutoff(days.handoffs)),
+                batch,
+                dry_run,
+                lambda s, ids, dry: delete_handoffs(s, files, ids, dry),
+            )
+        )
     for period, kind, model, moment in (
-            (days.feedback, "article feedback", ArticleFeedback, ArticleFeedback.updated_at),
-            (days.unanswered, "unanswered searches", UnansweredSearch, UnansweredSearch.asked_at),
-            (days.reports, "report conversations", ReportConversation, ReportConversation.last_search_at),
-            (days.reports, "report article views", ReportArticleView, ReportArticleView.shown_at),
-            (days.audit, "audit log", PrivacyAuditEntry, PrivacyAuditEntry.at)):
+        (days.feedback, "article feedback", ArticleFeedback, ArticleFeedback.updated_at),
+        (days.unanswered, "unanswered searches", UnansweredSearch, UnansweredSearch.asked_at),
+        (days.reports, "report conversations", ReportConversation, ReportConversation.last_search_at),
+        (days.reports, "report article views", ReportArticleView, ReportArticleView.shown_at),
+        (days.audit, "audit log", PrivacyAuditEntry, PrivacyAuditEntry.at),
+    ):
         if period:
             counts.update(_batches(store, kind, model, moment < cutoff(period), batch, dry_run, _rows(model)))
     if days.incidents:
@@ -128,25 +168,40 @@ def purge(store: HandoffStore, config: PrivacyConfig, tracker_url: str | None, f
     counts["orphaned_attachment_files"] = len(orphans) if dry_run else remove(orphans)
     storage = []
     if days.trackers and tracker_url:
-        def logged(conversations: int, events: int) -> None:
-            log.info("purge%s: tracker store: %s %d conversations (%d events)", " (dry run)" if dry_run else "",
-                     "would delete" if dry_run else "deleted a batch of", conversations, events)
 
-        conversations, events, cleaned = tracker_store.purge(tracker_url, days.trackers, now=now.timestamp(),
-                                                             batch=batch, dry_run=dry_run, on_batch=logged,
-                                                             vacuum=config.postgresql_vacuum)
+        def logged(conversations: int, events: int) -> None:
+            log.info(
+                "purge%s: tracker store: %s %d conversations (%d events)",
+                " (dry run)" if dry_run else "",
+                "would delete" if dry_run else "deleted a batch of",
+                conversations,
+                events,
+            )
+
+        conversations, events, cleaned = tracker_store.purge(
+            tracker_url,
+            days.trackers,
+            now=now.timestamp(),
+            batch=batch,
+            dry_run=dry_run,
+            on_batch=logged,
+            vacuum=config.postgresql_vacuum,
+        )
         counts["tracker_conversations"], counts["tracker_events"] = conversations, events
         storage += [f"tracker store: {cleaned}"] if cleaned else []
     audit.record(store.engine, actor, "purge", "retention", counts, dry_run=dry_run)
     if not dry_run and (desk := after_delete(store.engine, desk_tables(counts), config.postgresql_vacuum)):
         storage.insert(0, f"desk database: {desk}")
-    log.info("purge%s done: %s", " (dry run)" if dry_run else "",
-             ", ".join(f"{k} {v}" for k, v in counts.items()) or "nothing configured")
+    log.info(
+        "purge%s done: %s",
+        " (dry run)" if dry_run else "",
+        ", ".join(f"{k} {v}" for k, v in counts.items()) or "nothing configured",
+    )
     return {"counts": counts, "storage": storage}
 
 
 def parse_interval(text: str) -> float:
-    """"1h", "30m", "45s", "2d" or plain seconds; at least 60 seconds."""
+    """ "1h", "30m", "45s", "2d" or plain seconds; at least 60 seconds."""
     text = text.strip().lower()
     units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
     try:

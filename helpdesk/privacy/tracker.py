@@ -68,8 +68,9 @@ def ensure_database(url_text: str) -> None:
     engine = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as connection:
-            exists = connection.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"),
-                                        {"name": url.database}).scalar()
+            exists = connection.execute(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": url.database}
+            ).scalar()
             if not exists:
                 try:
                     connection.execute(sa.text(f'CREATE DATABASE "{url.database}"'))
@@ -106,8 +107,12 @@ class TrackerStore:
         """A SQLite file that does not exist (Rasa never ran here): empty, and not created by asking."""
         url = make_url(self.url)
         database = url.database
-        return (url.get_backend_name() == "sqlite" and bool(database) and database != ":memory:"
-                and not Path(database or "").exists())
+        return (
+            url.get_backend_name() == "sqlite"
+            and bool(database)
+            and database != ":memory:"
+            and not Path(database or "").exists()
+        )
 
     def events(self, senders: Iterable[str]) -> list[dict[str, Any]]:
         """Every event of these conversations, oldest first, as Rasa stored it (``data`` parsed)."""
@@ -120,9 +125,12 @@ class TrackerStore:
                 return rows
             for start in range(0, len(senders), BATCH):
                 result = connection.execute(
-                    _senders_clause(f"SELECT sender_id, type_name, timestamp, data FROM {EVENTS} "
-                                    "WHERE sender_id IN :senders ORDER BY timestamp, id"),
-                    {"senders": senders[start:start + BATCH]})
+                    _senders_clause(
+                        f"SELECT sender_id, type_name, timestamp, data FROM {EVENTS} "
+                        "WHERE sender_id IN :senders ORDER BY timestamp, id"
+                    ),
+                    {"senders": senders[start : start + BATCH]},
+                )
                 for sender, kind, timestamp, data in result:
                     try:
                         parsed = json.loads(data) if data else None
@@ -138,11 +146,11 @@ class TrackerStore:
         total = 0
         if not senders or self._absent():
             return 0
-        with (self.engine.begin() if write else self.engine.connect()) as connection:
+        with self.engine.begin() if write else self.engine.connect() as connection:
             if not self._has_events(connection):
                 return 0
             for start in range(0, len(senders), BATCH):
-                result = connection.execute(_senders_clause(statement), {"senders": senders[start:start + BATCH]})
+                result = connection.execute(_senders_clause(statement), {"senders": senders[start : start + BATCH]})
                 total += result.rowcount if write else (result.scalar() or 0)
         return total
 
@@ -160,13 +168,22 @@ class TrackerStore:
         with self.engine.connect() as connection:
             if not self._has_events(connection):
                 return []
-            query = sa.text(f"SELECT sender_id FROM {EVENTS} GROUP BY sender_id HAVING max(timestamp) < :before "
-                            "ORDER BY sender_id LIMIT :limit")
+            query = sa.text(
+                f"SELECT sender_id FROM {EVENTS} GROUP BY sender_id HAVING max(timestamp) < :before "
+                "ORDER BY sender_id LIMIT :limit"
+            )
             return [row[0] for row in connection.execute(query, {"before": before, "limit": limit})]
 
 
-def purge(url_text: str, days: float, now: float | None = None, batch: int = BATCH,
-          dry_run: bool = False, on_batch=None, vacuum: str = "plain") -> tuple[int, int, str | None]:
+def purge(
+    url_text: str,
+    days: float,
+    now: float | None = None,
+    batch: int = BATCH,
+    dry_run: bool = False,
+    on_batch=None,
+    vacuum: str = "plain",
+) -> tuple[int, int, str | None]:
     """Delete the events of conversations idle for more than ``days``, ``batch`` conversations per
     transaction; returns (conversations, events, what was done to the database files afterwards or None,
     helpdesk/privacy/vacuum.py). ``on_batch(conversations, events)`` after each."""

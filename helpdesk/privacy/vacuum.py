@@ -65,8 +65,9 @@ def _checkpoint(engine: sa.engine.Engine) -> str:
             return "no write-ahead log"
         if not busy:
             return "write-ahead log checkpointed and truncated"
-        log.warning("SQLite checkpoint busy (%d of %d frames copied), try %d of %d", copied, frames, attempt,
-                    CHECKPOINT_TRIES)
+        log.warning(
+            "SQLite checkpoint busy (%d of %d frames copied), try %d of %d", copied, frames, attempt, CHECKPOINT_TRIES
+        )
         time.sleep(0.5 * attempt)
     return "write-ahead log NOT truncated (readers kept it busy): run the command again"
 

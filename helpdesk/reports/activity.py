@@ -66,29 +66,45 @@ class ActivityStore:
     def transaction(self):
         return engine_transaction(self.engine)
 
-    def record_search(self, conversation_id: str, language: str, answered_article: str | None,
-                      now: datetime | None = None) -> None:
+    def record_search(
+        self, conversation_id: str, language: str, answered_article: str | None, now: datetime | None = None
+    ) -> None:
         """Count one search of ``conversation_id``; ``answered_article``: the article it answered with, or None."""
         now = now or utcnow()
         for attempt in range(3):
             try:
                 with self.transaction() as s:
-                    row = s.scalar(select(ReportConversation)
-                                   .where(ReportConversation.conversation_id == conversation_id).with_for_update())
+                    row = s.scalar(
+                        select(ReportConversation)
+                        .where(ReportConversation.conversation_id == conversation_id)
+                        .with_for_update()
+                    )
                     if row is None:
-                        row = ReportConversation(conversation_id=conversation_id, language=language[:8],
-                                                 started_at=now, last_search_at=now, searches=0, answered=0)
+                        row = ReportConversation(
+                            conversation_id=conversation_id,
+                            language=language[:8],
+                            started_at=now,
+                            last_search_at=now,
+                            searches=0,
+                            answered=0,
+                        )
                         s.add(row)
                     row.searches += 1
                     row.last_search_at = max(as_utc(row.last_search_at), now)
                     if answered_article:
                         row.answered += 1
-                        seen = s.scalar(select(ReportArticleView.id).where(
-                            ReportArticleView.conversation_id == conversation_id,
-                            ReportArticleView.article_id == answered_article))
+                        seen = s.scalar(
+                            select(ReportArticleView.id).where(
+                                ReportArticleView.conversation_id == conversation_id,
+                                ReportArticleView.article_id == answered_article,
+                            )
+                        )
                         if seen is None:
-                            s.add(ReportArticleView(conversation_id=conversation_id, article_id=answered_article,
-                                                    shown_at=now))
+                            s.add(
+                                ReportArticleView(
+                                    conversation_id=conversation_id, article_id=answered_article, shown_at=now
+                                )
+                            )
                 return
             except IntegrityError:  # two first searches of one conversation at once: the loser retries as an update
                 if attempt == 2:
@@ -100,8 +116,11 @@ def record_search(app, result, call=None) -> None:
     if call is None or not call.conversation_id:
         return
     token = app.state.settings.service_token
-    if not token or not call.authorization or not secrets.compare_digest(
-            call.authorization.encode(), f"Bearer {token}".encode()):
+    if (
+        not token
+        or not call.authorization
+        or not secrets.compare_digest(call.authorization.encode(), f"Bearer {token}".encode())
+    ):
         return
     answered = result.hits[0].article.id if result.answerable and result.hits else None
     try:

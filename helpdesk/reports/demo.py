@@ -31,11 +31,22 @@ from helpdesk.reports.activity import ActivityStore, ReportConversation
 HOURLY = (1, 1, 0.5, 0.5, 0.5, 1, 2, 5, 9, 10, 10, 9, 8, 9, 10, 9, 8, 6, 4, 3, 3, 2, 2, 1)
 WEEKEND_SHARE = 0.35
 UNANSWERED = {
-    "de": ["Kann ich meinen Vertrag pausieren?", "Wo finde ich die Rechnung von letztem Jahr?",
-           "Wie kündige ich die Zusatzoption TV?", "Warum ist mein Paket noch nicht da?",
-           "Gibt es einen Studentenrabatt?", "Wie ändere ich meine Bankverbindung?"],
-    "en": ["Can I pause my contract?", "How do I cancel the TV add-on?", "Is there a student discount?",
-           "Where is my parcel?", "How do I change my bank details?", "Do you offer static IP addresses?"],
+    "de": [
+        "Kann ich meinen Vertrag pausieren?",
+        "Wo finde ich die Rechnung von letztem Jahr?",
+        "Wie kündige ich die Zusatzoption TV?",
+        "Warum ist mein Paket noch nicht da?",
+        "Gibt es einen Studentenrabatt?",
+        "Wie ändere ich meine Bankverbindung?",
+    ],
+    "en": [
+        "Can I pause my contract?",
+        "How do I cancel the TV add-on?",
+        "Is there a student discount?",
+        "Where is my parcel?",
+        "How do I change my bank details?",
+        "Do you offer static IP addresses?",
+    ],
 }
 URGENCY = (("low", 0.25), ("normal", 0.45), ("high", 0.22), ("critical", 0.08))
 AGENTS = ("anna", "ben", "carla", "deniz", "emil", "fatma")
@@ -66,8 +77,15 @@ def pick(rng: random.Random, weighted: Sequence[tuple[str, float]]) -> str:
     return rng.choices([v for v, _ in weighted], weights=[w for _, w in weighted])[0]
 
 
-def generate(handoffs: HandoffStore, routing: RoutingConfig, articles: Sequence[DemoArticle], weeks: int = 4,
-             seed: int = 1, per_day: int = 60, now: datetime | None = None) -> DemoSummary:
+def generate(
+    handoffs: HandoffStore,
+    routing: RoutingConfig,
+    articles: Sequence[DemoArticle],
+    weeks: int = 4,
+    seed: int = 1,
+    per_day: int = 60,
+    now: datetime | None = None,
+) -> DemoSummary:
     """Write ``weeks`` of traffic ending at ``now``; ``per_day``: conversations on a busy weekday."""
     now = now or utcnow()
     rng = random.Random(seed)
@@ -90,21 +108,43 @@ def generate(handoffs: HandoffStore, routing: RoutingConfig, articles: Sequence[
                 expected = volume * share / sum(HOURLY)
                 count = int(expected) + (rng.random() < expected - int(expected))
                 for _ in range(count):
-                    local = datetime(day.year, day.month, day.day, hour, rng.randrange(60), rng.randrange(60),
-                                     tzinfo=tz)
+                    local = datetime(
+                        day.year, day.month, day.day, hour, rng.randrange(60), rng.randrange(60), tzinfo=tz
+                    )
                     start = local.astimezone(UTC)
                     if start > now - timedelta(minutes=5):
                         continue
-                    conversation(handoffs, activity, feedback, routing, rng, f"{prefix}{summary.conversations}",
-                                 start, now, by_lang, categories, summary)
+                    conversation(
+                        handoffs,
+                        activity,
+                        feedback,
+                        routing,
+                        rng,
+                        f"{prefix}{summary.conversations}",
+                        start,
+                        now,
+                        by_lang,
+                        categories,
+                        summary,
+                    )
     finally:
         handoffs.clock = saved_clock
     return summary
 
 
-def conversation(handoffs: HandoffStore, activity: ActivityStore, feedback: FeedbackStore, routing: RoutingConfig,
-                 rng: random.Random, cid: str, start: datetime, now: datetime,
-                 by_lang: dict[str, list[DemoArticle]], categories: list[str], summary: DemoSummary) -> None:
+def conversation(
+    handoffs: HandoffStore,
+    activity: ActivityStore,
+    feedback: FeedbackStore,
+    routing: RoutingConfig,
+    rng: random.Random,
+    cid: str,
+    start: datetime,
+    now: datetime,
+    by_lang: dict[str, list[DemoArticle]],
+    categories: list[str],
+    summary: DemoSummary,
+) -> None:
     lang = "de" if rng.random() < 0.6 else "en"
     summary.conversations += 1
     at = start
@@ -135,27 +175,67 @@ def conversation(handoffs: HandoffStore, activity: ActivityStore, feedback: Feed
     handoff(handoffs, routing, rng, cid, lang, at, now, shown, verdict, query, categories, summary)
 
 
-def handoff(handoffs: HandoffStore, routing: RoutingConfig, rng: random.Random, cid: str, lang: str, at: datetime,
-            now: datetime, shown: DemoArticle | None, verdict: bool | None, query: str, categories: list[str],
-            summary: DemoSummary) -> None:
+def handoff(
+    handoffs: HandoffStore,
+    routing: RoutingConfig,
+    rng: random.Random,
+    cid: str,
+    lang: str,
+    at: datetime,
+    now: datetime,
+    shown: DemoArticle | None,
+    verdict: bool | None,
+    query: str,
+    categories: list[str],
+    summary: DemoSummary,
+) -> None:
     category = shown.category if shown and shown.category in routing.categories else rng.choice(categories)
     urgency = pick(rng, URGENCY)
-    reason = ("unresolved" if verdict is False else "no_answer" if shown is None
-              else pick(rng, (("customer_request", 0.8), ("frustration", 0.2))))
+    reason = (
+        "unresolved"
+        if verdict is False
+        else "no_answer"
+        if shown is None
+        else pick(rng, (("customer_request", 0.8), ("frustration", 0.2)))
+    )
     decision = routing.route(category, urgency, reason, now=at)
-    data = HandoffIn.model_validate({
-        "idempotency_key": f"{cid}-handoff-1", "conversation_id": cid, "channel": "web-chat", "language": lang,
-        "reason": reason,
-        "summary": {"category": category, "description": query or "(no description)", "urgency": urgency,
-                    "tried": f"article {shown.id}" if shown else "",
-                    "contact": {"name": "Demo Customer", "email": f"{cid}@demo.invalid"}},
-        "transcript": [{"sender": "customer", "text": query or "hello", "timestamp": at - timedelta(minutes=2)}],
-        "articles_shown": ([{"article_id": shown.id, "title": shown.title,
-                             "feedback": {True: "solved", False: "not_solved", None: "none"}[verdict]}]
-                           if shown else []),
-    })
-    view, _ = handoffs.create(data, team=decision.team, priority=decision.priority, on_call=decision.on_call,
-                              expected_minutes=decision.expected.minutes, due_at=decision.expected.due_at, now=at)
+    data = HandoffIn.model_validate(
+        {
+            "idempotency_key": f"{cid}-handoff-1",
+            "conversation_id": cid,
+            "channel": "web-chat",
+            "language": lang,
+            "reason": reason,
+            "summary": {
+                "category": category,
+                "description": query or "(no description)",
+                "urgency": urgency,
+                "tried": f"article {shown.id}" if shown else "",
+                "contact": {"name": "Demo Customer", "email": f"{cid}@demo.invalid"},
+            },
+            "transcript": [{"sender": "customer", "text": query or "hello", "timestamp": at - timedelta(minutes=2)}],
+            "articles_shown": (
+                [
+                    {
+                        "article_id": shown.id,
+                        "title": shown.title,
+                        "feedback": {True: "solved", False: "not_solved", None: "none"}[verdict],
+                    }
+                ]
+                if shown
+                else []
+            ),
+        }
+    )
+    view, _ = handoffs.create(
+        data,
+        team=decision.team,
+        priority=decision.priority,
+        on_call=decision.on_call,
+        expected_minutes=decision.expected.minutes,
+        due_at=decision.expected.due_at,
+        now=at,
+    )
     summary.handoffs += 1
     ticket = view["ticket_id"]
     # First response around the promise: most in time, a tail of late ones.
@@ -176,8 +256,11 @@ def handoff(handoffs: HandoffStore, routing: RoutingConfig, rng: random.Random, 
         if moment > now:
             return
         due = routing.expected_for_team(routing.escalation_team, decision.priority, moment).due_at
-        act(handoffs, moment, lambda: handoffs.escalate(ticket, agent, "Needs the expert team.",
-                                                       routing.escalation_team, due))
+        act(
+            handoffs,
+            moment,
+            lambda: handoffs.escalate(ticket, agent, "Needs the expert team.", routing.escalation_team, due),
+        )
         moment += (due - moment) * rng.lognormvariate(-0.7, 0.5)
         agent = "expert-" + rng.choice(("kim", "lou"))
         if moment > now:
@@ -220,9 +303,11 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
         return 1
     finally:
         store.close()
-    print(f"demo-data: {summary.conversations} conversations, {summary.searches} searches, "
-          f"{summary.handoffs} handoffs ({summary.resolved} resolved) over {args.weeks} weeks in "
-          f"{settings.database_url.split('@')[-1]}")
+    print(
+        f"demo-data: {summary.conversations} conversations, {summary.searches} searches, "
+        f"{summary.handoffs} handoffs ({summary.resolved} resolved) over {args.weeks} weeks in "
+        f"{settings.database_url.split('@')[-1]}"
+    )
     return 0
 
 

@@ -52,29 +52,46 @@ def compute(engine, now=None) -> list[GaugeMetricFamily]:
     def gauge(name: str, doc: str, labels: list[str]) -> GaugeMetricFamily:
         return GaugeMetricFamily(PREFIX + name, doc + window, labels=labels)
 
-    counts = {name: gauge(name, doc, ["language"]) for name, doc in (
-        ("conversations", "Bot conversations that searched the knowledge base, by the day they started"),
-        ("conversations_answered", "Conversations with at least one answered search"),
-        ("self_service_resolved", "Conversations with an answer and a 'solved' verdict"),
-        ("handed_off", "Conversations handed to a person"),
-        ("conversations_unanswered", "Conversations none of whose searches was answered"))}
-    rates = {name: gauge(name, doc, ["language"]) for name, doc in (
-        ("self_service_ratio", "Self-service resolved / conversations with an answer"),
-        ("handoff_ratio", "Handed off / conversations"),
-        ("unanswered_ratio", "Unanswered conversations / conversations"))}
+    counts = {
+        name: gauge(name, doc, ["language"])
+        for name, doc in (
+            ("conversations", "Bot conversations that searched the knowledge base, by the day they started"),
+            ("conversations_answered", "Conversations with at least one answered search"),
+            ("self_service_resolved", "Conversations with an answer and a 'solved' verdict"),
+            ("handed_off", "Conversations handed to a person"),
+            ("conversations_unanswered", "Conversations none of whose searches was answered"),
+        )
+    }
+    rates = {
+        name: gauge(name, doc, ["language"])
+        for name, doc in (
+            ("self_service_ratio", "Self-service resolved / conversations with an answer"),
+            ("handoff_ratio", "Handed off / conversations"),
+            ("unanswered_ratio", "Unanswered conversations / conversations"),
+        )
+    }
     for lang, f in sorted(by_lang.items()):
-        for name, value in (("conversations", f.conversations), ("conversations_answered", f.answered),
-                            ("self_service_resolved", f.solved), ("handed_off", f.handed_off),
-                            ("conversations_unanswered", f.unanswered)):
+        for name, value in (
+            ("conversations", f.conversations),
+            ("conversations_answered", f.answered),
+            ("self_service_resolved", f.solved),
+            ("handed_off", f.handed_off),
+            ("conversations_unanswered", f.unanswered),
+        ):
             counts[name].add_metric([lang], value)
-        for name, rate in (("self_service_ratio", f.self_service_rate), ("handoff_ratio", f.handoff_rate),
-                           ("unanswered_ratio", f.unanswered_rate)):
+        for name, rate in (
+            ("self_service_ratio", f.self_service_rate),
+            ("handoff_ratio", f.handoff_rate),
+            ("unanswered_ratio", f.unanswered_rate),
+        ):
             if rate is not None:
                 rates[name].add_metric([lang], rate)
-    frt = gauge("first_response_seconds", "First response time of handoffs created, by the team routed to",
-                ["team", "quantile"])
-    res = gauge("resolution_seconds", "Resolution time of handoffs created, by the team routed to",
-                ["team", "quantile"])
+    frt = gauge(
+        "first_response_seconds", "First response time of handoffs created, by the team routed to", ["team", "quantile"]
+    )
+    res = gauge(
+        "resolution_seconds", "Resolution time of handoffs created, by the team routed to", ["team", "quantile"]
+    )
     created = gauge("handoffs", "Handoffs created, by the team routed to", ["team"])
     for team, f in sorted(by_team.items()):
         created.add_metric([team], f.handoffs)
@@ -84,25 +101,31 @@ def compute(engine, now=None) -> list[GaugeMetricFamily]:
             if (resolution := f.resolution(q)) is not None:
                 res.add_metric([team, str(q)], resolution)
     sla_rate = gauge("sla_hit_ratio", "First responses within the promised time / those due", ["team", "priority"])
-    sla_count = gauge("sla_first_responses", "Handoffs by SLA outcome (hit, missed, pending)",
-                      ["team", "priority", "outcome"])
+    sla_count = gauge(
+        "sla_first_responses", "Handoffs by SLA outcome (hit, missed, pending)", ["team", "priority", "outcome"]
+    )
     for cell in aggregate_sla(handoffs, now):
         if cell.rate is not None:
             sla_rate.add_metric([cell.team, cell.priority], cell.rate)
         for outcome in ("hit", "missed", "pending"):
             sla_count.add_metric([cell.team, cell.priority, outcome], getattr(cell, outcome))
-    backlog = GaugeMetricFamily(PREFIX + "open_tickets", "Tickets not resolved now, by current team and age",
-                                labels=["team", "age"])
+    backlog = GaugeMetricFamily(
+        PREFIX + "open_tickets", "Tickets not resolved now, by current team and age", labels=["team", "age"]
+    )
     per_team: dict[str, list] = defaultdict(list)
     for ticket in fetch_open(engine):
         per_team[ticket[1]].append(ticket)
     for team, tickets in sorted(per_team.items()):
         for label, prios in aggregate_backlog(tickets, now):
             backlog.add_metric([team, label], sum(prios.values()))
-    articles = {name: gauge(name, doc, ["article"]) for name, doc in (
-        ("article_shown", "Conversations the service answered with the article"),
-        ("article_solved", "'Solved' verdicts on the article in those conversations"),
-        ("article_not_solved", "'Not solved' verdicts on the article in those conversations"))}
+    articles = {
+        name: gauge(name, doc, ["article"])
+        for name, doc in (
+            ("article_shown", "Conversations the service answered with the article"),
+            ("article_solved", "'Solved' verdicts on the article in those conversations"),
+            ("article_not_solved", "'Not solved' verdicts on the article in those conversations"),
+        )
+    }
     for article_id, (shown, solved, not_solved) in sorted(fetch_articles(engine, begin, now).items()):
         articles["article_shown"].add_metric([article_id], shown)
         articles["article_solved"].add_metric([article_id], solved)
@@ -113,8 +136,18 @@ def compute(engine, now=None) -> list[GaugeMetricFamily]:
         langs[row.lang] += 1
     for lang, n in sorted(langs.items()):
         unanswered.add_metric([lang], n)
-    return [*counts.values(), *rates.values(), created, frt, res, sla_rate, sla_count, backlog,
-            *articles.values(), unanswered]
+    return [
+        *counts.values(),
+        *rates.values(),
+        created,
+        frt,
+        res,
+        sla_rate,
+        sla_count,
+        backlog,
+        *articles.values(),
+        unanswered,
+    ]
 
 
 class ReportCollector:
@@ -134,8 +167,11 @@ class ReportCollector:
 
     def collect(self):
         with self.lock:
-            running = [app for app in (ref() for ref in reversed(self.apps))
-                       if app is not None and getattr(app.state, "handoffs", None) is not None]
+            running = [
+                app
+                for app in (ref() for ref in reversed(self.apps))
+                if app is not None and getattr(app.state, "handoffs", None) is not None
+            ]
             if not running:
                 return []
             app = running[0]

@@ -41,9 +41,14 @@ from helpdesk.reports.queries import (
 )
 
 HERE = Path(__file__).parent
-templates = Jinja2Templates(env=Environment(
-    loader=ChoiceLoader([FileSystemLoader(HERE / "templates"), FileSystemLoader(HERE.parent / "inbox" / "templates")]),
-    autoescape=True))
+templates = Jinja2Templates(
+    env=Environment(
+        loader=ChoiceLoader(
+            [FileSystemLoader(HERE / "templates"), FileSystemLoader(HERE.parent / "inbox" / "templates")]
+        ),
+        autoescape=True,
+    )
+)
 router = APIRouter(prefix="/agent/reports", include_in_schema=False)
 DEFAULT_DAYS = 28
 
@@ -77,8 +82,14 @@ def article_titles(request: Request) -> dict[str, str]:
 
 
 def forbidden(request: Request, agent, session) -> HTMLResponse:
-    return render(request, "error.html", status.HTTP_403_FORBIDDEN, agent=agent, csrf_token=session.csrf,
-                  message="The reports are for supervisors and admins.")
+    return render(
+        request,
+        "error.html",
+        status.HTTP_403_FORBIDDEN,
+        agent=agent,
+        csrf_token=session.csrf,
+        message="The reports are for supervisors and admins.",
+    )
 
 
 def short_label(report: Report, index: int) -> str:
@@ -100,66 +111,140 @@ def build_charts(report: Report) -> dict[str, Any]:
     sla = {(c.team, c.priority): c.rate for c in report.sla}
     shown_prios = [p for p in reversed(PRIORITIES) if any((t, p) in sla for t in teams)]
     return {
-        "volume": charts.bar_chart("c-volume", "Conversations and handoffs per " + report.filter.period, labels, [
-            ("conversations", [p.conversations for p in ps]), ("with an answer", [p.answered for p in ps]),
-            ("handed off", [p.handed_off for p in ps])]),
-        "rates": charts.bar_chart("c-rates", "Rates per " + report.filter.period, labels, [
-            ("self-service", [p.self_service_rate for p in ps]), ("handoff", [p.handoff_rate for p in ps]),
-            ("unanswered", [p.unanswered_rate for p in ps])], value_text=lambda v: f"{v * 100:.0f} %", top=1.0),
-        "first_response": charts.bar_chart("c-frt", "First response time (minutes)", labels, [
-            ("median", [minutes(p.first_response(0.5)) for p in ps]),
-            ("90th percentile", [minutes(p.first_response(0.9)) for p in ps])],
-            value_text=lambda v: f"{v:.0f} min"),
-        "resolution": charts.bar_chart("c-res", "Resolution time (hours)", labels, [
-            ("median", [hours(p.resolution(0.5)) for p in ps]),
-            ("90th percentile", [hours(p.resolution(0.9)) for p in ps])], value_text=lambda v: f"{v:.0f} h"),
-        "sla": charts.bar_chart("c-sla", "SLA hit rate by team and priority", teams, [
-            (prio, [sla.get((t, prio)) for t in teams]) for prio in shown_prios],
-            value_text=lambda v: f"{v * 100:.0f} %", top=1.0),
-        "backlog": charts.bar_chart("c-backlog", "Open tickets by age", [label for label, _ in report.backlog], [
-            (prio, [counts[prio] for _, counts in report.backlog]) for prio in reversed(PRIORITIES)]),
+        "volume": charts.bar_chart(
+            "c-volume",
+            "Conversations and handoffs per " + report.filter.period,
+            labels,
+            [
+                ("conversations", [p.conversations for p in ps]),
+                ("with an answer", [p.answered for p in ps]),
+                ("handed off", [p.handed_off for p in ps]),
+            ],
+        ),
+        "rates": charts.bar_chart(
+            "c-rates",
+            "Rates per " + report.filter.period,
+            labels,
+            [
+                ("self-service", [p.self_service_rate for p in ps]),
+                ("handoff", [p.handoff_rate for p in ps]),
+                ("unanswered", [p.unanswered_rate for p in ps]),
+            ],
+            value_text=lambda v: f"{v * 100:.0f} %",
+            top=1.0,
+        ),
+        "first_response": charts.bar_chart(
+            "c-frt",
+            "First response time (minutes)",
+            labels,
+            [
+                ("median", [minutes(p.first_response(0.5)) for p in ps]),
+                ("90th percentile", [minutes(p.first_response(0.9)) for p in ps]),
+            ],
+            value_text=lambda v: f"{v:.0f} min",
+        ),
+        "resolution": charts.bar_chart(
+            "c-res",
+            "Resolution time (hours)",
+            labels,
+            [
+                ("median", [hours(p.resolution(0.5)) for p in ps]),
+                ("90th percentile", [hours(p.resolution(0.9)) for p in ps]),
+            ],
+            value_text=lambda v: f"{v:.0f} h",
+        ),
+        "sla": charts.bar_chart(
+            "c-sla",
+            "SLA hit rate by team and priority",
+            teams,
+            [(prio, [sla.get((t, prio)) for t in teams]) for prio in shown_prios],
+            value_text=lambda v: f"{v * 100:.0f} %",
+            top=1.0,
+        ),
+        "backlog": charts.bar_chart(
+            "c-backlog",
+            "Open tickets by age",
+            [label for label, _ in report.backlog],
+            [(prio, [counts[prio] for _, counts in report.backlog]) for prio in reversed(PRIORITIES)],
+        ),
     }
 
 
 @router.get("")
-async def reports_page(request: Request, who=Depends(current_agent), period: str = "day", start: str = "",
-                       end: str = "", language: str = "", team: str = "") -> HTMLResponse:
+async def reports_page(
+    request: Request,
+    who=Depends(current_agent),
+    period: str = "day",
+    start: str = "",
+    end: str = "",
+    language: str = "",
+    team: str = "",
+) -> HTMLResponse:
     agent, session = who
     if not may_see_reports(agent):
         return forbidden(request, agent, session)
     filters = {"period": period, "start": start, "end": end, "language": language, "team": team}
-    context = dict(agent=agent, csrf_token=session.csrf, periods=PERIODS,
-                   languages=request.app.state.settings.languages, teams=list(request.app.state.routing.teams),
-                   filters=filters)
+    context = dict(
+        agent=agent,
+        csrf_token=session.csrf,
+        periods=PERIODS,
+        languages=request.app.state.settings.languages,
+        teams=list(request.app.state.routing.teams),
+        filters=filters,
+    )
     try:
         flt = parse_filter(request, period, start, end, language, team)
     except ReportError as exc:
         return render(request, "reports.html", status.HTTP_400_BAD_REQUEST, error=str(exc), report=None, **context)
-    report = await run_in_threadpool(compute_report, request.app.state.handoffs.engine, flt,
-                                     request.app.state.routing.tz, article_titles(request))
+    report = await run_in_threadpool(
+        compute_report, request.app.state.handoffs.engine, flt, request.app.state.routing.tz, article_titles(request)
+    )
     filters.update(start=flt.start.isoformat(), end=flt.end.isoformat())
     query = urlencode({k: v for k, v in filters.items() if v})
     tables = {name: table(report, name) for name in TABLES}
     tables["articles"] = (tables["articles"][0], tables["articles"][1][:TOP_ARTICLES])
-    return render(request, "reports.html", report=report, tables=tables, charts=build_charts(report), query=query,
-                  total=report.total, percent=percent_text, error=None, **context)
+    return render(
+        request,
+        "reports.html",
+        report=report,
+        tables=tables,
+        charts=build_charts(report),
+        query=query,
+        total=report.total,
+        percent=percent_text,
+        error=None,
+        **context,
+    )
 
 
 @router.get("/{name}.csv")
-async def reports_csv(request: Request, name: str, who=Depends(current_agent), period: str = "day", start: str = "",
-                      end: str = "", language: str = "", team: str = "") -> Response:
+async def reports_csv(
+    request: Request,
+    name: str,
+    who=Depends(current_agent),
+    period: str = "day",
+    start: str = "",
+    end: str = "",
+    language: str = "",
+    team: str = "",
+) -> Response:
     agent, session = who
     if not may_see_reports(agent):
         return forbidden(request, agent, session)
     if name not in TABLES:
-        return Response(f"unknown report {name!r} (reports: {', '.join(TABLES)})\n", status.HTTP_404_NOT_FOUND,
-                        media_type="text/plain", headers=SECURITY_HEADERS)
+        return Response(
+            f"unknown report {name!r} (reports: {', '.join(TABLES)})\n",
+            status.HTTP_404_NOT_FOUND,
+            media_type="text/plain",
+            headers=SECURITY_HEADERS,
+        )
     try:
         flt = parse_filter(request, period, start, end, language, team)
     except ReportError as exc:
         return Response(f"{exc}\n", status.HTTP_400_BAD_REQUEST, media_type="text/plain", headers=SECURITY_HEADERS)
-    report = await run_in_threadpool(compute_report, request.app.state.handoffs.engine, flt,
-                                      request.app.state.routing.tz, article_titles(request))
+    report = await run_in_threadpool(
+        compute_report, request.app.state.handoffs.engine, flt, request.app.state.routing.tz, article_titles(request)
+    )
     headers, rows = table(report, name, raw=True)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -167,5 +252,8 @@ async def reports_csv(request: Request, name: str, who=Depends(current_agent), p
     for row in rows:  # a cell starting with = + - @ would be a formula in a spreadsheet: quoted as text
         writer.writerow([f"'{c}" if isinstance(c, str) and c[:1] in ("=", "+", "-", "@") else c for c in row])
     filename = f"helpdesk-{name}-{flt.start}-{flt.end}.csv"
-    return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={**SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        buffer.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={**SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{filename}"'},
+    )

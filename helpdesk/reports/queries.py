@@ -53,8 +53,12 @@ MAX_UNANSWERED = 20_000  # unanswered searches read for the topics list (newest 
 TOP_ARTICLES = 25
 TOP_GAPS = 10
 AGE_BUCKETS: tuple[tuple[str, timedelta], ...] = (  # label, upper bound (exclusive)
-    ("under 1 h", timedelta(hours=1)), ("1-4 h", timedelta(hours=4)), ("4-24 h", timedelta(hours=24)),
-    ("1-3 days", timedelta(days=3)), ("3-7 days", timedelta(days=7)), ("over 7 days", timedelta.max),
+    ("under 1 h", timedelta(hours=1)),
+    ("1-4 h", timedelta(hours=4)),
+    ("4-24 h", timedelta(hours=24)),
+    ("1-3 days", timedelta(days=3)),
+    ("3-7 days", timedelta(days=7)),
+    ("over 7 days", timedelta.max),
 )
 
 
@@ -88,8 +92,9 @@ class ReportFilter:
         return day - timedelta(days=day.weekday()) if self.period == "week" else day
 
     def buckets(self) -> list[date]:
-        seen = dict.fromkeys(self.bucket_of(self.start + timedelta(days=i))
-                             for i in range((self.end - self.start).days + 1))
+        seen = dict.fromkeys(
+            self.bucket_of(self.start + timedelta(days=i)) for i in range((self.end - self.start).days + 1)
+        )
         return list(seen)
 
     def label(self, bucket: date) -> str:
@@ -136,59 +141,84 @@ def _session(engine: Engine) -> Session:
     return Session(engine)
 
 
-def fetch_conversations(engine: Engine, begin: datetime, end: datetime,
-                        language: str | None = None) -> list[ConversationFact]:
+def fetch_conversations(
+    engine: Engine, begin: datetime, end: datetime, language: str | None = None
+) -> list[ConversationFact]:
     conv = ReportConversation
-    solved = exists().where(ArticleFeedback.conversation_id == conv.conversation_id,
-                            ArticleFeedback.helpful.is_(True))
+    solved = exists().where(ArticleFeedback.conversation_id == conv.conversation_id, ArticleFeedback.helpful.is_(True))
     handed = exists().where(Handoff.conversation_id == conv.conversation_id)
-    query = (select(conv.started_at, conv.language, conv.answered, solved, handed)
-             .where(conv.started_at >= begin, conv.started_at < end))
+    query = select(conv.started_at, conv.language, conv.answered, solved, handed).where(
+        conv.started_at >= begin, conv.started_at < end
+    )
     if language:
         query = query.where(conv.language == language)
     with _session(engine) as s:
-        return [ConversationFact(as_utc(at), lang, answered > 0, bool(ok), bool(h))
-                for at, lang, answered, ok, h in s.execute(query)]
+        return [
+            ConversationFact(as_utc(at), lang, answered > 0, bool(ok), bool(h))
+            for at, lang, answered, ok, h in s.execute(query)
+        ]
 
 
 def _first_event(action_filter) -> Any:
-    return (select(func.min(HandoffEvent.at)).where(HandoffEvent.handoff_id == Handoff.id, action_filter)
-            .correlate(Handoff).scalar_subquery())
+    return (
+        select(func.min(HandoffEvent.at))
+        .where(HandoffEvent.handoff_id == Handoff.id, action_filter)
+        .correlate(Handoff)
+        .scalar_subquery()
+    )
 
 
 def fetch_handoffs(engine: Engine, begin: datetime, end: datetime) -> list[HandoffFact]:
     first_response = _first_event(and_(HandoffEvent.actor != "bot", HandoffEvent.action != "created"))
     resolved = _first_event(HandoffEvent.action == "resolved")
-    routed_to = (select(HandoffEvent.to_team).where(HandoffEvent.handoff_id == Handoff.id,
-                                                    HandoffEvent.action == "created")
-                 .correlate(Handoff).limit(1).scalar_subquery())
-    query = (select(Handoff.created_at, func.coalesce(routed_to, Handoff.team), Handoff.priority, Handoff.language,
-                    Handoff.due_at, first_response, resolved)
-             .where(Handoff.created_at >= begin, Handoff.created_at < end))
+    routed_to = (
+        select(HandoffEvent.to_team)
+        .where(HandoffEvent.handoff_id == Handoff.id, HandoffEvent.action == "created")
+        .correlate(Handoff)
+        .limit(1)
+        .scalar_subquery()
+    )
+    query = select(
+        Handoff.created_at,
+        func.coalesce(routed_to, Handoff.team),
+        Handoff.priority,
+        Handoff.language,
+        Handoff.due_at,
+        first_response,
+        resolved,
+    ).where(Handoff.created_at >= begin, Handoff.created_at < end)
     with _session(engine) as s:
-        return [HandoffFact(as_utc(c), team, prio, lang, as_utc(due), as_utc(fr), as_utc(res))
-                for c, team, prio, lang, due, fr, res in s.execute(query)]
+        return [
+            HandoffFact(as_utc(c), team, prio, lang, as_utc(due), as_utc(fr), as_utc(res))
+            for c, team, prio, lang, due, fr, res in s.execute(query)
+        ]
 
 
 def fetch_open(engine: Engine) -> list[tuple[datetime, str, str, str]]:
     """(created_at, current team, priority, language) of every ticket not resolved."""
     query = select(Handoff.created_at, Handoff.team, Handoff.priority, Handoff.language).where(
-        Handoff.status.in_(OPEN_STATUSES))
+        Handoff.status.in_(OPEN_STATUSES)
+    )
     with _session(engine) as s:
         return [(as_utc(c), team, prio, lang) for c, team, prio, lang in s.execute(query)]
 
 
-def fetch_articles(engine: Engine, begin: datetime, end: datetime,
-                   language: str | None = None) -> dict[str, list[int]]:
+def fetch_articles(engine: Engine, begin: datetime, end: datetime, language: str | None = None) -> dict[str, list[int]]:
     """article id -> [shown, solved, not solved] over the conversations started in the range."""
     conv = ReportConversation
     in_range = [conv.started_at >= begin, conv.started_at < end] + ([conv.language == language] if language else [])
-    shown = (select(ReportArticleView.article_id, func.count())
-             .join(conv, conv.conversation_id == ReportArticleView.conversation_id)
-             .where(*in_range).group_by(ReportArticleView.article_id))
-    verdicts = (select(ArticleFeedback.article_id, ArticleFeedback.helpful, func.count())
-                .join(conv, conv.conversation_id == ArticleFeedback.conversation_id)
-                .where(*in_range).group_by(ArticleFeedback.article_id, ArticleFeedback.helpful))
+    shown = (
+        select(ReportArticleView.article_id, func.count())
+        .join(conv, conv.conversation_id == ReportArticleView.conversation_id)
+        .where(*in_range)
+        .group_by(ReportArticleView.article_id)
+    )
+    verdicts = (
+        select(ArticleFeedback.article_id, ArticleFeedback.helpful, func.count())
+        .join(conv, conv.conversation_id == ArticleFeedback.conversation_id)
+        .where(*in_range)
+        .group_by(ArticleFeedback.article_id, ArticleFeedback.helpful)
+    )
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     with _session(engine) as s:
         for article_id, n in s.execute(shown):
@@ -198,15 +228,17 @@ def fetch_articles(engine: Engine, begin: datetime, end: datetime,
     return dict(counts)
 
 
-def fetch_unanswered(engine: Engine, begin: datetime, end: datetime,
-                     language: str | None = None) -> list[UnansweredRow]:
+def fetch_unanswered(
+    engine: Engine, begin: datetime, end: datetime, language: str | None = None
+) -> list[UnansweredRow]:
     query = select(UnansweredSearch).where(UnansweredSearch.asked_at >= begin, UnansweredSearch.asked_at < end)
     if language:
         query = query.where(UnansweredSearch.lang == language)
     query = query.order_by(UnansweredSearch.asked_at.desc(), UnansweredSearch.id.desc()).limit(MAX_UNANSWERED)
     with _session(engine) as s:
-        return [UnansweredRow(r.query, r.lang, r.confidence, r.top_article_id, as_utc(r.asked_at))
-                for r in s.scalars(query)]
+        return [
+            UnansweredRow(r.query, r.lang, r.confidence, r.top_article_id, as_utc(r.asked_at)) for r in s.scalars(query)
+        ]
 
 
 # -- aggregates ----------------------------------------------------------------------------------
@@ -307,8 +339,9 @@ def age_bucket(age: timedelta) -> str:
     return AGE_BUCKETS[-1][0]
 
 
-def aggregate_backlog(open_tickets: Iterable[tuple[datetime, str, str, str]],
-                      now: datetime) -> list[tuple[str, Counter[str]]]:
+def aggregate_backlog(
+    open_tickets: Iterable[tuple[datetime, str, str, str]], now: datetime
+) -> list[tuple[str, Counter[str]]]:
     counts: dict[str, Counter[str]] = {label: Counter() for label, _ in AGE_BUCKETS}
     for created, _team, priority, _lang in open_tickets:
         counts[age_bucket(now - created)][priority] += 1
@@ -317,15 +350,23 @@ def aggregate_backlog(open_tickets: Iterable[tuple[datetime, str, str, str]],
 
 def article_rows(counts: dict[str, list[int]], titles: dict[str, str] | None) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = [
-        {"article_id": aid, "title": (titles or {}).get(aid, ""), "shown": shown, "solved": solved,
-         "not_solved": not_solved, "solved_rate": ratio(solved, solved + not_solved)}
-        for aid, (shown, solved, not_solved) in counts.items()]
+        {
+            "article_id": aid,
+            "title": (titles or {}).get(aid, ""),
+            "shown": shown,
+            "solved": solved,
+            "not_solved": not_solved,
+            "solved_rate": ratio(solved, solved + not_solved),
+        }
+        for aid, (shown, solved, not_solved) in counts.items()
+    ]
     rows.sort(key=lambda r: (-r["shown"], -r["not_solved"], r["article_id"]))
     return rows
 
 
-def compute_report(engine: Engine, flt: ReportFilter, tz: ZoneInfo, titles: dict[str, str] | None = None,
-                   now: datetime | None = None) -> Report:
+def compute_report(
+    engine: Engine, flt: ReportFilter, tz: ZoneInfo, titles: dict[str, str] | None = None, now: datetime | None = None
+) -> Report:
     now = now or utcnow()
     begin, end = flt.bounds(tz)
 
@@ -337,19 +378,32 @@ def compute_report(engine: Engine, flt: ReportFilter, tz: ZoneInfo, titles: dict
     for fact in fetch_conversations(engine, begin, end, flt.language):
         periods[local_bucket(fact.started_at)].add_conversation(fact)
         total.add_conversation(fact)
-    handoffs = [h for h in fetch_handoffs(engine, begin, end)
-                if (not flt.language or h.language == flt.language) and (not flt.team or h.team == flt.team)]
+    handoffs = [
+        h
+        for h in fetch_handoffs(engine, begin, end)
+        if (not flt.language or h.language == flt.language) and (not flt.team or h.team == flt.team)
+    ]
     for handoff in handoffs:
         periods[local_bucket(handoff.created_at)].add_handoff(handoff)
         total.add_handoff(handoff)
-    open_tickets = [t for t in fetch_open(engine)
-                    if (not flt.language or t[3] == flt.language) and (not flt.team or t[1] == flt.team)]
+    open_tickets = [
+        t
+        for t in fetch_open(engine)
+        if (not flt.language or t[3] == flt.language) and (not flt.team or t[1] == flt.team)
+    ]
     unanswered = fetch_unanswered(engine, begin, end, flt.language)
     gaps = [g.as_dict(rank) for rank, g in enumerate(group_exact(unanswered, now)[:TOP_GAPS], start=1)]
-    return Report(flt, now, list(periods.values()), total, aggregate_sla(handoffs, now),
-                  aggregate_backlog(open_tickets, now),
-                  article_rows(fetch_articles(engine, begin, end, flt.language), titles),
-                  len(unanswered), gaps)
+    return Report(
+        flt,
+        now,
+        list(periods.values()),
+        total,
+        aggregate_sla(handoffs, now),
+        aggregate_backlog(open_tickets, now),
+        article_rows(fetch_articles(engine, begin, end, flt.language), titles),
+        len(unanswered),
+        gaps,
+    )
 
 
 # -- tables (the page's data tables and the CSV files share them) --------------------------------
@@ -371,27 +425,73 @@ def table(report: Report, name: str, raw: bool = False) -> tuple[list[str], list
     secs = (lambda v: "" if v is None else round(v)) if raw else seconds_text
     if name == "overview":
         unit = " (s)" if raw else ""
-        headers = ["period", "conversations", "with an answer", "self-service resolved", "self-service rate",
-                   "handed off", "handoff rate", "unanswered", "unanswered rate", "handoffs",
-                   f"first response median{unit}", f"first response p90{unit}",
-                   f"resolution median{unit}", f"resolution p90{unit}"]
-        rows = [[p.label, p.conversations, p.answered, p.solved, pct(p.self_service_rate), p.handed_off,
-                 pct(p.handoff_rate), p.unanswered, pct(p.unanswered_rate), p.handoffs,
-                 secs(p.first_response(0.5)), secs(p.first_response(0.9)), secs(p.resolution(0.5)),
-                 secs(p.resolution(0.9))] for p in [*report.periods, report.total]]
+        headers = [
+            "period",
+            "conversations",
+            "with an answer",
+            "self-service resolved",
+            "self-service rate",
+            "handed off",
+            "handoff rate",
+            "unanswered",
+            "unanswered rate",
+            "handoffs",
+            f"first response median{unit}",
+            f"first response p90{unit}",
+            f"resolution median{unit}",
+            f"resolution p90{unit}",
+        ]
+        rows = [
+            [
+                p.label,
+                p.conversations,
+                p.answered,
+                p.solved,
+                pct(p.self_service_rate),
+                p.handed_off,
+                pct(p.handoff_rate),
+                p.unanswered,
+                pct(p.unanswered_rate),
+                p.handoffs,
+                secs(p.first_response(0.5)),
+                secs(p.first_response(0.9)),
+                secs(p.resolution(0.5)),
+                secs(p.resolution(0.9)),
+            ]
+            for p in [*report.periods, report.total]
+        ]
         return headers, rows
     if name == "sla":
-        return (["team", "priority", "hit", "missed", "pending", "hit rate"],
-                [[c.team, c.priority, c.hit, c.missed, c.pending, pct(c.rate)] for c in report.sla])
+        return (
+            ["team", "priority", "hit", "missed", "pending", "hit rate"],
+            [[c.team, c.priority, c.hit, c.missed, c.pending, pct(c.rate)] for c in report.sla],
+        )
     if name == "backlog":
-        return (["age", *PRIORITIES, "total"],
-                [[label, *(counts[p] for p in PRIORITIES), sum(counts.values())] for label, counts in report.backlog])
+        return (
+            ["age", *PRIORITIES, "total"],
+            [[label, *(counts[p] for p in PRIORITIES), sum(counts.values())] for label, counts in report.backlog],
+        )
     if name == "articles":
-        return (["article", "title", "shown", "solved", "not solved", "solved share"],
-                [[a["article_id"], a["title"], a["shown"], a["solved"], a["not_solved"], pct(a["solved_rate"])]
-                 for a in report.articles])
+        return (
+            ["article", "title", "shown", "solved", "not solved", "solved share"],
+            [
+                [a["article_id"], a["title"], a["shown"], a["solved"], a["not_solved"], pct(a["solved_rate"])]
+                for a in report.articles
+            ],
+        )
     if name == "gaps":
-        return (["rank", "question", "searches", "languages", "last seen (UTC)", "closest article"],
-                [[g["rank"], g["example"], g["count"], ",".join(g["languages"]), g["last_seen"],
-                  g["closest_article_id"] or ""] for g in report.gaps])
+        return (
+            ["rank", "question", "searches", "languages", "last seen (UTC)", "closest article"],
+            [
+                [
+                    g["rank"],
+                    g["example"],
+                    g["count"],
+                    ",".join(g["languages"]),
+                    g["last_seen"],
+                    g["closest_article_id"] or "",
+                ]
+                for g in report.gaps
+            ],
+        )
     raise ReportError(f"unknown table {name!r} (tables: {', '.join(TABLES)})")

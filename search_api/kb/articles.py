@@ -118,7 +118,8 @@ _IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
 _LINK = re.compile(r"\[([^\]]*)\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+\"[^\"]*\")?\)")
 AUTOLINK = re.compile(r"<((?:https?|mailto):[^>\s]+)>")
 _INLINE_TAG = re.compile(
-    r"</?(?:a|abbr|b|code|del|em|i|ins|kbd|mark|s|small|span|strong|sub|sup|u)\b[^>]{0,200}>", re.I)
+    r"</?(?:a|abbr|b|code|del|em|i|ins|kbd|mark|s|small|span|strong|sub|sup|u)\b[^>]{0,200}>", re.I
+)
 _HTML_TAG = re.compile(r"<!--.*?-->|<(script|style)\b.*?(?:</\1\s*>|$)|</?[A-Za-z][^>]{0,200}>", re.S | re.I)
 _EMPHASIS = (
     re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1"),
@@ -195,7 +196,7 @@ def _strip_prefix(pattern: re.Pattern[str], line: str) -> str:
     """``line`` without what the anchored ``pattern`` matches at its start (a match, not a sub:
     this runs for every line of a KB)."""
     found = pattern.match(line)
-    return line[found.end():] if found else line
+    return line[found.end() :] if found else line
 
 
 def markdown_to_plain(text: str) -> str:
@@ -313,9 +314,7 @@ def parse_article(path: Path, root: Path | None = None, languages: tuple[str, ..
 
     article_id = meta["id"]
     if not isinstance(article_id, str) or not ID_PATTERN.match(article_id):
-        raise ArticleError(
-            shown, field_line(raw, "id"), "'id' must be 2-100 characters of a-z, 0-9, '-' and '_'"
-        )
+        raise ArticleError(shown, field_line(raw, "id"), "'id' must be 2-100 characters of a-z, 0-9, '-' and '_'")
     title = meta["title"]
     if not isinstance(title, str) or not title.strip():
         raise ArticleError(shown, field_line(raw, "title"), "'title' must be a non-empty string")
@@ -374,8 +373,9 @@ class LoadResult:
     errors: list[ArticleError]
 
 
-def load_articles(root: Path, languages: tuple[str, ...] | None = None,
-                  known: Mapping[str, Article] | None = None) -> LoadResult:
+def load_articles(
+    root: Path, languages: tuple[str, ...] | None = None, known: Mapping[str, Article] | None = None
+) -> LoadResult:
     """Parse every ``*.md`` below ``root``; broken or duplicate articles become errors.
 
     A duplicate id keeps the first file (in sorted path order) and reports the
@@ -404,8 +404,11 @@ def load_articles(root: Path, languages: tuple[str, ...] | None = None,
         if article.id in first_path:
             raw = path.read_text(encoding="utf-8")
             errors.append(
-                ArticleError(article.path, field_line(raw, "id"),
-                             f"duplicate id '{article.id}' (already used by {first_path[article.id]})")
+                ArticleError(
+                    article.path,
+                    field_line(raw, "id"),
+                    f"duplicate id '{article.id}' (already used by {first_path[article.id]})",
+                )
             )
             continue
         first_path[article.id] = article.path

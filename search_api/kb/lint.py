@@ -22,10 +22,13 @@ def lint(root: Path, languages: tuple[str, ...]) -> tuple[list[ArticleError], in
         if len(article.questions) < MIN_QUESTIONS:
             raw = (root / article.path).read_text(encoding="utf-8")
             line = field_line(raw, "questions") if "questions" in raw else 1
-            problems.append(ArticleError(
-                article.path, line,
-                f"{len(article.questions)} example questions; write at least {MIN_QUESTIONS}",
-            ))
+            problems.append(
+                ArticleError(
+                    article.path,
+                    line,
+                    f"{len(article.questions)} example questions; write at least {MIN_QUESTIONS}",
+                )
+            )
         if len(set(article.questions)) != len(article.questions):
             raw = (root / article.path).read_text(encoding="utf-8")
             problems.append(ArticleError(article.path, field_line(raw, "questions"), "duplicate example question"))

@@ -21,7 +21,7 @@ templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 # The page's only style is its inline <style>; article HTML is sanitized (nh3) and runs no script.
 PAGE_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
-                               "base-uri 'none'; form-action 'none'; frame-ancestors 'self'",
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'self'",
     "X-Frame-Options": "SAMEORIGIN",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
@@ -45,9 +45,7 @@ def get_article(article_id: str, request: Request) -> Response:
         data.pop("path")
         data["html"] = body_html
         data["url"] = f"{request.app.state.settings.public_base_url}/articles/{article.id}"
-        data["sections"] = [
-            {"heading": s.heading, "anchor": s.anchor} for s in article.sections
-        ]
+        data["sections"] = [{"heading": s.heading, "anchor": s.anchor} for s in article.sections]
         return JSONResponse(data)
     return templates.TemplateResponse(
         request,

@@ -36,9 +36,9 @@ def _typo(word: str, rng: random.Random) -> str:
     i = rng.randrange(1, len(word) - 1)
     kind = rng.randrange(3)
     if kind == 0:
-        return word[:i] + word[i + 1] + word[i] + word[i + 2:]  # swapped
+        return word[:i] + word[i + 1] + word[i] + word[i + 2 :]  # swapped
     if kind == 1:
-        return word[:i] + word[i + 1:]  # dropped
+        return word[:i] + word[i + 1 :]  # dropped
     return word[:i] + word[i] + word[i:]  # doubled
 
 

@@ -66,13 +66,37 @@ if TYPE_CHECKING:
 
 Fit = TypeVar("Fit")
 
-FEATURES = ("score", "gap_to_first", "gap_to_next", "dense", "lexical", "known_share", "dense_first",
-            "lexical_first", "is_first", "relative_dense", "votes", "length", "intent")
+FEATURES = (
+    "score",
+    "gap_to_first",
+    "gap_to_next",
+    "dense",
+    "lexical",
+    "known_share",
+    "dense_first",
+    "lexical_first",
+    "is_first",
+    "relative_dense",
+    "votes",
+    "length",
+    "intent",
+)
 # ``intent`` exists only where the KB has a question classifier (intents.py).
 WITHOUT_INTENTS = FEATURES[:-1]
 # The features of a model stored without its list (an index written before intents).
-STORED_WITHOUT_LIST = ("score", "gap_to_first", "gap_to_next", "dense", "lexical", "known_share", "dense_first",
-                       "lexical_first", "is_first", "relative_dense", "votes")
+STORED_WITHOUT_LIST = (
+    "score",
+    "gap_to_first",
+    "gap_to_next",
+    "dense",
+    "lexical",
+    "known_share",
+    "dense_first",
+    "lexical_first",
+    "is_first",
+    "relative_dense",
+    "votes",
+)
 # The features of a KB calibrated on titles (no example questions): a left-out title
 # is still in every section unit of its article, so its simulated searches find the
 # article too easily, and a model over all features learns "high margin, lexical
@@ -131,9 +155,21 @@ def hit_features(ranking: Ranking, k: int) -> list[float]:
     hits = ranking.hits
     hit = hits[k]
     nxt = hits[k + 1].score if k + 1 < len(hits) else hit.score - 1.0
-    return [hit.score, hits[0].score - hit.score, hit.score - nxt, hit.dense, hit.lexical, ranking.known_share,
-            float(hit.article_id == ranking.dense_top), float(hit.article_id == ranking.lexical_top), float(k == 0),
-            hit.dense - hit.level, hit.votes, math.log1p(ranking.terms), hit.intent]
+    return [
+        hit.score,
+        hits[0].score - hit.score,
+        hit.score - nxt,
+        hit.dense,
+        hit.lexical,
+        ranking.known_share,
+        float(hit.article_id == ranking.dense_top),
+        float(hit.article_id == ranking.lexical_top),
+        float(k == 0),
+        hit.dense - hit.level,
+        hit.votes,
+        math.log1p(ranking.terms),
+        hit.intent,
+    ]
 
 
 def question_levels(units: Sequence[Unit], vectors: np.ndarray, article_rows: dict[str, tuple[int, int]]) -> np.ndarray:
@@ -175,8 +211,17 @@ class DecisionModel:
     @classmethod
     def fallback(cls, model_id: str) -> DecisionModel:
         threshold = FALLBACK_THRESHOLDS.get(model_id, DEFAULT_FALLBACK_THRESHOLD)
-        return cls([FALLBACK_SLOPE], -FALLBACK_SLOPE * threshold, [0.0], [1.0], 0.5, math.inf, False,
-                   {"reason": "too few example questions to calibrate"}, ("dense",))
+        return cls(
+            [FALLBACK_SLOPE],
+            -FALLBACK_SLOPE * threshold,
+            [0.0],
+            [1.0],
+            0.5,
+            math.inf,
+            False,
+            {"reason": "too few example questions to calibrate"},
+            ("dense",),
+        )
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DecisionModel:
@@ -246,8 +291,9 @@ def pseudo_queries(lindex: LanguageIndex, titles: dict[str, str]) -> list[Pseudo
 def chat_queries(lindex: LanguageIndex, queries: list[PseudoQuery]) -> list[PseudoQuery]:
     """Each simulated question once more as a customer's chat message (chat_style.py), as
     search reads it (message.searched_text)."""
-    return [PseudoQuery(q.article_id, searched_text(lindex, chat_message(q.text, lindex.lang)), q.own_row)
-            for q in queries]
+    return [
+        PseudoQuery(q.article_id, searched_text(lindex, chat_message(q.text, lindex.lang)), q.own_row) for q in queries
+    ]
 
 
 def _token_counts(lindex: LanguageIndex, rows: range | list[int]) -> dict[str, int]:
@@ -276,9 +322,14 @@ class SimulatedSearch:
     unanswerable: Ranking  # searched without its whole article
 
 
-def simulate_searches(lindex: LanguageIndex, queries: list[PseudoQuery], vectors: np.ndarray,
-                      allowed: Callable[[str], bool] = lambda _aid: True,
-                      siblings: int = LEFT_OUT_SIBLINGS, hits: int = SUGGEST_HITS + 1) -> list[SimulatedSearch]:
+def simulate_searches(
+    lindex: LanguageIndex,
+    queries: list[PseudoQuery],
+    vectors: np.ndarray,
+    allowed: Callable[[str], bool] = lambda _aid: True,
+    siblings: int = LEFT_OUT_SIBLINGS,
+    hits: int = SUGGEST_HITS + 1,
+) -> list[SimulatedSearch]:
     """The calibration's searches (module docstring), also replayed by scripts/eval_decision.py."""
     folds = Folds(lindex) if lindex.intents is not None else None
     assert lindex.lexical is not None  # built by LanguageIndex.__post_init__
@@ -289,19 +340,33 @@ def simulate_searches(lindex: LanguageIndex, queries: list[PseudoQuery], vectors
             article_tokens[q.article_id] = _token_counts(lindex, range(*lindex.article_rows[q.article_id]))
         left_out = left_out_rows(lindex, q.own_row, siblings)
         lexical = lindex.lexical.score(q.text, _token_counts(lindex, sorted(left_out)))
-        answerable = rank_articles(lindex, vector, lexical, allowed, exclude_rows=left_out, max_hits=hits,
-                                   intents=intent_scores(folds.without_question(q.own_row) if folds else None, vector,
-                                                         lindex))
-        unanswerable = rank_articles(lindex, vector, lindex.lexical.score(q.text, article_tokens[q.article_id]),
-                                     allowed, exclude_article=q.article_id, max_hits=hits,
-                                     intents=intent_scores(folds.without_article(q.article_id) if folds else None,
-                                                           vector, lindex))
+        answerable = rank_articles(
+            lindex,
+            vector,
+            lexical,
+            allowed,
+            exclude_rows=left_out,
+            max_hits=hits,
+            intents=intent_scores(folds.without_question(q.own_row) if folds else None, vector, lindex),
+        )
+        unanswerable = rank_articles(
+            lindex,
+            vector,
+            lindex.lexical.score(q.text, article_tokens[q.article_id]),
+            allowed,
+            exclude_article=q.article_id,
+            max_hits=hits,
+            intents=intent_scores(folds.without_article(q.article_id) if folds else None, vector, lindex),
+        )
         out.append(SimulatedSearch(q, answerable, unanswerable))
     return out
 
 
-def calibrate(lindex: LanguageIndex, encode_queries: Callable[[list[str]], np.ndarray],
-              allowed: Callable[[str], bool] = lambda _aid: True) -> DecisionModel:
+def calibrate(
+    lindex: LanguageIndex,
+    encode_queries: Callable[[list[str]], np.ndarray],
+    allowed: Callable[[str], bool] = lambda _aid: True,
+) -> DecisionModel:
     """Fit the decision of one language's index on its own questions (module docstring)."""
     queries = pseudo_queries(lindex, {})
     if CHAT_MESSAGES:
@@ -327,8 +392,11 @@ def calibrate(lindex: LanguageIndex, encode_queries: Callable[[list[str]], np.nd
     # Titles as simulated questions leak (TITLE_FEATURES): such a KB is decided by its dense scores.
     titles = sum(lindex.units[q.own_row].kind == "title" for q in queries)
     features: tuple[str, ...]
-    features, c = ((TITLE_FEATURES, TITLE_C) if titles > len(queries) / 2
-                   else (FEATURES if lindex.intents is not None else WITHOUT_INTENTS, 1.0))
+    features, c = (
+        (TITLE_FEATURES, TITLE_C)
+        if titles > len(queries) / 2
+        else (FEATURES if lindex.intents is not None else WITHOUT_INTENTS, 1.0)
+    )
     offered = features
 
     def fit_on(names: tuple[str, ...]) -> tuple[tuple[Any, np.ndarray, np.ndarray], Sequence[float]]:
@@ -339,40 +407,57 @@ def calibrate(lindex: LanguageIndex, encode_queries: Callable[[list[str]], np.nd
         return (fit, mean, scale), fit.coef_[0]
 
     features, (fit, mean, scale) = fit_raising(features, fit_on)
-    model = DecisionModel(fit.coef_[0].tolist(), float(fit.intercept_[0]), mean.tolist(), scale.tolist(),
-                          0.5, math.inf, True, features=tuple(features))
+    model = DecisionModel(
+        fit.coef_[0].tolist(),
+        float(fit.intercept_[0]),
+        mean.tolist(),
+        scale.tolist(),
+        0.5,
+        math.inf,
+        True,
+        features=tuple(features),
+    )
     # Thresholds from the same simulation (replayed through the fitted model, ordered as served).
     probabilities = model.probabilities(x)
     first_neg, sums_neg, first_pos_wrong = [], [], []
     for start, n, is_positive in groups:
         if n == 0:
             continue
-        confidences = model.ordered(probabilities[start:start + n])
+        confidences = model.ordered(probabilities[start : start + n])
         if is_positive and labels[start] == 0:
             first_pos_wrong.append(confidences[0])
         elif not is_positive:
             first_neg.append(confidences[0])
             sums_neg.append(sum(confidences))
     n_pos = len(queries)
-    model.answer_threshold = max(MIN_ANSWER_CONFIDENCE,
-                                 _lowest_threshold(first_neg, MAX_FALSE_ANSWER * len(first_neg)),
-                                 _lowest_threshold(first_pos_wrong, MAX_WRONG_ANSWER * n_pos))
+    model.answer_threshold = max(
+        MIN_ANSWER_CONFIDENCE,
+        _lowest_threshold(first_neg, MAX_FALSE_ANSWER * len(first_neg)),
+        _lowest_threshold(first_pos_wrong, MAX_WRONG_ANSWER * n_pos),
+    )
     model.suggest_threshold = _lowest_threshold(sums_neg, MAX_FALSE_SUGGEST * len(sums_neg))
-    model.samples = {"questions": n_pos, "titles": titles, "rows": len(rows), "positives": int(y.sum()),
-                     "simulated_unanswerable": len(first_neg),
-                     "dropped": [name for name in offered if name not in features]}
+    model.samples = {
+        "questions": n_pos,
+        "titles": titles,
+        "rows": len(rows),
+        "positives": int(y.sum()),
+        "simulated_unanswerable": len(first_neg),
+        "dropped": [name for name in offered if name not in features],
+    }
     return model
 
 
-def fit_raising(features: tuple[str, ...],
-                fit_on: Callable[[tuple[str, ...]], tuple[Fit, Sequence[float]]]) -> tuple[tuple[str, ...], Fit]:
+def fit_raising(
+    features: tuple[str, ...], fit_on: Callable[[tuple[str, ...]], tuple[Fit, Sequence[float]]]
+) -> tuple[tuple[str, ...], Fit]:
     """``fit_on(features)`` -> (fitted, coefficients), refitted without the MUST_RAISE features
     it weighted negatively until it weights none so (or all); the features kept and the fit.
     Shared with scripts/eval_decision.py, whose ``drop`` variants fit as the index build does."""
     while True:
         fitted, coefficients = fit_on(features)
-        negative = {name for name, weight in zip(features, coefficients, strict=True)
-                    if weight < 0 and name in MUST_RAISE}
+        negative = {
+            name for name, weight in zip(features, coefficients, strict=True) if weight < 0 and name in MUST_RAISE
+        }
         if not negative or len(negative) == len(features):
             return features, fitted
         features = tuple(name for name in features if name not in negative)

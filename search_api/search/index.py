@@ -100,8 +100,9 @@ def article_units(article: Article) -> list[Unit]:
         if section.heading:
             parts.append(section.heading)
         parts.append(section.plain_text)
-        units.append(Unit(article.id, i, "section", ". ".join(p for p in parts if p),
-                          *section_terms(section, article.lang)))
+        units.append(
+            Unit(article.id, i, "section", ". ".join(p for p in parts if p), *section_terms(section, article.lang))
+        )
     # A matching title or example question is about the whole article: link its start.
     units.extend(Unit(article.id, 0, "question", q) for q in article.questions)
     return units
@@ -225,8 +226,7 @@ def load_index(index_dir: Path) -> KnowledgeIndex:
     if manifest.get("format") not in READABLE_FORMATS:
         raise IndexNotBuilt(f"index in {path} has format {manifest.get('format')}, expected {FORMAT}: rebuild it")
     articles = {
-        data["id"]: Article.from_dict(data)
-        for data in json.loads((path / "articles.json").read_text(encoding="utf-8"))
+        data["id"]: Article.from_dict(data) for data in json.loads((path / "articles.json").read_text(encoding="utf-8"))
     }
     languages = {}
     for lang, info in manifest["languages"].items():
@@ -234,15 +234,24 @@ def load_index(index_dir: Path) -> KnowledgeIndex:
             units = [Unit(**json.loads(line)) for line in fh]
         vectors = np.load(path / f"{lang}.vectors.npy")
         rows = {aid: tuple(entry["rows"]) for aid, entry in manifest["articles"].items() if entry["lang"] == lang}
-        lexical = (LexicalIndex.load(lang, path / f"{lang}.bm25", len(units))
-                   if (path / f"{lang}.bm25").is_dir() else None)
+        lexical = (
+            LexicalIndex.load(lang, path / f"{lang}.bm25", len(units)) if (path / f"{lang}.bm25").is_dir() else None
+        )
         decision = DecisionModel.from_dict(info["decision"]) if info.get("decision") else None
         faiss_index = faiss.read_index(str(path / f"{lang}.faiss"))
         if isinstance(faiss_index, faiss.IndexHNSWFlat):
             faiss_index.hnsw.efSearch = HNSW_EF_SEARCH
         languages[lang] = LanguageIndex(
-            lang, info["model_id"], info["dim"], units, vectors, faiss_index, rows,
-            lexical, decision, IntentModel.load(path / f"{lang}.intents.npz"),
+            lang,
+            info["model_id"],
+            info["dim"],
+            units,
+            vectors,
+            faiss_index,
+            rows,
+            lexical,
+            decision,
+            IntentModel.load(path / f"{lang}.intents.npz"),
         )
     return KnowledgeIndex(path.name, path, articles, languages, manifest)
 
@@ -308,22 +317,36 @@ def build_index(
     staging.mkdir()
     try:
         created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        manifest: dict[str, Any] = {"format": FORMAT, "unit_recipe": UNIT_RECIPE, "created": created,
-                          "languages": {}, "articles": {}}
+        manifest: dict[str, Any] = {
+            "format": FORMAT,
+            "unit_recipe": UNIT_RECIPE,
+            "created": created,
+            "languages": {},
+            "articles": {},
+        }
         for lang in sorted({a.lang for a in articles}):
             embedder = embedder_for(lang)
             lang_articles = sorted((a for a in articles if a.lang == lang), key=lambda a: a.id)
             old_lindex = previous.languages.get(lang) if previous else None
-            reusable = (previous is not None and old_lindex is not None and old_lindex.model_id == embedder.model_id
-                        and old_lindex.dim == embedder.dim and previous.manifest.get("unit_recipe") == UNIT_RECIPE)
+            reusable = (
+                previous is not None
+                and old_lindex is not None
+                and old_lindex.model_id == embedder.model_id
+                and old_lindex.dim == embedder.dim
+                and previous.manifest.get("unit_recipe") == UNIT_RECIPE
+            )
             previous_rows = previous.manifest["articles"] if previous is not None and reusable else {}
             all_units: list[list[Unit]] = []
             blocks: list[np.ndarray] = []
             to_embed: list[tuple[int, list[Unit]]] = []  # (block position, units)
             for article in lang_articles:
                 old_entry = previous_rows.get(article.id)
-                if old_lindex is not None and old_entry and old_entry["hash"] == article.content_hash \
-                        and old_entry["lang"] == lang:
+                if (
+                    old_lindex is not None
+                    and old_entry
+                    and old_entry["hash"] == article.content_hash
+                    and old_entry["lang"] == lang
+                ):
                     start, end = old_entry["rows"]
                     blocks.append(old_lindex.vectors[start:end])
                     units = old_lindex.units[start:end]
@@ -349,7 +372,9 @@ def build_index(
             row = 0
             for article, units in zip(lang_articles, all_units, strict=True):
                 manifest["articles"][article.id] = {
-                    "hash": article.content_hash, "lang": lang, "path": article.path,
+                    "hash": article.content_hash,
+                    "lang": lang,
+                    "path": article.path,
                     "rows": [row, row + len(units)],
                 }
                 row += len(units)
@@ -358,9 +383,15 @@ def build_index(
             faiss_index = make_faiss_index(vectors, embedder.dim)
             np.save(staging / f"{lang}.vectors.npy", vectors)
             faiss.write_index(faiss_index, str(staging / f"{lang}.faiss"))
-            lindex = LanguageIndex(lang, embedder.model_id, embedder.dim, units_flat, vectors, faiss_index,
-                                   {aid: tuple(e["rows"]) for aid, e in manifest["articles"].items()
-                                    if e["lang"] == lang})
+            lindex = LanguageIndex(
+                lang,
+                embedder.model_id,
+                embedder.dim,
+                units_flat,
+                vectors,
+                faiss_index,
+                {aid: tuple(e["rows"]) for aid, e in manifest["articles"].items() if e["lang"] == lang},
+            )
             assert lindex.lexical is not None  # built by LanguageIndex.__post_init__
             lindex.lexical.save(staging / f"{lang}.bm25")
             lindex.intents = train_intents(lindex)
@@ -371,12 +402,28 @@ def build_index(
             cache.save(staging / f"{lang}.calibration.npz")
             with open(staging / f"{lang}.units.jsonl", "w", encoding="utf-8") as fh:
                 for unit in units_flat:
-                    terms = ({"heading_terms": unit.heading_terms, "body_terms": unit.body_terms}
-                             if unit.heading_terms is not None else {})
-                    fh.write(json.dumps({"article_id": unit.article_id, "section": unit.section, "kind": unit.kind,
-                                         "text": unit.text, **terms}, ensure_ascii=False) + "\n")
+                    terms = (
+                        {"heading_terms": unit.heading_terms, "body_terms": unit.body_terms}
+                        if unit.heading_terms is not None
+                        else {}
+                    )
+                    fh.write(
+                        json.dumps(
+                            {
+                                "article_id": unit.article_id,
+                                "section": unit.section,
+                                "kind": unit.kind,
+                                "text": unit.text,
+                                **terms,
+                            },
+                            ensure_ascii=False,
+                        )
+                        + "\n"
+                    )
             manifest["languages"][lang] = {
-                "model_id": embedder.model_id, "dim": embedder.dim, "units": len(units_flat),
+                "model_id": embedder.model_id,
+                "dim": embedder.dim,
+                "units": len(units_flat),
                 "index_type": type(faiss_index).__name__,
                 "decision": lindex.decision.to_dict(),
             }

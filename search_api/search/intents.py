@@ -79,7 +79,8 @@ class IntentModel:
         positions = self._positions
         if positions is None or self._positions_of is not lindex.article_position:  # once per index
             positions = self._positions = np.array(
-                [lindex.article_position.get(aid, -1) for aid in self.article_ids], dtype=np.int64)
+                [lindex.article_position.get(aid, -1) for aid in self.article_ids], dtype=np.int64
+            )
             self._positions_of = lindex.article_position
         known = positions >= 0
         out = np.zeros(len(lindex.article_rows), dtype=np.float32)
@@ -94,8 +95,11 @@ class IntentModel:
         if not path.is_file():
             return None
         with np.load(path) as data:
-            return cls([str(a) for a in data["article_ids"]], data["weights"].astype(np.float32),
-                       data["bias"].astype(np.float32))
+            return cls(
+                [str(a) for a in data["article_ids"]],
+                data["weights"].astype(np.float32),
+                data["bias"].astype(np.float32),
+            )
 
 
 def intent_scores(model: IntentModel | None, vector: np.ndarray, lindex: LanguageIndex) -> np.ndarray | None:
@@ -119,8 +123,10 @@ def wanted(lindex: LanguageIndex) -> bool:
     """A KB with example questions in most articles, and neither too few articles nor too many."""
     if not MIN_ARTICLES <= len(lindex.article_rows) <= MAX_ARTICLES:
         return False
-    with_questions = sum(any(lindex.units[r].kind == "question" for r in range(start, end))
-                         for start, end in lindex.article_rows.values())
+    with_questions = sum(
+        any(lindex.units[r].kind == "question" for r in range(start, end))
+        for start, end in lindex.article_rows.values()
+    )
     return with_questions >= MIN_QUESTIONS and with_questions > len(lindex.article_rows) / 2
 
 
@@ -169,8 +175,11 @@ class Folds:
         self.articles = sorted(set(self.labels))
         # Leaving a fifth of the articles out would leave the calibration's unanswerable
         # questions fewer neighbours to spread over than a real one has.
-        self.article_fold = ({aid: i for i, aid in enumerate(self.articles)} if len(self.articles) <= ARTICLE_FOLDS
-                             else {aid: _fold(f"article:{aid}", ARTICLE_FOLDS) for aid in self.articles})
+        self.article_fold = (
+            {aid: i for i, aid in enumerate(self.articles)}
+            if len(self.articles) <= ARTICLE_FOLDS
+            else {aid: _fold(f"article:{aid}", ARTICLE_FOLDS) for aid in self.articles}
+        )
         self._by_question: dict[int, IntentModel | None] = {}
         self._by_article: dict[int, IntentModel | None] = {}
 

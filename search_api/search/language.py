@@ -55,6 +55,7 @@ class QueryLanguage:
     """What a search query's words say about its language: ``lang`` as detected (None without
     placeable words), ``sure`` when that is enough to search that language only, ``bare`` when
     the query has no placeable words at all (a code, a host name)."""
+
     lang: str | None
     sure: bool
     bare: bool

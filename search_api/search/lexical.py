@@ -142,8 +142,12 @@ class LexicalIndex:
             retriever.index(corpus, show_progress=False)
         else:
             retriever.vocab_dict = {}
-            retriever.scores = {"data": np.zeros(0), "indices": np.zeros(0, int), "indptr": np.zeros(1, int),
-                                "num_docs": 0}
+            retriever.scores = {
+                "data": np.zeros(0),
+                "indices": np.zeros(0, int),
+                "indptr": np.zeros(1, int),
+                "num_docs": 0,
+            }
         return cls(lang, retriever, len(texts))
 
     def idf(self, df: int | np.ndarray) -> np.ndarray:
@@ -194,6 +198,5 @@ class LexicalIndex:
         for token in dict.fromkeys(t for t in tokens if is_exact_key(t)):
             tid = vocab.get(token)
             if tid is not None:
-                out.append(np.asarray(scores["indices"][scores["indptr"][tid]:scores["indptr"][tid + 1]]))
+                out.append(np.asarray(scores["indices"][scores["indptr"][tid] : scores["indptr"][tid + 1]]))
         return tuple(out)
-

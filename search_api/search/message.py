@@ -31,19 +31,27 @@ MAX_CHARS = 600
 # ("hallo zusammen, mein internet ..."), so "when I log in" keeps its "in".
 COURTESY: dict[str, dict[str, frozenset[str]]] = {
     "de": {
-        "opening": frozenset("""hallo hallöchen halloechen hi hey moin servus guten liebe lieber liebes sehr
-            geehrte geehrter geehrtes""".split()),
-        "closing": frozenset("""danke dank dankeschön dankeschoen grüße gruesse grüsse gruß gruss grüßen gruessen
-            lg vg mfg sg""".split()),
-        "joining": frozenset("""tag morgen abend zusammen team support damen herren vielen herzlichen besten
+        "opening": frozenset(
+            """hallo hallöchen halloechen hi hey moin servus guten liebe lieber liebes sehr
+            geehrte geehrter geehrtes""".split()
+        ),
+        "closing": frozenset(
+            """danke dank dankeschön dankeschoen grüße gruesse grüsse gruß gruss grüßen gruessen
+            lg vg mfg sg""".split()
+        ),
+        "joining": frozenset(
+            """tag morgen abend zusammen team support damen herren vielen herzlichen besten
             schönen schoenen freundlichen freundliche viele liebe im voraus vorab bitte und mit euch ihnen
-            schon mal ok okay""".split()),
+            schon mal ok okay""".split()
+        ),
     },
     "en": {
         "opening": frozenset("hi hello hey hiya dear good greetings".split()),
         "closing": frozenset("thanks thank thx ty cheers regards sincerely".split()),
-        "joining": frozenset("""morning afternoon evening there team support folks guys all everyone you in advance
-            please pls plz best kind kindly many much so a lot yours and ok okay sir madam""".split()),
+        "joining": frozenset(
+            """morning afternoon evening there team support folks guys all everyone you in advance
+            please pls plz best kind kindly many much so a lot yours and ok okay sir madam""".split()
+        ),
     },
 }
 _SENTENCE = re.compile(r".+?(?:[.!?]+(?=\s|$)|\n|$)", re.S)
@@ -74,8 +82,8 @@ def _trim(sentence: str, words: dict[str, frozenset[str]]) -> str:
     if start >= end:
         return ""
     if end == len(tokens):  # keep the sentence's closing punctuation ("?" says it asks)
-        return sentence[tokens[start].start():].strip()
-    return sentence[tokens[start].start():tokens[end - 1].end()].strip()
+        return sentence[tokens[start].start() :].strip()
+    return sentence[tokens[start].start() : tokens[end - 1].end()].strip()
 
 
 def problem_sentences(text: str, lang: str | None) -> list[str]:

@@ -107,9 +107,14 @@ class Passage:
     anchor: str | None
 
 
-def answer_passage(article: Article, query: str, matched_section: Section | None, lang: str,
-                   section_scores: Mapping[int, float] | None = None,
-                   stored_terms: Mapping[int, tuple[str, str]] | None = None) -> Passage:
+def answer_passage(
+    article: Article,
+    query: str,
+    matched_section: Section | None,
+    lang: str,
+    section_scores: Mapping[int, float] | None = None,
+    stored_terms: Mapping[int, tuple[str, str]] | None = None,
+) -> Passage:
     """The passage of ``article`` that answers ``query``.
 
     ``matched_section``: the section the search linked (its lead when the title or an
@@ -140,25 +145,34 @@ def section_similarities(language_index: LanguageIndex, article_id: str, query_v
     if end <= start:
         return {}
     scores = language_index.vectors[start:end] @ query_vector
-    return {unit.section: float(score) for unit, score in zip(language_index.units[start:end], scores, strict=True)
-            if unit.kind == "section"}
+    return {
+        unit.section: float(score)
+        for unit, score in zip(language_index.units[start:end], scores, strict=True)
+        if unit.kind == "section"
+    }
 
 
 def section_terms(section: Section, lang: str) -> tuple[str, str]:
     """The stemmed words of a section's heading and of its body, space-separated, as the
     index stores them with the section's search unit."""
-    return (" ".join(sorted(_tokens_of(section.heading or "", lang))),
-            " ".join(sorted(_tokens_of(section.plain_text, lang))))
+    return (
+        " ".join(sorted(_tokens_of(section.heading or "", lang))),
+        " ".join(sorted(_tokens_of(section.plain_text, lang))),
+    )
 
 
 def stored_section_terms(language_index: LanguageIndex, article_id: str) -> dict[int, tuple[str, str]]:
     """``section_terms`` of each section of an article, from its units in the index."""
     start, end = language_index.article_rows.get(article_id, (0, 0))
-    return {unit.section: (unit.heading_terms, unit.body_terms or "") for unit in language_index.units[start:end]
-            if unit.kind == "section" and unit.heading_terms is not None}
+    return {
+        unit.section: (unit.heading_terms, unit.body_terms or "")
+        for unit in language_index.units[start:end]
+        if unit.kind == "section" and unit.heading_terms is not None
+    }
 
 
 # ------------------------------------------------------------------ choosing the section
+
 
 @dataclass(frozen=True)
 class _Terms:
@@ -193,10 +207,17 @@ def _article_terms(article: Article, lang: str, stored: Mapping[int, tuple[str, 
             headings = tuple(_tokens_of(s.heading or "", lang) for _, s in pairs)
             bodies = tuple(_tokens_of(s.plain_text, lang) for _, s in pairs)
         vocabulary = _token_set(chain(*headings, *bodies))
-        terms = _Terms(tuple(s for _, s in pairs), tuple(i for i, _ in pairs), headings, bodies, vocabulary,
-                       _tokens_of(article.title, lang), tuple(sorted(vocabulary)),
-                       tuple(_has_steps(s.markdown) for _, s in pairs),
-                       tuple(s.heading is not None and not NON_SOLUTION_HEADINGS.search(s.heading) for _, s in pairs))
+        terms = _Terms(
+            tuple(s for _, s in pairs),
+            tuple(i for i, _ in pairs),
+            headings,
+            bodies,
+            vocabulary,
+            _tokens_of(article.title, lang),
+            tuple(sorted(vocabulary)),
+            tuple(_has_steps(s.markdown) for _, s in pairs),
+            tuple(s.heading is not None and not NON_SOLUTION_HEADINGS.search(s.heading) for _, s in pairs),
+        )
         _TERMS[key] = terms
     return terms
 
@@ -268,20 +289,36 @@ def _match(key: tuple[str, ...], tokens: Tokens) -> float:
     return PREFIX_MATCH if any(t in tokens for t in key[1:]) else 0.0
 
 
-def _choose_section(terms: _Terms, weights: dict[tuple[str, ...], float], total: float,
-                    matched: Section | None, section_scores: Mapping[int, float] | None) -> Section:
+def _choose_section(
+    terms: _Terms,
+    weights: dict[tuple[str, ...], float],
+    total: float,
+    matched: Section | None,
+    section_scores: Mapping[int, float] | None,
+) -> Section:
     total = total or 1.0
     dense = _dense_bonus(terms, matched, section_scores)
     best: dict[str, tuple[float, float, Section]] = {}
     # per query token: sections holding it itself, and sections holding only a variant
-    bits = [(key, _sections_with(key[:1], terms.bodies), _sections_with(key[1:], terms.bodies),
-             _sections_with(key[:1], terms.headings), _sections_with(key[1:], terms.headings))
-            for key in weights]
+    bits = [
+        (
+            key,
+            _sections_with(key[:1], terms.bodies),
+            _sections_with(key[1:], terms.bodies),
+            _sections_with(key[:1], terms.headings),
+            _sections_with(key[1:], terms.headings),
+        )
+        for key in weights
+    ]
     for i, section in enumerate(terms.sections):
         bit = 1 << i
-        matches = {key: max(1.0 if body & bit else PREFIX_MATCH if body_variant & bit else 0.0,
-                            HEADING_WEIGHT * (1.0 if head & bit else PREFIX_MATCH if head_variant & bit else 0.0))
-                   for key, body, body_variant, head, head_variant in bits}
+        matches = {
+            key: max(
+                1.0 if body & bit else PREFIX_MATCH if body_variant & bit else 0.0,
+                HEADING_WEIGHT * (1.0 if head & bit else PREFIX_MATCH if head_variant & bit else 0.0),
+            )
+            for key, body, body_variant, head, head_variant in bits
+        }
         words = sum(weights[key] * m for key, m in matches.items()) / total
         score = words + dense[i]
         if terms.steps[i]:
@@ -295,8 +332,9 @@ def _choose_section(terms: _Terms, weights: dict[tuple[str, ...], float], total:
         # geht nicht, rote Lampe am Router" to the lead "Leuchtet die Internet-LED ... rot"),
         # so against a solution section they compete on words alone.
         solution = terms.solution[i]
-        if not solution and not any(m and (key[0] not in terms.title or _is_exact_term(key[0]))
-                                    for key, m in matches.items()):
+        if not solution and not any(
+            m and (key[0] not in terms.title or _is_exact_term(key[0])) for key, m in matches.items()
+        ):
             score -= NON_SOLUTION_MARGIN
         against_solutions = score if solution else score - dense[i]
         group = "solution" if solution else "other"
@@ -316,17 +354,20 @@ def _dense_bonus(terms: _Terms, matched: Section | None, section_scores: Mapping
         if len(known) > 1 and max(known) > min(known):
             low, high = min(known), max(known)
             return [0.0 if v is None else DENSE_WEIGHT * (v - low) / (high - low) for v in values]
-    return [DENSE_BONUS if matched is not None and s == matched and s.heading is not None else 0.0
-            for s in terms.sections]
+    return [
+        DENSE_BONUS if matched is not None and s == matched and s.heading is not None else 0.0 for s in terms.sections
+    ]
 
 
 def _has_steps(markdown: str) -> bool:
     # most sections have no numbered line at all: no need to parse them (once per article version, _Terms)
     return _NUMBERED_LINE.search(markdown) is not None and any(
-        b.kind == "list" and b.ordered for b in _parse_blocks(markdown))
+        b.kind == "list" and b.ordered for b in _parse_blocks(markdown)
+    )
 
 
 # ------------------------------------------------------------------ section structure
+
 
 @dataclass(frozen=True, eq=False)  # identity hash: parsed once per section text, then cached
 class _Item:
@@ -357,7 +398,7 @@ def _parse_blocks(markdown: str) -> tuple[_Block, ...]:
             end = i + 1
             while end < len(lines) and not FENCE.match(lines[end]):
                 end += 1
-            blocks.append(_Block("code", tuple(lines[i:end + 1])))
+            blocks.append(_Block("code", tuple(lines[i : end + 1])))
             i = end + 1
         elif _LIST_ITEM.match(line):
             block, i = _parse_list(lines, i)
@@ -366,12 +407,15 @@ def _parse_blocks(markdown: str) -> tuple[_Block, ...]:
             end = i + 2
             while end < len(lines) and lines[end].lstrip().startswith("|"):
                 end += 1
-            blocks.append(_Block("table", (lines[i],) + tuple(lines[i + 2:end])))
+            blocks.append(_Block("table", (lines[i],) + tuple(lines[i + 2 : end])))
             i = end
         else:
             end = i
-            while end < len(lines) and lines[end].strip() and not (
-                    FENCE.match(lines[end]) or (end > i and _LIST_ITEM.match(lines[end]))):
+            while (
+                end < len(lines)
+                and lines[end].strip()
+                and not (FENCE.match(lines[end]) or (end > i and _LIST_ITEM.match(lines[end])))
+            ):
                 end += 1
             blocks.append(_Block("para", tuple(lines[i:end])))
             i = end
@@ -414,6 +458,7 @@ def _parse_list(lines: list[str], i: int) -> tuple[_Block, int]:
 
 
 # ------------------------------------------------------------------ fitting the passage
+
 
 class _Relevance:
     """How much of the query a piece of a section holds (the weights of the section choice)."""
@@ -494,7 +539,7 @@ def _fit_list(block: _Block, relevance: _Relevance, budget: int) -> tuple[str, s
     if len(items) > MAX_STEPS:  # the window of MAX_STEPS steps around the most relevant one
         best = max(range(len(items)), key=lambda k: (relevance.of(_item_markdown(items[k])), -k))
         start = min(max(0, best - MAX_STEPS // 2), len(items) - MAX_STEPS)
-        items = items[start:start + MAX_STEPS]
+        items = items[start : start + MAX_STEPS]
     full = [_render_whole(item) for item in items]
     if sum(len(t) for _, t in full) <= budget * LIST_SLACK:
         chosen = full
@@ -559,7 +604,7 @@ def _render_lead(item: _Item) -> tuple[str, str]:
     """A step shortened to its bold lead (``**Restart the router.**``) or first sentence."""
     bold = _BOLD_LEAD.match(item.text)
     if bold:
-        lead_md = item.text[:bold.end()]
+        lead_md = item.text[: bold.end()]
     else:
         lead_md = _first_sentence(item.text)
     lead_txt = _plain(lead_md)
@@ -572,8 +617,8 @@ def _render_lead(item: _Item) -> tuple[str, str]:
 @lru_cache(maxsize=65536)
 def _first_sentence(text: str) -> str:
     for match in _SENTENCE_END.finditer(text):
-        if not _ABBREVIATION.match(match.group(1).lstrip("(\"„*")):
-            return text[:match.end()]
+        if not _ABBREVIATION.match(match.group(1).lstrip('("„*')):
+            return text[: match.end()]
     return text
 
 
@@ -620,11 +665,12 @@ def _cut(text: str, limit: int) -> str:
     head = text[:limit]
     sentence = max(head.rfind(". "), head.rfind("! "), head.rfind("? "))
     if sentence > limit // 2:
-        return head[:sentence + 1]
+        return head[: sentence + 1]
     return head.rsplit(" ", 1)[0].rstrip(",;:–-") + " …"
 
 
 # ------------------------------------------------------------------ sanitising
+
 
 @lru_cache(maxsize=65536)
 def _safe_inline(markdown: str) -> str:

@@ -104,9 +104,16 @@ class Ranking:
     terms: int = 0  # the query's lexical terms: a long message scores lower everywhere (decision.py)
 
 
-def rank_articles(lindex: LanguageIndex, vector: np.ndarray, lexical: LexicalScores, allowed: Callable[[str], bool],
-                  exclude_rows: frozenset[int] = frozenset(), exclude_article: str | None = None,
-                  max_hits: int = 20, intents: np.ndarray | None = None) -> Ranking:
+def rank_articles(
+    lindex: LanguageIndex,
+    vector: np.ndarray,
+    lexical: LexicalScores,
+    allowed: Callable[[str], bool],
+    exclude_rows: frozenset[int] = frozenset(),
+    exclude_article: str | None = None,
+    max_hits: int = 20,
+    intents: np.ndarray | None = None,
+) -> Ranking:
     """The best ``max_hits`` candidate articles of ``lindex`` (a LanguageIndex), best first.
 
     ``exclude_rows`` / ``exclude_article``: units or an article treated as absent
@@ -127,8 +134,13 @@ def rank_articles(lindex: LanguageIndex, vector: np.ndarray, lexical: LexicalSco
     k = KEY_WEIGHTS.get(lindex.model_id, DEFAULT_KEY_WEIGHT)
     assert lindex.lexical is not None  # built by LanguageIndex.__post_init__
     keyed = _key_articles(lindex, lindex.lexical.key_rows(lexical.terms), exclude_rows, excluded_position) if k else []
-    found = np.concatenate([nearest_articles, lindex.unit_article[_best_lexical_rows(
-        coverage, LEXICAL_CANDIDATE_UNITS + excluded)], *keyed])
+    found = np.concatenate(
+        [
+            nearest_articles,
+            lindex.unit_article[_best_lexical_rows(coverage, LEXICAL_CANDIDATE_UNITS + excluded)],
+            *keyed,
+        ]
+    )
     _, first_seen = np.unique(found, return_index=True)
     positions = found[np.sort(first_seen)]  # candidates in the order found: FAISS, then lexical
     positions = positions[positions != excluded_position]
@@ -177,18 +189,27 @@ def rank_articles(lindex: LanguageIndex, vector: np.ndarray, lexical: LexicalSco
     votes = Counter(voters.tolist())
     ranked = []
     for i in order:
-        local = int(np.argmax(unit_score[starts[i]:starts[i] + lengths[i]] >= best_row[i]))
-        ranked.append(RankedArticle(ids[i], int(rows[starts[i] + local]), float(score[i]), float(best_d[i]),
-                                    float(best_l[i]), votes.get(int(positions[i]), 0) / VOTE_UNITS,
-                                    float(lindex.article_levels[positions[i]]),
-                                    float(intents[positions[i]]) if intents is not None else 0.0))
+        local = int(np.argmax(unit_score[starts[i] : starts[i] + lengths[i]] >= best_row[i]))
+        ranked.append(
+            RankedArticle(
+                ids[i],
+                int(rows[starts[i] + local]),
+                float(score[i]),
+                float(best_d[i]),
+                float(best_l[i]),
+                votes.get(int(positions[i]), 0) / VOTE_UNITS,
+                float(lindex.article_levels[positions[i]]),
+                float(intents[positions[i]]) if intents is not None else 0.0,
+            )
+        )
     dense_top = ids[int(np.argmax(np.where(valid, best_d, -np.inf)))]
     lexical_top = ids[int(lex_order[0])] if lex_first > 0 else None
     return Ranking(ranked, lexical.known_share, dense_top, lexical_top, lexical.tokens)
 
 
-def _key_articles(lindex: LanguageIndex, keys: tuple[np.ndarray, ...], exclude_rows: frozenset[int],
-                  excluded_position: int) -> list[np.ndarray]:
+def _key_articles(
+    lindex: LanguageIndex, keys: tuple[np.ndarray, ...], exclude_rows: frozenset[int], excluded_position: int
+) -> list[np.ndarray]:
     """Per exact key of the query held by 1..MAX_KEY_ARTICLES articles (units left out not
     counted): the positions of those articles."""
     out = []
@@ -211,7 +232,7 @@ def _best_lexical_rows(coverage: np.ndarray, top: int) -> np.ndarray:
     if threshold <= 0:
         return np.flatnonzero(coverage > 0)
     above = np.flatnonzero(coverage > threshold)
-    return np.concatenate([above, np.flatnonzero(coverage == threshold)[:top - above.size]])
+    return np.concatenate([above, np.flatnonzero(coverage == threshold)[: top - above.size]])
 
 
 def _rows_of(lindex: LanguageIndex, article_id: str) -> int:

@@ -28,18 +28,27 @@ def _not_blank(value: str) -> str:
 class SearchRequest(BaseModel):
     query: Annotated[str, Field(min_length=1, max_length=MAX_QUERY_CHARS, description="The customer's question")]
     lang: Annotated[str | None, Field(pattern=r"^[a-z]{2}$", description="de, en, ...; null = detect")] = None
-    conversation_lang: Annotated[str | None, Field(
-        pattern=r"^[a-z]{2}$",
-        description="The language the conversation is in so far (the bot sends it with lang null): when the "
-                    "query does not say which language it is in (a bare code, words both languages share, an "
-                    "unsure detection), this one is searched first and wins between equal decisions")] = None
+    conversation_lang: Annotated[
+        str | None,
+        Field(
+            pattern=r"^[a-z]{2}$",
+            description="The language the conversation is in so far (the bot sends it with lang null): when the "
+            "query does not say which language it is in (a bare code, words both languages share, an "
+            "unsure detection), this one is searched first and wins between equal decisions",
+        ),
+    ] = None
     top_k: Annotated[int, Field(ge=1, le=20)] = 5
-    conversation_id: Annotated[str | None, Field(
-        min_length=1, max_length=200,
-        description="The caller's conversation (the bot sends its sender id); search ignores it and hands it, "
-                    "with the caller's credentials, to the listeners of the app that composes it (the desk "
-                    "counts conversations with it and keeps it with an unanswered search, so erasing that "
-                    "customer's data erases it too)")] = None
+    conversation_id: Annotated[
+        str | None,
+        Field(
+            min_length=1,
+            max_length=200,
+            description="The caller's conversation (the bot sends its sender id); search ignores it and hands it, "
+            "with the caller's credentials, to the listeners of the app that composes it (the desk "
+            "counts conversations with it and keeps it with an unanswered search, so erasing that "
+            "customer's data erases it too)",
+        ),
+    ] = None
 
     _check_query = field_validator("query")(_not_blank)
 
@@ -78,7 +87,8 @@ class SearchResponse(BaseModel):
     lang: str
     decision: Literal["answer", "suggest", "none"] = Field(
         description="answer: show the first hit; suggest: offer the first (up to) three as options; "
-                    "none: no article answers, hand off")
+        "none: no article answers, hand off"
+    )
     answerable: bool = Field(description="decision == 'answer' (kept for older callers)")
     confidence: float = Field(description="The first hit's calibrated confidence")
     threshold: float = Field(description="The confidence from which this language answers")
@@ -101,29 +111,44 @@ def to_response(result: SearchResult, base_url: str, service: SearchService | No
     for hit in result.hits:
         article_url = f"{base_url}/articles/{hit.article.id}"
         url = article_url + (f"#{hit.section.anchor}" if hit.section.anchor else "")
-        scores = (section_similarities(lindex, hit.article.id, result.query_vector)
-                  if lindex is not None and result.query_vector is not None else None)
+        scores = (
+            section_similarities(lindex, hit.article.id, result.query_vector)
+            if lindex is not None and result.query_vector is not None
+            else None
+        )
         stored = stored_section_terms(lindex, hit.article.id) if lindex is not None else None
-        passage = answer_passage(hit.article, result.searched or result.query, hit.section, hit.article.lang, scores,
-                                 stored)
-        answer = AnswerOut(markdown=passage.markdown, text=passage.text, section=passage.section,
-                           url=article_url + (f"#{passage.anchor}" if passage.anchor else ""))
-        hits.append(SearchHitOut(
-            article_id=hit.article.id,
-            title=hit.article.title,
-            section=hit.section.heading,
-            snippet=snippet(hit.section.plain_text or hit.article.title),
-            url=url,
-            score=round(hit.score, 4),
-            confidence=round(hit.confidence, 4),
-            matched=hit.matched,
-            category=hit.article.category,
-            product=hit.article.product,
-            answer=answer,
-        ))
+        passage = answer_passage(
+            hit.article, result.searched or result.query, hit.section, hit.article.lang, scores, stored
+        )
+        answer = AnswerOut(
+            markdown=passage.markdown,
+            text=passage.text,
+            section=passage.section,
+            url=article_url + (f"#{passage.anchor}" if passage.anchor else ""),
+        )
+        hits.append(
+            SearchHitOut(
+                article_id=hit.article.id,
+                title=hit.article.title,
+                section=hit.section.heading,
+                snippet=snippet(hit.section.plain_text or hit.article.title),
+                url=url,
+                score=round(hit.score, 4),
+                confidence=round(hit.confidence, 4),
+                matched=hit.matched,
+                category=hit.article.category,
+                product=hit.article.product,
+                answer=answer,
+            )
+        )
     return SearchResponse(
-        query=result.query, lang=result.lang, decision=result.decision, answerable=result.answerable,
-        confidence=round(result.confidence, 4), threshold=round(result.threshold, 4), hits=hits,
+        query=result.query,
+        lang=result.lang,
+        decision=result.decision,
+        answerable=result.answerable,
+        confidence=round(result.confidence, 4),
+        threshold=round(result.threshold, 4),
+        hits=hits,
     )
 
 

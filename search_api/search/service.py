@@ -90,8 +90,9 @@ def best_result(results: list[SearchResult], conversation_lang: str | None, bare
     best = results[0]
     for result in results[1:]:
         mine, theirs = _preference(result, conversation_lang, bare), _preference(best, conversation_lang, bare)
-        if mine > theirs or (mine == theirs and mine[0] > 0
-                             and result.confidence > best.confidence + CONFIDENCE_MARGIN):
+        if mine > theirs or (
+            mine == theirs and mine[0] > 0 and result.confidence > best.confidence + CONFIDENCE_MARGIN
+        ):
             best = result
     return best
 
@@ -129,8 +130,7 @@ class SearchService:
         return load_embedder(settings.models.get(lang, settings.models["*"]))
 
     @classmethod
-    def open(cls, settings: SearchSettings, build_if_missing: bool = True,
-             freeze_heap: bool = False) -> SearchService:
+    def open(cls, settings: SearchSettings, build_if_missing: bool = True, freeze_heap: bool = False) -> SearchService:
         """Load the served index; on a fresh machine build it first. ``freeze_heap`` (the web
         service): keep the loaded index out of the garbage collector's walks (``settle_heap``)."""
         try:
@@ -197,8 +197,10 @@ class SearchService:
             said = query_language(query, self.settings.languages)
             if said.sure and said.lang in available:
                 return [said.lang], False
-            first = next((code for code in (conversation_lang, said.lang, self.settings.default_language)
-                          if code in available), available[0])
+            first = next(
+                (code for code in (conversation_lang, said.lang, self.settings.default_language) if code in available),
+                available[0],
+            )
             return sorted(available, key=lambda code: code != first), said.bare
         if self.settings.default_language in available:
             return [self.settings.default_language], False
@@ -208,8 +210,14 @@ class SearchService:
         lindex = self.index.languages.get(lang)
         return lindex.decision.answer_threshold if lindex and lindex.decision else 1.0
 
-    def search(self, query: str, lang: str | None = None, top_k: int = 5,
-               audiences: tuple[str, ...] = ("public",), conversation_lang: str | None = None) -> SearchResult:
+    def search(
+        self,
+        query: str,
+        lang: str | None = None,
+        top_k: int = 5,
+        audiences: tuple[str, ...] = ("public",),
+        conversation_lang: str | None = None,
+    ) -> SearchResult:
         """``lang`` searches that language only; ``conversation_lang`` only orders the languages
         searched when the query does not say which it is in, and wins between equal decisions
         ("Spam Filter Mails im Junk" in a German conversation: the German article, although the
@@ -219,8 +227,9 @@ class SearchService:
         results = [self._search_in(index, query, code, top_k, audiences) for code in languages]
         return best_result(results, conversation_lang, bare)
 
-    def _search_in(self, index: KnowledgeIndex, query: str, lang: str, top_k: int,
-                   audiences: tuple[str, ...]) -> SearchResult:
+    def _search_in(
+        self, index: KnowledgeIndex, query: str, lang: str, top_k: int, audiences: tuple[str, ...]
+    ) -> SearchResult:
         lindex = index.languages.get(lang)
         if lindex is None or not query.strip():
             return SearchResult(query, lang, [], False, 0.0, self.threshold(lang), NONE)
@@ -228,9 +237,14 @@ class SearchService:
         assert lindex.lexical is not None and lindex.decision is not None
         text = searched_text(lindex, query)
         vector = self.embedders[lang].encode_queries([text])[0]
-        ranking = rank_articles(lindex, vector, lindex.lexical.score(text),
-                                lambda aid: index.articles[aid].audience in audiences, max_hits=top_k + 1,
-                                intents=intent_scores(lindex.intents, vector, lindex))
+        ranking = rank_articles(
+            lindex,
+            vector,
+            lindex.lexical.score(text),
+            lambda aid: index.articles[aid].audience in audiences,
+            max_hits=top_k + 1,
+            intents=intent_scores(lindex.intents, vector, lindex),
+        )
         model = lindex.decision
         confidences = model.confidences(ranking, top_k)
         decision = model.decide(confidences)
@@ -240,5 +254,4 @@ class SearchService:
             section = article.sections[min(unit.section, len(article.sections) - 1)]
             hits.append(Hit(article, section, ranked.score, unit.kind, confidence))
         top = confidences[0] if confidences else 0.0
-        return SearchResult(query, lang, hits, decision == ANSWER, top, model.answer_threshold, decision, vector,
-                            text)
+        return SearchResult(query, lang, hits, decision == ANSWER, top, model.answer_threshold, decision, vector, text)

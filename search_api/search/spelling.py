@@ -87,8 +87,9 @@ class Speller:
         if word in dictionary(self.lang):
             return None
         limit = MAX_DISTANCE
-        matches = process.extract(folded, self._choices, scorer=DamerauLevenshtein.distance,
-                                  score_cutoff=limit, limit=2)
+        matches = process.extract(
+            folded, self._choices, scorer=DamerauLevenshtein.distance, score_cutoff=limit, limit=2
+        )
         if not matches:
             return None
         if len(matches) > 1 and matches[1][1] == matches[0][1]:
@@ -97,6 +98,7 @@ class Speller:
 
     def correct(self, text: str) -> str:
         """``text`` with each correctable word replaced by its KB spelling (case of the KB)."""
+
         def replace(match: re.Match[str]) -> str:
             token: str = match.group(0)
             if not token.isalpha():

@@ -29,5 +29,10 @@ async def watch_articles(service: SearchService) -> None:
             continue
         for error in report.errors:
             log.warning("skipped: %s", error)
-        log.info("index %s: embedded %d, reused %d articles in %.1f s", report.version,
-                 report.embedded_articles, report.reused_articles, report.seconds)
+        log.info(
+            "index %s: embedded %d, reused %d articles in %.1f s",
+            report.version,
+            report.embedded_articles,
+            report.reused_articles,
+            report.seconds,
+        )

@@ -23,10 +23,12 @@ from scripts.ports import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
-
 
 
 class ThreadServer:
@@ -73,8 +75,10 @@ def chat_server():
 @pytest.fixture(scope="module")
 def browser():
     if not CHROMIUM.exists():
-        pytest.fail("browser tests need Debian's chromium at /usr/bin/chromium: run scripts/bootstrap browser "
-                    "(or deselect them with -m 'not browser')")
+        pytest.fail(
+            "browser tests need Debian's chromium at /usr/bin/chromium: run scripts/bootstrap browser "
+            "(or deselect them with -m 'not browser')"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

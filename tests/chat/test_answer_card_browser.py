@@ -17,11 +17,17 @@ pytestmark = pytest.mark.browser
 
 def card(url: str) -> dict:
     return {
-        "type": "answer", "lang": "de", "article_id": "de-wlan", "intro": "Dieser Artikel sollte helfen:",
-        "title": "WLAN bricht ab <img src=x onerror=\"window.pwned=1\">", "section": "So gehen Sie vor",
+        "type": "answer",
+        "lang": "de",
+        "article_id": "de-wlan",
+        "intro": "Dieser Artikel sollte helfen:",
+        "title": 'WLAN bricht ab <img src=x onerror="window.pwned=1">',
+        "section": "So gehen Sie vor",
         "markdown": "1. Router **neu starten**\n2. Kanal wechseln <script>window.pwned=2</script>\n\n"
-                    "| LED | Bedeutung |\n|---|---|\n| Info blinkt | Update läuft |\n\n[x](javascript:window.pwned=3)",
-        "url": url, "link_label": "Zum vollständigen Artikel", "question": "Hat das Ihr Problem gelöst?",
+        "| LED | Bedeutung |\n|---|---|\n| Info blinkt | Update läuft |\n\n[x](javascript:window.pwned=3)",
+        "url": url,
+        "link_label": "Zum vollständigen Artikel",
+        "question": "Hat das Ihr Problem gelöst?",
         "buttons": [{"title": "Ja, gelöst", "payload": "/affirm"}, {"title": "Nein, nicht gelöst", "payload": "/deny"}],
         "text": "plain markdown for other channels",
     }

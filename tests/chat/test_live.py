@@ -32,7 +32,9 @@ XSS = '<script>window.pwned=1</script><img src=x onerror="window.pwned=2">'
 def server(built_kb, tmp_path, monkeypatch, serve):
     monkeypatch.setattr(live_api, "STREAM_SECONDS", 3.0)
     settings = dataclasses.replace(
-        built_kb, database_url=f"sqlite:///{tmp_path / 'handoffs.db'}", service_token=SERVICE_TOKEN,
+        built_kb,
+        database_url=f"sqlite:///{tmp_path / 'handoffs.db'}",
+        service_token=SERVICE_TOKEN,
         session_secret=secrets.token_urlsafe(16),
     )
     app = create_app(settings)
@@ -48,8 +50,9 @@ def session_id() -> str:
     return secrets.token_hex(16)
 
 
-def handoff(server, conversation_id: str, description: str = "No internet since this morning",
-            channel: str = "web-chat") -> tuple[str, str]:
+def handoff(
+    server, conversation_id: str, description: str = "No internet since this morning", channel: str = "web-chat"
+) -> tuple[str, str]:
     """A handoff as the action server posts it; returns (ticket id, the customer's chat key)."""
     payload = {
         "idempotency_key": f"{conversation_id}-handoff-1",
@@ -57,10 +60,17 @@ def handoff(server, conversation_id: str, description: str = "No internet since 
         "channel": channel,
         "language": "en",
         "reason": "unresolved",
-        "summary": {"category": "network", "description": description, "tried": "restarted the router",
-                    "urgency": "normal", "contact": {"email": "kim@example.org"}},
-        "transcript": [{"sender": "customer", "text": "my internet is down", "timestamp": "2026-01-01T10:00:00Z"},
-                       {"sender": "bot", "text": "Try restarting the router.", "timestamp": "2026-01-01T10:00:01Z"}],
+        "summary": {
+            "category": "network",
+            "description": description,
+            "tried": "restarted the router",
+            "urgency": "normal",
+            "contact": {"email": "kim@example.org"},
+        },
+        "transcript": [
+            {"sender": "customer", "text": "my internet is down", "timestamp": "2026-01-01T10:00:00Z"},
+            {"sender": "bot", "text": "Try restarting the router.", "timestamp": "2026-01-01T10:00:01Z"},
+        ],
     }
     response = httpx.post(f"{server.url}/handoffs", json=payload, headers={"Authorization": f"Bearer {SERVICE_TOKEN}"})
     assert response.status_code == 201, response.text
@@ -71,11 +81,11 @@ def agent_client(server, username: str = "anna", password: str = "anna-password-
     client = httpx.Client(base_url=server.url)
     page = client.get("/agent/login")
     token = csrf_token(page.text)
-    response = client.post("/agent/login", data={"username": username, "password": password, "csrf_token": token,
-                                                   "next": "/agent"})
+    response = client.post(
+        "/agent/login", data={"username": username, "password": password, "csrf_token": token, "next": "/agent"}
+    )
     assert response.status_code == 303, response.text
     return client, csrf_token(client.get("/agent").text)
-
 
 
 def conversation(server, key: str) -> dict:
@@ -125,8 +135,9 @@ def test_live_chat_from_waiting_to_closed(server):
     ticket, key = handoff(server, sid)
     agent, csrf = agent_client(server)
 
-    sent = httpx.post(f"{server.url}/chat/api/live/{key}/messages",
-                      json={"text": f"still waiting {XSS}", "client_id": "abc123"})
+    sent = httpx.post(
+        f"{server.url}/chat/api/live/{key}/messages", json={"text": f"still waiting {XSS}", "client_id": "abc123"}
+    )
     assert sent.status_code == 201, sent.text
     assert sent.json()["role"] == "customer" and sent.json()["client_id"] == "abc123"
     for bad in ({"text": ""}, {"text": "x" * 8001}, {"text": "a\x00b"}, {"text": "hi", "client_id": "<x>"}):
@@ -140,16 +151,22 @@ def test_live_chat_from_waiting_to_closed(server):
     view = conversation(server, key)
     assert view["ticket"]["mode"] == "live" and view["ticket"]["agent"] == "Anna Agent"
 
-    reply = agent.post(f"/agent/handoffs/{ticket}/live/messages", data={"csrf_token": csrf, "text": "Hi, Anna here."},
-                       headers={"Accept": "application/json"})
+    reply = agent.post(
+        f"/agent/handoffs/{ticket}/live/messages",
+        data={"csrf_token": csrf, "text": "Hi, Anna here."},
+        headers={"Accept": "application/json"},
+    )
     assert reply.status_code == 200 and reply.json()["role"] == "agent"
     view = conversation(server, key)
     assert [(m["role"], m["text"]) for m in view["messages"]] == [
-        ("customer", f"still waiting {XSS}"), ("agent", "Hi, Anna here.")]
+        ("customer", f"still waiting {XSS}"),
+        ("agent", "Hi, Anna here."),
+    ]
     assert conversation(server, key)["messages"][0]["id"] < view["messages"][1]["id"]
     after = view["messages"][0]["id"]
     assert httpx.get(f"{server.url}/chat/api/live/{key}", params={"after": after}).json()["messages"] == [
-        view["messages"][1]]
+        view["messages"][1]
+    ]
 
     # Closing resolves the ticket; without a Rasa token the bot cannot be told, and the agent is told so.
     closed = agent.post(f"/agent/handoffs/{ticket}/live/close", data={"csrf_token": csrf, "note": ""})
@@ -164,8 +181,9 @@ def test_live_chat_from_waiting_to_closed(server):
     late = httpx.post(f"{server.url}/chat/api/live/{key}/messages", json={"text": "hello?"})
     assert late.status_code == 404
     # Everything exchanged is in the ticket's transcript, in order, after the bot part.
-    transcript = re.findall(r'<div class="sender-(\w+)"><small>\w+ · [^<]*</small>\s*<div class="msg">(.*?)</div>',
-                            store_view)
+    transcript = re.findall(
+        r'<div class="sender-(\w+)"><small>\w+ · [^<]*</small>\s*<div class="msg">(.*?)</div>', store_view
+    )
     assert [s for s, _ in transcript] == ["customer", "bot", "customer", "agent"]
     assert transcript[3][1] == "<p>Hi, Anna here.</p>"  # agent and bot text is rendered markdown
     assert transcript[2][1].startswith('<span class="plain">still waiting &lt;script&gt;')  # customer text: plain
@@ -183,8 +201,11 @@ def test_agent_actions_need_login_and_csrf(server):
     agent, csrf = agent_client(server)
     forged = agent.post(f"/agent/handoffs/{ticket}/live/start", data={"csrf_token": "forged"})
     assert forged.status_code == 403
-    forged_json = agent.post(f"/agent/handoffs/{ticket}/live/messages", data={"csrf_token": "", "text": "x"},
-                             headers={"Accept": "application/json"})
+    forged_json = agent.post(
+        f"/agent/handoffs/{ticket}/live/messages",
+        data={"csrf_token": "", "text": "x"},
+        headers={"Accept": "application/json"},
+    )
     assert forged_json.status_code == 403
     assert conversation(server, key)["ticket"]["mode"] == "waiting"
     assert conversation(server, key)["messages"] == []
@@ -195,8 +216,9 @@ def test_hand_back_without_rasa_keeps_the_chat_with_the_agent(server):
     ticket, key = handoff(server, sid)
     agent, csrf = agent_client(server)
     agent.post(f"/agent/handoffs/{ticket}/live/start", data={"csrf_token": csrf})
-    response = agent.post(f"/agent/handoffs/{ticket}/live/hand-back", data={"csrf_token": csrf},
-                          headers={"Accept": "application/json"})
+    response = agent.post(
+        f"/agent/handoffs/{ticket}/live/hand-back", data={"csrf_token": csrf}, headers={"Accept": "application/json"}
+    )
     assert response.status_code == 502
     assert "stays with you" in response.json()["detail"]
     assert conversation(server, key)["ticket"]["mode"] == "live"
@@ -242,8 +264,9 @@ def test_event_stream_delivers_state_and_messages(server):
     assert ("ticket", {**events[0][1], "mode": "live", "agent": "Anna Agent"}) in events
     assert events[-1][0] == "message" and events[-1][1]["text"] == "Hello"
     # The stream ends by itself; a reconnect with Last-Event-ID resumes after the last message.
-    resumed = httpx.get(f"{server.url}/chat/api/live/{key}/events",
-                        headers={"Last-Event-ID": str(events[-1][1]["id"])}, timeout=10)
+    resumed = httpx.get(
+        f"{server.url}/chat/api/live/{key}/events", headers={"Last-Event-ID": str(events[-1][1]["id"])}, timeout=10
+    )
     assert "event: message" not in resumed.text and "event: ticket" in resumed.text
     # Another agent's session sees the same ticket; a customer of another session does not.
     assert httpx.get(f"{server.url}/chat/api/live/{session_id()}/events").status_code == 404
@@ -345,8 +368,9 @@ def test_two_replicas_on_postgresql_wake_each_others_streams(built_kb, monkeypat
 
     monkeypatch.setattr(live_api, "STREAM_SECONDS", 20.0)
     with postgres_schema() as url:
-        settings = dataclasses.replace(built_kb, database_url=url, service_token=SERVICE_TOKEN,
-                                       session_secret=secrets.token_urlsafe(16))
+        settings = dataclasses.replace(
+            built_kb, database_url=url, service_token=SERVICE_TOKEN, session_secret=secrets.token_urlsafe(16)
+        )
         second_app = create_app(settings)
         with serve(create_app(settings)) as first, serve(second_app) as second:
             second_app.state.handoffs.create_agent("anna", "Anna Agent", ["network"], "anna-password-1")
@@ -360,13 +384,17 @@ def test_two_replicas_on_postgresql_wake_each_others_streams(built_kb, monkeypat
                     events.append((name, data))
                     if len(events) == 1:
                         sent = time.monotonic()
-                        assert agent.post(f"/agent/handoffs/{ticket}/live/start",
-                                          data={"csrf_token": csrf}).status_code == 303
+                        assert (
+                            agent.post(f"/agent/handoffs/{ticket}/live/start", data={"csrf_token": csrf}).status_code
+                            == 303
+                        )
                     elif name == "ticket" and data["mode"] == "live":
                         timings.append(time.monotonic() - sent)
                         sent = time.monotonic()
-                        agent.post(f"/agent/handoffs/{ticket}/live/messages",
-                                   data={"csrf_token": csrf, "text": "Hello from replica two"})
+                        agent.post(
+                            f"/agent/handoffs/{ticket}/live/messages",
+                            data={"csrf_token": csrf, "text": "Hello from replica two"},
+                        )
                     elif name == "message":
                         timings.append(time.monotonic() - sent)
                         break

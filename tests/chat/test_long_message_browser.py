@@ -62,11 +62,17 @@ def chat_page(browser, chat_server, page_errors):
     contexts = []
 
     def make(locale: str = "en-US", server=chat_server, bypass_csp: bool = False):
-        context = browser.new_context(locale=locale, viewport={"width": 720, "height": 560}, bypass_csp=bypass_csp,
-                                      permissions=["clipboard-read", "clipboard-write"])
+        context = browser.new_context(
+            locale=locale,
+            viewport={"width": 720, "height": 560},
+            bypass_csp=bypass_csp,
+            permissions=["clipboard-read", "clipboard-write"],
+        )
         contexts.append(context)
-        context.route("**/vendor/socket.io.min.js", lambda route: route.fulfill(
-            body=RECORDING_SOCKET, content_type="text/javascript"))
+        context.route(
+            "**/vendor/socket.io.min.js",
+            lambda route: route.fulfill(body=RECORDING_SOCKET, content_type="text/javascript"),
+        )
         page = context.new_page()
         page.on("pageerror", lambda error: page_errors.append(str(error)))
         page.goto(f"{server.url}/chat")
@@ -91,8 +97,11 @@ def test_a_paste_over_the_limit_stays_whole_and_cannot_be_sent(chat_page, page_e
     counter = page.locator("#chat-counter")
     assert counter.is_visible() and "is-error" in counter.get_attribute("class")
     assert page.locator("#chat-counter-count").inner_text() == "8,200 / 8,000"
-    assert page.locator("#chat-counter-error").inner_text().startswith(
-        "Your message is too long (8,200 characters; at most 8,000).")
+    assert (
+        page.locator("#chat-counter-error")
+        .inner_text()
+        .startswith("Your message is too long (8,200 characters; at most 8,000).")
+    )
     assert box.get_attribute("aria-invalid") == "true"
     send = page.get_by_role("button", name="Send")
     assert send.is_disabled()
@@ -128,8 +137,9 @@ def test_a_long_message_within_the_limit_shows_the_counter_and_is_sent_whole(cha
     counter = page.locator("#chat-counter")
     assert counter.is_visible() and "is-error" not in counter.get_attribute("class")
     assert page.locator("#chat-counter-count").inner_text() == "7,000 / 8,000"
-    page.wait_for_function("() => document.getElementById('chat-counter-status').textContent"
-                           " === '7,000 of 8,000 characters'")
+    page.wait_for_function(
+        "() => document.getElementById('chat-counter-status').textContent === '7,000 of 8,000 characters'"
+    )
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "long-message-counter.png"))
     page.get_by_role("button", name="Send").click()
@@ -143,8 +153,11 @@ def test_the_counter_speaks_the_pages_language_and_is_accessible(chat_page, page
     page = chat_page("de-DE", bypass_csp=True)  # axe-core is injected as a script
     paste(page, long_text(8001))
     assert page.locator("#chat-counter-count").inner_text() == "8.001 / 8.000"
-    assert page.locator("#chat-counter-error").inner_text().startswith(
-        "Ihre Nachricht ist zu lang (8.001 Zeichen; höchstens 8.000).")
+    assert (
+        page.locator("#chat-counter-error")
+        .inner_text()
+        .startswith("Ihre Nachricht ist zu lang (8.001 Zeichen; höchstens 8.000).")
+    )
     assert page.get_by_role("button", name="Senden").is_disabled()
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "long-message-too-long-de.png"))

@@ -123,9 +123,11 @@ def test_accessible_structure_and_keyboard_use(new_page, chat_server):
 
 def test_phone_screen_has_no_horizontal_scrolling(new_page, chat_server):
     page = open_chat(new_page, chat_server, viewport={"width": 360, "height": 640})
-    page.evaluate("text => HelpdeskChat.receive({text, quick_replies: [{title: 'Yes, that solved it', "
-                  "payload: '/affirm'}, {title: 'No, still broken', payload: '/deny'}]})",
-                  "A very long link " + "https://example.com/" + "x" * 200)
+    page.evaluate(
+        "text => HelpdeskChat.receive({text, quick_replies: [{title: 'Yes, that solved it', "
+        "payload: '/affirm'}, {title: 'No, still broken', payload: '/deny'}]})",
+        "A very long link " + "https://example.com/" + "x" * 200,
+    )
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     for selector in ("#chat-input", "#chat-send"):
         box = page.locator(selector).bounding_box()
@@ -178,7 +180,7 @@ def test_the_page_wears_the_deployments_brand(new_page, chat_server, page_errors
     assert page.get_by_role("img", name=demo["company"]).is_visible()
     header = page.locator(".chat-header")
     primary = demo["chat"]["colors"]["primary"]
-    rgb = "rgb({}, {}, {})".format(*(int(primary[i:i + 2], 16) for i in (1, 3, 5)))
+    rgb = "rgb({}, {}, {})".format(*(int(primary[i : i + 2], 16) for i in (1, 3, 5)))
     assert header.evaluate("el => getComputedStyle(el).backgroundColor") == rgb
     page.locator("#chat-lang").select_option("en")
     assert page.locator("#chat-title").inner_text() == demo["chat"]["title"]["en"]

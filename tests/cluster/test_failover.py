@@ -54,8 +54,11 @@ TURNS = [
 
 def reply_text(messages: list[dict]) -> str:
     """Every text of a turn, an answer card (a custom payload) by its markdown."""
-    cards = [m["custom"]["data"] for m in messages
-             if isinstance(m.get("custom"), dict) and isinstance(m["custom"].get("data"), dict)]
+    cards = [
+        m["custom"]["data"]
+        for m in messages
+        if isinstance(m.get("custom"), dict) and isinstance(m["custom"].get("data"), dict)
+    ]
     return "\n".join([m.get("text") or "" for m in messages] + [c.get("text") or "" for c in cards])
 
 
@@ -73,8 +76,11 @@ class LoadResult:
         ordered = sorted(self.latencies)
         turns = len(ordered) + self.failed_turns
         return {
-            "conversations_lost": len(self.lost), "turns": turns, "failed_turns": self.failed_turns,
-            "retried_turns": self.retried_turns, "replayed_turns": self.replayed_turns,
+            "conversations_lost": len(self.lost),
+            "turns": turns,
+            "failed_turns": self.failed_turns,
+            "retried_turns": self.retried_turns,
+            "replayed_turns": self.replayed_turns,
             "error_rate": self.failed_turns / max(1, turns),
             "turns_per_s": round(len(ordered) / self.seconds, 2) if self.seconds else 0,
             "p50_ms": round(statistics.median(ordered) * 1000) if ordered else None,
@@ -120,8 +126,13 @@ async def run_load(url: str, conversations: int, during=None) -> LoadResult:
                 # A retry after a kill may resend a turn the killed server had already applied
                 # (stored, answer lost): the answer is then that of the next step. Delivery of a
                 # turn is at least once; the tracker check after the run proves nothing was lost.
-                if retried and answer is not None and step < len(TURNS) and TURNS[step][0] == text \
-                        and TURNS[step][1] in answer:
+                if (
+                    retried
+                    and answer is not None
+                    and step < len(TURNS)
+                    and TURNS[step][0] == text
+                    and TURNS[step][1] in answer
+                ):
                     result.replayed_turns += 1
                     step += 1
                     continue
@@ -141,16 +152,28 @@ async def run_load(url: str, conversations: int, during=None) -> LoadResult:
 @pytest.fixture(scope="module")
 def cluster():
     suffix = secrets.token_hex(4)
-    database_url, tracker_url = f"{PG}/hd_cluster_{suffix}", f"postgresql://postgres@127.0.0.1:5432/rasa_cluster_{suffix}"
+    database_url, tracker_url = (
+        f"{PG}/hd_cluster_{suffix}",
+        f"postgresql://postgres@127.0.0.1:5432/rasa_cluster_{suffix}",
+    )
     model = REPO / "bot" / "models" / "helpdesk.tar.gz"
     if not model.exists():
         pytest.fail(f"{model} is missing: scripts/test-bot (or scripts/train-bot) trains it")
     (public_port,) = free_ports(1)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    running = Cluster(rasa=2, actions=2, web=2, public_port=public_port, database_url=database_url,
-                      tracker_store_url=tracker_url, index_dir=ARTIFACTS / "index",
-                      articles_dir=REPO / "tests" / "cluster" / "kb", model=model, run_dir=ARTIFACTS,
-                      bot_rate_limit_address="1000/second")  # the load comes from one address
+    running = Cluster(
+        rasa=2,
+        actions=2,
+        web=2,
+        public_port=public_port,
+        database_url=database_url,
+        tracker_store_url=tracker_url,
+        index_dir=ARTIFACTS / "index",
+        articles_dir=REPO / "tests" / "cluster" / "kb",
+        model=model,
+        run_dir=ARTIFACTS,
+        bot_rate_limit_address="1000/second",
+    )  # the load comes from one address
     try:
         running.prepare()
         running.start()
@@ -185,8 +208,16 @@ def test_only_public_paths_are_published(cluster):
     public = cluster.public_url
     assert httpx.get(f"{public}/chat").status_code == 200
     assert httpx.get(f"{public}/health").status_code == 200
-    for private in ("/conversations/x/tracker", "/model", "/status", "/version", "/domain", "/webhook",
-                    "/metrics", "/admin/reindex"):
+    for private in (
+        "/conversations/x/tracker",
+        "/model",
+        "/status",
+        "/version",
+        "/domain",
+        "/webhook",
+        "/metrics",
+        "/admin/reindex",
+    ):
         assert httpx.get(f"{public}{private}").status_code == 404, private
     # socket.io reaches Rasa, with HAProxy's sticky cookie for the polling transport.
     response = httpx.get(f"{public}/socket.io/?EIO=4&transport=polling")
@@ -197,8 +228,11 @@ def assert_conversations_kept(cluster: Cluster, senders: list[str]) -> None:
     """Every conversation ends in the handoff form with everything it collected, in German."""
     for sender in senders:
         # Through Rasa's private channel, as the web service's hand-back reads it (no HTTP API).
-        tracker = httpx.get(f"http://127.0.0.1:{cluster.rasa_api_port}/webhooks/helpdesk/conversations/{sender}/slots",
-                            headers={"Authorization": f"Bearer {cluster.rasa_token}"}, timeout=30).json()
+        tracker = httpx.get(
+            f"http://127.0.0.1:{cluster.rasa_api_port}/webhooks/helpdesk/conversations/{sender}/slots",
+            headers={"Authorization": f"Bearer {cluster.rasa_token}"},
+            timeout=30,
+        ).json()
         slots, form = tracker["slots"], tracker.get("active_loop")
         assert (slots["language"], slots["unresolved_count"], form) == ("de", 2, "handoff_form"), (sender, slots, form)
 

@@ -54,12 +54,14 @@ def balancer(tmp_path):
     config = CONFIG.read_text()
     config = re.sub(r"^    bind :8080$", f"    bind 127.0.0.1:{public}", config, flags=re.M)
     config = re.sub(r"^    bind :\d+$", lambda _: f"    bind 127.0.0.1:{free_port()}", config, flags=re.M)
-    config = re.sub(r"^    server-template (\w+) \d+ \S+$", rf"    server \1 127.0.0.1:{echo.server_port}", config,
-                    flags=re.M)
+    config = re.sub(
+        r"^    server-template (\w+) \d+ \S+$", rf"    server \1 127.0.0.1:{echo.server_port}", config, flags=re.M
+    )
     config = config.replace(" resolvers dns init-addr none", "")
     (tmp_path / "haproxy.cfg").write_text(config)
-    process = subprocess.Popen([str(HAPROXY), "-db", "-f", str(tmp_path / "haproxy.cfg")],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [str(HAPROXY), "-db", "-f", str(tmp_path / "haproxy.cfg")], stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
     url = f"http://127.0.0.1:{public}"
     deadline = time.monotonic() + 10
     while True:
@@ -78,11 +80,14 @@ def balancer(tmp_path):
 def test_the_longest_message_passes_the_balancer_whole(balancer):
     message = "🙏" * 7977 + " Kundennummer 4711-0815"  # four bytes a character in UTF-8: the worst case
     assert len(message) == 8000
-    for path, body in (("/webhooks/rest/webhook", {"sender": "s", "message": message}),
-                       ("/chat/api/live/key/messages", {"text": message})):
+    for path, body in (
+        ("/webhooks/rest/webhook", {"sender": "s", "message": message}),
+        ("/chat/api/live/key/messages", {"text": message}),
+    ):
         for ensure_ascii in (False, True):  # 32 KB of UTF-8, 96 KB of \u escapes
             raw = json.dumps(body, ensure_ascii=ensure_ascii).encode()
-            response = httpx.post(f"{balancer}{path}", content=raw, headers={"Content-Type": "application/json"},
-                                  timeout=10)
+            response = httpx.post(
+                f"{balancer}{path}", content=raw, headers={"Content-Type": "application/json"}, timeout=10
+            )
             assert response.status_code == 200, (path, response.status_code)
             assert response.content == raw, path

@@ -50,8 +50,11 @@ def test_the_demo_configuration_is_valid():
 
 def test_mistakes_are_reported_with_file_line_and_key(tmp_path):
     path = tmp_path / "deployment.yml"
-    path.write_text("company: Acme\nassistant: Ada\nsupport:\n  hotline: '030 1234567'\n"
-                    "chat:\n  colors: {primary: '#ffffff'}\n  colour: red\nlanguages: [de, fr]\n", encoding="utf-8")
+    path.write_text(
+        "company: Acme\nassistant: Ada\nsupport:\n  hotline: '030 1234567'\n"
+        "chat:\n  colors: {primary: '#ffffff'}\n  colour: red\nlanguages: [de, fr]\n",
+        encoding="utf-8",
+    )
     with pytest.raises(DeploymentError) as info:
         load_deployment(path, NO_SECRETS)
     message = str(info.value)
@@ -67,8 +70,13 @@ def test_mistakes_are_reported_with_file_line_and_key(tmp_path):
 
 
 def test_environment_overrides_win_and_their_mistakes_name_the_variable():
-    env = {**NO_SECRETS, "HELPDESK_DEPLOYMENT_FILE": str(SHOP / "deployment.yml"),
-           "HELPDESK_COMPANY_NAME": "Brightcart GmbH", "HELPDESK_SUPPORT_HOURS": "24/7", "HELPDESK_LANGUAGES": "de"}
+    env = {
+        **NO_SECRETS,
+        "HELPDESK_DEPLOYMENT_FILE": str(SHOP / "deployment.yml"),
+        "HELPDESK_COMPANY_NAME": "Brightcart GmbH",
+        "HELPDESK_SUPPORT_HOURS": "24/7",
+        "HELPDESK_LANGUAGES": "de",
+    }
     deployment = load_deployment(env=env)
     assert deployment.company == "Brightcart GmbH" and deployment.languages == ["de"]
     assert deployment.text(deployment.support.hours, "en") == "24/7"
@@ -86,12 +94,22 @@ def test_the_profile_is_derived_from_the_kb_routing_and_configuration(shop):
     # Routed categories with articles, in the routing file's order, then "other"; named by the
     # configuration, else by their articles' products.
     assert [(t["id"], t["title"]) for t in en["topics"]] == [
-        ("orders", "Orders"), ("shipping", "Delivery"), ("returns", "Returns and refunds"),
-        ("payments", "Checkout"), ("membership", "Brightcart Plus"), ("other", "Something else")]
+        ("orders", "Orders"),
+        ("shipping", "Delivery"),
+        ("returns", "Returns and refunds"),
+        ("payments", "Checkout"),
+        ("membership", "Brightcart Plus"),
+        ("other", "Something else"),
+    ]
     assert [t["title"] for t in de["topics"]][:4] == [
-        "Bestellungen", "Lieferung", "Rücksendung und Erstattung", "Kasse"]
-    assert en["scope_sentence"] == ("I can answer questions about Orders, Delivery, Returns and refunds, "
-                                    "Checkout and Brightcart Plus.")
+        "Bestellungen",
+        "Lieferung",
+        "Rücksendung und Erstattung",
+        "Kasse",
+    ]
+    assert en["scope_sentence"] == (
+        "I can answer questions about Orders, Delivery, Returns and refunds, Checkout and Brightcart Plus."
+    )
     assert de["scope_sentence"].startswith("Ich beantworte Fragen zu Bestellungen, Lieferung")
     # Every routed category is known for typed answers (also one without articles).
     assert set(en["categories"]) == set(routing.categories)
@@ -114,13 +132,20 @@ def test_lint_warns_where_configuration_and_kb_disagree(shop, tmp_path):
     stray = tmp_path / "en" / "stray.md"
     stray.parent.mkdir()
     source = (SHOP / "articles" / "en" / "cancel-order.md").read_text(encoding="utf-8")
-    stray.write_text(source.replace("id: en-cancel-order", "id: en-stray")
-                     .replace("category: orders", "category: gifts"), encoding="utf-8")
+    stray.write_text(
+        source.replace("id: en-cancel-order", "id: en-stray").replace("category: orders", "category: gifts"),
+        encoding="utf-8",
+    )
     warnings = consistency_warnings(deployment, routing, articles + load_articles(tmp_path, ("en",)).articles, tmp_path)
-    routing_line = next(i for i, line in enumerate((SHOP / "routing.yml").read_text().splitlines(), 1)
-                        if line.strip().startswith("business-customers:"))
-    assert (f"{SHOP / 'routing.yml'}:{routing_line}: warning: category 'business-customers' has no public articles"
-            in warnings[0])
+    routing_line = next(
+        i
+        for i, line in enumerate((SHOP / "routing.yml").read_text().splitlines(), 1)
+        if line.strip().startswith("business-customers:")
+    )
+    assert (
+        f"{SHOP / 'routing.yml'}:{routing_line}: warning: category 'business-customers' has no public articles"
+        in warnings[0]
+    )
     assert any(w.startswith(f"{stray}:7: warning: category 'gifts' is in no team's hands") for w in warnings), warnings
     assert len(warnings) == 2
 
@@ -157,14 +182,31 @@ def test_a_single_language_deployment_offers_no_language_switch():
 
 
 def test_helpdesk_lint_prints_the_warnings_with_file_and_line():
-    env = {**os.environ, "PYTHONPATH": str(ROOT), **NO_SECRETS,
-           "HELPDESK_DEPLOYMENT_FILE": str(SHOP / "deployment.yml"), "HELPDESK_ROUTING_FILE": str(SHOP / "routing.yml")}
-    result = subprocess.run([sys.executable, "-m", "helpdesk.cli", "lint", "--articles", str(SHOP / "articles")],
-                            capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        **NO_SECRETS,
+        "HELPDESK_DEPLOYMENT_FILE": str(SHOP / "deployment.yml"),
+        "HELPDESK_ROUTING_FILE": str(SHOP / "routing.yml"),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "helpdesk.cli", "lint", "--articles", str(SHOP / "articles")],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr  # warnings do not fail the lint
     assert re.search(r"routing\.yml:\d+: warning: category 'business-customers' has no public articles", result.stderr)
     assert "14 articles checked, 0 problems" in result.stderr and "1 warnings" in result.stderr
     broken = {**env, "HELPDESK_CHAT_PRIMARY_COLOR": "blue"}
-    result = subprocess.run([sys.executable, "-m", "helpdesk.cli", "deployment-check"],
-                            capture_output=True, text=True, env=broken, cwd=ROOT, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "helpdesk.cli", "deployment-check"],
+        capture_output=True,
+        text=True,
+        env=broken,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert result.returncode == 2 and "HELPDESK_CHAT_PRIMARY_COLOR (environment)" in result.stderr

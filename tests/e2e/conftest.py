@@ -45,11 +45,13 @@ BOT = ROOT / "bot"
 INDEX_DIR = ROOT / "var" / "e2e" / "index"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 AGENT = {"username": "e2e-agent", "name": "Alex Agent", "password": "e2e-agent-password", "team": "network"}
-
 
 
 class TcpProxy:
@@ -135,8 +137,9 @@ class Process:
     def start(self) -> Process:
         LOGS.mkdir(parents=True, exist_ok=True)
         handle = self.log.open("w")
-        self.proc = subprocess.Popen(self.argv, cwd=self.cwd, env=self.env, stdout=handle,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(
+            self.argv, cwd=self.cwd, env=self.env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
+        )
         return self
 
     def check_alive(self) -> None:
@@ -183,8 +186,10 @@ def newest_model() -> Path:
         return model
     models = sorted((BOT / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
     if not models:
-        pytest.fail("no trained bot model in bot/models: the README's test command trains it first "
-                    "(scripts/test-bot); alone, run scripts/train-bot")
+        pytest.fail(
+            "no trained bot model in bot/models: the README's test command trains it first "
+            "(scripts/test-bot); alone, run scripts/train-bot"
+        )
     return models[-1]
 
 
@@ -227,16 +232,35 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
         # read by bot/endpoints.yml: the action server, conversations in SQLite, locks in memory
         "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{actions_port}/webhook",
         "RASA_TRACKER_STORE_URL": f"sqlite:///{tmp / 'rasa-trackers.db'}",
-        "RASA_LOCK_STORE": "in_memory", "RASA_REDIS_HOST": "127.0.0.1",
+        "RASA_LOCK_STORE": "in_memory",
+        "RASA_REDIS_HOST": "127.0.0.1",
         "PYTHONUNBUFFERED": "1",
     }
     model = newest_model()
     processes = [
-        Process("rasa", [str(PY310 / "rasa"), "run", "--port", str(rasa_port), "--model", str(model),
-                         "--credentials", "credentials.yml", "--endpoints", "endpoints.yml"],
-                env, cwd=BOT),
-        Process("actions", [str(PY310 / "rasa"), "run", "actions", "--port", str(actions_port),
-                            "--actions", "actions"], env, cwd=BOT),
+        Process(
+            "rasa",
+            [
+                str(PY310 / "rasa"),
+                "run",
+                "--port",
+                str(rasa_port),
+                "--model",
+                str(model),
+                "--credentials",
+                "credentials.yml",
+                "--endpoints",
+                "endpoints.yml",
+            ],
+            env,
+            cwd=BOT,
+        ),
+        Process(
+            "actions",
+            [str(PY310 / "rasa"), "run", "actions", "--port", str(actions_port), "--actions", "actions"],
+            env,
+            cwd=BOT,
+        ),
     ]
     try:
         for process in processes:
@@ -245,19 +269,43 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
         run([str(PY311 / "helpdesk"), "build", "--quiet"], env, "build-index", timeout=400)
         password_file = tmp / "agent-password"
         password_file.write_text(AGENT["password"] + "\n")
-        run([str(PY311 / "helpdesk"), "create-agent", AGENT["username"], "--name", AGENT["name"], "--team",
-             AGENT["team"], "--password-file", str(password_file)], env, "create-agent", timeout=60)
-        search = Process("search", [str(PY311 / "helpdesk"), "serve", "--host", "127.0.0.1", "--port",
-                                    str(search_port)], env).start()
+        run(
+            [
+                str(PY311 / "helpdesk"),
+                "create-agent",
+                AGENT["username"],
+                "--name",
+                AGENT["name"],
+                "--team",
+                AGENT["team"],
+                "--password-file",
+                str(password_file),
+            ],
+            env,
+            "create-agent",
+            timeout=60,
+        )
+        search = Process(
+            "search", [str(PY311 / "helpdesk"), "serve", "--host", "127.0.0.1", "--port", str(search_port)], env
+        ).start()
         processes.append(search)
         search.wait_until(lambda: httpx.get(f"{search_url}/chat", timeout=5).status_code == 200, 180)
-        processes[1].wait_until(lambda: httpx.get(f"http://127.0.0.1:{actions_port}/health", timeout=5)
-                                .status_code == 200, 120)
+        processes[1].wait_until(
+            lambda: httpx.get(f"http://127.0.0.1:{actions_port}/health", timeout=5).status_code == 200, 120
+        )
         # Rasa serves only once its model is loaded.
         processes[0].wait_until(lambda: httpx.get(f"{rasa_url}/", timeout=5).status_code == 200, 240)
         print(f"e2e stack ready in {time.monotonic() - started:.0f} s", file=sys.stderr)
-        yield Stack(search_url, rasa_url, rasa_token, service_token, database_url, tmp, proxy,
-                    {process.name: process for process in processes})
+        yield Stack(
+            search_url,
+            rasa_url,
+            rasa_token,
+            service_token,
+            database_url,
+            tmp,
+            proxy,
+            {process.name: process for process in processes},
+        )
     finally:
         proxy.close()
         for process in reversed(processes):
@@ -324,6 +372,7 @@ def agent_account() -> dict[str, str]:
 @pytest.fixture(scope="session")
 def shoot():
     """``shoot(page, name)``: a screenshot of the page's end state in test-artifacts/e2e/."""
+
     def screenshot(page, name: str) -> Path:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         path = ARTIFACTS / f"{name}.png"

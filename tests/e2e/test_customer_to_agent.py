@@ -146,8 +146,10 @@ def test_english_handoff_and_live_reply(contexts, stack, shoot, agent_account):
     # handoff form asks only what the conversation has not told it yet.
     replies = [
         ("Did this solve your problem", lambda: choose(customer, "No, not solved")),
-        ("what exactly happens", lambda: say(customer, "It is the Nordwind Box 7, the speed test shows 20 Mbit "
-                                                       "since Monday evening")),
+        (
+            "what exactly happens",
+            lambda: say(customer, "It is the Nordwind Box 7, the speed test shows 20 Mbit since Monday evening"),
+        ),
         ("Shall I pass your request", lambda: choose(customer, "Yes, please")),
         ("What is your request about", lambda: choose(customer, "Internet / network")),
         ("describe the problem briefly", lambda: say(customer, "Only 20 Mbit instead of 250 since Monday")),

@@ -44,9 +44,14 @@ LIMITED = [
 @pytest.fixture(scope="module")
 def app_settings(built_kb, tmp_path_factory):
     db = tmp_path_factory.mktemp("edge") / "handoffs.db"
-    return dataclasses.replace(built_kb, database_url=f"sqlite:///{db}", max_body_bytes=LIMIT,
-                               rate_limit_address="4/minute", rate_limit_conversation="3/minute",
-                               metrics_token="metrics-secret")
+    return dataclasses.replace(
+        built_kb,
+        database_url=f"sqlite:///{db}",
+        max_body_bytes=LIMIT,
+        rate_limit_address="4/minute",
+        rate_limit_conversation="3/minute",
+        metrics_token="metrics-secret",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -66,8 +71,9 @@ def fresh_address() -> str:
 
 @pytest.mark.parametrize("path,body", BODY_ENDPOINTS)
 def test_declared_body_over_the_limit_is_413_json(app, path, body):
-    response = client(app, fresh_address()).post(path, content=b"{" + b" " * (10 * 1024 * 1024) + b"}",
-                                                 headers={"Content-Type": "application/json"})
+    response = client(app, fresh_address()).post(
+        path, content=b"{" + b" " * (10 * 1024 * 1024) + b"}", headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 413
     assert response.json() == {"detail": f"request body over {LIMIT} bytes"}
 
@@ -82,7 +88,8 @@ def test_streamed_body_without_length_is_cut_at_the_limit(app, path, body):
             yield b" " * 1024
 
     response = client(app, fresh_address(), Authorization=f"Bearer {SERVICE_TOKEN}").post(
-        path, content=chunks(), headers={"Content-Type": "application/json"})
+        path, content=chunks(), headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 413
     assert response.json()["detail"] == f"request body over {LIMIT} bytes"
 
@@ -97,16 +104,20 @@ def test_normal_bodies_still_pass(app):
 def test_over_the_address_limit_is_429_with_retry_after(app, method, path, body):
     address = fresh_address()
     # A new chat session each time: only the address limit is in play.
-    codes = [client(app, address).request(method, path.format(session=secrets.token_hex(16)), json=body).status_code
-             for _ in range(4)]
+    codes = [
+        client(app, address).request(method, path.format(session=secrets.token_hex(16)), json=body).status_code
+        for _ in range(4)
+    ]
     assert 429 not in codes and 413 not in codes
     refused = client(app, address).request(method, path.format(session=secrets.token_hex(16)), json=body)
     assert refused.status_code == 429
     assert 1 <= int(refused.headers["Retry-After"]) <= 60
     assert "too many requests from this address" in refused.json()["detail"]
     # Another customer is not affected.
-    assert client(app, fresh_address()).request(method, path.format(session=secrets.token_hex(16)),
-                                                json=body).status_code != 429
+    assert (
+        client(app, fresh_address()).request(method, path.format(session=secrets.token_hex(16)), json=body).status_code
+        != 429
+    )
 
 
 def test_chat_conversation_limit_applies_across_addresses(app):

@@ -36,7 +36,6 @@ DEFAULT_ROUTING = PROJECT_ROOT / "config" / "routing.yml"
 FIXTURE_KB = PROJECT_ROOT / "tests" / "fixtures" / "kb"
 
 
-
 @contextmanager
 def postgres_schema(base_url: str = PG_URL) -> Iterator[str]:
     """A fresh schema; yields a URL whose connections use it (search_path)."""
@@ -98,8 +97,12 @@ def handoff_payload(key: str | None = None, **summary: Any) -> dict[str, Any]:
             {"sender": "customer", "text": "Ja, hilft nicht", "timestamp": "2026-11-27T06:59:10Z"},
         ],
         "articles_shown": [
-            {"article_id": "router-no-internet", "title": "Router: kein Internet", "score": 0.71,
-             "feedback": "not_solved"},
+            {
+                "article_id": "router-no-internet",
+                "title": "Router: kein Internet",
+                "score": 0.71,
+                "feedback": "not_solved",
+            },
         ],
     }
     payload["summary"].update(summary)
@@ -138,10 +141,15 @@ def index_dir(tmp_path_factory) -> Path:
 def make_settings(tmp_path, index_dir, open_routing):
     def make(**changes: Any) -> Settings:
         base = Settings(
-            articles_dir=FIXTURE_KB, index_dir=index_dir, database_url=f"sqlite:///{tmp_path / 'app.db'}",
-            routing_file=open_routing, service_token=SERVICE_TOKEN, admin_token="test-admin-token",
+            articles_dir=FIXTURE_KB,
+            index_dir=index_dir,
+            database_url=f"sqlite:///{tmp_path / 'app.db'}",
+            routing_file=open_routing,
+            service_token=SERVICE_TOKEN,
+            admin_token="test-admin-token",
             session_secret="test-session-secret-" + secrets.token_hex(8),
-            notify_retry_seconds=0.2, notify_max_attempts=4,
+            notify_retry_seconds=0.2,
+            notify_max_attempts=4,
         )
         return dataclasses.replace(base, **changes)
 
@@ -242,8 +250,13 @@ def make_webhook():
 
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @contextmanager

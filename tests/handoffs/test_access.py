@@ -44,20 +44,31 @@ PASSWORD = "a long enough password"
 #   page_reports: supervisors and admins (an agent gets 403, nobody the login page).
 #   page_attachment: a file of a ticket's mail, 404 outside the caller's teams (like page_ticket).
 ROUTES: dict[tuple[str, str], str] = {
-    ("GET", "/openapi.json"): "public", ("GET", "/docs"): "public", ("GET", "/docs/oauth2-redirect"): "public",
-    ("GET", "/redoc"): "public", ("POST", "/search"): "public", ("POST", "/language"): "public",
-    ("GET", "/health"): "public", ("POST", "/admin/reindex"): "admin_token",
+    ("GET", "/openapi.json"): "public",
+    ("GET", "/docs"): "public",
+    ("GET", "/docs/oauth2-redirect"): "public",
+    ("GET", "/redoc"): "public",
+    ("POST", "/search"): "public",
+    ("POST", "/language"): "public",
+    ("GET", "/health"): "public",
+    ("POST", "/admin/reindex"): "admin_token",
     ("GET", "/articles/{article_id}"): "public",
-    ("GET", "/chat/api/live/{key}"): "chat_key", ("POST", "/chat/api/live/{key}/messages"): "chat_key",
+    ("GET", "/chat/api/live/{key}"): "chat_key",
+    ("POST", "/chat/api/live/{key}/messages"): "chat_key",
     ("GET", "/chat/api/live/{key}/events"): "chat_key",
     ("POST", "/agent/handoffs/{ticket_id}/live/start"): "page_ticket",
     ("POST", "/agent/handoffs/{ticket_id}/live/messages"): "page_ticket",
     ("POST", "/agent/handoffs/{ticket_id}/live/hand-back"): "page_ticket",
     ("POST", "/agent/handoffs/{ticket_id}/live/close"): "page_ticket",
     ("GET", "/agent/handoffs/{ticket_id}/live/events"): "ticket_stream",
-    ("GET", "/chat"): "public", ("GET", "/chat/embed.js"): "public", ("GET", "/chat/static/{name:path}"): "public",
-    ("POST", "/handoffs"): "service", ("POST", "/handoffs/{ticket_id}/messages"): "service",
-    ("GET", "/bot/profile"): "public", ("GET", "/chat/brand.css"): "public", ("GET", "/chat/brand/logo"): "public",
+    ("GET", "/chat"): "public",
+    ("GET", "/chat/embed.js"): "public",
+    ("GET", "/chat/static/{name:path}"): "public",
+    ("POST", "/handoffs"): "service",
+    ("POST", "/handoffs/{ticket_id}/messages"): "service",
+    ("GET", "/bot/profile"): "public",
+    ("GET", "/chat/brand.css"): "public",
+    ("GET", "/chat/brand/logo"): "public",
     ("GET", "/agent/api/me"): "api_self",
     ("GET", "/agent/api/handoffs"): "api_list",
     ("GET", "/agent/api/handoffs/{ticket_id}"): "api_ticket",
@@ -66,35 +77,47 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/agent/api/handoffs/{ticket_id}/resolve"): "api_ticket",
     ("POST", "/agent/api/handoffs/{ticket_id}/escalate"): "api_ticket",
     ("GET", "/agent/api/handoffs/{ticket_id}/suggestions"): "api_ticket",
-    ("GET", "/agent/api/admin/agents"): "api_admin", ("POST", "/agent/api/admin/agents"): "api_admin",
+    ("GET", "/agent/api/admin/agents"): "api_admin",
+    ("POST", "/agent/api/admin/agents"): "api_admin",
     ("PATCH", "/agent/api/admin/agents/{username}"): "api_admin",
     ("POST", "/agent/api/admin/agents/{username}/deactivate"): "api_admin",
     ("POST", "/agent/api/admin/agents/{username}/password"): "api_admin",
     ("POST", "/agent/api/admin/agents/{username}/tokens"): "api_admin",
-    ("POST", "/agent/api/admin/privacy/export"): "api_admin", ("POST", "/agent/api/admin/privacy/erase"): "api_admin",
+    ("POST", "/agent/api/admin/privacy/export"): "api_admin",
+    ("POST", "/agent/api/admin/privacy/erase"): "api_admin",
     ("GET", "/agent/api/admin/privacy/audit"): "api_admin",
-    ("GET", "/agent/login"): "login", ("POST", "/agent/login"): "login", ("POST", "/agent/logout"): "session",
-    ("GET", "/agent"): "page_list", ("GET", "/agent/events"): "list_stream",
+    ("GET", "/agent/login"): "login",
+    ("POST", "/agent/login"): "login",
+    ("POST", "/agent/logout"): "session",
+    ("GET", "/agent"): "page_list",
+    ("GET", "/agent/events"): "list_stream",
     ("GET", "/agent/handoffs/{ticket_id}"): "page_ticket",
     ("POST", "/agent/handoffs/{ticket_id}/claim"): "page_ticket",
     ("POST", "/agent/handoffs/{ticket_id}/note"): "page_ticket",
     ("POST", "/agent/handoffs/{ticket_id}/resolve"): "page_ticket",
     ("POST", "/agent/handoffs/{ticket_id}/escalate"): "page_ticket",
-    ("GET", "/agent/reports"): "page_reports", ("GET", "/agent/reports/{name}.csv"): "page_reports",
+    ("GET", "/agent/reports"): "page_reports",
+    ("GET", "/agent/reports/{name}.csv"): "page_reports",
     ("POST", "/agent/handoffs/{ticket_id}/draft"): "page_ticket",  # a resolved ticket only (else 409)
     ("POST", "/agent/handoffs/{ticket_id}/mail"): "page_ticket",
     ("GET", "/agent/handoffs/{ticket_id}/attachments/{token}"): "page_attachment",
-    ("POST", "/feedback"): "public", ("GET", "/admin/gaps"): "admin_token", ("GET", "/metrics"): "public",
+    ("POST", "/feedback"): "public",
+    ("GET", "/admin/gaps"): "admin_token",
+    ("GET", "/metrics"): "public",
     # Known incidents (tests/incidents/test_incidents_api.py checks their roles and team scope).
-    ("GET", "/agent/api/incidents"): "api_incidents", ("POST", "/agent/api/incidents"): "api_incidents",
+    ("GET", "/agent/api/incidents"): "api_incidents",
+    ("POST", "/agent/api/incidents"): "api_incidents",
     ("GET", "/agent/api/incidents/{incident_id}"): "api_incident",
     ("POST", "/agent/api/incidents/{incident_id}/updates"): "api_incident",
-    ("GET", "/agent/incidents"): "page_incidents", ("POST", "/agent/incidents"): "page_incidents",
+    ("GET", "/agent/incidents"): "page_incidents",
+    ("POST", "/agent/incidents"): "page_incidents",
     ("GET", "/agent/incidents/{incident_id}"): "page_incident",
     ("POST", "/agent/incidents/{incident_id}/update"): "page_incident",
     ("GET", "/api/incidents/active"): "service",
     ("POST", "/api/incidents/{incident_id}/subscriptions"): "service",
-    ("GET", "/status"): "public", ("GET", "/status.json"): "public", ("GET", "/status.atom"): "public",
+    ("GET", "/status"): "public",
+    ("GET", "/status.json"): "public",
+    ("GET", "/status.atom"): "public",
 }
 TICKET_KINDS = ("page_ticket", "api_ticket", "ticket_stream")
 ROLES = ("own_agent", "other_agent", "supervisor", "admin")
@@ -130,8 +153,11 @@ class Desk:
             self.client.cookies.clear()
             page = self.client.get("/agent/login")
             token = csrf_token(page.text)
-            done = self.client.post("/agent/login", data={"username": username, "password": PASSWORD,
-                                                         "csrf_token": token}, follow_redirects=False)
+            done = self.client.post(
+                "/agent/login",
+                data={"username": username, "password": PASSWORD, "csrf_token": token},
+                follow_redirects=False,
+            )
             assert done.status_code == 303, done.text
             self.cookies[role] = self.client.cookies["hd_session"]
             self.csrf[role] = csrf_token(self.client.get("/agent").text)
@@ -156,16 +182,24 @@ class Desk:
         if kind == "api_ticket":
             self.client.cookies.clear()
             headers = self.tokens[role] if role else {}
-            body = {"claim": None, "notes": {"text": "a note"}, "resolve": {"note": "done"},
-                    "escalate": {"reason": "needs experts"}}.get(url.rsplit("/", 1)[-1])
+            body = {
+                "claim": None,
+                "notes": {"text": "a note"},
+                "resolve": {"note": "done"},
+                "escalate": {"reason": "needs experts"},
+            }.get(url.rsplit("/", 1)[-1])
             return self.client.request(method, url, headers=headers, json=body)
         self.as_(role)
         if kind == "ticket_stream":
             with self.client.stream("GET", url) as response:
                 response.read()
                 return response
-        data = {"csrf_token": self.csrf[role] if role else "x", "text": "a reply", "note": "done",
-                "reason": "needs experts"}
+        data = {
+            "csrf_token": self.csrf[role] if role else "x",
+            "text": "a reply",
+            "note": "done",
+            "reason": "needs experts",
+        }
         if method == "GET":
             return self.client.get(url, follow_redirects=False)
         return self.client.post(url, data=data, follow_redirects=False)
@@ -175,9 +209,16 @@ class Desk:
 def desk(tmp_path_factory) -> Iterator[Desk]:
     tmp = tmp_path_factory.mktemp("access")
     routing = write_routing(tmp / "routing.yml", office_hours={"mon-sun": "00:00-24:00"})
-    settings = Settings(articles_dir=FIXTURE_KB, index_dir=tmp / "index", database_url=f"sqlite:///{tmp / 'a.db'}",
-                        routing_file=routing, service_token=SERVICE_TOKEN, admin_token="test-admin-token",
-                        session_secret=secrets.token_urlsafe(16), mail=MailSettings(attachments_dir=tmp / "files"))
+    settings = Settings(
+        articles_dir=FIXTURE_KB,
+        index_dir=tmp / "index",
+        database_url=f"sqlite:///{tmp / 'a.db'}",
+        routing_file=routing,
+        service_token=SERVICE_TOKEN,
+        admin_token="test-admin-token",
+        session_secret=secrets.token_urlsafe(16),
+        mail=MailSettings(attachments_dir=tmp / "files"),
+    )
     saved = live_api.STREAM_SECONDS, inbox_stream.STREAM_SECONDS
     live_api.STREAM_SECONDS = inbox_stream.STREAM_SECONDS = 0.3
     with TestClient(create_app(dataclasses.replace(settings))) as client:
@@ -217,8 +258,11 @@ def test_ticket_routes_by_role(desk, route, role):
         assert sender_id not in response.text  # agents never see the customer's Rasa sender id
 
 
-@pytest.mark.parametrize("route", TICKET_ROUTES + [("GET", "/agent"), ("GET", "/agent/events"),
-                                                    ("GET", "/agent/api/handoffs")], ids=lambda r: f"{r[0]} {r[1]}")
+@pytest.mark.parametrize(
+    "route",
+    TICKET_ROUTES + [("GET", "/agent"), ("GET", "/agent/events"), ("GET", "/agent/api/handoffs")],
+    ids=lambda r: f"{r[0]} {r[1]}",
+)
 def test_nobody_gets_nothing(desk, route):
     method, path = route
     ticket, _ = desk.ticket("network")
@@ -287,15 +331,23 @@ def test_admin_routes_need_the_admin_role(desk, role):
 def test_only_a_supervisor_reassigns_and_a_token_follows_its_agents_role(desk):
     ticket, _ = desk.ticket("network")
     store = desk.client.app.state.handoffs
-    moved = desk.client.post(f"/agent/api/handoffs/{ticket}/escalate", json={"reason": "x", "team": "billing"},
-                             headers=desk.tokens["own_agent"])
+    moved = desk.client.post(
+        f"/agent/api/handoffs/{ticket}/escalate",
+        json={"reason": "x", "team": "billing"},
+        headers=desk.tokens["own_agent"],
+    )
     assert moved.status_code == 403 and store.get(ticket)["team"] == "network"
     desk.as_("own_agent")
-    form = desk.client.post(f"/agent/handoffs/{ticket}/escalate",
-                            data={"csrf_token": desk.csrf["own_agent"], "reason": "x", "team": "billing"})
+    form = desk.client.post(
+        f"/agent/handoffs/{ticket}/escalate",
+        data={"csrf_token": desk.csrf["own_agent"], "reason": "x", "team": "billing"},
+    )
     assert form.status_code == 403 and store.get(ticket)["team"] == "network"
-    moved = desk.client.post(f"/agent/api/handoffs/{ticket}/escalate", json={"reason": "x", "team": "billing"},
-                             headers=desk.tokens["supervisor"])
+    moved = desk.client.post(
+        f"/agent/api/handoffs/{ticket}/escalate",
+        json={"reason": "x", "team": "billing"},
+        headers=desk.tokens["supervisor"],
+    )
     assert moved.status_code == 200 and store.get(ticket)["team"] == "billing"
     # Now the billing agent sees it and the network agent does not, with the same tokens as before.
     assert desk.client.get(f"/agent/api/handoffs/{ticket}", headers=desk.tokens["other_agent"]).status_code == 200
@@ -340,8 +392,9 @@ def test_reports_are_for_supervisors_and_admins(desk, role, url):
 def test_a_mail_attachment_is_served_only_to_who_may_see_its_ticket(desk, role):
     ticket, _ = desk.ticket("network", channel="email")
     app = desk.client.app
-    stored = attachments.save(app.state.settings.mail.attachments_dir,
-                              Attachment("scan.pdf", "application/pdf", b"%PDF-1.4 scan"))
+    stored = attachments.save(
+        app.state.settings.mail.attachments_dir, Attachment("scan.pdf", "application/pdf", b"%PDF-1.4 scan")
+    )
     MailStore(app.state.handoffs).take_in(ticket, f"<{secrets.token_hex(8)}@example.org>", "scan", [], [stored])
     path = f"/agent/handoffs/{ticket}/attachments/{stored.token}"
     desk.as_(role)

@@ -33,8 +33,14 @@ def test_post_handoff_as_the_bot_does(client):
     body = response.json()
     assert TICKET_RE.match(body["ticket_id"])
     assert body | {"ticket_id": None, "expected_response": None, "chat_key": None} == {
-        "ticket_id": None, "status": "new", "team": "network", "priority": "high", "created": True,
-        "expected_response": None, "chat_key": None}
+        "ticket_id": None,
+        "status": "new",
+        "team": "network",
+        "priority": "high",
+        "created": True,
+        "expected_response": None,
+        "chat_key": None,
+    }
     assert body["chat_key"].startswith("hdck_") and len(body["chat_key"]) > 40
     assert body["expected_response"]["minutes"] == 30
     assert body["expected_response"]["text"] == {"en": "within 30 minutes", "de": "innerhalb von 30 Minuten"}
@@ -52,7 +58,7 @@ def test_post_handoff_as_the_bot_does(client):
 
 def test_a_whole_chat_message_is_kept_as_description_and_transcript(client):
     # The longest message the chat takes, in code points as Python counts them (an emoji is one).
-    whole = ("Der Router startet ständig neu. " * 250)[:MAX_MESSAGE_CHARS - 22] + " Kundennr. 4711-0815 😀"
+    whole = ("Der Router startet ständig neu. " * 250)[: MAX_MESSAGE_CHARS - 22] + " Kundennr. 4711-0815 😀"
     assert len(whole) == MAX_MESSAGE_CHARS
     payload = handoff_payload("conv-long-handoff-1")
     payload["summary"]["description"] = payload["transcript"][0]["text"] = whole
@@ -79,12 +85,14 @@ def test_urgent_handoff_outside_office_hours_goes_to_on_call(make_client, closed
     client = make_client(routing_file=closed_routing)
     urgent = client.post("/handoffs", json=handoff_payload(urgency="critical"), headers=SERVICE).json()
     assert (urgent["team"], urgent["priority"], urgent["expected_response"]["minutes"]) == ("on-call", "critical", 30)
-    normal = client.post("/handoffs", json=handoff_payload(urgency="normal", category="billing"),
-                         headers=SERVICE).json()
+    normal = client.post(
+        "/handoffs", json=handoff_payload(urgency="normal", category="billing"), headers=SERVICE
+    ).json()
     assert normal["team"] == "billing" and normal["expected_response"]["minutes"] > 24 * 60
     assert "within" not in normal["expected_response"]["text"]["en"]  # a date, not a misleading duration
-    frustrated = client.post("/handoffs", json=handoff_payload(urgency="normal") | {"reason": "frustration"},
-                             headers=SERVICE).json()
+    frustrated = client.post(
+        "/handoffs", json=handoff_payload(urgency="normal") | {"reason": "frustration"}, headers=SERVICE
+    ).json()
     assert (frustrated["priority"], frustrated["team"]) == ("high", "on-call")
 
 
@@ -95,8 +103,10 @@ def bad(mutate):
 
 
 BAD_PAYLOADS = {
-    "description too long": (bad(lambda p: p["summary"].update(description="x" * (MAX_MESSAGE_CHARS + 1))),
-                             "description"),
+    "description too long": (
+        bad(lambda p: p["summary"].update(description="x" * (MAX_MESSAGE_CHARS + 1))),
+        "description",
+    ),
     "blank description": (bad(lambda p: p["summary"].update(description="   ")), "description"),
     "invalid e-mail": (bad(lambda p: p["summary"]["contact"].update(email="erika@@example")), "email"),
     "invalid phone": (bad(lambda p: p["summary"]["contact"].update(phone="call me maybe")), "phone"),
@@ -174,8 +184,14 @@ def test_agent_api_moves_a_handoff_through_claim_escalate_resolve(client):
     assert client.post(f"{url}/claim", headers=eva).json()["assignee"] == "eva"
     resolved = client.post(f"{url}/resolve", json={"note": "Port neu geschaltet"}, headers=eva).json()
     assert resolved["status"] == "resolved"
-    assert [e["action"] for e in resolved["events"]] == ["created", "claimed", "note", "escalated", "claimed",
-                                                        "resolved"]
+    assert [e["action"] for e in resolved["events"]] == [
+        "created",
+        "claimed",
+        "note",
+        "escalated",
+        "claimed",
+        "resolved",
+    ]
     assert client.post(f"{url}/resolve", json={"note": "again"}, headers=eva).status_code == 409
     detail = client.get(url, headers=eva).json()
     assert detail["resolution"] == "Port neu geschaltet" and detail["notifications"] == []

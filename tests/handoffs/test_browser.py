@@ -25,8 +25,11 @@ def receivers(smtp_server, make_webhook):
 @pytest.fixture
 def server(make_settings, receivers):
     collector, smtp_port, webhook = receivers
-    app = create_app(make_settings(webhook_url=webhook.url, webhook_secret="browser-test-secret",
-                                   smtp_host="127.0.0.1", smtp_port=smtp_port))
+    app = create_app(
+        make_settings(
+            webhook_url=webhook.url, webhook_secret="browser-test-secret", smtp_host="127.0.0.1", smtp_port=smtp_port
+        )
+    )
     with running(app) as base:
         yield app, base
 
@@ -85,5 +88,10 @@ def test_agent_logs_in_claims_notes_escalates_and_resolves(server, receivers, pa
     stored = app.state.handoffs.get(ticket)
     assert (stored["status"], stored["team"]) == ("resolved", "experts")
     assert [(e["actor"], e["action"]) for e in stored["events"]] == [
-        ("bot", "created"), ("anna", "claimed"), ("anna", "note"), ("anna", "escalated"), ("anna", "resolved")]
+        ("bot", "created"),
+        ("anna", "claimed"),
+        ("anna", "note"),
+        ("anna", "escalated"),
+        ("anna", "resolved"),
+    ]
     assert dialogs == []

@@ -12,10 +12,22 @@ from tests.handoffs.conftest import DEFAULT_ROUTING
 
 def helpdesk(database_url: str, *args: str, env: dict[str, str] | None = None, stdin: str = ""):
     environment = {key: value for key, value in os.environ.items() if key != "HELPDESK_AGENT_PASSWORD"}
-    environment.update({"DATABASE_URL": database_url, "HELPDESK_ROUTING_FILE": str(DEFAULT_ROUTING),
-                        "HELPDESK_SECRETS_FILE": os.devnull, **(env or {})})
-    return subprocess.run([sys.executable, "-m", "helpdesk.cli", *args], capture_output=True, text=True,
-                          env=environment, input=stdin, timeout=120)
+    environment.update(
+        {
+            "DATABASE_URL": database_url,
+            "HELPDESK_ROUTING_FILE": str(DEFAULT_ROUTING),
+            "HELPDESK_SECRETS_FILE": os.devnull,
+            **(env or {}),
+        }
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "helpdesk.cli", *args],
+        capture_output=True,
+        text=True,
+        env=environment,
+        input=stdin,
+        timeout=120,
+    )
 
 
 def test_migrate_create_agent_and_token(tmp_path):
@@ -27,22 +39,46 @@ def test_migrate_create_agent_and_token(tmp_path):
 
     password_file = tmp_path / "password"
     password_file.write_text("s3cret enough password\n")
-    done = helpdesk(database_url, "create-agent", "anna", "--name", "Anna Agent", "--team", "network,experts",
-                    "--password-file", str(password_file))
+    done = helpdesk(
+        database_url,
+        "create-agent",
+        "anna",
+        "--name",
+        "Anna Agent",
+        "--team",
+        "network,experts",
+        "--password-file",
+        str(password_file),
+    )
     assert done.returncode == 0, done.stderr
     assert "s3cret" not in done.stdout + done.stderr
-    done = helpdesk(database_url, "create-agent", "ben", "--team", "billing",
-                    env={"HELPDESK_AGENT_PASSWORD": "another fine password"})
+    done = helpdesk(
+        database_url,
+        "create-agent",
+        "ben",
+        "--team",
+        "billing",
+        env={"HELPDESK_AGENT_PASSWORD": "another fine password"},
+    )
     assert done.returncode == 0, done.stderr
 
-    assert helpdesk(database_url, "create-agent", "anna", "--team", "network", "--password-file",
-                    str(password_file)).returncode == 1  # exists
-    unknown = helpdesk(database_url, "create-agent", "carl", "--team", "plumbing", "--password-file",
-                       str(password_file))
+    assert (
+        helpdesk(
+            database_url, "create-agent", "anna", "--team", "network", "--password-file", str(password_file)
+        ).returncode
+        == 1
+    )  # exists
+    unknown = helpdesk(
+        database_url, "create-agent", "carl", "--team", "plumbing", "--password-file", str(password_file)
+    )
     assert unknown.returncode == 2 and "plumbing" in unknown.stderr
     password_file.write_text("short\n")
-    assert helpdesk(database_url, "create-agent", "dora", "--team", "email", "--password-file",
-                    str(password_file)).returncode == 2
+    assert (
+        helpdesk(
+            database_url, "create-agent", "dora", "--team", "email", "--password-file", str(password_file)
+        ).returncode
+        == 2
+    )
 
     done = helpdesk(database_url, "create-agent-token", "anna", "--name", "laptop")
     assert done.returncode == 0, done.stderr

@@ -17,8 +17,17 @@ from tests.handoffs.conftest import FIXTURE_KB, postgres_schema
 @pytest.mark.parametrize("database", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def test_every_acknowledged_handoff_survives_sigkill_and_retries_make_no_duplicates(database, index_dir, tmp_path):
     def run(url: str | None) -> dict:
-        args = [sys.executable, str(PROJECT_ROOT / "scripts" / "handoff_crash_check.py"), "--handoffs", "60",
-                "--clients", "6", "--kill-after", "20", "--json"]
+        args = [
+            sys.executable,
+            str(PROJECT_ROOT / "scripts" / "handoff_crash_check.py"),
+            "--handoffs",
+            "60",
+            "--clients",
+            "6",
+            "--kill-after",
+            "20",
+            "--json",
+        ]
         if url:
             args += ["--database-url", url]
         env = {**os.environ, "HELPDESK_INDEX_DIR": str(index_dir), "HELPDESK_ARTICLES_DIR": str(FIXTURE_KB)}

@@ -24,7 +24,7 @@ from tests.handoffs.conftest import FIXTURE_KB
 from tests.handoffs.test_workspace import login, post
 
 RESOLUTION = "Reset the router to factory settings. Enter the access data from the welcome letter again."
-EVIL = 'Router dead <script>alert(1)</script> [click](javascript:alert(2)) ![x](https://tracker.example/p.gif)'
+EVIL = "Router dead <script>alert(1)</script> [click](javascript:alert(2)) ![x](https://tracker.example/p.gif)"
 
 
 @pytest.fixture
@@ -37,22 +37,34 @@ def desk(make_client, tmp_path):
 def resolved(client, description: str = EVIL, customer: tuple[str, ...] = ()) -> str:
     transcript = [{"sender": "customer", "text": text, "timestamp": "2026-11-27T06:58:00Z"} for text in customer]
     transcript.append({"sender": "bot", "text": "Shall I hand you over?", "timestamp": "2026-11-27T06:58:05Z"})
-    ticket = post(client, language="en", summary={"description": description, "category": "network",
-                                                   "product": "Nordwind Fiber"}, transcript=transcript)
+    ticket = post(
+        client,
+        language="en",
+        summary={"description": description, "category": "network", "product": "Nordwind Fiber"},
+        transcript=transcript,
+    )
     client.app.state.handoffs.resolve(ticket, "anna", RESOLUTION)
     return ticket
 
 
 def draft(client, ticket: str):
     page = client.get(f"/agent/handoffs/{ticket}")
-    return client.post(f"/agent/handoffs/{ticket}/draft", data={"csrf_token": csrf_token(page.text)},
-                       follow_redirects=False)
+    return client.post(
+        f"/agent/handoffs/{ticket}/draft", data={"csrf_token": csrf_token(page.text)}, follow_redirects=False
+    )
 
 
 def test_draft_from_a_resolved_ticket_is_an_article_in_the_kb_format(desk, tmp_path):
-    ticket = resolved(desk, customer=("My router shows a red light and nothing works",
-                                      "write to erika@example.org please", "ok", "/deny",
-                                      "My router shows a red light and nothing works!"))
+    ticket = resolved(
+        desk,
+        customer=(
+            "My router shows a red light and nothing works",
+            "write to erika@example.org please",
+            "ok",
+            "/deny",
+            "My router shows a red light and nothing works!",
+        ),
+    )
     page = desk.get(f"/agent/handoffs/{ticket}")
     assert "Draft an article from this ticket" in page.text
     response = draft(desk, ticket)
@@ -61,10 +73,17 @@ def test_draft_from_a_resolved_ticket_is_an_article_in_the_kb_format(desk, tmp_p
     assert "article draft written to en/reset-the-router-to-factory-settings.md" in done
     path = tmp_path / "drafts" / "en" / "reset-the-router-to-factory-settings.md"
     article = parse_article(path, tmp_path / "drafts", ("de", "en"))
-    assert (article.id, article.title, article.lang) == ("en-reset-the-router-to-factory-settings",
-                                                         "Reset the router to factory settings", "en")
-    assert (article.category, article.product, article.tags, article.audience) == \
-        ("network", "Nordwind Fiber", ("network",), "public")
+    assert (article.id, article.title, article.lang) == (
+        "en-reset-the-router-to-factory-settings",
+        "Reset the router to factory settings",
+        "en",
+    )
+    assert (article.category, article.product, article.tags, article.audience) == (
+        "network",
+        "Nordwind Fiber",
+        ("network",),
+        "public",
+    )
     # The customer's own words, once each; nothing with a contact detail, no button clicks or "ok".
     assert article.questions == (" ".join(EVIL.split()), "My router shows a red light and nothing works")
     steps = [s for s in split_sections(article.body) if s.heading == "Steps"][0].markdown
@@ -108,12 +127,18 @@ def test_lint_reports_a_drafts_problems_as_drafts(desk, tmp_path, capsys, monkey
 @pytest.mark.parametrize("exact", [True, False], ids=["by text", "by meaning"])
 def test_gaps_names_the_draft_that_covers_an_unanswered_question(desk, tmp_path, capsys, monkeypatch, exact):
     question = "How do I reset my router to factory settings?"
-    assert draft(desk, resolved(desk, description="router reset needed, red light",
-                                customer=(question,))).status_code == 303
+    assert (
+        draft(desk, resolved(desk, description="router reset needed, red light", customer=(question,))).status_code
+        == 303
+    )
     settings = desk.app.state.settings
-    for key, value in {"DATABASE_URL": settings.database_url, "HELPDESK_DRAFTS_DIR": str(tmp_path / "drafts"),
-                       "HELPDESK_INDEX_DIR": str(settings.index_dir), "HELPDESK_ARTICLES_DIR": str(FIXTURE_KB),
-                       "HELPDESK_SECRETS_FILE": "/nonexistent"}.items():
+    for key, value in {
+        "DATABASE_URL": settings.database_url,
+        "HELPDESK_DRAFTS_DIR": str(tmp_path / "drafts"),
+        "HELPDESK_INDEX_DIR": str(settings.index_dir),
+        "HELPDESK_ARTICLES_DIR": str(FIXTURE_KB),
+        "HELPDESK_SECRETS_FILE": "/nonexistent",
+    }.items():
         monkeypatch.setenv(key, value)
     feedback = FeedbackStore(desk.app.state.handoffs.engine)
     now = datetime.now(UTC)
@@ -131,16 +156,31 @@ def test_gaps_names_the_draft_that_covers_an_unanswered_question(desk, tmp_path,
 
 
 def test_a_draft_keeps_no_personal_detail_of_the_customer(desk, tmp_path):
-    ticket = post(desk, language="de", summary={
-        "description": "Mein Name ist Erika Probe, Kundennummer 4711-0815: seit heute kein Internet. "
-                       "Viele Grüße, E. Probe (0171 23 45 678)",
-        "category": "network", "product": "Nordwind Fiber",
-        "contact": {"name": "Erika Probe", "email": "erika.probe@example.org", "phone": "+49 171 2345678"}},
-        transcript=[{"sender": "customer", "text": text, "timestamp": "2026-11-27T06:58:00Z"} for text in (
-            "Mein Name ist Erika Probe und der Router blinkt rot", "Schreiben Sie an erika.probe@example.org",
-            "Erika hier, der Router blinkt immer noch", "Der Router blinkt seit dem Gewitter rot")])
-    desk.app.state.handoffs.resolve(ticket, "anna", "Router zurücksetzen (Kundennummer 4711-0815). "
-                                                    "Bei Problemen ruft Frau Probe unter Tel. 030 12345 an.")
+    ticket = post(
+        desk,
+        language="de",
+        summary={
+            "description": "Mein Name ist Erika Probe, Kundennummer 4711-0815: seit heute kein Internet. "
+            "Viele Grüße, E. Probe (0171 23 45 678)",
+            "category": "network",
+            "product": "Nordwind Fiber",
+            "contact": {"name": "Erika Probe", "email": "erika.probe@example.org", "phone": "+49 171 2345678"},
+        },
+        transcript=[
+            {"sender": "customer", "text": text, "timestamp": "2026-11-27T06:58:00Z"}
+            for text in (
+                "Mein Name ist Erika Probe und der Router blinkt rot",
+                "Schreiben Sie an erika.probe@example.org",
+                "Erika hier, der Router blinkt immer noch",
+                "Der Router blinkt seit dem Gewitter rot",
+            )
+        ],
+    )
+    desk.app.state.handoffs.resolve(
+        ticket,
+        "anna",
+        "Router zurücksetzen (Kundennummer 4711-0815). Bei Problemen ruft Frau Probe unter Tel. 030 12345 an.",
+    )
     assert draft(desk, ticket).status_code == 303
     (path,) = (tmp_path / "drafts").rglob("*.md")
     text = path.read_text(encoding="utf-8")

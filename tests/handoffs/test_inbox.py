@@ -9,13 +9,14 @@ PASSWORD = "a long enough password"
 XSS = '<script>alert("pwned")</script><img src=x onerror=alert(1)>'
 
 
-
 def login(client, username="anna", teams=("network",), role="agent"):
     client.app.state.handoffs.create_agent(username, username.title(), teams, PASSWORD, role)
     page = client.get("/agent/login")
-    response = client.post("/agent/login", data={"username": username, "password": PASSWORD,
-                                                 "csrf_token": csrf_token(page.text), "next": "/agent"},
-                           follow_redirects=False)
+    response = client.post(
+        "/agent/login",
+        data={"username": username, "password": PASSWORD, "csrf_token": csrf_token(page.text), "next": "/agent"},
+        follow_redirects=False,
+    )
     assert response.status_code == 303 and response.headers["location"] == "/agent"
     return response
 
@@ -37,8 +38,11 @@ def test_pages_need_a_login_and_bad_logins_fail(client):
     assert forged.status_code == 403 and "CSRF" in forged.text
     assert "hd_session" not in client.cookies
     # An open redirect to another site is not followed after login.
-    ok = client.post("/agent/login", data={"username": "anna", "password": PASSWORD, "csrf_token": token,
-                                           "next": "https://evil.example/"}, follow_redirects=False)
+    ok = client.post(
+        "/agent/login",
+        data={"username": "anna", "password": PASSWORD, "csrf_token": token, "next": "https://evil.example/"},
+        follow_redirects=False,
+    )
     assert ok.status_code == 303 and ok.headers["location"] == "/agent"
 
 
@@ -115,5 +119,3 @@ def test_forms_claim_note_escalate_resolve_and_refuse_forged_tokens(client):
     logout = client.post("/agent/logout", data={"csrf_token": token}, follow_redirects=False)
     assert logout.status_code == 303
     assert client.get("/agent", follow_redirects=False).status_code == 303
-
-

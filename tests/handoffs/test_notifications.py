@@ -21,8 +21,13 @@ SECRET = "webhook-secret-for-tests"
 def test_new_and_escalated_handoffs_reach_webhook_and_team_mailbox(make_client, make_webhook, smtp_server):
     collector, smtp_port = smtp_server
     receiver = make_webhook()
-    client = make_client(webhook_url=receiver.url, webhook_secret=SECRET, smtp_host="127.0.0.1",
-                         smtp_port=smtp_port, smtp_from="helpdesk@helpdesk.example")
+    client = make_client(
+        webhook_url=receiver.url,
+        webhook_secret=SECRET,
+        smtp_host="127.0.0.1",
+        smtp_port=smtp_port,
+        smtp_from="helpdesk@helpdesk.example",
+    )
     payload = handoff_payload(description="Kein Internet <b>seit 7 Uhr</b>\nBitte schnell")
     ticket = client.post("/handoffs", json=payload, headers=SERVICE).json()["ticket_id"]
 
@@ -56,8 +61,11 @@ def test_new_and_escalated_handoffs_reach_webhook_and_team_mailbox(make_client, 
     assert "Escalated" in escalated_mail["Subject"] and "needs the experts" in escalated_mail.get_content()
     log = client.get(f"/agent/api/handoffs/{ticket}", headers=headers).json()["notifications"]
     assert sorted((n["event"], n["channel"], n["state"], n["attempts"]) for n in log) == [
-        ("handoff.escalated", "email", "delivered", 1), ("handoff.escalated", "webhook", "delivered", 1),
-        ("handoff.new", "email", "delivered", 1), ("handoff.new", "webhook", "delivered", 1)]
+        ("handoff.escalated", "email", "delivered", 1),
+        ("handoff.escalated", "webhook", "delivered", 1),
+        ("handoff.new", "email", "delivered", 1),
+        ("handoff.new", "webhook", "delivered", 1),
+    ]
 
 
 def test_a_failing_receiver_is_retried_with_backoff_and_every_attempt_recorded(make_client, make_webhook):
@@ -76,7 +84,10 @@ def test_a_failing_receiver_is_retried_with_backoff_and_every_attempt_recorded(m
     assert wait_for(lambda: recorded()["state"] == "delivered")
     item = recorded()
     assert [(a["attempt"], a["ok"], a["detail"]) for a in item["attempt_log"]] == [
-        (1, False, "HTTP 500"), (2, False, "HTTP 500"), (3, True, "HTTP 204")]
+        (1, False, "HTTP 500"),
+        (2, False, "HTTP 500"),
+        (3, True, "HTTP 204"),
+    ]
     first, second, third = (a["at"] for a in item["attempt_log"])
     # Backoff doubles: at least 0.2 s, then at least 0.4 s (HELPDESK_NOTIFY_RETRY_SECONDS=0.2, 10 % jitter).
     assert (second - first).total_seconds() >= 0.18 and (third - second).total_seconds() >= 0.36
@@ -86,8 +97,9 @@ def test_a_receiver_that_hangs_does_not_delay_the_answer(make_client):
     # Accepts connections, never answers: a delivery in the request path would take the 10 s timeout.
     with socket.create_server(("127.0.0.1", 0)) as black_hole:
         port = black_hole.getsockname()[1]
-        client = make_client(webhook_url=f"http://127.0.0.1:{port}/hook", webhook_secret=SECRET,
-                             smtp_host="127.0.0.1", smtp_port=port)
+        client = make_client(
+            webhook_url=f"http://127.0.0.1:{port}/hook", webhook_secret=SECRET, smtp_host="127.0.0.1", smtp_port=port
+        )
         for _ in range(3):
             started = time.monotonic()
             response = client.post("/handoffs", json=handoff_payload(), headers=SERVICE)
@@ -97,8 +109,9 @@ def test_a_receiver_that_hangs_does_not_delay_the_answer(make_client):
 
 def test_receivers_that_are_down_do_not_lose_the_handoff(make_client):
     dead = free_port()  # nothing listens here
-    client = make_client(webhook_url=f"http://127.0.0.1:{dead}/hook", webhook_secret=SECRET,
-                         smtp_host="127.0.0.1", smtp_port=dead)
+    client = make_client(
+        webhook_url=f"http://127.0.0.1:{dead}/hook", webhook_secret=SECRET, smtp_host="127.0.0.1", smtp_port=dead
+    )
     response = client.post("/handoffs", json=handoff_payload(), headers=SERVICE)
     assert response.status_code == 201
     ticket = response.json()["ticket_id"]
@@ -114,8 +127,11 @@ def test_receivers_that_are_down_do_not_lose_the_handoff(make_client):
 def test_pending_notifications_survive_a_restart(make_webhook, make_settings, tmp_path):
     receiver = make_webhook(fail_first=1000)  # refuses everything while the first app runs
     url = f"sqlite:///{tmp_path / 'restart.db'}"
-    first = TestClient(create_app(make_settings(database_url=url, webhook_url=receiver.url, webhook_secret=SECRET,
-                                                notify_retry_seconds=30)))
+    first = TestClient(
+        create_app(
+            make_settings(database_url=url, webhook_url=receiver.url, webhook_secret=SECRET, notify_retry_seconds=30)
+        )
+    )
     first.__enter__()
     ticket = first.post("/handoffs", json=handoff_payload(), headers=SERVICE).json()["ticket_id"]
     assert wait_for(lambda: len(receiver.requests) == 1)

@@ -89,10 +89,17 @@ def test_invalid_files_name_every_problem(tmp_path):
     with pytest.raises(RoutingConfigError) as info:
         RoutingConfig.load(path)
     message = str(info.value)
-    for expected in ["Mars/Olympus", "'18:00-08:00' is not a window", "unknown team 'netwrok'",
-                     "no team for category 'other'", "'Bad Name': category names", "unknown priorities ['urgent']",
-                     "not-an-address",
-                     "unknown key 'colour'", str(path)]:
+    for expected in [
+        "Mars/Olympus",
+        "'18:00-08:00' is not a window",
+        "unknown team 'netwrok'",
+        "no team for category 'other'",
+        "'Bad Name': category names",
+        "unknown priorities ['urgent']",
+        "not-an-address",
+        "unknown key 'colour'",
+        str(path),
+    ]:
         assert expected in message
     with pytest.raises(RoutingConfigError, match="not valid YAML"):
         path.write_text("teams: [unclosed")

@@ -20,11 +20,11 @@ from tests.handoffs.conftest import SERVICE, handoff_payload
 PASSWORD = "a long enough password"
 
 
-
 def attempt(client: TestClient, username: str, password: str):
     token = csrf_token(client.get("/agent/login").text)
-    return client.post("/agent/login", data={"username": username, "password": password, "csrf_token": token},
-                       follow_redirects=False)
+    return client.post(
+        "/agent/login", data={"username": username, "password": password, "csrf_token": token}, follow_redirects=False
+    )
 
 
 def logged_in(client: TestClient, username: str = "anna") -> str:
@@ -57,8 +57,9 @@ def test_logout_ends_the_session_for_every_copy_of_the_cookie(desk):
     assert desk.post("/agent/logout", data={"csrf_token": token}, follow_redirects=False).status_code == 303
     # The cookie captured before the logout opens nothing and changes nothing.
     assert not opens_inbox(desk, cookie)
-    note = with_cookie(desk, cookie).post(f"/agent/handoffs/{ticket}/note", data={"csrf_token": token, "text": "x"},
-                                          follow_redirects=False)
+    note = with_cookie(desk, cookie).post(
+        f"/agent/handoffs/{ticket}/note", data={"csrf_token": token, "text": "x"}, follow_redirects=False
+    )
     assert note.status_code == 303 and note.headers["location"].startswith("/agent/login")
     assert [e["action"] for e in desk.app.state.handoffs.get(ticket)["events"]] == ["created"]
 
@@ -153,6 +154,7 @@ def test_an_attack_on_an_account_never_locks_the_right_password_out_for_long(des
     anna_browser = TestClient(desk.app, client=("198.51.100.7", 40000))
     logged_in(anna_browser)
     anna_browser.cookies.delete("hd_session", domain="testserver.local", path="/agent")
+
     # An attacker guesses her password from many addresses, as fast as the throttle lets them.
     def attack(rounds: int, offset: int) -> None:
         for i in range(rounds):

@@ -24,8 +24,16 @@ NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 
 def create(store, payload=None, notifications=(), now=NOW):
     data = HandoffIn.model_validate(payload or handoff_payload())
-    return store.create(data, team="network", priority="high", on_call=False, expected_minutes=30,
-                        due_at=now + timedelta(minutes=30), now=now, notifications=notifications)
+    return store.create(
+        data,
+        team="network",
+        priority="high",
+        on_call=False,
+        expected_minutes=30,
+        due_at=now + timedelta(minutes=30),
+        now=now,
+        notifications=notifications,
+    )
 
 
 def test_create_stores_everything_and_reads_it_back(store):
@@ -35,12 +43,16 @@ def test_create_stores_everything_and_reads_it_back(store):
     assert full["status"] == "new" and full["team"] == "network" and full["priority"] == "high"
     assert full["created_at"] == NOW and full["due_at"] == NOW + timedelta(minutes=30)
     assert full["summary"]["tried"].startswith("Router neu gestartet")
-    assert full["summary"]["contact"] == {"name": "Erika Mustermann", "email": "erika@example.org",
-                                          "phone": "+49 30 1234567"}
+    assert full["summary"]["contact"] == {
+        "name": "Erika Mustermann",
+        "email": "erika@example.org",
+        "phone": "+49 30 1234567",
+    }
     assert [m["sender"] for m in full["transcript"]] == ["customer", "bot", "customer"]
     assert full["transcript"][0]["timestamp"] == datetime(2026, 11, 27, 6, 58, tzinfo=UTC)
-    assert full["articles_shown"] == [{"article_id": "router-no-internet", "title": "Router: kein Internet",
-                                       "score": 0.71, "feedback": "not_solved"}]
+    assert full["articles_shown"] == [
+        {"article_id": "router-no-internet", "title": "Router: kein Internet", "score": 0.71, "feedback": "not_solved"}
+    ]
     assert [(e["actor"], e["action"]) for e in full["events"]] == [("bot", "created")]
 
 
@@ -92,8 +104,9 @@ def test_claim_note_escalate_resolve_with_audit_trail(store):
     with pytest.raises(InvalidTransition, match="claimed by anna"):
         store.claim(ticket, "ben")
     store.add_note(ticket, "anna", "Leitung gemessen: ok")
-    escalated = store.escalate(ticket, "anna", "DSLAM-Problem, braucht Experten", "experts",
-                               utcnow() + timedelta(hours=1))
+    escalated = store.escalate(
+        ticket, "anna", "DSLAM-Problem, braucht Experten", "experts", utcnow() + timedelta(hours=1)
+    )
     assert (escalated["status"], escalated["team"], escalated["assignee"]) == ("escalated", "experts", None)
     with pytest.raises(InvalidTransition, match="already with team experts"):
         store.escalate(ticket, "anna", "again", "experts", utcnow())
@@ -103,8 +116,14 @@ def test_claim_note_escalate_resolve_with_audit_trail(store):
     with pytest.raises(InvalidTransition, match="resolved"):
         store.claim(ticket, "eva")
     events = [(e["actor"], e["action"], e["to_team"]) for e in resolved["events"]]
-    assert events == [("bot", "created", "network"), ("anna", "claimed", None), ("anna", "note", None),
-                      ("anna", "escalated", "experts"), ("eva", "claimed", None), ("eva", "resolved", None)]
+    assert events == [
+        ("bot", "created", "network"),
+        ("anna", "claimed", None),
+        ("anna", "note", None),
+        ("anna", "escalated", "experts"),
+        ("eva", "claimed", None),
+        ("eva", "resolved", None),
+    ]
     assert resolved["events"][3]["from_team"] == "network"
     assert resolved["events"][2]["note"] == "Leitung gemessen: ok"
     with pytest.raises(TicketNotFound):
@@ -123,8 +142,14 @@ def test_list_filters(store):
 def test_append_messages_continues_the_transcript(store):
     ticket = create(store)[0]["ticket_id"]
     at = datetime(2026, 11, 27, 9, 5, tzinfo=UTC)
-    view = store.append_messages(ticket, [Message(sender="agent", text="Hallo, hier ist Anna", timestamp=at),
-                                          Message(sender="customer", text="Danke!", timestamp=at)], "anna")
+    view = store.append_messages(
+        ticket,
+        [
+            Message(sender="agent", text="Hallo, hier ist Anna", timestamp=at),
+            Message(sender="customer", text="Danke!", timestamp=at),
+        ],
+        "anna",
+    )
     assert [m["text"] for m in view["transcript"]][-2:] == ["Hallo, hier ist Anna", "Danke!"]
     assert len(view["transcript"]) == 5 and view["events"][-1]["action"] == "messages"
 
@@ -161,8 +186,10 @@ def test_outbox_lease_retry_and_give_up(store):
     store.record_attempt(again[0], False, "HTTP 503", 10, retry_at=None)
     (item,) = store.notifications(ticket["ticket_id"])
     assert item["state"] == "failed" and item["attempts"] == 2
-    assert [(a["attempt"], a["ok"], a["detail"]) for a in item["attempt_log"]] == [(1, False, "HTTP 500"),
-                                                                                 (2, False, "HTTP 503")]
+    assert [(a["attempt"], a["ok"], a["detail"]) for a in item["attempt_log"]] == [
+        (1, False, "HTTP 500"),
+        (2, False, "HTTP 503"),
+    ]
     assert store.claim_due_notifications(utcnow() + timedelta(days=1), timedelta(seconds=60)) == []
 
 
@@ -174,7 +201,13 @@ def test_replicas_starting_together_migrate_one_after_the_other():
     from tests.handoffs.conftest import postgres_schema
 
     with postgres_schema() as url:
-        starts = [subprocess.Popen([sys.executable, "-c", f"from helpdesk.migrations import upgrade; upgrade({url!r})"],
-                                   stderr=subprocess.PIPE, text=True) for _ in range(3)]
+        starts = [
+            subprocess.Popen(
+                [sys.executable, "-c", f"from helpdesk.migrations import upgrade; upgrade({url!r})"],
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(3)
+        ]
         results = [(p.wait(60), p.stderr.read()) for p in starts]
         assert [code for code, _ in results] == [0, 0, 0], results

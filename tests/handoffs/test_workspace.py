@@ -32,12 +32,17 @@ Agents only: when a customer's router LED stays red after a restart, reset the c
 """
 
 
-
 def login(client, username="anna", teams=("network",), role="agent"):
     client.app.state.handoffs.create_agent(username, username.title(), teams, PASSWORD, role)
     token = csrf_token(client.get("/agent/login").text)
-    assert client.post("/agent/login", data={"username": username, "password": PASSWORD, "csrf_token": token},
-                       follow_redirects=False).status_code == 303
+    assert (
+        client.post(
+            "/agent/login",
+            data={"username": username, "password": PASSWORD, "csrf_token": token},
+            follow_redirects=False,
+        ).status_code
+        == 303
+    )
 
 
 def post(client, **changes) -> str:
@@ -50,17 +55,29 @@ def post(client, **changes) -> str:
     return response.json()["ticket_id"]
 
 
-@pytest.mark.parametrize("text, label", [
-    ("/deny", "deny"), ('/inform{"choice": "high"}', "inform: high"), ("/handoff_request", "handoff request"),
-    ("/deny please", None), ("a/b", None), ('/inform{"x": ', None), ("/inform[1]", None), ("hello", None),
-])
+@pytest.mark.parametrize(
+    "text, label",
+    [
+        ("/deny", "deny"),
+        ('/inform{"choice": "high"}', "inform: high"),
+        ("/handoff_request", "handoff request"),
+        ("/deny please", None),
+        ("a/b", None),
+        ('/inform{"x": ', None),
+        ("/inform[1]", None),
+        ("hello", None),
+    ],
+)
 def test_button_payloads_read_as_labels(text, label):
     assert button_label(text) == label
 
 
 def test_messages_render_as_the_customer_saw_them():
-    bot = render_message("bot", "Try **this**: [guide](https://example.org/a) <script>x()</script>"
-                                "[bad](javascript:alert(1)) <img src=https://tracker.example/p.gif>")
+    bot = render_message(
+        "bot",
+        "Try **this**: [guide](https://example.org/a) <script>x()</script>"
+        "[bad](javascript:alert(1)) <img src=https://tracker.example/p.gif>",
+    )
     assert "<strong>this</strong>" in bot and 'href="https://example.org/a"' in bot
     assert "<script" not in bot and "javascript:" not in bot and "<img" not in bot
     assert 'rel="noopener noreferrer nofollow"' in bot
@@ -70,20 +87,27 @@ def test_messages_render_as_the_customer_saw_them():
 
 
 def test_ticket_page_layout_transcript_and_no_meta_refresh(client):
-    ticket = post(client, transcript=[
-        {"sender": "bot", "text": "How urgent is it? **Pick one**", "timestamp": "2026-11-27T06:58:00Z"},
-        {"sender": "customer", "text": '/inform{"choice": "high"}', "timestamp": "2026-11-27T06:58:05Z"},
-        {"sender": "customer", "text": "/deny", "timestamp": "2026-11-27T06:58:09Z"},
-    ])
+    ticket = post(
+        client,
+        transcript=[
+            {"sender": "bot", "text": "How urgent is it? **Pick one**", "timestamp": "2026-11-27T06:58:00Z"},
+            {"sender": "customer", "text": '/inform{"choice": "high"}', "timestamp": "2026-11-27T06:58:05Z"},
+            {"sender": "customer", "text": "/deny", "timestamp": "2026-11-27T06:58:09Z"},
+        ],
+    )
     login(client)
     page = client.get(f"/agent/handoffs/{ticket}").text
     assert "<strong>Pick one</strong>" in page
     assert ">inform: high</span>" in page and ">deny</span>" in page
-    assert '/inform{' not in page and ">/deny<" not in page
+    assert "/inform{" not in page and ">/deny<" not in page
     # Summary, transcript and the reply column side by side, the reply column holding the reply box.
     reply_box = 'id="live-text"' if 'id="live-text"' in page else 'id="note-text"'
-    assert page.index('class="col summary-col"') < page.index('class="col transcript-col"') \
-        < page.index('class="col reply"') < page.index(reply_box)
+    assert (
+        page.index('class="col summary-col"')
+        < page.index('class="col transcript-col"')
+        < page.index('class="col reply"')
+        < page.index(reply_box)
+    )
     assert "Ctrl" in page or 'id="live-text"' not in page
     listing = client.get("/agent").text
     assert 'http-equiv="refresh"' not in listing and 'http-equiv="refresh"' not in page
@@ -93,21 +117,34 @@ def test_ticket_page_layout_transcript_and_no_meta_refresh(client):
 
 
 def test_search_sort_and_the_waiting_flag(client):
-    first = post(client, summary={"description": "Router blinkt rot seit dem Gewitter", "urgency": "low",
-                                  "contact": {"name": "Erika Mustermann", "email": "erika@example.org"}})
-    second = post(client, summary={"description": "Kein WLAN im Büro", "urgency": "critical",
-                                   "contact": {"name": "Hans Muster", "email": "hans@example.net",
-                                               "phone": "+49 40 555123"}},
-                  transcript=[{"sender": "customer", "text": "Gewitter hat alles lahmgelegt",
-                               "timestamp": "2026-11-27T06:58:00Z"}])
+    first = post(
+        client,
+        summary={
+            "description": "Router blinkt rot seit dem Gewitter",
+            "urgency": "low",
+            "contact": {"name": "Erika Mustermann", "email": "erika@example.org"},
+        },
+    )
+    second = post(
+        client,
+        summary={
+            "description": "Kein WLAN im Büro",
+            "urgency": "critical",
+            "contact": {"name": "Hans Muster", "email": "hans@example.net", "phone": "+49 40 555123"},
+        },
+        transcript=[
+            {"sender": "customer", "text": "Gewitter hat alles lahmgelegt", "timestamp": "2026-11-27T06:58:00Z"}
+        ],
+    )
     login(client)
 
     def ids(html: str) -> list[str]:
         return re.findall(r'<tr data-ticket="(HD-\w+)"', html)
 
     assert ids(client.get("/agent", params={"q": first.lower()}).text) == [first]
-    assert ids(client.get("/agent", params={"q": "GEWITTER"}).text) == [first, second] or \
-        set(ids(client.get("/agent", params={"q": "GEWITTER"}).text)) == {first, second}  # text and transcript
+    assert ids(client.get("/agent", params={"q": "GEWITTER"}).text) == [first, second] or set(
+        ids(client.get("/agent", params={"q": "GEWITTER"}).text)
+    ) == {first, second}  # text and transcript
     assert ids(client.get("/agent", params={"q": "hans@example"}).text) == [second]
     assert ids(client.get("/agent", params={"q": "555123"}).text) == [second]
     assert ids(client.get("/agent", params={"q": "100%_"}).text) == []  # LIKE wildcards are literal
@@ -143,9 +180,14 @@ def test_agent_assist_finds_internal_articles_for_agents_only(make_client, tmp_p
     shutil.copytree(FIXTURE_KB, kb)
     (kb / "en" / "fiber-port-reset.md").write_text(INTERNAL, encoding="utf-8")
     client = make_client(articles_dir=kb, index_dir=tmp_path / "index")
-    ticket = post(client, language="en", summary={
-        "description": "The router's internet LED stays red after a restart, the fiber link is down",
-        "product": "Nordwind Fiber"})
+    ticket = post(
+        client,
+        language="en",
+        summary={
+            "description": "The router's internet LED stays red after a restart, the fiber link is down",
+            "product": "Nordwind Fiber",
+        },
+    )
     client.app.state.handoffs.create_agent("anna", "Anna", ["network"], PASSWORD)
     token = client.app.state.handoffs.create_token("anna", "t")
     found = client.get(f"/agent/api/handoffs/{ticket}/suggestions", headers={"Authorization": f"Bearer {token}"})

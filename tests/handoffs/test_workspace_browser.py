@@ -46,8 +46,9 @@ def browser():
 
 def new_page(browser, errors: list[str] | None = None):
     # bypass_csp: only so that the test can inject axe-core; the pages' own scripts run under their CSP as usual.
-    context = browser.new_context(viewport={"width": 1400, "height": 900}, bypass_csp=True, locale="en-US",
-                                  timezone_id="America/Los_Angeles")  # not the desk's zone: the page must not care
+    context = browser.new_context(
+        viewport={"width": 1400, "height": 900}, bypass_csp=True, locale="en-US", timezone_id="America/Los_Angeles"
+    )  # not the desk's zone: the page must not care
     page = context.new_page()
     page.set_default_timeout(15000)
     if errors is not None:
@@ -74,8 +75,11 @@ def post(base: str, **summary) -> str:
 def axe_violations(page) -> list[str]:
     page.add_script_tag(path=str(AXE))
     result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
-    return [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
-            for v in result["violations"] if v["impact"] in ("critical", "serious")]
+    return [
+        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
+        for v in result["violations"]
+        if v["impact"] in ("critical", "serious")
+    ]
 
 
 def test_list_updates_live_with_badge_and_alert_and_keeps_focus(server, browser):
@@ -107,12 +111,18 @@ def test_ticket_workspace_reply_box_in_view_ctrl_enter_assist_and_24h_times(serv
     app, base = server
     turns = [
         ("customer", "Hi, my internet has been down since this morning"),
-        ("bot", "I found this in our help pages: **No internet: the router's Internet light is red**\n\n"
-                "1. Unplug the router for 30 seconds, then plug it in again.\n"
-                "2. Check that the fiber cable is firmly plugged in.\n\nDid this solve your problem?"),
+        (
+            "bot",
+            "I found this in our help pages: **No internet: the router's Internet light is red**\n\n"
+            "1. Unplug the router for 30 seconds, then plug it in again.\n"
+            "2. Check that the fiber cable is firmly plugged in.\n\nDid this solve your problem?",
+        ),
         ("customer", "/deny"),
-        ("bot", "Sorry to hear that. Shall I pass this to a colleague? They get a summary, so you "
-                "do not have to repeat anything."),
+        (
+            "bot",
+            "Sorry to hear that. Shall I pass this to a colleague? They get a summary, so you "
+            "do not have to repeat anything.",
+        ),
         ("customer", "/affirm"),
         ("bot", "How urgent is it?"),
         ("customer", '/inform{"choice": "high"}'),

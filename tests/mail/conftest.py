@@ -70,7 +70,8 @@ class Dovecot:
         for name in ("mail", "home"):
             (root / name).mkdir()
             os.chown(root / name, mail_user.pw_uid, mail_user.pw_gid)
-        (root / "dovecot.conf").write_text(f"""
+        (root / "dovecot.conf").write_text(
+            f"""
 base_dir = {root}/run
 state_dir = {root}/state
 log_path = {root}/dovecot.log
@@ -108,9 +109,12 @@ service anvil {{
 protocol imap {{
   mail_max_userip_connections = 100
 }}
-""", encoding="utf-8")
-        self.process = subprocess.Popen([str(DOVECOT), "-F", "-c", str(root / "dovecot.conf")],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+""",
+            encoding="utf-8",
+        )
+        self.process = subprocess.Popen(
+            [str(DOVECOT), "-F", "-c", str(root / "dovecot.conf")], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
         deadline = time.monotonic() + 20
         while True:
             try:
@@ -119,8 +123,7 @@ protocol imap {{
             except OSError:
                 if self.process.poll() is not None or time.monotonic() > deadline:
                     stderr = self.process.stderr.read().decode() if self.process.stderr else ""
-                    raise RuntimeError(f"dovecot did not start: {stderr}"
-                                       f"{self.log()}") from None
+                    raise RuntimeError(f"dovecot did not start: {stderr}{self.log()}") from None
                 time.sleep(0.1)
 
     def log(self) -> str:
@@ -187,10 +190,20 @@ def dovecot() -> Iterator[Dovecot]:
     shutil.rmtree(root, ignore_errors=True)
 
 
-def mail(sender: str, subject: str, text: str | None = None, *, html: str | None = None,
-         name: str = "", headers: dict[str, str] | None = None, attachments: Sequence[tuple[str, str, bytes]] = (),
-         in_reply_to: str | None = None, references: str | None = None, to: str = DESK_ADDRESS,
-         message_id: str | None = None) -> bytes:
+def mail(
+    sender: str,
+    subject: str,
+    text: str | None = None,
+    *,
+    html: str | None = None,
+    name: str = "",
+    headers: dict[str, str] | None = None,
+    attachments: Sequence[tuple[str, str, bytes]] = (),
+    in_reply_to: str | None = None,
+    references: str | None = None,
+    to: str = DESK_ADDRESS,
+    message_id: str | None = None,
+) -> bytes:
     """A customer's mail as a mail program writes it."""
     message = EmailMessage()
     message["From"] = formataddr((name, sender)) if name else sender
@@ -219,8 +232,9 @@ def mail(sender: str, subject: str, text: str | None = None, *, html: str | None
 class MailDesk:
     """The desk with its mailbox: deliver a mail, let the worker take it in, read what went out."""
 
-    def __init__(self, base_url: str, settings, worker: MailWorker, dovecot: Dovecot, user: str, password: str,
-                 collector):
+    def __init__(
+        self, base_url: str, settings, worker: MailWorker, dovecot: Dovecot, user: str, password: str, collector
+    ):
         self.base_url, self.settings, self.worker = base_url, settings, worker
         self.dovecot, self.user, self.password, self.collector = dovecot, user, password, collector
         self.store = worker.store
@@ -267,7 +281,6 @@ class MailDesk:
         return agent
 
 
-
 @pytest.fixture(params=["sqlite"])
 def mail_db(request, tmp_path) -> Iterator[str]:
     """SQLite; a test parametrizes it indirectly to run on PostgreSQL too."""
@@ -284,14 +297,27 @@ def make_desk(starter_kb, dovecot, smtp_server, tmp_path, mail_db):
     def make(**changes: Any) -> MailDesk:
         user, password = dovecot.add_user()
         routing = write_routing(tmp_path / "routing.yml", office_hours={"mon-sun": "00:00-24:00"})
-        mail_settings = MailSettings(imap_host="127.0.0.1", imap_port=dovecot.port, imap_security="none",
-                                     imap_user=user, imap_password=password, attachments_dir=tmp_path / "files",
-                                     poll_seconds=30)
-        settings = make_settings(starter_kb.articles_dir, starter_kb.index_dir, database_url=mail_db,
-                                 drafts_dir=tmp_path / "drafts",
-                                 routing_file=routing, smtp_host="127.0.0.1", smtp_port=smtp_port,
-                                 smtp_from=DESK_ADDRESS, notify_retry_seconds=0.2,
-                                 mail=dataclasses.replace(mail_settings, **changes))
+        mail_settings = MailSettings(
+            imap_host="127.0.0.1",
+            imap_port=dovecot.port,
+            imap_security="none",
+            imap_user=user,
+            imap_password=password,
+            attachments_dir=tmp_path / "files",
+            poll_seconds=30,
+        )
+        settings = make_settings(
+            starter_kb.articles_dir,
+            starter_kb.index_dir,
+            database_url=mail_db,
+            drafts_dir=tmp_path / "drafts",
+            routing_file=routing,
+            smtp_host="127.0.0.1",
+            smtp_port=smtp_port,
+            smtp_from=DESK_ADDRESS,
+            notify_retry_seconds=0.2,
+            mail=dataclasses.replace(mail_settings, **changes),
+        )
         base_url = stack.enter_context(running(create_app(settings)))
         settings = dataclasses.replace(settings, mail=dataclasses.replace(settings.mail, search_url=base_url))
         worker = MailWorker(settings)

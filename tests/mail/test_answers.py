@@ -13,8 +13,10 @@ from tests.mail.conftest import DESK_ADDRESS, mail, wait_for
 def test_a_german_mail_about_a_red_led_gets_the_answer_passage_within_the_poll_interval(make_desk):
     desk = make_desk(poll_seconds=30)
     subject = "Info-LED leuchtet rot"
-    text = ("Hallo,\n\nan meinem Router leuchtet seit heute Morgen die Info-LED rot. Was bedeutet das?\n\n"
-            "Viele Grüße\nErika Mustermann")
+    text = (
+        "Hallo,\n\nan meinem Router leuchtet seit heute Morgen die Info-LED rot. Was bedeutet das?\n\n"
+        "Viele Grüße\nErika Mustermann"
+    )
     # What the chat's search answers for this mail's question (greeting and closing are not searched).
     expected = desk.http.post("/search", json={"query": question(subject, text)}).json()
     assert expected["decision"] == "answer" and expected["lang"] == "de", expected
@@ -50,8 +52,10 @@ def test_a_german_mail_about_a_red_led_gets_the_answer_passage_within_the_poll_i
 
 def test_a_mail_nothing_answers_gets_a_ticket_number_and_an_honest_response_time(make_desk):
     desk = make_desk()
-    text = ("Good afternoon, our office dog chewed through the cable of the coffee machine in the break room. "
-            "Could someone tell us whether the warranty of the kitchen furniture covers that? Thanks, John")
+    text = (
+        "Good afternoon, our office dog chewed through the cable of the coffee machine in the break room. "
+        "Could someone tell us whether the warranty of the kitchen furniture covers that? Thanks, John"
+    )
     desk.deliver(mail("john@example.com", "Coffee machine cable and the kitchen warranty", text, name="John Smith"))
     assert desk.take_in() == 1
     (reply,) = desk.wait_sent("john@example.com", 1)
@@ -65,5 +69,8 @@ def test_a_mail_nothing_answers_gets_a_ticket_number_and_an_honest_response_time
     assert ticket["expected_minutes"] == 120 and (ticket["due_at"] - ticket["created_at"]).total_seconds() == 7200
     assert desk.settings.deployment.company in body
     # The team hears of it like of a chat handoff (notification mail to the team's address).
-    assert wait_for(lambda: any(e.rcpt_tos == ["software@helpdesk.example"] for e in desk.collector.messages)), \
-        (ticket["team"], [e.rcpt_tos for e in desk.collector.messages], desk.store.notifications(ticket_id))
+    assert wait_for(lambda: any(e.rcpt_tos == ["software@helpdesk.example"] for e in desk.collector.messages)), (
+        ticket["team"],
+        [e.rcpt_tos for e in desk.collector.messages],
+        desk.store.notifications(ticket_id),
+    )

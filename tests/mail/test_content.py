@@ -18,8 +18,14 @@ HTML = """<html><head><style>body { color: red }</style><script>alert('stolen')<
 def test_an_oversize_mail_is_not_downloaded_and_the_sender_is_told(make_desk):
     desk = make_desk(max_mail_bytes=100_000)
     big = secrets.token_bytes(300_000)
-    desk.deliver(mail("carla@example.com", "Logfiles of the router", "Secret body words: zebra42",
-                      attachments=[("logs.bin", "application/octet-stream", big)]))
+    desk.deliver(
+        mail(
+            "carla@example.com",
+            "Logfiles of the router",
+            "Secret body words: zebra42",
+            attachments=[("logs.bin", "application/octet-stream", big)],
+        )
+    )
     assert desk.take_in() == 1
     (reply,) = desk.wait_sent("carla@example.com", 1)
     body = reply.get_content()
@@ -39,9 +45,19 @@ def test_html_mail_becomes_sanitised_text_and_attachments_are_downloads_only(mak
     pdf = b"%PDF-1.4 " + secrets.token_bytes(2000)
     page = b"<html><script>alert(document.cookie)</script></html>"
     too_big = secrets.token_bytes(60_000)
-    desk.deliver(mail("dora@example.com", "Invoice wrong", html=HTML, name="Dora <b>Admin</b>", attachments=[
-        ("invoice.pdf", "application/pdf", pdf), ("..\\..\\evil<script>&.html", "text/html", page),
-        ("huge.bin", "application/octet-stream", too_big)]))
+    desk.deliver(
+        mail(
+            "dora@example.com",
+            "Invoice wrong",
+            html=HTML,
+            name="Dora <b>Admin</b>",
+            attachments=[
+                ("invoice.pdf", "application/pdf", pdf),
+                ("..\\..\\evil<script>&.html", "text/html", page),
+                ("huge.bin", "application/octet-stream", too_big),
+            ],
+        )
+    )
     assert desk.take_in() == 1
     (ticket,) = desk.tickets()
     ticket = desk.ticket(ticket["ticket_id"])
@@ -63,8 +79,11 @@ def test_html_mail_becomes_sanitised_text_and_attachments_are_downloads_only(mak
     assert detail.status_code == 200 and "invoice.pdf" in detail.text
     # The sender's name without its path and markup characters, escaped on the page.
     assert "evilscript&amp;.html" in detail.text and "evil<script>" not in detail.text and "..\\" not in detail.text
-    links = [line.split('href="')[1].split('"')[0] for line in detail.text.splitlines()
-             if "/attachments/" in line and 'href="' in line]
+    links = [
+        line.split('href="')[1].split('"')[0]
+        for line in detail.text.splitlines()
+        if "/attachments/" in line and 'href="' in line
+    ]
     assert len(links) == 2
     downloads = {}
     for link in links:
@@ -88,8 +107,9 @@ def test_html_mail_becomes_sanitised_text_and_attachments_are_downloads_only(mak
 
 def test_a_mail_as_long_as_the_longest_chat_message_is_kept_whole(make_desk):
     desk = make_desk()
-    body = ("Unser Drucker im zweiten Stock druckt seit Montag nur leere Seiten. " * 120)[:7400] + \
-        "\n\nKundennummer 4711-0815, bitte rufen Sie mich zurück."
+    body = ("Unser Drucker im zweiten Stock druckt seit Montag nur leere Seiten. " * 120)[
+        :7400
+    ] + "\n\nKundennummer 4711-0815, bitte rufen Sie mich zurück."
     desk.deliver(mail("erik@example.com", "Drucker druckt leer", body))
     assert desk.take_in() == 1
     (ticket,) = desk.tickets()

@@ -7,8 +7,10 @@ import time
 
 from tests.mail.conftest import DESK_ADDRESS, mail
 
-QUESTION = ("Hello, our office dog chewed through the cable of the coffee machine in the break room. Does the "
-            "warranty of the kitchen furniture cover that?")
+QUESTION = (
+    "Hello, our office dog chewed through the cable of the coffee machine in the break room. Does the "
+    "warranty of the kitchen furniture cover that?"
+)
 
 
 def notes(ticket) -> str:
@@ -29,8 +31,15 @@ def test_an_auto_responder_cannot_start_a_mail_loop(make_desk):
             if sent["Message-ID"] in answered:
                 continue
             answered.add(sent["Message-ID"])
-            desk.deliver(mail(customer, f"Automatic reply: {sent['Subject']}", "I am out of office until Monday.",
-                              in_reply_to=sent["Message-ID"], headers={"Auto-Submitted": "auto-replied"}))
+            desk.deliver(
+                mail(
+                    customer,
+                    f"Automatic reply: {sent['Subject']}",
+                    "I am out of office until Monday.",
+                    in_reply_to=sent["Message-ID"],
+                    headers={"Auto-Submitted": "auto-replied"},
+                )
+            )
             desk.deliver(mail(customer, "Out of office", f"I am away. Your mail: {sent['Subject']}"))
         desk.take_in()
         time.sleep(0.3)
@@ -63,8 +72,12 @@ def test_machine_mail_and_the_desks_own_mail_get_no_automatic_reply(make_desk):
     assert [m["To"] for m in desk.sent()] == ["person@example.com"]
     tickets = {t["summary"]["contact"]["email"]: t for t in desk.tickets()}
     assert set(tickets) == set(cases)  # every mail is a ticket, except the desk's own
-    for sender, reason in (("auto@example.com", "Auto-Submitted: auto-generated"),
-                           ("bulk@example.com", "Precedence: bulk"), ("list@example.com", "mailing list"),
-                           ("loop@example.com", "X-Loop"), ("mailer-daemon@example.com", "machine sender"),
-                           ("no-reply@example.com", "machine sender")):
+    for sender, reason in (
+        ("auto@example.com", "Auto-Submitted: auto-generated"),
+        ("bulk@example.com", "Precedence: bulk"),
+        ("list@example.com", "mailing list"),
+        ("loop@example.com", "X-Loop"),
+        ("mailer-daemon@example.com", "machine sender"),
+        ("no-reply@example.com", "machine sender"),
+    ):
         assert f"no automatic reply: {reason}" in notes(desk.ticket(tickets[sender]["ticket_id"])), sender

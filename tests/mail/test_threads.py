@@ -11,16 +11,17 @@ import pytest
 from tests.conftest import csrf_token
 from tests.mail.conftest import DESK_ADDRESS, mail
 
-UNANSWERABLE = ("Hallo,\n\nunser Bürohund hat das Kabel der Kaffeemaschine im Pausenraum angeknabbert. Zahlt das "
-                "die Versicherung der Küchenmöbel?\n\nViele Grüße\nLena Berg")
+UNANSWERABLE = (
+    "Hallo,\n\nunser Bürohund hat das Kabel der Kaffeemaschine im Pausenraum angeknabbert. Zahlt das "
+    "die Versicherung der Küchenmöbel?\n\nViele Grüße\nLena Berg"
+)
 
 
 def events(ticket) -> list[str]:
     return [e["action"] for e in ticket["events"]]
 
 
-@pytest.mark.parametrize("mail_db", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
-                         indirect=True)
+@pytest.mark.parametrize("mail_db", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
 def test_a_mail_conversation_stays_in_one_ticket_and_agents_answer_by_mail(make_desk):
     desk = make_desk()
     customer = "lena@example.net"
@@ -32,9 +33,15 @@ def test_a_mail_conversation_stays_in_one_ticket_and_agents_answer_by_mail(make_
 
     # 1. The customer answers the acknowledgement: threaded by In-Reply-To/References, quote left out.
     quoted = "\n".join("> " + line for line in ack.get_content().splitlines())
-    second = desk.deliver(mail(customer, f"AW: {ack['Subject']}", f"Die Seriennummer ist NB7-4711.\n\n"
-                               f"Am Freitag schrieb Support:\n{quoted}", in_reply_to=ack["Message-ID"],
-                               references=f"{first} {ack['Message-ID']}"))
+    second = desk.deliver(
+        mail(
+            customer,
+            f"AW: {ack['Subject']}",
+            f"Die Seriennummer ist NB7-4711.\n\nAm Freitag schrieb Support:\n{quoted}",
+            in_reply_to=ack["Message-ID"],
+            references=f"{first} {ack['Message-ID']}",
+        )
+    )
     assert desk.take_in() == 1
     ticket = desk.ticket(ticket_id)
     assert ticket["transcript"][-1]["sender"] == "customer"
@@ -47,8 +54,10 @@ def test_a_mail_conversation_stays_in_one_ticket_and_agents_answer_by_mail(make_
     agent = desk.login("anna")
     page = agent.get(f"/agent/handoffs/{ticket_id}")
     assert page.status_code == 200 and "Reply by e-mail" in page.text and customer in page.text
-    sent = agent.post(f"/agent/handoffs/{ticket_id}/mail", data={"csrf_token": csrf_token(page.text),
-                                                                  "text": "Bitte schicken Sie uns ein Foto."})
+    sent = agent.post(
+        f"/agent/handoffs/{ticket_id}/mail",
+        data={"csrf_token": csrf_token(page.text), "text": "Bitte schicken Sie uns ein Foto."},
+    )
     assert sent.status_code == 200 and "reply sent by e-mail" in sent.text, sent.text[:500]
     reply = desk.wait_sent(customer, 2)[1]
     assert reply["In-Reply-To"] == second
@@ -57,7 +66,9 @@ def test_a_mail_conversation_stays_in_one_ticket_and_agents_answer_by_mail(make_
     assert f"[{ticket_id}]" in reply["Subject"] and "Foto" in reply.get_content()
     ticket = desk.ticket(ticket_id)
     assert (ticket["transcript"][-1]["sender"], ticket["transcript"][-1]["text"]) == (
-        "agent", "Bitte schicken Sie uns ein Foto.")
+        "agent",
+        "Bitte schicken Sie uns ein Foto.",
+    )
 
     # 3. The customer's answer to the agent lands in the same ticket.
     desk.deliver(mail(customer, f"Re: {reply['Subject']}", "Foto kommt gleich.", in_reply_to=reply["Message-ID"]))

@@ -43,8 +43,7 @@ class Trackers:
         args = [str(PY310), str(RASA_HELPER), command, self.rasa_url]
         if conversations is not None:
             args.append(json.dumps(conversations))
-        done = subprocess.run(args, capture_output=True, text=True, timeout=300, env=self.rasa_env,
-                              cwd=PROJECT_ROOT)
+        done = subprocess.run(args, capture_output=True, text=True, timeout=300, env=self.rasa_env, cwd=PROJECT_ROOT)
         assert done.returncode == 0, done.stderr[-3000:]
         return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -78,17 +77,32 @@ def store(database_url) -> Iterator[HandoffStore]:
     store.close()
 
 
-def make_handoff(store: HandoffStore, conversation_id: str, at: datetime, email: str | None = None,
-                 phone: str | None = None, name: str | None = None, description: str = "Kein Internet",
-                 customer_text: str = "Mein Internet geht nicht") -> str:
+def make_handoff(
+    store: HandoffStore,
+    conversation_id: str,
+    at: datetime,
+    email: str | None = None,
+    phone: str | None = None,
+    name: str | None = None,
+    description: str = "Kein Internet",
+    customer_text: str = "Mein Internet geht nicht",
+) -> str:
     """A handoff as POST /handoffs stores it (with a notification and a delivery attempt); its ticket id."""
-    payload: dict[str, Any] = handoff_payload(description=description,
-                                              contact={"name": name, "email": email, "phone": phone})
+    payload: dict[str, Any] = handoff_payload(
+        description=description, contact={"name": name, "email": email, "phone": phone}
+    )
     payload["conversation_id"] = conversation_id
     payload["transcript"][0]["text"] = customer_text
-    view, _ = store.create(HandoffIn.model_validate(payload), team="network", priority="normal", on_call=False,
-                           expected_minutes=60, due_at=at + timedelta(hours=1), now=at,
-                           notifications=[Notification("email", "network@desk.example")])
+    view, _ = store.create(
+        HandoffIn.model_validate(payload),
+        team="network",
+        priority="normal",
+        on_call=False,
+        expected_minutes=60,
+        due_at=at + timedelta(hours=1),
+        now=at,
+        notifications=[Notification("email", "network@desk.example")],
+    )
     job = store.claim_due_notifications(at + timedelta(seconds=1), timedelta(minutes=1))[0]
     store.record_attempt(job, True, "250 OK", 12, None)
     return view["ticket_id"]

@@ -26,11 +26,11 @@ def test_admin_exports_and_erases_a_customer_and_the_audit_log_names_the_admin(m
     body = {"ticket": tickets["conv-api-erika"]}
     assert client.post("/agent/api/admin/privacy/erase", json=body, headers=agent).status_code == 403
     assert client.post("/agent/api/admin/privacy/erase", json=body).status_code == 401
-    both = client.post("/agent/api/admin/privacy/erase", json={"email": "x@example.org", "ticket": "HD-X"},
-                       headers=admin)
+    both = client.post(
+        "/agent/api/admin/privacy/erase", json={"email": "x@example.org", "ticket": "HD-X"}, headers=admin
+    )
     assert both.status_code == 422 and "exactly one of" in both.text
-    assert client.post("/agent/api/admin/privacy/export", json={"email": "nobody"},
-                       headers=admin).status_code == 422
+    assert client.post("/agent/api/admin/privacy/export", json={"email": "nobody"}, headers=admin).status_code == 422
 
     exported = client.post("/agent/api/admin/privacy/export", json=body, headers=admin).json()
     assert [h["summary"]["contact"]["email"] for h in exported["handoffs"]] == ["erika@example.org"]
@@ -47,5 +47,8 @@ def test_admin_exports_and_erases_a_customer_and_the_audit_log_names_the_admin(m
     entries = client.get("/agent/api/admin/privacy/audit", headers=admin).json()["entries"]
     erika = [tickets["conv-api-erika"]]
     assert [(e["action"], e["actor"], e["tickets"]) for e in entries] == [
-        ("erase", "admin:adam", erika), ("export", "admin:adam", erika), ("export", "admin:adam", erika)]
+        ("erase", "admin:adam", erika),
+        ("export", "admin:adam", erika),
+        ("export", "admin:adam", erika),
+    ]
     assert "erika" not in str(entries)

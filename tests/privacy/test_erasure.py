@@ -32,18 +32,50 @@ OTHER_CONVS = ("conv-bob", "conv-anonymous")
 
 @pytest.fixture
 def desk(store, trackers, monkeypatch):
-    for key, value in {"DATABASE_URL": store.engine.url.render_as_string(hide_password=False),
-                       "RASA_TRACKER_STORE_URL": trackers.url, "HELPDESK_SECRETS_FILE": "/nonexistent"}.items():
+    for key, value in {
+        "DATABASE_URL": store.engine.url.render_as_string(hide_password=False),
+        "RASA_TRACKER_STORE_URL": trackers.url,
+        "HELPDESK_SECRETS_FILE": "/nonexistent",
+    }.items():
         monkeypatch.setenv(key, value)
-    erika = [make_handoff(store, "conv-erika-1", NOW - timedelta(days=3), email="erika@example.org",
-                          name="Erika Mustermann", description="Router ERIKA-ROUTER blinkt",
-                          customer_text="Erikas Router blinkt rot"),
-             make_handoff(store, "conv-erika-1", NOW - timedelta(days=2), phone="+49 30 1234567",
-                          description="Immer noch ERIKA-ROUTER", customer_text="Erika schon wieder"),
-             make_handoff(store, "conv-erika-2", NOW - timedelta(days=1), email="Erika@Example.org",
-                          description="Rechnung ERIKA-BILL", customer_text="Erikas Rechnung ist falsch")]
-    bob = [make_handoff(store, "conv-bob", NOW - timedelta(days=1), email="bob@example.org", name="Bob",
-                        description="Bob's printer", customer_text="Bob cannot print")]
+    erika = [
+        make_handoff(
+            store,
+            "conv-erika-1",
+            NOW - timedelta(days=3),
+            email="erika@example.org",
+            name="Erika Mustermann",
+            description="Router ERIKA-ROUTER blinkt",
+            customer_text="Erikas Router blinkt rot",
+        ),
+        make_handoff(
+            store,
+            "conv-erika-1",
+            NOW - timedelta(days=2),
+            phone="+49 30 1234567",
+            description="Immer noch ERIKA-ROUTER",
+            customer_text="Erika schon wieder",
+        ),
+        make_handoff(
+            store,
+            "conv-erika-2",
+            NOW - timedelta(days=1),
+            email="Erika@Example.org",
+            description="Rechnung ERIKA-BILL",
+            customer_text="Erikas Rechnung ist falsch",
+        ),
+    ]
+    bob = [
+        make_handoff(
+            store,
+            "conv-bob",
+            NOW - timedelta(days=1),
+            email="bob@example.org",
+            name="Bob",
+            description="Bob's printer",
+            customer_text="Bob cannot print",
+        )
+    ]
     feedback = FeedbackStore(store.engine)
     for conv in (*ERIKA_CONVS, *OTHER_CONVS):
         feedback.record_feedback(conv, "router-no-internet", f"question of {conv}", conv != "conv-bob")
@@ -52,8 +84,13 @@ def desk(store, trackers, monkeypatch):
     for conv in (*ERIKA_CONVS, *OTHER_CONVS):
         ActivityStore(store.engine).record_search(conv, "de", "router-no-internet")
     start = time.time() - 3600
-    before = trackers.rasa("save", {conv: [(f"hello from {conv}", start), (f"more from {conv}", start + 60)]
-                                    for conv in (*ERIKA_CONVS, *OTHER_CONVS)})
+    before = trackers.rasa(
+        "save",
+        {
+            conv: [(f"hello from {conv}", start), (f"more from {conv}", start + 60)]
+            for conv in (*ERIKA_CONVS, *OTHER_CONVS)
+        },
+    )
     assert before == {conv: before[conv] for conv in (*ERIKA_CONVS, *OTHER_CONVS)} and min(before.values()) >= 4
     return {"erika": erika, "bob": bob, "trackers": before}
 
@@ -70,29 +107,40 @@ def test_export_has_everything_of_the_customer_and_nothing_else(desk, store, cap
     assert {f["conversation_id"] for f in document["article_feedback"]} == set(ERIKA_CONVS)
     assert {u["query"] for u in document["unanswered_searches"]} == {f"unanswered of {c}" for c in ERIKA_CONVS}
     assert {e["sender_id"] for e in document["conversation_events"]} == set(ERIKA_CONVS)
-    assert any(e["type"] == "user" and e["data"]["text"] == "hello from conv-erika-2"
-               for e in document["conversation_events"])
+    assert any(
+        e["type"] == "user" and e["data"]["text"] == "hello from conv-erika-2" for e in document["conversation_events"]
+    )
     text = json.dumps(document)
     assert "bob" not in text.lower() and "conv-anonymous" not in text and "asked by nobody" not in text
     [entry] = entries(store.engine)
     assert (entry["actor"], entry["action"], entry["selector"]) == ("dpo-anna", "export", "email")
     assert {c["conversation_id"] for c in document["report_conversations"]} == set(ERIKA_CONVS)
     assert {v["conversation_id"] for v in document["report_article_views"]} == set(ERIKA_CONVS)
-    assert entry["counts"] == {"handoffs": 3, "article_feedback": 2, "unanswered_searches": 2,
-                               "report_conversations": 2, "report_article_views": 2, "mail_messages": 0,
-                               "mail_attachments": 0, "mail_auto_replies": 0, "article_drafts": 0,
-                               "incident_subscriptions": 0,
-                               "tracker_events": sum(desk["trackers"][c] for c in ERIKA_CONVS)}
+    assert entry["counts"] == {
+        "handoffs": 3,
+        "article_feedback": 2,
+        "unanswered_searches": 2,
+        "report_conversations": 2,
+        "report_article_views": 2,
+        "mail_messages": 0,
+        "mail_attachments": 0,
+        "mail_auto_replies": 0,
+        "article_drafts": 0,
+        "incident_subscriptions": 0,
+        "tracker_events": sum(desk["trackers"][c] for c in ERIKA_CONVS),
+    }
 
 
-def test_erase_by_email_leaves_nothing_of_the_customer_and_touches_nobody_else(desk, store, trackers, capsys,
-                                                                              monkeypatch):
+def test_erase_by_email_leaves_nothing_of_the_customer_and_touches_nobody_else(
+    desk, store, trackers, capsys, monkeypatch
+):
     dump_before = table_dump(store)
     assert main(["erase", "--email", "erika@example.org", "--dry-run"]) == 0
     dry = json.loads(capsys.readouterr().out)
     assert dry["dry_run"] and dry["counts"]["handoffs"] == 3 and table_dump(store) != {}
-    assert {k: v for k, v in table_dump(store).items() if k != "privacy_audit"} == \
-           {k: v for k, v in dump_before.items() if k != "privacy_audit"}
+    assert {k: v for k, v in table_dump(store).items() if k != "privacy_audit"} == {
+        k: v for k, v in dump_before.items() if k != "privacy_audit"
+    }
 
     # Without --yes the command asks; no answer (no terminal, as in CI) or anything but "yes" erases nothing.
     assert main(["erase", "--email", "erika@example.org"]) == 1
@@ -100,8 +148,9 @@ def test_erase_by_email_leaves_nothing_of_the_customer_and_touches_nobody_else(d
     monkeypatch.setattr("sys.stdin", io.StringIO("no\n"))
     assert main(["erase", "--email", "erika@example.org"]) == 1
     assert "not confirmed; nothing erased" in capsys.readouterr().err
-    assert {k: v for k, v in table_dump(store).items() if k != "privacy_audit"} == \
-           {k: v for k, v in dump_before.items() if k != "privacy_audit"}
+    assert {k: v for k, v in table_dump(store).items() if k != "privacy_audit"} == {
+        k: v for k, v in dump_before.items() if k != "privacy_audit"
+    }
 
     monkeypatch.setattr("sys.stdin", io.StringIO("yes\n"))
     assert main(["erase", "--email", "erika@example.org", "--actor", "dpo-anna"]) == 0
@@ -159,11 +208,14 @@ def test_erase_by_ticket_and_by_phone(desk, store, trackers, capsys):
     assert len(store.list()) == 3
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--email", "not-an-address"], "is not an e-mail address"),
-    (["--phone", "12"], "at least 5 digits"),
-    (["--ticket", " "], "give the customer's ticket"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--email", "not-an-address"], "is not an e-mail address"),
+        (["--phone", "12"], "at least 5 digits"),
+        (["--ticket", " "], "give the customer's ticket"),
+    ],
+)
 def test_bad_selectors_are_refused(desk, store, args, message, capsys):
     assert main(["erase", *args]) == 2
     assert message in capsys.readouterr().err

@@ -42,25 +42,54 @@ def footprint(desk, trackers, agent: httpx.Client, who: dict[str, str]) -> dict[
     and its automatic reply; an article draft from the mail ticket. Their two tickets."""
     conv, intro = who["conv"], f"mein Name ist {who['name']}, Kundennummer {who['number']}"
     http = desk.http
-    for query in ("Mein Router hat kein Internet mehr", f"{intro}: der Hund hat das Kabel der Kaffeemaschine "
-                                                        "angeknabbert, zahlt das die Versicherung?"):
-        assert http.post("/search", json={"query": query, "conversation_id": conv, "lang": "de"},
-                         headers=SERVICE).status_code == 200
-    assert http.post("/feedback", json={"conversation_id": conv, "article_id": ARTICLE, "helpful": False,
-                                        "query": f"{intro}, Router geht nicht"}, headers=SERVICE).status_code == 204
+    for query in (
+        "Mein Router hat kein Internet mehr",
+        f"{intro}: der Hund hat das Kabel der Kaffeemaschine angeknabbert, zahlt das die Versicherung?",
+    ):
+        assert (
+            http.post(
+                "/search", json={"query": query, "conversation_id": conv, "lang": "de"}, headers=SERVICE
+            ).status_code
+            == 200
+        )
+    assert (
+        http.post(
+            "/feedback",
+            json={
+                "conversation_id": conv,
+                "article_id": ARTICLE,
+                "helpful": False,
+                "query": f"{intro}, Router geht nicht",
+            },
+            headers=SERVICE,
+        ).status_code
+        == 204
+    )
     trackers.rasa("save", {conv: [(f"Hallo, {intro}", time.time() - 120), ("Router blinkt rot", time.time() - 60)]})
-    payload = handoff_payload(description=f"Router blinkt rot, {intro}",
-                              contact={"name": who["name"], "email": who["email"], "phone": None})
+    payload = handoff_payload(
+        description=f"Router blinkt rot, {intro}", contact={"name": who["name"], "email": who["email"], "phone": None}
+    )
     payload["conversation_id"] = conv
     payload["transcript"][0]["text"] = f"Hallo, {intro}"
     chat = http.post("/handoffs", json=payload, headers=SERVICE)
     assert chat.status_code == 201, chat.text
 
     first_name = who["name"].split()[0]
-    desk.deliver(mail(who["email"], "Router blinkt rot", f"Guten Tag,\n\n{intro}. Mein Router blinkt seit gestern "
-                      f"rot, Foto anbei.\n\nViele Grüße\n{who['name']}", name=who["name"],
-                      attachments=[(f"{first_name}-router.txt", "text/plain",
-                                    f"Vertrag von {who['name']}, Kundennummer {who['number']}".encode())]))
+    desk.deliver(
+        mail(
+            who["email"],
+            "Router blinkt rot",
+            f"Guten Tag,\n\n{intro}. Mein Router blinkt seit gestern rot, Foto anbei.\n\nViele Grüße\n{who['name']}",
+            name=who["name"],
+            attachments=[
+                (
+                    f"{first_name}-router.txt",
+                    "text/plain",
+                    f"Vertrag von {who['name']}, Kundennummer {who['number']}".encode(),
+                )
+            ],
+        )
+    )
     assert desk.take_in() == 1
     (reply,) = desk.wait_sent(who["email"], 1)
     ticket = reply["X-Helpdesk-Ticket"]
@@ -76,27 +105,36 @@ def desk_rows(url: str) -> dict[str, list[str]]:
     engine = create_engine(url)
     try:
         with engine.connect() as connection:
-            return {table: [repr(tuple(row)) for row in connection.execute(text(f'SELECT * FROM "{table}"'))]
-                    for table in inspect(connection).get_table_names()}
+            return {
+                table: [repr(tuple(row)) for row in connection.execute(text(f'SELECT * FROM "{table}"'))]
+                for table in inspect(connection).get_table_names()
+            }
     finally:
         engine.dispose()
 
 
 def traces(rows: dict[str, list[str]], needles: list[str]) -> dict[str, list[str]]:
-    return {table: [r for r in found if any(n.lower() in r.lower() for n in needles)]
-            for table, found in rows.items() if any(n.lower() in r.lower() for r in found for n in needles)}
+    return {
+        table: [r for r in found if any(n.lower() in r.lower() for n in needles)]
+        for table, found in rows.items()
+        if any(n.lower() in r.lower() for r in found for n in needles)
+    }
 
 
-@pytest.mark.parametrize("mail_db", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
-                         indirect=True)
-def test_erasure_leaves_nothing_of_the_customer_in_any_file_or_row(make_desk, mail_db, tmp_path, tmp_path_factory,
-                                                                   monkeypatch, capsys):
+@pytest.mark.parametrize("mail_db", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
+def test_erasure_leaves_nothing_of_the_customer_in_any_file_or_row(
+    make_desk, mail_db, tmp_path, tmp_path_factory, monkeypatch, capsys
+):
     with tracker_store(mail_db, tmp_path) as trackers:
         desk = make_desk()
         settings = desk.settings
-        for key, value in {"DATABASE_URL": mail_db, "RASA_TRACKER_STORE_URL": trackers.url,
-                           "HELPDESK_SECRETS_FILE": "/nonexistent", "HELPDESK_DRAFTS_DIR": str(settings.drafts_dir),
-                           "HELPDESK_MAIL_ATTACHMENTS_DIR": str(settings.mail.attachments_dir)}.items():
+        for key, value in {
+            "DATABASE_URL": mail_db,
+            "RASA_TRACKER_STORE_URL": trackers.url,
+            "HELPDESK_SECRETS_FILE": "/nonexistent",
+            "HELPDESK_DRAFTS_DIR": str(settings.drafts_dir),
+            "HELPDESK_MAIL_ATTACHMENTS_DIR": str(settings.mail.attachments_dir),
+        }.items():
             monkeypatch.setenv(key, value)
         agent = desk.login("anna")
         tickets = {who["conv"]: footprint(desk, trackers, agent, who) for who in (ERIKA, BOB)}
@@ -113,9 +151,13 @@ def test_erasure_leaves_nothing_of_the_customer_in_any_file_or_row(make_desk, ma
 
         rows_before = desk_rows(mail_db)
         tracker_before = trackers.rasa("keys")
-        bob_files = {p: p.read_bytes() for d in (settings.mail.attachments_dir, settings.drafts_dir)
-                     for p in d.rglob("*") if p.is_file() and (bob["mail"] in p.read_text(errors="replace")
-                                                                or BOB["number"].encode() in p.read_bytes())}
+        bob_files = {
+            p: p.read_bytes()
+            for d in (settings.mail.attachments_dir, settings.drafts_dir)
+            for p in d.rglob("*")
+            if p.is_file()
+            and (bob["mail"] in p.read_text(errors="replace") or BOB["number"].encode() in p.read_bytes())
+        }
         assert len(bob_files) == 2  # his attachment and his draft
         erased_at = datetime.now().astimezone()
         assert main(["erase", "--email", ERIKA["email"], "--yes"]) == 0
@@ -156,9 +198,17 @@ def test_erasure_leaves_nothing_of_the_customer_in_any_file_or_row(make_desk, ma
 def check_readable_export(page: str, document: dict) -> None:
     """The page a customer reads: her data, in German (her tickets'), with Berlin times, Rasa's events counted."""
     assert '<html lang="de">' in page and "Ihre Daten bei" in page
-    for shown in (ERIKA["name"], ERIKA["email"], *document["tickets"], "Router blinkt rot", "Erika-router.txt",
-                  "Hallo, mein Name ist Erika Probe, Kundennummer 4711-0815", "Wie lange wir das aufbewahren",
-                  "Ihre Antworten auf „Hat das geholfen?“", "Entwürfe von Hilfeartikeln aus Ihren Tickets"):
+    for shown in (
+        ERIKA["name"],
+        ERIKA["email"],
+        *document["tickets"],
+        "Router blinkt rot",
+        "Erika-router.txt",
+        "Hallo, mein Name ist Erika Probe, Kundennummer 4711-0815",
+        "Wie lange wir das aufbewahren",
+        "Ihre Antworten auf „Hat das geholfen?“",
+        "Entwürfe von Hilfeartikeln aus Ihren Tickets",
+    ):
         assert shown in page, shown
     assert BOB["name"] not in page and BOB["email"] not in page
     berlin = ZoneInfo("Europe/Berlin")
@@ -178,8 +228,11 @@ def check_vacuumed(url: str, counts: dict[str, int], erased_at: datetime, tracke
         engine = create_engine(store_url)
         try:
             with engine.connect() as connection:
-                vacuumed: dict[str, Any] = dict(connection.execute(text(
-                    "SELECT relname, last_vacuum FROM pg_stat_user_tables WHERE schemaname = current_schema()")).all())
+                vacuumed: dict[str, Any] = dict(
+                    connection.execute(
+                        text("SELECT relname, last_vacuum FROM pg_stat_user_tables WHERE schemaname = current_schema()")
+                    ).all()
+                )
         finally:
             engine.dispose()
         for table in tables:

@@ -26,8 +26,9 @@ def schema(engine: sa.engine.Engine) -> dict[str, set[str]]:
 
 def test_every_table_and_column_of_both_stores_is_placed(store, trackers):
     desk = schema(store.engine)
-    assert set(desk) == set(CUSTOMER_TABLES) | set(OTHER_TABLES), \
+    assert set(desk) == set(CUSTOMER_TABLES) | set(OTHER_TABLES), (
         "a table to place in helpdesk/privacy/inventory.py (or one placed there is gone)"
+    )
     for table, (_, customer) in CUSTOMER_TABLES.items():
         placed = set(customer) | set(OTHER_COLUMNS[table])
         assert desk[table] == placed, f"{table}: place {desk[table] - placed or ''}, drop {placed - desk[table] or ''}"

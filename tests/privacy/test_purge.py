@@ -36,9 +36,12 @@ DAY = 86400
 @pytest.fixture
 def config(tmp_path):
     path = tmp_path / "privacy.yml"
-    path.write_text("retention_days: {handoffs: 100, trackers: 30, unanswered: 60, feedback: 200, reports: 150, "
-                    "audit: 0}\n"
-                    "batch_size: 2\n", encoding="utf-8")
+    path.write_text(
+        "retention_days: {handoffs: 100, trackers: 30, unanswered: 60, feedback: 200, reports: 150, "
+        "audit: 0}\n"
+        "batch_size: 2\n",
+        encoding="utf-8",
+    )
     return path
 
 
@@ -46,8 +49,9 @@ def test_purge_deletes_what_is_past_its_period_in_batches(store, trackers, confi
     monkeypatch.setenv("DATABASE_URL", store.engine.url.render_as_string(hide_password=False))
     monkeypatch.setenv("RASA_TRACKER_STORE_URL", trackers.url)
     monkeypatch.setenv("HELPDESK_SECRETS_FILE", "/nonexistent")
-    old = [make_handoff(store, f"conv-old-{i}", NOW - timedelta(days=200), email=f"old{i}@example.org")
-           for i in range(3)]
+    old = [
+        make_handoff(store, f"conv-old-{i}", NOW - timedelta(days=200), email=f"old{i}@example.org") for i in range(3)
+    ]
     for ticket in old:
         store.resolve(ticket, "anna", "fixed")
         set_updated(store, ticket, NOW - timedelta(days=101))
@@ -58,42 +62,75 @@ def test_purge_deletes_what_is_past_its_period_in_batches(store, trackers, confi
     set_updated(store, still_open, NOW - timedelta(days=400))
     feedback = FeedbackStore(store.engine)
     for i, age in enumerate((201, 250, 10)):
-        feedback.record_feedback(f"conv-f{i}", "router-no-internet", f"feedback {age}", True,
-                                 now=NOW - timedelta(days=age))
+        feedback.record_feedback(
+            f"conv-f{i}", "router-no-internet", f"feedback {age}", True, now=NOW - timedelta(days=age)
+        )
     for age in (61, 62, 63, 59):
         feedback.record_unanswered(f"unanswered {age}", "en", 0.1, 0.5, None, now=NOW - timedelta(days=age))
     for age in (151, 160, 149):  # the reports' record of conversations, by their last search
-        ActivityStore(store.engine).record_search(f"conv-report-{age}", "de", "router-no-internet",
-                                                  now=NOW - timedelta(days=age))
+        ActivityStore(store.engine).record_search(
+            f"conv-report-{age}", "de", "router-no-internet", now=NOW - timedelta(days=age)
+        )
     t = time.time()
-    trackers.rasa("save", {"idle-1": [("hi", t - 40 * DAY)], "idle-2": [("hi", t - 31 * DAY)],
-                           "idle-3": [("hi", t - 300 * DAY)], "active": [("hi", t - 40 * DAY), ("back", t - DAY)]})
+    trackers.rasa(
+        "save",
+        {
+            "idle-1": [("hi", t - 40 * DAY)],
+            "idle-2": [("hi", t - 31 * DAY)],
+            "idle-3": [("hi", t - 300 * DAY)],
+            "active": [("hi", t - 40 * DAY), ("back", t - DAY)],
+        },
+    )
 
     before = table_dump(store)
     assert main(["purge", "--dry-run", "--config", str(config)]) == 0
     dry = json.loads(capsys.readouterr().out)
     # The handoffs with everything that hangs on them (one team notification and its attempt each).
-    expected = {"handoffs": 3, "notification_attempts": 3, "notification_outbox": 3, "handoff_messages": 9,
-                "handoff_articles": 3, "handoff_events": 6, "mail_messages": 0, "mail_attachments": 0,
-                "attachment_files": 0, "article_drafts": 0, "article_feedback": 2, "unanswered_searches": 3,
-                "report_conversations": 2, "report_article_views": 2, "mail_auto_replies": 0,
-                "orphaned_attachment_files": 0, "tracker_conversations": 3, "tracker_events": 9,
-                "incident_subscriptions": 0}
+    expected = {
+        "handoffs": 3,
+        "notification_attempts": 3,
+        "notification_outbox": 3,
+        "handoff_messages": 9,
+        "handoff_articles": 3,
+        "handoff_events": 6,
+        "mail_messages": 0,
+        "mail_attachments": 0,
+        "attachment_files": 0,
+        "article_drafts": 0,
+        "article_feedback": 2,
+        "unanswered_searches": 3,
+        "report_conversations": 2,
+        "report_article_views": 2,
+        "mail_auto_replies": 0,
+        "orphaned_attachment_files": 0,
+        "tracker_conversations": 3,
+        "tracker_events": 9,
+        "incident_subscriptions": 0,
+    }
     assert dry == {"dry_run": True, "counts": expected, "storage": []}
-    assert {k: v for k, v in table_dump(store).items() if k != "privacy_audit"} == \
-           {k: v for k, v in before.items() if k != "privacy_audit"}
+    assert {k: v for k, v in table_dump(store).items() if k != "privacy_audit"} == {
+        k: v for k, v in before.items() if k != "privacy_audit"
+    }
 
     caplog.set_level(logging.INFO, logger="helpdesk.purge")
     assert main(["purge", "--config", str(config)]) == 0
     assert json.loads(capsys.readouterr().out) == {
-        "dry_run": False, "counts": expected, "storage": [
+        "dry_run": False,
+        "counts": expected,
+        "storage": [
             "desk database: SQLite: write-ahead log checkpointed and truncated"
-            if store.engine.dialect.name == "sqlite" else
-            "desk database: PostgreSQL: VACUUM of article_feedback, handoff_articles, handoff_events, "
+            if store.engine.dialect.name == "sqlite"
+            else "desk database: PostgreSQL: VACUUM of article_feedback, handoff_articles, handoff_events, "
             "handoff_messages, handoffs, notification_attempts, notification_outbox, report_article_views, "
             "report_conversations, unanswered_searches",
-            "tracker store: " + ("SQLite: no write-ahead log" if store.engine.dialect.name == "sqlite" else
-                                 "PostgreSQL: VACUUM of events")]}
+            "tracker store: "
+            + (
+                "SQLite: no write-ahead log"
+                if store.engine.dialect.name == "sqlite"
+                else "PostgreSQL: VACUUM of events"
+            ),
+        ],
+    }
     batches = [r.getMessage() for r in caplog.records if "batch" in r.getMessage()]
     assert "purge: handoffs: deleted a batch of 2 (2 so far)" in batches
     assert "purge: handoffs: deleted a batch of 1 (3 so far)" in batches
@@ -128,17 +165,24 @@ def test_bad_configuration_and_interval_stop_the_purge(tmp_path, capsys):
     assert "handoffs 365, trackers 30, unanswered 90, feedback 365, reports 365, audit 1095" in capsys.readouterr().out
 
 
-def test_purge_takes_attachment_files_drafts_and_old_auto_reply_records_along(store, trackers, config, tmp_path,
-                                                                              monkeypatch, capsys):
+def test_purge_takes_attachment_files_drafts_and_old_auto_reply_records_along(
+    store, trackers, config, tmp_path, monkeypatch, capsys
+):
     files = tmp_path / "var" / "mail-attachments"
     drafts = tmp_path / "kb" / "drafts"
-    for key, value in {"DATABASE_URL": store.engine.url.render_as_string(hide_password=False),
-                       "RASA_TRACKER_STORE_URL": trackers.url, "HELPDESK_SECRETS_FILE": "/nonexistent",
-                       "HELPDESK_MAIL_ATTACHMENTS_DIR": str(files), "HELPDESK_DRAFTS_DIR": str(drafts),
-                       "HELPDESK_MAIL_AUTOREPLY_HOURS": "24"}.items():
+    for key, value in {
+        "DATABASE_URL": store.engine.url.render_as_string(hide_password=False),
+        "RASA_TRACKER_STORE_URL": trackers.url,
+        "HELPDESK_SECRETS_FILE": "/nonexistent",
+        "HELPDESK_MAIL_ATTACHMENTS_DIR": str(files),
+        "HELPDESK_DRAFTS_DIR": str(drafts),
+        "HELPDESK_MAIL_AUTOREPLY_HOURS": "24",
+    }.items():
         monkeypatch.setenv(key, value)
-    old, recent = (make_handoff(store, f"mail-{name}", NOW - timedelta(days=200), email=f"{name}@example.org")
-                   for name in ("old", "recent"))
+    old, recent = (
+        make_handoff(store, f"mail-{name}", NOW - timedelta(days=200), email=f"{name}@example.org")
+        for name in ("old", "recent")
+    )
     mails = MailStore(store)
     for ticket in (old, recent):
         saved = attachments.save(files, Attachment("router.jpg", "image/jpeg", f"photo of {ticket}".encode()))
@@ -155,12 +199,19 @@ def test_purge_takes_attachment_files_drafts_and_old_auto_reply_records_along(st
 
     assert main(["purge", "--config", str(config)]) == 0
     counts = json.loads(capsys.readouterr().out)["counts"]
-    assert (counts["handoffs"], counts["mail_messages"], counts["mail_attachments"], counts["attachment_files"],
-            counts["article_drafts"], counts["mail_auto_replies"], counts["orphaned_attachment_files"]) == \
-        (1, 1, 1, 1, 1, 1, 1)
+    assert (
+        counts["handoffs"],
+        counts["mail_messages"],
+        counts["mail_attachments"],
+        counts["attachment_files"],
+        counts["article_drafts"],
+        counts["mail_auto_replies"],
+        counts["orphaned_attachment_files"],
+    ) == (1, 1, 1, 1, 1, 1, 1)
     assert [h["ticket_id"] for h in store.list()] == [recent]
     assert sorted(p.name for p in files.iterdir()) == sorted([mails.attachments(recent)[0].token, "cd" * 32])
     assert [ticket_of(p) for p in drafts.rglob("*.md")] == [recent]
     with store.engine.connect() as connection:
-        assert connection.execute(text("SELECT sender FROM mail_auto_replies")).scalars().all() == \
-            ["recent@example.org"]
+        assert connection.execute(text("SELECT sender FROM mail_auto_replies")).scalars().all() == [
+            "recent@example.org"
+        ]

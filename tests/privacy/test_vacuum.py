@@ -27,8 +27,10 @@ SECRET = "Erika Probe, Kundennummer 4711-0815"
 def fill(store: HandoffStore) -> None:
     with store.engine.begin() as connection:
         for i in range(200):  # enough rows for several pages, the secret in the middle
-            connection.execute(text("INSERT INTO login_failures (key, at) VALUES (:k, :at)"),
-                               {"k": SECRET if i == 100 else f"someone-{i}", "at": datetime.now(UTC)})
+            connection.execute(
+                text("INSERT INTO login_failures (key, at) VALUES (:k, :at)"),
+                {"k": SECRET if i == 100 else f"someone-{i}", "at": datetime.now(UTC)},
+            )
 
 
 def delete_secret(store: HandoffStore) -> None:
@@ -55,8 +57,7 @@ def test_after_an_erasure_nothing_is_left_in_the_sqlite_files(tmp_path):
         fill(store)
         delete_secret(store)
         assert raw_hits(sqlite_files(path), [SECRET])  # the log still holds the pages that had it
-        assert after_delete(store.engine, ["login_failures"]) == \
-            "SQLite: write-ahead log checkpointed and truncated"
+        assert after_delete(store.engine, ["login_failures"]) == "SQLite: write-ahead log checkpointed and truncated"
         assert raw_hits(sqlite_files(path), [SECRET]) == {}
         assert (tmp_path / "handoffs.db-wal").stat().st_size == 0
         with store.engine.connect() as connection:  # the others are all there
@@ -94,12 +95,17 @@ def test_on_postgresql_the_tables_are_vacuumed(mode):
             with store.engine.connect() as connection:
                 before = connection.execute(text("SELECT now(), pg_relation_filenode('login_failures')")).one()
             delete_secret(store)
-            assert after_delete(store.engine, ["login_failures", "handoffs"], mode) == \
-                f"PostgreSQL: VACUUM {'FULL ' if mode == 'full' else ''}of handoffs, login_failures"
+            assert (
+                after_delete(store.engine, ["login_failures", "handoffs"], mode)
+                == f"PostgreSQL: VACUUM {'FULL ' if mode == 'full' else ''}of handoffs, login_failures"
+            )
             with store.engine.connect() as connection:
-                stats = connection.execute(text(
-                    "SELECT relname, last_vacuum, pg_relation_filenode(relid) FROM pg_stat_user_tables "
-                    "WHERE schemaname = current_schema() AND relname IN ('login_failures', 'handoffs')")).all()
+                stats = connection.execute(
+                    text(
+                        "SELECT relname, last_vacuum, pg_relation_filenode(relid) FROM pg_stat_user_tables "
+                        "WHERE schemaname = current_schema() AND relname IN ('login_failures', 'handoffs')"
+                    )
+                ).all()
             assert len(stats) == 2
             for name, last_vacuum, filenode in stats:
                 if mode == "plain":  # VACUUM FULL rewrites the files instead; PostgreSQL does not count it

@@ -27,8 +27,15 @@ def new_handoff(store, cid: str, at: datetime, team: str, priority: str, due_min
     payload = handoff_payload(key=f"{cid}-handoff-1")
     payload.update(conversation_id=cid, language=language)
     data = HandoffIn.model_validate(payload)
-    view, created = store.create(data, team=team, priority=priority, on_call=False, expected_minutes=due_minutes,
-                                 due_at=at + timedelta(minutes=due_minutes), now=at)
+    view, created = store.create(
+        data,
+        team=team,
+        priority=priority,
+        on_call=False,
+        expected_minutes=due_minutes,
+        due_at=at + timedelta(minutes=due_minutes),
+        now=at,
+    )
     assert created
     return view["ticket_id"]
 
@@ -52,8 +59,9 @@ def history(store):
     # Sunday 23:30 Berlin is still week 47; Monday 00:30 Berlin (Sunday 23:30 UTC) is week 48.
     activity.record_search("c4", "de", None, now=datetime(2026, 11, 22, 22, 30, tzinfo=UTC))
     activity.record_search("c5", "en", "art-b", now=datetime(2026, 11, 22, 23, 30, tzinfo=UTC))
-    feedback.record_unanswered("kann ich pausieren", "de", 0.2, 0.5, None, now=datetime(2026, 11, 22, 22, 30,
-                                                                                          tzinfo=UTC))
+    feedback.record_unanswered(
+        "kann ich pausieren", "de", 0.2, 0.5, None, now=datetime(2026, 11, 22, 22, 30, tzinfo=UTC)
+    )
 
     t2 = new_handoff(store, "c2", MON + timedelta(hours=1, minutes=5), "network", "high", 30, "en")
     t3 = new_handoff(store, "c3", MON + timedelta(hours=2, minutes=5), "billing", "normal", 120)
@@ -64,8 +72,11 @@ def history(store):
     t3_at = MON + timedelta(hours=2, minutes=5)
     # A customer message appended by the bot is no response; the escalation 3 h later is (late: 120 min).
     at_clock(store, t3_at + timedelta(minutes=10), lambda: store.append_messages(t3, [], actor="bot"))
-    at_clock(store, t3_at + timedelta(hours=3), lambda: store.escalate(t3, "bill", "experts", "experts",
-                                                                       t3_at + timedelta(hours=8)))
+    at_clock(
+        store,
+        t3_at + timedelta(hours=3),
+        lambda: store.escalate(t3, "bill", "experts", "experts", t3_at + timedelta(hours=8)),
+    )
     # Open, never answered, past due: missed; 28 h old at NOW.
     t4_at = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
     new_handoff(store, "c6", t4_at, "network", "normal", 60)
@@ -74,8 +85,7 @@ def history(store):
 
 
 def test_figures_per_week(store, history):
-    report = compute_report(store.engine, ReportFilter(date(2026, 11, 16), date(2026, 11, 25), "week"), BERLIN,
-                            now=NOW)
+    report = compute_report(store.engine, ReportFilter(date(2026, 11, 16), date(2026, 11, 25), "week"), BERLIN, now=NOW)
     assert [p.label for p in report.periods] == ["2026-W47", "2026-W48"]
     w47, w48 = report.periods
     assert (w47.conversations, w47.answered, w47.solved, w47.handed_off, w47.unanswered) == (4, 2, 1, 2, 2)
@@ -100,11 +110,13 @@ def test_figures_per_week(store, history):
 def test_filters_by_day_language_and_team(store, history):
     days = compute_report(store.engine, ReportFilter(date(2026, 11, 22), date(2026, 11, 23), "day"), BERLIN, now=NOW)
     assert [(p.label, p.conversations) for p in days.periods] == [("2026-11-22", 1), ("2026-11-23", 1)]
-    english = compute_report(store.engine, ReportFilter(date(2026, 11, 16), date(2026, 11, 25), "week", "en"),
-                             BERLIN, now=NOW)
+    english = compute_report(
+        store.engine, ReportFilter(date(2026, 11, 16), date(2026, 11, 25), "week", "en"), BERLIN, now=NOW
+    )
     assert english.total.conversations == 2 and english.total.handoffs == 1 and english.unanswered_searches == 0
-    billing = compute_report(store.engine, ReportFilter(date(2026, 11, 16), date(2026, 11, 25), "week", team="billing"),
-                             BERLIN, now=NOW)
+    billing = compute_report(
+        store.engine, ReportFilter(date(2026, 11, 16), date(2026, 11, 25), "week", team="billing"), BERLIN, now=NOW
+    )
     assert billing.total.handoffs == 1 and billing.total.first_responses == [3 * 3600]
     assert sum(sum(c.values()) for _, c in billing.backlog) == 0  # t3 is held by the experts now
     headers, rows = table(billing, "overview", raw=True)

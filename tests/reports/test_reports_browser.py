@@ -48,8 +48,7 @@ def server(make_settings, tmp_path):
 
 def sql_rows(app, query: str, **params):
     """Plain SQL on the app's SQLite file: instants are bound and read as the naive UTC text it stores."""
-    params = {k: v.astimezone(UTC).replace(tzinfo=None) if isinstance(v, datetime) else v
-              for k, v in params.items()}
+    params = {k: v.astimezone(UTC).replace(tzinfo=None) if isinstance(v, datetime) else v for k, v in params.items()}
     with app.state.handoffs.engine.connect() as conn:
         return [tuple(moment(c) for c in row) for row in conn.execute(text(query), params).all()]
 
@@ -67,8 +66,15 @@ def nearest_rank(values: list[float], share: float) -> float:
 
 def minutes_text(seconds: float) -> str:
     minutes = round(seconds / 60)
-    return f"{minutes} min" if minutes < 60 else (f"{minutes // 60} h {minutes % 60:02d} min" if minutes < 2880
-                                                  else f"{minutes // 1440} d {minutes % 1440 // 60} h")
+    return (
+        f"{minutes} min"
+        if minutes < 60
+        else (
+            f"{minutes // 60} h {minutes % 60:02d} min"
+            if minutes < 2880
+            else f"{minutes // 1440} d {minutes % 1440 // 60} h"
+        )
+    )
 
 
 def row_cells(page, table: str, header: str) -> dict[str, str]:
@@ -99,11 +105,16 @@ def test_reports_page_matches_independent_sql(server, browser):
     page.wait_for_url(lambda url: "period=week" in url)
 
     # Conversations of the range, with and without an answer, handed off; solved among the answered.
-    conv = sql_rows(app, """
+    conv = sql_rows(
+        app,
+        """
         SELECT c.conversation_id, c.answered,
                (SELECT COUNT(*) FROM article_feedback f WHERE f.conversation_id = c.conversation_id AND f.helpful),
                (SELECT COUNT(*) FROM handoffs h WHERE h.conversation_id = c.conversation_id)
-        FROM report_conversations c WHERE c.started_at >= :b AND c.started_at < :e""", b=begin, e=end)
+        FROM report_conversations c WHERE c.started_at >= :b AND c.started_at < :e""",
+        b=begin,
+        e=end,
+    )
     total = len(conv)
     answered = [c for c in conv if c[1] > 0]
     solved = [c for c in answered if c[2] > 0]
@@ -118,12 +129,17 @@ def test_reports_page_matches_independent_sql(server, browser):
     assert kpi("handoff_rate") == f"{len(handed) / total * 100:.1f} %"
     assert kpi("unanswered_rate") == f"{(total - len(answered)) / total * 100:.1f} %"
     # First response: first event of a person after creation; resolution: the resolved event.
-    times = sql_rows(app, """
+    times = sql_rows(
+        app,
+        """
         SELECT h.created_at,
                (SELECT MIN(e.at) FROM handoff_events e WHERE e.handoff_id = h.id AND e.actor <> 'bot'
                                                          AND e.action <> 'created'),
                (SELECT MIN(e.at) FROM handoff_events e WHERE e.handoff_id = h.id AND e.action = 'resolved')
-        FROM handoffs h WHERE h.created_at >= :b AND h.created_at < :e""", b=begin, e=end)
+        FROM handoffs h WHERE h.created_at >= :b AND h.created_at < :e""",
+        b=begin,
+        e=end,
+    )
     first = [(as_utc(f) - as_utc(c)).total_seconds() for c, f, _ in times if f is not None]
     resolved = [(as_utc(r) - as_utc(c)).total_seconds() for c, _, r in times if r is not None]
     totals = row_cells(page, "overview", "total")
@@ -134,34 +150,51 @@ def test_reports_page_matches_independent_sql(server, browser):
     # One week row against SQL bucketing of its own: this week's Monday in the desk's zone.
     monday = today - timedelta(days=today.weekday())
     week_begin = datetime.combine(monday, datetime.min.time(), tzinfo=tz).astimezone(UTC)
-    (week_count,), = sql_rows(app, "SELECT COUNT(*) FROM report_conversations "
-                                   "WHERE started_at >= :b AND started_at < :e",
-                              b=max(week_begin, begin), e=end)
+    ((week_count,),) = sql_rows(
+        app,
+        "SELECT COUNT(*) FROM report_conversations WHERE started_at >= :b AND started_at < :e",
+        b=max(week_begin, begin),
+        e=end,
+    )
     week = row_cells(page, "overview", f"{monday.isocalendar()[0]}-W{monday.isocalendar()[1]:02d}")
     assert week["conversations"] == str(week_count)
     # SLA of one team and priority: first response no later than the promise (due_at).
-    sla = sql_rows(app, """
+    sla = sql_rows(
+        app,
+        """
         SELECT h.due_at, (SELECT MIN(e.at) FROM handoff_events e WHERE e.handoff_id = h.id AND e.actor <> 'bot'
                                                                    AND e.action <> 'created')
         FROM handoffs h JOIN handoff_events c ON c.handoff_id = h.id AND c.action = 'created'
         WHERE h.created_at >= :b AND h.created_at < :e AND c.to_team = 'network' AND h.priority = 'normal'""",
-                   b=begin, e=end)
+        b=begin,
+        e=end,
+    )
     now = datetime.now(UTC)
     hit = sum(1 for due, f in sla if f is not None and as_utc(f) <= as_utc(due))
-    missed = sum(1 for due, f in sla
-                 if (f is not None and as_utc(f) > as_utc(due)) or (f is None and now > as_utc(due)))
-    cells = page.locator("#t-sla tbody tr", has=page.locator("th:text-is('network')")).filter(
-        has=page.locator("td:text-is('normal')")).locator("td").all_inner_texts()
+    missed = sum(
+        1 for due, f in sla if (f is not None and as_utc(f) > as_utc(due)) or (f is None and now > as_utc(due))
+    )
+    cells = (
+        page.locator("#t-sla tbody tr", has=page.locator("th:text-is('network')"))
+        .filter(has=page.locator("td:text-is('normal')"))
+        .locator("td")
+        .all_inner_texts()
+    )
     assert cells[1:3] == [str(hit), str(missed)], cells
     # Open backlog now, and one article's counts.
-    (open_count,), = sql_rows(app, "SELECT COUNT(*) FROM handoffs WHERE status <> 'resolved'")
+    ((open_count,),) = sql_rows(app, "SELECT COUNT(*) FROM handoffs WHERE status <> 'resolved'")
     backlog = page.locator("#t-backlog tbody tr td:last-child").all_inner_texts()
     assert sum(int(n) for n in backlog) == open_count
     top = page.locator("#t-articles tbody tr").first.locator("th, td").all_inner_texts()
-    (shown,), = sql_rows(app, """SELECT COUNT(*) FROM report_article_views v JOIN report_conversations c
+    ((shown,),) = sql_rows(
+        app,
+        """SELECT COUNT(*) FROM report_article_views v JOIN report_conversations c
         ON c.conversation_id = v.conversation_id
         WHERE v.article_id = :a AND c.started_at >= :b AND c.started_at < :e""",
-                         a=top[0], b=begin, e=end)
+        a=top[0],
+        b=begin,
+        e=end,
+    )
     assert top[2] == str(shown)
 
     assert axe_violations(page) == []
@@ -174,8 +207,13 @@ def test_reports_page_matches_independent_sql(server, browser):
     page.select_option("select[name=language]", "en")
     page.click("button:text('Show')")
     page.wait_for_url(lambda url: "language=en" in url)
-    (english,), = sql_rows(app, """SELECT COUNT(*) FROM report_conversations
-        WHERE language = 'en' AND started_at >= :b AND started_at < :e""", b=begin, e=end)
+    ((english,),) = sql_rows(
+        app,
+        """SELECT COUNT(*) FROM report_conversations
+        WHERE language = 'en' AND started_at >= :b AND started_at < :e""",
+        b=begin,
+        e=end,
+    )
     assert kpi("conversations") == str(english)
     assert page.locator("#t-overview tbody tr").count() == 14 + 1
     assert axe_violations(page) == []
@@ -192,8 +230,11 @@ def test_csv_metrics_bad_filters_and_the_search_hook(server):
         assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
         rows = list(csv.reader(io.StringIO(response.text)))
         assert rows[0][:2] == ["period", "conversations"] and rows[-1][0] == "total"
-        (count,), = sql_rows(app, "SELECT COUNT(*) FROM report_conversations WHERE started_at >= :b",
-                             b=datetime.now(UTC) - timedelta(days=40))
+        ((count,),) = sql_rows(
+            app,
+            "SELECT COUNT(*) FROM report_conversations WHERE started_at >= :b",
+            b=datetime.now(UTC) - timedelta(days=40),
+        )
         assert int(rows[-1][1]) <= count and int(rows[-1][1]) > 0
         assert client.get("/agent/reports/nothing.csv").status_code == 404
         bad = client.get("/agent/reports", params={"start": "yesterday"})
@@ -204,13 +245,15 @@ def test_csv_metrics_bad_filters_and_the_search_hook(server):
         assert "helpdesk_report_conversations{language=" in metrics and "helpdesk_report_sla_hit_ratio{" in metrics
         # The bot's searches count (service token + conversation id); anyone else's do not.
         before = sql_rows(app, "SELECT COUNT(*) FROM report_conversations")[0][0]
-        client.post("/search", json={"query": "I forgot my password", "conversation_id": "bot-conv-1"},
-                    headers=SERVICE)
+        client.post("/search", json={"query": "I forgot my password", "conversation_id": "bot-conv-1"}, headers=SERVICE)
         client.post("/search", json={"query": "I forgot my password", "conversation_id": "forged-1"})
         rows = []
         for _ in range(50):
-            rows = sql_rows(app, "SELECT conversation_id, searches, answered FROM report_conversations "
-                                 "WHERE conversation_id IN ('bot-conv-1', 'forged-1')")
+            rows = sql_rows(
+                app,
+                "SELECT conversation_id, searches, answered FROM report_conversations "
+                "WHERE conversation_id IN ('bot-conv-1', 'forged-1')",
+            )
             if rows:
                 break
             import time

@@ -33,8 +33,9 @@ def test_answers_german_and_english_with_links(client, query, lang, article):
     assert top["url"].startswith(f"http://testserver/articles/{article}")
     assert top["confidence"] >= body["threshold"] and body["confidence"] == top["confidence"]
     assert all(0.0 <= h["confidence"] <= 1.0 for h in body["hits"])
-    assert all(h["answer"]["text"] and h["answer"]["url"].startswith("http://testserver/articles/")
-               for h in body["hits"])
+    assert all(
+        h["answer"]["text"] and h["answer"]["url"].startswith("http://testserver/articles/") for h in body["hits"]
+    )
     assert top["category"] and top["snippet"]
 
 

@@ -116,7 +116,8 @@ def test_starter_kb_is_lint_clean(capsys):
 
 
 def test_rendering_strips_script_and_event_handlers():
-    html = render_markdown("Hi <script>alert(1)</script> <a href=\"javascript:alert(1)\" onclick=\"x()\">x</a>"
-                           "\n\n<img src=x onerror=alert(1)>")
+    html = render_markdown(
+        'Hi <script>alert(1)</script> <a href="javascript:alert(1)" onclick="x()">x</a>\n\n<img src=x onerror=alert(1)>'
+    )
     assert "<script" not in html and "onclick" not in html and "onerror" not in html
     assert "javascript:" not in html

@@ -23,8 +23,20 @@ def test_eval_prints_metrics(tmp_path, capsys):
 
 
 def test_exact_terms_are_codes_ports_addresses_and_host_names():
-    named = ["error OFF-5015", "Leitungstest zeigt LT-04", "imap.nordwind-mail.example", "port 993",
-             "192.168.178.1 geht nicht", "one-time fee of 69.95"]
-    unnamed = ["port 25", "nach 5 falschen Versuchen", "Internet-LED leuchtet rot", "e-mail geht nicht",
-               "z.B. heute", "mein WLAN ist langsam"]
+    named = [
+        "error OFF-5015",
+        "Leitungstest zeigt LT-04",
+        "imap.nordwind-mail.example",
+        "port 993",
+        "192.168.178.1 geht nicht",
+        "one-time fee of 69.95",
+    ]
+    unnamed = [
+        "port 25",
+        "nach 5 falschen Versuchen",
+        "Internet-LED leuchtet rot",
+        "e-mail geht nicht",
+        "z.B. heute",
+        "mein WLAN ist langsam",
+    ]
     assert [q for q in named if not names_exact_term(q)] == [] and [q for q in unnamed if names_exact_term(q)] == []

@@ -23,14 +23,24 @@ def test_codes_host_names_and_ports_are_kept_whole_and_words_are_stemmed():
 
 
 def test_exact_keys_are_codes_numbers_addresses_and_host_names_not_words():
-    keys = ["off-3022", "sync-409", "lt-04", "993", "192.168.178.1", "192.168.0.1:8080", "imap.example.net",
-            "smtp.nordwind-mail.example", "x1"]
+    keys = [
+        "off-3022",
+        "sync-409",
+        "lt-04",
+        "993",
+        "192.168.178.1",
+        "192.168.0.1:8080",
+        "imap.example.net",
+        "smtp.nordwind-mail.example",
+        "x1",
+    ]
     not_keys = ["router", "wlan-passwort", "e-mail", "internet-led", "5", "25", "z.b", "off"]
     assert [k for k in keys if not is_exact_key(k)] == [] and [k for k in not_keys if is_exact_key(k)] == []
 
 
-@pytest.mark.parametrize("query", ["Word beendet sich beim Start mit OFF-3022",
-                                   "Office startet nicht, Meldung OFF-3022"])
+@pytest.mark.parametrize(
+    "query", ["Word beendet sich beim Start mit OFF-3022", "Office startet nicht, Meldung OFF-3022"]
+)
 def test_a_code_decides_between_related_german_articles(starter_service, query):
     """The crash-on-start article is as close to "beim Start" in meaning; only the error-code
     table holds OFF-3022, and German fuses BM25 with weight 0 (ranking.KEY_WEIGHTS)."""
@@ -38,12 +48,15 @@ def test_a_code_decides_between_related_german_articles(starter_service, query):
     assert ids[0] == "de-office-fehlercodes", ids[:3]
 
 
-@pytest.mark.parametrize("query, lang, article", [
-    ("error OFF-5015", "en", "en-office-error-codes"),
-    ("What does SYNC-409 mean?", "en", "en-sync-errors"),
-    ("Nordwind Sync meldet SYNC-409", "de", "de-sync-fehler"),
-    ("imap.nordwind-mail.example port 993", "en", "en-mail-imap-smtp-settings"),
-])
+@pytest.mark.parametrize(
+    "query, lang, article",
+    [
+        ("error OFF-5015", "en", "en-office-error-codes"),
+        ("What does SYNC-409 mean?", "en", "en-sync-errors"),
+        ("Nordwind Sync meldet SYNC-409", "de", "de-sync-fehler"),
+        ("imap.nordwind-mail.example port 993", "en", "en-mail-imap-smtp-settings"),
+    ],
+)
 def test_exact_terms_find_their_article(starter_service, query, lang, article):
     result = starter_service.search(query, lang=lang)
     assert result.hits[0].article.id == article, [h.article.id for h in result.hits[:3]]
@@ -86,8 +99,10 @@ def test_an_unsure_detection_lets_the_kb_decide_the_language(starter_service):
     query = "shoptalk offline form setup"
     assert sorted(starter_service.search_languages(query, None)) == ["de", "en"]
     result = starter_service.search(query)
-    assert result.lang == "en" and result.hits[0].article.id == "en-shoptalk-offline-messages", \
-        (result.lang, [h.article.id for h in result.hits[:3]])
+    assert result.lang == "en" and result.hits[0].article.id == "en-shoptalk-offline-messages", (
+        result.lang,
+        [h.article.id for h in result.hits[:3]],
+    )
     # Nothing answers in either language: the detected language stays (the bot replies in it).
     assert starter_service.search_languages("sing me a song", None) == ["en", "de"]
     refused = starter_service.search("sing me a song")
@@ -108,8 +123,11 @@ def test_the_conversations_language_decides_where_the_query_does_not_say(starter
     query = "Spam Filter Mails im Junk"
     for lang, article in (("de", "de-mail-spam"), ("en", "en-mail-spam")):
         result = starter_service.search(query, conversation_lang=lang)
-        assert result.lang == lang and result.decision == ANSWER and result.hits[0].article.id == article, \
-            (lang, result.decision, [h.article.id for h in result.hits[:3]])
+        assert result.lang == lang and result.decision == ANSWER and result.hits[0].article.id == article, (
+            lang,
+            result.decision,
+            [h.article.id for h in result.hits[:3]],
+        )
     # ... but an answer still beats options: the English customer on a German page.
     result = starter_service.search("set up the shoptalk offline form", conversation_lang="de")
     assert result.lang == "en" and result.hits[0].article.id == "en-shoptalk-offline-messages"
@@ -117,18 +135,22 @@ def test_the_conversations_language_decides_where_the_query_does_not_say(starter
     assert starter_service.search("Mein Router zeigt eine rote Internet-LED", conversation_lang="en").lang == "de"
 
 
-@pytest.mark.parametrize("query", [
-    "My TV receiver shows error E-102 and no channels",
-    "Wie richte ich die Kindersicherung für meine Kinder ein?",
-    "Do you have a discount for students?",
-    "Meine SIM-Karte wird im Handy nicht erkannt",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "My TV receiver shows error E-102 and no channels",
+        "Wie richte ich die Kindersicherung für meine Kinder ein?",
+        "Do you have a discount for students?",
+        "Meine SIM-Karte wird im Handy nicht erkannt",
+    ],
+)
 def test_in_domain_questions_no_article_answers_never_get_an_answer(starter_service, query):
     """No answer card for what no article answers: ``none``, or at most options to choose from
     (a refused answerable question costs as much as a bluff, so unsure hits are offered)."""
     result = starter_service.search(query)
-    assert result.decision in (NONE, SUGGEST) and result.answerable is False, \
-        [(h.article.id, round(h.confidence, 3)) for h in result.hits[:3]]
+    assert result.decision in (NONE, SUGGEST) and result.answerable is False, [
+        (h.article.id, round(h.confidence, 3)) for h in result.hits[:3]
+    ]
 
 
 def test_the_decision_is_calibrated_per_language_from_the_kbs_own_questions(starter_service):
@@ -153,9 +175,11 @@ def test_the_decision_is_calibrated_per_language_from_the_kbs_own_questions(star
 
 def test_the_question_classifier_knows_the_articles_way_of_being_asked(starter_service):
     lindex = starter_service.index.languages["en"]
-    queries = {"my wifi keeps dropping out every few minutes": "en-wifi-drops",
-               "how do I get last month's bill as a pdf": "en-invoice-download",
-               "the chat box is missing on our shop page": "en-shoptalk-widget-not-showing"}
+    queries = {
+        "my wifi keeps dropping out every few minutes": "en-wifi-drops",
+        "how do I get last month's bill as a pdf": "en-invoice-download",
+        "the chat box is missing on our shop page": "en-shoptalk-widget-not-showing",
+    }
     vectors = starter_service.embedders["en"].encode_queries(list(queries))
     for (query, article), vector in zip(queries.items(), vectors, strict=True):
         probabilities = lindex.intents.probabilities(vector)
@@ -163,7 +187,8 @@ def test_the_question_classifier_knows_the_articles_way_of_being_asked(starter_s
         assert lindex.intents.article_ids[int(probabilities.argmax())] == article, query
         by_position = lindex.intents.by_position(vector, lindex)
         assert by_position[lindex.article_position[article]] == pytest.approx(
-            probabilities.max() * len(lindex.intents.article_ids))
+            probabilities.max() * len(lindex.intents.article_ids)
+        )
 
 
 def test_the_question_classifier_moves_the_ranking_by_its_probability(starter_service):
@@ -173,22 +198,25 @@ def test_the_question_classifier_moves_the_ranking_by_its_probability(starter_se
     from search_api.search.intents import intent_scores
     from search_api.search.ranking import intent_weight, rank_articles
 
-    for lang, query, article in (("en", "the chat box is missing on our shop page", "en-shoptalk-widget-not-showing"),
-                                 ("de", "die chatblase ist auf unserer shopseite verschwunden",
-                                  "de-shoptalk-widget-wird-nicht-angezeigt")):
+    for lang, query, article in (
+        ("en", "the chat box is missing on our shop page", "en-shoptalk-widget-not-showing"),
+        ("de", "die chatblase ist auf unserer shopseite verschwunden", "de-shoptalk-widget-wird-nicht-angezeigt"),
+    ):
         lindex = starter_service.index.languages[lang]
         vector = starter_service.embedders[lang].encode_queries([query])[0]
         lexical = lindex.lexical.score(query)
         plain = {hit.article_id: hit for hit in rank_articles(lindex, vector, lexical, lambda aid: True).hits}
-        fused = rank_articles(lindex, vector, lexical, lambda aid: True,
-                              intents=intent_scores(lindex.intents, vector, lindex)).hits
+        fused = rank_articles(
+            lindex, vector, lexical, lambda aid: True, intents=intent_scores(lindex.intents, vector, lindex)
+        ).hits
         probabilities = dict(zip(lindex.intents.article_ids, lindex.intents.probabilities(vector), strict=True))
         u = intent_weight(lindex.model_id)
         assert (u > 0) == (lang == "en")
         for hit in fused:
             if hit.article_id in plain:
-                assert hit.score == pytest.approx(plain[hit.article_id].score + u * probabilities[hit.article_id],
-                                                  abs=1e-5), (lang, hit.article_id)
+                assert hit.score == pytest.approx(
+                    plain[hit.article_id].score + u * probabilities[hit.article_id], abs=1e-5
+                ), (lang, hit.article_id)
         assert fused[0].article_id == article, lang
 
 
@@ -226,8 +254,9 @@ def test_the_calibrations_classifiers_have_not_seen_what_they_are_asked():
 
     two = [i for i, label in enumerate(labels) if label in ("a0", "a1")]
     pair = fit(lindex.vectors[[trained_rows[i] for i in two]], [labels[i] for i in two])
-    reference = LogisticRegression(C=C, max_iter=2000).fit(lindex.vectors[[trained_rows[i] for i in two]],
-                                                             [labels[i] for i in two])
+    reference = LogisticRegression(C=C, max_iter=2000).fit(
+        lindex.vectors[[trained_rows[i] for i in two]], [labels[i] for i in two]
+    )
     assert pair.weights.shape == (2, 8) and pair.article_ids == ["a0", "a1"]
     assert np.allclose(pair.probabilities(lindex.vectors[0]), reference.predict_proba(lindex.vectors[:1])[0], atol=1e-5)
 
@@ -286,8 +315,9 @@ def test_a_kb_without_example_questions_is_decided_by_its_scores_alone(tmp_path)
         _, front, body = path.read_text(encoding="utf-8").split("---\n", 2)
         meta = yaml.safe_load(front)
         meta.pop("questions", None)
-        folder.joinpath(path.name).write_text("---\n" + yaml.safe_dump(meta, allow_unicode=True) + "---\n" + body,
-                                              encoding="utf-8")
+        folder.joinpath(path.name).write_text(
+            "---\n" + yaml.safe_dump(meta, allow_unicode=True) + "---\n" + body, encoding="utf-8"
+        )
     settings = make_settings(tmp_path / "articles", tmp_path / "index")
     SearchService.build(settings)
     service = SearchService.open(settings, build_if_missing=False)
@@ -297,8 +327,11 @@ def test_a_kb_without_example_questions_is_decided_by_its_scores_alone(tmp_path)
     assert service.index.languages["en"].intents is None  # one title an article: nothing to learn from
     public = [a for a in service.index.articles.values() if a.audience == "public"]
     results = {a.id: service.search(a.title, lang="en") for a in public}
-    wrong = {aid: (r.hits[0].article.id, r.decision) for aid, r in results.items()
-             if r.hits[0].article.id != aid or r.decision != ANSWER}
+    wrong = {
+        aid: (r.hits[0].article.id, r.decision)
+        for aid, r in results.items()
+        if r.hits[0].article.id != aid or r.decision != ANSWER
+    }
     assert wrong == {}, wrong
 
 
@@ -312,16 +345,31 @@ def test_question_levels_say_how_close_an_articles_own_questions_come_to_it():
         v = np.asarray(xs, dtype=np.float32)
         return v / np.linalg.norm(v)
 
-    units = [Unit("tight", 0, "title", "t"), Unit("tight", 0, "question", "q1"), Unit("tight", 0, "question", "q2"),
-             Unit("loose", 0, "title", "t"), Unit("loose", 0, "question", "q"),
-             Unit("bare", 0, "title", "t"), Unit("bare", 0, "section", "s")]
-    vectors = np.stack([unit_vector(1, 0, 0), unit_vector(1, 0.1, 0), unit_vector(1, 0, 0.1),
-                        unit_vector(0, 1, 0), unit_vector(0, 1, 1),
-                        unit_vector(0, 0, 1), unit_vector(0, 0.2, 1)])
+    units = [
+        Unit("tight", 0, "title", "t"),
+        Unit("tight", 0, "question", "q1"),
+        Unit("tight", 0, "question", "q2"),
+        Unit("loose", 0, "title", "t"),
+        Unit("loose", 0, "question", "q"),
+        Unit("bare", 0, "title", "t"),
+        Unit("bare", 0, "section", "s"),
+    ]
+    vectors = np.stack(
+        [
+            unit_vector(1, 0, 0),
+            unit_vector(1, 0.1, 0),
+            unit_vector(1, 0, 0.1),
+            unit_vector(0, 1, 0),
+            unit_vector(0, 1, 1),
+            unit_vector(0, 0, 1),
+            unit_vector(0, 0.2, 1),
+        ]
+    )
     rows = {"tight": (0, 3), "loose": (3, 5), "bare": (5, 7)}
     levels = question_levels(units, vectors, rows)
-    tight = np.mean([max(vectors[1] @ vectors[0], vectors[1] @ vectors[2]),
-                     max(vectors[2] @ vectors[0], vectors[2] @ vectors[1])])
+    tight = np.mean(
+        [max(vectors[1] @ vectors[0], vectors[1] @ vectors[2]), max(vectors[2] @ vectors[0], vectors[2] @ vectors[1])]
+    )
     assert levels[0] == pytest.approx(tight)
     assert levels[1] == pytest.approx(vectors[4] @ vectors[3])  # its only question to its title
     assert levels[0] > levels[1]

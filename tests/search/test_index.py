@@ -123,14 +123,16 @@ def test_sections_carry_their_stemmed_words_and_an_older_index_gets_them_without
     # The index as an older build wrote it: units without their words.
     units_file = index.path / "en.units.jsonl"
     rows = [json.loads(line) for line in units_file.read_text().splitlines()]
-    units_file.write_text("".join(json.dumps({k: r[k] for k in ("article_id", "section", "kind", "text")}) + "\n"
-                                  for r in rows))
+    units_file.write_text(
+        "".join(json.dumps({k: r[k] for k in ("article_id", "section", "kind", "text")}) + "\n" for r in rows)
+    )
     assert all(u.heading_terms is None for u in load_index(kb_copy.index_dir).languages["en"].units)
     report = SearchService.build(kb_copy)
     assert report.embedded_articles == 0
     rebuilt = load_index(kb_copy.index_dir).languages["en"]
-    assert [(u.heading_terms, u.body_terms) for u in rebuilt.units] == [(u.heading_terms, u.body_terms)
-                                                                        for u in lindex.units]
+    assert [(u.heading_terms, u.body_terms) for u in rebuilt.units] == [
+        (u.heading_terms, u.body_terms) for u in lindex.units
+    ]
 
 
 def test_the_served_index_is_kept_out_of_the_garbage_collectors_walks(built_kb):

@@ -5,8 +5,14 @@ from search_api.search.chat_style import chat_message
 from search_api.search.message import MAX_CHARS, problem_text
 from search_api.search.spelling import Speller
 
-KB_TEXTS = ["Internet-LED an der Nordwind Box leuchtet rot", "Router neu starten", "Vertrag kündigen",
-            "WLAN bricht ab", "Fehler OFF-3022 beim Start", "Ihr Router verbindet sich nicht"]
+KB_TEXTS = [
+    "Internet-LED an der Nordwind Box leuchtet rot",
+    "Router neu starten",
+    "Vertrag kündigen",
+    "WLAN bricht ab",
+    "Fehler OFF-3022 beim Start",
+    "Ihr Router verbindet sich nicht",
+]
 
 
 def test_greeting_thanks_and_sign_off_are_not_searched():

@@ -44,12 +44,16 @@ def test_the_first_steps_keep_their_content_links_included():
 
 
 def test_a_step_list_longer_than_the_budget_shortens_the_least_relevant_steps(tmp_path):
-    steps = "\n".join(f"{i}. **Schritt {i} ausführen.** " + "Ein langer erklärender Satz zum Vorgehen. " * 12
-                      for i in range(1, 7))
+    steps = "\n".join(
+        f"{i}. **Schritt {i} ausführen.** " + "Ein langer erklärender Satz zum Vorgehen. " * 12 for i in range(1, 7)
+    )
     path = tmp_path / "de" / "lang.md"
     path.parent.mkdir()
-    path.write_text(f"---\nid: de-lang\ntitle: Lange Anleitung\nlang: de\ntags: [test]\nupdated: 2026-01-01\n---\n"
-                    f"## So gehen Sie vor\n\n{steps}\n", encoding="utf-8")
+    path.write_text(
+        f"---\nid: de-lang\ntitle: Lange Anleitung\nlang: de\ntags: [test]\nupdated: 2026-01-01\n---\n"
+        f"## So gehen Sie vor\n\n{steps}\n",
+        encoding="utf-8",
+    )
     article = parse_article(path, tmp_path)
     p = answer_passage(article, "wie gehe ich vor", None, "de")
     assert numbered(p.text) == ["1", "2", "3", "4", "5", "6"]
@@ -71,16 +75,31 @@ def test_short_step_list_comes_back_whole():
     p = passage(article.id, "wie lade ich meine rechnung als pdf runter")
     assert p.section == "So gehen Sie vor"
     steps = next(s for s in article.sections if s.heading == "So gehen Sie vor")
-    assert p.text == "\n".join(f"{i}. {line}" for i, line in enumerate(
-        (markdown_to_plain(line) for line in steps.markdown.splitlines()), start=1))
+    assert p.text == "\n".join(
+        f"{i}. {line}"
+        for i, line in enumerate((markdown_to_plain(line) for line in steps.markdown.splitlines()), start=1)
+    )
 
 
-@pytest.mark.parametrize("article_id, query, heading, code, meaning", [
-    ("en-office-error-codes", "error OFF-5015", "Files and saving (OFF-5xxx)", "OFF-5015",
-     "File locked by another user"),
-    ("de-office-fehlercodes", "Fehler off-3022 was tun", "Start und Profil (OFF-3xxx)", "OFF-3022",
-     "Add-in konnte nicht geladen werden"),
-])
+@pytest.mark.parametrize(
+    "article_id, query, heading, code, meaning",
+    [
+        (
+            "en-office-error-codes",
+            "error OFF-5015",
+            "Files and saving (OFF-5xxx)",
+            "OFF-5015",
+            "File locked by another user",
+        ),
+        (
+            "de-office-fehlercodes",
+            "Fehler off-3022 was tun",
+            "Start und Profil (OFF-3xxx)",
+            "OFF-3022",
+            "Add-in konnte nicht geladen werden",
+        ),
+    ],
+)
 def test_code_lookup_is_the_table_row_with_its_header(article_id, query, heading, code, meaning):
     p = passage(article_id, query)
     assert p.section == heading
@@ -105,8 +124,9 @@ def test_a_code_only_the_support_section_names_is_found_there():
     assert p.section == "When to contact support"
 
 
-@pytest.mark.parametrize("article_id", sorted(a.id for a in ARTICLES.values()
-                                              if any(s.heading in STEPS_HEADINGS for s in a.sections)))
+@pytest.mark.parametrize(
+    "article_id", sorted(a.id for a in ARTICLES.values() if any(s.heading in STEPS_HEADINGS for s in a.sections))
+)
 def test_title_question_never_gets_support_or_symptoms(article_id):
     """The title matches the symptoms and the support text as well as the steps: the steps win."""
     article = ARTICLES[article_id]
@@ -130,7 +150,7 @@ def test_extracted_text_has_clean_spacing_everywhere():
             # code spans are kept verbatim ("sudo killall -HUP", "\\ / : * ?"): judge the prose
             text = markdown_to_plain(CODE.sub("CODE", section.markdown))
             for match in ARTEFACT.finditer(text):
-                found.append(f"{article.id}/{section.heading}: …{text[max(0, match.start() - 20):match.end() + 10]}…")
+                found.append(f"{article.id}/{section.heading}: …{text[max(0, match.start() - 20) : match.end() + 10]}…")
     assert found == []
 
 
@@ -143,8 +163,10 @@ def test_spacing_artefacts_from_the_issue_are_gone():
 
 
 def test_passage_text_is_clean():
-    for article_id, query in [("de-router-kein-internet", "Internet-LED rot"), ("en-router-leds-explained",
-                                                                               "what do the LEDs mean")]:
+    for article_id, query in [
+        ("de-router-kein-internet", "Internet-LED rot"),
+        ("en-router-leds-explained", "what do the LEDs mean"),
+    ]:
         p = passage(article_id, query)
         assert not re.search(r"\w -\w|\w [,.;:]", p.text), p.text
         assert "**" not in p.text and "`" not in p.text

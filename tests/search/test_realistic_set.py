@@ -84,8 +84,10 @@ def test_realistic_messages_keep_their_floor(starter_service, lang):
     shown_share = sum(shown(d, r) for d, r in answerable) / len(answerable)
     wrong_share = sum(d == "answer" and r != 1 for d, r in answerable) / len(answerable)
     bluff_share = sum(d == "answer" for d in unanswerable) / len(unanswerable)
-    print(f"\n{lang}: right article shown {shown_share:.3f}, answered wrong {wrong_share:.3f}, "
-          f"unanswerable answered {bluff_share:.3f}")
+    print(
+        f"\n{lang}: right article shown {shown_share:.3f}, answered wrong {wrong_share:.3f}, "
+        f"unanswerable answered {bluff_share:.3f}"
+    )
     assert shown_share >= right_shown
     assert wrong_share <= wrong
     assert bluff_share <= bluffs

@@ -40,8 +40,13 @@ def test_held_out_questions_answered_and_out_of_scope_refused(service, lang):
 
     queries = [json.loads(line) for line in (EVAL_SET / "queries.jsonl").open(encoding="utf-8")]
     report = summarise([q for q in queries if q["lang"] == lang], service, given_lang=False)
-    keys = ("r@1", "in_scope_right_article_shown", "in_scope_asserted_wrong", "out_of_scope_refused",
-            "out_of_scope_asserted_wrong")
+    keys = (
+        "r@1",
+        "in_scope_right_article_shown",
+        "in_scope_asserted_wrong",
+        "out_of_scope_refused",
+        "out_of_scope_asserted_wrong",
+    )
     summary = {k: report[k] for k in keys}
     # The search's goals: the right article answered or among the suggestions, refusals,
     # and hardly ever a wrong article presented as the answer.

@@ -64,12 +64,19 @@ def test_the_subject_retold_gets_the_steps_not_the_support_section(starter_servi
     assert len(HOW_TOS) >= 40 and wrong == []
 
 
-@pytest.mark.parametrize("query, lang", [
-    ("internet geht nicht rote lampe am router", "de"), ("internet not working red light on the router", "en"),
-    ("office schliesst sich sofort nach dem start wieder", "de"), ("office closes right after I start it", "en"),
-    ("ich kann mails empfangen aber nicht senden", "de"), ("I can receive emails but not send them", "en"),
-    ("rechnung ist höher als sonst", "de"), ("my bill is higher than expected", "en"),
-])
+@pytest.mark.parametrize(
+    "query, lang",
+    [
+        ("internet geht nicht rote lampe am router", "de"),
+        ("internet not working red light on the router", "en"),
+        ("office schliesst sich sofort nach dem start wieder", "de"),
+        ("office closes right after I start it", "en"),
+        ("ich kann mails empfangen aber nicht senden", "de"),
+        ("I can receive emails but not send them", "en"),
+        ("rechnung ist höher als sonst", "de"),
+        ("my bill is higher than expected", "en"),
+    ],
+)
 def test_a_problem_told_in_the_customers_words_gets_a_solution_section(starter_service, query, lang):
     """The lead retells the problem, so a customer's description of it is closest to the lead in
     the dense space; that closeness must not win against the steps (search/passage.py: against
@@ -83,10 +90,13 @@ def test_a_problem_told_in_the_customers_words_gets_a_solution_section(starter_s
     assert section is not None and not NON_SOLUTION_HEADINGS.search(section), (hit.article.id, section)
 
 
-@pytest.mark.parametrize("query, lang, code, section", [
-    ("error OFF-5015", "en", "OFF-5015", "Files and saving (OFF-5xxx)"),
-    ("Fehler SYNC-507 Speicher voll", "de", "SYNC-507", "So gehen Sie vor"),
-])
+@pytest.mark.parametrize(
+    "query, lang, code, section",
+    [
+        ("error OFF-5015", "en", "OFF-5015", "Files and saving (OFF-5xxx)"),
+        ("Fehler SYNC-507 Speicher voll", "de", "SYNC-507", "So gehen Sie vor"),
+    ],
+)
 def test_code_lookup_through_search_shows_the_solution(starter_service, query, lang, code, section):
     hit = starter_service.search(query, lang=lang).hits[0]
     passage = answer_passage(hit.article, query, hit.section, lang)
