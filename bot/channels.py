@@ -63,6 +63,7 @@ from actions.backend import MAX_MESSAGE_CHARS  # the default limit: what a ticke
 # The actions' reader of secrets (environment, then HELPDESK_SECRETS_FILE), as the web service reads them.
 from actions.backend import _secret as secret
 from actions.conversation import FULL_TEXT  # the metadata key the actions read the whole message from
+from actions.texts import texts as customer_texts
 
 logger = logging.getLogger(__name__)
 
@@ -72,16 +73,6 @@ MAX_SENDER_CHARS = 200
 NLU_CHARS = 1000
 _SENTENCE_END = re.compile(r"[.!?…]+[\"')\]]*\s|\n")
 _WORD_END = re.compile(r"\s")
-
-TOO_LONG = {
-    "de": "Ihre Nachricht ist zu lang ({length} Zeichen; höchstens {limit}). "
-    "Bitte beschreiben Sie Ihr Anliegen kürzer.",
-    "en": "Your message is too long ({length} characters; at most {limit}). Please describe your problem more briefly.",
-}
-TOO_MANY = {
-    "de": "Sie haben sehr viele Nachrichten in kurzer Zeit gesendet. Bitte warten Sie {seconds} Sekunden.",
-    "en": "You sent a lot of messages in a short time. Please wait {seconds} seconds.",
-}
 
 
 def _env(name: str, default: str) -> str:
@@ -132,11 +123,14 @@ class Limits:
         app.config.WEBSOCKET_MAX_SIZE = self.max_bytes
 
 
-def text_for(texts: dict[str, str], lang: str | None, **values: Any) -> str:
+def text_for(name: str, lang: str | None, **values: Any) -> str:
+    """Entry ``name`` of the actions' texts (actions/texts.yml) in ``lang``; in both languages
+    when the language is unknown (the channel answers before NLU has seen the message)."""
+    entry = customer_texts()[name]
     lang = (lang or "").lower()[:2]
-    if lang in texts:
-        return texts[lang].format(**values)
-    return " / ".join(texts[key].format(**values) for key in ("de", "en"))  # unknown: both
+    if lang in entry:
+        return str(entry[lang]).format(**values)
+    return " / ".join(str(entry[key]).format(**values) for key in ("de", "en"))
 
 
 def nlu_text(text: str, most: int = NLU_CHARS) -> str:
@@ -210,13 +204,13 @@ class LimitedRestInput(RestInput):
             wait = self.limits.wait(request.remote_addr or request.ip, sender)
             if wait is not None:
                 return response.json(
-                    [{"recipient_id": sender, "text": text_for(TOO_MANY, lang, seconds=wait)}],
+                    [{"recipient_id": sender, "text": text_for("too_many_messages", lang, seconds=wait)}],
                     status=429,
                     headers={"Retry-After": str(wait)},
                 )
             if len(text) > self.limits.max_chars:
                 # A bot message like any other: a client shows it, where a 413 would show nothing.
-                reply = text_for(TOO_LONG, lang, length=len(text), limit=self.limits.max_chars)
+                reply = text_for("message_too_long", lang, length=len(text), limit=self.limits.max_chars)
                 return response.json([{"recipient_id": sender, "text": reply}])
             text, metadata = for_nlu(text, metadata)
             collector = CollectingOutputChannel()
@@ -259,11 +253,13 @@ class LimitedSocketIOInput(SocketIOInput):
             conversation = str(data.get("session_id") or sid)[:MAX_SENDER_CHARS]
             wait = limits.wait(address, conversation)
             if wait is not None:
-                await sio.emit(self.bot_message_evt, {"text": text_for(TOO_MANY, lang, seconds=wait)}, room=sid)
+                await sio.emit(
+                    self.bot_message_evt, {"text": text_for("too_many_messages", lang, seconds=wait)}, room=sid
+                )
                 return
             text = data.get("message", "")
             if len(text) > limits.max_chars:
-                reply = text_for(TOO_LONG, lang, length=len(text), limit=limits.max_chars)
+                reply = text_for("message_too_long", lang, length=len(text), limit=limits.max_chars)
                 await sio.emit(self.bot_message_evt, {"text": reply}, room=sid)
                 return
             text, metadata = for_nlu(text, _metadata(data.get(self.metadata_key)))

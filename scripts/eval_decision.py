@@ -116,13 +116,13 @@ def simulate(lindex, embedder, variant: str, stripped: Stripped | None) -> list[
     out the N example questions of the article closest to the pseudo query besides its own
     (lno0: its own only, the calibration before LEFT_OUT_SIBLINGS). "strip": a left-out title
     is searched in sections that do not repeat it."""
-    queries = D.pseudo_queries(lindex, {})
+    queries = D.pseudo_queries(lindex)
     vectors = embedder.encode_queries([q.text for q in queries]) if queries else np.zeros((0, embedder.dim))
     siblings = int(variant[3:]) if variant.startswith("lno") else D.LEFT_OUT_SIBLINGS
     searches = D.simulate_searches(lindex, queries, vectors, siblings=siblings, hits=4)
     out = []
     for search, vector in zip(searches, vectors, strict=True):
-        q, pos = search.query, search.answerable
+        q, pos = search.query, search.without_question
         if variant == "strip" and lindex.units[q.own_row].kind == "title" and stripped is not None:
             view = stripped.view(q.article_id)
             lex = lindex.lexical.score(q.text, D._token_counts(lindex, [q.own_row]))
@@ -131,7 +131,7 @@ def simulate(lindex, embedder, variant: str, stripped: Stripped | None) -> list[
             own[start:end] = stripped.lexical.score(q.text).coverage[start:end]
             lex = dataclasses.replace(lex, coverage=own)
             pos = rank_articles(view, vector, lex, lambda a: True, exclude_rows=frozenset([q.own_row]), max_hits=4)
-        out.append({"aid": q.article_id, "pos": pos, "neg": search.unanswerable})
+        out.append({"aid": q.article_id, "pos": pos, "neg": search.without_article})
     return out
 
 

@@ -274,7 +274,7 @@ class PseudoQuery:
     own_row: int
 
 
-def pseudo_queries(lindex: LanguageIndex, titles: dict[str, str]) -> list[PseudoQuery]:
+def pseudo_queries(lindex: LanguageIndex) -> list[PseudoQuery]:
     """Up to QUESTIONS_PER_ARTICLE example questions (else the title) of up to
     MAX_CALIBRATION_ARTICLES articles, chosen by a stable hash of the id (incremental
     builds keep the same sample)."""
@@ -318,8 +318,8 @@ def left_out_rows(lindex: LanguageIndex, own_row: int, siblings: int = LEFT_OUT_
 @dataclass
 class SimulatedSearch:
     query: PseudoQuery
-    answerable: Ranking  # searched without the question (and its closest siblings)
-    unanswerable: Ranking  # searched without its whole article
+    without_question: Ranking  # searched without the question (and its closest siblings)
+    without_article: Ranking  # searched without its whole article
 
 
 def simulate_searches(
@@ -368,7 +368,7 @@ def calibrate(
     allowed: Callable[[str], bool] = lambda _aid: True,
 ) -> DecisionModel:
     """Fit the decision of one language's index on its own questions (module docstring)."""
-    queries = pseudo_queries(lindex, {})
+    queries = pseudo_queries(lindex)
     if CHAT_MESSAGES:
         queries += chat_queries(lindex, queries)
     if len(queries) < MIN_SAMPLES or len(lindex.article_rows) < 3:
@@ -378,7 +378,7 @@ def calibrate(
     labels: list[int] = []
     groups: list[tuple[int, int, bool]] = []  # (first row, rows, answerable) of each simulated search
     for search in simulate_searches(lindex, queries, vectors, allowed):
-        for ranking, is_positive in ((search.answerable, True), (search.unanswerable, False)):
+        for ranking, is_positive in ((search.without_question, True), (search.without_article, False)):
             n = min(SUGGEST_HITS, len(ranking.hits))
             groups.append((len(rows), n, is_positive))
             for k in range(n):
