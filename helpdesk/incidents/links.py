@@ -141,7 +141,7 @@ def resolve_linked(store: IncidentStore, incident: dict[str, Any], actor: str, t
             continue
         try:
             handoffs.resolve(ticket["ticket_id"], actor, note, ticket_teams)
-        except InvalidTransition:  # resolved meanwhile by someone else
+        except StoreError:  # resolved or moved to another team meanwhile by someone else
             continue
         done.append(named(ticket["ticket_id"], ticket["team"]))
     if done:
