@@ -23,6 +23,8 @@ from helpdesk.incidents.store import IncidentStore, message_in
 
 LINKED, UNLINKED, TICKETS_RESOLVED = "ticket linked", "ticket unlinked", "tickets resolved"
 LINK_ACTIONS = (LINKED, UNLINKED, TICKETS_RESOLVED)  # the timeline's internal entries
+# The ticket's history: triage, not a response to the customer (the reports' first response).
+TICKET_LINKED, TICKET_UNLINKED = "incident linked", "incident unlinked"
 
 
 class AlreadyLinked(InvalidTransition):
@@ -65,7 +67,7 @@ def change(
             raise NotLinked(f"{handoff.ticket_id} is not linked to incident {incident.id}")
         handoff.incident_id = incident.id if link else None
         handoff.updated_at = now
-        action = "incident linked" if link else "incident unlinked"
+        action = TICKET_LINKED if link else TICKET_UNLINKED
         s.add(HandoffEvent(handoff_id=handoff.id, at=now, actor=actor, action=action, note=describe(incident)))
         incident.updated_at = now
         s.add(

@@ -4,6 +4,10 @@ list of linked tickets, and resolving the open linked tickets together with the 
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from helpdesk.handoffs.store import utcnow
+from helpdesk.reports.queries import fetch_handoffs
 from tests.handoffs.conftest import SERVICE, handoff_payload
 from tests.incidents.conftest import incident
 
@@ -57,6 +61,11 @@ def test_link_and_unlink_through_the_api(desk):
     assert desk.api("POST", f"/{number}/tickets", "nora", json={"ticket_id": t, "x": 1}).status_code == 422
     assert desk.api("POST", f"/{number}/tickets", "nora", json={}).status_code == 422
     assert desk.api("POST", f"/{number}/tickets", None, json={"ticket_id": t}).status_code == 401
+
+    # Linking is triage, not an answer to the customer: the reports' first response is still to come.
+    engine = desk.client.app.state.handoffs.engine
+    facts = fetch_handoffs(engine, utcnow() - timedelta(hours=1), utcnow() + timedelta(hours=1))
+    assert [f.first_response_at for f in facts] == [None, None]
 
     unlinked = desk.api("DELETE", f"/{number}/tickets/{t}", "nora")
     assert unlinked.status_code == 200 and unlinked.json()["linked"] is False
