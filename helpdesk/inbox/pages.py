@@ -30,6 +30,8 @@ from helpdesk.inbox import assist, security
 from helpdesk.inbox.drafts import write_draft
 from helpdesk.inbox.sessions import Limit
 from helpdesk.inbox.transcript import render_message
+from helpdesk.incidents import links
+from helpdesk.incidents.store import IncidentNotFound, IncidentStore
 from helpdesk.mail.store import MailStore
 
 # autoescape=True for every template: customer text is never markup.
@@ -235,6 +237,7 @@ def inbox(
     )
     filters = {"status": status_, "team": team, "priority": priority, "q": q, "sort": sort}
     waiting = request.app.state.handoffs.waiting(h["ticket_id"] for h in items)
+    incidents = IncidentStore(request.app.state.handoffs)
     return render(
         request,
         "inbox.html",
@@ -244,6 +247,7 @@ def inbox(
         items=items,
         errors=errors,
         waiting=waiting,
+        incidents=links.titles(incidents, (h["incident_id"] for h in items), agent.scope),
         filters=filters,
         statuses=STATUSES,
         priorities=PRIORITIES,
@@ -280,6 +284,7 @@ def detail_page(
         log.exception("agent assist failed for %s", view["ticket_id"])
         found, problem = [], "Knowledge search is not available right now."
     files = MailStore(request.app.state.handoffs).attachments(view["ticket_id"]) if view["channel"] == "email" else []
+    incidents = IncidentStore(request.app.state.handoffs)
     return render(
         request,
         "detail.html",
@@ -294,6 +299,8 @@ def detail_page(
         escalation_team=routing.escalation_team,
         suggestions=found,
         suggestions_problem=problem,
+        incident=links.titles(incidents, [view["incident_id"]], agent.scope).get(view["incident_id"]),
+        active_incidents=incidents.list("active", agent.scope),
     )
 
 
@@ -349,6 +356,27 @@ async def note(
         "note added",
         lambda agent: store.add_note(ticket_id, agent.username, NoteIn(text=text).text, agent.scope),
     )
+
+
+@router.post("/handoffs/{ticket_id}/incident")
+async def incident_link(
+    ticket_id: str,
+    request: Request,
+    who=Depends(current_agent),
+    csrf_token: str = Form(""),
+    incident_id: int = Form(0),
+    unlink: str = Form(""),
+):
+    """Link the ticket to an active incident, or (``unlink``) remove its link."""
+
+    def run(agent: AgentInfo) -> None:
+        try:
+            store = IncidentStore(request.app.state.handoffs)
+            links.change(store, incident_id, ticket_id, agent.username, not unlink, agent.scope, agent.scope)
+        except (IncidentNotFound, links.NotLinked) as exc:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
+
+    return await act(request, who, ticket_id, csrf_token, "unlinked" if unlink else "linked", run)
 
 
 @router.post("/handoffs/{ticket_id}/resolve")

@@ -1,4 +1,4 @@
-"""JSON APIs of known incidents: for agents' tools (list, declare, read, update; an agent's
+"""JSON APIs of known incidents: for agents' tools (list, declare, read, update, link tickets; an agent's
 bearer token) and for the bot's action server (which incidents concern a message, "tell me when
 it is fixed"; the service token).
 
@@ -22,13 +22,16 @@ from helpdesk.handoffs.api import require_agent, store_error
 from helpdesk.handoffs.routing import EMAIL_RE
 from helpdesk.handoffs.schemas import Strict, Text
 from helpdesk.handoffs.store import AgentInfo, HandoffStore, StoreError
-from helpdesk.incidents import notices
+from helpdesk.incidents import links, notices
 from helpdesk.incidents.matching import POSTAL_CODE_RE, named_categories, relevant
 from helpdesk.incidents.schemas import (
     IncidentIn,
     IncidentListOut,
     IncidentOut,
     IncidentUpdateIn,
+    LinkedTicketsOut,
+    TicketLinkIn,
+    TicketLinkOut,
 )
 from helpdesk.incidents.status import local_time
 from helpdesk.incidents.store import IncidentNotFound, IncidentStore, message_in
@@ -100,7 +103,7 @@ def declare(state, agent: AgentInfo, body: IncidentIn) -> dict[str, Any]:
 def update(state, agent: AgentInfo, incident_id: int, body: IncidentUpdateIn) -> dict[str, Any]:
     store = incident_store(state)
     current = store.get(incident_id, teams=agent.scope)  # 404 before 403: nothing about other teams
-    fields = body.model_fields_set - {"note"}
+    fields = body.model_fields_set - {"note", "resolve_tickets"}
     changes: dict[str, Any] = {name: getattr(body, name) for name in fields}
     for name in NOT_CLEARABLE:
         if name in changes and changes[name] is None:
@@ -115,13 +118,22 @@ def update(state, agent: AgentInfo, incident_id: int, body: IncidentUpdateIn) ->
     expected = changes.get("expected_resolution_at")
     if expected is not None and expected <= current["started_at"]:
         raise unprocessable("expected_resolution_at must be after the incident's start")
-    return store.update(incident_id, agent.username, changes, note=body.note, teams=agent.scope)
+    result = store.update(incident_id, agent.username, changes, note=body.note, teams=agent.scope)
+    if body.resolve_tickets and result["status"] == "resolved":
+        if links.resolve_linked(store, result, agent.username, agent.scope):
+            result = store.get(incident_id, agent.scope)
+    return result
+
+
+def change_link(state, agent: AgentInfo, incident_id: int, ticket_id: str, link: bool) -> dict[str, Any]:
+    store = incident_store(state)
+    return links.change(store, incident_id, ticket_id, agent.username, link, agent.scope, agent.scope)
 
 
 def run(action, *args) -> dict[str, Any]:
     try:
         return action(*args)
-    except IncidentNotFound as exc:
+    except (IncidentNotFound, links.NotLinked) as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
     except StoreError as exc:
         raise store_error(exc) from None
@@ -159,7 +171,7 @@ def get_incident(
     request: Request, incident_id: int = IncidentId, agent: AgentInfo = Depends(require_agent)
 ) -> dict[str, Any]:
     store = incident_store(request.app.state)
-    return HandoffStore.to_json(run(store.get, incident_id, agent.scope))
+    return HandoffStore.to_json(links.in_scope(run(store.get, incident_id, agent.scope), agent.scope))
 
 
 @router.post(
@@ -175,7 +187,56 @@ def get_incident(
 def update_incident(
     body: IncidentUpdateIn, request: Request, incident_id: int = IncidentId, agent: AgentInfo = Depends(require_agent)
 ) -> dict[str, Any]:
-    return HandoffStore.to_json(run(update, request.app.state, agent, incident_id, body))
+    return HandoffStore.to_json(links.in_scope(run(update, request.app.state, agent, incident_id, body), agent.scope))
+
+
+LINK_ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"description": "no such incident or ticket for the caller"},
+    409: {"description": "the incident is resolved, or the ticket is linked already"},
+    422: {"description": "invalid input"},
+}
+
+
+@router.get(
+    "/{incident_id}/tickets",
+    response_model=LinkedTicketsOut,
+    summary="The incident's linked tickets (those of the caller's teams)",
+    responses={404: {"description": "no such incident for the caller"}},
+)
+def linked_tickets(
+    request: Request, incident_id: int = IncidentId, agent: AgentInfo = Depends(require_agent)
+) -> dict[str, Any]:
+    store = incident_store(request.app.state)
+    run(store.get, incident_id, agent.scope)
+    return links.tickets(store, incident_id, agent.scope)
+
+
+@router.post(
+    "/{incident_id}/tickets",
+    status_code=201,
+    response_model=TicketLinkOut,
+    summary="Link a ticket to an active incident (the ticket's history and the timeline record it)",
+    responses=LINK_ERRORS,
+)
+def link_incident_ticket(
+    body: TicketLinkIn, request: Request, incident_id: int = IncidentId, agent: AgentInfo = Depends(require_agent)
+) -> dict[str, Any]:
+    return run(change_link, request.app.state, agent, incident_id, body.ticket_id, True)
+
+
+@router.delete(
+    "/{incident_id}/tickets/{ticket_id}",
+    response_model=TicketLinkOut,
+    summary="Unlink a ticket from an active incident",
+    responses=LINK_ERRORS,
+)
+def unlink_incident_ticket(
+    request: Request,
+    incident_id: int = IncidentId,
+    ticket_id: str = Path(min_length=1, max_length=32),
+    agent: AgentInfo = Depends(require_agent),
+) -> dict[str, Any]:
+    return run(change_link, request.app.state, agent, incident_id, ticket_id, False)
 
 
 # -- the bot's side (service token) ------------------------------------------------------------

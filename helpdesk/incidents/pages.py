@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from helpdesk.handoffs.store import AgentInfo, StoreError
 from helpdesk.inbox import security
 from helpdesk.inbox.pages import current_agent, forged, render
-from helpdesk.incidents import api
+from helpdesk.incidents import api, links
 from helpdesk.incidents.models import INCIDENT_STATUSES
 from helpdesk.incidents.schemas import IncidentIn, IncidentUpdateIn
 from helpdesk.incidents.store import IncidentNotFound
@@ -95,7 +95,7 @@ def detail_page(
     status_code: int = 200,
 ) -> HTMLResponse:
     try:
-        incident = api.incident_store(request.app.state).get(incident_id, agent.scope)
+        incident = links.in_scope(api.incident_store(request.app.state).get(incident_id, agent.scope), agent.scope)
     except IncidentNotFound:
         return render(
             request,
@@ -107,6 +107,7 @@ def detail_page(
         )
     tz = request.app.state.routing.tz
     expected = incident["expected_resolution_at"]
+    linked = links.tickets(api.incident_store(request.app.state), incident_id, agent.scope)
     return render(
         request,
         "incident.html",
@@ -114,6 +115,7 @@ def detail_page(
         agent=agent,
         csrf_token=session.csrf,
         i=incident,
+        linked=linked,
         error=error,
         done=request.query_params.get("done"),
         statuses=INCIDENT_STATUSES,
@@ -208,7 +210,11 @@ async def update_form(request: Request, incident_id: int = api.IncidentId, who=D
     def update(agent: AgentInfo, form: dict[str, str]) -> str:
         current = api.incident_store(request.app.state).get(incident_id, agent.scope)
         submitted = {"status": form.get("status") or current["status"], **shared_fields(request, form)}
-        body = IncidentUpdateIn(**changed(current, submitted), note=form.get("note") or None)
+        body = IncidentUpdateIn(
+            **changed(current, submitted),
+            note=form.get("note") or None,
+            resolve_tickets=bool(form.get("resolve_tickets")),
+        )
         api.update(request.app.state, agent, incident_id, body)
         return f"/agent/incidents/{incident_id}?{urlencode({'done': 'updated'})}"
 

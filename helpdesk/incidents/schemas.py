@@ -79,11 +79,15 @@ class IncidentUpdateIn(Strict):
     expected_resolution_at: AwareDatetime | None = None
     messages: Messages | None = None
     note: Annotated[Text, Field(max_length=2000)] | None = None
+    # With status resolved: resolve the open linked tickets too, the public message as their note.
+    resolve_tickets: bool = False
 
     @model_validator(mode="after")
     def says_something(self) -> IncidentUpdateIn:
-        if not self.model_fields_set - {"note"} and not self.note:
+        if not self.model_fields_set - {"note", "resolve_tickets"} and not self.note:
             raise ValueError("an update needs a change, a public message or a note")
+        if self.resolve_tickets and self.status != "resolved":
+            raise ValueError("resolve_tickets needs status resolved")
         return self
 
 
@@ -115,6 +119,31 @@ class IncidentOut(BaseModel):
     updated_at: datetime
     created_by: str
     events: list[EventOut] = []
+
+
+class TicketLinkIn(Strict):
+    """Linking a ticket to an incident."""
+
+    ticket_id: str = Field(min_length=1, max_length=32)
+
+
+class TicketLinkOut(BaseModel):
+    incident_id: int
+    ticket_id: str
+    linked: bool
+
+
+class LinkedTicketOut(BaseModel):
+    ticket_id: str
+    status: str
+    team: str
+
+
+class LinkedTicketsOut(BaseModel):
+    """The incident's linked tickets the caller may see; ``hidden``: how many of other teams."""
+
+    tickets: list[LinkedTicketOut]
+    hidden: int
 
 
 class IncidentListOut(BaseModel):

@@ -22,6 +22,7 @@ from jinja2 import Environment, FileSystemLoader
 from pydantic import BaseModel
 
 from helpdesk.handoffs.store import HandoffStore
+from helpdesk.incidents.links import LINK_ACTIONS
 from helpdesk.incidents.store import RECENT_DAYS, IncidentStore, message_in
 from helpdesk.profile import public_by_category, topic_title
 
@@ -101,6 +102,7 @@ def public_view(incident: dict[str, Any], lang: str, topics: dict[str, str]) -> 
             "message": message_in(e["messages"], lang),
         }
         for e in reversed(incident["events"])
+        if e["action"] not in LINK_ACTIONS  # which tickets are linked is for agents only
     ]
     keep = (
         "id",

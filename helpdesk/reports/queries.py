@@ -45,6 +45,7 @@ from helpdesk.feedback.store import UnansweredRow
 from helpdesk.handoffs.models import PRIORITIES, Handoff, HandoffEvent
 from helpdesk.handoffs.store import OPEN_STATUSES, as_utc, utcnow
 from helpdesk.inbox.pages import duration  # the inbox's way of writing a duration
+from helpdesk.incidents.links import TICKET_LINKED, TICKET_UNLINKED
 from helpdesk.reports.activity import ReportArticleView, ReportConversation
 
 PERIODS = ("day", "week")
@@ -169,7 +170,8 @@ def _first_event(action_filter) -> Any:
 
 
 def fetch_handoffs(engine: Engine, begin: datetime, end: datetime) -> list[HandoffFact]:
-    first_response = _first_event(and_(HandoffEvent.actor != "bot", HandoffEvent.action != "created"))
+    not_responses = ("created", TICKET_LINKED, TICKET_UNLINKED)
+    first_response = _first_event(and_(HandoffEvent.actor != "bot", HandoffEvent.action.not_in(not_responses)))
     resolved = _first_event(HandoffEvent.action == "resolved")
     routed_to = (
         select(HandoffEvent.to_team)

@@ -32,6 +32,7 @@ from helpdesk.mail.store import MailStore
 from helpdesk.settings import Settings
 from tests.conftest import csrf_token
 from tests.handoffs.conftest import FIXTURE_KB, SERVICE, SERVICE_TOKEN, handoff_payload, write_routing
+from tests.incidents.conftest import incident
 
 PASSWORD = "a long enough password"
 
@@ -95,6 +96,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/agent/handoffs/{ticket_id}/claim"): "page_ticket",
     ("POST", "/agent/handoffs/{ticket_id}/note"): "page_ticket",
     ("POST", "/agent/handoffs/{ticket_id}/resolve"): "page_ticket",
+    ("POST", "/agent/handoffs/{ticket_id}/incident"): "page_ticket",  # links it to the desk's network incident
     ("POST", "/agent/handoffs/{ticket_id}/escalate"): "page_ticket",
     ("GET", "/agent/reports"): "page_reports",
     ("GET", "/agent/reports/{name}.csv"): "page_reports",
@@ -109,6 +111,10 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/agent/api/incidents"): "api_incidents",
     ("GET", "/agent/api/incidents/{incident_id}"): "api_incident",
     ("POST", "/agent/api/incidents/{incident_id}/updates"): "api_incident",
+    # Linked tickets (tests/incidents/test_incident_tickets.py checks their team scope).
+    ("GET", "/agent/api/incidents/{incident_id}/tickets"): "api_incident",
+    ("POST", "/agent/api/incidents/{incident_id}/tickets"): "api_incident",
+    ("DELETE", "/agent/api/incidents/{incident_id}/tickets/{ticket_id}"): "api_incident",
     ("GET", "/agent/incidents"): "page_incidents",
     ("POST", "/agent/incidents"): "page_incidents",
     ("GET", "/agent/incidents/{incident_id}"): "page_incident",
@@ -162,6 +168,9 @@ class Desk:
             self.cookies[role] = self.client.cookies["hd_session"]
             self.csrf[role] = csrf_token(self.client.get("/agent").text)
         self.client.cookies.clear()
+        declared = self.client.post("/agent/api/incidents", json=incident(), headers=self.tokens["supervisor"])
+        assert declared.status_code == 201, declared.text
+        self.incident_id = str(declared.json()["id"])  # a network incident, for the link form
 
     def ticket(self, category: str = "network", channel: str = "web-chat") -> tuple[str, str]:
         payload = handoff_payload(category=category)
@@ -199,6 +208,7 @@ class Desk:
             "text": "a reply",
             "note": "done",
             "reason": "needs experts",
+            "incident_id": self.incident_id,
         }
         if method == "GET":
             return self.client.get(url, follow_redirects=False)
