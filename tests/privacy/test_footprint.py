@@ -25,6 +25,7 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 
 from helpdesk.cli import main
+from helpdesk.incidents.store import IncidentStore
 from helpdesk.privacy.inventory import CUSTOMER_TABLES, FILES
 from tests.conftest import SERVICE_TOKEN, csrf_token
 from tests.handoffs.conftest import handoff_payload
@@ -38,8 +39,9 @@ BOB = {"name": "Bob Beispiel", "email": "bob.beispiel@example.net", "number": "9
 
 
 def footprint(desk, trackers, agent: httpx.Client, who: dict[str, str]) -> dict[str, str]:
-    """Everything one customer leaves: a chat with searches, a click and a handoff; a mail with an attachment
-    and its automatic reply; an article draft from the mail ticket. Their two tickets."""
+    """Everything one customer leaves: a chat with searches, a click, a subscription to a known incident and a
+    handoff; a mail with an attachment and its automatic reply; an article draft from the mail ticket. Their two
+    tickets."""
     conv, intro = who["conv"], f"mein Name ist {who['name']}, Kundennummer {who['number']}"
     http = desk.http
     for query in (
@@ -65,6 +67,24 @@ def footprint(desk, trackers, agent: httpx.Client, who: dict[str, str]) -> dict[
         ).status_code
         == 204
     )
+    outage = IncidentStore(desk.store).declare(
+        title="Störung im Netz",
+        category="network",
+        team="network",
+        product=None,
+        postal_prefixes=[],
+        status="investigating",
+        started_at=None,
+        expected_resolution_at=None,
+        messages={"de": "Wir arbeiten an der Störung.", "en": None},
+        actor="anna",
+    )
+    subscribed = http.post(
+        f"/api/incidents/{outage['id']}/subscriptions",
+        json={"email": who["email"], "language": "de", "conversation_id": conv},
+        headers=SERVICE,
+    )
+    assert subscribed.status_code == 201, subscribed.text
     trackers.rasa("save", {conv: [(f"Hallo, {intro}", time.time() - 120), ("Router blinkt rot", time.time() - 60)]})
     payload = handoff_payload(
         description=f"Router blinkt rot, {intro}", contact={"name": who["name"], "email": who["email"], "phone": None}
