@@ -72,10 +72,25 @@ MIN_PREFIX = 5  # shortest word that may stand for a compound it starts
 DENSE_WEIGHT = 0.3  # dense similarity of a section, scaled to 0-1 within the article
 DENSE_BONUS = 0.2  # without similarities: the section the search linked
 STEPS_BONUS = 0.05  # between equals, the how-to (a numbered list) wins
-# The lead, "Symptoms" and "When to contact support" describe the problem or the next
-# step, not the solution: shown only when they match clearly better than every other section.
+# The lead, "Symptoms", "What you need" and "When to contact support" describe the problem,
+# the preparation or the next step, not the solution: shown only when they match clearly
+# better than every other section.
 NON_SOLUTION_MARGIN = 0.35
-NON_SOLUTION_HEADINGS = re.compile(r"support|contact|kontakt|symptom", re.I)
+NON_SOLUTION_HEADINGS = re.compile(
+    r"support|contact|kontakt|symptom|what you need|was sie brauchen|before you start|bevor sie", re.I
+)
+SUPPORT_HEADINGS = re.compile(r"support|contact|kontakt", re.I)
+# A customer who asks what to have ready, what proof is needed or whether a replacement comes
+# asks for the "When to contact support" section: for them it is the answer, not the next step.
+ASKS_FOR_SUPPORT = re.compile(
+    r"\b(?:what (?:do|would|will) you need|need from me|what (?:info|information|details|proof|evidence)"
+    r"|have ready|contact you|call you|replacement|send (?:me )?a new one"
+    r"|was (?:braucht|brauchen) (?:ihr|sie)|was muss ich (?:angeben|bereithalten|mitschicken)"
+    r"|welche (?:angaben|infos|informationen|unterlagen|nachweise)|nachweis|bereithalten|bereit halten"
+    r"|wenn ich mich (?:bei euch |bei ihnen )?melde|einschicken|austauschen|ersatzger)",
+    re.I,
+)
+SUPPORT_ASKED_BONUS = 0.2
 
 _LIST_ITEM = re.compile(r"^( {0,3})(\d{1,9}[.)]|[-+*])\s+(.*)$")
 _NUMBERED_LINE = re.compile(r"^ {0,3}\d{1,9}[.)]\s", re.M)
@@ -128,7 +143,8 @@ def answer_passage(
     if not terms.sections:
         return Passage("", "", None, None)
     weights, total = _query_weights(query, lang, terms)
-    section = _choose_section(terms, weights, total, matched_section, section_scores)
+    asks_support = ASKS_FOR_SUPPORT.search(query) is not None
+    section = _choose_section(terms, weights, total, matched_section, section_scores, asks_support)
     blocks = _parse_blocks(section.markdown)
     relevance = _Relevance(weights, lang)
     rows = _matching_rows(blocks, relevance)
@@ -187,6 +203,7 @@ class _Terms:
     sorted_vocabulary: tuple[str, ...]  # for the compounds that start with a query word (bisect)
     steps: tuple[bool, ...]  # the section has a numbered list (how-to steps)
     solution: tuple[bool, ...]  # a solution section: not the lead, symptoms or support
+    support: tuple[bool, ...]  # a "When to contact support" section
 
 
 _TERMS: dict[tuple[str, str, str], _Terms] = {}
@@ -217,6 +234,7 @@ def _article_terms(article: Article, lang: str, stored: Mapping[int, tuple[str, 
             tuple(sorted(vocabulary)),
             tuple(_has_steps(s.markdown) for _, s in pairs),
             tuple(s.heading is not None and not NON_SOLUTION_HEADINGS.search(s.heading) for _, s in pairs),
+            tuple(s.heading is not None and SUPPORT_HEADINGS.search(s.heading) is not None for _, s in pairs),
         )
         _TERMS[key] = terms
     return terms
@@ -295,6 +313,7 @@ def _choose_section(
     total: float,
     matched: Section | None,
     section_scores: Mapping[int, float] | None,
+    asks_support: bool = False,
 ) -> Section:
     total = total or 1.0
     dense = _dense_bonus(terms, matched, section_scores)
@@ -331,7 +350,9 @@ def _choose_section(
         # dense space: a customer's problem description is closest to the article's ("Internet
         # geht nicht, rote Lampe am Router" to the lead "Leuchtet die Internet-LED ... rot"),
         # so against a solution section they compete on words alone.
-        solution = terms.solution[i]
+        solution = terms.solution[i] or (asks_support and terms.support[i])
+        if asks_support and terms.support[i]:
+            score += SUPPORT_ASKED_BONUS
         if not solution and not any(
             m and (key[0] not in terms.title or _is_exact_term(key[0])) for key, m in matches.items()
         ):

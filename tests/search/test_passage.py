@@ -139,6 +139,32 @@ def test_matching_symptom_words_still_give_the_steps():
     assert p.section == "Steps"
 
 
+@pytest.mark.parametrize(
+    ("article_id", "query"),
+    [
+        (
+            "en-slow-internet-speed",
+            "speed is far below my contract for weeks, I want a discount. what proof do you need?",
+        ),
+        ("de-internet-langsam", "seit wochen viel zu langsam, ich will eine minderung. was braucht ihr als nachweis?"),
+        (
+            "en-office-crash-on-start",
+            "office still crashes after the repair. what do you need from me when I contact you?",
+        ),
+    ],
+)
+def test_asking_what_to_have_ready_gets_the_support_section(article_id, query):
+    """For a customer asking what support needs, "When to contact support" is the answer."""
+    assert NON_SOLUTION_HEADINGS.search(passage(article_id, query).section or "")
+
+
+def test_the_preparation_does_not_answer_how_to_set_up():
+    p = passage(
+        "en-router-setup", "new router arrived today, never set one up. what do I plug where and what comes next?"
+    )
+    assert p.section == "Steps"
+
+
 ARTEFACT = re.compile(r"\w \s*[,.;:!?)](?!\w)|\w -\w|\*\*|__|`|\|")
 CODE = re.compile(r"(`+).+?\1")
 
