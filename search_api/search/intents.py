@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 MAX_ARTICLES = 500
 # A softmax over a few articles has no room for "none of them": in a KB of three articles an
 # unrelated question still gets about half the probability for one, and the ranking's term
-# (ranking.INTENT_WEIGHTS) made the test fixture's "how do i cancel my contract" an answer
+# (profiles.py) made the test fixture's "how do i cancel my contract" an answer
 # with the password article. Every evaluated KB with example questions has 34 or more a language.
 MIN_ARTICLES = 10
 MIN_QUESTIONS = 2  # articles with example questions a KB needs at least

