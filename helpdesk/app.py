@@ -16,7 +16,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from helpdesk import edge
-from helpdesk.chat.changes import ticket_changes
 from helpdesk.chat.config import ChatConfig
 from helpdesk.chat.router import router as chat_router
 from helpdesk.deployment import load_checked
@@ -24,6 +23,7 @@ from helpdesk.feedback.api import record_unanswered
 from helpdesk.feedback.api import router as feedback_router
 from helpdesk.handoffs.api import open_handoffs
 from helpdesk.handoffs.api import router as handoffs_router
+from helpdesk.handoffs.changes import ticket_changes
 from helpdesk.inbox.pages import router as inbox_router
 from helpdesk.inbox.stream import router as inbox_stream_router
 from helpdesk.incidents.api import router as incidents_api_router
@@ -53,6 +53,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         # Handoffs first: a bad routing file stops the start before the slow index load.
         with open_handoffs(app, settings) as store:
+            # The desk's database (helpdesk/db.py): feedback, reports and privacy work on its engine.
+            app.state.engine = store.engine
             async with ticket_changes(store, settings.database_url) as app.state.ticket_changes:
                 app.state.search = SearchService.open(settings, freeze_heap=True)
                 watcher = asyncio.create_task(watch_articles(app.state.search)) if settings.watch_articles else None

@@ -15,7 +15,7 @@ sees the same thing and nothing is kept only in memory:
 
 Every message of the live part is appended to the ticket's transcript through
 ``HandoffStore.append_messages``. Event streams wait on their ticket's change
-notices (``helpdesk/chat/changes.py``): every committed write, on any replica,
+notices (``helpdesk/handoffs/changes.py``): every committed write, on any replica,
 wakes them at once; nothing polls.
 """
 
@@ -30,9 +30,10 @@ import httpx
 from sqlalchemy import select
 
 from helpdesk.chat.config import ChatConfig
+from helpdesk.db import utcnow
 from helpdesk.handoffs.models import Handoff, HandoffEvent
 from helpdesk.handoffs.schemas import Message
-from helpdesk.handoffs.store import OPEN_STATUSES, HandoffStore, InvalidTransition, TicketNotFound, utcnow
+from helpdesk.handoffs.store import OPEN_STATUSES, HandoffStore, InvalidTransition, TicketNotFound
 
 # The chat page makes its session id from 128 random bits (32 hex digits); shorter
 # or other ids (REST tests, other channels) are not reachable from a browser.

@@ -17,15 +17,13 @@ an event stream shows the customer's messages as they come.
 Both streams are Server-Sent Events that end after ``STREAM_SECONDS``;
 EventSource reconnects by itself (with ``Last-Event-ID``), so no connection
 outlives a deploy by more than that. Between reads a stream sleeps until its
-ticket changes (``helpdesk/chat/changes.py``), on whichever replica wrote.
+ticket changes (``helpdesk/handoffs/changes.py``), on whichever replica wrote.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import AsyncIterator, Callable
-from typing import Any
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request, status
@@ -33,13 +31,14 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field, ValidationError
 
-from helpdesk.chat.changes import TicketChanges
 from helpdesk.chat.config import ChatConfig, get_chat_config
 from helpdesk.chat.live import LiveChat, RasaUnavailable
+from helpdesk.handoffs.changes import TicketChanges
 from helpdesk.handoffs.schemas import MAX_MESSAGE_CHARS, Text
 from helpdesk.handoffs.store import StoreError, TicketNotFound
 from helpdesk.inbox import security
-from helpdesk.inbox.pages import current_agent, detail_page, forged, streaming_agent
+from helpdesk.inbox.pages import detail_page
+from helpdesk.web import AgentContext, AgentDep, StreamingAgentDep, event, forged, sse
 
 STREAM_SECONDS = 55.0
 KEEP_ALIVE_SECONDS = 15.0  # a comment line this often keeps proxies from closing a quiet stream
@@ -75,11 +74,6 @@ def after_from(request: Request, after: int | None) -> int:
     if last.isdigit():
         return int(last)
     return -1 if after is None else after
-
-
-def event(name: str, data: Any, event_id: int | None = None) -> str:
-    head = f"id: {event_id}\n" if event_id is not None else ""
-    return f"{head}event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
 async def event_stream(
@@ -119,12 +113,6 @@ async def event_stream(
                 return
             remaining = max(0.0, deadline - time.monotonic())
             changed = await subscription.wait(min(ALLOWED_CHECK_SECONDS, remaining))
-
-
-def sse(generator: AsyncIterator[str]) -> StreamingResponse:
-    return StreamingResponse(
-        generator, media_type="text/event-stream", headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-    )
 
 
 # -- customer ---------------------------------------------------------------------------------------
@@ -187,7 +175,9 @@ def wants_json(request: Request) -> bool:
     return "application/json" in request.headers.get("accept", "")
 
 
-async def agent_action(request: Request, who, ticket_id: str, csrf_token: str, done: str, action: Callable) -> Response:
+async def agent_action(
+    request: Request, who: AgentContext, ticket_id: str, csrf_token: str, done: str, action: Callable
+) -> Response:
     """Run one live-chat action for a logged-in agent; JSON for scripts, redirect for forms."""
     agent, session = who
     if not security.check_csrf(session, csrf_token):
@@ -228,7 +218,7 @@ class CloseIn(BaseModel):
 
 
 @router.post("/agent/handoffs/{ticket_id}/live/start", include_in_schema=False)
-async def start_live(ticket_id: str, request: Request, who=Depends(current_agent), csrf_token: str = Form("")):
+async def start_live(ticket_id: str, request: Request, who: AgentDep, csrf_token: str = Form("")):
     return await agent_action(
         request,
         who,
@@ -241,7 +231,7 @@ async def start_live(ticket_id: str, request: Request, who=Depends(current_agent
 
 @router.post("/agent/handoffs/{ticket_id}/live/messages", include_in_schema=False)
 async def agent_message(
-    ticket_id: str, request: Request, who=Depends(current_agent), csrf_token: str = Form(""), text: str = Form("")
+    ticket_id: str, request: Request, who: AgentDep, csrf_token: str = Form(""), text: str = Form("")
 ):
     def send(live: LiveChat, agent):
         body = AgentMessageIn(text=text.strip())
@@ -253,7 +243,7 @@ async def agent_message(
 
 
 @router.post("/agent/handoffs/{ticket_id}/live/hand-back", include_in_schema=False)
-async def hand_back(ticket_id: str, request: Request, who=Depends(current_agent), csrf_token: str = Form("")):
+async def hand_back(ticket_id: str, request: Request, who: AgentDep, csrf_token: str = Form("")):
     return await agent_action(
         request,
         who,
@@ -265,9 +255,7 @@ async def hand_back(ticket_id: str, request: Request, who=Depends(current_agent)
 
 
 @router.post("/agent/handoffs/{ticket_id}/live/close", include_in_schema=False)
-async def close_live(
-    ticket_id: str, request: Request, who=Depends(current_agent), csrf_token: str = Form(""), note: str = Form("")
-):
+async def close_live(ticket_id: str, request: Request, who: AgentDep, csrf_token: str = Form(""), note: str = Form("")):
     def close(live: LiveChat, agent):
         body = CloseIn(note=note.strip() or "Closed in the live chat.")
         return live.close(ticket_id, agent.username, body.note)
@@ -279,8 +267,8 @@ async def close_live(
 async def agent_events(
     ticket_id: str,
     request: Request,
+    who: StreamingAgentDep,
     after: int | None = None,
-    who=Depends(streaming_agent),
     live: LiveChat = Depends(get_live),
 ) -> StreamingResponse:
     agent, _ = who

@@ -52,8 +52,8 @@ class FeedbackIn(BaseModel):
 
 
 def feedback_store(request: Request) -> FeedbackStore:
-    # The handoff store's engine: one database and pool for the whole service.
-    return FeedbackStore(request.app.state.handoffs.engine)
+    # The desk's engine (helpdesk/db.py): one database and pool for the whole service.
+    return FeedbackStore(request.app.state.engine)
 
 
 @router.post(
@@ -106,7 +106,7 @@ def record_unanswered(app: FastAPI, result, call=None) -> None:
     if result.answerable:
         return
     try:
-        FeedbackStore(app.state.handoffs.engine).record_unanswered(
+        FeedbackStore(app.state.engine).record_unanswered(
             result.query,
             result.lang,
             result.confidence,

@@ -53,18 +53,18 @@ def draft_arguments(settings: Settings) -> dict:
 
 
 def cmd_gaps(args: argparse.Namespace) -> int:
+    from helpdesk.db import open_engine
     from helpdesk.feedback.gaps import format_report, gaps_report
     from helpdesk.feedback.store import FeedbackStore
-    from helpdesk.handoffs.store import HandoffStore
 
     if args.days < 1 or args.limit < 1:
         print("gaps: --days and --limit must be at least 1", file=sys.stderr)
         return 2
     settings = Settings.from_env()
-    handoffs = HandoffStore.open(settings.database_url)  # migrates; the engine setup of the service
+    engine = open_engine(settings.database_url)  # migrates; the engine setup of the service
     try:
         report = gaps_report(
-            FeedbackStore(handoffs.engine),
+            FeedbackStore(engine),
             args.days,
             args.limit,
             embedders=None if args.exact else ConfiguredEmbedders(settings),
@@ -72,7 +72,7 @@ def cmd_gaps(args: argparse.Namespace) -> int:
             **draft_arguments(settings),
         )
     finally:
-        handoffs.close()
+        engine.dispose()
     print(json.dumps(report, indent=2, ensure_ascii=False) if args.json else format_report(report))
     return 0
 

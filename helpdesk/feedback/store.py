@@ -1,6 +1,6 @@
 """FeedbackStore: writes and reads customer feedback and unanswered searches.
 
-It works on the handoff store's engine (``app.state.handoffs.engine``) rather
+It works on the desk's engine (helpdesk/db.py, ``app.state.engine``) rather
 than opening one of its own: one database, one connection pool, one migration
 chain, and SQLite's BEGIN IMMEDIATE/WAL setup applies here too. Feedback is an
 upsert on (conversation_id, article_id), atomic on SQLite and PostgreSQL alike
@@ -16,8 +16,8 @@ from typing import Any
 
 from sqlalchemy import Engine, case, func, select
 
+from helpdesk.db import as_utc, engine_transaction, utcnow
 from helpdesk.feedback.models import ArticleFeedback, UnansweredSearch
-from helpdesk.handoffs.store import as_utc, engine_transaction, utcnow
 from helpdesk.privacy.masking import mask
 
 MAX_QUERY_CHARS = 2000  # the /search and /feedback limit; stored texts never grow past it

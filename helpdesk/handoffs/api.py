@@ -29,6 +29,7 @@ from pydantic import BaseModel, Field, ValidationError
 from starlette.datastructures import State
 
 from helpdesk.auth import require_service
+from helpdesk.db import utcnow
 from helpdesk.handoffs.access import ROLES, check_escalation, require_admin
 from helpdesk.handoffs.notifications import NotificationConfig, NotificationWorker
 from helpdesk.handoffs.routing import ExpectedResponse, RoutingConfig
@@ -43,7 +44,6 @@ from helpdesk.handoffs.store import (
     InvalidTransition,
     StoreError,
     TicketNotFound,
-    utcnow,
 )
 from helpdesk.inbox import assist
 from search_api.auth import bearer

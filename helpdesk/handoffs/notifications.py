@@ -35,8 +35,9 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from helpdesk.db import utcnow
 from helpdesk.handoffs.routing import RoutingConfig
-from helpdesk.handoffs.store import HandoffStore, Notification, OutboxJob, utcnow
+from helpdesk.handoffs.store import HandoffStore, Notification, OutboxJob
 
 if TYPE_CHECKING:
     from helpdesk.settings import Settings

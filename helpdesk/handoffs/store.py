@@ -5,11 +5,9 @@ articles shown, its first audit event and its notifications are committed
 together or not at all, before POST /handoffs answers. Idempotency rests on a
 unique index on the client's key, so a retried or concurrent duplicate finds
 the first ticket instead of making a second one, on SQLite and PostgreSQL
-alike. On SQLite every transaction starts with BEGIN IMMEDIATE (writers queue
-on the busy timeout instead of failing) and the journal is WAL with
-synchronous=FULL, so a committed handoff survives a crash of the process;
-secure_delete is on, so a deleted row's bytes do not stay in the file
-(helpdesk/privacy/vacuum.py).
+alike. The engine and its SQLite setup (BEGIN IMMEDIATE, WAL with
+synchronous=FULL, secure_delete) are those of the desk's database
+(helpdesk/db.py), so a committed handoff survives a crash of the process.
 
 Everything returned is plain data (dicts, dataclasses), so callers never hold
 a session; datetimes are timezone-aware UTC.
@@ -26,15 +24,15 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any, overload
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, Engine, case, create_engine, delete, event, func, or_, select, text
+from sqlalchemy import Engine, case, delete, event, func, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from helpdesk.db import as_utc, open_engine, utcnow
 from helpdesk.handoffs.models import (
     PRIORITIES,
     ROLES,
@@ -49,7 +47,6 @@ from helpdesk.handoffs.models import (
     TranscriptMessage,
 )
 from helpdesk.handoffs.schemas import HandoffIn, Message
-from helpdesk.privacy.vacuum import secure_delete_on_connect
 
 # No 0/O, 1/I: a ticket id read out on the phone must not be ambiguous.
 TICKET_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -87,59 +84,8 @@ class AgentNotFound(StoreError):
 Scope = tuple[str, ...] | None  # the teams a caller may see (AgentInfo.scope); None: all
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-@overload
-def as_utc(moment: datetime) -> datetime: ...
-
-
-@overload
-def as_utc(moment: None) -> None: ...
-
-
-def as_utc(moment: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; everything in the store is UTC."""
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 def new_ticket_id() -> str:
     return "HD-" + "".join(secrets.choice(TICKET_ALPHABET) for _ in range(TICKET_LENGTH))
-
-
-@contextmanager
-def engine_transaction(engine: Engine) -> Iterator[Session]:
-    """One session in one transaction on ``engine``: committed when the block ends, rolled back
-    when it raises. The stores that share the handoff store's database (feedback, reports) use it."""
-    with Session(engine, expire_on_commit=False) as session, session.begin():
-        yield session
-
-
-def make_engine(database_url: str) -> Engine:
-    if database_url.startswith("sqlite"):
-        path = database_url.split(":///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(database_url, connect_args={"check_same_thread": False, "timeout": 30})
-
-        @event.listens_for(engine, "connect")
-        def on_connect(dbapi_connection: Any, _record: Any) -> None:  # pragma: no cover - exercised by every test
-            dbapi_connection.isolation_level = None  # transactions are begun below, not by the driver
-            cursor = dbapi_connection.cursor()
-            for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "busy_timeout=30000"):
-                cursor.execute(f"PRAGMA {pragma}")
-            cursor.close()
-
-        @event.listens_for(engine, "begin")
-        def on_begin(connection: Connection) -> None:  # pragma: no cover
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-        secure_delete_on_connect(engine)  # an erased row leaves no bytes in free pages (helpdesk/privacy)
-        return engine
-    return create_engine(database_url, pool_pre_ping=True)
 
 
 @dataclass(frozen=True)
@@ -177,7 +123,7 @@ class Notification:
 
 
 # PostgreSQL NOTIFY channel of committed handoff changes; the payload is the ticket id
-# (helpdesk/chat/changes.py listens on it in every replica).
+# (helpdesk/handoffs/changes.py listens on it in every replica).
 TICKET_CHANNEL = "helpdesk_ticket_changed"
 
 
@@ -205,12 +151,7 @@ class HandoffStore:
 
     @classmethod
     def open(cls, database_url: str, migrate: bool = True) -> HandoffStore:
-        if migrate:
-            from helpdesk.migrations import upgrade
-
-            make_engine(database_url).dispose()  # creates the SQLite file's directory
-            upgrade(database_url)
-        return cls(make_engine(database_url))
+        return cls(open_engine(database_url, migrate))
 
     def close(self) -> None:
         self.engine.dispose()

@@ -9,119 +9,30 @@ from __future__ import annotations
 
 import logging
 import math
-from datetime import datetime
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, status
+from fastapi import APIRouter, Form, HTTPException, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
-from jinja2 import Environment, FileSystemLoader
 from pydantic import ValidationError
 
 from helpdesk.handoffs.access import may_reassign
 from helpdesk.handoffs.api import detail, escalate
 from helpdesk.handoffs.models import PRIORITIES, STATUSES
 from helpdesk.handoffs.schemas import EscalateIn, NoteIn, ResolveIn
-from helpdesk.handoffs.store import SORTS, AgentInfo, StoreError, TicketNotFound, utcnow
+from helpdesk.handoffs.store import SORTS, AgentInfo, StoreError, TicketNotFound
 from helpdesk.inbox import assist, security
 from helpdesk.inbox.drafts import write_draft
 from helpdesk.inbox.sessions import Limit
-from helpdesk.inbox.transcript import render_message
 from helpdesk.incidents import links
 from helpdesk.incidents.store import IncidentNotFound, IncidentStore
 from helpdesk.mail.store import MailStore
+from helpdesk.web import AgentContext, AgentDep, forged, render
 
-# autoescape=True for every template: customer text is never markup.
-templates = Jinja2Templates(
-    env=Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=True)
-)
 router = APIRouter(prefix="/agent", include_in_schema=False)
 log = logging.getLogger(__name__)
-# Second line of defence behind autoescape: no inline or foreign scripts, no framing (clickjacking of the
-# action buttons), forms post only here, and pages with customer data are not cached.
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "Cache-Control": "no-store",
-}
-
-
-def duration(minutes: float) -> str:
-    minutes = int(abs(minutes))
-    if minutes < 60:
-        return f"{minutes} min"
-    if minutes < 48 * 60:
-        return f"{minutes // 60} h {minutes % 60:02d} min"
-    return f"{minutes // 1440} d {minutes % 1440 // 60} h"
-
-
-def age(moment: datetime | None) -> str:
-    return duration((utcnow() - moment).total_seconds() / 60) if moment else "-"
-
-
-def countdown(due: datetime | None, state: str) -> dict[str, str]:
-    if due is None or state == "resolved":
-        return {"text": "-", "css": "done"}
-    minutes = (due - utcnow()).total_seconds() / 60
-    if minutes < 0:
-        return {"text": f"overdue {duration(minutes)}", "css": "overdue"}
-    return {"text": f"due in {duration(minutes)}", "css": "soon" if minutes < 15 else "ok"}
-
-
-def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    tz = request.app.state.routing.tz
-    context.update(
-        local=lambda moment: moment.astimezone(tz).strftime("%a %d %b %H:%M") if moment else "-",
-        tz_name=tz.key,
-        age=age,
-        countdown=countdown,
-        render_message=render_message,
-    )
-    response = templates.TemplateResponse(request, name, context, status_code=status_code)
-    response.headers.update(SECURITY_HEADERS)
-    return response
-
-
-def login_redirect(request: Request) -> HTTPException:
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return HTTPException(status.HTTP_303_SEE_OTHER, headers={"Location": f"/agent/login?next={quote(target)}"})
-
-
-BACKGROUND_HEADER = "x-helpdesk-background"  # agent-inbox.js's redraws: not the agent's activity
-
-
-def current_agent(request: Request) -> tuple[AgentInfo, security.Session]:
-    session = security.read_session(request, touch=request.headers.get(BACKGROUND_HEADER) != "1")
-    agent = request.app.state.handoffs.agent(session.agent_id) if session else None
-    if agent is None or session is None:
-        raise login_redirect(request)
-    return agent, session
-
-
-def streaming_agent(request: Request) -> tuple[AgentInfo, security.Session]:
-    """Like ``current_agent`` for event streams: they do not count as activity, and answer 401, not a redirect."""
-    session = security.read_session(request, touch=False)
-    agent = request.app.state.handoffs.agent(session.agent_id) if session else None
-    if agent is None or session is None:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "not logged in")
-    return agent, session
-
-
-def forged(request: Request) -> HTMLResponse:
-    return render(
-        request,
-        "error.html",
-        status.HTTP_403_FORBIDDEN,
-        agent=None,
-        message="The form's security token is missing or wrong (CSRF check failed). "
-        "Nothing was changed. Reload the page and try again.",
-    )
 
 
 def safe_next(target: str | None) -> str:
@@ -209,7 +120,7 @@ def visible_teams(request: Request, agent: AgentInfo) -> list[str]:
 @router.get("")
 def inbox(
     request: Request,
-    who=Depends(current_agent),
+    who: AgentDep,
     status_: str = Query("open", alias="status"),
     team: str = "",
     priority: str = "",
@@ -305,12 +216,14 @@ def detail_page(
 
 
 @router.get("/handoffs/{ticket_id}")
-def handoff_page(ticket_id: str, request: Request, who=Depends(current_agent)) -> HTMLResponse:
+def handoff_page(ticket_id: str, request: Request, who: AgentDep) -> HTMLResponse:
     agent, session = who
     return detail_page(request, agent, session, ticket_id)
 
 
-async def act(request: Request, who, ticket_id: str, csrf_token: str, done: str, action) -> Response:
+async def act(
+    request: Request, who: AgentContext, ticket_id: str, csrf_token: str, done: str, action: Callable[[AgentInfo], Any]
+) -> Response:
     agent, session = who
     if not security.check_csrf(session, csrf_token):
         return forged(request)
@@ -331,7 +244,7 @@ async def act(request: Request, who, ticket_id: str, csrf_token: str, done: str,
 
 
 @router.post("/handoffs/{ticket_id}/claim")
-async def claim(ticket_id: str, request: Request, who=Depends(current_agent), csrf_token: str = Form("")):
+async def claim(ticket_id: str, request: Request, who: AgentDep, csrf_token: str = Form("")):
     store = request.app.state.handoffs
     return await act(
         request,
@@ -344,9 +257,7 @@ async def claim(ticket_id: str, request: Request, who=Depends(current_agent), cs
 
 
 @router.post("/handoffs/{ticket_id}/note")
-async def note(
-    ticket_id: str, request: Request, who=Depends(current_agent), csrf_token: str = Form(""), text: str = Form("")
-):
+async def note(ticket_id: str, request: Request, who: AgentDep, csrf_token: str = Form(""), text: str = Form("")):
     store = request.app.state.handoffs
     return await act(
         request,
@@ -362,7 +273,7 @@ async def note(
 async def incident_link(
     ticket_id: str,
     request: Request,
-    who=Depends(current_agent),
+    who: AgentDep,
     csrf_token: str = Form(""),
     incident_id: int = Form(0),
     unlink: str = Form(""),
@@ -380,9 +291,7 @@ async def incident_link(
 
 
 @router.post("/handoffs/{ticket_id}/resolve")
-async def resolve(
-    ticket_id: str, request: Request, who=Depends(current_agent), csrf_token: str = Form(""), note: str = Form("")
-):
+async def resolve(ticket_id: str, request: Request, who: AgentDep, csrf_token: str = Form(""), note: str = Form("")):
     store = request.app.state.handoffs
     return await act(
         request,
@@ -398,7 +307,7 @@ async def resolve(
 async def escalate_form(
     ticket_id: str,
     request: Request,
-    who=Depends(current_agent),
+    who: AgentDep,
     csrf_token: str = Form(""),
     reason: str = Form(""),
     team: str = Form(""),
@@ -411,7 +320,7 @@ async def escalate_form(
 
 
 @router.post("/handoffs/{ticket_id}/draft")
-async def draft(ticket_id: str, request: Request, who=Depends(current_agent), csrf_token: str = Form("")):
+async def draft(ticket_id: str, request: Request, who: AgentDep, csrf_token: str = Form("")):
     """'Draft an article from this ticket' (resolved tickets): writes <drafts_dir>/<lang>/<slug>.md."""
     state = request.app.state
     written = []

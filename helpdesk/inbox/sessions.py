@@ -23,8 +23,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
 
+from helpdesk.db import as_utc, utcnow
 from helpdesk.handoffs.models import Agent, AgentSession, LoginFailure
-from helpdesk.handoffs.store import HandoffStore, as_utc, utcnow
+from helpdesk.handoffs.store import HandoffStore
 
 TOUCH_EVERY = timedelta(seconds=60)  # last_seen_at is written at most this often (or a tenth of the idle time)
 

@@ -17,15 +17,14 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
-from helpdesk.chat.changes import ANY_TICKET
-from helpdesk.chat.live_api import event, sse
+from helpdesk.handoffs.changes import ANY_TICKET
 from helpdesk.handoffs.store import HandoffStore
 from helpdesk.inbox import security
-from helpdesk.inbox.pages import streaming_agent
+from helpdesk.web import StreamingAgentDep, event, sse
 
 STREAM_SECONDS = 55.0
 POLL_SECONDS = 2.0  # at the latest, even without a change notice: a logout ends the stream by then
@@ -59,7 +58,7 @@ def snapshot(store: HandoffStore, request: Request) -> dict[str, Any] | None:
 
 
 @router.get("/agent/events")
-async def inbox_events(request: Request, who=Depends(streaming_agent)) -> StreamingResponse:
+async def inbox_events(request: Request, who: StreamingAgentDep) -> StreamingResponse:
     store: HandoffStore = request.app.state.handoffs
     changes = request.app.state.ticket_changes
 

@@ -13,18 +13,18 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from helpdesk.handoffs.store import AgentInfo, StoreError
 from helpdesk.inbox import security
-from helpdesk.inbox.pages import current_agent, forged, render
 from helpdesk.incidents import api, links
 from helpdesk.incidents.models import INCIDENT_STATUSES
 from helpdesk.incidents.schemas import IncidentIn, IncidentUpdateIn
 from helpdesk.incidents.store import IncidentNotFound
+from helpdesk.web import AgentContext, AgentDep, forged, render
 
 router = APIRouter(prefix="/agent/incidents", include_in_schema=False)
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"  # <input type="datetime-local">
@@ -159,11 +159,11 @@ FORM_ERRORS = (ValidationError, HTTPException, FormError, StoreError)
 
 
 @router.get("")
-def incidents_page(request: Request, who=Depends(current_agent)) -> HTMLResponse:
+def incidents_page(request: Request, who: AgentDep) -> HTMLResponse:
     return list_page(request, *who)
 
 
-async def submit(request: Request, who, action, failed) -> Response:
+async def submit(request: Request, who: AgentContext, action, failed) -> Response:
     """A form post: the CSRF check, then ``action(agent, form)`` in a thread, which answers the
     page to go to; on bad input ``failed(agent, session, message, status, form)`` renders the form
     again with the API's words."""
@@ -180,7 +180,7 @@ async def submit(request: Request, who, action, failed) -> Response:
 
 
 @router.post("")
-async def declare_form(request: Request, who=Depends(current_agent)) -> Response:
+async def declare_form(request: Request, who: AgentDep) -> Response:
     def declare(agent: AgentInfo, form: dict[str, str]) -> str:
         body = IncidentIn(
             title=form.get("title", ""),
@@ -200,13 +200,13 @@ async def declare_form(request: Request, who=Depends(current_agent)) -> Response
 
 
 @router.get("/{incident_id}")
-def incident_page(request: Request, incident_id: int = api.IncidentId, who=Depends(current_agent)) -> HTMLResponse:
+def incident_page(request: Request, who: AgentDep, incident_id: int = api.IncidentId) -> HTMLResponse:
     agent, session = who
     return detail_page(request, agent, session, incident_id)
 
 
 @router.post("/{incident_id}/update")
-async def update_form(request: Request, incident_id: int = api.IncidentId, who=Depends(current_agent)) -> Response:
+async def update_form(request: Request, who: AgentDep, incident_id: int = api.IncidentId) -> Response:
     def update(agent: AgentInfo, form: dict[str, str]) -> str:
         current = api.incident_store(request.app.state).get(incident_id, agent.scope)
         submitted = {"status": form.get("status") or current["status"], **shared_fields(request, form)}

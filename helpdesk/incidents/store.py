@@ -16,13 +16,8 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from helpdesk.handoffs.store import (
-    HandoffStore,
-    InvalidTransition,
-    Scope,
-    StoreError,
-    as_utc,
-)
+from helpdesk.db import as_utc
+from helpdesk.handoffs.store import HandoffStore, InvalidTransition, Scope, StoreError
 from helpdesk.incidents.models import (
     ACTIVE_STATUSES,
     Incident,

@@ -22,10 +22,11 @@ from typing import Any
 import httpx
 from pydantic import ValidationError
 
+from helpdesk.db import utcnow
 from helpdesk.handoffs.api import create_routed
 from helpdesk.handoffs.routing import OTHER_CATEGORY, RoutingConfig
 from helpdesk.handoffs.schemas import MAX_MESSAGE_CHARS, HandoffIn, Message
-from helpdesk.handoffs.store import HandoffStore, utcnow
+from helpdesk.handoffs.store import HandoffStore
 from helpdesk.mail import attachments, loop, replies, threads
 from helpdesk.mail.config import MailSettings
 from helpdesk.mail.parsing import ParsedMail, new_text, parse, question

@@ -9,15 +9,17 @@ that does not exist gets.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, Response
 
+from helpdesk.db import utcnow
 from helpdesk.handoffs.schemas import Message, NoteIn
-from helpdesk.handoffs.store import AgentInfo, InvalidTransition, StoreError, TicketNotFound, utcnow
-from helpdesk.inbox.pages import act, current_agent, render
+from helpdesk.handoffs.store import AgentInfo, InvalidTransition, StoreError, TicketNotFound
+from helpdesk.inbox.pages import act
 from helpdesk.mail import attachments
 from helpdesk.mail.replies import compose
 from helpdesk.mail.store import MailStore
+from helpdesk.web import AgentDep, render
 
 router = APIRouter(prefix="/agent", include_in_schema=False)
 
@@ -63,7 +65,7 @@ def send_reply(state, ticket_id: str, agent: AgentInfo, text: str) -> None:
 
 @router.post("/handoffs/{ticket_id}/mail")
 async def reply_by_mail(
-    ticket_id: str, request: Request, who=Depends(current_agent), csrf_token: str = Form(""), text: str = Form("")
+    ticket_id: str, request: Request, who: AgentDep, csrf_token: str = Form(""), text: str = Form("")
 ):
     return await act(
         request,
@@ -76,7 +78,7 @@ async def reply_by_mail(
 
 
 @router.get("/handoffs/{ticket_id}/attachments/{token}")
-def download(ticket_id: str, token: str, request: Request, who=Depends(current_agent)) -> Response:
+def download(ticket_id: str, token: str, request: Request, who: AgentDep) -> Response:
     agent, session = who
     state = request.app.state
     try:

@@ -17,9 +17,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from helpdesk.db import as_utc, utcnow
 from helpdesk.handoffs.models import Handoff, HandoffEvent, OutboxItem
 from helpdesk.handoffs.schemas import Message
-from helpdesk.handoffs.store import HandoffStore, Scope, TicketNotFound, as_utc, utcnow
+from helpdesk.handoffs.store import HandoffStore, Scope, TicketNotFound
 from helpdesk.mail.models import AutoReply, MailAttachment, MailMessage
 
 

@@ -68,7 +68,7 @@ def stores_of(request: Request) -> Iterator[CustomerStores]:
 
 def selected(request: Request, body: CustomerIn):
     try:
-        return find(request.app.state.handoffs.engine, *body.selector)
+        return find(request.app.state.engine, *body.selector)
     except SelectorError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
 
@@ -123,4 +123,4 @@ async def erase_customer(
 def audit_log(
     request: Request, limit: int = Query(100, ge=1, le=1000), admin: AgentInfo = Depends(require_admin_agent)
 ) -> dict[str, Any]:
-    return {"entries": audit.entries(request.app.state.handoffs.engine, limit)}
+    return {"entries": audit.entries(request.app.state.engine, limit)}

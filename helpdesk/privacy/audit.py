@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from helpdesk.db import as_utc, utcnow
 from helpdesk.handoffs.models import PrivacyAuditEntry
-from helpdesk.handoffs.store import as_utc, utcnow
 
 
 def add_entry(

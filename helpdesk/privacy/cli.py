@@ -206,14 +206,14 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from helpdesk.handoffs.store import HandoffStore
+    from helpdesk.db import open_engine
     from helpdesk.privacy.audit import entries
 
-    store = HandoffStore.open(Settings.from_env().database_url)
+    engine = open_engine(Settings.from_env().database_url)
     try:
-        rows = entries(store.engine, args.limit)
+        rows = entries(engine, args.limit)
     finally:
-        store.close()
+        engine.dispose()
     print(json.dumps(rows, indent=2))
     return 0
 

@@ -31,6 +31,7 @@ from typing import Any
 from sqlalchemy import CursorResult, Engine, delete, func, or_, select
 from sqlalchemy.orm import Session
 
+from helpdesk.db import as_utc, utcnow
 from helpdesk.feedback.models import ArticleFeedback, UnansweredSearch
 from helpdesk.handoffs.models import (
     ArticleShown,
@@ -41,7 +42,7 @@ from helpdesk.handoffs.models import (
     OutboxItem,
     TranscriptMessage,
 )
-from helpdesk.handoffs.store import HandoffStore, as_utc, utcnow
+from helpdesk.handoffs.store import HandoffStore
 from helpdesk.incidents.models import IncidentSubscription
 from helpdesk.mail.models import AutoReply, MailAttachment, MailMessage
 from helpdesk.mail.store import MailStore

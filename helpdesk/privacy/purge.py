@@ -24,9 +24,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from helpdesk.db import utcnow
 from helpdesk.feedback.models import ArticleFeedback, UnansweredSearch
 from helpdesk.handoffs.models import DeliveryAttempt, Handoff, OutboxItem, PrivacyAuditEntry
-from helpdesk.handoffs.store import HandoffStore, utcnow
+from helpdesk.handoffs.store import HandoffStore
 from helpdesk.incidents.models import Incident, IncidentSubscription
 from helpdesk.mail.models import AutoReply, MailAttachment
 from helpdesk.privacy import audit

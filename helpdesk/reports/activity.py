@@ -25,8 +25,8 @@ from sqlalchemy import DateTime, Engine, Integer, String, UniqueConstraint, sele
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
+from helpdesk.db import as_utc, engine_transaction, utcnow
 from helpdesk.handoffs.models import Base
-from helpdesk.handoffs.store import as_utc, engine_transaction, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +124,6 @@ def record_search(app, result, call=None) -> None:
         return
     answered = result.hits[0].article.id if result.answerable and result.hits else None
     try:
-        ActivityStore(app.state.handoffs.engine).record_search(call.conversation_id, result.lang, answered)
+        ActivityStore(app.state.engine).record_search(call.conversation_id, result.lang, answered)
     except Exception:  # the customer already has the answer; losing one statistic must not surface
         log.exception("could not record a search for the reports")

@@ -21,10 +21,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from helpdesk.db import utcnow
 from helpdesk.feedback.store import FeedbackStore
 from helpdesk.handoffs.routing import RoutingConfig
 from helpdesk.handoffs.schemas import HandoffIn
-from helpdesk.handoffs.store import HandoffStore, utcnow
+from helpdesk.handoffs.store import HandoffStore
 from helpdesk.reports.activity import ActivityStore, ReportConversation
 
 # Share of a day's conversations per local hour (0-23), weekdays; weekends get WEEKEND_SHARE of the volume.

@@ -20,7 +20,7 @@ from datetime import timedelta
 from fastapi import FastAPI
 from prometheus_client.core import REGISTRY, GaugeMetricFamily
 
-from helpdesk.handoffs.store import utcnow
+from helpdesk.db import utcnow
 from helpdesk.reports.queries import (
     PeriodFigures,
     aggregate_backlog,
@@ -170,14 +170,14 @@ class ReportCollector:
             running = [
                 app
                 for app in (ref() for ref in reversed(self.apps))
-                if app is not None and getattr(app.state, "handoffs", None) is not None
+                if app is not None and getattr(app.state, "engine", None) is not None
             ]
             if not running:
                 return []
             app = running[0]
             if self.cached and self.cached[1] == id(app) and time.monotonic() - self.cached[0] < CACHE_SECONDS:
                 return self.cached[2]
-            families = compute(app.state.handoffs.engine)
+            families = compute(app.state.engine)
             self.cached = (time.monotonic(), id(app), families)
             return families
 

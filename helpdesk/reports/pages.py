@@ -17,16 +17,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader
 
+from helpdesk.db import utcnow
 from helpdesk.handoffs.access import may_see_reports
 from helpdesk.handoffs.models import PRIORITIES
-from helpdesk.handoffs.store import utcnow
-from helpdesk.inbox.pages import SECURITY_HEADERS, current_agent
 from helpdesk.reports import charts
 from helpdesk.reports.queries import (
     PERIODS,
@@ -39,6 +38,7 @@ from helpdesk.reports.queries import (
     percent_text,
     table,
 )
+from helpdesk.web import SECURITY_HEADERS, AgentDep
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(
@@ -173,7 +173,7 @@ def build_charts(report: Report) -> dict[str, Any]:
 @router.get("")
 async def reports_page(
     request: Request,
-    who=Depends(current_agent),
+    who: AgentDep,
     period: str = "day",
     start: str = "",
     end: str = "",
@@ -197,7 +197,7 @@ async def reports_page(
     except ReportError as exc:
         return render(request, "reports.html", status.HTTP_400_BAD_REQUEST, error=str(exc), report=None, **context)
     report = await run_in_threadpool(
-        compute_report, request.app.state.handoffs.engine, flt, request.app.state.routing.tz, article_titles(request)
+        compute_report, request.app.state.engine, flt, request.app.state.routing.tz, article_titles(request)
     )
     filters.update(start=flt.start.isoformat(), end=flt.end.isoformat())
     query = urlencode({k: v for k, v in filters.items() if v})
@@ -221,7 +221,7 @@ async def reports_page(
 async def reports_csv(
     request: Request,
     name: str,
-    who=Depends(current_agent),
+    who: AgentDep,
     period: str = "day",
     start: str = "",
     end: str = "",
@@ -243,7 +243,7 @@ async def reports_csv(
     except ReportError as exc:
         return Response(f"{exc}\n", status.HTTP_400_BAD_REQUEST, media_type="text/plain", headers=SECURITY_HEADERS)
     report = await run_in_threadpool(
-        compute_report, request.app.state.handoffs.engine, flt, request.app.state.routing.tz, article_titles(request)
+        compute_report, request.app.state.engine, flt, request.app.state.routing.tz, article_titles(request)
     )
     headers, rows = table(report, name, raw=True)
     buffer = io.StringIO()

@@ -39,14 +39,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, and_, exists, func, select
 from sqlalchemy.orm import Session
 
+from helpdesk.db import as_utc, utcnow
 from helpdesk.feedback.gaps import group_exact
 from helpdesk.feedback.models import ArticleFeedback, UnansweredSearch
 from helpdesk.feedback.store import UnansweredRow
 from helpdesk.handoffs.models import PRIORITIES, Handoff, HandoffEvent
-from helpdesk.handoffs.store import OPEN_STATUSES, as_utc, utcnow
-from helpdesk.inbox.pages import duration  # the inbox's way of writing a duration
+from helpdesk.handoffs.store import OPEN_STATUSES
 from helpdesk.incidents.links import TICKET_LINKED, TICKET_UNLINKED
 from helpdesk.reports.activity import ReportArticleView, ReportConversation
+from helpdesk.web import duration  # the inbox's way of writing a duration
 
 PERIODS = ("day", "week")
 MAX_DAYS = 366  # the longest range one report reads

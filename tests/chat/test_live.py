@@ -321,7 +321,7 @@ def test_cancelled_streams_never_block_a_writer():
     import asyncio
     import random
 
-    from helpdesk.chat.changes import TicketChanges
+    from helpdesk.handoffs.changes import TicketChanges
 
     async def scenario():
         changes = TicketChanges(asyncio.get_running_loop())

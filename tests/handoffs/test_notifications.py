@@ -143,8 +143,8 @@ def test_pending_notifications_survive_a_restart(make_webhook, make_settings, tm
         with store.transaction() as s:
             from sqlalchemy import update
 
+            from helpdesk.db import utcnow
             from helpdesk.handoffs.models import OutboxItem
-            from helpdesk.handoffs.store import utcnow
 
             s.execute(update(OutboxItem).values(next_attempt_at=utcnow()))  # skip the 30 s backoff
         store.outbox_signal.set()

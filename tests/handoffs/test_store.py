@@ -8,15 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.exc import IntegrityError
 
+from helpdesk.db import utcnow
 from helpdesk.handoffs.schemas import HandoffIn, Message
-from helpdesk.handoffs.store import (
-    AgentExists,
-    IdempotencyConflict,
-    InvalidTransition,
-    Notification,
-    TicketNotFound,
-    utcnow,
-)
+from helpdesk.handoffs.store import AgentExists, IdempotencyConflict, InvalidTransition, Notification, TicketNotFound
 from tests.handoffs.conftest import handoff_payload
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)

@@ -155,8 +155,8 @@ def test_search_sort_and_the_waiting_flag(client):
     # A customer who writes after the handoff is waiting; the bot conversation before it is not.
     assert "customer waiting" not in client.get("/agent").text
     live = client.app.state.handoffs
+    from helpdesk.db import utcnow
     from helpdesk.handoffs.schemas import Message
-    from helpdesk.handoffs.store import utcnow
 
     live.append_messages(first, [Message(sender="customer", text="Hallo?", timestamp=utcnow())], actor="customer")
     row = re.search(rf'<tr data-ticket="{first}".*?</tr>', client.get("/agent").text, re.S).group(0)

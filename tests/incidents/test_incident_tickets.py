@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from helpdesk.handoffs.store import utcnow
+from helpdesk.db import utcnow
 from helpdesk.reports.queries import fetch_handoffs
 from tests.handoffs.conftest import SERVICE, handoff_payload
 from tests.incidents.conftest import incident

@@ -10,7 +10,7 @@ from email import policy
 
 from sqlalchemy import text
 
-from helpdesk.handoffs.store import utcnow
+from helpdesk.db import utcnow
 from helpdesk.privacy.files import CustomerFiles
 from helpdesk.privacy.purge import purge
 from helpdesk.privacy.retention import PrivacyConfig

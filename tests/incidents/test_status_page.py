@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from xml.etree import ElementTree
 
-from helpdesk.handoffs.store import utcnow
+from helpdesk.db import utcnow
 from helpdesk.incidents.models import Incident
 from tests.incidents.conftest import incident
 

@@ -22,8 +22,8 @@ import pytest
 from sqlalchemy import text
 
 from helpdesk.app import create_app
+from helpdesk.db import as_utc
 from helpdesk.handoffs.routing import RoutingConfig
-from helpdesk.handoffs.store import as_utc
 from helpdesk.reports.demo import demo_articles, generate
 from tests.conftest import csrf_token
 from tests.handoffs.conftest import SERVICE, running

@@ -1,4 +1,4 @@
-"""Wakes the live chat's event streams when their ticket changes, on every replica, without polling.
+"""Wakes the event streams of the live chat and the inbox list when a ticket changes, on every replica, without polling.
 
 Every committed write to a handoff (a customer's or an agent's message, "Reply
 live", hand-back, resolve — from any endpoint of any replica) names its ticket
