@@ -64,7 +64,7 @@ class Receiver:
         self.first_complete: float | None = None  # monotonic time when every expected recipient had one
         self.expected = 0
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+    async def handle_DATA(self, server: Any, _state: Any, envelope: Any) -> str:
         with self.lock:
             for rcpt in envelope.rcpt_tos:
                 self.per_recipient[rcpt] += 1
@@ -141,7 +141,7 @@ def run_sender() -> int:
 
 
 class Sender(Service):
-    """The sending process (this script with ``--sender``); killed and stopped as the crash check's service."""
+    """The sending process (this script with ``--sender``); killed and ended as the crash check's service."""
 
     def __init__(self, env: dict[str, str], log: Path):
         self.env, self.log = env, log
