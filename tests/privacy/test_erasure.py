@@ -24,7 +24,7 @@ from helpdesk.feedback.store import FeedbackStore
 from helpdesk.incidents.store import IncidentStore
 from helpdesk.privacy.audit import entries
 from helpdesk.reports.activity import ActivityStore
-from tests.privacy.conftest import make_handoff, table_dump
+from tests.privacy.conftest import declare_outage, make_handoff, table_dump
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 ERIKA_CONVS = ("conv-erika-1", "conv-erika-2")
@@ -84,21 +84,9 @@ def desk(store, trackers, monkeypatch):
     feedback.record_unanswered("asked by nobody known", "en", 0.1, 0.5, None)
     for conv in (*ERIKA_CONVS, *OTHER_CONVS):
         ActivityStore(store.engine).record_search(conv, "de", "router-no-internet")
-    incidents = IncidentStore(store)
-    outage = incidents.declare(
-        title="Outage",
-        category="network",
-        team="network",
-        product=None,
-        postal_prefixes=[],
-        status="investigating",
-        started_at=None,
-        expected_resolution_at=None,
-        messages={"de": "Störung", "en": "Outage"},
-        actor="sue",
-    )
+    incidents, outage = IncidentStore(store), declare_outage(store)
     for conv in ("conv-erika-2", "conv-bob"):  # the bot told them of the outage
-        incidents.record_told(outage["id"], conv, "de")
+        incidents.record_told(outage, conv, "de")
     start = time.time() - 3600
     before = trackers.rasa(
         "save",

@@ -29,7 +29,7 @@ from helpdesk.mail.store import MailStore
 from helpdesk.privacy.audit import entries
 from helpdesk.privacy.purge import parse_interval
 from helpdesk.reports.activity import ActivityStore
-from tests.privacy.conftest import make_handoff, set_updated, table_dump
+from tests.privacy.conftest import declare_outage, make_handoff, set_updated, table_dump
 
 NOW = datetime.now(UTC)
 DAY = 86400
@@ -73,23 +73,11 @@ def test_purge_deletes_what_is_past_its_period_in_batches(store, trackers, confi
         ActivityStore(store.engine).record_search(
             f"conv-report-{age}", "de", "router-no-internet", now=NOW - timedelta(days=age)
         )
-    incidents = IncidentStore(store)
-    outage = incidents.declare(
-        title="Outage",
-        category="network",
-        team="network",
-        product=None,
-        postal_prefixes=[],
-        status="investigating",
-        started_at=None,
-        expected_resolution_at=None,
-        messages={"de": "Störung", "en": "Outage"},
-        actor="sue",
-    )
+    incidents, outage = IncidentStore(store), declare_outage(store)
     for age in (151, 160, 149):  # the reports' record of the conversations told of an incident
         told_at = NOW - timedelta(days=age)
         store.clock = lambda moment=told_at: moment
-        incidents.record_told(outage["id"], f"conv-told-{age}", "de")
+        incidents.record_told(outage, f"conv-told-{age}", "de")
     store.clock = utcnow
     t = time.time()
     trackers.rasa(
