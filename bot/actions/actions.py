@@ -283,6 +283,7 @@ class ActionSearch(HelpdeskAction):
                 SlotSet("flow", None),
             ]
         values = incidents.notice_values(step.incident)
+        await backend().incident_told(step.incident["id"], tracker.sender_id, lang)
         say(dispatcher, "incident_known", lang, **values)
         end = "incident_expected" if values["expected"] else "incident_unknown_end"
         say(dispatcher, end, lang, **values)

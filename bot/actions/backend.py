@@ -213,6 +213,22 @@ class Backend:
             return []
         return response.json().get("incidents") or []
 
+    async def incident_told(self, incident_id: int, conversation_id: str, lang: str) -> bool:
+        """POST /api/incidents/{id}/told: the desk counts the customer as told of the incident (the
+        reports); losing one count must not break the turn."""
+        body = {"conversation_id": conversation_id[:200], "language": lang}
+        try:
+            response = await self.client.post(
+                f"/api/incidents/{int(incident_id)}/told", json=body, timeout=self.timeout
+            )
+        except httpx.HTTPError as exc:
+            log.warning("POST /api/incidents/%s/told failed: %s", incident_id, exc)
+            return False
+        if response.status_code not in (200, 201):
+            log.warning("POST /api/incidents/%s/told: HTTP %s", incident_id, response.status_code)
+            return False
+        return True
+
     async def subscribe_incident(self, incident_id: int, email: str, lang: str, conversation_id: str) -> bool | None:
         """POST /api/incidents/{id}/subscriptions: True when the customer will be told, False
         when the desk refused the address (422), None when it failed otherwise (or the incident

@@ -142,6 +142,10 @@ async def test_the_first_reply_tells_of_the_outage_and_offers_an_email(search):
         assert c.payloads == ['/inform{"choice": "incident_notify"}', "/request_human"]
         assert c.slots["incident"]["id"] == number and c.slots["incidents_told"] == [number]
         assert c.slots["flow"] is None
+        told = search.query(
+            "SELECT conversation_id, language FROM incident_conversations WHERE incident_id = ?", number
+        )
+        assert [tuple(r) for r in told] == [("incident-told", "de")]  # the reports count the customer as told
 
         await c.turn(ActionSearch(), '/inform{"choice": "incident_notify"}', "inform", choice("incident_notify"))
         assert "E-Mail-Adresse" in c.text and c.slots["incident_waiting"] == "email"
@@ -158,6 +162,7 @@ async def test_the_first_reply_tells_of_the_outage_and_offers_an_email(search):
         # Told once: the same problem again gets the article.
         await c.turn(ActionSearch(), "Mein Internet ist sehr langsam", "describe_problem")
         assert c.cards and c.cards[0]["article_id"] == "de-internet-langsam"
+        assert len(search.query("SELECT id FROM incident_conversations WHERE incident_id = ?", number)) == 1
 
 
 async def test_an_area_bound_incident_asks_the_postal_code_once(search):

@@ -1,6 +1,6 @@
 """JSON APIs of known incidents: for agents' tools (list, declare, read, update, link tickets; an agent's
-bearer token) and for the bot's action server (which incidents concern a message, "tell me when
-it is fixed"; the service token).
+bearer token) and for the bot's action server (which incidents concern a message, which one it
+told a conversation of, "tell me when it is fixed"; the service token).
 
 The agents' operations back the inbox pages too (helpdesk/incidents/pages.py): ``declare`` and
 ``update`` check what pydantic cannot (the routing file's categories, the knowledge base's
@@ -283,6 +283,16 @@ class SubscriptionOut(BaseModel):
     created: bool
 
 
+class ToldIn(Strict):
+    conversation_id: Annotated[Text, Field(min_length=1, max_length=200)]
+    language: Literal["de", "en"]
+
+
+class ToldOut(BaseModel):
+    incident_id: int
+    created: bool
+
+
 @service_router.get(
     "/active", response_model=ActiveOut, summary="The active incidents that concern a customer's message (the bot asks)"
 )
@@ -329,4 +339,16 @@ def subscribe(body: SubscriptionIn, request: Request, incident_id: int = Inciden
     result = run(
         incident_store(request.app.state).subscribe, incident_id, body.email, body.language, body.conversation_id
     )
+    return JSONResponse(result, status_code=201 if result["created"] else 200)
+
+
+@service_router.post(
+    "/{incident_id}/told",
+    status_code=201,
+    response_model=ToldOut,
+    summary="The bot told this conversation of the incident (the reports count it)",
+    responses={200: {"description": "told already"}, 404: {"description": "no such incident"}},
+)
+def record_told(body: ToldIn, request: Request, incident_id: int = IncidentId) -> JSONResponse:
+    result = run(incident_store(request.app.state).record_told, incident_id, body.conversation_id, body.language)
     return JSONResponse(result, status_code=201 if result["created"] else 200)

@@ -64,6 +64,23 @@ class IncidentSubscription(Base):
     notified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class IncidentConversation(Base):
+    """A conversation the bot told of an incident (at most once per incident): the reports count the
+    customers told and, without a ticket in that conversation, the contacts the incident deflected.
+
+    Customer data: erasure finds it by the conversation (helpdesk/privacy).
+    """
+
+    __tablename__ = "incident_conversations"
+    __table_args__ = (UniqueConstraint("incident_id", "conversation_id", name="uq_incident_conversation"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    conversation_id: Mapped[str] = mapped_column(String(200), index=True)
+    language: Mapped[str] = mapped_column(String(8))
+    told_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
 class IncidentEvent(Base):
     """The timeline and audit trail: who declared or changed what, when, and the public message
     at that moment."""

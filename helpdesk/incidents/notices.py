@@ -2,8 +2,10 @@
 
 Resolving an incident enqueues one mail per subscriber in the notification outbox
 (helpdesk/handoffs/notifications.py), in the same transaction that resolves it and marks each
-subscription as told: a crash delays a notice but neither loses nor repeats it, and the outbox's
-worker delivers and retries it like every other mail of the desk. The mail is in the language the
+subscription as told: a crash enqueues each notice once or not at all, never twice, and the
+outbox's worker delivers and retries it like every other mail of the desk, at least once (a
+sending process killed after the SMTP server took a mail, before it recorded that, sends that
+mail again when its lease ends; scripts/bench_incident_mail.py measures it). The mail is in the language the
 customer chatted in, automatic (null envelope sender, ``Auto-Submitted``: no machine answers it),
 and links the status page.
 """

@@ -21,6 +21,7 @@ from helpdesk.handoffs.store import HandoffStore, InvalidTransition, Scope, Stor
 from helpdesk.incidents.models import (
     ACTIVE_STATUSES,
     Incident,
+    IncidentConversation,
     IncidentEvent,
     IncidentSubscription,
 )
@@ -176,6 +177,25 @@ class IncidentStore:
                     )
                 )
         return {"incident_id": incident_id, "email": email, "created": row is None}
+
+    def record_told(self, incident_id: int, conversation_id: str, language: str) -> dict[str, Any]:
+        """The bot told a conversation of the incident; once per conversation (a repeat changes nothing)."""
+        now = self.handoffs.clock()
+        with self.handoffs.transaction() as s:
+            incident = self._load(s, incident_id, None, for_update=True)  # one writer at a time
+            row = s.scalar(
+                select(IncidentConversation).where(
+                    IncidentConversation.incident_id == incident.id,
+                    IncidentConversation.conversation_id == conversation_id,
+                )
+            )
+            if row is None:
+                s.add(
+                    IncidentConversation(
+                        incident_id=incident.id, conversation_id=conversation_id, language=language, told_at=now
+                    )
+                )
+        return {"incident_id": incident_id, "created": row is None}
 
     # -- reads -----------------------------------------------------------------------------------
     def get(self, incident_id: int, teams: Scope = None) -> dict[str, Any]:

@@ -7,8 +7,9 @@ handoffs, conversations or addresses: the transcripts, articles shown, history,
 notifications and their delivery log, the mails' Message-IDs and attachments (rows
 and files), the article drafts written from the tickets, their "solved"/"not solved"
 clicks, their unanswered questions (``/search`` keeps the conversation id), the
-reports' record of their conversations, the auto-reply record of their addresses and
-Rasa's tracker events (helpdesk/privacy/tracker.py). Nothing is matched by free text,
+reports' record of their conversations, the known incidents the bot told them of,
+their "tell me when it is fixed" subscriptions and notices, the auto-reply record of their
+addresses and Rasa's tracker events (helpdesk/privacy/tracker.py). Nothing is matched by free text,
 so another customer's rows are never touched. helpdesk/privacy/inventory.py lists
 every table and column and how it is found.
 
@@ -43,7 +44,7 @@ from helpdesk.handoffs.models import (
     TranscriptMessage,
 )
 from helpdesk.handoffs.store import HandoffStore
-from helpdesk.incidents.models import IncidentSubscription
+from helpdesk.incidents.models import IncidentConversation, IncidentSubscription
 from helpdesk.mail.models import AutoReply, MailAttachment, MailMessage
 from helpdesk.mail.store import MailStore
 from helpdesk.privacy import audit
@@ -156,8 +157,9 @@ def handoff_rows(ids: list[int]) -> list[tuple[str, Any, Any]]:
 
 
 # Rows kept per conversation id outside the handoffs: the customer's clicks, unanswered
-# questions, and the reports' record of the conversation and the articles it was shown.
-CONVERSATION_TABLES = (ArticleFeedback, UnansweredSearch, ReportConversation, ReportArticleView)
+# questions, the reports' record of the conversation and the articles it was shown, and the
+# known incidents the bot told it of.
+CONVERSATION_TABLES = (ArticleFeedback, UnansweredSearch, ReportConversation, ReportArticleView, IncidentConversation)
 
 
 def other_rows(selection: Selection) -> list[tuple[str, Any, Any]]:
@@ -338,6 +340,19 @@ def export(stores: CustomerStores, selection: Selection, actor: str) -> dict[str
                 select(IncidentSubscription).where(subscriptions_of(selection)).order_by(IncidentSubscription.id)
             )
         ]
+        told = [
+            {
+                "incident_id": t.incident_id,
+                "conversation_id": t.conversation_id,
+                "language": t.language,
+                "told_at": as_utc(t.told_at),
+            }
+            for t in s.scalars(
+                select(IncidentConversation)
+                .where(IncidentConversation.conversation_id.in_(convs))
+                .order_by(IncidentConversation.id)
+            )
+        ]
     drafts = [
         {"path": str(path.relative_to(stores.files.drafts_dir)), "text": path.read_text(encoding="utf-8")}
         for path in stores.files.drafts(selection.tickets)
@@ -356,6 +371,7 @@ def export(stores: CustomerStores, selection: Selection, actor: str) -> dict[str
         "report_article_views": views,
         "mail_auto_replies": auto_replies,
         "incident_subscriptions": subscriptions,
+        "incident_conversations": told,
         "article_drafts": drafts,
         "conversation_events": events,
         "tracker_store": "included" if tracker is not None else "not configured",
@@ -380,6 +396,7 @@ def export_counts(document: dict[str, Any]) -> dict[str, int]:
                 "mail_auto_replies",
                 "article_drafts",
                 "incident_subscriptions",
+                "incident_conversations",
             )
         },
         "tracker_events": len(document["conversation_events"]),

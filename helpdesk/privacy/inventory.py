@@ -42,6 +42,7 @@ CUSTOMER_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "report_conversations": ("the customer's conversations", ("conversation_id",)),
     "report_article_views": ("the customer's conversations", ("conversation_id",)),
     "incident_subscriptions": ("the customer's e-mail addresses and conversations", ("email", "conversation_id")),
+    "incident_conversations": ("the customer's conversations", ("conversation_id",)),
 }
 
 # Their other columns: nothing of the customer.
@@ -92,6 +93,7 @@ OTHER_COLUMNS: dict[str, tuple[str, ...]] = {
     "report_conversations": ("id", "language", "started_at", "last_search_at", "searches", "answered"),
     "report_article_views": ("id", "article_id", "shown_at"),
     "incident_subscriptions": ("id", "incident_id", "language", "created_at", "notified_at"),
+    "incident_conversations": ("id", "incident_id", "language", "told_at"),
 }
 
 # Tables without customer data, and why.

@@ -28,7 +28,7 @@ from helpdesk.db import utcnow
 from helpdesk.feedback.models import ArticleFeedback, UnansweredSearch
 from helpdesk.handoffs.models import DeliveryAttempt, Handoff, OutboxItem, PrivacyAuditEntry
 from helpdesk.handoffs.store import HandoffStore
-from helpdesk.incidents.models import Incident, IncidentSubscription
+from helpdesk.incidents.models import Incident, IncidentConversation, IncidentSubscription
 from helpdesk.mail.models import AutoReply, MailAttachment
 from helpdesk.privacy import audit
 from helpdesk.privacy import tracker as tracker_store
@@ -156,6 +156,7 @@ def purge(
         (days.unanswered, "unanswered searches", UnansweredSearch, UnansweredSearch.asked_at),
         (days.reports, "report conversations", ReportConversation, ReportConversation.last_search_at),
         (days.reports, "report article views", ReportArticleView, ReportArticleView.shown_at),
+        (days.reports, "incident conversations", IncidentConversation, IncidentConversation.told_at),
         (days.audit, "audit log", PrivacyAuditEntry, PrivacyAuditEntry.at),
     ):
         if period:

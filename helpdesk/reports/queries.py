@@ -23,7 +23,15 @@ Definitions (docs/operators.md, "Reports"):
   (not counted in the rate);
 - *open backlog*: tickets not resolved now, by age, for the team holding them now;
 - per article: *shown* = conversations the service answered with it, *solved* / *not solved*
-  = those conversations' verdicts on it.
+  = those conversations' verdicts on it;
+- known incidents: an incident counts when it was active at some moment of the range (started
+  before its end, not resolved before its start), for the team owning it; *told* = conversations
+  the bot told of it in the range (``incident_conversations``), *told, no ticket* = those of them
+  without a ticket in that conversation; *subscribers* = "e-mail me when it is fixed"
+  subscriptions made in the range; *linked tickets* = tickets linked to it and created in the
+  range; *time to resolve* = resolved minus started (none while it is active);
+- *incident deflections*: conversations told of a known incident without a ticket in that
+  conversation, counted once, in the period they were first told (in the range).
 """
 
 from __future__ import annotations
@@ -36,7 +44,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, and_, exists, func, select
+from sqlalchemy import Engine, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from helpdesk.db import as_utc, utcnow
@@ -46,6 +54,7 @@ from helpdesk.feedback.store import UnansweredRow
 from helpdesk.handoffs.models import PRIORITIES, Handoff, HandoffEvent
 from helpdesk.handoffs.store import OPEN_STATUSES
 from helpdesk.incidents.links import TICKET_LINKED, TICKET_UNLINKED
+from helpdesk.incidents.models import Incident, IncidentConversation, IncidentSubscription
 from helpdesk.reports.activity import ReportArticleView, ReportConversation
 from helpdesk.web import duration  # the inbox's way of writing a duration
 
@@ -244,6 +253,89 @@ def fetch_unanswered(
         ]
 
 
+@dataclass(frozen=True)
+class IncidentFigures:
+    id: int
+    title: str
+    team: str
+    started_at: datetime
+    resolved_at: datetime | None
+    told: int = 0
+    told_no_ticket: int = 0
+    subscribers: int = 0
+    linked_tickets: int = 0
+
+    @property
+    def time_to_resolve(self) -> float | None:
+        return None if self.resolved_at is None else (self.resolved_at - self.started_at).total_seconds()
+
+
+def without_ticket() -> Any:
+    """No ticket was made in the told conversation."""
+    return ~exists().where(Handoff.conversation_id == IncidentConversation.conversation_id)
+
+
+def fetch_incidents(
+    engine: Engine, begin: datetime, end: datetime, language: str | None = None, team: str | None = None
+) -> list[IncidentFigures]:
+    """The incidents active at some moment of the range, with what the range counted of each."""
+    active = [Incident.started_at < end, or_(Incident.resolved_at.is_(None), Incident.resolved_at >= begin)]
+    if team:
+        active.append(Incident.team == team)
+
+    def counted(model, moment, *where) -> Any:
+        in_range = [moment >= begin, moment < end, *where]
+        if language:
+            in_range.append(model.language == language)
+        return (
+            select(func.count())
+            .select_from(model)
+            .where(model.incident_id == Incident.id, *in_range)
+            .correlate(Incident)
+            .scalar_subquery()
+        )
+
+    told = IncidentConversation
+    query = (
+        select(
+            Incident.id,
+            Incident.title,
+            Incident.team,
+            Incident.started_at,
+            Incident.resolved_at,
+            counted(told, told.told_at),
+            counted(told, told.told_at, without_ticket()),
+            counted(IncidentSubscription, IncidentSubscription.created_at),
+            counted(Handoff, Handoff.created_at),
+        )
+        .where(*active)
+        .order_by(Incident.started_at, Incident.id)
+    )
+    with _session(engine) as s:
+        return [
+            IncidentFigures(i, title, t, as_utc(started), as_utc(resolved), *counts)
+            for i, title, t, started, resolved, *counts in s.execute(query)
+        ]
+
+
+def fetch_deflections(
+    engine: Engine, begin: datetime, end: datetime, language: str | None = None, team: str | None = None
+) -> list[datetime]:
+    """When each conversation told of a known incident in the range, without a ticket, was first told."""
+    told = IncidentConversation
+    query = (
+        select(func.min(told.told_at))
+        .where(told.told_at >= begin, told.told_at < end, without_ticket())
+        .group_by(told.conversation_id)
+    )
+    if language:
+        query = query.where(told.language == language)
+    if team:
+        query = query.join(Incident, Incident.id == told.incident_id).where(Incident.team == team)
+    with _session(engine) as s:
+        return [as_utc(at) for at in s.scalars(query)]
+
+
 # -- aggregates ----------------------------------------------------------------------------------
 @dataclass
 class PeriodFigures:
@@ -254,6 +346,7 @@ class PeriodFigures:
     handed_off: int = 0
     unanswered: int = 0
     handoffs: int = 0
+    deflections: int = 0  # conversations told of a known incident without a ticket
     first_responses: list[float] = field(default_factory=list, repr=False)  # seconds
     resolutions: list[float] = field(default_factory=list, repr=False)
 
@@ -325,6 +418,8 @@ class Report:
     articles: list[dict[str, Any]]
     unanswered_searches: int
     gaps: list[dict[str, Any]]
+    incidents: list[IncidentFigures] = field(default_factory=list)
+    tz: ZoneInfo = ZoneInfo("UTC")
 
 
 def aggregate_sla(handoffs: Iterable[HandoffFact], now: datetime) -> list[SlaFigures]:
@@ -394,6 +489,9 @@ def compute_report(
         for t in fetch_open(engine)
         if (not flt.language or t[3] == flt.language) and (not flt.team or t[1] == flt.team)
     ]
+    for told_at in fetch_deflections(engine, begin, end, flt.language, flt.team):
+        periods[local_bucket(told_at)].deflections += 1
+        total.deflections += 1
     unanswered = fetch_unanswered(engine, begin, end, flt.language)
     gaps = [g.as_dict(rank) for rank, g in enumerate(group_exact(unanswered, now)[:TOP_GAPS], start=1)]
     return Report(
@@ -406,6 +504,8 @@ def compute_report(
         article_rows(fetch_articles(engine, begin, end, flt.language), titles),
         len(unanswered),
         gaps,
+        fetch_incidents(engine, begin, end, flt.language, flt.team),
+        tz,
     )
 
 
@@ -419,7 +519,7 @@ def percent_text(value: float | None) -> str:
     return "-" if value is None else f"{value * 100:.1f} %"
 
 
-TABLES = ("overview", "sla", "backlog", "articles", "gaps")
+TABLES = ("overview", "sla", "backlog", "articles", "gaps", "incidents")
 
 
 def table(report: Report, name: str, raw: bool = False) -> tuple[list[str], list[list[Any]]]:
@@ -443,6 +543,7 @@ def table(report: Report, name: str, raw: bool = False) -> tuple[list[str], list
             f"first response p90{unit}",
             f"resolution median{unit}",
             f"resolution p90{unit}",
+            "incident deflections",
         ]
         rows = [
             [
@@ -460,6 +561,7 @@ def table(report: Report, name: str, raw: bool = False) -> tuple[list[str], list
                 secs(p.first_response(0.9)),
                 secs(p.resolution(0.5)),
                 secs(p.resolution(0.9)),
+                p.deflections,
             ]
             for p in [*report.periods, report.total]
         ]
@@ -495,6 +597,43 @@ def table(report: Report, name: str, raw: bool = False) -> tuple[list[str], list
                     g["closest_article_id"] or "",
                 ]
                 for g in report.gaps
+            ],
+        )
+    if name == "incidents":
+        unit = " (s)" if raw else ""
+
+        def when(moment: datetime | None) -> str:
+            if moment is None:
+                return ""
+            return moment.isoformat() if raw else moment.astimezone(report.tz).strftime("%Y-%m-%d %H:%M")
+
+        return (
+            [
+                "incident",
+                "title",
+                "team",
+                "started",
+                "resolved",
+                "told by the bot",
+                "told, no ticket",
+                "subscribers",
+                "linked tickets",
+                f"time to resolve{unit}",
+            ],
+            [
+                [
+                    i.id,
+                    i.title,
+                    i.team,
+                    when(i.started_at),
+                    when(i.resolved_at) or ("" if raw else "active"),
+                    i.told,
+                    i.told_no_ticket,
+                    i.subscribers,
+                    i.linked_tickets,
+                    secs(i.time_to_resolve),
+                ]
+                for i in report.incidents
             ],
         )
     raise ReportError(f"unknown table {name!r} (tables: {', '.join(TABLES)})")

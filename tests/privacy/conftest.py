@@ -24,6 +24,7 @@ from sqlalchemy import text
 
 from helpdesk.handoffs.schemas import HandoffIn
 from helpdesk.handoffs.store import HandoffStore, Notification
+from helpdesk.incidents.store import IncidentStore
 from search_api.settings import PROJECT_ROOT
 from tests.handoffs.conftest import PG_URL, database_url, handoff_payload, postgres_schema  # noqa: F401
 
@@ -75,6 +76,23 @@ def store(database_url) -> Iterator[HandoffStore]:
     store = HandoffStore.open(database_url)
     yield store
     store.close()
+
+
+def declare_outage(store: HandoffStore) -> int:
+    """An active incident of the network team, declared now; its number."""
+    outage = IncidentStore(store).declare(
+        title="Outage",
+        category="network",
+        team="network",
+        product=None,
+        postal_prefixes=[],
+        status="investigating",
+        started_at=None,
+        expected_resolution_at=None,
+        messages={"de": "Störung", "en": "Outage"},
+        actor="sue",
+    )
+    return outage["id"]
 
 
 def make_handoff(

@@ -2,12 +2,12 @@
 
 Customer Erika has three handoffs in two chat conversations (one handoff without her
 e-mail, found through its conversation), feedback, unanswered questions, the reports'
-record of her conversations and Rasa events; Bob and an anonymous chat have the same kinds
-of rows. After ``helpdesk erase --email`` nothing of Erika is left in any table of the desk or in Rasa's tracker store
-(Rasa itself no longer finds her conversations), and Bob's and the anonymous rows are
-exactly as before. The dry run counts the same keys; without ``--yes`` the command asks
-and erases nothing unless the answer is yes. The audit log says who erased what,
-without her address.
+record of her conversations, the incident the bot told her of and Rasa events; Bob and an
+anonymous chat have the same kinds of rows. After ``helpdesk erase --email`` nothing of
+Erika is left in any table of the desk or in Rasa's tracker store (Rasa itself no longer
+finds her conversations), and Bob's and the anonymous rows are exactly as before. The dry
+run counts the same keys; without ``--yes`` the command asks and erases nothing unless the
+answer is yes. The audit log says who erased what, without her address.
 """
 
 from __future__ import annotations
@@ -21,9 +21,10 @@ import pytest
 
 from helpdesk.cli import main
 from helpdesk.feedback.store import FeedbackStore
+from helpdesk.incidents.store import IncidentStore
 from helpdesk.privacy.audit import entries
 from helpdesk.reports.activity import ActivityStore
-from tests.privacy.conftest import make_handoff, table_dump
+from tests.privacy.conftest import declare_outage, make_handoff, table_dump
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 ERIKA_CONVS = ("conv-erika-1", "conv-erika-2")
@@ -83,6 +84,9 @@ def desk(store, trackers, monkeypatch):
     feedback.record_unanswered("asked by nobody known", "en", 0.1, 0.5, None)
     for conv in (*ERIKA_CONVS, *OTHER_CONVS):
         ActivityStore(store.engine).record_search(conv, "de", "router-no-internet")
+    incidents, outage = IncidentStore(store), declare_outage(store)
+    for conv in ("conv-erika-2", "conv-bob"):  # the bot told them of the outage
+        incidents.record_told(outage, conv, "de")
     start = time.time() - 3600
     before = trackers.rasa(
         "save",
@@ -116,6 +120,7 @@ def test_export_has_everything_of_the_customer_and_nothing_else(desk, store, cap
     assert (entry["actor"], entry["action"], entry["selector"]) == ("dpo-anna", "export", "email")
     assert {c["conversation_id"] for c in document["report_conversations"]} == set(ERIKA_CONVS)
     assert {v["conversation_id"] for v in document["report_article_views"]} == set(ERIKA_CONVS)
+    assert [t["conversation_id"] for t in document["incident_conversations"]] == ["conv-erika-2"]
     assert entry["counts"] == {
         "handoffs": 3,
         "article_feedback": 2,
@@ -127,6 +132,7 @@ def test_export_has_everything_of_the_customer_and_nothing_else(desk, store, cap
         "mail_auto_replies": 0,
         "article_drafts": 0,
         "incident_subscriptions": 0,
+        "incident_conversations": 1,
         "tracker_events": sum(desk["trackers"][c] for c in ERIKA_CONVS),
     }
 
@@ -163,6 +169,7 @@ def test_erase_by_email_leaves_nothing_of_the_customer_and_touches_nobody_else(
     assert counts["notification_attempts"] == 3 and counts["article_feedback"] == 2
     assert counts["unanswered_searches"] == 2
     assert counts["report_conversations"] == 2 and counts["report_article_views"] == 2
+    assert counts["incident_conversations"] == 1
     assert counts["tracker_events"] == sum(desk["trackers"][c] for c in ERIKA_CONVS)
 
     dump = table_dump(store)
@@ -180,6 +187,7 @@ def test_erase_by_email_leaves_nothing_of_the_customer_and_touches_nobody_else(
         assert f"question of {conv}" in dump["article_feedback"]
         assert f"unanswered of {conv}" in dump["unanswered_searches"]
         assert conv in dump["report_conversations"] and conv in dump["report_article_views"]
+    assert "conv-bob" in dump["incident_conversations"]
     assert "asked by nobody known" in dump["unanswered_searches"]
     assert len(dump["handoff_messages"].splitlines()) == 3  # Bob's transcript
     assert len(dump["notification_outbox"].splitlines()) == 1

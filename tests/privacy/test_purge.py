@@ -19,15 +19,17 @@ import pytest
 from sqlalchemy import text
 
 from helpdesk.cli import main
+from helpdesk.db import utcnow
 from helpdesk.feedback.store import FeedbackStore
 from helpdesk.inbox.drafts import ticket_of, write_draft
+from helpdesk.incidents.store import IncidentStore
 from helpdesk.mail import attachments
 from helpdesk.mail.parsing import Attachment
 from helpdesk.mail.store import MailStore
 from helpdesk.privacy.audit import entries
 from helpdesk.privacy.purge import parse_interval
 from helpdesk.reports.activity import ActivityStore
-from tests.privacy.conftest import make_handoff, set_updated, table_dump
+from tests.privacy.conftest import declare_outage, make_handoff, set_updated, table_dump
 
 NOW = datetime.now(UTC)
 DAY = 86400
@@ -71,6 +73,12 @@ def test_purge_deletes_what_is_past_its_period_in_batches(store, trackers, confi
         ActivityStore(store.engine).record_search(
             f"conv-report-{age}", "de", "router-no-internet", now=NOW - timedelta(days=age)
         )
+    incidents, outage = IncidentStore(store), declare_outage(store)
+    for age in (151, 160, 149):  # the reports' record of the conversations told of an incident
+        told_at = NOW - timedelta(days=age)
+        store.clock = lambda moment=told_at: moment
+        incidents.record_told(outage, f"conv-told-{age}", "de")
+    store.clock = utcnow
     t = time.time()
     trackers.rasa(
         "save",
@@ -101,6 +109,7 @@ def test_purge_deletes_what_is_past_its_period_in_batches(store, trackers, confi
         "unanswered_searches": 3,
         "report_conversations": 2,
         "report_article_views": 2,
+        "incident_conversations": 2,
         "mail_auto_replies": 0,
         "orphaned_attachment_files": 0,
         "tracker_conversations": 3,
@@ -121,8 +130,8 @@ def test_purge_deletes_what_is_past_its_period_in_batches(store, trackers, confi
             "desk database: SQLite: write-ahead log checkpointed and truncated"
             if store.engine.dialect.name == "sqlite"
             else "desk database: PostgreSQL: VACUUM of article_feedback, handoff_articles, handoff_events, "
-            "handoff_messages, handoffs, notification_attempts, notification_outbox, report_article_views, "
-            "report_conversations, unanswered_searches",
+            "handoff_messages, handoffs, incident_conversations, notification_attempts, notification_outbox, "
+            "report_article_views, report_conversations, unanswered_searches",
             "tracker store: "
             + (
                 "SQLite: no write-ahead log"
@@ -143,6 +152,7 @@ def test_purge_deletes_what_is_past_its_period_in_batches(store, trackers, confi
     assert "unanswered 59" in dump["unanswered_searches"] and "unanswered 6" not in dump["unanswered_searches"]
     assert "conv-report-149" in dump["report_conversations"] and "conv-report-15" not in dump["report_conversations"]
     assert "conv-report-149" in dump["report_article_views"] and "conv-report-160" not in dump["report_article_views"]
+    assert "conv-told-149" in dump["incident_conversations"] and "conv-told-15" not in dump["incident_conversations"]
     assert trackers.rasa("keys") == {"active": 6}
 
     runs = [e for e in entries(store.engine) if e["action"] == "purge"]
