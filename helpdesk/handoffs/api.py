@@ -324,7 +324,7 @@ def list_handoffs(
     limit: int = Query(100, ge=1, le=500),
 ) -> dict[str, Any]:
     team = check_team(request.app.state.routing, team)
-    items = request.app.state.handoffs.list(
+    items = request.app.state.handoffs.list_handoffs(
         status=status_, team=team, priority=priority, limit=limit, teams=agent.scope, q=q, sort=sort
     )
     return {"handoffs": HandoffStore.to_json(items)}

@@ -15,7 +15,6 @@ a session; datetimes are timezone-aware UTC.
 
 from __future__ import annotations
 
-import builtins
 import hashlib
 import json
 import secrets
@@ -320,7 +319,7 @@ class HandoffStore:
         with self.transaction() as s:
             return self._view(self._load(s, ticket_id, teams=teams), full=True)
 
-    def list(
+    def list_handoffs(
         self,
         status: str | None = None,
         team: str | Iterable[str] | None = None,
@@ -598,7 +597,7 @@ class HandoffStore:
         with self.transaction() as s:
             return self._load(s, ticket_id, for_update=False).conversation_id
 
-    def notifications(self, ticket_id: str, teams: Scope = None) -> builtins.list[dict[str, Any]]:
+    def notifications(self, ticket_id: str, teams: Scope = None) -> list[dict[str, Any]]:
         """The outbox rows of a handoff with each delivery attempt (what was sent, when, the answer)."""
         with self.transaction() as s:
             handoff = self._load(s, ticket_id, teams=teams)
@@ -747,7 +746,7 @@ class HandoffStore:
                 agent.teams = ",".join(dict.fromkeys(t.strip() for t in teams if t.strip()))
             return self._agent_info(agent)
 
-    def agents(self) -> builtins.list[AgentInfo]:
+    def agents(self) -> list[AgentInfo]:
         with self.transaction() as s:
             return [self._agent_info(a) for a in s.scalars(select(Agent).order_by(Agent.username))]
 
@@ -806,7 +805,7 @@ class HandoffStore:
         return AgentInfo(agent.id, agent.username, agent.display_name, tuple(agent.team_list), agent.role, agent.active)
 
     # -- notification outbox ---------------------------------------------------------------------
-    def claim_due_notifications(self, now: datetime, lease: timedelta, limit: int = 20) -> builtins.list[OutboxJob]:
+    def claim_due_notifications(self, now: datetime, lease: timedelta, limit: int = 20) -> list[OutboxJob]:
         """Lease due outbox rows to this worker; another worker (or replica) skips them until the lease ends."""
         with self.transaction() as s:
             rows = s.scalars(

@@ -142,7 +142,7 @@ def inbox(
     items = (
         []
         if errors
-        else request.app.state.handoffs.list(
+        else request.app.state.handoffs.list_handoffs(
             status=status_ or None, team=teams, priority=priority or None, teams=agent.scope, q=q, sort=sort
         )
     )

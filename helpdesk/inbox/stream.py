@@ -37,7 +37,7 @@ def snapshot(store: HandoffStore, request: Request) -> dict[str, Any] | None:
     agent = store.agent(session.agent_id) if session else None
     if agent is None:
         return None
-    items = store.list(status="open", teams=agent.scope, limit=500)
+    items = store.list_handoffs(status="open", teams=agent.scope, limit=500)
     waiting = store.waiting(h["ticket_id"] for h in items)
     tickets = [
         {

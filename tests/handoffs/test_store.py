@@ -89,7 +89,7 @@ def test_a_failed_write_leaves_nothing_behind(store):
     with pytest.raises(IntegrityError):
         create(store, notifications=[Notification(None, "x@example.org")])
     assert store.count() == 0
-    assert store.list(status=None) == []
+    assert store.list_handoffs(status=None) == []
 
 
 def test_claim_note_escalate_resolve_with_audit_trail(store):
@@ -128,9 +128,9 @@ def test_list_filters(store):
     a = create(store)[0]["ticket_id"]
     b = create(store)[0]["ticket_id"]
     store.claim(b, "anna")
-    assert [h["ticket_id"] for h in store.list(status="new")] == [a]
-    assert {h["ticket_id"] for h in store.list(status="open", team="network", priority="high")} == {a, b}
-    assert store.list(team="billing") == [] and store.list(priority="low") == []
+    assert [h["ticket_id"] for h in store.list_handoffs(status="new")] == [a]
+    assert {h["ticket_id"] for h in store.list_handoffs(status="open", team="network", priority="high")} == {a, b}
+    assert store.list_handoffs(team="billing") == [] and store.list_handoffs(priority="low") == []
 
 
 def test_append_messages_continues_the_transcript(store):

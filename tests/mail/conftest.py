@@ -269,7 +269,7 @@ class MailDesk:
         return self.store.get(ticket_id)
 
     def tickets(self) -> list[dict[str, Any]]:
-        return self.store.list(limit=500)
+        return self.store.list_handoffs(limit=500)
 
     def login(self, username: str, teams=("software", "network", "billing", "email", "shop-chat")) -> httpx.Client:
         self.store.create_agent(username, username.title(), teams, PASSWORD)

@@ -213,7 +213,7 @@ def test_erase_by_ticket_and_by_phone(desk, store, trackers, capsys):
     assert json.loads(capsys.readouterr().out)["counts"]["handoffs"] == 1
     assert "bob" not in "\n".join(table_dump(store).values()).lower()
     assert set(trackers.rasa("keys")) == {*ERIKA_CONVS, "conv-anonymous"}
-    assert len(store.list()) == 3
+    assert len(store.list_handoffs()) == 3
 
 
 @pytest.mark.parametrize(
@@ -227,4 +227,4 @@ def test_erase_by_ticket_and_by_phone(desk, store, trackers, capsys):
 def test_bad_selectors_are_refused(desk, store, args, message, capsys):
     assert main(["erase", *args]) == 2
     assert message in capsys.readouterr().err
-    assert len(store.list()) == 4
+    assert len(store.list_handoffs()) == 4

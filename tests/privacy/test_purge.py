@@ -145,7 +145,7 @@ def test_purge_deletes_what_is_past_its_period_in_batches(store, trackers, confi
     assert "purge: handoffs: deleted a batch of 1 (3 so far)" in batches
     assert "purge: tracker store: deleted a batch of 2 conversations (6 events)" in batches
 
-    assert sorted(h["ticket_id"] for h in store.list()) == sorted([recent, still_open])
+    assert sorted(h["ticket_id"] for h in store.list_handoffs()) == sorted([recent, still_open])
     dump = table_dump(store)
     assert not any(f"old{i}@" in "\n".join(dump.values()) for i in range(3))
     assert "feedback 10" in dump["article_feedback"] and "feedback 2" not in dump["article_feedback"]
@@ -218,7 +218,7 @@ def test_purge_takes_attachment_files_drafts_and_old_auto_reply_records_along(
         counts["mail_auto_replies"],
         counts["orphaned_attachment_files"],
     ) == (1, 1, 1, 1, 1, 1, 1)
-    assert [h["ticket_id"] for h in store.list()] == [recent]
+    assert [h["ticket_id"] for h in store.list_handoffs()] == [recent]
     assert sorted(p.name for p in files.iterdir()) == sorted([mails.attachments(recent)[0].token, "cd" * 32])
     assert [ticket_of(p) for p in drafts.rglob("*.md")] == [recent]
     with store.engine.connect() as connection:
