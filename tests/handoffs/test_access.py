@@ -121,6 +121,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/agent/incidents/{incident_id}/update"): "page_incident",
     ("GET", "/api/incidents/active"): "service",
     ("POST", "/api/incidents/{incident_id}/subscriptions"): "service",
+    ("POST", "/api/incidents/{incident_id}/told"): "service",
     ("GET", "/status"): "public",
     ("GET", "/status.json"): "public",
     ("GET", "/status.atom"): "public",

@@ -39,9 +39,9 @@ BOB = {"name": "Bob Beispiel", "email": "bob.beispiel@example.net", "number": "9
 
 
 def footprint(desk, trackers, agent: httpx.Client, who: dict[str, str]) -> dict[str, str]:
-    """Everything one customer leaves: a chat with searches, a click, a subscription to a known incident and a
-    handoff; a mail with an attachment and its automatic reply; an article draft from the mail ticket. Their two
-    tickets."""
+    """Everything one customer leaves: a chat with searches, a click, being told of a known incident, a
+    subscription to it and a handoff; a mail with an attachment and its automatic reply; an article draft from
+    the mail ticket. Their two tickets."""
     conv, intro = who["conv"], f"mein Name ist {who['name']}, Kundennummer {who['number']}"
     http = desk.http
     for query in (
@@ -79,6 +79,10 @@ def footprint(desk, trackers, agent: httpx.Client, who: dict[str, str]) -> dict[
         messages={"de": "Wir arbeiten an der Störung.", "en": None},
         actor="anna",
     )
+    told = http.post(
+        f"/api/incidents/{outage['id']}/told", json={"conversation_id": conv, "language": "de"}, headers=SERVICE
+    )
+    assert told.status_code == 201, told.text
     subscribed = http.post(
         f"/api/incidents/{outage['id']}/subscriptions",
         json={"email": who["email"], "language": "de", "conversation_id": conv},
