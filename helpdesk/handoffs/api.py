@@ -45,6 +45,16 @@ from helpdesk.handoffs.store import (
     StoreError,
     TicketNotFound,
 )
+from helpdesk.handoffs.views import (
+    AgentDeactivated,
+    AgentList,
+    AgentView,
+    HandoffList,
+    HandoffView,
+    PasswordSet,
+    Suggestions,
+    TokenCreated,
+)
 from helpdesk.inbox import assist
 from search_api.auth import bearer
 
@@ -291,12 +301,6 @@ def run_action(action: Callable[..., R], *args: Any) -> R:
         raise store_error(exc) from None
 
 
-def run_view(action: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
-    """The view ``action(*args)`` returns (run_action), its datetimes as ISO-8601 strings."""
-    view: dict[str, Any] = HandoffStore.to_json(run_action(action, *args))
-    return view
-
-
 def me_json(agent: AgentInfo) -> dict[str, Any]:
     return {
         "username": agent.username,
@@ -307,12 +311,12 @@ def me_json(agent: AgentInfo) -> dict[str, Any]:
     }
 
 
-@agent_api.get("/me")
+@agent_api.get("/me", response_model=AgentView)
 def me(agent: AgentInfo = Depends(require_agent)) -> dict[str, Any]:
     return me_json(agent)
 
 
-@agent_api.get("/handoffs")
+@agent_api.get("/handoffs", response_model=HandoffList)
 def list_handoffs(
     request: Request,
     agent: AgentInfo = Depends(require_agent),
@@ -327,44 +331,44 @@ def list_handoffs(
     items = request.app.state.handoffs.list_handoffs(
         status=status_, team=team, priority=priority, limit=limit, teams=agent.scope, q=q, sort=sort
     )
-    return {"handoffs": HandoffStore.to_json(items)}
+    return {"handoffs": items}
 
 
-@agent_api.get("/handoffs/{ticket_id}")
+@agent_api.get("/handoffs/{ticket_id}", response_model=HandoffView)
 def get_handoff(ticket_id: str, request: Request, agent: AgentInfo = Depends(require_agent)) -> dict[str, Any]:
-    return run_view(detail, request.app.state, ticket_id, agent)
+    return run_action(detail, request.app.state, ticket_id, agent)
 
 
-@agent_api.post("/handoffs/{ticket_id}/claim")
+@agent_api.post("/handoffs/{ticket_id}/claim", response_model=HandoffView)
 def claim(ticket_id: str, request: Request, agent: AgentInfo = Depends(require_agent)) -> dict[str, Any]:
-    return run_view(request.app.state.handoffs.claim, ticket_id, agent.username, agent.scope)
+    return run_action(request.app.state.handoffs.claim, ticket_id, agent.username, agent.scope)
 
 
-@agent_api.post("/handoffs/{ticket_id}/notes")
+@agent_api.post("/handoffs/{ticket_id}/notes", response_model=HandoffView)
 def add_note(
     ticket_id: str, body: NoteIn, request: Request, agent: AgentInfo = Depends(require_agent)
 ) -> dict[str, Any]:
-    return run_view(request.app.state.handoffs.add_note, ticket_id, agent.username, body.text, agent.scope)
+    return run_action(request.app.state.handoffs.add_note, ticket_id, agent.username, body.text, agent.scope)
 
 
-@agent_api.post("/handoffs/{ticket_id}/resolve")
+@agent_api.post("/handoffs/{ticket_id}/resolve", response_model=HandoffView)
 def resolve(
     ticket_id: str, body: ResolveIn, request: Request, agent: AgentInfo = Depends(require_agent)
 ) -> dict[str, Any]:
-    return run_view(request.app.state.handoffs.resolve, ticket_id, agent.username, body.note, agent.scope)
+    return run_action(request.app.state.handoffs.resolve, ticket_id, agent.username, body.note, agent.scope)
 
 
-@agent_api.post("/handoffs/{ticket_id}/escalate")
+@agent_api.post("/handoffs/{ticket_id}/escalate", response_model=HandoffView)
 def escalate_handoff(
     ticket_id: str, body: EscalateIn, request: Request, agent: AgentInfo = Depends(require_agent)
 ) -> dict[str, Any]:
-    return run_view(escalate, request.app.state, ticket_id, agent, body.reason, body.team)
+    return run_action(escalate, request.app.state, ticket_id, agent, body.reason, body.team)
 
 
-@agent_api.get("/handoffs/{ticket_id}/suggestions")
+@agent_api.get("/handoffs/{ticket_id}/suggestions", response_model=Suggestions)
 def suggestions(ticket_id: str, request: Request, agent: AgentInfo = Depends(require_agent)) -> dict[str, Any]:
     """Agent assist: KB articles (internal ones too) that match the ticket's summary."""
-    view = run_view(request.app.state.handoffs.get, ticket_id, agent.scope)
+    view = run_action(request.app.state.handoffs.get, ticket_id, agent.scope)
     return {"articles": assist.suggestions(request.app.state, view, request.app.state.settings.public_base_url)}
 
 
@@ -410,12 +414,12 @@ def checked_teams(routing: RoutingConfig, teams: list[str], role: str) -> list[s
 admin_api = APIRouter(prefix="/agent/api/admin", tags=["agent API: admin"])
 
 
-@admin_api.get("/agents")
+@admin_api.get("/agents", response_model=AgentList)
 def list_agents(request: Request, admin: AgentInfo = Depends(require_admin_agent)) -> dict[str, Any]:
     return {"agents": [me_json(a) for a in request.app.state.handoffs.agents()]}
 
 
-@admin_api.post("/agents", status_code=201)
+@admin_api.post("/agents", status_code=201, response_model=AgentView)
 def create_agent(body: AgentIn, request: Request, admin: AgentInfo = Depends(require_admin_agent)) -> dict[str, Any]:
     teams = checked_teams(request.app.state.routing, body.teams, body.role)
     agent = run_action(
@@ -429,7 +433,7 @@ def create_agent(body: AgentIn, request: Request, admin: AgentInfo = Depends(req
     return me_json(agent)
 
 
-@admin_api.patch("/agents/{username}")
+@admin_api.patch("/agents/{username}", response_model=AgentView)
 def change_agent(
     username: str, body: AgentChangeIn, request: Request, admin: AgentInfo = Depends(require_admin_agent)
 ) -> dict[str, Any]:
@@ -439,7 +443,7 @@ def change_agent(
     return me_json(agent)
 
 
-@admin_api.post("/agents/{username}/deactivate")
+@admin_api.post("/agents/{username}/deactivate", response_model=AgentDeactivated)
 def deactivate_agent(
     username: str, request: Request, admin: AgentInfo = Depends(require_admin_agent)
 ) -> dict[str, Any]:
@@ -447,7 +451,7 @@ def deactivate_agent(
     return {"username": username, "active": False}
 
 
-@admin_api.post("/agents/{username}/password")
+@admin_api.post("/agents/{username}/password", response_model=PasswordSet)
 def set_password(
     username: str, body: PasswordIn, request: Request, admin: AgentInfo = Depends(require_admin_agent)
 ) -> dict[str, Any]:
@@ -455,7 +459,7 @@ def set_password(
     return {"username": username, "sessions_ended": True}
 
 
-@admin_api.post("/agents/{username}/tokens", status_code=201)
+@admin_api.post("/agents/{username}/tokens", status_code=201, response_model=TokenCreated)
 def create_token(
     username: str, body: TokenIn, request: Request, admin: AgentInfo = Depends(require_admin_agent)
 ) -> dict[str, Any]:

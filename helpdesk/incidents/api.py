@@ -21,7 +21,7 @@ from helpdesk.handoffs.access import check_incident_team
 from helpdesk.handoffs.api import require_agent, store_error
 from helpdesk.handoffs.routing import EMAIL_RE
 from helpdesk.handoffs.schemas import Strict, Text
-from helpdesk.handoffs.store import AgentInfo, HandoffStore, StoreError
+from helpdesk.handoffs.store import AgentInfo, StoreError
 from helpdesk.incidents import links, notices
 from helpdesk.incidents.matching import POSTAL_CODE_RE, named_categories, relevant
 from helpdesk.incidents.schemas import (
@@ -147,7 +147,7 @@ def list_incidents(
     limit: int = Query(100, ge=1, le=500),
 ) -> dict[str, Any]:
     items = run(incident_store(request.app.state).list, state, agent.scope, limit)
-    return {"incidents": HandoffStore.to_json(items)}
+    return {"incidents": items}
 
 
 @router.post(
@@ -158,7 +158,7 @@ def list_incidents(
     responses={403: {"description": "a category of another team"}, 422: {"description": "invalid input"}},
 )
 def declare_incident(body: IncidentIn, request: Request, agent: AgentInfo = Depends(require_agent)) -> dict[str, Any]:
-    return HandoffStore.to_json(run(declare, request.app.state, agent, body))
+    return run(declare, request.app.state, agent, body)
 
 
 @router.get(
@@ -171,7 +171,7 @@ def get_incident(
     request: Request, incident_id: int = IncidentId, agent: AgentInfo = Depends(require_agent)
 ) -> dict[str, Any]:
     store = incident_store(request.app.state)
-    return HandoffStore.to_json(links.in_scope(run(store.get, incident_id, agent.scope), agent.scope))
+    return links.in_scope(run(store.get, incident_id, agent.scope), agent.scope)
 
 
 @router.post(
@@ -187,7 +187,7 @@ def get_incident(
 def update_incident(
     body: IncidentUpdateIn, request: Request, incident_id: int = IncidentId, agent: AgentInfo = Depends(require_agent)
 ) -> dict[str, Any]:
-    return HandoffStore.to_json(links.in_scope(run(update, request.app.state, agent, incident_id, body), agent.scope))
+    return links.in_scope(run(update, request.app.state, agent, incident_id, body), agent.scope)
 
 
 LINK_ERRORS: dict[int | str, dict[str, Any]] = {
@@ -321,7 +321,7 @@ def active_incidents(
         }
         for i in found
     ]
-    return {"incidents": HandoffStore.to_json(incidents)}
+    return {"incidents": incidents}
 
 
 @service_router.post(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
@@ -95,8 +96,31 @@ async def export_customer(
     return HTMLResponse(readable_export(document, state.deployment, state.privacy, state.routing.tz))
 
 
+class ErasureOut(BaseModel):
+    dry_run: bool
+    tickets: list[str]  # the customer's tickets that were erased (or would be)
+    counts: dict[str, int]  # rows and files per table or store
+    storage: list[str]  # what was done to the database files afterwards, in words
+    tracker_store: Literal["included", "not configured"]
+
+
+class AuditEntryOut(BaseModel):
+    at: datetime
+    actor: str
+    action: str
+    selector: str
+    tickets: list[str]
+    counts: dict[str, int]
+    dry_run: bool
+
+
+class AuditLogOut(BaseModel):
+    entries: list[AuditEntryOut]
+
+
 @router.post(
     "/erase",
+    response_model=ErasureOut,
     summary="Erase one customer everywhere, Rasa's tracker store and the files included "
     "(audited); a dry run counts the same keys",
 )
@@ -119,7 +143,7 @@ async def erase_customer(
     return await run_in_threadpool(run)
 
 
-@router.get("/audit", summary="The audit log of erasures, exports and purges, newest first")
+@router.get("/audit", response_model=AuditLogOut, summary="The audit log of erasures, exports and purges, newest first")
 def audit_log(
     request: Request, limit: int = Query(100, ge=1, le=1000), admin: AgentInfo = Depends(require_admin_agent)
 ) -> dict[str, Any]:

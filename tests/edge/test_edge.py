@@ -207,3 +207,23 @@ def test_openapi_references_resolve_and_errors_are_documented(app):
     chat = doc["paths"]["/chat/api/live/{key}"]["get"]["responses"]
     assert {"404", "429"} <= set(chat)
     assert {"401", "413", "429"} <= set(doc["paths"]["/feedback"]["post"]["responses"])
+
+
+def test_every_agent_and_admin_api_answer_has_a_declared_shape(app):
+    """/docs shows what each agent and admin API route answers: its success response is a model.
+    Not the customer's export: everything stored about them, as JSON or as a readable page."""
+    doc = client(app).get("/openapi.json").json()
+    undeclared = []
+    for path, operations in doc["paths"].items():
+        if not path.startswith("/agent/api/") or path == "/agent/api/admin/privacy/export":
+            continue
+        for method, operation in operations.items():
+            success = next(code for code in operation["responses"] if code.startswith("2"))
+            if success == "204":
+                continue
+            schema = operation["responses"][success].get("content", {}).get("application/json", {}).get("schema", {})
+            if "$ref" not in schema:
+                undeclared.append(f"{method.upper()} {path}")
+    assert undeclared == []
+    handoff = doc["components"]["schemas"]["HandoffView"]["properties"]
+    assert {"ticket_id", "summary", "transcript", "events", "notifications"} <= set(handoff)

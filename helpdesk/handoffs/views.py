@@ -1,0 +1,155 @@
+"""What the agent and admin APIs answer: the shapes of a ticket, its history and deliveries, an agent.
+
+The routes declare these as their ``response_model``: the OpenAPI page (/docs) shows each
+response's fields, FastAPI checks every answer against them and writes datetimes as ISO-8601
+UTC (``...Z``). The store hands out plain dicts of its rows (store.py ``_view``), which these
+models validate as they are.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel
+
+
+class ContactView(BaseModel):
+    name: str | None
+    email: str | None
+    phone: str | None
+
+
+class SummaryView(BaseModel):
+    category: str
+    product: str | None
+    description: str
+    tried: str
+    urgency: str
+    impact: str | None
+    contact: ContactView
+
+
+class HandoffListItem(BaseModel):
+    """A ticket as the list shows it."""
+
+    ticket_id: str
+    status: str
+    team: str
+    priority: str
+    language: str
+    channel: str
+    reason: str
+    created_at: datetime
+    updated_at: datetime
+    expected_minutes: int
+    due_at: datetime
+    sla_due_at: datetime
+    on_call: bool
+    assignee: str | None
+    resolution: str | None
+    incident_id: int | None
+    summary: SummaryView
+
+
+class HandoffList(BaseModel):
+    handoffs: list[HandoffListItem]
+
+
+class TranscriptLine(BaseModel):
+    sender: str
+    text: str
+    timestamp: datetime | None
+
+
+class ArticleShownView(BaseModel):
+    article_id: str
+    title: str
+    score: float | None
+    feedback: str
+
+
+class HandoffEvent(BaseModel):
+    """One line of the ticket's history: who did what, and between which teams."""
+
+    at: datetime
+    actor: str
+    action: str
+    note: str | None
+    from_team: str | None
+    to_team: str | None
+
+
+class DeliveryAttemptView(BaseModel):
+    attempt: int
+    at: datetime
+    ok: bool
+    detail: str
+    duration_ms: int
+
+
+class NotificationView(BaseModel):
+    """An outbox row of the ticket (an e-mail or webhook) with each delivery attempt."""
+
+    id: int
+    event: str
+    channel: str
+    target: str
+    state: str
+    attempts: int
+    last_error: str | None
+    delivered_at: datetime | None
+    attempt_log: list[DeliveryAttemptView]
+
+
+class HandoffView(HandoffListItem):
+    """A ticket whole: transcript, articles shown to the customer, history; the outbox rows
+    where the route reads them (``GET /agent/api/handoffs/{ticket_id}``)."""
+
+    transcript: list[TranscriptLine]
+    articles_shown: list[ArticleShownView]
+    events: list[HandoffEvent]
+    notifications: list[NotificationView] | None = None
+
+
+class SuggestedArticle(BaseModel):
+    """Agent assist: an article (internal ones too) that matches the ticket."""
+
+    article_id: str
+    title: str
+    section: str | None
+    audience: str
+    score: float
+    url: str | None  # public articles only
+    passage: str
+
+
+class Suggestions(BaseModel):
+    articles: list[SuggestedArticle]
+
+
+class AgentView(BaseModel):
+    username: str
+    display_name: str
+    teams: list[str]
+    role: str
+    active: bool
+
+
+class AgentList(BaseModel):
+    agents: list[AgentView]
+
+
+class AgentDeactivated(BaseModel):
+    username: str
+    active: bool
+
+
+class PasswordSet(BaseModel):
+    username: str
+    sessions_ended: bool
+
+
+class TokenCreated(BaseModel):
+    username: str
+    name: str
+    token: str  # shown once; only its hash is stored
