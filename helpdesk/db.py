@@ -85,3 +85,22 @@ def open_engine(database_url: str, migrate: bool = True) -> Engine:
         make_engine(database_url).dispose()  # creates the SQLite file's directory
         upgrade(database_url)
     return make_engine(database_url)
+
+
+@contextmanager
+def temporary_schema(base_url: str, prefix: str = "hd_tmp") -> Iterator[str]:
+    """A new, empty PostgreSQL schema, dropped with everything in it when the block ends; yields a URL
+    whose connections use it (their search_path). Tests and benchmarks run on one server side by side."""
+    import os
+    import secrets
+
+    schema = f"{prefix}_{os.getpid()}_{secrets.token_hex(4)}"
+    admin = create_engine(base_url)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield f"{base_url}{'&' if '?' in base_url else '?'}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.dispose()

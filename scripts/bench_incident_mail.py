@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import secrets
 import signal
 import statistics
 import subprocess
@@ -47,6 +46,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from helpdesk.db import temporary_schema  # noqa: E402
 from scripts.handoff_crash_check import Service  # noqa: E402
 from scripts.ports import free_port  # noqa: E402
 
@@ -89,23 +89,6 @@ def receiver() -> Iterator[tuple[Receiver, int]]:
         yield handler, port
     finally:
         controller.stop()
-
-
-@contextmanager
-def fresh_schema(base_url: str) -> Iterator[str]:
-    """A new PostgreSQL schema for one run, dropped afterwards; yields a URL whose connections use it."""
-    from sqlalchemy import create_engine
-
-    schema = f"bench_mail_{os.getpid()}_{secrets.token_hex(4)}"
-    admin = create_engine(base_url)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield f"{base_url}{'&' if '?' in base_url else '?'}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.dispose()
 
 
 def sender_env(database_url: str, smtp_port: int, work: Path) -> dict[str, str]:
@@ -181,11 +164,6 @@ def prepare(database_url: str, subscribers: int) -> tuple[Any, int, list[str]]:
         title="Fibre outage (benchmark)",
         category="network",
         team="network",
-        product=None,
-        postal_prefixes=[],
-        status="investigating",
-        started_at=None,
-        expected_resolution_at=None,
         messages={"de": "Ein Kabel wurde beschädigt.", "en": "A cable was damaged."},
         actor="bench",
     )
@@ -222,7 +200,7 @@ def one_run(base_url: str, subscribers: int, kill: bool, kill_at: float, timeout
     from helpdesk.incidents.notices import Sender as NoticeSender
     from helpdesk.incidents.store import IncidentStore
 
-    with fresh_schema(base_url) as url, receiver() as (handler, port):
+    with temporary_schema(base_url, prefix="bench_mail") as url, receiver() as (handler, port):
         store, incident_id, addresses = prepare(url, subscribers)
         handler.expected = subscribers
         sender = Sender(sender_env(url, port, work), work / "sender.log")

@@ -59,15 +59,16 @@ class IncidentStore:
         title: str,
         category: str,
         team: str,
-        product: str | None,
-        postal_prefixes: Iterable[str],
-        status: str,
-        started_at: datetime | None,
-        expected_resolution_at: datetime | None,
         messages: dict[str, str | None],
         actor: str,
+        product: str | None = None,
+        postal_prefixes: Iterable[str] = (),
+        status: str = "investigating",
+        started_at: datetime | None = None,
+        expected_resolution_at: datetime | None = None,
         note: str | None = None,
     ) -> dict[str, Any]:
+        """A new incident; without an area it affects every postal code, without a start it starts now."""
         now = self.handoffs.clock()
         with self.handoffs.transaction() as s:
             incident = Incident(

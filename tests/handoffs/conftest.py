@@ -23,9 +23,9 @@ import pytest
 import yaml
 from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine
 
 from helpdesk.app import create_app
+from helpdesk.db import temporary_schema
 from helpdesk.handoffs.store import HandoffStore
 from helpdesk.settings import PROJECT_ROOT, Settings
 from scripts.ports import free_port
@@ -39,16 +39,8 @@ FIXTURE_KB = PROJECT_ROOT / "tests" / "fixtures" / "kb"
 @contextmanager
 def postgres_schema(base_url: str = PG_URL) -> Iterator[str]:
     """A fresh schema; yields a URL whose connections use it (search_path)."""
-    schema = f"hd_test_{os.getpid()}_{secrets.token_hex(4)}"
-    admin = create_engine(base_url)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield f"{base_url}{'&' if '?' in base_url else '?'}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.dispose()
+    with temporary_schema(base_url, prefix="hd_test") as url:
+        yield url
 
 
 @contextmanager

@@ -84,11 +84,6 @@ def declare_outage(store: HandoffStore) -> int:
         title="Outage",
         category="network",
         team="network",
-        product=None,
-        postal_prefixes=[],
-        status="investigating",
-        started_at=None,
-        expected_resolution_at=None,
         messages={"de": "Störung", "en": "Outage"},
         actor="sue",
     )

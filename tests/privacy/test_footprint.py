@@ -71,11 +71,6 @@ def footprint(desk, trackers, agent: httpx.Client, who: dict[str, str]) -> dict[
         title="Störung im Netz",
         category="network",
         team="network",
-        product=None,
-        postal_prefixes=[],
-        status="investigating",
-        started_at=None,
-        expected_resolution_at=None,
         messages={"de": "Wir arbeiten an der Störung.", "en": None},
         actor="anna",
     )
