@@ -15,10 +15,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from email import policy
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from helpdesk.handoffs.models import OutboxItem
@@ -27,6 +28,9 @@ from helpdesk.incidents.status import TEXTS
 from helpdesk.incidents.store import message_in
 
 EVENT = "incident.resolved"
+# The recipient's headers on one line each: a folded Message-ID reads back with a leading space.
+UNFOLDED = policy.default.clone(max_line_length=998)
+TOLD_BATCH = 500  # subscriptions marked told per UPDATE (SQLite allows some thousands of parameters)
 
 
 @dataclass(frozen=True)
@@ -50,15 +54,14 @@ class Sender:
         )
 
 
-def compose(incident: Incident, to: str, lang: str, sender: Sender) -> str:
-    """The whole mail, as the outbox's ``mail`` channel sends it."""
+def compose(incident: Incident, lang: str, sender: Sender) -> str:
+    """The mail in ``lang`` without its recipient and Message-ID (``addressed`` adds them): composed
+    once per language, since a resolution mails thousands of customers inside one transaction."""
     texts = TEXTS.get(lang) or TEXTS["en"]
     message = EmailMessage()
     message["From"] = formataddr((sender.company, sender.address)) if sender.company else sender.address
-    message["To"] = to
     message["Subject"] = texts["notice_subject"].format(title=incident.title)
     message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = make_msgid(idstring=f"incident-{incident.id}", domain=sender.address.rsplit("@", 1)[-1])
     message["Auto-Submitted"] = "auto-generated"
     message["X-Auto-Response-Suppress"] = "All"
     latest = message_in({"de": incident.message_de, "en": incident.message_en}, lang) or ""
@@ -76,28 +79,51 @@ def compose(incident: Incident, to: str, lang: str, sender: Sender) -> str:
     return message.as_string()
 
 
+def addressed(mail: str, to: str, incident_id: int, sender: Sender) -> str:
+    """The whole mail of ``compose`` for one recipient, as the outbox's ``mail`` channel sends it."""
+    headers = EmailMessage(policy=UNFOLDED)
+    headers["To"] = to
+    headers["Message-ID"] = make_msgid(idstring=f"incident-{incident_id}", domain=sender.address.rsplit("@", 1)[-1])
+    return headers.as_string().removesuffix("\n") + mail
+
+
 def enqueue(s: Session, incident: Incident, sender: Sender, now: datetime) -> int:
     """One notice per subscriber not yet told, in the caller's transaction; how many."""
-    waiting = s.scalars(
-        select(IncidentSubscription)
+    waiting = s.execute(
+        select(IncidentSubscription.id, IncidentSubscription.email, IncidentSubscription.language)
         .where(IncidentSubscription.incident_id == incident.id, IncidentSubscription.notified_at.is_(None))
         .order_by(IncidentSubscription.id)
     ).all()
-    for subscription in waiting:
-        raw = compose(incident, subscription.email, subscription.language, sender)
-        s.add(
-            OutboxItem(
-                handoff_id=None,
-                incident_id=incident.id,
-                event=EVENT,
-                channel="mail",
-                target=subscription.email,
-                payload=json.dumps({"raw": raw, "mail_from": ""}, ensure_ascii=False),
-                state="pending",
-                attempts=0,
-                next_attempt_at=now,
-                created_at=now,
-            )
+    if not waiting:
+        return 0
+    mails = {lang: compose(incident, lang, sender) for lang in {row.language for row in waiting}}
+    s.execute(
+        insert(OutboxItem),
+        [
+            {
+                "handoff_id": None,
+                "incident_id": incident.id,
+                "event": EVENT,
+                "channel": "mail",
+                "target": row.email,
+                "payload": json.dumps(
+                    {"raw": addressed(mails[row.language], row.email, incident.id, sender), "mail_from": ""},
+                    ensure_ascii=False,
+                ),
+                "state": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+            for row in waiting
+        ],
+    )
+    ids = [row.id for row in waiting]
+    for start in range(0, len(ids), TOLD_BATCH):
+        s.execute(
+            update(IncidentSubscription)
+            .where(IncidentSubscription.id.in_(ids[start : start + TOLD_BATCH]))
+            .values(notified_at=now)
+            .execution_options(synchronize_session=False)
         )
-        subscription.notified_at = now
     return len(waiting)

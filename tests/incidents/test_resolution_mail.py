@@ -54,11 +54,14 @@ def test_resolving_mails_each_subscriber_once_in_their_language(make_client, pg_
     assert german["Subject"] == "Behoben: Fibre outage in Berlin-Mitte"
     assert german["Auto-Submitted"] == "auto-generated"
     assert "support@nordwind.example" in german["From"]
+    assert german["To"] == "erika@example.org"
+    assert german["Message-ID"].startswith("<") and german["Message-ID"].endswith("@nordwind.example>")
     body = german.get_content()
     assert "Das Kabel ist repariert." in body and "/status?lang=de" in body
     _, english = mails["john@example.org"]
     assert english["Subject"] == "Resolved: Fibre outage in Berlin-Mitte"
     assert "The cable is repaired." in english.get_content()
+    assert english["To"] == "john@example.org" and english["Message-ID"] != german["Message-ID"]
 
     with store.engine.connect() as db:
         told = (
