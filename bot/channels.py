@@ -18,6 +18,10 @@ channels (configured in credentials.yml) refuse, before anything reaches NLU:
 - REST bodies that are not a JSON object (400) or have no ``sender`` (400);
 - socket.io connections from a browser page of another origin than
   ``HELPDESK_CHAT_ORIGINS`` (default ``HELPDESK_PUBLIC_URL``, space-separated).
+  The page that connects is the chat page (``/chat``, also inside the iframe of
+  ``/chat/embed.js``), so these are the web service's public origins, never the
+  sites that embed the chat. Each refused origin is logged at most once a
+  minute, with the number of refused requests (``OriginCheck``).
 
 A message within the limit reaches NLU bounded, so its cost stays flat however long
 the message: NLU (featurizers, DIET) gets the first ``NLU_CHARS`` characters, cut
@@ -77,6 +81,62 @@ _WORD_END = re.compile(r"\s")
 
 def _env(name: str, default: str) -> str:
     return os.environ.get(name) or default
+
+
+class OriginCheck:
+    """engine.io's origin check (its ``cors_allowed_origins`` may be a callable): a page origin in
+    ``origins`` is accepted (``*`` accepts all); each refused origin is logged at most once per
+    ``every`` seconds, with the number of requests refused since its last line.
+
+    engine.io asks twice per request (the check, then the CORS headers of the answer); the
+    request's environ remembers the answer, so each request counts once. At most
+    ``MAX_ORIGINS`` origins are tracked at a time; refusals beyond them count as "other origins".
+    """
+
+    MAX_ORIGINS = 100
+    OTHERS = "(other origins)"
+    _ENVIRON_KEY = "helpdesk.origin_accepted"
+
+    def __init__(self, origins: list[str], every: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.origins = list(origins)
+        self._accepted = set(self.origins)
+        self.every = every
+        self.clock = clock
+        self._refused: dict[str, tuple[int, float]] = {}  # origin -> (refused since its last line, that line's time)
+
+    def __call__(self, origin: str | None, environ: dict[str, Any] | None = None) -> bool:
+        if environ is not None and self._ENVIRON_KEY in environ:
+            return bool(environ[self._ENVIRON_KEY])
+        accepted = not origin or "*" in self._accepted or origin in self._accepted
+        if environ is not None:
+            environ[self._ENVIRON_KEY] = accepted
+        if not accepted:
+            self.refused(str(origin))
+        return accepted
+
+    def refused(self, origin: str) -> None:
+        now = self.clock()
+        if origin not in self._refused and len(self._refused) >= self.MAX_ORIGINS:
+            # Forget the origins whose minute is over and that were not refused since.
+            self._refused = {o: e for o, e in self._refused.items() if e[0] or now - e[1] < self.every}
+            if len(self._refused) >= self.MAX_ORIGINS:
+                origin = self.OTHERS
+        count, logged = self._refused.get(origin, (0, -math.inf))
+        count += 1
+        if now - logged < self.every:
+            self._refused[origin] = (count, logged)
+            return
+        self._refused[origin] = (0, now)
+        logger.warning(
+            "socket.io: refused %d request(s) from the page origin %s%s; accepted origins "
+            "(HELPDESK_CHAT_ORIGINS): %s. The chat page is served by the web service (also inside "
+            "the iframe of /chat/embed.js), so its public origin belongs there, not the website "
+            "that embeds the chat.",
+            count,
+            origin,
+            "" if logged == -math.inf else f" in the last {now - logged:.0f} s",
+            " ".join(self.origins) or "(none)",
+        )
 
 
 class Limits:
@@ -239,7 +299,7 @@ class LimitedSocketIOInput(SocketIOInput):
         namespace = self.namespace or "/"
         sio.eio.max_http_buffer_size = limits.max_bytes
         # engine.io checks the Origin of every request (polling and websocket) and answers CORS itself.
-        sio.eio.cors_allowed_origins = limits.origins
+        sio.eio.cors_allowed_origins = OriginCheck(limits.origins)
         handle_message = sio.handlers[namespace][self.user_message_evt]
 
         async def limited_message(sid: str, data: Any) -> None:

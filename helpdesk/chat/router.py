@@ -5,7 +5,11 @@ includes one router for the whole chat.
 
 The page talks to Rasa's socket.io channel directly from the browser; this
 module only serves it. ``/chat/embed.js`` lets another site embed the chat
-with one script tag (it adds a launcher button and an iframe of ``/chat``).
+with one script tag (it adds a launcher button and an iframe of ``/chat``); it is
+served with the deployment's colours, languages and chat titles filled in
+(``embed_script``), so it needs no request of its own. The iframe's page learns
+the embedding page's origin (``?host=``) so that the two can talk by
+``postMessage``, each checking the other's origin (close, focus).
 Static files are served from a fixed list read at import, so no request path
 ever reaches the file system. The company's branding comes from the deployment
 configuration (helpdesk/deployment.py): the page's title, the assistant's name,
@@ -17,6 +21,8 @@ origin and Rasa.
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -43,6 +49,11 @@ ASSISTANT_STRINGS = {
     "en": {"typing": "{assistant} is typing…", "privacy": "Privacy policy", "contact": "Contact"},
     "de": {"typing": "{assistant} schreibt…", "privacy": "Datenschutz", "contact": "Kontakt"},
 }
+
+# An origin as a browser writes it (location.origin): scheme, host, optional port; nothing else.
+ORIGIN_RE = re.compile(r"^https?://(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$")
+# The line of embed.js the web service fills in with the deployment's values.
+EMBED_CONFIG_RE = re.compile(r"/\*config\*/.*?/\*config\*/", re.S)
 
 router = APIRouter(tags=["chat"])
 router.include_router(live_router)  # /chat/api/... and the agent's /agent/handoffs/{id}/live/...
@@ -80,9 +91,25 @@ def branded_strings(deployment: Deployment) -> dict[str, dict[str, str]]:
             "title": deployment.chat_title(lang),
             "bot": deployment.assistant,
             **{k: v.format(assistant=deployment.assistant) for k, v in ASSISTANT_STRINGS[lang].items()},
+            **({"hours": deployment.text(deployment.support.hours, lang) or ""} if deployment.support.hours else {}),
         }
         for lang in LANGUAGES
     }
+
+
+def support_contact(deployment: Deployment) -> dict[str, str | None]:
+    """The way to a person that the page shows when the chat is unavailable (support.* of the deployment)."""
+    hotline = deployment.support.hotline
+    return {
+        "hotline": hotline,
+        "tel": re.sub(r"[^0-9+]", "", hotline) if hotline else None,
+        "email": deployment.support.email,
+    }
+
+
+def host_origin(value: str | None) -> str | None:
+    """The embedding page's origin as embed.js passes it (``?host=``), or None when it is not one."""
+    return value if value and len(value) <= 300 and ORIGIN_RE.match(value) else None
 
 
 @router.get("/chat", response_class=HTMLResponse, summary="Customer chat page")
@@ -90,6 +117,7 @@ def chat_page(
     request: Request,
     lang: str | None = None,
     embed: bool = False,
+    host: str | None = None,
     config: ChatConfig = Depends(get_chat_config),
     deployment: Deployment = Depends(get_deployment),
 ):
@@ -98,11 +126,15 @@ def chat_page(
     chosen = lang if lang in served else (served[0] if len(served) == 1 else None)
     page_config = {
         "rasaUrl": rasa_url,
-        "apiBase": str(request.url_for("chat_page")).rstrip("/") + "/api",
+        # Root-relative: right on an https page even when a proxy in front does not say so.
+        "apiBase": request.url_for("chat_page").path.rstrip("/") + "/api",
         "lang": chosen,
         "embed": embed,
+        # Where the embedding page is (embed.js passes it): the only origin postMessage talks to.
+        "hostOrigin": host_origin(host) if embed else None,
         "languages": served,
         "strings": branded_strings(deployment),
+        "support": support_contact(deployment),
         "maxMessageChars": config.max_message_chars,
     }
     page_lang = chosen or deployment.default_language
@@ -152,9 +184,28 @@ def brand_logo(deployment: Deployment = Depends(get_deployment)) -> FileResponse
     return FileResponse(path, media_type=LOGO_TYPES[path.suffix.lower()], headers=headers)
 
 
+def embed_config(deployment: Deployment) -> dict:
+    """What embed.js needs of the deployment: the launcher's colours, the languages, the chat's titles."""
+    colors = deployment.chat.colors  # validated "#rrggbb" values, contrast checked
+    return {
+        "primary": colors.primary,
+        "onPrimary": colors.on_primary,
+        "languages": list(deployment.languages),
+        "titles": {lang: deployment.chat_title(lang) for lang in deployment.languages},
+    }
+
+
 @router.get("/chat/embed.js", include_in_schema=False)
-def embed_script():
-    return _static("embed.js", max_age=300)
+def embed_script(deployment: Deployment = Depends(get_deployment)) -> Response:
+    source = STATIC_FILES["embed.js"].read_text(encoding="utf-8")
+    # JSON is a JavaScript expression; "<" is escaped as elsewhere, though this is no HTML.
+    values = json.dumps(embed_config(deployment), ensure_ascii=False).replace("<", "\\u003c")
+    source = EMBED_CONFIG_RE.sub(lambda _: f"/*config*/{values}/*config*/", source, count=1)
+    return Response(
+        source,
+        media_type="text/javascript",
+        headers={"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"},
+    )
 
 
 @router.get("/chat/static/{name:path}", include_in_schema=False)

@@ -35,7 +35,7 @@ def test_page_derives_rasa_url_from_the_page_host_by_default():
     assert response.headers["content-type"].startswith("text/html")
     config = page_config(response.text)
     assert config["rasaUrl"] == "http://helpdesk.example:5005"
-    assert config["apiBase"] == "http://helpdesk.example:8000/chat/api"
+    assert config["apiBase"] == "/chat/api"  # root-relative: the page's own scheme, also behind a TLS proxy
     csp = response.headers["content-security-policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp
     assert "connect-src 'self' http://helpdesk.example:5005 ws://helpdesk.example:5005" in csp
@@ -71,7 +71,8 @@ def test_no_resource_comes_from_another_origin():
     resources = re.findall(r'<(?:script|img)[^>]* src="([^"]+)"|<link[^>]* href="([^"]+)"', html)
     assert len(resources) >= 4
     for url in (a or b for a, b in resources):  # the company's own links (<a>) may go anywhere
-        assert url.startswith("http://testserver/chat/"), url
+        # Root-relative: the page's own origin and scheme (https behind a TLS proxy, too).
+        assert url.startswith("/chat/"), url
 
 
 def test_static_files_come_from_a_fixed_list():
@@ -82,6 +83,7 @@ def test_static_files_come_from_a_fixed_list():
         assert response.headers["x-content-type-options"] == "nosniff"
     assert client.get("/chat/static/chat.js").headers["content-type"].startswith("text/javascript")
     assert client.get("/chat/embed.js").text.startswith("/*")
+    assert client.get("/chat/embed.js").headers["content-type"].startswith("text/javascript")
     for name in ("../router.py", "..%2Frouter.py", "templates/chat.html", "nope.js", "vendor/README.txt/x"):
         assert client.get(f"/chat/static/{name}").status_code == 404, name
 
@@ -102,3 +104,39 @@ def test_page_script_never_parses_received_html():
     source = re.sub(r"/\*.*?\*/", "", source, flags=re.S)  # the header comment names the sinks
     for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function"):
         assert sink not in source, sink
+
+
+def test_embed_script_carries_the_deployments_colours_languages_and_titles():
+    from helpdesk.deployment import load_deployment
+
+    deployment = load_deployment(
+        env={"HELPDESK_CHAT_PRIMARY_COLOR": "#7a1f5c", "HELPDESK_LANGUAGES": "en", "HELPDESK_CHAT_TITLE": "Ask <us>"}
+    )
+    client = make_client(ChatConfig())
+    client.app.state.deployment = deployment
+    script = client.get("/chat/embed.js").text
+    match = re.search(r"var CONFIG = /\*config\*/(.*?)/\*config\*/;", script)
+    assert match, script[:2000]
+    assert json.loads(match.group(1)) == {
+        "primary": "#7a1f5c",
+        "onPrimary": "#ffffff",
+        "languages": ["en"],
+        "titles": {"en": "Ask <us>"},
+    }
+    assert "<us>" not in script  # escaped as \u003c, like the page's own config
+    assert "http:" not in re.sub(r'"http://www.w3.org/2000/svg"', "", script)  # the page's scheme, never a fixed one
+
+
+def test_the_page_gets_the_way_to_a_person_and_the_embedding_origin():
+    client = make_client(ChatConfig())
+    config = page_config(client.get("/chat").text)
+    assert config["support"] == {"hotline": "0800 123 4567", "tel": "08001234567", "email": "support@nordwind.example"}
+    assert config["strings"]["de"]["hours"] == "rund um die Uhr" and config["strings"]["en"]["hours"] == "24/7"
+    assert config["hostOrigin"] is None and 'id="chat-close"' not in client.get("/chat").text
+    embedded = client.get("/chat", params={"embed": "1", "host": "https://www.example.com:8443"})
+    assert page_config(embedded.text)["hostOrigin"] == "https://www.example.com:8443"
+    assert 'id="chat-close"' in embedded.text  # only in the iframe: it tells the embedding page
+    for wrong in ("*", "null", "javascript:alert(1)", "https://x.example/path", 'https://x.example"><b>'):
+        html = client.get("/chat", params={"embed": "1", "host": wrong}).text
+        assert page_config(html)["hostOrigin"] is None, wrong
+    assert page_config(client.get("/chat", params={"host": "https://x.example"}).text)["hostOrigin"] is None

@@ -159,10 +159,21 @@ def test_conversation_session_and_draft_survive_a_reload(new_page, chat_server):
 
 
 def test_connection_problem_is_announced(new_page, chat_server):
+    """Rasa unreachable: "reconnecting" first, then, after three failed tries, that the chat is
+    unavailable with the deployment's hotline and e-mail, never a permanent "Reconnecting…"."""
     page = open_chat(new_page, chat_server)
-    status = page.get_by_role("status").filter(has_text="Connection lost")
-    status.wait_for(timeout=10_000)
-    assert "kept and sent" in status.inner_text()
+    messages = []
+    page.on("console", lambda message: messages.append(message.text))
+    page.wait_for_function(
+        "() => document.getElementById('chat-connection').textContent.includes('Connection lost')"
+        " || document.getElementById('chat-connection').textContent.includes('unavailable')"
+    )
+    status = page.get_by_role("status").filter(has_text="The chat is unavailable right now.")
+    status.wait_for(timeout=15_000)
+    assert "Reconnecting" not in status.inner_text()
+    assert "phone 0800 123 4567 (24/7) or e-mail support@nordwind.example." in status.inner_text()
+    page.wait_for_function("() => true")
+    assert any("HELPDESK_RASA_PUBLIC_URL" in line for line in messages), messages
 
 
 def test_the_page_wears_the_deployments_brand(new_page, chat_server, page_errors):

@@ -18,6 +18,19 @@
  * Nothing received is ever put into innerHTML: bot markdown is parsed into
  * DOM nodes here (text nodes, a few inline tags, links with http(s)/mailto
  * only), so a message cannot inject markup.
+ *
+ * When the socket cannot connect (three failed tries, or no connection for
+ * UNAVAILABLE_AFTER ms), the page says that the chat is unavailable and shows
+ * the deployment's hotline and e-mail (config.support), and the console names
+ * the cause and the setting: a probe of Rasa's socket.io path tells a refused
+ * page origin (HELPDESK_CHAT_ORIGINS, Rasa's) from an unreachable Rasa
+ * (HELPDESK_RASA_PUBLIC_URL, the web service's). It keeps trying, slowly.
+ *
+ * Inside the iframe of /chat/embed.js (config.hostOrigin, the embedding page's
+ * origin) the header has a close button; it and Escape ask the embedding page
+ * to close the chat, and the embedding page asks for the input's focus, by
+ * postMessage to that origin only; messages from any other window or origin
+ * are ignored.
  */
 (function () {
   "use strict";
@@ -40,6 +53,14 @@
       handedBack: "The agent handed the conversation back to the assistant.",
       closed: "The agent closed the conversation. Thank you!",
       anAgent: "An agent",
+      close: "Close chat",
+      unavailable: "The chat is unavailable right now.",
+      unavailableContact: "Please contact us:",
+      unavailableLater: "Please try again later.",
+      contactPhone: "phone {hotline}",
+      contactHours: "({hours})",
+      contactEmail: "e-mail {email}",
+      contactOr: "or",
       sendFailed: "Your message could not be sent. Please try again.",
       articleLink: "Open article: {title}",
       counter: "{count} / {limit}",
@@ -63,6 +84,14 @@
       handedBack: "Der Mitarbeiter hat das Gespräch an den Assistenten zurückgegeben.",
       closed: "Der Mitarbeiter hat das Gespräch beendet. Vielen Dank!",
       anAgent: "Ein Mitarbeiter",
+      close: "Chat schließen",
+      unavailable: "Der Chat ist gerade nicht erreichbar.",
+      unavailableContact: "So erreichen Sie uns:",
+      unavailableLater: "Bitte versuchen Sie es später noch einmal.",
+      contactPhone: "Telefon {hotline}",
+      contactHours: "({hours})",
+      contactEmail: "E-Mail {email}",
+      contactOr: "oder",
       sendFailed: "Ihre Nachricht konnte nicht gesendet werden. Bitte versuchen Sie es erneut.",
       articleLink: "Artikel öffnen: {title}",
       counter: "{count} / {limit}",
@@ -75,6 +104,9 @@
   var COUNTER_FROM = 0.8;     // share of the limit from which the counter shows
   var ANNOUNCE_AFTER = 800;   // ms of no typing before a screen reader hears the count
   var SESSION_RE = /^[0-9a-f]{32}$/;
+  var FAILURES_BEFORE_UNAVAILABLE = 3;  // failed connection tries before the chat says it is unavailable
+  var UNAVAILABLE_AFTER = 12000;       // ms without a connection (a try may hang) before it says so anyway
+  var SLOW_RETRY = 30000;              // ms between tries once it said so
 
   // ---------------------------------------------------------------- storage
   var storage = {
@@ -292,7 +324,11 @@
     seen: {},            // live message ids already shown
     typingTimer: null,
     stateTimer: null,
-    counterTimer: null
+    counterTimer: null,
+    connection: null,    // the connection notice shown: null, "connecting", "offline" or "unavailable"
+    failures: 0,         // connection tries failed since the last confirmed connection
+    unavailable: null,   // why the socket cannot connect: "origin", "unreachable", "failing"; null while it may
+    unavailableTimer: null
   };
   var els = {};
 
@@ -480,10 +516,14 @@
     Array.prototype.forEach.call(document.querySelectorAll("[data-i18n-placeholder]"), function (el) {
       el.setAttribute("placeholder", t(el.getAttribute("data-i18n-placeholder")));
     });
+    Array.prototype.forEach.call(document.querySelectorAll("[data-i18n-label]"), function (el) {
+      el.setAttribute("aria-label", t(el.getAttribute("data-i18n-label")));
+    });
     document.title = t("title");
     els.lang.value = state.lang;
     updateCounter();
     renderTicket();
+    renderConnection();
     renderAll();
   }
 
@@ -493,9 +533,57 @@
     if (on) state.typingTimer = setTimeout(function () { els.typing.hidden = true; }, 20000);
   }
 
-  function setConnection(message) {
-    els.connection.hidden = !message;
-    els.connection.textContent = message || "";
+  /** The notice above the log: null (none), "connecting", "offline" or "unavailable". */
+  function setConnection(key) {
+    state.connection = key;
+    renderConnection();
+  }
+
+  function renderConnection() {
+    var key = state.connection;
+    els.connection.hidden = !key;
+    els.connection.classList.toggle("is-unavailable", key === "unavailable");
+    els.connection.textContent = "";
+    if (!key) return;
+    if (key !== "unavailable") {
+      els.connection.textContent = t(key);
+      return;
+    }
+    // "The chat is unavailable right now. Please contact us: phone 0800 … (24/7) or e-mail support@…."
+    var support = config.support || {};
+    var strong = document.createElement("strong");
+    strong.textContent = t("unavailable");
+    els.connection.appendChild(strong);
+    var parts = [];
+    if (support.hotline) {
+      var phone = [linkTo("tel:" + (support.tel || support.hotline), String(support.hotline))];
+      var hours = t("hours");
+      if (hours && hours !== "hours") phone.push(document.createTextNode(" " + t("contactHours", { hours: hours })));
+      parts.push(withNodes(t("contactPhone"), "{hotline}", phone));
+    }
+    if (support.email) {
+      parts.push(withNodes(t("contactEmail"), "{email}", [linkTo("mailto:" + support.email, String(support.email))]));
+    }
+    els.connection.appendChild(document.createTextNode(" " + t(parts.length ? "unavailableContact" : "unavailableLater")));
+    parts.forEach(function (nodes, i) {
+      els.connection.appendChild(document.createTextNode(i === 0 ? " " : " " + t("contactOr") + " "));
+      nodes.forEach(function (n) { els.connection.appendChild(n); });
+    });
+    if (parts.length) els.connection.appendChild(document.createTextNode("."));
+  }
+
+  function linkTo(href, text) {
+    var a = document.createElement("a");
+    a.href = href;
+    a.textContent = text;
+    return a;
+  }
+
+  /** ``text`` as nodes, with ``nodes`` where ``placeholder`` is. */
+  function withNodes(text, placeholder, nodes) {
+    var at = text.indexOf(placeholder);
+    if (at < 0) return [document.createTextNode(text)].concat(nodes);
+    return [document.createTextNode(text.slice(0, at))].concat(nodes, [document.createTextNode(text.slice(at + placeholder.length))]);
   }
 
   // ---------------------------------------------------------------- length counter
@@ -654,13 +742,21 @@
   }
 
   // ---------------------------------------------------------------- socket (Rasa)
+  /** Rasa as this page reaches it: an https page cannot use http (the browser blocks it), so it upgrades. */
+  function rasaUrl() {
+    var url = String(config.rasaUrl || "");
+    if (window.location.protocol === "https:" && /^http:/i.test(url)) url = "https:" + url.slice(5);
+    return url.replace(/\/+$/, "");
+  }
+
   function connect() {
     if (!window.io) {
-      setConnection(t("offline"));
+      setConnection("offline");
       return;
     }
-    setConnection(t("connecting"));
-    var socket = window.io(config.rasaUrl, {
+    setConnection("connecting");
+    waitForConnection();
+    var socket = window.io(rasaUrl(), {
       path: config.socketPath || "/socket.io",
       transports: config.transports || ["websocket", "polling"],
       reconnectionDelayMax: 5000
@@ -671,18 +767,126 @@
     });
     socket.on("session_confirm", function () {
       state.confirmed = true;
+      state.failures = 0;
+      clearTimeout(state.unavailableTimer);
+      state.unavailableTimer = null;
+      if (state.unavailable) {
+        state.unavailable = null;
+        socket.io.reconnectionDelay(1000);
+        socket.io.reconnectionDelayMax(5000);
+      }
       setConnection(null);
       flushOutbox();
     });
     socket.on("disconnect", function () {
       state.confirmed = false;
-      setConnection(t("offline"));
+      if (!state.unavailable) setConnection("offline");
+      waitForConnection();
     });
     socket.on("connect_error", function () {
       state.confirmed = false;
-      setConnection(t("offline"));
+      state.failures += 1;
+      if (state.unavailable) return;
+      setConnection("offline");
+      waitForConnection();
+      if (state.failures >= FAILURES_BEFORE_UNAVAILABLE) giveUp();
     });
     socket.on("bot_uttered", receive);
+  }
+
+  function waitForConnection() {
+    if (!state.unavailableTimer && !state.unavailable) state.unavailableTimer = setTimeout(giveUp, UNAVAILABLE_AFTER);
+  }
+
+  /** The chat cannot connect: say so with the way to a person, and name the cause in the console. */
+  function giveUp() {
+    clearTimeout(state.unavailableTimer);
+    state.unavailableTimer = null;
+    if (state.confirmed || state.unavailable) return;
+    state.unavailable = "probing";
+    diagnose().then(function (cause) {
+      if (state.confirmed) {
+        state.unavailable = null;
+        return;
+      }
+      state.unavailable = cause;
+      setConnection("unavailable");
+      if (window.console && console.error) console.error(explain(cause));
+      if (state.socket && state.socket.io) {  // keep trying, slowly: Rasa may come back
+        state.socket.io.reconnectionDelay(SLOW_RETRY);
+        state.socket.io.reconnectionDelayMax(2 * SLOW_RETRY);
+      }
+    });
+  }
+
+  /**
+   * Why the socket fails, asked of Rasa's socket.io path (engine.io checks the Origin first):
+   * "origin" (it refuses this page's origin), "unreachable" (no answer, or a proxy's error) or
+   * "failing" (it accepts the origin, yet the socket fails: e.g. a proxy without WebSocket upgrades).
+   */
+  function diagnose() {
+    if (!window.fetch) return Promise.resolve("unreachable");
+    var probe = rasaUrl() + (config.socketPath || "/socket.io") + "/?EIO=4&transport=polling";
+    // OPTIONS always carries the Origin header: refused, the answer has no CORS headers (another
+    // origin: the fetch fails) or says so (same origin).
+    return fetch(probe, { method: "OPTIONS", mode: "cors", credentials: "omit", cache: "no-store" })
+      .then(function (r) {
+        if (r.ok) return "failing";
+        return r.text().then(function (body) {
+          return /not an accepted origin/i.test(body) ? "origin" : "unreachable";
+        });
+      }, function () {
+        // No readable answer: is anything there at all? (An opaque answer is an answer.)
+        return fetch(probe, { method: "POST", mode: "no-cors", credentials: "omit", cache: "no-store", body: "" })
+          .then(function () { return "origin"; }, function () { return "unreachable"; });
+      })
+      .catch(function () { return "unreachable"; });
+  }
+
+  /** The console's line for the site's developer: the cause and the setting to change. */
+  function explain(cause) {
+    var url = rasaUrl();
+    var origin = window.location.origin;
+    var prefix = "Helpdesk chat unavailable: ";
+    if (cause === "origin") {
+      return prefix + "Rasa's socket.io channel at " + url + " does not accept connections from the chat page's " +
+        "origin " + origin + ". Add " + origin + " to HELPDESK_CHAT_ORIGINS in Rasa's environment and restart " +
+        "Rasa (the origin the chat page is served from, i.e. the helpdesk web service's public URL, also when the " +
+        "chat is embedded: never the website that embeds it).";
+    }
+    if (cause === "failing") {
+      return prefix + "Rasa at " + url + " accepts this page's origin, but the socket.io connection fails. " +
+        "If a reverse proxy is in front of Rasa, it must pass WebSocket upgrades on " +
+        (config.socketPath || "/socket.io") + "/ (HELPDESK_RASA_PUBLIC_URL names where browsers reach Rasa).";
+    }
+    return prefix + "cannot reach Rasa's socket.io channel at " + url + ". Set HELPDESK_RASA_PUBLIC_URL " +
+      "(the web service's environment) to the URL browsers reach Rasa at (unset: this page's host, port 5005), " +
+      "and check that Rasa runs and that a reverse proxy in front of it forwards " +
+      (config.socketPath || "/socket.io") + "/ to it.";
+  }
+
+  // ---------------------------------------------------------------- inside /chat/embed.js's iframe
+  /** To the embedding page, and only to its origin (from embed.js, checked by the server). */
+  function tellHost(what) {
+    if (!config.hostOrigin || window.parent === window) return;
+    window.parent.postMessage({ helpdeskChat: what }, config.hostOrigin);
+  }
+
+  function listenToHost() {
+    if (!config.hostOrigin || window.parent === window) return;
+    window.addEventListener("message", function (e) {
+      if (e.source !== window.parent || e.origin !== config.hostOrigin) return;
+      var data = e.data;
+      if (data && typeof data === "object" && data.helpdeskChat === "focus") els.input.focus();
+    });
+    document.addEventListener("keydown", function (e) {
+      if (e.key === "Escape" && !e.defaultPrevented && !e.isComposing) {
+        e.preventDefault();
+        tellHost("close");
+      }
+    });
+    if (els.close) els.close.addEventListener("click", function () { tellHost("close"); });
+    tellHost("ready");
   }
 
   /** One bot message from Rasa's socket.io channel. */
@@ -803,7 +1007,7 @@
   // ---------------------------------------------------------------- wiring
   function init() {
     ["log", "messages", "typing", "form", "input", "send", "counter", "lang", "connection", "ticket",
-     "new"].forEach(function (id) {
+     "new", "close"].forEach(function (id) {
       els[id] = document.getElementById("chat-" + id);
     });
     els.ticketText = document.getElementById("chat-ticket-text");
@@ -844,6 +1048,7 @@
 
     if (state.ticket) applyTicket(state.ticket, false);
     if (state.chatKey) checkTicket();
+    listenToHost();
     connect();
   }
 
