@@ -72,10 +72,13 @@ def _same_payload(a: str, b: str) -> bool:
 
 
 def button_title(text: str, offered: Iterable[Mapping[str, Any]] | None) -> str | None:
-    """The title of the offered button whose payload the customer's message is, else None."""
+    """The title of the offered button the customer's message is a click on, else None: the
+    message is the button's payload, or its title (the bot sends a click as the title)."""
     for button in offered or ():
         payload, title = button.get("payload"), button.get("title")
-        if isinstance(payload, str) and isinstance(title, str) and title.strip() and _same_payload(text, payload):
+        if not (isinstance(payload, str) and isinstance(title, str) and title.strip()):
+            continue
+        if text.strip() == title.strip() or _same_payload(text, payload):
             return title
     return None
 

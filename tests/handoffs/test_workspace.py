@@ -95,11 +95,19 @@ def test_a_click_shows_as_the_title_of_the_button_the_bot_offered():
         {"sender": "bot", "text": "How urgent is it?", "buttons": urgency},
         {"sender": "customer", "text": '/inform{"choice":"high"}'},  # spaced differently: the same payload
         {"sender": "customer", "text": "/deny"},  # not among these buttons
+        {"sender": "customer", "text": "High – I can hardly work"},  # the bot sent the click as its title
         {"sender": "customer", "text": "<b>typed</b>"},
     ]
     html = [str(m) for m in render_transcript(messages, "en")]
     clicked = [re.sub(r"<[^>]+>", "", h) for h in html if 'class="clicked"' in h]
-    assert clicked == ["No", "No, not solved", "Yes, solved", "High – I can hardly work", "No"]
+    assert clicked == [
+        "No",
+        "No, not solved",
+        "Yes, solved",
+        "High – I can hardly work",
+        "No",
+        "High – I can hardly work",
+    ]
     assert html[-1] == '<span class="plain">&lt;b&gt;typed&lt;/b&gt;</span>'
     titled = [{"title": "<img src=x onerror=alert(1)>", "payload": "/affirm"}]
     assert "<img" not in str(render_message("customer", "/affirm", titled))  # a title is text, escaped
