@@ -158,7 +158,6 @@ def test_make_run_listens_beyond_loopback_only_with_the_web_service_and_rasas_ch
         "DATABASE_URL": f"sqlite:///{tmp_path / 'handoffs.db'}",
         "HELPDESK_SECRETS_FILE": str(tmp_path / "no-secrets.env"),
         "HELPDESK_SERVICE_TOKEN": secrets.token_urlsafe(24),
-        "HELPDESK_SESSION_SECRET": secrets.token_urlsafe(24),
         "HELPDESK_RASA_TOKEN": secrets.token_urlsafe(24),
         # as scripts/run sets them: conversations in SQL, turn locks in memory
         "RASA_TRACKER_STORE_URL": f"sqlite:///{tmp_path / 'rasa-trackers.db'}",
@@ -178,7 +177,7 @@ def test_make_run_listens_beyond_loopback_only_with_the_web_service_and_rasas_ch
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: stopped whole at the end
+            process_group=0,  # a process group of its own: ended whole in the finally block
         )
     try:
         deadline = time.monotonic() + 600  # Rasa loads its model in minutes on a busy machine
