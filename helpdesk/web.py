@@ -27,7 +27,7 @@ from jinja2 import Environment, FileSystemLoader
 from helpdesk.db import utcnow
 from helpdesk.handoffs.store import AgentInfo
 from helpdesk.inbox import security
-from helpdesk.inbox.transcript import render_message
+from helpdesk.inbox.transcript import render_message, render_transcript
 
 # autoescape=True for every template: customer text is never markup.
 templates = Jinja2Templates(
@@ -75,6 +75,7 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
         age=age,
         countdown=countdown,
         render_message=render_message,
+        render_transcript=render_transcript,
     )
     response = templates.TemplateResponse(request, name, context, status_code=status_code)
     response.headers.update(SECURITY_HEADERS)

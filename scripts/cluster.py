@@ -175,6 +175,7 @@ class Cluster:
                     {
                         "HELPDESK_SEARCH_URL": f"http://127.0.0.1:{self.web_internal_port}",
                         "HELPDESK_SERVICE_TOKEN": self.service_token,
+                        "SANIC_HOST": "127.0.0.1",  # Rasa SDK's bind address (no --host option): loopback
                     },
                     f"http://127.0.0.1:{port}/health",
                     cwd=REPO / "bot",

@@ -65,6 +65,7 @@ URGENCIES = ("low", "normal", "high", "critical")
 FIELDS = ("category", "description", "tried", "urgency", "contact")
 MAX_TEXT = MAX_MESSAGE_CHARS  # a description, what was tried, a transcript message
 MAX_TRANSCRIPT = 200
+MAX_BUTTONS = 20  # the desk keeps at most 20 buttons of a bot message
 
 # Words that say which category a typed answer means (the buttons send the code itself).
 CATEGORY_WORDS = {
@@ -603,32 +604,55 @@ def card_text(data: Any) -> str:
     return str(card.get("text") or "") if isinstance(card, dict) else ""
 
 
+def offered_buttons(data: Any) -> list[dict[str, str]]:
+    """The buttons of a bot event (``data``): a text's buttons, or those of an answer card
+    (the solved / not-solved question), as {title, payload}."""
+    if not isinstance(data, dict):
+        return []
+    buttons = data.get("buttons")
+    if not buttons:
+        custom = data.get("custom")
+        card = custom.get("data") if isinstance(custom, dict) else None
+        buttons = card.get("buttons") if isinstance(card, dict) else None
+    return [
+        {"title": bounded(str(b["title"]), 200), "payload": bounded(str(b["payload"]), 1000)}
+        for b in (buttons if isinstance(buttons, list) else [])[:MAX_BUTTONS]
+        if isinstance(b, dict) and b.get("payload") and b.get("title")
+    ]
+
+
 def transcript(tracker: Tracker) -> list[dict[str, Any]]:
-    """The conversation as the customer saw it: a button click is the button's title, not its payload."""
+    """The conversation as the customer saw it: a button click is the button's title, not its
+    payload (the title of the button with that payload in the last bot message that offered
+    buttons: an answer card's too). Each bot message carries its buttons, so the desk can do
+    the same for a click it gets some other way."""
     messages = []
-    titles: dict[str, str] = {}  # payload -> title of the last bot message's buttons
+    titles: dict[str, str] = {}  # payload -> title of the last buttons the bot offered
     for event in tracker.events:
         kind = event.get("event")
         if kind not in ("user", "bot"):
             continue
         text = said(event) if kind == "user" else event.get("text") or ""
+        buttons: list[dict[str, str]] = []
         if kind == "bot":
-            buttons = (event.get("data") or {}).get("buttons") or []
-            titles = {
-                str(b.get("payload")): str(b.get("title"))
-                for b in buttons
-                if isinstance(b, dict) and b.get("payload") and b.get("title")
-            }
-        elif text in titles:
-            text = titles[text]
+            buttons = offered_buttons(event.get("data"))
+            if buttons:
+                titles = {b["payload"]: b["title"] for b in buttons}
+        elif text.strip() in titles:
+            text = titles[text.strip()]
         if not text.strip():
             text = card_text(event.get("data"))
         if not text.strip():
             continue
         stamp = datetime.fromtimestamp(float(event.get("timestamp") or 0), tz=timezone.utc)
-        messages.append(
-            {"sender": "customer" if kind == "user" else "bot", "text": bounded(text), "timestamp": stamp.isoformat()}
-        )
+        message: dict[str, Any] = {
+            "sender": "customer" if kind == "user" else "bot",
+            "text": bounded(text),
+            "timestamp": stamp.isoformat(),
+        }
+        if buttons:
+            message["buttons"] = buttons
+        messages.append(message)
     return messages[-MAX_TRANSCRIPT:]
 
 

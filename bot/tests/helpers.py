@@ -76,7 +76,8 @@ class Conversation:
                     "event": "bot",
                     "text": message.get("text"),
                     "timestamp": time.time(),
-                    "data": {"custom": message.get("custom")},
+                    # as Rasa's BotUttered: a text's buttons, a card as ``custom``
+                    "data": {"buttons": message.get("buttons"), "custom": message.get("custom")},
                 }
             )
         return self.returned

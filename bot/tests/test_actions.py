@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import json
 import socket
 import threading
 import time
@@ -698,6 +699,28 @@ async def test_web_chat_handoff_sends_the_chat_key_and_button_titles(search):
         for m in search.query("SELECT text FROM handoff_messages WHERE handoff_id = ? ORDER BY position", row["id"])
     ]
     assert "No, still broken" in texts and "/deny" not in texts
+
+
+async def test_a_click_on_an_answer_cards_button_reaches_the_ticket_as_its_title(search):
+    """The solved / not-solved buttons come with the answer card, not as a text's buttons: the
+    transcript shows the click as "No, not solved" and keeps the buttons the card offered."""
+    c = Conversation("card-click")
+    await c.turn(ActionSearch(), "my emails end up in the spam folder", "describe_problem")
+    assert c.payloads == ["/affirm", "/deny"] and len(c.cards) == 1
+    await c.turn(ActionNotSolved(), "/deny", "deny")
+    c = filled(c)
+    await c.run(ActionSubmitHandoff())
+    row = search.query("SELECT id FROM handoffs WHERE ticket_id = ?", c.slots["ticket_id"])[0]
+    stored = search.query(
+        "SELECT sender, text, buttons FROM handoff_messages WHERE handoff_id = ? ORDER BY position", row["id"]
+    )
+    texts = [m["text"] for m in stored]
+    assert "No, not solved" in texts and "/deny" not in texts
+    card = next(m for m in stored if m["sender"] == "bot" and m["buttons"])
+    assert json.loads(card["buttons"]) == [
+        {"title": "Yes, solved", "payload": "/affirm"},
+        {"title": "No, not solved", "payload": "/deny"},
+    ]
 
 
 async def test_privacy_note_with_the_policy_link_comes_once_right_before_the_contact_question(search):

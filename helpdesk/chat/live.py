@@ -130,6 +130,8 @@ class LiveChat:
             raise InvalidTransition(f"{view['ticket_id']} is {view['status']}: the live chat has ended")
         if role == "customer" and live_mode(view)[0] == "bot":
             raise InvalidTransition(f"{view['ticket_id']} was handed back to the bot")
+        # A form posts a textarea's line breaks as CRLF: stored as "\n", like every other message.
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
         message = Message(sender=role, text=text, timestamp=utcnow())
         after = self.store.append_messages(ticket_id, [message], actor=actor)
         position = len(after["transcript"]) - 1

@@ -94,6 +94,8 @@ class TranscriptMessage(Base):
     sender: Mapped[str] = mapped_column(String(16))
     text: Mapped[str] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # JSON [{title, payload}]: the buttons a bot message offered (None: none, or an older bot).
+    buttons: Mapped[str | None] = mapped_column(Text, nullable=True)
     handoff: Mapped[Handoff] = relationship(back_populates="messages")
 
 

@@ -13,7 +13,7 @@ import hashlib
 import json
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -94,10 +94,20 @@ class Summary(Strict):
     contact: Contact
 
 
+class Button(Strict):
+    """A button the bot offered with its message: what the customer saw (``title``) and what a
+    click sends (``payload``, e.g. ``/deny`` or ``/inform{"choice": "high"}``)."""
+
+    title: Annotated[Text, Field(max_length=200)]
+    payload: Annotated[Text, Field(max_length=1000)]
+
+
 class Message(Strict):
     sender: Literal["customer", "bot", "agent"]
     text: Annotated[Text, Field(max_length=MAX_MESSAGE_CHARS)]
     timestamp: datetime
+    # A bot message's buttons: the workspace shows a later click by its title, not its payload.
+    buttons: list[Button] | None = Field(default=None, max_length=20)
 
     @field_validator("timestamp")
     @classmethod
@@ -126,8 +136,12 @@ class HandoffIn(Strict):
 
     def payload_hash(self) -> str:
         """Hash of the canonical payload: the same handoff sent twice hashes the same."""
-        unset = {"incident_id"} if self.incident_id is None else None  # as before incidents existed
-        canonical = json.dumps(self.model_dump(mode="json", exclude=unset), sort_keys=True, ensure_ascii=False)
+        # Fields left out hash as before they existed: a replay from an older bot still matches.
+        unset: dict[str, Any] = {"incident_id": True} if self.incident_id is None else {}
+        no_buttons = {i: {"buttons"} for i, m in enumerate(self.transcript) if m.buttons is None}
+        if no_buttons:
+            unset["transcript"] = no_buttons
+        canonical = json.dumps(self.model_dump(mode="json", exclude=unset or None), sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 

@@ -83,6 +83,13 @@ class AgentNotFound(StoreError):
 Scope = tuple[str, ...] | None  # the teams a caller may see (AgentInfo.scope); None: all
 
 
+def buttons_json(message: Message) -> str | None:
+    """A bot message's buttons as stored (JSON), None without any."""
+    if not message.buttons:
+        return None
+    return json.dumps([b.model_dump() for b in message.buttons], ensure_ascii=False)
+
+
 def new_ticket_id() -> str:
     return "HD-" + "".join(secrets.choice(TICKET_ALPHABET) for _ in range(TICKET_LENGTH))
 
@@ -263,7 +270,7 @@ class HandoffStore:
             incident_id=self._incident(s, data.incident_id),
         )
         handoff.messages = [
-            TranscriptMessage(position=i, sender=m.sender, text=m.text, sent_at=m.timestamp)
+            TranscriptMessage(position=i, sender=m.sender, text=m.text, sent_at=m.timestamp, buttons=buttons_json(m))
             for i, m in enumerate(data.transcript)
         ]
         handoff.articles = [
@@ -545,7 +552,12 @@ class HandoffStore:
         start = -1 if last is None else last
         added = [
             TranscriptMessage(
-                handoff_id=handoff.id, position=start + 1 + i, sender=m.sender, text=m.text, sent_at=m.timestamp
+                handoff_id=handoff.id,
+                position=start + 1 + i,
+                sender=m.sender,
+                text=m.text,
+                sent_at=m.timestamp,
+                buttons=buttons_json(m),
             )
             for i, m in enumerate(messages)
         ]
@@ -665,7 +677,13 @@ class HandoffStore:
         }
         if full:
             view["transcript"] = [
-                {"sender": m.sender, "text": m.text, "timestamp": as_utc(m.sent_at)} for m in h.messages
+                {
+                    "sender": m.sender,
+                    "text": m.text,
+                    "timestamp": as_utc(m.sent_at),
+                    **({"buttons": json.loads(m.buttons)} if m.buttons else {}),
+                }
+                for m in h.messages
             ]
             view["articles_shown"] = [
                 {"article_id": a.article_id, "title": a.title, "score": a.score, "feedback": a.feedback}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class ContactView(BaseModel):
@@ -55,10 +55,16 @@ class HandoffList(BaseModel):
     handoffs: list[HandoffListItem]
 
 
+class ButtonView(BaseModel):
+    title: str
+    payload: str
+
+
 class TranscriptLine(BaseModel):
     sender: str
     text: str
     timestamp: datetime | None
+    buttons: list[ButtonView] | None = Field(default=None, description="the buttons a bot message offered")
 
 
 class ArticleShownView(BaseModel):
@@ -120,7 +126,8 @@ class SuggestedArticle(BaseModel):
     audience: str
     score: float
     url: str | None  # public articles only
-    passage: str
+    passage: str = Field(description="the answer passage the bot shows for this article (markdown)")
+    passage_text: str = Field(description="the same passage as plain text")
 
 
 class Suggestions(BaseModel):

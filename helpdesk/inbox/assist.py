@@ -4,14 +4,17 @@ The same search the bot uses (``app.state.search``, search_api's public
 service), asked with the ticket's problem description, product and category,
 and with internal articles included: agents may read what customers may not.
 Each suggestion carries the article's public link (public articles only: a
-customer cannot open an internal one) and its best section as plain text, so
-the workspace can put either into the live reply with one click.
+customer cannot open an internal one) and its answer passage: the same passage
+the bot shows a customer for that hit (``search_api.search.passage``: the steps
+of the matching how-to, not the article's introduction), as markdown, so the
+workspace can put either into the live reply with one click.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from search_api.search.passage import hit_passage
 from search_api.search.service import snippet
 
 AGENT_AUDIENCES = ("public", "internal")
@@ -25,7 +28,8 @@ def ticket_query(view: dict[str, Any]) -> str:
 
 
 def suggestions(state, view: dict[str, Any], base_url: str, top_k: int = 5) -> list[dict[str, Any]]:
-    """Articles for a ticket view, best first: id, title, section, audience, score, url (public only), passage."""
+    """Articles for a ticket view, best first: id, title, section, audience, score, url (public only),
+    passage (markdown) and passage_text (plain, for the preview)."""
     query = ticket_query(view)
     search = getattr(state, "search", None)
     if not query or search is None:
@@ -33,19 +37,24 @@ def suggestions(state, view: dict[str, Any], base_url: str, top_k: int = 5) -> l
     result = search.search(query, lang=view.get("language"), top_k=top_k, audiences=AGENT_AUDIENCES)
     found = []
     for hit in result.hits:
+        answer = hit_passage(search, result, hit)
         public = hit.article.audience == "public"
         url = None
         if public:
-            url = f"{base_url}/articles/{hit.article.id}" + (f"#{hit.section.anchor}" if hit.section.anchor else "")
+            anchor = answer.anchor if answer.markdown else hit.section.anchor
+            url = f"{base_url}/articles/{hit.article.id}" + (f"#{anchor}" if anchor else "")
         found.append(
             {
                 "article_id": hit.article.id,
                 "title": hit.article.title,
-                "section": hit.section.heading,
+                "section": answer.section if answer.markdown else hit.section.heading,
                 "audience": hit.article.audience,
                 "score": round(hit.score, 4),
                 "url": url,
-                "passage": snippet(hit.section.plain_text or hit.article.title, 600),
+                # The bot's answer passage (markdown, as the customer's chat shows it); the matched
+                # section's text only for an article without one.
+                "passage": answer.markdown or snippet(hit.section.plain_text or hit.article.title, 600),
+                "passage_text": answer.text or snippet(hit.section.plain_text or hit.article.title, 600),
             }
         )
     return found

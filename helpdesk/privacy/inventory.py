@@ -68,7 +68,7 @@ OTHER_COLUMNS: dict[str, tuple[str, ...]] = {
         "assignee",
         "incident_id",
     ),
-    "handoff_messages": ("id", "handoff_id", "position", "sender", "sent_at"),
+    "handoff_messages": ("id", "handoff_id", "position", "sender", "sent_at", "buttons"),  # buttons: the bot's own
     "handoff_articles": ("id", "handoff_id", "position", "article_id", "title", "score"),
     "handoff_events": ("id", "handoff_id", "at", "actor", "action", "from_team", "to_team"),
     "notification_outbox": (

@@ -19,17 +19,38 @@ from markupsafe import Markup
 COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#8a6d00", "#56B4E9")
 WIDTH, HEIGHT = 560, 250
 LEFT, RIGHT, TOP, BOTTOM = 56, 12, 30, 46
+FONT_SIZE = 11  # every text of every chart; the page never scales a chart up (svg.chart's max-width)
+MAX_TICKS = 5  # intervals of the value axis at most
 
 
-def nice_max(value: float) -> float:
-    """The smallest 1, 2, 2.5 or 5 times a power of ten at or above ``value`` (the axis top)."""
-    if value <= 0:
+def nice_step(raw: float, integer: bool = True) -> float:
+    """The smallest step of 1, 2, 2.5 or 5 times a power of ten at or above ``raw``. With
+    ``integer`` (counts, whole minutes) at least 1, and never 2.5 (a tick at 2.5 tickets)."""
+    if raw <= 0 or not math.isfinite(raw):
         return 1.0
-    power = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 2.5, 5, 10):
-        if value <= step * power:
-            return step * power
-    return 10 * power  # pragma: no cover
+    if integer:
+        raw = max(raw, 1.0)
+    power = 10.0 ** math.floor(math.log10(raw))
+    for factor in (1, 2, 2.5, 5):
+        step = factor * power
+        if integer and step != math.floor(step):
+            continue
+        if step >= raw - 1e-12:
+            return step
+    return 10 * power
+
+
+def axis_ticks(value: float, integer: bool = True) -> list[float]:
+    """The value axis for data up to ``value``: 0 first, equal nice steps, the last at or above
+    ``value``, at most MAX_TICKS intervals. ``integer``: whole numbers only (a count, whole minutes)."""
+    if not math.isfinite(value) or value <= 0:
+        return [0.0, 1.0]
+    step = nice_step(value / MAX_TICKS, integer)
+    count = max(1, math.ceil(value / step - 1e-9))
+    if count > MAX_TICKS:  # rounding pushed it past: the next step up
+        step = nice_step(step * 1.0001, integer)
+        count = max(1, math.ceil(value / step - 1e-9))
+    return [round(i * step, 10) for i in range(count + 1)]
 
 
 def bar_chart(
@@ -39,10 +60,17 @@ def bar_chart(
     series: Sequence[tuple[str, Sequence[float | None]]],
     value_text: Callable[[float], str] = lambda v: f"{v:g}",
     top: float | None = None,
+    ticks: Sequence[float] | None = None,
 ) -> Markup:
-    """Grouped bars: one group per label, one bar per series (None: no bar). Returns inline SVG markup."""
+    """Grouped bars: one group per label, one bar per series (None: no bar). Returns inline SVG markup.
+
+    The value axis has whole-number ticks (``axis_ticks``) in the unit ``value_text`` shows, so
+    no two tick labels read the same; ``ticks`` gives them instead (rates: 0, 25, 50, 75, 100 %),
+    ``top`` the axis top for them."""
     values = [v for _, vs in series for v in vs if v is not None]
-    axis_top = top if top is not None else nice_max(max(values, default=0))
+    if ticks is None:
+        ticks = axis_ticks(max([top or 0.0, *values]))
+    axis_top = top if top is not None else ticks[-1]
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     groups = max(len(labels), 1)
     group_w = plot_w / groups
@@ -59,12 +87,11 @@ def bar_chart(
         f'aria-labelledby="{chart_id}-t {chart_id}-d">',
         f'<title id="{chart_id}-t">{escape(title)}</title><desc id="{chart_id}-d">{escape(desc)}</desc>',
     ]
-    for i in range(5):  # grid lines and value axis
-        value = axis_top * i / 4
-        y = TOP + plot_h - plot_h * i / 4
+    for value in ticks:  # grid lines and value axis
+        y = TOP + plot_h - plot_h * value / axis_top
         out.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="#d5d9e0"/>')
         out.append(
-            f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11" fill="#1d2330">'
+            f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="{FONT_SIZE}" fill="#1d2330">'
             f"{escape(value_text(value))}</text>"
         )
     every = max(1, math.ceil(len(labels) / 14))  # at most 14 x labels
@@ -84,12 +111,12 @@ def bar_chart(
         if g % every == 0:
             out.append(
                 f'<text x="{LEFT + (g + 0.5) * group_w:.1f}" y="{TOP + plot_h + 16}" text-anchor="middle" '
-                f'font-size="11" fill="#1d2330">{escape(label)}</text>'
+                f'font-size="{FONT_SIZE}" fill="#1d2330">{escape(label)}</text>'
             )
     x = LEFT
     for s, (name, _) in enumerate(series):  # legend
         out.append(f'<rect x="{x}" y="{HEIGHT - 16}" width="12" height="12" fill="{COLOURS[s % len(COLOURS)]}"/>')
-        out.append(f'<text x="{x + 16}" y="{HEIGHT - 6}" font-size="12" fill="#1d2330">{escape(name)}</text>')
+        out.append(f'<text x="{x + 16}" y="{HEIGHT - 6}" font-size="{FONT_SIZE}" fill="#1d2330">{escape(name)}</text>')
         x += 24 + 7 * len(name)
     out.append("</svg>")
     return Markup("".join(out))

@@ -51,6 +51,10 @@ templates = Jinja2Templates(
 )
 router = APIRouter(prefix="/agent/reports", include_in_schema=False)
 DEFAULT_DAYS = 28
+RATE_TICKS = (0.0, 0.25, 0.5, 0.75, 1.0)  # 0 %, 25 %, ... 100 %
+# The tables' columns of words (wrapped, left-aligned); the others are figures (right-aligned, one line).
+TEXT_COLUMNS = frozenset({"title", "question", "closest article", "team", "priority", "languages"})
+LONG_TEXT = 120  # characters of a cell shown; the whole text is its tooltip
 
 
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
@@ -132,6 +136,7 @@ def build_charts(report: Report) -> dict[str, Any]:
             ],
             value_text=lambda v: f"{v * 100:.0f} %",
             top=1.0,
+            ticks=RATE_TICKS,
         ),
         "first_response": charts.bar_chart(
             "c-frt",
@@ -160,6 +165,7 @@ def build_charts(report: Report) -> dict[str, Any]:
             [(prio, [sla.get((t, prio)) for t in teams]) for prio in shown_prios],
             value_text=lambda v: f"{v * 100:.0f} %",
             top=1.0,
+            ticks=RATE_TICKS,
         ),
         "backlog": charts.bar_chart(
             "c-backlog",
@@ -212,6 +218,8 @@ async def reports_page(
         query=query,
         total=report.total,
         percent=percent_text,
+        text_columns=TEXT_COLUMNS,
+        long_text=LONG_TEXT,
         error=None,
         **context,
     )

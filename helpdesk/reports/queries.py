@@ -585,15 +585,22 @@ def table(report: Report, name: str, raw: bool = False) -> tuple[list[str], list
             ],
         )
     if name == "gaps":
+
+        def seen(stamp: str | None) -> str:
+            """The CSV keeps the ISO time in UTC; the page shows the desk's local time like its other tables."""
+            if not stamp or raw:
+                return stamp or ""
+            return datetime.fromisoformat(stamp).astimezone(report.tz).strftime("%Y-%m-%d %H:%M")
+
         return (
-            ["rank", "question", "searches", "languages", "last seen (UTC)", "closest article"],
+            ["rank", "question", "searches", "languages", "last seen (UTC)" if raw else "last seen", "closest article"],
             [
                 [
                     g["rank"],
                     g["example"],
                     g["count"],
-                    ",".join(g["languages"]),
-                    g["last_seen"],
+                    ", ".join(g["languages"]) if not raw else ",".join(g["languages"]),
+                    seen(g["last_seen"]),
                     g["closest_article_id"] or "",
                 ]
                 for g in report.gaps

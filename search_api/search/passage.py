@@ -53,6 +53,7 @@ from search_api.search.lexical import tokenize
 
 if TYPE_CHECKING:
     from search_api.search.index import LanguageIndex
+    from search_api.search.service import Hit, SearchResult, SearchService
 
 MAX_CHARS = 700  # plain-text budget of a passage
 MAX_STEPS = 8
@@ -152,6 +153,19 @@ def answer_passage(
     markdown = "\n\n".join(md for md, _ in parts).strip()
     text = "\n".join(txt for _, txt in parts).strip()
     return Passage(markdown, text, section.heading, section.anchor)
+
+
+def hit_passage(service: SearchService | None, result: SearchResult, hit: Hit) -> Passage:
+    """The answer passage of one hit of ``result``: what ``POST /search`` returns as the hit's
+    ``answer`` and the bot shows, and what the agent's workspace inserts."""
+    lindex = service.index.languages.get(result.lang) if service is not None else None
+    scores = (
+        section_similarities(lindex, hit.article.id, result.query_vector)
+        if lindex is not None and result.query_vector is not None
+        else None
+    )
+    stored = stored_section_terms(lindex, hit.article.id) if lindex is not None else None
+    return answer_passage(hit.article, result.searched or result.query, hit.section, hit.article.lang, scores, stored)
 
 
 def section_similarities(language_index: LanguageIndex, article_id: str, query_vector: np.ndarray) -> dict[int, float]:

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field, field_validator
 from search_api.auth import require_admin
 from search_api.search.index import BuildReport
 from search_api.search.language import detect_language
-from search_api.search.passage import answer_passage, section_similarities, stored_section_terms
+from search_api.search.passage import hit_passage
 from search_api.search.service import SearchResult, SearchService, snippet
 
 router = APIRouter()
@@ -107,19 +107,10 @@ class LanguageResponse(BaseModel):
 
 def to_response(result: SearchResult, base_url: str, service: SearchService | None = None) -> SearchResponse:
     hits = []
-    lindex = service.index.languages.get(result.lang) if service is not None else None
     for hit in result.hits:
         article_url = f"{base_url}/articles/{hit.article.id}"
         url = article_url + (f"#{hit.section.anchor}" if hit.section.anchor else "")
-        scores = (
-            section_similarities(lindex, hit.article.id, result.query_vector)
-            if lindex is not None and result.query_vector is not None
-            else None
-        )
-        stored = stored_section_terms(lindex, hit.article.id) if lindex is not None else None
-        passage = answer_passage(
-            hit.article, result.searched or result.query, hit.section, hit.article.lang, scores, stored
-        )
+        passage = hit_passage(service, result, hit)
         answer = AnswerOut(
             markdown=passage.markdown,
             text=passage.text,

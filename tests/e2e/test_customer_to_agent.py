@@ -189,6 +189,11 @@ def test_english_handoff_and_live_reply(contexts, stack, shoot, agent_account):
     shoot(agent, "inbox")
     row.get_by_role("link", name=ticket).click()
     assert "20 Mbit" in agent.locator("#summary").inner_text()
+    # The customer's clicks, the answer card's "No, not solved" too, show as the buttons' titles.
+    transcript = agent.locator("#transcript")
+    clicked = transcript.locator(".clicked").all_inner_texts()
+    assert "No, not solved" in clicked and "Yes, please" in clicked and "Yes, send it" in clicked, clicked
+    assert "/deny" not in transcript.inner_text() and "/affirm" not in transcript.inner_text()
     assert "not_solved" in agent.locator("#tried").inner_text()  # the articles the bot showed, with feedback
     agent.get_by_role("button", name="Reply live").click()
     customer.locator(".msg-system").filter(has_text=AGENT["name"]).wait_for(timeout=10_000)

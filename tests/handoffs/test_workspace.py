@@ -3,13 +3,16 @@ the waiting flag, the live list stream, and agent assist with internal articles.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import shutil
 
 import pytest
 
+from helpdesk.handoffs.schemas import HandoffIn
 from helpdesk.inbox import stream as inbox_stream
-from helpdesk.inbox.transcript import button_label, render_message
+from helpdesk.inbox.transcript import button_label, render_message, render_transcript
 from tests.conftest import csrf_token
 from tests.handoffs.conftest import FIXTURE_KB, SERVICE, handoff_payload
 
@@ -58,8 +61,10 @@ def post(client, **changes) -> str:
 @pytest.mark.parametrize(
     "text, label",
     [
-        ("/deny", "deny"),
-        ('/inform{"choice": "high"}', "inform: high"),
+        ("/deny", "No"),
+        ("/affirm", "Yes"),
+        ('/inform{"choice": "high"}', "high"),
+        ('/inform{"choice": "topic:other"}', "other"),
         ("/handoff_request", "handoff request"),
         ("/deny please", None),
         ("a/b", None),
@@ -70,6 +75,60 @@ def post(client, **changes) -> str:
 )
 def test_button_payloads_read_as_labels(text, label):
     assert button_label(text) == label
+
+
+def test_button_payloads_read_in_the_tickets_language():
+    assert button_label("/deny", "de") == "Nein" and button_label("/request_human", "de") == "Mit einer Person sprechen"
+
+
+def test_a_click_shows_as_the_title_of_the_button_the_bot_offered():
+    """The title comes from the last bot message before the click that offered buttons; a payload
+    without a matching button (an older ticket) gets the readable label, never the raw syntax."""
+    solved = [{"title": "Yes, solved", "payload": "/affirm"}, {"title": "No, not solved", "payload": "/deny"}]
+    urgency = [{"title": "High – I can hardly work", "payload": '/inform{"choice": "high"}'}]
+    messages = [
+        {"sender": "customer", "text": "/deny"},  # before any buttons
+        {"sender": "bot", "text": "Did this solve your problem?", "buttons": solved},
+        {"sender": "customer", "text": "/deny"},
+        {"sender": "bot", "text": "Shall I pass it on?"},  # no buttons: the card's still count
+        {"sender": "customer", "text": "/affirm"},
+        {"sender": "bot", "text": "How urgent is it?", "buttons": urgency},
+        {"sender": "customer", "text": '/inform{"choice":"high"}'},  # spaced differently: the same payload
+        {"sender": "customer", "text": "/deny"},  # not among these buttons
+        {"sender": "customer", "text": "High – I can hardly work"},  # the bot sent the click as its title
+        {"sender": "customer", "text": "<b>typed</b>"},
+    ]
+    html = [str(m) for m in render_transcript(messages, "en")]
+    clicked = [re.sub(r"<[^>]+>", "", h) for h in html if 'class="clicked"' in h]
+    assert clicked == [
+        "No",
+        "No, not solved",
+        "Yes, solved",
+        "High – I can hardly work",
+        "No",
+        "High – I can hardly work",
+    ]
+    assert html[-1] == '<span class="plain">&lt;b&gt;typed&lt;/b&gt;</span>'
+    titled = [{"title": "<img src=x onerror=alert(1)>", "payload": "/affirm"}]
+    assert "<img" not in str(render_message("customer", "/affirm", titled))  # a title is text, escaped
+
+
+def test_a_handoff_without_buttons_hashes_as_before_them():
+    """A replay of a handoff an older bot sent (no buttons) still matches its stored hash."""
+    data = HandoffIn.model_validate(handoff_payload())
+    before = data.model_dump(mode="json", exclude={"incident_id"})
+    for message in before["transcript"]:
+        del message["buttons"]
+    canonical = json.dumps(before, sort_keys=True, ensure_ascii=False)
+    assert data.payload_hash() == hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    offered = handoff_payload()
+    offered["transcript"][1]["buttons"] = [{"title": "Ja", "payload": "/affirm"}]
+    assert HandoffIn.model_validate(offered).payload_hash() != data.payload_hash()
+
+
+def test_line_breaks_of_an_agent_message_stay():
+    html = str(render_message("agent", "Hello Erika,\nplease restart the router.\n\nAnna"))
+    assert html == "<p>Hello Erika,<br>\nplease restart the router.</p>\n<p>Anna</p>"
 
 
 def test_messages_render_as_the_customer_saw_them():
@@ -83,14 +142,22 @@ def test_messages_render_as_the_customer_saw_them():
     assert 'rel="noopener noreferrer nofollow"' in bot
     customer = render_message("customer", "**not markup** <b>x</b>")
     assert customer == '<span class="plain">**not markup** &lt;b&gt;x&lt;/b&gt;</span>'
-    assert "inform: high" in render_message("customer", '/inform{"choice": "high"}')
+    assert ">high</span>" in render_message("customer", '/inform{"choice": "high"}')
 
 
 def test_ticket_page_layout_transcript_and_no_meta_refresh(client):
     ticket = post(
         client,
         transcript=[
-            {"sender": "bot", "text": "How urgent is it? **Pick one**", "timestamp": "2026-11-27T06:58:00Z"},
+            {
+                "sender": "bot",
+                "text": "How urgent is it? **Pick one**",
+                "timestamp": "2026-11-27T06:58:00Z",
+                "buttons": [
+                    {"title": "High: I can hardly work", "payload": '/inform{"choice": "high"}'},
+                    {"title": "Normal", "payload": '/inform{"choice": "normal"}'},
+                ],
+            },
             {"sender": "customer", "text": '/inform{"choice": "high"}', "timestamp": "2026-11-27T06:58:05Z"},
             {"sender": "customer", "text": "/deny", "timestamp": "2026-11-27T06:58:09Z"},
         ],
@@ -98,8 +165,13 @@ def test_ticket_page_layout_transcript_and_no_meta_refresh(client):
     login(client)
     page = client.get(f"/agent/handoffs/{ticket}").text
     assert "<strong>Pick one</strong>" in page
-    assert ">inform: high</span>" in page and ">deny</span>" in page
-    assert "/inform{" not in page and ">/deny<" not in page
+    assert ">High: I can hardly work</span>" in page and ">Nein</span>" in page  # a German ticket
+    assert "/inform{" not in page and ">/deny<" not in page and "inform: high" not in page
+    # The bot's buttons are part of the ticket: the JSON API shows them, and a ticket without any as before.
+    token = client.app.state.handoffs.create_token("anna", "t")
+    view = client.get(f"/agent/api/handoffs/{ticket}", headers={"Authorization": f"Bearer {token}"}).json()
+    assert [b["title"] for b in view["transcript"][0]["buttons"]] == ["High: I can hardly work", "Normal"]
+    assert view["transcript"][1]["buttons"] is None
     # Summary, transcript and the reply column side by side, the reply column holding the reply box.
     reply_box = 'id="live-text"' if 'id="live-text"' in page else 'id="note-text"'
     assert (
@@ -198,6 +270,13 @@ def test_agent_assist_finds_internal_articles_for_agents_only(make_client, tmp_p
     assert internal["audience"] == "internal" and internal["url"] is None  # a customer could not open it
     assert public["url"].endswith("/articles/fx-en-router-no-internet") or "#" in public["url"]
     assert "port reset" in internal["passage"] or "fiber port" in internal["passage"]
+    # "Insert answer" inserts the passage the bot shows a customer for the article, not its introduction.
+    bot = client.post(
+        "/search", json={"query": "The router's internet LED stays red after a restart, the fiber link is down"}
+    ).json()
+    shown = {h["article_id"]: h["answer"] for h in bot["hits"]}
+    assert public["passage"] == shown["fx-en-router-no-internet"]["markdown"] != ""
+    assert public["passage_text"] == shown["fx-en-router-no-internet"]["text"]
     # The customer's search never shows the internal article.
     customer = client.post("/search", json={"query": "fiber port reset on the access switch", "lang": "en"}).json()
     assert all(h["article_id"] != "fx-en-fiber-port-reset" for h in customer["hits"])

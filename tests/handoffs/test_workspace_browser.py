@@ -12,12 +12,14 @@ import dataclasses
 import re
 import secrets
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 
 from helpdesk.app import create_app
+from helpdesk.handoffs.schemas import Message
 from helpdesk.inbox import stream as inbox_stream
 from tests.handoffs.conftest import SERVICE, chromium, handoff_payload, running
 from tests.screenshots import docs_image_requested, screenshot_dir
@@ -99,39 +101,57 @@ def test_list_updates_live_with_badge_and_alert_and_keeps_focus(server, browser)
     assert page.evaluate("document.activeElement.name") == "q" and search.input_value() == "Rou"
     page.wait_for_function("() => document.getElementById('inbox-alert').textContent.includes('New ticket')")
     assert ticket in page.locator("#inbox-alert").inner_text()
-    assert page.locator("#inbox-badge").inner_text() == "1" and page.title().startswith("(1) ")
+    # New tickets and waiting customers are two labelled counts, never their sum.
+    assert page.locator("#inbox-new").inner_text() == "1 new" and page.title().startswith("(1 new) ")
+    assert page.locator("#inbox-waiting").is_hidden()
     # Another team's new ticket is neither shown nor counted.
     post(base, category="billing")
     time.sleep(2.0)
-    assert page.locator("#inbox-badge").inner_text() == "1" and page.locator("tbody tr").count() == 1
+    assert page.locator("#inbox-new").inner_text() == "1 new" and page.locator("tbody tr").count() == 1
+    # The customer writes after the handoff: one new ticket, one customer waiting, on the same row.
+    app.state.handoffs.append_messages(
+        ticket, [Message(sender="customer", text="Still down", timestamp=datetime.now(UTC))], "customer"
+    )
+    page.wait_for_function("() => !document.getElementById('inbox-waiting').hidden")
+    assert page.locator("#inbox-waiting").inner_text() == "1 waiting"
+    assert page.locator("#inbox-new").inner_text() == "1 new" and page.title().startswith("(1 new, 1 waiting) ")
+    assert page.locator("tbody tr").count() == 1
     assert errors == []
 
 
 def test_ticket_workspace_reply_box_in_view_ctrl_enter_assist_and_24h_times(server, browser):
     app, base = server
+    solved = [{"title": "Yes, solved", "payload": "/affirm"}, {"title": "No, not solved", "payload": "/deny"}]
+    urgency = [{"title": "High: I can hardly work", "payload": '/inform{"choice": "high"}'}]
     turns = [
-        ("customer", "Hi, my internet has been down since this morning"),
+        ("customer", "Hi, my internet has been down since this morning", None),
         (
             "bot",
             "I found this in our help pages: **No internet: the router's Internet light is red**\n\n"
             "1. Unplug the router for 30 seconds, then plug it in again.\n"
             "2. Check that the fiber cable is firmly plugged in.\n\nDid this solve your problem?",
+            solved,
         ),
-        ("customer", "/deny"),
+        ("customer", "/deny", None),
         (
             "bot",
             "Sorry to hear that. Shall I pass this to a colleague? They get a summary, so you "
             "do not have to repeat anything.",
+            [{"title": "Yes, please", "payload": "/affirm"}, {"title": "No, thanks", "payload": "/deny"}],
         ),
-        ("customer", "/affirm"),
-        ("bot", "How urgent is it?"),
-        ("customer", '/inform{"choice": "high"}'),
-        ("bot", "How can our support team reach you?"),
-        ("customer", "erika@example.org"),
+        ("customer", "/affirm", None),
+        ("bot", "How urgent is it?", urgency),
+        ("customer", '/inform{"choice": "high"}', None),
+        ("bot", "How can our support team reach you?", None),
+        ("customer", "erika@example.org", None),
     ] * 3  # a long conversation: the page is taller than the window
-    transcript = [{"sender": who, "text": text, "timestamp": "2026-11-27T13:05:00Z"} for who, text in turns]
+    transcript = [
+        {"sender": who, "text": text, "timestamp": "2026-11-27T13:05:00Z", **({"buttons": b} if b else {})}
+        for who, text, b in turns
+    ]
     transcript.append({"sender": "customer", "text": "/deny", "timestamp": "2026-11-27T13:06:00Z"})
     payload = handoff_payload()
+    payload["summary"]["contact"]["email"] = "erika.mustermann.homeoffice-team@" + "sub." * 12 + "example.org"
     payload["conversation_id"] = secrets.token_hex(16)
     payload["transcript"] = transcript
     payload["language"] = "en"
@@ -141,7 +161,17 @@ def test_ticket_workspace_reply_box_in_view_ctrl_enter_assist_and_24h_times(serv
     page = new_page(browser, errors)
     log_in(page, base)
     page.goto(f"{base}/agent/handoffs/{ticket}")
-    assert page.locator("#transcript .clicked").last.inner_text() == "deny"
+    # Each click shows as the title of the button the customer clicked, not its payload; the last
+    # /deny answered no buttons that offered it: a readable label.
+    clicked = page.locator("#transcript .clicked").all_inner_texts()
+    assert clicked[:3] == ["No, not solved", "Yes, please", "High: I can hardly work"] and clicked[-1] == "No"
+    assert "/deny" not in page.locator("#transcript").inner_text()
+    # The long contact address wraps inside the summary instead of being clipped.
+    contact = page.locator("#summary a[href^='mailto:']")
+    box_of = page.locator("#summary").bounding_box()
+    link = contact.bounding_box()
+    assert link["x"] + link["width"] <= box_of["x"] + box_of["width"] and link["height"] > 30
+    assert page.evaluate("() => (s => s.scrollWidth <= s.clientWidth)(document.querySelector('#summary'))")
     assert "14:05" in page.locator("#transcript").inner_text()  # 13:05 UTC in Berlin, 24-hour clock
     page.click("button[name=live_start]")
     box = page.locator("#live-text")
@@ -157,17 +187,27 @@ def test_ticket_workspace_reply_box_in_view_ctrl_enter_assist_and_24h_times(serv
     suggestion.locator(".insert-passage").click()
     passage = suggestion.get_attribute("data-passage")
     assert passage and box.input_value() == passage
+    # ... the passage the bot shows a customer for that article (the answer, not the introduction).
+    found = httpx.post(f"{base}/search", json={"query": payload["summary"]["description"], "lang": "en"}).json()
+    article = suggestion.locator("h3").inner_text().split("\n")[0].strip()
+    assert passage == next(h["answer"]["markdown"] for h in found["hits"] if h["title"] == article)
     box.fill("Hello, **Anna** here.")
     box.press("Enter")  # a new line, not sent
+    box.type("Please unplug the router.")
     assert page.locator("#live-log li").count() == 0
     box.press("Control+Enter")
     entry = page.locator("#live-log li").last
     entry.wait_for(timeout=10_000)
     assert "Anna" in entry.inner_text()
+    # The agent's line break stays, in the live log and in the transcript after a reload.
+    assert entry.locator(".msg").inner_text() == "Hello, **Anna** here.\nPlease unplug the router."
     stamp = entry.locator("small").inner_text()
     assert re.search(r"\b([01]\d|2[0-3]):[0-5]\d\b", stamp) and "AM" not in stamp and "PM" not in stamp
     stored = app.state.handoffs.get(ticket)["transcript"][-1]
     assert stored["sender"] == "agent" and stored["text"].startswith("Hello, **Anna** here.")
+    page.reload()
+    said = page.locator("#transcript .sender-agent .msg").last.inner_text()
+    assert said == "Hello, Anna here.\nPlease unplug the router."  # markdown rendered, the break kept
     assert errors == []
     if docs_image_requested():  # make screenshots: the documentation's pictures of the workspace and inbox
         page.evaluate("window.scrollTo(0, 0)")

@@ -15,6 +15,7 @@ import csv
 import dataclasses
 import io
 import math
+import re
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -23,6 +24,7 @@ from sqlalchemy import text
 
 from helpdesk.app import create_app
 from helpdesk.db import as_utc
+from helpdesk.feedback.store import FeedbackStore
 from helpdesk.handoffs.routing import RoutingConfig
 from helpdesk.reports.demo import demo_articles, generate
 from tests.conftest import csrf_token
@@ -217,6 +219,53 @@ def test_reports_page_matches_independent_sql(server, browser):
     assert kpi("conversations") == str(english)
     assert page.locator("#t-overview tbody tr").count() == 14 + 1
     assert axe_violations(page) == []
+
+
+def test_the_page_fits_the_window_with_a_huge_question_and_its_charts_read_alike(server, browser):
+    """A 2,000-character question without a space is cut in its cell with the whole of it on hover;
+    no table, chart or text makes the page wider than the window, at a desktop's width or a
+    small laptop's; every chart's text has the same size on screen; times are the desk's local
+    time, as on the rest of the page."""
+    app, base = server
+    huge = "Routerblinktrotundnichtsgehtmehr" * 62 + "?"  # 1,985 characters, not one space
+    asked = datetime.now(UTC).replace(microsecond=123456) - timedelta(hours=1)
+    feedback = FeedbackStore(app.state.engine)
+    for _ in range(40):  # the most asked question: the table's first row
+        feedback.record_unanswered(huge, "de", 0.1, 0.5, None, now=asked)
+    page = new_page(browser)
+    page.goto(f"{base}/agent/login")
+    page.fill("input[name=username]", "sue")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/agent")
+    for width in (1400, 1024, 800):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(f"{base}/agent/reports")
+        fits = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+        assert fits[0] <= fits[1], (width, fits)
+        # Every chart is drawn at its own size, so its 11-unit texts are 11 px on screen in all of them.
+        scales = page.evaluate(
+            "() => [...document.querySelectorAll('svg.chart')].map(s => s.getBoundingClientRect().width / 560)"
+        )
+        assert scales == [1.0] * 6, (width, scales)
+        # A table wider than its card scrolls inside the card.
+        for box in page.locator(".data").all():
+            assert box.evaluate("e => e.getBoundingClientRect().right") <= width
+    row = page.locator("#t-gaps tbody tr").first
+    question = row.locator("td").first
+    assert question.locator("span").get_attribute("title") == huge
+    assert len(question.inner_text()) <= 121 and question.inner_text().endswith("…")
+    cells = row_cells(page, "gaps", "1")
+    expected = asked.astimezone(app.state.routing.tz).strftime("%Y-%m-%d %H:%M")
+    assert cells["last seen"] == expected  # not "2026-12-07T17:02:03.123456Z"
+    # The CSV keeps the exact instant in UTC.
+    rows = list(csv.reader(io.StringIO(page.request.get(f"{base}/agent/reports/gaps.csv").text())))
+    assert rows[0][4] == "last seen (UTC)" and rows[1][1] == huge and rows[1][4].endswith("Z")
+    # Value axes: whole numbers in the unit shown, no label twice.
+    for chart in page.locator("svg.chart").all():
+        labels = chart.locator("text[text-anchor=end]").evaluate_all("ts => ts.map(t => t.textContent)")
+        assert len(labels) == len(set(labels)), labels
+        assert all(re.fullmatch(r"\d+( min| h| %)?", label) for label in labels), labels
 
 
 def test_csv_metrics_bad_filters_and_the_search_hook(server):

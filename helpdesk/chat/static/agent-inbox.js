@@ -2,8 +2,8 @@
  * The agent's workspace in the inbox (progressive enhancement; every page works without it).
  *
  * - Every inbox page follows /agent/events (Server-Sent Events: the open tickets of the
- *   agent's teams). New tickets and customers waiting for an answer raise the badge in
- *   the header and the page title, and are announced in a polite live region. On the
+ *   agent's teams). New tickets and customers waiting for an answer show as two counts
+ *   in the header and the page title ("3 new, 1 waiting"), and are announced in a polite live region. On the
  *   list, the table is redrawn in place from the server's own page (no reload, so
  *   keyboard focus and scroll position stay where they are), new rows highlighted.
  * - Ctrl+Enter (Cmd+Enter on a Mac) in a text box sends its form.
@@ -14,7 +14,9 @@
 (function () {
   "use strict";
   var tz = document.body.getAttribute("data-tz") || undefined;
-  var badge = document.getElementById("inbox-badge");
+  var badge = document.getElementById("inbox-counts");
+  var newBadge = document.getElementById("inbox-new");
+  var waitingBadge = document.getElementById("inbox-waiting");
   var alertBox = document.getElementById("inbox-alert");
   var table = document.getElementById("handoffs");
   var baseTitle = document.title;
@@ -116,11 +118,16 @@
     state.tickets.forEach(function (t) { if (t.waiting) waitingKnown[t.ticket_id] = true; });
     var first = known === null;
     known = ids;
-    var count = state["new"] + state.waiting;
-    badge.hidden = count === 0;
-    badge.textContent = String(count);
-    badge.title = state["new"] + " new, " + state.waiting + " waiting";
-    document.title = (count ? "(" + count + ") " : "") + baseTitle;
+    // Two labelled counts, never their sum: a waiting customer's ticket may be new as well.
+    var counts = [];
+    [["new", newBadge, " new"], ["waiting", waitingBadge, " waiting"]].forEach(function (kind) {
+      var n = state[kind[0]];
+      kind[1].hidden = !n;
+      kind[1].textContent = n + kind[2];
+      if (n) counts.push(n + kind[2]);
+    });
+    badge.hidden = !counts.length;
+    document.title = (counts.length ? "(" + counts.join(", ") + ") " : "") + baseTitle;
     if (!first) {
       var parts = [];
       if (added.length) parts.push(added.length === 1 ? "New ticket " + added[0] : added.length + " new tickets");
