@@ -141,7 +141,7 @@ def section_accuracy(service: SearchService, queries: list[dict[str, Any]]) -> t
     article: the share whose answer passage (as /search makes it, search/router.py) comes from
     that section, how many were counted, and a line for each miss. The conversation's language
     is given, as the bot gives it."""
-    from search_api.search.passage import answer_passage, section_similarities
+    from search_api.search.passage import hit_passage
 
     right_article, right_section, misses = 0, 0, []
     for q in queries:
@@ -151,9 +151,7 @@ def section_accuracy(service: SearchService, queries: list[dict[str, Any]]) -> t
         if not result.hits or result.hits[0].article.id not in q["gold"] or result.query_vector is None:
             continue
         right_article += 1
-        hit = result.hits[0]
-        scores = section_similarities(service.index.languages[result.lang], hit.article.id, result.query_vector)
-        passage = answer_passage(hit.article, result.searched or q["query"], hit.section, hit.article.lang, scores)
+        passage = hit_passage(service, result, result.hits[0])
         if passage.section == q["section"]:
             right_section += 1
         else:
