@@ -59,18 +59,21 @@ def lint_drafts(drafts_dir: Path, settings) -> int:
     if not drafts_dir.is_dir():
         print(f"0 drafts ({drafts_dir} does not exist)", file=sys.stderr)
         return 0
-    errors, count = lint(drafts_dir, settings.languages)
+    errors, count = lint(drafts_dir, settings.languages, drafts=True)
     problems = [str(e) for e in errors]
     published = {a.id: a.path for a in load_articles(settings.articles_dir, settings.languages).articles}
+    drafts = load_drafts(drafts_dir, settings.languages).articles
     problems += [
         f"{d.path}:1: id '{d.id}' is already the id of the article {published[d.id]}"
-        for d in load_drafts(drafts_dir, settings.languages).articles
+        for d in drafts
         if d.id in published
     ]
     for problem in problems:
         print(f"draft {drafts_dir.name}/{problem}", file=sys.stderr)
+    guessed = sum(1 for d in drafts if d.guessed)
     print(
-        f"{count} drafts checked in {drafts_dir}, {len(problems)} problems (drafts do not fail the lint)",
+        f"{count} drafts checked in {drafts_dir}, {len(problems)} problems (drafts do not fail the lint)"
+        + (f"; {guessed} with guessed fields to confirm (front matter 'guessed')" if guessed else ""),
         file=sys.stderr,
     )
     return len(problems)
