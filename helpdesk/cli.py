@@ -1,7 +1,7 @@
 """The helpdesk command: the knowledge-base commands of search_api (lint,
 build, eval), ``serve`` for the whole web service, and the desk's commands
-(migrate, agents and tokens, routing check, deployment check, gaps, demo data, mail,
-and the data-protection commands purge, erase, export).
+(migrate, agents and tokens, routing check, deployment check, gaps, import of existing
+help content as drafts, demo data, mail, and the data-protection commands purge, erase, export).
 
 Every command reads the deployment configuration first (helpdesk/deployment.py):
 its languages and public URL are the defaults of the search settings, so
@@ -161,6 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
     from helpdesk.feedback.cli import add_commands as add_feedback_commands
 
     add_feedback_commands(sub)  # gaps
+    from helpdesk.kbimport.cli import add_commands as add_import_commands
+
+    add_import_commands(sub)  # import
     from helpdesk.reports.demo import add_commands as add_report_commands
 
     add_report_commands(sub)  # demo-data
