@@ -176,7 +176,7 @@ def main_content(root: Node) -> Node:
 def page_title(root: Node) -> str:
     title = root.first("title")
     text = title.text() if title else ""
-    return TITLE_SUFFIX.sub("", text).strip() if TITLE_SUFFIX.sub("", text).strip() else text
+    return TITLE_SUFFIX.sub("", text).strip() or text
 
 
 @dataclass(frozen=True)
@@ -202,7 +202,11 @@ def extract_page(text: str, base_url: str | None = None) -> Page:
     title = h1.text() if h1 else ""
     if h1 is not None and h1.parent is not None and _inside(h1, content):
         h1.remove()
-    title = title or page_title(root)
+    if not title:  # no <h1>: the <title>, and a first heading that repeats it is left out
+        title = page_title(root)
+        headings = content.find_all(lambda n: re.fullmatch(r"h[1-6]", n.tag) is not None)
+        if headings and same_text(headings[0].text(), title):
+            headings[0].remove()
     for node in content.find_all(lambda n: n is not content and _is_boilerplate(n)):
         node.remove()
     converted = _Converter(base_url).document(content)

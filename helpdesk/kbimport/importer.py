@@ -47,7 +47,6 @@ class Outcome:
     duplicate_of: str | None = None
     duplicate_score: float | None = None
     notes: list[str] = field(default_factory=list)
-    text: str = field(default="", repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -295,7 +294,6 @@ def _plan_one(
         duplicate_of=duplicate.path if duplicate else None,
         duplicate_score=duplicate.score if duplicate else None,
         notes=notes,
-        text=text,
     )
 
 

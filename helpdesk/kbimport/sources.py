@@ -93,6 +93,7 @@ def read_sources(paths: Iterable[Path], wanted: str = "auto") -> tuple[list[Sour
     articles: list[SourceArticle] = []
     unread: list[Unread] = []
     for path in paths:
+        path = path.absolute()  # a file's draft names it as its source: the same file however it was given
         if path.is_dir():
             for member in _folder_files(path):
                 suffix = member.suffix.lower()

@@ -86,3 +86,23 @@ def test_a_language_the_deployment_does_not_serve_is_skipped(run_import, tmp_pat
     assert article["status"] == "skipped"
     assert article["reason"] == "detected 'fr', not a served language (de, en)"
     assert not drafts.exists()
+
+
+def test_a_page_without_main_or_article_uses_the_content_element(run_import, tmp_path):
+    page = tmp_path / "mail.html"
+    page.write_text(
+        '<html><head><title>Mail settings – Nordwind Help</title></head><body><div id="top-menu">'
+        '<a href="/">Home</a></div><div class="layout"><div class="sidebar">Categories: Internet, Mail</div>'
+        '<div class="article-body"><h2>Mail settings</h2><p>Use these servers:</p><ol start="3"><li>Third step'
+        "</li><li>Fourth step</li></ol><pre>imap.nordwind.example:993\n  smtp.nordwind.example:587</pre>"
+        '</div></div><div class="promo">Get our newsletter</div><div class="footer">Copyright</div></body></html>',
+        encoding="utf-8",
+    )
+    status, report, err = run_import(page)
+    assert status == 0, err
+    post = frontmatter.load(by_title(report)["Mail settings"]["draft"])
+    assert post.content == (
+        "Use these servers:\n\n3. Third step\n4. Fourth step\n\n"
+        "```\nimap.nordwind.example:993\n  smtp.nordwind.example:587\n```"
+    )
+    assert post["category"] == "email" and post["source"] == str(page)
