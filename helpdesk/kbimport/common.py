@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,11 @@ from helpdesk.kbimport.model import SourceError
 MAX_SOURCE_BYTES = 64 * 1024 * 1024
 
 
-def read_text(path: Path) -> str:
+_HTML_CHARSET = re.compile(rb"<meta[^>]{0,200}?charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:-]{1,40})", re.I)
+
+
+def read_text(path: Path, html: bool = False) -> str:
+    """The file as text: UTF-8; a saved page in the encoding its ``<meta charset>`` declares."""
     try:
         if path.stat().st_size > MAX_SOURCE_BYTES:
             raise SourceError(path, f"larger than {MAX_SOURCE_BYTES // (1024 * 1024)} MiB")
@@ -22,6 +27,12 @@ def read_text(path: Path) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        declared = _HTML_CHARSET.search(raw[:4096]) if html else None
+        if declared:
+            try:
+                return raw.decode(declared.group(1).decode("ascii"))
+            except (LookupError, UnicodeDecodeError):
+                pass
         line = raw[: exc.start].count(b"\n") + 1
         raise SourceError(path, f"not valid UTF-8 (byte {exc.start})", line) from None
 

@@ -1,9 +1,10 @@
 """Files that are one article each: saved HTML pages, markdown files and plain-text files.
 
-* A saved page (``.html``, ``.htm``): its main content and title by the heuristic of
-  ``htmltext.extract_page``; the language from ``<html lang>``; the source is the page's canonical
-  URL (``<link rel="canonical">`` or ``og:url``) when it names one, else the file; the date from
-  ``article:modified_time`` or the first ``<time datetime>``, else the file's modification time.
+* A saved page (``.html``, ``.htm``; UTF-8, or the encoding its ``<meta charset>`` declares): its
+  main content and title by the heuristic of ``htmltext.extract_page``; the language from
+  ``<html lang>``; the source is the page's canonical URL (``<link rel="canonical">`` or
+  ``og:url``) when it names one, else the file; the date from ``article:modified_time`` or the
+  first ``<time datetime>``, else the file's modification time.
 * Markdown (``.md``, ``.markdown``): kept as written; YAML front matter, when there is one, gives
   title, lang, tags, updated and questions; else the first ``#`` heading is the title. Headings are
   shifted so the body's highest is ``##``.
@@ -41,7 +42,7 @@ def _mtime(path: Path) -> dt.date | None:
 
 
 def read_html(path: Path) -> list[SourceArticle]:
-    text = read_text(path)
+    text = read_text(path, html=True)
     root = parse_html(text)
     meta = {
         (n.attrs.get("property") or n.attrs.get("name") or "").lower(): n.attrs.get("content", "")

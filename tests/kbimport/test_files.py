@@ -106,3 +106,17 @@ def test_a_page_without_main_or_article_uses_the_content_element(run_import, tmp
         "```\nimap.nordwind.example:993\n  smtp.nordwind.example:587\n```"
     )
     assert post["category"] == "email" and post["source"] == str(page)
+
+
+def test_a_saved_page_in_its_declared_encoding(run_import, tmp_path):
+    page = tmp_path / "alt.html"
+    html = (
+        '<html lang="de"><head><meta http-equiv="Content-Type" content="text/html; charset=windows-1252">'
+        "<title>Kündigung</title></head><body><main><h1>Vertrag kündigen</h1><p>Kündigen Sie im "
+        "Kundenportal unter „Vertrag“.</p></main></body></html>"
+    )
+    page.write_bytes(html.encode("cp1252"))
+    status, report, err = run_import(page)
+    assert status == 0, err
+    post = frontmatter.load(by_title(report)["Vertrag kündigen"]["draft"])
+    assert post.content == "Kündigen Sie im Kundenportal unter „Vertrag“."
