@@ -1,7 +1,7 @@
 """The helpdesk command: the knowledge-base commands of search_api (lint,
 build, eval), ``serve`` for the whole web service, and the desk's commands
-(migrate, agents and tokens, routing check, deployment check, gaps, demo data, mail,
-and the data-protection commands purge, erase, export).
+(migrate, agents and tokens, routing check, deployment check, gaps, import of existing
+help content as drafts, demo data, mail, and the data-protection commands purge, erase, export).
 
 Every command reads the deployment configuration first (helpdesk/deployment.py):
 its languages and public URL are the defaults of the search settings, so
@@ -59,18 +59,21 @@ def lint_drafts(drafts_dir: Path, settings) -> int:
     if not drafts_dir.is_dir():
         print(f"0 drafts ({drafts_dir} does not exist)", file=sys.stderr)
         return 0
-    errors, count = lint(drafts_dir, settings.languages)
+    errors, count = lint(drafts_dir, settings.languages, drafts=True)
     problems = [str(e) for e in errors]
     published = {a.id: a.path for a in load_articles(settings.articles_dir, settings.languages).articles}
+    drafts = load_drafts(drafts_dir, settings.languages).articles
     problems += [
         f"{d.path}:1: id '{d.id}' is already the id of the article {published[d.id]}"
-        for d in load_drafts(drafts_dir, settings.languages).articles
+        for d in drafts
         if d.id in published
     ]
     for problem in problems:
         print(f"draft {drafts_dir.name}/{problem}", file=sys.stderr)
+    guessed = sum(1 for d in drafts if d.guessed)
     print(
-        f"{count} drafts checked in {drafts_dir}, {len(problems)} problems (drafts do not fail the lint)",
+        f"{count} drafts checked in {drafts_dir}, {len(problems)} problems (drafts do not fail the lint)"
+        + (f"; {guessed} with guessed fields to confirm (front matter 'guessed')" if guessed else ""),
         file=sys.stderr,
     )
     return len(problems)
@@ -158,6 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
     from helpdesk.feedback.cli import add_commands as add_feedback_commands
 
     add_feedback_commands(sub)  # gaps
+    from helpdesk.kbimport.cli import add_commands as add_import_commands
+
+    add_import_commands(sub)  # import
     from helpdesk.reports.demo import add_commands as add_report_commands
 
     add_report_commands(sub)  # demo-data

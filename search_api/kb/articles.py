@@ -25,6 +25,9 @@ from markdown.extensions.toc import slugify, unique
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{1,99}$")
 AUDIENCES = ("public", "internal")
+# The fields ``helpdesk import`` may have guessed (front matter ``guessed: [category, product]``): an
+# author confirms them and deletes the list; ``helpdesk lint`` accepts it in drafts, not in articles.
+GUESSABLE_FIELDS = ("lang", "category", "product", "tags")
 REQUIRED_FIELDS = ("id", "title", "lang", "tags", "updated")
 HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 FENCE = re.compile(r"^\s*(```|~~~)")
@@ -75,6 +78,7 @@ class Article:
     category: str | None = None
     questions: tuple[str, ...] = ()
     sections: tuple[Section, ...] = field(default_factory=tuple)
+    guessed: tuple[str, ...] = ()  # an imported draft's guessed fields; never indexed (lint keeps it from articles)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -346,6 +350,14 @@ def parse_article(path: Path, root: Path | None = None, languages: tuple[str, ..
             raise ArticleError(shown, field_line(raw, name), f"'{name}' must be a string")
         strings[name] = value
     questions = _as_str_list(meta.get("questions"), shown, field_line(raw, "questions"), "questions")
+    guessed = _as_str_list(meta.get("guessed"), shown, field_line(raw, "guessed"), "guessed")
+    unknown = [name for name in guessed if name not in GUESSABLE_FIELDS]
+    if unknown:
+        raise ArticleError(
+            shown,
+            field_line(raw, "guessed"),
+            f"'guessed' names {', '.join(unknown)}; it lists fields of: {', '.join(GUESSABLE_FIELDS)}",
+        )
     body = post.content.strip()
     if not body:
         raise ArticleError(shown, raw.count("\n") + 1, "the article has no body text")
@@ -364,6 +376,7 @@ def parse_article(path: Path, root: Path | None = None, languages: tuple[str, ..
         category=strings["category"],
         questions=questions,
         sections=split_sections(body),
+        guessed=guessed,
     )
 
 
