@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 
 from helpdesk.db import utcnow
+from helpdesk.handoffs.errors import AgentExists, IdempotencyConflict, InvalidTransition, TicketNotFound
 from helpdesk.handoffs.schemas import HandoffIn, Message
-from helpdesk.handoffs.store import AgentExists, IdempotencyConflict, InvalidTransition, Notification, TicketNotFound
+from helpdesk.handoffs.store import Notification
 from tests.handoffs.conftest import handoff_payload
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
