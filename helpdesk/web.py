@@ -25,7 +25,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
 
 from helpdesk.db import utcnow
-from helpdesk.handoffs.store import AgentInfo
+from helpdesk.handoffs.agents import AgentInfo
 from helpdesk.inbox import security
 from helpdesk.inbox.transcript import render_message, render_transcript
 

@@ -31,9 +31,10 @@ from sqlalchemy import select
 
 from helpdesk.chat.config import ChatConfig
 from helpdesk.db import utcnow
+from helpdesk.handoffs.errors import InvalidTransition, TicketNotFound
 from helpdesk.handoffs.models import Handoff, HandoffEvent
 from helpdesk.handoffs.schemas import Message
-from helpdesk.handoffs.store import OPEN_STATUSES, HandoffStore, InvalidTransition, TicketNotFound
+from helpdesk.handoffs.store import OPEN_STATUSES, HandoffStore
 
 # The chat page makes its session id from 128 random bits (32 hex digits); shorter
 # or other ids (REST tests, other channels) are not reachable from a browser.

@@ -34,8 +34,8 @@ from pydantic import BaseModel, Field, ValidationError
 from helpdesk.chat.config import ChatConfig, get_chat_config
 from helpdesk.chat.live import LiveChat, RasaUnavailable
 from helpdesk.handoffs.changes import TicketChanges
+from helpdesk.handoffs.errors import StoreError, TicketNotFound
 from helpdesk.handoffs.schemas import MAX_MESSAGE_CHARS, Text
-from helpdesk.handoffs.store import StoreError, TicketNotFound
 from helpdesk.inbox import security
 from helpdesk.inbox.pages import detail_page
 from helpdesk.web import AgentContext, AgentDep, StreamingAgentDep, event, forged, sse

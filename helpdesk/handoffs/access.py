@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from fastapi import HTTPException, status
 
+from helpdesk.handoffs.agents import AgentInfo
 from helpdesk.handoffs.models import ROLES
-from helpdesk.handoffs.store import AgentInfo
 
 __all__ = [
     "ROLES",

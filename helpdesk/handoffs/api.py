@@ -31,20 +31,19 @@ from starlette.datastructures import State
 from helpdesk.auth import require_service
 from helpdesk.db import utcnow
 from helpdesk.handoffs.access import ROLES, check_escalation, require_admin
-from helpdesk.handoffs.notifications import NotificationConfig, NotificationWorker
-from helpdesk.handoffs.routing import ExpectedResponse, RoutingConfig
-from helpdesk.handoffs.schemas import EscalateIn, HandoffIn, Message, NoteIn, ResolveIn, TranscriptAppendIn
-from helpdesk.handoffs.store import (
-    OPEN_STATUSES,
+from helpdesk.handoffs.agents import AgentInfo
+from helpdesk.handoffs.errors import (
     AgentExists,
-    AgentInfo,
     AgentNotFound,
-    HandoffStore,
     IdempotencyConflict,
     InvalidTransition,
     StoreError,
     TicketNotFound,
 )
+from helpdesk.handoffs.notifications import NotificationConfig, NotificationWorker
+from helpdesk.handoffs.routing import ExpectedResponse, RoutingConfig
+from helpdesk.handoffs.schemas import EscalateIn, HandoffIn, Message, NoteIn, ResolveIn, TranscriptAppendIn
+from helpdesk.handoffs.store import OPEN_STATUSES, HandoffStore
 from helpdesk.handoffs.views import (
     AgentDeactivated,
     AgentList,

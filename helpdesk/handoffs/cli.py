@@ -62,7 +62,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 def _with_store(args: argparse.Namespace, command: str, action: Callable[[Any], str]) -> int:
     """Run ``action(store)``; print what it returns, or the store's refusal with exit status 1."""
-    from helpdesk.handoffs.store import HandoffStore, StoreError
+    from helpdesk.handoffs.errors import StoreError
+    from helpdesk.handoffs.store import HandoffStore
 
     store = HandoffStore.open(_settings(args).database_url)
     try:

@@ -1,4 +1,5 @@
-"""HandoffStore: the durable queue of handoffs, agents and the notification outbox.
+"""HandoffStore: the durable queue of handoffs and the notification outbox (the agents' accounts
+are its part in helpdesk/handoffs/agents.py).
 
 Every write is one database transaction: a handoff, its transcript, the
 articles shown, its first audit event and its notifications are committed
@@ -15,7 +16,6 @@ a session; datetimes are timezone-aware UTC.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import secrets
 import threading
@@ -25,19 +25,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine, case, delete, event, func, or_, select, text
+from sqlalchemy import Engine, case, event, func, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from helpdesk.db import as_utc, open_engine, utcnow
+from helpdesk.handoffs.agents import AgentAccounts, secret_hash
+from helpdesk.handoffs.errors import IdempotencyConflict, InvalidTransition, StoreError, TicketNotFound
 from helpdesk.handoffs.models import (
     PRIORITIES,
-    ROLES,
-    Agent,
-    AgentSession,
-    AgentToken,
     ArticleShown,
     DeliveryAttempt,
     Handoff,
@@ -52,32 +48,6 @@ TICKET_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 TICKET_LENGTH = 6
 OPEN_STATUSES = ("new", "claimed", "escalated")
 SORTS = ("due", "age", "priority")
-_hasher = PasswordHasher()  # argon2id with the library's current parameters
-_DUMMY_HASH = _hasher.hash("not a real password")
-
-
-class StoreError(Exception):
-    """Base of the errors an API maps onto a 4xx."""
-
-
-class TicketNotFound(StoreError):
-    pass
-
-
-class InvalidTransition(StoreError):
-    pass
-
-
-class IdempotencyConflict(StoreError):
-    pass
-
-
-class AgentExists(StoreError):
-    pass
-
-
-class AgentNotFound(StoreError):
-    pass
 
 
 Scope = tuple[str, ...] | None  # the teams a caller may see (AgentInfo.scope); None: all
@@ -92,21 +62,6 @@ def buttons_json(message: Message) -> str | None:
 
 def new_ticket_id() -> str:
     return "HD-" + "".join(secrets.choice(TICKET_ALPHABET) for _ in range(TICKET_LENGTH))
-
-
-@dataclass(frozen=True)
-class AgentInfo:
-    id: int
-    username: str
-    display_name: str
-    teams: tuple[str, ...]
-    role: str = "agent"
-    active: bool = True
-
-    @property
-    def scope(self) -> tuple[str, ...] | None:
-        """The teams whose tickets this agent may see; None: every team (supervisor, admin)."""
-        return None if self.role in ("supervisor", "admin") else self.teams
 
 
 @dataclass(frozen=True)
@@ -143,7 +98,7 @@ def _remember_changed_tickets(session: Session, _context: Any, _instances: Any) 
     changed.update(obj.ticket_id for obj in (*session.new, *session.dirty) if isinstance(obj, Handoff))
 
 
-class HandoffStore:
+class HandoffStore(AgentAccounts):
     def __init__(self, engine: Engine):
         self.engine = engine
         # Set whenever a notification is enqueued, so the worker sends at once instead of on its next poll.
@@ -590,7 +545,7 @@ class HandoffStore:
             handoff = self._load(s, ticket_id, for_update=True)
             if handoff.status not in OPEN_STATUSES:
                 return None
-            handoff.chat_key_hash = _token_hash(key)
+            handoff.chat_key_hash = secret_hash(key)
         return key
 
     def ticket_for_chat_key(self, key: str) -> str | None:
@@ -600,7 +555,7 @@ class HandoffStore:
         with self.transaction() as s:
             return s.scalar(
                 select(Handoff.ticket_id).where(
-                    Handoff.chat_key_hash == _token_hash(key), Handoff.status.in_(OPEN_STATUSES)
+                    Handoff.chat_key_hash == secret_hash(key), Handoff.status.in_(OPEN_STATUSES)
                 )
             )
 
@@ -715,113 +670,6 @@ class HandoffStore:
 
     to_json = _json
 
-    # -- agents ----------------------------------------------------------------------------------
-    def create_agent(
-        self, username: str, display_name: str, teams: Iterable[str], password: str, role: str = "agent"
-    ) -> AgentInfo:
-        teams = tuple(dict.fromkeys(t.strip() for t in teams if t.strip()))
-        if role not in ROLES:
-            raise StoreError(f"unknown role {role!r} (roles: {', '.join(ROLES)})")
-        try:
-            with self.transaction() as s:
-                agent = Agent(
-                    username=username,
-                    display_name=display_name,
-                    teams=",".join(teams),
-                    role=role,
-                    password_hash=_hasher.hash(password),
-                    active=True,
-                    created_at=utcnow(),
-                )
-                s.add(agent)
-                s.flush()
-                return self._agent_info(agent)
-        except IntegrityError:
-            raise AgentExists(f"an agent named {username!r} exists already") from None
-
-    def deactivate_agent(self, username: str) -> None:
-        """No more logins, sessions or API tokens for this agent; the audit trail keeps the name."""
-        with self.transaction() as s:
-            agent = s.scalar(select(Agent).where(Agent.username == username))
-            if agent is None:
-                raise AgentNotFound(f"no agent {username!r}")
-            agent.active = False
-            for token in s.scalars(select(AgentToken).where(AgentToken.agent_id == agent.id)):
-                token.revoked = True
-            s.execute(delete(AgentSession).where(AgentSession.agent_id == agent.id))
-
-    def update_agent(self, username: str, role: str | None = None, teams: Iterable[str] | None = None) -> AgentInfo:
-        """Change an agent's role or teams; sessions and tokens carry the new scope from their next request."""
-        if role is not None and role not in ROLES:
-            raise StoreError(f"unknown role {role!r} (roles: {', '.join(ROLES)})")
-        with self.transaction() as s:
-            agent = s.scalar(select(Agent).where(Agent.username == username))
-            if agent is None:
-                raise AgentNotFound(f"no agent {username!r}")
-            if role is not None:
-                agent.role = role
-            if teams is not None:
-                agent.teams = ",".join(dict.fromkeys(t.strip() for t in teams if t.strip()))
-            return self._agent_info(agent)
-
-    def agents(self) -> list[AgentInfo]:
-        with self.transaction() as s:
-            return [self._agent_info(a) for a in s.scalars(select(Agent).order_by(Agent.username))]
-
-    def set_password(self, username: str, password: str) -> None:
-        with self.transaction() as s:
-            agent = s.scalar(select(Agent).where(Agent.username == username))
-            if agent is None:
-                raise AgentNotFound(f"no agent {username!r}")
-            agent.password_hash = _hasher.hash(password)
-            # A new password ends every session: whoever knew the old one is out at once.
-            s.execute(delete(AgentSession).where(AgentSession.agent_id == agent.id))
-
-    def authenticate(self, username: str, password: str) -> AgentInfo | None:
-        with self.transaction() as s:
-            agent = s.scalar(select(Agent).where(Agent.username == username, Agent.active.is_(True)))
-            try:
-                # An unknown user costs as much time as a wrong password: no user enumeration by timing.
-                _hasher.verify(agent.password_hash if agent else _DUMMY_HASH, password)
-            except (VerificationError, InvalidHashError):
-                return None
-            if agent is None:
-                return None
-            if _hasher.check_needs_rehash(agent.password_hash):
-                agent.password_hash = _hasher.hash(password)
-            return self._agent_info(agent)
-
-    def agent(self, agent_id: int) -> AgentInfo | None:
-        with self.transaction() as s:
-            agent = s.get(Agent, agent_id)
-            return self._agent_info(agent) if agent is not None and agent.active else None
-
-    def create_token(self, username: str, name: str) -> str:
-        token = "hdat_" + secrets.token_urlsafe(32)
-        with self.transaction() as s:
-            agent = s.scalar(select(Agent).where(Agent.username == username))
-            if agent is None:
-                raise AgentNotFound(f"no agent {username!r}")
-            s.add(
-                AgentToken(
-                    agent_id=agent.id, name=name, token_hash=_token_hash(token), created_at=utcnow(), revoked=False
-                )
-            )
-        return token
-
-    def agent_for_token(self, token: str) -> AgentInfo | None:
-        with self.transaction() as s:
-            row = s.scalar(
-                select(AgentToken).where(AgentToken.token_hash == _token_hash(token), AgentToken.revoked.is_(False))
-            )
-            if row is None or not row.agent.active:
-                return None
-            return self._agent_info(row.agent)
-
-    @staticmethod
-    def _agent_info(agent: Agent) -> AgentInfo:
-        return AgentInfo(agent.id, agent.username, agent.display_name, tuple(agent.team_list), agent.role, agent.active)
-
     # -- notification outbox ---------------------------------------------------------------------
     def claim_due_notifications(self, now: datetime, lease: timedelta, limit: int = 20) -> list[OutboxJob]:
         """Lease due outbox rows to this worker; another worker (or replica) skips them until the lease ends."""
@@ -874,7 +722,3 @@ class HandoffStore:
     def next_notification_due(self) -> datetime | None:
         with self.transaction() as s:
             return as_utc(s.scalar(select(func.min(OutboxItem.next_attempt_at)).where(OutboxItem.state == "pending")))
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()

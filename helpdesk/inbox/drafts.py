@@ -34,7 +34,7 @@ from markdown.extensions.toc import slugify
 
 from helpdesk.feedback.gaps import normalise_query
 from helpdesk.feedback.store import clean_query
-from helpdesk.handoffs.store import StoreError
+from helpdesk.handoffs.errors import StoreError
 from helpdesk.privacy.masking import hid_something, mask
 from search_api.kb.articles import Article, ArticleError, LoadResult, load_articles, parse_article
 

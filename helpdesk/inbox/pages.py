@@ -19,10 +19,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from helpdesk.handoffs.access import may_reassign
+from helpdesk.handoffs.agents import AgentInfo
 from helpdesk.handoffs.api import detail, escalate
+from helpdesk.handoffs.errors import StoreError, TicketNotFound
 from helpdesk.handoffs.models import PRIORITIES, STATUSES
 from helpdesk.handoffs.schemas import EscalateIn, NoteIn, ResolveIn
-from helpdesk.handoffs.store import SORTS, AgentInfo, StoreError, TicketNotFound
+from helpdesk.handoffs.store import SORTS
 from helpdesk.inbox import assist, security
 from helpdesk.inbox.drafts import write_draft
 from helpdesk.inbox.sessions import Limit

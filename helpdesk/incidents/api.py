@@ -18,10 +18,11 @@ from pydantic import BaseModel, Field, field_validator
 
 from helpdesk.auth import require_service
 from helpdesk.handoffs.access import check_incident_team
+from helpdesk.handoffs.agents import AgentInfo
 from helpdesk.handoffs.api import require_agent, store_error
+from helpdesk.handoffs.errors import StoreError
 from helpdesk.handoffs.routing import EMAIL_RE
 from helpdesk.handoffs.schemas import Strict, Text
-from helpdesk.handoffs.store import AgentInfo, StoreError
 from helpdesk.incidents import links, notices
 from helpdesk.incidents.matching import POSTAL_CODE_RE, named_categories, relevant
 from helpdesk.incidents.schemas import (

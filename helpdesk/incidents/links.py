@@ -16,8 +16,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from helpdesk.handoffs.errors import InvalidTransition, StoreError
 from helpdesk.handoffs.models import Handoff, HandoffEvent
-from helpdesk.handoffs.store import OPEN_STATUSES, InvalidTransition, Scope, StoreError
+from helpdesk.handoffs.store import OPEN_STATUSES, Scope
 from helpdesk.incidents.models import Incident, IncidentEvent
 from helpdesk.incidents.store import IncidentStore, message_in
 

@@ -18,7 +18,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from helpdesk.handoffs.store import AgentInfo, StoreError
+from helpdesk.handoffs.agents import AgentInfo
+from helpdesk.handoffs.errors import StoreError
 from helpdesk.inbox import security
 from helpdesk.incidents import api, links
 from helpdesk.incidents.models import INCIDENT_STATUSES

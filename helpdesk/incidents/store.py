@@ -17,7 +17,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from helpdesk.db import as_utc
-from helpdesk.handoffs.store import HandoffStore, InvalidTransition, Scope, StoreError
+from helpdesk.handoffs.errors import InvalidTransition, StoreError
+from helpdesk.handoffs.store import HandoffStore, Scope
 from helpdesk.incidents.models import (
     ACTIVE_STATUSES,
     Incident,

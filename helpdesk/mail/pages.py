@@ -13,8 +13,9 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, Response
 
 from helpdesk.db import utcnow
+from helpdesk.handoffs.agents import AgentInfo
+from helpdesk.handoffs.errors import InvalidTransition, StoreError, TicketNotFound
 from helpdesk.handoffs.schemas import Message, NoteIn
-from helpdesk.handoffs.store import AgentInfo, InvalidTransition, StoreError, TicketNotFound
 from helpdesk.inbox.pages import act
 from helpdesk.mail import attachments
 from helpdesk.mail.replies import compose

@@ -18,9 +18,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from helpdesk.db import as_utc, utcnow
+from helpdesk.handoffs.errors import TicketNotFound
 from helpdesk.handoffs.models import Handoff, HandoffEvent, OutboxItem
 from helpdesk.handoffs.schemas import Message
-from helpdesk.handoffs.store import HandoffStore, Scope, TicketNotFound
+from helpdesk.handoffs.store import HandoffStore, Scope
 from helpdesk.mail.models import AutoReply, MailAttachment, MailMessage
 
 

@@ -14,7 +14,8 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
-from helpdesk.handoffs.store import HandoffStore, TicketNotFound
+from helpdesk.handoffs.errors import TicketNotFound
+from helpdesk.handoffs.store import HandoffStore
 from helpdesk.mail.parsing import ParsedMail, new_text
 from helpdesk.mail.store import MailStore
 

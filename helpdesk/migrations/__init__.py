@@ -9,6 +9,9 @@ To write a new revision after changing ``helpdesk/handoffs/models.py``:
 
 from __future__ import annotations
 
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -26,7 +29,26 @@ def alembic_config(database_url: str) -> Config:
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(database_url), revision)
+    """Migrate to ``revision``. Processes that start together (``make run``'s web service and purge,
+    replicas) migrate one after the other: on PostgreSQL an advisory lock (env.py), on SQLite a lock
+    on a file beside the database, since SQLite runs DDL outside a transaction and two processes
+    would both create the same tables."""
+    with sqlite_migration_lock(database_url):
+        command.upgrade(alembic_config(database_url), revision)
+
+
+@contextmanager
+def sqlite_migration_lock(database_url: str) -> Iterator[None]:
+    """An exclusive lock on ``<database file>.migrate-lock`` for the block; nothing for other databases."""
+    path = database_url.split(":///", 1)[-1] if database_url.startswith("sqlite") else ""
+    if not path or path == ":memory:":
+        yield
+        return
+    lock = Path(path + ".migrate-lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file is closed
+        yield
 
 
 def main(argv: list[str]) -> int:  # called by __main__.py

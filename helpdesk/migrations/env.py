@@ -36,7 +36,7 @@ def run_migrations_online() -> None:
     secure_delete_on_connect(engine)  # SQLite's batch mode copies tables: the old copy is zeroed
     with engine.connect() as connection:
         if connection.dialect.name == "postgresql":
-            # Replicas starting together migrate one after the other (SQLite serialises by its file lock).
+            # Replicas starting together migrate one after the other (on SQLite: upgrade()'s file lock).
             connection.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATION_LOCK_ID})")
             connection.commit()
         # render_as_batch: SQLite cannot ALTER most things; batch mode copies the table.

@@ -19,8 +19,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field, model_validator
 
+from helpdesk.handoffs.agents import AgentInfo
 from helpdesk.handoffs.api import require_admin_agent
-from helpdesk.handoffs.store import AgentInfo
 from helpdesk.privacy import audit
 from helpdesk.privacy.erasure import CustomerStores, SelectorError, erase, export, find
 from helpdesk.privacy.files import CustomerFiles

@@ -131,15 +131,16 @@ def reachable(host: str, port: int) -> bool:
         return False
 
 
-def wait_for(check, what: str, log: Path, deadline: float) -> None:
-    while time.monotonic() < deadline:
+def wait_for(check, what: str, log: Path, deadline: float, honcho: subprocess.Popen) -> None:
+    while time.monotonic() < deadline and honcho.poll() is None:
         try:
             if check():
                 return
         except httpx.HTTPError:
             pass
         time.sleep(1)
-    pytest.fail(f"{what} did not come up; honcho's log:\n{log.read_text(errors='replace')[-4000:]}")
+    tail = log.read_text(errors="replace")[-4000:]
+    pytest.fail(f"{what} did not come up (honcho exit status {honcho.poll()}); honcho's log:\n{tail}")
 
 
 def test_make_run_listens_beyond_loopback_only_with_the_web_service_and_rasas_channels(tmp_path):
@@ -182,15 +183,22 @@ def test_make_run_listens_beyond_loopback_only_with_the_web_service_and_rasas_ch
     try:
         deadline = time.monotonic() + 600  # Rasa loads its model in minutes on a busy machine
         wait_for(
-            lambda: httpx.get(f"http://127.0.0.1:{web}/health", timeout=5).status_code == 200, "web", log, deadline
+            lambda: httpx.get(f"http://127.0.0.1:{web}/health", timeout=5).status_code == 200,
+            "web",
+            log,
+            deadline,
+            honcho,
         )
         wait_for(
             lambda: httpx.get(f"http://127.0.0.1:{actions}/health", timeout=5).status_code == 200,
             "actions",
             log,
             deadline,
+            honcho,
         )
-        wait_for(lambda: httpx.get(f"http://127.0.0.1:{rasa}/", timeout=5).status_code == 200, "rasa", log, deadline)
+        wait_for(
+            lambda: httpx.get(f"http://127.0.0.1:{rasa}/", timeout=5).status_code == 200, "rasa", log, deadline, honcho
+        )
         assert honcho.poll() is None, log.read_text(errors="replace")[-4000:]
         sockets = listening(tree(honcho.pid))
         by_port: dict[int, set[str]] = {}

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy.exc import IntegrityError
 
 from helpdesk.db import utcnow
+from helpdesk.handoffs.errors import AgentExists, IdempotencyConflict, InvalidTransition, TicketNotFound
 from helpdesk.handoffs.schemas import HandoffIn, Message
-from helpdesk.handoffs.store import AgentExists, IdempotencyConflict, InvalidTransition, Notification, TicketNotFound
+from helpdesk.handoffs.store import Notification
 from tests.handoffs.conftest import handoff_payload
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
@@ -187,21 +191,16 @@ def test_outbox_lease_retry_and_give_up(store):
     assert store.claim_due_notifications(utcnow() + timedelta(days=1), timedelta(seconds=60)) == []
 
 
-@pytest.mark.postgres
-def test_replicas_starting_together_migrate_one_after_the_other():
-    import subprocess
-    import sys
-
-    from tests.handoffs.conftest import postgres_schema
-
-    with postgres_schema() as url:
-        starts = [
-            subprocess.Popen(
-                [sys.executable, "-c", f"from helpdesk.migrations import upgrade; upgrade({url!r})"],
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            for _ in range(3)
-        ]
-        results = [(p.wait(60), p.stderr.read()) for p in starts]
-        assert [code for code, _ in results] == [0, 0, 0], results
+def test_processes_starting_together_migrate_one_after_the_other(database_url, tmp_path):
+    """Replicas, or make run's web service and purge, migrate a new database at the same moment."""
+    go = tmp_path / "go"
+    script = (
+        "import time\nfrom pathlib import Path\nfrom helpdesk.migrations import upgrade\n"
+        f"while not Path({str(go)!r}).exists(): time.sleep(0.005)\n"
+        f"upgrade({database_url!r})\n"
+    )
+    starts = [subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    time.sleep(5)  # each has imported alembic and the models and waits for the start
+    go.touch()
+    results = [(p.wait(120), p.stderr.read()) for p in starts]
+    assert [code for code, _ in results] == [0, 0, 0], results
