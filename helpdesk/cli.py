@@ -119,6 +119,9 @@ def cmd_mail(args: argparse.Namespace) -> int:
         settings = Settings.from_env()
         if args.configured:  # scripts/run starts the process only for a configured mailbox
             return 0 if settings.mail.enabled else 3
+        from helpdesk.privacy.masking import install_log_masking
+
+        install_log_masking()  # no customer's address in the log, as in the web service's
         logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         worker = MailWorker(settings)
     except MailConfigError as exc:

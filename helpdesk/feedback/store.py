@@ -29,6 +29,40 @@ def clean_query(text: str) -> str:
     return mask(text.strip()[:MAX_QUERY_CHARS])
 
 
+def feedback_upsert(
+    dialect: str, conversation_id: str, article_id: str, query: str, helpful: bool, now: datetime | None = None
+) -> Any:
+    """The statement that records a verdict: insert, or update the conversation's earlier verdict on
+    this article (latest wins). A statement rather than a write, so that the e-mail channel records
+    a customer's "not solved" in the same transaction as the reopened ticket."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    insert: Any
+    if dialect == "postgresql":
+        insert = postgresql.insert
+    elif dialect == "sqlite":
+        insert = sqlite.insert
+    else:
+        raise RuntimeError(f"feedback store: unsupported database {dialect!r} (SQLite or PostgreSQL)")
+    now = now or utcnow()
+    statement = insert(ArticleFeedback).values(
+        conversation_id=conversation_id,
+        article_id=article_id,
+        query=clean_query(query),
+        helpful=helpful,
+        created_at=now,
+        updated_at=now,
+    )
+    return statement.on_conflict_do_update(
+        index_elements=[ArticleFeedback.conversation_id, ArticleFeedback.article_id],
+        set_={
+            "query": statement.excluded.query,
+            "helpful": statement.excluded.helpful,
+            "updated_at": statement.excluded.updated_at,
+        },
+    )
+
+
 @dataclass(frozen=True)
 class UnansweredRow:
     query: str
@@ -45,41 +79,12 @@ class FeedbackStore:
     def transaction(self):
         return engine_transaction(self.engine)
 
-    def _insert(self):
-        dialect = self.engine.dialect.name
-        if dialect == "postgresql":
-            from sqlalchemy.dialects import postgresql
-
-            return postgresql.insert
-        if dialect == "sqlite":
-            from sqlalchemy.dialects import sqlite
-
-            return sqlite.insert
-        raise RuntimeError(f"feedback store: unsupported database {dialect!r} (SQLite or PostgreSQL)")
-
     # -- writes ----------------------------------------------------------------------------------
     def record_feedback(
         self, conversation_id: str, article_id: str, query: str, helpful: bool, now: datetime | None = None
     ) -> None:
         """Insert, or update the conversation's earlier verdict on this article (latest wins)."""
-        now = now or utcnow()
-        insert = self._insert()
-        statement = insert(ArticleFeedback).values(
-            conversation_id=conversation_id,
-            article_id=article_id,
-            query=clean_query(query),
-            helpful=helpful,
-            created_at=now,
-            updated_at=now,
-        )
-        statement = statement.on_conflict_do_update(
-            index_elements=[ArticleFeedback.conversation_id, ArticleFeedback.article_id],
-            set_={
-                "query": statement.excluded.query,
-                "helpful": statement.excluded.helpful,
-                "updated_at": statement.excluded.updated_at,
-            },
-        )
+        statement = feedback_upsert(self.engine.dialect.name, conversation_id, article_id, query, helpful, now)
         with self.transaction() as s:
             s.execute(statement)
 

@@ -1,4 +1,4 @@
-"""Notifications of new and escalated handoffs: signed webhook and e-mail to the team.
+"""Notifications of new, escalated and reopened handoffs: signed webhook and e-mail to the team.
 
 Why an outbox: a notification is a row written in the same transaction as the
 handoff (see ``HandoffStore.create``), and a background worker delivers the
@@ -142,7 +142,7 @@ def _send_email(job: OutboxJob, config: NotificationConfig) -> tuple[bool, str]:
     h = data["handoff"]
     summary = h["summary"]
     contact = summary["contact"]
-    what = "Escalated" if job.event == "handoff.escalated" else "New"
+    what = {"handoff.escalated": "Escalated", "handoff.reopened": "Reopened"}.get(job.event, "New")
     message = EmailMessage()
     message["From"] = config.smtp_from
     message["To"] = job.target
@@ -152,6 +152,7 @@ def _send_email(job: OutboxJob, config: NotificationConfig) -> tuple[bool, str]:
         f"[{h['ticket_id']}] {what} {h['priority']} handoff ({summary['category']}): {summary['description']}", 150
     )
     last = next((e for e in reversed(h.get("events", [])) if e["action"] == "escalated"), None)
+    reopened = next((e for e in reversed(h.get("events", [])) if e["action"] == "reopened"), None)
     lines = [
         f"{what} handoff {h['ticket_id']} for team {h['team']}, priority {h['priority']}"
         + (" (on-call)" if h.get("on_call") else ""),
@@ -159,6 +160,7 @@ def _send_email(job: OutboxJob, config: NotificationConfig) -> tuple[bool, str]:
         f"Open it: {config.public_base_url}/agent/handoffs/{h['ticket_id']}",
         "",
         *([f"Escalated by {last['actor']}: {last['note']}", ""] if last else []),
+        *([f"Reopened: {reopened['note']}", ""] if reopened and job.event == "handoff.reopened" else []),
         f"Category: {summary['category']}   Product: {summary['product'] or '-'}   Urgency: {summary['urgency']}",
         f"Impact: {summary['impact'] or '-'}",
         f"Contact: {contact['name'] or '-'}  {contact['email'] or ''}  {contact['phone'] or ''}",

@@ -277,6 +277,15 @@ class HandoffStore(AgentAccounts):
                 )
             )
 
+    def enqueue(
+        self, s: Session, handoff: Handoff, event_name: str, notifications: Iterable[Notification], now: datetime
+    ) -> None:
+        """Enqueue a handoff's team notifications inside the caller's transaction, the payload made from
+        the handoff as it is now (the e-mail channel's reopen); the worker is woken by the caller."""
+        s.flush()
+        s.refresh(handoff)
+        self._enqueue(s, handoff, event_name, list(notifications), now)
+
     def get(self, ticket_id: str, teams: Scope = None) -> dict[str, Any]:
         with self.transaction() as s:
             return self._view(self._load(s, ticket_id, teams=teams), full=True)

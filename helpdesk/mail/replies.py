@@ -1,4 +1,4 @@
-"""The mails the desk writes: automatic answers, acknowledgements, agents' replies.
+"""The mails the desk writes: automatic answers, acknowledgements (of a new or a reopened ticket), agents' replies.
 
 Every mail carries a fresh Message-ID (stored with its ticket, so the customer's
 answer threads back), In-Reply-To and References of the conversation, the ticket
@@ -127,6 +127,25 @@ def acknowledgement_text(
     )
     text += article_list("Until then, one of these articles may help:", suggestions)
     return text + f"\n\nKind regards\n{company}\n\n(This confirmation was sent automatically.)"
+
+
+def reopened_text(lang: str, company: str, mail: ParsedMail, ticket_id: str, expected: str) -> str:
+    """The customer's answer reopened their resolved ticket: its number and the new expected response time."""
+    if lang == "de":
+        return (
+            f"{greeting(lang, mail.sender_name)}\n\nvielen Dank für Ihre Antwort. Schade, dass das Problem noch "
+            f"nicht gelöst ist. Wir haben Ihr Ticket {ticket_id} wieder geöffnet und an unser Support-Team "
+            f"gegeben. Eine Mitarbeiterin oder ein Mitarbeiter meldet sich {expected}.\n\nWenn Sie etwas "
+            f"ergänzen möchten, beantworten Sie einfach diese Mail; die Ticketnummer im Betreff ordnet Ihre "
+            f"Antwort zu.\n\nFreundliche Grüße\n{company}\n\n(Diese Bestätigung wurde automatisch erstellt.)"
+        )
+    return (
+        f"{greeting(lang, mail.sender_name)}\n\nthank you for your answer, and sorry that the problem is not "
+        f"solved yet. We have reopened ticket {ticket_id} and passed it to our support team. A member of our "
+        f"team will get back to you {expected}.\n\nTo add something, just answer this mail; the ticket number "
+        f"in the subject keeps it together.\n\nKind regards\n{company}\n\n(This confirmation was sent "
+        f"automatically.)"
+    )
 
 
 def human_size(size: int, lang: str) -> str:

@@ -1,9 +1,11 @@
 """The e-mail channel's database work, each step one transaction of the handoff store.
 
-Taking in a reply (transcript message, its Message-ID, its attachments, a reopen) and
-sending a mail (its Message-ID, the outbox row that delivers it, the transcript message)
-are each committed together or not at all. The unique Message-ID makes taking in the
-same mail twice (a crash before the IMAP flag was set) a no-op.
+Taking in a reply (transcript message, its Message-ID, its attachments, a reopen with
+its team notifications, the customer's verdict on the automatic answer's article and
+the acknowledgement to the customer) and sending a mail (its Message-ID, the outbox row
+that delivers it, the transcript message) are each committed together or not at all. The
+unique Message-ID makes taking in the same mail twice (a crash before the IMAP flag was set)
+a no-op.
 """
 
 from __future__ import annotations
@@ -12,17 +14,20 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from helpdesk.db import as_utc, utcnow
+from helpdesk.feedback.store import feedback_upsert
 from helpdesk.handoffs.errors import TicketNotFound
-from helpdesk.handoffs.models import Handoff, HandoffEvent, OutboxItem
+from helpdesk.handoffs.models import ArticleShown, Handoff, HandoffEvent, OutboxItem
 from helpdesk.handoffs.schemas import Message
-from helpdesk.handoffs.store import HandoffStore, Scope
+from helpdesk.handoffs.store import HandoffStore, Notification, Scope
 from helpdesk.mail.models import AutoReply, MailAttachment, MailMessage
+from helpdesk.mail.replies import Outgoing
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,29 @@ class StoredAttachment:
 class AttachmentInfo(StoredAttachment):
     ticket_id: str
     at: datetime
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The customer's answer to an automatic answer: solved or not, for the articles it was made of."""
+
+    articles: tuple[str, ...]
+    query: str  # what the customer had asked (stored masked, like the chat's feedback)
+    solved: bool
+
+
+@dataclass(frozen=True)
+class Reopen:
+    """A resolved ticket the customer's reply reopens: the new due time, the history's note, the team's
+    notifications ("handoff.reopened") and, unless loop protection forbids one, the acknowledgement."""
+
+    sla_due_at: datetime
+    note: str
+    notifications: tuple[Notification, ...] = ()
+    acknowledgement: tuple[Outgoing, str, Message] | None = None  # the mail, its event, its transcript message
+
+
+TakenIn = Literal["duplicate", "added", "reopened"]
 
 
 class MailStore:
@@ -99,13 +127,16 @@ class MailStore:
         subject: str,
         messages: list[Message],
         attachments: list[StoredAttachment],
-        reopen: dict[str, Any] | None = None,
+        reopen: Reopen | None = None,
         note: str | None = None,
-    ) -> bool:
+        verdict: Verdict | None = None,
+    ) -> TakenIn:
         """Record an inbound mail on a ticket: its Message-ID, transcript messages (none when the
-        ticket was just made from it), attachments, a reopen (``{"sla_due_at": ..., "note": ...}``).
-        False when this Message-ID was taken in before (nothing changes)."""
+        ticket was just made from it), attachments, and, while the ticket is resolved, a reopen and the
+        customer's verdict on the articles of the automatic answer. "duplicate" when this Message-ID was
+        taken in before (nothing changes); "reopened" when the ticket was resolved and is open again."""
         now = utcnow()
+        reopened = False
         try:
             with self.handoffs.transaction() as s:
                 handoff = self.handoffs.lock(s, ticket_id)
@@ -131,17 +162,68 @@ class MailStore:
                     )
                 if note:
                     s.add(HandoffEvent(handoff_id=handoff.id, at=now, actor="mail", action="note", note=note))
+                if verdict is not None and handoff.status == "resolved":
+                    self._verdict(s, handoff, verdict, now)
                 if reopen is not None and handoff.status == "resolved":
-                    handoff.status, handoff.assignee = "new", None
-                    handoff.sla_due_at, handoff.updated_at = reopen["sla_due_at"], now
+                    # The resolution did not solve it: the ticket is open again, without that "resolution"
+                    # (the history keeps it with its "resolved" event).
+                    handoff.status, handoff.assignee, handoff.resolution = "new", None, None
+                    handoff.sla_due_at, handoff.updated_at = reopen.sla_due_at, now
                     s.add(
-                        HandoffEvent(
-                            handoff_id=handoff.id, at=now, actor="mail", action="reopened", note=reopen["note"]
-                        )
+                        HandoffEvent(handoff_id=handoff.id, at=now, actor="mail", action="reopened", note=reopen.note)
                     )
+                    if reopen.acknowledgement is not None:  # the team's notice shows what the customer was told
+                        out, event, transcript = reopen.acknowledgement
+                        self._queue(s, handoff, out.message_id, out.subject, out.to, out.raw, out.mail_from, event, now)
+                        self.handoffs.add_messages(s, handoff, [transcript], "mail", now)
+                    self.handoffs.enqueue(s, handoff, "handoff.reopened", reopen.notifications, now)
+                    reopened = True
         except IntegrityError:
-            return False
-        return True
+            return "duplicate"
+        if reopened:
+            self.handoffs.outbox_signal.set()
+        return "reopened" if reopened else "added"
+
+    def _verdict(self, s: Session, handoff: Handoff, verdict: Verdict, now: datetime) -> None:
+        """The ticket's articles and the feedback statistics (``helpdesk gaps``), like a chat's click."""
+        if not verdict.articles:
+            return
+        s.execute(
+            update(ArticleShown)
+            .where(ArticleShown.handoff_id == handoff.id, ArticleShown.article_id.in_(verdict.articles))
+            .values(feedback="solved" if verdict.solved else "not_solved")
+        )
+        dialect = self.handoffs.engine.dialect.name
+        for article in verdict.articles:
+            s.execute(feedback_upsert(dialect, handoff.conversation_id, article, verdict.query, verdict.solved, now))
+
+    @staticmethod
+    def _queue(
+        s: Session,
+        handoff: Handoff,
+        message_id: str,
+        subject: str,
+        to: str,
+        raw: str,
+        mail_from: str,
+        event: str,
+        now: datetime,
+    ) -> None:
+        """A composed mail's Message-ID and the outbox row that delivers it, in the caller's transaction."""
+        s.add(MailMessage(message_id=message_id, handoff_id=handoff.id, direction="out", subject=subject[:500], at=now))
+        s.add(
+            OutboxItem(
+                handoff_id=handoff.id,
+                event=event,
+                channel="mail",
+                target=to,
+                payload=json.dumps({"event": event, "raw": raw, "mail_from": mail_from}, ensure_ascii=False),
+                state="pending",
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
 
     def send(
         self,
@@ -161,24 +243,7 @@ class MailStore:
         now = utcnow()
         with self.handoffs.transaction() as s:
             handoff = self.handoffs.lock(s, ticket_id, teams=teams)
-            s.add(
-                MailMessage(
-                    message_id=message_id, handoff_id=handoff.id, direction="out", subject=subject[:500], at=now
-                )
-            )
-            s.add(
-                OutboxItem(
-                    handoff_id=handoff.id,
-                    event=event,
-                    channel="mail",
-                    target=to,
-                    payload=json.dumps({"event": event, "raw": raw, "mail_from": mail_from}, ensure_ascii=False),
-                    state="pending",
-                    attempts=0,
-                    next_attempt_at=now,
-                    created_at=now,
-                )
-            )
+            self._queue(s, handoff, message_id, subject, to, raw, mail_from, event, now)
             if transcript is not None:
                 self.handoffs.add_messages(s, handoff, [transcript], actor, now)
             else:

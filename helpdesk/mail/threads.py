@@ -5,7 +5,8 @@ and stored with their ticket, so a match there is trusted. Mail clients that dro
 headers still keep the subject: a ticket number in it counts when the mail comes from
 the ticket's contact address (a stranger cannot add to someone's ticket by guessing a
 number). A reply reopens a resolved ticket within HELPDESK_MAIL_REOPEN_DAYS of its last
-change, unless it only says "solved" or a machine wrote it; later it starts a new ticket.
+change, unless it only says "solved" ("funktioniert nicht" does not) or a machine wrote it;
+later it starts a new ticket.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from helpdesk.mail.store import MailStore
 
 SOLVED = re.compile(
     r"^\W*(?:solved|resolved|fixed|it works|works now|gel(?:ö|oe)st|erledigt|problem gel(?:ö|oe)st"
-    r"|funktioniert(?: wieder)?|hat geholfen|that helped|thanks?,? (?:it )?(?:solved|worked))\b",
+    r"|funktioniert(?: wieder)?|hat geholfen|that helped|thanks?,? (?:it )?(?:solved|worked))\b"
+    r"(?![\s,]*(?:immer noch |noch |leider |still |yet )?(?:nicht|not|nie|never|no)\b)",  # "funktioniert nicht"
     re.IGNORECASE,
 )
 

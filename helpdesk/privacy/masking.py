@@ -11,7 +11,8 @@ identifiers, customer and contract numbers, by the patterns of ``config/privacy.
 Unanswered searches and feedback (helpdesk/feedback/store.py), article drafts
 (helpdesk/inbox/drafts.py) and the gap report (helpdesk/feedback/gaps.py) are masked
 with it, and ``install_log_masking`` masks every log record of the process (message,
-arguments and the formatted traceback), whatever logger or handler it goes to.
+arguments and the formatted traceback), whatever logger or handler it goes to, except an
+argument marked ``NotPersonal`` (a mail's Message-ID in ``helpdesk mail``'s log).
 
 A name is masked where it is introduced as one, and, where the customer is known (a
 draft from their ticket), wherever their own name stands: any other name in a text
@@ -226,8 +227,16 @@ def hid_something(text: str) -> bool:
 _installed = False
 
 
+class NotPersonal(str):
+    """A log argument its caller vouches for as no personal detail, left as it is by the log masking: a
+    mail's Message-ID (helpdesk/mail/intake.py), which looks like an address and often holds long
+    numbers, but names a mail, not a person; the caller checks that it does not contain the sender."""
+
+
 def _masked(value):
     # Strings and anything whose text may carry a detail (an exception, a URL object); numbers stay numbers.
+    if isinstance(value, NotPersonal):
+        return value
     if isinstance(value, (int, float, bool)) or value is None:
         return value
     text = str(value)

@@ -100,12 +100,13 @@ def test_a_mail_conversation_stays_in_one_ticket_and_agents_answer_by_mail(make_
     assert any(e["note"] == "the customer confirmed by mail that it is solved" for e in ticket["events"])
 
     # 7. The same mail delivered twice is taken in once.
-    before = len(desk.ticket(ticket_id)["transcript"])
+    before = sum(m["sender"] == "customer" for m in desk.ticket(ticket_id)["transcript"])
     twice = mail(customer, "Re: Kabel", "doppelt", in_reply_to=latest, message_id="<twice.1@example.net>")
     desk.deliver(twice)
     desk.deliver(twice)
     assert desk.take_in() == 2  # both are marked seen ...
-    assert len(desk.ticket(ticket_id)["transcript"]) == before + 1  # ... one is in the transcript
+    after = sum(m["sender"] == "customer" for m in desk.ticket(ticket_id)["transcript"])
+    assert after == before + 1  # ... one is in the transcript (it reopened the ticket: an acknowledgement too)
     assert desk.take_in() == 0  # nothing unseen is left
 
 
