@@ -58,13 +58,20 @@ def age(moment: datetime | None) -> str:
     return duration((utcnow() - moment).total_seconds() / 60) if moment else "-"
 
 
-def countdown(due: datetime | None, state: str) -> dict[str, str]:
+def countdown(due: datetime | None, state: str, promised: datetime | None = None) -> dict[str, str]:
+    """The response countdown of a ticket: its text and CSS class. A due time later than the response
+    time ``promised`` to the customer (an escalation's longer target) is late however far away it is."""
     if due is None or state == "resolved":
         return {"text": "-", "css": "done"}
     minutes = (due - utcnow()).total_seconds() / 60
     if minutes < 0:
         return {"text": f"overdue {duration(minutes)}", "css": "overdue"}
-    return {"text": f"due in {duration(minutes)}", "css": "soon" if minutes < 15 else "ok"}
+    text = f"due in {duration(minutes)}"
+    if promised is not None:
+        past_promise = (due - promised).total_seconds() / 60
+        if past_promise >= 1:
+            return {"text": f"{text}, {duration(past_promise)} after the customer's promise", "css": "overdue"}
+    return {"text": text, "css": "soon" if minutes < 15 else "ok"}
 
 
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from tests.conftest import csrf_token
 from tests.handoffs.conftest import SERVICE, handoff_payload
 
@@ -109,6 +111,12 @@ def test_forms_claim_note_escalate_resolve_and_refuse_forged_tokens(client):
     assert unknown.status_code == 422 and "unknown team" in unknown.text
     assert client.app.state.handoffs.get(ticket)["team"] == "network"
     client.post(f"{url}/escalate", data={"csrf_token": token, "reason": "braucht Experten", "team": "experts"})
+    # The expert team's target lies after the response time promised to the customer: shown as late.
+    escalated = client.app.state.handoffs.get(ticket)
+    assert escalated["sla_due_at"] > escalated["due_at"]
+    countdown = re.search(r'<span class="(\w+)">(due in [^<]*)</span>', client.get(url).text)
+    assert countdown and countdown.group(1) == "overdue", countdown
+    assert "after the customer&#39;s promise" in countdown.group(2), countdown.group(2)
     resolved = client.post(f"{url}/resolve", data={"csrf_token": token, "note": "gelöst"})
     assert resolved.status_code == 200 and "Done: resolved" in resolved.text
     assert "Kunde zurückgerufen &lt;b&gt;" in resolved.text
