@@ -88,23 +88,15 @@ def _read_assets(path: Path, assets: dict[str, Any]) -> list[SourceArticle]:
         locale = text_field(kb_locale, "locale") or text_field(
             system_locales.get(str(kb_locale.get("system_locale_id")), {}), "locale"
         )
-        title = text_field(translation, "title")
-        markdown, questions = body_markdown(title, str(content.get("body") or ""), None)
-        audience, skip = _status(answer)
-        ident = f"{translation.get('answer_id', '?')}/{key}"
         articles.append(
-            SourceArticle(
-                title=title,
-                markdown=markdown,
-                source=text_field(translation, "url") or f"{path}#answer-{ident}",
-                origin=f"{path.name}#answer-{ident}",
-                locale=locale or None,
-                updated=parse_date(field(translation, "updated_at") or field(answer, "updated_at")),
-                labels=labels_of(answer.get("tags")),
+            _answer_article(
+                path,
+                answer,
+                translation,
+                body=content.get("body"),
+                ident=f"{translation.get('answer_id', '?')}/{key}",
+                locale=locale,
                 section=category_titles.get((str(answer.get("category_id")), str(translation.get("kb_locale_id")))),
-                questions=questions,
-                audience=audience,
-                skip_reason=skip,
             )
         )
     return articles
@@ -115,31 +107,51 @@ def _read_list(path: Path, records: Any) -> list[SourceArticle]:
     for number, answer in enumerate(records if isinstance(records, list) else [], start=1):
         if not isinstance(answer, dict):
             continue
-        audience, skip = _status(answer)
         for index, translation in enumerate(answer.get("translations") or [], start=1):
             if not isinstance(translation, dict):
                 continue
             content = translation.get("content")
-            body = content.get("body") if isinstance(content, dict) else translation.get("body")
-            title = text_field(translation, "title")
-            markdown, questions = body_markdown(title, str(body or ""), None)
-            ident = f"{field(answer, 'id') or number}/{index}"
             articles.append(
-                SourceArticle(
-                    title=title,
-                    markdown=markdown,
-                    source=text_field(translation, "url") or f"{path}#answer-{ident}",
-                    origin=f"{path.name}#answer-{ident}",
-                    locale=text_field(translation, "locale", "language") or None,
-                    updated=parse_date(field(translation, "updated_at") or field(answer, "updated_at")),
-                    labels=labels_of(answer.get("tags")),
+                _answer_article(
+                    path,
+                    answer,
+                    translation,
+                    body=content.get("body") if isinstance(content, dict) else translation.get("body"),
+                    ident=f"{field(answer, 'id') or number}/{index}",
+                    locale=text_field(translation, "locale", "language"),
                     section=text_field(answer, "category", "category_title") or None,
-                    questions=questions,
-                    audience=audience,
-                    skip_reason=skip,
                 )
             )
     return articles
+
+
+def _answer_article(
+    path: Path,
+    answer: dict[str, Any],
+    translation: dict[str, Any],
+    *,
+    body: Any,
+    ident: str,
+    locale: str | None,
+    section: str | None,
+) -> SourceArticle:
+    """One translation of a Zammad answer as an article to import (both export shapes)."""
+    title = text_field(translation, "title")
+    markdown, questions = body_markdown(title, str(body or ""), None)
+    audience, skip = _status(answer)
+    return SourceArticle(
+        title=title,
+        markdown=markdown,
+        source=text_field(translation, "url") or f"{path}#answer-{ident}",
+        origin=f"{path.name}#answer-{ident}",
+        locale=locale or None,
+        updated=parse_date(field(translation, "updated_at") or field(answer, "updated_at")),
+        labels=labels_of(answer.get("tags")),
+        section=section,
+        questions=questions,
+        audience=audience,
+        skip_reason=skip,
+    )
 
 
 def _number(key: str) -> tuple[int, str]:
