@@ -77,6 +77,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/agent/api/handoffs/{ticket_id}/notes"): "api_ticket",
     ("POST", "/agent/api/handoffs/{ticket_id}/resolve"): "api_ticket",
     ("POST", "/agent/api/handoffs/{ticket_id}/escalate"): "api_ticket",
+    ("POST", "/agent/api/handoffs/{ticket_id}/reassign"): "api_ticket",  # to the ticket's own team here: 409
     ("GET", "/agent/api/handoffs/{ticket_id}/suggestions"): "api_ticket",
     ("GET", "/agent/api/admin/agents"): "api_admin",
     ("POST", "/agent/api/admin/agents"): "api_admin",
@@ -98,6 +99,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/agent/handoffs/{ticket_id}/resolve"): "page_ticket",
     ("POST", "/agent/handoffs/{ticket_id}/incident"): "page_ticket",  # links it to the desk's network incident
     ("POST", "/agent/handoffs/{ticket_id}/escalate"): "page_ticket",
+    ("POST", "/agent/handoffs/{ticket_id}/reassign"): "page_ticket",  # without a team: 422
     ("GET", "/agent/reports"): "page_reports",
     ("GET", "/agent/reports/{name}.csv"): "page_reports",
     ("POST", "/agent/handoffs/{ticket_id}/draft"): "page_ticket",  # a resolved ticket only (else 409)
@@ -197,6 +199,7 @@ class Desk:
                 "notes": {"text": "a note"},
                 "resolve": {"note": "done"},
                 "escalate": {"reason": "needs experts"},
+                "reassign": {"reason": "belongs to network", "team": "network"},
             }.get(url.rsplit("/", 1)[-1])
             return self.client.request(method, url, headers=headers, json=body)
         self.as_(role)
@@ -343,23 +346,38 @@ def test_only_a_supervisor_reassigns_and_a_token_follows_its_agents_role(desk):
     ticket, _ = desk.ticket("network")
     store = desk.client.app.state.handoffs
     moved = desk.client.post(
-        f"/agent/api/handoffs/{ticket}/escalate",
+        f"/agent/api/handoffs/{ticket}/reassign",
         json={"reason": "x", "team": "billing"},
         headers=desk.tokens["own_agent"],
     )
     assert moved.status_code == 403 and store.get(ticket)["team"] == "network"
     desk.as_("own_agent")
     form = desk.client.post(
-        f"/agent/handoffs/{ticket}/escalate",
+        f"/agent/handoffs/{ticket}/reassign",
         data={"csrf_token": desk.csrf["own_agent"], "reason": "x", "team": "billing"},
     )
     assert form.status_code == 403 and store.get(ticket)["team"] == "network"
-    moved = desk.client.post(
+    # Escalation goes to the expert team only; another team is a reassignment.
+    sideways = desk.client.post(
         f"/agent/api/handoffs/{ticket}/escalate",
         json={"reason": "x", "team": "billing"},
         headers=desk.tokens["supervisor"],
     )
+    assert sideways.status_code == 422 and "reassign" in sideways.json()["detail"]
+    experts = desk.client.post(
+        f"/agent/api/handoffs/{ticket}/reassign",
+        json={"reason": "x", "team": "experts"},
+        headers=desk.tokens["supervisor"],
+    )
+    assert experts.status_code == 422 and "escalate" in experts.json()["detail"]
+    assert store.get(ticket)["team"] == "network"
+    moved = desk.client.post(
+        f"/agent/api/handoffs/{ticket}/reassign",
+        json={"reason": "x", "team": "billing"},
+        headers=desk.tokens["supervisor"],
+    )
     assert moved.status_code == 200 and store.get(ticket)["team"] == "billing"
+    assert (moved.json()["status"], moved.json()["assignee"]) == ("new", None)
     # Now the billing agent sees it and the network agent does not, with the same tokens as before.
     assert desk.client.get(f"/agent/api/handoffs/{ticket}", headers=desk.tokens["other_agent"]).status_code == 200
     assert desk.client.get(f"/agent/api/handoffs/{ticket}", headers=desk.tokens["own_agent"]).status_code == 404
