@@ -45,9 +45,10 @@ def reassign_targets(routing: RoutingConfig, agent: AgentInfo, current: str) -> 
     return [t for t in allowed if t not in (current, routing.escalation_team)]
 
 
-def move(state: Any, ticket_id: str, agent: AgentInfo, reason: str, team: str, action: str) -> dict[str, Any]:
+def move(state: Any, current: dict[str, Any], agent: AgentInfo, reason: str, team: str, action: str) -> dict[str, Any]:
+    """Move the ticket ``current`` (its view) to ``team`` with the new team's response time."""
     routing: RoutingConfig = state.routing
-    current = state.handoffs.get(ticket_id, teams=agent.scope)
+    ticket_id = current["ticket_id"]
     sla = routing.expected_for_team(team, current["priority"], utcnow()).due_at
     moved: dict[str, Any] = state.handoffs.move(
         ticket_id,
@@ -66,7 +67,7 @@ def move(state: Any, ticket_id: str, agent: AgentInfo, reason: str, team: str, a
 def escalate(state: Any, ticket_id: str, agent: AgentInfo, reason: str, team: str | None = None) -> dict[str, Any]:
     """Escalate to the expert team; ``team``, if given, must be it (another team is a reassignment)."""
     routing: RoutingConfig = state.routing
-    state.handoffs.get(ticket_id, teams=agent.scope)  # 404 before anything else: no hint about other teams
+    current = state.handoffs.get(ticket_id, teams=agent.scope)  # 404 first: no hint about other teams
     team = check_team(routing, team) or routing.escalation_team
     if team != routing.escalation_team:
         raise HTTPException(
@@ -74,13 +75,13 @@ def escalate(state: Any, ticket_id: str, agent: AgentInfo, reason: str, team: st
             f"escalation goes to the expert team {routing.escalation_team!r}; to move the ticket to team "
             f"{team!r} without escalating it, reassign it (POST /agent/api/handoffs/{{ticket_id}}/reassign)",
         )
-    return move(state, ticket_id, agent, reason, team, "escalated")
+    return move(state, current, agent, reason, team, "escalated")
 
 
 def reassign(state: Any, ticket_id: str, agent: AgentInfo, reason: str, team: str | None) -> dict[str, Any]:
     """Reassign to ``team`` without escalating."""
     routing: RoutingConfig = state.routing
-    state.handoffs.get(ticket_id, teams=agent.scope)
+    current = state.handoffs.get(ticket_id, teams=agent.scope)
     team = check_team(routing, team)
     if team is None:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "team: choose the team to reassign the ticket to")
@@ -90,4 +91,4 @@ def reassign(state: Any, ticket_id: str, agent: AgentInfo, reason: str, team: st
             f"team {team!r} is the expert team: escalate the ticket instead (POST …/escalate)",
         )
     check_reassignment(agent, team)
-    return move(state, ticket_id, agent, reason, team, "reassigned")
+    return move(state, current, agent, reason, team, "reassigned")

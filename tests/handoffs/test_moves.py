@@ -56,7 +56,7 @@ def new_ticket(client, lang: str = "de", web_chat: bool = True, **summary) -> tu
     payload = handoff_payload(**summary)
     payload["language"] = lang
     if web_chat:
-        payload["conversation_id"] = secrets.token_hex(16)  # the chat page's session id
+        payload["conversation_id"] = secrets.token_hex(16)  # a web chat: 32 hex digits, as the chat page makes its id
     body = client.post("/handoffs", json=payload, headers=SERVICE).json()
     return body["ticket_id"], body["chat_key"]
 
