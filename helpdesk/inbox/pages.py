@@ -117,7 +117,7 @@ def logout(request: Request, csrf_token: str = Form("")) -> Response:
 
 def visible_teams(request: Request, agent: AgentInfo) -> list[str]:
     teams = request.app.state.routing.teams
-    return [t for t in teams if agent.scope is None or t in agent.scope]
+    return [t for t in teams if agent.may_see(t)]
 
 
 @router.get("")
@@ -152,8 +152,9 @@ def inbox(
     filters = {"status": status_, "team": team, "priority": priority, "q": q, "sort": sort}
     waiting = request.app.state.handoffs.waiting(h["ticket_id"] for h in items)
     incidents = IncidentStore(request.app.state.handoffs)
-    # Where the tickets of the teams shown went: the filter's team, else the agent's own teams.
-    home_teams = [team] if team and team != "mine" else list(agent.teams)
+    # Where the tickets of the teams shown went: the filter's team, else the agent's own teams; never
+    # the tickets of a team outside the agent's scope.
+    home_teams = [t for t in ([team] if team and team != "mine" else agent.teams) if agent.may_see(t)]
     elsewhere = [] if errors else routed_elsewhere(request.app.state.handoffs, routing, home_teams, agent.scope)
     return render(
         request,

@@ -175,8 +175,8 @@ class Desk:
         assert declared.status_code == 201, declared.text
         self.incident_id = str(declared.json()["id"])  # a network incident, for the link form
 
-    def ticket(self, category: str = "network", channel: str = "web-chat") -> tuple[str, str]:
-        payload = handoff_payload(category=category)
+    def ticket(self, category: str = "network", channel: str = "web-chat", urgency: str = "high") -> tuple[str, str]:
+        payload = handoff_payload(category=category, urgency=urgency)
         payload["conversation_id"] = secrets.token_hex(16)  # a web chat's session id
         payload["channel"] = channel
         body = self.client.post("/handoffs", json=payload, headers=SERVICE).json()
@@ -295,18 +295,22 @@ def test_nobody_gets_nothing(desk, route):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_lists_and_list_stream_show_only_the_callers_teams(desk, role):
-    network, _ = desk.ticket("network")
-    billing, _ = desk.ticket("billing")
+    # Critical, and the lists sorted by priority: on top of the module's many tickets, whatever their number.
+    network, _ = desk.ticket("network", urgency="critical")
+    billing, _ = desk.ticket("billing", urgency="critical")
     visible = {"own_agent": {network}, "other_agent": {billing}}.get(role, {network, billing})
     hidden = {network, billing} - visible
     desk.as_(role)
-    page = desk.client.get("/agent").text
-    page_team = desk.client.get("/agent", params={"team": "network"}).text
+    first = {"sort": "priority"}
+    page = desk.client.get("/agent", params=first).text
+    page_team = desk.client.get("/agent", params={**first, "team": "network"}).text
     with desk.client.stream("GET", "/agent/events") as response:
         stream = response.read().decode()
     desk.client.cookies.clear()
-    api = desk.client.get("/agent/api/handoffs", headers=desk.tokens[role]).text
-    api_team = desk.client.get("/agent/api/handoffs", params={"team": "network"}, headers=desk.tokens[role]).text
+    api = desk.client.get("/agent/api/handoffs", params=first, headers=desk.tokens[role]).text
+    api_team = desk.client.get(
+        "/agent/api/handoffs", params={**first, "team": "network"}, headers=desk.tokens[role]
+    ).text
     api_search = desk.client.get("/agent/api/handoffs", params={"q": network}, headers=desk.tokens[role]).text
     for text in (page, stream, api):
         assert all(t in text for t in visible) and not any(t in text for t in hidden), role

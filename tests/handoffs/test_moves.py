@@ -270,6 +270,12 @@ def test_the_inbox_names_the_teams_tickets_routed_elsewhere(make_client, tmp_pat
         in text[reassigned]
     )
     assert quiet not in section and quiet in page
+    # Another team's tickets stay out of it, even when nora asks for that team's list.
+    billing, _ = new_ticket(client, category="billing", urgency="low")
+    sue_moves = {"team": "software", "reason": "billing's own reason"}
+    client.post(f"/agent/api/handoffs/{billing}/reassign", json=sue_moves, headers=sue)
+    other = client.get("/agent", params={"team": "billing"}).text
+    assert billing not in other and "billing&#39;s own reason" not in other
     log_in(client, "bill")
     page = client.get("/agent").text
     assert night not in page[page.index('id="routed-elsewhere"') :]
