@@ -1,4 +1,4 @@
-"""Notifications of new, escalated and reopened handoffs: signed webhook and e-mail to the team.
+"""Notifications of new, escalated, reassigned and reopened handoffs: signed webhook and e-mail to the team.
 
 Why an outbox: a notification is a row written in the same transaction as the
 handoff (see ``HandoffStore.create``), and a background worker delivers the
@@ -142,7 +142,9 @@ def _send_email(job: OutboxJob, config: NotificationConfig) -> tuple[bool, str]:
     h = data["handoff"]
     summary = h["summary"]
     contact = summary["contact"]
-    what = {"handoff.escalated": "Escalated", "handoff.reopened": "Reopened"}.get(job.event, "New")
+    what = {"handoff.escalated": "Escalated", "handoff.reassigned": "Reassigned", "handoff.reopened": "Reopened"}.get(
+        job.event, "New"
+    )
     message = EmailMessage()
     message["From"] = config.smtp_from
     message["To"] = job.target
@@ -151,7 +153,7 @@ def _send_email(job: OutboxJob, config: NotificationConfig) -> tuple[bool, str]:
     message["Subject"] = _one_line(
         f"[{h['ticket_id']}] {what} {h['priority']} handoff ({summary['category']}): {summary['description']}", 150
     )
-    last = next((e for e in reversed(h.get("events", [])) if e["action"] == "escalated"), None)
+    last = next((e for e in reversed(h.get("events", [])) if e["action"] in ("escalated", "reassigned")), None)
     reopened = next((e for e in reversed(h.get("events", [])) if e["action"] == "reopened"), None)
     lines = [
         f"{what} handoff {h['ticket_id']} for team {h['team']}, priority {h['priority']}"
@@ -159,7 +161,7 @@ def _send_email(job: OutboxJob, config: NotificationConfig) -> tuple[bool, str]:
         f"Respond by: {h['sla_due_at']} (UTC)",
         f"Open it: {config.public_base_url}/agent/handoffs/{h['ticket_id']}",
         "",
-        *([f"Escalated by {last['actor']}: {last['note']}", ""] if last else []),
+        *([f"{last['action'].capitalize()} by {last['actor']}: {last['note']}", ""] if last else []),
         *([f"Reopened: {reopened['note']}", ""] if reopened and job.event == "handoff.reopened" else []),
         f"Category: {summary['category']}   Product: {summary['product'] or '-'}   Urgency: {summary['urgency']}",
         f"Impact: {summary['impact'] or '-'}",

@@ -18,15 +18,16 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from helpdesk.handoffs.access import may_reassign
 from helpdesk.handoffs.agents import AgentInfo
-from helpdesk.handoffs.api import detail, escalate
+from helpdesk.handoffs.api import detail
 from helpdesk.handoffs.errors import StoreError, TicketNotFound
 from helpdesk.handoffs.models import PRIORITIES, STATUSES
-from helpdesk.handoffs.schemas import EscalateIn, NoteIn, ResolveIn
+from helpdesk.handoffs.moves import escalate, reassign, reassign_targets
+from helpdesk.handoffs.schemas import NoteIn, ReasonIn, ResolveIn
 from helpdesk.handoffs.store import SORTS
 from helpdesk.inbox import assist, security
 from helpdesk.inbox.drafts import write_draft
+from helpdesk.inbox.routed import RECENT, routed_elsewhere
 from helpdesk.inbox.sessions import Limit
 from helpdesk.incidents import links
 from helpdesk.incidents.store import IncidentNotFound, IncidentStore
@@ -116,7 +117,7 @@ def logout(request: Request, csrf_token: str = Form("")) -> Response:
 
 def visible_teams(request: Request, agent: AgentInfo) -> list[str]:
     teams = request.app.state.routing.teams
-    return [t for t in teams if agent.scope is None or t in agent.scope]
+    return [t for t in teams if agent.may_see(t)]
 
 
 @router.get("")
@@ -151,6 +152,10 @@ def inbox(
     filters = {"status": status_, "team": team, "priority": priority, "q": q, "sort": sort}
     waiting = request.app.state.handoffs.waiting(h["ticket_id"] for h in items)
     incidents = IncidentStore(request.app.state.handoffs)
+    # Where the tickets of the teams shown went: the filter's team, else the agent's own teams; never
+    # the tickets of a team outside the agent's scope.
+    home_teams = [t for t in ([team] if team and team != "mine" else agent.teams) if agent.may_see(t)]
+    elsewhere = [] if errors else routed_elsewhere(request.app.state.handoffs, routing, home_teams, agent.scope)
     return render(
         request,
         "inbox.html",
@@ -160,6 +165,9 @@ def inbox(
         items=items,
         errors=errors,
         waiting=waiting,
+        elsewhere=elsewhere,
+        elsewhere_days=RECENT.days,
+        home_teams=home_teams,
         incidents=links.titles(incidents, (h["incident_id"] for h in items), agent.scope),
         filters=filters,
         statuses=STATUSES,
@@ -189,7 +197,6 @@ def detail_page(
             message=f"There is no handoff {ticket_id}.",
         )
     routing = request.app.state.routing
-    teams = list(routing.teams) if may_reassign(agent) else [routing.escalation_team]
     problem = None
     try:
         found = assist.suggestions(request.app.state, view, request.app.state.settings.public_base_url)
@@ -207,7 +214,7 @@ def detail_page(
         h=view,
         error=error,
         done=request.query_params.get("done"),
-        teams=teams,
+        reassign_teams=reassign_targets(routing, agent, view["team"]),
         attachments=files,
         escalation_team=routing.escalation_team,
         suggestions=found,
@@ -312,13 +319,26 @@ async def escalate_form(
     who: AgentDep,
     csrf_token: str = Form(""),
     reason: str = Form(""),
+):
+    def run(agent: AgentInfo):
+        return escalate(request.app.state, ticket_id, agent, ReasonIn(reason=reason).reason)
+
+    return await act(request, who, ticket_id, csrf_token, "escalated", run)
+
+
+@router.post("/handoffs/{ticket_id}/reassign")
+async def reassign_form(
+    ticket_id: str,
+    request: Request,
+    who: AgentDep,
+    csrf_token: str = Form(""),
+    reason: str = Form(""),
     team: str = Form(""),
 ):
     def run(agent: AgentInfo):
-        body = EscalateIn(reason=reason, team=team or None)
-        return escalate(request.app.state, ticket_id, agent, body.reason, body.team)
+        return reassign(request.app.state, ticket_id, agent, ReasonIn(reason=reason).reason, team or None)
 
-    return await act(request, who, ticket_id, csrf_token, "escalated", run)
+    return await act(request, who, ticket_id, csrf_token, f"reassigned to {team}", run)
 
 
 @router.post("/handoffs/{ticket_id}/draft")

@@ -28,7 +28,10 @@ from helpdesk.handoffs.access import may_see_reports
 from helpdesk.handoffs.models import PRIORITIES
 from helpdesk.reports import charts
 from helpdesk.reports.queries import (
+    DECIDED_AFTER,
+    OUTCOME_NAMES,
     PERIODS,
+    SHOWN_OUTCOMES,
     TABLES,
     TOP_ARTICLES,
     Report,
@@ -36,6 +39,7 @@ from helpdesk.reports.queries import (
     ReportFilter,
     compute_report,
     percent_text,
+    seconds_text,
     table,
 )
 from helpdesk.web import SECURITY_HEADERS, AgentDep
@@ -55,6 +59,14 @@ RATE_TICKS = (0.0, 0.25, 0.5, 0.75, 1.0)  # 0 %, 25 %, ... 100 %
 # The tables' columns of words (wrapped, left-aligned); the others are figures (right-aligned, one line).
 TEXT_COLUMNS = frozenset({"title", "question", "closest article", "team", "priority", "languages"})
 LONG_TEXT = 120  # characters of a cell shown; the whole text is its tooltip
+# The outcomes' names in a chart's legend, short enough for one line of it.
+CHART_NAMES = {
+    "confirmed": "confirmed",
+    "assumed": "assumed",
+    "unresolved": "unresolved",
+    "handed_off": "handed off",
+    "pending": "too early",
+}
 
 
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
@@ -117,23 +129,15 @@ def build_charts(report: Report) -> dict[str, Any]:
     return {
         "volume": charts.bar_chart(
             "c-volume",
-            "Conversations and handoffs per " + report.filter.period,
+            "Conversations by outcome per " + report.filter.period,
             labels,
-            [
-                ("conversations", [p.conversations for p in ps]),
-                ("with an answer", [p.answered for p in ps]),
-                ("handed off", [p.handed_off for p in ps]),
-            ],
+            [(CHART_NAMES[key], [p.count(key) for p in ps]) for key in SHOWN_OUTCOMES],
         ),
         "rates": charts.bar_chart(
             "c-rates",
-            "Rates per " + report.filter.period,
+            "Outcomes per " + report.filter.period + ", share of its conversations",
             labels,
-            [
-                ("self-service", [p.self_service_rate for p in ps]),
-                ("handoff", [p.handoff_rate for p in ps]),
-                ("unanswered", [p.unanswered_rate for p in ps]),
-            ],
+            [(CHART_NAMES[key], [p.share(key) for p in ps]) for key in SHOWN_OUTCOMES if key != "pending"],
             value_text=lambda v: f"{v * 100:.0f} %",
             top=1.0,
             ticks=RATE_TICKS,
@@ -217,7 +221,10 @@ async def reports_page(
         charts=build_charts(report),
         query=query,
         total=report.total,
+        outcomes=[(key, OUTCOME_NAMES[key]) for key in SHOWN_OUTCOMES],
+        decided_hours=round(DECIDED_AFTER.total_seconds() / 3600),
         percent=percent_text,
+        seconds=seconds_text,
         text_columns=TEXT_COLUMNS,
         long_text=LONG_TEXT,
         error=None,

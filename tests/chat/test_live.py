@@ -310,7 +310,15 @@ def test_chat_page_shows_the_ticket_and_the_live_messages(server, new_page):
     page.reload()  # the live part survives a reload too
     page.locator(".msg-agent").last.wait_for()
     assert page.locator(".msg-agent").count() == 1 and page.locator(".msg-user").count() == 1
-    agent.post(f"/agent/handoffs/{ticket}/live/close", data={"csrf_token": csrf, "note": "done"})
+    # An escalation moves the time of the answer: the customer, still in the chat, reads the new one there.
+    server.app.state.handoffs.create_agent("erik", "Erik Expert", ["network", "experts"], "erik-password-1")
+    expert, expert_csrf = agent_client(server, "erik", "erik-password-1")
+    expert.post(f"/agent/handoffs/{ticket}/escalate", data={"csrf_token": expert_csrf, "reason": "needs experts"})
+    notice = page.locator(".msg-system").filter(has_text=f"Your ticket {ticket} is now with our expert team.")
+    notice.wait_for(timeout=10_000)
+    told = conversation(server, key)["ticket"]["expected_response"]["text"]["en"]
+    assert notice.inner_text().endswith(f"New expected response: {told}.")
+    expert.post(f"/agent/handoffs/{ticket}/live/close", data={"csrf_token": expert_csrf, "note": "done"})
     page.locator(".msg-system").filter(has_text="closed the conversation").wait_for(timeout=10_000)
     assert banner.is_hidden()
 

@@ -26,7 +26,7 @@
     var li = document.createElement("li");
     li.className = "sender-" + message.role;
     var who = document.createElement("small");
-    who.textContent = (message.role === "agent" ? "agent" : "customer") + " · " +
+    who.textContent = ({ agent: "agent", notice: "the desk to the customer" }[message.role] || "customer") + " · " +
       (message.at ? window.HelpdeskTime(message.at) : "");  // desk time zone, 24 h (agent-inbox.js)
     var text = document.createElement("div");
     text.className = "msg";
