@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from pathlib import Path
@@ -35,6 +36,14 @@ def read_text(path: Path, html: bool = False) -> str:
                 pass
         line = raw[: exc.start].count(b"\n") + 1
         raise SourceError(path, f"not valid UTF-8 (byte {exc.start})", line) from None
+
+
+def modified_date(path: Path) -> dt.date | None:
+    """The file's modification date: the date of a source that does not say its own."""
+    try:
+        return dt.date.fromtimestamp(path.stat().st_mtime)
+    except OSError:
+        return None
 
 
 def load_json(path: Path) -> Any:

@@ -22,7 +22,7 @@ from pathlib import Path
 import frontmatter
 import yaml
 
-from helpdesk.kbimport.common import labels_of, read_text
+from helpdesk.kbimport.common import labels_of, modified_date, read_text
 from helpdesk.kbimport.htmltext import escape_line_start, escape_text, extract_page, is_question, parse_html
 from helpdesk.kbimport.model import SourceArticle, SourceError, parse_date
 
@@ -32,13 +32,6 @@ TEXT_SUFFIXES = (".txt",)
 _HEADING = re.compile(r"^(#{1,6})(\s+.+?)\s*#*\s*$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _LIST_ITEM = re.compile(r"^(\s*)(\d+[.)]|[-*•])\s+(.*)$")
-
-
-def _mtime(path: Path) -> dt.date | None:
-    try:
-        return dt.date.fromtimestamp(path.stat().st_mtime)
-    except OSError:
-        return None
 
 
 def read_html(path: Path) -> list[SourceArticle]:
@@ -69,7 +62,7 @@ def read_html(path: Path) -> list[SourceArticle]:
             source=url or str(path),
             origin=path.name,
             locale=page.lang or meta.get("og:locale") or None,
-            updated=updated or _mtime(path),
+            updated=updated or modified_date(path),
             labels=labels_of(meta.get("keywords", "")),
             questions=questions,
         )
@@ -141,7 +134,7 @@ def read_markdown(path: Path) -> list[SourceArticle]:
             source=str(source) if isinstance(source, str) and source.strip() else str(path),
             origin=path.name,
             locale=str(meta.get("lang") or meta.get("language") or meta.get("locale") or "") or None,
-            updated=updated or _mtime(path),
+            updated=updated or modified_date(path),
             labels=labels_of(meta.get("tags")),
             section=str(meta["category"]) if isinstance(meta.get("category"), str) else None,
             questions=tuple(dict.fromkeys(questions)),
@@ -153,7 +146,7 @@ def read_text_file(path: Path) -> list[SourceArticle]:
     text = read_text(path).replace("\r\n", "\n")
     paragraphs = [p.strip("\n") for p in re.split(r"\n\s*\n", text) if p.strip()]
     if not paragraphs:
-        return [SourceArticle("", "", str(path), path.name, updated=_mtime(path))]
+        return [SourceArticle("", "", str(path), path.name, updated=modified_date(path))]
     first, *rest_of_first = paragraphs[0].split("\n")
     title = " ".join(first.split())
     if rest_of_first:
@@ -187,7 +180,7 @@ def read_text_file(path: Path) -> list[SourceArticle]:
             markdown="\n\n".join(blocks),
             source=str(path),
             origin=path.name,
-            updated=_mtime(path),
+            updated=modified_date(path),
             questions=tuple(dict.fromkeys(questions)),
         )
     ]
