@@ -36,6 +36,16 @@ _LIST_ITEM = re.compile(r"^(\s*)(\d+[.)]|[-*•])\s+(.*)$")
 
 def read_html(path: Path) -> list[SourceArticle]:
     text = read_text(path, html=True)
+    title = path.stem.replace("-", " ").replace("_", " ")
+    return [page_article(text, path.name, str(path), title, modified_date(path))]
+
+
+def page_article(
+    text: str, origin: str, source: str, fallback_title: str, fallback_date: dt.date | None, url: str | None = None
+) -> SourceArticle:
+    """A page's article: its main content, title, language, date and keywords. ``url`` is where the
+    page was fetched from (then the source), else its canonical URL is the source when it names one,
+    else ``source``."""
     root = parse_html(text)
     meta = {
         (n.attrs.get("property") or n.attrs.get("name") or "").lower(): n.attrs.get("content", "")
@@ -45,28 +55,27 @@ def read_html(path: Path) -> list[SourceArticle]:
         n.attrs.get("href", "")
         for n in root.find_all(lambda n: n.tag == "link" and n.attrs.get("rel", "").lower() == "canonical")
     ]
-    url = next((u for u in [*canonical, meta.get("og:url", "")] if u.startswith(("http://", "https://"))), None)
+    if url is None:
+        url = next((u for u in [*canonical, meta.get("og:url", "")] if u.startswith(("http://", "https://"))), None)
     times = root.find_all(lambda n: n.tag == "time" and bool(n.attrs.get("datetime")))
     updated = parse_date(meta.get("article:modified_time")) or (
         parse_date(times[0].attrs["datetime"]) if times else None
     )
     page = extract_page(text, url)
-    title = page.title or path.stem.replace("-", " ").replace("_", " ")
+    title = page.title or fallback_title
     questions = page.questions
     if is_question(title):
         questions = (title, *[q for q in questions if q != title])
-    return [
-        SourceArticle(
-            title=title,
-            markdown=page.markdown,
-            source=url or str(path),
-            origin=path.name,
-            locale=page.lang or meta.get("og:locale") or None,
-            updated=updated or modified_date(path),
-            labels=labels_of(meta.get("keywords", "")),
-            questions=questions,
-        )
-    ]
+    return SourceArticle(
+        title=title,
+        markdown=page.markdown,
+        source=url or source,
+        origin=origin,
+        locale=page.lang or meta.get("og:locale") or None,
+        updated=updated or fallback_date,
+        labels=labels_of(meta.get("keywords", "")),
+        questions=questions,
+    )
 
 
 def _shift_headings(body: str) -> tuple[str, list[str]]:
