@@ -110,10 +110,10 @@ class PoliteClient:
             try:
                 response = self._fetch(f"{self.site}/robots.txt", obey_robots=False, accept_missing=True)
             except Refused:
-                robots.disallow_all = True
+                robots.parse(["User-agent: *", "Disallow: /"])
             else:
                 if response is None:
-                    robots.allow_all = True
+                    robots.parse([])
                 else:
                     text = response.body.decode(response.charset or "utf-8", errors="replace")
                     robots.parse(text.splitlines())
@@ -331,8 +331,8 @@ def crawl(inputs: list[str], limits: CrawlLimits, sleep=time.sleep) -> tuple[lis
         if urlsplit(item).scheme in {"http", "https"} and urlsplit(item).hostname:
             plans.append((item, None))
         elif Path(item).is_file():
-            urls = url_list(Path(item))
-            plans.append((urls[0], urls))
+            listed = url_list(Path(item))
+            plans.append((listed[0], listed))
         else:
             raise SourceError(item, "not an http(s) URL nor a file of URLs")
     articles: list[SourceArticle] = []

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,7 +52,7 @@ def _has_text(nodes: list[Node | str]) -> bool:
     return any((n.strip() if isinstance(n, str) else n.text()) for n in nodes)
 
 
-def split_sections(nodes: list[Node | str], title: str) -> list[Section]:
+def split_sections(nodes: Sequence[Node | str], title: str) -> list[Section]:
     """The document's sections (the rule of this module's docstring); ``title`` names the document
     when it marks no title of its own."""
     nodes = [n for n in nodes if not (isinstance(n, str) and not n.strip())]

@@ -137,13 +137,14 @@ def structure(lines: list[Line]) -> list[Node]:
             nodes.append(Node(f"h{level}", children=[_SECTION_NUMBER.sub("", text) or text]))
             continue
         step, bullet = _STEP.match(text), _BULLET.match(text)
-        if step or bullet:
+        item_match = step or bullet
+        if item_match:
             flush()
             tag = "ol" if step else "ul"
             if current_list is None or current_list.tag != tag:
                 current_list = Node(tag, {"start": step.group(1)} if step else {})
                 nodes.append(current_list)
-            current_list.children.append(Node("li", children=[(step or bullet).group(2)]))
+            current_list.children.append(Node("li", children=[item_match.group(2)]))
             continue
         if current_list is not None and not gap:
             item = current_list.children[-1]

@@ -14,7 +14,7 @@ import io
 import zipfile
 from pathlib import Path
 
-import mammoth
+import mammoth  # type: ignore[import-untyped]  # mammoth ships no type information
 
 from helpdesk.kbimport.common import modified_date
 from helpdesk.kbimport.documents import DOCUMENT_TITLE_CLASS, document_articles, read_document, split_sections
