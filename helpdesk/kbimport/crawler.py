@@ -168,9 +168,9 @@ class PoliteClient:
         for chunk in response.iter_raw():
             body += chunk
             if len(body) > limit:
-                raise Refused(f"larger than {megabytes}: stopped reading after {len(body)} bytes")
+                raise Refused(f"larger than {megabytes}: dropped after {len(body)} bytes")
             if time.monotonic() > deadline:
-                raise Refused(f"took longer than {self.limits.page_seconds:g} s: stopped reading")
+                raise Refused(f"took longer than {self.limits.page_seconds:g} s: dropped")
         content_type, _, params = response.headers.get("content-type", "").partition(";")
         charset = None
         for param in params.split(";"):

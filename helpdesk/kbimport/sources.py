@@ -2,7 +2,7 @@
 
 A Word document or PDF that cannot be used (damaged, encrypted, not what its suffix says) is
 reported as skipped and the other inputs are read; an export or text file that cannot be read
-stops the import (``SourceError``).
+ends the import (``SourceError``).
 
 A folder is read recursively (hidden files and folders left out), each file by its suffix
 (``--format`` then only says which export its ``.json`` files are). In a folder, the files a saved

@@ -97,7 +97,7 @@ def make_handler(site: Site):
                 self.send_header("Content-Length", str(50 * 1024 * 1024))
                 self.end_headers()
                 return None  # the body would follow; the client must not wait for it
-            if path == "/huge":  # 50 MB without a length: the client has to stop reading
+            if path == "/huge":  # 50 MB without a length: the client has to drop it unread to its end
                 self.send_response(200)
                 self.send_header("Content-Type", "text/html")
                 self.send_header("Connection", "close")
@@ -165,7 +165,7 @@ def test_a_help_site_is_crawled_politely_through_its_sitemap(run_import, site, d
         site.url("/missing"): "HTTP 404 Not Found",
         f"http://localhost:{site.port}/en/restart-router": f"on another site than {site.url('')}: not fetched",
     }
-    assert reasons[site.url("/huge")].startswith("larger than 1 MiB: stopped reading after ")
+    assert reasons[site.url("/huge")].startswith("larger than 1 MiB: dropped after ")
     assert site.huge_bytes_sent < 20 * 1024 * 1024  # the 50 MB page was not read to its end
 
     paths = [path for _, port, path in site.requests if port == str(site.port)]
