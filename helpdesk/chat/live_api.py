@@ -102,12 +102,16 @@ async def event_stream(
                 if data is None:
                     yield event("ticket", None)
                     return
-                if data["ticket"] != last_ticket:
+                closing = data["ticket"]["status"] == "closed"
+                if data["ticket"] != last_ticket and not closing:
                     last_ticket = data["ticket"]
                     yield event("ticket", last_ticket)
                 for message in data["messages"]:
                     after = message["id"]
                     yield event("message", message, after)
+                if data["ticket"] != last_ticket and closing:  # after the last messages: the page stops reading
+                    last_ticket = data["ticket"]
+                    yield event("ticket", last_ticket)
             if time.monotonic() - last_beat >= KEEP_ALIVE_SECONDS or changed:
                 last_beat = time.monotonic()
                 yield ": keep-alive\n\n"

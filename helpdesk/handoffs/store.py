@@ -115,6 +115,9 @@ class HandoffStore(AgentAccounts):
         # The time of claims, notes, escalations, resolutions and appended messages; the demo data
         # generator (helpdesk/reports/demo.py) sets it to replay weeks of traffic through the store.
         self.clock: Callable[[], datetime] = utcnow
+        # Called in the transaction of each resolution, after the change (the customer's satisfaction
+        # question, helpdesk/ratings/invitations.py); the outbox worker is woken after the commit.
+        self.resolve_hooks: list[Callable[[Session, Handoff, datetime], None]] = []
 
     @classmethod
     def open(cls, database_url: str, migrate: bool = True) -> HandoffStore:
@@ -422,9 +425,11 @@ class HandoffStore(AgentAccounts):
         note: str | None = None,
         allowed: tuple[str, ...] = OPEN_STATUSES,
         teams: Scope = None,
+        also: Iterable[Callable[[Session, Handoff, datetime], None]] = (),
         **changes: Any,
     ) -> dict[str, Any]:
-        """One state change and its audit event, under a row lock (two agents cannot both claim)."""
+        """One state change and its audit event, under a row lock (two agents cannot both claim); ``also``
+        adds to the same transaction."""
         now = self.clock()
         with self.transaction() as s:
             handoff = self._load(s, ticket_id, for_update=True, teams=teams)
@@ -435,6 +440,8 @@ class HandoffStore(AgentAccounts):
                 setattr(handoff, key, value)
             handoff.updated_at = now
             s.add(HandoffEvent(handoff_id=handoff.id, at=now, actor=actor, action=action, note=note))
+            for hook in also:
+                hook(s, handoff, now)
         return self.get(ticket_id)
 
     def claim(self, ticket_id: str, actor: str, teams: Scope = None) -> dict[str, Any]:
@@ -456,7 +463,7 @@ class HandoffStore(AgentAccounts):
 
     def resolve(self, ticket_id: str, actor: str, note: str, teams: Scope = None) -> dict[str, Any]:
         # The customer's chat key ends with the ticket.
-        return self._change(
+        view = self._change(
             ticket_id,
             actor,
             "resolved",
@@ -467,7 +474,11 @@ class HandoffStore(AgentAccounts):
             resolution=note,
             assignee=actor,
             chat_key_hash=None,
+            also=self.resolve_hooks,
         )
+        if self.resolve_hooks:
+            self.outbox_signal.set()
+        return view
 
     def move(
         self,
