@@ -423,7 +423,11 @@ def fetch_ratings(engine: Engine, begin: datetime, end: datetime) -> list[Rating
         Rating.score.is_not(None), Rating.rated_at >= begin, Rating.rated_at < end
     )
     with _session(engine) as s:
-        return [RatingFact(as_utc(at), agent, team, lang, score) for at, agent, team, lang, score in s.execute(query)]
+        return [
+            RatingFact(as_utc(at), agent, team, lang, score)
+            for at, agent, team, lang, score in s.execute(query)
+            if at is not None and score is not None  # both set together; the query asks for them
+        ]
 
 
 # -- aggregates ----------------------------------------------------------------------------------
