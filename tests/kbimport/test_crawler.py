@@ -67,8 +67,11 @@ def make_handler(site: Site):
             self.wfile.write(body)
 
         def do_GET(self) -> None:
-            site.requests.append((time.monotonic(), f"{self.server.server_address[1]}", self.path))
-            if self.server.server_address[1] == site.other_port:
+            address = self.server.server_address
+            assert isinstance(address, tuple)
+            port = address[1]
+            site.requests.append((time.monotonic(), f"{port}", self.path))
+            if port == site.other_port:
                 return self.send(200, page_html("en", "Elsewhere", "A page of another site.").encode())
             path = self.path
             if path == "/robots.txt":
