@@ -45,8 +45,34 @@ def cmd_lint(args: argparse.Namespace) -> int:
     for warning in warnings:
         print(warning, file=sys.stderr)
     print(f"{len(warnings)} warnings (configuration and knowledge base)", file=sys.stderr)
+    if lint_systems(settings):
+        status = 1
     lint_drafts(Path(args.drafts) if args.drafts else Settings.from_env().drafts_dir, settings)
     return status
+
+
+def lint_systems(settings) -> int:
+    """Procedures that name a system config/procedures.yml does not have (they could never run), as
+    ``file:line``; a broken configuration counts too. Returns how many problems."""
+    from helpdesk.procedures.config import ProceduresConfigError, load_procedures_config
+    from helpdesk.settings import Settings
+    from search_api.kb.procedures import key_line, load_procedures
+
+    try:
+        config = load_procedures_config(Settings.from_env().procedures_file)
+    except ProceduresConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    root = settings.procedures_root
+    problems = [
+        f"{root.parent}/{p.path}:{key_line(root.parent / p.path, 'call')}: call.system: '{p.spec.call.system}' "
+        f"is not a system of {config.source}"
+        for p in load_procedures(root, settings.languages).procedures
+        if p.spec.call.system not in config.systems
+    ]
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    return len(problems)
 
 
 def lint_drafts(drafts_dir: Path, settings) -> int:

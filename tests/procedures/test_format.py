@@ -137,3 +137,20 @@ def test_helpdesk_lint_names_the_file_and_line_and_fails(tmp_path):
     assert done.returncode == 1
     assert f"{tmp_path}/procedures/en/check.md:15: inputs.1.validate:" in done.stderr
     assert "1 procedures checked" in done.stderr
+
+
+def test_helpdesk_lint_fails_on_a_system_the_configuration_does_not_have(tmp_path):
+    (tmp_path / "articles").mkdir()
+    write(tmp_path, GOOD)
+    config = tmp_path / "procedures.yml"
+    config.write_text("systems:\n  billing:\n    base_url: https://billing.example\n", encoding="utf-8")
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO), "HELPDESK_SECRETS_FILE": "/nonexistent"}
+    done = subprocess.run(
+        [sys.executable, "-m", "helpdesk.cli", "lint", "--articles", str(tmp_path / "articles")],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={**env, "HELPDESK_PROCEDURES_FILE": str(config)},
+    )
+    assert done.returncode == 1
+    assert f"{tmp_path}/procedures/en/check.md:17: call.system: 'nordwind' is not a system of {config}" in done.stderr
