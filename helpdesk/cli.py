@@ -1,7 +1,8 @@
 """The helpdesk command: the knowledge-base commands of search_api (lint,
 build, eval), ``serve`` for the whole web service, and the desk's commands
 (migrate, agents and tokens, routing check, deployment check, gaps, import of existing
-help content as drafts, demo data, mail, and the data-protection commands purge, erase, export).
+help content as drafts, demo data, mail, the procedures' audit log, and the data-protection
+commands purge, erase, export).
 
 Every command reads the deployment configuration first (helpdesk/deployment.py):
 its languages and public URL are the defaults of the search settings, so
@@ -196,6 +197,9 @@ def build_parser() -> argparse.ArgumentParser:
     from helpdesk.reports.demo import add_commands as add_report_commands
 
     add_report_commands(sub)  # demo-data
+    from helpdesk.procedures.cli import add_commands as add_procedure_commands
+
+    add_procedure_commands(sub)  # procedure-runs
 
     from helpdesk.privacy.cli import add_commands as add_privacy_commands
 

@@ -3,15 +3,17 @@
 ``limit_reached`` answers, before a run, whether the conversation may run one more: not after
 ``limits.identity_failures`` refused identities (the conversation is locked out of procedures
 that check one) and not after ``limits.runs_per_conversation`` runs, each counted in the last
-``limits.window_hours``. ``record`` writes one audit row per run, with what happened and how long
+``limits.window_hours``. ``run_summary`` reads the audit log back for operators (``helpdesk
+procedure-runs``). ``record`` writes one audit row per run, with what happened and how long
 it took and nothing of the customer, and one attempt row for the conversation's limits, in one
 transaction. The purge deletes both after their retention periods (helpdesk/privacy/purge.py).
 """
 
 from __future__ import annotations
 
+import statistics
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import Engine, func, select
 
@@ -42,6 +44,31 @@ def limit_reached(
     if runs >= limits.runs_per_conversation:
         return "limit"
     return None
+
+
+def run_summary(engine: Engine, since: datetime) -> list[dict[str, Any]]:
+    """The audit log since ``since``, per procedure and outcome: how many runs, and the median and
+    slowest duration in milliseconds; most runs first."""
+    with engine_transaction(engine) as s:
+        rows = s.execute(
+            select(ProcedureRun.procedure_id, ProcedureRun.outcome, ProcedureRun.duration_ms).where(
+                ProcedureRun.started_at >= since
+            )
+        ).all()
+    groups: dict[tuple[str, str], list[int]] = {}
+    for procedure_id, outcome, duration in rows:
+        groups.setdefault((procedure_id, outcome), []).append(duration)
+    summary = [
+        {
+            "procedure_id": procedure_id,
+            "outcome": outcome,
+            "runs": len(durations),
+            "median_ms": int(statistics.median(durations)),
+            "max_ms": max(durations),
+        }
+        for (procedure_id, outcome), durations in groups.items()
+    ]
+    return sorted(summary, key=lambda row: (-row["runs"], row["procedure_id"], row["outcome"]))
 
 
 def identity_attempts_left(engine: Engine, limits: Limits, conversation_id: str) -> int:

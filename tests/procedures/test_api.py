@@ -4,6 +4,7 @@ reference company system over real HTTP: definitions, answers, runs, limits, the
 from __future__ import annotations
 
 import dataclasses
+import json
 import sqlite3
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from helpdesk.app import create_app
+from helpdesk.cli import main
 from tests.procedures.conftest import SERVICE, write_config
 
 LINE = "/procedures/en-line-check"
@@ -149,3 +151,21 @@ def test_the_procedures_file_is_checked_at_start(app_settings, tmp_path):
     bad.write_text("systems:\n  nordwind:\n    base_url: nowhere\n", encoding="utf-8")
     with pytest.raises(ValueError, match=f"{bad}:3: systems.nordwind.base_url"):
         create_app(dataclasses.replace(app_settings, procedures_file=Path(bad)))
+
+
+def test_operators_read_the_audit_log_summed_up(client, app_settings, monkeypatch, capsys):
+    start(client, ANNA)
+    start(client, {"customer_number": "NW-100234", "postal_code": "20095"}, key="conv-1-run-2")
+    start(client, ANNA, key="conv-1-run-3")
+    monkeypatch.setenv("DATABASE_URL", app_settings.database_url)
+    monkeypatch.setenv("HELPDESK_SECRETS_FILE", "/nonexistent")
+    assert main(["procedure-runs", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert [(r["procedure_id"], r["outcome"], r["runs"]) for r in summary] == [
+        ("en-line-check", "done", 2),
+        ("en-line-check", "identity_failed", 1),
+    ]
+    assert all(0 <= r["median_ms"] <= r["max_ms"] < 3000 for r in summary)
+    assert main(["procedure-runs"]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("procedure runs in the last 7 days: 3") and "10115" not in text
