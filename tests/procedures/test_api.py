@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -13,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from helpdesk.app import create_app
 from helpdesk.cli import main
-from tests.procedures.conftest import SERVICE, write_config
+from tests.procedures.conftest import REPO, SERVICE, write_config
 
 LINE = "/procedures/en-line-check"
 ANNA = {"customer_number": "nw-100234", "postal_code": "10115"}
@@ -169,3 +171,19 @@ def test_operators_read_the_audit_log_summed_up(client, app_settings, monkeypatc
     assert main(["procedure-runs"]) == 0
     text = capsys.readouterr().out
     assert text.startswith("procedure runs in the last 7 days: 3") and "10115" not in text
+
+
+def test_a_procedure_saved_while_previewing_is_indexed(kb_copy):
+    """``helpdesk serve --watch``: a new procedure file is found without a restart."""
+    settings = dataclasses.replace(kb_copy, watch_articles=True)
+    folder = kb_copy.articles_dir.parent / "procedures" / "en"
+    folder.mkdir(parents=True)
+    with TestClient(create_app(settings), headers=SERVICE) as client:
+        assert client.get("/health").json()["procedures"] == 0
+        time.sleep(0.5)  # let the watcher start
+        shutil.copy(REPO / "kb" / "procedures" / "en" / "line-check.md", folder / "line-check.md")
+        deadline = time.time() + 90
+        while time.time() < deadline and client.get("/health").json()["procedures"] == 0:
+            time.sleep(0.3)
+        assert client.get("/health").json()["procedures"] == 1
+        assert client.get(LINE).json()["title"].startswith("Line check")
