@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 MAX_INPUTS = 6  # the procedure_input_N slots of bot/domain.yml; the file format allows no more
 INPUT_SLOTS = tuple(f"procedure_input_{n}" for n in range(1, MAX_INPUTS + 1))
 CANCEL, FIX = "procedure_cancel", "procedure_fix:"
-CONFIRMED, CANCELLED, UNAVAILABLE = "yes", "cancel", "unavailable"  # values of procedure_confirmed
+CONFIRMED, CANCELLED, UNAVAILABLE = "confirmed", "cancelled", "unavailable"  # values of procedure_confirmed
 FORM_SLOTS = (*INPUT_SLOTS, "procedure_confirmed")
 
 
@@ -152,8 +152,8 @@ class ValidateProcedureForm(FormValidationAction):
     async def validate_procedure_confirmed(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        if value is None or value in (CONFIRMED, CANCELLED, UNAVAILABLE):
-            return {"procedure_confirmed": value}
+        if value is None:
+            return {"procedure_confirmed": None}
         picked = choice(tracker) or ""
         if picked.startswith(FIX):  # change one answer: asked again, then the summary again
             names = [i["name"] for i in definition(tracker).get("inputs") or []]

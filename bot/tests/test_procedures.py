@@ -13,7 +13,10 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from helpers import buttons, texts, ticket_in
+from helpers import Conversation, buttons, choice, texts, ticket_in
+
+from actions.actions import ActionSearch
+from actions.procedures import report_text
 
 pytestmark = pytest.mark.usefixtures("bot_stack")
 
@@ -159,3 +162,28 @@ def test_a_line_with_a_fault_goes_to_a_person_with_the_run_in_the_ticket(bot_sta
         'restarted the router. The bot ran "Line check: is your Nordwind line working?": answered, a person has '
         "to go on. Answers: customer number: NW-100571, postal code: 20095"
     )
+
+
+async def test_a_procedure_picked_from_a_list_of_suggestions_is_offered(search):
+    hit = {"article_id": "en-line-check", "kind": "procedure", "title": "Line check", "category": "network"}
+    c = Conversation("picked-procedure", slots={"language": "en", "last_search": {"hits": [hit]}})
+    picked = "article:en-line-check"
+    await c.turn(ActionSearch(), '/inform{"choice": "' + picked + '"}', "inform", choice(picked))
+    assert "I can do this for you right away: **Line check: is your Nordwind line working?**" in c.text
+    assert c.slots["flow"] == "procedure_offer" and c.slots["topic"]["category"] == "network"
+    assert [i["name"] for i in c.slots["procedure"]["inputs"]] == ["customer_number", "postal_code"]
+    assert c.slots["articles_shown"] in (None, [])  # a procedure is no article read
+
+
+def test_the_ticket_names_the_run_in_the_customers_language():
+    report = {
+        "procedure_id": "de-leitung-pruefen",
+        "title": "Leitungsprüfung",
+        "outcome": "failed",
+        "inputs": [{"label": "Kundennummer", "value": "•••34"}, {"label": "Postleitzahl", "value": "10115"}],
+    }
+    assert report_text(report, "de") == (
+        "Der Bot hat „Leitungsprüfung“ ausgeführt: das System des Unternehmens hat nicht geantwortet. "
+        "Angaben: Kundennummer: •••34, Postleitzahl: 10115"
+    )
+    assert report_text(None, "en") == ""

@@ -35,12 +35,9 @@ SUFFIXES = (".md", ".yml", ".yaml")
 MAX_INPUTS = 6
 MAX_TIMEOUT_SECONDS = 5.0
 MAX_PROCEDURE_BYTES = 64 * 1024
-KINDS = ("text", "pattern", "email", "postal_code", "customer_number", "choice")
-METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 # Methods whose repetition changes nothing (RFC 9110): only these, or a call that sends an
 # idempotency key, may be retried.
 IDEMPOTENT_METHODS = frozenset({"GET", "PUT", "DELETE"})
-OUTCOMES = ("done", "handoff", "identity_failed")
 FILTERS = ("date", "datetime")
 # "{customer_number}", "{response.line.since|datetime}": an input, or a field of the system's JSON answer.
 PLACEHOLDER = re.compile(r"{([a-z_][a-z0-9_]*(?:\.[A-Za-z0-9_]+)*)(?:\|([a-z]+))?}")
