@@ -1,9 +1,10 @@
 """Application factory of the helpdesk web service: knowledge search plus the desk.
 
 ``create_app(settings)`` wires search_api's routers (search, articles) and the
-desk's (chat, handoffs, inbox, e-mail replies, feedback, reports, ratings) onto one FastAPI app; start-up work
-(migrations, loading the index) happens in ``lifespan`` so tests can build apps
-with their own settings and nothing is global.
+desk's (chat, handoffs, inbox, e-mail replies, feedback, reports, ratings,
+procedures) onto one FastAPI app; start-up work (migrations, loading the index)
+happens in ``lifespan`` so tests can build apps with their own settings and
+nothing is global.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from contextlib import asynccontextmanager
 
+import httpx
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -34,6 +36,9 @@ from helpdesk.mail.pages import router as mail_router
 from helpdesk.privacy.api import router as privacy_router
 from helpdesk.privacy.masking import install_log_masking
 from helpdesk.privacy.retention import load_privacy
+from helpdesk.procedures.api import router as procedures_router
+from helpdesk.procedures.config import load_procedures_config
+from helpdesk.procedures.runner import quiet_requests
 from helpdesk.profile import router as profile_router
 from helpdesk.ratings.invitations import on_resolution
 from helpdesk.ratings.pages import router as ratings_router
@@ -61,11 +66,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             async with ticket_changes(store, settings.database_url) as app.state.ticket_changes:
                 app.state.search = SearchService.open(settings, freeze_heap=True)
                 watcher = asyncio.create_task(watch_articles(app.state.search)) if settings.watch_articles else None
-                try:
-                    yield
-                finally:
-                    if watcher is not None:
-                        watcher.cancel()
+                # The procedures' calls to the company's systems (helpdesk/procedures/runner.py).
+                async with httpx.AsyncClient(follow_redirects=False) as app.state.procedure_client:
+                    try:
+                        yield
+                    finally:
+                        if watcher is not None:
+                            watcher.cancel()
 
     app = FastAPI(
         title="Helpdesk first level",
@@ -79,6 +86,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.deployment = settings.deployment or load_checked()
     # Retention, masking and vacuum (config/privacy.yml): checked before anything starts, like the deployment.
     app.state.privacy = load_privacy()
+    # The company systems procedures may call, and their limits: checked before anything starts, like the deployment.
+    app.state.procedures_config = load_procedures_config(settings.procedures_file)
+    quiet_requests([system.base_url for system in app.state.procedures_config.systems.values()])
     # Where Rasa is and the longest message (HELPDESK_BOT_MAX_MESSAGE_CHARS): a wrong value keeps it from starting.
     app.state.chat_config = ChatConfig.from_env()
     # Unanswered searches feed `helpdesk gaps`; the bot's searches are counted for the reports.
@@ -108,6 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(profile_router)
     app.include_router(privacy_router)
     app.include_router(ratings_router)
+    app.include_router(procedures_router)
     edge.install(app, settings)  # body and rate limits, /metrics token, OpenAPI completion
     report_metrics.install(app)  # the reports' figures on /metrics
     return app

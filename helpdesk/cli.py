@@ -1,7 +1,8 @@
 """The helpdesk command: the knowledge-base commands of search_api (lint,
 build, eval), ``serve`` for the whole web service, and the desk's commands
 (migrate, agents and tokens, routing check, deployment check, gaps, import of existing
-help content as drafts, demo data, mail, and the data-protection commands purge, erase, export).
+help content as drafts, demo data, mail, the procedures' audit log, and the data-protection
+commands purge, erase, export).
 
 Every command reads the deployment configuration first (helpdesk/deployment.py):
 its languages and public URL are the defaults of the search settings, so
@@ -45,8 +46,34 @@ def cmd_lint(args: argparse.Namespace) -> int:
     for warning in warnings:
         print(warning, file=sys.stderr)
     print(f"{len(warnings)} warnings (configuration and knowledge base)", file=sys.stderr)
+    if lint_systems(settings):
+        status = 1
     lint_drafts(Path(args.drafts) if args.drafts else Settings.from_env().drafts_dir, settings)
     return status
+
+
+def lint_systems(settings) -> int:
+    """Procedures that name a system config/procedures.yml does not have (they could never run), as
+    ``file:line``; a broken configuration counts too. Returns how many problems."""
+    from helpdesk.procedures.config import ProceduresConfigError, load_procedures_config
+    from helpdesk.settings import Settings
+    from search_api.kb.procedures import key_line, load_procedures
+
+    try:
+        config = load_procedures_config(Settings.from_env().procedures_file)
+    except ProceduresConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    root = settings.procedures_root
+    problems = [
+        f"{root.parent}/{p.path}:{key_line(root.parent / p.path, 'call')}: call.system: '{p.spec.call.system}' "
+        f"is not a system of {config.source}"
+        for p in load_procedures(root, settings.languages).procedures
+        if p.spec.call.system not in config.systems
+    ]
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    return len(problems)
 
 
 def lint_drafts(drafts_dir: Path, settings) -> int:
@@ -170,6 +197,9 @@ def build_parser() -> argparse.ArgumentParser:
     from helpdesk.reports.demo import add_commands as add_report_commands
 
     add_report_commands(sub)  # demo-data
+    from helpdesk.procedures.cli import add_commands as add_procedure_commands
+
+    add_procedure_commands(sub)  # procedure-runs
 
     from helpdesk.privacy.cli import add_commands as add_privacy_commands
 

@@ -34,6 +34,7 @@ from pydantic import (
 )
 
 from search_api.settings import PROJECT_ROOT, read_env
+from search_api.yaml_lines import key_lines, line_of
 
 DEFAULT_FILE = PROJECT_ROOT / "config" / "deployment.yml"
 # The languages the bot has texts for (bot/actions/texts.yml); a deployment serves some of them.
@@ -205,30 +206,6 @@ def deployment_file(env: Mapping[str, str] | None = None) -> Path:
     return Path(env["HELPDESK_DEPLOYMENT_FILE"]) if env.get("HELPDESK_DEPLOYMENT_FILE") else DEFAULT_FILE
 
 
-def key_lines(text: str) -> dict[tuple[str, ...], int]:
-    """1-based line of every key path in a YAML document, e.g. ("support", "hours") -> 17."""
-    lines: dict[tuple[str, ...], int] = {}
-
-    def walk(node: yaml.Node, path: tuple[str, ...]) -> None:
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                sub = path + (str(key.value),)
-                lines[sub] = key.start_mark.line + 1
-                walk(value, sub)
-        elif isinstance(node, yaml.SequenceNode):
-            for i, item in enumerate(node.value):
-                lines[path + (str(i),)] = item.start_mark.line + 1
-                walk(item, path + (str(i),))
-
-    try:
-        root = yaml.compose(text)
-    except yaml.YAMLError:
-        return lines
-    if root is not None:
-        walk(root, ())
-    return lines
-
-
 def _set(data: dict, path: tuple[str, ...], value: Any) -> None:
     for key in path[:-1]:
         if not isinstance(data.get(key), dict):
@@ -293,8 +270,7 @@ def load_deployment(path: Path | None = None, env: Mapping[str, str] | None = No
             if env_name:
                 problems.append(f"{env_name} (environment): {where}: {message}")
                 continue
-            line = next((lines[loc[:n]] for n in range(len(loc), 0, -1) if loc[:n] in lines), 1)
-            problems.append(f"{path}:{line}: {where}: {message}")
+            problems.append(f"{path}:{line_of(lines, loc)}: {where}: {message}")
         raise DeploymentError("invalid deployment configuration:\n  " + "\n  ".join(dict.fromkeys(problems))) from None
 
 

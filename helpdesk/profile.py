@@ -24,9 +24,10 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
-from helpdesk.deployment import Deployment, key_lines
+from helpdesk.deployment import Deployment
 from helpdesk.handoffs.routing import OTHER_CATEGORY, RoutingConfig
 from search_api.kb.articles import Article, field_line
+from search_api.yaml_lines import key_lines
 
 MAX_PRODUCTS = 3
 MAX_WORDS = 80

@@ -58,6 +58,9 @@ class Settings(SearchSettings):
     tracker_store_url: str | None = None
     # Article drafts written from resolved tickets (helpdesk/inbox/drafts.py): kb/drafts/<lang>/<slug>.md.
     drafts_dir: Path = PROJECT_ROOT / "kb" / "drafts"
+    # The procedures' systems and limits (helpdesk/procedures/config.py); None: HELPDESK_PROCEDURES_FILE or
+    # config/procedures.yml.
+    procedures_file: Path | None = None
     # The e-mail channel (helpdesk/mail): the support mailbox, limits, attachments; off without an IMAP host.
     mail: MailSettings = field(default_factory=MailSettings)
 
@@ -73,6 +76,8 @@ class Settings(SearchSettings):
         kwargs["tracker_store_url"] = tracker_store_url(env)
         if env.get("HELPDESK_DRAFTS_DIR"):
             kwargs["drafts_dir"] = Path(env["HELPDESK_DRAFTS_DIR"])
+        if env.get("HELPDESK_PROCEDURES_FILE"):
+            kwargs["procedures_file"] = Path(env["HELPDESK_PROCEDURES_FILE"])
         if "HELPDESK_ROUTING_FILE" in env:
             kwargs["routing_file"] = Path(env["HELPDESK_ROUTING_FILE"])
         kwargs["service_token"] = env.get("HELPDESK_SERVICE_TOKEN") or None

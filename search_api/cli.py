@@ -25,18 +25,29 @@ def settings_from_args(args: argparse.Namespace) -> SearchSettings:
         changes["articles_dir"] = Path(args.articles)
     if getattr(args, "index", None):
         changes["index_dir"] = Path(args.index)
+    if getattr(args, "procedures", None):
+        changes["procedures_dir"] = Path(args.procedures)
     return dataclasses.replace(settings, **changes) if changes else settings
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
-    from search_api.kb.lint import lint
+    from search_api.kb.articles import load_articles
+    from search_api.kb.lint import lint, lint_procedures
 
     settings = settings_from_args(args)
     problems, count = lint(settings.articles_dir, settings.languages)
     for problem in problems:
         print(problem, file=sys.stderr)
     print(f"{count} articles checked, {len(problems)} problems", file=sys.stderr)
-    return 1 if problems else 0
+    article_ids = {a.id for a in load_articles(settings.articles_dir, settings.languages).articles}
+    procedure_problems, procedures = lint_procedures(settings.procedures_root, settings.languages, article_ids)
+    for problem in procedure_problems:
+        print(f"{settings.procedures_root.parent}/{problem}", file=sys.stderr)
+    print(
+        f"{procedures} procedures checked in {settings.procedures_root}, {len(procedure_problems)} problems",
+        file=sys.stderr,
+    )
+    return 1 if problems or procedure_problems else 0
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -76,6 +87,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def with_dirs(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--articles", help="articles directory (default: HELPDESK_ARTICLES_DIR or kb/articles)")
     p.add_argument("--index", help="index directory (default: HELPDESK_INDEX_DIR or var/index)")
+    p.add_argument(
+        "--procedures",
+        help="procedures directory (default: HELPDESK_PROCEDURES_DIR or 'procedures' beside the articles)",
+    )
     return p
 
 

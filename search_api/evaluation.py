@@ -159,6 +159,22 @@ def section_accuracy(service: SearchService, queries: list[dict[str, Any]]) -> t
     return (right_section / right_article if right_article else None), right_article, misses
 
 
+def example_question_misses(service: SearchService, kinds: tuple[str, ...] = ("article",)) -> list[str]:
+    """The authors' CI check: each example question of each entry of ``kinds`` (articles, and
+    procedures where the caller runs them) must find its own entry first and be answered. The
+    language is given, as the bot gives the conversation's once it knows it. One line per miss."""
+    misses = []
+    for entry in service.index.articles.values():
+        if entry.kind not in kinds:
+            continue
+        for question in entry.questions:
+            result = service.search(question, lang=entry.lang, audiences=("public", "internal"), kinds=kinds)
+            if not result.hits or result.hits[0].article.id != entry.id or not result.answerable:
+                got = result.hits[0].article.id if result.hits else None
+                misses.append(f"{entry.path}: {question!r} -> {got} (answerable={result.answerable})")
+    return misses
+
+
 def summarise(queries: list[dict[str, Any]], service: SearchService, given_lang: bool) -> dict[str, Any]:
     """R@k, MRR, decision bands, asserted-wrong rates, AUROC and threshold sweep of ``queries``."""
     ranks, in_scores, out_scores, exact_ranks = [], [], [], []

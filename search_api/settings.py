@@ -63,6 +63,8 @@ class SearchSettings:
     """
 
     articles_dir: Path = PROJECT_ROOT / "kb" / "articles"
+    # The procedures (kb/procedures): None means the folder "procedures" beside the articles.
+    procedures_dir: Path | None = None
     index_dir: Path = PROJECT_ROOT / "var" / "index"
     models: Mapping[str, str] = field(default_factory=lambda: parse_model_map(DEFAULT_MODELS))
     languages: tuple[str, ...] = ("de", "en")
@@ -73,6 +75,10 @@ class SearchSettings:
     admin_token: str | None = None
     # Rebuild the index when an article file changes (authors' preview; off in production).
     watch_articles: bool = False
+
+    @property
+    def procedures_root(self) -> Path:
+        return self.procedures_dir or self.articles_dir.parent / "procedures"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Self:
@@ -89,6 +95,8 @@ class SearchSettings:
         kwargs: dict[str, Any] = {}
         if "HELPDESK_ARTICLES_DIR" in env:
             kwargs["articles_dir"] = Path(env["HELPDESK_ARTICLES_DIR"])
+        if env.get("HELPDESK_PROCEDURES_DIR"):
+            kwargs["procedures_dir"] = Path(env["HELPDESK_PROCEDURES_DIR"])
         if "HELPDESK_INDEX_DIR" in env:
             kwargs["index_dir"] = Path(env["HELPDESK_INDEX_DIR"])
         if "HELPDESK_MODELS" in env:

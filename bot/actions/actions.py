@@ -16,7 +16,7 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet, UserUtteranceReverted
 
-from actions import answers, incidents, profile, wishes
+from actions import answers, incidents, procedures, profile, wishes
 from actions.backend import SearchUnavailable, TicketClosed, backend
 from actions.conversation import (
     MAX_PROBLEM_TEXTS,
@@ -93,7 +93,7 @@ class ActionSearch(HelpdeskAction):
         picked = choice(tracker) or ""
         current = conversation_language(tracker)
         if picked.startswith("article:"):
-            return self.show_picked(dispatcher, tracker, picked[len("article:") :], current)
+            return await self.show_picked(dispatcher, tracker, picked[len("article:") :], current)
         if picked == "none_of_these":
             return self.none_of_these(dispatcher, tracker, current)
         if picked == "next_problem" and tracker.get_slot("next_problem"):  # the second of two: a new problem
@@ -180,7 +180,12 @@ class ActionSearch(HelpdeskAction):
         search_lang = known if known and len(query.split()) < MIN_WORDS_TO_SWITCH else None
         try:
             result = await backend().search(
-                query, lang=search_lang, top_k=SEARCH_TOP_K, conversation_id=tracker.sender_id, conversation_lang=known
+                query,
+                lang=search_lang,
+                top_k=SEARCH_TOP_K,
+                conversation_id=tracker.sender_id,
+                conversation_lang=known,
+                kinds=("article", "procedure"),
             )
         except SearchUnavailable as exc:
             log.warning("search unavailable: %s", exc)
@@ -227,6 +232,13 @@ class ActionSearch(HelpdeskAction):
             ]
         if step.kind in (answers.ANSWER, "answer_again") and not (out_of_scope and step.skipped):
             best = step.hits[0]
+            if best.get("kind") == "procedure":  # the bot can do it for the customer: it offers to
+                offered = await procedures.offer(dispatcher, best, lang)
+                if offered is not None:
+                    return events + offered
+                say(dispatcher, "procedure_unavailable", lang)
+                say(dispatcher, "offer_human", lang)
+                return events + [SlotSet("flow", "offer_human"), SlotSet("handoff_reason", "no_answer")]
             send_card(
                 dispatcher,
                 answer_card(best, lang, "answer_intro_again" if step.kind == "answer_again" else "answer_intro"),
@@ -324,12 +336,19 @@ class ActionSearch(HelpdeskAction):
         return [SlotSet("incident_waiting", None)]
 
     @staticmethod
-    def show_picked(dispatcher, tracker, article_id: str, lang: str | None) -> list[EventType]:
-        """The customer picked one of the suggestions: its answer card; its topic is accepted."""
+    async def show_picked(dispatcher, tracker, article_id: str, lang: str | None) -> list[EventType]:
+        """The customer picked one of the suggestions: its answer card, or the offer of the procedure;
+        its topic is accepted."""
         hits = (tracker.get_slot("last_search") or {}).get("hits") or []
         hit = next((h for h in hits if h.get("article_id") == article_id), None)
         lang = lang or DEFAULT_LANGUAGE
         if hit is None or article_id in rejected_ids(tracker, REJECTED):
+            say(dispatcher, "clarify_details", lang)
+            return [SlotSet("clarify_pending", True), SlotSet("suggested", None)]
+        if hit.get("kind") == "procedure":
+            offered = await procedures.offer(dispatcher, hit, lang)
+            if offered is not None:
+                return offered + [SlotSet("suggested", None)]
             say(dispatcher, "clarify_details", lang)
             return [SlotSet("clarify_pending", True), SlotSet("suggested", None)]
         send_card(dispatcher, answer_card(hit, lang))

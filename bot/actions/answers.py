@@ -180,12 +180,17 @@ def likely_category(result: dict[str, Any]) -> str | None:
 def next_after_rejection(result: dict[str, Any], seen: Iterable[str]) -> dict[str, Any] | None:
     """The article to offer after "not solved" on ``result``'s article, or None: ask for details.
     After a ``suggest`` the article came from the list: the customer saw the others there and
-    picked this one, so offering them now would only repeat the list."""
+    picked this one, so offering them now would only repeat the list. A procedure is never the
+    next card: it is offered as the answer to a description, not as an article to read."""
     if decision(result) == SUGGEST:
         return None
     seen = set(seen)
     return next(
-        (h for h in result.get("hits") or [] if h.get("article_id") not in seen and plausible_alternative(h, result)),
+        (
+            h
+            for h in result.get("hits") or []
+            if h.get("article_id") not in seen and h.get("kind") != "procedure" and plausible_alternative(h, result)
+        ),
         None,
     )
 

@@ -1,5 +1,6 @@
 """HTTP client of the web service (search_api + helpdesk) for the actions: search, language, feedback,
-handoffs and the bot profile (the company's name, hotline, scope and topics; actions/profile.py caches it).
+handoffs, procedures and the bot profile (the company's name, hotline, scope and topics; actions/profile.py
+caches it).
 
 One shared ``httpx.AsyncClient`` per process (connection reuse keeps a turn
 fast). Every call has a short timeout, because a customer waiting on a silent
@@ -11,6 +12,8 @@ time, so a retry never makes a second ticket); a 4xx is final.
 Configuration, by environment:
 - ``HELPDESK_SEARCH_URL``     base URL of the web service (default http://127.0.0.1:8000)
 - ``HELPDESK_SEARCH_TIMEOUT`` seconds for /search and /language (default 2.0)
+- ``HELPDESK_PROCEDURE_TIMEOUT`` seconds for a procedure's run (default 15: the company's system
+  has up to 5 s per attempt, and an idempotent call is tried up to three times)
 - ``HELPDESK_SERVICE_TOKEN``  bearer token sent with every call: required by POST /handoffs and
   POST /feedback (only the bot may record a verdict, for an article it showed), and it exempts
   the bot's /search and /language calls from the web service's per-address rate limit (the
@@ -89,6 +92,7 @@ class Backend:
     timeout: float = 2.0
     handoff_timeout: float = 5.0
     handoff_attempts: int = 3
+    procedure_timeout: float = 15.0
     retry_delays: tuple = (0.3, 1.0)
     service_token: str | None = None
     _client: httpx.AsyncClient | None = field(default=None, repr=False)
@@ -98,6 +102,7 @@ class Backend:
         return cls(
             base_url=os.environ.get("HELPDESK_SEARCH_URL", "http://127.0.0.1:8000").rstrip("/"),
             timeout=float(os.environ.get("HELPDESK_SEARCH_TIMEOUT", "2.0")),
+            procedure_timeout=float(os.environ.get("HELPDESK_PROCEDURE_TIMEOUT", "15")),
             service_token=_secret("HELPDESK_SERVICE_TOKEN"),
         )
 
@@ -122,13 +127,17 @@ class Backend:
         top_k: int = 5,
         conversation_id: str | None = None,
         conversation_lang: str | None = None,
+        kinds: tuple[str, ...] = ("article",),
     ) -> dict[str, Any]:
         """``conversation_id`` (the sender id) goes with the query: the operators' reports count
         conversations with it (helpdesk/reports/activity.py), and an unanswered one is kept for
         the authors with it, so erasing the customer's data (helpdesk erase) erases it too.
         ``conversation_lang``: the conversation's language so far, which search prefers when the
-        query itself does not say which language it is in."""
+        query itself does not say which language it is in. ``kinds``: ("article", "procedure")
+        where the bot can offer to run a procedure."""
         body: dict[str, Any] = {"query": query[:MAX_QUERY_CHARS], "lang": lang, "top_k": top_k}
+        if kinds != ("article",):
+            body["kinds"] = list(kinds)
         if conversation_lang and not lang:
             body["conversation_lang"] = conversation_lang
         if conversation_id:
@@ -174,6 +183,33 @@ class Backend:
         if response.status_code != 200:
             raise SearchUnavailable(f"GET /bot/profile: HTTP {response.status_code}")
         return response.json()
+
+    async def _procedure_call(self, method: str, path: str, timeout: float, body: Any = None) -> dict[str, Any]:
+        """A call to /procedures; SearchUnavailable (naming the route, never the answers) unless it is 200."""
+        try:
+            response = await self.client.request(method, path, json=body, timeout=timeout)
+        except httpx.HTTPError as exc:
+            raise SearchUnavailable(f"{method} {path}: {type(exc).__name__}") from None
+        if response.status_code != 200:
+            raise SearchUnavailable(f"{method} {path}: HTTP {response.status_code}")
+        return response.json()
+
+    async def procedure(self, procedure_id: str) -> dict[str, Any]:
+        """GET /procedures/{id}: its title, description and inputs (name, label, prompt, kind, choices)."""
+        return await self._procedure_call("GET", f"/procedures/{procedure_id}", self.timeout)
+
+    async def check_answer(self, procedure_id: str, name: str, value: str) -> dict[str, Any]:
+        """POST /procedures/{id}/inputs: {valid, value (as the system is sent it), error}."""
+        body = {"name": name, "value": value[:1000]}
+        return await self._procedure_call("POST", f"/procedures/{procedure_id}/inputs", self.timeout, body)
+
+    async def run_procedure(
+        self, procedure_id: str, conversation_id: str, inputs: dict[str, str], key: str
+    ) -> dict[str, Any]:
+        """POST /procedures/{id}/runs: {outcome, text, ask_again, attempts_left, ticket}. Never retried:
+        the desk retries the company's system itself where that is safe."""
+        body = {"conversation_id": conversation_id[:200], "inputs": inputs, "idempotency_key": key}
+        return await self._procedure_call("POST", f"/procedures/{procedure_id}/runs", self.procedure_timeout, body)
 
     async def feedback(self, article_id: str, conversation_id: str, query: str, helpful: bool) -> bool:
         """Records solved / not solved on an article; losing one vote must not break the turn."""

@@ -205,7 +205,19 @@ def send_card(dispatcher: CollectingDispatcher, card: dict[str, Any]) -> None:
 
 def compact_search(result: dict[str, Any], query: str) -> dict[str, Any]:
     """What later turns need of a search: the query, decision, threshold and the hits."""
-    keys = ("article_id", "title", "section", "snippet", "answer", "url", "score", "confidence", "category", "product")
+    keys = (
+        "article_id",
+        "kind",
+        "title",
+        "section",
+        "snippet",
+        "answer",
+        "url",
+        "score",
+        "confidence",
+        "category",
+        "product",
+    )
     return {
         "query": query,
         "lang": result.get("lang"),

@@ -12,7 +12,8 @@ missing; ``validate_handoff_form`` checks each answer, and searches a problem
 typed at the first question: a clear answer is offered before the form goes
 on (the form pauses; "not solved" resumes it), and the text is the
 description either way. ``action_ask_handoff_confirmed`` shows the summary for
-the customer to confirm or correct;
+the customer to confirm or correct; a procedure the bot ran in the conversation is in
+"tried" too, with its outcome and the answers the desk lets a ticket carry.
 ``action_submit_handoff`` POSTs it with an idempotency key derived from the
 conversation and never claims success it did not get back from the web service.
 """
@@ -32,7 +33,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions import answers
+from actions import answers, procedures
 from actions.answers import content_words
 from actions.backend import MAX_MESSAGE_CHARS, HandoffFailed, HandoffRejected, SearchUnavailable, backend
 from actions.conversation import (
@@ -249,9 +250,16 @@ def articles_text(articles: list[dict[str, Any]], lang: str | None) -> str:
     return render("tried_articles", lang, items=items)["text"]
 
 
-def tried_text(own_words: str | None, articles: list[dict[str, Any]], lang: str | None) -> str:
-    """What the customer already tried: their own words, then the articles shown with verdicts."""
-    parts = [p for p in ((own_words or "").strip(), articles_text(articles, lang)) if p]
+def tried_text(
+    own_words: str | None, articles: list[dict[str, Any]], lang: str | None, procedure: dict[str, Any] | None = None
+) -> str:
+    """What the customer already tried: their own words, the articles shown with verdicts, and the
+    procedure the bot ran for them with its outcome and the answers a ticket may carry."""
+    parts = [
+        p
+        for p in ((own_words or "").strip(), articles_text(articles, lang), procedures.report_text(procedure, lang))
+        if p
+    ]
     return bounded(". ".join(p.rstrip(". ") for p in parts))
 
 
@@ -579,7 +587,12 @@ class ActionAskHandoffConfirmed(HelpdeskAction):
             category=_button_title("ask_handoff_category", lang, tracker.get_slot("handoff_category") or "other"),
             product=f" ({product})" if product else "",
             description=tracker.get_slot("handoff_description") or "",
-            tried=tried_text(tracker.get_slot("handoff_tried"), tracker.get_slot("articles_shown") or [], lang),
+            tried=tried_text(
+                tracker.get_slot("handoff_tried"),
+                tracker.get_slot("articles_shown") or [],
+                lang,
+                tracker.get_slot("procedure_report"),
+            ),
             urgency=_button_title("ask_handoff_urgency", lang, tracker.get_slot("handoff_urgency") or "normal"),
             impact=f" – {impact}" if impact else "",
             contact=contact_text(tracker.get_slot("handoff_contact")),
@@ -677,7 +690,9 @@ def handoff_payload(tracker: Tracker, lang: str, handoff_number: int) -> dict[st
             "category": category if category in categories() else "other",
             "product": tracker.get_slot("handoff_product"),
             "description": bounded(tracker.get_slot("handoff_description") or ""),
-            "tried": tried_text(tracker.get_slot("handoff_tried"), articles, lang),
+            "tried": tried_text(
+                tracker.get_slot("handoff_tried"), articles, lang, tracker.get_slot("procedure_report")
+            ),
             "urgency": urgency if urgency in URGENCIES else "normal",
             "impact": tracker.get_slot("handoff_impact"),
             "contact": contact,
@@ -708,6 +723,7 @@ SUMMARY_SLOTS = (
     "clarify_topics",
     "suggested",
     "clarified",
+    "procedure_report",
 )
 
 

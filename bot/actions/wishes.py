@@ -1,6 +1,6 @@
 """What a message asks of the conversation itself rather than of the knowledge base: a person,
-another language, the ways to reach the company; and what it tells the handoff: what the customer
-already tried, whether it describes a problem, and a second problem announced in it.
+another language, the ways to reach the company, to stop what the bot is doing; and what it tells
+the handoff: what the customer already tried, whether it describes a problem, and a second problem announced in it.
 
 Pure functions over the customer's text (no Rasa, no HTTP). NLU's intent says what a message is
 probably about; these say what its words explicitly ask for, so that a question about cancelling,
@@ -82,6 +82,24 @@ def wants_person(text: str) -> bool:
         return True
     lowered = folded(text)
     return bool(_PERSON.search(lowered) or _REACH.search(lowered) or _CALLBACK.search(lowered))
+
+
+# -- stop -----------------------------------------------------------------------------------------
+
+_STOP = (
+    r"(cancel|stop|quit|abort|never ?mind|forget it|abbrechen|abbruch|stopp|aufhoeren|beenden|vergiss es|"
+    r"vergessen sie es|lass es|lassen sie es|lieber doch nicht|doch nicht)"
+)
+_CANCEL = re.compile(
+    rf"^\W*((please|bitte|ok|okay|nein|no)\W+)?((i want to|i'd like to|let's|ich (moechte|will)|bitte)\s+)?{_STOP}"
+    r"(\s+(it|that|this|now|please|bitte|das|jetzt|den vorgang))?\W*$"
+)
+
+
+def cancels(text: str) -> bool:
+    """Whether the whole message asks to stop what the bot is doing ("abbrechen", "cancel", "stop it",
+    "vergiss es"); "cancel my contract" does not, it names something else."""
+    return bool(_CANCEL.match(folded(text)))
 
 
 # -- another language ------------------------------------------------------------------------------

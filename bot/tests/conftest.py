@@ -8,7 +8,9 @@ in a temporary directory and a random service token. ``bot_stack`` adds the
 action server and Rasa (with the model scripts/train-bot built, its
 conversations in a SQLite tracker store) for whole conversations through the
 REST channel; ``start_rasa`` starts further Rasa servers (restarts, other
-tracker stores). Each process's log is written
+tracker stores). ``company_system`` is the reference company system
+(examples/company_api) the starter KB's procedures call; the web service is
+configured with its URL and token. Each process's log is written
 under test-artifacts/bot/ and its tail is shown when it does not start.
 """
 
@@ -34,6 +36,7 @@ ARTIFACTS = REPO / "test-artifacts" / "bot"
 PY311 = Path(os.environ.get("HELPDESK_PY311", REPO / ".venv" / "py311" / "bin" / "python"))
 PY310_BIN = Path(sys.executable).parent
 BOT_KB = REPO / "kb" / "articles"
+COMPANY_TOKEN = "reference-system-token-of-the-bot-tests"
 
 sys.path.insert(0, str(BOT_DIR))  # the action package is imported as `actions`, as the server does
 sys.path.insert(0, str(REPO))  # scripts.*
@@ -179,13 +182,68 @@ def start_action_server(
     )
 
 
+@dataclass
+class CompanySystem:
+    """The reference company system as a process on a fixed port; ``stop`` and ``start`` take it down
+    and bring it back (the web service keeps its URL)."""
+
+    port: int
+    service: Service | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.service = start_service(
+            "company_api",
+            [str(PY311), "-m", "examples.company_api", "--port", str(self.port)],
+            {"NORDWIND_API_TOKEN": COMPANY_TOKEN, "HELPDESK_SECRETS_FILE": "/nonexistent"},
+            f"{self.url}/health",
+            timeout=60,
+        )
+
+    def stop(self) -> None:
+        if self.service is not None:
+            self.service.stop()
+            self.service = None
+
+    def outbox(self) -> list[dict]:
+        headers = {"Authorization": f"Bearer {COMPANY_TOKEN}"}
+        return httpx.get(f"{self.url}/v1/outbox", headers=headers, timeout=10).json()["mails"]
+
+
 @pytest.fixture(scope="session")
-def search_service(tmp_path_factory) -> Iterator[SearchService]:
+def company_system() -> Iterator[CompanySystem]:
+    system = CompanySystem(free_port())
+    system.start()
+    try:
+        yield system
+    finally:
+        system.stop()
+
+
+def procedures_file(folder: Path, company_url: str) -> Path:
+    """The procedures' configuration of the tests: the system ``nordwind`` is the running reference."""
+    path = folder / "procedures.yml"
+    path.write_text(
+        f"systems:\n  nordwind:\n    base_url: {company_url}\n    auth: {{type: bearer, secret: NORDWIND_API_TOKEN}}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.fixture(scope="session")
+def search_service(tmp_path_factory, company_system) -> Iterator[SearchService]:
     if not PY311.exists():
         pytest.fail(f"{PY311} is missing: run scripts/bootstrap py311 (test-bot needs the search service)")
     db_path = tmp_path_factory.mktemp("search") / "handoffs.db"
     port, token = free_port(), secrets.token_urlsafe(24)
-    service = start_web_service("search_api", port, db_path, token)
+    company = {
+        "HELPDESK_PROCEDURES_FILE": str(procedures_file(db_path.parent, company_system.url)),
+        "NORDWIND_API_TOKEN": COMPANY_TOKEN,
+    }
+    service = start_web_service("search_api", port, db_path, token, company)
     try:
         yield SearchService(f"http://127.0.0.1:{port}", token, db_path)
     finally:

@@ -25,7 +25,7 @@ ERROR_SCHEMA = {
     "required": ["detail"],
     "properties": {"detail": {"title": "Detail", "description": "what went wrong, for a person"}},
 }
-TOKEN_PATHS = ("/handoffs", "/feedback", "/admin/", "/me", "/api/incidents", "/agent/api/incidents")
+TOKEN_PATHS = ("/handoffs", "/feedback", "/procedures", "/admin/", "/me", "/api/incidents", "/agent/api/incidents")
 
 
 def _hoist_defs(node: Any, schemas: dict[str, Any]) -> None:

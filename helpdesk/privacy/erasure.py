@@ -7,7 +7,8 @@ handoffs, conversations or addresses: the transcripts, articles shown, history,
 notifications and their delivery log, the mails' Message-IDs and attachments (rows
 and files), the article drafts written from the tickets, their "solved"/"not solved"
 clicks, their unanswered questions (``/search`` keeps the conversation id), the
-reports' record of their conversations, the known incidents the bot told them of,
+reports' record of their conversations, the known incidents the bot told them of, their
+conversations' procedure attempts (the limits; the audit log holds nothing of them),
 their "tell me when it is fixed" subscriptions and notices, the auto-reply record of their
 addresses and Rasa's tracker events (helpdesk/privacy/tracker.py). Nothing is matched by free text,
 so another customer's rows are never touched. helpdesk/privacy/inventory.py lists
@@ -51,6 +52,7 @@ from helpdesk.privacy import audit
 from helpdesk.privacy.files import CustomerFiles, remove
 from helpdesk.privacy.tracker import EVENTS, TrackerStore
 from helpdesk.privacy.vacuum import after_delete
+from helpdesk.procedures.models import ProcedureAttempt
 from helpdesk.ratings.models import Rating
 from helpdesk.ratings.store import rows_of as rating_rows
 from helpdesk.reports.activity import ReportArticleView, ReportConversation
@@ -160,9 +162,16 @@ def handoff_rows(ids: list[int]) -> list[tuple[str, Any, Any]]:
 
 
 # Rows kept per conversation id outside the handoffs: the customer's clicks, unanswered
-# questions, the reports' record of the conversation and the articles it was shown, and the
-# known incidents the bot told it of.
-CONVERSATION_TABLES = (ArticleFeedback, UnansweredSearch, ReportConversation, ReportArticleView, IncidentConversation)
+# questions, the reports' record of the conversation and the articles it was shown, the
+# known incidents the bot told it of, and its procedure runs counted for the limits.
+CONVERSATION_TABLES = (
+    ArticleFeedback,
+    UnansweredSearch,
+    ReportConversation,
+    ReportArticleView,
+    IncidentConversation,
+    ProcedureAttempt,
+)
 
 
 def other_rows(selection: Selection) -> list[tuple[str, Any, Any]]:
@@ -360,6 +369,19 @@ def export(stores: CustomerStores, selection: Selection, actor: str) -> dict[str
                 .order_by(IncidentConversation.id)
             )
         ]
+        attempts = [
+            {
+                "conversation_id": a.conversation_id,
+                "procedure_id": a.procedure_id,
+                "identity_failed": a.identity_failed,
+                "at": as_utc(a.at),
+            }
+            for a in s.scalars(
+                select(ProcedureAttempt)
+                .where(ProcedureAttempt.conversation_id.in_(convs))
+                .order_by(ProcedureAttempt.id)
+            )
+        ]
     drafts = [
         {"path": str(path.relative_to(stores.files.drafts_dir)), "text": path.read_text(encoding="utf-8")}
         for path in stores.files.drafts(selection.tickets)
@@ -379,6 +401,7 @@ def export(stores: CustomerStores, selection: Selection, actor: str) -> dict[str
         "mail_auto_replies": auto_replies,
         "incident_subscriptions": subscriptions,
         "incident_conversations": told,
+        "procedure_attempts": attempts,
         "article_drafts": drafts,
         "conversation_events": events,
         "tracker_store": "included" if tracker is not None else "not configured",
@@ -405,6 +428,7 @@ def export_counts(document: dict[str, Any]) -> dict[str, int]:
                 "article_drafts",
                 "incident_subscriptions",
                 "incident_conversations",
+                "procedure_attempts",
             )
         },
         "tracker_events": len(document["conversation_events"]),

@@ -44,6 +44,7 @@ CUSTOMER_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "incident_subscriptions": ("the customer's e-mail addresses and conversations", ("email", "conversation_id")),
     "incident_conversations": ("the customer's conversations", ("conversation_id",)),
     "ratings": ("their handoff", ("score", "comment")),
+    "procedure_attempts": ("the customer's conversations", ("conversation_id",)),
 }
 
 # Their other columns: nothing of the customer.
@@ -118,6 +119,7 @@ OTHER_COLUMNS: dict[str, tuple[str, ...]] = {
         "rated_at",
         "commented_at",
     ),
+    "procedure_attempts": ("id", "procedure_id", "identity_failed", "at"),
 }
 
 # Tables without customer data, and why.
@@ -130,6 +132,7 @@ OTHER_TABLES: dict[str, str] = {
     "alembic_version": "the schema's revision",
     "incidents": "known incidents the desk declared: what is affected, where, the public messages",
     "incident_events": "the incidents' timeline: which agent changed what, the public messages then",
+    "procedure_runs": "the procedures' audit log: procedure, language, outcome, the system's status, duration",
 }
 
 # Rasa's tracker store (SQLTrackerStore): one row per event, found by the customer's conversations.

@@ -6,7 +6,9 @@ batch is logged. Resolved handoffs go by their last change (open ones never), wi
 everything that hangs on them, their attachment files and the article drafts written
 from them (helpdesk/privacy/erasure.py); feedback by its last click, unanswered
 questions by when they were asked, Rasa's conversations by their last event, audit
-entries by their time, auto-reply records once the auto-reply period is over.
+entries (the privacy audit and the procedures' runs) by their time, a conversation's
+procedure attempts with its tracker period, auto-reply records once the auto-reply
+period is over.
 Attachment files that no row names go too. One audit entry per run records the
 counts; then the database files are cleaned as after an erasure
 (helpdesk/privacy/vacuum.py). ``--dry-run`` counts what would go and deletes nothing.
@@ -36,6 +38,7 @@ from helpdesk.privacy.erasure import count_or_delete, delete_handoffs, desk_tabl
 from helpdesk.privacy.files import CustomerFiles, remove
 from helpdesk.privacy.retention import PrivacyConfig
 from helpdesk.privacy.vacuum import after_delete
+from helpdesk.procedures.models import ProcedureAttempt, ProcedureRun
 from helpdesk.reports.activity import ReportArticleView, ReportConversation
 
 log = logging.getLogger("helpdesk.purge")
@@ -158,6 +161,8 @@ def purge(
         (days.reports, "report article views", ReportArticleView, ReportArticleView.shown_at),
         (days.reports, "incident conversations", IncidentConversation, IncidentConversation.told_at),
         (days.audit, "audit log", PrivacyAuditEntry, PrivacyAuditEntry.at),
+        (days.audit, "procedure runs", ProcedureRun, ProcedureRun.started_at),
+        (days.trackers, "procedure attempts", ProcedureAttempt, ProcedureAttempt.at),
     ):
         if period:
             counts.update(_batches(store, kind, model, moment < cutoff(period), batch, dry_run, _rows(model)))

@@ -20,9 +20,11 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from helpdesk.deployment import key_lines, read_yaml_mapping
+from helpdesk.deployment import read_yaml_mapping
 from helpdesk.privacy.vacuum import VacuumMode
+from search_api.patterns import checked_pattern
 from search_api.settings import PROJECT_ROOT, read_env
+from search_api.yaml_lines import key_lines, line_of
 
 DEFAULT_FILE = PROJECT_ROOT / "config" / "privacy.yml"
 KINDS = ("handoffs", "trackers", "unanswered", "feedback", "reports", "audit")
@@ -54,21 +56,11 @@ def _label(label: str) -> str:
     return label
 
 
-def _pattern(pattern: str) -> str:
-    try:
-        compiled = re.compile(pattern)
-    except re.error as exc:
-        raise ValueError(f"not a regular expression: {exc}") from None
-    if compiled.fullmatch(""):
-        raise ValueError("the pattern matches an empty text")
-    return pattern
-
-
 class MaskingConfig(BaseModel):
     """The company's identifiers masked as ``<label>``: label -> regular expression (Python syntax)."""
 
     model_config = ConfigDict(extra="forbid")
-    patterns: dict[Annotated[str, AfterValidator(_label)], Annotated[str, AfterValidator(_pattern)]] = {}
+    patterns: dict[Annotated[str, AfterValidator(_label)], Annotated[str, AfterValidator(checked_pattern)]] = {}
 
 
 class PrivacyConfig(BaseModel):
@@ -95,7 +87,7 @@ def load_privacy(path: Path | None = None, env: Mapping[str, str] | None = None)
         problems = []
         for error in exc.errors():
             loc = tuple(str(part) for part in error["loc"])
-            line = next((lines[loc[:n]] for n in range(len(loc), 0, -1) if loc[:n] in lines), 1)
+            line = line_of(lines, loc)
             message = "unknown key" if error["type"] == "extra_forbidden" else error["msg"]
             problems.append(f"{path}:{line}: {'.'.join(loc)}: {message}")
         raise PrivacyConfigError("invalid privacy configuration:\n  " + "\n  ".join(problems)) from None

@@ -79,6 +79,9 @@ class Article:
     questions: tuple[str, ...] = ()
     sections: tuple[Section, ...] = field(default_factory=tuple)
     guessed: tuple[str, ...] = ()  # an imported draft's guessed fields; never indexed (lint keeps it from articles)
+    # "article", or "procedure": the search entry of a procedure (kb/procedures), found like an article
+    # and run by the desk, never shown as a page.
+    kind: str = "article"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -94,6 +97,7 @@ class Article:
             "body": self.body,
             "path": self.path,
             "content_hash": self.content_hash,
+            "kind": self.kind,
         }
 
     @classmethod
@@ -112,6 +116,7 @@ class Article:
             category=data.get("category"),
             questions=tuple(data.get("questions", ())),
             sections=split_sections(data["body"]),
+            kind=data.get("kind", "article"),
         )
 
 
@@ -284,17 +289,23 @@ def _as_str_list(value: object, path: str, line: int, name: str) -> tuple[str, .
     return tuple(item.strip() for item in value)
 
 
-def parse_article(path: Path, root: Path | None = None, languages: tuple[str, ...] | None = None) -> Article:
-    """Parse one article file, or raise ``ArticleError`` naming file and line."""
-    shown = str(path.relative_to(root)) if root and path.is_relative_to(root) else str(path)
+def read_kb_file(path: Path, shown: str, limit: int) -> tuple[bytes, str]:
+    """The bytes and text of a knowledge-base file; ArticleError when it is larger than ``limit``
+    or not UTF-8 (``shown``: how the error names the file)."""
     raw_bytes = path.read_bytes()
-    if len(raw_bytes) > MAX_ARTICLE_BYTES:
-        raise ArticleError(shown, 1, f"file is larger than {MAX_ARTICLE_BYTES // 1024} KiB")
+    if len(raw_bytes) > limit:
+        raise ArticleError(shown, 1, f"file is larger than {limit // 1024} KiB")
     try:
-        raw = raw_bytes.decode("utf-8")
+        return raw_bytes, raw_bytes.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw_bytes[: exc.start].count(b"\n") + 1
         raise ArticleError(shown, line, f"not valid UTF-8 (byte {exc.start})") from None
+
+
+def parse_article(path: Path, root: Path | None = None, languages: tuple[str, ...] | None = None) -> Article:
+    """Parse one article file, or raise ``ArticleError`` naming file and line."""
+    shown = str(path.relative_to(root)) if root and path.is_relative_to(root) else str(path)
+    raw_bytes, raw = read_kb_file(path, shown, MAX_ARTICLE_BYTES)
     if not raw.startswith("---"):
         raise ArticleError(shown, 1, "missing YAML front matter: the file must start with '---'")
     try:
@@ -380,6 +391,15 @@ def parse_article(path: Path, root: Path | None = None, languages: tuple[str, ..
     )
 
 
+def duplicate_id(first_path: dict[str, str], item_id: str, item_path: str) -> str | None:
+    """None when ``item_path`` is the first file with ``item_id`` (now recorded in ``first_path``);
+    else the problem of the later file."""
+    if item_id in first_path:
+        return f"duplicate id '{item_id}' (already used by {first_path[item_id]})"
+    first_path[item_id] = item_path
+    return None
+
+
 @dataclass
 class LoadResult:
     articles: list[Article]
@@ -414,16 +434,9 @@ def load_articles(
         except ArticleError as exc:
             errors.append(exc)
             continue
-        if article.id in first_path:
-            raw = path.read_text(encoding="utf-8")
-            errors.append(
-                ArticleError(
-                    article.path,
-                    field_line(raw, "id"),
-                    f"duplicate id '{article.id}' (already used by {first_path[article.id]})",
-                )
-            )
+        clash = duplicate_id(first_path, article.id, article.path)
+        if clash is not None:
+            errors.append(ArticleError(article.path, field_line(path.read_text(encoding="utf-8"), "id"), clash))
             continue
-        first_path[article.id] = article.path
         articles.append(article)
     return LoadResult(articles, errors)

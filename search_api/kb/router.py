@@ -2,7 +2,8 @@
 
 Pages are rendered from the index that is serving, not from the files on
 disk, so an article being edited (or broken) never shows half-way.
-Internal articles (``audience: internal``) are not served here. Pages run no
+Internal articles (``audience: internal``) and the search entries of procedures are not
+served here. Pages run no
 script at all and may not be framed by other sites (``PAGE_HEADERS``).
 """
 
@@ -36,7 +37,7 @@ LABELS = {"de": {"updated": "Aktualisiert am"}, "en": {"updated": "Updated"}}
 )
 def get_article(article_id: str, request: Request) -> Response:
     article = request.app.state.search.index.articles.get(article_id)
-    if article is None or article.audience != "public":
+    if article is None or article.audience != "public" or article.kind != "article":
         raise HTTPException(404, f"no article with id '{article_id[:100]}'")
     body_html = render_markdown(article.body)
     accept = request.headers.get("accept", "")

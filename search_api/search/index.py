@@ -5,7 +5,9 @@ Layout of the index directory (replicas can share one, read-only)::
     CURRENT                 name of the version being served (replaced atomically)
     v-<timestamp>/
         manifest.json       format, per-language model id and dimension, per-article hash and rows
-        articles.json       the indexed articles (pages are rendered from here)
+        articles.json       the indexed articles (pages are rendered from here) and the search
+                            entries of the procedures (kind "procedure")
+        procedures.json     the procedures' definitions (kb/procedures), which the desk runs
         <lang>.units.jsonl  one search unit per line: article, section, kind, text; a section's
                             also the stemmed words of its heading and body (passage.py)
         <lang>.vectors.npy  normalised unit vectors, row i = unit i
@@ -19,7 +21,9 @@ Layout of the index directory (replicas can share one, read-only)::
 The fitted decision model of each language is in the manifest.
 
 A search unit is an article's title, one of its sections, or one of its example
-questions; articles are ranked from their units (service.py). A build re-embeds only the
+questions; articles are ranked from their units (service.py). A procedure is indexed as an
+entry of kind "procedure" made of its title, description and example questions, so the same
+ranking and calibration find it. A build re-embeds only the
 articles whose file changed (by content hash) and whose language model is the
 same; everything else is copied from the version being served. A new version
 becomes visible only when complete, so a failed build never breaks the index
@@ -43,6 +47,7 @@ import faiss
 import numpy as np
 
 from search_api.kb.articles import Article, ArticleError, load_articles
+from search_api.kb.procedures import Procedure, load_procedures, search_entry
 from search_api.search.decision import DecisionModel, calibrate, question_levels
 from search_api.search.embedding import Embedder
 from search_api.search.intents import IntentModel
@@ -187,6 +192,7 @@ class KnowledgeIndex:
     articles: dict[str, Article]
     languages: dict[str, LanguageIndex]
     manifest: dict[str, Any]
+    procedures: dict[str, Procedure] = field(default_factory=dict)  # by id; their entries are in ``articles``
 
     def check_models(self, embedders: Mapping[str, Embedder]) -> None:
         """Refuse to serve a language whose index was built with another model."""
@@ -258,13 +264,20 @@ def load_index(index_dir: Path) -> KnowledgeIndex:
             decision,
             IntentModel.load(path / f"{lang}.intents.npz"),
         )
-    return KnowledgeIndex(path.name, path, articles, languages, manifest)
+    procedures_file = path / "procedures.json"
+    procedures = (
+        {data["spec"]["id"]: Procedure.from_dict(data) for data in json.loads(procedures_file.read_text("utf-8"))}
+        if procedures_file.is_file()
+        else {}
+    )
+    return KnowledgeIndex(path.name, path, articles, languages, manifest, procedures)
 
 
 @dataclass
 class BuildReport:
     version: str
-    articles: int = 0
+    articles: int = 0  # every entry: the articles and the procedures
+    procedures: int = 0
     units: int = 0
     embedded_articles: int = 0
     reused_articles: int = 0
@@ -290,8 +303,10 @@ def build_index(
     languages: tuple[str, ...],
     progress: bool = False,
     articles: list[Article] | None = None,
+    procedures_dir: Path | None = None,
 ) -> BuildReport:
-    """Build a new index version from ``articles_dir`` and make it current.
+    """Build a new index version from ``articles_dir`` (and the procedures in ``procedures_dir``)
+    and make it current.
 
     ``embedder_for(lang)`` gives the model of a language. Pass ``articles`` to
     index already-parsed articles instead of reading the directory (used by
@@ -301,9 +316,11 @@ def build_index(
     errors: list[ArticleError] = []
     previous = _previous(index_dir)
     if articles is None:
-        known = {a.path: a for a in previous.articles.values()} if previous else None
+        known = {a.path: a for a in previous.articles.values() if a.kind == "article"} if previous else None
         loaded = load_articles(articles_dir, languages, known)
         articles, errors = loaded.articles, loaded.errors
+    procedures = _procedures(procedures_dir, languages, {a.id for a in articles}, errors)
+    articles = articles + [search_entry(p) for p in procedures.values()]
     report = BuildReport(version="", errors=[str(e) for e in errors])
 
     # A broken file that was indexed before keeps its last good version.
@@ -312,8 +329,13 @@ def build_index(
         broken_paths = {e.path for e in errors}
         for old in previous.articles.values():
             if old.path in broken_paths and old.id not in present:
+                if old.kind == "procedure":
+                    if old.id not in previous.procedures:
+                        continue
+                    procedures[old.id] = previous.procedures[old.id]
                 articles.append(old)
                 report.kept_previous.append(old.path)
+    report.procedures = len(procedures)
 
     version = time.strftime("v-%Y%m%dT%H%M%S") + f"-{time.time_ns() % 1_000_000_000:09d}"
     report.version = version
@@ -437,6 +459,9 @@ def build_index(
         (staging / "articles.json").write_text(
             json.dumps([a.to_dict() for a in articles], ensure_ascii=False), encoding="utf-8"
         )
+        (staging / "procedures.json").write_text(
+            json.dumps([p.to_dict() for p in procedures.values()], ensure_ascii=False), encoding="utf-8"
+        )
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
         staging.rename(index_dir / version)
     except BaseException:
@@ -448,6 +473,22 @@ def build_index(
     _prune(index_dir, keep=version)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _procedures(
+    root: Path | None, languages: tuple[str, ...], article_ids: set[str], errors: list[ArticleError]
+) -> dict[str, Procedure]:
+    """The procedures below ``root`` by id; broken ones, and one whose id is an article's, are added
+    to ``errors``."""
+    loaded = load_procedures(root, languages)
+    errors.extend(loaded.errors)
+    procedures = {}
+    for procedure in loaded.procedures:
+        if procedure.id in article_ids:
+            errors.append(ArticleError(procedure.path, 1, f"duplicate id '{procedure.id}' (already an article's)"))
+        else:
+            procedures[procedure.id] = procedure
+    return procedures
 
 
 class _CalibrationCache:

@@ -38,6 +38,15 @@ class SearchRequest(BaseModel):
         ),
     ] = None
     top_k: Annotated[int, Field(ge=1, le=20)] = 5
+    kinds: Annotated[
+        list[Literal["article", "procedure"]],
+        Field(
+            min_length=1,
+            max_length=2,
+            description="What may be a hit: articles, and for a caller that can run them (the bot) procedures "
+            "(kb/procedures), ranked and decided like articles",
+        ),
+    ] = ["article"]
     conversation_id: Annotated[
         str | None,
         Field(
@@ -69,7 +78,10 @@ class AnswerOut(BaseModel):
 
 
 class SearchHitOut(BaseModel):
-    article_id: str
+    article_id: str = Field(description="The article's id, or the procedure's when kind is procedure")
+    kind: Literal["article", "procedure"] = Field(
+        "article", description="procedure: the bot can do this for the customer (POST /procedures/{id}/runs)"
+    )
     title: str
     section: str | None
     snippet: str
@@ -108,18 +120,20 @@ class LanguageResponse(BaseModel):
 def to_response(result: SearchResult, base_url: str, service: SearchService | None = None) -> SearchResponse:
     hits = []
     for hit in result.hits:
-        article_url = f"{base_url}/articles/{hit.article.id}"
-        url = article_url + (f"#{hit.section.anchor}" if hit.section.anchor else "")
+        page = hit.article.kind == "article"  # a procedure has no page: the bot offers to run it
+        article_url = f"{base_url}/articles/{hit.article.id}" if page else ""
+        url = article_url + (f"#{hit.section.anchor}" if hit.section.anchor and page else "")
         passage = hit_passage(service, result, hit)
         answer = AnswerOut(
             markdown=passage.markdown,
             text=passage.text,
             section=passage.section,
-            url=article_url + (f"#{passage.anchor}" if passage.anchor else ""),
+            url=article_url + (f"#{passage.anchor}" if passage.anchor and page else ""),
         )
         hits.append(
             SearchHitOut(
                 article_id=hit.article.id,
+                kind="procedure" if hit.article.kind == "procedure" else "article",
                 title=hit.article.title,
                 section=hit.section.heading,
                 snippet=snippet(hit.section.plain_text or hit.article.title),
@@ -149,7 +163,13 @@ async def search(body: SearchRequest, request: Request, background_tasks: Backgr
     base_url = request.app.state.settings.public_base_url
 
     def answer() -> tuple[SearchResult, SearchResponse]:
-        result = service.search(body.query, body.lang, body.top_k, conversation_lang=body.conversation_lang)
+        result = service.search(
+            body.query,
+            body.lang,
+            body.top_k,
+            conversation_lang=body.conversation_lang,
+            kinds=tuple(body.kinds),
+        )
         return result, to_response(result, base_url, service)
 
     result, response = await run_in_threadpool(answer)
@@ -176,7 +196,8 @@ def health(request: Request) -> dict[str, Any]:
     return {
         "status": "ok",
         "index_version": index.version,
-        "articles": len(index.articles),
+        "articles": len(index.articles) - len(index.procedures),
+        "procedures": len(index.procedures),
         "languages": {lang: {"model": li.model_id, "units": len(li.units)} for lang, li in index.languages.items()},
     }
 

@@ -167,6 +167,7 @@ class SearchService:
             lambda lang: cls.embedder_for(settings, lang),
             settings.languages,
             progress=progress,
+            procedures_dir=settings.procedures_root,
         )
 
     def reindex(self) -> BuildReport:
@@ -221,18 +222,26 @@ class SearchService:
         top_k: int = 5,
         audiences: tuple[str, ...] = ("public",),
         conversation_lang: str | None = None,
+        kinds: tuple[str, ...] = ("article",),
     ) -> SearchResult:
         """``lang`` searches that language only; ``conversation_lang`` only orders the languages
         searched when the query does not say which it is in, and wins between equal decisions
         ("Spam Filter Mails im Junk" in a German conversation: the German article, although the
-        English one's confidence is higher)."""
+        English one's confidence is higher). ``kinds``: the entries that may be hits, articles and
+        (for a caller that can run them, the bot) procedures."""
         index = self.index  # one consistent snapshot, even if a reindex swaps it meanwhile
         languages, bare = self._languages(query, lang, conversation_lang)
-        results = [self._search_in(index, query, code, top_k, audiences) for code in languages]
+        results = [self._search_in(index, query, code, top_k, audiences, kinds) for code in languages]
         return best_result(results, conversation_lang, bare)
 
     def _search_in(
-        self, index: KnowledgeIndex, query: str, lang: str, top_k: int, audiences: tuple[str, ...]
+        self,
+        index: KnowledgeIndex,
+        query: str,
+        lang: str,
+        top_k: int,
+        audiences: tuple[str, ...],
+        kinds: tuple[str, ...] = ("article",),
     ) -> SearchResult:
         lindex = index.languages.get(lang)
         if lindex is None or not query.strip():
@@ -245,7 +254,7 @@ class SearchService:
             lindex,
             vector,
             lindex.lexical.score(text),
-            lambda aid: index.articles[aid].audience in audiences,
+            lambda aid: index.articles[aid].audience in audiences and index.articles[aid].kind in kinds,
             max_hits=top_k + 1,
             intents=intent_scores(lindex.intents, vector, lindex),
         )

@@ -1,4 +1,4 @@
-"""Rebuild the index when articles change (``helpdesk serve --watch``), for authors previewing.
+"""Rebuild the index when articles or procedures change (``helpdesk serve --watch``), for authors previewing.
 
 watchfiles batches the change events of a save; each batch triggers one
 incremental rebuild (only changed articles are embedded), and a broken
@@ -20,8 +20,10 @@ log = logging.getLogger(__name__)
 
 
 async def watch_articles(service: SearchService) -> None:
-    async for changes in awatch(service.settings.articles_dir, watch_filter=lambda _, path: path.endswith(".md")):
-        log.info("articles changed (%d files): rebuilding the index", len(changes))
+    folders = [service.settings.articles_dir, service.settings.procedures_root]
+    existing = [folder for folder in folders if folder.is_dir()]
+    async for changes in awatch(*existing, watch_filter=lambda _, path: path.endswith((".md", ".yml", ".yaml"))):
+        log.info("articles or procedures changed (%d files): rebuilding the index", len(changes))
         try:
             report = await run_in_threadpool(service.reindex)
         except Exception:  # keep watching: the next save may fix it

@@ -5,8 +5,9 @@ beyond loopback, by default.
 processes (the list ``scripts/run`` names) from the same ``Procfile`` with honcho, on free
 ports (``HELPDESK_PORT``, ``HELPDESK_ACTIONS_PORT``, ``HELPDESK_RASA_PORT``) and with the
 stores in a temporary directory, and reads the real listening sockets of the whole process
-tree from ``/proc``: the web service and the action server on 127.0.0.1, Rasa (the socket.io
-and REST channels customers reach) on every interface, nothing else listening. Where the
+tree from ``/proc``: the web service, the action server and the demo's reference company system on
+127.0.0.1, Rasa (the socket.io and REST channels customers reach) on every interface, nothing else
+listening. Where the
 machine has an address besides loopback, a connection to it is refused by the action server
 and accepted by Rasa.
 """
@@ -41,10 +42,14 @@ ANY = {"0.0.0.0", "::"}
 
 def default_processes() -> list[str]:
     """The Procfile processes ``scripts/run`` starts without a mailbox (the e-mail channel's
-    process starts only with one; its inbound SMTP listens on 127.0.0.1 unless configured)."""
-    match = re.search(r"^processes=\(([^)]*)\)", (REPO / "scripts" / "run").read_text(), re.M)
+    process starts only with one; its inbound SMTP listens on 127.0.0.1 unless configured), and in
+    the demo setup the reference company system (without HELPDESK_PROCEDURES_FILE)."""
+    script = (REPO / "scripts" / "run").read_text()
+    match = re.search(r"^processes=\(([^)]*)\)", script, re.M)
     assert match, "scripts/run no longer names its processes as processes=(...)"
-    return match.group(1).split()
+    demo = re.search(r'^\[ -n "\$\{HELPDESK_PROCEDURES_FILE:-\}" \] \|\| processes\+=\((\w+)\)$', script, re.M)
+    assert demo, "scripts/run no longer adds the demo's reference company system as processes+=(...)"
+    return match.group(1).split() + [demo.group(1)]
 
 
 def procfile() -> dict[str, str]:
@@ -145,15 +150,17 @@ def wait_for(check, what: str, log: Path, deadline: float, honcho: subprocess.Po
 
 def test_make_run_listens_beyond_loopback_only_with_the_web_service_and_rasas_channels(tmp_path):
     names = default_processes()
-    assert set(names) == {"web", "actions", "rasa", "purge"} and set(names) <= set(procfile())
+    assert set(names) == {"web", "actions", "rasa", "purge", "company"} and set(names) <= set(procfile())
     if not MODEL.is_file():
         pytest.fail(f"no trained bot model at {MODEL}: scripts/test-bot trains it first; alone, run scripts/train-bot")
-    web, actions, rasa = free_ports(3)
+    web, actions, rasa, company = free_ports(4)
     env = {
         **os.environ,
         "HELPDESK_PORT": str(web),
         "HELPDESK_ACTIONS_PORT": str(actions),
         "HELPDESK_RASA_PORT": str(rasa),
+        "HELPDESK_COMPANY_API_PORT": str(company),
+        "NORDWIND_API_TOKEN": secrets.token_urlsafe(24),
         "HELPDESK_ARTICLES_DIR": str(FIXTURE_KB),
         "HELPDESK_INDEX_DIR": str(tmp_path / "index"),
         "DATABASE_URL": f"sqlite:///{tmp_path / 'handoffs.db'}",
@@ -168,7 +175,8 @@ def test_make_run_listens_beyond_loopback_only_with_the_web_service_and_rasas_ch
         "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
         "PYTHONUNBUFFERED": "1",
     }
-    for name in ("HELPDESK_HOST", "HELPDESK_ACTIONS_HOST", "HELPDESK_RASA_HOST", "SANIC_HOST"):
+    hosts = ("HELPDESK_HOST", "HELPDESK_ACTIONS_HOST", "HELPDESK_RASA_HOST", "HELPDESK_COMPANY_API_HOST", "SANIC_HOST")
+    for name in hosts:
         env.pop(name, None)  # the defaults are under test
     log = tmp_path / "honcho.log"
     with log.open("wb") as out:
@@ -199,6 +207,13 @@ def test_make_run_listens_beyond_loopback_only_with_the_web_service_and_rasas_ch
         wait_for(
             lambda: httpx.get(f"http://127.0.0.1:{rasa}/", timeout=5).status_code == 200, "rasa", log, deadline, honcho
         )
+        wait_for(
+            lambda: httpx.get(f"http://127.0.0.1:{company}/health", timeout=5).status_code == 200,
+            "company",
+            log,
+            deadline,
+            honcho,
+        )
         assert honcho.poll() is None, log.read_text(errors="replace")[-4000:]
         sockets = listening(tree(honcho.pid))
         by_port: dict[int, set[str]] = {}
@@ -206,10 +221,11 @@ def test_make_run_listens_beyond_loopback_only_with_the_web_service_and_rasas_ch
             by_port.setdefault(port, set()).add(host)
         assert by_port.get(web) and by_port[web] <= LOOPBACK, sockets
         assert by_port.get(actions) and by_port[actions] <= LOOPBACK, sockets
+        assert by_port.get(company) and by_port[company] <= LOOPBACK, sockets
         assert by_port.get(rasa) and by_port[rasa] & ANY, sockets  # the public channels, for customers
         beyond = {(host, port) for host, port in sockets if host not in LOOPBACK}
         assert {port for _, port in beyond} <= {web, rasa}, f"listening beyond loopback: {sorted(beyond)}"
-        assert set(by_port) == {web, actions, rasa}, f"unexpected listeners: {sorted(sockets)}"
+        assert set(by_port) == {web, actions, rasa, company}, f"unexpected listeners: {sorted(sockets)}"
         outside = outside_address()
         if outside is not None:  # the same from the network's side: real connections
             assert not reachable(outside, actions), f"the action server answers on {outside}:{actions}"

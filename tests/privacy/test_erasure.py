@@ -2,7 +2,8 @@
 
 Customer Erika has three handoffs in two chat conversations (one handoff without her
 e-mail, found through its conversation), feedback, unanswered questions, the reports'
-record of her conversations, the incident the bot told her of and Rasa events; Bob and an
+record of her conversations, the incident the bot told her of, the procedure runs counted for
+her conversations' limits and Rasa events; Bob and an
 anonymous chat have the same kinds of rows. After ``helpdesk erase --email`` nothing of
 Erika is left in any table of the desk or in Rasa's tracker store (Rasa itself no longer
 finds her conversations), and Bob's and the anonymous rows are exactly as before. The dry
@@ -23,6 +24,7 @@ from helpdesk.cli import main
 from helpdesk.feedback.store import FeedbackStore
 from helpdesk.incidents.store import IncidentStore
 from helpdesk.privacy.audit import entries
+from helpdesk.procedures import store as procedures
 from helpdesk.reports.activity import ActivityStore
 from tests.privacy.conftest import declare_outage, make_handoff, table_dump
 
@@ -87,6 +89,8 @@ def desk(store, trackers, monkeypatch):
     incidents, outage = IncidentStore(store), declare_outage(store)
     for conv in ("conv-erika-2", "conv-bob"):  # the bot told them of the outage
         incidents.record_told(outage, conv, "de")
+    for conv in ("conv-erika-1", "conv-erika-1", "conv-bob"):  # they ran a procedure (the limits count it)
+        procedures.record(store.engine, "de-leitung-pruefen", "de", "identity_failed", 404, 80, conv)
     start = time.time() - 3600
     before = trackers.rasa(
         "save",
@@ -121,6 +125,9 @@ def test_export_has_everything_of_the_customer_and_nothing_else(desk, store, cap
     assert {c["conversation_id"] for c in document["report_conversations"]} == set(ERIKA_CONVS)
     assert {v["conversation_id"] for v in document["report_article_views"]} == set(ERIKA_CONVS)
     assert [t["conversation_id"] for t in document["incident_conversations"]] == ["conv-erika-2"]
+    assert [(a["conversation_id"], a["identity_failed"]) for a in document["procedure_attempts"]] == [
+        ("conv-erika-1", True)
+    ] * 2
     assert entry["counts"] == {
         "handoffs": 3,
         "article_feedback": 2,
@@ -133,6 +140,7 @@ def test_export_has_everything_of_the_customer_and_nothing_else(desk, store, cap
         "article_drafts": 0,
         "incident_subscriptions": 0,
         "incident_conversations": 1,
+        "procedure_attempts": 2,
         "tracker_events": sum(desk["trackers"][c] for c in ERIKA_CONVS),
     }
 
@@ -169,7 +177,7 @@ def test_erase_by_email_leaves_nothing_of_the_customer_and_touches_nobody_else(
     assert counts["notification_attempts"] == 3 and counts["article_feedback"] == 2
     assert counts["unanswered_searches"] == 2
     assert counts["report_conversations"] == 2 and counts["report_article_views"] == 2
-    assert counts["incident_conversations"] == 1
+    assert counts["incident_conversations"] == 1 and counts["procedure_attempts"] == 2
     assert counts["tracker_events"] == sum(desk["trackers"][c] for c in ERIKA_CONVS)
 
     dump = table_dump(store)
@@ -187,7 +195,8 @@ def test_erase_by_email_leaves_nothing_of_the_customer_and_touches_nobody_else(
         assert f"question of {conv}" in dump["article_feedback"]
         assert f"unanswered of {conv}" in dump["unanswered_searches"]
         assert conv in dump["report_conversations"] and conv in dump["report_article_views"]
-    assert "conv-bob" in dump["incident_conversations"]
+    assert "conv-bob" in dump["incident_conversations"] and "conv-bob" in dump["procedure_attempts"]
+    assert len(dump["procedure_runs"].splitlines()) == 3  # the audit log names no conversation: it stays
     assert "asked by nobody known" in dump["unanswered_searches"]
     assert len(dump["handoff_messages"].splitlines()) == 3  # Bob's transcript
     assert len(dump["notification_outbox"].splitlines()) == 1

@@ -1,7 +1,7 @@
 """Erasure leaves nothing behind: two customers' footprints through every channel, one erased.
 
 Erika and Bob each chat with the assistant (Rasa's own tracker store), search, click
-"not solved", are handed over, write a mail with an attachment (real Dovecot, the
+"not solved", run a procedure, are handed over, write a mail with an attachment (real Dovecot, the
 desk's mail worker, its automatic reply by SMTP), and an agent drafts an article
 from the mail ticket; all through the running web service. Erika's readable export
 is checked, then ``helpdesk erase --email`` erases her. On SQLite the raw bytes of
@@ -27,6 +27,7 @@ from sqlalchemy import create_engine, inspect, text
 from helpdesk.cli import main
 from helpdesk.incidents.store import IncidentStore
 from helpdesk.privacy.inventory import CUSTOMER_TABLES, FILES
+from helpdesk.procedures import store as procedures
 from tests.conftest import SERVICE_TOKEN, csrf_token
 from tests.handoffs.conftest import handoff_payload
 from tests.mail.conftest import dovecot, mail, mail_db, make_desk, smtp_server  # noqa: F401  (fixtures)
@@ -84,6 +85,9 @@ def footprint(desk, trackers, agent: httpx.Client, who: dict[str, str]) -> dict[
         headers=SERVICE,
     )
     assert subscribed.status_code == 201, subscribed.text
+    # A procedure run counted for the conversation's limits, as POST /procedures/{id}/runs records it (the
+    # starter KB's index has no procedures: tests/procedures runs them through the web service).
+    procedures.record(desk.store.engine, "de-leitung-pruefen", "de", "done", 200, 90, conv)
     trackers.rasa("save", {conv: [(f"Hallo, {intro}", time.time() - 120), ("Router blinkt rot", time.time() - 60)]})
     payload = handoff_payload(
         description=f"Router blinkt rot, {intro}", contact={"name": who["name"], "email": who["email"], "phone": None}

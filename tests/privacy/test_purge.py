@@ -28,6 +28,7 @@ from helpdesk.mail.parsing import Attachment
 from helpdesk.mail.store import MailStore
 from helpdesk.privacy.audit import entries
 from helpdesk.privacy.purge import parse_interval
+from helpdesk.procedures import store as procedures
 from helpdesk.reports.activity import ActivityStore
 from tests.privacy.conftest import declare_outage, make_handoff, set_updated, table_dump
 
@@ -79,6 +80,10 @@ def test_purge_deletes_what_is_past_its_period_in_batches(store, trackers, confi
         store.clock = lambda moment=told_at: moment
         incidents.record_told(outage, f"conv-told-{age}", "de")
     store.clock = utcnow
+    for age in (31, 40, 29):  # a conversation's procedure runs counted for its limits: the trackers' period
+        procedures.record(
+            store.engine, "en-line-check", "en", "done", 200, 120, f"conv-run-{age}", NOW - timedelta(days=age)
+        )
     t = time.time()
     trackers.rasa(
         "save",
@@ -115,6 +120,7 @@ def test_purge_deletes_what_is_past_its_period_in_batches(store, trackers, confi
         "tracker_conversations": 3,
         "tracker_events": 9,
         "incident_subscriptions": 0,
+        "procedure_attempts": 2,
     }
     assert dry == {"dry_run": True, "counts": expected, "storage": []}
     assert {k: v for k, v in table_dump(store).items() if k != "privacy_audit"} == {
@@ -131,7 +137,7 @@ def test_purge_deletes_what_is_past_its_period_in_batches(store, trackers, confi
             if store.engine.dialect.name == "sqlite"
             else "desk database: PostgreSQL: VACUUM of article_feedback, handoff_articles, handoff_events, "
             "handoff_messages, handoffs, incident_conversations, notification_attempts, notification_outbox, "
-            "report_article_views, report_conversations, unanswered_searches",
+            "procedure_attempts, report_article_views, report_conversations, unanswered_searches",
             "tracker store: "
             + (
                 "SQLite: no write-ahead log"
@@ -154,6 +160,8 @@ def test_purge_deletes_what_is_past_its_period_in_batches(store, trackers, confi
     assert "conv-report-149" in dump["report_article_views"] and "conv-report-160" not in dump["report_article_views"]
     assert "conv-told-149" in dump["incident_conversations"] and "conv-told-15" not in dump["incident_conversations"]
     assert trackers.rasa("keys") == {"active": 6}
+    assert "conv-run-29" in dump["procedure_attempts"] and "conv-run-3" not in dump["procedure_attempts"]
+    assert len(dump["procedure_runs"].splitlines()) == 3  # the audit log (period 0 here: kept)
 
     runs = [e for e in entries(store.engine) if e["action"] == "purge"]
     assert [(e["dry_run"], e["counts"]) for e in runs] == [(False, expected), (True, expected)]

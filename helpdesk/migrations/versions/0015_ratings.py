@@ -1,7 +1,7 @@
 """customer satisfaction: the question asked after a resolution and the customer's answer
 
 Revision ID: 0015_ratings
-Revises: 0012_outcomes_and_promises
+Revises: 0014_procedures
 Create Date: 2026-12-14 10:00:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0015_ratings"
-down_revision = "0012_outcomes_and_promises"
+down_revision = "0014_procedures"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,1 @@
+"""Examples that run beside the product: stand-ins for a company's own systems."""
