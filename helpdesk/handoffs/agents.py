@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from helpdesk.db import utcnow
 from helpdesk.handoffs.errors import AgentExists, AgentNotFound, StoreError
 from helpdesk.handoffs.models import ROLES, Agent, AgentSession, AgentToken
+from helpdesk.i18n import LANGUAGES, msg
 
 __all__ = ["AgentAccounts", "AgentExists", "AgentInfo", "AgentNotFound", "secret_hash"]
 
@@ -40,6 +41,7 @@ class AgentInfo:
     teams: tuple[str, ...]
     role: str = "agent"
     active: bool = True
+    language: str | None = None  # the desk's language for this agent; None: the browser's
 
     @property
     def scope(self) -> tuple[str, ...] | None:
@@ -101,6 +103,23 @@ class AgentAccounts:
                 agent.teams = ",".join(dict.fromkeys(t.strip() for t in teams if t.strip()))
             return self._agent_info(agent)
 
+    def set_language(self, username: str, language: str | None) -> AgentInfo:
+        """The language the desk speaks to this agent (one of ``LANGUAGES``); None: the browser's."""
+        if language is not None and language not in LANGUAGES:
+            raise StoreError(
+                msg(
+                    "unknown language %(language)r (languages: %(known)s)",
+                    language=language,
+                    known=", ".join(LANGUAGES),
+                )
+            )
+        with self.transaction() as s:
+            agent = s.scalar(select(Agent).where(Agent.username == username))
+            if agent is None:
+                raise AgentNotFound(f"no agent {username!r}")
+            agent.language = language
+            return self._agent_info(agent)
+
     def agents(self) -> list[AgentInfo]:
         with self.transaction() as s:
             return [self._agent_info(a) for a in s.scalars(select(Agent).order_by(Agent.username))]
@@ -157,7 +176,15 @@ class AgentAccounts:
 
     @staticmethod
     def _agent_info(agent: Agent) -> AgentInfo:
-        return AgentInfo(agent.id, agent.username, agent.display_name, tuple(agent.team_list), agent.role, agent.active)
+        return AgentInfo(
+            agent.id,
+            agent.username,
+            agent.display_name,
+            tuple(agent.team_list),
+            agent.role,
+            agent.active,
+            agent.language,
+        )
 
 
 def secret_hash(token: str) -> str:

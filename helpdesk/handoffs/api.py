@@ -54,6 +54,7 @@ from helpdesk.handoffs.views import (
     Suggestions,
     TokenCreated,
 )
+from helpdesk.i18n import msg
 from helpdesk.inbox import assist
 from search_api.auth import bearer
 
@@ -265,7 +266,8 @@ SortOrder = Literal["due", "age", "priority"]
 def check_team(routing: RoutingConfig, team: str | None) -> str | None:
     if team and not routing.has_team(team):
         raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT, f"unknown team {team!r} (teams: {', '.join(routing.teams)})"
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            msg("unknown team %(team)r (teams: %(known)s)", team=team, known=", ".join(routing.teams)),
         )
     return team or None
 
@@ -406,7 +408,7 @@ def checked_teams(routing: RoutingConfig, teams: list[str], role: str) -> list[s
     for team in teams:
         check_team(routing, team)
     if role == "agent" and not teams:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "an agent needs at least one team")
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, msg("an agent needs at least one team"))
     return teams
 
 

@@ -118,7 +118,6 @@ def detail_page(
         i=incident,
         linked=linked,
         error=error,
-        done=request.query_params.get("done"),
         statuses=INCIDENT_STATUSES,
         products=products(request)[incident["category"]],
         expected_local=expected.astimezone(tz).strftime(LOCAL_FORMAT) if expected else "",

@@ -13,15 +13,12 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
-from fastapi.templating import Jinja2Templates
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader
 
 from helpdesk.db import utcnow
 from helpdesk.handoffs.access import may_see_reports
@@ -38,30 +35,14 @@ from helpdesk.reports.queries import (
     percent_text,
     table,
 )
-from helpdesk.web import SECURITY_HEADERS, AgentDep
+from helpdesk.web import SECURITY_HEADERS, AgentDep, render
 
-HERE = Path(__file__).parent
-templates = Jinja2Templates(
-    env=Environment(
-        loader=ChoiceLoader(
-            [FileSystemLoader(HERE / "templates"), FileSystemLoader(HERE.parent / "inbox" / "templates")]
-        ),
-        autoescape=True,
-    )
-)
 router = APIRouter(prefix="/agent/reports", include_in_schema=False)
 DEFAULT_DAYS = 28
 RATE_TICKS = (0.0, 0.25, 0.5, 0.75, 1.0)  # 0 %, 25 %, ... 100 %
 # The tables' columns of words (wrapped, left-aligned); the others are figures (right-aligned, one line).
 TEXT_COLUMNS = frozenset({"title", "question", "closest article", "team", "priority", "languages"})
 LONG_TEXT = 120  # characters of a cell shown; the whole text is its tooltip
-
-
-def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    context.setdefault("tz_name", request.app.state.routing.tz.key)
-    response = templates.TemplateResponse(request, name, context, status_code=status_code)
-    response.headers.update(SECURITY_HEADERS)
-    return response
 
 
 def parse_filter(request: Request, period: str, start: str, end: str, language: str, team: str) -> ReportFilter:

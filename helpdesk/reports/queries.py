@@ -53,10 +53,10 @@ from helpdesk.feedback.models import ArticleFeedback, UnansweredSearch
 from helpdesk.feedback.store import UnansweredRow
 from helpdesk.handoffs.models import PRIORITIES, Handoff, HandoffEvent
 from helpdesk.handoffs.store import OPEN_STATUSES
+from helpdesk.i18n import english
 from helpdesk.incidents.links import TICKET_LINKED, TICKET_UNLINKED
 from helpdesk.incidents.models import Incident, IncidentConversation, IncidentSubscription
 from helpdesk.reports.activity import ReportArticleView, ReportConversation
-from helpdesk.web import duration  # the inbox's way of writing a duration
 
 PERIODS = ("day", "week")
 MAX_DAYS = 366  # the longest range one report reads
@@ -512,7 +512,7 @@ def compute_report(
 # -- tables (the page's data tables and the CSV files share them) --------------------------------
 def seconds_text(value: float | None) -> str:
     """A duration as the inbox writes it ("59 min", "3 h 45 min", "2 d 4 h"), to the nearest minute."""
-    return "-" if value is None else duration(round(value / 60))
+    return "-" if value is None else english().duration(round(value / 60))
 
 
 def percent_text(value: float | None) -> str:

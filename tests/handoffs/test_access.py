@@ -90,6 +90,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/agent/login"): "login",
     ("POST", "/agent/login"): "login",
     ("POST", "/agent/logout"): "session",
+    ("POST", "/agent/language"): "session",  # the agent's own language (tests/i18n)
     ("GET", "/agent"): "page_list",
     ("GET", "/agent/events"): "list_stream",
     ("GET", "/agent/handoffs/{ticket_id}"): "page_ticket",
