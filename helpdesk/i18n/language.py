@@ -171,6 +171,10 @@ class DeskLanguage:
             pattern = pattern.replace("0", "0." + "0" * digits, 1)
         return format_percent(value, pattern, locale=self.code)
 
+    def seconds(self, value: float | None) -> str:
+        """A duration in seconds to the nearest minute, as ``duration`` writes it; "-" for none."""
+        return "-" if value is None else self.duration(round(value / 60))
+
     def duration(self, minutes: float) -> str:
         """A duration to the minute: "59 min", "3 h 05 min", "2 d 4 h" (and the German units)."""
         minutes = int(abs(minutes))

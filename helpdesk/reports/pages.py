@@ -23,6 +23,7 @@ from fastapi.responses import HTMLResponse, Response
 from helpdesk.db import utcnow
 from helpdesk.handoffs.access import may_see_reports
 from helpdesk.handoffs.models import PRIORITIES
+from helpdesk.i18n import DeskLanguage, desk_language, msg
 from helpdesk.reports import charts
 from helpdesk.reports.queries import (
     PERIODS,
@@ -32,7 +33,6 @@ from helpdesk.reports.queries import (
     ReportError,
     ReportFilter,
     compute_report,
-    percent_text,
     table,
 )
 from helpdesk.web import SECURITY_HEADERS, AgentDep, render
@@ -52,12 +52,12 @@ def parse_filter(request: Request, period: str, start: str, end: str, language: 
         last = date.fromisoformat(end) if end else today
         first = date.fromisoformat(start) if start else last - timedelta(days=DEFAULT_DAYS - 1)
     except ValueError:
-        raise ReportError("start and end are dates like 2026-11-02") from None
+        raise ReportError(msg("start and end are dates like 2026-11-02")) from None
     if language and language not in request.app.state.settings.languages:
         known = ", ".join(request.app.state.settings.languages)
-        raise ReportError(f"unknown language {language!r} (languages: {known})")
+        raise ReportError(msg("unknown language %(language)r (languages: %(known)s)", language=language, known=known))
     if team and not request.app.state.routing.has_team(team):
-        raise ReportError(f"unknown team {team!r}")
+        raise ReportError(msg("unknown team %(value)r", value=team))
     return ReportFilter(first, last, period, language or None, team or None)
 
 
@@ -73,18 +73,26 @@ def forbidden(request: Request, agent, session) -> HTMLResponse:
         status.HTTP_403_FORBIDDEN,
         agent=agent,
         csrf_token=session.csrf,
-        message="The reports are for supervisors and admins.",
+        message=msg("The reports are for supervisors and admins."),
     )
 
 
-def short_label(report: Report, index: int) -> str:
+def short_label(report: Report, index: int, lang: DeskLanguage) -> str:
     bucket = report.filter.buckets()[index]
-    return f"W{bucket.isocalendar()[1]:02d}" if report.filter.period == "week" else bucket.strftime("%d.%m")
+    return lang.week(bucket, with_year=False) if report.filter.period == "week" else lang.short_day(bucket)
 
 
-def build_charts(report: Report) -> dict[str, Any]:
-    labels = [short_label(report, i) for i in range(len(report.periods))]
+def build_charts(report: Report, lang: DeskLanguage) -> dict[str, Any]:
+    labels = [short_label(report, i, lang) for i in range(len(report.periods))]
     ps = report.periods
+    _ = lang.gettext
+    period = lang.term("period", report.filter.period)
+
+    def rate(v: float) -> str:
+        return lang.percent(v, digits=0)
+
+    def count(v: float) -> str:
+        return lang.number(v)
 
     def minutes(seconds: float | None) -> float | None:
         return None if seconds is None else seconds / 60
@@ -98,61 +106,72 @@ def build_charts(report: Report) -> dict[str, Any]:
     return {
         "volume": charts.bar_chart(
             "c-volume",
-            "Conversations and handoffs per " + report.filter.period,
+            _("Conversations and handoffs per %(period)s", period=period),
             labels,
             [
-                ("conversations", [p.conversations for p in ps]),
-                ("with an answer", [p.answered for p in ps]),
-                ("handed off", [p.handed_off for p in ps]),
+                (_("conversations"), [p.conversations for p in ps]),
+                (_("with an answer"), [p.answered for p in ps]),
+                (_("handed off"), [p.handed_off for p in ps]),
             ],
+            value_text=count,
+            lang=lang,
         ),
         "rates": charts.bar_chart(
             "c-rates",
-            "Rates per " + report.filter.period,
+            _("Rates per %(period)s", period=period),
             labels,
             [
-                ("self-service", [p.self_service_rate for p in ps]),
-                ("handoff", [p.handoff_rate for p in ps]),
-                ("unanswered", [p.unanswered_rate for p in ps]),
+                (_("self-service"), [p.self_service_rate for p in ps]),
+                (_("handoff"), [p.handoff_rate for p in ps]),
+                (_("unanswered"), [p.unanswered_rate for p in ps]),
             ],
-            value_text=lambda v: f"{v * 100:.0f} %",
+            value_text=rate,
             top=1.0,
             ticks=RATE_TICKS,
+            lang=lang,
         ),
         "first_response": charts.bar_chart(
             "c-frt",
-            "First response time (minutes)",
+            _("First response time (minutes)"),
             labels,
             [
-                ("median", [minutes(p.first_response(0.5)) for p in ps]),
-                ("90th percentile", [minutes(p.first_response(0.9)) for p in ps]),
+                (_("median"), [minutes(p.first_response(0.5)) for p in ps]),
+                (_("90th percentile"), [minutes(p.first_response(0.9)) for p in ps]),
             ],
-            value_text=lambda v: f"{v:.0f} min",
+            value_text=lambda v: _("%(minutes)s min", minutes=lang.number(round(v))),
+            lang=lang,
         ),
         "resolution": charts.bar_chart(
             "c-res",
-            "Resolution time (hours)",
+            _("Resolution time (hours)"),
             labels,
             [
-                ("median", [hours(p.resolution(0.5)) for p in ps]),
-                ("90th percentile", [hours(p.resolution(0.9)) for p in ps]),
+                (_("median"), [hours(p.resolution(0.5)) for p in ps]),
+                (_("90th percentile"), [hours(p.resolution(0.9)) for p in ps]),
             ],
-            value_text=lambda v: f"{v:.0f} h",
+            value_text=lambda v: _("%(hours)s h", hours=lang.number(round(v))),
+            lang=lang,
         ),
         "sla": charts.bar_chart(
             "c-sla",
-            "SLA hit rate by team and priority",
+            _("SLA hit rate by team and priority"),
             teams,
-            [(prio, [sla.get((t, prio)) for t in teams]) for prio in shown_prios],
-            value_text=lambda v: f"{v * 100:.0f} %",
+            [(lang.term("priority", prio), [sla.get((t, prio)) for t in teams]) for prio in shown_prios],
+            value_text=rate,
             top=1.0,
             ticks=RATE_TICKS,
+            lang=lang,
         ),
         "backlog": charts.bar_chart(
             "c-backlog",
-            "Open tickets by age",
-            [label for label, _ in report.backlog],
-            [(prio, [counts[prio] for _, counts in report.backlog]) for prio in reversed(PRIORITIES)],
+            _("Open tickets by age"),
+            [lang.term("age", label) for label, _counts in report.backlog],
+            [
+                (lang.term("priority", prio), [counts[prio] for _label, counts in report.backlog])
+                for prio in reversed(PRIORITIES)
+            ],
+            value_text=count,
+            lang=lang,
         ),
     }
 
@@ -170,8 +189,10 @@ async def reports_page(
     agent, session = who
     if not may_see_reports(agent):
         return forbidden(request, agent, session)
+    lang = desk_language(request, agent)
     filters = {"period": period, "start": start, "end": end, "language": language, "team": team}
     context = dict(
+        lang=lang,
         agent=agent,
         csrf_token=session.csrf,
         periods=PERIODS,
@@ -182,24 +203,25 @@ async def reports_page(
     try:
         flt = parse_filter(request, period, start, end, language, team)
     except ReportError as exc:
-        return render(request, "reports.html", status.HTTP_400_BAD_REQUEST, error=str(exc), report=None, **context)
+        return render(
+            request, "reports.html", status.HTTP_400_BAD_REQUEST, error=lang.problem(exc), report=None, **context
+        )
     report = await run_in_threadpool(
         compute_report, request.app.state.engine, flt, request.app.state.routing.tz, article_titles(request)
     )
     filters.update(start=flt.start.isoformat(), end=flt.end.isoformat())
     query = urlencode({k: v for k, v in filters.items() if v})
-    tables = {name: table(report, name) for name in TABLES}
+    tables = {name: table(report, name, lang=lang) for name in TABLES}
     tables["articles"] = (tables["articles"][0], tables["articles"][1][:TOP_ARTICLES])
     return render(
         request,
         "reports.html",
         report=report,
         tables=tables,
-        charts=build_charts(report),
+        charts=build_charts(report, lang),
         query=query,
         total=report.total,
-        percent=percent_text,
-        text_columns=TEXT_COLUMNS,
+        text_columns={lang.gettext(c) for c in TEXT_COLUMNS},
         long_text=LONG_TEXT,
         error=None,
         **context,
@@ -220,9 +242,10 @@ async def reports_csv(
     agent, session = who
     if not may_see_reports(agent):
         return forbidden(request, agent, session)
+    lang = desk_language(request, agent)
     if name not in TABLES:
         return Response(
-            f"unknown report {name!r} (reports: {', '.join(TABLES)})\n",
+            lang.gettext("unknown report %(name)r (reports: %(known)s)", name=name, known=", ".join(TABLES)) + "\n",
             status.HTTP_404_NOT_FOUND,
             media_type="text/plain",
             headers=SECURITY_HEADERS,
@@ -230,7 +253,9 @@ async def reports_csv(
     try:
         flt = parse_filter(request, period, start, end, language, team)
     except ReportError as exc:
-        return Response(f"{exc}\n", status.HTTP_400_BAD_REQUEST, media_type="text/plain", headers=SECURITY_HEADERS)
+        return Response(
+            f"{lang.problem(exc)}\n", status.HTTP_400_BAD_REQUEST, media_type="text/plain", headers=SECURITY_HEADERS
+        )
     report = await run_in_threadpool(
         compute_report, request.app.state.engine, flt, request.app.state.routing.tz, article_titles(request)
     )

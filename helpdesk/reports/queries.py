@@ -53,7 +53,7 @@ from helpdesk.feedback.models import ArticleFeedback, UnansweredSearch
 from helpdesk.feedback.store import UnansweredRow
 from helpdesk.handoffs.models import PRIORITIES, Handoff, HandoffEvent
 from helpdesk.handoffs.store import OPEN_STATUSES
-from helpdesk.i18n import english
+from helpdesk.i18n import N_, DeskLanguage, Text, english, msg, term
 from helpdesk.incidents.links import TICKET_LINKED, TICKET_UNLINKED
 from helpdesk.incidents.models import Incident, IncidentConversation, IncidentSubscription
 from helpdesk.reports.activity import ReportArticleView, ReportConversation
@@ -87,11 +87,15 @@ class ReportFilter:
 
     def __post_init__(self):
         if self.period not in PERIODS:
-            raise ReportError(f"period must be one of {', '.join(PERIODS)}, not {self.period!r}")
+            raise ReportError(
+                msg("period must be one of %(known)s, not %(period)r", known=", ".join(PERIODS), period=self.period)
+            )
         if self.end < self.start:
-            raise ReportError(f"the range ends ({self.end}) before it starts ({self.start})")
+            raise ReportError(
+                msg("the range ends (%(end)s) before it starts (%(start)s)", end=self.end, start=self.start)
+            )
         if (self.end - self.start).days + 1 > MAX_DAYS:
-            raise ReportError(f"a report covers at most {MAX_DAYS} days")
+            raise ReportError(msg("a report covers at most %(days)s days", days=MAX_DAYS))
 
     def bounds(self, tz: ZoneInfo) -> tuple[datetime, datetime]:
         """The UTC instants [first local midnight, the midnight after the last day)."""
@@ -510,44 +514,57 @@ def compute_report(
 
 
 # -- tables (the page's data tables and the CSV files share them) --------------------------------
-def seconds_text(value: float | None) -> str:
-    """A duration as the inbox writes it ("59 min", "3 h 45 min", "2 d 4 h"), to the nearest minute."""
-    return "-" if value is None else english().duration(round(value / 60))
-
-
-def percent_text(value: float | None) -> str:
-    return "-" if value is None else f"{value * 100:.1f} %"
-
-
 TABLES = ("overview", "sla", "backlog", "articles", "gaps", "incidents")
 
 
-def table(report: Report, name: str, raw: bool = False) -> tuple[list[str], list[list[Any]]]:
-    """Headers and rows of one table of the report; ``raw``: numbers as numbers (CSV), else as shown."""
-    pct = (lambda v: "" if v is None else round(v, 4)) if raw else percent_text
-    secs = (lambda v: "" if v is None else round(v)) if raw else seconds_text
+def table(
+    report: Report, name: str, raw: bool = False, lang: DeskLanguage | None = None
+) -> tuple[list[str], list[list[Any]]]:
+    """Headers and rows of one table of the report; ``raw``: numbers as numbers, times in UTC and English
+    headers (CSV), else as shown, in ``lang`` (English by default): its words, numbers, durations and times."""
+    lang = lang or english(report.tz)
+    headers, rows = _table(report, name, raw, lang)
+    if raw:
+        return [str(h) for h in headers], rows
+    shown = [lang.say(h) if isinstance(h, Text) else lang.gettext(h) for h in headers]
+    # Counts as the language writes numbers; the first column names the row (a period, a rank, an id).
+    return shown, [
+        [lang.number(c) if i and isinstance(c, int) and not isinstance(c, bool) else c for i, c in enumerate(row)]
+        for row in rows
+    ]
+
+
+def _table(report: Report, name: str, raw: bool, lang: DeskLanguage) -> tuple[list[str], list[list[Any]]]:
+    pct = (lambda v: "" if v is None else round(v, 4)) if raw else lang.percent
+    secs = (lambda v: "" if v is None else round(v)) if raw else lang.seconds
+    say = (lambda word: word) if raw else lang.say
     if name == "overview":
         unit = " (s)" if raw else ""
         headers = [
-            "period",
-            "conversations",
-            "with an answer",
-            "self-service resolved",
-            "self-service rate",
-            "handed off",
-            "handoff rate",
-            "unanswered",
-            "unanswered rate",
-            "handoffs",
-            f"first response median{unit}",
-            f"first response p90{unit}",
-            f"resolution median{unit}",
-            f"resolution p90{unit}",
-            "incident deflections",
+            N_("period"),
+            N_("conversations"),
+            N_("with an answer"),
+            N_("self-service resolved"),
+            N_("self-service rate"),
+            N_("handed off"),
+            N_("handoff rate"),
+            N_("unanswered"),
+            N_("unanswered rate"),
+            N_("handoffs"),
+            N_("first response median") + unit,
+            N_("first response p90") + unit,
+            N_("resolution median") + unit,
+            N_("resolution p90") + unit,
+            N_("incident deflections"),
         ]
+        labels = (
+            [p.label for p in report.periods]
+            if raw
+            else [period_label(report, b, lang) for b in report.filter.buckets()]
+        )
         rows = [
             [
-                p.label,
+                label,
                 p.conversations,
                 p.answered,
                 p.solved,
@@ -563,22 +580,25 @@ def table(report: Report, name: str, raw: bool = False) -> tuple[list[str], list
                 secs(p.resolution(0.9)),
                 p.deflections,
             ]
-            for p in [*report.periods, report.total]
+            for label, p in zip([*labels, say(msg("total"))], [*report.periods, report.total], strict=True)
         ]
         return headers, rows
     if name == "sla":
         return (
-            ["team", "priority", "hit", "missed", "pending", "hit rate"],
-            [[c.team, c.priority, c.hit, c.missed, c.pending, pct(c.rate)] for c in report.sla],
+            [N_("team"), N_("priority"), N_("hit"), N_("missed"), N_("pending"), N_("hit rate")],
+            [[c.team, say(term("priority", c.priority)), c.hit, c.missed, c.pending, pct(c.rate)] for c in report.sla],
         )
     if name == "backlog":
         return (
-            ["age", *PRIORITIES, "total"],
-            [[label, *(counts[p] for p in PRIORITIES), sum(counts.values())] for label, counts in report.backlog],
+            [N_("age"), *(term("priority", p) for p in PRIORITIES), N_("total")],
+            [
+                [say(term("age", label)), *(counts[p] for p in PRIORITIES), sum(counts.values())]
+                for label, counts in report.backlog
+            ],
         )
     if name == "articles":
         return (
-            ["article", "title", "shown", "solved", "not solved", "solved share"],
+            [N_("article"), N_("title"), N_("shown"), N_("solved"), N_("not solved"), N_("solved share")],
             [
                 [a["article_id"], a["title"], a["shown"], a["solved"], a["not_solved"], pct(a["solved_rate"])]
                 for a in report.articles
@@ -590,10 +610,17 @@ def table(report: Report, name: str, raw: bool = False) -> tuple[list[str], list
             """The CSV keeps the ISO time in UTC; the page shows the desk's local time like its other tables."""
             if not stamp or raw:
                 return stamp or ""
-            return datetime.fromisoformat(stamp).astimezone(report.tz).strftime("%Y-%m-%d %H:%M")
+            return lang.timestamp(datetime.fromisoformat(stamp))
 
         return (
-            ["rank", "question", "searches", "languages", "last seen (UTC)" if raw else "last seen", "closest article"],
+            [
+                N_("rank"),
+                N_("question"),
+                N_("searches"),
+                N_("languages"),
+                N_("last seen (UTC)") if raw else N_("last seen"),
+                N_("closest article"),
+            ],
             [
                 [
                     g["rank"],
@@ -612,20 +639,20 @@ def table(report: Report, name: str, raw: bool = False) -> tuple[list[str], list
         def when(moment: datetime | None) -> str:
             if moment is None:
                 return ""
-            return moment.isoformat() if raw else moment.astimezone(report.tz).strftime("%Y-%m-%d %H:%M")
+            return moment.isoformat() if raw else lang.timestamp(moment)
 
         return (
             [
-                "incident",
-                "title",
-                "team",
-                "started",
-                "resolved",
-                "told by the bot",
-                "told, no ticket",
-                "subscribers",
-                "linked tickets",
-                f"time to resolve{unit}",
+                N_("incident"),
+                N_("title"),
+                N_("team"),
+                N_("started"),
+                N_("resolved"),
+                N_("told by the bot"),
+                N_("told, no ticket"),
+                N_("subscribers"),
+                N_("linked tickets"),
+                N_("time to resolve") + unit,
             ],
             [
                 [
@@ -633,7 +660,7 @@ def table(report: Report, name: str, raw: bool = False) -> tuple[list[str], list
                     i.title,
                     i.team,
                     when(i.started_at),
-                    when(i.resolved_at) or ("" if raw else "active"),
+                    when(i.resolved_at) or ("" if raw else lang.gettext("active")),
                     i.told,
                     i.told_no_ticket,
                     i.subscribers,
@@ -643,4 +670,9 @@ def table(report: Report, name: str, raw: bool = False) -> tuple[list[str], list
                 for i in report.incidents
             ],
         )
-    raise ReportError(f"unknown table {name!r} (tables: {', '.join(TABLES)})")
+    raise ReportError(msg("unknown table %(name)r (tables: %(known)s)", name=name, known=", ".join(TABLES)))
+
+
+def period_label(report: Report, bucket: date, lang: DeskLanguage) -> str:
+    """A period as the page shows it: its day, or its ISO week ("2026-W45", "KW 45/2026")."""
+    return lang.week(bucket) if report.filter.period == "week" else lang.day(bucket)

@@ -46,10 +46,11 @@ def browser():
         yield browser
 
 
-def new_page(browser, errors: list[str] | None = None):
+def new_page(browser, errors: list[str] | None = None, locale: str = "en-US"):
     # bypass_csp: only so that the test can inject axe-core; the pages' own scripts run under their CSP as usual.
+    # locale: the browser's language (its Accept-Language), which picks the desk's language of an agent without one.
     context = browser.new_context(
-        viewport={"width": 1400, "height": 900}, bypass_csp=True, locale="en-US", timezone_id="America/Los_Angeles"
+        viewport={"width": 1400, "height": 900}, bypass_csp=True, locale=locale, timezone_id="America/Los_Angeles"
     )  # not the desk's zone: the page must not care
     page = context.new_page()
     page.set_default_timeout(15000)
