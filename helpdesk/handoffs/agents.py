@@ -56,11 +56,18 @@ class AgentAccounts:
         raise NotImplementedError
 
     def create_agent(
-        self, username: str, display_name: str, teams: Iterable[str], password: str, role: str = "agent"
+        self,
+        username: str,
+        display_name: str,
+        teams: Iterable[str],
+        password: str,
+        role: str = "agent",
+        language: str | None = None,
     ) -> AgentInfo:
         teams = tuple(dict.fromkeys(t.strip() for t in teams if t.strip()))
         if role not in ROLES:
             raise StoreError(f"unknown role {role!r} (roles: {', '.join(ROLES)})")
+        _check_language(language)
         try:
             with self.transaction() as s:
                 agent = Agent(
@@ -71,6 +78,7 @@ class AgentAccounts:
                     password_hash=_hasher.hash(password),
                     active=True,
                     created_at=utcnow(),
+                    language=language,
                 )
                 s.add(agent)
                 s.flush()
@@ -105,14 +113,7 @@ class AgentAccounts:
 
     def set_language(self, username: str, language: str | None) -> AgentInfo:
         """The language the desk speaks to this agent (one of ``LANGUAGES``); None: the browser's."""
-        if language is not None and language not in LANGUAGES:
-            raise StoreError(
-                msg(
-                    "unknown language %(language)r (languages: %(known)s)",
-                    language=language,
-                    known=", ".join(LANGUAGES),
-                )
-            )
+        _check_language(language)
         with self.transaction() as s:
             agent = s.scalar(select(Agent).where(Agent.username == username))
             if agent is None:
@@ -185,6 +186,12 @@ class AgentAccounts:
             agent.active,
             agent.language,
         )
+
+
+def _check_language(language: str | None) -> None:
+    if language is not None and language not in LANGUAGES:
+        known = ", ".join(LANGUAGES)
+        raise StoreError(msg("unknown language %(language)r (languages: %(known)s)", language=language, known=known))
 
 
 def secret_hash(token: str) -> str:

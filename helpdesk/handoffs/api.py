@@ -54,7 +54,7 @@ from helpdesk.handoffs.views import (
     Suggestions,
     TokenCreated,
 )
-from helpdesk.i18n import msg
+from helpdesk.i18n import LANGUAGES, msg
 from helpdesk.inbox import assist
 from search_api.auth import bearer
 
@@ -309,6 +309,7 @@ def me_json(agent: AgentInfo) -> dict[str, Any]:
         "teams": list(agent.teams),
         "role": agent.role,
         "active": agent.active,
+        "language": agent.language,
     }
 
 
@@ -377,6 +378,8 @@ def suggestions(ticket_id: str, request: Request, agent: AgentInfo = Depends(req
 MIN_PASSWORD_LENGTH = 10
 Role = Literal["agent", "supervisor", "admin"]
 assert set(get_args(Role)) == set(ROLES)
+Language = Literal["en", "de"]  # the desk's languages (helpdesk.i18n); null: the browser's
+assert set(get_args(Language)) == set(LANGUAGES)
 
 
 def require_admin_agent(agent: AgentInfo = Depends(require_agent)) -> AgentInfo:
@@ -389,11 +392,13 @@ class AgentIn(BaseModel):
     teams: list[str] = Field(default_factory=list, max_length=50)
     role: Role = "agent"
     password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=1024)
+    language: Language | None = None
 
 
 class AgentChangeIn(BaseModel):
     role: Role | None = None
     teams: list[str] | None = Field(default=None, max_length=50)
+    language: Language | None = Field(default=None, description="given as null: the browser's language again")
 
 
 class PasswordIn(BaseModel):
@@ -430,6 +435,7 @@ def create_agent(body: AgentIn, request: Request, admin: AgentInfo = Depends(req
         teams,
         body.password,
         body.role,
+        body.language,
     )
     return me_json(agent)
 
@@ -441,6 +447,8 @@ def change_agent(
     if body.teams is not None:
         checked_teams(request.app.state.routing, body.teams, body.role or "supervisor")
     agent = run_action(request.app.state.handoffs.update_agent, username, body.role, body.teams)
+    if "language" in body.model_fields_set:
+        agent = run_action(request.app.state.handoffs.set_language, username, body.language)
     return me_json(agent)
 
 

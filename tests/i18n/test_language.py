@@ -12,9 +12,11 @@ from pydantic import ValidationError
 
 from helpdesk.handoffs.errors import InvalidTransition
 from helpdesk.handoffs.schemas import NoteIn
+from helpdesk.handoffs.store import HandoffStore
 from helpdesk.i18n import DeskLanguage, msg, negotiate, term
 from tests.conftest import csrf_token
 from tests.handoffs.conftest import SERVICE, handoff_payload
+from tests.handoffs.test_cli import helpdesk
 
 PASSWORD = "a long enough password"
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -181,3 +183,52 @@ def test_the_stored_language_survives_and_is_checked(store):
     with pytest.raises(Exception, match="unknown language 'fr'"):
         store.set_language("anna", "fr")
     assert store.set_language("anna", None).language is None
+
+
+def test_an_admin_sets_an_agents_language_through_the_api(client):
+    store = client.app.state.handoffs
+    store.create_agent("ada", "Ada Admin", [], PASSWORD, "admin")
+    admin = {"Authorization": f"Bearer {store.create_token('ada', 'tests')}"}
+    body = {"username": "gerd", "teams": ["network"], "password": PASSWORD, "language": "de"}
+    created = client.post("/agent/api/admin/agents", json=body, headers=admin)
+    assert created.status_code == 201 and created.json()["language"] == "de"
+    gerd = {"Authorization": f"Bearer {store.create_token('gerd', 'tests')}"}
+    assert client.get("/agent/api/me", headers=gerd).json()["language"] == "de"
+    changed = client.patch("/agent/api/admin/agents/gerd", json={"language": "en"}, headers=admin)
+    assert changed.status_code == 200 and changed.json()["language"] == "en"
+    kept = client.patch("/agent/api/admin/agents/gerd", json={"role": "supervisor"}, headers=admin)
+    assert kept.json()["language"] == "en" and kept.json()["role"] == "supervisor"
+    browser = client.patch("/agent/api/admin/agents/gerd", json={"language": None}, headers=admin)
+    assert browser.json()["language"] is None
+    assert client.patch("/agent/api/admin/agents/gerd", json={"language": "fr"}, headers=admin).status_code == 422
+    assert client.patch("/agent/api/admin/agents/nobody", json={"language": "de"}, headers=admin).status_code == 404
+    refused = client.patch("/agent/api/admin/agents/gerd", json={"language": "de"}, headers=gerd)
+    assert refused.status_code == 403 and refused.json()["detail"] == "only an admin may manage accounts and tokens"
+
+
+def test_the_command_line_sets_an_agents_language(tmp_path):
+    database_url = f"sqlite:///{tmp_path / 'cli.db'}"
+    assert helpdesk(database_url, "migrate").returncode == 0
+    (tmp_path / "password").write_text(PASSWORD + "\n")
+    made = helpdesk(
+        database_url,
+        "create-agent",
+        "gerd",
+        "--team",
+        "network",
+        "--language",
+        "de",
+        "--password-file",
+        str(tmp_path / "password"),
+    )
+    assert made.returncode == 0, made.stderr
+    done = helpdesk(database_url, "set-language", "gerd", "browser")
+    assert done.returncode == 0 and "gerd reads the desk in the browser's language" in done.stderr
+    done = helpdesk(database_url, "set-language", "gerd", "en")
+    assert done.returncode == 0 and "gerd reads the desk in en" in done.stderr
+    assert helpdesk(database_url, "set-language", "gerd", "fr").returncode == 2
+    store = HandoffStore.open(database_url, migrate=False)
+    try:
+        assert store.agents()[0].language == "en"
+    finally:
+        store.close()
