@@ -70,7 +70,7 @@ router = APIRouter()
 def open_handoffs(app: FastAPI, settings: Settings) -> Iterator[HandoffStore]:
     """Start-up of the handoff part: refuses to start on a bad routing file or notification setup."""
     routing = RoutingConfig.load(settings.routing_file)
-    notify = NotificationConfig(settings)
+    notify = NotificationConfig(settings, routing)
     store = HandoffStore.open(settings.database_url)
     worker = NotificationWorker(store, notify)
     app.state.routing, app.state.notify, app.state.handoffs = routing, notify, store
