@@ -18,7 +18,7 @@ from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Annotated, Any, NamedTuple
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, StreamingResponse
@@ -107,6 +107,14 @@ def countdown(lang: DeskLanguage, due: datetime | None, state: str, promised: da
     return {"text": text, "css": "soon" if minutes < 15 else "ok"}
 
 
+def current_page(request: Request) -> str:
+    """Where the language switch comes back to: this page; after a form's post, the page the form was on."""
+    url = request.url if request.method == "GET" else urlsplit(request.headers.get("referer", ""))
+    if not url.path.startswith("/agent"):
+        return "/agent"
+    return url.path + (f"?{url.query}" if url.query else "")
+
+
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     """A desk page in its reader's language: ``lang`` when the route chose it, else the agent's
     (``agent`` in the context) or the browser's."""
@@ -120,7 +128,7 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
         render_message=render_message,
         render_transcript=render_transcript,
         languages_offered=LANGUAGE_NAMES,
-        here=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+        here=current_page(request),
     )
     context.setdefault("done", confirmation(lang, request.query_params))
     response = templates.TemplateResponse(request, name, context, status_code=status_code)

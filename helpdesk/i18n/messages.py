@@ -30,9 +30,6 @@ class Text(str):
         self.msgid, self.params, self.context = msgid, params, context
         return self
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (Text, (self.msgid, dict(self.params), self.context))
-
 
 def msg(msgid: str, **params: Any) -> Text:
     """An English message with %-style parameters, e.g. ``msg("no incident %(id)s", id=7)``."""

@@ -165,8 +165,14 @@ def test_a_refusal_of_the_store_reads_in_german_on_the_workspace(client):
     token = csrf_token(client.get("/agent").text)
     claim = client.post(f"/agent/handoffs/{ticket}/claim", data={"csrf_token": token})
     assert claim.status_code == 409 and f"{ticket} ist gelöst: Übernehmen nicht möglich" in claim.text
-    note = client.post(f"/agent/handoffs/{ticket}/note", data={"csrf_token": token, "text": " "})
+    referer = {"Referer": f"http://testserver/agent/handoffs/{ticket}"}
+    note = client.post(f"/agent/handoffs/{ticket}/note", data={"csrf_token": token, "text": " "}, headers=referer)
     assert note.status_code == 422 and "Text: darf nicht leer sein" in note.text
+    # The switch on a form's answer comes back to the page the form was on, not to the form's address.
+    assert f'name="next" value="/agent/handoffs/{ticket}"' in note.text
+    assert (
+        'name="next" value="/agent"' in client.post(f"/agent/handoffs/{ticket}/claim", data={"csrf_token": token}).text
+    )
     done = client.post(f"/agent/handoffs/{ticket}/note", data={"csrf_token": token, "text": "Rückruf erledigt"})
     assert "Erledigt: Notiz hinzugefügt." in done.text
     # The JSON API keeps the English words.
