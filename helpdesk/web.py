@@ -67,14 +67,17 @@ DONE = {
     )
 }
 DRAFT_DONE = N_("article draft written to %(path)s (drafts folder); check it, then move it to the articles")
+REASSIGNED_DONE = N_("reassigned to %(team)s")
 BOT_UNTOLD = N_("the bot could not be told, so it stays silent in this chat")
 
 
 def confirmation(lang: DeskLanguage, query: Mapping[str, str]) -> str | None:
-    """The page's "Done: ..." for the redirect of a form (``done``, with ``draft`` or ``bot=untold``)."""
+    """The page's "Done: ..." for the redirect of a form (``done``, with ``draft``, ``team`` or ``bot=untold``)."""
     key = query.get("done", "")
     if key == "draft" and query.get("draft"):
         what = lang.gettext(DRAFT_DONE, path=query["draft"])
+    elif key == "reassigned" and query.get("team"):
+        what = lang.gettext(REASSIGNED_DONE, team=query["team"])
     elif key in DONE:
         what = lang.say(DONE[key])
     else:

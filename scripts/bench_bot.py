@@ -317,6 +317,7 @@ async def run(url: str, questions: list[str], conversations: int, concurrency: i
             {
                 "turns": len(values),
                 "p50_ms": round(statistics.median(values), 1),
+                "p95_ms": round(percentile(values, 95), 1),
                 "p99_ms": round(percentile(values, 99), 1),
                 "max_ms": round(max(values), 1),
             }

@@ -267,7 +267,8 @@ class ActionSearch(HelpdeskAction):
         """A known incident that concerns the message: said first, with what it means for the
         customer and the offer of an e-mail when it is fixed; or the postal code asked for once.
         None: no incident concerns it, the normal answer follows."""
-        code = postal_code or tracker.get_slot("postal_code")
+        mentioned = None if postal_code else incidents.postal_code_mentioned(query)
+        code = postal_code or mentioned or tracker.get_slot("postal_code")
         categories, products = incidents.hit_topics(result)
         found = await backend().active_incidents(categories, products, query, code, lang)
         told = list(tracker.get_slot("incidents_told") or [])
@@ -292,7 +293,7 @@ class ActionSearch(HelpdeskAction):
             SlotSet("incident", incidents.remembered(step.incident)),
             SlotSet("incidents_told", told + [step.incident["id"]]),
             SlotSet("flow", None),
-        ]
+        ] + ([SlotSet("postal_code", mentioned)] if mentioned else [])
 
     async def incident_answer(self, dispatcher, tracker, waiting: str) -> list[EventType] | None:
         """The postal code or e-mail address the bot asked for; None when the message is neither

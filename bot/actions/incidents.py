@@ -17,6 +17,15 @@ from typing import Any
 
 TOP_HITS = 3  # the hits of a search whose categories and products count
 POSTAL_CODE = re.compile(r"(?<!\d)(\d{5}|\d{4})(?!\d)")
+# A postal code in a message that was not asked for one: named as such ("PLZ 10115", "postal
+# code 10409"), or five digits before a place name ("10178 Berlin"). A bare number may be a
+# year, a speed or a customer number, and is not taken for one.
+MENTIONED_POSTAL_CODE = re.compile(
+    r"(?:\b(?:plz|postleitzahl|postal ?code|post ?code|zip(?: ?code)?)\b"
+    r"(?:\s+(?:is|ist|lautet))?[\s:.]*(\d{4,5})(?!\d))"
+    r"|(?:(?<![\d.,])(\d{5})\s+(?!(?:euro|eur|mbit|kbit|gbit|byte)\b)(?=(?-i:[A-ZÄÖÜ][a-zäöüß]{2,})))",
+    re.I,
+)
 TELL, ASK_POSTAL_CODE = "tell", "ask_postal_code"
 
 
@@ -51,6 +60,12 @@ def postal_code_in(text: str) -> str | None:
     """The first four- or five-digit number of a message ("10115", "PLZ 10115 Berlin")."""
     found = POSTAL_CODE.search(text or "")
     return found.group(1) if found else None
+
+
+def postal_code_mentioned(text: str) -> str | None:
+    """A postal code the customer gave unasked in their message (``MENTIONED_POSTAL_CODE``)."""
+    found = MENTIONED_POSTAL_CODE.search(text or "")
+    return (found.group(1) or found.group(2)) if found else None
 
 
 def remembered(incident: dict[str, Any]) -> dict[str, Any]:

@@ -62,6 +62,12 @@ def test_postal_codes_and_the_notice():
     assert incidents.postal_code_in("1010 Wien") == "1010"
     assert incidents.postal_code_in("meine Kundennummer ist 1234567") is None
     assert incidents.postal_code_in("keine Ahnung") is None
+    # Unasked, only a number named as a postal code or five digits before a place name.
+    assert incidents.postal_code_mentioned("Kein Internet mehr in 10178 Berlin, mein Nachbar auch") == "10178"
+    assert incidents.postal_code_mentioned("dead since noon, postal code 10409") == "10409"
+    assert incidents.postal_code_mentioned("meine PLZ lautet 1010") == "1010"
+    assert incidents.postal_code_mentioned("seit 2024 nur 16000 kbit, Kunde 1234567") is None
+    assert incidents.postal_code_mentioned("Rechnung über 12345 Euro") is None
     values = incidents.notice_values(FIBRE)
     assert values["affected"] == "Internet (Nordwind Fiber)"
     assert values["since"].startswith("07.12.")
@@ -179,6 +185,11 @@ async def test_an_area_bound_incident_asks_the_postal_code_once(search):
         await inside.turn(ActionSearch(), "it's 10115", "nlu_fallback")
         assert "We already know about this outage" in inside.text and inside.cards == []
         assert "Restarting your router" in inside.text
+
+        # The postal code given unasked in the message: told at once, and the code kept.
+        unasked = Conversation("incident-unasked")
+        await unasked.turn(ActionSearch(), "my internet is very slow here in 10115 Berlin", "describe_problem")
+        assert "We already know about this outage" in unasked.text and unasked.slots["postal_code"] == "10115"
 
         # No postal code in the answer: a new message, and the code is not asked for again.
         ignored = Conversation("incident-no-code")

@@ -84,17 +84,29 @@ def live_messages(view: dict[str, Any], after: int = -1) -> list[LiveMessage]:
 
     The transcript's first messages are the bot conversation the action server
     sent with the handoff (the page has them already); live messages are
-    appended later, stamped by this service's clock.
+    appended later, stamped by this service's clock. A message of the desk
+    itself after the handoff (sender "bot": a new response time,
+    helpdesk/handoffs/notice.py) is a ``notice``.
     """
     created = view["created_at"]
     result = []
     for position, message in enumerate(view["transcript"]):
-        if position <= after or message["sender"] not in ("customer", "agent"):
+        if position <= after or message["sender"] not in ("customer", "agent", "bot"):
             continue
-        if message["sender"] == "customer" and (message["timestamp"] is None or message["timestamp"] < created):
+        if message["sender"] != "agent" and (message["timestamp"] is None or message["timestamp"] < created):
             continue
-        result.append(LiveMessage(position, message["sender"], message["text"], message["timestamp"]))
+        role = "notice" if message["sender"] == "bot" else message["sender"]
+        result.append(LiveMessage(position, role, message["text"], message["timestamp"]))
     return result
+
+
+def expected_now(routing: Any, view: dict[str, Any]) -> dict[str, Any]:
+    """The response time the customer was last told: the one of the ticket's creation, or the newer one
+    a move to another team told them (its ``customer_told`` history entry says when)."""
+    if view.get("told_due_at") is None:
+        return routing.expected(view["created_at"], view["due_at"]).as_json()
+    told = next((e["at"] for e in reversed(view["events"]) if e["action"] == "customer_told"), view["updated_at"])
+    return routing.expected(told, view["told_due_at"]).as_json()
 
 
 class LiveChat:
@@ -113,9 +125,7 @@ class LiveChat:
         """What the customer's page may see: its ticket's state and the live messages, nothing else."""
         view = self.store.get(ticket_id)
         mode, agent = live_mode(view)
-        expected = None
-        if self.routing is not None:
-            expected = self.routing.expected(view["created_at"], view["due_at"]).as_json()
+        expected = expected_now(self.routing, view) if self.routing is not None else None
         ticket = {
             "id": view["ticket_id"],
             "status": "open" if view["status"] in OPEN_STATUSES else "closed",

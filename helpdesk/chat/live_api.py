@@ -63,10 +63,12 @@ class CustomerMessageIn(BaseModel):
 
 
 def key_ticket(live: LiveChat, key: str) -> str:
+    """The ticket of a customer's chat key; the customer's page is there now (their chat is live)."""
     ticket_id = live.store.ticket_for_chat_key(key)
     if ticket_id is None:
         # One answer for a wrong key and for the key of a closed ticket: nothing to learn by probing.
         raise HTTPException(status.HTTP_404_NOT_FOUND, "unknown or expired chat key")
+    live.store.seen_by_customer(ticket_id)
     return ticket_id
 
 

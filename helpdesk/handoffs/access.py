@@ -1,7 +1,8 @@
 """Who may do what in the desk: the three roles and the team scope, decided in one place.
 
 - ``agent``: the tickets of their own teams (list, read, claim, note, resolve, live chat,
-  live stream) and escalation to the routing file's expert team;
+  live stream), escalation to the routing file's expert team and reassignment between their
+  own teams;
 - ``supervisor``: every team's tickets, reassignment to any team, and the reports page;
 - ``admin``: what a supervisor may, plus accounts and API tokens.
 
@@ -25,7 +26,7 @@ __all__ = [
     "may_administer",
     "may_see_reports",
     "require_admin",
-    "check_escalation",
+    "check_reassignment",
     "check_incident_team",
 ]
 
@@ -49,15 +50,14 @@ def require_admin(agent: AgentInfo) -> AgentInfo:
     return agent
 
 
-def check_escalation(agent: AgentInfo, team: str, escalation_team: str) -> None:
-    """An agent hands a ticket up to the expert team; moving it anywhere else is a supervisor's reassignment."""
-    if team != escalation_team and not may_reassign(agent):
+def check_reassignment(agent: AgentInfo, team: str) -> None:
+    """An agent moves a ticket between their own teams; to any other team it is a supervisor's reassignment."""
+    if team not in agent.teams and not may_reassign(agent):
         raise HTTPException(
             status.HTTP_403_FORBIDDEN,
             msg(
-                "only a supervisor may reassign a ticket to team %(team)r; agents escalate to %(escalation)r",
+                "only a supervisor may reassign a ticket to team %(team)r; an agent reassigns between their own teams",
                 team=team,
-                escalation=escalation_team,
             ),
         )
 

@@ -48,6 +48,10 @@ class AgentInfo:
         """The teams whose tickets this agent may see; None: every team (supervisor, admin)."""
         return None if self.role in ("supervisor", "admin") else self.teams
 
+    def may_see(self, team: str) -> bool:
+        """Whether this agent may see the tickets of ``team``."""
+        return self.scope is None or team in self.scope
+
 
 class AgentAccounts:
     """Agents, passwords and API tokens; the class using it provides ``transaction()``."""

@@ -5,7 +5,7 @@ It reads the body itself (size limit, strict UTF-8, JSON, then the pydantic
 contract in ``schemas``) so every kind of bad input gets a clear 4xx before
 anything is written, routes the handoff (``routing``), and answers only after
 the store committed it. The agent JSON API offers what the inbox pages offer
-(list, detail, claim, note, resolve, escalate) with per-agent bearer tokens
+(list, detail, claim, note, resolve, escalate, reassign) with per-agent bearer tokens
 made by ``helpdesk create-agent-token``.
 
 ``open_handoffs`` is the start-up/shut-down work the app's lifespan runs:
@@ -30,7 +30,7 @@ from starlette.datastructures import State
 
 from helpdesk.auth import require_service
 from helpdesk.db import utcnow
-from helpdesk.handoffs.access import ROLES, check_escalation, require_admin
+from helpdesk.handoffs.access import ROLES, require_admin
 from helpdesk.handoffs.agents import AgentInfo
 from helpdesk.handoffs.errors import (
     AgentExists,
@@ -40,9 +40,18 @@ from helpdesk.handoffs.errors import (
     StoreError,
     TicketNotFound,
 )
+from helpdesk.handoffs.moves import check_team, escalate, reassign
 from helpdesk.handoffs.notifications import NotificationConfig, NotificationWorker
 from helpdesk.handoffs.routing import ExpectedResponse, RoutingConfig
-from helpdesk.handoffs.schemas import EscalateIn, HandoffIn, Message, NoteIn, ResolveIn, TranscriptAppendIn
+from helpdesk.handoffs.schemas import (
+    EscalateIn,
+    HandoffIn,
+    Message,
+    NoteIn,
+    ReassignIn,
+    ResolveIn,
+    TranscriptAppendIn,
+)
 from helpdesk.handoffs.store import OPEN_STATUSES, HandoffStore
 from helpdesk.handoffs.views import (
     AgentDeactivated,
@@ -263,31 +272,6 @@ PriorityFilter = Literal["low", "normal", "high", "critical"]
 SortOrder = Literal["due", "age", "priority"]
 
 
-def check_team(routing: RoutingConfig, team: str | None) -> str | None:
-    if team and not routing.has_team(team):
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            msg("unknown team %(team)r (teams: %(known)s)", team=team, known=", ".join(routing.teams)),
-        )
-    return team or None
-
-
-def escalate(state: State, ticket_id: str, agent: AgentInfo, reason: str, team: str | None) -> dict[str, Any]:
-    """Escalation, shared by the JSON API and the inbox form: to the expert team unless told otherwise.
-
-    Another team than the expert team is a reassignment, which only a supervisor may make.
-    """
-    routing: RoutingConfig = state.routing
-    current = state.handoffs.get(ticket_id, teams=agent.scope)  # 404 before 403: no hint about other teams
-    team = check_team(routing, team) or routing.escalation_team
-    check_escalation(agent, team, routing.escalation_team)
-    sla = routing.expected_for_team(team, current["priority"]).due_at
-    escalated: dict[str, Any] = state.handoffs.escalate(
-        ticket_id, agent.username, reason, team, sla, state.notify.plan(routing, team), teams=agent.scope
-    )
-    return escalated
-
-
 def detail(state: State, ticket_id: str, agent: AgentInfo) -> dict[str, Any]:
     view: dict[str, Any] = state.handoffs.get(ticket_id, teams=agent.scope)
     view["notifications"] = state.handoffs.notifications(ticket_id, teams=agent.scope)
@@ -364,7 +348,18 @@ def resolve(
 def escalate_handoff(
     ticket_id: str, body: EscalateIn, request: Request, agent: AgentInfo = Depends(require_agent)
 ) -> dict[str, Any]:
+    """Hand the ticket up to the expert team (the routing file's ``escalation_team``): status "escalated"."""
     return run_action(escalate, request.app.state, ticket_id, agent, body.reason, body.team)
+
+
+@agent_api.post("/handoffs/{ticket_id}/reassign", response_model=HandoffView)
+def reassign_handoff(
+    ticket_id: str, body: ReassignIn, request: Request, agent: AgentInfo = Depends(require_agent)
+) -> dict[str, Any]:
+    """Give the ticket to another team without escalating it: status "new" there, nobody assigned. A supervisor
+    may choose any team but the expert team, an agent one of their own teams; the customer is told when
+    the new team's response time changes the time they were promised."""
+    return run_action(reassign, request.app.state, ticket_id, agent, body.reason, body.team)
 
 
 @agent_api.get("/handoffs/{ticket_id}/suggestions", response_model=Suggestions)

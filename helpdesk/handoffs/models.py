@@ -67,6 +67,11 @@ class Handoff(Base):
     due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     # The agents' countdown: starts as due_at, restarts with the expert team's time on escalation.
     sla_due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The response time last told to the customer after a move to another team or a reopen (None: due_at
+    # is still the promise); the agents' countdown compares its target with this promise.
+    told_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When the customer's chat page last read the ticket: the chat is live while this is recent.
+    customer_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     on_call: Mapped[bool] = mapped_column(Boolean, default=False)
     assignee: Mapped[str | None] = mapped_column(String(64))
     resolution: Mapped[str | None] = mapped_column(Text)

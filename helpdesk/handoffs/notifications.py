@@ -1,4 +1,4 @@
-"""Notifications of new, escalated and reopened handoffs: signed webhook and e-mail to the team.
+"""Notifications of new, escalated, reassigned and reopened handoffs: signed webhook and e-mail to the team.
 
 Why an outbox: a notification is a row written in the same transaction as the
 handoff (see ``HandoffStore.create``), and a background worker delivers the
@@ -154,6 +154,10 @@ HEADLINES = {
         N_("[%(ticket)s] Escalated %(priority)s handoff (%(category)s): %(description)s"),
         N_("Escalated handoff %(ticket)s for team %(team)s, priority %(priority)s"),
     ),
+    "handoff.reassigned": (
+        N_("[%(ticket)s] Reassigned %(priority)s handoff (%(category)s): %(description)s"),
+        N_("Reassigned handoff %(ticket)s for team %(team)s, priority %(priority)s"),
+    ),
     "handoff.reopened": (
         N_("[%(ticket)s] Reopened %(priority)s handoff (%(category)s): %(description)s"),
         N_("Reopened handoff %(ticket)s for team %(team)s, priority %(priority)s"),
@@ -165,8 +169,15 @@ HEADLINES = {
 }
 
 
+# Who moved the ticket to the team, and why: by the history entry's action.
+MOVED_BY = {
+    "escalated": N_("Escalated by %(agent)s: %(reason)s"),
+    "reassigned": N_("Reassigned by %(agent)s: %(reason)s"),
+}
+
+
 def team_mail(job: OutboxJob, config: NotificationConfig) -> EmailMessage:
-    """The mail to a team of a new, escalated or reopened handoff, in the team's language."""
+    """The mail to a team of a new, escalated, reassigned or reopened handoff, in the team's language."""
     h = json.loads(job.payload)["handoff"]
     summary, contact = h["summary"], h["summary"]["contact"]
     lang = config.team_language(h["team"])
@@ -192,7 +203,7 @@ def team_mail(job: OutboxJob, config: NotificationConfig) -> EmailMessage:
         ),
         150,
     )
-    last = next((e for e in reversed(h.get("events", [])) if e["action"] == "escalated"), None)
+    last = next((e for e in reversed(h.get("events", [])) if e["action"] in MOVED_BY), None)
     reopened = next((e for e in reversed(h.get("events", [])) if e["action"] == "reopened"), None)
     due = f"{when(h['sla_due_at'])} ({lang.tz})"
     link = f"{config.public_base_url}/agent/handoffs/{h['ticket_id']}"
@@ -202,7 +213,7 @@ def team_mail(job: OutboxJob, config: NotificationConfig) -> EmailMessage:
         _("Respond by: %(time)s", time=due),
         _("Open it: %(url)s", url=link),
         "",
-        *([_("Escalated by %(agent)s: %(reason)s", agent=last["actor"], reason=last["note"]), ""] if last else []),
+        *([_(MOVED_BY[last["action"]], agent=last["actor"], reason=last["note"]), ""] if last else []),
         *([_("Reopened: %(note)s", note=reopened["note"]), ""] if reopened and job.event == "handoff.reopened" else []),
         _(
             "Category: %(category)s   Product: %(product)s   Urgency: %(urgency)s",

@@ -154,9 +154,18 @@ class ResolveIn(Strict):
     note: Annotated[Text, Field(min_length=1, max_length=4000), AfterValidator(non_blank)]
 
 
-class EscalateIn(Strict):
+class ReasonIn(Strict):
+    """Why a ticket moves to another team (escalation, reassignment)."""
+
     reason: Annotated[Text, Field(min_length=1, max_length=4000), AfterValidator(non_blank)]
-    team: str | None = None  # default: the escalation team of the routing file
+
+
+class EscalateIn(ReasonIn):
+    team: str | None = None  # the escalation team of the routing file; no other
+
+
+class ReassignIn(ReasonIn):
+    team: Annotated[str, Field(min_length=1, max_length=64)]
 
 
 class MessagesIn(Strict):

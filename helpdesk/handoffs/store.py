@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, case, event, func, or_, select, text
+from sqlalchemy import Engine, case, event, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -49,6 +49,13 @@ TICKET_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 TICKET_LENGTH = 6
 OPEN_STATUSES = ("new", "claimed", "escalated")
 SORTS = ("due", "age", "priority")
+# A ticket's moves to another team: action -> (its new status, the team notification's event, the refusal
+# of a ticket that is no longer open).
+MOVES = {
+    "escalated": ("escalated", "handoff.escalated", N_("%(ticket)s is %(status)s: cannot escalate it")),
+    "reassigned": ("new", "handoff.reassigned", N_("%(ticket)s is %(status)s: cannot reassign it")),
+}
+SEEN_EVERY = timedelta(seconds=20)  # how often the customer's chat page refreshes customer_seen_at at most
 
 
 Scope = tuple[str, ...] | None  # the teams a caller may see (AgentInfo.scope); None: all
@@ -476,6 +483,54 @@ class HandoffStore(AgentAccounts):
             chat_key_hash=None,
         )
 
+    def move(
+        self,
+        ticket_id: str,
+        actor: str,
+        reason: str,
+        team: str,
+        sla_due_at: datetime,
+        action: str = "escalated",
+        notifications: Iterable[Notification] = (),
+        teams: Scope = None,
+        also: Callable[[Session, Handoff, datetime], None] | None = None,
+    ) -> dict[str, Any]:
+        """Move an open ticket to ``team`` (``action``: one of MOVES) with its history entry, the new team's
+        countdown and notifications; ``also`` adds to the same transaction (the customer's notice)."""
+        status, event_name, refusal = MOVES[action]
+        now = self.clock()
+        notifications = list(notifications)
+        with self.transaction() as s:
+            handoff = self._load(s, ticket_id, for_update=True, teams=teams)
+            if handoff.status not in OPEN_STATUSES:
+                was = term("status", handoff.status)
+                raise InvalidTransition(Text(refusal, {"ticket": handoff.ticket_id, "status": was}))
+            if handoff.team == team:
+                raise InvalidTransition(
+                    msg("%(ticket)s is already with team %(team)s", ticket=handoff.ticket_id, team=team)
+                )
+            s.add(
+                HandoffEvent(
+                    handoff_id=handoff.id,
+                    at=now,
+                    actor=actor,
+                    action=action,
+                    note=reason,
+                    from_team=handoff.team,
+                    to_team=team,
+                )
+            )
+            handoff.status, handoff.team, handoff.assignee = status, team, None
+            handoff.sla_due_at, handoff.updated_at = sla_due_at, now
+            if also is not None:
+                also(s, handoff, now)
+            s.flush()
+            s.refresh(handoff)
+            self._enqueue(s, handoff, event_name, notifications, now)
+        if notifications or also is not None:
+            self.outbox_signal.set()
+        return self.get(ticket_id)
+
     def escalate(
         self,
         ticket_id: str,
@@ -486,38 +541,24 @@ class HandoffStore(AgentAccounts):
         notifications: Iterable[Notification] = (),
         teams: Scope = None,
     ) -> dict[str, Any]:
-        now = self.clock()
-        notifications = list(notifications)
+        """Hand the ticket up to ``team`` (the expert team): status "escalated", nobody assigned. A reassignment
+        is ``move`` with the action "reassigned"."""
+        return self.move(ticket_id, actor, reason, team, sla_due_at, "escalated", notifications, teams)
+
+    def seen_by_customer(self, ticket_id: str, now: datetime | None = None) -> None:
+        """The customer's chat page read the ticket now (at most one write per SEEN_EVERY). A plain UPDATE:
+        no change notice, so agents' pages are not redrawn for it."""
+        now = now or utcnow()
         with self.transaction() as s:
-            handoff = self._load(s, ticket_id, for_update=True, teams=teams)
-            if handoff.status not in OPEN_STATUSES:
-                status = term("status", handoff.status)
-                raise InvalidTransition(
-                    msg("%(ticket)s is %(status)s: cannot escalate it", ticket=handoff.ticket_id, status=status)
+            s.execute(
+                update(Handoff)
+                .where(
+                    Handoff.ticket_id == ticket_id,
+                    or_(Handoff.customer_seen_at.is_(None), Handoff.customer_seen_at < now - SEEN_EVERY),
                 )
-            if handoff.team == team:
-                raise InvalidTransition(
-                    msg("%(ticket)s is already with team %(team)s", ticket=handoff.ticket_id, team=team)
-                )
-            s.add(
-                HandoffEvent(
-                    handoff_id=handoff.id,
-                    at=now,
-                    actor=actor,
-                    action="escalated",
-                    note=reason,
-                    from_team=handoff.team,
-                    to_team=team,
-                )
+                .values(customer_seen_at=now)
+                .execution_options(synchronize_session=False)
             )
-            handoff.status, handoff.team, handoff.assignee = "escalated", team, None
-            handoff.sla_due_at, handoff.updated_at = sla_due_at, now
-            s.flush()
-            s.refresh(handoff)
-            self._enqueue(s, handoff, "handoff.escalated", notifications, now)
-        if notifications:
-            self.outbox_signal.set()
-        return self.get(ticket_id)
 
     def append_messages(self, ticket_id: str, messages: Iterable[Message], actor: str) -> dict[str, Any]:
         """Add messages to a handoff's transcript (the live chat takeover adds them one at a time)."""
@@ -643,6 +684,7 @@ class HandoffStore(AgentAccounts):
             "expected_minutes": h.expected_minutes,
             "due_at": as_utc(h.due_at),
             "sla_due_at": as_utc(h.sla_due_at),
+            "told_due_at": as_utc(h.told_due_at),
             "on_call": h.on_call,
             "assignee": h.assignee,
             "resolution": h.resolution,

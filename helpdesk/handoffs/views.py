@@ -44,6 +44,9 @@ class HandoffListItem(BaseModel):
     expected_minutes: int
     due_at: datetime
     sla_due_at: datetime
+    told_due_at: datetime | None = Field(
+        default=None, description="the response time last told to the customer after a move or a reopen"
+    )
     on_call: bool
     assignee: str | None
     resolution: str | None

@@ -18,16 +18,17 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from helpdesk.handoffs.access import may_reassign
 from helpdesk.handoffs.agents import AgentInfo
-from helpdesk.handoffs.api import detail, escalate
+from helpdesk.handoffs.api import detail
 from helpdesk.handoffs.errors import StoreError, TicketNotFound
 from helpdesk.handoffs.models import PRIORITIES, STATUSES
-from helpdesk.handoffs.schemas import EscalateIn, NoteIn, ResolveIn
+from helpdesk.handoffs.moves import escalate, reassign, reassign_targets
+from helpdesk.handoffs.schemas import NoteIn, ReasonIn, ResolveIn
 from helpdesk.handoffs.store import SORTS
 from helpdesk.i18n import LANGUAGES, desk_language, msg
 from helpdesk.inbox import assist, security
 from helpdesk.inbox.drafts import write_draft
+from helpdesk.inbox.routed import RECENT, routed_elsewhere
 from helpdesk.inbox.sessions import Limit
 from helpdesk.incidents import links
 from helpdesk.incidents.store import IncidentNotFound, IncidentStore
@@ -146,7 +147,7 @@ def choose_language(
 
 def visible_teams(request: Request, agent: AgentInfo) -> list[str]:
     teams = request.app.state.routing.teams
-    return [t for t in teams if agent.scope is None or t in agent.scope]
+    return [t for t in teams if agent.may_see(t)]
 
 
 @router.get("")
@@ -181,6 +182,10 @@ def inbox(
     filters = {"status": status_, "team": team, "priority": priority, "q": q, "sort": sort}
     waiting = request.app.state.handoffs.waiting(h["ticket_id"] for h in items)
     incidents = IncidentStore(request.app.state.handoffs)
+    # Where the tickets of the teams shown went: the filter's team, else the agent's own teams; never
+    # the tickets of a team outside the agent's scope.
+    home_teams = [t for t in ([team] if team and team != "mine" else agent.teams) if agent.may_see(t)]
+    elsewhere = [] if errors else routed_elsewhere(request.app.state.handoffs, routing, home_teams, agent.scope)
     return render(
         request,
         "inbox.html",
@@ -190,6 +195,9 @@ def inbox(
         items=items,
         errors=errors,
         waiting=waiting,
+        elsewhere=elsewhere,
+        elsewhere_days=RECENT.days,
+        home_teams=home_teams,
         incidents=links.titles(incidents, (h["incident_id"] for h in items), agent.scope),
         filters=filters,
         statuses=STATUSES,
@@ -219,7 +227,6 @@ def detail_page(
             message=msg("There is no handoff %(ticket)s.", ticket=ticket_id),
         )
     routing = request.app.state.routing
-    teams = list(routing.teams) if may_reassign(agent) else [routing.escalation_team]
     problem = None
     try:
         found = assist.suggestions(request.app.state, view, request.app.state.settings.public_base_url)
@@ -236,7 +243,7 @@ def detail_page(
         csrf_token=session.csrf,
         h=view,
         error=error,
-        teams=teams,
+        reassign_teams=reassign_targets(routing, agent, view["team"]),
         attachments=files,
         escalation_team=routing.escalation_team,
         suggestions=found,
@@ -253,8 +260,16 @@ def handoff_page(ticket_id: str, request: Request, who: AgentDep) -> HTMLRespons
 
 
 async def act(
-    request: Request, who: AgentContext, ticket_id: str, csrf_token: str, done: str, action: Callable[[AgentInfo], Any]
+    request: Request,
+    who: AgentContext,
+    ticket_id: str,
+    csrf_token: str,
+    done: str,
+    action: Callable[[AgentInfo], Any],
+    said: dict[str, str] | None = None,
 ) -> Response:
+    """Run a form's ``action``; then back to the ticket with ``done`` (a key of ``web.DONE``) and ``said``
+    (what its sentence names: a team, a file), or the ticket's page with what went wrong."""
     agent, session = who
     if not security.check_csrf(session, csrf_token):
         return forged(request)
@@ -270,7 +285,7 @@ async def act(
     except StoreError as exc:
         return detail_page(request, agent, session, ticket_id, error=lang.problem(exc), status_code=409)
     return RedirectResponse(
-        f"/agent/handoffs/{quote(ticket_id)}?{urlencode({'done': done})}", status.HTTP_303_SEE_OTHER
+        f"/agent/handoffs/{quote(ticket_id)}?{urlencode({'done': done, **(said or {})})}", status.HTTP_303_SEE_OTHER
     )
 
 
@@ -341,13 +356,26 @@ async def escalate_form(
     who: AgentDep,
     csrf_token: str = Form(""),
     reason: str = Form(""),
+):
+    def run(agent: AgentInfo):
+        return escalate(request.app.state, ticket_id, agent, ReasonIn(reason=reason).reason)
+
+    return await act(request, who, ticket_id, csrf_token, "escalated", run)
+
+
+@router.post("/handoffs/{ticket_id}/reassign")
+async def reassign_form(
+    ticket_id: str,
+    request: Request,
+    who: AgentDep,
+    csrf_token: str = Form(""),
+    reason: str = Form(""),
     team: str = Form(""),
 ):
     def run(agent: AgentInfo):
-        body = EscalateIn(reason=reason, team=team or None)
-        return escalate(request.app.state, ticket_id, agent, body.reason, body.team)
+        return reassign(request.app.state, ticket_id, agent, ReasonIn(reason=reason).reason, team or None)
 
-    return await act(request, who, ticket_id, csrf_token, "escalated", run)
+    return await act(request, who, ticket_id, csrf_token, "reassigned", run, {"team": team})
 
 
 @router.post("/handoffs/{ticket_id}/draft")
@@ -365,6 +393,6 @@ async def draft(ticket_id: str, request: Request, who: AgentDep, csrf_token: str
 
     response = await act(request, who, ticket_id, csrf_token, "draft", run)
     if written and response.status_code == status.HTTP_303_SEE_OTHER:
-        done = {"done": "draft", "draft": str(written[0].path)}  # web.confirmation says it
+        done = {"done": "draft", "draft": str(written[0].path)}  # the path is known once it ran
         response.headers["location"] = f"/agent/handoffs/{quote(ticket_id)}?{urlencode(done)}"
     return response

@@ -50,14 +50,16 @@ def compose(
     text: str,
     thread: list[str],
     automatic: bool,
+    answer: bool = True,
 ) -> Outgoing:
-    """``thread``: the conversation's Message-IDs, oldest first; the last one is answered."""
+    """``thread``: the conversation's Message-IDs, oldest first; the last one is answered. ``answer``
+    False: a mail that answers no mail of the customer, its subject the ticket number and ``subject``."""
     message = EmailMessage()
     domain = desk_address.rsplit("@", 1)[-1]
     message_id = make_msgid(idstring=ticket_id, domain=domain)
     message["From"] = formataddr((company, desk_address))
     message["To"] = to
-    message["Subject"] = reply_subject(ticket_id, subject)
+    message["Subject"] = reply_subject(ticket_id, subject) if answer else f"[{ticket_id}] {subject}"
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = message_id
     if thread:

@@ -94,12 +94,17 @@ class MailStore:
     def thread(self, ticket_id: str) -> list[dict[str, Any]]:
         """The ticket's Message-IDs, oldest first: the References of the next mail the desk sends."""
         with self.handoffs.transaction() as s:
-            rows = s.execute(
-                select(MailMessage.message_id, MailMessage.direction, MailMessage.subject, MailMessage.at)
-                .join(Handoff, Handoff.id == MailMessage.handoff_id)
-                .where(Handoff.ticket_id == ticket_id)
-                .order_by(MailMessage.id)
-            ).all()
+            return self.thread_in(s, Handoff.ticket_id == ticket_id)
+
+    @staticmethod
+    def thread_in(s: Session, which: Any) -> list[dict[str, Any]]:
+        """``thread`` in the caller's transaction, of the handoff ``which`` selects."""
+        rows = s.execute(
+            select(MailMessage.message_id, MailMessage.direction, MailMessage.subject, MailMessage.at)
+            .join(Handoff, Handoff.id == MailMessage.handoff_id)
+            .where(which)
+            .order_by(MailMessage.id)
+        ).all()
         return [{"message_id": m, "direction": d, "subject": subj, "at": as_utc(at)} for m, d, subj, at in rows]
 
     def claim_auto_reply(self, sender: str, period: timedelta, now: datetime | None = None) -> bool:
@@ -174,7 +179,8 @@ class MailStore:
                     )
                     if reopen.acknowledgement is not None:  # the team's notice shows what the customer was told
                         out, event, transcript = reopen.acknowledgement
-                        self._queue(s, handoff, out.message_id, out.subject, out.to, out.raw, out.mail_from, event, now)
+                        handoff.told_due_at = reopen.sla_due_at  # the time the acknowledgement promises
+                        self.queue(s, handoff, out.message_id, out.subject, out.to, out.raw, out.mail_from, event, now)
                         self.handoffs.add_messages(s, handoff, [transcript], "mail", now)
                     self.handoffs.enqueue(s, handoff, "handoff.reopened", reopen.notifications, now)
                     reopened = True
@@ -198,7 +204,7 @@ class MailStore:
             s.execute(feedback_upsert(dialect, handoff.conversation_id, article, verdict.query, verdict.solved, now))
 
     @staticmethod
-    def _queue(
+    def queue(
         s: Session,
         handoff: Handoff,
         message_id: str,
@@ -243,7 +249,7 @@ class MailStore:
         now = utcnow()
         with self.handoffs.transaction() as s:
             handoff = self.handoffs.lock(s, ticket_id, teams=teams)
-            self._queue(s, handoff, message_id, subject, to, raw, mail_from, event, now)
+            self.queue(s, handoff, message_id, subject, to, raw, mail_from, event, now)
             if transcript is not None:
                 self.handoffs.add_messages(s, handoff, [transcript], actor, now)
             else:

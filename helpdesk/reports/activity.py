@@ -5,7 +5,9 @@ bot answered (or failed to answer) without a handoff or a click leaves no row
 anywhere else. So every ``/search`` the bot makes with its conversation id
 (``SearchRequest.conversation_id``, sent with the service token) updates one
 row per conversation here: when it started, its language, how many searches
-it made and how many the service answered; and the best hit of each answered
+it made and how many the service answered, when it last searched and when the
+service last answered (an answer with no question after it: the reports'
+"assumed solved"); and the best hit of each answered
 search is kept once per conversation as an article *shown*. A search without
 the service token or without a conversation id is not counted: nobody outside
 can inflate the figures. The conversation id is stored as the handoffs and
@@ -43,6 +45,9 @@ class ReportConversation(Base):
     last_search_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     searches: Mapped[int] = mapped_column(Integer)
     answered: Mapped[int] = mapped_column(Integer)  # searches the service answered (decision "answer")
+    # When the service last answered one of its searches (revision 0012): equal to last_search_at
+    # when the customer asked nothing after the last answer.
+    last_answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class ReportArticleView(Base):
@@ -93,6 +98,7 @@ class ActivityStore:
                     row.last_search_at = max(as_utc(row.last_search_at), now)
                     if answered_article:
                         row.answered += 1
+                        row.last_answered_at = max(as_utc(row.last_answered_at) or now, now)
                         seen = s.scalar(
                             select(ReportArticleView.id).where(
                                 ReportArticleView.conversation_id == conversation_id,

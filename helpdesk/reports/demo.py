@@ -3,9 +3,9 @@
 Everything goes through the stores the service itself writes with, never raw
 SQL: the bot's searches (``ActivityStore``), unanswered searches and verdicts
 (``FeedbackStore``), handoffs routed by the routing file with its real promise
-(``RoutingConfig.route``, ``HandoffStore.create``), then claims, notes,
-escalations to the expert team and resolutions on the store's clock set to
-the simulated moment. Traffic follows office hours (busy 08-18 on weekdays,
+(``RoutingConfig.route``, ``HandoffStore.create``), then claims, the agents'
+replies to the customer, notes, escalations to the expert team and resolutions
+on the store's clock set to the simulated moment. Traffic follows office hours (busy 08-18 on weekdays,
 quiet nights, a third on weekends), both languages, every category, all
 priorities; first responses scatter around the promised time, so some miss
 it, and recent tickets are still open. The same seed gives the same data; a
@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from helpdesk.db import utcnow
 from helpdesk.feedback.store import FeedbackStore
 from helpdesk.handoffs.routing import RoutingConfig
-from helpdesk.handoffs.schemas import HandoffIn
+from helpdesk.handoffs.schemas import HandoffIn, Message
 from helpdesk.handoffs.store import HandoffStore
 from helpdesk.reports.activity import ActivityStore, ReportConversation
 
@@ -246,6 +246,7 @@ def handoff(
         return
     agent = rng.choice(AGENTS)
     act(handoffs, respond, lambda: handoffs.claim(ticket, agent))
+    reply(handoffs, ticket, agent, lang, respond)
     moment = respond
     if rng.random() < 0.3:
         moment += timedelta(minutes=rng.randint(2, 30))
@@ -267,6 +268,7 @@ def handoff(
         if moment > now:
             return
         act(handoffs, moment, lambda: handoffs.claim(ticket, agent))
+        reply(handoffs, ticket, agent, lang, moment)
     if now - at < timedelta(days=10) and rng.random() < 0.15:
         return  # waiting for the customer: still open (the backlog)
     moment += timedelta(minutes=rng.lognormvariate(4.6, 1.0))  # median ~100 min of work after the response
@@ -274,6 +276,18 @@ def handoff(
         return
     act(handoffs, moment, lambda: handoffs.resolve(ticket, agent, "Solved with the customer."))
     summary.resolved += 1
+
+
+REPLIES = {
+    "de": "Guten Tag, hier ist der Support. Ich sehe mir das jetzt an.",
+    "en": "Hello, support here. I am looking into it now.",
+}
+
+
+def reply(handoffs: HandoffStore, ticket: str, agent: str, lang: str, moment: datetime) -> None:
+    """An agent's message to the customer: what the reports count as a response."""
+    message = Message(sender="agent", text=REPLIES[lang], timestamp=moment)
+    act(handoffs, moment, lambda: handoffs.append_messages(ticket, [message], actor=agent))
 
 
 def act(handoffs: HandoffStore, moment: datetime, action) -> None:

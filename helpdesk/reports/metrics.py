@@ -22,6 +22,7 @@ from prometheus_client.core import REGISTRY, GaugeMetricFamily
 
 from helpdesk.db import utcnow
 from helpdesk.reports.queries import (
+    OUTCOMES,
     PeriodFigures,
     aggregate_backlog,
     aggregate_sla,
@@ -42,7 +43,7 @@ def compute(engine, now=None) -> list[GaugeMetricFamily]:
     begin = now - WINDOW
     window = " over the last 7 days"
     by_lang: dict[str, PeriodFigures] = defaultdict(lambda: PeriodFigures(""))
-    for fact in fetch_conversations(engine, begin, now):
+    for fact in fetch_conversations(engine, begin, now, now=now):
         by_lang[fact.language].add_conversation(fact)
     handoffs = fetch_handoffs(engine, begin, now)
     by_team: dict[str, PeriodFigures] = defaultdict(lambda: PeriodFigures(""))
@@ -52,57 +53,47 @@ def compute(engine, now=None) -> list[GaugeMetricFamily]:
     def gauge(name: str, doc: str, labels: list[str]) -> GaugeMetricFamily:
         return GaugeMetricFamily(PREFIX + name, doc + window, labels=labels)
 
-    counts = {
-        name: gauge(name, doc, ["language"])
-        for name, doc in (
-            ("conversations", "Bot conversations that searched the knowledge base, by the day they started"),
-            ("conversations_answered", "Conversations with at least one answered search"),
-            ("self_service_resolved", "Conversations with an answer and a 'solved' verdict"),
-            ("handed_off", "Conversations handed to a person"),
-            ("conversations_unanswered", "Conversations none of whose searches was answered"),
-        )
-    }
-    rates = {
-        name: gauge(name, doc, ["language"])
-        for name, doc in (
-            ("self_service_ratio", "Self-service resolved / conversations with an answer"),
-            ("handoff_ratio", "Handed off / conversations"),
-            ("unanswered_ratio", "Unanswered conversations / conversations"),
-        )
-    }
+    conversations = gauge(
+        "conversations",
+        "Bot conversations with a customer question (a search) that started in the window, the denominator of "
+        "every outcome,",
+        ["language"],
+    )
+    outcomes = gauge(
+        "conversation_outcome",
+        "Conversations by outcome: confirmed (said solved), assumed (answered, nothing after it, no ticket "
+        "within 24 h), unresolved (no answer or not solved, no ticket within 24 h), handed_off (a ticket was "
+        "made), pending (less than 24 h, undecided)",
+        ["language", "outcome"],
+    )
+    shares = gauge(
+        "conversation_outcome_ratio", "Conversations of the outcome / conversations", ["language", "outcome"]
+    )
     for lang, f in sorted(by_lang.items()):
-        for name, value in (
-            ("conversations", f.conversations),
-            ("conversations_answered", f.answered),
-            ("self_service_resolved", f.solved),
-            ("handed_off", f.handed_off),
-            ("conversations_unanswered", f.unanswered),
-        ):
-            counts[name].add_metric([lang], value)
-        for name, rate in (
-            ("self_service_ratio", f.self_service_rate),
-            ("handoff_ratio", f.handoff_rate),
-            ("unanswered_ratio", f.unanswered_rate),
-        ):
-            if rate is not None:
-                rates[name].add_metric([lang], rate)
+        conversations.add_metric([lang], f.conversations)
+        for name in OUTCOMES:
+            outcomes.add_metric([lang, name], f.count(name))
+            if (share := f.share(name)) is not None:
+                shares.add_metric([lang, name], share)
     frt = gauge(
-        "first_response_seconds", "First response time of handoffs created, by the team routed to", ["team", "quantile"]
+        "first_response_seconds",
+        "Time to the first message the customer received from a person, of tickets created, by the team routed to",
+        ["team", "quantile"],
     )
-    res = gauge(
-        "resolution_seconds", "Resolution time of handoffs created, by the team routed to", ["team", "quantile"]
-    )
-    created = gauge("handoffs", "Handoffs created, by the team routed to", ["team"])
+    res = gauge("resolution_seconds", "Resolution time of tickets created, by the team routed to", ["team", "quantile"])
+    created = gauge("tickets_created", "Tickets created (every channel), by the team routed to", ["team"])
     for team, f in sorted(by_team.items()):
-        created.add_metric([team], f.handoffs)
+        created.add_metric([team], f.tickets)
         for q in (0.5, 0.9):
             if (first_response := f.first_response(q)) is not None:
                 frt.add_metric([team, str(q)], first_response)
             if (resolution := f.resolution(q)) is not None:
                 res.add_metric([team, str(q)], resolution)
-    sla_rate = gauge("sla_hit_ratio", "First responses within the promised time / those due", ["team", "priority"])
+    sla_rate = gauge(
+        "sla_hit_ratio", "First responses within the time promised at creation / those due", ["team", "priority"]
+    )
     sla_count = gauge(
-        "sla_first_responses", "Handoffs by SLA outcome (hit, missed, pending)", ["team", "priority", "outcome"]
+        "sla_first_responses", "Tickets by SLA outcome (hit, missed, pending)", ["team", "priority", "outcome"]
     )
     for cell in aggregate_sla(handoffs, now):
         if cell.rate is not None:
@@ -137,8 +128,9 @@ def compute(engine, now=None) -> list[GaugeMetricFamily]:
     for lang, n in sorted(langs.items()):
         unanswered.add_metric([lang], n)
     return [
-        *counts.values(),
-        *rates.values(),
+        conversations,
+        outcomes,
+        shares,
         created,
         frt,
         res,

@@ -23,10 +23,13 @@ from fastapi.responses import HTMLResponse, Response
 from helpdesk.db import utcnow
 from helpdesk.handoffs.access import may_see_reports
 from helpdesk.handoffs.models import PRIORITIES
-from helpdesk.i18n import DeskLanguage, desk_language, msg
+from helpdesk.i18n import N_, DeskLanguage, desk_language, msg
 from helpdesk.reports import charts
 from helpdesk.reports.queries import (
+    DECIDED_AFTER,
+    OUTCOME_NAMES,
     PERIODS,
+    SHOWN_OUTCOMES,
     TABLES,
     TOP_ARTICLES,
     Report,
@@ -43,6 +46,14 @@ RATE_TICKS = (0.0, 0.25, 0.5, 0.75, 1.0)  # 0 %, 25 %, ... 100 %
 # The tables' columns of words (wrapped, left-aligned); the others are figures (right-aligned, one line).
 TEXT_COLUMNS = frozenset({"title", "question", "closest article", "team", "priority", "languages"})
 LONG_TEXT = 120  # characters of a cell shown; the whole text is its tooltip
+# The outcomes' names in a chart's legend, short enough for one line of it.
+CHART_NAMES = {
+    "confirmed": N_("confirmed"),
+    "assumed": N_("assumed"),
+    "unresolved": N_("unresolved"),
+    "handed_off": N_("handed off"),
+    "pending": N_("too early"),
+}
 
 
 def parse_filter(request: Request, period: str, start: str, end: str, language: str, team: str) -> ReportFilter:
@@ -87,6 +98,7 @@ def build_charts(report: Report, lang: DeskLanguage) -> dict[str, Any]:
     ps = report.periods
     _ = lang.gettext
     period = lang.term("period", report.filter.period)
+    names = {key: _(name) for key, name in CHART_NAMES.items()}
 
     def rate(v: float) -> str:
         return lang.percent(v, digits=0)
@@ -106,25 +118,17 @@ def build_charts(report: Report, lang: DeskLanguage) -> dict[str, Any]:
     return {
         "volume": charts.bar_chart(
             "c-volume",
-            _("Conversations and handoffs per %(period)s", period=period),
+            _("Conversations by outcome per %(period)s", period=period),
             labels,
-            [
-                (_("conversations"), [p.conversations for p in ps]),
-                (_("with an answer"), [p.answered for p in ps]),
-                (_("handed off"), [p.handed_off for p in ps]),
-            ],
+            [(names[key], [p.count(key) for p in ps]) for key in SHOWN_OUTCOMES],
             value_text=count,
             lang=lang,
         ),
         "rates": charts.bar_chart(
             "c-rates",
-            _("Rates per %(period)s", period=period),
+            _("Outcomes per %(period)s, share of its conversations", period=period),
             labels,
-            [
-                (_("self-service"), [p.self_service_rate for p in ps]),
-                (_("handoff"), [p.handoff_rate for p in ps]),
-                (_("unanswered"), [p.unanswered_rate for p in ps]),
-            ],
+            [(names[key], [p.share(key) for p in ps]) for key in SHOWN_OUTCOMES if key != "pending"],
             value_text=rate,
             top=1.0,
             ticks=RATE_TICKS,
@@ -203,9 +207,8 @@ async def reports_page(
     try:
         flt = parse_filter(request, period, start, end, language, team)
     except ReportError as exc:
-        return render(
-            request, "reports.html", status.HTTP_400_BAD_REQUEST, error=lang.problem(exc), report=None, **context
-        )
+        problem = lang.problem(exc)
+        return render(request, "reports.html", status.HTTP_400_BAD_REQUEST, error=problem, report=None, **context)
     report = await run_in_threadpool(
         compute_report, request.app.state.engine, flt, request.app.state.routing.tz, article_titles(request)
     )
@@ -221,6 +224,8 @@ async def reports_page(
         charts=build_charts(report, lang),
         query=query,
         total=report.total,
+        outcomes=[(key, lang.gettext(OUTCOME_NAMES[key])) for key in SHOWN_OUTCOMES],
+        decided_hours=round(DECIDED_AFTER.total_seconds() / 3600),
         text_columns={lang.gettext(c) for c in TEXT_COLUMNS},
         long_text=LONG_TEXT,
         error=None,

@@ -7,20 +7,27 @@ the routing file's time zone, which SQLite and PostgreSQL cannot bucket alike.
 
 Definitions (docs/operators.md, "Reports"):
 
-- a *conversation* is a bot conversation that searched the knowledge base
-  (``report_conversations``), counted in the period it started;
-- *with an answer*: at least one of its searches was answered; *self-service
-  resolved* = conversations with a "solved" verdict / conversations with an answer;
-- *handoff rate* = conversations handed to a person / conversations;
-  *unanswered rate* = conversations none of whose searches was answered / conversations;
-- *first response*: the first action of a person on a handoff after its creation (claim, note,
-  live message, escalation, resolution), minus its creation; *resolution*: its "resolved"
-  event minus its creation; both as median and 90th percentile (nearest rank), by the period
-  the handoff was created in, for the team it was routed to;
-- *SLA hit*: the first response came no later than the time promised to the customer
-  (``due_at``; ``sla_due_at`` equals it until an escalation, which is itself a response);
-  *missed*: later, or still none and past due; *pending*: none yet and not yet due
-  (not counted in the rate);
+- a *conversation* is a bot conversation with a customer question: one that searched the knowledge
+  base (``report_conversations``), counted in the period it started. It is the one denominator of
+  the four outcomes, which split it without overlap, each decided in this order:
+  *handed off*: a ticket was made in the conversation (whenever it was made);
+  *confirmed*: the customer said "solved" to an answer;
+  *assumed*: the customer's last question got an answer, no "not solved" came after it, and
+  24 hours passed after the conversation's last question or verdict without a ticket;
+  *unresolved without a ticket*: 24 hours passed without a ticket, and the last question got no
+  answer or the customer said "not solved" after the last answer;
+  a conversation none of these fits yet (its last question or verdict less than 24 hours ago, no
+  ticket, no "solved") is *too early to tell*;
+- *tickets created*: tickets created in the period (every channel), for the team they were routed to;
+- *first response*: the first message the customer received from a person (an agent's reply in
+  the live chat or by e-mail; never a claim, a note, an escalation or a reassignment), minus the
+  ticket's creation; *resolution*: its "resolved" event minus its creation; both as median and
+  90th percentile (nearest rank), by the period the ticket was created in, for the team it was
+  routed to;
+- *SLA hit*: the first response came no later than the time promised to the customer when the
+  ticket was created (``due_at``; a later time told after a move to another team does not move
+  it); *missed*: later, or still none and past due; *pending*: none yet and not yet due (not
+  counted in the rate);
 - *open backlog*: tickets not resolved now, by age, for the team holding them now;
 - per article: *shown* = conversations the service answered with it, *solved* / *not solved*
   = those conversations' verdicts on it;
@@ -44,17 +51,16 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, and_, exists, func, or_, select
+from sqlalchemy import Engine, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from helpdesk.db import as_utc, utcnow
 from helpdesk.feedback.gaps import group_exact
 from helpdesk.feedback.models import ArticleFeedback, UnansweredSearch
 from helpdesk.feedback.store import UnansweredRow
-from helpdesk.handoffs.models import PRIORITIES, Handoff, HandoffEvent
+from helpdesk.handoffs.models import PRIORITIES, Handoff, HandoffEvent, TranscriptMessage
 from helpdesk.handoffs.store import OPEN_STATUSES
 from helpdesk.i18n import N_, DeskLanguage, Text, english, msg, term
-from helpdesk.incidents.links import TICKET_LINKED, TICKET_UNLINKED
 from helpdesk.incidents.models import Incident, IncidentConversation, IncidentSubscription
 from helpdesk.reports.activity import ReportArticleView, ReportConversation
 
@@ -91,9 +97,8 @@ class ReportFilter:
                 msg("period must be one of %(known)s, not %(period)r", known=", ".join(PERIODS), period=self.period)
             )
         if self.end < self.start:
-            raise ReportError(
-                msg("the range ends (%(end)s) before it starts (%(start)s)", end=self.end, start=self.start)
-            )
+            ends = msg("the range ends (%(end)s) before it starts (%(start)s)", end=self.end, start=self.start)
+            raise ReportError(ends)
         if (self.end - self.start).days + 1 > MAX_DAYS:
             raise ReportError(msg("a report covers at most %(days)s days", days=MAX_DAYS))
 
@@ -132,13 +137,49 @@ def ratio(part: int, whole: int) -> float | None:
 
 
 # -- facts ---------------------------------------------------------------------------------------
+# The outcomes of a conversation, in the order they are decided (``outcome``); the first four are the
+# report's resolution figures, the last is the share not decided yet.
+OUTCOMES = ("handed_off", "confirmed", "assumed", "unresolved", "pending")
+OUTCOME_NAMES = {  # English; the page translates them
+    "confirmed": N_("confirmed solved"),
+    "assumed": N_("assumed solved"),
+    "unresolved": N_("unresolved without ticket"),
+    "handed_off": N_("handed off"),
+    "pending": N_("too early to tell"),
+}
+SHOWN_OUTCOMES = ("confirmed", "assumed", "unresolved", "handed_off", "pending")  # the order on the page
+DECIDED_AFTER = timedelta(hours=24)  # no ticket this long after the last question or verdict: the customer left
+
+
 @dataclass(frozen=True)
 class ConversationFact:
     started_at: datetime
     language: str
-    answered: bool
-    solved: bool
-    handed_off: bool
+    outcome: str  # one of OUTCOMES
+
+
+def outcome(
+    handed_off: bool,
+    solved: bool,
+    last_search_at: datetime,
+    last_answered_at: datetime | None,
+    last_verdict_at: datetime | None,
+    last_not_solved_at: datetime | None,
+    now: datetime,
+) -> str:
+    """The outcome of one conversation at ``now`` (the module's definitions, in their order)."""
+    if handed_off:
+        return "handed_off"
+    if solved:
+        return "confirmed"
+    last = max(last_search_at, last_verdict_at) if last_verdict_at else last_search_at
+    if now - last < DECIDED_AFTER:
+        return "pending"
+    if last_answered_at is None or last_answered_at < last_search_at:
+        return "unresolved"  # the last question got no answer
+    if last_not_solved_at is not None and last_not_solved_at >= last_answered_at:
+        return "unresolved"  # "not solved" to the last answer
+    return "assumed"
 
 
 @dataclass(frozen=True)
@@ -157,36 +198,58 @@ def _session(engine: Engine) -> Session:
 
 
 def fetch_conversations(
-    engine: Engine, begin: datetime, end: datetime, language: str | None = None
+    engine: Engine, begin: datetime, end: datetime, language: str | None = None, now: datetime | None = None
 ) -> list[ConversationFact]:
+    now = now or utcnow()
     conv = ReportConversation
-    solved = exists().where(ArticleFeedback.conversation_id == conv.conversation_id, ArticleFeedback.helpful.is_(True))
+    feedback = ArticleFeedback
+    mine = feedback.conversation_id == conv.conversation_id
+
+    def latest(*where) -> Any:
+        return select(func.max(feedback.updated_at)).where(mine, *where).correlate(conv).scalar_subquery()
+
+    solved = exists().where(mine, feedback.helpful.is_(True))
     handed = exists().where(Handoff.conversation_id == conv.conversation_id)
-    query = select(conv.started_at, conv.language, conv.answered, solved, handed).where(
-        conv.started_at >= begin, conv.started_at < end
-    )
+    query = select(
+        conv.started_at,
+        conv.language,
+        conv.last_search_at,
+        conv.last_answered_at,
+        solved,
+        handed,
+        latest(),
+        latest(feedback.helpful.is_(False)),
+    ).where(conv.started_at >= begin, conv.started_at < end)
     if language:
         query = query.where(conv.language == language)
     with _session(engine) as s:
         return [
-            ConversationFact(as_utc(at), lang, answered > 0, bool(ok), bool(h))
-            for at, lang, answered, ok, h in s.execute(query)
+            ConversationFact(
+                as_utc(at),
+                lang,
+                outcome(bool(h), bool(ok), as_utc(last), as_utc(answered), as_utc(verdict), as_utc(not_solved), now),
+            )
+            for at, lang, last, answered, ok, h, verdict, not_solved in s.execute(query)
         ]
 
 
-def _first_event(action_filter) -> Any:
-    return (
-        select(func.min(HandoffEvent.at))
-        .where(HandoffEvent.handoff_id == Handoff.id, action_filter)
+def fetch_handoffs(engine: Engine, begin: datetime, end: datetime) -> list[HandoffFact]:
+    first_response = (
+        select(func.min(TranscriptMessage.sent_at))
+        .where(
+            TranscriptMessage.handoff_id == Handoff.id,
+            TranscriptMessage.sender == "agent",
+            TranscriptMessage.sent_at >= Handoff.created_at,
+        )
         .correlate(Handoff)
         .scalar_subquery()
     )
-
-
-def fetch_handoffs(engine: Engine, begin: datetime, end: datetime) -> list[HandoffFact]:
-    not_responses = ("created", TICKET_LINKED, TICKET_UNLINKED)
-    first_response = _first_event(and_(HandoffEvent.actor != "bot", HandoffEvent.action.not_in(not_responses)))
-    resolved = _first_event(HandoffEvent.action == "resolved")
+    resolved = (
+        select(func.min(HandoffEvent.at))
+        .where(HandoffEvent.handoff_id == Handoff.id, HandoffEvent.action == "resolved")
+        .correlate(Handoff)
+        .scalar_subquery()
+    )
     routed_to = (
         select(HandoffEvent.to_team)
         .where(HandoffEvent.handoff_id == Handoff.id, HandoffEvent.action == "created")
@@ -344,27 +407,19 @@ def fetch_deflections(
 @dataclass
 class PeriodFigures:
     label: str
-    conversations: int = 0
-    answered: int = 0
-    solved: int = 0
-    handed_off: int = 0
-    unanswered: int = 0
-    handoffs: int = 0
+    conversations: int = 0  # the denominator of every outcome
+    outcomes: Counter[str] = field(default_factory=Counter)  # outcome -> conversations
+    tickets: int = 0  # tickets created in the period
     deflections: int = 0  # conversations told of a known incident without a ticket
     first_responses: list[float] = field(default_factory=list, repr=False)  # seconds
     resolutions: list[float] = field(default_factory=list, repr=False)
 
-    @property
-    def self_service_rate(self) -> float | None:
-        return ratio(self.solved, self.answered)
+    def count(self, name: str) -> int:
+        return self.outcomes[name]
 
-    @property
-    def handoff_rate(self) -> float | None:
-        return ratio(self.handed_off, self.conversations)
-
-    @property
-    def unanswered_rate(self) -> float | None:
-        return ratio(self.unanswered, self.conversations)
+    def share(self, name: str) -> float | None:
+        """The outcome's conversations / the period's conversations."""
+        return ratio(self.outcomes[name], self.conversations)
 
     def first_response(self, share: float) -> float | None:
         return percentile(self.first_responses, share)
@@ -374,13 +429,10 @@ class PeriodFigures:
 
     def add_conversation(self, fact: ConversationFact) -> None:
         self.conversations += 1
-        self.answered += fact.answered
-        self.solved += fact.answered and fact.solved
-        self.handed_off += fact.handed_off
-        self.unanswered += not fact.answered
+        self.outcomes[fact.outcome] += 1
 
     def add_handoff(self, fact: HandoffFact) -> None:
-        self.handoffs += 1
+        self.tickets += 1
         if fact.first_response_at is not None:
             self.first_responses.append((fact.first_response_at - fact.created_at).total_seconds())
         if fact.resolved_at is not None:
@@ -477,7 +529,7 @@ def compute_report(
 
     periods = {bucket: PeriodFigures(flt.label(bucket)) for bucket in flt.buckets()}
     total = PeriodFigures("total")
-    for fact in fetch_conversations(engine, begin, end, flt.language):
+    for fact in fetch_conversations(engine, begin, end, flt.language, now):
         periods[local_bucket(fact.started_at)].add_conversation(fact)
         total.add_conversation(fact)
     handoffs = [
@@ -540,48 +592,34 @@ def _table(report: Report, name: str, raw: bool, lang: DeskLanguage) -> tuple[li
     say = (lambda word: word) if raw else lang.say
     if name == "overview":
         unit = " (s)" if raw else ""
-        headers = [
-            N_("period"),
-            N_("conversations"),
-            N_("with an answer"),
-            N_("self-service resolved"),
-            N_("self-service rate"),
-            N_("handed off"),
-            N_("handoff rate"),
-            N_("unanswered"),
-            N_("unanswered rate"),
-            N_("handoffs"),
+        headers: list[str] = [N_("period"), N_("conversations")]
+        for key in SHOWN_OUTCOMES:
+            outcome_name = msg(OUTCOME_NAMES[key])
+            headers += [outcome_name, msg("%(outcome)s share", outcome=outcome_name)]
+        headers += [
+            N_("tickets created"),
             N_("first response median") + unit,
             N_("first response p90") + unit,
             N_("resolution median") + unit,
             N_("resolution p90") + unit,
             N_("incident deflections"),
         ]
-        labels = (
-            [p.label for p in report.periods]
-            if raw
-            else [period_label(report, b, lang) for b in report.filter.buckets()]
-        )
-        rows = [
-            [
-                label,
-                p.conversations,
-                p.answered,
-                p.solved,
-                pct(p.self_service_rate),
-                p.handed_off,
-                pct(p.handoff_rate),
-                p.unanswered,
-                pct(p.unanswered_rate),
-                p.handoffs,
+        buckets = report.filter.buckets()
+        labels = [p.label for p in report.periods] if raw else [period_label(report, b, lang) for b in buckets]
+        rows = []
+        for label, p in zip([*labels, say(msg("total"))], [*report.periods, report.total], strict=True):
+            row: list[Any] = [label, p.conversations]
+            for key in SHOWN_OUTCOMES:
+                row += [p.count(key), pct(p.share(key))]
+            row += [
+                p.tickets,
                 secs(p.first_response(0.5)),
                 secs(p.first_response(0.9)),
                 secs(p.resolution(0.5)),
                 secs(p.resolution(0.9)),
                 p.deflections,
             ]
-            for label, p in zip([*labels, say(msg("total"))], [*report.periods, report.total], strict=True)
-        ]
+            rows.append(row)
         return headers, rows
     if name == "sla":
         return (

@@ -32,6 +32,7 @@ import functools
 import json
 import os
 import shutil
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -131,8 +132,10 @@ class LanguageIndex:
     # By unit row: its article's position; by position: the article's id and first/end row
     # (the ranking gathers its candidates' rows with array operations, not per article).
     unit_article: np.ndarray = field(init=False)
-    # Corrects a customer's misspellings towards this KB's words (spelling.py), made on first use.
+    # Corrects a customer's misspellings towards this KB's words (spelling.py), made on first use,
+    # once: concurrent first searches wait for it under the lock.
     _speller: Speller | None = field(init=False, default=None)
+    _speller_lock: threading.Lock = field(init=False, default_factory=threading.Lock, repr=False, compare=False)
     article_ids: list[str] = field(init=False)
     article_starts: np.ndarray = field(init=False)
     article_ends: np.ndarray = field(init=False)
@@ -158,7 +161,9 @@ class LanguageIndex:
     @property
     def speller(self) -> Speller:
         if self._speller is None:
-            self._speller = Speller(self.lang, (u.text for u in self.units))
+            with self._speller_lock:
+                if self._speller is None:
+                    self._speller = Speller(self.lang, (u.text for u in self.units))
         return self._speller
 
     def mean_scores(self, article_ids: list[str], query_vector: np.ndarray) -> np.ndarray:

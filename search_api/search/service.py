@@ -33,6 +33,7 @@ from search_api.search.intents import intent_scores
 from search_api.search.language import query_language
 from search_api.search.message import searched_text
 from search_api.search.ranking import rank_articles
+from search_api.search.spelling import dictionary
 from search_api.settings import SearchSettings
 
 log = logging.getLogger(__name__)
@@ -150,10 +151,13 @@ class SearchService:
         return service
 
     def warm_up(self) -> None:
-        """One query per language at start-up: the first encode of a model takes seconds
-        (lazy initialisation), which a customer's first question must not pay for."""
-        for lang in self.index.languages:
+        """One query per language at start-up, and its speller with the language's dictionary:
+        the first encode of a model and the first load of a dictionary take seconds, which a
+        customer's first question must not pay for."""
+        for lang, language_index in self.index.languages.items():
             self.search("warm-up", lang=lang, top_k=1)
+            speller = language_index.speller  # made now, not on a customer's first question
+            dictionary(speller.lang)
 
     @classmethod
     def build(cls, settings: SearchSettings, progress: bool = False) -> BuildReport:

@@ -20,8 +20,8 @@ Codes and numbers ("off-3022", "192.168.178.1") are never touched.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable
-from functools import cache
 
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
@@ -42,14 +42,26 @@ def fold(word: str) -> str:
     return word.translate(_FOLD)
 
 
-@cache
+_dictionaries: dict[str, frozenset[str]] = {}
+_dictionaries_lock = threading.Lock()
+
+
 def dictionary(lang: str) -> frozenset[str]:
-    """The language's dictionary words, lower-cased (empty for a language without one)."""
+    """The language's dictionary words, lower-cased (empty for a language without one).
+
+    Loaded once per process (the German one takes a second or more): under a lock, so that
+    customers whose first questions arrive together wait for one load instead of each
+    loading it at once and all of them running into the bot's timeout."""
     if lang not in DICTIONARY_LANGUAGES:
         return frozenset()
-    from spellchecker import SpellChecker
+    if lang not in _dictionaries:
+        with _dictionaries_lock:
+            if lang not in _dictionaries:
+                from spellchecker import SpellChecker
 
-    return frozenset(SpellChecker(language=lang, distance=1).word_frequency.dictionary)
+                words = SpellChecker(language=lang, distance=1).word_frequency.dictionary
+                _dictionaries[lang] = frozenset(words)
+    return _dictionaries[lang]
 
 
 class Speller:

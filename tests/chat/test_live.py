@@ -171,7 +171,9 @@ def test_live_chat_from_waiting_to_closed(server):
     # Closing resolves the ticket; without a Rasa token the bot cannot be told, and the agent is told so.
     closed = agent.post(f"/agent/handoffs/{ticket}/live/close", data={"csrf_token": csrf, "note": ""})
     assert closed.status_code == 303
-    assert "the+bot+could+not+be+told" in closed.headers["location"]
+    assert closed.headers["location"].endswith("&bot=untold#live")
+    told = agent.get(closed.headers["location"].split("#")[0]).text
+    assert "Done: chat closed and ticket resolved; the bot could not be told, so it stays silent in this chat." in told
     detail = agent.get(f"/agent/api/handoffs/{ticket}")  # session cookie is not an API credential
     assert detail.status_code == 401
     store_view = agent.get(f"/agent/handoffs/{ticket}").text
@@ -310,7 +312,15 @@ def test_chat_page_shows_the_ticket_and_the_live_messages(server, new_page):
     page.reload()  # the live part survives a reload too
     page.locator(".msg-agent").last.wait_for()
     assert page.locator(".msg-agent").count() == 1 and page.locator(".msg-user").count() == 1
-    agent.post(f"/agent/handoffs/{ticket}/live/close", data={"csrf_token": csrf, "note": "done"})
+    # An escalation moves the time of the answer: the customer, still in the chat, reads the new one there.
+    server.app.state.handoffs.create_agent("erik", "Erik Expert", ["network", "experts"], "erik-password-1")
+    expert, expert_csrf = agent_client(server, "erik", "erik-password-1")
+    expert.post(f"/agent/handoffs/{ticket}/escalate", data={"csrf_token": expert_csrf, "reason": "needs experts"})
+    notice = page.locator(".msg-system").filter(has_text=f"Your ticket {ticket} is now with our expert team.")
+    notice.wait_for(timeout=10_000)
+    told = conversation(server, key)["ticket"]["expected_response"]["text"]["en"]
+    assert notice.inner_text().endswith(f"New expected response: {told}.")
+    expert.post(f"/agent/handoffs/{ticket}/live/close", data={"csrf_token": expert_csrf, "note": "done"})
     page.locator(".msg-system").filter(has_text="closed the conversation").wait_for(timeout=10_000)
     assert banner.is_hidden()
 

@@ -11,7 +11,9 @@ the same programs, each on a free port and with its own database and tokens:
 - the web service (``helpdesk serve``) on the starter KB in ``kb/articles``, with an
   index built into ``var/e2e/index`` (incremental: only the first run embeds
   every article) and an SQLite handoff store in a temporary directory;
-- one agent account, made with ``helpdesk create-agent``.
+- one agent account, made with ``helpdesk create-agent``;
+- an SMTP receiver (aiosmtpd) that takes every mail the web service sends
+  (``Stack.mail``).
 
 Each process writes its log to ``test-artifacts/e2e/logs``; a process that
 dies or does not become ready fails the run with its last log lines.
@@ -33,6 +35,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from aiosmtpd.controller import Controller
 
 from scripts.ports import free_port
 
@@ -193,6 +196,23 @@ def newest_model() -> Path:
     return models[-1]
 
 
+class Mailbox:
+    """The SMTP receiver's mails, as aiosmtpd's envelopes (``mail_from``, ``rcpt_tos``, ``content``)."""
+
+    def __init__(self):
+        self.envelopes: list = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            self.envelopes.append(envelope)
+        return "250 Message accepted for delivery"
+
+    def received(self) -> list:
+        with self.lock:
+            return list(self.envelopes)
+
+
 @dataclass
 class Stack:
     search_url: str
@@ -203,6 +223,8 @@ class Stack:
     tmp: Path
     proxy: TcpProxy
     processes: dict
+    env: dict[str, str]  # the environment the services run with (for the ``helpdesk`` commands of a test)
+    mail: Mailbox
 
 
 @pytest.fixture(scope="session")
@@ -216,6 +238,9 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
     rasa_token, service_token = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
     database_url = f"sqlite:///{tmp / 'handoffs.db'}"
     proxy = TcpProxy(rasa_port)  # the browser reaches Rasa through it
+    mail, smtp_port = Mailbox(), free_port()
+    smtp = Controller(mail, hostname="127.0.0.1", port=smtp_port)
+    smtp.start()
     env = {
         **os.environ,
         "HELPDESK_SECRETS_FILE": str(tmp / "no-secrets.env"),  # this run's tokens only, not var/secrets.env
@@ -229,6 +254,9 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
         "HELPDESK_RASA_TOKEN": rasa_token,
         "HELPDESK_RASA_PUBLIC_URL": f"http://127.0.0.1:{proxy.port}",
         "HELPDESK_SEARCH_URL": search_url,
+        "HELPDESK_SMTP_HOST": "127.0.0.1",
+        "HELPDESK_SMTP_PORT": str(smtp_port),
+        "HELPDESK_SMTP_FROM": "support@nordwind.example",
         # read by bot/endpoints.yml: the action server, conversations in SQLite, locks in memory
         "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{actions_port}/webhook",
         "RASA_TRACKER_STORE_URL": f"sqlite:///{tmp / 'rasa-trackers.db'}",
@@ -305,9 +333,12 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
             tmp,
             proxy,
             {process.name: process for process in processes},
+            env,
+            mail,
         )
     finally:
         proxy.close()
+        smtp.stop()
         for process in reversed(processes):
             process.stop()
 

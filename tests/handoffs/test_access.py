@@ -77,6 +77,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/agent/api/handoffs/{ticket_id}/notes"): "api_ticket",
     ("POST", "/agent/api/handoffs/{ticket_id}/resolve"): "api_ticket",
     ("POST", "/agent/api/handoffs/{ticket_id}/escalate"): "api_ticket",
+    ("POST", "/agent/api/handoffs/{ticket_id}/reassign"): "api_ticket",  # to the ticket's own team here: 409
     ("GET", "/agent/api/handoffs/{ticket_id}/suggestions"): "api_ticket",
     ("GET", "/agent/api/admin/agents"): "api_admin",
     ("POST", "/agent/api/admin/agents"): "api_admin",
@@ -99,6 +100,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/agent/handoffs/{ticket_id}/resolve"): "page_ticket",
     ("POST", "/agent/handoffs/{ticket_id}/incident"): "page_ticket",  # links it to the desk's network incident
     ("POST", "/agent/handoffs/{ticket_id}/escalate"): "page_ticket",
+    ("POST", "/agent/handoffs/{ticket_id}/reassign"): "page_ticket",  # without a team: 422
     ("GET", "/agent/reports"): "page_reports",
     ("GET", "/agent/reports/{name}.csv"): "page_reports",
     ("POST", "/agent/handoffs/{ticket_id}/draft"): "page_ticket",  # a resolved ticket only (else 409)
@@ -174,8 +176,8 @@ class Desk:
         assert declared.status_code == 201, declared.text
         self.incident_id = str(declared.json()["id"])  # a network incident, for the link form
 
-    def ticket(self, category: str = "network", channel: str = "web-chat") -> tuple[str, str]:
-        payload = handoff_payload(category=category)
+    def ticket(self, category: str = "network", channel: str = "web-chat", urgency: str = "high") -> tuple[str, str]:
+        payload = handoff_payload(category=category, urgency=urgency)
         payload["conversation_id"] = secrets.token_hex(16)  # a web chat's session id
         payload["channel"] = channel
         body = self.client.post("/handoffs", json=payload, headers=SERVICE).json()
@@ -198,6 +200,7 @@ class Desk:
                 "notes": {"text": "a note"},
                 "resolve": {"note": "done"},
                 "escalate": {"reason": "needs experts"},
+                "reassign": {"reason": "belongs to network", "team": "network"},
             }.get(url.rsplit("/", 1)[-1])
             return self.client.request(method, url, headers=headers, json=body)
         self.as_(role)
@@ -293,18 +296,22 @@ def test_nobody_gets_nothing(desk, route):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_lists_and_list_stream_show_only_the_callers_teams(desk, role):
-    network, _ = desk.ticket("network")
-    billing, _ = desk.ticket("billing")
+    # Critical, and the lists sorted by priority: on top of the module's many tickets, whatever their number.
+    network, _ = desk.ticket("network", urgency="critical")
+    billing, _ = desk.ticket("billing", urgency="critical")
     visible = {"own_agent": {network}, "other_agent": {billing}}.get(role, {network, billing})
     hidden = {network, billing} - visible
     desk.as_(role)
-    page = desk.client.get("/agent").text
-    page_team = desk.client.get("/agent", params={"team": "network"}).text
+    first = {"sort": "priority"}
+    page = desk.client.get("/agent", params=first).text
+    page_team = desk.client.get("/agent", params={**first, "team": "network"}).text
     with desk.client.stream("GET", "/agent/events") as response:
         stream = response.read().decode()
     desk.client.cookies.clear()
-    api = desk.client.get("/agent/api/handoffs", headers=desk.tokens[role]).text
-    api_team = desk.client.get("/agent/api/handoffs", params={"team": "network"}, headers=desk.tokens[role]).text
+    api = desk.client.get("/agent/api/handoffs", params=first, headers=desk.tokens[role]).text
+    api_team = desk.client.get(
+        "/agent/api/handoffs", params={**first, "team": "network"}, headers=desk.tokens[role]
+    ).text
     api_search = desk.client.get("/agent/api/handoffs", params={"q": network}, headers=desk.tokens[role]).text
     for text in (page, stream, api):
         assert all(t in text for t in visible) and not any(t in text for t in hidden), role
@@ -344,23 +351,38 @@ def test_only_a_supervisor_reassigns_and_a_token_follows_its_agents_role(desk):
     ticket, _ = desk.ticket("network")
     store = desk.client.app.state.handoffs
     moved = desk.client.post(
-        f"/agent/api/handoffs/{ticket}/escalate",
+        f"/agent/api/handoffs/{ticket}/reassign",
         json={"reason": "x", "team": "billing"},
         headers=desk.tokens["own_agent"],
     )
     assert moved.status_code == 403 and store.get(ticket)["team"] == "network"
     desk.as_("own_agent")
     form = desk.client.post(
-        f"/agent/handoffs/{ticket}/escalate",
+        f"/agent/handoffs/{ticket}/reassign",
         data={"csrf_token": desk.csrf["own_agent"], "reason": "x", "team": "billing"},
     )
     assert form.status_code == 403 and store.get(ticket)["team"] == "network"
-    moved = desk.client.post(
+    # Escalation goes to the expert team only; another team is a reassignment.
+    sideways = desk.client.post(
         f"/agent/api/handoffs/{ticket}/escalate",
         json={"reason": "x", "team": "billing"},
         headers=desk.tokens["supervisor"],
     )
+    assert sideways.status_code == 422 and "reassign" in sideways.json()["detail"]
+    experts = desk.client.post(
+        f"/agent/api/handoffs/{ticket}/reassign",
+        json={"reason": "x", "team": "experts"},
+        headers=desk.tokens["supervisor"],
+    )
+    assert experts.status_code == 422 and "escalate" in experts.json()["detail"]
+    assert store.get(ticket)["team"] == "network"
+    moved = desk.client.post(
+        f"/agent/api/handoffs/{ticket}/reassign",
+        json={"reason": "x", "team": "billing"},
+        headers=desk.tokens["supervisor"],
+    )
     assert moved.status_code == 200 and store.get(ticket)["team"] == "billing"
+    assert (moved.json()["status"], moved.json()["assignee"]) == ("new", None)
     # Now the billing agent sees it and the network agent does not, with the same tokens as before.
     assert desk.client.get(f"/agent/api/handoffs/{ticket}", headers=desk.tokens["other_agent"]).status_code == 200
     assert desk.client.get(f"/agent/api/handoffs/{ticket}", headers=desk.tokens["own_agent"]).status_code == 404

@@ -78,8 +78,10 @@ def test_agent_logs_in_claims_notes_escalates_and_resolves(server, receivers, pa
     page.click("button[name=escalate]")
     assert page.locator("h1 .status").inner_text() == "escalated"
     assert "experts" in page.locator("#history").inner_text()
-    assert wait_for(lambda: len(webhook.delivered()) == 2 and len(collector.messages) == 2)
-    assert collector.messages[1].rcpt_tos == ["experts@helpdesk.example"]
+    # The expert team is told, and the customer (not in a live chat) gets the experts' later time by mail.
+    assert wait_for(lambda: len(webhook.delivered()) == 2 and len(collector.messages) == 3)
+    assert sorted(m.rcpt_tos[0] for m in collector.messages[1:]) == ["erika@example.org", "experts@helpdesk.example"]
+    assert "customer told" in page.locator("#history").inner_text()
     page.fill("textarea[name=note]", "Port am DSLAM neu geschaltet")
     page.click("button[name=resolve]")
     assert page.locator("h1 .status").inner_text() == "resolved"
@@ -92,6 +94,7 @@ def test_agent_logs_in_claims_notes_escalates_and_resolves(server, receivers, pa
         ("anna", "claimed"),
         ("anna", "note"),
         ("anna", "escalated"),
+        ("desk", "customer_told"),
         ("anna", "resolved"),
     ]
     assert dialogs == []

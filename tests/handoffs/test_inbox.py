@@ -107,11 +107,12 @@ def test_forms_claim_note_escalate_resolve_and_refuse_forged_tokens(client):
     assert claimed.status_code == 200 and "Done: claimed" in claimed.text
     assert client.post(f"{url}/note", data={"csrf_token": token, "text": "   "}).status_code == 422
     client.post(f"{url}/note", data={"csrf_token": token, "text": "Kunde zurückgerufen <b>"})
-    unknown = client.post(f"{url}/escalate", data={"csrf_token": token, "reason": "x", "team": "plumbing"})
+    unknown = client.post(f"{url}/reassign", data={"csrf_token": token, "reason": "x", "team": "plumbing"})
     assert unknown.status_code == 422 and "unknown team" in unknown.text
     assert client.app.state.handoffs.get(ticket)["team"] == "network"
-    client.post(f"{url}/escalate", data={"csrf_token": token, "reason": "braucht Experten", "team": "experts"})
-    # The expert team's target lies after the response time promised to the customer: shown as late.
+    client.post(f"{url}/escalate", data={"csrf_token": token, "reason": "braucht Experten"})
+    # The expert team's target lies after the response time promised to the customer, and the customer
+    # could not be told (no live chat, no SMTP server): shown as late.
     escalated = client.app.state.handoffs.get(ticket)
     assert escalated["sla_due_at"] > escalated["due_at"]
     countdown = re.search(r'<span class="(\w+)">(due in [^<]*)</span>', client.get(url).text)
@@ -122,7 +123,14 @@ def test_forms_claim_note_escalate_resolve_and_refuse_forged_tokens(client):
     assert "Kunde zurückgerufen &lt;b&gt;" in resolved.text
     stored = client.app.state.handoffs.get(ticket)
     assert (stored["status"], stored["team"], stored["assignee"]) == ("resolved", "experts", "anna")
-    assert [e["action"] for e in stored["events"]] == ["created", "claimed", "note", "escalated", "resolved"]
+    assert [e["action"] for e in stored["events"]] == [
+        "created",
+        "claimed",
+        "note",
+        "escalated",
+        "customer_told",
+        "resolved",
+    ]
 
     logout = client.post("/agent/logout", data={"csrf_token": token}, follow_redirects=False)
     assert logout.status_code == 303

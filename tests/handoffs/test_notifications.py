@@ -54,17 +54,23 @@ def test_new_and_escalated_handoffs_reach_webhook_and_team_mailbox(make_client, 
     store.create_agent("anna", "Anna", ["network", "experts"], "a long enough password")  # follows it up
     headers = {"Authorization": f"Bearer {store.create_token('anna', 't')}"}
     client.post(f"/agent/api/handoffs/{ticket}/escalate", json={"reason": "needs the experts"}, headers=headers)
-    assert wait_for(lambda: len(receiver.delivered()) == 2 and len(collector.messages) == 2)
+    # The experts' team and, since their response time is later than promised, the customer.
+    assert wait_for(lambda: len(receiver.delivered()) == 2 and len(collector.messages) == 3)
     assert json.loads(receiver.delivered()[1][1])["event"] == "handoff.escalated"
-    assert collector.messages[1].rcpt_tos == ["experts@helpdesk.example"]
-    escalated_mail = message_from_bytes(collector.messages[1].content, policy=email_policy)
+    by_recipient = {tuple(m.rcpt_tos): m for m in collector.messages[1:]}
+    assert set(by_recipient) == {("experts@helpdesk.example",), ("erika@example.org",)}
+    escalated_mail = message_from_bytes(by_recipient[("experts@helpdesk.example",)].content, policy=email_policy)
     assert "Escalated" in escalated_mail["Subject"] and "needs the experts" in escalated_mail.get_content()
+    notice = message_from_bytes(by_recipient[("erika@example.org",)].content, policy=email_policy)
+    assert ticket in notice["Subject"] and notice["Auto-Submitted"] == "auto-replied"
+    assert f"Ihr Ticket {ticket} liegt jetzt bei unserem Expertenteam" in notice.get_content()
     log = client.get(f"/agent/api/handoffs/{ticket}", headers=headers).json()["notifications"]
     assert sorted((n["event"], n["channel"], n["state"], n["attempts"]) for n in log) == [
         ("handoff.escalated", "email", "delivered", 1),
         ("handoff.escalated", "webhook", "delivered", 1),
         ("handoff.new", "email", "delivered", 1),
         ("handoff.new", "webhook", "delivered", 1),
+        ("mail.response-time", "mail", "delivered", 1),
     ]
 
 

@@ -315,3 +315,53 @@ def test_a_german_agent_and_an_english_supervisor_each_read_the_desk_in_their_la
     assert re.search(r"erstellt (Mo|Di|Mi|Do|Fr|Sa|So)\., \d{1,2}\. ", english.content())
     assert app.state.handoffs.authenticate("sue", PASSWORD).language == "de"
     assert errors == []
+
+
+@pytest.fixture
+def night(make_settings, closed_routing):
+    """The desk on a holiday: urgent tickets go to on-call, the others wait for their team."""
+    app = create_app(
+        dataclasses.replace(make_settings(routing_file=closed_routing), public_base_url="http://127.0.0.1")
+    )
+    with running(app) as base:
+        app.state.handoffs.create_agent("anna", "Anna Agent", ["network"], PASSWORD)
+        app.state.handoffs.create_agent("sue", "Sue Supervisor", [], PASSWORD, "supervisor")
+        yield app, base
+
+
+def test_reassignment_and_where_the_teams_tickets_went(night, browser):
+    """A supervisor reassigns a network ticket to billing with the workspace's own form (not an escalation);
+    the network agent's inbox then names it and the urgent ticket on-call took, with why, and axe-core finds
+    no serious violation on either page."""
+    app, base = night
+    urgent = post(base, urgency="critical")
+    waiting = post(base, urgency="low")
+    assert app.state.handoffs.get(urgent)["team"] == "on-call"
+    errors: list[str] = []
+    page = new_page(browser, errors)
+    log_in(page, base, "sue")
+    page.goto(f"{base}/agent/handoffs/{waiting}")
+    form = page.locator("#reassign-form")
+    options = form.locator("select[name=team] option").all_inner_texts()
+    assert options[0] != "experts" and "experts" not in options and "network" not in options
+    assert page.locator("#escalate-form select").count() == 0  # escalation has no team to choose
+    assert page.get_by_label("Reason for the reassignment").is_visible()
+    assert axe_violations(page) == []
+    form.locator("select[name=team]").select_option("billing")
+    page.get_by_label("Reason for the reassignment").fill("Invoice question, not the line")
+    form.locator("button[name=reassign]").click()
+    assert "Done: reassigned to billing" in page.locator(".flash").inner_text()
+    assert page.locator("h1 .status").inner_text() == "new"  # new for billing, not "escalated"
+    assert "reassigned → billing" in page.locator("#history").inner_text()
+    log_out = page.locator("header button", has_text="Log out")
+    log_out.click()
+    log_in(page, base, "anna")
+    hint = page.locator("#routed-elsewhere")
+    assert hint.locator("h2").inner_text() == "Recently routed elsewhere"
+    items = hint.locator("li").all_inner_texts()
+    assert items[0].startswith(f"{waiting} → billing (reassigned by sue: Invoice question, not the line, priority low)")
+    assert items[1].startswith(f"{urgent} → on-call (on-call routing outside office hours, priority critical)")
+    assert hint.locator("a").count() == 0  # neither is anna's to open now
+    assert page.locator(f"tr[data-ticket='{waiting}']").count() == 0
+    assert axe_violations(page) == []
+    assert errors == []

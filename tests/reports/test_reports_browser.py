@@ -14,8 +14,8 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
-import math
 import re
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -30,6 +30,7 @@ from helpdesk.reports.demo import demo_articles, generate
 from tests.conftest import csrf_token
 from tests.handoffs.conftest import SERVICE, running
 from tests.handoffs.test_workspace_browser import PASSWORD, axe_violations, browser, new_page  # noqa: F401
+from tests.reports.test_outcomes import OUTCOME_SQL, minutes_text, nearest_rank
 from tests.screenshots import screenshot_dir
 
 pytestmark = pytest.mark.browser
@@ -61,24 +62,6 @@ def moment(value):
     return value
 
 
-def nearest_rank(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
-
-
-def minutes_text(seconds: float) -> str:
-    minutes = round(seconds / 60)
-    return (
-        f"{minutes} min"
-        if minutes < 60
-        else (
-            f"{minutes // 60} h {minutes % 60:02d} min"
-            if minutes < 2880
-            else f"{minutes // 1440} d {minutes % 1440 // 60} h"
-        )
-    )
-
-
 def row_cells(page, table: str, header: str) -> dict[str, str]:
     headers = page.locator(f"#t-{table} thead th").all_inner_texts()
     row = page.locator(f"#t-{table} tbody tr", has=page.locator(f"th:text-is('{header}')"))
@@ -106,37 +89,36 @@ def test_reports_page_matches_independent_sql(server, browser):
     page.click("button:text('Show')")
     page.wait_for_url(lambda url: "period=week" in url)
 
-    # Conversations of the range, with and without an answer, handed off; solved among the answered.
-    conv = sql_rows(
-        app,
-        """
-        SELECT c.conversation_id, c.answered,
-               (SELECT COUNT(*) FROM article_feedback f WHERE f.conversation_id = c.conversation_id AND f.helpful),
-               (SELECT COUNT(*) FROM handoffs h WHERE h.conversation_id = c.conversation_id)
-        FROM report_conversations c WHERE c.started_at >= :b AND c.started_at < :e""",
-        b=begin,
-        e=end,
+    # Each conversation's outcome by the SQL of tests/reports/test_outcomes.py; one denominator for all.
+    outcomes = Counter(
+        o
+        for _, _, o in sql_rows(app, OUTCOME_SQL, cutoff=datetime.now(UTC) - timedelta(hours=24), begin=begin, end=end)
     )
-    total = len(conv)
-    answered = [c for c in conv if c[1] > 0]
-    solved = [c for c in answered if c[2] > 0]
-    handed = [c for c in conv if c[3] > 0]
-    assert total > 100 and handed and solved
+    total = sum(outcomes.values())
+    assert total > 100 and all(outcomes[o] for o in ("confirmed", "assumed", "unresolved", "handed_off"))
 
     def kpi(name: str) -> str:
         return page.locator(f"[data-kpi={name}]").inner_text()
 
     assert kpi("conversations") == str(total)
-    assert kpi("self_service") == f"{len(solved) / len(answered) * 100:.1f}%"
-    assert kpi("handoff_rate") == f"{len(handed) / total * 100:.1f}%"
-    assert kpi("unanswered_rate") == f"{(total - len(answered)) / total * 100:.1f}%"
-    # First response: first event of a person after creation; resolution: the resolved event.
+    for outcome in ("confirmed", "assumed", "unresolved", "handed_off", "pending"):
+        assert kpi(outcome) == f"{outcomes[outcome] / total * 100:.1f}%"
+        assert page.locator(f"[data-count={outcome}]").inner_text() == f"{outcomes[outcome]} of {total}"
+    assert page.locator("#outcome-definitions dt").all_inner_texts()[:6] == [
+        "conversations with a question",
+        "confirmed solved",
+        "assumed solved",
+        "unresolved without ticket",
+        "handed off",
+        "too early to tell",
+    ]
+    # First response: the first message of a person to the customer; resolution: the resolved event.
     times = sql_rows(
         app,
         """
         SELECT h.created_at,
-               (SELECT MIN(e.at) FROM handoff_events e WHERE e.handoff_id = h.id AND e.actor <> 'bot'
-                                                         AND e.action <> 'created'),
+               (SELECT MIN(m.sent_at) FROM handoff_messages m WHERE m.handoff_id = h.id AND m.sender = 'agent'
+                                                               AND m.sent_at >= h.created_at),
                (SELECT MIN(e.at) FROM handoff_events e WHERE e.handoff_id = h.id AND e.action = 'resolved')
         FROM handoffs h WHERE h.created_at >= :b AND h.created_at < :e""",
         b=begin,
@@ -145,7 +127,8 @@ def test_reports_page_matches_independent_sql(server, browser):
     first = [(as_utc(f) - as_utc(c)).total_seconds() for c, f, _ in times if f is not None]
     resolved = [(as_utc(r) - as_utc(c)).total_seconds() for c, _, r in times if r is not None]
     totals = row_cells(page, "overview", "total")
-    assert totals["handoffs"] == str(len(times))
+    assert totals["tickets created"] == str(len(times)) == kpi("tickets")
+    assert totals["handed off"] == str(outcomes["handed_off"])
     assert totals["first response median"] == kpi("first_response") == minutes_text(nearest_rank(first, 0.5))
     assert totals["first response p90"] == minutes_text(nearest_rank(first, 0.9))
     assert totals["resolution p90"] == minutes_text(nearest_rank(resolved, 0.9))
@@ -160,12 +143,12 @@ def test_reports_page_matches_independent_sql(server, browser):
     )
     week = row_cells(page, "overview", f"{monday.isocalendar()[0]}-W{monday.isocalendar()[1]:02d}")
     assert week["conversations"] == str(week_count)
-    # SLA of one team and priority: first response no later than the promise (due_at).
+    # SLA of one team and priority: first response no later than the promise at creation (due_at).
     sla = sql_rows(
         app,
         """
-        SELECT h.due_at, (SELECT MIN(e.at) FROM handoff_events e WHERE e.handoff_id = h.id AND e.actor <> 'bot'
-                                                                   AND e.action <> 'created')
+        SELECT h.due_at, (SELECT MIN(m.sent_at) FROM handoff_messages m WHERE m.handoff_id = h.id
+                                                     AND m.sender = 'agent' AND m.sent_at >= h.created_at)
         FROM handoffs h JOIN handoff_events c ON c.handoff_id = h.id AND c.action = 'created'
         WHERE h.created_at >= :b AND h.created_at < :e AND c.to_team = 'network' AND h.priority = 'normal'""",
         b=begin,
@@ -331,21 +314,21 @@ def test_the_reports_speak_the_supervisors_language(server, browser):
         assert page.locator("html").get_attribute("lang") == language
         titles = page.locator("svg.chart title").all_text_contents()
         headers = page.locator("#t-overview thead th").all_inner_texts()
-        self_service = page.locator("[data-kpi=self_service]").inner_text()
+        confirmed = page.locator("[data-kpi=confirmed]").inner_text()
         if language == "de":
             assert page.locator("h1").inner_text() == "Berichte"
-            assert "Gespräche und Übergaben pro Woche" in titles and "Offene Tickets nach Alter" in titles
-            assert headers[:3] == ["Zeitraum", "Gespräche", "mit Antwort"]
-            assert re.fullmatch(r"\d+,\d\u00a0%", self_service), self_service
+            assert "Gespräche nach Ergebnis pro Woche" in titles and "Offene Tickets nach Alter" in titles
+            assert headers[:4] == ["Zeitraum", "Gespräche", "bestätigt gelöst", "Anteil bestätigt gelöst"]
+            assert re.fullmatch(r"\d+,\d\u00a0%", confirmed), confirmed
             assert page.locator("#t-backlog tbody th").first.inner_text() == "unter 1 Std."
             assert "KW" in page.locator("#t-overview tbody th").first.inner_text()
             assert page.locator("#t-overview tbody th").last.inner_text() == "gesamt"
             assert page.get_by_role("button", name="Deutsch").get_attribute("aria-pressed") == "true"
         else:
             assert page.locator("h1").inner_text() == "Reports"
-            assert "Conversations and handoffs per week" in titles and "Open tickets by age" in titles
-            assert headers[:3] == ["period", "conversations", "with an answer"]
-            assert re.fullmatch(r"\d+\.\d%", self_service), self_service
+            assert "Conversations by outcome per week" in titles and "Open tickets by age" in titles
+            assert headers[:4] == ["period", "conversations", "confirmed solved", "confirmed solved share"]
+            assert re.fullmatch(r"\d+\.\d%", confirmed), confirmed
         assert axe_violations(page) == [], username
         page.context.close()
     assert errors == []

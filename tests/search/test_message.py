@@ -1,6 +1,9 @@
 """What search reads of a long, hurried chat message: its problem sentences, bounded, and
 its misspelled words corrected towards the KB's own (message.py, spelling.py, chat_style.py)."""
 
+from concurrent.futures import ThreadPoolExecutor
+
+from search_api.search import spelling
 from search_api.search.chat_style import chat_message
 from search_api.search.message import MAX_CHARS, problem_text
 from search_api.search.spelling import Speller
@@ -51,6 +54,15 @@ def test_an_unknown_word_between_two_kb_words_is_not_guessed():
     speller = Speller("en", ["the cable", "the table"])
     assert speller.correction("xable") is None  # one edit from both
     assert speller.correction("cabel") == "cable"
+
+
+def test_customers_asking_together_wait_for_one_dictionary_load():
+    # Five first questions at once: one load of the German dictionary (a second or more),
+    # not five loads side by side that each run into the bot's timeout.
+    spelling._dictionaries.pop("de", None)
+    with ThreadPoolExecutor(5) as pool:
+        loaded = list(pool.map(lambda _: spelling.dictionary("de"), range(5)))
+    assert len(loaded[0]) > 100_000 and all(words is loaded[0] for words in loaded)
 
 
 def test_simulated_chat_messages_frame_the_question_and_are_stable():

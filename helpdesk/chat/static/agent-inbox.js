@@ -4,8 +4,8 @@
  * - Every inbox page follows /agent/events (Server-Sent Events: the open tickets of the
  *   agent's teams). New tickets and customers waiting for an answer show as two counts
  *   in the header and the page title ("3 new, 1 waiting"), and are announced in a polite live region. On the
- *   list, the table is redrawn in place from the server's own page (no reload, so
- *   keyboard focus and scroll position stay where they are), new rows highlighted.
+ *   list, the table and the "recently routed elsewhere" list are redrawn in place from the server's own
+ *   page (no reload, so keyboard focus and scroll position stay where they are), new rows highlighted.
  * - Ctrl+Enter (Cmd+Enter on a Mac) in a text box sends its form.
  * - The knowledge-base suggestions of a ticket get "Insert link" / "Insert answer"
  *   buttons that put the article's link or passage into the reply box.
@@ -109,6 +109,9 @@
         var body = doc.querySelector("#handoffs tbody");
         if (!body) return;
         table.replaceChild(document.importNode(body, true), table.tBodies[0]);
+        var elsewhere = document.getElementById("routed-elsewhere");
+        var fresher = doc.getElementById("routed-elsewhere");
+        if (elsewhere && fresher) elsewhere.replaceWith(document.importNode(fresher, true));
         Array.prototype.forEach.call(table.tBodies[0].rows, function (row) {
           var id = row.getAttribute("data-ticket");
           if (id && fresh[id]) row.classList.add("fresh");

@@ -27,7 +27,7 @@
     var li = document.createElement("li");
     li.className = "sender-" + message.role;
     var who = document.createElement("small");
-    who.textContent = window.HelpdeskText(message.role === "agent" ? "agent" : "customer") + " · " +
+    who.textContent = window.HelpdeskText({ agent: "agent", notice: "notice" }[message.role] || "customer") + " · " +
       (message.at ? window.HelpdeskTime(message.at) : "");  // desk time zone, 24 h (agent-inbox.js)
     var text = document.createElement("div");
     text.className = "msg";

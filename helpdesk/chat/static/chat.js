@@ -684,6 +684,8 @@
     } else if (message.role === "agent") {
       setTyping(false);
       addMessage({ role: "agent", text: message.text, name: message.name, key: key });
+    } else if (message.role === "notice") {  // the desk's own message: a new response time
+      addMessage({ role: "system", text: message.text, key: key });
     }
   }
 
