@@ -1,7 +1,7 @@
 """Application factory of the helpdesk web service: knowledge search plus the desk.
 
 ``create_app(settings)`` wires search_api's routers (search, articles) and the
-desk's (chat, handoffs, inbox, e-mail replies, feedback, reports) onto one FastAPI app; start-up work
+desk's (chat, handoffs, inbox, e-mail replies, feedback, reports, ratings) onto one FastAPI app; start-up work
 (migrations, loading the index) happens in ``lifespan`` so tests can build apps
 with their own settings and nothing is global.
 """
@@ -36,6 +36,8 @@ from helpdesk.privacy.api import router as privacy_router
 from helpdesk.privacy.masking import install_log_masking
 from helpdesk.privacy.retention import load_privacy
 from helpdesk.profile import router as profile_router
+from helpdesk.ratings.invitations import on_resolution
+from helpdesk.ratings.pages import router as ratings_router
 from helpdesk.reports import metrics as report_metrics
 from helpdesk.reports.activity import record_search
 from helpdesk.reports.pages import router as reports_router
@@ -56,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         with open_handoffs(app, settings) as store:
             # The desk's database (helpdesk/db.py): feedback, reports and privacy work on its engine.
             app.state.engine = store.engine
+            store.resolve_hooks.append(on_resolution(app.state))  # the customer's satisfaction question
             async with ticket_changes(store, settings.database_url) as app.state.ticket_changes:
                 app.state.search = SearchService.open(settings, freeze_heap=True)
                 watcher = asyncio.create_task(watch_articles(app.state.search)) if settings.watch_articles else None
@@ -107,6 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(feedback_router)
     app.include_router(profile_router)
     app.include_router(privacy_router)
+    app.include_router(ratings_router)
     edge.install(app, settings)  # body and rate limits, /metrics token, OpenAPI completion
     report_metrics.install(app)  # the reports' figures on /metrics
     return app

@@ -121,9 +121,11 @@ class LiveChat:
     def mode(self, ticket_id: str) -> str:
         return live_mode(self.store.get(ticket_id))[0]
 
-    def customer_view(self, ticket_id: str, after: int = -1) -> dict[str, Any]:
-        """What the customer's page may see: its ticket's state and the live messages, nothing else."""
-        view = self.store.get(ticket_id)
+    def customer_view(self, ticket_id: str, after: int = -1, rating_links: bool = False) -> dict[str, Any]:
+        """What the customer's page may see: its ticket's state and the live messages, nothing else.
+        ``rating_links``: for the customer's page itself, the rating link whole (agents watching the
+        chat get its token hidden)."""
+        view = self.store.get(ticket_id, rating_links=rating_links)
         mode, agent = live_mode(view)
         expected = expected_now(self.routing, view) if self.routing is not None else None
         ticket = {

@@ -103,12 +103,16 @@ async def event_stream(
                 if data is None:
                     yield event("ticket", None)
                     return
-                if data["ticket"] != last_ticket:
+                closing = data["ticket"]["status"] == "closed"
+                if data["ticket"] != last_ticket and not closing:
                     last_ticket = data["ticket"]
                     yield event("ticket", last_ticket)
                 for message in data["messages"]:
                     after = message["id"]
                     yield event("message", message, after)
+                if data["ticket"] != last_ticket and closing:  # after the last messages: the page stops reading
+                    last_ticket = data["ticket"]
+                    yield event("ticket", last_ticket)
             if time.monotonic() - last_beat >= KEEP_ALIVE_SECONDS or changed:
                 last_beat = time.monotonic()
                 yield ": keep-alive\n\n"
@@ -128,7 +132,7 @@ async def conversation(
     key: str, request: Request, after: int | None = None, live: LiveChat = Depends(get_live)
 ) -> JSONResponse:
     ticket_id = await run_in_threadpool(key_ticket, live, key)
-    view = await run_in_threadpool(live.customer_view, ticket_id, -1 if after is None else after)
+    view = await run_in_threadpool(live.customer_view, ticket_id, -1 if after is None else after, True)
     return JSONResponse(view, headers={"Cache-Control": "no-store"})
 
 
@@ -167,7 +171,7 @@ async def customer_events(
             request,
             request.app.state.ticket_changes,
             ticket_id,
-            lambda a: live.customer_view(ticket_id, a),
+            lambda a: live.customer_view(ticket_id, a, rating_links=True),
             after_from(request, after),
         )
     )

@@ -43,6 +43,7 @@ from helpdesk.handoffs.models import (
 )
 from helpdesk.handoffs.schemas import HandoffIn, Message
 from helpdesk.i18n import N_, Text, msg, term
+from helpdesk.ratings.links import hide_rating_tokens
 
 # No 0/O, 1/I: a ticket id read out on the phone must not be ambiguous.
 TICKET_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -117,6 +118,9 @@ class HandoffStore(AgentAccounts):
         # The time of claims, notes, escalations, resolutions and appended messages; the demo data
         # generator (helpdesk/reports/demo.py) sets it to replay weeks of traffic through the store.
         self.clock: Callable[[], datetime] = utcnow
+        # Called in the transaction of each resolution, after the change (the customer's satisfaction
+        # question, helpdesk/ratings/invitations.py); the outbox worker is woken after the commit.
+        self.resolve_hooks: list[Callable[[Session, Handoff, datetime], None]] = []
 
     @classmethod
     def open(cls, database_url: str, migrate: bool = True) -> HandoffStore:
@@ -294,9 +298,11 @@ class HandoffStore(AgentAccounts):
         s.refresh(handoff)
         self._enqueue(s, handoff, event_name, list(notifications), now)
 
-    def get(self, ticket_id: str, teams: Scope = None) -> dict[str, Any]:
+    def get(self, ticket_id: str, teams: Scope = None, rating_links: bool = False) -> dict[str, Any]:
+        """A ticket with its transcript. ``rating_links``: the customer's own view, with the
+        rating link of the live chat whole (helpdesk/ratings/links.py); else its token hidden."""
         with self.transaction() as s:
-            return self._view(self._load(s, ticket_id, teams=teams), full=True)
+            return self._view(self._load(s, ticket_id, teams=teams), full=True, rating_links=rating_links)
 
     def list_handoffs(
         self,
@@ -424,10 +430,12 @@ class HandoffStore(AgentAccounts):
         note: str | None = None,
         allowed: tuple[str, ...] = OPEN_STATUSES,
         teams: Scope = None,
+        also: Iterable[Callable[[Session, Handoff, datetime], None]] = (),
         **changes: Any,
     ) -> dict[str, Any]:
-        """One state change and its audit event, under a row lock (two agents cannot both claim).
-        ``refusal``: the msgid that says why a ticket of another status cannot take it."""
+        """One state change and its audit event, under a row lock (two agents cannot both claim); ``also``
+        adds to the same transaction. ``refusal``: the msgid that says why a ticket of another status cannot
+        take it."""
         now = self.clock()
         with self.transaction() as s:
             handoff = self._load(s, ticket_id, for_update=True, teams=teams)
@@ -443,6 +451,8 @@ class HandoffStore(AgentAccounts):
                 setattr(handoff, key, value)
             handoff.updated_at = now
             s.add(HandoffEvent(handoff_id=handoff.id, at=now, actor=actor, action=action, note=note))
+            for hook in also:
+                hook(s, handoff, now)
         return self.get(ticket_id)
 
     def claim(self, ticket_id: str, actor: str, teams: Scope = None) -> dict[str, Any]:
@@ -470,7 +480,7 @@ class HandoffStore(AgentAccounts):
 
     def resolve(self, ticket_id: str, actor: str, note: str, teams: Scope = None) -> dict[str, Any]:
         # The customer's chat key ends with the ticket.
-        return self._change(
+        view = self._change(
             ticket_id,
             actor,
             "resolved",
@@ -481,7 +491,11 @@ class HandoffStore(AgentAccounts):
             resolution=note,
             assignee=actor,
             chat_key_hash=None,
+            also=self.resolve_hooks,
         )
+        if self.resolve_hooks:
+            self.outbox_signal.set()
+        return view
 
     def move(
         self,
@@ -670,7 +684,7 @@ class HandoffStore(AgentAccounts):
 
     # -- views -----------------------------------------------------------------------------------
     @staticmethod
-    def _view(h: Handoff, full: bool) -> dict[str, Any]:
+    def _view(h: Handoff, full: bool, rating_links: bool = False) -> dict[str, Any]:
         view: dict[str, Any] = {
             "ticket_id": h.ticket_id,
             "status": h.status,
@@ -703,7 +717,7 @@ class HandoffStore(AgentAccounts):
             view["transcript"] = [
                 {
                     "sender": m.sender,
-                    "text": m.text,
+                    "text": m.text if rating_links or m.sender != "bot" else hide_rating_tokens(m.text),
                     "timestamp": as_utc(m.sent_at),
                     **({"buttons": json.loads(m.buttons)} if m.buttons else {}),
                 }

@@ -159,8 +159,9 @@ class DeskLanguage:
             return self.gettext("%(year)s-W%(week)02d", year=year, week=week)
         return self.gettext("W%(week)02d", week=week)
 
-    def number(self, value: float | int) -> str:
-        return format_decimal(value, locale=self.code)
+    def number(self, value: float | int, digits: int | None = None) -> str:
+        """A number as the language writes it ("12,345.5" / "12.345,5"); ``digits``: that many decimals."""
+        return format_decimal(value, "#,##0." + "0" * digits if digits else None, locale=self.code)
 
     def percent(self, value: float | None, digits: int = 1) -> str:
         """A share as a percentage with ``digits`` decimals: "12.5%" / "12,5 %"; "-" for none."""

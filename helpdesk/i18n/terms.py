@@ -36,6 +36,7 @@ TERMS = (
     term("event", "escalated"),
     term("event", "reassigned"),
     term("event", "customer_told"),
+    term("event", "rating_asked"),
     term("event", "resolved"),
     term("event", "reopened"),
     term("event", "messages"),
@@ -75,6 +76,7 @@ TERMS = (
     term("notification", "mail.reopened"),
     term("notification", "mail.too-large"),
     term("notification", "mail.response-time"),
+    term("notification", "mail.resolved"),
     term("notification channel", "webhook"),
     term("notification channel", "email"),
     term("notification channel", "mail"),
@@ -101,6 +103,11 @@ TERMS = (
     term("age", "1-3 days"),
     term("age", "3-7 days"),
     term("age", "over 7 days"),
+    # the reports' satisfaction groups (helpdesk.reports.queries.CsatFigures) and the overall row's name
+    term("csat group", "overall"),
+    term("csat group", "team"),
+    term("csat group", "agent"),
+    term("csat group", "all"),
     # form fields named in an error message
     term("field", "text"),
     term("field", "note"),

@@ -33,6 +33,7 @@ from helpdesk.inbox.sessions import Limit
 from helpdesk.incidents import links
 from helpdesk.incidents.store import IncidentNotFound, IncidentStore
 from helpdesk.mail.store import MailStore
+from helpdesk.ratings.store import RatingStore
 from helpdesk.web import AgentContext, AgentDep, forged, render
 
 router = APIRouter(prefix="/agent", include_in_schema=False)
@@ -250,6 +251,7 @@ def detail_page(
         suggestions_problem=problem,
         incident=links.titles(incidents, [view["incident_id"]], agent.scope).get(view["incident_id"]),
         active_incidents=incidents.list("active", agent.scope),
+        ratings=RatingStore(request.app.state.handoffs).of_ticket(view["ticket_id"]),
     )
 
 

@@ -7,6 +7,10 @@ markdown body (model.py):
 * freshdesk.py  Freshdesk solution articles JSON
 * zammad.py     Zammad knowledge-base answers JSON (the API's assets format)
 * files.py      saved HTML pages, markdown files, plain-text files
+* word.py       Word documents (.docx), through mammoth's HTML
+* pdf.py        PDF manuals: pypdf's lines with their font sizes, rebuilt as headings, steps, paragraphs
+* documents.py  what those two share: the file's type checked, one draft per top-level heading
+* crawler.py    a help site's pages by its sitemap or a list of URLs, fetched politely (``--url``)
 * htmltext.py   HTML to markdown and a saved page's main content (standard library only)
 
 sources.py picks the reader, importer.py decides language, category, product and tags

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from pathlib import Path
@@ -16,6 +17,12 @@ MAX_SOURCE_BYTES = 64 * 1024 * 1024
 _HTML_CHARSET = re.compile(rb"<meta[^>]{0,200}?charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:-]{1,40})", re.I)
 
 
+def meta_charset(raw: bytes) -> str | None:
+    """The encoding an HTML page's ``<meta charset>`` (or ``http-equiv``) declares, if any."""
+    declared = _HTML_CHARSET.search(raw[:4096])
+    return declared.group(1).decode("ascii") if declared else None
+
+
 def read_text(path: Path, html: bool = False) -> str:
     """The file as text: UTF-8; a saved page in the encoding its ``<meta charset>`` declares."""
     try:
@@ -27,14 +34,22 @@ def read_text(path: Path, html: bool = False) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        declared = _HTML_CHARSET.search(raw[:4096]) if html else None
+        declared = meta_charset(raw) if html else None
         if declared:
             try:
-                return raw.decode(declared.group(1).decode("ascii"))
+                return raw.decode(declared)
             except (LookupError, UnicodeDecodeError):
                 pass
         line = raw[: exc.start].count(b"\n") + 1
         raise SourceError(path, f"not valid UTF-8 (byte {exc.start})", line) from None
+
+
+def modified_date(path: Path) -> dt.date | None:
+    """The file's modification date: the date of a source that does not say its own."""
+    try:
+        return dt.date.fromtimestamp(path.stat().st_mtime)
+    except OSError:
+        return None
 
 
 def load_json(path: Path) -> Any:

@@ -22,7 +22,7 @@ from pathlib import Path
 import frontmatter
 import yaml
 
-from helpdesk.kbimport.common import labels_of, read_text
+from helpdesk.kbimport.common import labels_of, modified_date, read_text
 from helpdesk.kbimport.htmltext import escape_line_start, escape_text, extract_page, is_question, parse_html
 from helpdesk.kbimport.model import SourceArticle, SourceError, parse_date
 
@@ -34,15 +34,18 @@ _FENCE = re.compile(r"^\s*(```|~~~)")
 _LIST_ITEM = re.compile(r"^(\s*)(\d+[.)]|[-*•])\s+(.*)$")
 
 
-def _mtime(path: Path) -> dt.date | None:
-    try:
-        return dt.date.fromtimestamp(path.stat().st_mtime)
-    except OSError:
-        return None
-
-
 def read_html(path: Path) -> list[SourceArticle]:
     text = read_text(path, html=True)
+    title = path.stem.replace("-", " ").replace("_", " ")
+    return [page_article(text, path.name, str(path), title, modified_date(path))]
+
+
+def page_article(
+    text: str, origin: str, source: str, fallback_title: str, fallback_date: dt.date | None, url: str | None = None
+) -> SourceArticle:
+    """A page's article: its main content, title, language, date and keywords. ``url`` is where the
+    page was fetched from (then the source), else its canonical URL is the source when it names one,
+    else ``source``."""
     root = parse_html(text)
     meta = {
         (n.attrs.get("property") or n.attrs.get("name") or "").lower(): n.attrs.get("content", "")
@@ -52,28 +55,27 @@ def read_html(path: Path) -> list[SourceArticle]:
         n.attrs.get("href", "")
         for n in root.find_all(lambda n: n.tag == "link" and n.attrs.get("rel", "").lower() == "canonical")
     ]
-    url = next((u for u in [*canonical, meta.get("og:url", "")] if u.startswith(("http://", "https://"))), None)
+    if url is None:
+        url = next((u for u in [*canonical, meta.get("og:url", "")] if u.startswith(("http://", "https://"))), None)
     times = root.find_all(lambda n: n.tag == "time" and bool(n.attrs.get("datetime")))
     updated = parse_date(meta.get("article:modified_time")) or (
         parse_date(times[0].attrs["datetime"]) if times else None
     )
     page = extract_page(text, url)
-    title = page.title or path.stem.replace("-", " ").replace("_", " ")
+    title = page.title or fallback_title
     questions = page.questions
     if is_question(title):
         questions = (title, *[q for q in questions if q != title])
-    return [
-        SourceArticle(
-            title=title,
-            markdown=page.markdown,
-            source=url or str(path),
-            origin=path.name,
-            locale=page.lang or meta.get("og:locale") or None,
-            updated=updated or _mtime(path),
-            labels=labels_of(meta.get("keywords", "")),
-            questions=questions,
-        )
-    ]
+    return SourceArticle(
+        title=title,
+        markdown=page.markdown,
+        source=url or source,
+        origin=origin,
+        locale=page.lang or meta.get("og:locale") or None,
+        updated=updated or fallback_date,
+        labels=labels_of(meta.get("keywords", "")),
+        questions=questions,
+    )
 
 
 def _shift_headings(body: str) -> tuple[str, list[str]]:
@@ -141,7 +143,7 @@ def read_markdown(path: Path) -> list[SourceArticle]:
             source=str(source) if isinstance(source, str) and source.strip() else str(path),
             origin=path.name,
             locale=str(meta.get("lang") or meta.get("language") or meta.get("locale") or "") or None,
-            updated=updated or _mtime(path),
+            updated=updated or modified_date(path),
             labels=labels_of(meta.get("tags")),
             section=str(meta["category"]) if isinstance(meta.get("category"), str) else None,
             questions=tuple(dict.fromkeys(questions)),
@@ -153,7 +155,7 @@ def read_text_file(path: Path) -> list[SourceArticle]:
     text = read_text(path).replace("\r\n", "\n")
     paragraphs = [p.strip("\n") for p in re.split(r"\n\s*\n", text) if p.strip()]
     if not paragraphs:
-        return [SourceArticle("", "", str(path), path.name, updated=_mtime(path))]
+        return [SourceArticle("", "", str(path), path.name, updated=modified_date(path))]
     first, *rest_of_first = paragraphs[0].split("\n")
     title = " ".join(first.split())
     if rest_of_first:
@@ -187,7 +189,7 @@ def read_text_file(path: Path) -> list[SourceArticle]:
             markdown="\n\n".join(blocks),
             source=str(path),
             origin=path.name,
-            updated=_mtime(path),
+            updated=modified_date(path),
             questions=tuple(dict.fromkeys(questions)),
         )
     ]

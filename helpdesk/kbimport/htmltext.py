@@ -263,6 +263,11 @@ def html_to_markdown(text: str, base_url: str | None = None, title: str | None =
     return _Converter(base_url).document(root)
 
 
+def nodes_to_markdown(nodes: list[Node | str], base_url: str | None = None) -> Converted:
+    """A run of parsed nodes (a part of a document) as markdown, with its question headings."""
+    return _Converter(base_url).document(Node("div", children=list(nodes)))
+
+
 def same_text(a: str, b: str) -> bool:
     def norm(s: str) -> str:
         return re.sub(r"[\W_]+", " ", s).strip().lower()

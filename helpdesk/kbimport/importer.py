@@ -20,8 +20,7 @@ from markdown.extensions.toc import slugify
 
 from helpdesk.kbimport.duplicates import DuplicateFinder
 from helpdesk.kbimport.guess import Vocabulary, detect_language, guess_topic, lang_of_locale, tags_of
-from helpdesk.kbimport.model import SourceArticle
-from helpdesk.kbimport.sources import Unread
+from helpdesk.kbimport.model import SourceArticle, Unread
 from search_api.kb.articles import MAX_ARTICLE_BYTES, ArticleError, load_articles, parse_article
 
 MAX_SLUG = 70

@@ -23,6 +23,20 @@ class SourceError(Exception):
         return f"{where}: {self.message}"
 
 
+class DocumentError(SourceError):
+    """A document or web page that cannot be used (corrupt, encrypted, not what its suffix says, over
+    a limit, refused by the site): reported as skipped with the reason, and the import goes on."""
+
+
+@dataclass(frozen=True)
+class Unread:
+    """An input that gave no article (a file no reader knows, a document or page that cannot be
+    used): reported as skipped with the reason."""
+
+    path: str
+    reason: str
+
+
 @dataclass(frozen=True)
 class SourceArticle:
     """One article as a source has it, its body already converted to markdown."""

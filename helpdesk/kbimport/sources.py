@@ -1,5 +1,9 @@
 """Which reader reads which input: by ``--format``, else by the file's suffix and, for JSON, its shape.
 
+A Word document or PDF that cannot be used (damaged, encrypted, not what its suffix says) is
+reported as skipped and the other inputs are read; an export or text file that cannot be read
+ends the import (``SourceError``).
+
 A folder is read recursively (hidden files and folders left out), each file by its suffix
 (``--format`` then only says which export its ``.json`` files are). In a folder, the files a saved
 page brings along (styles, scripts, pictures, fonts) are passed over silently and other unknown
@@ -9,39 +13,34 @@ files are reported as skipped; a file named on the command line that no reader k
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from helpdesk.kbimport import files, freshdesk, zammad, zendesk
+from helpdesk.kbimport import files, freshdesk, pdf, word, zammad, zendesk
 from helpdesk.kbimport.common import load_json
-from helpdesk.kbimport.model import SourceArticle, SourceError
+from helpdesk.kbimport.model import DocumentError, SourceArticle, SourceError, Unread
 
 JSON_READERS = {"zammad": zammad, "zendesk": zendesk, "freshdesk": freshdesk}  # detection order
 FILE_READERS: dict[str, Callable[[Path], list[SourceArticle]]] = {
     "html": files.read_html,
     "markdown": files.read_markdown,
     "text": files.read_text_file,
+    "docx": word.read_docx,
+    "pdf": pdf.read_pdf,
 }
 FORMATS = ("auto", *JSON_READERS, *FILE_READERS)
 SUFFIX_FORMAT = {
     **dict.fromkeys(files.HTML_SUFFIXES, "html"),
     **dict.fromkeys(files.MARKDOWN_SUFFIXES, "markdown"),
     **dict.fromkeys(files.TEXT_SUFFIXES, "text"),
+    **dict.fromkeys(word.SUFFIXES, "docx"),
+    **dict.fromkeys(pdf.SUFFIXES, "pdf"),
     ".json": "json",
 }
 ASSET_SUFFIXES = {
     ".css", ".js", ".mjs", ".map", ".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".ico", ".bmp",
     ".woff", ".woff2", ".ttf", ".otf", ".eot",
 }  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Unread:
-    """A file in a folder that no reader knows: reported as skipped."""
-
-    path: str
-    reason: str
 
 
 def _json_kind(path: Path, data: Any, wanted: str) -> str:
@@ -73,7 +72,7 @@ def read_file(path: Path, wanted: str = "auto") -> list[SourceArticle]:
         raise SourceError(
             path,
             f"unknown format ({path.suffix or 'no suffix'}): give --format, or a .json export, "
-            ".html/.htm pages, .md/.markdown or .txt files",
+            ".html/.htm pages, .md/.markdown or .txt files, .docx or .pdf documents",
         )
     if kind in FILE_READERS:
         return FILE_READERS[kind](path)
@@ -86,6 +85,13 @@ def _folder_files(folder: Path) -> Iterable[Path]:
         if any(part.startswith(".") for part in path.relative_to(folder).parts) or not path.is_file():
             continue
         yield path
+
+
+def _read_into(path: Path, wanted: str, articles: list[SourceArticle], unread: list[Unread]) -> None:
+    try:
+        articles.extend(read_file(path, wanted))
+    except DocumentError as exc:
+        unread.append(Unread(exc.path, exc.message))
 
 
 def read_sources(paths: Iterable[Path], wanted: str = "auto") -> tuple[list[SourceArticle], list[Unread]]:
@@ -103,9 +109,9 @@ def read_sources(paths: Iterable[Path], wanted: str = "auto") -> tuple[list[Sour
                         unread.append(Unread(str(member), f"unsupported file type ({suffix or 'no suffix'})"))
                     continue
                 # in a folder, the suffix picks the reader; --format only says which export a .json is
-                articles.extend(read_file(member, wanted if kind == "json" and wanted in JSON_READERS else "auto"))
+                _read_into(member, wanted if kind == "json" and wanted in JSON_READERS else "auto", articles, unread)
         elif path.is_file():
-            articles.extend(read_file(path, wanted))
+            _read_into(path, wanted, articles, unread)
         else:
             raise SourceError(path, "no such file or folder")
     return articles, unread

@@ -8,6 +8,7 @@ from sqlalchemy import create_engine, pool
 import helpdesk.feedback.models
 import helpdesk.incidents.models
 import helpdesk.mail.models
+import helpdesk.ratings.models
 import helpdesk.reports.activity  # noqa: F401  (the reports' tables, likewise)
 from helpdesk.handoffs.models import Base
 from helpdesk.privacy.vacuum import secure_delete_on_connect

@@ -51,6 +51,8 @@ from helpdesk.privacy import audit
 from helpdesk.privacy.files import CustomerFiles, remove
 from helpdesk.privacy.tracker import EVENTS, TrackerStore
 from helpdesk.privacy.vacuum import after_delete
+from helpdesk.ratings.models import Rating
+from helpdesk.ratings.store import rows_of as rating_rows
 from helpdesk.reports.activity import ReportArticleView, ReportConversation
 
 SELECTORS = ("email", "phone", "ticket")
@@ -142,16 +144,17 @@ def find(engine: Engine, kind: str, value: str) -> Selection:
     return Selection(kind, sorted(ids), tickets, conversations, sorted(addresses))
 
 
+# The tables whose rows hang on a handoff (their outbox rows' delivery attempts apart).
+HANDOFF_CHILDREN = (OutboxItem, TranscriptMessage, ArticleShown, HandoffEvent, MailMessage, MailAttachment, Rating)
+
+
 def handoff_rows(ids: list[int]) -> list[tuple[str, Any, Any]]:
     """(table, model, condition) of the handoffs ``ids`` and every row that hangs on them, children first.
     Explicit deletes, not the foreign keys' cascade: the counts are what the audit log and the operator see."""
     outbox = select(OutboxItem.id).where(OutboxItem.handoff_id.in_(ids)).scalar_subquery()
     return [
         (DeliveryAttempt.__tablename__, DeliveryAttempt, DeliveryAttempt.outbox_id.in_(outbox)),
-        *(
-            (model.__tablename__, model, model.handoff_id.in_(ids))
-            for model in (OutboxItem, TranscriptMessage, ArticleShown, HandoffEvent, MailMessage, MailAttachment)
-        ),
+        *((model.__tablename__, model, model.handoff_id.in_(ids)) for model in HANDOFF_CHILDREN),
         (Handoff.__tablename__, Handoff, Handoff.id.in_(ids)),
     ]
 
@@ -277,6 +280,10 @@ def export(stores: CustomerStores, selection: Selection, actor: str) -> dict[str
         handoffs.append(view)
     convs = selection.conversations
     with Session(store.engine) as s:
+        for view in handoffs:
+            ids = list(s.scalars(select(Handoff.id).where(Handoff.ticket_id == view["ticket_id"])))
+            view["ratings"] = rating_rows(s, ids)
+    with Session(store.engine) as s:
         feedback = [
             {
                 "conversation_id": f.conversation_id,
@@ -386,6 +393,7 @@ def export_counts(document: dict[str, Any]) -> dict[str, int]:
         "handoffs": len(handoffs),
         "mail_messages": sum(len(h["mails"]) for h in handoffs),
         "mail_attachments": sum(len(h["attachments"]) for h in handoffs),
+        "ratings": sum(len(h.get("ratings", [])) for h in handoffs),
         **{
             name: len(document[name])
             for name in (

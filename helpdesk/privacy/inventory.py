@@ -43,6 +43,7 @@ CUSTOMER_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "report_article_views": ("the customer's conversations", ("conversation_id",)),
     "incident_subscriptions": ("the customer's e-mail addresses and conversations", ("email", "conversation_id")),
     "incident_conversations": ("the customer's conversations", ("conversation_id",)),
+    "ratings": ("their handoff", ("score", "comment")),
 }
 
 # Their other columns: nothing of the customer.
@@ -104,6 +105,19 @@ OTHER_COLUMNS: dict[str, tuple[str, ...]] = {
     "report_article_views": ("id", "article_id", "shown_at"),
     "incident_subscriptions": ("id", "incident_id", "language", "created_at", "notified_at"),
     "incident_conversations": ("id", "incident_id", "language", "told_at"),
+    "ratings": (
+        "id",
+        "handoff_id",
+        "token_hash",
+        "language",
+        "agent",
+        "team",
+        "asked_by",
+        "asked_at",
+        "expires_at",
+        "rated_at",
+        "commented_at",
+    ),
 }
 
 # Tables without customer data, and why.

@@ -25,11 +25,13 @@ from helpdesk.reports.queries import (
     OUTCOMES,
     PeriodFigures,
     aggregate_backlog,
+    aggregate_csat,
     aggregate_sla,
     fetch_articles,
     fetch_conversations,
     fetch_handoffs,
     fetch_open,
+    fetch_ratings,
     fetch_unanswered,
 )
 
@@ -127,6 +129,26 @@ def compute(engine, now=None) -> list[GaugeMetricFamily]:
         langs[row.lang] += 1
     for lang, n in sorted(langs.items()):
         unanswered.add_metric([lang], n)
+    csat_responses = GaugeMetricFamily(
+        "helpdesk_csat_responses", "Satisfaction scores customers gave" + window + ", by team", labels=["team"]
+    )
+    csat_average = GaugeMetricFamily(
+        "helpdesk_csat_average",
+        "Mean satisfaction score (1-5)" + window + ", by team; only from 10 responses on",
+        labels=["team"],
+    )
+    csat_ratio = GaugeMetricFamily(
+        "helpdesk_csat_ratio",
+        "Scores of 4 or 5 / scores" + window + ", by team; only from 10 responses on",
+        labels=["team"],
+    )
+    for group in aggregate_csat(fetch_ratings(engine, begin, now)):
+        if group.group != "team":
+            continue
+        csat_responses.add_metric([group.name], group.responses)
+        if group.average is not None and group.share is not None:
+            csat_average.add_metric([group.name], group.average)
+            csat_ratio.add_metric([group.name], group.share)
     return [
         conversations,
         outcomes,
@@ -139,6 +161,9 @@ def compute(engine, now=None) -> list[GaugeMetricFamily]:
         backlog,
         *articles.values(),
         unanswered,
+        csat_responses,
+        csat_average,
+        csat_ratio,
     ]
 
 

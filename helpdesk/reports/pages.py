@@ -27,6 +27,7 @@ from helpdesk.i18n import N_, DeskLanguage, desk_language, msg
 from helpdesk.reports import charts
 from helpdesk.reports.queries import (
     DECIDED_AFTER,
+    MIN_RESPONSES,
     OUTCOME_NAMES,
     PERIODS,
     SHOWN_OUTCOMES,
@@ -44,7 +45,7 @@ router = APIRouter(prefix="/agent/reports", include_in_schema=False)
 DEFAULT_DAYS = 28
 RATE_TICKS = (0.0, 0.25, 0.5, 0.75, 1.0)  # 0 %, 25 %, ... 100 %
 # The tables' columns of words (wrapped, left-aligned); the others are figures (right-aligned, one line).
-TEXT_COLUMNS = frozenset({"title", "question", "closest article", "team", "priority", "languages"})
+TEXT_COLUMNS = frozenset({"title", "question", "closest article", "team", "priority", "languages", "name"})
 LONG_TEXT = 120  # characters of a cell shown; the whole text is its tooltip
 # The outcomes' names in a chart's legend, short enough for one line of it.
 CHART_NAMES = {
@@ -226,6 +227,8 @@ async def reports_page(
         total=report.total,
         outcomes=[(key, lang.gettext(OUTCOME_NAMES[key])) for key in SHOWN_OUTCOMES],
         decided_hours=round(DECIDED_AFTER.total_seconds() / 3600),
+        min_responses=MIN_RESPONSES,
+        csat=report.csat[0],
         text_columns={lang.gettext(c) for c in TEXT_COLUMNS},
         long_text=LONG_TEXT,
         error=None,

@@ -38,14 +38,19 @@ Definitions (docs/operators.md, "Reports"):
   subscriptions made in the range; *linked tickets* = tickets linked to it and created in the
   range; *time to resolve* = resolved minus started (none while it is active);
 - *incident deflections*: conversations told of a known incident without a ticket in that
-  conversation, counted once, in the period they were first told (in the range).
+  conversation, counted once, in the period they were first told (in the range);
+- *customer satisfaction* (CSAT): the scores (1-5) customers gave after a resolution, counted by
+  the day they rated, for the agent who resolved the ticket and the team holding it then, and
+  overall; *responses* = scores given; *CSAT* = responses of 4 or 5 / responses; *average* = the
+  mean score. Both are shown only from ``MIN_RESPONSES`` responses on: fewer say nothing of
+  anyone.
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -62,6 +67,7 @@ from helpdesk.handoffs.models import PRIORITIES, Handoff, HandoffEvent, Transcri
 from helpdesk.handoffs.store import OPEN_STATUSES
 from helpdesk.i18n import N_, DeskLanguage, Text, english, msg, term
 from helpdesk.incidents.models import Incident, IncidentConversation, IncidentSubscription
+from helpdesk.ratings.models import Rating
 from helpdesk.reports.activity import ReportArticleView, ReportConversation
 
 PERIODS = ("day", "week")
@@ -69,6 +75,8 @@ MAX_DAYS = 366  # the longest range one report reads
 MAX_UNANSWERED = 20_000  # unanswered searches read for the topics list (newest first)
 TOP_ARTICLES = 25
 TOP_GAPS = 10
+MIN_RESPONSES = 10  # satisfaction scores a CSAT share or average is shown from
+SATISFIED = 4  # a score this high or higher counts as satisfied
 AGE_BUCKETS: tuple[tuple[str, timedelta], ...] = (  # label, upper bound (exclusive)
     ("under 1 h", timedelta(hours=1)),
     ("1-4 h", timedelta(hours=4)),
@@ -403,7 +411,71 @@ def fetch_deflections(
         return [as_utc(at) for at in s.scalars(query)]
 
 
+@dataclass(frozen=True)
+class RatingFact:
+    rated_at: datetime
+    agent: str  # who resolved the ticket
+    team: str  # the team holding it then
+    language: str
+    score: int
+
+
+def fetch_ratings(engine: Engine, begin: datetime, end: datetime) -> list[RatingFact]:
+    """The satisfaction scores customers gave in the range."""
+    query = select(Rating.rated_at, Rating.agent, Rating.team, Rating.language, Rating.score).where(
+        Rating.score.is_not(None), Rating.rated_at >= begin, Rating.rated_at < end
+    )
+    with _session(engine) as s:
+        return [
+            RatingFact(as_utc(at), agent, team, lang, score)
+            for at, agent, team, lang, score in s.execute(query)
+            if at is not None and score is not None  # both set together; the query asks for them
+        ]
+
+
 # -- aggregates ----------------------------------------------------------------------------------
+@dataclass
+class CsatFigures:
+    """The satisfaction of one group: "overall", a "team" or an "agent"."""
+
+    group: str
+    name: str
+    scores: list[int] = field(default_factory=list, repr=False)
+
+    @property
+    def responses(self) -> int:
+        return len(self.scores)
+
+    @property
+    def satisfied(self) -> int:
+        return sum(1 for s in self.scores if s >= SATISFIED)
+
+    @property
+    def enough(self) -> bool:
+        return self.responses >= MIN_RESPONSES
+
+    @property
+    def share(self) -> float | None:
+        """Responses of 4 or 5 / responses; None below MIN_RESPONSES."""
+        return ratio(self.satisfied, self.responses) if self.enough else None
+
+    @property
+    def average(self) -> float | None:
+        return sum(self.scores) / self.responses if self.enough else None
+
+
+def aggregate_csat(facts: Iterable[RatingFact]) -> list[CsatFigures]:
+    """Overall, then per team, then per agent (each by name)."""
+    overall = CsatFigures("overall", "all")
+    teams: dict[str, CsatFigures] = {}
+    agents: dict[str, CsatFigures] = {}
+    for fact in facts:
+        overall.scores.append(fact.score)
+        teams.setdefault(fact.team, CsatFigures("team", fact.team)).scores.append(fact.score)
+        agents.setdefault(fact.agent, CsatFigures("agent", fact.agent)).scores.append(fact.score)
+    return [overall, *(teams[k] for k in sorted(teams)), *(agents[k] for k in sorted(agents))]
+
+
 @dataclass
 class PeriodFigures:
     label: str
@@ -476,6 +548,7 @@ class Report:
     gaps: list[dict[str, Any]]
     incidents: list[IncidentFigures] = field(default_factory=list)
     tz: ZoneInfo = ZoneInfo("UTC")
+    csat: list[CsatFigures] = field(default_factory=list)
 
 
 def aggregate_sla(handoffs: Iterable[HandoffFact], now: datetime) -> list[SlaFigures]:
@@ -562,11 +635,17 @@ def compute_report(
         gaps,
         fetch_incidents(engine, begin, end, flt.language, flt.team),
         tz,
+        aggregate_csat(
+            r
+            for r in fetch_ratings(engine, begin, end)
+            if (not flt.language or r.language == flt.language) and (not flt.team or r.team == flt.team)
+        ),
     )
 
 
 # -- tables (the page's data tables and the CSV files share them) --------------------------------
-TABLES = ("overview", "sla", "backlog", "articles", "gaps", "incidents")
+TABLES = ("overview", "sla", "backlog", "articles", "gaps", "incidents", "csat")
+TOO_FEW = N_("too few responses")
 
 
 def table(
@@ -706,6 +785,34 @@ def _table(report: Report, name: str, raw: bool, lang: DeskLanguage) -> tuple[li
                     secs(i.time_to_resolve),
                 ]
                 for i in report.incidents
+            ],
+        )
+    if name == "csat":
+
+        def shown(value: float | None, text: Callable[[float], Any]) -> Any:
+            if value is not None:
+                return text(value)
+            return "" if raw else lang.gettext(TOO_FEW)
+
+        return (
+            [
+                N_("group"),
+                N_("name"),
+                N_("responses"),
+                msg("satisfied (%(low)s-5)", low=SATISFIED),
+                N_("CSAT"),
+                N_("average score"),
+            ],
+            [
+                [
+                    say(term("csat group", c.group)),
+                    say(term("csat group", c.name)) if c.group == "overall" else c.name,
+                    c.responses,
+                    c.satisfied if c.enough else "",
+                    shown(c.share, pct),
+                    shown(c.average, (lambda v: round(v, 4)) if raw else (lambda v: lang.number(v, digits=2))),
+                ]
+                for c in report.csat
             ],
         )
     raise ReportError(msg("unknown table %(name)r (tables: %(known)s)", name=name, known=", ".join(TABLES)))

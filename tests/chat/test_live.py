@@ -186,7 +186,11 @@ def test_live_chat_from_waiting_to_closed(server):
     transcript = re.findall(
         r'<div class="sender-(\w+)"><small>\w+ · [^<]*</small>\s*<div class="msg">(.*?)</div>', store_view
     )
-    assert [s for s, _ in transcript] == ["customer", "bot", "customer", "agent"]
+    # The customer was still in the chat: the desk's satisfaction question closes it (helpdesk/ratings).
+    assert [s for s, _ in transcript] == ["customer", "bot", "customer", "agent", "bot"]
+    # The agents see that it was asked, not the link: nobody rates their own work.
+    assert "How satisfied are you" in transcript[4][1] and "/rate/…" in transcript[4][1]
+    assert "hdrt_" not in store_view
     assert transcript[3][1] == "<p>Hi, Anna here.</p>"  # agent and bot text is rendered markdown
     assert transcript[2][1].startswith('<span class="plain">still waiting &lt;script&gt;')  # customer text: plain
     # No agent-facing answer carries the sender id.

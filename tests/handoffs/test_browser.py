@@ -96,5 +96,6 @@ def test_agent_logs_in_claims_notes_escalates_and_resolves(server, receivers, pa
         ("anna", "escalated"),
         ("desk", "customer_told"),
         ("anna", "resolved"),
+        ("desk", "rating_asked"),
     ]
     assert dialogs == []

@@ -16,7 +16,7 @@ def test_a_folder_of_saved_pages_keeps_the_main_content(run_import, tmp_path, dr
     (pages / "page_files").mkdir(parents=True)
     (pages / "mesh.html").write_text(SAVED_PAGE, encoding="utf-8")
     (pages / "page_files" / "site.css").write_text("body{}", encoding="utf-8")  # passed over silently
-    (pages / "manual.docx").write_bytes(b"PK\x03\x04")
+    (pages / "manual.odt").write_bytes(b"PK\x03\x04")
     status, report, err = run_import(pages)
     assert status == 0, err
     draft = by_title(report)["Set up the Nordwind mesh Wi-Fi"]
@@ -33,8 +33,8 @@ def test_a_folder_of_saved_pages_keeps_the_main_content(run_import, tmp_path, dr
         assert boilerplate not in body, boilerplate
     assert meta["questions"] == ["Which LED colour is right?"]
     unsupported = [a for a in report["articles"] if a["status"] == "skipped"]
-    assert [(a["origin"].endswith("manual.docx"), a["reason"]) for a in unsupported] == [
-        (True, "unsupported file type (.docx)")
+    assert [(a["origin"].endswith("manual.odt"), a["reason"]) for a in unsupported] == [
+        (True, "unsupported file type (.odt)")
     ]
     assert report["imported"] == 1
 

@@ -372,7 +372,8 @@
     } else {
       var text = document.createElement("span");
       text.className = "msg-body";
-      text.textContent = item.text;
+      if (item.links) renderInline(item.text).forEach(function (n) { text.appendChild(n); });  // the desk's text
+      else text.textContent = item.text;
       li.appendChild(text);
     }
     if (item.pending) {
@@ -684,8 +685,8 @@
     } else if (message.role === "agent") {
       setTyping(false);
       addMessage({ role: "agent", text: message.text, name: message.name, key: key });
-    } else if (message.role === "notice") {  // the desk's own message: a new response time
-      addMessage({ role: "system", text: message.text, key: key });
+    } else if (message.role === "notice") {  // the desk's own message: a new response time, the rating link
+      addMessage({ role: "system", text: message.text, key: key, links: true });
     }
   }
 

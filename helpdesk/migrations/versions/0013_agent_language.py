@@ -1,7 +1,7 @@
 """the language an agent reads the desk in: a profile setting, none meaning the browser's
 
 Revision ID: 0013_agent_language
-Revises: 0012_outcomes_and_promises
+Revises: 0015_ratings
 Create Date: 2026-12-07 22:00:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013_agent_language"
-down_revision = "0012_outcomes_and_promises"
+down_revision = "0015_ratings"
 branch_labels = None
 depends_on = None
 
