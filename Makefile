@@ -1,5 +1,5 @@
 # The two commands of the README (run, test) and the maintainers' targets. Each bootstraps what it needs, idempotently.
-.PHONY: run test test-quick check fmt kb-lint lint build bench cluster docs screenshots
+.PHONY: run test test-quick check fmt kb-lint lint build bench cluster docs screenshots catalogs
 run:
 	scripts/run
 test:
@@ -12,6 +12,10 @@ test-quick:
 # ruff check, ruff format --check, mypy and the knowledge-base lint (scripts/check); scripts/test runs it first.
 check:
 	scripts/check
+# The desk's texts into its message catalogs (helpdesk/locale/*/LC_MESSAGES/messages.po, babel.cfg): new texts
+# get an empty translation to fill in, texts gone from the code are dropped. `make check` fails until German is complete.
+catalogs:
+	scripts/bootstrap py311 && .venv/py311/bin/python -m helpdesk.i18n update
 # Applies the formatter and ruff's fixes to the whole tree.
 fmt:
 	scripts/bootstrap py311 && .venv/py311/bin/ruff check --fix --exit-zero --quiet && .venv/py311/bin/ruff format

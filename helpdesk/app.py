@@ -26,6 +26,7 @@ from helpdesk.feedback.api import router as feedback_router
 from helpdesk.handoffs.api import open_handoffs
 from helpdesk.handoffs.api import router as handoffs_router
 from helpdesk.handoffs.changes import ticket_changes
+from helpdesk.i18n.catalogs import load_all as load_catalogs
 from helpdesk.inbox.pages import router as inbox_router
 from helpdesk.inbox.stream import router as inbox_stream_router
 from helpdesk.incidents.api import router as incidents_api_router
@@ -84,6 +85,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     # The company's name, hotline, branding: checked before anything starts (a mistake stops it).
     app.state.deployment = settings.deployment or load_checked()
+    # The desk's message catalogs (helpdesk/locale), compiled once for the process: a broken one stops the start.
+    load_catalogs()
     # Retention, masking and vacuum (config/privacy.yml): checked before anything starts, like the deployment.
     app.state.privacy = load_privacy()
     # The company systems procedures may call, and their limits: checked before anything starts, like the deployment.

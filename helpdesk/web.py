@@ -2,8 +2,8 @@
 
 The inbox, the incident pages, the e-mail channel's forms, the reports and the
 agent's side of the live chat are server-rendered pages under ``/agent`` with one
-look (the templates in ``helpdesk/inbox/templates``: ``base.html``, ``error.html``),
-one set of security headers and one login (its cookies and CSRF tokens:
+look (the templates in ``helpdesk/inbox/templates``: ``base.html``, ``error.html``)
+in the agent's language (``helpdesk.i18n``), one set of security headers and one login (its cookies and CSRF tokens:
 ``helpdesk.inbox.security``). A page takes the logged-in agent as ``AgentDep``
 (``current_agent``: nobody logged in goes to the login page), an event stream as
 ``StreamingAgentDep`` (``streaming_agent``: 401); ``event`` and ``sse`` write the
@@ -13,25 +13,29 @@ streams.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any, NamedTuple
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, StreamingResponse
 from fastapi.templating import Jinja2Templates
-from jinja2 import Environment, FileSystemLoader
 
 from helpdesk.db import utcnow
 from helpdesk.handoffs.agents import AgentInfo
+from helpdesk.i18n import N_, DeskLanguage, desk_language, msg
+from helpdesk.i18n.catalogs import LANGUAGE_NAMES
+from helpdesk.i18n.templates import desk_environment
 from helpdesk.inbox import security
 from helpdesk.inbox.transcript import render_message, render_transcript
 
-# autoescape=True for every template: customer text is never markup.
+# Autoescape for every template (customer text is never markup), jinja2.ext.i18n in the reader's language.
+# The reports' templates extend the inbox's base.html.
 templates = Jinja2Templates(
-    env=Environment(loader=FileSystemLoader(Path(__file__).parent / "inbox" / "templates"), autoescape=True)
+    env=desk_environment(Path(__file__).parent / "inbox" / "templates", Path(__file__).parent / "reports" / "templates")
 )
 # Second line of defence behind autoescape: no inline or foreign scripts, no framing (clickjacking of the
 # action buttons), forms post only here, and pages with customer data are not cached.
@@ -43,49 +47,96 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
+# What a form did, named by its redirect (``?done=<key>``); the page says it in the agent's language.
+DONE = {
+    key: msg(key)
+    for key in (
+        N_("claimed"),
+        N_("note added"),
+        N_("resolved"),
+        N_("escalated"),
+        N_("linked"),
+        N_("unlinked"),
+        N_("reply sent by e-mail"),
+        N_("live chat started"),
+        N_("message sent"),
+        N_("handed back to the bot"),
+        N_("chat closed and ticket resolved"),
+        N_("declared"),
+        N_("updated"),
+    )
+}
+DRAFT_DONE = N_("article draft written to %(path)s (drafts folder); check it, then move it to the articles")
+REASSIGNED_DONE = N_("reassigned to %(team)s")
+BOT_UNTOLD = N_("the bot could not be told, so it stays silent in this chat")
 
 
-def duration(minutes: float) -> str:
-    minutes = int(abs(minutes))
-    if minutes < 60:
-        return f"{minutes} min"
-    if minutes < 48 * 60:
-        return f"{minutes // 60} h {minutes % 60:02d} min"
-    return f"{minutes // 1440} d {minutes % 1440 // 60} h"
+def confirmation(lang: DeskLanguage, query: Mapping[str, str]) -> str | None:
+    """The page's "Done: ..." for the redirect of a form (``done``, with ``draft``, ``team`` or ``bot=untold``)."""
+    key = query.get("done", "")
+    if key == "draft" and query.get("draft"):
+        what = lang.gettext(DRAFT_DONE, path=query["draft"])
+    elif key == "reassigned" and query.get("team"):
+        what = lang.gettext(REASSIGNED_DONE, team=query["team"])
+    elif key in DONE:
+        what = lang.say(DONE[key])
+    else:
+        return None
+    if query.get("bot") == "untold":
+        what = f"{what}; {lang.gettext(BOT_UNTOLD)}"
+    return lang.gettext("Done: %(what)s.", what=what)
 
 
-def age(moment: datetime | None) -> str:
-    return duration((utcnow() - moment).total_seconds() / 60) if moment else "-"
+def age(lang: DeskLanguage, moment: datetime | None) -> str:
+    return lang.duration((utcnow() - moment).total_seconds() / 60) if moment else "-"
 
 
-def countdown(due: datetime | None, state: str, promised: datetime | None = None) -> dict[str, str]:
+def countdown(lang: DeskLanguage, due: datetime | None, state: str, promised: datetime | None = None) -> dict[str, str]:
     """The response countdown of a ticket: its text and CSS class. A due time later than the response
     time ``promised`` to the customer (an escalation's longer target) is late however far away it is."""
     if due is None or state == "resolved":
         return {"text": "-", "css": "done"}
     minutes = (due - utcnow()).total_seconds() / 60
     if minutes < 0:
-        return {"text": f"overdue {duration(minutes)}", "css": "overdue"}
-    text = f"due in {duration(minutes)}"
+        return {"text": lang.gettext("overdue %(time)s", time=lang.duration(minutes)), "css": "overdue"}
+    text = lang.gettext("due in %(time)s", time=lang.duration(minutes))
     if promised is not None:
         past_promise = (due - promised).total_seconds() / 60
         if past_promise >= 1:
-            return {"text": f"{text}, {duration(past_promise)} after the customer's promise", "css": "overdue"}
+            late = lang.gettext(
+                "%(countdown)s, %(time)s after the customer's promise", countdown=text, time=lang.duration(past_promise)
+            )
+            return {"text": late, "css": "overdue"}
     return {"text": text, "css": "soon" if minutes < 15 else "ok"}
 
 
+def current_page(request: Request) -> str:
+    """Where the language switch comes back to: this page; after a form's post, the page the form was on."""
+    url = request.url if request.method == "GET" else urlsplit(request.headers.get("referer", ""))
+    if not url.path.startswith("/agent"):
+        return "/agent"
+    return url.path + (f"?{url.query}" if url.query else "")
+
+
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    tz = request.app.state.routing.tz
+    """A desk page in its reader's language: ``lang`` when the route chose it, else the agent's
+    (``agent`` in the context) or the browser's."""
+    lang = context.get("lang") or desk_language(request, context.get("agent"))
     context.update(
-        local=lambda moment: moment.astimezone(tz).strftime("%a %d %b %H:%M") if moment else "-",
-        tz_name=tz.key,
-        age=age,
-        countdown=countdown,
+        lang=lang,
+        local=lang.moment,
+        tz_name=request.app.state.routing.tz.key,
+        age=partial(age, lang),
+        countdown=partial(countdown, lang),
         render_message=render_message,
         render_transcript=render_transcript,
+        languages_offered=LANGUAGE_NAMES,
+        here=current_page(request),
     )
+    context.setdefault("done", confirmation(lang, request.query_params))
     response = templates.TemplateResponse(request, name, context, status_code=status_code)
     response.headers.update(SECURITY_HEADERS)
+    response.headers["Content-Language"] = lang.code
     return response
 
 
@@ -131,8 +182,10 @@ def forged(request: Request) -> HTMLResponse:
         "error.html",
         status.HTTP_403_FORBIDDEN,
         agent=None,
-        message="The form's security token is missing or wrong (CSRF check failed). "
-        "Nothing was changed. Reload the page and try again.",
+        message=msg(
+            "The form's security token is missing or wrong (CSRF check failed). "
+            "Nothing was changed. Reload the page and try again."
+        ),
     )
 
 

@@ -35,13 +35,19 @@ from helpdesk.handoffs.errors import InvalidTransition, TicketNotFound
 from helpdesk.handoffs.models import Handoff, HandoffEvent
 from helpdesk.handoffs.schemas import Message
 from helpdesk.handoffs.store import OPEN_STATUSES, HandoffStore
+from helpdesk.i18n import Text, msg, term
 
 # The chat page makes its session id from 128 random bits (32 hex digits); shorter
 # or other ids (REST tests, other channels) are not reachable from a browser.
 SESSION_ID_RE = re.compile(r"^[0-9a-f]{32}$")
 LIVE_STARTED, HANDED_BACK = "live_started", "handed_back"
+
 # Slots the bot sets at a handoff (bot/domain.yml); clearing them makes the bot answer again.
 BOT_HANDOFF_SLOTS = ("ticket_id",)
+
+
+def ended(ticket_id: str, status: str) -> Text:
+    return msg("%(ticket)s is %(status)s: the live chat has ended", ticket=ticket_id, status=term("status", status))
 
 
 class RasaUnavailable(Exception):
@@ -140,9 +146,9 @@ class LiveChat:
         """Append one message of the live part to the transcript; only while the ticket is open."""
         view = self.store.get(ticket_id)
         if view["status"] not in OPEN_STATUSES:
-            raise InvalidTransition(f"{view['ticket_id']} is {view['status']}: the live chat has ended")
+            raise InvalidTransition(ended(view["ticket_id"], view["status"]))
         if role == "customer" and live_mode(view)[0] == "bot":
-            raise InvalidTransition(f"{view['ticket_id']} was handed back to the bot")
+            raise InvalidTransition(msg("%(ticket)s was handed back to the bot", ticket=view["ticket_id"]))
         # A form posts a textarea's line breaks as CRLF: stored as "\n", like every other message.
         text = text.replace("\r\n", "\n").replace("\r", "\n")
         message = Message(sender=role, text=text, timestamp=utcnow())
@@ -157,16 +163,18 @@ class LiveChat:
         with self.store.transaction() as s:
             handoff = s.scalar(select(Handoff).where(Handoff.ticket_id == ticket_id.strip().upper()).with_for_update())
             if handoff is None:
-                raise TicketNotFound(f"no handoff {ticket_id!r}")
+                raise TicketNotFound(msg("no handoff %(ticket)r", ticket=ticket_id))
             if handoff.status not in OPEN_STATUSES:
-                raise InvalidTransition(f"{handoff.ticket_id} is {handoff.status}: the live chat has ended")
+                raise InvalidTransition(ended(handoff.ticket_id, handoff.status))
             s.add(HandoffEvent(handoff_id=handoff.id, at=now, actor=actor, action=action, note=note))
             handoff.updated_at = now
 
     def start(self, ticket_id: str, username: str, display_name: str) -> None:
         view = self.store.get(ticket_id)
         if not SESSION_ID_RE.match(self.store.conversation_of(ticket_id)):
-            raise InvalidTransition(f"{view['ticket_id']} did not come from the web chat: no one to reply to live")
+            raise InvalidTransition(
+                msg("%(ticket)s did not come from the web chat: no one to reply to live", ticket=view["ticket_id"])
+            )
         if view["status"] in ("new", "escalated"):
             self.store.claim(ticket_id, username)
         self.record(ticket_id, username, LIVE_STARTED, display_name)

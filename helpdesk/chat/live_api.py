@@ -36,6 +36,7 @@ from helpdesk.chat.live import LiveChat, RasaUnavailable
 from helpdesk.handoffs.changes import TicketChanges
 from helpdesk.handoffs.errors import StoreError, TicketNotFound
 from helpdesk.handoffs.schemas import MAX_MESSAGE_CHARS, Text
+from helpdesk.i18n import desk_language
 from helpdesk.inbox import security
 from helpdesk.inbox.pages import detail_page
 from helpdesk.web import AgentContext, AgentDep, StreamingAgentDep, event, forged, sse
@@ -186,29 +187,29 @@ async def agent_action(
 ) -> Response:
     """Run one live-chat action for a logged-in agent; JSON for scripts, redirect for forms."""
     agent, session = who
+    lang = desk_language(request, agent)
     if not security.check_csrf(session, csrf_token):
         if wants_json(request):
-            return JSONResponse({"detail": "CSRF check failed"}, status.HTTP_403_FORBIDDEN)
+            return JSONResponse({"detail": lang.gettext("CSRF check failed")}, status.HTTP_403_FORBIDDEN)
         return forged(request)
     live = get_live(request)
     try:
         await run_in_threadpool(live.store.get, ticket_id, agent.scope)  # another team's ticket: 404
         result = await run_in_threadpool(action, live, agent)
     except ValidationError as exc:
-        error, code = "; ".join(e["msg"] for e in exc.errors()), 422
+        error, code = lang.problem(exc), 422
     except TicketNotFound as exc:
-        error, code = str(exc), 404
+        error, code = lang.problem(exc), 404
     except RasaUnavailable as exc:
-        error, code = f"{exc}. The conversation stays with you.", 502
+        error, code = lang.gettext("%(problem)s. The conversation stays with you.", problem=str(exc)), 502
     except StoreError as exc:
-        error, code = str(exc), 409
+        error, code = lang.problem(exc), 409
     else:
-        if result is False:  # closed, but Rasa was not told
-            done = f"{done}; the bot could not be told, so it stays silent in this chat"
+        query = {"done": done, **({"bot": "untold"} if result is False else {})}  # False: Rasa was not told
         if wants_json(request):
-            return JSONResponse(result if isinstance(result, dict) else {"done": done})
+            return JSONResponse(result if isinstance(result, dict) else query)
         return RedirectResponse(
-            f"/agent/handoffs/{quote(ticket_id)}?{urlencode({'done': done})}#live", status.HTTP_303_SEE_OTHER
+            f"/agent/handoffs/{quote(ticket_id)}?{urlencode(query)}#live", status.HTTP_303_SEE_OTHER
         )
     if wants_json(request):
         return JSONResponse({"detail": error}, code)

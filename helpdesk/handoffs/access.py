@@ -18,6 +18,7 @@ from fastapi import HTTPException, status
 
 from helpdesk.handoffs.agents import AgentInfo
 from helpdesk.handoffs.models import ROLES
+from helpdesk.i18n import msg
 
 __all__ = [
     "ROLES",
@@ -45,7 +46,7 @@ def may_administer(agent: AgentInfo) -> bool:
 
 def require_admin(agent: AgentInfo) -> AgentInfo:
     if not may_administer(agent):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "only an admin may manage accounts and tokens")
+        raise HTTPException(status.HTTP_403_FORBIDDEN, msg("only an admin may manage accounts and tokens"))
     return agent
 
 
@@ -54,7 +55,10 @@ def check_reassignment(agent: AgentInfo, team: str) -> None:
     if team not in agent.teams and not may_reassign(agent):
         raise HTTPException(
             status.HTTP_403_FORBIDDEN,
-            f"only a supervisor may reassign a ticket to team {team!r}; an agent reassigns between their own teams",
+            msg(
+                "only a supervisor may reassign a ticket to team %(team)r; an agent reassigns between their own teams",
+                team=team,
+            ),
         )
 
 
@@ -64,6 +68,10 @@ def check_incident_team(agent: AgentInfo, team: str, category: str) -> None:
     if agent.scope is not None and team not in agent.scope:
         raise HTTPException(
             status.HTTP_403_FORBIDDEN,
-            f"only a supervisor or an agent of team {team!r} may declare or change an "
-            f"incident of category {category!r}",
+            msg(
+                "only a supervisor or an agent of team %(team)r may declare or change an "
+                "incident of category %(category)r",
+                team=team,
+                category=category,
+            ),
         )

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from helpdesk.db import utcnow
 from helpdesk.handoffs.errors import AgentExists, AgentNotFound, StoreError
 from helpdesk.handoffs.models import ROLES, Agent, AgentSession, AgentToken
+from helpdesk.i18n import LANGUAGES, msg
 
 __all__ = ["AgentAccounts", "AgentExists", "AgentInfo", "AgentNotFound", "secret_hash"]
 
@@ -40,6 +41,7 @@ class AgentInfo:
     teams: tuple[str, ...]
     role: str = "agent"
     active: bool = True
+    language: str | None = None  # the desk's language for this agent; None: the browser's
 
     @property
     def scope(self) -> tuple[str, ...] | None:
@@ -58,11 +60,18 @@ class AgentAccounts:
         raise NotImplementedError
 
     def create_agent(
-        self, username: str, display_name: str, teams: Iterable[str], password: str, role: str = "agent"
+        self,
+        username: str,
+        display_name: str,
+        teams: Iterable[str],
+        password: str,
+        role: str = "agent",
+        language: str | None = None,
     ) -> AgentInfo:
         teams = tuple(dict.fromkeys(t.strip() for t in teams if t.strip()))
         if role not in ROLES:
             raise StoreError(f"unknown role {role!r} (roles: {', '.join(ROLES)})")
+        _check_language(language)
         try:
             with self.transaction() as s:
                 agent = Agent(
@@ -73,6 +82,7 @@ class AgentAccounts:
                     password_hash=_hasher.hash(password),
                     active=True,
                     created_at=utcnow(),
+                    language=language,
                 )
                 s.add(agent)
                 s.flush()
@@ -103,6 +113,16 @@ class AgentAccounts:
                 agent.role = role
             if teams is not None:
                 agent.teams = ",".join(dict.fromkeys(t.strip() for t in teams if t.strip()))
+            return self._agent_info(agent)
+
+    def set_language(self, username: str, language: str | None) -> AgentInfo:
+        """The language the desk speaks to this agent (one of ``LANGUAGES``); None: the browser's."""
+        _check_language(language)
+        with self.transaction() as s:
+            agent = s.scalar(select(Agent).where(Agent.username == username))
+            if agent is None:
+                raise AgentNotFound(f"no agent {username!r}")
+            agent.language = language
             return self._agent_info(agent)
 
     def agents(self) -> list[AgentInfo]:
@@ -161,7 +181,21 @@ class AgentAccounts:
 
     @staticmethod
     def _agent_info(agent: Agent) -> AgentInfo:
-        return AgentInfo(agent.id, agent.username, agent.display_name, tuple(agent.team_list), agent.role, agent.active)
+        return AgentInfo(
+            agent.id,
+            agent.username,
+            agent.display_name,
+            tuple(agent.team_list),
+            agent.role,
+            agent.active,
+            agent.language,
+        )
+
+
+def _check_language(language: str | None) -> None:
+    if language is not None and language not in LANGUAGES:
+        known = ", ".join(LANGUAGES)
+        raise StoreError(msg("unknown language %(language)r (languages: %(known)s)", language=language, known=known))
 
 
 def secret_hash(token: str) -> str:

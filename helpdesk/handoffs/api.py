@@ -63,6 +63,7 @@ from helpdesk.handoffs.views import (
     Suggestions,
     TokenCreated,
 )
+from helpdesk.i18n import LANGUAGES, msg
 from helpdesk.inbox import assist
 from search_api.auth import bearer
 
@@ -78,7 +79,7 @@ router = APIRouter()
 def open_handoffs(app: FastAPI, settings: Settings) -> Iterator[HandoffStore]:
     """Start-up of the handoff part: refuses to start on a bad routing file or notification setup."""
     routing = RoutingConfig.load(settings.routing_file)
-    notify = NotificationConfig(settings)
+    notify = NotificationConfig(settings, routing)
     store = HandoffStore.open(settings.database_url)
     worker = NotificationWorker(store, notify)
     app.state.routing, app.state.notify, app.state.handoffs = routing, notify, store
@@ -292,6 +293,7 @@ def me_json(agent: AgentInfo) -> dict[str, Any]:
         "teams": list(agent.teams),
         "role": agent.role,
         "active": agent.active,
+        "language": agent.language,
     }
 
 
@@ -371,6 +373,8 @@ def suggestions(ticket_id: str, request: Request, agent: AgentInfo = Depends(req
 MIN_PASSWORD_LENGTH = 10
 Role = Literal["agent", "supervisor", "admin"]
 assert set(get_args(Role)) == set(ROLES)
+Language = Literal["en", "de"]  # the desk's languages (helpdesk.i18n); null: the browser's
+assert set(get_args(Language)) == set(LANGUAGES)
 
 
 def require_admin_agent(agent: AgentInfo = Depends(require_agent)) -> AgentInfo:
@@ -383,11 +387,13 @@ class AgentIn(BaseModel):
     teams: list[str] = Field(default_factory=list, max_length=50)
     role: Role = "agent"
     password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=1024)
+    language: Language | None = None
 
 
 class AgentChangeIn(BaseModel):
     role: Role | None = None
     teams: list[str] | None = Field(default=None, max_length=50)
+    language: Language | None = Field(default=None, description="given as null: the browser's language again")
 
 
 class PasswordIn(BaseModel):
@@ -402,7 +408,7 @@ def checked_teams(routing: RoutingConfig, teams: list[str], role: str) -> list[s
     for team in teams:
         check_team(routing, team)
     if role == "agent" and not teams:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "an agent needs at least one team")
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, msg("an agent needs at least one team"))
     return teams
 
 
@@ -424,6 +430,7 @@ def create_agent(body: AgentIn, request: Request, admin: AgentInfo = Depends(req
         teams,
         body.password,
         body.role,
+        body.language,
     )
     return me_json(agent)
 
@@ -435,6 +442,8 @@ def change_agent(
     if body.teams is not None:
         checked_teams(request.app.state.routing, body.teams, body.role or "supervisor")
     agent = run_action(request.app.state.handoffs.update_agent, username, body.role, body.teams)
+    if "language" in body.model_fields_set:
+        agent = run_action(request.app.state.handoffs.set_language, username, body.language)
     return me_json(agent)
 
 

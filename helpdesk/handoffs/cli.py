@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.engine import make_url
 
 from helpdesk.handoffs.models import ROLES
+from helpdesk.i18n import LANGUAGES
 from helpdesk.settings import Settings
 
 if TYPE_CHECKING:
@@ -95,7 +96,7 @@ def cmd_create_agent(args: argparse.Namespace) -> int:
         return 2
 
     def create(store: HandoffStore) -> str:
-        agent = store.create_agent(args.username, args.name or args.username, teams, password, args.role)
+        agent = store.create_agent(args.username, args.name or args.username, teams, password, args.role, args.language)
         return (
             f"{agent.role} {agent.username} ({agent.display_name}) created, "
             f"teams: {', '.join(agent.teams) or '(all, as ' + agent.role + ')'}"
@@ -141,6 +142,15 @@ def cmd_set_role(args: argparse.Namespace) -> int:
     return _with_store(args, "set-role", change)
 
 
+def cmd_set_language(args: argparse.Namespace) -> int:
+    def change(store: HandoffStore) -> str:
+        agent = store.set_language(args.username, None if args.language == "browser" else args.language)
+        language = agent.language or "the browser's language"
+        return f"{agent.username} reads the desk in {language}"
+
+    return _with_store(args, "set-language", change)
+
+
 def cmd_routing_check(args: argparse.Namespace) -> int:
     from helpdesk.handoffs.routing import RoutingConfig, RoutingConfigError
 
@@ -180,6 +190,7 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
         help="agent: own teams; supervisor: all teams, reassign; admin: also accounts and tokens",
     )
     p.add_argument("--password-file", help="read the password from the first line of this file")
+    p.add_argument("--language", choices=LANGUAGES, help="the desk's language for the agent (default: their browser's)")
     p.add_argument("--routing", help="routing file to check the teams against (default: HELPDESK_ROUTING_FILE)")
     p.set_defaults(func=cmd_create_agent)
 
@@ -201,6 +212,11 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
     p.add_argument("username")
     p.add_argument("role", choices=ROLES)
     p.set_defaults(func=cmd_set_role)
+
+    p = subparsers.add_parser("set-language", help="the desk's language for an agent; browser: their browser's")
+    p.add_argument("username")
+    p.add_argument("language", choices=(*LANGUAGES, "browser"))
+    p.set_defaults(func=cmd_set_language)
 
     p = subparsers.add_parser("routing-check", help="validate the routing file and print what it declares")
     p.add_argument("--routing", help="routing file (default: HELPDESK_ROUTING_FILE or config/routing.yml)")

@@ -144,6 +144,8 @@ class Agent(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The language the desk speaks to this agent (helpdesk.i18n.LANGUAGES); None: their browser's.
+    language: Mapped[str | None] = mapped_column(String(8), nullable=True)
 
     @property
     def team_list(self) -> list[str]:

@@ -25,12 +25,14 @@ from helpdesk.handoffs import notice
 from helpdesk.handoffs.access import check_reassignment, may_reassign
 from helpdesk.handoffs.agents import AgentInfo
 from helpdesk.handoffs.routing import RoutingConfig
+from helpdesk.i18n import msg
 
 
 def check_team(routing: RoutingConfig, team: str | None) -> str | None:
     if team and not routing.has_team(team):
         raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT, f"unknown team {team!r} (teams: {', '.join(routing.teams)})"
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            msg("unknown team %(team)r (teams: %(known)s)", team=team, known=", ".join(routing.teams)),
         )
     return team or None
 
@@ -72,8 +74,12 @@ def escalate(state: Any, ticket_id: str, agent: AgentInfo, reason: str, team: st
     if team != routing.escalation_team:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
-            f"escalation goes to the expert team {routing.escalation_team!r}; to move the ticket to team "
-            f"{team!r} without escalating it, reassign it (POST /agent/api/handoffs/{{ticket_id}}/reassign)",
+            msg(
+                "escalation goes to the expert team %(experts)r; to move the ticket to team %(team)r without "
+                "escalating it, reassign it (POST /agent/api/handoffs/{ticket_id}/reassign)",
+                experts=routing.escalation_team,
+                team=team,
+            ),
         )
     return move(state, current, agent, reason, team, "escalated")
 
@@ -84,11 +90,13 @@ def reassign(state: Any, ticket_id: str, agent: AgentInfo, reason: str, team: st
     current = state.handoffs.get(ticket_id, teams=agent.scope)
     team = check_team(routing, team)
     if team is None:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "team: choose the team to reassign the ticket to")
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, msg("team: choose the team to reassign the ticket to")
+        )
     if team == routing.escalation_team:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
-            f"team {team!r} is the expert team: escalate the ticket instead (POST …/escalate)",
+            msg("team %(team)r is the expert team: escalate the ticket instead (POST …/escalate)", team=team),
         )
     check_reassignment(agent, team)
     return move(state, current, agent, reason, team, "reassigned")

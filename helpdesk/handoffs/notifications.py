@@ -13,7 +13,8 @@ and stays visible on the handoff.
 Webhook requests are JSON, signed with HMAC-SHA256 over ``"<t>.<body>"`` in
 the header ``X-Helpdesk-Signature: t=<unix time>,v1=<hex>``; see ``verify``.
 Both channels are optional: unset HELPDESK_WEBHOOK_URL / HELPDESK_SMTP_HOST
-and nothing is enqueued for them. A third channel, ``mail``, carries the e-mail
+and nothing is enqueued for them. A team's mail is written in the team's language
+(the routing file's ``language``) with its times in the desk's time zone. A third channel, ``mail``, carries the e-mail
 channel's mails to customers (helpdesk/mail): composed in full when enqueued,
 delivered and retried here like the rest.
 """
@@ -28,7 +29,7 @@ import random
 import smtplib
 import threading
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate
 from typing import TYPE_CHECKING, Any
@@ -38,6 +39,8 @@ import httpx
 from helpdesk.db import utcnow
 from helpdesk.handoffs.routing import RoutingConfig
 from helpdesk.handoffs.store import HandoffStore, Notification, OutboxJob
+from helpdesk.i18n import N_, DeskLanguage, english
+from helpdesk.i18n.catalogs import DEFAULT_LANGUAGE
 
 if TYPE_CHECKING:
     from helpdesk.settings import Settings
@@ -52,12 +55,20 @@ class NotificationConfig:
 
     timeout_seconds = 10.0
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, routing: RoutingConfig | None = None) -> None:
         if settings.webhook_url and not settings.webhook_secret:
             raise ValueError(
                 "HELPDESK_WEBHOOK_URL is set but HELPDESK_WEBHOOK_SECRET is not: webhooks are always signed"
             )
         self.settings = settings
+        self.routing = routing
+
+    def team_language(self, team: str) -> DeskLanguage:
+        """The language of a team's mails, in the desk's time zone (English in UTC without a routing file)."""
+        if self.routing is None:
+            return english()
+        known = self.routing.teams.get(team)
+        return DeskLanguage(known.language if known else DEFAULT_LANGUAGE, self.routing.tz)
 
     def __getattr__(self, name: str) -> Any:
         # webhook_url, smtp_host, ... are read from the settings, so there is one list of them.
@@ -137,48 +148,106 @@ def _one_line(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _send_email(job: OutboxJob, config: NotificationConfig) -> tuple[bool, str]:
-    data = json.loads(job.payload)
-    h = data["handoff"]
-    summary = h["summary"]
-    contact = summary["contact"]
-    what = {"handoff.escalated": "Escalated", "handoff.reassigned": "Reassigned", "handoff.reopened": "Reopened"}.get(
-        job.event, "New"
-    )
+# The subject and first line of a team's mail, by event (any other event: a new handoff).
+HEADLINES = {
+    "handoff.escalated": (
+        N_("[%(ticket)s] Escalated %(priority)s handoff (%(category)s): %(description)s"),
+        N_("Escalated handoff %(ticket)s for team %(team)s, priority %(priority)s"),
+    ),
+    "handoff.reassigned": (
+        N_("[%(ticket)s] Reassigned %(priority)s handoff (%(category)s): %(description)s"),
+        N_("Reassigned handoff %(ticket)s for team %(team)s, priority %(priority)s"),
+    ),
+    "handoff.reopened": (
+        N_("[%(ticket)s] Reopened %(priority)s handoff (%(category)s): %(description)s"),
+        N_("Reopened handoff %(ticket)s for team %(team)s, priority %(priority)s"),
+    ),
+    "handoff.new": (
+        N_("[%(ticket)s] New %(priority)s handoff (%(category)s): %(description)s"),
+        N_("New handoff %(ticket)s for team %(team)s, priority %(priority)s"),
+    ),
+}
+
+
+# Who moved the ticket to the team, and why: by the history entry's action.
+MOVED_BY = {
+    "escalated": N_("Escalated by %(agent)s: %(reason)s"),
+    "reassigned": N_("Reassigned by %(agent)s: %(reason)s"),
+}
+
+
+def team_mail(job: OutboxJob, config: NotificationConfig) -> EmailMessage:
+    """The mail to a team of a new, escalated, reassigned or reopened handoff, in the team's language."""
+    h = json.loads(job.payload)["handoff"]
+    summary, contact = h["summary"], h["summary"]["contact"]
+    lang = config.team_language(h["team"])
+    _ = lang.gettext
+    subject, headline = HEADLINES.get(job.event, HEADLINES["handoff.new"])
+    priority = lang.term("priority", h["priority"])
+
+    def when(stamp: str) -> str:  # the payload's ISO instants, in the desk's zone
+        return lang.timestamp(datetime.fromisoformat(stamp))
+
     message = EmailMessage()
     message["From"] = config.smtp_from
     message["To"] = job.target
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = f"<{h['ticket_id']}.{job.id}@helpdesk>"
     message["Subject"] = _one_line(
-        f"[{h['ticket_id']}] {what} {h['priority']} handoff ({summary['category']}): {summary['description']}", 150
+        _(
+            subject,
+            ticket=h["ticket_id"],
+            priority=priority,
+            category=summary["category"],
+            description=summary["description"],
+        ),
+        150,
     )
-    last = next((e for e in reversed(h.get("events", [])) if e["action"] in ("escalated", "reassigned")), None)
+    last = next((e for e in reversed(h.get("events", [])) if e["action"] in MOVED_BY), None)
     reopened = next((e for e in reversed(h.get("events", [])) if e["action"] == "reopened"), None)
+    due = f"{when(h['sla_due_at'])} ({lang.tz})"
+    link = f"{config.public_base_url}/agent/handoffs/{h['ticket_id']}"
     lines = [
-        f"{what} handoff {h['ticket_id']} for team {h['team']}, priority {h['priority']}"
-        + (" (on-call)" if h.get("on_call") else ""),
-        f"Respond by: {h['sla_due_at']} (UTC)",
-        f"Open it: {config.public_base_url}/agent/handoffs/{h['ticket_id']}",
+        _(headline, ticket=h["ticket_id"], team=h["team"], priority=priority)
+        + (" " + _("(on-call)") if h.get("on_call") else ""),
+        _("Respond by: %(time)s", time=due),
+        _("Open it: %(url)s", url=link),
         "",
-        *([f"{last['action'].capitalize()} by {last['actor']}: {last['note']}", ""] if last else []),
-        *([f"Reopened: {reopened['note']}", ""] if reopened and job.event == "handoff.reopened" else []),
-        f"Category: {summary['category']}   Product: {summary['product'] or '-'}   Urgency: {summary['urgency']}",
-        f"Impact: {summary['impact'] or '-'}",
-        f"Contact: {contact['name'] or '-'}  {contact['email'] or ''}  {contact['phone'] or ''}",
-        f"Language: {h['language']}   Channel: {h['channel']}   Reason: {h['reason']}",
+        *([_(MOVED_BY[last["action"]], agent=last["actor"], reason=last["note"]), ""] if last else []),
+        *([_("Reopened: %(note)s", note=reopened["note"]), ""] if reopened and job.event == "handoff.reopened" else []),
+        _(
+            "Category: %(category)s   Product: %(product)s   Urgency: %(urgency)s",
+            category=summary["category"],
+            product=summary["product"] or "-",
+            urgency=lang.term("priority", summary["urgency"]),
+        ),
+        _("Impact: %(impact)s", impact=summary["impact"] or "-"),
+        _("Contact: %(name)s", name=contact["name"] or "-") + f"  {contact['email'] or ''}  {contact['phone'] or ''}",
+        _(
+            "Language: %(language)s   Channel: %(channel)s   Reason: %(reason)s",
+            language=lang.term("language", h["language"]),
+            channel=lang.term("channel", h["channel"]),
+            reason=lang.term("reason", h["reason"]),
+        ),
         "",
-        "Problem:",
+        _("Problem:"),
         summary["description"],
         "",
-        "Already tried:",
+        _("Already tried:"),
         summary["tried"] or "-",
         "",
-        "Transcript:",
-        *[f"  [{m['timestamp']}] {m['sender']}: {m['text']}" for m in h.get("transcript", [])],
+        _("Transcript:"),
+        *[
+            f"  [{when(m['timestamp'])}] {lang.term('sender', m['sender'])}: {m['text']}"
+            for m in h.get("transcript", [])
+        ],
     ]
     message.set_content("\n".join(lines))
-    return smtp_send(config, message.as_bytes(), config.smtp_from, job.target)
+    return message
+
+
+def _send_email(job: OutboxJob, config: NotificationConfig) -> tuple[bool, str]:
+    return smtp_send(config, team_mail(job, config).as_bytes(), config.smtp_from, job.target)
 
 
 def _send_mail(job: OutboxJob, config: NotificationConfig) -> tuple[bool, str]:

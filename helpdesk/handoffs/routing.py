@@ -4,8 +4,9 @@ The rules live in a YAML file (``config/routing.yml``, or HELPDESK_ROUTING_FILE)
 read and validated once at start-up: a typo there must stop the service with a
 clear message, not misroute customers at 3 a.m. The file declares the teams,
 which category goes to which team, office hours with a time zone, holidays,
-the response times per priority, and the on-call coverage that takes urgent
-handoffs outside office hours.
+the response times per priority, the on-call coverage that takes urgent
+handoffs outside office hours, and the language of each team's notification
+mails (``language``, English unless set).
 
 The expected response time told to the customer is computed, never guessed:
 inside office hours it is the team's response time for the priority, counted
@@ -29,6 +30,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from helpdesk.handoffs.models import PRIORITIES
+from helpdesk.i18n.catalogs import DEFAULT_LANGUAGE, LANGUAGES
 
 # Categories are the deployment's own (its routing file names them); "other" must exist: it is
 # the bot's "something else" topic and where a handoff goes when the customer names no topic.
@@ -50,6 +52,7 @@ TOP_LEVEL_KEYS = {
     "escalation_team",
     "on_call",
     "raise_priority_for_reasons",
+    "language",
 }
 
 
@@ -116,6 +119,7 @@ class Team:
     email: str | None
     hours: Hours
     response_minutes: dict[str, int]
+    language: str = DEFAULT_LANGUAGE  # of the team's notification mails (helpdesk.i18n.LANGUAGES)
 
 
 @dataclass(frozen=True)
@@ -185,6 +189,7 @@ class RoutingConfig:
         office = _parse_hours(data.get("office_hours"), "office_hours", holidays, problems)
         default_minutes = _parse_minutes(data.get("response_minutes"), "response_minutes", PRIORITIES, problems)
 
+        language = _parse_language(data.get("language", DEFAULT_LANGUAGE), "language", problems)
         teams: dict[str, Team] = {}
         raw_teams = data.get("teams")
         if not isinstance(raw_teams, dict) or not raw_teams:
@@ -199,7 +204,7 @@ class RoutingConfig:
             if not isinstance(spec, dict):
                 problems.append(f"{where}: expected a mapping")
                 continue
-            unknown = set(spec) - {"label", "email", "office_hours", "response_minutes"}
+            unknown = set(spec) - {"label", "email", "office_hours", "response_minutes", "language"}
             if unknown:
                 problems.append(f"{where}: unknown keys {sorted(unknown)}")
             email = spec.get("email")
@@ -214,7 +219,8 @@ class RoutingConfig:
             minutes = dict(default_minutes)
             if "response_minutes" in spec:
                 minutes.update(_parse_minutes(spec["response_minutes"], f"{where}.response_minutes", (), problems))
-            teams[name] = Team(name, str(spec.get("label") or name), email, hours, minutes)
+            own = _parse_language(spec.get("language", language), f"{where}.language", problems)
+            teams[name] = Team(name, str(spec.get("label") or name), email, hours, minutes, own)
 
         categories: dict[str, str] = {}
         raw_categories = data.get("categories") or {}
@@ -319,6 +325,13 @@ def response_text(now: datetime, due: datetime, minutes: int, tz: ZoneInfo) -> d
         "en": f"by {EN_DAYS[day]} {due.day} {due.strftime('%b')}, {clock} ({tz.key} time)",
         "de": f"bis {DE_DAYS[day]}., {due.day:02d}.{due.month:02d}., {clock} Uhr ({tz.key})",
     }
+
+
+def _parse_language(value: Any, where: str, problems: list[str]) -> str:
+    if value not in LANGUAGES:
+        problems.append(f"{where}: {value!r} is not a language of the desk ({', '.join(LANGUAGES)})")
+        return DEFAULT_LANGUAGE
+    return str(value)
 
 
 def _parse_holidays(raw: Any, problems: list[str]) -> list[date]:

@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from helpdesk.handoffs.routing import EMAIL_RE
+from helpdesk.i18n import msg
 
 # E.164-ish: optional +, digits with the usual separators, 6 to 15 digits in all.
 PHONE_RE = re.compile(r"^\+?[0-9][0-9 ()./-]{4,24}$")
@@ -26,17 +27,17 @@ KEY_RE = re.compile(r"^[\x21-\x7e]+$")
 
 def storable_text(value: str) -> str:
     if "\x00" in value:
-        raise ValueError("text must not contain NUL characters")
+        raise ValueError(msg("text must not contain NUL characters"))
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise ValueError("text must be valid Unicode (no lone surrogates)") from None
+        raise ValueError(msg("text must be valid Unicode (no lone surrogates)")) from None
     return value
 
 
 def non_blank(value: str) -> str:
     if not value.strip():
-        raise ValueError("must not be blank")
+        raise ValueError(msg("must not be blank"))
     return value
 
 

@@ -42,6 +42,7 @@ from helpdesk.handoffs.models import (
     TranscriptMessage,
 )
 from helpdesk.handoffs.schemas import HandoffIn, Message
+from helpdesk.i18n import N_, Text, msg, term
 from helpdesk.ratings.links import hide_rating_tokens
 
 # No 0/O, 1/I: a ticket id read out on the phone must not be ambiguous.
@@ -49,10 +50,11 @@ TICKET_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 TICKET_LENGTH = 6
 OPEN_STATUSES = ("new", "claimed", "escalated")
 SORTS = ("due", "age", "priority")
-# A ticket's moves to another team: action -> (its new status, the team notification's event, the verb).
+# A ticket's moves to another team: action -> (its new status, the team notification's event, the refusal
+# of a ticket that is no longer open).
 MOVES = {
-    "escalated": ("escalated", "handoff.escalated", "escalate"),
-    "reassigned": ("new", "handoff.reassigned", "reassign"),
+    "escalated": ("escalated", "handoff.escalated", N_("%(ticket)s is %(status)s: cannot escalate it")),
+    "reassigned": ("new", "handoff.reassigned", N_("%(ticket)s is %(status)s: cannot reassign it")),
 }
 SEEN_EVERY = timedelta(seconds=20)  # how often the customer's chat page refreshes customer_seen_at at most
 
@@ -358,7 +360,7 @@ class HandoffStore(AgentAccounts):
                 )
             )
         if sort not in SORTS:
-            raise StoreError(f"unknown sort {sort!r} (sorts: {', '.join(SORTS)})")
+            raise StoreError(msg("unknown sort %(sort)r (sorts: %(known)s)", sort=sort, known=", ".join(SORTS)))
         if sort == "age":
             query = query.order_by(Handoff.created_at, Handoff.id)
         elif sort == "priority":
@@ -416,7 +418,7 @@ class HandoffStore(AgentAccounts):
             )
         handoff = s.scalar(query)
         if handoff is None or (teams is not None and handoff.team not in teams):
-            raise TicketNotFound(f"no handoff {ticket_id!r}")
+            raise TicketNotFound(msg("no handoff %(ticket)r", ticket=ticket_id))
         return handoff
 
     def _change(
@@ -424,7 +426,7 @@ class HandoffStore(AgentAccounts):
         ticket_id: str,
         actor: str,
         action: str,
-        verb: str,
+        refusal: str,
         note: str | None = None,
         allowed: tuple[str, ...] = OPEN_STATUSES,
         teams: Scope = None,
@@ -432,13 +434,19 @@ class HandoffStore(AgentAccounts):
         **changes: Any,
     ) -> dict[str, Any]:
         """One state change and its audit event, under a row lock (two agents cannot both claim); ``also``
-        adds to the same transaction."""
+        adds to the same transaction. ``refusal``: the msgid that says why a ticket of another status cannot
+        take it."""
         now = self.clock()
         with self.transaction() as s:
             handoff = self._load(s, ticket_id, for_update=True, teams=teams)
             if handoff.status not in allowed:
-                by = f" by {handoff.assignee}" if handoff.status == "claimed" and handoff.assignee else ""
-                raise InvalidTransition(f"{handoff.ticket_id} is {handoff.status}{by}: cannot {verb} it")
+                by = (
+                    msg(" by %(agent)s", agent=handoff.assignee)
+                    if handoff.status == "claimed" and handoff.assignee
+                    else ""
+                )
+                status = term("status", handoff.status)
+                raise InvalidTransition(Text(refusal, {"ticket": handoff.ticket_id, "status": status, "by": by}))
             for key, value in changes.items():
                 setattr(handoff, key, value)
             handoff.updated_at = now
@@ -452,7 +460,7 @@ class HandoffStore(AgentAccounts):
             ticket_id,
             actor,
             "claimed",
-            "claim",
+            N_("%(ticket)s is %(status)s%(by)s: cannot claim it"),
             allowed=("new", "escalated"),
             teams=teams,
             status="claimed",
@@ -461,7 +469,13 @@ class HandoffStore(AgentAccounts):
 
     def add_note(self, ticket_id: str, actor: str, text: str, teams: Scope = None) -> dict[str, Any]:
         return self._change(
-            ticket_id, actor, "note", "add a note to", note=text, allowed=(*OPEN_STATUSES, "resolved"), teams=teams
+            ticket_id,
+            actor,
+            "note",
+            N_("%(ticket)s is %(status)s%(by)s: cannot add a note to it"),
+            note=text,
+            allowed=(*OPEN_STATUSES, "resolved"),
+            teams=teams,
         )
 
     def resolve(self, ticket_id: str, actor: str, note: str, teams: Scope = None) -> dict[str, Any]:
@@ -470,7 +484,7 @@ class HandoffStore(AgentAccounts):
             ticket_id,
             actor,
             "resolved",
-            "resolve",
+            N_("%(ticket)s is %(status)s%(by)s: cannot resolve it"),
             note=note,
             teams=teams,
             status="resolved",
@@ -497,15 +511,18 @@ class HandoffStore(AgentAccounts):
     ) -> dict[str, Any]:
         """Move an open ticket to ``team`` (``action``: one of MOVES) with its history entry, the new team's
         countdown and notifications; ``also`` adds to the same transaction (the customer's notice)."""
-        status, event_name, verb = MOVES[action]
+        status, event_name, refusal = MOVES[action]
         now = self.clock()
         notifications = list(notifications)
         with self.transaction() as s:
             handoff = self._load(s, ticket_id, for_update=True, teams=teams)
             if handoff.status not in OPEN_STATUSES:
-                raise InvalidTransition(f"{handoff.ticket_id} is {handoff.status}: cannot {verb} it")
+                was = term("status", handoff.status)
+                raise InvalidTransition(Text(refusal, {"ticket": handoff.ticket_id, "status": was}))
             if handoff.team == team:
-                raise InvalidTransition(f"{handoff.ticket_id} is already with team {team}")
+                raise InvalidTransition(
+                    msg("%(ticket)s is already with team %(team)s", ticket=handoff.ticket_id, team=team)
+                )
             s.add(
                 HandoffEvent(
                     handoff_id=handoff.id,

@@ -143,6 +143,7 @@ class AgentView(BaseModel):
     teams: list[str]
     role: str
     active: bool
+    language: str | None = Field(default=None, description="the desk's language for this agent; null: the browser's")
 
 
 class AgentList(BaseModel):

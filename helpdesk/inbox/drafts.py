@@ -35,6 +35,7 @@ from markdown.extensions.toc import slugify
 from helpdesk.feedback.gaps import normalise_query
 from helpdesk.feedback.store import clean_query
 from helpdesk.handoffs.errors import StoreError
+from helpdesk.i18n import msg, term
 from helpdesk.privacy.masking import hid_something, mask
 from search_api.kb.articles import Article, ArticleError, LoadResult, load_articles, parse_article
 
@@ -144,14 +145,20 @@ def write_draft(
     """Write the draft of a resolved ticket; a new file each time (``-2``, ``-3``... when the slug is taken)."""
     if view["status"] != "resolved" or not (view.get("resolution") or "").strip():
         raise DraftError(
-            f"{view['ticket_id']} is {view['status']}: only a resolved ticket with a resolution note "
-            "can become an article draft"
+            msg(
+                "%(ticket)s is %(status)s: only a resolved ticket with a resolution note can become an article draft",
+                ticket=view["ticket_id"],
+                status=term("status", view["status"]),
+            )
         )
     drafts_dir, articles_dir = drafts_dir.resolve(), articles_dir.resolve()
     if drafts_dir == articles_dir or drafts_dir.is_relative_to(articles_dir):
         raise DraftError(
-            f"the drafts directory {drafts_dir} is inside the articles directory: drafts would be "
-            "indexed for customers; set HELPDESK_DRAFTS_DIR next to it"
+            msg(
+                "the drafts directory %(folder)s is inside the articles directory: drafts would be indexed for "
+                "customers; set HELPDESK_DRAFTS_DIR next to it",
+                folder=str(drafts_dir),
+            )
         )
     lang = view["language"]
     slug = slugify(title_of(resolution_of(view)), "-")[:70].strip("-") or "draft"
@@ -172,7 +179,7 @@ def write_draft(
         parse_article(path, drafts_dir)
     except ArticleError as exc:  # the writer's own bug: no half-valid draft is left behind
         path.unlink()
-        raise DraftError(f"the draft would not be a valid article: {exc}") from None
+        raise DraftError(msg("the draft would not be a valid article: %(problem)s", problem=str(exc))) from None
     return Draft(path.relative_to(drafts_dir), article_id, text)
 
 

@@ -25,6 +25,7 @@ from helpdesk.handoffs.models import PRIORITIES, STATUSES
 from helpdesk.handoffs.moves import escalate, reassign, reassign_targets
 from helpdesk.handoffs.schemas import NoteIn, ReasonIn, ResolveIn
 from helpdesk.handoffs.store import SORTS
+from helpdesk.i18n import LANGUAGES, desk_language, msg
 from helpdesk.inbox import assist, security
 from helpdesk.inbox.drafts import write_draft
 from helpdesk.inbox.routed import RECENT, routed_elsewhere
@@ -53,25 +54,31 @@ DEVICE_LIMIT = Limit(free=5, base=1.0, cap=300.0)
 ADDRESS_LIMIT = Limit(free=20, base=1.0, cap=300.0)
 
 
-def login_form(request: Request, next: str | None, username: str = "", error: str | None = None) -> HTMLResponse:
+def login_form(
+    request: Request, next: str | None, username: str = "", error: str | None = None, chosen: str | None = None
+) -> HTMLResponse:
+    """The login page, in the language ``chosen`` with its switch (``?lang=``), else the browser's."""
     token = security.new_token()
+    chosen = chosen if chosen in LANGUAGES else None
     response = render(
         request,
         "login.html",
         status.HTTP_401_UNAUTHORIZED if error else 200,
+        lang=desk_language(request, None, chosen),
         agent=None,
         error=error,
         next=safe_next(next),
         username=username,
         csrf_token=token,
+        chosen=chosen,
     )
     security.set_login_csrf(request, response, token)
     return response
 
 
 @router.get("/login")
-def login_page(request: Request, next: str | None = None) -> HTMLResponse:
-    return login_form(request, next)
+def login_page(request: Request, next: str | None = None, lang: str | None = None) -> HTMLResponse:
+    return login_form(request, next, chosen=lang)
 
 
 @router.post("/login")
@@ -81,6 +88,7 @@ async def login(
     password: str = Form(""),
     csrf_token: str = Form(""),
     next: str = Form("/agent"),
+    lang: str = Form(""),
 ) -> Response:
     if not security.check_login_csrf(request, csrf_token):
         return forged(request)
@@ -92,15 +100,18 @@ async def login(
     wait = math.ceil(await run_in_threadpool(throttle.retry_after, limits))
     if wait > 0:
         # Refused before the password is looked at: a guess during the delay tells nothing.
-        response = login_form(request, next, username, f"Too many failed logins. Try again in {wait} seconds.")
+        refused = msg("Too many failed logins. Try again in %(seconds)s seconds.", seconds=wait)
+        response = login_form(request, next, username, refused, lang)
         response.status_code = status.HTTP_429_TOO_MANY_REQUESTS
         response.headers["Retry-After"] = str(wait)
         return response
     agent = await run_in_threadpool(request.app.state.handoffs.authenticate, username, password[:1024])
     if agent is None:
         await run_in_threadpool(throttle.failed, user_key, address_key, *([device] if device else []))
-        return login_form(request, next, username, "Unknown user or wrong password.")
+        return login_form(request, next, username, msg("Unknown user or wrong password."), lang)
     await run_in_threadpool(throttle.succeeded, user_key, *([device] if device else []))
+    if lang in LANGUAGES and lang != agent.language:  # chosen on the login page: kept in the profile
+        await run_in_threadpool(request.app.state.handoffs.set_language, agent.username, lang)
     redirect = RedirectResponse(safe_next(next), status.HTTP_303_SEE_OTHER)
     await run_in_threadpool(security.start_session, request, redirect, agent.id, agent.username)
     return redirect
@@ -114,6 +125,25 @@ def logout(request: Request, csrf_token: str = Form("")) -> Response:
     response = RedirectResponse("/agent/login", status.HTTP_303_SEE_OTHER)
     security.end_session(request, response)
     return response
+
+
+@router.post("/language")
+def choose_language(
+    request: Request, who: AgentDep, csrf_token: str = Form(""), language: str = Form(""), next: str = Form("/agent")
+) -> Response:
+    """The language switch of every page: the agent's choice, kept in their profile."""
+    agent, session = who
+    if not security.check_csrf(session, csrf_token):
+        return forged(request)
+    if language not in LANGUAGES:
+        problem = msg(
+            "Unknown language %(language)r: the desk speaks %(known)s.",
+            language=language[:20],
+            known=", ".join(LANGUAGES),
+        )
+        return render(request, "error.html", 400, agent=agent, csrf_token=session.csrf, message=problem)
+    request.app.state.handoffs.set_language(agent.username, language)
+    return RedirectResponse(safe_next(next), status.HTTP_303_SEE_OTHER)
 
 
 def visible_teams(request: Request, agent: AgentInfo) -> list[str]:
@@ -135,13 +165,13 @@ def inbox(
     routing = request.app.state.routing
     errors = []
     if status_ not in (*STATUSES, "open", ""):
-        errors.append(f"unknown status {status_!r}")
+        errors.append(msg("unknown status %(value)r", value=status_))
     if team and team != "mine" and not routing.has_team(team):
-        errors.append(f"unknown team {team!r}")
+        errors.append(msg("unknown team %(value)r", value=team))
     if priority and priority not in PRIORITIES:
-        errors.append(f"unknown priority {priority!r}")
+        errors.append(msg("unknown priority %(value)r", value=priority))
     if sort not in SORTS:
-        errors.append(f"unknown sort {sort!r}")
+        errors.append(msg("unknown sort %(value)r", value=sort))
     teams = agent.teams if team == "mine" else (team or None)
     items = (
         []
@@ -195,7 +225,7 @@ def detail_page(
             404,
             agent=agent,
             csrf_token=session.csrf,
-            message=f"There is no handoff {ticket_id}.",
+            message=msg("There is no handoff %(ticket)s.", ticket=ticket_id),
         )
     routing = request.app.state.routing
     problem = None
@@ -203,7 +233,7 @@ def detail_page(
         found = assist.suggestions(request.app.state, view, request.app.state.settings.public_base_url)
     except Exception:
         log.exception("agent assist failed for %s", view["ticket_id"])
-        found, problem = [], "Knowledge search is not available right now."
+        found, problem = [], msg("Knowledge search is not available right now.")
     files = MailStore(request.app.state.handoffs).attachments(view["ticket_id"]) if view["channel"] == "email" else []
     incidents = IncidentStore(request.app.state.handoffs)
     return render(
@@ -214,7 +244,6 @@ def detail_page(
         csrf_token=session.csrf,
         h=view,
         error=error,
-        done=request.query_params.get("done"),
         reassign_teams=reassign_targets(routing, agent, view["team"]),
         attachments=files,
         escalation_team=routing.escalation_team,
@@ -233,24 +262,32 @@ def handoff_page(ticket_id: str, request: Request, who: AgentDep) -> HTMLRespons
 
 
 async def act(
-    request: Request, who: AgentContext, ticket_id: str, csrf_token: str, done: str, action: Callable[[AgentInfo], Any]
+    request: Request,
+    who: AgentContext,
+    ticket_id: str,
+    csrf_token: str,
+    done: str,
+    action: Callable[[AgentInfo], Any],
+    said: dict[str, str] | None = None,
 ) -> Response:
+    """Run a form's ``action``; then back to the ticket with ``done`` (a key of ``web.DONE``) and ``said``
+    (what its sentence names: a team, a file), or the ticket's page with what went wrong."""
     agent, session = who
     if not security.check_csrf(session, csrf_token):
         return forged(request)
+    lang = desk_language(request, agent)
     try:
         await run_in_threadpool(action, agent)
     except ValidationError as exc:
-        message = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        return detail_page(request, agent, session, ticket_id, error=message, status_code=422)
+        return detail_page(request, agent, session, ticket_id, error=lang.problem(exc), status_code=422)
     except HTTPException as exc:
-        return detail_page(request, agent, session, ticket_id, error=str(exc.detail), status_code=exc.status_code)
+        return detail_page(request, agent, session, ticket_id, error=lang.problem(exc), status_code=exc.status_code)
     except TicketNotFound:
         return detail_page(request, agent, session, ticket_id)
     except StoreError as exc:
-        return detail_page(request, agent, session, ticket_id, error=str(exc), status_code=409)
+        return detail_page(request, agent, session, ticket_id, error=lang.problem(exc), status_code=409)
     return RedirectResponse(
-        f"/agent/handoffs/{quote(ticket_id)}?{urlencode({'done': done})}", status.HTTP_303_SEE_OTHER
+        f"/agent/handoffs/{quote(ticket_id)}?{urlencode({'done': done, **(said or {})})}", status.HTTP_303_SEE_OTHER
     )
 
 
@@ -340,7 +377,7 @@ async def reassign_form(
     def run(agent: AgentInfo):
         return reassign(request.app.state, ticket_id, agent, ReasonIn(reason=reason).reason, team or None)
 
-    return await act(request, who, ticket_id, csrf_token, f"reassigned to {team}", run)
+    return await act(request, who, ticket_id, csrf_token, "reassigned", run, {"team": team})
 
 
 @router.post("/handoffs/{ticket_id}/draft")
@@ -358,6 +395,6 @@ async def draft(ticket_id: str, request: Request, who: AgentDep, csrf_token: str
 
     response = await act(request, who, ticket_id, csrf_token, "draft", run)
     if written and response.status_code == status.HTTP_303_SEE_OTHER:
-        done = f"article draft written to {written[0].path} (drafts folder); check it, then move it to the articles"
-        response.headers["location"] = f"/agent/handoffs/{quote(ticket_id)}?{urlencode({'done': done})}"
+        done = {"done": "draft", "draft": str(written[0].path)}  # the path is known once it ran
+        response.headers["location"] = f"/agent/handoffs/{quote(ticket_id)}?{urlencode(done)}"
     return response

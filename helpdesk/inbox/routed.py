@@ -23,11 +23,18 @@ from helpdesk.db import as_utc, utcnow
 from helpdesk.handoffs.models import Handoff, HandoffEvent
 from helpdesk.handoffs.routing import RoutingConfig
 from helpdesk.handoffs.store import HandoffStore, Scope
+from helpdesk.i18n import N_, Text, msg, term
 
 RECENT = timedelta(days=3)  # covers a weekend's on-call tickets on Monday morning
 LIMIT = 20
 MOVES = ("created", "escalated", "reassigned")
 REASON_CHARS = 80
+# (reassigned, escalated): who moved the ticket, with the reason when the team may read it.
+MOVED = (N_("reassigned by %(agent)s, priority %(priority)s"), N_("escalated by %(agent)s, priority %(priority)s"))
+MOVED_WITH_REASON = (
+    N_("reassigned by %(agent)s: %(reason)s, priority %(priority)s"),
+    N_("escalated by %(agent)s: %(reason)s, priority %(priority)s"),
+)
 
 
 @dataclass(frozen=True)
@@ -36,23 +43,25 @@ class RoutedElsewhere:
     team: str  # the team it is with now
     status: str
     at: datetime  # when it went there
-    why: str
+    why: Text  # English, in the reader's language with DeskLanguage.say
     visible: bool  # the viewer may open it
 
 
-def why(routing: RoutingConfig, home: str, event: HandoffEvent, handoff: Handoff, teams: list[str]) -> str:
+def why(routing: RoutingConfig, home: str, event: HandoffEvent, handoff: Handoff, teams: list[str]) -> Text:
     """The reason of the move ``event`` in the desk's words: the on-call rule's, or who moved it and why."""
+    priority = term("priority", handoff.priority)
     if event.action == "created":
         if not handoff.on_call:
-            return f"routed to {event.to_team}, priority {handoff.priority}"
+            return msg("routed to %(team)s, priority %(priority)s", team=event.to_team, priority=priority)
         local = as_utc(event.at).astimezone(routing.tz)
-        hours = "before closing time" if routing.teams[home].hours.is_open(local) else "outside office hours"
-        return f"on-call routing {hours}, priority {handoff.priority}"
-    verb = "escalated" if event.action == "escalated" else "reassigned"
+        if routing.teams[home].hours.is_open(local):
+            return msg("on-call routing before closing time, priority %(priority)s", priority=priority)
+        return msg("on-call routing outside office hours, priority %(priority)s", priority=priority)
     reason = " ".join((event.note or "").split()) if event.from_team in teams else ""
     if len(reason) > REASON_CHARS:
         reason = reason[: REASON_CHARS - 1] + "…"
-    return f"{verb} by {event.actor}" + (f": {reason}" if reason else "") + f", priority {handoff.priority}"
+    wording = MOVED_WITH_REASON if reason else MOVED
+    return Text(wording[event.action == "escalated"], {"agent": event.actor, "reason": reason, "priority": priority})
 
 
 def routed_elsewhere(

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from helpdesk.handoffs.errors import InvalidTransition, StoreError
 from helpdesk.handoffs.models import Handoff, HandoffEvent
 from helpdesk.handoffs.store import OPEN_STATUSES, Scope
+from helpdesk.i18n import msg
 from helpdesk.incidents.models import Incident, IncidentEvent
 from helpdesk.incidents.store import IncidentStore, message_in
 
@@ -61,9 +62,11 @@ def change(
         incident = store._load(s, incident_id, teams, for_update=True)
         handoff = handoffs._load(s, ticket_id, for_update=True, teams=ticket_teams)
         if incident.status == "resolved":
-            raise InvalidTransition(f"incident {incident.id} is resolved: its tickets cannot change")
+            raise InvalidTransition(msg("incident %(id)s is resolved: its tickets cannot change", id=incident.id))
         if link and handoff.incident_id is not None:
-            raise AlreadyLinked(f"{handoff.ticket_id} is linked to incident {handoff.incident_id} already")
+            raise AlreadyLinked(
+                msg("%(ticket)s is linked to incident %(id)s already", ticket=handoff.ticket_id, id=handoff.incident_id)
+            )
         if not link and handoff.incident_id != incident.id:
             raise NotLinked(f"{handoff.ticket_id} is not linked to incident {incident.id}")
         handoff.incident_id = incident.id if link else None

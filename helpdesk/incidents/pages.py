@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from helpdesk.handoffs.agents import AgentInfo
 from helpdesk.handoffs.errors import StoreError
+from helpdesk.i18n import DeskLanguage, desk_language, msg, term
 from helpdesk.inbox import security
 from helpdesk.incidents import api, links
 from helpdesk.incidents.models import INCIDENT_STATUSES
@@ -42,7 +43,7 @@ def local_time(request: Request, text: str, field: str) -> datetime | None:
     try:
         moment = datetime.strptime(text.strip()[:16], LOCAL_FORMAT)
     except ValueError:
-        raise FormError(f"{field}: not a date and time (YYYY-MM-DDTHH:MM)") from None
+        raise FormError(msg("%(field)s: not a date and time (YYYY-MM-DDTHH:MM)", field=term("field", field))) from None
     return moment.replace(tzinfo=request.app.state.routing.tz)
 
 
@@ -104,7 +105,7 @@ def detail_page(
             404,
             agent=agent,
             csrf_token=session.csrf,
-            message=f"There is no incident {incident_id}.",
+            message=msg("There is no incident %(id)s.", id=incident_id),
         )
     tz = request.app.state.routing.tz
     expected = incident["expected_resolution_at"]
@@ -118,7 +119,6 @@ def detail_page(
         i=incident,
         linked=linked,
         error=error,
-        done=request.query_params.get("done"),
         statuses=INCIDENT_STATUSES,
         products=products(request)[incident["category"]],
         expected_local=expected.astimezone(tz).strftime(LOCAL_FORMAT) if expected else "",
@@ -126,17 +126,17 @@ def detail_page(
     )
 
 
-def problem(exc: Exception) -> tuple[str, int]:
-    """What went wrong in a form, in the words the JSON API would use, and its status."""
+def problem(lang: DeskLanguage, exc: Exception) -> tuple[str, int]:
+    """What went wrong in a form, in the API's terms in the agent's language, and its status."""
     if isinstance(exc, IncidentNotFound):
-        return str(exc), 404
-    if isinstance(exc, ValidationError):
-        return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'form'}: {e['msg']}" for e in exc.errors()), 422
-    if isinstance(exc, HTTPException):
-        return str(exc.detail), exc.status_code
-    if isinstance(exc, FormError):
-        return str(exc), 422
-    return str(exc), 409
+        code = 404
+    elif isinstance(exc, (ValidationError, FormError)):
+        code = 422
+    elif isinstance(exc, HTTPException):
+        code = exc.status_code
+    else:
+        code = 409
+    return lang.problem(exc), code
 
 
 async def posted(request: Request, session: security.Session) -> dict[str, str] | None:
@@ -175,7 +175,7 @@ async def submit(request: Request, who: AgentContext, action, failed) -> Respons
     try:
         target = await run_in_threadpool(action, agent, form)
     except FORM_ERRORS as exc:
-        message, code = problem(exc)
+        message, code = problem(desk_language(request, agent), exc)
         return failed(agent, session, message, code, form)
     return RedirectResponse(target, status.HTTP_303_SEE_OTHER)
 

@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, model_validator
 
 from helpdesk.handoffs.schemas import Strict, Text, non_blank
+from helpdesk.i18n import msg
 from helpdesk.incidents.models import INCIDENT_STATUSES
 
 POSTAL_PREFIX_RE = re.compile(r"^[0-9]{1,5}$")
@@ -26,7 +27,7 @@ assert set(IncidentStatus.__args__) == set(INCIDENT_STATUSES)  # type: ignore[at
 def postal_prefix(value: str) -> str:
     value = value.strip()
     if not POSTAL_PREFIX_RE.match(value):
-        raise ValueError("a postal-code prefix is 1 to 5 digits, e.g. 10 or 10115")
+        raise ValueError(msg("a postal-code prefix is 1 to 5 digits, e.g. 10 or 10115"))
     return value
 
 
@@ -43,7 +44,7 @@ class Messages(Strict):
 
 def ordered_times(started: datetime | None, expected: datetime | None) -> None:
     if started is not None and expected is not None and expected <= started:
-        raise ValueError("expected_resolution_at must be after started_at")
+        raise ValueError(msg("expected_resolution_at must be after started_at"))
 
 
 class IncidentIn(Strict):
@@ -85,9 +86,9 @@ class IncidentUpdateIn(Strict):
     @model_validator(mode="after")
     def says_something(self) -> IncidentUpdateIn:
         if not self.model_fields_set - {"note", "resolve_tickets"} and not self.note:
-            raise ValueError("an update needs a change, a public message or a note")
+            raise ValueError(msg("an update needs a change, a public message or a note"))
         if self.resolve_tickets and self.status != "resolved":
-            raise ValueError("resolve_tickets needs status resolved")
+            raise ValueError(msg("resolve_tickets needs status resolved"))
         return self
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 from helpdesk.db import as_utc
 from helpdesk.handoffs.errors import InvalidTransition, StoreError
 from helpdesk.handoffs.store import HandoffStore, Scope
+from helpdesk.i18n import msg
 from helpdesk.incidents.models import (
     ACTIVE_STATUSES,
     Incident,
@@ -112,7 +113,7 @@ class IncidentStore:
         with self.handoffs.transaction() as s:
             incident = self._load(s, incident_id, teams, for_update=True)
             if incident.status == "resolved":
-                raise InvalidTransition(f"incident {incident.id} is resolved: declare a new one")
+                raise InvalidTransition(msg("incident %(id)s is resolved: declare a new one", id=incident.id))
             described = []
             messages = changes.pop("messages", None) or {}
             for lang in LANGS:
@@ -160,7 +161,7 @@ class IncidentStore:
         with self.handoffs.transaction() as s:
             incident = self._load(s, incident_id, None, for_update=True)  # one writer at a time
             if incident.status == "resolved":
-                raise InvalidTransition(f"incident {incident.id} is resolved already")
+                raise InvalidTransition(msg("incident %(id)s is resolved already", id=incident.id))
             row = s.scalar(
                 select(IncidentSubscription).where(
                     IncidentSubscription.incident_id == incident.id, IncidentSubscription.email == email
@@ -250,7 +251,7 @@ class IncidentStore:
             query = query.options(selectinload(Incident.events))
         incident = s.scalar(query)
         if incident is None or (teams is not None and incident.team not in teams):
-            raise IncidentNotFound(f"no incident {incident_id}")
+            raise IncidentNotFound(msg("no incident %(id)s", id=incident_id))
         return incident
 
 

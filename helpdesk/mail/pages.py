@@ -16,6 +16,7 @@ from helpdesk.db import utcnow
 from helpdesk.handoffs.agents import AgentInfo
 from helpdesk.handoffs.errors import InvalidTransition, StoreError, TicketNotFound
 from helpdesk.handoffs.schemas import Message, NoteIn
+from helpdesk.i18n import msg
 from helpdesk.inbox.pages import act
 from helpdesk.mail import attachments
 from helpdesk.mail.replies import compose
@@ -30,12 +31,18 @@ def send_reply(state, ticket_id: str, agent: AgentInfo, text: str) -> None:
     body = NoteIn(text=text).text  # same bounds as a note: 1..4000 characters, not blank
     view = state.handoffs.get(ticket_id, teams=agent.scope)
     if view["channel"] != "email":
-        raise InvalidTransition(f"{view['ticket_id']} did not come by e-mail ({view['channel']}): no mail reply")
+        raise InvalidTransition(
+            msg(
+                "%(ticket)s did not come by e-mail (%(channel)s): no mail reply",
+                ticket=view["ticket_id"],
+                channel=view["channel"],
+            )
+        )
     to = view["summary"]["contact"]["email"]
     if not to:
-        raise InvalidTransition(f"{view['ticket_id']} has no e-mail address to reply to")
+        raise InvalidTransition(msg("%(ticket)s has no e-mail address to reply to", ticket=view["ticket_id"]))
     if not settings.smtp_host:
-        raise StoreError("no SMTP server is configured (HELPDESK_SMTP_HOST): the reply cannot be sent")
+        raise StoreError(msg("no SMTP server is configured (HELPDESK_SMTP_HOST): the reply cannot be sent"))
     mails = MailStore(state.handoffs)
     thread = mails.thread(view["ticket_id"])
     subject = next((m["subject"] for m in thread if m["direction"] == "in"), view["summary"]["description"][:80])
@@ -94,7 +101,7 @@ def download(ticket_id: str, token: str, request: Request, who: AgentDep) -> Res
             404,
             agent=agent,
             csrf_token=session.csrf,
-            message=f"There is no handoff {ticket_id}.",
+            message=msg("There is no handoff %(ticket)s.", ticket=ticket_id),
         )
     headers = attachments.download_headers(found.filename)
     return FileResponse(path, headers=headers, media_type=headers["Content-Type"])

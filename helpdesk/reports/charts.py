@@ -15,6 +15,8 @@ from html import escape
 
 from markupsafe import Markup
 
+from helpdesk.i18n import DeskLanguage, english
+
 # Colour-blind safe (Okabe-Ito), each with at least 3:1 contrast against white.
 COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#8a6d00", "#56B4E9")
 WIDTH, HEIGHT = 560, 250
@@ -61,12 +63,15 @@ def bar_chart(
     value_text: Callable[[float], str] = lambda v: f"{v:g}",
     top: float | None = None,
     ticks: Sequence[float] | None = None,
+    lang: DeskLanguage | None = None,
 ) -> Markup:
     """Grouped bars: one group per label, one bar per series (None: no bar). Returns inline SVG markup.
 
     The value axis has whole-number ticks (``axis_ticks``) in the unit ``value_text`` shows, so
     no two tick labels read the same; ``ticks`` gives them instead (rates: 0, 25, 50, 75, 100 %),
-    ``top`` the axis top for them."""
+    ``top`` the axis top for them. The description's words are ``lang``'s (English by default); the
+    title, labels, series names and ``value_text`` come in the page's language already."""
+    lang = lang or english()
     values = [v for _, vs in series for v in vs if v is not None]
     if ticks is None:
         ticks = axis_ticks(max([top or 0.0, *values]))
@@ -79,9 +84,16 @@ def bar_chart(
     for name, vs in series:
         present = [v for v in vs if v is not None]
         parts.append(
-            f"{name} from {value_text(min(present))} to {value_text(max(present))}" if present else f"{name}: no data"
+            lang.gettext(
+                "%(series)s from %(low)s to %(high)s",
+                series=name,
+                low=value_text(min(present)),
+                high=value_text(max(present)),
+            )
+            if present
+            else lang.gettext("%(series)s: no data", series=name)
         )
-    desc = f"{title}: " + "; ".join(parts)
+    desc = lang.gettext("%(title)s: %(series)s", title=title, series="; ".join(parts))
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" class="chart" role="img" '
         f'aria-labelledby="{chart_id}-t {chart_id}-d">',

@@ -13,19 +13,17 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
-from fastapi.templating import Jinja2Templates
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader
 
 from helpdesk.db import utcnow
 from helpdesk.handoffs.access import may_see_reports
 from helpdesk.handoffs.models import PRIORITIES
+from helpdesk.i18n import N_, DeskLanguage, desk_language, msg
 from helpdesk.reports import charts
 from helpdesk.reports.queries import (
     DECIDED_AFTER,
@@ -39,21 +37,10 @@ from helpdesk.reports.queries import (
     ReportError,
     ReportFilter,
     compute_report,
-    percent_text,
-    seconds_text,
     table,
 )
-from helpdesk.web import SECURITY_HEADERS, AgentDep
+from helpdesk.web import SECURITY_HEADERS, AgentDep, render
 
-HERE = Path(__file__).parent
-templates = Jinja2Templates(
-    env=Environment(
-        loader=ChoiceLoader(
-            [FileSystemLoader(HERE / "templates"), FileSystemLoader(HERE.parent / "inbox" / "templates")]
-        ),
-        autoescape=True,
-    )
-)
 router = APIRouter(prefix="/agent/reports", include_in_schema=False)
 DEFAULT_DAYS = 28
 RATE_TICKS = (0.0, 0.25, 0.5, 0.75, 1.0)  # 0 %, 25 %, ... 100 %
@@ -62,19 +49,12 @@ TEXT_COLUMNS = frozenset({"title", "question", "closest article", "team", "prior
 LONG_TEXT = 120  # characters of a cell shown; the whole text is its tooltip
 # The outcomes' names in a chart's legend, short enough for one line of it.
 CHART_NAMES = {
-    "confirmed": "confirmed",
-    "assumed": "assumed",
-    "unresolved": "unresolved",
-    "handed_off": "handed off",
-    "pending": "too early",
+    "confirmed": N_("confirmed"),
+    "assumed": N_("assumed"),
+    "unresolved": N_("unresolved"),
+    "handed_off": N_("handed off"),
+    "pending": N_("too early"),
 }
-
-
-def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    context.setdefault("tz_name", request.app.state.routing.tz.key)
-    response = templates.TemplateResponse(request, name, context, status_code=status_code)
-    response.headers.update(SECURITY_HEADERS)
-    return response
 
 
 def parse_filter(request: Request, period: str, start: str, end: str, language: str, team: str) -> ReportFilter:
@@ -84,12 +64,12 @@ def parse_filter(request: Request, period: str, start: str, end: str, language: 
         last = date.fromisoformat(end) if end else today
         first = date.fromisoformat(start) if start else last - timedelta(days=DEFAULT_DAYS - 1)
     except ValueError:
-        raise ReportError("start and end are dates like 2026-11-02") from None
+        raise ReportError(msg("start and end are dates like 2026-11-02")) from None
     if language and language not in request.app.state.settings.languages:
         known = ", ".join(request.app.state.settings.languages)
-        raise ReportError(f"unknown language {language!r} (languages: {known})")
+        raise ReportError(msg("unknown language %(language)r (languages: %(known)s)", language=language, known=known))
     if team and not request.app.state.routing.has_team(team):
-        raise ReportError(f"unknown team {team!r}")
+        raise ReportError(msg("unknown team %(value)r", value=team))
     return ReportFilter(first, last, period, language or None, team or None)
 
 
@@ -105,18 +85,27 @@ def forbidden(request: Request, agent, session) -> HTMLResponse:
         status.HTTP_403_FORBIDDEN,
         agent=agent,
         csrf_token=session.csrf,
-        message="The reports are for supervisors and admins.",
+        message=msg("The reports are for supervisors and admins."),
     )
 
 
-def short_label(report: Report, index: int) -> str:
+def short_label(report: Report, index: int, lang: DeskLanguage) -> str:
     bucket = report.filter.buckets()[index]
-    return f"W{bucket.isocalendar()[1]:02d}" if report.filter.period == "week" else bucket.strftime("%d.%m")
+    return lang.week(bucket, with_year=False) if report.filter.period == "week" else lang.short_day(bucket)
 
 
-def build_charts(report: Report) -> dict[str, Any]:
-    labels = [short_label(report, i) for i in range(len(report.periods))]
+def build_charts(report: Report, lang: DeskLanguage) -> dict[str, Any]:
+    labels = [short_label(report, i, lang) for i in range(len(report.periods))]
     ps = report.periods
+    _ = lang.gettext
+    period = lang.term("period", report.filter.period)
+    names = {key: _(name) for key, name in CHART_NAMES.items()}
+
+    def rate(v: float) -> str:
+        return lang.percent(v, digits=0)
+
+    def count(v: float) -> str:
+        return lang.number(v)
 
     def minutes(seconds: float | None) -> float | None:
         return None if seconds is None else seconds / 60
@@ -130,53 +119,64 @@ def build_charts(report: Report) -> dict[str, Any]:
     return {
         "volume": charts.bar_chart(
             "c-volume",
-            "Conversations by outcome per " + report.filter.period,
+            _("Conversations by outcome per %(period)s", period=period),
             labels,
-            [(CHART_NAMES[key], [p.count(key) for p in ps]) for key in SHOWN_OUTCOMES],
+            [(names[key], [p.count(key) for p in ps]) for key in SHOWN_OUTCOMES],
+            value_text=count,
+            lang=lang,
         ),
         "rates": charts.bar_chart(
             "c-rates",
-            "Outcomes per " + report.filter.period + ", share of its conversations",
+            _("Outcomes per %(period)s, share of its conversations", period=period),
             labels,
-            [(CHART_NAMES[key], [p.share(key) for p in ps]) for key in SHOWN_OUTCOMES if key != "pending"],
-            value_text=lambda v: f"{v * 100:.0f} %",
+            [(names[key], [p.share(key) for p in ps]) for key in SHOWN_OUTCOMES if key != "pending"],
+            value_text=rate,
             top=1.0,
             ticks=RATE_TICKS,
+            lang=lang,
         ),
         "first_response": charts.bar_chart(
             "c-frt",
-            "First response time (minutes)",
+            _("First response time (minutes)"),
             labels,
             [
-                ("median", [minutes(p.first_response(0.5)) for p in ps]),
-                ("90th percentile", [minutes(p.first_response(0.9)) for p in ps]),
+                (_("median"), [minutes(p.first_response(0.5)) for p in ps]),
+                (_("90th percentile"), [minutes(p.first_response(0.9)) for p in ps]),
             ],
-            value_text=lambda v: f"{v:.0f} min",
+            value_text=lambda v: _("%(minutes)s min", minutes=lang.number(round(v))),
+            lang=lang,
         ),
         "resolution": charts.bar_chart(
             "c-res",
-            "Resolution time (hours)",
+            _("Resolution time (hours)"),
             labels,
             [
-                ("median", [hours(p.resolution(0.5)) for p in ps]),
-                ("90th percentile", [hours(p.resolution(0.9)) for p in ps]),
+                (_("median"), [hours(p.resolution(0.5)) for p in ps]),
+                (_("90th percentile"), [hours(p.resolution(0.9)) for p in ps]),
             ],
-            value_text=lambda v: f"{v:.0f} h",
+            value_text=lambda v: _("%(hours)s h", hours=lang.number(round(v))),
+            lang=lang,
         ),
         "sla": charts.bar_chart(
             "c-sla",
-            "SLA hit rate by team and priority",
+            _("SLA hit rate by team and priority"),
             teams,
-            [(prio, [sla.get((t, prio)) for t in teams]) for prio in shown_prios],
-            value_text=lambda v: f"{v * 100:.0f} %",
+            [(lang.term("priority", prio), [sla.get((t, prio)) for t in teams]) for prio in shown_prios],
+            value_text=rate,
             top=1.0,
             ticks=RATE_TICKS,
+            lang=lang,
         ),
         "backlog": charts.bar_chart(
             "c-backlog",
-            "Open tickets by age",
-            [label for label, _ in report.backlog],
-            [(prio, [counts[prio] for _, counts in report.backlog]) for prio in reversed(PRIORITIES)],
+            _("Open tickets by age"),
+            [lang.term("age", label) for label, _counts in report.backlog],
+            [
+                (lang.term("priority", prio), [counts[prio] for _label, counts in report.backlog])
+                for prio in reversed(PRIORITIES)
+            ],
+            value_text=count,
+            lang=lang,
         ),
     }
 
@@ -194,8 +194,10 @@ async def reports_page(
     agent, session = who
     if not may_see_reports(agent):
         return forbidden(request, agent, session)
+    lang = desk_language(request, agent)
     filters = {"period": period, "start": start, "end": end, "language": language, "team": team}
     context = dict(
+        lang=lang,
         agent=agent,
         csrf_token=session.csrf,
         periods=PERIODS,
@@ -206,29 +208,28 @@ async def reports_page(
     try:
         flt = parse_filter(request, period, start, end, language, team)
     except ReportError as exc:
-        return render(request, "reports.html", status.HTTP_400_BAD_REQUEST, error=str(exc), report=None, **context)
+        problem = lang.problem(exc)
+        return render(request, "reports.html", status.HTTP_400_BAD_REQUEST, error=problem, report=None, **context)
     report = await run_in_threadpool(
         compute_report, request.app.state.engine, flt, request.app.state.routing.tz, article_titles(request)
     )
     filters.update(start=flt.start.isoformat(), end=flt.end.isoformat())
     query = urlencode({k: v for k, v in filters.items() if v})
-    tables = {name: table(report, name) for name in TABLES}
+    tables = {name: table(report, name, lang=lang) for name in TABLES}
     tables["articles"] = (tables["articles"][0], tables["articles"][1][:TOP_ARTICLES])
     return render(
         request,
         "reports.html",
         report=report,
         tables=tables,
-        charts=build_charts(report),
+        charts=build_charts(report, lang),
         query=query,
         total=report.total,
-        outcomes=[(key, OUTCOME_NAMES[key]) for key in SHOWN_OUTCOMES],
+        outcomes=[(key, lang.gettext(OUTCOME_NAMES[key])) for key in SHOWN_OUTCOMES],
         decided_hours=round(DECIDED_AFTER.total_seconds() / 3600),
         min_responses=MIN_RESPONSES,
         csat=report.csat[0],
-        percent=percent_text,
-        seconds=seconds_text,
-        text_columns=TEXT_COLUMNS,
+        text_columns={lang.gettext(c) for c in TEXT_COLUMNS},
         long_text=LONG_TEXT,
         error=None,
         **context,
@@ -249,9 +250,10 @@ async def reports_csv(
     agent, session = who
     if not may_see_reports(agent):
         return forbidden(request, agent, session)
+    lang = desk_language(request, agent)
     if name not in TABLES:
         return Response(
-            f"unknown report {name!r} (reports: {', '.join(TABLES)})\n",
+            lang.gettext("unknown report %(name)r (reports: %(known)s)", name=name, known=", ".join(TABLES)) + "\n",
             status.HTTP_404_NOT_FOUND,
             media_type="text/plain",
             headers=SECURITY_HEADERS,
@@ -259,7 +261,9 @@ async def reports_csv(
     try:
         flt = parse_filter(request, period, start, end, language, team)
     except ReportError as exc:
-        return Response(f"{exc}\n", status.HTTP_400_BAD_REQUEST, media_type="text/plain", headers=SECURITY_HEADERS)
+        return Response(
+            f"{lang.problem(exc)}\n", status.HTTP_400_BAD_REQUEST, media_type="text/plain", headers=SECURITY_HEADERS
+        )
     report = await run_in_threadpool(
         compute_report, request.app.state.engine, flt, request.app.state.routing.tz, article_titles(request)
     )

@@ -65,10 +65,10 @@ from helpdesk.feedback.models import ArticleFeedback, UnansweredSearch
 from helpdesk.feedback.store import UnansweredRow
 from helpdesk.handoffs.models import PRIORITIES, Handoff, HandoffEvent, TranscriptMessage
 from helpdesk.handoffs.store import OPEN_STATUSES
+from helpdesk.i18n import N_, DeskLanguage, Text, english, msg, term
 from helpdesk.incidents.models import Incident, IncidentConversation, IncidentSubscription
 from helpdesk.ratings.models import Rating
 from helpdesk.reports.activity import ReportArticleView, ReportConversation
-from helpdesk.web import duration  # the inbox's way of writing a duration
 
 PERIODS = ("day", "week")
 MAX_DAYS = 366  # the longest range one report reads
@@ -101,11 +101,14 @@ class ReportFilter:
 
     def __post_init__(self):
         if self.period not in PERIODS:
-            raise ReportError(f"period must be one of {', '.join(PERIODS)}, not {self.period!r}")
+            raise ReportError(
+                msg("period must be one of %(known)s, not %(period)r", known=", ".join(PERIODS), period=self.period)
+            )
         if self.end < self.start:
-            raise ReportError(f"the range ends ({self.end}) before it starts ({self.start})")
+            ends = msg("the range ends (%(end)s) before it starts (%(start)s)", end=self.end, start=self.start)
+            raise ReportError(ends)
         if (self.end - self.start).days + 1 > MAX_DAYS:
-            raise ReportError(f"a report covers at most {MAX_DAYS} days")
+            raise ReportError(msg("a report covers at most %(days)s days", days=MAX_DAYS))
 
     def bounds(self, tz: ZoneInfo) -> tuple[datetime, datetime]:
         """The UTC instants [first local midnight, the midnight after the last day)."""
@@ -145,12 +148,12 @@ def ratio(part: int, whole: int) -> float | None:
 # The outcomes of a conversation, in the order they are decided (``outcome``); the first four are the
 # report's resolution figures, the last is the share not decided yet.
 OUTCOMES = ("handed_off", "confirmed", "assumed", "unresolved", "pending")
-OUTCOME_NAMES = {
-    "confirmed": "confirmed solved",
-    "assumed": "assumed solved",
-    "unresolved": "unresolved without ticket",
-    "handed_off": "handed off",
-    "pending": "too early to tell",
+OUTCOME_NAMES = {  # English; the page translates them
+    "confirmed": N_("confirmed solved"),
+    "assumed": N_("assumed solved"),
+    "unresolved": N_("unresolved without ticket"),
+    "handed_off": N_("handed off"),
+    "pending": N_("too early to tell"),
 }
 SHOWN_OUTCOMES = ("confirmed", "assumed", "unresolved", "handed_off", "pending")  # the order on the page
 DECIDED_AFTER = timedelta(hours=24)  # no ticket this long after the last question or verdict: the customer left
@@ -641,39 +644,50 @@ def compute_report(
 
 
 # -- tables (the page's data tables and the CSV files share them) --------------------------------
-def seconds_text(value: float | None) -> str:
-    """A duration as the inbox writes it ("59 min", "3 h 45 min", "2 d 4 h"), to the nearest minute."""
-    return "-" if value is None else duration(round(value / 60))
-
-
-def percent_text(value: float | None) -> str:
-    return "-" if value is None else f"{value * 100:.1f} %"
-
-
 TABLES = ("overview", "sla", "backlog", "articles", "gaps", "incidents", "csat")
-TOO_FEW = "too few responses"
+TOO_FEW = N_("too few responses")
 
 
-def table(report: Report, name: str, raw: bool = False) -> tuple[list[str], list[list[Any]]]:
-    """Headers and rows of one table of the report; ``raw``: numbers as numbers (CSV), else as shown."""
-    pct = (lambda v: "" if v is None else round(v, 4)) if raw else percent_text
-    secs = (lambda v: "" if v is None else round(v)) if raw else seconds_text
+def table(
+    report: Report, name: str, raw: bool = False, lang: DeskLanguage | None = None
+) -> tuple[list[str], list[list[Any]]]:
+    """Headers and rows of one table of the report; ``raw``: numbers as numbers, times in UTC and English
+    headers (CSV), else as shown, in ``lang`` (English by default): its words, numbers, durations and times."""
+    lang = lang or english(report.tz)
+    headers, rows = _table(report, name, raw, lang)
+    if raw:
+        return [str(h) for h in headers], rows
+    shown = [lang.say(h) if isinstance(h, Text) else lang.gettext(h) for h in headers]
+    # Counts as the language writes numbers; the first column names the row (a period, a rank, an id).
+    return shown, [
+        [lang.number(c) if i and isinstance(c, int) and not isinstance(c, bool) else c for i, c in enumerate(row)]
+        for row in rows
+    ]
+
+
+def _table(report: Report, name: str, raw: bool, lang: DeskLanguage) -> tuple[list[str], list[list[Any]]]:
+    pct = (lambda v: "" if v is None else round(v, 4)) if raw else lang.percent
+    secs = (lambda v: "" if v is None else round(v)) if raw else lang.seconds
+    say = (lambda word: word) if raw else lang.say
     if name == "overview":
         unit = " (s)" if raw else ""
-        headers = ["period", "conversations"]
+        headers: list[str] = [N_("period"), N_("conversations")]
         for key in SHOWN_OUTCOMES:
-            headers += [OUTCOME_NAMES[key], f"{OUTCOME_NAMES[key]} share"]
+            outcome_name = msg(OUTCOME_NAMES[key])
+            headers += [outcome_name, msg("%(outcome)s share", outcome=outcome_name)]
         headers += [
-            "tickets created",
-            f"first response median{unit}",
-            f"first response p90{unit}",
-            f"resolution median{unit}",
-            f"resolution p90{unit}",
-            "incident deflections",
+            N_("tickets created"),
+            N_("first response median") + unit,
+            N_("first response p90") + unit,
+            N_("resolution median") + unit,
+            N_("resolution p90") + unit,
+            N_("incident deflections"),
         ]
+        buckets = report.filter.buckets()
+        labels = [p.label for p in report.periods] if raw else [period_label(report, b, lang) for b in buckets]
         rows = []
-        for p in [*report.periods, report.total]:
-            row: list[Any] = [p.label, p.conversations]
+        for label, p in zip([*labels, say(msg("total"))], [*report.periods, report.total], strict=True):
+            row: list[Any] = [label, p.conversations]
             for key in SHOWN_OUTCOMES:
                 row += [p.count(key), pct(p.share(key))]
             row += [
@@ -688,17 +702,20 @@ def table(report: Report, name: str, raw: bool = False) -> tuple[list[str], list
         return headers, rows
     if name == "sla":
         return (
-            ["team", "priority", "hit", "missed", "pending", "hit rate"],
-            [[c.team, c.priority, c.hit, c.missed, c.pending, pct(c.rate)] for c in report.sla],
+            [N_("team"), N_("priority"), N_("hit"), N_("missed"), N_("pending"), N_("hit rate")],
+            [[c.team, say(term("priority", c.priority)), c.hit, c.missed, c.pending, pct(c.rate)] for c in report.sla],
         )
     if name == "backlog":
         return (
-            ["age", *PRIORITIES, "total"],
-            [[label, *(counts[p] for p in PRIORITIES), sum(counts.values())] for label, counts in report.backlog],
+            [N_("age"), *(term("priority", p) for p in PRIORITIES), N_("total")],
+            [
+                [say(term("age", label)), *(counts[p] for p in PRIORITIES), sum(counts.values())]
+                for label, counts in report.backlog
+            ],
         )
     if name == "articles":
         return (
-            ["article", "title", "shown", "solved", "not solved", "solved share"],
+            [N_("article"), N_("title"), N_("shown"), N_("solved"), N_("not solved"), N_("solved share")],
             [
                 [a["article_id"], a["title"], a["shown"], a["solved"], a["not_solved"], pct(a["solved_rate"])]
                 for a in report.articles
@@ -710,10 +727,17 @@ def table(report: Report, name: str, raw: bool = False) -> tuple[list[str], list
             """The CSV keeps the ISO time in UTC; the page shows the desk's local time like its other tables."""
             if not stamp or raw:
                 return stamp or ""
-            return datetime.fromisoformat(stamp).astimezone(report.tz).strftime("%Y-%m-%d %H:%M")
+            return lang.timestamp(datetime.fromisoformat(stamp))
 
         return (
-            ["rank", "question", "searches", "languages", "last seen (UTC)" if raw else "last seen", "closest article"],
+            [
+                N_("rank"),
+                N_("question"),
+                N_("searches"),
+                N_("languages"),
+                N_("last seen (UTC)") if raw else N_("last seen"),
+                N_("closest article"),
+            ],
             [
                 [
                     g["rank"],
@@ -732,20 +756,20 @@ def table(report: Report, name: str, raw: bool = False) -> tuple[list[str], list
         def when(moment: datetime | None) -> str:
             if moment is None:
                 return ""
-            return moment.isoformat() if raw else moment.astimezone(report.tz).strftime("%Y-%m-%d %H:%M")
+            return moment.isoformat() if raw else lang.timestamp(moment)
 
         return (
             [
-                "incident",
-                "title",
-                "team",
-                "started",
-                "resolved",
-                "told by the bot",
-                "told, no ticket",
-                "subscribers",
-                "linked tickets",
-                f"time to resolve{unit}",
+                N_("incident"),
+                N_("title"),
+                N_("team"),
+                N_("started"),
+                N_("resolved"),
+                N_("told by the bot"),
+                N_("told, no ticket"),
+                N_("subscribers"),
+                N_("linked tickets"),
+                N_("time to resolve") + unit,
             ],
             [
                 [
@@ -753,7 +777,7 @@ def table(report: Report, name: str, raw: bool = False) -> tuple[list[str], list
                     i.title,
                     i.team,
                     when(i.started_at),
-                    when(i.resolved_at) or ("" if raw else "active"),
+                    when(i.resolved_at) or ("" if raw else lang.gettext("active")),
                     i.told,
                     i.told_no_ticket,
                     i.subscribers,
@@ -768,20 +792,32 @@ def table(report: Report, name: str, raw: bool = False) -> tuple[list[str], list
         def shown(value: float | None, text: Callable[[float], Any]) -> Any:
             if value is not None:
                 return text(value)
-            return "" if raw else TOO_FEW
+            return "" if raw else lang.gettext(TOO_FEW)
 
         return (
-            ["group", "name", "responses", f"satisfied ({SATISFIED}-5)", "CSAT", "average score"],
+            [
+                N_("group"),
+                N_("name"),
+                N_("responses"),
+                msg("satisfied (%(low)s-5)", low=SATISFIED),
+                N_("CSAT"),
+                N_("average score"),
+            ],
             [
                 [
-                    c.group,
-                    c.name,
+                    say(term("csat group", c.group)),
+                    say(term("csat group", c.name)) if c.group == "overall" else c.name,
                     c.responses,
                     c.satisfied if c.enough else "",
                     shown(c.share, pct),
-                    shown(c.average, (lambda v: round(v, 4)) if raw else (lambda v: f"{v:.2f}")),
+                    shown(c.average, (lambda v: round(v, 4)) if raw else (lambda v: lang.number(v, digits=2))),
                 ]
                 for c in report.csat
             ],
         )
-    raise ReportError(f"unknown table {name!r} (tables: {', '.join(TABLES)})")
+    raise ReportError(msg("unknown table %(name)r (tables: %(known)s)", name=name, known=", ".join(TABLES)))
+
+
+def period_label(report: Report, bucket: date, lang: DeskLanguage) -> str:
+    """A period as the page shows it: its day, or its ISO week ("2026-W45", "KW 45/2026")."""
+    return lang.week(bucket) if report.filter.period == "week" else lang.day(bucket)

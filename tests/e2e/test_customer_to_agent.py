@@ -142,7 +142,7 @@ def test_english_handoff_and_live_reply(contexts, stack, shoot, agent_account):
     clicked = transcript.locator(".clicked").all_inner_texts()
     assert "No, not solved" in clicked and "Yes, please" in clicked and "Yes, send it" in clicked, clicked
     assert "/deny" not in transcript.inner_text() and "/affirm" not in transcript.inner_text()
-    assert "not_solved" in agent.locator("#tried").inner_text()  # the articles the bot showed, with feedback
+    assert "not solved" in agent.locator("#tried").inner_text()  # the articles the bot showed, with feedback
     agent.get_by_role("button", name="Reply live").click()
     customer.locator(".msg-system").filter(has_text=AGENT["name"]).wait_for(timeout=10_000)
     agent.get_by_label("Message to the customer").fill("Hi, this is Alex. I'll check your line <now>.")

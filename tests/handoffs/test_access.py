@@ -91,6 +91,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/agent/login"): "login",
     ("POST", "/agent/login"): "login",
     ("POST", "/agent/logout"): "session",
+    ("POST", "/agent/language"): "session",  # the agent's own language (tests/i18n)
     ("GET", "/agent"): "page_list",
     ("GET", "/agent/events"): "list_stream",
     ("GET", "/agent/handoffs/{ticket_id}"): "page_ticket",
@@ -125,6 +126,13 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/incidents/{incident_id}/subscriptions"): "service",
     ("POST", "/api/incidents/{incident_id}/told"): "service",
     ("GET", "/status"): "public",
+    # A rating link's page: its secret is the token in the path (helpdesk/ratings/links.py).
+    ("GET", "/rate/{token}"): "public",
+    ("POST", "/rate/{token}"): "public",
+    # The bot's procedures: what to ask, an answer's check, the run (the service token).
+    ("GET", "/procedures/{procedure_id}"): "service",
+    ("POST", "/procedures/{procedure_id}/inputs"): "service",
+    ("POST", "/procedures/{procedure_id}/runs"): "service",
     ("GET", "/status.json"): "public",
     ("GET", "/status.atom"): "public",
 }

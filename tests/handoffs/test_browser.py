@@ -81,7 +81,7 @@ def test_agent_logs_in_claims_notes_escalates_and_resolves(server, receivers, pa
     # The expert team is told, and the customer (not in a live chat) gets the experts' later time by mail.
     assert wait_for(lambda: len(webhook.delivered()) == 2 and len(collector.messages) == 3)
     assert sorted(m.rcpt_tos[0] for m in collector.messages[1:]) == ["erika@example.org", "experts@helpdesk.example"]
-    assert "customer_told" in page.locator("#history").inner_text()
+    assert "customer told" in page.locator("#history").inner_text()
     page.fill("textarea[name=note]", "Port am DSLAM neu geschaltet")
     page.click("button[name=resolve]")
     assert page.locator("h1 .status").inner_text() == "resolved"
@@ -96,5 +96,6 @@ def test_agent_logs_in_claims_notes_escalates_and_resolves(server, receivers, pa
         ("anna", "escalated"),
         ("desk", "customer_told"),
         ("anna", "resolved"),
+        ("desk", "rating_asked"),
     ]
     assert dialogs == []

@@ -69,8 +69,10 @@ def test_draft_from_a_resolved_ticket_is_an_article_in_the_kb_format(desk, tmp_p
     assert "Draft an article from this ticket" in page.text
     response = draft(desk, ticket)
     assert response.status_code == 303
-    done = parse_qs(urlsplit(response.headers["location"]).query)["done"][0]
-    assert "article draft written to en/reset-the-router-to-factory-settings.md" in done
+    query = parse_qs(urlsplit(response.headers["location"]).query)
+    assert query["done"] == ["draft"] and query["draft"] == ["en/reset-the-router-to-factory-settings.md"]
+    shown = desk.get(response.headers["location"]).text
+    assert "article draft written to en/reset-the-router-to-factory-settings.md (drafts folder)" in shown
     path = tmp_path / "drafts" / "en" / "reset-the-router-to-factory-settings.md"
     article = parse_article(path, tmp_path / "drafts", ("de", "en"))
     assert (article.id, article.title, article.lang) == (

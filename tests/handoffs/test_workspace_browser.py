@@ -46,10 +46,11 @@ def browser():
         yield browser
 
 
-def new_page(browser, errors: list[str] | None = None):
+def new_page(browser, errors: list[str] | None = None, locale: str = "en-US"):
     # bypass_csp: only so that the test can inject axe-core; the pages' own scripts run under their CSP as usual.
+    # locale: the browser's language (its Accept-Language), which picks the desk's language of an agent without one.
     context = browser.new_context(
-        viewport={"width": 1400, "height": 900}, bypass_csp=True, locale="en-US", timezone_id="America/Los_Angeles"
+        viewport={"width": 1400, "height": 900}, bypass_csp=True, locale=locale, timezone_id="America/Los_Angeles"
     )  # not the desk's zone: the page must not care
     page = context.new_page()
     page.set_default_timeout(15000)
@@ -253,6 +254,67 @@ def test_axe_finds_no_serious_violation_on_the_pages_people_use(server, browser)
     # The control: the same check does find a serious violation where there is one.
     page.set_content('<html lang="en"><body><main><img src="data:,"><button></button></main></body></html>')
     assert any(v.startswith(("image-alt", "button-name")) for v in axe_violations(page))
+
+
+def test_a_german_agent_and_an_english_supervisor_each_read_the_desk_in_their_language(server, browser):
+    """Anna's browser asks for German; Sue chose English in her profile and uses the same German browser.
+    Every page of the desk is in the reader's language (html lang, its words, its times), the live counts
+    too, the switch changes it, and axe-core finds no serious violation in either language."""
+    app, base = server
+    app.state.handoffs.create_agent("sue", "Sue Supervisor", [], PASSWORD, "supervisor")
+    app.state.handoffs.set_language("sue", "en")
+    ticket = post(base)
+    errors: list[str] = []
+    german = new_page(browser, errors, locale="de-DE")
+    german.goto(f"{base}/agent/login")
+    assert german.locator("html").get_attribute("lang") == "de"
+    assert german.locator("h1").inner_text() == "Anmeldung für Bearbeiter/innen"
+    assert axe_violations(german) == []
+    german.fill("input[name=username]", "anna")
+    german.fill("input[name=password]", PASSWORD)
+    german.get_by_role("button", name="Anmelden").click()
+    german.wait_for_url(re.compile(r".*/agent$"))
+    pages = {
+        "/agent": ("Übergaben", "Posteingang"),
+        f"/agent/handoffs/{ticket}": ("Zusammenfassung", "Übernehmen"),
+        "/agent/incidents": ("Bekannte Störungen", "Störung melden"),
+        "/agent/reports": ("Die Berichte sind für Supervisor/innen und Admins.", "Zurück zum Posteingang"),
+    }
+    for path, words in pages.items():
+        german.goto(f"{base}{path}")
+        assert german.locator("html").get_attribute("lang") == "de", path
+        text = german.locator("body").inner_text()
+        assert all(word in text for word in words), (path, words)
+        assert "Log out" not in text and "Abmelden" in text, path
+        assert axe_violations(german) == [], path
+    german.goto(f"{base}/agent")
+    assert german.locator(f"tr[data-ticket='{ticket}'] td.status").inner_text() == "neu"
+    assert "fällig in" in german.locator(f"tr[data-ticket='{ticket}']").inner_text()
+    time.sleep(1.0)  # the stream's first state arrived
+    second = post(base)
+    german.wait_for_function("() => document.getElementById('inbox-alert').textContent.includes('Neues Ticket')")
+    assert (
+        german.locator("#inbox-new").inner_text() == "2 neu" and second in german.locator("#inbox-alert").inner_text()
+    )
+
+    english = new_page(browser, errors, locale="de-DE")
+    log_in(english, base, "sue")
+    for path in ("/agent", f"/agent/handoffs/{ticket}", "/agent/incidents", "/agent/reports"):
+        english.goto(f"{base}{path}")
+        assert english.locator("html").get_attribute("lang") == "en", path
+        assert "Log out" in english.locator("header").inner_text(), path
+        assert axe_violations(english) == [], path
+    english.goto(f"{base}/agent/handoffs/{ticket}")
+    assert "Summary" in english.locator("#summary").inner_text()
+    assert re.search(r"created (Mon|Tue|Wed|Thu|Fri|Sat|Sun), [A-Z][a-z]{2} \d{1,2}, \d\d:\d\d", english.content())
+    # The switch: Sue turns to German on the workspace and stays on it.
+    english.get_by_role("button", name="Deutsch").click()
+    english.wait_for_url(re.compile(rf".*/agent/handoffs/{ticket}$"))
+    assert english.locator("html").get_attribute("lang") == "de"
+    assert "Zusammenfassung" in english.locator("#summary").inner_text()
+    assert re.search(r"erstellt (Mo|Di|Mi|Do|Fr|Sa|So)\., \d{1,2}\. ", english.content())
+    assert app.state.handoffs.authenticate("sue", PASSWORD).language == "de"
+    assert errors == []
 
 
 @pytest.fixture

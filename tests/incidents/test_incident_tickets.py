@@ -143,7 +143,7 @@ def test_resolving_the_incident_resolves_the_open_linked_tickets(desk):
 
     desk.login("nora")
     listed = desk.client.get(f"/agent/incidents/{number}").text
-    assert "1 more linked ticket(s) of other teams" in listed and other_team not in listed
+    assert "1 more linked ticket of other teams" in listed and other_team not in listed
     csrf = desk.login("nora")
     form = {
         "csrf_token": csrf,

@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from helpdesk.i18n import DeskLanguage
 from helpdesk.reports.charts import FONT_SIZE, MAX_TICKS, axis_ticks, bar_chart, nice_step
 
 
@@ -85,3 +86,11 @@ def test_rates_keep_their_quarter_ticks_and_every_text_has_one_size():
     )
     assert tick_labels(svg) == ["0 %", "25 %", "50 %", "75 %", "100 %"]
     assert set(re.findall(r'font-size="([^"]+)"', svg)) == {str(FONT_SIZE)}
+
+
+def test_a_chart_is_described_in_the_pages_language():
+    german = DeskLanguage("de")
+    svg = bar_chart("c", "Offene Tickets", ["A", "B"], [("hoch", [1, 3]), ("leer", [None, None])], str, lang=german)
+    assert '<desc id="c-d">Offene Tickets: hoch von 1 bis 3; leer: keine Daten</desc>' in svg
+    english = bar_chart("c", "Open tickets", ["A"], [("high", [2])], str)
+    assert '<desc id="c-d">Open tickets: high from 2 to 2</desc>' in english

@@ -119,8 +119,8 @@ def expected_incidents(desk: Desk, language: str | None = None, team: str | None
         desk,
         """
         SELECT i.id, i.title, i.team,
-          to_char(i.started_at AT TIME ZONE 'Europe/Berlin', 'YYYY-MM-DD HH24:MI'),
-          coalesce(to_char(i.resolved_at AT TIME ZONE 'Europe/Berlin', 'YYYY-MM-DD HH24:MI'), 'active'),
+          to_char(i.started_at AT TIME ZONE 'Europe/Berlin', 'FMMM/FMDD/YYYY, HH24:MI'),
+          coalesce(to_char(i.resolved_at AT TIME ZONE 'Europe/Berlin', 'FMMM/FMDD/YYYY, HH24:MI'), 'active'),
           (SELECT count(*) FROM incident_conversations t WHERE t.incident_id = i.id
              AND t.told_at >= :b AND t.told_at < :e AND (:lang = '' OR t.language = :lang)),
           (SELECT count(*) FROM incident_conversations t WHERE t.incident_id = i.id
@@ -161,7 +161,7 @@ def expected_deflections(desk: Desk, language: str | None = None, team: str | No
     rows = sql(
         desk,
         """
-        SELECT to_char(first_told AT TIME ZONE 'Europe/Berlin', 'YYYY-MM-DD'), count(*) FROM (
+        SELECT to_char(first_told AT TIME ZONE 'Europe/Berlin', 'Mon FMDD, YYYY'), count(*) FROM (
           SELECT t.conversation_id, min(t.told_at) AS first_told
           FROM incident_conversations t JOIN incidents i ON i.id = t.incident_id
           WHERE t.told_at >= :b AND t.told_at < :e AND (:lang = '' OR t.language = :lang)
@@ -175,7 +175,7 @@ def expected_deflections(desk: Desk, language: str | None = None, team: str | No
         lang=language or "",
         team=team or "",
     )
-    days = {(FIRST + timedelta(days=i)).isoformat(): 0 for i in range((LAST - FIRST).days + 1)}
+    days = {(FIRST + timedelta(days=i)).strftime("%b %-d, %Y"): 0 for i in range((LAST - FIRST).days + 1)}
     days.update({day: n for day, n in rows})
     days["total"] = sum(days.values())
     return days
@@ -231,11 +231,11 @@ def test_the_incidents_table_and_deflections_match_the_tables(desk, history):
     # Worked out by hand from the history, so that the SQL above is checked too.
     fibre, portal = str(history["fibre"]), str(history["portal"])
     assert rows == [
-        [fibre, "Fibre outage", "network", "2026-11-16 09:00", "2026-11-17 11:30", "3", "2", "2", "2", "26 h 30 min"],
-        [portal, "Invoice portal down", "billing", "2026-11-17 13:00", "active", "2", "1", "1", "0", "-"],
+        [fibre, "Fibre outage", "network", "11/16/2026, 09:00", "11/17/2026, 11:30", "3", "2", "2", "2", "26 h 30 min"],
+        [portal, "Invoice portal down", "billing", "11/17/2026, 13:00", "active", "2", "1", "1", "0", "-"],
     ]
     assert deflections_on(page) == expected_deflections(desk)
-    assert deflections_on(page) == {"2026-11-16": 1, "2026-11-17": 1, "2026-11-18": 0, "total": 2}
+    assert deflections_on(page) == {"Nov 16, 2026": 1, "Nov 17, 2026": 1, "Nov 18, 2026": 0, "total": 2}
     assert '<span class="value" data-kpi="incident_deflections">2</span>' in page
     for term in HEADERS[5:] + ["incident deflections"]:  # each figure is defined on the page
         assert f"<dt>{term}" in page
@@ -252,7 +252,7 @@ def test_a_team_filter_shows_the_teams_incidents_and_the_csv_has_them(desk, hist
     assert rows == expected_incidents(desk, team="billing") and [r[1] for r in rows] == ["Invoice portal down"]
     # c3 was told of both incidents; for billing it counts on the day it was told of the portal.
     assert deflections_on(billing) == expected_deflections(desk, team="billing")
-    assert deflections_on(billing) == {"2026-11-16": 0, "2026-11-17": 1, "2026-11-18": 0, "total": 1}
+    assert deflections_on(billing) == {"Nov 16, 2026": 0, "Nov 17, 2026": 1, "Nov 18, 2026": 0, "total": 1}
     assert "the incident figures are those of the team's incidents" in billing
 
     params = {"start": FIRST.isoformat(), "end": LAST.isoformat()}

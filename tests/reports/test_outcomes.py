@@ -248,7 +248,7 @@ def test_the_four_outcomes_agree_on_the_page_in_the_csv_and_on_metrics(desk):
     assert kpi["conversations"] == str(total)
     for outcome in OUTCOMES:
         assert counts[outcome] == f"{counted[outcome]} of {total}", outcome
-        assert kpi[outcome] == f"{counted[outcome] / total * 100:.1f} %", outcome
+        assert kpi[outcome] == f"{counted[outcome] / total * 100:.1f}%", outcome
     for name in NAMES.values():  # each defined on the page
         assert f"<dt>{name}</dt>" in page.text
     headers, by_period = table_rows(page.text, "overview")
@@ -256,9 +256,9 @@ def test_the_four_outcomes_agree_on_the_page_in_the_csv_and_on_metrics(desk):
     assert totals["conversations"] == str(total)
     for outcome, name in NAMES.items():
         assert totals[name] == str(counted[outcome])
-        assert totals[f"{name} share"] == f"{counted[outcome] / total * 100:.1f} %"
+        assert totals[f"{name} share"] == f"{counted[outcome] / total * 100:.1f}%"
     # Every day row: its outcomes add up to its conversations (one denominator), as SQL buckets them.
-    per_day = Counter(as_utc(moment(started)).astimezone(tz).date().isoformat() for _, started, _ in rows)
+    per_day = Counter(as_utc(moment(started)).astimezone(tz).date().strftime("%b %-d, %Y") for _, started, _ in rows)
     for label, cells in by_period.items():
         if label == "total":
             continue

@@ -102,7 +102,7 @@ def test_reports_page_matches_independent_sql(server, browser):
 
     assert kpi("conversations") == str(total)
     for outcome in ("confirmed", "assumed", "unresolved", "handed_off", "pending"):
-        assert kpi(outcome) == f"{outcomes[outcome] / total * 100:.1f} %"
+        assert kpi(outcome) == f"{outcomes[outcome] / total * 100:.1f}%"
         assert page.locator(f"[data-count={outcome}]").inner_text() == f"{outcomes[outcome]} of {total}"
     assert page.locator("#outcome-definitions dt").all_inner_texts()[:6] == [
         "conversations with a question",
@@ -239,8 +239,8 @@ def test_the_page_fits_the_window_with_a_huge_question_and_its_charts_read_alike
     assert question.locator("span").get_attribute("title") == huge
     assert len(question.inner_text()) <= 121 and question.inner_text().endswith("…")
     cells = row_cells(page, "gaps", "1")
-    expected = asked.astimezone(app.state.routing.tz).strftime("%Y-%m-%d %H:%M")
-    assert cells["last seen"] == expected  # not "2026-12-07T17:02:03.123456Z"
+    local = asked.astimezone(app.state.routing.tz)
+    assert cells["last seen"] == f"{local.month}/{local.day}/{local.year}, {local:%H:%M}"  # not the ISO instant
     # The CSV keeps the exact instant in UTC.
     rows = list(csv.reader(io.StringIO(page.request.get(f"{base}/agent/reports/gaps.csv").text())))
     assert rows[0][4] == "last seen (UTC)" and rows[1][1] == huge and rows[1][4].endswith("Z")
@@ -248,7 +248,7 @@ def test_the_page_fits_the_window_with_a_huge_question_and_its_charts_read_alike
     for chart in page.locator("svg.chart").all():
         labels = chart.locator("text[text-anchor=end]").evaluate_all("ts => ts.map(t => t.textContent)")
         assert len(labels) == len(set(labels)), labels
-        assert all(re.fullmatch(r"\d+( min| h| %)?", label) for label in labels), labels
+        assert all(re.fullmatch(r"\d{1,3}(,\d{3})*( min| h|%)?", label) for label in labels), labels
 
 
 def test_csv_metrics_bad_filters_and_the_search_hook(server):
@@ -293,3 +293,42 @@ def test_csv_metrics_bad_filters_and_the_search_hook(server):
             time.sleep(0.1)
         assert [tuple(r) for r in rows] == [("bot-conv-1", 1, 1)]
         assert sql_rows(app, "SELECT COUNT(*) FROM report_conversations")[0][0] == before + 1
+
+
+def test_the_reports_speak_the_supervisors_language(server, browser):
+    """A supervisor whose browser asks for German reads the reports in German (words, charts, numbers);
+    one who chose English in the profile reads them in English in the same German browser."""
+    app, base = server
+    app.state.handoffs.create_agent("gerd", "Gerd Leitung", [], PASSWORD, "supervisor")
+    app.state.handoffs.set_language("sue", "en")
+    errors: list[str] = []
+    for username, language in (("gerd", "de"), ("sue", "en")):
+        page = new_page(browser, errors, locale="de-DE")
+        page.goto(f"{base}/agent/login")
+        assert page.locator("html").get_attribute("lang") == "de"  # nobody logged in yet: the browser's
+        page.fill("input[name=username]", username)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("main button[type=submit]")
+        page.wait_for_url(f"{base}/agent")
+        page.goto(f"{base}/agent/reports?period=week")
+        assert page.locator("html").get_attribute("lang") == language
+        titles = page.locator("svg.chart title").all_text_contents()
+        headers = page.locator("#t-overview thead th").all_inner_texts()
+        confirmed = page.locator("[data-kpi=confirmed]").inner_text()
+        if language == "de":
+            assert page.locator("h1").inner_text() == "Berichte"
+            assert "Gespräche nach Ergebnis pro Woche" in titles and "Offene Tickets nach Alter" in titles
+            assert headers[:4] == ["Zeitraum", "Gespräche", "bestätigt gelöst", "Anteil bestätigt gelöst"]
+            assert re.fullmatch(r"\d+,\d\u00a0%", confirmed), confirmed
+            assert page.locator("#t-backlog tbody th").first.inner_text() == "unter 1 Std."
+            assert "KW" in page.locator("#t-overview tbody th").first.inner_text()
+            assert page.locator("#t-overview tbody th").last.inner_text() == "gesamt"
+            assert page.get_by_role("button", name="Deutsch").get_attribute("aria-pressed") == "true"
+        else:
+            assert page.locator("h1").inner_text() == "Reports"
+            assert "Conversations by outcome per week" in titles and "Open tickets by age" in titles
+            assert headers[:4] == ["period", "conversations", "confirmed solved", "confirmed solved share"]
+            assert re.fullmatch(r"\d+\.\d%", confirmed), confirmed
+        assert axe_violations(page) == [], username
+        page.context.close()
+    assert errors == []

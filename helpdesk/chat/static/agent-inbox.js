@@ -9,7 +9,8 @@
  * - Ctrl+Enter (Cmd+Enter on a Mac) in a text box sends its form.
  * - The knowledge-base suggestions of a ticket get "Insert link" / "Insert answer"
  *   buttons that put the article's link or passage into the reply box.
- * Times are formatted in the desk's time zone (body[data-tz]) with a 24-hour clock.
+ * Times are formatted in the desk's time zone (body[data-tz]) with a 24-hour clock, in the
+ * page's language (html[lang]); the texts come translated from the page (body[data-texts]).
  */
 (function () {
   "use strict";
@@ -20,13 +21,24 @@
   var alertBox = document.getElementById("inbox-alert");
   var table = document.getElementById("handoffs");
   var baseTitle = document.title;
+  var language = document.documentElement.lang || "en";
+  var texts = {};
+  try { texts = JSON.parse(document.body.getAttribute("data-texts") || "{}"); } catch (e) { /* English keys */ }
+
+  // A text of the page's language with its {name} placeholders filled in.
+  window.HelpdeskText = function (key, values) {
+    return String(texts[key] || key).replace(/\{(\w+)\}/g, function (whole, name) {
+      return values && name in values ? String(values[name]) : whole;
+    });
+  };
+  var say = window.HelpdeskText;
 
   window.HelpdeskTime = function (iso) {
     try {
-      return new Intl.DateTimeFormat("en-GB", {
-        timeZone: tz, weekday: "short", day: "2-digit", month: "short", hour: "2-digit", minute: "2-digit",
+      return new Intl.DateTimeFormat(language, {
+        timeZone: tz, weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit",
         hourCycle: "h23"
-      }).format(new Date(iso)).replace(",", "");
+      }).format(new Date(iso));
     } catch (e) {
       return String(iso);
     }
@@ -123,19 +135,24 @@
     known = ids;
     // Two labelled counts, never their sum: a waiting customer's ticket may be new as well.
     var counts = [];
-    [["new", newBadge, " new"], ["waiting", waitingBadge, " waiting"]].forEach(function (kind) {
+    [["new", newBadge], ["waiting", waitingBadge]].forEach(function (kind) {
       var n = state[kind[0]];
+      var text = say(kind[0], { num: n });
       kind[1].hidden = !n;
-      kind[1].textContent = n + kind[2];
-      if (n) counts.push(n + kind[2]);
+      kind[1].textContent = text;
+      if (n) counts.push(text);
     });
     badge.hidden = !counts.length;
     document.title = (counts.length ? "(" + counts.join(", ") + ") " : "") + baseTitle;
     if (!first) {
       var parts = [];
-      if (added.length) parts.push(added.length === 1 ? "New ticket " + added[0] : added.length + " new tickets");
-      if (nowWaiting.length) parts.push(nowWaiting.length === 1 ? "Customer waiting on " + nowWaiting[0]
-                                                                : nowWaiting.length + " customers waiting");
+      if (added.length) {
+        parts.push(added.length === 1 ? say("new_ticket", { ticket: added[0] }) : say("new_tickets", { num: added.length }));
+      }
+      if (nowWaiting.length) {
+        parts.push(nowWaiting.length === 1 ? say("customer_waiting", { ticket: nowWaiting[0] })
+                                           : say("customers_waiting", { num: nowWaiting.length }));
+      }
       announce(parts.join(". "));
       redraw();
     }

@@ -5,7 +5,8 @@
  * new messages of the live chat appear as they come (Server-Sent Events from
  * /agent/handoffs/{id}/live/events) and "Send to customer" posts without
  * leaving the page. Every text is set with textContent: customer text is
- * never markup. Times use the desk's zone and a 24-hour clock, like the page.
+ * never markup. Times use the desk's zone and a 24-hour clock, like the page; texts are the
+ * page's, in its language (window.HelpdeskText of agent-inbox.js).
  */
 (function () {
   "use strict";
@@ -26,7 +27,7 @@
     var li = document.createElement("li");
     li.className = "sender-" + message.role;
     var who = document.createElement("small");
-    who.textContent = ({ agent: "agent", notice: "the desk to the customer" }[message.role] || "customer") + " · " +
+    who.textContent = window.HelpdeskText({ agent: "agent", notice: "notice" }[message.role] || "customer") + " · " +
       (message.at ? window.HelpdeskTime(message.at) : "");  // desk time zone, 24 h (agent-inbox.js)
     var text = document.createElement("div");
     text.className = "msg";
@@ -60,7 +61,7 @@
     if (changed && !(textarea && textarea.value.trim())) {
       window.location.reload();  // the forms depend on the state: let the server draw them
     } else if (changed) {
-      say("The chat's state changed (" + state.mode + "). Reload the page after sending your message.");
+      say(window.HelpdeskText("state_changed", { mode: state.mode }));
     }
   });
 
@@ -82,7 +83,7 @@
           say(null);
           textarea.focus();
         })
-        .catch(function (err) { say("Not sent: " + err.message); });
+        .catch(function (err) { say(window.HelpdeskText("not_sent", { error: err.message })); });
     });
   }
 })();

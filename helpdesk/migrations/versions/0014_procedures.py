@@ -1,7 +1,7 @@
 """procedures: the audit log of their runs and the attempts per conversation (the limits)
 
 Revision ID: 0014_procedures
-Revises: 0012_outcomes_and_promises
+Revises: 0013_agent_language
 Create Date: 2026-12-08 10:00:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014_procedures"
-down_revision = "0012_outcomes_and_promises"
+down_revision = "0013_agent_language"
 branch_labels = None
 depends_on = None
 
