@@ -25,9 +25,12 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 
 from helpdesk.cli import main
+from helpdesk.db import utcnow
 from helpdesk.incidents.store import IncidentStore
 from helpdesk.privacy.inventory import CUSTOMER_TABLES, FILES
 from helpdesk.procedures import store as procedures
+from helpdesk.ratings.store import RatingStore
+from helpdesk.ratings.store import ask as ask_rating
 from tests.conftest import SERVICE_TOKEN, csrf_token
 from tests.handoffs.conftest import handoff_payload
 from tests.mail.conftest import dovecot, mail, mail_db, make_desk, smtp_server  # noqa: F401  (fixtures)
@@ -120,6 +123,12 @@ def footprint(desk, trackers, agent: httpx.Client, who: dict[str, str]) -> dict[
         desk.store.resolve(ticket, "anna", "Router zurückgesetzt. Zugangsdaten neu eingegeben.")
     page = agent.get(f"/agent/handoffs/{ticket}")
     assert agent.post(f"/agent/handoffs/{ticket}/draft", data={"csrf_token": csrf_token(page.text)}).status_code == 200
+    # The chat ticket's customer is asked to rate its solution, and rates it with a comment.
+    with desk.store.transaction() as s:
+        token = ask_rating(s, desk.store._load(s, chat.json()["ticket_id"]), "email", utcnow())
+    ratings = RatingStore(desk.store)
+    ratings.rate(token, 2)
+    ratings.comment(token, f"Zu langsam, {who['name']}")
     return {"chat": chat.json()["ticket_id"], "mail": ticket}
 
 

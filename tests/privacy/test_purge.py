@@ -121,6 +121,7 @@ def test_purge_deletes_what_is_past_its_period_in_batches(store, trackers, confi
         "tracker_events": 9,
         "incident_subscriptions": 0,
         "procedure_attempts": 2,
+        "ratings": 0,
     }
     assert dry == {"dry_run": True, "counts": expected, "storage": []}
     assert {k: v for k, v in table_dump(store).items() if k != "privacy_audit"} == {
