@@ -32,11 +32,13 @@ SUGGESTED = 3
 
 
 def open_service(work: Path) -> SearchService:
-    """The starter KB copied into ``work`` and indexed there (the build skips unchanged articles)."""
+    """The starter KB, its articles and procedures, copied into ``work`` and indexed there (the
+    build skips unchanged articles): a message may find a procedure first, as in the product."""
+    for folder in ("articles", "procedures"):
+        if (work / folder).exists():
+            shutil.rmtree(work / folder)
+        shutil.copytree(ROOT / "kb" / folder, work / folder)
     articles = work / "articles"
-    if articles.exists():
-        shutil.rmtree(articles)
-    shutil.copytree(ROOT / "kb" / "articles", articles)
     settings = dataclasses.replace(SearchSettings.from_env(), articles_dir=articles, index_dir=work / "index")
     SearchService.build(settings)
     return SearchService.open(settings, build_if_missing=False)
