@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import shutil
 from pathlib import Path
@@ -35,14 +34,15 @@ def make_settings(articles_dir: Path, index_dir: Path, **changes) -> Settings:
     # A test client fires far faster than a person types; tests/edge checks the limits themselves.
     changes.setdefault("rate_limit_conversation", "1000/second")
     changes.setdefault("rate_limit_address", "1000/second")
-    return dataclasses.replace(
-        base,
-        articles_dir=articles_dir,
-        index_dir=index_dir,
-        admin_token=ADMIN_TOKEN,
-        service_token=SERVICE_TOKEN,
-        public_base_url="http://testserver",
-        **changes,
+    return base.model_copy(
+        update={
+            "articles_dir": articles_dir,
+            "index_dir": index_dir,
+            "admin_token": ADMIN_TOKEN,
+            "service_token": SERVICE_TOKEN,
+            "public_base_url": "http://testserver",
+            **changes,
+        }
     )
 
 

@@ -8,7 +8,6 @@ skip when the server is away: then these tests fail, as they should in CI.
 from __future__ import annotations
 
 import copy
-import dataclasses
 import os
 import secrets
 import threading
@@ -143,7 +142,7 @@ def make_settings(tmp_path, index_dir, open_routing):
             notify_retry_seconds=0.2,
             notify_max_attempts=4,
         )
-        return dataclasses.replace(base, **changes)
+        return base.model_copy(update=changes)
 
     return make
 

@@ -12,7 +12,6 @@ ticket is unchanged.
 
 from __future__ import annotations
 
-import dataclasses
 import secrets
 from collections.abc import Iterator
 from typing import Any, cast
@@ -243,7 +242,7 @@ def desk(tmp_path_factory) -> Iterator[Desk]:
     )
     saved = live_api.STREAM_SECONDS, inbox_stream.STREAM_SECONDS
     live_api.STREAM_SECONDS = inbox_stream.STREAM_SECONDS = 0.3
-    with TestClient(create_app(dataclasses.replace(settings))) as client:
+    with TestClient(create_app(settings.model_copy())) as client:
         yield Desk(client)
     live_api.STREAM_SECONDS, inbox_stream.STREAM_SECONDS = saved
 
