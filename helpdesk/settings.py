@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from helpdesk.attachments.config import AttachmentSettings
 from helpdesk.deployment import Deployment, load_checked
 from helpdesk.mail.config import MailSettings
 from helpdesk.privacy.tracker import tracker_store_url
@@ -63,6 +64,8 @@ class Settings(SearchSettings):
     procedures_file: Path | None = None
     # The e-mail channel (helpdesk/mail): the support mailbox, limits, attachments; off without an IMAP host.
     mail: MailSettings = field(default_factory=MailSettings)
+    # Files customers attach in the web chat (helpdesk/attachments): folder, limits, the virus scan.
+    attachments: AttachmentSettings = field(default_factory=AttachmentSettings)
 
     @classmethod
     def env_kwargs(cls, env: Mapping[str, str]) -> dict:
@@ -102,4 +105,5 @@ class Settings(SearchSettings):
         if env.get("HELPDESK_SMTP_STARTTLS"):
             kwargs["smtp_starttls"] = env["HELPDESK_SMTP_STARTTLS"].lower() in ("1", "true", "yes")
         kwargs["mail"] = MailSettings.from_env(env)
+        kwargs["attachments"] = AttachmentSettings.from_env(env)
         return kwargs

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from helpdesk.attachments.config import AttachmentSettings
 from helpdesk.settings import Settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -32,6 +33,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def make_settings(articles_dir: Path, index_dir: Path, **changes) -> Settings:
     base = Settings.from_env({"HELPDESK_SECRETS_FILE": "/nonexistent"})
     changes.setdefault("database_url", f"sqlite:///{index_dir.parent / 'handoffs.db'}")
+    changes.setdefault("attachments", AttachmentSettings(directory=index_dir.parent / "chat-attachments"))
     # A test client fires far faster than a person types; tests/edge checks the limits themselves.
     changes.setdefault("rate_limit_conversation", "1000/second")
     changes.setdefault("rate_limit_address", "1000/second")
