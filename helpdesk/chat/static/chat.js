@@ -445,13 +445,29 @@
     return li;
   }
 
+  function paperclipIcon() {
+    var ns = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("width", "16");
+    svg.setAttribute("height", "16");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    var path = document.createElementNS(ns, "path");
+    path.setAttribute("fill", "currentColor");
+    path.setAttribute("d", document.querySelector("#chat-attach path") ? document.querySelector("#chat-attach path").getAttribute("d") : "");
+    svg.appendChild(path);
+    return svg;
+  }
+
   /** A file the customer attached: its name, and while the page is open a preview of an image. */
   function renderAttachment(item) {
     var box = document.createElement("span");
     box.className = "msg-body msg-attachment";
     var name = document.createElement("span");
     name.className = "msg-attachment-name";
-    name.textContent = "📎 " + String(item.attachment.name || "");
+    name.appendChild(paperclipIcon());
+    name.appendChild(document.createTextNode(String(item.attachment.name || "")));
     box.appendChild(name);
     var preview = state.previews[item.local];
     if (preview && /^data:image\/(png|jpeg|webp);base64,/.test(preview)) {
