@@ -4,9 +4,10 @@ A file is written under a random name (the token, 32 random bytes in hex) in the
 folder with owner-only permissions, beside its thumbnail (``<token>.thumb``); the customer's
 file name is kept for display only. The row names the conversation and, while the conversation
 has an open ticket, that ticket; a ticket made later takes the conversation's earlier files
-(``link_conversation``, a hook of every new handoff). An agent reaches a file only through a
-ticket they may see (``for_ticket``, ``one``): another team's agent gets what a missing ticket
-gets.
+(``link_conversation``, a hook of every new handoff). A file that goes to an open ticket also adds
+a line to its transcript (the paperclip and the file's name), so an agent in the live chat sees
+it come. An agent reaches a file only through a ticket they may see (``for_ticket``, ``one``):
+another team's agent gets what a missing ticket gets.
 """
 
 from __future__ import annotations
@@ -28,8 +29,10 @@ from helpdesk.attachments.models import ChatAttachment
 from helpdesk.db import as_utc, utcnow
 from helpdesk.handoffs.errors import TicketNotFound
 from helpdesk.handoffs.models import Handoff
+from helpdesk.handoffs.schemas import Message
 from helpdesk.handoffs.store import OPEN_STATUSES, HandoffStore, Scope
 
+PAPERCLIP = "\N{PAPERCLIP}"  # marks a file in the transcript, as the chat page shows it
 TOKEN_RE = re.compile(r"^[0-9a-f]{64}$")
 THUMB_SUFFIX = ".thumb"
 
@@ -136,7 +139,9 @@ class AttachmentStore:
                 )
                 s.add(row)
                 if handoff is not None:
-                    handoff.updated_at = now  # the workspace and the inbox hear of it
+                    # In the transcript too: an agent in the live chat sees it come, like the customer's words.
+                    note = Message(sender="customer", text=f"{PAPERCLIP} {row.filename}", timestamp=now)
+                    self.handoffs.add_messages(s, handoff, [note], "customer", now)
                 s.flush()
                 return self._view(row, handoff.ticket_id if handoff else None)
         except BaseException:

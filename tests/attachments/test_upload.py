@@ -118,6 +118,8 @@ def test_a_photo_is_stored_re_encoded_under_a_random_name_and_the_bot_acknowledg
     # While the ticket is open, the next file goes to it at once, and the bot says so.
     again = upload(client, image_bytes("WEBP"), "more.webp", "image/webp", "en", session)
     assert again.status_code == 201, again.text
+    transcript = client.app.state.handoffs.get(ticket)["transcript"]
+    assert (transcript[-1]["sender"], transcript[-1]["text"]) == ("customer", "\N{PAPERCLIP} more.webp")
     assert (
         again.json()["message"]
         == f"Thank you, I have added more.webp to your ticket {ticket}. The agent will see it there."

@@ -1088,6 +1088,12 @@
       .then(function (answer) {
         setTyping(false);
         if (answer.ok) {
+          // As the desk names it (its transcript line while a ticket is open: the live chat's echo matches it).
+          var stored = String((answer.data.attachment || {}).filename || name);
+          item.attachment.name = stored;
+          item.text = "📎 " + stored;
+          var shown = els.messages.querySelector('[data-local="' + item.local + '"] .msg-attachment-name');
+          if (shown && shown.lastChild) shown.lastChild.textContent = stored;
           markSent(item);
           addMessage({ role: "bot", text: String(answer.data.message || "") });
         } else {
