@@ -19,7 +19,13 @@ ADMIN_TOKEN = "test-admin-token"
 SERVICE_TOKEN = "test-service-token"
 # A test that uses one of these fixtures gets the marker (pyproject.toml declares them), so that
 # make test-quick leaves it out without each module having to say so.
-FIXTURE_MARKERS = {"starter_kb": "slow", "trackers": "rasa", "dovecot": "services", "balancer": "services"}
+FIXTURE_MARKERS = {
+    "starter_kb": "slow",
+    "trackers": "rasa",
+    "dovecot": "services",
+    "balancer": "services",
+    "clamd": "services",  # a private clamd (tests/attachments/clamd.py)
+}
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest's -m selection reads the markers
