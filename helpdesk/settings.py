@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
+from helpdesk.attachments.config import AttachmentSettings
 from helpdesk.deployment import Deployment, load_checked
 from helpdesk.mail.config import MailSettings
 from helpdesk.privacy.tracker import tracker_store_url
@@ -73,7 +74,14 @@ class Settings(SearchSettings):
     )
     # The e-mail channel (helpdesk/mail): the support mailbox, limits, attachments; off without an IMAP host.
     mail: MailSettings = Field(default_factory=MailSettings)
-    derived: ClassVar[frozenset[str]] = SearchSettings.derived | {"deployment", "tracker_store_url", "mail"}
+    # Files customers attach in the web chat (helpdesk/attachments): folder, limits, the virus scan.
+    attachments: AttachmentSettings = Field(default_factory=AttachmentSettings)
+    derived: ClassVar[frozenset[str]] = SearchSettings.derived | {
+        "deployment",
+        "tracker_store_url",
+        "mail",
+        "attachments",
+    }
 
     @classmethod
     def derived_values(cls, env: Mapping[str, str]) -> dict[str, Any]:
@@ -85,4 +93,5 @@ class Settings(SearchSettings):
             "public_base_url": deployment.urls.public,
             "tracker_store_url": tracker_store_url(env),
             "mail": MailSettings.from_mapping(env),
+            "attachments": AttachmentSettings.from_mapping(env),
         }

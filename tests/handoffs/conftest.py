@@ -24,6 +24,7 @@ from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 
 from helpdesk.app import create_app
+from helpdesk.attachments.config import AttachmentSettings
 from helpdesk.db import temporary_schema
 from helpdesk.handoffs.store import HandoffStore
 from helpdesk.settings import PROJECT_ROOT, Settings
@@ -141,6 +142,7 @@ def make_settings(tmp_path, index_dir, open_routing):
             session_secret="test-session-secret-" + secrets.token_hex(8),
             notify_retry_seconds=0.2,
             notify_max_attempts=4,
+            attachments=AttachmentSettings(directory=tmp_path / "chat-attachments"),
         )
         return base.model_copy(update=changes)
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from helpdesk.attachments.config import AttachmentSettings
 from helpdesk.chat.config import ChatConfig
 from helpdesk.deployment import DEFAULT_FILE
 from helpdesk.mail.config import MailConfigError, MailSettings
@@ -249,10 +250,10 @@ def test_the_web_service_does_not_start_with_a_wrong_value(env, line):
 
 
 def documented_variables() -> set[str]:
-    """The variables in the tables of the configuration and e-mail pages."""
+    """The variables in the tables of the configuration, e-mail and attachments pages."""
     rows = [
         line
-        for page in ("configuration.md", "email.md")
+        for page in ("configuration.md", "email.md", "attachments.md")
         for line in (DOCS / page).read_text(encoding="utf-8").splitlines()
         if line.startswith("| ")
     ]
@@ -261,13 +262,13 @@ def documented_variables() -> set[str]:
 
 def test_the_docs_list_every_variable():
     documented = documented_variables()
-    for cls in (Settings, MailSettings, ChatConfig):
+    for cls in (Settings, MailSettings, AttachmentSettings, ChatConfig):
         missing = set(cls.variables().values()) - documented
-        assert not missing, f"{cls.__name__}: {sorted(missing)} not in docs/configuration.md or docs/email.md"
+        assert not missing, f"{cls.__name__}: {sorted(missing)} not in the docs' tables"
     assert {"HELPDESK_IMAP_PASSWORD_FILE", "RASA_TRACKER_STORE_URL", "HELPDESK_SECRETS_FILE"} <= documented
 
 
 def test_every_field_says_what_it_is():
-    for cls in (Settings, MailSettings, ChatConfig):
+    for cls in (Settings, MailSettings, AttachmentSettings, ChatConfig):
         undescribed = [name for name in cls.variables() if not cls.model_fields[name].description]
         assert not undescribed, f"{cls.__name__}: {undescribed}"
