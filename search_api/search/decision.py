@@ -133,7 +133,7 @@ MAX_WRONG_ANSWER = 0.03
 # Options may come up for this share of the simulated unanswerable questions: a customer who
 # gets three options instead of "no article" loses a click, one refused an answerable question
 # loses the answer (the measured trade-off is in docs/search.md, "The answer decision").
-MAX_FALSE_SUGGEST = 0.65
+MAX_FALSE_SUGGEST = 0.8
 MIN_ANSWER_CONFIDENCE = 0.5
 
 # A KB too small to calibrate answers above its model's dense-score threshold (profiles.py).
