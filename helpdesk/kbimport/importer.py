@@ -114,7 +114,7 @@ class ImportReport:
                 notes.insert(1, questions if o.questions else "no example questions yet")
                 if o.duplicate_of:
                     notes.append(f"probable duplicate of {_shown(o.duplicate_of)} ({o.duplicate_score:.0f})")
-            rows.append((o.status, _shown(o.draft) or o.reason, _shown(o.origin), "; ".join(notes)))
+            rows.append((o.status, _shown(o.draft) if o.draft else o.reason, _shown(o.origin), "; ".join(notes)))
         widths = [max(len(r[i]) for r in rows) for i in range(3)]
         lines = ["  ".join(cell.ljust(widths[i]) if i < 3 else cell for i, cell in enumerate(r)).rstrip() for r in rows]
         verb = "would be imported" if self.dry_run else "imported"
@@ -126,10 +126,10 @@ class ImportReport:
         return "\n".join(lines)
 
 
-def _shown(path: str | None) -> str | None:
+def _shown(path: str) -> str:
     """A path in the report's table: relative to the current directory when it is below it."""
     prefix = f"{Path.cwd()}{os.sep}"
-    return path[len(prefix) :] if path and path.startswith(prefix) else path
+    return path[len(prefix) :] if path.startswith(prefix) else path
 
 
 class DraftsDirError(ValueError):
