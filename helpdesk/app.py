@@ -1,7 +1,7 @@
 """Application factory of the helpdesk web service: knowledge search plus the desk.
 
 ``create_app(settings)`` wires search_api's routers (search, articles) and the
-desk's (chat, handoffs, inbox, e-mail replies, feedback, reports, ratings,
+desk's (chat, attachments, handoffs, inbox, e-mail replies, feedback, reports, ratings,
 procedures) onto one FastAPI app; start-up work (migrations, loading the index)
 happens in ``lifespan`` so tests can build apps with their own settings and
 nothing is global.
@@ -18,6 +18,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from helpdesk import edge
+from helpdesk.attachments.api import announce as announce_attachments
+from helpdesk.attachments.api import router as attachments_router
+from helpdesk.attachments.store import link_conversation
 from helpdesk.chat.config import ChatConfig
 from helpdesk.chat.router import router as chat_router
 from helpdesk.deployment import load_checked
@@ -64,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             # The desk's database (helpdesk/db.py): feedback, reports and privacy work on its engine.
             app.state.engine = store.engine
             store.resolve_hooks.append(on_resolution(app.state))  # the customer's satisfaction question
+            store.create_hooks.append(link_conversation)  # a new ticket takes the files its chat sent before
             async with ticket_changes(store, settings.database_url) as app.state.ticket_changes:
                 app.state.search = SearchService.open(settings, freeze_heap=True)
                 watcher = asyncio.create_task(watch_articles(app.state.search)) if settings.watch_articles else None
@@ -96,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.chat_config = ChatConfig.from_env()
     # Unanswered searches feed `helpdesk gaps`; the bot's searches are counted for the reports.
     app.state.search_listeners = [record_unanswered, record_search]
+    announce_attachments(settings.attachments)  # whether the chat's files are scanned for viruses
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request, exc: RequestValidationError):
@@ -108,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(search_router)
     app.include_router(articles_router)
     app.include_router(chat_router)
+    app.include_router(attachments_router)
     app.include_router(handoffs_router)
     app.include_router(inbox_router)
     app.include_router(incidents_api_router)

@@ -20,6 +20,7 @@ from helpdesk.deployment import DeploymentError, search_defaults
 from search_api.cli import add_commands as add_kb_commands
 from search_api.cli import cmd_lint as lint_articles
 from search_api.cli import settings_from_args, with_dirs
+from search_api.settings import SettingsError
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
@@ -130,6 +131,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         os.environ["HELPDESK_INDEX_DIR"] = args.index
     if args.watch:
         os.environ["HELPDESK_WATCH"] = "1"
+    # A wrong setting stops here with its one-line message (main prints it), not in uvicorn's traceback.
+    from helpdesk.chat.config import ChatConfig
+    from helpdesk.settings import Settings
+
+    Settings.from_env()
+    ChatConfig.from_env()
     uvicorn.run("helpdesk.app:create_app", factory=True, host=args.host, port=args.port, log_level=args.log_level)
     return 0
 
@@ -212,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with search_defaults():
             return args.func(args)
-    except DeploymentError as exc:
+    except (DeploymentError, SettingsError) as exc:
         print(exc, file=sys.stderr)
         return 2
 

@@ -338,15 +338,23 @@ async def run(url: str, questions: list[str], conversations: int, concurrency: i
     }
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rasa-url", help="a running Rasa server (default: start a stack on free ports)")
+def stack_arguments(description: str, conversations: int) -> argparse.ArgumentParser:
+    """The options of every benchmark that drives customers through a started Stack."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--kb", type=Path, default=REPO / "kb" / "articles", help="articles for the started stack")
     parser.add_argument("--model", type=Path, default=REPO / "bot" / "models" / "helpdesk.tar.gz")
-    parser.add_argument("--conversations", type=int, default=200, help="conversations of 3 turns each")
+    parser.add_argument(
+        "--conversations", type=int, default=conversations, help="conversations of 3 turns each, per run"
+    )
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", type=Path, help="also write the report here")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = stack_arguments(__doc__.split("\n\n")[0], conversations=200)
+    parser.add_argument("--rasa-url", help="a running Rasa server (default: start a stack on free ports)")
     args = parser.parse_args(argv)
 
     questions = kb_questions(args.kb)

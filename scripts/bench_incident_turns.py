@@ -14,7 +14,6 @@ run with the incident within ``--within`` seconds (2,000 customers in 10 minutes
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import os
@@ -23,7 +22,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root: scripts.*
-from scripts.bench_bot import PY311, REPO, Stack, kb_questions, run
+from scripts.bench_bot import PY311, REPO, Stack, kb_questions, run, stack_arguments
 
 GOAL_RATIO = 1.5
 # Declares the incident in the started web service's database, as a supervisor would.
@@ -56,14 +55,8 @@ def py311(script: str, *args: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--kb", type=Path, default=REPO / "kb" / "articles")
-    parser.add_argument("--model", type=Path, default=REPO / "bot" / "models" / "helpdesk.tar.gz")
-    parser.add_argument("--conversations", type=int, default=2000, help="customers of 3 turns each, per run")
-    parser.add_argument("--concurrency", type=int, default=8)
+    parser = stack_arguments(__doc__.split("\n\n")[0], conversations=2000)
     parser.add_argument("--within", type=float, default=600.0, help="seconds the run with the incident may take")
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--json", type=Path, help="also write the report here")
     args = parser.parse_args(argv)
 
     questions = kb_questions(args.kb)

@@ -22,7 +22,6 @@ Usage: .venv/py311/bin/python scripts/bench_search.py [--sizes 1000,100000] [--b
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import random
@@ -219,7 +218,9 @@ def throughput(url: str, queries: list[str], clients: int, seconds: float, max_r
 def bench_size(work: Path, sections: int, sentences, queries, embedder, args) -> dict:
     articles, index = work / f"kb-{sections}", work / f"index-{sections}"
     write_synthetic_kb(articles, sections, sentences)
-    settings = dataclasses.replace(SearchSettings.from_env(), articles_dir=articles, index_dir=index, languages=("en",))
+    settings = SearchSettings.from_env().model_copy(
+        update={"articles_dir": articles, "index_dir": index, "languages": ("en",)}
+    )
     if sections > args.real_max:
         pool = embedder.encode_passages(sentences[:2000])
         build_embedder: Embedder = PerturbedEmbedder(embedder, pool)

@@ -41,7 +41,7 @@ from search_api.settings import SearchSettings
 
 def open_service(work: Path, kb: Path | None) -> SearchService:
     articles = kb if kb else work / "articles"
-    settings = dataclasses.replace(SearchSettings.from_env(), articles_dir=articles, index_dir=work / "index")
+    settings = SearchSettings.from_env().model_copy(update={"articles_dir": articles, "index_dir": work / "index"})
     return SearchService.open(settings, build_if_missing=False)
 
 

@@ -16,7 +16,6 @@ Usage: .venv/py311/bin/python scripts/eval_ranking.py ../shared/eval/data/faq_de
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 import tempfile
@@ -61,7 +60,9 @@ def main() -> int:
     set_dir = Path(args.set_dir)
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="helpdesk-ranking-"))
     write_kb(set_dir, work / "articles")
-    settings = dataclasses.replace(SearchSettings.from_env(), articles_dir=work / "articles", index_dir=work / "index")
+    settings = SearchSettings.from_env().model_copy(
+        update={"articles_dir": work / "articles", "index_dir": work / "index"}
+    )
     SearchService.build(settings)
     service = SearchService.open(settings, build_if_missing=False)
     index = load_index(settings.index_dir)

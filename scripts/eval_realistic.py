@@ -16,7 +16,6 @@ Usage: .venv/py311/bin/python scripts/eval_realistic.py [--split dev|heldout|all
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import shutil
 from collections.abc import Iterable
@@ -39,7 +38,7 @@ def open_service(work: Path) -> SearchService:
             shutil.rmtree(work / folder)
         shutil.copytree(ROOT / "kb" / folder, work / folder)
     articles = work / "articles"
-    settings = dataclasses.replace(SearchSettings.from_env(), articles_dir=articles, index_dir=work / "index")
+    settings = SearchSettings.from_env().model_copy(update={"articles_dir": articles, "index_dir": work / "index"})
     SearchService.build(settings)
     return SearchService.open(settings, build_if_missing=False)
 

@@ -9,7 +9,6 @@ command next to the desk's commands.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -27,7 +26,7 @@ def settings_from_args(args: argparse.Namespace) -> SearchSettings:
         changes["index_dir"] = Path(args.index)
     if getattr(args, "procedures", None):
         changes["procedures_dir"] = Path(args.procedures)
-    return dataclasses.replace(settings, **changes) if changes else settings
+    return settings.model_copy(update=changes) if changes else settings
 
 
 def cmd_lint(args: argparse.Namespace) -> int:

@@ -18,7 +18,6 @@ an exact term (``exact_terms``: a code, port, address or host name,
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 import shutil
@@ -93,9 +92,9 @@ def evaluate_set(
             shutil.copytree(kb_dir, articles_dir)
         else:
             write_kb(set_dir, articles_dir)
-        settings = dataclasses.replace(SearchSettings.from_env(), articles_dir=articles_dir, index_dir=index_dir)
+        settings = SearchSettings.from_env().model_copy(update={"articles_dir": articles_dir, "index_dir": index_dir})
         if models:
-            settings = dataclasses.replace(settings, models=parse_model_map(models))
+            settings = settings.model_copy(update={"models": parse_model_map(models)})
         build = SearchService.build(settings, progress=progress)
         service = SearchService.open(settings, build_if_missing=False)
         with open(set_dir / "queries.jsonl", encoding="utf-8") as fh:

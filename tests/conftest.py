@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import shutil
 from pathlib import Path
 
 import pytest
 
+from helpdesk.attachments.config import AttachmentSettings
 from helpdesk.settings import Settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -18,7 +18,13 @@ ADMIN_TOKEN = "test-admin-token"
 SERVICE_TOKEN = "test-service-token"
 # A test that uses one of these fixtures gets the marker (pyproject.toml declares them), so that
 # make test-quick leaves it out without each module having to say so.
-FIXTURE_MARKERS = {"starter_kb": "slow", "trackers": "rasa", "dovecot": "services", "balancer": "services"}
+FIXTURE_MARKERS = {
+    "starter_kb": "slow",
+    "trackers": "rasa",
+    "dovecot": "services",
+    "balancer": "services",
+    "clamd": "services",  # a private clamd (tests/attachments/clamd.py)
+}
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest's -m selection reads the markers
@@ -32,17 +38,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def make_settings(articles_dir: Path, index_dir: Path, **changes) -> Settings:
     base = Settings.from_env({"HELPDESK_SECRETS_FILE": "/nonexistent"})
     changes.setdefault("database_url", f"sqlite:///{index_dir.parent / 'handoffs.db'}")
+    changes.setdefault("attachments", AttachmentSettings(directory=index_dir.parent / "chat-attachments"))
     # A test client fires far faster than a person types; tests/edge checks the limits themselves.
     changes.setdefault("rate_limit_conversation", "1000/second")
     changes.setdefault("rate_limit_address", "1000/second")
-    return dataclasses.replace(
-        base,
-        articles_dir=articles_dir,
-        index_dir=index_dir,
-        admin_token=ADMIN_TOKEN,
-        service_token=SERVICE_TOKEN,
-        public_base_url="http://testserver",
-        **changes,
+    return base.model_copy(
+        update={
+            "articles_dir": articles_dir,
+            "index_dir": index_dir,
+            "admin_token": ADMIN_TOKEN,
+            "service_token": SERVICE_TOKEN,
+            "public_base_url": "http://testserver",
+            **changes,
+        }
     )
 
 

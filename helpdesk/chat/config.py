@@ -20,38 +20,35 @@ kept here because only the chat uses it. ``create_app`` puts one instance on
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-
 from fastapi import Request
+from pydantic import Field, field_validator
 
 from helpdesk.handoffs.schemas import MAX_MESSAGE_CHARS
-from search_api.settings import read_env
+from search_api.settings import BaseUrl, EnvSettings
 
 
-@dataclass(frozen=True)
-class ChatConfig:
-    rasa_url: str = "http://127.0.0.1:5005"
-    rasa_public_url: str | None = None
-    rasa_token: str | None = None
-    max_message_chars: int = MAX_MESSAGE_CHARS
+class ChatConfig(EnvSettings):
+    rasa_url: BaseUrl = Field("http://127.0.0.1:5005", description="Rasa as the web service reaches it")
+    rasa_public_url: str | None = Field(None, description="Rasa as the customer's browser reaches it")
+    rasa_token: str | None = Field(None, description="bearer token of Rasa's private channel")
+    max_message_chars: int = Field(
+        MAX_MESSAGE_CHARS, validation_alias="HELPDESK_BOT_MAX_MESSAGE_CHARS", description="the longest customer message"
+    )
 
-    def __post_init__(self) -> None:
-        if not 1 <= self.max_message_chars <= MAX_MESSAGE_CHARS:
-            raise ValueError(
-                f"HELPDESK_BOT_MAX_MESSAGE_CHARS must be 1 to {MAX_MESSAGE_CHARS} "
-                f"(what a ticket keeps whole), not {self.max_message_chars}"
-            )
-
+    @field_validator("rasa_public_url")
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> ChatConfig:
-        env = read_env(env)
-        return cls(
-            rasa_url=(env.get("HELPDESK_RASA_URL") or cls.rasa_url).rstrip("/"),
-            rasa_public_url=(env.get("HELPDESK_RASA_PUBLIC_URL") or "").rstrip("/") or None,
-            rasa_token=env.get("HELPDESK_RASA_TOKEN") or None,
-            max_message_chars=int(env.get("HELPDESK_BOT_MAX_MESSAGE_CHARS") or MAX_MESSAGE_CHARS),
-        )
+    def no_trailing_slash(cls, value: str | None) -> str | None:
+        return (value or "").rstrip("/") or None
+
+    @field_validator("max_message_chars")
+    @classmethod
+    def kept_whole(cls, value: int) -> int:
+        if not 1 <= value <= MAX_MESSAGE_CHARS:
+            raise ValueError(
+                f"HELPDESK_BOT_MAX_MESSAGE_CHARS must be 1 to {MAX_MESSAGE_CHARS} (what a ticket keeps whole), "
+                f"not {value}"
+            )
+        return value
 
     def public_rasa_url(self, request: Request) -> str:
         if self.rasa_public_url:

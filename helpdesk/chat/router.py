@@ -30,6 +30,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from helpdesk.attachments.api import page_settings as attachments_page_settings
 from helpdesk.chat.config import ChatConfig, get_chat_config
 from helpdesk.chat.live_api import router as live_router
 from helpdesk.deployment import LOGO_TYPES, Deployment, get_deployment
@@ -136,6 +137,8 @@ def chat_page(
         "strings": branded_strings(deployment),
         "support": support_contact(deployment),
         "maxMessageChars": config.max_message_chars,
+        # The paperclip's upload (helpdesk/attachments/api.py); None: the page offers no attachments.
+        "attachments": attachments_page_settings(request),
     }
     page_lang = chosen or deployment.default_language
     response = templates.TemplateResponse(

@@ -20,7 +20,9 @@ def install(app: FastAPI, settings) -> None:
     app.state.rate_limiter = RateLimiter(
         settings.rate_limit_address, settings.rate_limit_conversation, settings.redis_url
     )
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    # The chat's upload takes one file of up to its own limit, plus the form around it.
+    larger = {"/chat/api/attachments": settings.attachments.max_bytes + 64 * 1024}
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, larger=larger)
     # Added last, so it runs first: a refused request costs no body reading.
     app.add_middleware(RateLimitMiddleware, limiter=app.state.rate_limiter, service_token=settings.service_token)
     Instrumentator().instrument(app).expose(app, include_in_schema=False, dependencies=[Depends(require_metrics)])

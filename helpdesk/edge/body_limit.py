@@ -3,7 +3,8 @@
 An ASGI middleware, so no route can forget it: a ``Content-Length`` over the
 limit is refused before anything is read, and a body without one (chunked) is
 counted while the application reads it and refused at the first byte over the
-limit. Nothing larger than the limit is ever held in memory.
+limit. Nothing larger than the limit is ever held in memory. A path of ``larger`` (the chat's
+upload) has its own limit instead.
 """
 
 from __future__ import annotations
@@ -46,14 +47,16 @@ async def send_too_large(send: Send, limit: int) -> None:
 
 
 class BodyLimitMiddleware:
-    def __init__(self, app: ASGIApp, max_bytes: int):
+    def __init__(self, app: ASGIApp, max_bytes: int, larger: dict[str, int] | None = None):
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = larger or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.larger.get(scope["path"], self.max_bytes)
         length = dict(scope["headers"]).get(b"content-length")
         if length is not None:
             try:
@@ -67,8 +70,8 @@ class BodyLimitMiddleware:
                 )
                 await send({"type": "http.response.body", "body": body})
                 return
-            if declared > self.max_bytes:
-                await send_too_large(send, self.max_bytes)
+            if declared > limit:
+                await send_too_large(send, limit)
                 return
 
         received = 0
@@ -79,8 +82,8 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise BodyTooLarge(self.max_bytes)
+                if received > limit:
+                    raise BodyTooLarge(limit)
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -94,4 +97,4 @@ class BodyLimitMiddleware:
         except BodyTooLarge:
             if started:
                 raise
-            await send_too_large(send, self.max_bytes)
+            await send_too_large(send, limit)

@@ -44,6 +44,7 @@ RULES = (
     Rule("search", frozenset({"POST"}), re.compile(r"^/(search|language)$")),
     Rule("feedback", frozenset({"POST"}), re.compile(r"^/feedback$")),
     Rule("chat", frozenset({"GET", "POST"}), re.compile(r"^/chat/api/live/(?P<conversation>[^/]+)(/.*)?$")),
+    Rule("attachments", frozenset({"POST"}), re.compile(r"^/chat/api/attachments$")),  # the chat's files
     Rule("rate", frozenset({"GET", "POST"}), re.compile(r"^/rate/")),  # the customers' rating links
 )
 

@@ -29,11 +29,10 @@ MIN_PASSWORD_LENGTH = 10
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    import dataclasses
 
     settings = Settings.from_env()
     if getattr(args, "routing", None):
-        settings = dataclasses.replace(settings, routing_file=Path(args.routing))
+        settings = settings.model_copy(update={"routing_file": Path(args.routing)})
     return settings
 
 

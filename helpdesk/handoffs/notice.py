@@ -32,8 +32,8 @@ from helpdesk.db import as_utc
 from helpdesk.handoffs.models import Handoff, HandoffEvent
 from helpdesk.handoffs.schemas import Message
 from helpdesk.handoffs.store import HandoffStore
-from helpdesk.mail.replies import compose, greeting
-from helpdesk.mail.store import MailStore
+from helpdesk.mail.replies import greeting
+from helpdesk.mail.to_customer import queue_customer_mail
 
 TEXTS: dict[str, dict[str, str]] = yaml.safe_load((Path(__file__).parent / "texts.yml").read_text(encoding="utf-8"))
 LIVE = timedelta(seconds=90)
@@ -85,26 +85,17 @@ def tell(state: Any, s: Session, handoff: Handoff, action: str, due: datetime, n
 
 def mail(state: Any, s: Session, handoff: Handoff, lang: str, words: dict[str, str], now: datetime) -> None:
     """The notice by e-mail: in the thread of an e-mail ticket (and its transcript), else a mail of its own."""
-    texts, settings = TEXTS[lang], state.settings
-    company = state.deployment.company or ""
-    by_mail = handoff.channel == "email"
-    thread = MailStore.thread_in(s, Handoff.id == handoff.id)
-    body = texts["mail"].format(greeting=greeting(lang, handoff.contact_name or ""), **words)
-    if by_mail:
-        body += "\n\n" + texts["mail_reply"]
-    body += "\n\n" + texts["mail_end"].format(company=company)
-    first_in = next((m["subject"] for m in thread if m["direction"] == "in"), None)
-    out = compose(
-        desk_address=settings.mail.desk_address(settings.smtp_from),
-        company=company,
-        to=handoff.contact_email or "",
-        ticket_id=handoff.ticket_id,
-        subject=first_in if by_mail and first_in else texts["subject"],
-        text=body,
-        thread=[m["message_id"] for m in thread],
-        automatic=True,
-        answer=bool(by_mail and first_in),
+    texts = TEXTS[lang]
+    body = queue_customer_mail(
+        state,
+        s,
+        handoff,
+        body=texts["mail"].format(greeting=greeting(lang, handoff.contact_name or ""), **words),
+        subject=texts["subject"],
+        reply_hint=texts["mail_reply"],
+        closing=texts["mail_end"],
+        event=MAIL_EVENT,
+        now=now,
     )
-    MailStore.queue(s, handoff, out.message_id, out.subject, out.to, out.raw, out.mail_from, MAIL_EVENT, now)
-    if by_mail:  # an e-mail ticket's transcript holds every mail of the conversation
+    if handoff.channel == "email":  # an e-mail ticket's transcript holds every mail of the conversation
         HandoffStore.add_messages(s, handoff, [Message(sender="bot", text=body, timestamp=now)], ACTOR, now)

@@ -121,6 +121,9 @@ class HandoffStore(AgentAccounts):
         # Called in the transaction of each resolution, after the change (the customer's satisfaction
         # question, helpdesk/ratings/invitations.py); the outbox worker is woken after the commit.
         self.resolve_hooks: list[Callable[[Session, Handoff, datetime], None]] = []
+        # Called in the transaction of each new handoff, after its insert (the files its chat sent before,
+        # helpdesk/attachments/store.py).
+        self.create_hooks: list[Callable[[Session, Handoff, datetime], None]] = []
 
     @classmethod
     def open(cls, database_url: str, migrate: bool = True) -> HandoffStore:
@@ -171,6 +174,8 @@ class HandoffStore(AgentAccounts):
                     handoff = self._insert(
                         s, data, payload_hash, team, priority, on_call, expected_minutes, due_at, now
                     )
+                    for hook in self.create_hooks:
+                        hook(s, handoff, now)
                     self._enqueue(s, handoff, "handoff.new", notifications, now)
                     view = self._view(handoff, full=False)
                 if notifications:

@@ -18,6 +18,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
+from helpdesk.attachments.store import AttachmentStore
 from helpdesk.handoffs.agents import AgentInfo
 from helpdesk.handoffs.api import detail
 from helpdesk.handoffs.errors import StoreError, TicketNotFound
@@ -208,6 +209,18 @@ def inbox(
     )
 
 
+def no_such_ticket(request: Request, agent: AgentInfo, session: security.Session, ticket_id: str) -> HTMLResponse:
+    """The 404 of a ticket that does not exist, or that the agent's teams may not see: the same page."""
+    return render(
+        request,
+        "error.html",
+        404,
+        agent=agent,
+        csrf_token=session.csrf,
+        message=msg("There is no handoff %(ticket)s.", ticket=ticket_id),
+    )
+
+
 def detail_page(
     request: Request,
     agent: AgentInfo,
@@ -219,14 +232,7 @@ def detail_page(
     try:
         view = detail(request.app.state, ticket_id, agent)
     except TicketNotFound:
-        return render(
-            request,
-            "error.html",
-            404,
-            agent=agent,
-            csrf_token=session.csrf,
-            message=msg("There is no handoff %(ticket)s.", ticket=ticket_id),
-        )
+        return no_such_ticket(request, agent, session, ticket_id)
     routing = request.app.state.routing
     problem = None
     try:
@@ -235,6 +241,7 @@ def detail_page(
         log.exception("agent assist failed for %s", view["ticket_id"])
         found, problem = [], msg("Knowledge search is not available right now.")
     files = MailStore(request.app.state.handoffs).attachments(view["ticket_id"]) if view["channel"] == "email" else []
+    chat_files = AttachmentStore(request.app.state.handoffs, request.app.state.settings.attachments.directory)
     incidents = IncidentStore(request.app.state.handoffs)
     return render(
         request,
@@ -246,6 +253,7 @@ def detail_page(
         error=error,
         reassign_teams=reassign_targets(routing, agent, view["team"]),
         attachments=files,
+        chat_files=chat_files.for_ticket(view["ticket_id"]),
         escalation_team=routing.escalation_team,
         suggestions=found,
         suggestions_problem=problem,

@@ -68,7 +68,6 @@ def vocabulary(settings, articles_dir: Path):
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    import dataclasses
 
     from helpdesk.handoffs.routing import RoutingConfigError
     from helpdesk.kbimport.crawler import CrawlLimits, crawl
@@ -79,7 +78,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     if args.articles:
-        settings = dataclasses.replace(settings, articles_dir=Path(args.articles))
+        settings = settings.model_copy(update={"articles_dir": Path(args.articles)})
     drafts_dir = Path(args.out) if args.out else settings.drafts_dir
     if args.lang and args.lang not in settings.languages:
         print(f"--lang {args.lang}: not a served language ({', '.join(settings.languages)})", file=sys.stderr)

@@ -17,11 +17,11 @@ from helpdesk.handoffs.agents import AgentInfo
 from helpdesk.handoffs.errors import InvalidTransition, StoreError, TicketNotFound
 from helpdesk.handoffs.schemas import Message, NoteIn
 from helpdesk.i18n import msg
-from helpdesk.inbox.pages import act
+from helpdesk.inbox.pages import act, no_such_ticket
 from helpdesk.mail import attachments
 from helpdesk.mail.replies import compose
 from helpdesk.mail.store import MailStore
-from helpdesk.web import AgentDep, render
+from helpdesk.web import AgentDep
 
 router = APIRouter(prefix="/agent", include_in_schema=False)
 
@@ -95,13 +95,6 @@ def download(ticket_id: str, token: str, request: Request, who: AgentDep) -> Res
         if not path.is_file():
             raise FileNotFoundError(path)
     except (TicketNotFound, FileNotFoundError):
-        return render(
-            request,
-            "error.html",
-            404,
-            agent=agent,
-            csrf_token=session.csrf,
-            message=msg("There is no handoff %(ticket)s.", ticket=ticket_id),
-        )
+        return no_such_ticket(request, agent, session, ticket_id)
     headers = attachments.download_headers(found.filename)
     return FileResponse(path, headers=headers, media_type=headers["Content-Type"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine, pool
 
+import helpdesk.attachments.models
 import helpdesk.feedback.models
 import helpdesk.incidents.models
 import helpdesk.mail.models

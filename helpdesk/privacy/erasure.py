@@ -5,7 +5,8 @@ phone) or by a ticket id. What belongs to them: those handoffs, every other hand
 of the same conversations (a chat, or a mail thread), and everything keyed by those
 handoffs, conversations or addresses: the transcripts, articles shown, history,
 notifications and their delivery log, the mails' Message-IDs and attachments (rows
-and files), the article drafts written from the tickets, their "solved"/"not solved"
+and files), the files they attached in the chat (rows, files and thumbnails, also those no ticket
+took), the article drafts written from the tickets, their "solved"/"not solved"
 clicks, their unanswered questions (``/search`` keeps the conversation id), the
 reports' record of their conversations, the known incidents the bot told them of, their
 conversations' procedure attempts (the limits; the audit log holds nothing of them),
@@ -24,6 +25,7 @@ run counts the same rows and files under the same keys and changes nothing.
 
 from __future__ import annotations
 
+import base64
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -33,6 +35,7 @@ from typing import Any
 from sqlalchemy import CursorResult, Engine, delete, func, or_, select
 from sqlalchemy.orm import Session
 
+from helpdesk.attachments.models import ChatAttachment
 from helpdesk.db import as_utc, utcnow
 from helpdesk.feedback.models import ArticleFeedback, UnansweredSearch
 from helpdesk.handoffs.models import (
@@ -147,7 +150,16 @@ def find(engine: Engine, kind: str, value: str) -> Selection:
 
 
 # The tables whose rows hang on a handoff (their outbox rows' delivery attempts apart).
-HANDOFF_CHILDREN = (OutboxItem, TranscriptMessage, ArticleShown, HandoffEvent, MailMessage, MailAttachment, Rating)
+HANDOFF_CHILDREN = (
+    OutboxItem,
+    TranscriptMessage,
+    ArticleShown,
+    HandoffEvent,
+    MailMessage,
+    MailAttachment,
+    ChatAttachment,
+    Rating,
+)
 
 
 def handoff_rows(ids: list[int]) -> list[tuple[str, Any, Any]]:
@@ -176,10 +188,12 @@ CONVERSATION_TABLES = (
 
 def other_rows(selection: Selection) -> list[tuple[str, Any, Any]]:
     """(table, model, condition) of the selected customer's rows that do not hang on a handoff: those of
-    their conversations and the auto-reply record of their addresses."""
+    their conversations (chat attachments no ticket took among them) and the auto-reply record of their
+    addresses."""
     convs = selection.conversations
     return [
         *((model.__tablename__, model, model.conversation_id.in_(convs)) for model in CONVERSATION_TABLES),
+        (ChatAttachment.__tablename__, ChatAttachment, unlinked_chat_attachments(convs)),
         (AutoReply.__tablename__, AutoReply, AutoReply.sender.in_(selection.addresses)),
         (IncidentSubscription.__tablename__, IncidentSubscription, subscriptions_of(selection)),
     ]
@@ -198,6 +212,11 @@ def notice_rows(selection: Selection) -> list[tuple[str, Any, Any]]:
         (DeliveryAttempt.__tablename__, DeliveryAttempt, attempts),
         (OutboxItem.__tablename__, OutboxItem, OutboxItem.id.in_(notices)),
     ]
+
+
+def unlinked_chat_attachments(conversations: list[str]):
+    """The chat attachments of these conversations that no ticket took (those of a ticket go with it)."""
+    return ChatAttachment.conversation_id.in_(conversations) & ChatAttachment.handoff_id.is_(None)
 
 
 def subscriptions_of(selection: Selection):
@@ -224,10 +243,15 @@ def _delete(s: Session, model: Any, where: Any) -> int:
 
 
 def handoff_files(s: Session, files: CustomerFiles, ids: list[int]) -> dict[str, list[Path]]:
-    """The files of these handoffs: their mail attachments and the article drafts written from them."""
+    """The files of these handoffs: their mail and chat attachments and the article drafts written from them."""
     tokens = s.scalars(select(MailAttachment.token).where(MailAttachment.handoff_id.in_(ids))).all()
+    chat = s.scalars(select(ChatAttachment.token).where(ChatAttachment.handoff_id.in_(ids))).all()
     tickets = s.scalars(select(Handoff.ticket_id).where(Handoff.id.in_(ids))).all()
-    return {"attachment_files": files.attachments(tokens), "article_drafts": files.drafts(tickets)}
+    return {
+        "attachment_files": files.attachments(tokens),
+        "chat_attachment_files": files.chat_attachments(chat),
+        "article_drafts": files.drafts(tickets),
+    }
 
 
 def delete_handoffs(s: Session, files: CustomerFiles, ids: list[int], dry_run: bool = False) -> dict[str, int]:
@@ -255,7 +279,13 @@ def erase(stores: CustomerStores, selection: Selection, actor: str, dry_run: boo
     rows = other_rows(selection)
     with Session(stores.store.engine) as s, s.begin():
         counts.update(delete_handoffs(s, stores.files, selection.handoff_ids, dry_run))
-        counts.update(count_or_delete(s, rows, dry_run))
+        unlinked = s.scalars(
+            select(ChatAttachment.token).where(unlinked_chat_attachments(selection.conversations))
+        ).all()
+        chat_files = stores.files.chat_attachments(unlinked)
+        counts["chat_attachment_files"] += len(chat_files) if dry_run else remove(chat_files)
+        for name, count in count_or_delete(s, rows, dry_run).items():
+            counts[name] = counts.get(name, 0) + count  # chat attachments: beside those of their handoffs
         for name, count in count_or_delete(s, notice_rows(selection), dry_run).items():
             counts[name] = counts.get(name, 0) + count  # beside those of their handoffs
         audit.add_entry(s, actor, "erase", selection.kind, counts, selection.tickets, dry_run)
@@ -382,6 +412,7 @@ def export(stores: CustomerStores, selection: Selection, actor: str) -> dict[str
                 .order_by(ProcedureAttempt.id)
             )
         ]
+    chat_files = chat_attachments_of(stores, convs)
     drafts = [
         {"path": str(path.relative_to(stores.files.drafts_dir)), "text": path.read_text(encoding="utf-8")}
         for path in stores.files.drafts(selection.tickets)
@@ -402,12 +433,43 @@ def export(stores: CustomerStores, selection: Selection, actor: str) -> dict[str
         "incident_subscriptions": subscriptions,
         "incident_conversations": told,
         "procedure_attempts": attempts,
+        "chat_attachments": chat_files,
         "article_drafts": drafts,
         "conversation_events": events,
         "tracker_store": "included" if tracker is not None else "not configured",
     }
     audit.record(store.engine, actor, "export", selection.kind, export_counts(document), selection.tickets)
     return store.to_json(document)
+
+
+def chat_attachments_of(stores: CustomerStores, conversations: list[str]) -> list[dict[str, Any]]:
+    """The files the customer attached in their chats, each with its bytes (base64) as the desk keeps
+    them (an image re-encoded, without its metadata); ``content_base64`` is None when the file is gone."""
+    found = []
+    with Session(stores.store.engine) as s:
+        rows = s.execute(
+            select(ChatAttachment, Handoff.ticket_id)
+            .outerjoin(Handoff, Handoff.id == ChatAttachment.handoff_id)
+            .where(ChatAttachment.conversation_id.in_(conversations))
+            .order_by(ChatAttachment.id)
+        ).all()
+    for row, ticket_id in rows:
+        paths = stores.files.chat_attachments([row.token])
+        path = next((p for p in paths if p.name == row.token), None)
+        found.append(
+            {
+                "conversation_id": row.conversation_id,
+                "ticket_id": ticket_id,
+                "filename": row.filename,
+                "content_type": row.content_type,
+                "size": row.size,
+                "sha256": row.sha256,
+                "language": row.language,
+                "at": as_utc(row.at),
+                "content_base64": base64.b64encode(path.read_bytes()).decode() if path else None,
+            }
+        )
+    return found
 
 
 def export_counts(document: dict[str, Any]) -> dict[str, int]:
@@ -429,6 +491,7 @@ def export_counts(document: dict[str, Any]) -> dict[str, int]:
                 "incident_subscriptions",
                 "incident_conversations",
                 "procedure_attempts",
+                "chat_attachments",
             )
         },
         "tracker_events": len(document["conversation_events"]),

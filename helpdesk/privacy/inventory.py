@@ -37,6 +37,10 @@ CUSTOMER_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "mail_messages": ("their handoff", ("message_id", "subject")),
     "mail_attachments": ("their handoff (and the file named by the token)", ("token", "filename", "sha256")),
     "mail_auto_replies": ("the customer's e-mail addresses", ("sender",)),
+    "chat_attachments": (
+        "their handoff, or the customer's conversations (and the files named by the token)",
+        ("token", "conversation_id", "filename", "sha256", "width", "height"),
+    ),
     "article_feedback": ("the customer's conversations", ("conversation_id", "query")),
     "unanswered_searches": ("the customer's conversations", ("conversation_id", "query")),
     "report_conversations": ("the customer's conversations", ("conversation_id",)),
@@ -91,6 +95,7 @@ OTHER_COLUMNS: dict[str, tuple[str, ...]] = {
     "notification_attempts": ("id", "outbox_id", "attempt", "at", "ok", "duration_ms"),
     "mail_messages": ("id", "handoff_id", "direction", "at"),
     "mail_attachments": ("id", "handoff_id", "content_type", "size", "at"),
+    "chat_attachments": ("id", "handoff_id", "kind", "content_type", "size", "language", "at"),
     "mail_auto_replies": ("id", "last_at"),
     "article_feedback": ("id", "article_id", "helpful", "created_at", "updated_at"),
     "unanswered_searches": ("id", "asked_at", "lang", "confidence", "threshold", "top_article_id"),
@@ -148,5 +153,6 @@ TRACKER_TABLES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
 # their first line names (helpdesk/privacy/files.py).
 FILES: dict[str, str] = {
     "attachment_files": "HELPDESK_MAIL_ATTACHMENTS_DIR/<token>",
+    "chat_attachment_files": "HELPDESK_CHAT_ATTACHMENTS_DIR/<token> and <token>.thumb",
     "article_drafts": "HELPDESK_DRAFTS_DIR/<lang>/<slug>.md written from a ticket",
 }

@@ -7,8 +7,8 @@ everything that hangs on them, their attachment files and the article drafts wri
 from them (helpdesk/privacy/erasure.py); feedback by its last click, unanswered
 questions by when they were asked, Rasa's conversations by their last event, audit
 entries (the privacy audit and the procedures' runs) by their time, a conversation's
-procedure attempts with its tracker period, auto-reply records once the auto-reply
-period is over.
+procedure attempts and the files it attached in the chat that no ticket took with its
+tracker period, auto-reply records once the auto-reply period is over.
 Attachment files that no row names go too. One audit entry per run records the
 counts; then the database files are cleaned as after an erasure
 (helpdesk/privacy/vacuum.py). ``--dry-run`` counts what would go and deletes nothing.
@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from helpdesk.attachments.models import ChatAttachment
 from helpdesk.db import utcnow
 from helpdesk.feedback.models import ArticleFeedback, UnansweredSearch
 from helpdesk.handoffs.models import DeliveryAttempt, Handoff, OutboxItem, PrivacyAuditEntry
@@ -166,12 +167,28 @@ def purge(
     ):
         if period:
             counts.update(_batches(store, kind, model, moment < cutoff(period), batch, dry_run, _rows(model)))
+    if days.trackers:
+        unlinked = ChatAttachment.handoff_id.is_(None) & (ChatAttachment.at < cutoff(days.trackers))
+
+        def chat_files(s: Session, ids: list[int], dry: bool) -> dict[str, int]:
+            tokens = s.scalars(select(ChatAttachment.token).where(ChatAttachment.id.in_(ids))).all()
+            paths = files.chat_attachments(tokens)
+            found = count_or_delete(
+                s, [(ChatAttachment.__tablename__, ChatAttachment, ChatAttachment.id.in_(ids))], dry
+            )
+            return {**found, "chat_attachment_files": len(paths) if dry else remove(paths)}
+
+        add(
+            counts,
+            _batches(store, "chat attachments without a ticket", ChatAttachment, unlinked, batch, dry_run, chat_files),
+        )
     if days.incidents:
         add(counts, incident_rows(store, cutoff(days.incidents), batch, dry_run))
     limit_over = AutoReply.last_at < now - timedelta(hours=auto_reply_hours)  # such a record limits nothing
     counts.update(_batches(store, "auto-reply records", AutoReply, limit_over, batch, dry_run, _rows(AutoReply)))
     with Session(store.engine) as s:
-        orphans = files.orphan_attachments(set(s.scalars(select(MailAttachment.token))), now.timestamp())
+        known = set(s.scalars(select(MailAttachment.token))) | set(s.scalars(select(ChatAttachment.token)))
+        orphans = files.orphan_attachments(known, now.timestamp())
     counts["orphaned_attachment_files"] = len(orphans) if dry_run else remove(orphans)
     storage = []
     if days.trackers and tracker_url:

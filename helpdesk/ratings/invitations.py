@@ -31,8 +31,8 @@ from helpdesk.handoffs.notice import is_live
 from helpdesk.handoffs.schemas import Message
 from helpdesk.handoffs.store import HandoffStore
 from helpdesk.mail.intake import AUTO_ACTOR
-from helpdesk.mail.replies import compose, greeting
-from helpdesk.mail.store import MailStore
+from helpdesk.mail.replies import greeting
+from helpdesk.mail.to_customer import queue_customer_mail
 from helpdesk.ratings.links import rating_path
 from helpdesk.ratings.store import SCORES, VALID, ask
 
@@ -80,33 +80,21 @@ def on_resolution(state: Any):
 def mail(state: Any, s: Session, handoff: Handoff, token: str, now: datetime) -> None:
     """The resolution mail with one link per score, in the thread of an e-mail ticket. Not in the
     transcript: the links are the customer's alone."""
-    settings = state.settings
     lang = handoff.language if handoff.language in TEXTS else "en"
     texts = TEXTS[lang]
-    company = state.deployment.company or ""
-    base = settings.public_base_url
-    links = "\n".join(f"{n} – {texts['scores'][n]}: {link(base, token, n)}" for n in reversed(SCORES))
-    body = texts["mail"].format(
-        greeting=greeting(lang, handoff.contact_name or ""),
-        ticket=handoff.ticket_id,
-        links=links,
-        days=VALID.days,
+    links = "\n".join(
+        f"{n} – {texts['scores'][n]}: {link(state.settings.public_base_url, token, n)}" for n in reversed(SCORES)
     )
-    by_mail = handoff.channel == "email"
-    if by_mail:
-        body += "\n\n" + texts["mail_reply"]
-    body += "\n\n" + texts["mail_end"].format(company=company)
-    thread = MailStore.thread_in(s, Handoff.id == handoff.id)
-    first_in = next((m["subject"] for m in thread if m["direction"] == "in"), None)
-    out = compose(
-        desk_address=settings.mail.desk_address(settings.smtp_from),
-        company=company,
-        to=handoff.contact_email or "",
-        ticket_id=handoff.ticket_id,
-        subject=first_in if by_mail and first_in else texts["subject"],
-        text=body,
-        thread=[m["message_id"] for m in thread],
-        automatic=True,
-        answer=bool(by_mail and first_in),
+    queue_customer_mail(
+        state,
+        s,
+        handoff,
+        body=texts["mail"].format(
+            greeting=greeting(lang, handoff.contact_name or ""), ticket=handoff.ticket_id, links=links, days=VALID.days
+        ),
+        subject=texts["subject"],
+        reply_hint=texts["mail_reply"],
+        closing=texts["mail_end"],
+        event=MAIL_EVENT,
+        now=now,
     )
-    MailStore.queue(s, handoff, out.message_id, out.subject, out.to, out.raw, out.mail_from, MAIL_EVENT, now)

@@ -100,15 +100,8 @@ class RatingStore:
         if digest is None:
             return "unknown"
         now = now or utcnow()
-        with self.handoffs.transaction() as s:
-            done = s.execute(
-                update(Rating)
-                .where(Rating.token_hash == digest, Rating.score.is_(None), Rating.expires_at > now)
-                .values(score=score, rated_at=now)
-                .execution_options(synchronize_session=False)
-            )
-            if _rowcount(done):
-                return "recorded"
+        if self._set_once(digest, now, Rating.score.is_(None), score=score, rated_at=now):
+            return "recorded"
         return self._why_not(token, now)
 
     def comment(self, token: str, text: str, now: datetime | None = None) -> Outcome:
@@ -117,20 +110,10 @@ class RatingStore:
         if digest is None:
             return "unknown"
         now = now or utcnow()
-        with self.handoffs.transaction() as s:
-            done = s.execute(
-                update(Rating)
-                .where(
-                    Rating.token_hash == digest,
-                    Rating.score.is_not(None),
-                    Rating.comment.is_(None),
-                    Rating.expires_at > now,
-                )
-                .values(comment=text, commented_at=now)
-                .execution_options(synchronize_session=False)
-            )
-            if _rowcount(done):
-                return "recorded"
+        if self._set_once(
+            digest, now, Rating.score.is_not(None), Rating.comment.is_(None), comment=text, commented_at=now
+        ):
+            return "recorded"
         link = self.link(token, now)
         if link is None:
             return "unknown"
@@ -139,6 +122,18 @@ class RatingStore:
         if link.state == "expired" or link.comment is None:
             return "expired"
         return "already"
+
+    def _set_once(self, digest: str, now: datetime, *unset: Any, **values: Any) -> bool:
+        """Set ``values`` on the unexpired link ``digest`` where the ``unset`` conditions still hold,
+        in one conditional UPDATE: of two requests at once, one wins. Whether it was set."""
+        with self.handoffs.transaction() as s:
+            done = s.execute(
+                update(Rating)
+                .where(Rating.token_hash == digest, Rating.expires_at > now, *unset)
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+            return bool(_rowcount(done))
 
     def _why_not(self, token: str, now: datetime) -> Outcome:
         link = self.link(token, now)

@@ -49,7 +49,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar
 
@@ -269,11 +269,15 @@ class PseudoQuery:
     own_row: int
 
 
-def pseudo_queries(lindex: LanguageIndex) -> list[PseudoQuery]:
+def pseudo_queries(lindex: LanguageIndex, asked_of: Collection[str] | None = None) -> list[PseudoQuery]:
     """Up to QUESTIONS_PER_ARTICLE example questions (else the title) of up to
     MAX_CALIBRATION_ARTICLES articles, chosen by a stable hash of the id (incremental
-    builds keep the same sample)."""
-    chosen = sorted(lindex.article_rows, key=lambda a: hashlib.sha1(a.encode()).hexdigest())
+    builds keep the same sample). ``asked_of``: the entries whose questions are simulated
+    (all by default). The index passes its articles only: calibrated on the procedures'
+    questions as well, the decision answers fewer customer messages outright
+    (scripts/eval_realistic.py), and a procedure found is confirmed by its own form anyway."""
+    candidates = lindex.article_rows if asked_of is None else [a for a in lindex.article_rows if a in asked_of]
+    chosen = sorted(candidates, key=lambda a: hashlib.sha1(a.encode()).hexdigest())
     out: list[PseudoQuery] = []
     for aid in chosen[:MAX_CALIBRATION_ARTICLES]:
         start, end = lindex.article_rows[aid]
@@ -361,9 +365,11 @@ def calibrate(
     lindex: LanguageIndex,
     encode_queries: Callable[[list[str]], np.ndarray],
     allowed: Callable[[str], bool] = lambda _aid: True,
+    asked_of: Collection[str] | None = None,
 ) -> DecisionModel:
-    """Fit the decision of one language's index on its own questions (module docstring)."""
-    queries = pseudo_queries(lindex)
+    """Fit the decision of one language's index on its own questions (module docstring);
+    ``asked_of`` as in pseudo_queries."""
+    queries = pseudo_queries(lindex, asked_of)
     if CHAT_MESSAGES:
         queries += chat_queries(lindex, queries)
     if len(queries) < MIN_SAMPLES or len(lindex.article_rows) < 3:

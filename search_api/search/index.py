@@ -425,7 +425,11 @@ def build_index(
             if lindex.intents is not None:
                 lindex.intents.save(staging / f"{lang}.intents.npz")
             cache = _CalibrationCache.load(previous, lang) if reusable else _CalibrationCache()
-            lindex.decision = calibrate(lindex, functools.partial(cache.encode, embedder=embedder))
+            lindex.decision = calibrate(
+                lindex,
+                functools.partial(cache.encode, embedder=embedder),
+                asked_of={a.id for a in lang_articles if a.kind == "article"},
+            )
             cache.save(staging / f"{lang}.calibration.npz")
             with open(staging / f"{lang}.units.jsonl", "w", encoding="utf-8") as fh:
                 for unit in units_flat:

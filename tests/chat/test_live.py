@@ -10,7 +10,6 @@ Rasa is tested in tests/e2e.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 import secrets
@@ -31,11 +30,12 @@ XSS = '<script>window.pwned=1</script><img src=x onerror="window.pwned=2">'
 @pytest.fixture
 def server(built_kb, tmp_path, monkeypatch, serve):
     monkeypatch.setattr(live_api, "STREAM_SECONDS", 3.0)
-    settings = dataclasses.replace(
-        built_kb,
-        database_url=f"sqlite:///{tmp_path / 'handoffs.db'}",
-        service_token=SERVICE_TOKEN,
-        session_secret=secrets.token_urlsafe(16),
+    settings = built_kb.model_copy(
+        update={
+            "database_url": f"sqlite:///{tmp_path / 'handoffs.db'}",
+            "service_token": SERVICE_TOKEN,
+            "session_secret": secrets.token_urlsafe(16),
+        }
     )
     app = create_app(settings)
     app.state.chat_config = ChatConfig()
@@ -382,8 +382,8 @@ def test_two_replicas_on_postgresql_wake_each_others_streams(built_kb, monkeypat
 
     monkeypatch.setattr(live_api, "STREAM_SECONDS", 20.0)
     with postgres_schema() as url:
-        settings = dataclasses.replace(
-            built_kb, database_url=url, service_token=SERVICE_TOKEN, session_secret=secrets.token_urlsafe(16)
+        settings = built_kb.model_copy(
+            update={"database_url": url, "service_token": SERVICE_TOKEN, "session_secret": secrets.token_urlsafe(16)}
         )
         second_app = create_app(settings)
         with serve(create_app(settings)) as first, serve(second_app) as second:

@@ -10,7 +10,6 @@ as two replicas would share them.
 
 from __future__ import annotations
 
-import dataclasses
 import secrets
 
 import pytest
@@ -44,13 +43,14 @@ LIMITED = [
 @pytest.fixture(scope="module")
 def app_settings(built_kb, tmp_path_factory):
     db = tmp_path_factory.mktemp("edge") / "handoffs.db"
-    return dataclasses.replace(
-        built_kb,
-        database_url=f"sqlite:///{db}",
-        max_body_bytes=LIMIT,
-        rate_limit_address="4/minute",
-        rate_limit_conversation="3/minute",
-        metrics_token="metrics-secret",
+    return built_kb.model_copy(
+        update={
+            "database_url": f"sqlite:///{db}",
+            "max_body_bytes": LIMIT,
+            "rate_limit_address": "4/minute",
+            "rate_limit_conversation": "3/minute",
+            "metrics_token": "metrics-secret",
+        }
     )
 
 
@@ -170,7 +170,7 @@ def test_metrics_need_their_token(app):
 
 
 def test_metrics_refuse_everyone_without_a_configured_token(built_kb, tmp_path):
-    settings = dataclasses.replace(built_kb, database_url=f"sqlite:///{tmp_path / 'h.db'}", metrics_token=None)
+    settings = built_kb.model_copy(update={"database_url": f"sqlite:///{tmp_path / 'h.db'}", "metrics_token": None})
     with TestClient(create_app(settings)) as c:
         assert c.get("/metrics", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}).status_code == 403
 

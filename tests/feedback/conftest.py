@@ -7,7 +7,6 @@ is no skip when the server is away, so CI notices.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 
 import pytest
@@ -28,7 +27,7 @@ ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 @pytest.fixture
 def settings(built_kb, database_url) -> Settings:
     """The session's built fixture KB (real models), served with this test's database."""
-    return dataclasses.replace(built_kb, database_url=database_url)
+    return built_kb.model_copy(update={"database_url": database_url})
 
 
 @pytest.fixture

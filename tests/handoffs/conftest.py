@@ -8,7 +8,6 @@ skip when the server is away: then these tests fail, as they should in CI.
 from __future__ import annotations
 
 import copy
-import dataclasses
 import os
 import secrets
 import threading
@@ -25,6 +24,7 @@ from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 
 from helpdesk.app import create_app
+from helpdesk.attachments.config import AttachmentSettings
 from helpdesk.db import temporary_schema
 from helpdesk.handoffs.store import HandoffStore
 from helpdesk.settings import PROJECT_ROOT, Settings
@@ -142,8 +142,9 @@ def make_settings(tmp_path, index_dir, open_routing):
             session_secret="test-session-secret-" + secrets.token_hex(8),
             notify_retry_seconds=0.2,
             notify_max_attempts=4,
+            attachments=AttachmentSettings(directory=tmp_path / "chat-attachments"),
         )
-        return dataclasses.replace(base, **changes)
+        return base.model_copy(update=changes)
 
     return make
 

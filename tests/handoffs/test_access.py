@@ -12,7 +12,7 @@ ticket is unchanged.
 
 from __future__ import annotations
 
-import dataclasses
+import io
 import secrets
 from collections.abc import Iterator
 from typing import Any, cast
@@ -21,8 +21,11 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
+from PIL import Image
 
 from helpdesk.app import create_app
+from helpdesk.attachments.config import AttachmentSettings
+from helpdesk.attachments.store import AttachmentStore
 from helpdesk.chat import live_api
 from helpdesk.inbox import stream as inbox_stream
 from helpdesk.mail import attachments
@@ -43,7 +46,8 @@ PASSWORD = "a long enough password"
 #   page_ticket / api_ticket / ticket_stream: one ticket, 404 outside the caller's teams;
 #   api_self: the caller's own account; api_admin: role admin only;
 #   page_reports: supervisors and admins (an agent gets 403, nobody the login page).
-#   page_attachment: a file of a ticket's mail, 404 outside the caller's teams (like page_ticket).
+#   page_attachment: a file of a ticket's mail or chat, 404 outside the caller's teams (like page_ticket).
+#   chat_session: the customer's chat, by its session id in the form (helpdesk/attachments/api.py).
 ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/openapi.json"): "public",
     ("GET", "/docs"): "public",
@@ -106,6 +110,9 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/agent/handoffs/{ticket_id}/draft"): "page_ticket",  # a resolved ticket only (else 409)
     ("POST", "/agent/handoffs/{ticket_id}/mail"): "page_ticket",
     ("GET", "/agent/handoffs/{ticket_id}/attachments/{token}"): "page_attachment",
+    ("GET", "/agent/handoffs/{ticket_id}/chat-files/{token}"): "page_attachment",
+    ("GET", "/agent/handoffs/{ticket_id}/chat-files/{token}/thumbnail"): "page_attachment",
+    ("POST", "/chat/api/attachments"): "chat_session",
     ("POST", "/feedback"): "public",
     ("GET", "/admin/gaps"): "admin_token",
     ("GET", "/metrics"): "public",
@@ -240,10 +247,11 @@ def desk(tmp_path_factory) -> Iterator[Desk]:
         admin_token="test-admin-token",
         session_secret=secrets.token_urlsafe(16),
         mail=MailSettings(attachments_dir=tmp / "files"),
+        attachments=AttachmentSettings(directory=tmp / "chat-files"),
     )
     saved = live_api.STREAM_SECONDS, inbox_stream.STREAM_SECONDS
     live_api.STREAM_SECONDS = inbox_stream.STREAM_SECONDS = 0.3
-    with TestClient(create_app(dataclasses.replace(settings))) as client:
+    with TestClient(create_app(settings.model_copy())) as client:
         yield Desk(client)
     live_api.STREAM_SECONDS, inbox_stream.STREAM_SECONDS = saved
 
@@ -429,15 +437,10 @@ def test_reports_are_for_supervisors_and_admins(desk, role, url):
         assert ("first response median" in response.text) or ("team,priority,hit" in response.text)
 
 
-@pytest.mark.parametrize("role", [*ROLES, None])
-def test_a_mail_attachment_is_served_only_to_who_may_see_its_ticket(desk, role):
-    ticket, _ = desk.ticket("network", channel="email")
-    app = desk.client.app
-    stored = attachments.save(
-        app.state.settings.mail.attachments_dir, Attachment("scan.pdf", "application/pdf", b"%PDF-1.4 scan")
-    )
-    MailStore(app.state.handoffs).take_in(ticket, f"<{secrets.token_hex(8)}@example.org>", "scan", [], [stored])
-    path = f"/agent/handoffs/{ticket}/attachments/{stored.token}"
+def served_only_to_its_team(desk, role: str | None, path: str, ticket: str, other_ticket) -> Any:
+    """GET a file of ``ticket`` as ``role``: the login page for nobody, the missing ticket's 404 for another
+    team, and for those who may see the ticket the file, which another ticket's id with its token does not
+    reach. The answer of an allowed role, for its own checks."""
     desk.as_(role)
     response = desk.client.get(path, follow_redirects=False)
     if role is None:
@@ -447,9 +450,45 @@ def test_a_mail_attachment_is_served_only_to_who_may_see_its_ticket(desk, role):
         assert response.status_code == missing.status_code == 404
         assert response.text.replace(ticket, "HD-ZZZZZZ") == missing.text
     else:
-        assert response.status_code == 200 and response.content == b"%PDF-1.4 scan"
+        assert response.status_code == 200
+        # Another ticket's id with this file's token: nothing (a token belongs to its ticket).
+        assert desk.client.get(path.replace(ticket, other_ticket()), follow_redirects=False).status_code == 404
+        return response
+    return None
+
+
+@pytest.mark.parametrize("role", [*ROLES, None])
+def test_a_mail_attachment_is_served_only_to_who_may_see_its_ticket(desk, role):
+    ticket, _ = desk.ticket("network", channel="email")
+    app = desk.client.app
+    stored = attachments.save(
+        app.state.settings.mail.attachments_dir, Attachment("scan.pdf", "application/pdf", b"%PDF-1.4 scan")
+    )
+    MailStore(app.state.handoffs).take_in(ticket, f"<{secrets.token_hex(8)}@example.org>", "scan", [], [stored])
+    path = f"/agent/handoffs/{ticket}/attachments/{stored.token}"
+    response = served_only_to_its_team(desk, role, path, ticket, lambda: desk.ticket("network", channel="email")[0])
+    if response is not None:
+        assert response.content == b"%PDF-1.4 scan"
         assert response.headers["content-disposition"].startswith("attachment;")
         assert response.headers["content-type"] == "application/octet-stream"
-        # Another ticket's id with this file's token: nothing (a token belongs to its ticket).
-        other, _ = desk.ticket("network", channel="email")
-        assert desk.client.get(path.replace(ticket, other), follow_redirects=False).status_code == 404
+
+
+@pytest.mark.parametrize("role", [*ROLES, None])
+def test_a_chat_file_is_served_only_to_who_may_see_its_ticket(desk, role):
+    ticket, sender_id = desk.ticket("network")
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), "navy").save(out, format="PNG")
+    desk.client.cookies.clear()
+    sent = desk.client.post(
+        "/chat/api/attachments", data={"session": sender_id, "lang": "en"}, files={"file": ("s.png", out.getvalue())}
+    )
+    assert sent.status_code == 201 and sent.json()["ticket_id"] == ticket, sent.text
+    app = desk.client.app
+    [stored] = AttachmentStore(app.state.handoffs, app.state.settings.attachments.directory).for_ticket(ticket)
+    for path in (
+        f"/agent/handoffs/{ticket}/chat-files/{stored.token}",
+        f"/agent/handoffs/{ticket}/chat-files/{stored.token}/thumbnail",
+    ):
+        response = served_only_to_its_team(desk, role, path, ticket, lambda: desk.ticket("network")[0])
+        if response is not None:
+            assert response.headers["content-type"] == "image/png"

@@ -8,7 +8,6 @@ the rule ids and the elements it found.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import secrets
 import time
@@ -33,7 +32,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def server(make_settings, monkeypatch):
     monkeypatch.setattr(inbox_stream, "POLL_SECONDS", 0.5)
-    app = create_app(dataclasses.replace(make_settings(), public_base_url="http://127.0.0.1"))
+    app = create_app(make_settings().model_copy(update={"public_base_url": "http://127.0.0.1"}))
     with running(app) as base:
         app.state.handoffs.create_agent("anna", "Anna Agent", ["network"], PASSWORD)
         app.state.handoffs.create_agent("bill", "Bill", ["billing"], PASSWORD)
@@ -321,7 +320,7 @@ def test_a_german_agent_and_an_english_supervisor_each_read_the_desk_in_their_la
 def night(make_settings, closed_routing):
     """The desk on a holiday: urgent tickets go to on-call, the others wait for their team."""
     app = create_app(
-        dataclasses.replace(make_settings(routing_file=closed_routing), public_base_url="http://127.0.0.1")
+        make_settings(routing_file=closed_routing).model_copy(update={"public_base_url": "http://127.0.0.1"})
     )
     with running(app) as base:
         app.state.handoffs.create_agent("anna", "Anna Agent", ["network"], PASSWORD)

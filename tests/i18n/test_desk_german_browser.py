@@ -13,7 +13,6 @@ tests/screenshots.py's folder: docs/img/ under ``make screenshots``.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import secrets
 from datetime import UTC, datetime, timedelta
@@ -185,7 +184,7 @@ def wifi_conversation(ended: int) -> list[dict]:
 def reports(make_settings, tmp_path):
     """A desk of its own with two weeks of demo traffic, for the reports; its supervisor speaks German."""
     settings = make_settings(database_url=f"sqlite:///{tmp_path / 'reports.db'}")
-    app = create_app(dataclasses.replace(settings, public_base_url="http://127.0.0.1"))
+    app = create_app(settings.model_copy(update={"public_base_url": "http://127.0.0.1"}))
     with running(app) as base:
         app.state.handoffs.create_agent("gerd", "Gerd Lange", [], PASSWORD, "supervisor")
         app.state.handoffs.set_language("gerd", "de")
@@ -197,7 +196,7 @@ def reports(make_settings, tmp_path):
 @pytest.fixture
 def desk(make_settings):
     """The desk with a morning's German tickets."""
-    app = create_app(dataclasses.replace(make_settings(), public_base_url="http://127.0.0.1"))
+    app = create_app(make_settings().model_copy(update={"public_base_url": "http://127.0.0.1"}))
     with running(app) as base:
         store = app.state.handoffs
         store.create_agent("jana", "Jana Schulz", ["network", "billing"], PASSWORD)

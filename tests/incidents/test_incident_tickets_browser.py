@@ -4,7 +4,6 @@ the three pages."""
 
 from __future__ import annotations
 
-import dataclasses
 import re
 
 import httpx
@@ -19,7 +18,7 @@ pytestmark = pytest.mark.browser
 
 
 def test_link_a_ticket_in_the_workspace(make_settings, pg_url):
-    app = create_app(dataclasses.replace(make_settings(database_url=pg_url), public_base_url="http://127.0.0.1"))
+    app = create_app(make_settings(database_url=pg_url).model_copy(update={"public_base_url": "http://127.0.0.1"}))
     with running(app) as base, chromium() as browser:
         store = app.state.handoffs
         store.create_agent("anna", "Anna Agent", ["network"], PASSWORD)

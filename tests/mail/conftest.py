@@ -10,7 +10,6 @@ pointed at both. Mails are delivered into the mailbox by IMAP APPEND.
 
 from __future__ import annotations
 
-import dataclasses
 import imaplib
 import os
 import pwd
@@ -316,10 +315,10 @@ def make_desk(starter_kb, dovecot, smtp_server, tmp_path, mail_db):
             smtp_port=smtp_port,
             smtp_from=DESK_ADDRESS,
             notify_retry_seconds=0.2,
-            mail=dataclasses.replace(mail_settings, **changes),
+            mail=mail_settings.model_copy(update=changes),
         )
         base_url = stack.enter_context(running(create_app(settings)))
-        settings = dataclasses.replace(settings, mail=dataclasses.replace(settings.mail, search_url=base_url))
+        settings = settings.model_copy(update={"mail": settings.mail.model_copy(update={"search_url": base_url})})
         worker = MailWorker(settings)
         stack.callback(worker.stop)
         return MailDesk(base_url, settings, worker, dovecot, user, password, collector)

@@ -19,6 +19,7 @@ def test_the_password_comes_from_a_file_and_ports_follow_the_security(tmp_path):
             "HELPDESK_IMAP_HOST": "imap.example.com",
             "HELPDESK_IMAP_USER": "support",
             "HELPDESK_IMAP_PASSWORD_FILE": str(secret),
+            "HELPDESK_IMAP_PASSWORD": "the file wins",
             "HELPDESK_IMAP_SECURITY": "starttls",
             "HELPDESK_MAIL_REOPEN_DAYS": "7",
         }
@@ -33,8 +34,9 @@ def test_the_password_comes_from_a_file_and_ports_follow_the_security(tmp_path):
     [
         ({"HELPDESK_IMAP_HOST": "imap.example.com"}, "HELPDESK_IMAP_USER"),
         ({"HELPDESK_IMAP_SECURITY": "tls"}, "HELPDESK_IMAP_SECURITY"),
-        ({"HELPDESK_MAIL_POLL_SECONDS": "soon"}, "not a number"),
-        ({"HELPDESK_MAIL_AUTOREPLY_HOURS": "0"}, "must be positive"),
+        ({"HELPDESK_MAIL_POLL_SECONDS": "soon"}, "HELPDESK_MAIL_POLL_SECONDS: 'soon' is not a number"),
+        ({"HELPDESK_IMAP_PORT": "imaps"}, "HELPDESK_IMAP_PORT: 'imaps' is not a whole number"),
+        ({"HELPDESK_MAIL_AUTOREPLY_HOURS": "0"}, "HELPDESK_MAIL_AUTOREPLY_HOURS: '0' must be positive"),
         ({"HELPDESK_IMAP_PASSWORD_FILE": "/nonexistent/pw"}, "cannot read"),
     ],
 )

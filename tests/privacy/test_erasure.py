@@ -141,6 +141,7 @@ def test_export_has_everything_of_the_customer_and_nothing_else(desk, store, cap
         "incident_subscriptions": 0,
         "incident_conversations": 1,
         "procedure_attempts": 2,
+        "chat_attachments": 0,
         "ratings": 0,
         "tracker_events": sum(desk["trackers"][c] for c in ERIKA_CONVS),
     }

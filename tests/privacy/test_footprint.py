@@ -1,8 +1,9 @@
 """Erasure leaves nothing behind: two customers' footprints through every channel, one erased.
 
 Erika and Bob each chat with the assistant (Rasa's own tracker store), search, click
-"not solved", run a procedure, are handed over, write a mail with an attachment (real Dovecot, the
-desk's mail worker, its automatic reply by SMTP), and an agent drafts an article
+"not solved", run a procedure, attach a screenshot in the chat, are handed over, write a mail
+with an attachment (real Dovecot, the desk's mail worker, its automatic reply by SMTP), and an
+agent drafts an article
 from the mail ticket; all through the running web service. Erika's readable export
 is checked, then ``helpdesk erase --email`` erases her. On SQLite the raw bytes of
 every file of the deployment's data (the databases with their write-ahead logs and
@@ -13,6 +14,8 @@ that lost rows shows a vacuum after the erasure. Bob's data is complete in both.
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import re
 import time
@@ -22,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from PIL import Image
 from sqlalchemy import create_engine, inspect, text
 
 from helpdesk.cli import main
@@ -38,14 +42,14 @@ from tests.privacy.conftest import raw_hits, tracker_store
 
 SERVICE = {"Authorization": f"Bearer {SERVICE_TOKEN}"}
 ARTICLE = "de-router-kein-internet"  # of the starter KB
-ERIKA = {"name": "Erika Probe", "email": "erika.probe@example.org", "number": "4711-0815", "conv": "conv-erika"}
-BOB = {"name": "Bob Beispiel", "email": "bob.beispiel@example.net", "number": "9922-3344", "conv": "conv-bob"}
+ERIKA = {"name": "Erika Probe", "email": "erika.probe@example.org", "number": "4711-0815", "conv": "e1" * 16}
+BOB = {"name": "Bob Beispiel", "email": "bob.beispiel@example.net", "number": "9922-3344", "conv": "b0" * 16}
 
 
 def footprint(desk, trackers, agent: httpx.Client, who: dict[str, str]) -> dict[str, str]:
     """Everything one customer leaves: a chat with searches, a click, being told of a known incident, a
-    subscription to it and a handoff; a mail with an attachment and its automatic reply; an article draft from
-    the mail ticket. Their two tickets."""
+    subscription to it, a screenshot attached in the chat and a handoff; a mail with an attachment and its
+    automatic reply; an article draft from the mail ticket. Their two tickets."""
     conv, intro = who["conv"], f"mein Name ist {who['name']}, Kundennummer {who['number']}"
     http = desk.http
     for query in (
@@ -92,6 +96,12 @@ def footprint(desk, trackers, agent: httpx.Client, who: dict[str, str]) -> dict[
     # starter KB's index has no procedures: tests/procedures runs them through the web service).
     procedures.record(desk.store.engine, "de-leitung-pruefen", "de", "done", 200, 90, conv)
     trackers.rasa("save", {conv: [(f"Hallo, {intro}", time.time() - 120), ("Router blinkt rot", time.time() - 60)]})
+    screenshot = http.post(
+        "/chat/api/attachments",
+        data={"session": conv, "lang": "de"},
+        files={"file": (f"{who['name']}.png", png_bytes(), "image/png")},
+    )
+    assert screenshot.status_code == 201, screenshot.text
     payload = handoff_payload(
         description=f"Router blinkt rot, {intro}", contact={"name": who["name"], "email": who["email"], "phone": None}
     )
@@ -132,6 +142,12 @@ def footprint(desk, trackers, agent: httpx.Client, who: dict[str, str]) -> dict[
     return {"chat": chat.json()["ticket_id"], "mail": ticket}
 
 
+def png_bytes() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), "red").save(out, format="PNG")
+    return out.getvalue()
+
+
 def desk_rows(url: str) -> dict[str, list[str]]:
     """Every row of every table of a database (or PostgreSQL schema), as text."""
     engine = create_engine(url)
@@ -166,6 +182,7 @@ def test_erasure_leaves_nothing_of_the_customer_in_any_file_or_row(
             "HELPDESK_SECRETS_FILE": "/nonexistent",
             "HELPDESK_DRAFTS_DIR": str(settings.drafts_dir),
             "HELPDESK_MAIL_ATTACHMENTS_DIR": str(settings.mail.attachments_dir),
+            "HELPDESK_CHAT_ATTACHMENTS_DIR": str(settings.attachments.directory),
         }.items():
             monkeypatch.setenv(key, value)
         agent = desk.login("anna")
@@ -178,6 +195,9 @@ def test_erasure_leaves_nothing_of_the_customer_in_any_file_or_row(
         assert main(["export", "--email", ERIKA["email"], "-o", str(out)]) == 0
         document = json.loads(out.read_text(encoding="utf-8"))
         assert sorted(document["tickets"]) == sorted(erika.values())
+        [screenshot] = document["chat_attachments"]
+        assert (screenshot["ticket_id"], screenshot["filename"]) == (erika["chat"], f"{ERIKA['name']}.png")
+        assert Image.open(io.BytesIO(base64.b64decode(screenshot["content_base64"]))).size == (64, 48)
         page = out.with_suffix(".html").read_text(encoding="utf-8")
         check_readable_export(page, document)
 

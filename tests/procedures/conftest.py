@@ -8,7 +8,6 @@ configuration that points the system ``nordwind`` at the running reference.
 
 from __future__ import annotations
 
-import dataclasses
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -79,8 +78,8 @@ def config_file(tmp_path, company, monkeypatch) -> Path:
 
 @pytest.fixture
 def app_settings(procedure_kb, tmp_path, config_file) -> Settings:
-    return dataclasses.replace(
-        procedure_kb, database_url=f"sqlite:///{tmp_path / 'desk.db'}", procedures_file=config_file
+    return procedure_kb.model_copy(
+        update={"database_url": f"sqlite:///{tmp_path / 'desk.db'}", "procedures_file": config_file}
     )
 
 

@@ -3,7 +3,6 @@ reference company system over real HTTP: definitions, answers, runs, limits, the
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import shutil
 import sqlite3
@@ -105,8 +104,8 @@ def test_refused_identities_lock_the_conversation_out(client, app_settings):
 
 
 def test_too_many_runs_in_one_conversation(client, app_settings, tmp_path, company):
-    settings = dataclasses.replace(
-        app_settings, procedures_file=write_config(tmp_path / "p.yml", company.url, runs_per_conversation=2)
+    settings = app_settings.model_copy(
+        update={"procedures_file": write_config(tmp_path / "p.yml", company.url, runs_per_conversation=2)}
     )
     with TestClient(create_app(settings), headers=SERVICE) as limited:
         outcomes = [start(limited, ANNA, key=f"conv-1-run-{n}").json()["outcome"] for n in range(3)]
@@ -114,7 +113,7 @@ def test_too_many_runs_in_one_conversation(client, app_settings, tmp_path, compa
 
 
 def test_a_system_that_is_down_gives_the_procedures_honest_message(app_settings, tmp_path, closed_url):
-    settings = dataclasses.replace(app_settings, procedures_file=write_config(tmp_path / "p.yml", closed_url))
+    settings = app_settings.model_copy(update={"procedures_file": write_config(tmp_path / "p.yml", closed_url)})
     with TestClient(create_app(settings), headers=SERVICE) as down:
         body = start(down, ANNA).json()
     assert body["outcome"] == "failed"
@@ -152,7 +151,7 @@ def test_the_procedures_file_is_checked_at_start(app_settings, tmp_path):
     bad = tmp_path / "bad.yml"
     bad.write_text("systems:\n  nordwind:\n    base_url: nowhere\n", encoding="utf-8")
     with pytest.raises(ValueError, match=f"{bad}:3: systems.nordwind.base_url"):
-        create_app(dataclasses.replace(app_settings, procedures_file=Path(bad)))
+        create_app(app_settings.model_copy(update={"procedures_file": Path(bad)}))
 
 
 def test_operators_read_the_audit_log_summed_up(client, app_settings, monkeypatch, capsys):
@@ -175,7 +174,7 @@ def test_operators_read_the_audit_log_summed_up(client, app_settings, monkeypatc
 
 def test_a_procedure_saved_while_previewing_is_indexed(kb_copy):
     """``helpdesk serve --watch``: a new procedure file is found without a restart."""
-    settings = dataclasses.replace(kb_copy, watch_articles=True)
+    settings = kb_copy.model_copy(update={"watch_articles": True})
     folder = kb_copy.articles_dir.parent / "procedures" / "en"
     folder.mkdir(parents=True)
     with TestClient(create_app(settings), headers=SERVICE) as client:

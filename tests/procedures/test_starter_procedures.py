@@ -8,7 +8,6 @@ the held-out questions of kb/eval/starter keep the bands the articles alone reac
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import shutil
 from pathlib import Path
@@ -28,7 +27,7 @@ def service(starter_kb, tmp_path_factory) -> SearchService:
     shutil.copytree(starter_kb.articles_dir, root / "articles")
     shutil.copytree(starter_kb.index_dir, root / "index")
     shutil.copytree(REPO / "kb" / "procedures", root / "procedures")
-    settings = dataclasses.replace(starter_kb, articles_dir=root / "articles", index_dir=root / "index")
+    settings = starter_kb.model_copy(update={"articles_dir": root / "articles", "index_dir": root / "index"})
     report = SearchService.build(settings)
     assert report.errors == [] and report.procedures == 6
     return SearchService.open(settings)

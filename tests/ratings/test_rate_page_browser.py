@@ -3,8 +3,6 @@ on a score, the comment, in German; axe-core finds no serious or critical violat
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
 from helpdesk.app import create_app
@@ -20,7 +18,7 @@ def test_a_customer_rates_and_comments_in_the_browser(make_settings, browser):  
 
     from helpdesk.ratings.store import ask
 
-    app = create_app(dataclasses.replace(make_settings(), public_base_url="http://127.0.0.1"))
+    app = create_app(make_settings().model_copy(update={"public_base_url": "http://127.0.0.1"}))
     with running(app) as base:
         ticket = httpx.post(f"{base}/handoffs", json=handoff_payload(), headers=SERVICE).json()["ticket_id"]
         store = app.state.handoffs

@@ -12,7 +12,6 @@ docs/img/ under ``make screenshots``).
 from __future__ import annotations
 
 import csv
-import dataclasses
 import io
 import re
 from collections import Counter
@@ -39,7 +38,9 @@ METRICS_TOKEN = "test-metrics-token"
 
 @pytest.fixture
 def server(make_settings, tmp_path):
-    settings = dataclasses.replace(make_settings(), public_base_url="http://127.0.0.1", metrics_token=METRICS_TOKEN)
+    settings = make_settings().model_copy(
+        update={"public_base_url": "http://127.0.0.1", "metrics_token": METRICS_TOKEN}
+    )
     app = create_app(settings)
     with running(app) as base:
         store = app.state.handoffs

@@ -144,8 +144,7 @@ def test_reindex_needs_the_admin_token(client):
 
 
 def test_reindex_is_refused_when_no_admin_token_is_configured(built_kb):
-    import dataclasses
 
-    with TestClient(create_app(dataclasses.replace(built_kb, admin_token=None))) as c:
+    with TestClient(create_app(built_kb.model_copy(update={"admin_token": None}))) as c:
         r = c.post("/admin/reindex", headers={"Authorization": "Bearer anything"})
         assert r.status_code == 403

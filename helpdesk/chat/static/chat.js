@@ -65,7 +65,13 @@
       articleLink: "Open article: {title}",
       counter: "{count} / {limit}",
       counterStatus: "{count} of {limit} characters",
-      tooLong: "Your message is too long ({count} characters; at most {limit}). Please shorten it or send it in several parts."
+      tooLong: "Your message is too long ({count} characters; at most {limit}). Please shorten it or send it in several parts.",
+      attach: "Attach a screenshot or PDF",
+      attachHint: "You can also paste a screenshot into the message box.",
+      attachTooLarge: "{name} is too large: at most {limit} MB per file.",
+      attachType: "{name} cannot be sent: images (PNG, JPEG, WebP) and PDF are allowed.",
+      attachFailed: "{name} was not sent: {reason}",
+      attachNoNetwork: "the connection failed. Please try again."
     },
     de: {
       title: "Helpdesk-Chat", language: "Sprache", newConversation: "Neues Gespräch",
@@ -96,7 +102,13 @@
       articleLink: "Artikel öffnen: {title}",
       counter: "{count} / {limit}",
       counterStatus: "{count} von {limit} Zeichen",
-      tooLong: "Ihre Nachricht ist zu lang ({count} Zeichen; höchstens {limit}). Bitte kürzen Sie sie oder senden Sie sie in mehreren Teilen."
+      tooLong: "Ihre Nachricht ist zu lang ({count} Zeichen; höchstens {limit}). Bitte kürzen Sie sie oder senden Sie sie in mehreren Teilen.",
+      attach: "Bildschirmfoto oder PDF anhängen",
+      attachHint: "Sie können ein Bildschirmfoto auch in das Nachrichtenfeld einfügen.",
+      attachTooLarge: "{name} ist zu groß: höchstens {limit} MB pro Datei.",
+      attachType: "{name} kann nicht gesendet werden: erlaubt sind Bilder (PNG, JPEG, WebP) und PDF.",
+      attachFailed: "{name} wurde nicht gesendet: {reason}",
+      attachNoNetwork: "Die Verbindung ist fehlgeschlagen. Bitte versuchen Sie es erneut."
     }
   };
   var KEY = "helpdesk-chat.";
@@ -328,7 +340,8 @@
     connection: null,    // the connection notice shown: null, "connecting", "offline" or "unavailable"
     failures: 0,         // connection tries failed since the last confirmed connection
     unavailable: null,   // why the socket cannot connect: "origin", "unreachable", "failing"; null while it may
-    unavailableTimer: null
+    unavailableTimer: null,
+    previews: {}         // local id -> data: URL of an image being attached (shown, never stored)
   };
   var els = {};
 
@@ -362,7 +375,9 @@
     sender.className = item.role === "agent" ? "msg-sender" : "visually-hidden";
     sender.textContent = label + ": ";
     li.appendChild(sender);
-    if (item.card) {
+    if (item.attachment) {
+      li.appendChild(renderAttachment(item));
+    } else if (item.card) {
       li.appendChild(renderCard(item.card));
     } else if (item.role === "bot" || item.role === "agent") {
       var body = document.createElement("div");
@@ -428,6 +443,41 @@
       li.appendChild(group);
     }
     return li;
+  }
+
+  function paperclipIcon() {
+    var ns = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("width", "16");
+    svg.setAttribute("height", "16");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    var path = document.createElementNS(ns, "path");
+    path.setAttribute("fill", "currentColor");
+    path.setAttribute("d", document.querySelector("#chat-attach path") ? document.querySelector("#chat-attach path").getAttribute("d") : "");
+    svg.appendChild(path);
+    return svg;
+  }
+
+  /** A file the customer attached: its name, and while the page is open a preview of an image. */
+  function renderAttachment(item) {
+    var box = document.createElement("span");
+    box.className = "msg-body msg-attachment";
+    var name = document.createElement("span");
+    name.className = "msg-attachment-name";
+    name.appendChild(paperclipIcon());
+    name.appendChild(document.createTextNode(String(item.attachment.name || "")));
+    box.appendChild(name);
+    var preview = state.previews[item.local];
+    if (preview && /^data:image\/(png|jpeg|webp);base64,/.test(preview)) {
+      var img = document.createElement("img");
+      img.className = "msg-attachment-preview";
+      img.src = preview;
+      img.alt = "";
+      box.appendChild(img);
+    }
+    return box;
   }
 
   /** The bot's answer as one card: title, the answer passage (markdown), the link, the question. */
@@ -988,6 +1038,98 @@
     deliver(item);
   }
 
+  // ---------------------------------------------------------------- attachments (helpdesk/attachments/api.py)
+  var ATTACH_TYPES = /^(image\/(png|jpeg|webp)|application\/pdf)$/;
+
+  /** Send one file to the web service; the answer is the assistant's acknowledgement, or why it was refused. */
+  function attach(file) {
+    var settings = config.attachments;
+    if (!settings || !file || !window.fetch || !window.FormData) return;
+    var name = String(file.name || "screenshot.png");
+    if (file.size > settings.maxBytes) {
+      addMessage({ role: "system", text: t("attachTooLarge", { name: name, limit: Math.floor(settings.maxBytes / 1048576) }) });
+      return;
+    }
+    if (file.type && !ATTACH_TYPES.test(file.type)) {  // a first guess only: the server looks at the bytes
+      addMessage({ role: "system", text: t("attachType", { name: name }) });
+      return;
+    }
+    var item = {
+      role: "user",
+      text: "📎 " + name,
+      attachment: { name: name, kind: /^image\//.test(file.type) ? "image" : "file" },
+      local: newSessionId().slice(0, 12),
+      pending: true
+    };
+    var show = function () {
+      addMessage(item);
+      upload(item, file, name);
+    };
+    if (/^image\//.test(file.type) && window.FileReader && file.size < 4 * 1048576) {
+      var reader = new FileReader();
+      reader.onload = function () { state.previews[item.local] = String(reader.result || ""); show(); };
+      reader.onerror = show;
+      reader.readAsDataURL(file);
+    } else {
+      show();
+    }
+  }
+
+  function upload(item, file, name) {
+    var form = new FormData();
+    form.append("file", file, name);
+    form.append("session", state.sessionId);
+    form.append("lang", state.lang);
+    setTyping(true);
+    fetch(config.attachments.url, { method: "POST", body: form, credentials: "omit", headers: { Accept: "application/json" } })
+      .then(function (r) {
+        return r.json().catch(function () { return {}; }).then(function (data) { return { ok: r.ok, data: data }; });
+      })
+      .then(function (answer) {
+        setTyping(false);
+        if (answer.ok) {
+          // As the desk names it (its transcript line while a ticket is open: the live chat's echo matches it).
+          var stored = String((answer.data.attachment || {}).filename || name);
+          item.attachment.name = stored;
+          item.text = "📎 " + stored;
+          var shown = els.messages.querySelector('[data-local="' + item.local + '"] .msg-attachment-name');
+          if (shown && shown.lastChild) shown.lastChild.textContent = stored;
+          markSent(item);
+          addMessage({ role: "bot", text: String(answer.data.message || "") });
+        } else {
+          unsent(item);
+          var reason = typeof answer.data.detail === "string" ? answer.data.detail : t("attachNoNetwork");
+          addMessage({ role: "system", text: t("attachFailed", { name: name, reason: reason }) });
+        }
+      }, function () {
+        setTyping(false);
+        unsent(item);
+        addMessage({ role: "system", text: t("attachFailed", { name: name, reason: t("attachNoNetwork") }) });
+      });
+  }
+
+  /** A refused file leaves the conversation: only the notice of why stays. */
+  function unsent(item) {
+    state.history = state.history.filter(function (h) { return h !== item; });
+    delete state.previews[item.local];
+    saveHistory();
+    var li = els.messages.querySelector('[data-local="' + item.local + '"]');
+    if (li) li.remove();
+  }
+
+  /** Files pasted into the message box (a screenshot from the clipboard); text pastes stay text. */
+  function pastedFiles(e) {
+    var items = (e.clipboardData && e.clipboardData.items) || [];
+    var files = [];
+    for (var i = 0; i < items.length; i++) {
+      if (items[i].kind === "file") {
+        var file = items[i].getAsFile();
+        if (file) files.push(file);
+      }
+    }
+    return files;
+  }
+
   function newConversation() {
     closeEvents();
     storage.remove("history." + state.sessionId);
@@ -1010,7 +1152,7 @@
   // ---------------------------------------------------------------- wiring
   function init() {
     ["log", "messages", "typing", "form", "input", "send", "counter", "lang", "connection", "ticket",
-     "new", "close"].forEach(function (id) {
+     "new", "close", "attach", "file"].forEach(function (id) {
       els[id] = document.getElementById("chat-" + id);
     });
     els.ticketText = document.getElementById("chat-ticket-text");
@@ -1048,6 +1190,21 @@
       applyLanguage();
     });
     els["new"].addEventListener("click", newConversation);
+    if (config.attachments && els.attach && els.file) {
+      els.attach.hidden = false;
+      els.attach.addEventListener("click", function () { els.file.click(); });
+      els.file.addEventListener("change", function () {
+        Array.prototype.forEach.call(els.file.files || [], attach);
+        els.file.value = "";
+        els.input.focus();
+      });
+      els.input.addEventListener("paste", function (e) {
+        var files = pastedFiles(e);
+        if (!files.length) return;
+        e.preventDefault();
+        files.forEach(attach);
+      });
+    }
 
     if (state.ticket) applyTicket(state.ticket, false);
     if (state.chatKey) checkTicket();
@@ -1059,6 +1216,7 @@
     renderMarkdown: renderMarkdown,
     pickLanguage: pickLanguage,
     receive: function (message) { receive(message); },
+    attach: function (file) { attach(file); },
     state: state
   };
 
