@@ -36,4 +36,4 @@ screenshots:
 	scripts/bootstrap py311 py310 browser clamav && scripts/train-bot && DOCS_IMAGE_DIR=$(CURDIR)/docs/img \
 	  .venv/py311/bin/python -m pytest tests/e2e/test_customer_to_agent.py tests/handoffs/test_workspace_browser.py \
 	  tests/reports/test_reports_browser.py tests/chat/test_embed_browser.py \
-	  tests/attachments/test_attachments_browser.py
+	  tests/attachments/test_attachments_browser.py tests/i18n/test_desk_german_browser.py

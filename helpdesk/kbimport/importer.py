@@ -9,6 +9,7 @@ failure while writing removes the files this run wrote, so an import is all or n
 from __future__ import annotations
 
 import datetime as dt
+import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,16 +113,23 @@ class ImportReport:
                 questions = f"{o.questions} example question" + ("s" if o.questions > 1 else "")
                 notes.insert(1, questions if o.questions else "no example questions yet")
                 if o.duplicate_of:
-                    notes.append(f"probable duplicate of {o.duplicate_of} ({o.duplicate_score:.0f})")
-            rows.append((o.status, o.draft or o.reason, o.origin, "; ".join(notes)))
+                    notes.append(f"probable duplicate of {_shown(o.duplicate_of)} ({o.duplicate_score:.0f})")
+            rows.append((o.status, _shown(o.draft) if o.draft else o.reason, _shown(o.origin), "; ".join(notes)))
         widths = [max(len(r[i]) for r in rows) for i in range(3)]
         lines = ["  ".join(cell.ljust(widths[i]) if i < 3 else cell for i, cell in enumerate(r)).rstrip() for r in rows]
         verb = "would be imported" if self.dry_run else "imported"
+        duplicates = sum(1 for o in self.imported if o.duplicate_of)
         lines.append(
-            f"{len(self.imported)} {verb} to {self.drafts_dir}, {len(self.skipped)} skipped, "
-            f"{sum(1 for o in self.imported if o.duplicate_of)} probable duplicates"
+            f"{len(self.imported)} {verb} to {_shown(str(self.drafts_dir))}, {len(self.skipped)} skipped, "
+            f"{duplicates} probable duplicate{'' if duplicates == 1 else 's'}"
         )
         return "\n".join(lines)
+
+
+def _shown(path: str) -> str:
+    """A path in the report's table: relative to the current directory when it is below it."""
+    prefix = f"{Path.cwd()}{os.sep}"
+    return path[len(prefix) :] if path.startswith(prefix) else path
 
 
 class DraftsDirError(ValueError):

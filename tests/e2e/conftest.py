@@ -8,9 +8,10 @@ the same programs, each on a free port and with its own database and tokens:
   and the private channel the inbox's hand-back uses (bot/channels.py), without
   Rasa's HTTP API, as the Procfile runs it;
 - the action server (``rasa run actions``), pointed at this search service;
-- the web service (``helpdesk serve``) on the starter KB in ``kb/articles``, with an
-  index built into ``var/e2e/index`` (incremental: only the first run embeds
-  every article) and an SQLite handoff store in a temporary directory;
+- the web service (``helpdesk serve``) on a copy of the starter KB (``kb/articles``,
+  ``Stack.articles``; drafts in ``Stack.drafts``, the procedures of ``kb/procedures``),
+  with an index built into ``var/e2e/index`` (incremental by content: only the first
+  run embeds every article) and an SQLite handoff store in a temporary directory;
 - one agent account, made with ``helpdesk create-agent``;
 - an SMTP receiver (aiosmtpd) that takes every mail the web service sends
   (``Stack.mail``).
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -225,6 +227,18 @@ class Stack:
     processes: dict
     env: dict[str, str]  # the environment the services run with (for the ``helpdesk`` commands of a test)
     mail: Mailbox
+    articles: Path  # the knowledge base the web service serves: this run's copy of kb/articles
+    drafts: Path  # its drafts directory (HELPDESK_DRAFTS_DIR)
+
+    def reindex(self) -> dict:
+        """``POST /admin/reindex``: the web service rebuilds its index from ``articles`` while serving."""
+        response = httpx.post(
+            f"{self.search_url}/admin/reindex",
+            headers={"Authorization": f"Bearer {self.env['HELPDESK_ADMIN_TOKEN']}"},
+            timeout=300,
+        )
+        response.raise_for_status()
+        return response.json()
 
 
 @pytest.fixture(scope="session")
@@ -238,6 +252,8 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
     rasa_token, service_token = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
     database_url = f"sqlite:///{tmp / 'handoffs.db'}"
     proxy = TcpProxy(rasa_port)  # the browser reaches Rasa through it
+    articles, drafts = tmp / "kb" / "articles", tmp / "kb" / "drafts"
+    shutil.copytree(ROOT / "kb" / "articles", articles)
     mail, smtp_port = Mailbox(), free_port()
     smtp = Controller(mail, hostname="127.0.0.1", port=smtp_port)
     smtp.start()
@@ -245,6 +261,9 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
         **os.environ,
         "HELPDESK_SECRETS_FILE": str(tmp / "no-secrets.env"),  # this run's tokens only, not var/secrets.env
         "HELPDESK_INDEX_DIR": str(INDEX_DIR),
+        "HELPDESK_ARTICLES_DIR": str(articles),
+        "HELPDESK_PROCEDURES_DIR": str(ROOT / "kb" / "procedures"),
+        "HELPDESK_DRAFTS_DIR": str(drafts),
         "HELPDESK_PUBLIC_URL": search_url,
         "DATABASE_URL": database_url,
         "HELPDESK_SERVICE_TOKEN": service_token,
@@ -335,6 +354,8 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
             {process.name: process for process in processes},
             env,
             mail,
+            articles,
+            drafts,
         )
     finally:
         proxy.close()

@@ -84,9 +84,15 @@ def _pdf_string(text: str) -> str:
     return "(" + text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") + ")"
 
 
-def write_pdf(path: Path, pages: list[list[tuple[float, str]]], title: str | None = None) -> Path:
+PdfLine = tuple[float, str | tuple[str, ...]]
+COLUMN = 150  # points between the left edges of a table's columns
+
+
+def write_pdf(path: Path, pages: list[list[PdfLine]], title: str | None = None) -> Path:
     """A PDF in the standard Type1 fonts: each page a list of (font size, line) from the top; a size
-    given as negative is set in Helvetica-Bold. The cross-reference table's offsets are counted here."""
+    given as negative is set in Helvetica-Bold. A line given as a tuple is a table's row: each cell
+    set on its own, ``COLUMN`` points apart, an empty one left out (a wrapped cell's next line).
+    The cross-reference table's offsets are counted here."""
     objects: list[bytes] = []
     page_ids = [5 + 2 * i for i in range(len(pages))]
     objects.append(b"<< /Type /Catalog /Pages 2 0 R >>")
@@ -100,7 +106,11 @@ def write_pdf(path: Path, pages: list[list[tuple[float, str]]], title: str | Non
             font = "/F2" if size < 0 else "/F1"
             size = abs(size)
             y -= size * 1.5 if y < 800 else 0
-            ops.append(f"BT {font} {size:g} Tf 1 0 0 1 56 {y:g} Tm {_pdf_string(line)} Tj ET")
+            cells = line if isinstance(line, tuple) else (line,)
+            for column, cell in enumerate(cells):
+                if cell:
+                    x = 56 + COLUMN * column
+                    ops.append(f"BT {font} {size:g} Tf 1 0 0 1 {x} {y:g} Tm {_pdf_string(cell)} Tj ET")
             y -= size * 0.4
         stream = "\n".join(ops).encode("cp1252")
         page_id = 5 + 2 * (len(objects) - 4) // 2

@@ -171,3 +171,60 @@ def test_bad_documents_are_reported_and_the_rest_is_imported(run_import, tmp_pat
 
     status, report, err = run_import(folder / "archive.docx")  # named on the command line: the same line
     assert status == 0 and report["articles"][0]["reason"].startswith("a ZIP archive")
+
+
+def test_a_table_in_a_pdf_manual_becomes_a_markdown_table(run_import, tmp_path):
+    """Cells set apart on their lines, their left edges in columns: a markdown table with the first row
+    as its header, a wrapped cell joined, an empty cell kept; the paragraphs and steps around it stay what they were."""
+    manual = write_pdf(
+        tmp_path / "leds.pdf",
+        [
+            [
+                (16, "LED-Anzeigen der Nordwind Box"),
+                (11, "Die Leuchten an der Vorderseite zeigen den Zustand der Box."),
+                (-11, ("LED", "Zustand", "Was tun")),
+                (11, ("Power", "blinkt grün", "Warten Sie zwei Minuten.")),
+                (11, ("Internet", "leuchtet rot", "Prüfen Sie das Kabel und")),
+                (11, ("", "", "starten Sie die Box neu.")),
+                (11, ("WLAN", "aus", "Drücken Sie die WLAN-Taste.")),
+                (11, ("Info", "", "Blinkt bei einem Update.")),
+                (11, "Leuchtet keine LED, prüfen Sie das Netzteil."),
+                (11, "1. Ziehen Sie den Stecker."),
+                (11, "2. Warten Sie 30 Sekunden."),
+            ]
+        ],
+        title="LED-Anzeigen",
+    )
+    status, report, err = run_import(manual)
+    assert status == 0, err
+    post = frontmatter.load(report["articles"][0]["draft"])
+    assert post.content == (
+        "Die Leuchten an der Vorderseite zeigen den Zustand der Box.\n\n"
+        "| LED | Zustand | Was tun |\n"
+        "|---|---|---|\n"
+        "| Power | blinkt grün | Warten Sie zwei Minuten. |\n"
+        "| Internet | leuchtet rot | Prüfen Sie das Kabel und starten Sie die Box neu. |\n"
+        "| WLAN | aus | Drücken Sie die WLAN-Taste. |\n"
+        "| Info |  | Blinkt bei einem Update. |\n\n"
+        "Leuchtet keine LED, prüfen Sie das Netzteil.\n\n"
+        "1. Ziehen Sie den Stecker.\n2. Warten Sie 30 Sekunden."
+    )
+
+
+def test_words_set_apart_on_a_single_line_are_no_table(run_import, tmp_path):
+    """One line of pieces far apart (a label and its value) or rows whose pieces do not line up stay text."""
+    note = write_pdf(
+        tmp_path / "note.pdf",
+        [
+            [
+                (11, ("Hotline:", "030 1234567")),
+                (11, "Erreichbar werktags von 8 bis 18 Uhr."),
+                (11, ("Modell", "Box 7")),
+                (11, "Seriennummer auf der Unterseite."),
+            ]
+        ],
+        title="Kontakt",
+    )
+    status, report, err = run_import(note)
+    assert status == 0, err
+    assert "|" not in frontmatter.load(report["articles"][0]["draft"]).content
