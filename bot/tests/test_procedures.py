@@ -100,6 +100,13 @@ def start_line_check(bot_stack, me: str, lang: str) -> None:
     (start_line_check_de if lang == "de" else start_line_check_en)(bot_stack, me)
 
 
+def to_confirmation(bot_stack, me: str, lang: str, number: str, postal_code: str) -> None:
+    """The line check offered, accepted and both answers given: the bot asks to confirm them."""
+    start_line_check(bot_stack, me, lang)
+    say(bot_stack, me, number, LINE[lang]["postal_code"])
+    say(bot_stack, me, postal_code, LINE[lang]["confirm"])
+
+
 def hand_over(bot_stack, me: str, lang: str, contact: str) -> str:
     """Yes to the offer of a person after the run, through the handoff form: the ticket's number."""
     words = LINE[lang]
@@ -163,9 +170,7 @@ def test_a_refused_identity_is_asked_again_then_the_conversation_is_locked_out(b
 @pytest.mark.parametrize("lang", ["de", "en"])
 def test_the_system_down_is_said_honestly_and_a_person_offered(bot_stack, company_system, lang):
     me, before, words = sender(f"proc-down-{lang}"), len(audit(bot_stack)), LINE[lang]
-    start_line_check(bot_stack, me, lang)
-    say(bot_stack, me, "NW-100234", words["postal_code"])
-    say(bot_stack, me, "10115", words["confirm"])
+    to_confirmation(bot_stack, me, lang, "NW-100234", "10115")
     company_system.stop()
     try:
         reply = say(bot_stack, me, words["yes"], words["failure"], words["person"])
@@ -245,9 +250,7 @@ def test_the_ticket_names_the_run_in_the_customers_language():
 @pytest.mark.parametrize("lang", ["de", "en"])
 def test_a_refused_identity_typed_again_correctly_is_answered(bot_stack, lang):
     me, before, words = sender(f"proc-retry-{lang}"), len(audit(bot_stack)), LINE[lang]
-    start_line_check(bot_stack, me, lang)
-    say(bot_stack, me, "NW-100812", words["postal_code"])
-    say(bot_stack, me, "10115", words["confirm"])
+    to_confirmation(bot_stack, me, lang, "NW-100812", "10115")
     say(bot_stack, me, words["yes"], words["refused"], words["again"], words["customer_number"])
     say(bot_stack, me, "NW-100812", words["postal_code"])
     say(bot_stack, me, "80331", words["confirm"])
@@ -259,9 +262,7 @@ def test_a_refused_identity_typed_again_correctly_is_answered(bot_stack, lang):
 def test_a_slow_system_is_given_up_honestly_and_the_ticket_carries_the_answers_not_secrets(bot_stack, lang):
     """NW-100900's account answers after 8 s; the line check waits 3 s per attempt, twice."""
     me, before, words = sender(f"proc-slow-{lang}"), len(audit(bot_stack)), LINE[lang]
-    start_line_check(bot_stack, me, lang)
-    say(bot_stack, me, "NW-100900", words["postal_code"])
-    say(bot_stack, me, "50667", words["confirm"])
+    to_confirmation(bot_stack, me, lang, "NW-100900", "50667")
     started = time.monotonic()
     reply = say(bot_stack, me, words["yes"], words["failure"], words["person"])
     waited = time.monotonic() - started
@@ -291,9 +292,7 @@ def test_a_slow_system_is_given_up_honestly_and_the_ticket_carries_the_answers_n
 def test_an_error_of_the_system_is_said_honestly_and_audited_with_its_status(bot_stack, lang):
     """NW-100950's account makes the reference system answer HTTP 500."""
     me, before, words = sender(f"proc-500-{lang}"), len(audit(bot_stack)), LINE[lang]
-    start_line_check(bot_stack, me, lang)
-    say(bot_stack, me, "NW-100950", words["postal_code"])
-    say(bot_stack, me, "70173", words["confirm"])
+    to_confirmation(bot_stack, me, lang, "NW-100950", "70173")
     reply = say(bot_stack, me, words["yes"], words["failure"], words["person"])
     assert "internal" not in texts(reply) and "500" not in texts(reply)
     assert [tuple(r) for r in audit(bot_stack)[before:]] == [(words["id"], lang, "failed", 500)]
