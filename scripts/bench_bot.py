@@ -127,12 +127,14 @@ class InstantActions(BaseHTTPRequestHandler):
 
 
 class Stack:
-    """Web service + action server + Rasa as subprocesses, logs in a temporary directory."""
+    """Web service + action server + Rasa as subprocesses, logs in a temporary directory; ``web_env``:
+    more environment of the web service (scripts/bench_procedure_turns.py: the company's systems)."""
 
-    def __init__(self, kb: Path, model: Path, lift_rate_limits: bool = True):
+    def __init__(self, kb: Path, model: Path, lift_rate_limits: bool = True, web_env: dict[str, str] | None = None):
         self.tmp = Path(tempfile.mkdtemp(prefix="bench-bot-"))
         self.kb, self.model = kb, model
         self.lift_rate_limits = lift_rate_limits  # scripts/edge_burst.py measures them instead
+        self.web_env = web_env or {}
         self.processes: list[subprocess.Popen] = []
         self.search_url = ""
         self.floor_actions: ThreadingHTTPServer | None = None
@@ -173,6 +175,7 @@ class Stack:
                 "DATABASE_URL": f"sqlite:///{self.tmp / 'handoffs.db'}",
                 "HELPDESK_SERVICE_TOKEN": token,
                 "HELPDESK_SECRETS_FILE": str(self.tmp / "none.env"),
+                **self.web_env,
             },
             f"http://127.0.0.1:{search}/health",
         )

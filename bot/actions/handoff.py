@@ -679,8 +679,10 @@ def handoff_payload(tracker: Tracker, lang: str, handoff_number: int) -> dict[st
     urgency = tracker.get_slot("handoff_urgency")
     # A ticket made after the bot told of a known incident is linked to it.
     incident = (tracker.get_slot("incident") or {}).get("id")
+    run = procedures.ticket_run(tracker.get_slot("procedure_report"))
     return {
         **({"incident_id": incident} if incident else {}),
+        **({"procedure_run": run} if run else {}),
         "idempotency_key": idempotency_key(tracker.sender_id, handoff_number),
         "conversation_id": tracker.sender_id[:200],
         "channel": channel_name(tracker),

@@ -289,6 +289,15 @@ class ActionRunProcedure(HelpdeskAction):
         return cleared() + [SlotSet("flow", "offer_human"), SlotSet("handoff_reason", reason)]
 
 
+def ticket_run(report: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The last run as the handoff carries it for the workspace's panel (``procedure_run``): what the
+    desk reported of it, which holds the answers only as the procedure lets a ticket carry them."""
+    if not report or not report.get("procedure_id") or not report.get("outcome"):
+        return None
+    keys = ("procedure_id", "title", "outcome", "inputs", "status_code", "answer")
+    return {key: report[key] for key in keys if report.get(key) is not None}
+
+
 def report_text(report: dict[str, Any] | None, lang: str | None) -> str:
     """What the ticket's "already tried" says of the last procedure run: which, how it ended, the
     answers the desk lets a ticket carry (masked where the procedure says so); "" without a run."""

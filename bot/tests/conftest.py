@@ -185,20 +185,25 @@ def start_action_server(
 @dataclass
 class CompanySystem:
     """The reference company system as a process on a fixed port; ``stop`` and ``start`` take it down
-    and bring it back (the web service keeps its URL)."""
+    and bring it back (the web service keeps its URL). ``data``: another company's records (its
+    ``--customers`` file), served with the token of the secret ``token_env``."""
 
     port: int
     service: Service | None = None
+    data: Path | None = None
+    token_env: str = "NORDWIND_API_TOKEN"
+    name: str = "company_api"
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
+        data = ["--customers", str(self.data), "--token-env", self.token_env] if self.data else []
         self.service = start_service(
-            "company_api",
-            [str(PY311), "-m", "examples.company_api", "--port", str(self.port)],
-            {"NORDWIND_API_TOKEN": COMPANY_TOKEN, "HELPDESK_SECRETS_FILE": "/nonexistent"},
+            self.name,
+            [str(PY311), "-m", "examples.company_api", "--port", str(self.port), *data],
+            {self.token_env: COMPANY_TOKEN, "HELPDESK_SECRETS_FILE": "/nonexistent"},
             f"{self.url}/health",
             timeout=60,
         )

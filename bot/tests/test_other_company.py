@@ -8,7 +8,11 @@ nothing else: no retraining, no edited file. Checked through Rasa's REST
 channel: the greeting names Brightcart and its assistant, the out-of-scope
 answer lists Brightcart's topics, a question finds Brightcart's article, the
 handoff offers Brightcart's topics and is stored in Brightcart's category, and
-no reply mentions the demo company Nordwind or its products.
+no reply mentions the demo company Nordwind or its products. Its order-status
+procedure (tests/fixtures/kb_shop/procedures) is files only, beside its articles,
+with its system in HELPDESK_PROCEDURES_FILE: the reference company system serving
+Brightcart's orders (company_system.json); the bot offers it, asks its questions
+and answers from the system with the same model and actions as the demo.
 """
 
 from __future__ import annotations
@@ -25,8 +29,10 @@ import pytest
 import yaml
 from conftest import (
     ARTIFACTS,
+    COMPANY_TOKEN,
     REPO,
     BotStack,
+    CompanySystem,
     SearchService,
     free_port,
     start_action_server,
@@ -66,6 +72,18 @@ DEMO = re.compile(
 )
 
 
+TOKEN_ENV = "BRIGHTCART_API_TOKEN"
+
+
+def shop_systems(folder, url: str):
+    """The shop's procedures configuration (kb_shop/procedures.yml) with its system at ``url``."""
+    config = yaml.safe_load((SHOP / "procedures.yml").read_text(encoding="utf-8"))
+    config["systems"]["brightcart"]["base_url"] = url
+    path = folder / "procedures.yml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    return path
+
+
 @pytest.fixture(scope="module")
 def shop_stack(tmp_path_factory) -> Iterator[BotStack]:
     model = REPO / os.environ.get("BOT_MODEL", "bot/models/helpdesk.tar.gz")
@@ -75,12 +93,17 @@ def shop_stack(tmp_path_factory) -> Iterator[BotStack]:
     port, action_port, rasa_port = free_port(), free_port(), free_port()
     token = secrets.token_urlsafe(24)
     db_path = tmp / "handoffs.db"
+    # The shop's own system: the reference company system with Brightcart's orders.
+    system = CompanySystem(free_port(), data=SHOP / "company_system.json", token_env=TOKEN_ENV, name="shop_company")
     company = {  # the only difference to the demo deployment
         "HELPDESK_ARTICLES_DIR": str(SHOP / "articles"),
         "HELPDESK_ROUTING_FILE": str(SHOP / "routing.yml"),
         "HELPDESK_DEPLOYMENT_FILE": str(SHOP / "deployment.yml"),
+        "HELPDESK_PROCEDURES_FILE": str(shop_systems(tmp, system.url)),
+        TOKEN_ENV: COMPANY_TOKEN,
     }
     services = []
+    system.start()
     try:
         services.append(
             start_web_service(
@@ -118,6 +141,7 @@ def shop_stack(tmp_path_factory) -> Iterator[BotStack]:
     finally:
         for service in reversed(services):
             service.stop()
+        system.stop()
 
 
 def everything(messages: list[dict]) -> str:
@@ -133,6 +157,29 @@ def no_demo_company(messages: list[dict]) -> list[dict]:
     found = DEMO.findall(everything(messages))
     assert not found, f"the demo company leaked into another company's bot: {found} in {messages}"
     return messages
+
+
+def through_the_form(stack: BotStack, me: str, reply: list[dict], contact: str, tried: str, description: str) -> str:
+    """Answers whatever the handoff form asks (topic: shipping, urgency: normal) until the ticket; its number."""
+    for _ in range(12):
+        buttons, text = button_titles(reply), everything(reply)
+        match = TICKET.search(text)
+        if match:
+            return match.group(0)
+        if '/inform{"choice": "other"}' in buttons:
+            answer = '/inform{"choice": "shipping"}'
+        elif '/inform{"choice": "normal"}' in buttons:
+            answer = '/inform{"choice": "normal"}'
+        elif "/affirm" in buttons:
+            answer = "/affirm"
+        elif re.search(r"erreichen|E-Mail-Adresse", text):
+            answer = contact
+        elif re.search(r"versucht", text):
+            answer = tried
+        else:
+            answer = description
+        reply = no_demo_company(stack.say(me, answer))
+    pytest.fail(f"no ticket after the form; last reply {reply}")
 
 
 def test_greeting_and_scope_are_the_companys(shop_stack):
@@ -153,28 +200,14 @@ def test_german_answer_and_handoff_with_the_companys_topics(shop_stack):
 
     reply = no_demo_company(shop_stack.say(me, "Ich möchte mit einem Mitarbeiter sprechen"))
     # Whatever the form asks, answer it; the topic comes from the shipping article shown.
-    ticket = None
-    for _ in range(12):
-        buttons = button_titles(reply)
-        text = everything(reply)
-        match = TICKET.search(text)
-        if match:
-            ticket = match.group(0)
-            break
-        if '/inform{"choice": "other"}' in buttons:
-            answer = '/inform{"choice": "shipping"}'
-        elif '/inform{"choice": "normal"}' in buttons:
-            answer = '/inform{"choice": "normal"}'
-        elif "/affirm" in buttons:
-            answer = "/affirm"
-        elif re.search(r"erreichen|E-Mail-Adresse", text):
-            answer = "kunde@example.com"
-        elif re.search(r"versucht", text):
-            answer = "Sendungsverfolgung geprüft"
-        else:
-            answer = "Mein Paket ist seit einer Woche unterwegs und kommt nicht an"
-        reply = no_demo_company(shop_stack.say(me, answer))
-    assert ticket, f"no ticket after the form; last reply {reply}"
+    ticket = through_the_form(
+        shop_stack,
+        me,
+        reply,
+        "kunde@example.com",
+        "Sendungsverfolgung geprüft",
+        "Mein Paket ist seit einer Woche unterwegs und kommt nicht an",
+    )
     row = shop_stack.search.query("SELECT category, team, language FROM handoffs WHERE ticket_id = ?", ticket)[0]
     assert (row["category"], row["team"], row["language"]) == ("shipping", "order-desk", "de")
     # Asked for a person before any article, the form's topic question offers this company's topics.
@@ -200,3 +233,56 @@ def test_the_profile_the_bot_uses_is_the_companys(shop_stack):
     assert "Brightcart" in page and not DEMO.findall(page)
     demo_company = yaml.safe_load((REPO / "config" / "deployment.yml").read_text(encoding="utf-8"))["company"]
     assert len(demo_names()) >= 10 and DEMO.search(f"Welcome to {demo_company}")  # the check itself can fail
+
+
+def test_the_shops_order_status_procedure_runs_from_its_files_alone(shop_stack):
+    """No code, no NLU data, no training for it: a procedure file per language and the system's data."""
+    me = f"shop-order-{uuid.uuid4().hex[:8]}"
+    no_demo_company(shop_stack.say(me, "Hello", metadata={"language": "en"}))
+    reply = no_demo_company(shop_stack.say(me, "Has my order been shipped yet?"))
+    text = everything(reply)
+    assert "I can do this for you right away" in text and "Order status: where is your Brightcart order now?" in text
+    assert "order number, e-mail address" in text
+    reply = no_demo_company(shop_stack.say(me, "yes"))
+    assert "What is your order number?" in everything(reply)
+    reply = no_demo_company(shop_stack.say(me, "NW-100234"))
+    assert "doesn't look like a Brightcart order number" in everything(reply)
+    reply = no_demo_company(shop_stack.say(me, "bc 482913"))
+    assert "e-mail address you placed the order with" in everything(reply)
+    reply = no_demo_company(shop_stack.say(me, "lena.park@example.org"))
+    assert "order number: BC482913" in everything(reply) and "e-mail address: lena.park@example.org" in everything(
+        reply
+    )
+    reply = no_demo_company(shop_stack.say(me, "/affirm"))
+    assert (
+        "Your order BC-482913 is on its way with DHL, tracking number 00340434161094042557. "
+        "It should arrive on 9 Dec 2026." in everything(reply)
+    )
+    [run] = shop_stack.search.query("SELECT procedure_id, outcome, status_code FROM procedure_runs")
+    assert tuple(run) == ("en-order-status", "done", 200)
+
+
+def test_a_delayed_order_goes_to_the_order_desk_with_the_run_and_the_address_masked(shop_stack):
+    me = f"shop-order-de-{uuid.uuid4().hex[:8]}"
+    no_demo_company(shop_stack.say(me, "Guten Tag", metadata={"language": "de"}))
+    reply = no_demo_company(shop_stack.say(me, "Wurde meine Bestellung schon verschickt?"))
+    assert "Bestellstatus: Wo ist Ihre Brightcart-Bestellung gerade?" in everything(reply)
+    no_demo_company(shop_stack.say(me, "ja"))
+    no_demo_company(shop_stack.say(me, "BC-481200"))
+    no_demo_company(shop_stack.say(me, "sara.klein@example.com"))
+    reply = no_demo_company(shop_stack.say(me, "ja"))
+    text = everything(reply)
+    assert "Ihre Bestellung BC-481200 verspätet sich: Sie sollte am 02.12.2026 ankommen" in text
+    assert "Soll ich Ihr Anliegen an einen Kollegen" in text
+    reply = no_demo_company(shop_stack.say(me, "/affirm"))
+    ticket = through_the_form(shop_stack, me, reply, "sara.klein@example.com", "nichts", "Bestellung kommt nicht")
+    [row] = shop_stack.search.query("SELECT * FROM handoffs WHERE ticket_id = ?", ticket)
+    assert (row["category"], row["team"]) == ("orders", "order-desk")
+    run = json.loads(row["procedure_run"])
+    assert (run["procedure_id"], run["outcome"], run["status_code"]) == ("de-bestellstatus", "handoff", 200)
+    assert run["inputs"] == [
+        {"label": "Bestellnummer", "value": "BC-481200"},
+        {"label": "E-Mail-Adresse", "value": "•••om"},
+    ]
+    assert run["answer"].startswith("Ihre Bestellung BC-481200 verspätet sich")
+    assert "sara.klein" not in row["tried"] and "E-Mail-Adresse: •••om" in row["tried"]

@@ -19,11 +19,16 @@ Format of a scenario (see the file's header for the full list)::
         - button: DSL          # press the offered button whose title contains this
           article: [de-router-kein-internet, de-wlan-bricht-ab]
 
+A procedure's own texts (kb/procedures: its questions, a wrong answer's error, its replies, its
+failure) are classified as ``procedure_prompt``, ``procedure_error``, ``procedure_reply`` and
+``procedure_failure``, in the file's language.
+
 Run: ``scripts/test-bot -k scenarios`` (the pass count is in docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from functools import lru_cache
@@ -37,6 +42,9 @@ HERE = Path(__file__).resolve().parent
 SCENARIOS = yaml.safe_load((HERE / "scenarios.yml").read_text(encoding="utf-8"))["scenarios"]
 TEXTS_FILE = HERE.parent / "actions" / "texts.yml"
 DOMAIN_FILE = HERE.parent / "domain.yml"
+PROCEDURES_DIR = HERE.parents[1] / "kb" / "procedures"
+# "{customer_number}", "{response.line.since|datetime}": a procedure text's placeholders.
+PROCEDURE_PLACEHOLDER = re.compile(r"\{[a-z_][a-z0-9_.]*(?:\|[a-z]+)?\}")
 # Text names of older checkouts of the bot -> the names the texts have now, so that the same suite
 # measures an older checkout too (copy this file, scenarios.yml and conftest.py into it); there an
 # answer is the "article" text with a link and small talk comes from the domain's responses.
@@ -79,8 +87,25 @@ def text_patterns() -> list[tuple[str, str, re.Pattern]]:
                     continue
                 pattern = re.sub(r"\\\{[a-z_]+\\\}", lambda _: ".*?", re.escape(text.strip()))
                 patterns.append((key, lang, re.compile(pattern, re.DOTALL)))
+    patterns += procedure_patterns()
     # Longest first: a text that contains another ("{x}" texts) must win over the shorter one.
     return sorted(patterns, key=lambda p: -len(p[2].pattern))
+
+
+def procedure_patterns() -> list[tuple[str, str, re.Pattern]]:
+    """(key, lang, pattern) of the procedures' own texts: what the bot says from their files."""
+    patterns = []
+    for path in sorted(PROCEDURES_DIR.glob("*/*.md")):
+        front = yaml.safe_load(path.read_text(encoding="utf-8").split("---", 2)[1])
+        texts = [("procedure_prompt", i["prompt"]) for i in front["inputs"]]
+        texts += [("procedure_error", i["error"]) for i in front["inputs"] if i.get("error")]
+        texts += [("procedure_reply", r["text"]) for r in front["replies"]]
+        texts.append(("procedure_failure", front["failure"]))
+        for key, text in texts:
+            parts = PROCEDURE_PLACEHOLDER.split(text.strip())
+            pattern = ".*?".join(re.escape(part) for part in parts)
+            patterns.append((key, front["lang"], re.compile(pattern, re.DOTALL)))
+    return patterns
 
 
 class Reply:
@@ -176,6 +201,8 @@ def check_reply(reply: Reply, expect: dict[str, Any], lang: str | None, where: s
         assert any(f"article:{a}" in p for a in as_list(expect["suggests_any"]) for p in offered), (
             f"expected suggestions among {expect['suggests_any']}; {info}"
         )
+    for text in as_list(expect.get("text_has")):
+        assert text in reply.text, f"expected {text!r} in the reply; {info}"
     for label in as_list(expect.get("options_any")):
         titles = [b["title"].lower() for b in reply.buttons]
         assert any(label.lower() in t for t in titles), f"expected a button like {label!r}; {info}"
@@ -295,6 +322,11 @@ def check_ticket(bot_stack, ticket: str, expect: dict[str, Any], where: str) -> 
             "SELECT article_id, feedback FROM handoff_articles WHERE handoff_id = ? ORDER BY position", row["id"]
         )
         assert {a["article_id"]: a["feedback"] for a in stored} == expect["articles"], f"{where}: articles"
+    if "procedure" in expect:  # the run the workspace shows as a panel
+        run = json.loads(row["procedure_run"] or "null")
+        assert run, f"{where}: no procedure run in the ticket"
+        for key, value in expect["procedure"].items():
+            assert run[key] == value, f"{where}: procedure_run {key} {run[key]!r} != {value!r}"
     if "transcript_has" in expect:
         messages = [
             m["text"]

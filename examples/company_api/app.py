@@ -12,15 +12,22 @@ Routes:
 - ``GET /v1/customers/{number}/line?postal_code=`` the line's status (``up`` / ``down``) and since when
 - ``POST /v1/customers/{number}/invoice-copies`` ``{postal_code, month}``: mail a copy of that month's invoice
 - ``POST /v1/customers/{number}/password-reset`` ``{postal_code}``: mail a new password reset link
+- ``GET /v1/orders/{number}?email=`` an order of a shop: its status, the carrier and tracking number
 - ``GET /v1/outbox`` the mails it "sent" (the demo has no mail server), newest last
 - ``GET /health``
 
-The customers are read from ``customers.json`` (three Nordwind customers of the starter KB).
+The customers and orders are read from a JSON file: ``customers.json`` (Nordwind's customers of
+the starter KB) unless ``--customers`` names another (the test shop Brightcart's orders:
+tests/fixtures/kb_shop/company_system.json). A record may carry ``simulate``, so the procedures'
+failures can be shown and tested against a real system: ``{"delay_seconds": 8}`` answers that
+much later, ``{"status": 500}`` answers with that status and ``{"error": "internal"}``; both only
+once the identity is checked.
 Run it with ``python -m examples.company_api`` (``make run`` starts it in the demo setup).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import re
@@ -71,6 +78,7 @@ class Mail:
 class State:
     customers: dict[str, dict[str, Any]]
     token: str
+    orders: dict[str, dict[str, Any]] = field(default_factory=dict)
     outbox: list[Mail] = field(default_factory=list)
     replies: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)  # by idempotency key
 
@@ -84,26 +92,39 @@ class InvoiceCopyIn(IdentityIn):
     month: Annotated[str, Field(min_length=1, max_length=20)]
 
 
-def load_customers(path: Path) -> dict[str, dict[str, Any]]:
+def load_records(path: Path) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """(customers, orders) of the data file, each by its normalised number."""
     data = json.loads(path.read_text(encoding="utf-8"))
-    return {normalised(c["number"]): c for c in data["customers"]}
+    customers = {normalised(c["number"]): c for c in data.get("customers", [])}
+    return customers, {normalised(o["number"]): o for o in data.get("orders", [])}
+
+
+async def simulated(record: dict[str, Any]) -> None:
+    """What the record's ``simulate`` asks for: a slow answer, or a failing one."""
+    simulate = record.get("simulate") or {}
+    if simulate.get("delay_seconds"):
+        await asyncio.sleep(float(simulate["delay_seconds"]))
+    if simulate.get("status"):
+        raise HTTPException(int(simulate["status"]), {"error": "internal"})
 
 
 def create_app(token: str, customers_file: Path = CUSTOMERS_FILE) -> FastAPI:
     if not token:
         raise ValueError("the reference company system needs a token (NORDWIND_API_TOKEN)")
-    app = FastAPI(title="Nordwind customer system (reference)", version="1")
-    state = State(load_customers(customers_file), token)
+    app = FastAPI(title="Customer system (reference)", version="1")
+    customers, orders = load_records(customers_file)
+    state = State(customers, token, orders)
     app.state.company = state
 
     def authorised(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> None:
         if credentials is None or not hmac.compare_digest(credentials.credentials.encode(), state.token.encode()):
             raise HTTPException(401, {"error": "unauthorized"}, headers={"WWW-Authenticate": "Bearer"})
 
-    def customer(number: str, postal_code: str) -> dict[str, Any]:
+    async def customer(number: str, postal_code: str) -> dict[str, Any]:
         found = state.customers.get(normalised(number))
         if found is None or not hmac.compare_digest(found["postal_code"], postal_code.strip()):
             raise HTTPException(404, {"error": "identity_mismatch"})
+        await simulated(found)
         return found
 
     def once(key: str | None, answer: Callable[[], tuple[int, dict[str, Any]]]) -> JSONResponse:
@@ -126,15 +147,15 @@ def create_app(token: str, customers_file: Path = CUSTOMERS_FILE) -> FastAPI:
         return {"status": "ok", "customers": len(state.customers)}
 
     @app.get("/v1/customers/{number}/line", dependencies=[Depends(authorised)])
-    def line(number: str, postal_code: Annotated[str, Query(max_length=20)]) -> dict[str, Any]:
-        found = customer(number, postal_code)
+    async def line(number: str, postal_code: Annotated[str, Query(max_length=20)]) -> dict[str, Any]:
+        found = await customer(number, postal_code)
         return {"customer": {"number": found["number"]}, "line": found["line"]}
 
     @app.post("/v1/customers/{number}/invoice-copies", status_code=202, dependencies=[Depends(authorised)])
-    def invoice_copy(
+    async def invoice_copy(
         number: str, body: InvoiceCopyIn, idempotency_key: Annotated[str | None, Header(max_length=200)] = None
     ) -> JSONResponse:
-        found = customer(number, body.postal_code)
+        found = await customer(number, body.postal_code)
 
         def send() -> tuple[int, dict[str, Any]]:
             month = month_of(body.month)
@@ -147,16 +168,27 @@ def create_app(token: str, customers_file: Path = CUSTOMERS_FILE) -> FastAPI:
         return once(idempotency_key, send)
 
     @app.post("/v1/customers/{number}/password-reset", status_code=202, dependencies=[Depends(authorised)])
-    def password_reset(
+    async def password_reset(
         number: str, body: IdentityIn, idempotency_key: Annotated[str | None, Header(max_length=200)] = None
     ) -> JSONResponse:
-        found = customer(number, body.postal_code)
+        found = await customer(number, body.postal_code)
 
         def send() -> tuple[int, dict[str, Any]]:
             state.outbox.append(Mail(found["email"], "Your password reset link", found["number"]))
             return 202, {"sent_to": masked_email(found["email"]), "valid_hours": 24}
 
         return once(idempotency_key, send)
+
+    @app.get("/v1/orders/{number}", dependencies=[Depends(authorised)])
+    async def order(number: str, email: Annotated[str, Query(max_length=254)]) -> dict[str, Any]:
+        """An order by its number and the e-mail address it was placed with (a shop's identity check)."""
+        found = state.orders.get(normalised(number))
+        given = email.strip().casefold().encode()
+        if found is None or not hmac.compare_digest(found["email"].casefold().encode(), given):
+            raise HTTPException(404, {"error": "identity_mismatch"})
+        await simulated(found)
+        shown = ("number", "status", "placed_at", "items", "carrier", "tracking_number", "expected_delivery")
+        return {"order": {key: found.get(key) for key in shown}}
 
     @app.get("/v1/outbox", dependencies=[Depends(authorised)])
     def outbox() -> dict[str, Any]:

@@ -77,6 +77,8 @@ class Handoff(Base):
     resolution: Mapped[str | None] = mapped_column(Text)
     # The known incident the customer was told of when the ticket was made (helpdesk/incidents).
     incident_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    # JSON of the procedure the bot ran before the handoff (schemas.ProcedureRunIn); None: none ran.
+    procedure_run: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     messages: Mapped[list[TranscriptMessage]] = relationship(
         back_populates="handoff", order_by="TranscriptMessage.position", cascade="all, delete-orphan"

@@ -123,6 +123,24 @@ class ArticleShown(Strict):
     feedback: Literal["solved", "not_solved", "none"] = "none"
 
 
+class ProcedureAnswer(Strict):
+    label: Annotated[Text, Field(min_length=1, max_length=80)]
+    value: Annotated[Text, Field(max_length=200)]
+
+
+class ProcedureRunIn(Strict):
+    """The last procedure the bot ran in the conversation (helpdesk/procedures): what it was, how it ended,
+    the answers as the procedure lets a ticket carry them (masked or left out where it says so) and what
+    the company's system answered: its HTTP status and what the customer was told."""
+
+    procedure_id: Annotated[Text, Field(min_length=1, max_length=100)]
+    title: Annotated[Text, Field(max_length=200)] = ""
+    outcome: Literal["done", "handoff", "identity_failed", "failed", "locked", "limit"]
+    inputs: list[ProcedureAnswer] = Field(default_factory=list, max_length=20)
+    status_code: int | None = Field(default=None, ge=100, le=599)
+    answer: Annotated[Text, Field(max_length=2000)] | None = None
+
+
 class HandoffIn(Strict):
     idempotency_key: Annotated[str, Field(min_length=8, max_length=200, pattern=KEY_RE.pattern)]
     conversation_id: Annotated[Text, Field(min_length=1, max_length=200)]
@@ -134,11 +152,15 @@ class HandoffIn(Strict):
     articles_shown: list[ArticleShown] = Field(default_factory=list, max_length=50)
     # The known incident the bot told the customer of (helpdesk/incidents): the ticket is linked to it.
     incident_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    # The procedure the bot ran before the handoff: the workspace shows it as a panel of its own.
+    procedure_run: ProcedureRunIn | None = None
 
     def payload_hash(self) -> str:
         """Hash of the canonical payload: the same handoff sent twice hashes the same."""
         # Fields left out hash as before they existed: a replay from an older bot still matches.
         unset: dict[str, Any] = {"incident_id": True} if self.incident_id is None else {}
+        if self.procedure_run is None:
+            unset["procedure_run"] = True
         no_buttons = {i: {"buttons"} for i, m in enumerate(self.transcript) if m.buttons is None}
         if no_buttons:
             unset["transcript"] = no_buttons

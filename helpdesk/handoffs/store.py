@@ -240,6 +240,11 @@ class HandoffStore(AgentAccounts):
             sla_due_at=due_at,
             on_call=on_call,
             incident_id=self._incident(s, data.incident_id),
+            procedure_run=(
+                json.dumps(data.procedure_run.model_dump(mode="json"), ensure_ascii=False)
+                if data.procedure_run
+                else None
+            ),
         )
         handoff.messages = [
             TranscriptMessage(position=i, sender=m.sender, text=m.text, sent_at=m.timestamp, buttons=buttons_json(m))
@@ -732,6 +737,7 @@ class HandoffStore(AgentAccounts):
                 {"article_id": a.article_id, "title": a.title, "score": a.score, "feedback": a.feedback}
                 for a in h.articles
             ]
+            view["procedure_run"] = json.loads(h.procedure_run) if h.procedure_run else None
             view["events"] = [
                 {
                     "at": as_utc(e.at),

@@ -77,6 +77,22 @@ class ArticleShownView(BaseModel):
     feedback: str
 
 
+class ProcedureAnswerView(BaseModel):
+    label: str
+    value: str = Field(description="as the procedure lets a ticket carry it: shown, or masked (•••34)")
+
+
+class ProcedureRunView(BaseModel):
+    """The procedure the bot ran before the handoff, and what the company's system answered."""
+
+    procedure_id: str
+    title: str
+    outcome: str = Field(description="done, handoff, identity_failed, failed, locked or limit")
+    inputs: list[ProcedureAnswerView]
+    status_code: int | None = Field(description="the system's HTTP status; null: no call, or no answer")
+    answer: str | None = Field(description="what the customer was told of the system's answer")
+
+
 class HandoffEvent(BaseModel):
     """One line of the ticket's history: who did what, and between which teams."""
 
@@ -116,6 +132,7 @@ class HandoffView(HandoffListItem):
 
     transcript: list[TranscriptLine]
     articles_shown: list[ArticleShownView]
+    procedure_run: ProcedureRunView | None = None
     events: list[HandoffEvent]
     notifications: list[NotificationView] | None = None
 

@@ -108,6 +108,13 @@ TERMS = (
     term("csat group", "team"),
     term("csat group", "agent"),
     term("csat group", "all"),
+    # how a procedure run ended (helpdesk.procedures.runner.Outcome): the workspace's panel and the reports
+    term("procedure outcome", "done"),
+    term("procedure outcome", "handoff"),
+    term("procedure outcome", "identity_failed"),
+    term("procedure outcome", "failed"),
+    term("procedure outcome", "locked"),
+    term("procedure outcome", "limit"),
     # form fields named in an error message
     term("field", "text"),
     term("field", "note"),

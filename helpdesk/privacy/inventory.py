@@ -27,6 +27,7 @@ CUSTOMER_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
             "contact_phone",
             "resolution",
             "chat_key_hash",
+            "procedure_run",
         ),
     ),
     "handoff_messages": ("their handoff", ("text",)),

@@ -74,12 +74,15 @@ class TicketInput(BaseModel):
 
 
 class TicketOut(BaseModel):
-    """What a handoff after this run carries into the ticket: no secret, answers as configured."""
+    """What a handoff after this run carries into the ticket: no secret, answers as configured, and what
+    the company's system answered (its HTTP status and what the customer was told of it)."""
 
     procedure_id: str
     title: str
     outcome: Outcome
     inputs: list[TicketInput]
+    status_code: int | None = Field(description="The system's HTTP status; null: no call, or no answer")
+    answer: str | None = Field(description="What the customer was told; null for locked and limit")
 
 
 class RunOut(BaseModel):
@@ -152,13 +155,17 @@ async def run_procedure(procedure_id: str, body: RunIn, request: Request) -> Run
     config: ProceduresConfig = state.procedures_config
     engine, conversation = state.engine, body.conversation_id
 
-    def answer(outcome: Outcome, text: str | None, attempts_left: int | None = None) -> RunOut:
+    def answer(
+        outcome: Outcome, text: str | None, attempts_left: int | None = None, status_code: int | None = None
+    ) -> RunOut:
         ask_again = list(spec.identity) if outcome == "identity_failed" and attempts_left else []
         ticket = TicketOut(
             procedure_id=spec.id,
             title=spec.title,
             outcome=outcome,
             inputs=[TicketInput(**item) for item in inputs.for_ticket(spec.inputs, values)],
+            status_code=status_code,
+            answer=text,
         )
         return RunOut(outcome=outcome, text=text, ask_again=ask_again, attempts_left=attempts_left, ticket=ticket)
 
@@ -174,4 +181,4 @@ async def run_procedure(procedure_id: str, body: RunIn, request: Request) -> Run
     attempts_left = None
     if spec.identity:
         attempts_left = await run_in_threadpool(store.identity_attempts_left, engine, config.limits, conversation)
-    return answer(result.outcome, result.text, attempts_left)
+    return answer(result.outcome, result.text, attempts_left, result.status)

@@ -76,7 +76,8 @@ def _moment(value: Any, lang: str, with_time: bool) -> str | None:
 
 def shown(value: Any, lang: str, function: str | None = None) -> str:
     """A value as the customer reads it: a time in their language's form, a German decimal comma,
-    plain text without markup characters, at most MAX_VALUE_CHARS."""
+    plain text without markup characters, at most MAX_VALUE_CHARS. A system's masking stars
+    (``a***@example.org``) show as dots (``a•••@example.org``), not as emphasis or gaps."""
     if value is MISSING or value is None:
         return ""
     if function in ("date", "datetime"):
@@ -89,7 +90,7 @@ def shown(value: Any, lang: str, function: str | None = None) -> str:
         text = str(value).lower()
     else:
         text = str(value) if not isinstance(value, dict | list) else ""
-    return " ".join(_UNSAFE.sub(" ", text).split())[:MAX_VALUE_CHARS]
+    return " ".join(_UNSAFE.sub(" ", text.replace("*", "•")).split())[:MAX_VALUE_CHARS]
 
 
 def render(text: str, inputs: Mapping[str, str], body: Any, lang: str) -> str:

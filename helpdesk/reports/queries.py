@@ -67,6 +67,7 @@ from helpdesk.handoffs.models import PRIORITIES, Handoff, HandoffEvent, Transcri
 from helpdesk.handoffs.store import OPEN_STATUSES
 from helpdesk.i18n import N_, DeskLanguage, Text, english, msg, term
 from helpdesk.incidents.models import Incident, IncidentConversation, IncidentSubscription
+from helpdesk.procedures.models import ProcedureRun
 from helpdesk.ratings.models import Rating
 from helpdesk.reports.activity import ReportArticleView, ReportConversation
 
@@ -433,7 +434,61 @@ def fetch_ratings(engine: Engine, begin: datetime, end: datetime) -> list[Rating
         ]
 
 
+@dataclass(frozen=True)
+class ProcedureRunFact:
+    procedure_id: str
+    language: str
+    outcome: str
+    duration_ms: int
+
+
+def fetch_procedure_runs(
+    engine: Engine, begin: datetime, end: datetime, language: str | None = None
+) -> list[ProcedureRunFact]:
+    """The procedures' audit log in the range: one row per run, or per run a limit refused."""
+    query = select(
+        ProcedureRun.procedure_id, ProcedureRun.language, ProcedureRun.outcome, ProcedureRun.duration_ms
+    ).where(ProcedureRun.started_at >= begin, ProcedureRun.started_at < end)
+    if language:
+        query = query.where(ProcedureRun.language == language)
+    with _session(engine) as s:
+        return [ProcedureRunFact(*row) for row in s.execute(query)]
+
+
 # -- aggregates ----------------------------------------------------------------------------------
+# How a procedure run can end (helpdesk.procedures.runner.Outcome), in the order the reports show them.
+PROCEDURE_OUTCOMES = ("done", "handoff", "identity_failed", "failed", "locked", "limit")
+
+
+@dataclass
+class ProcedureFigures:
+    """The runs of one procedure (one language's file) by outcome."""
+
+    procedure_id: str
+    language: str
+    outcomes: Counter[str] = field(default_factory=Counter)
+    durations: list[int] = field(default_factory=list, repr=False)  # ms, of the runs that called the system
+
+    @property
+    def runs(self) -> int:
+        return sum(self.outcomes.values())
+
+    @property
+    def median_ms(self) -> float | None:
+        return percentile([float(d) for d in self.durations], 0.5)
+
+
+def aggregate_procedures(facts: Iterable[ProcedureRunFact]) -> list[ProcedureFigures]:
+    """Per procedure, most runs first; a limit's refusal counts as a run without a duration."""
+    cells: dict[str, ProcedureFigures] = {}
+    for fact in facts:
+        cell = cells.setdefault(fact.procedure_id, ProcedureFigures(fact.procedure_id, fact.language))
+        cell.outcomes[fact.outcome] += 1
+        if fact.outcome not in ("locked", "limit"):
+            cell.durations.append(fact.duration_ms)
+    return sorted(cells.values(), key=lambda c: (-c.runs, c.procedure_id))
+
+
 @dataclass
 class CsatFigures:
     """The satisfaction of one group: "overall", a "team" or an "agent"."""
@@ -549,6 +604,7 @@ class Report:
     incidents: list[IncidentFigures] = field(default_factory=list)
     tz: ZoneInfo = ZoneInfo("UTC")
     csat: list[CsatFigures] = field(default_factory=list)
+    procedures: list[ProcedureFigures] = field(default_factory=list)
 
 
 def aggregate_sla(handoffs: Iterable[HandoffFact], now: datetime) -> list[SlaFigures]:
@@ -640,11 +696,12 @@ def compute_report(
             for r in fetch_ratings(engine, begin, end)
             if (not flt.language or r.language == flt.language) and (not flt.team or r.team == flt.team)
         ),
+        aggregate_procedures(fetch_procedure_runs(engine, begin, end, flt.language)),
     )
 
 
 # -- tables (the page's data tables and the CSV files share them) --------------------------------
-TABLES = ("overview", "sla", "backlog", "articles", "gaps", "incidents", "csat")
+TABLES = ("overview", "sla", "backlog", "articles", "gaps", "incidents", "csat", "procedures")
 TOO_FEW = N_("too few responses")
 
 
@@ -813,6 +870,23 @@ def _table(report: Report, name: str, raw: bool, lang: DeskLanguage) -> tuple[li
                     shown(c.average, (lambda v: round(v, 4)) if raw else (lambda v: lang.number(v, digits=2))),
                 ]
                 for c in report.csat
+            ],
+        )
+    if name == "procedures":
+        median = (
+            (lambda v: "" if v is None else round(v)) if raw else (lambda v: "" if v is None else lang.number(round(v)))
+        )
+        return (
+            [
+                N_("procedure"),
+                N_("language"),
+                N_("runs"),
+                *(term("procedure outcome", o) for o in PROCEDURE_OUTCOMES),
+                N_("median duration (ms)"),
+            ],
+            [
+                [p.procedure_id, p.language, p.runs, *(p.outcomes[o] for o in PROCEDURE_OUTCOMES), median(p.median_ms)]
+                for p in report.procedures
             ],
         )
     raise ReportError(msg("unknown table %(name)r (tables: %(known)s)", name=name, known=", ".join(TABLES)))

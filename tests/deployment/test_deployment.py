@@ -188,6 +188,7 @@ def test_helpdesk_lint_prints_the_warnings_with_file_and_line():
         **NO_SECRETS,
         "HELPDESK_DEPLOYMENT_FILE": str(SHOP / "deployment.yml"),
         "HELPDESK_ROUTING_FILE": str(SHOP / "routing.yml"),
+        "HELPDESK_PROCEDURES_FILE": str(SHOP / "procedures.yml"),  # the system its order-status procedure calls
     }
     result = subprocess.run(
         [sys.executable, "-m", "helpdesk.cli", "lint", "--articles", str(SHOP / "articles")],
@@ -200,6 +201,7 @@ def test_helpdesk_lint_prints_the_warnings_with_file_and_line():
     assert result.returncode == 0, result.stderr  # warnings do not fail the lint
     assert re.search(r"routing\.yml:\d+: warning: category 'business-customers' has no public articles", result.stderr)
     assert "14 articles checked, 0 problems" in result.stderr and "1 warnings" in result.stderr
+    assert re.search(r"2 procedures checked in \S+kb_shop/procedures, 0 problems", result.stderr)
     broken = {**env, "HELPDESK_CHAT_PRIMARY_COLOR": "blue"}
     result = subprocess.run(
         [sys.executable, "-m", "helpdesk.cli", "deployment-check"],

@@ -12,6 +12,8 @@ the same programs, each on a free port and with its own database and tokens:
   ``Stack.articles``; drafts in ``Stack.drafts``, the procedures of ``kb/procedures``),
   with an index built into ``var/e2e/index`` (incremental by content: only the first
   run embeds every article) and an SQLite handoff store in a temporary directory;
+- the reference company system (``python -m examples.company_api``) the starter KB's
+  procedures call, with this run's token, named in a procedures configuration of its port;
 - one agent account, made with ``helpdesk create-agent``;
 - an SMTP receiver (aiosmtpd) that takes every mail the web service sends
   (``Stack.mail``).
@@ -247,7 +249,7 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
     for stale in ARTIFACTS.glob("failed-*"):
         stale.unlink()
     tmp = tmp_path_factory.mktemp("e2e")
-    search_port, rasa_port, actions_port = free_port(), free_port(), free_port()
+    search_port, rasa_port, actions_port, company_port = free_port(), free_port(), free_port(), free_port()
     search_url, rasa_url = f"http://127.0.0.1:{search_port}", f"http://127.0.0.1:{rasa_port}"
     rasa_token, service_token = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
     database_url = f"sqlite:///{tmp / 'handoffs.db'}"
@@ -257,6 +259,12 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
     mail, smtp_port = Mailbox(), free_port()
     smtp = Controller(mail, hostname="127.0.0.1", port=smtp_port)
     smtp.start()
+    procedures = tmp / "procedures.yml"
+    procedures.write_text(
+        f"systems:\n  nordwind:\n    base_url: http://127.0.0.1:{company_port}\n"
+        "    auth: {type: bearer, secret: NORDWIND_API_TOKEN}\n",
+        encoding="utf-8",
+    )
     env = {
         **os.environ,
         "HELPDESK_SECRETS_FILE": str(tmp / "no-secrets.env"),  # this run's tokens only, not var/secrets.env
@@ -276,6 +284,8 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
         "HELPDESK_SMTP_HOST": "127.0.0.1",
         "HELPDESK_SMTP_PORT": str(smtp_port),
         "HELPDESK_SMTP_FROM": "support@nordwind.example",
+        "HELPDESK_PROCEDURES_FILE": str(procedures),
+        "NORDWIND_API_TOKEN": secrets.token_urlsafe(24),
         # read by bot/endpoints.yml: the action server, conversations in SQLite, locks in memory
         "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{actions_port}/webhook",
         "RASA_TRACKER_STORE_URL": f"sqlite:///{tmp / 'rasa-trackers.db'}",
@@ -308,12 +318,18 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
             env,
             cwd=BOT,
         ),
+        Process(
+            "company",
+            [str(PY311 / "python"), "-m", "examples.company_api", "--port", str(company_port)],
+            env,
+        ),
     ]
     try:
         for process in processes:
             process.start()
-        # While Rasa loads: the index (incremental) and the agent account.
-        run([str(PY311 / "helpdesk"), "build", "--quiet"], env, "build-index", timeout=400)
+        # While Rasa loads: the index (incremental) and the agent account. The first build of a checkout
+        # embeds every article and calibrates both languages: minutes on two busy cores.
+        run([str(PY311 / "helpdesk"), "build", "--quiet"], env, "build-index", timeout=900)
         password_file = tmp / "agent-password"
         password_file.write_text(AGENT["password"] + "\n")
         run(
@@ -339,6 +355,9 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
         search.wait_until(lambda: httpx.get(f"{search_url}/chat", timeout=5).status_code == 200, 180)
         processes[1].wait_until(
             lambda: httpx.get(f"http://127.0.0.1:{actions_port}/health", timeout=5).status_code == 200, 120
+        )
+        processes[2].wait_until(
+            lambda: httpx.get(f"http://127.0.0.1:{company_port}/health", timeout=5).status_code == 200, 60
         )
         # Rasa serves only once its model is loaded.
         processes[0].wait_until(lambda: httpx.get(f"{rasa_url}/", timeout=5).status_code == 200, 240)

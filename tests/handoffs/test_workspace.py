@@ -116,7 +116,7 @@ def test_a_click_shows_as_the_title_of_the_button_the_bot_offered():
 def test_a_handoff_without_buttons_hashes_as_before_them():
     """A replay of a handoff an older bot sent (no buttons) still matches its stored hash."""
     data = HandoffIn.model_validate(handoff_payload())
-    before = data.model_dump(mode="json", exclude={"incident_id"})
+    before = data.model_dump(mode="json", exclude={"incident_id", "procedure_run"})
     for message in before["transcript"]:
         del message["buttons"]
     canonical = json.dumps(before, sort_keys=True, ensure_ascii=False)
@@ -287,3 +287,58 @@ def test_agent_assist_finds_internal_articles_for_agents_only(make_client, tmp_p
     page = client.get(f"/agent/handoffs/{ticket}").text
     assert "Fiber port reset on the access switch" in page and ">internal</span>" in page
     assert 'class="insert-passage"' in page and 'class="insert-link"' in page
+
+
+PROCEDURE_RUN = {
+    "procedure_id": "en-order-status",
+    "title": "Order status: where is your order now?",
+    "outcome": "failed",
+    "inputs": [{"label": "order number", "value": "BC-480500"}, {"label": "e-mail address", "value": "•••rg"}],
+    "status_code": 500,
+    "answer": "I'm sorry, I can't reach our order system <b>right now</b>.",
+}
+
+
+def test_the_procedure_the_bot_ran_is_a_panel_of_the_workspace_in_the_agents_language(client):
+    ticket = post(client, procedure_run=PROCEDURE_RUN)
+    login(client)
+    page = client.get(f"/agent/handoffs/{ticket}").text
+    panel = page.split('<section id="procedure-run"', 1)[1].split("</section>", 1)[0]
+    assert "Procedure the bot ran" in panel and "Order status: where is your order now?" in panel
+    assert "system not reached" in panel and "HTTP 500" in panel
+    assert "<td>order number</td><td>BC-480500</td>" in panel and "<td>e-mail address</td><td>•••rg</td>" in panel
+    assert "&lt;b&gt;right now&lt;/b&gt;" in panel and "<b>right now" not in page  # the system's words are text
+    german = client.get(f"/agent/handoffs/{ticket}", headers={"Accept-Language": "de-DE,de;q=0.9"}).text
+    assert "Vom Bot ausgeführte Prozedur" in german and "System nicht erreicht" in german
+    assert "Antwort des Systems" in german and "Dem Kunden gesagt" in german
+    # The agents' JSON API has it too; a ticket without a run has no panel.
+    api = {"Authorization": f"Bearer {client.app.state.handoffs.create_token('anna', 'panel')}"}
+    assert client.get(f"/agent/api/handoffs/{ticket}", headers=api).json()["procedure_run"] == PROCEDURE_RUN
+    plain = post(client)
+    assert 'id="procedure-run"' not in client.get(f"/agent/handoffs/{plain}").text
+
+
+def test_a_run_refused_by_a_limit_says_the_system_was_not_called(client):
+    locked = {**PROCEDURE_RUN, "outcome": "locked", "status_code": None, "answer": None, "inputs": []}
+    ticket = post(client, procedure_run=locked)
+    login(client)
+    panel = client.get(f"/agent/handoffs/{ticket}").text.split('<section id="procedure-run"', 1)[1]
+    assert "locked: too many wrong identities" in panel and "not called: a limit of the conversation" in panel
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"outcome": "succeeded"},
+        {"status_code": 42},
+        {"inputs": [{"label": "x" * 81, "value": "1"}]},
+        {"answer": "x" * 2001},
+        {"secret": "token"},
+    ],
+)
+def test_a_bad_procedure_run_is_refused_and_nothing_stored(client, change):
+    payload = handoff_payload()
+    payload["procedure_run"] = {**PROCEDURE_RUN, **change}
+    response = client.post("/handoffs", json=payload, headers=SERVICE)
+    assert response.status_code == 422 and "procedure_run" in response.text
+    assert client.app.state.handoffs.list_handoffs() == []

@@ -68,6 +68,8 @@ def test_a_run_answers_from_the_system_and_leaves_an_audit_row_without_customer_
             {"label": "customer number", "value": "NW-100234"},
             {"label": "postal code", "value": "10115"},
         ],
+        "status_code": 200,
+        "answer": body["text"],
     }
     [row] = runs(app_settings)
     assert (row["procedure_id"], row["language"], row["outcome"], row["status_code"]) == (
@@ -122,7 +124,16 @@ def test_a_system_that_is_down_gives_the_procedures_honest_message(app_settings,
         "label": "postal code",
         "value": "10115",
     }
+    assert (body["ticket"]["status_code"], body["ticket"]["answer"]) == (None, body["text"])
     assert runs(app_settings)[0]["status_code"] is None
+
+
+def test_an_error_answer_of_the_system_is_a_failure_with_its_status(client, app_settings):
+    """NW-100950's account makes the reference system answer HTTP 500, which no reply describes."""
+    body = start(client, {"customer_number": "NW-100950", "postal_code": "70173"}).json()
+    assert body["outcome"] == "failed" and body["text"].startswith("I'm sorry, I can't reach our line test system")
+    assert (body["ticket"]["status_code"], body["ticket"]["answer"]) == (500, body["text"])
+    assert [(r["outcome"], r["status_code"]) for r in runs(app_settings)] == [("failed", 500)]
 
 
 @pytest.mark.parametrize(

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import time
+from pathlib import Path
+
 import pytest
 from fastapi.testclient import TestClient
 
-from examples.company_api.app import create_app, month_of
+from examples.company_api.app import CUSTOMERS_FILE, create_app, month_of
+from search_api.kb.procedures import MAX_TIMEOUT_SECONDS
 
 TOKEN = {"Authorization": "Bearer t0ken"}
+IDENTITY_MISMATCH = {"error": "identity_mismatch"}
+SHOP_SYSTEM = Path(__file__).resolve().parents[1] / "fixtures" / "kb_shop" / "company_system.json"
 
 
 @pytest.fixture
@@ -70,3 +77,56 @@ def test_a_password_reset_link_goes_to_the_address_on_file(api):
 )
 def test_months_in_the_forms_customers_type(text, month):
     assert month_of(text) == month
+
+
+def test_the_demo_customers_include_a_slow_and_a_failing_account():
+    """The demo's switches for the procedures' failures: slower than any procedure may wait (5 s), and an HTTP 500."""
+    customers = json.loads(CUSTOMERS_FILE.read_text(encoding="utf-8"))["customers"]
+    simulated = {c["number"]: c["simulate"] for c in customers if "simulate" in c}
+    assert simulated == {"NW-100900": {"delay_seconds": 8}, "NW-100950": {"status": 500}}
+    assert simulated["NW-100900"]["delay_seconds"] > MAX_TIMEOUT_SECONDS
+
+
+def test_a_simulated_slow_or_failing_record_answers_so_once_the_identity_is_checked(tmp_path):
+    data = {
+        "customers": [
+            {"number": "NW-1", "postal_code": "10115", "simulate": {"delay_seconds": 0.4}, "line": {"status": "up"}},
+            {"number": "NW-2", "postal_code": "10115", "simulate": {"status": 500}, "line": {"status": "up"}},
+        ]
+    }
+    (tmp_path / "data.json").write_text(json.dumps(data), encoding="utf-8")
+    api = TestClient(create_app("t0ken", tmp_path / "data.json"))
+    started = time.monotonic()
+    slow = api.get("/v1/customers/NW-1/line", params={"postal_code": "10115"}, headers=TOKEN)
+    assert slow.status_code == 200 and time.monotonic() - started >= 0.4
+    failing = api.get("/v1/customers/NW-2/line", params={"postal_code": "10115"}, headers=TOKEN)
+    assert (failing.status_code, failing.json()) == (500, {"error": "internal"})
+    # A wrong identity is refused at once, as for any account.
+    started = time.monotonic()
+    refused = api.get("/v1/customers/NW-1/line", params={"postal_code": "99999"}, headers=TOKEN)
+    assert refused.status_code == 404 and time.monotonic() - started < 0.4
+
+
+def test_the_shops_orders_by_number_and_the_email_they_were_placed_with():
+    api = TestClient(create_app("t0ken", SHOP_SYSTEM))
+    answer = api.get("/v1/orders/bc 482913", params={"email": "Lena.Park@example.org"}, headers=TOKEN)
+    assert answer.status_code == 200
+    assert answer.json()["order"] == {
+        "number": "BC-482913",
+        "status": "shipped",
+        "placed_at": "2026-12-05T18:22:00+01:00",
+        "items": 2,
+        "carrier": "DHL",
+        "tracking_number": "00340434161094042557",
+        "expected_delivery": "2026-12-09",
+    }
+    wrong = api.get("/v1/orders/BC-482913", params={"email": "someone@example.org"}, headers=TOKEN)
+    unknown = api.get("/v1/orders/BC-000000", params={"email": "lena.park@example.org"}, headers=TOKEN)
+    assert (wrong.status_code, wrong.json()) == (unknown.status_code, unknown.json()) == (404, IDENTITY_MISMATCH)
+    assert api.get("/v1/orders/BC-482913", params={"email": "lena.park@example.org"}).status_code == 401
+    # The shop's system has no Nordwind customers, and Nordwind's has no orders.
+    assert api.get("/v1/customers/NW-100234/line", params={"postal_code": "10115"}, headers=TOKEN).status_code == 404
+    nordwind = TestClient(create_app("t0ken"))
+    assert nordwind.get("/v1/orders/BC-482913", params={"email": "lena.park@example.org"}, headers=TOKEN).json() == (
+        IDENTITY_MISMATCH
+    )

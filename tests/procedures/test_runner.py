@@ -13,7 +13,7 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from helpdesk.procedures import inputs, runner
+from helpdesk.procedures import inputs, replies, runner
 from helpdesk.procedures.config import Auth, ProceduresConfigError, System, load_procedures_config
 from search_api.kb.procedures import Procedure, load_procedures
 from tests.handoffs.conftest import running
@@ -185,3 +185,8 @@ def test_the_configuration_names_file_and_line_of_a_mistake(tmp_path):
     assert f"{path}:6: limits.identity_failures: Input should be greater than or equal to 1" in str(info.value)
     good = load_procedures_config(write_config(tmp_path / "ok.yml", "http://127.0.0.1:8010/", identity_failures=2))
     assert good.systems["nordwind"].base_url == "http://127.0.0.1:8010" and good.limits.identity_failures == 2
+
+
+def test_a_masked_address_from_the_system_keeps_its_mask_and_no_markup_gets_through():
+    assert replies.shown("a***@example.org", "de") == "a•••@example.org"
+    assert replies.shown("**bold** [link](http://x) <b>`code`</b> |t|", "en") == "••bold•• link (http://x) b code /b t"
