@@ -27,7 +27,6 @@ from sqlalchemy.orm import Session
 from helpdesk.attachments.content import Checked
 from helpdesk.attachments.models import ChatAttachment
 from helpdesk.db import as_utc, utcnow
-from helpdesk.handoffs.errors import TicketNotFound
 from helpdesk.handoffs.models import Handoff
 from helpdesk.handoffs.schemas import Message
 from helpdesk.handoffs.store import OPEN_STATUSES, HandoffStore, Scope
@@ -150,23 +149,11 @@ class AttachmentStore:
             raise
 
     def for_ticket(self, ticket_id: str, teams: Scope = None) -> list[AttachmentView]:
-        with self.handoffs.transaction() as s:
-            handoff = self.handoffs.lock(s, ticket_id, teams=teams)
-            rows = s.scalars(
-                select(ChatAttachment).where(ChatAttachment.handoff_id == handoff.id).order_by(ChatAttachment.id)
-            ).all()
-            return [self._view(r, handoff.ticket_id) for r in rows]
+        return self.handoffs.files_of(ticket_id, ChatAttachment, self._view, teams=teams)
 
     def one(self, ticket_id: str, token: str, teams: Scope = None) -> AttachmentView:
         """One file of a ticket the caller may see; TicketNotFound otherwise (the same answer either way)."""
-        with self.handoffs.transaction() as s:
-            handoff = self.handoffs.lock(s, ticket_id, teams=teams)
-            row = s.scalar(
-                select(ChatAttachment).where(ChatAttachment.token == token, ChatAttachment.handoff_id == handoff.id)
-            )
-            if row is None:
-                raise TicketNotFound(f"no attachment {token!r} on {ticket_id!r}")
-            return self._view(row, handoff.ticket_id)
+        return self.handoffs.files_of(ticket_id, ChatAttachment, self._view, teams=teams, token=token)[0]
 
     @staticmethod
     def _view(row: ChatAttachment, ticket_id: str | None) -> AttachmentView:

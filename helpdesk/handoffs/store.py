@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, case, event, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -60,6 +60,7 @@ SEEN_EVERY = timedelta(seconds=20)  # how often the customer's chat page refresh
 
 
 Scope = tuple[str, ...] | None  # the teams a caller may see (AgentInfo.scope); None: all
+FileView = TypeVar("FileView")
 
 
 def buttons_json(message: Message) -> str | None:
@@ -624,6 +625,27 @@ class HandoffStore(AgentAccounts):
     def lock(self, s: Session, ticket_id: str, teams: Scope = None) -> Handoff:
         """The handoff, row-locked in the caller's transaction (TicketNotFound outside ``teams``)."""
         return self._load(s, ticket_id, for_update=True, teams=teams)
+
+    def files_of(
+        self,
+        ticket_id: str,
+        model: Any,
+        view: Callable[[Any, str], FileView],
+        teams: Scope = None,
+        token: str | None = None,
+    ) -> list[FileView]:
+        """The stored files of a ticket (rows of ``model``: ``handoff_id``, ``token``, ``id``), each as
+        ``view(row, ticket_id)``, in the order they came; with ``token`` that one file, else
+        TicketNotFound, the same answer as for a ticket outside ``teams``."""
+        with self.transaction() as s:
+            handoff = self.lock(s, ticket_id, teams=teams)
+            query = select(model).where(model.handoff_id == handoff.id)
+            if token is not None:
+                query = query.where(model.token == token)
+            rows = s.scalars(query.order_by(model.id)).all()
+            if token is not None and not rows:
+                raise TicketNotFound(f"no attachment {token!r} on {ticket_id!r}")
+            return [view(row, handoff.ticket_id) for row in rows]
 
     # -- the customer's live-chat key ------------------------------------------------------------
     def new_chat_key(self, ticket_id: str) -> str | None:

@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session
 
 from helpdesk.db import as_utc, utcnow
 from helpdesk.feedback.store import feedback_upsert
-from helpdesk.handoffs.errors import TicketNotFound
 from helpdesk.handoffs.models import ArticleShown, Handoff, HandoffEvent, OutboxItem
 from helpdesk.handoffs.schemas import Message
 from helpdesk.handoffs.store import HandoffStore, Notification, Scope
@@ -260,23 +259,11 @@ class MailStore:
         return any(m["direction"] == "out" for m in self.thread(ticket_id))
 
     def attachments(self, ticket_id: str, teams: Scope = None) -> list[AttachmentInfo]:
-        with self.handoffs.transaction() as s:
-            handoff = self.handoffs.lock(s, ticket_id, teams=teams)
-            rows = s.scalars(
-                select(MailAttachment).where(MailAttachment.handoff_id == handoff.id).order_by(MailAttachment.id)
-            ).all()
-            return [self._info(r, handoff.ticket_id) for r in rows]
+        return self.handoffs.files_of(ticket_id, MailAttachment, self._info, teams=teams)
 
     def attachment(self, ticket_id: str, token: str, teams: Scope = None) -> AttachmentInfo:
         """One attachment of a ticket the caller may see; TicketNotFound otherwise (same answer either way)."""
-        with self.handoffs.transaction() as s:
-            handoff = self.handoffs.lock(s, ticket_id, teams=teams)
-            row = s.scalar(
-                select(MailAttachment).where(MailAttachment.token == token, MailAttachment.handoff_id == handoff.id)
-            )
-            if row is None:
-                raise TicketNotFound(f"no attachment {token!r} on {ticket_id!r}")
-            return self._info(row, handoff.ticket_id)
+        return self.handoffs.files_of(ticket_id, MailAttachment, self._info, teams=teams, token=token)[0]
 
     @staticmethod
     def _info(row: MailAttachment, ticket_id: str) -> AttachmentInfo:

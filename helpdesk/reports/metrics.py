@@ -23,14 +23,17 @@ from prometheus_client.core import REGISTRY, GaugeMetricFamily
 from helpdesk.db import utcnow
 from helpdesk.reports.queries import (
     OUTCOMES,
+    PROCEDURE_OUTCOMES,
     PeriodFigures,
     aggregate_backlog,
     aggregate_csat,
+    aggregate_procedures,
     aggregate_sla,
     fetch_articles,
     fetch_conversations,
     fetch_handoffs,
     fetch_open,
+    fetch_procedure_runs,
     fetch_ratings,
     fetch_unanswered,
 )
@@ -149,6 +152,22 @@ def compute(engine, now=None) -> list[GaugeMetricFamily]:
         if group.average is not None and group.share is not None:
             csat_average.add_metric([group.name], group.average)
             csat_ratio.add_metric([group.name], group.share)
+    procedure_runs = gauge(
+        "procedure_runs",
+        "Runs of the procedures the bot did for customers, by outcome (done, handoff, identity_failed, failed, "
+        "locked, limit)",
+        ["procedure", "language", "outcome"],
+    )
+    procedure_median = gauge(
+        "procedure_call_median_seconds",
+        "Median duration of the runs that called the company's system",
+        ["procedure", "language"],
+    )
+    for runs in aggregate_procedures(fetch_procedure_runs(engine, begin, now)):
+        for outcome in PROCEDURE_OUTCOMES:
+            procedure_runs.add_metric([runs.procedure_id, runs.language, outcome], runs.outcomes[outcome])
+        if runs.median_ms is not None:
+            procedure_median.add_metric([runs.procedure_id, runs.language], runs.median_ms / 1000)
     return [
         conversations,
         outcomes,
@@ -164,6 +183,8 @@ def compute(engine, now=None) -> list[GaugeMetricFamily]:
         csat_responses,
         csat_average,
         csat_ratio,
+        procedure_runs,
+        procedure_median,
     ]
 
 

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import asdict, dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Depends, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
@@ -57,20 +58,42 @@ CHART_NAMES = {
 }
 
 
-def parse_filter(request: Request, period: str, start: str, end: str, language: str, team: str) -> ReportFilter:
+@dataclass
+class ReportQuery:
+    """The filters as the page and the CSV links give them (query parameters, "" for unset)."""
+
+    period: str = "day"
+    start: str = ""
+    end: str = ""
+    language: str = ""
+    team: str = ""
+
+
+QueryDep = Annotated[ReportQuery, Depends()]
+
+
+def parse_filter(request: Request, query: ReportQuery) -> ReportFilter:
     tz = request.app.state.routing.tz
     today = utcnow().astimezone(tz).date()
     try:
-        last = date.fromisoformat(end) if end else today
-        first = date.fromisoformat(start) if start else last - timedelta(days=DEFAULT_DAYS - 1)
+        last = date.fromisoformat(query.end) if query.end else today
+        first = date.fromisoformat(query.start) if query.start else last - timedelta(days=DEFAULT_DAYS - 1)
     except ValueError:
         raise ReportError(msg("start and end are dates like 2026-11-02")) from None
+    language, team = query.language, query.team
     if language and language not in request.app.state.settings.languages:
         known = ", ".join(request.app.state.settings.languages)
         raise ReportError(msg("unknown language %(language)r (languages: %(known)s)", language=language, known=known))
     if team and not request.app.state.routing.has_team(team):
         raise ReportError(msg("unknown team %(value)r", value=team))
-    return ReportFilter(first, last, period, language or None, team or None)
+    return ReportFilter(first, last, query.period, language or None, team or None)
+
+
+async def computed(request: Request, flt: ReportFilter) -> Report:
+    """The report of ``flt``, computed off the event loop."""
+    return await run_in_threadpool(
+        compute_report, request.app.state.engine, flt, request.app.state.routing.tz, article_titles(request)
+    )
 
 
 def article_titles(request: Request) -> dict[str, str]:
@@ -182,20 +205,12 @@ def build_charts(report: Report, lang: DeskLanguage) -> dict[str, Any]:
 
 
 @router.get("")
-async def reports_page(
-    request: Request,
-    who: AgentDep,
-    period: str = "day",
-    start: str = "",
-    end: str = "",
-    language: str = "",
-    team: str = "",
-) -> HTMLResponse:
+async def reports_page(request: Request, who: AgentDep, query: QueryDep) -> HTMLResponse:
     agent, session = who
     if not may_see_reports(agent):
         return forbidden(request, agent, session)
     lang = desk_language(request, agent)
-    filters = {"period": period, "start": start, "end": end, "language": language, "team": team}
+    filters = asdict(query)
     context = dict(
         lang=lang,
         agent=agent,
@@ -206,15 +221,13 @@ async def reports_page(
         filters=filters,
     )
     try:
-        flt = parse_filter(request, period, start, end, language, team)
+        flt = parse_filter(request, query)
     except ReportError as exc:
         problem = lang.problem(exc)
         return render(request, "reports.html", status.HTTP_400_BAD_REQUEST, error=problem, report=None, **context)
-    report = await run_in_threadpool(
-        compute_report, request.app.state.engine, flt, request.app.state.routing.tz, article_titles(request)
-    )
+    report = await computed(request, flt)
     filters.update(start=flt.start.isoformat(), end=flt.end.isoformat())
-    query = urlencode({k: v for k, v in filters.items() if v})
+    link_query = urlencode({k: v for k, v in filters.items() if v})
     tables = {name: table(report, name, lang=lang) for name in TABLES}
     tables["articles"] = (tables["articles"][0], tables["articles"][1][:TOP_ARTICLES])
     return render(
@@ -223,7 +236,7 @@ async def reports_page(
         report=report,
         tables=tables,
         charts=build_charts(report, lang),
-        query=query,
+        query=link_query,
         total=report.total,
         outcomes=[(key, lang.gettext(OUTCOME_NAMES[key])) for key in SHOWN_OUTCOMES],
         decided_hours=round(DECIDED_AFTER.total_seconds() / 3600),
@@ -237,16 +250,7 @@ async def reports_page(
 
 
 @router.get("/{name}.csv")
-async def reports_csv(
-    request: Request,
-    name: str,
-    who: AgentDep,
-    period: str = "day",
-    start: str = "",
-    end: str = "",
-    language: str = "",
-    team: str = "",
-) -> Response:
+async def reports_csv(request: Request, name: str, who: AgentDep, query: QueryDep) -> Response:
     agent, session = who
     if not may_see_reports(agent):
         return forbidden(request, agent, session)
@@ -259,14 +263,12 @@ async def reports_csv(
             headers=SECURITY_HEADERS,
         )
     try:
-        flt = parse_filter(request, period, start, end, language, team)
+        flt = parse_filter(request, query)
     except ReportError as exc:
         return Response(
             f"{lang.problem(exc)}\n", status.HTTP_400_BAD_REQUEST, media_type="text/plain", headers=SECURITY_HEADERS
         )
-    report = await run_in_threadpool(
-        compute_report, request.app.state.engine, flt, request.app.state.routing.tz, article_titles(request)
-    )
+    report = await computed(request, flt)
     headers, rows = table(report, name, raw=True)
     buffer = io.StringIO()
     writer = csv.writer(buffer)

@@ -1,5 +1,6 @@
 """The reports' procedure figures: runs per procedure by outcome, from the audit log, against SQL written
-here; the CSV table over HTTP, the page in English and German, the language filter; SQLite and PostgreSQL."""
+here; the CSV table over HTTP, the /metrics gauges, the page in English and German, the language filter; SQLite
+and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from helpdesk.reports.queries import PROCEDURE_OUTCOMES
 from tests.conftest import csrf_token
 
 PASSWORD = "a long enough password"
+METRICS_TOKEN = "test-metrics-token"
 PROCEDURES = {"en-line-check": "en", "de-leitung-pruefen": "de", "en-order-status": "en"}
 
 
@@ -35,7 +37,7 @@ def generate(engine, rng: random.Random) -> None:
 
 
 def test_procedure_runs_per_procedure_and_outcome_match_sql(make_client, database_url):
-    client = make_client(database_url=database_url)
+    client = make_client(database_url=database_url, metrics_token=METRICS_TOKEN)
     store = client.app.state.handoffs
     store.create_agent("sue", "Sue", (), PASSWORD, "supervisor")
     generate(store.engine, random.Random(7))
@@ -68,6 +70,12 @@ def test_procedure_runs_per_procedure_and_outcome_match_sql(make_client, databas
         assert [int(c) for c in row[3:9]] == [counts.get(o, 0) for o in PROCEDURE_OUTCOMES]
     # Most runs first.
     assert [int(r[2]) for r in table[1:]] == sorted((int(r[2]) for r in table[1:]), reverse=True)
+
+    metrics = client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}).text
+    for procedure_id, counts in expected.items():
+        for outcome in PROCEDURE_OUTCOMES:
+            labels = f'language="{PROCEDURES[procedure_id]}",outcome="{outcome}",procedure="{procedure_id}"'
+            assert f"helpdesk_report_procedure_runs{{{labels}}} {float(counts.get(outcome, 0))}" in metrics, labels
 
     only_german = list(
         csv.reader(
